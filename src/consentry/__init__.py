@@ -1,0 +1,1 @@
+"""consentry: a consent ledger and contact-permission engine (AVG/GDPR, Telecommunicatiewet)."""

@@ -1,0 +1,122 @@
+"""Normalising and classifying addresses and numbers (email-validator, phonenumbers)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from consentry.domain.vocabulary import EEA_COUNTRIES, PointKind
+
+#: Local parts that name a function, not a person (flagged, never decisive on their own).
+ROLE_LOCAL_PARTS = frozenset(
+    [
+        "info",
+        "sales",
+        "verkoop",
+        "admin",
+        "administratie",
+        "office",
+        "kantoor",
+        "contact",
+        "support",
+        "service",
+        "klantenservice",
+        "hello",
+        "hallo",
+        "mail",
+        "post",
+        "marketing",
+        "team",
+        "receptie",
+        "reception",
+        "offertes",
+        "acquisitie",
+        "inkoop",
+        "purchasing",
+        "hr",
+        "finance",
+        "boekhouding",
+        "noreply",
+        "no-reply",
+    ]
+)
+
+
+class AddressError(ValueError):
+    """An address or number cannot be used; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    """A contact point value in its canonical form, with what could be read from it."""
+
+    kind: PointKind
+    value: str
+    country: str | None = None
+    role_address: bool = False
+
+    @property
+    def in_eea(self) -> bool | None:
+        """EEA membership of the number's country, when known."""
+        return None if self.country is None else self.country in EEA_COUNTRIES
+
+
+def normalise_email(raw: str) -> Normalised:
+    """Validate an e-mail address (syntax only, no network) and lower-case its domain."""
+    try:
+        info = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise AddressError(f"{raw!r} is not a valid e-mail address: {exc}") from None
+    local = info.local_part
+    value = f"{local}@{info.domain}".lower() if local.isascii() else f"{local}@{info.domain}"
+    return Normalised(PointKind.EMAIL, value, role_address=local.lower() in ROLE_LOCAL_PARTS)
+
+
+def normalise_phone(raw: str, default_region: str = "NL") -> Normalised:
+    """Parse a phone number to E.164; numbers without a country code are read as Dutch."""
+    try:
+        num = phonenumbers.parse(raw.strip(), default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise AddressError(f"{raw!r} is not a phone number: {exc}") from None
+    if not phonenumbers.is_valid_number(num):
+        raise AddressError(f"{raw!r} is not a valid phone number")
+    e164 = phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    return Normalised(PointKind.PHONE, e164, country=phonenumbers.region_code_for_number(num))
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_postal(raw: str) -> Normalised:
+    """Tidy a postal address: one line per part, single spaces; needs at least two parts."""
+    lines = [_SPACES.sub(" ", part).strip() for part in re.split(r"[\n;|]", raw)]
+    lines = [line for line in lines if line]
+    if len(lines) < 2:
+        raise AddressError(
+            f"{raw!r} is not a postal address: give at least street and town, separated by ';'"
+        )
+    return Normalised(PointKind.POSTAL, "\n".join(lines))
+
+
+def normalise(kind: PointKind, raw: str, region: str = "NL") -> Normalised:
+    """Normalise a value of a known kind; `region` is for numbers without a country code."""
+    if kind is PointKind.EMAIL:
+        return normalise_email(raw)
+    if kind is PointKind.PHONE:
+        return normalise_phone(raw, region)
+    return normalise_postal(raw)
+
+
+_PHONEISH = re.compile(r"^[+0-9][0-9 ()./-]{5,}$")
+
+
+def guess_kind(ref: str) -> PointKind | None:
+    """Say whether a reference looks like an e-mail address or a phone number."""
+    if "@" in ref:
+        return PointKind.EMAIL
+    if _PHONEISH.match(ref.strip()):
+        return PointKind.PHONE
+    return None

@@ -1,0 +1,347 @@
+"""The SQL store: the ledger, its projection, purposes and settings (SQLite or PostgreSQL).
+
+Writers are serialised: on SQLite by `BEGIN IMMEDIATE`, on PostgreSQL by a row
+lock on the ledger head, so the hash chain has exactly one next link. Each
+append inserts the events, moves the head and refreshes the projection of
+every contact point it touched, in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Connection, Engine
+
+from consentry.adapters import tables as t
+from consentry.domain.chain import GENESIS, ChainedRow, link
+from consentry.domain.events import Event
+from consentry.domain.purposes import Purpose
+from consentry.domain.state import ContactState, fold
+from consentry.domain.vocabulary import ObjectionScope, PointKind, PurposeKind
+
+_CHUNK = 500
+
+
+class SchemaMissing(RuntimeError):
+    """The database has no consentry schema yet (run `consentry init`)."""
+
+
+def create_engine(url: str) -> Engine:
+    """Create an engine with the connection settings consentry relies on."""
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+
+        @sa_event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @sa_event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get("consentry_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _row_to_event(r: Any) -> Event:
+    return Event(
+        id=r.id,
+        type=r.type,
+        contact_point_id=r.contact_point_id,
+        occurred_at=r.occurred_at,
+        recorded_at=r.recorded_at,
+        payload=r.payload,
+        schema_version=r.schema_version,
+        seq=r.seq,
+    )
+
+
+def _purpose(r: Any) -> Purpose:
+    return Purpose(
+        key=r.key,
+        name_nl=r.name_nl,
+        name_en=r.name_en,
+        kind=PurposeKind(r.kind),
+        categories=frozenset(r.categories),
+        third_party=r.third_party,
+    )
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+class Reader:
+    """Read access within one consistent snapshot."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def point_id(self, kind: PointKind, value: str) -> str | None:
+        """The id of a registered contact point with this normalised value."""
+        return self.conn.execute(
+            sa.select(t.contact_points.c.id).where(
+                t.contact_points.c.kind == kind.value, t.contact_points.c.value == value
+            )
+        ).scalar_one_or_none()
+
+    def point_kind(self, point_id: str) -> PointKind | None:
+        """The kind of a registered contact point, or None when there is none."""
+        kind = self.conn.execute(
+            sa.select(t.contact_points.c.kind).where(t.contact_points.c.id == point_id)
+        ).scalar_one_or_none()
+        return None if kind is None else PointKind(kind)
+
+    def events_for(self, point_id: str, as_of: datetime | None = None) -> list[Event]:
+        """A contact point's events in fold order, optionally only those that occurred by `as_of`."""
+        q = sa.select(t.events).where(t.events.c.contact_point_id == point_id)
+        if as_of is not None:
+            q = q.where(t.events.c.occurred_at <= as_of)
+        q = q.order_by(t.events.c.occurred_at, t.events.c.seq)
+        return [_row_to_event(r) for r in self.conn.execute(q)]
+
+    def state(self, point_id: str) -> dict[str, Any] | None:
+        """The stored projection of a contact point, as JSON."""
+        return self.conn.execute(
+            sa.select(t.contact_state.c.state).where(t.contact_state.c.contact_point_id == point_id)
+        ).scalar_one_or_none()
+
+    def purpose(self, key: str) -> Purpose | None:
+        """A defined purpose by key."""
+        row = self.conn.execute(sa.select(t.purposes).where(t.purposes.c.key == key)).first()
+        return None if row is None else _purpose(row)
+
+    def purposes(self) -> list[Purpose]:
+        """All defined purposes, by key."""
+        return [_purpose(r) for r in self.conn.execute(sa.select(t.purposes).order_by(t.purposes.c.key))]
+
+    def setting(self, key: str) -> Any:
+        """A stored setting, or None."""
+        return self.conn.execute(
+            sa.select(t.settings.c.value).where(t.settings.c.key == key)
+        ).scalar_one_or_none()
+
+    def head(self) -> tuple[int, str]:
+        """The recorded tip of the chain: (seq, hash)."""
+        row = self.conn.execute(sa.select(t.ledger_head.c.seq, t.ledger_head.c.hash)).first()
+        return (0, GENESIS) if row is None else (row.seq, row.hash)
+
+    def chain(self, batch: int = 5000) -> Iterator[ChainedRow]:
+        """Every stored event in sequence order, streamed."""
+        result = self.conn.execution_options(yield_per=batch).execute(
+            sa.select(t.events).order_by(t.events.c.seq)
+        )
+        for r in result:
+            yield ChainedRow(r.seq, _row_to_event(r), r.prev_hash, r.hash)
+
+    def point_ids(self) -> list[str]:
+        """Every registered contact point id."""
+        return list(
+            self.conn.execute(sa.select(t.contact_points.c.id).order_by(t.contact_points.c.id)).scalars()
+        )
+
+    def counts(self) -> dict[str, int]:
+        """How many events, contact points and purposes are stored."""
+
+        def n(table: sa.Table) -> int:
+            return int(self.conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+        return {
+            "events": n(t.events),
+            "contact_points": n(t.contact_points),
+            "purposes": n(t.purposes),
+        }
+
+
+class Writer(Reader):
+    """Write access: holds the ledger lock for the whole transaction."""
+
+    def __init__(self, conn: Connection, clock_now: datetime) -> None:
+        super().__init__(conn)
+        self.now = clock_now
+        row = conn.execute(
+            sa.select(t.ledger_head.c.seq, t.ledger_head.c.hash)
+            .where(t.ledger_head.c.id == 1)
+            .with_for_update()
+        ).first()
+        if row is None:
+            raise SchemaMissing("the ledger head is missing: run `consentry init`")
+        self._seq: int = row.seq
+        self._hash: str = row.hash
+
+    def append(self, events: Sequence[Event]) -> list[ChainedRow]:
+        """Chain, store and project events; all in this transaction."""
+        if not events:
+            return []
+        rows: list[dict[str, Any]] = []
+        chained: list[ChainedRow] = []
+        new_points: list[dict[str, Any]] = []
+        seq, prev = self._seq, self._hash
+        for ev in events:
+            seq += 1
+            h = link(prev, ev, seq)
+            rows.append(
+                {
+                    "seq": seq,
+                    "id": ev.id,
+                    "contact_point_id": ev.contact_point_id,
+                    "type": ev.type,
+                    "occurred_at": ev.occurred_at,
+                    "recorded_at": ev.recorded_at,
+                    "schema_version": ev.schema_version,
+                    "payload": dict(ev.payload),
+                    "prev_hash": prev,
+                    "hash": h,
+                }
+            )
+            chained.append(ChainedRow(seq, ev, prev, h))
+            if ev.type == "contact_point.registered":
+                new_points.append(
+                    {
+                        "id": ev.contact_point_id,
+                        "kind": ev.payload["kind"],
+                        "value": ev.payload["value"],
+                        "registered_seq": seq,
+                    }
+                )
+            prev = h
+        if new_points:
+            self.conn.execute(t.contact_points.insert(), new_points)
+        self.conn.execute(t.events.insert(), rows)
+        self.conn.execute(t.ledger_head.update().where(t.ledger_head.c.id == 1).values(seq=seq, hash=prev))
+        self._seq, self._hash = seq, prev
+        fresh = {p["id"] for p in new_points}
+        by_point: dict[str, list[Event]] = {}
+        for row in chained:
+            by_point.setdefault(row.event.contact_point_id, []).append(_with_seq(row.event, row.seq))
+        self._project(by_point, fresh)
+        return chained
+
+    def _project(self, new: dict[str, list[Event]], fresh: set[str]) -> None:
+        existing = [p for p in new if p not in fresh]
+        merged: dict[str, list[Event]] = {p: [] for p in new}
+        for chunk in _chunks(existing):
+            q = (
+                sa.select(t.events)
+                .where(t.events.c.contact_point_id.in_(chunk))
+                .order_by(t.events.c.occurred_at, t.events.c.seq)
+            )
+            for r in self.conn.execute(q):
+                merged[r.contact_point_id].append(_row_to_event(r))
+        # The select above already sees this transaction's inserts, in fold order;
+        # points registered in this batch have no earlier events to read.
+        for pid in fresh:
+            merged[pid] = sorted(new[pid], key=_fold_key)
+        self.write_states(fold(pid, evs) for pid, evs in merged.items())
+
+    def write_states(self, states: Iterable[ContactState]) -> None:
+        """Replace the projection rows of these contact points."""
+        rows = [_state_row(s) for s in states]
+        ids = [r["contact_point_id"] for r in rows]
+        for chunk in _chunks(ids):
+            self.conn.execute(t.contact_state.delete().where(t.contact_state.c.contact_point_id.in_(chunk)))
+        if rows:
+            self.conn.execute(t.contact_state.insert(), rows)
+
+    def put_purpose(self, p: Purpose, replace: bool = False) -> None:
+        """Define a purpose (or redefine it with `replace`)."""
+        values = {
+            "key": p.key,
+            "name_nl": p.name_nl,
+            "name_en": p.name_en,
+            "kind": p.kind.value,
+            "categories": sorted(p.categories),
+            "third_party": p.third_party,
+            "created_at": self.now,
+        }
+        if replace:
+            self.conn.execute(t.purposes.delete().where(t.purposes.c.key == p.key))
+        self.conn.execute(t.purposes.insert().values(**values))
+
+    def put_setting(self, key: str, value: Any) -> None:
+        """Store a setting."""
+        self.conn.execute(t.settings.delete().where(t.settings.c.key == key))
+        self.conn.execute(t.settings.insert().values(key=key, value=value))
+
+
+def _fold_key(e: Event) -> tuple[datetime, int]:
+    return (e.occurred_at, e.seq or 0)
+
+
+def _with_seq(e: Event, seq: int) -> Event:
+    return Event(
+        e.id,
+        e.type,
+        e.contact_point_id,
+        e.occurred_at,
+        e.recorded_at,
+        e.payload,
+        e.schema_version,
+        seq,
+    )
+
+
+def _state_row(s: ContactState) -> dict[str, Any]:
+    return {
+        "contact_point_id": s.id,
+        "party": s.party.value,
+        "source": s.source.value,
+        "erased": s.erased_at is not None,
+        "objected_dm": ObjectionScope.DIRECT_MARKETING.value in s.objections,
+        "objected_profiling": ObjectionScope.PROFILING.value in s.objections,
+        "suppressed": s.hard_bounced_at is not None or s.complained_at is not None,
+        "event_count": s.event_count,
+        "last_seq": s.last_seq,
+        "last_event_at": s.last_event_at,
+        "state": s.to_json(),
+    }
+
+
+class SqlStore:
+    """Transactions over one database."""
+
+    def __init__(self, engine: Engine, now: Any = None) -> None:
+        self.engine = engine
+        self._now = now or (lambda: datetime.now(UTC))
+        self._schema_seen = False
+
+    @contextmanager
+    def reader(self) -> Iterator[Reader]:
+        """A read transaction on one snapshot."""
+        opts: dict[str, Any] = {}
+        if self.engine.dialect.name == "postgresql":
+            opts["isolation_level"] = "REPEATABLE READ"
+        with self.engine.connect().execution_options(**opts) as conn, conn.begin():
+            self._require_schema(conn)
+            yield Reader(conn)
+
+    @contextmanager
+    def writer(self) -> Iterator[Writer]:
+        """A write transaction holding the ledger lock; rolls back on any error."""
+        with self.engine.connect().execution_options(consentry_write=True) as conn, conn.begin():
+            self._require_schema(conn)
+            yield Writer(conn, self._now())
+
+    def _require_schema(self, conn: Connection) -> None:
+        if self._schema_seen:
+            return
+        if not sa.inspect(conn).has_table("ledger_head"):
+            raise SchemaMissing(
+                f"no consentry database at {self.engine.url.render_as_string(hide_password=True)}: "
+                "run `consentry init` first"
+            )
+        self._schema_seen = True

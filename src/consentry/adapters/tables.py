@@ -1,0 +1,101 @@
+"""Table definitions (SQLAlchemy Core). The migrations create exactly these."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.types import TypeDecorator
+
+metadata = sa.MetaData()
+
+JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as naive UTC; reads them back as aware UTC."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("id", sa.String(40), nullable=False, unique=True),
+    sa.Column("contact_point_id", sa.String(40), nullable=False),
+    sa.Column("type", sa.String(40), nullable=False),
+    sa.Column("occurred_at", UTCDateTime(), nullable=False),
+    sa.Column("recorded_at", UTCDateTime(), nullable=False),
+    sa.Column("schema_version", sa.SmallInteger, nullable=False),
+    sa.Column("payload", JSONType, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index("ix_events_point_time", "contact_point_id", "occurred_at", "seq"),
+)
+
+ledger_head = sa.Table(
+    "ledger_head",
+    metadata,
+    sa.Column("id", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+contact_points = sa.Table(
+    "contact_points",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("value", sa.String(512), nullable=False),
+    sa.Column("registered_seq", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("kind", "value", name="uq_contact_points_kind_value"),
+)
+
+contact_state = sa.Table(
+    "contact_state",
+    metadata,
+    sa.Column("contact_point_id", sa.String(40), primary_key=True),
+    sa.Column("party", sa.String(20), nullable=False),
+    sa.Column("source", sa.String(40), nullable=False),
+    sa.Column("erased", sa.Boolean, nullable=False),
+    sa.Column("objected_dm", sa.Boolean, nullable=False),
+    sa.Column("objected_profiling", sa.Boolean, nullable=False),
+    sa.Column("suppressed", sa.Boolean, nullable=False),
+    sa.Column("event_count", sa.Integer, nullable=False),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+    sa.Column("last_event_at", UTCDateTime(), nullable=True),
+    sa.Column("state", JSONType, nullable=False),
+)
+
+purposes = sa.Table(
+    "purposes",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("name_nl", sa.String(200), nullable=False),
+    sa.Column("name_en", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("categories", JSONType, nullable=False),
+    sa.Column("third_party", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+settings = sa.Table(
+    "settings",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", JSONType, nullable=False),
+)

@@ -1,0 +1,1 @@
+"""Demo data for `consentry demo`: a Dutch coffee roaster and its contacts."""

@@ -1,0 +1,315 @@
+"""Ledger events: their types, their documented fields, and payload validation.
+
+`EVENT_TYPES` is the single source of truth: validation, `docs/events.md` and the
+fold all read it. Payloads are JSON-native (strings, numbers, booleans, lists,
+objects) so an event hashes and stores the same way on every backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from consentry.domain.vocabulary import (
+    Channel,
+    ConsentMethod,
+    ObjectionScope,
+    PartyKind,
+    PointKind,
+    Source,
+)
+
+SCHEMA_VERSION = 1
+
+
+class EventError(ValueError):
+    """An event is malformed; `field` names the offending field."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One payload field: its name, kind, whether it is required, and what it means."""
+
+    name: str
+    kind: str | type[StrEnum]
+    required: bool
+    doc: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventType:
+    """A kind of ledger event with its documented payload."""
+
+    name: str
+    doc: str
+    fields: tuple[Field, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One fact in the ledger about one contact point. Never updated once appended."""
+
+    id: str
+    type: str
+    contact_point_id: str
+    occurred_at: datetime
+    recorded_at: datetime
+    payload: Mapping[str, Any] = field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+    seq: int | None = None
+
+
+def _f(name: str, kind: str | type[StrEnum], required: bool, doc: str) -> Field:
+    return Field(name, kind, required, doc)
+
+
+_EVIDENCE = (
+    _f("ip", "str", False, "IP address the action came from, where the channel has one."),
+    _f("user_agent", "str", False, "Browser user agent of the action, where there is one."),
+)
+_SCOPE = (
+    _f("purpose", "str", False, "Purpose key it applies to; omitted means every purpose."),
+    _f(
+        "channels",
+        "list[channel]",
+        False,
+        "Channels it applies to; omitted means every channel of the contact point.",
+    ),
+)
+_POINT_DETAILS = (
+    _f("party", PartyKind, False, "Who is behind the point; default `consumer` (strictest)."),
+    _f("country", "country", False, "ISO 3166-1 alpha-2 country of the party (`NL`)."),
+    _f(
+        "published_for_offers",
+        "bool",
+        False,
+        "The organisation designated and published this address for receiving offers.",
+    ),
+    _f(
+        "published_for_offers_evidence",
+        "str",
+        False,
+        "Where it was published as such (URL, document); without it the claim needs review.",
+    ),
+    _f("local_rules_met", "bool", False, "Outside the EEA: the local rules were checked and met."),
+    _f("own_employee", "bool", False, "The point belongs to one of the sender's own employees."),
+    _f("display_name", "str", False, "Name of the person or organisation."),
+    _f("contact_id", "str", False, "Groups the contact points of one person or organisation."),
+)
+
+EVENT_TYPES: dict[str, EventType] = {
+    t.name: t
+    for t in (
+        EventType(
+            "contact_point.registered",
+            "A new address or number enters the ledger, with where it came from.",
+            (
+                _f("kind", PointKind, True, "`email`, `phone` or `postal`."),
+                _f("value", "str", True, "The address or number; normalised on the way in."),
+                _f("source", Source, True, "Provenance: how the sender obtained it."),
+                _f("source_detail", "str", False, "Free text: which fair, which list seller."),
+                *_POINT_DETAILS,
+            ),
+        ),
+        EventType(
+            "contact_point.updated",
+            "What is known about the party behind a point changes (re-classification).",
+            _POINT_DETAILS,
+        ),
+        EventType(
+            "consent.given",
+            "The person gave consent for one purpose over one or more channels.",
+            (
+                _f("purpose", "str", True, "Key of a defined purpose."),
+                _f("channels", "list[channel]", True, "Channels the consent covers."),
+                _f("method", ConsentMethod, True, "How it was collected."),
+                _f("text_version", "str", False, "Version of the consent text shown."),
+                _f("language", "str", False, "Language of the text shown (`nl`, `en`)."),
+                _f("collection_point", "str", False, "Form or place where it was collected."),
+                *_EVIDENCE,
+                _f("bundled", "bool", False, "Bundled with other purposes in one tick."),
+                _f("vague", "bool", False, 'Worded vaguely ("and selected partners").'),
+                _f("source_fields", "object", False, "Original fields from an imported system."),
+                _f("attachments", "list[str]", False, "SHA-256 hashes of attached proof."),
+            ),
+        ),
+        EventType(
+            "consent.confirmed",
+            "The person confirmed a double opt-in consent (clicked the link).",
+            (
+                _f("purpose", "str", True, "Purpose of the consent being confirmed."),
+                _f("consent_event", "str", False, "Id of the consent.given event; default latest."),
+                *_EVIDENCE,
+            ),
+        ),
+        EventType(
+            "consent.withdrawn",
+            "The person withdrew consent (GDPR Art. 7(3)).",
+            (*_SCOPE, _f("reason", "str", False, "Why, in the person's words if given.")),
+        ),
+        EventType(
+            "unsubscribed",
+            "The person opted out (link, one-click, reply, call); also ends the customer exception.",
+            (
+                *_SCOPE,
+                _f("via", "str", False, "How: `link`, `one_click`, `reply`, `phone`, `form`."),
+                _f("campaign", "str", False, "Campaign the opt-out came from."),
+                *_EVIDENCE,
+            ),
+        ),
+        EventType(
+            "objection.recorded",
+            "The person objected (GDPR Art. 21) to direct marketing or to profiling.",
+            (
+                _f("scope", ObjectionScope, True, "`direct_marketing` or `profiling`."),
+                _f("via", "str", False, "How the objection reached the sender."),
+                *_EVIDENCE,
+            ),
+        ),
+        EventType(
+            "objection.withdrawn",
+            "The person lifted an earlier objection themselves.",
+            (_f("scope", ObjectionScope, True, "`direct_marketing` or `profiling`."),),
+        ),
+        EventType(
+            "purchase.recorded",
+            "A sale (or a free account, CJEU C-654/23) in which the sender obtained the point.",
+            (
+                _f("categories", "list[str]", True, "Product categories bought."),
+                _f("opt_out_offered", "bool", True, "A clear, free opt-out was offered then."),
+                _f(
+                    "collected_by_sender",
+                    "bool",
+                    False,
+                    "The sender itself collected the point in the sale; default true.",
+                ),
+                _f("order_ref", "str", False, "Order or account reference."),
+            ),
+        ),
+        EventType(
+            "customer_relationship.ended",
+            "The customer relationship ended (contract ended, account closed).",
+            (_f("reason", "str", False, "Why it ended."),),
+        ),
+        EventType(
+            "notice.given",
+            "A privacy notice was given (GDPR Art. 13, 14 or 21(4)).",
+            (
+                _f("article", "str", True, "`13`, `14` or `21`."),
+                _f("method", "str", False, "How: `email`, `letter`, `call`, `form`."),
+                _f("text_version", "str", False, "Version of the notice text."),
+            ),
+        ),
+        EventType(
+            "register.listed",
+            "The point is listed on a do-not-contact register (Bel-me-niet, Postfilter ...).",
+            (
+                _f("register", "str", True, "Register key: `bel-me-niet`, `postfilter`."),
+                _f("listed_from", "date", False, "First day listed; default the event's date."),
+                _f("listed_until", "date", False, "Last day listed; omitted means still listed."),
+            ),
+        ),
+        EventType(
+            "bounce.recorded",
+            "A message to the point bounced.",
+            (
+                _f("bounce_kind", "str", True, "`hard` (suppresses) or `soft`."),
+                _f("diagnostic", "str", False, "The receiving server's diagnostic text."),
+            ),
+        ),
+        EventType(
+            "complaint.recorded",
+            "The person marked a message as spam (feedback loop); suppresses the point.",
+            (_f("feedback_source", "str", False, "Which mailbox provider reported it."),),
+        ),
+        EventType(
+            "contact_point.erased",
+            "The point was erased (GDPR Art. 17); only a suppression record remains.",
+            (_f("reason", "str", False, "Request or retention rule that caused it."),),
+        ),
+    )
+}
+
+_BOUNCE_KINDS = frozenset({"hard", "soft"})
+
+
+def _check(f: Field, value: Any) -> Any:
+    """Validate one value against its field kind; return the JSON-native normal form."""
+    kind = f.kind
+    if isinstance(kind, type):
+        try:
+            return kind(value).value
+        except ValueError:
+            allowed = ", ".join(m.value for m in kind)
+            raise EventError(f.name, f"{value!r} is not one of: {allowed}") from None
+    if kind == "str":
+        if not isinstance(value, str) or not value.strip():
+            raise EventError(f.name, "must be a non-empty string")
+        return value.strip()
+    if kind == "country":
+        if not isinstance(value, str) or len(value) != 2 or not value.isalpha():
+            raise EventError(f.name, f"{value!r} is not a two-letter country code like NL")
+        return value.upper()
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise EventError(f.name, "must be true or false")
+        return value
+    if kind == "date":
+        if not isinstance(value, str):
+            raise EventError(f.name, "must be a date like 2021-07-01")
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            raise EventError(f.name, f"{value!r} is not a date like 2021-07-01") from None
+    if kind == "object":
+        if not isinstance(value, dict):
+            raise EventError(f.name, "must be a JSON object")
+        return value
+    if kind in ("list[str]", "list[channel]"):
+        if not isinstance(value, list) or not value:
+            raise EventError(f.name, "must be a non-empty list")
+        if kind == "list[str]":
+            if not all(isinstance(v, str) and v.strip() for v in value):
+                raise EventError(f.name, "must contain non-empty strings")
+            return [v.strip() for v in value]
+        out = []
+        for v in value:
+            try:
+                out.append(Channel(v).value)
+            except ValueError:
+                allowed = ", ".join(c.value for c in Channel)
+                raise EventError(f.name, f"{v!r} is not a channel ({allowed})") from None
+        return sorted(set(out))
+    raise AssertionError(f"unknown field kind {kind!r}")
+
+
+def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Check a payload against its event type; return it normalised or raise EventError."""
+    etype = EVENT_TYPES.get(type_name)
+    if etype is None:
+        raise EventError("type", f"unknown event type {type_name!r} (see docs/events.md)")
+    known = {f.name for f in etype.fields}
+    for key in payload:
+        if key not in known:
+            raise EventError(key, f"is not a field of {type_name} (see docs/events.md)")
+    out: dict[str, Any] = {}
+    for f in etype.fields:
+        value = payload.get(f.name)
+        if value is None:
+            if f.required:
+                raise EventError(f.name, "is required")
+            continue
+        out[f.name] = _check(f, value)
+    if type_name == "bounce.recorded" and out["bounce_kind"] not in _BOUNCE_KINDS:
+        raise EventError("bounce_kind", "must be `hard` or `soft`")
+    if out.get("listed_until", "9999") < out.get("listed_from", "0000"):
+        raise EventError("listed_until", "is before listed_from")
+    return out

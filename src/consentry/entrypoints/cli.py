@@ -1,0 +1,293 @@
+"""The `consentry` command line: parse, call one service, print."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from consentry.adapters.sql_store import SchemaMissing
+from consentry.bootstrap import App, bootstrap
+from consentry.domain.clock import MomentError, parse_moment
+from consentry.entrypoints.render import decision_json, decision_text
+from consentry.services import decide as decide_service
+from consentry.services import demo as demo_service
+from consentry.services import integrity, ledger, purposes, setup
+from consentry.services.errors import FileRejected, InputError
+from consentry.settings import Settings
+
+app = typer.Typer(
+    help="consentry: bewijs elke toestemming, verklaar elk besluit. "
+    "Prove every consent, explain every decision.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+ledger_app = typer.Typer(help="Append to, verify and rebuild the ledger.", no_args_is_help=True)
+purposes_app = typer.Typer(help="Define and list purposes.", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
+app.add_typer(purposes_app, name="purposes")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def handled(fn: F) -> F:
+    """Turn the services' input errors into a clear message and exit code 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except FileRejected as exc:
+            for p in exc.problems:
+                _err(f"error: {p}")
+            _err(f"error: {exc}")
+            raise typer.Exit(2) from None
+        except (InputError, MomentError, SchemaMissing) as exc:
+            _err(f"error: {exc}")
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+_state: dict[str, App] = {}
+
+
+def _app() -> App:
+    if "app" not in _state:
+        _state["app"] = bootstrap(Settings())
+    return _state["app"]
+
+
+@app.callback()
+def _root(
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            envvar="CONSENTRY_DATABASE_URL",
+            help="SQLAlchemy URL; default sqlite:///consentry.db",
+        ),
+    ] = None,
+) -> None:
+    _state.pop("app", None)
+    if database_url:
+        _state["app"] = bootstrap(Settings(database_url=database_url))
+
+
+@app.command()
+@handled
+def init(
+    name: Annotated[str | None, typer.Option(help="Controller (sender) name.")] = None,
+    sector: Annotated[
+        str | None, typer.Option(help="commercial, charity, charity_lottery or publisher.")
+    ] = None,
+) -> None:
+    """Create or upgrade the database (migrations) and store the controller profile."""
+    a = _app()
+    rev = setup.init(a, name, sector)
+    typer.echo(f"database ready at {a.store.engine.url.render_as_string(hide_password=True)} (schema {rev})")
+
+
+@app.command()
+@handled
+def demo() -> None:
+    """Set up the database and load the demo (a coffee roaster and its contacts)."""
+    a = _app()
+    report = demo_service.load(a)
+    typer.echo(f"demo loaded: {report.registered} contact points, {report.appended} events")
+    typer.echo("try:  consentry explain --contact sanne.visser@example.nl --channel email ")
+    typer.echo("                          --purpose koffie-aanbiedingen")
+    for contact, channel, purpose, kind, at in demo_service.TOUR:
+        moment = parse_moment(at) if at else None
+        d = decide_service.decide(a, contact, channel, purpose, kind, at=moment)
+        when = f" @ {at}" if at else ""
+        typer.echo(f"  {d.verdict.value:6} {d.rule:22} {channel:6} {purpose:20} {contact}{when}")
+
+
+@ledger_app.command("append")
+@handled
+def ledger_append(
+    file: Annotated[str, typer.Argument(help="JSON lines file (one event per line), or - for stdin.")],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Append documented events (docs/events.md); all or nothing."""
+    a = _app()
+    with _lines(file) as (lines, total), _progress("appending", total, quiet) as advance:
+        report = ledger.append_lines(a, lines, advance)
+    typer.echo(
+        f"appended {report.appended} events ({report.registered} new contact points)"
+        + (f", seq {report.first_seq}-{report.last_seq}" if report.first_seq else "")
+    )
+
+
+@ledger_app.command("verify")
+@handled
+def ledger_verify(quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
+    """Recompute the hash chain; report every edited, removed or reordered event."""
+    a = _app()
+    with _progress("verifying", None, quiet) as advance:
+        report = integrity.verify_ledger(a, advance)
+    if report.ok:
+        typer.echo(f"ledger intact: {report.events} events, head at seq {report.head_seq}")
+        return
+    for p in report.problems:
+        _err(f"seq {p.seq} ({p.event_id}): {p.problem}")
+    _err(f"ledger NOT intact: {len(report.problems)} problem(s) in {report.events} events")
+    raise typer.Exit(1)
+
+
+@ledger_app.command("rebuild")
+@handled
+def ledger_rebuild() -> None:
+    """Rebuild every contact point's current state from the ledger."""
+    n = integrity.rebuild_projection(_app())
+    typer.echo(f"rebuilt the state of {n} contact points from the ledger")
+
+
+Contact = Annotated[str, typer.Option("--contact", help="Contact point id, e-mail address or phone number.")]
+Channel = Annotated[
+    str,
+    typer.Option("--channel", help="email, sms, messaging_app, phone, automated_call, post, fax"),
+]
+PurposeOpt = Annotated[str, typer.Option("--purpose", help="Purpose key.")]
+Kind = Annotated[str, typer.Option("--kind", help="marketing, service or personal.")]
+ActivityOpt = Annotated[str, typer.Option("--activity", help="contact or profiling.")]
+At = Annotated[
+    str | None,
+    typer.Option("--at", help="ISO date or time to judge as of (default now; no zone = Amsterdam)."),
+]
+Lang = Annotated[str, typer.Option("--lang", help="nl or en.")]
+
+
+def _decide(
+    contact: str, channel: str, purpose: str, kind: str, activity: str, at: str | None, lang: str
+) -> Any:
+    if lang not in ("nl", "en"):
+        raise InputError("lang", "must be nl or en")
+    moment = parse_moment(at) if at else None
+    return decide_service.decide(_app(), contact, channel, purpose, kind, activity, moment)
+
+
+@app.command()
+@handled
+def decide(
+    contact: Contact,
+    channel: Channel,
+    purpose: PurposeOpt,
+    kind: Kind = "marketing",
+    activity: ActivityOpt = "contact",
+    at: At = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    lang: Lang = "nl",
+) -> None:
+    """May we contact this person, over this channel, for this purpose, now (or --at)?"""
+    d = _decide(contact, channel, purpose, kind, activity, at, lang)
+    if as_json:
+        typer.echo(json.dumps(decision_json(d, lang), ensure_ascii=False))
+    else:
+        typer.echo(f"{d.verdict.value} ({d.rule}): {d.reasons[0].text(lang)}")
+
+
+@app.command()
+@handled
+def explain(
+    contact: Contact,
+    channel: Channel,
+    purpose: PurposeOpt,
+    kind: Kind = "marketing",
+    activity: ActivityOpt = "contact",
+    at: At = None,
+    lang: Lang = "nl",
+) -> None:
+    """The same question as `decide`, answered in full: rules, citations, obligations."""
+    d = _decide(contact, channel, purpose, kind, activity, at, lang)
+    typer.echo(decision_text(d, lang))
+
+
+@purposes_app.command("add")
+@handled
+def purposes_add(
+    key: Annotated[str, typer.Argument(help="Key, e.g. nieuwsbrief.")],
+    name_nl: Annotated[str, typer.Option("--name-nl", help="Dutch name.")],
+    name_en: Annotated[str, typer.Option("--name-en", help="English name.")],
+    kind: Annotated[str, typer.Option(help="commercial, ideal or charitable.")] = "commercial",
+    category: Annotated[
+        list[str] | None, typer.Option("--category", help="Product category it promotes (repeat).")
+    ] = None,
+    third_party: Annotated[bool, typer.Option("--third-party", help="On behalf of a third party.")] = False,
+    replace: Annotated[bool, typer.Option("--replace", help="Redefine an existing purpose.")] = False,
+) -> None:
+    """Define a purpose."""
+    p = purposes.define(_app(), key, name_nl, name_en, kind, category or (), third_party, replace)
+    typer.echo(
+        f"purpose {p.key} defined ({p.kind.value}; categories: {', '.join(sorted(p.categories)) or '-'})"
+    )
+
+
+@purposes_app.command("list")
+@handled
+def purposes_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List the defined purposes."""
+    items = purposes.list_all(_app())
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "key": p.key,
+                        "name_nl": p.name_nl,
+                        "name_en": p.name_en,
+                        "kind": p.kind.value,
+                        "categories": sorted(p.categories),
+                        "third_party": p.third_party,
+                    }
+                    for p in items
+                ],
+                ensure_ascii=False,
+            )
+        )
+        return
+    for p in items:
+        extra = " (third party)" if p.third_party else ""
+        typer.echo(f"{p.key:24} {p.name_nl} / {p.name_en}{extra}  [{', '.join(sorted(p.categories))}]")
+
+
+@contextmanager
+def _lines(file: str) -> Iterator[tuple[Any, int | None]]:
+    if file == "-":
+        yield sys.stdin, None
+        return
+    path = Path(file)
+    if not path.is_file():
+        raise InputError("FILE", f"{file} does not exist or is not a file")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        total = sum(1 for _ in fh)
+    with path.open(encoding="utf-8-sig") as fh:
+        yield fh, total
+
+
+@contextmanager
+def _progress(label: str, total: int | None, quiet: bool) -> Iterator[Callable[[int], None]]:
+    if quiet or not sys.stderr.isatty():
+        yield lambda _n: None
+        return
+    columns = [TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def main() -> None:
+    """Entry point of the `consentry` command."""
+    app()

@@ -1,0 +1,83 @@
+"""Turning decisions into JSON documents and readable text (nl first, en second)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from consentry.domain.vocabulary import BASIS_REFERENCES, Verdict
+from consentry.policy.rules import Decision
+
+VERDICT_WORDS = {
+    "nl": {
+        Verdict.ALLOW: "TOEGESTAAN",
+        Verdict.DENY: "NIET TOEGESTAAN",
+        Verdict.REVIEW: "BEOORDELEN",
+    },
+    "en": {Verdict.ALLOW: "ALLOWED", Verdict.DENY: "NOT ALLOWED", Verdict.REVIEW: "NEEDS REVIEW"},
+}
+LABELS = {
+    "nl": {
+        "basis": "Grondslag",
+        "why": "Waarom",
+        "must": "Verplichtingen",
+        "at": "Moment",
+        "review": "Een mens moet dit beoordelen; behandel het niet als toegestaan.",
+    },
+    "en": {
+        "basis": "Basis",
+        "why": "Why",
+        "must": "Obligations",
+        "at": "Moment",
+        "review": "A person must judge this; do not treat it as allowed.",
+    },
+}
+
+
+def decision_json(d: Decision, lang: str = "nl") -> dict[str, Any]:
+    """The decision as one JSON object (the CLI's --json and the API return this)."""
+    gdpr, dpv = BASIS_REFERENCES[d.basis]
+    return {
+        "verdict": d.verdict.value,
+        "basis": d.basis.value,
+        "basis_reference": {"law": gdpr, "dpv": dpv},
+        "rule": d.rule,
+        "reasons": [
+            {
+                "rule": r.rule,
+                "citation": r.citation,
+                "explanation": r.text(lang),
+                "explanation_nl": r.nl,
+                "explanation_en": r.en,
+                "authority": r.authority.value,
+            }
+            for r in d.reasons
+        ],
+        "obligations": [o.id for o in d.obligations],
+        "at": d.at.isoformat(),
+        "contact_point": d.contact_point_id,
+        "channel": d.channel,
+        "purpose": d.purpose,
+        "pack": d.pack,
+    }
+
+
+def decision_text(d: Decision, lang: str = "nl") -> str:
+    """The decision as a short report a person can read."""
+    words, labels = VERDICT_WORDS[lang], LABELS[lang]
+    lines = [
+        f"{words[d.verdict]}  ({d.channel}, {d.purpose}, {d.contact_point_id})",
+        f"{labels['at']}: {d.at.isoformat()}   {labels['basis']}: {d.basis.value} "
+        f"({BASIS_REFERENCES[d.basis][0]})",
+        f"{labels['why']}:",
+    ]
+    for r in d.reasons:
+        lines.append(f"  [{r.rule}] {r.text(lang)}")
+        lines.append(
+            f"      {r.citation}" + (f" ({r.authority.value})" if r.authority.value != "law" else "")
+        )
+    if d.obligations:
+        lines.append(f"{labels['must']}:")
+        lines.extend(f"  - {o.id}: {o.en if lang == 'en' else o.nl}" for o in d.obligations)
+    if d.verdict is Verdict.REVIEW:
+        lines.append(labels["review"])
+    return "\n".join(lines)

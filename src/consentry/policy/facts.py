@@ -1,0 +1,484 @@
+"""Named facts: the yes/no questions rule conditions are written in.
+
+A rule's condition is a list of fact names, all of which must hold (`!name`
+means the fact must not hold). Each fact here is computed from one contact
+point's folded state, the question asked and the controller, at the moment
+asked about. The set-based evaluator computes the same names over many
+contact points at once; both read the descriptions below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from consentry.domain.purposes import Purpose
+from consentry.domain.state import ContactState
+from consentry.domain.vocabulary import (
+    BUSINESS_PARTIES,
+    CALL_EXEMPT_SECTORS,
+    EEA_COUNTRIES,
+    ELECTRONIC_MAIL,
+    NATURAL_PERSONS,
+    NOT_FROM_SUBJECT,
+    ORGANISATION_POINTS,
+    PRIOR_CONTACT,
+    Activity,
+    Channel,
+    ConsentMethod,
+    MessageKind,
+    ObjectionScope,
+    PartyKind,
+    Sector,
+    Source,
+)
+
+#: Rule dates are Dutch calendar dates: a law in force "from 2021-07-01" starts at
+#: midnight in Amsterdam, not in UTC.
+LEGAL_TZ = ZoneInfo("Europe/Amsterdam")
+#: The Code Telemarketing's limit for calling ex-customers (self-regulation).
+CUSTOMER_WINDOW = timedelta(days=3 * 365 + 1)
+
+BEL_ME_NIET = "bel-me-niet"
+POSTFILTER = "postfilter"
+
+
+@dataclass(frozen=True, slots=True)
+class Controller:
+    """The organisation that sends: its name and sector."""
+
+    name: str = "Demo BV"
+    sector: Sector = Sector.COMMERCIAL
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """What is asked: may we use this channel, for this purpose and kind, at this moment."""
+
+    channel: Channel
+    purpose: Purpose
+    at: datetime
+    kind: MessageKind = MessageKind.MARKETING
+    activity: Activity = Activity.CONTACT
+
+
+class Situation:
+    """One question about one contact point: the facts are computed on demand, once."""
+
+    __slots__ = ("controller", "day", "memo", "q", "s")
+
+    def __init__(self, state: ContactState, q: Question, controller: Controller) -> None:
+        self.s = state
+        self.q = q
+        self.controller = controller
+        self.day: date = q.at.astimezone(LEGAL_TZ).date()
+        self.memo: dict[str, bool] = {}
+
+    def get(self, name: str) -> bool:
+        """The value of one named fact."""
+        v = self.memo.get(name)
+        if v is None:
+            v = self.memo[name] = FACTS[name].compute(self)
+        return v
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A named yes/no question with its meaning in English and Dutch."""
+
+    name: str
+    en: str
+    nl: str
+    compute: Callable[[Situation], bool]
+
+
+FACTS: dict[str, Fact] = {}
+
+
+def fact(name: str, en: str, nl: str) -> Callable[[Callable[[Situation], bool]], Callable[[Situation], bool]]:
+    """Register a fact under its name."""
+
+    def register(fn: Callable[[Situation], bool]) -> Callable[[Situation], bool]:
+        FACTS[name] = Fact(name, en, nl, fn)
+        return fn
+
+    return register
+
+
+# -- the question --------------------------------------------------------------------------
+
+
+@fact(
+    "marketing_message",
+    "A marketing message or call (commercial, ideal or charitable).",
+    "Een marketingbericht of -gesprek (commercieel, ideëel of charitatief).",
+)
+def _marketing(x: Situation) -> bool:
+    return x.q.activity is Activity.CONTACT and x.q.kind is MessageKind.MARKETING
+
+
+@fact(
+    "service_message",
+    "A service message about an order, account or the relationship.",
+    "Een servicebericht over een bestelling, account of de relatie zelf.",
+)
+def _service(x: Situation) -> bool:
+    return x.q.activity is Activity.CONTACT and x.q.kind is MessageKind.SERVICE
+
+
+@fact(
+    "personal_message",
+    "An individual one-to-one message written by a person.",
+    "Een persoonlijk bericht, door een mens aan één persoon geschreven.",
+)
+def _personal(x: Situation) -> bool:
+    return x.q.activity is Activity.CONTACT and x.q.kind is MessageKind.PERSONAL
+
+
+@fact(
+    "profiling",
+    "Profiling for marketing (segmentation on behaviour).",
+    "Profilering voor marketing (segmentatie op gedrag).",
+)
+def _profiling(x: Situation) -> bool:
+    return x.q.activity is Activity.PROFILING
+
+
+@fact(
+    "direct_marketing",
+    "A marketing message, or profiling for marketing.",
+    "Een marketingbericht, of profilering voor marketing.",
+)
+def _dm(x: Situation) -> bool:
+    return x.get("marketing_message") or x.get("profiling")
+
+
+@fact(
+    "electronic",
+    "Channel is e-mail, SMS, a messaging app or fax.",
+    "Kanaal is e-mail, sms, een berichtenapp of fax.",
+)
+def _electronic(x: Situation) -> bool:
+    return x.q.channel in (Channel.EMAIL, Channel.SMS, Channel.MESSAGING_APP, Channel.FAX)
+
+
+@fact(
+    "electronic_mail",
+    "Channel is electronic mail in the ePrivacy sense (e-mail, SMS, app).",
+    "Kanaal is elektronische post in de zin van ePrivacy (e-mail, sms, app).",
+)
+def _electronic_mail(x: Situation) -> bool:
+    return x.q.channel in ELECTRONIC_MAIL
+
+
+@fact(
+    "automated_call",
+    "Channel is an automated call (robot dialler).",
+    "Kanaal is een geautomatiseerd gesprek (belcomputer).",
+)
+def _auto(x: Situation) -> bool:
+    return x.q.channel is Channel.AUTOMATED_CALL
+
+
+@fact("live_call", "Channel is a live telephone call.", "Kanaal is een telefoongesprek door een mens.")
+def _call(x: Situation) -> bool:
+    return x.q.channel is Channel.PHONE
+
+
+@fact("post", "Channel is addressed post.", "Kanaal is geadresseerde post.")
+def _post(x: Situation) -> bool:
+    return x.q.channel is Channel.POST
+
+
+@fact(
+    "sender_call_exempt",
+    "The sender is a charity, charity lottery or press publisher.",
+    "De afzender is een goed doel, goededoelenloterij of uitgever van kranten of tijdschriften.",
+)
+def _exempt(x: Situation) -> bool:
+    return x.controller.sector in CALL_EXEMPT_SECTORS
+
+
+# -- the party -----------------------------------------------------------------------------
+
+
+@fact(
+    "natural_person",
+    "The point belongs to a consumer or a sole trader.",
+    "Het contactpunt is van een consument of eenmanszaak/zzp'er.",
+)
+def _natural(x: Situation) -> bool:
+    return x.s.party in NATURAL_PERSONS
+
+
+@fact("consumer", "The point belongs to a consumer.", "Het contactpunt is van een consument.")
+def _consumer(x: Situation) -> bool:
+    return x.s.party is PartyKind.CONSUMER
+
+
+@fact(
+    "business_party",
+    "The point belongs to a legal person or someone acting in a profession.",
+    "Het contactpunt is van een rechtspersoon of iemand die handelt in beroep of bedrijf.",
+)
+def _business(x: Situation) -> bool:
+    return x.s.party in BUSINESS_PARTIES
+
+
+@fact(
+    "organisation_point",
+    "An organisation's address or number (legal person, or an employee's business address).",
+    "Een adres of nummer van een organisatie (rechtspersoon, of zakelijk adres van een medewerker).",
+)
+def _org(x: Situation) -> bool:
+    return x.s.party in ORGANISATION_POINTS
+
+
+@fact(
+    "published_for_offers",
+    "The organisation published this address for receiving offers, with evidence.",
+    "De organisatie heeft dit adres aantoonbaar gepubliceerd voor aanbiedingen.",
+)
+def _published(x: Situation) -> bool:
+    return x.s.published_for_offers and bool(x.s.published_for_offers_evidence)
+
+
+@fact(
+    "published_for_offers_unproven",
+    "Published for offers is claimed, without evidence.",
+    "Gepubliceerd voor aanbiedingen wordt gesteld, zonder bewijs.",
+)
+def _published_unproven(x: Situation) -> bool:
+    return x.s.published_for_offers and not x.s.published_for_offers_evidence
+
+
+@fact(
+    "outside_eea",
+    "The party is established outside the EEA.",
+    "De partij is gevestigd buiten de EER.",
+)
+def _outside_eea(x: Situation) -> bool:
+    return x.s.country is not None and x.s.country not in EEA_COUNTRIES
+
+
+@fact(
+    "local_rules_met",
+    "The local rules of the party's country were checked and are met.",
+    "De regels van het land van de partij zijn nagegaan en worden nageleefd.",
+)
+def _local(x: Situation) -> bool:
+    return x.s.local_rules_met
+
+
+# -- the ledger ----------------------------------------------------------------------------
+
+
+@fact(
+    "erased",
+    "The point was erased; only a suppression record remains.",
+    "Het contactpunt is gewist; alleen een blokkeringsregistratie blijft.",
+)
+def _erased(x: Situation) -> bool:
+    return x.s.erased_at is not None
+
+
+@fact(
+    "objected_dm",
+    "The person objected to direct marketing.",
+    "De persoon heeft bezwaar gemaakt tegen direct marketing.",
+)
+def _obj_dm(x: Situation) -> bool:
+    return ObjectionScope.DIRECT_MARKETING.value in x.s.objections
+
+
+@fact(
+    "objected_profiling",
+    "The person objected to profiling.",
+    "De persoon heeft bezwaar gemaakt tegen profilering.",
+)
+def _obj_prof(x: Situation) -> bool:
+    return ObjectionScope.PROFILING.value in x.s.objections
+
+
+@fact(
+    "suppressed",
+    "The point hard-bounced or the person complained (spam report).",
+    "Het adres is onbestelbaar gebleken of de persoon heeft een spamklacht gedaan.",
+)
+def _suppressed(x: Situation) -> bool:
+    return x.s.hard_bounced_at is not None or x.s.complained_at is not None
+
+
+def _consents(x: Situation) -> list[tuple[bool, ConsentMethod]]:
+    """(valid, method) for each active consent covering the purpose and channel."""
+    key, ch = x.q.purpose.key, x.q.channel
+    return [
+        (not c.defects and not c.pending, c.method)
+        for c in x.s.consents
+        if c.purpose == key and c.withdrawn_at is None and ch in c.channels
+    ]
+
+
+@fact(
+    "consent_valid",
+    "A valid consent for this purpose and channel: active, specific, not "
+    "withdrawn, confirmed where double opt-in.",
+    "Een geldige toestemming voor dit doel en "
+    "kanaal: actief gegeven, specifiek, niet ingetrokken, bevestigd bij dubbele opt-in.",
+)
+def _consent_valid(x: Situation) -> bool:
+    return any(valid for valid, _ in _consents(x))
+
+
+@fact(
+    "consent_collected_by_sender",
+    "A valid consent the sender collected itself (not imported).",
+    "Een geldige toestemming die de afzender zelf heeft verzameld (niet geïmporteerd).",
+)
+def _consent_own(x: Situation) -> bool:
+    return any(valid and m is not ConsentMethod.IMPORT for valid, m in _consents(x))
+
+
+@fact(
+    "consent_pending",
+    "A double opt-in consent awaits confirmation.",
+    "Een toestemming met dubbele opt-in wacht op bevestiging.",
+)
+def _consent_pending(x: Situation) -> bool:
+    key, ch = x.q.purpose.key, x.q.channel
+    return any(
+        c.pending and not c.defects
+        for c in x.s.consents
+        if c.purpose == key and c.withdrawn_at is None and ch in c.channels
+    )
+
+
+@fact(
+    "consent_defective",
+    "A consent exists but is invalid: pre-ticked, in terms and conditions, "
+    "a condition for something else, bundled or vague.",
+    "Er is een toestemming, maar die is "
+    "ongeldig: vooraf aangevinkt, in voorwaarden, als voorwaarde, gebundeld of vaag.",
+)
+def _consent_defective(x: Situation) -> bool:
+    key, ch = x.q.purpose.key, x.q.channel
+    return any(
+        c.defects for c in x.s.consents if c.purpose == key and c.withdrawn_at is None and ch in c.channels
+    )
+
+
+@fact(
+    "opted_out",
+    "The person unsubscribed or withdrew consent for this purpose and channel.",
+    "De persoon heeft zich afgemeld of toestemming ingetrokken voor dit doel en kanaal.",
+)
+def _opted_out(x: Situation) -> bool:
+    key, ch = x.q.purpose.key, x.q.channel
+    return any(o.covers(key, ch) for o in x.s.opt_outs)
+
+
+@fact(
+    "customer_exception",
+    "The sender obtained the point itself in a sale of a product this "
+    "purpose's products are similar to, and offered a free opt-out then.",
+    "De afzender kreeg "
+    "het contactpunt zelf bij een verkoop van soortgelijke producten en bood toen een kosteloze "
+    "afmeldmogelijkheid.",
+)
+def _customer_exception(x: Situation) -> bool:
+    purpose = x.q.purpose
+    return any(
+        p.collected_by_sender and p.opt_out_offered and purpose.promotes_any_of(p.categories)
+        for p in x.s.purchases
+    )
+
+
+@fact(
+    "similar_purchase",
+    "The person bought products similar to those this purpose promotes.",
+    "De persoon kocht producten die lijken op wat dit doel aanbiedt.",
+)
+def _similar(x: Situation) -> bool:
+    purpose = x.q.purpose
+    return any(purpose.promotes_any_of(p.categories) for p in x.s.purchases)
+
+
+@fact(
+    "customer_within_3_years",
+    "A customer now, or the relationship ended less than three years ago.",
+    "Nu klant, of de klantrelatie eindigde minder dan drie jaar geleden.",
+)
+def _customer_3y(x: Situation) -> bool:
+    if not x.s.purchases:
+        return False
+    ended = x.s.relationship_ended_at
+    return ended is None or x.q.at - ended <= CUSTOMER_WINDOW
+
+
+@fact(
+    "current_customer",
+    "A customer whose relationship has not ended.",
+    "Een klant van wie de klantrelatie niet is beëindigd.",
+)
+def _current(x: Situation) -> bool:
+    return bool(x.s.purchases) and x.s.relationship_ended_at is None
+
+
+def _listed(x: Situation, register: str) -> bool:
+    return any(li.register == register and li.active_on(x.day) for li in x.s.listings)
+
+
+@fact(
+    "listed_bel_me_niet",
+    "The number is on the Bel-me-niet Register on that day.",
+    "Het nummer staat die dag in het Bel-me-niet Register.",
+)
+def _bmn(x: Situation) -> bool:
+    return _listed(x, BEL_ME_NIET)
+
+
+@fact(
+    "listed_postfilter",
+    "The address is on the Postfilter on that day.",
+    "Het adres staat die dag in het Postfilter.",
+)
+def _postfilter(x: Situation) -> bool:
+    return _listed(x, POSTFILTER)
+
+
+@fact(
+    "third_party_list_unproven",
+    "Obtained from a third-party list without proof it may be passed on.",
+    "Afkomstig van een lijst van derden zonder bewijs dat die mocht worden doorgegeven.",
+)
+def _unproven(x: Situation) -> bool:
+    return x.s.source is Source.THIRD_PARTY_LIST_WITHOUT_PROOF
+
+
+@fact(
+    "not_from_subject",
+    "The data did not come from the person themselves.",
+    "De gegevens zijn niet van de persoon zelf verkregen.",
+)
+def _not_from_subject(x: Situation) -> bool:
+    return x.s.source in NOT_FROM_SUBJECT
+
+
+@fact(
+    "art14_notice_given",
+    "The Art. 14 notice (with the source) was given.",
+    "De informatie van art. 14 (met de bron) is gegeven.",
+)
+def _notice(x: Situation) -> bool:
+    return "14" in x.s.notices
+
+
+@fact(
+    "prior_contact",
+    "The sender was in contact with the person before.",
+    "De afzender had eerder contact met de persoon.",
+)
+def _prior(x: Situation) -> bool:
+    return x.s.source in PRIOR_CONTACT or bool(x.s.purchases) or bool(x.s.consents)

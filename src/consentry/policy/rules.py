@@ -1,0 +1,210 @@
+"""Rules, rule packs and the evaluator that explains one decision.
+
+Evaluation order (the only place it is defined):
+
+1. Only rules in force on the day asked about count; that day is the Dutch
+   calendar day of the moment (Europe/Amsterdam).
+2. Rules are read top to bottom in pack order. Each is either *terminal*
+   (allow, deny or review) or an *obligation* rule.
+3. The first terminal rule whose conditions all hold decides the verdict and
+   the legal basis. Later terminal rules are not read.
+4. Every obligation rule whose conditions hold, wherever it stands in the pack,
+   adds its obligations and its reason. They are kept only when the verdict is
+   allow or review: a denied message has nothing to comply with.
+5. When no terminal rule holds, the pack's fallback decides (review): the law
+   in the pack does not cover the case and a person must judge it.
+
+So a pack puts absolute denials first (erasure, objection), then the grounds
+that allow, then the specific denials that explain why not, then the general
+default denial of each channel.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from consentry.domain.state import ContactState
+from consentry.domain.vocabulary import Basis, Verdict
+from consentry.policy.facts import FACTS, Controller, Question, Situation
+
+
+class Effect(StrEnum):
+    """What a rule does when its conditions hold."""
+
+    ALLOW = "allow"
+    DENY = "deny"
+    REVIEW = "review"
+    OBLIGE = "oblige"
+
+
+class Authority(StrEnum):
+    """What a rule rests on: statute, case law, self-regulation, or consentry's own policy."""
+
+    LAW = "law"
+    CASE_LAW = "case_law"
+    SELF_REGULATION = "self_regulation"
+    POLICY = "policy"
+
+
+@dataclass(frozen=True, slots=True)
+class Obligation:
+    """Something a message must do or carry, with a stable id."""
+
+    id: str
+    nl: str
+    en: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One row of a rule pack: when it applies, what follows, and on what authority."""
+
+    id: str
+    when: tuple[str, ...]
+    effect: Effect
+    citation: str
+    nl: str
+    en: str
+    basis: Basis = Basis.NONE
+    obligations: tuple[str, ...] = ()
+    in_force_from: date | None = None
+    in_force_until: date | None = None
+    authority: Authority = Authority.LAW
+    checks: tuple[tuple[str, bool], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        checks = []
+        for cond in self.when:
+            name = cond.removeprefix("!")
+            if name not in FACTS:
+                raise ValueError(f"rule {self.id}: unknown fact {name!r}")
+            checks.append((name, not cond.startswith("!")))
+        object.__setattr__(self, "checks", tuple(checks))
+
+    def in_force(self, day: date) -> bool:
+        """True when the rule applies on that Dutch calendar day."""
+        return (self.in_force_from is None or self.in_force_from <= day) and (
+            self.in_force_until is None or day <= self.in_force_until
+        )
+
+    def holds(self, x: Situation) -> bool:
+        """True when every condition holds for this situation."""
+        # A plain loop: this is the hot path of every decision, and all() is slower.
+        for name, want in self.checks:  # noqa: SIM110
+            if x.get(name) is not want:
+                return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class RulePack:
+    """An ordered table of rules for one jurisdiction, with its obligations."""
+
+    key: str
+    name: str
+    rules: tuple[Rule, ...]
+    obligations: dict[str, Obligation]
+    fallback: Rule
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for rule in (*self.rules, self.fallback):
+            if rule.id in seen:
+                raise ValueError(f"rule pack {self.key}: duplicate rule id {rule.id}")
+            seen.add(rule.id)
+            for ob in rule.obligations:
+                if ob not in self.obligations:
+                    raise ValueError(f"rule {rule.id}: unknown obligation {ob!r}")
+
+    def rule(self, rule_id: str) -> Rule:
+        """Look a rule up by id."""
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        if rule_id == self.fallback.id:
+            return self.fallback
+        raise KeyError(rule_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why: a rule, its citation, and its explanation in Dutch and English."""
+
+    rule: str
+    citation: str
+    nl: str
+    en: str
+    authority: Authority
+
+    def text(self, lang: str) -> str:
+        """The explanation in `nl` or `en`."""
+        return self.en if lang == "en" else self.nl
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A verdict with its basis, its reasons and the obligations the message must meet."""
+
+    verdict: Verdict
+    basis: Basis
+    reasons: tuple[Reason, ...]
+    obligations: tuple[Obligation, ...]
+    at: datetime
+    contact_point_id: str
+    channel: str
+    purpose: str
+    pack: str
+
+    @property
+    def rule(self) -> str:
+        """The id of the rule that decided."""
+        return self.reasons[0].rule
+
+
+def _reason(r: Rule) -> Reason:
+    return Reason(r.id, r.citation, r.nl, r.en, r.authority)
+
+
+def evaluate(
+    pack: RulePack,
+    state: ContactState,
+    question: Question,
+    controller: Controller,
+) -> Decision:
+    """Judge one question about one contact point with the pack's rules in force then."""
+    x = Situation(state, question, controller)
+    day = x.day
+    decisive: Rule | None = None
+    extra: list[Rule] = []
+    for rule in pack.rules:
+        if not rule.in_force(day):
+            continue
+        if rule.effect is Effect.OBLIGE:
+            if rule.holds(x):
+                extra.append(rule)
+        elif decisive is None and rule.holds(x):
+            decisive = rule
+    if decisive is None:
+        decisive = pack.fallback
+    verdict = Verdict(decisive.effect.value)
+    reasons = [_reason(decisive)]
+    ob_ids: list[str] = []
+    if verdict is not Verdict.DENY:
+        ob_ids.extend(decisive.obligations)
+        for rule in extra:
+            reasons.append(_reason(rule))
+            ob_ids.extend(rule.obligations)
+    obligations = tuple(pack.obligations[i] for i in dict.fromkeys(ob_ids))
+    return Decision(
+        verdict=verdict,
+        basis=decisive.basis if verdict is not Verdict.DENY else Basis.NONE,
+        reasons=tuple(reasons),
+        obligations=obligations,
+        at=question.at,
+        contact_point_id=state.id,
+        channel=question.channel.value,
+        purpose=question.purpose.key,
+        pack=pack.key,
+    )

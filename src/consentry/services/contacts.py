@@ -1,0 +1,51 @@
+"""Finding contact points by what people type: an id, an e-mail address or a phone number."""
+
+from __future__ import annotations
+
+from consentry.adapters.addresses import AddressError, guess_kind, normalise
+from consentry.adapters.sql_store import Reader
+from consentry.domain.vocabulary import PointKind
+from consentry.services.errors import InputError
+
+_KINDS = frozenset(k.value for k in PointKind)
+
+
+def point_key(ref: str, region: str = "NL") -> tuple[PointKind, str] | str:
+    """A reference as (kind, normalised value), or as an id when it is one.
+
+    A reference may name its kind (`postal:Dorpsstraat 12; 1234 AB Dorp`); e-mail
+    addresses and phone numbers are recognised without one.
+    """
+    ref = ref.strip()
+    if ref.startswith("cp_"):
+        return ref
+    prefix, sep, rest = ref.partition(":")
+    if sep and prefix in _KINDS:
+        kind: PointKind | None = PointKind(prefix)
+        ref = rest
+    else:
+        kind = guess_kind(ref)
+    if kind is None:
+        raise InputError(
+            "contact",
+            f"{ref!r} is not a contact point id, e-mail address or phone number "
+            "(write a postal address as postal:street; town)",
+        )
+    try:
+        return kind, normalise(kind, ref, region).value
+    except AddressError as exc:
+        raise InputError("contact", str(exc)) from None
+
+
+def resolve(reader: Reader, ref: str, region: str = "NL") -> tuple[str, PointKind]:
+    """The id and kind of the contact point a reference names; InputError when there is none."""
+    key = point_key(ref, region)
+    if isinstance(key, str):
+        kind = reader.point_kind(key)
+        if kind is None:
+            raise InputError("contact", f"no contact point with id {key!r}")
+        return key, kind
+    point_id = reader.point_id(*key)
+    if point_id is None:
+        raise InputError("contact", f"no contact point {key[1]!r} is registered")
+    return point_id, key[0]

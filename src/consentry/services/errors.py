@@ -1,0 +1,36 @@
+"""Errors the services raise for bad input: each names the field (and line) at fault."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class InputError(ValueError):
+    """One input value is wrong; `field` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class LineProblem:
+    """A problem on one line of an input file."""
+
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.message}"
+
+
+class FileRejected(ValueError):
+    """An input file had problems; nothing from it was written."""
+
+    def __init__(self, problems: list[LineProblem], truncated: bool = False) -> None:
+        more = " (and more; first ones shown)" if truncated else ""
+        super().__init__(f"{len(problems)} problem(s){more}; nothing was appended")
+        self.problems = problems
+        self.truncated = truncated

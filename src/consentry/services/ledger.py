@@ -1,0 +1,233 @@
+"""Appending events to the ledger: from JSON lines or records, all or nothing.
+
+A record is one JSON object: the envelope (`type`, `contact`, `occurred_at`,
+optional `id`) and the payload fields of its type (docs/events.md). A
+`contact_point.registered` record names no `contact`: it creates one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from consentry.adapters import tables as t
+from consentry.adapters.addresses import AddressError, normalise
+from consentry.adapters.sql_store import Writer
+from consentry.bootstrap import App
+from consentry.domain.clock import MomentError, parse_moment
+from consentry.domain.events import Event, EventError, validate_payload
+from consentry.domain.vocabulary import CHANNELS_BY_POINT, PointKind
+from consentry.services.contacts import point_key
+from consentry.services.errors import FileRejected, InputError, LineProblem
+
+ENVELOPE = frozenset({"type", "contact", "occurred_at", "id"})
+BATCH = 5000
+MAX_PROBLEMS = 100
+#: Clocks drift: an event may claim to be this far in the future, no further.
+FUTURE_SLACK = timedelta(minutes=5)
+_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
+_PURPOSE_FIELDS = ("consent.given", "consent.confirmed", "consent.withdrawn", "unsubscribed")
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class AppendReport:
+    """What an append wrote."""
+
+    appended: int
+    registered: int
+    first_seq: int | None
+    last_seq: int | None
+
+
+class _Batch:
+    """Resolves references and checks records against the ledger and this batch so far."""
+
+    def __init__(self, app: App, w: Writer) -> None:
+        self.app, self.w = app, w
+        self.now = app.clock.now()
+        self.region = app.settings.default_region
+        self.new_points: dict[tuple[PointKind, str], str] = {}
+        self.kinds: dict[str, PointKind] = {}
+        self.purposes: dict[str, bool] = {}
+        self.ids: set[str] = set()
+
+    def point(self, ref: Any) -> tuple[str, PointKind]:
+        if not isinstance(ref, str) or not ref.strip():
+            raise InputError("contact", "is required: a contact point id, e-mail address or number")
+        key = point_key(ref, self.region)
+        if isinstance(key, str):
+            kind = self.kinds.get(key) or self.w.point_kind(key)
+            if kind is None:
+                raise InputError("contact", f"no contact point with id {key!r}")
+            self.kinds[key] = kind
+            return key, kind
+        pid = self.new_points.get(key) or self.w.point_id(*key)
+        if pid is None:
+            raise InputError(
+                "contact",
+                f"{key[1]!r} is not registered; register it first (contact_point.registered)",
+            )
+        return pid, key[0]
+
+    def purpose_known(self, key: str) -> bool:
+        if key not in self.purposes:
+            self.purposes[key] = self.w.purpose(key) is not None
+        return self.purposes[key]
+
+    def event_id(self, given: Any) -> str:
+        if given is None:
+            return self.app.ids("ev")
+        if not isinstance(given, str) or not _ID.match(given):
+            raise InputError("id", "must be 1-40 letters, digits or _ . : -")
+        exists = self.w.conn.execute(sa.select(t.events.c.id).where(t.events.c.id == given)).first()
+        if given in self.ids or exists:
+            raise InputError("id", f"an event with id {given!r} is already in the ledger")
+        self.ids.add(given)
+        return given
+
+    def moment(self, raw: Any) -> datetime:
+        if raw is None:
+            return self.now
+        if not isinstance(raw, str):
+            raise InputError("occurred_at", "must be an ISO 8601 string")
+        try:
+            at = parse_moment(raw)
+        except MomentError as exc:
+            raise InputError("occurred_at", str(exc)) from None
+        if at > self.now + FUTURE_SLACK:
+            raise InputError("occurred_at", f"{raw!r} is in the future")
+        return at
+
+    def register(self, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        try:
+            kind = PointKind(str(payload.get("kind")))
+        except ValueError:
+            raise InputError("kind", "must be one of: email, phone, postal") from None
+        raw = payload.get("value")
+        if not isinstance(raw, str) or not raw.strip():
+            raise InputError("value", "is required: the address or number")
+        try:
+            norm = normalise(kind, raw, self.region)
+        except AddressError as exc:
+            raise InputError("value", str(exc)) from None
+        key = (kind, norm.value)
+        existing = self.new_points.get(key) or self.w.point_id(*key)
+        if existing:
+            raise InputError("value", f"{norm.value!r} is already registered as {existing}")
+        payload = {**payload, "value": norm.value}
+        if norm.country and "country" not in payload:
+            payload["country"] = norm.country
+        pid = self.app.ids("cp")
+        self.new_points[key] = pid
+        self.kinds[pid] = kind
+        return pid, payload
+
+    def event(self, record: Any) -> Event:
+        """Turn one record into an event, or raise InputError naming the field."""
+        if not isinstance(record, dict):
+            raise InputError("-", "each line must be one JSON object")
+        etype = record.get("type")
+        if not isinstance(etype, str):
+            raise InputError("type", "is required (see docs/events.md)")
+        payload = {k: v for k, v in record.items() if k not in ENVELOPE}
+        occurred = self.moment(record.get("occurred_at"))
+        if etype == "contact_point.registered":
+            if "contact" in record:
+                raise InputError("contact", "a registration creates a contact point; give kind and value")
+            validate_payload(etype, {**payload, "value": payload.get("value") or "-"})
+            pid, payload = self.register(payload)
+            kind = self.kinds[pid]
+        else:
+            pid, kind = self.point(record.get("contact"))
+        clean = validate_payload(etype, payload)
+        for ch in clean.get("channels", ()):
+            if ch not in CHANNELS_BY_POINT[kind]:
+                raise InputError("channels", f"a {kind.value} contact point cannot be reached by {ch}")
+        if etype in _PURPOSE_FIELDS and "purpose" in clean and not self.purpose_known(clean["purpose"]):
+            raise InputError(
+                "purpose",
+                f"unknown purpose {clean['purpose']!r}; define it with `consentry purposes add`",
+            )
+        return Event(
+            id=self.event_id(record.get("id")),
+            type=etype,
+            contact_point_id=pid,
+            occurred_at=occurred,
+            recorded_at=self.now,
+            payload=clean,
+        )
+
+
+def append_records(
+    app: App,
+    records: Iterable[tuple[int, Any]],
+    progress: Progress | None = None,
+) -> AppendReport:
+    """Validate and append numbered records in one transaction; FileRejected if any is bad.
+
+    A record may be an InputError already (a line that could not be parsed): it
+    is reported in its place like any other problem.
+    """
+    problems: list[LineProblem] = []
+    truncated = False
+    appended = registered = 0
+    first = last = None
+    with app.store.writer() as w:
+        batch = _Batch(app, w)
+        pending: list[Event] = []
+
+        def flush() -> None:
+            nonlocal appended, registered, first, last
+            rows = w.append(pending)
+            if rows:
+                first = first or rows[0].seq
+                last = rows[-1].seq
+            appended += len(rows)
+            registered += sum(1 for r in rows if r.event.type == "contact_point.registered")
+            if progress:
+                progress(len(rows))
+            pending.clear()
+
+        for line, record in records:
+            try:
+                if isinstance(record, InputError):
+                    raise record
+                ev = batch.event(record)
+            except (InputError, EventError) as exc:
+                if len(problems) >= MAX_PROBLEMS:
+                    truncated = True
+                    break
+                problems.append(LineProblem(line, exc.field, exc.message))
+                continue
+            if not problems:
+                pending.append(ev)
+                if len(pending) >= BATCH:
+                    flush()
+        if problems:
+            raise FileRejected(problems, truncated)
+        flush()
+    return AppendReport(appended, registered, first, last)
+
+
+def _decode(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
+    """Numbered JSON objects; a line that is not JSON becomes an InputError in its place."""
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            yield n, json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield n, InputError("-", f"not valid JSON ({exc.msg}, column {exc.colno})")
+
+
+def append_lines(app: App, lines: Iterable[str], progress: Progress | None = None) -> AppendReport:
+    """Append JSON lines (one event per line); all or nothing."""
+    return append_records(app, _decode(lines), progress)

@@ -1,0 +1,49 @@
+"""Defining purposes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy.exc
+
+from consentry.bootstrap import App
+from consentry.domain.purposes import Purpose, PurposeError
+from consentry.domain.vocabulary import PurposeKind
+from consentry.services.errors import InputError
+
+
+def define(
+    app: App,
+    key: str,
+    name_nl: str,
+    name_en: str,
+    kind: str = "commercial",
+    categories: Iterable[str] = (),
+    third_party: bool = False,
+    replace: bool = False,
+) -> Purpose:
+    """Define a purpose; with `replace`, redefine an existing one."""
+    try:
+        pk = PurposeKind(kind)
+    except ValueError:
+        allowed = ", ".join(k.value for k in PurposeKind)
+        raise InputError("kind", f"{kind!r} is not one of: {allowed}") from None
+    cats = frozenset(c.strip() for c in categories if c.strip())
+    try:
+        purpose = Purpose(key, name_nl, name_en, pk, cats, third_party)
+    except PurposeError as exc:
+        raise InputError("purpose", str(exc)) from None
+    try:
+        with app.store.writer() as w:
+            if not replace and w.purpose(key) is not None:
+                raise InputError("key", f"purpose {key!r} exists; use --replace to redefine it")
+            w.put_purpose(purpose, replace=replace)
+    except sqlalchemy.exc.IntegrityError:
+        raise InputError("key", f"purpose {key!r} exists; use --replace to redefine it") from None
+    return purpose
+
+
+def list_all(app: App) -> list[Purpose]:
+    """Every defined purpose."""
+    with app.store.reader() as r:
+        return r.purposes()

@@ -1,0 +1,39 @@
+"""Setting a database up, and the controller profile kept in it."""
+
+from __future__ import annotations
+
+from consentry.adapters import schema
+from consentry.adapters.sql_store import Reader
+from consentry.bootstrap import App
+from consentry.domain.vocabulary import Sector
+from consentry.policy.facts import Controller
+from consentry.services.errors import InputError
+
+
+def init(app: App, name: str | None = None, sector: str | None = None) -> str:
+    """Create or upgrade the schema and store the controller profile; returns the revision."""
+    schema.upgrade(app.store.engine)
+    if name is not None or sector is not None:
+        try:
+            sec = Sector(sector) if sector is not None else None
+        except ValueError:
+            allowed = ", ".join(s.value for s in Sector)
+            raise InputError("sector", f"{sector!r} is not one of: {allowed}") from None
+        with app.store.writer() as w:
+            current = w.setting("controller") or {}
+            w.put_setting(
+                "controller",
+                {
+                    "name": name or current.get("name", Controller().name),
+                    "sector": (sec or Sector(current.get("sector", Sector.COMMERCIAL))).value,
+                },
+            )
+    return schema.current_revision(app.store.engine) or "-"
+
+
+def controller(r: Reader) -> Controller:
+    """The controller profile, or the default when none was stored."""
+    raw = r.setting("controller")
+    if not raw:
+        return Controller()
+    return Controller(name=raw["name"], sector=Sector(raw["sector"]))
