@@ -28,6 +28,7 @@ app = typer.Typer(
     "Prove every consent, explain every decision.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,
 )
 ledger_app = typer.Typer(help="Append to, verify and rebuild the ledger.", no_args_is_help=True)
 purposes_app = typer.Typer(help="Define and list purposes.", no_args_is_help=True)
@@ -133,7 +134,9 @@ def ledger_append(
 
 @ledger_app.command("verify")
 @handled
-def ledger_verify(quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
+def ledger_verify(
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
     """Recompute the hash chain; report every edited, removed or reordered event."""
     a = _app()
     with _progress("verifying", None, quiet) as advance:
@@ -237,7 +240,9 @@ def purposes_add(
 
 @purposes_app.command("list")
 @handled
-def purposes_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def purposes_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
     """List the defined purposes."""
     items = purposes.list_all(_app())
     if as_json:

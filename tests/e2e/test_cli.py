@@ -1,0 +1,187 @@
+"""The command line, as a user runs it, on a SQLite file."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from consentry.entrypoints.cli import app
+
+runner = CliRunner()
+
+
+def cli(db: str, *args: str, input: str | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, ["--database-url", db, *args], input=input)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def demo_db(sqlite_url: str) -> str:
+    code, out, err = cli(sqlite_url, "demo")
+    assert code == 0, err
+    assert "demo loaded: 13 contact points" in out
+    return sqlite_url
+
+
+def test_demo_loads_and_shows_a_verdict_per_story(demo_db: str) -> None:
+    code, _out, err = cli(demo_db, "demo")
+    assert code == 2 and "already loaded" in err
+
+
+def test_decide_json_prints_one_object_with_verdict_basis_reasons_and_obligations(demo_db: str) -> None:
+    code, out, _ = cli(
+        demo_db,
+        "decide",
+        "--contact",
+        "sanne.visser@example.nl",
+        "--channel",
+        "email",
+        "--purpose",
+        "koffie-aanbiedingen",
+        "--json",
+    )
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["verdict"] == "allow" and doc["basis"] == "customer_exception"
+    assert doc["reasons"][0]["rule"] == "NL-EM-02" and doc["reasons"][0]["citation"]
+    assert doc["reasons"][0]["explanation"].startswith("Klantuitzondering")
+    assert "opt-out-in-every-message" in doc["obligations"]
+    assert set(doc) >= {"verdict", "basis", "reasons", "obligations", "at"}
+
+
+def test_a_call_to_the_same_ex_customer_gets_three_answers_over_the_years(demo_db: str) -> None:
+    answers = []
+    for at in ("2019-05-01", "2025-05-01", "2026-08-01"):
+        code, out, _ = cli(
+            demo_db,
+            "decide",
+            "--contact",
+            "06 12345678",
+            "--channel",
+            "phone",
+            "--purpose",
+            "koffie-aanbiedingen",
+            "--at",
+            at,
+            "--json",
+        )
+        assert code == 0
+        answers.append((json.loads(out)["verdict"], json.loads(out)["rule"]))
+    assert answers == [("allow", "NL-TM-00"), ("allow", "NL-TM-02"), ("deny", "NL-TM-02b")]
+
+
+def test_explain_answers_in_english_when_asked(demo_db: str) -> None:
+    code, out, _ = cli(
+        demo_db,
+        "explain",
+        "--contact",
+        "m.jansen@example.nl",
+        "--channel",
+        "email",
+        "--purpose",
+        "nieuwsbrief",
+        "--lang",
+        "en",
+    )
+    assert code == 0
+    assert out.startswith("NOT ALLOWED") and "[EU-GDPR-04]" in out and "objected" in out
+
+
+def test_decide_rejects_a_date_in_the_wrong_format(demo_db: str) -> None:
+    code, _, err = cli(
+        demo_db,
+        "decide",
+        "--contact",
+        "jan.devries@example.nl",
+        "--channel",
+        "email",
+        "--purpose",
+        "nieuwsbrief",
+        "--at",
+        "1-5-2025",
+    )
+    assert code == 2 and "not a date or time" in err
+
+
+def test_ledger_append_is_all_or_nothing_and_names_line_and_field(demo_db: str, tmp_path: Path) -> None:
+    f = tmp_path / "events.jsonl"
+    f.write_text(
+        '{"type":"contact_point.registered","kind":"email","value":"nieuw@example.nl","source":"web_form"}\n'
+        '{"type":"unsubscribed","contact":"nieuw@example.nl"}\n'
+        '{"type":"contact_point.registered","kind":"phone","value":"12","source":"web_form"}\n',
+        encoding="utf-8",
+    )
+    code, _, err = cli(demo_db, "ledger", "append", str(f))
+    assert code == 2
+    assert "line 3: value:" in err and "nothing was appended" in err
+    code, out, _ = cli(demo_db, "ledger", "verify")
+    assert code == 0 and "27 events" in out
+
+
+def test_ledger_append_reads_standard_input(demo_db: str) -> None:
+    lines = '{"type":"objection.recorded","contact":"jan.devries@example.nl","scope":"direct_marketing"}\n'
+    code, out, _ = cli(demo_db, "ledger", "append", "-", input=lines)
+    assert code == 0 and "appended 1 events" in out
+    code, out, _ = cli(
+        demo_db,
+        "decide",
+        "--contact",
+        "jan.devries@example.nl",
+        "--channel",
+        "email",
+        "--purpose",
+        "nieuwsbrief",
+    )
+    assert out.startswith("deny (EU-GDPR-04)")
+
+
+def test_ledger_verify_reports_a_hand_edited_row(demo_db: str) -> None:
+    path = demo_db.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "UPDATE events SET payload = json_set(payload, '$.method', 'single_opt_in') WHERE seq = 2"
+        )
+    code, _, err = cli(demo_db, "ledger", "verify")
+    assert code == 1
+    assert "seq 2" in err and "edited" in err and "NOT intact" in err
+
+
+def test_purposes_can_be_defined_and_listed(sqlite_url: str) -> None:
+    assert cli(sqlite_url, "init")[0] == 0
+    code, out, _ = cli(
+        sqlite_url,
+        "purposes",
+        "add",
+        "webinars",
+        "--name-nl",
+        "Webinars",
+        "--name-en",
+        "Webinars",
+        "--category",
+        "training",
+    )
+    assert code == 0 and "webinars defined" in out
+    code, _, err = cli(sqlite_url, "purposes", "add", "webinars", "--name-nl", "W", "--name-en", "W")
+    assert code == 2 and "--replace" in err
+    code, out, _ = cli(sqlite_url, "purposes", "list", "--json")
+    assert json.loads(out)[0]["categories"] == ["training"]
+
+
+def test_commands_on_an_uninitialised_database_say_to_run_init(sqlite_url: str) -> None:
+    code, _, err = cli(sqlite_url, "ledger", "verify")
+    assert code == 2 and "consentry init" in err
+
+
+def test_the_installed_command_runs_the_demo_in_a_fresh_directory(tmp_path: Path) -> None:
+    exe = shutil.which("consentry")
+    assert exe, "the consentry command is not installed (pip install -e .)"
+    done = subprocess.run([exe, "demo"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "consentry.db").exists()
+    assert "NL-TM-02b" in done.stdout

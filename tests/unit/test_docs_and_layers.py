@@ -1,0 +1,57 @@
+"""Docs stay generated from the code, and the inner layers stay free of frameworks."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+from consentry import docsgen
+
+ROOT = Path(__file__).resolve().parents[2]
+SRC = ROOT / "src" / "consentry"
+
+
+@pytest.mark.parametrize("name", sorted(docsgen.GENERATED))
+def test_the_generated_docs_are_up_to_date(name: str) -> None:
+    on_disk = (ROOT / "docs" / name).read_text(encoding="utf-8")
+    assert on_disk == docsgen.GENERATED[name](), f"docs/{name} is stale: run python -m consentry.docsgen"
+
+
+def test_every_command_and_parameter_has_help_text() -> None:
+    import typer
+
+    from consentry.entrypoints.cli import app
+
+    missing = []
+    for path, cmd in docsgen._commands(typer.main.get_command(app), "consentry"):
+        if not (cmd.help or "").strip():
+            missing.append(path)
+        missing.extend(f"{path} {p.name}" for p in cmd.params if p.param_type_name == "option" and not p.help)
+    assert missing == []
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+@pytest.mark.parametrize("layer", ["domain", "policy"])
+def test_the_inner_layers_import_only_the_standard_library_and_each_other(layer: str) -> None:
+    allowed_own = {"domain": ("consentry.domain",), "policy": ("consentry.domain", "consentry.policy")}[layer]
+    offenders = []
+    for path in sorted((SRC / layer).rglob("*.py")):
+        for name in _imports(path):
+            top = name.split(".")[0]
+            if top == "__future__" or top in sys.stdlib_module_names or name.startswith(allowed_own):
+                continue
+            offenders.append(f"{path.relative_to(SRC)}: {name}")
+    assert offenders == []
