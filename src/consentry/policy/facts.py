@@ -86,22 +86,29 @@ class Situation:
 
 @dataclass(frozen=True, slots=True)
 class Fact:
-    """A named yes/no question with its meaning in English and Dutch."""
+    """A named yes/no question with its meaning in English and Dutch.
+
+    A `question` fact depends only on the question and the controller, never on
+    the contact point, so the evaluator can settle it once per kind of question.
+    """
 
     name: str
     en: str
     nl: str
     compute: Callable[[Situation], bool]
+    question: bool = False
 
 
 FACTS: dict[str, Fact] = {}
 
 
-def fact(name: str, en: str, nl: str) -> Callable[[Callable[[Situation], bool]], Callable[[Situation], bool]]:
+def fact(
+    name: str, en: str, nl: str, question: bool = False
+) -> Callable[[Callable[[Situation], bool]], Callable[[Situation], bool]]:
     """Register a fact under its name."""
 
     def register(fn: Callable[[Situation], bool]) -> Callable[[Situation], bool]:
-        FACTS[name] = Fact(name, en, nl, fn)
+        FACTS[name] = Fact(name, en, nl, fn, question)
         return fn
 
     return register
@@ -114,6 +121,7 @@ def fact(name: str, en: str, nl: str) -> Callable[[Callable[[Situation], bool]],
     "marketing_message",
     "A marketing message or call (commercial, ideal or charitable).",
     "Een marketingbericht of -gesprek (commercieel, ideëel of charitatief).",
+    question=True,
 )
 def _marketing(x: Situation) -> bool:
     return x.q.activity is Activity.CONTACT and x.q.kind is MessageKind.MARKETING
@@ -123,6 +131,7 @@ def _marketing(x: Situation) -> bool:
     "service_message",
     "A service message about an order, account or the relationship.",
     "Een servicebericht over een bestelling, account of de relatie zelf.",
+    question=True,
 )
 def _service(x: Situation) -> bool:
     return x.q.activity is Activity.CONTACT and x.q.kind is MessageKind.SERVICE
@@ -132,6 +141,7 @@ def _service(x: Situation) -> bool:
     "personal_message",
     "An individual one-to-one message written by a person.",
     "Een persoonlijk bericht, door een mens aan één persoon geschreven.",
+    question=True,
 )
 def _personal(x: Situation) -> bool:
     return x.q.activity is Activity.CONTACT and x.q.kind is MessageKind.PERSONAL
@@ -141,6 +151,7 @@ def _personal(x: Situation) -> bool:
     "profiling",
     "Profiling for marketing (segmentation on behaviour).",
     "Profilering voor marketing (segmentatie op gedrag).",
+    question=True,
 )
 def _profiling(x: Situation) -> bool:
     return x.q.activity is Activity.PROFILING
@@ -150,6 +161,7 @@ def _profiling(x: Situation) -> bool:
     "direct_marketing",
     "A marketing message, or profiling for marketing.",
     "Een marketingbericht, of profilering voor marketing.",
+    question=True,
 )
 def _dm(x: Situation) -> bool:
     return x.get("marketing_message") or x.get("profiling")
@@ -159,6 +171,7 @@ def _dm(x: Situation) -> bool:
     "electronic",
     "Channel is e-mail, SMS, a messaging app or fax.",
     "Kanaal is e-mail, sms, een berichtenapp of fax.",
+    question=True,
 )
 def _electronic(x: Situation) -> bool:
     return x.q.channel in (Channel.EMAIL, Channel.SMS, Channel.MESSAGING_APP, Channel.FAX)
@@ -168,6 +181,7 @@ def _electronic(x: Situation) -> bool:
     "electronic_mail",
     "Channel is electronic mail in the ePrivacy sense (e-mail, SMS, app).",
     "Kanaal is elektronische post in de zin van ePrivacy (e-mail, sms, app).",
+    question=True,
 )
 def _electronic_mail(x: Situation) -> bool:
     return x.q.channel in ELECTRONIC_MAIL
@@ -177,17 +191,23 @@ def _electronic_mail(x: Situation) -> bool:
     "automated_call",
     "Channel is an automated call (robot dialler).",
     "Kanaal is een geautomatiseerd gesprek (belcomputer).",
+    question=True,
 )
 def _auto(x: Situation) -> bool:
     return x.q.channel is Channel.AUTOMATED_CALL
 
 
-@fact("live_call", "Channel is a live telephone call.", "Kanaal is een telefoongesprek door een mens.")
+@fact(
+    "live_call",
+    "Channel is a live telephone call.",
+    "Kanaal is een telefoongesprek door een mens.",
+    question=True,
+)
 def _call(x: Situation) -> bool:
     return x.q.channel is Channel.PHONE
 
 
-@fact("post", "Channel is addressed post.", "Kanaal is geadresseerde post.")
+@fact("post", "Channel is addressed post.", "Kanaal is geadresseerde post.", question=True)
 def _post(x: Situation) -> bool:
     return x.q.channel is Channel.POST
 
@@ -196,6 +216,7 @@ def _post(x: Situation) -> bool:
     "sender_call_exempt",
     "The sender is a charity, charity lottery or press publisher.",
     "De afzender is een goed doel, goededoelenloterij of uitgever van kranten of tijdschriften.",
+    question=True,
 )
 def _exempt(x: Situation) -> bool:
     return x.controller.sector in CALL_EXEMPT_SECTORS

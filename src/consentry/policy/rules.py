@@ -21,6 +21,7 @@ default denial of each channel.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -89,16 +90,12 @@ class Rule:
             self.in_force_until is None or day <= self.in_force_until
         )
 
-    def holds(self, x: Situation) -> bool:
-        """True when every condition holds for this situation."""
-        # A plain loop: this is the hot path of every decision, and all() is slower.
-        for name, want in self.checks:  # noqa: SIM110
-            if x.get(name) is not want:
-                return False
-        return True
+
+Step = tuple[Rule, tuple[tuple[str, bool], ...]]
+Plan = tuple[tuple[Step, ...], tuple[Step, ...]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class RulePack:
     """An ordered table of rules for one jurisdiction, with its obligations."""
 
@@ -107,6 +104,10 @@ class RulePack:
     rules: tuple[Rule, ...]
     obligations: dict[str, Obligation]
     fallback: Rule
+    _bounds: list[date] = field(default_factory=list, init=False, repr=False, compare=False)
+    _plans: dict[tuple[object, ...], Plan] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
@@ -117,6 +118,9 @@ class RulePack:
             for ob in rule.obligations:
                 if ob not in self.obligations:
                     raise ValueError(f"rule {rule.id}: unknown obligation {ob!r}")
+        starts = {r.in_force_from for r in self.rules if r.in_force_from}
+        ends = {date.fromordinal(r.in_force_until.toordinal() + 1) for r in self.rules if r.in_force_until}
+        self._bounds.extend(sorted(starts | ends))
 
     def rule(self, rule_id: str) -> Rule:
         """Look a rule up by id."""
@@ -126,6 +130,29 @@ class RulePack:
         if rule_id == self.fallback.id:
             return self.fallback
         raise KeyError(rule_id)
+
+    def plan(self, x: Situation) -> Plan:
+        """The rules that can apply to this kind of question on this day, question facts settled.
+
+        Rules out of force, or whose question facts (channel, kind, sender ...)
+        fail, are dropped; the rest keep only the checks on the contact point.
+        Plans are cached per period between rule dates and kind of question.
+        """
+        q = x.q
+        key = (bisect_right(self._bounds, x.day), q.channel, q.kind, q.activity, x.controller.sector)
+        found = self._plans.get(key)
+        if found is None:
+            terminal: list[Step] = []
+            oblige: list[Step] = []
+            for rule in self.rules:
+                if not rule.in_force(x.day):
+                    continue
+                if any(FACTS[n].question and x.get(n) is not want for n, want in rule.checks):
+                    continue
+                rest = tuple((n, want) for n, want in rule.checks if not FACTS[n].question)
+                (oblige if rule.effect is Effect.OBLIGE else terminal).append((rule, rest))
+            found = self._plans[key] = (tuple(terminal), tuple(oblige))
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,19 +202,17 @@ def evaluate(
 ) -> Decision:
     """Judge one question about one contact point with the pack's rules in force then."""
     x = Situation(state, question, controller)
-    day = x.day
-    decisive: Rule | None = None
-    extra: list[Rule] = []
-    for rule in pack.rules:
-        if not rule.in_force(day):
-            continue
-        if rule.effect is Effect.OBLIGE:
-            if rule.holds(x):
-                extra.append(rule)
-        elif decisive is None and rule.holds(x):
+    terminal, oblige = pack.plan(x)
+    get = x.get
+    decisive = pack.fallback
+    for rule, checks in terminal:
+        for name, want in checks:
+            if get(name) is not want:
+                break
+        else:
             decisive = rule
-    if decisive is None:
-        decisive = pack.fallback
+            break
+    extra = [rule for rule, checks in oblige if all(get(n) is w for n, w in checks)]
     verdict = Verdict(decisive.effect.value)
     reasons = [_reason(decisive)]
     ob_ids: list[str] = []
