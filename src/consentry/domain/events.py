@@ -231,6 +231,16 @@ EVENT_TYPES: dict[str, EventType] = {
             (_f("feedback_source", "str", False, "Which mailbox provider reported it."),),
         ),
         EventType(
+            "request.received",
+            "The person made a data-subject request (GDPR Art. 15-21); handling follows.",
+            (
+                _f("request", "str", True, "`access`, `erasure`, `rectification`, `portability`."),
+                _f("via", "str", False, "How it reached the sender: `preference_centre`, `email` ..."),
+                _f("note", "str", False, "The person's own words, if any."),
+                *_EVIDENCE,
+            ),
+        ),
+        EventType(
             "contact_point.erased",
             "The point was erased (GDPR Art. 17); only a suppression record remains.",
             (_f("reason", "str", False, "Request or retention rule that caused it."),),
@@ -239,6 +249,7 @@ EVENT_TYPES: dict[str, EventType] = {
 }
 
 _BOUNCE_KINDS = frozenset({"hard", "soft"})
+REQUEST_KINDS = frozenset({"access", "erasure", "rectification", "portability"})
 
 
 def _check(f: Field, value: Any) -> Any:
@@ -310,6 +321,8 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
         out[f.name] = _check(f, value)
     if type_name == "bounce.recorded" and out["bounce_kind"] not in _BOUNCE_KINDS:
         raise EventError("bounce_kind", "must be `hard` or `soft`")
+    if type_name == "request.received" and out["request"] not in REQUEST_KINDS:
+        raise EventError("request", f"must be one of: {', '.join(sorted(REQUEST_KINDS))}")
     if out.get("listed_until", "9999") < out.get("listed_from", "0000"):
         raise EventError("listed_until", "is before listed_from")
     return out

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from consentry.domain.clock import LOCAL_TZ
 from consentry.domain.events import Event
 from consentry.domain.vocabulary import (
     CHANNELS_BY_POINT,
@@ -117,6 +118,7 @@ class ContactState:
     complained_at: datetime | None = None
     soft_bounces: int = 0
     erased_at: datetime | None = None
+    requests: list[tuple[str, datetime]] = field(default_factory=list)
     event_count: int = 0
     last_event_at: datetime | None = None
     last_seq: int = 0
@@ -176,6 +178,7 @@ class ContactState:
             "hard_bounced_at": ts(self.hard_bounced_at),
             "complained_at": ts(self.complained_at),
             "erased_at": ts(self.erased_at),
+            "requests": [{"request": kind, "at": ts(at)} for kind, at in self.requests],
             "event_count": self.event_count,
             "last_seq": self.last_seq,
         }
@@ -195,6 +198,11 @@ _DETAILS = (
 )
 
 Payload = Mapping[str, Any]
+
+
+def _local_day(moment: datetime) -> date:
+    """The Dutch calendar day of a moment (registers list Dutch days)."""
+    return moment.astimezone(LOCAL_TZ).date()
 
 
 def _consent_defects(p: Payload, method: ConsentMethod) -> tuple[str, ...]:
@@ -280,7 +288,7 @@ def _notice(state: ContactState, e: Event, p: Payload) -> None:
 
 
 def _listed(state: ContactState, e: Event, p: Payload) -> None:
-    start = date.fromisoformat(p["listed_from"]) if "listed_from" in p else e.occurred_at.date()
+    start = date.fromisoformat(p["listed_from"]) if "listed_from" in p else _local_day(e.occurred_at)
     end = date.fromisoformat(p["listed_until"]) if "listed_until" in p else None
     state.listings.append(Listing(p["register"], start, end))
 
@@ -298,6 +306,10 @@ def _complaint(state: ContactState, e: Event, p: Payload) -> None:
 
 def _erased(state: ContactState, e: Event, p: Payload) -> None:
     state.erased_at = state.erased_at or e.occurred_at
+
+
+def _request(state: ContactState, e: Event, p: Payload) -> None:
+    state.requests.append((p["request"], e.occurred_at))
 
 
 def _registered(state: ContactState, e: Event, p: Payload) -> None:
@@ -331,6 +343,7 @@ HANDLERS: dict[str, Callable[[ContactState, Event, Payload], None]] = {
     "bounce.recorded": _bounce,
     "complaint.recorded": _complaint,
     "contact_point.erased": _erased,
+    "request.received": _request,
 }
 
 

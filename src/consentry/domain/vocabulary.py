@@ -94,6 +94,8 @@ class Source(StrEnum):
 #: Sources where the data did not come from the person themselves (GDPR Art. 14).
 NOT_FROM_SUBJECT = frozenset(
     {
+        # RULES.md EU-GDPR-06 counts a business card handed over among these.
+        Source.BUSINESS_CARD,
         Source.PUBLIC_PROFILE,
         Source.PUBLIC_REGISTER,
         Source.THIRD_PARTY_LIST_WITH_PROOF,

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
+from consentry.domain.clock import LOCAL_TZ
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import (
@@ -37,9 +37,9 @@ from consentry.domain.vocabulary import (
 
 #: Rule dates are Dutch calendar dates: a law in force "from 2021-07-01" starts at
 #: midnight in Amsterdam, not in UTC.
-LEGAL_TZ = ZoneInfo("Europe/Amsterdam")
-#: The Code Telemarketing's limit for calling ex-customers (self-regulation).
-CUSTOMER_WINDOW = timedelta(days=3 * 365 + 1)
+LEGAL_TZ = LOCAL_TZ
+#: The Code Telemarketing's limit for calling ex-customers, in years (self-regulation).
+CUSTOMER_WINDOW_YEARS = 3
 
 BEL_ME_NIET = "bel-me-niet"
 POSTFILTER = "postfilter"
@@ -435,7 +435,18 @@ def _customer_3y(x: Situation) -> bool:
     if not x.s.purchases:
         return False
     ended = x.s.relationship_ended_at
-    return ended is None or x.q.at - ended <= CUSTOMER_WINDOW
+    if ended is None:
+        return True
+    # Up to and including the anniversary, counted in Dutch calendar days.
+    return x.day <= add_years(ended.astimezone(LEGAL_TZ).date(), CUSTOMER_WINDOW_YEARS)
+
+
+def add_years(d: date, years: int) -> date:
+    """The same calendar day `years` later; 29 February becomes 28 February."""
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:
+        return d.replace(year=d.year + years, day=28)
 
 
 @fact(

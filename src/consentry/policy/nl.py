@@ -84,6 +84,12 @@ OBLIGATIONS = {
             "Honour objections (GDPR Art. 21) and send nothing afterwards.",
         ),
         Obligation(
+            "legitimate-interest-assessment",
+            "Leg de belangenafweging vast waarop het gerechtvaardigd belang rust (art. 6(1)(f) AVG, "
+            "overweging 47).",
+            "Record the balancing test the legitimate interest rests on (GDPR Art. 6(1)(f), recital 47).",
+        ),
+        Obligation(
             "check-local-law",
             "Volg de regels van het land van de ontvanger.",
             "Follow the rules of the recipient's country.",
@@ -93,7 +99,9 @@ OBLIGATIONS = {
 
 _EM = ("marketing_message", "electronic")
 _CALL = ("marketing_message", "live_call", "natural_person")
-_LI_OBLIGATIONS = ("mention-right-to-object",)
+#: EU-GDPR-01 has no row of its own: every allow names its basis, and an allow on
+#: legitimate interest carries the balancing test GDPR Art. 6(1)(f) asks for.
+_LI_OBLIGATIONS = ("mention-right-to-object", "legitimate-interest-assessment")
 
 RULES: tuple[Rule, ...] = (
     # -- absolute denials: nothing below may override these ------------------------------
@@ -209,7 +217,7 @@ RULES: tuple[Rule, ...] = (
         "Profiling for marketing can rest on legitimate interest, provided the person is informed "
         "and can object at any time.",
         basis=Basis.LEGITIMATE_INTEREST,
-        obligations=("profiling-notice",),
+        obligations=("profiling-notice", "legitimate-interest-assessment"),
     ),
     # electronic messages
     Rule(
@@ -396,7 +404,7 @@ RULES: tuple[Rule, ...] = (
         'Post aan een afdeling van een organisatie ("t.a.v. de directie") is toegestaan.',
         'Post to a department of an organisation ("attn. the board") is allowed.',
         basis=Basis.LEGITIMATE_INTEREST,
-        obligations=("honour-objection",),
+        obligations=("honour-objection", *_LI_OBLIGATIONS),
     ),
     Rule(
         "NL-POST-01.postfilter",
@@ -417,7 +425,7 @@ RULES: tuple[Rule, ...] = (
         "Addressed post is outside the Telecommunicatiewet; allowed on legitimate interest, "
         "provided objections are honoured.",
         basis=Basis.LEGITIMATE_INTEREST,
-        obligations=("honour-objection", "mention-right-to-object"),
+        obligations=("honour-objection", *_LI_OBLIGATIONS),
     ),
     # -- specific denials that say why not ----------------------------------------------
     Rule(
@@ -451,16 +459,6 @@ RULES: tuple[Rule, ...] = (
         "geen uitzondering geldt.",
         "Electronic marketing to anyone (organisations too) needs prior consent for this purpose "
         "and channel that the sender can prove. There is none, and no exception applies.",
-        in_force_from=TW_OPT_IN,
-    ),
-    Rule(
-        "EU-GDPR-01",
-        ("direct_marketing",),
-        Effect.DENY,
-        "GDPR Art. 6, recital 47",
-        "Direct marketing vraagt een rechtsgrond (toestemming of gerechtvaardigd belang). Voor "
-        "dit geval is er geen.",
-        "Direct marketing needs a legal basis (consent or legitimate interest). In this case there is none.",
         in_force_from=TW_OPT_IN,
     ),
     # -- obligations that come with what is allowed --------------------------------------
