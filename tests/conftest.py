@@ -8,13 +8,20 @@ pass without having run them.
 
 from __future__ import annotations
 
+import email.policy
 import os
+import socket
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from email import message_from_bytes
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller as SmtpController
+from aiosmtpd.smtp import Envelope
 
 from consentry.bootstrap import App, bootstrap
 from consentry.domain.clock import FixedClock
@@ -62,9 +69,10 @@ def _reset_pg(url: str) -> None:
     engine.dispose()
 
 
-def make_app(url: str) -> App:
+def make_app(url: str, **settings: object) -> App:
     """An initialised application on `url` with a fixed clock and counting ids."""
-    app = bootstrap(Settings(database_url=url), clock=FixedClock(NOW), ids=counting_ids())
+    config = Settings(database_url=url, secret_key="test-secret-key-0123456789", **settings)  # type: ignore[arg-type]
+    app = bootstrap(config, clock=FixedClock(NOW), ids=counting_ids())
     setup.init(app, name="Testbedrijf BV", sector="commercial")
     return app
 
@@ -98,3 +106,45 @@ def app(store_url: str) -> Iterator[App]:
     define_purposes(application)
     yield application
     application.store.engine.dispose()
+
+
+class Inbox:
+    """Messages received by the in-process SMTP server, parsed."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
+        raw = envelope.content if isinstance(envelope.content, bytes) else str(envelope.content).encode()
+        self.messages.append(message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
+        return "250 OK"
+
+    def wait_for(self, count: int = 1, timeout: float = 5.0) -> list[EmailMessage]:
+        """Block until `count` messages arrived (the server runs in its own thread)."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(self.messages) >= count, f"expected {count} message(s), got {len(self.messages)}"
+        return self.messages
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, and what it received."""
+    inbox = Inbox()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = SmtpController(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        controller.stop()
+
+
+def body_text(msg: EmailMessage) -> str:
+    """The plain-text body of a message."""
+    part = msg.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())

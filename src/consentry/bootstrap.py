@@ -1,15 +1,25 @@
-"""Wiring: the one place that builds the store, clock and id factory from settings."""
+"""Wiring: the one place that builds the store, clock, mailer and signer from settings."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import secrets
+from dataclasses import dataclass, field
 
+from consentry.adapters.mailer import SmtpMailer
+from consentry.adapters.ratelimit import RateLimiter
 from consentry.adapters.sql_store import SqlStore, create_engine
+from consentry.adapters.tokens import TokenSigner
 from consentry.domain.clock import Clock, SystemClock
 from consentry.domain.ids import IdFactory, random_ids
 from consentry.policy.nl import PACK
 from consentry.policy.rules import RulePack
 from consentry.settings import Settings
+
+SECRET_SETTING = "development_secret_key"
+
+
+class MissingSecret(RuntimeError):
+    """Production mode without CONSENTRY_SECRET_KEY."""
 
 
 @dataclass
@@ -21,6 +31,31 @@ class App:
     clock: Clock
     ids: IdFactory
     pack: RulePack
+    mailer: SmtpMailer
+    limiter: RateLimiter
+    _signer: TokenSigner | None = field(default=None, repr=False)
+
+    def signer(self) -> TokenSigner:
+        """The token signer, with the configured key (or the development key in the database)."""
+        if self._signer is None:
+            self._signer = TokenSigner(self._secret())
+        return self._signer
+
+    def _secret(self) -> str:
+        if self.settings.secret_key:
+            return self.settings.secret_key
+        if self.settings.env == "production":
+            raise MissingSecret("CONSENTRY_SECRET_KEY must be set in production (CONSENTRY_ENV=production)")
+        with self.store.reader() as r:
+            stored = r.setting(SECRET_SETTING)
+        if stored:
+            return str(stored)
+        with self.store.writer() as w:
+            stored = w.setting(SECRET_SETTING)
+            if not stored:
+                stored = secrets.token_urlsafe(32)
+                w.put_setting(SECRET_SETTING, stored)
+        return str(stored)
 
 
 def bootstrap(
@@ -33,4 +68,12 @@ def bootstrap(
     settings = settings or Settings()
     clock = clock or SystemClock()
     engine = create_engine(settings.database_url)
-    return App(settings, SqlStore(engine, now=clock.now), clock, ids or random_ids, PACK)
+    return App(
+        settings=settings,
+        store=SqlStore(engine, now=clock.now),
+        clock=clock,
+        ids=ids or random_ids,
+        pack=PACK,
+        mailer=SmtpMailer(settings),
+        limiter=RateLimiter(settings.rate_limit_storage),
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -10,8 +12,33 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CONSENTRY_", extra="ignore")
 
+    #: `production` refuses to serve without a secret key.
+    env: Literal["development", "production"] = "development"
     database_url: str = "sqlite:///consentry.db"
     #: Country assumed for phone numbers written without a country code.
     default_region: str = "NL"
     #: Language of explanations when none is asked for.
     language: str = "nl"
+
+    #: Signs public links (confirm, unsubscribe, preferences) and form tokens. In
+    #: development a key is generated once and kept in the database.
+    secret_key: str | None = None
+    #: Where the public pages are reached; used in links in e-mails.
+    base_url: str = "http://127.0.0.1:8000"
+    #: Days a double opt-in confirmation link stays valid.
+    doi_expiry_days: int = 7
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout: float = 30.0
+    mail_from: str = "noreply@example.nl"
+    mail_from_name: str = "consentry"
+
+    #: Storage for rate limits: `memory://` (per process) or e.g. `redis://127.0.0.1:6379`.
+    rate_limit_storage: str = "memory://"
+    signup_limit_per_address: str = "5/hour"
+    signup_limit_per_client: str = "30/hour"

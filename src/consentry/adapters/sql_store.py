@@ -135,6 +135,34 @@ class Reader:
             sa.select(t.settings.c.value).where(t.settings.c.key == key)
         ).scalar_one_or_none()
 
+    def form(self, key: str, version: int | None = None) -> dict[str, Any] | None:
+        """A form version's stored definition (the newest when no version is given)."""
+        q = sa.select(t.form_versions.c.definition).where(t.form_versions.c.form_key == key)
+        if version is not None:
+            q = q.where(t.form_versions.c.version == version)
+        q = q.order_by(t.form_versions.c.version.desc()).limit(1)
+        return self.conn.execute(q).scalar_one_or_none()
+
+    def forms(self) -> list[dict[str, Any]]:
+        """The newest version of every form."""
+        rows = self.conn.execute(
+            sa.select(t.form_versions.c.form_key, sa.func.max(t.form_versions.c.version)).group_by(
+                t.form_versions.c.form_key
+            )
+        ).all()
+        found = [self.form(key, version) for key, version in sorted(rows)]
+        return [f for f in found if f is not None]
+
+    def api_key(self, key_id: str) -> dict[str, Any] | None:
+        """An API key's record (id, name, secret_hash, scopes, created_at, revoked_at)."""
+        row = self.conn.execute(sa.select(t.api_keys).where(t.api_keys.c.id == key_id)).first()
+        return None if row is None else dict(row._mapping)
+
+    def api_keys(self) -> list[dict[str, Any]]:
+        """Every API key's record, oldest first."""
+        q = sa.select(t.api_keys).order_by(t.api_keys.c.created_at, t.api_keys.c.id)
+        return [dict(r._mapping) for r in self.conn.execute(q)]
+
     def head(self) -> tuple[int, str]:
         """The recorded tip of the chain: (seq, hash)."""
         row = self.conn.execute(sa.select(t.ledger_head.c.seq, t.ledger_head.c.hash)).first()
@@ -271,6 +299,31 @@ class Writer(Reader):
         if replace:
             self.conn.execute(t.purposes.delete().where(t.purposes.c.key == p.key))
         self.conn.execute(t.purposes.insert().values(**values))
+
+    def put_form(self, key: str, version: int, definition: dict[str, Any]) -> None:
+        """Store a new, immutable form version."""
+        self.conn.execute(
+            t.form_versions.insert().values(
+                form_key=key, version=version, definition=definition, created_at=self.now
+            )
+        )
+
+    def put_api_key(self, key_id: str, name: str, secret_hash: str, scopes: list[str]) -> None:
+        """Store a new API key (its secret only as a hash)."""
+        self.conn.execute(
+            t.api_keys.insert().values(
+                id=key_id, name=name, secret_hash=secret_hash, scopes=scopes, created_at=self.now
+            )
+        )
+
+    def revoke_api_key(self, key_id: str) -> bool:
+        """Revoke a key; False when there is no such active key."""
+        done = self.conn.execute(
+            t.api_keys.update()
+            .where(t.api_keys.c.id == key_id, t.api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=self.now)
+        )
+        return bool(done.rowcount)
 
     def put_setting(self, key: str, value: Any) -> None:
         """Store a setting."""

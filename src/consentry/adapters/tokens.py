@@ -1,0 +1,78 @@
+"""Signed tokens for public links (itsdangerous, HMAC-SHA256).
+
+A token names what it is for (its salt), the contact point, and the purpose
+or consents it covers. Nothing in it is secret, but nothing in it can be
+changed: a forged, truncated or re-purposed token fails its signature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
+
+
+class TokenUse(StrEnum):
+    """What a token opens."""
+
+    CONFIRM = "confirm"
+    UNSUBSCRIBE = "unsubscribe"
+    PREFERENCES = "preferences"
+    CSRF = "csrf"
+
+
+class TokenInvalid(ValueError):
+    """The token was forged, truncated or made for something else."""
+
+
+class TokenExpired(ValueError):
+    """The token is genuine but too old."""
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    """What a valid token says."""
+
+    contact_point: str
+    purpose: str | None
+    extra: dict[str, Any]
+
+
+class TokenSigner:
+    """Makes and checks tokens with one secret key."""
+
+    def __init__(self, secret: str) -> None:
+        if len(secret) < 16:
+            raise ValueError("the secret key must be at least 16 characters")
+        self._secret = secret
+
+    def _timed(self, use: TokenUse) -> URLSafeTimedSerializer:
+        return URLSafeTimedSerializer(self._secret, salt=f"consentry.{use.value}")
+
+    def _plain(self, use: TokenUse) -> URLSafeSerializer:
+        return URLSafeSerializer(self._secret, salt=f"consentry.{use.value}")
+
+    def make(self, use: TokenUse, contact_point: str, purpose: str | None = None, **extra: Any) -> str:
+        """A token for `use`, bound to a contact point (and purpose)."""
+        body = {"c": contact_point, "p": purpose, **({"x": extra} if extra else {})}
+        serializer = self._timed(use) if use in (TokenUse.CONFIRM, TokenUse.CSRF) else self._plain(use)
+        return str(serializer.dumps(body))
+
+    def read(self, use: TokenUse, token: str, max_age_s: int | None = None) -> Claims:
+        """Check a token and return its claims; TokenInvalid or TokenExpired otherwise."""
+        try:
+            if use in (TokenUse.CONFIRM, TokenUse.CSRF):
+                body = self._timed(use).loads(token, max_age=max_age_s)
+            else:
+                body = self._plain(use).loads(token)
+        except SignatureExpired:
+            raise TokenExpired(use.value) from None
+        except BadSignature:
+            raise TokenInvalid(use.value) from None
+        if not isinstance(body, dict) or not isinstance(body.get("c"), str):
+            raise TokenInvalid(use.value)
+        purpose = body.get("p")
+        extra = body.get("x") or {}
+        return Claims(body["c"], purpose if isinstance(purpose, str) else None, extra)

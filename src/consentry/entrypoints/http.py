@@ -1,0 +1,40 @@
+"""The HTTP application: the JSON API under /v1 and the public pages, in one ASGI app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from consentry.bootstrap import App, bootstrap
+from consentry.entrypoints.api import router as api_router
+from consentry.entrypoints.web import router as web_router
+
+DESCRIPTION = """
+consentry answers **may we contact this person, over this channel, for this purpose, now?**
+with a verdict, the legal basis, the rules with citations and explanations (nl/en), and the
+obligations the message must meet. Events go into an append-only, hash-chained ledger.
+
+Authenticate with an API key: `Authorization: Bearer cs_...` (create one with
+`consentry apikey create NAME --scope read|write|admin`).
+"""
+
+
+def create_app(app: App) -> FastAPI:
+    """The ASGI application for an already wired consentry App."""
+    app.signer()  # refuses to start in production without a secret key
+    api = FastAPI(
+        title="consentry",
+        version="0.1.0",
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    api.state.consentry = app
+    api_router.install(api)
+    web_router.install(api)
+    return api
+
+
+def asgi() -> FastAPI:
+    """Factory for `uvicorn --factory consentry.entrypoints.http:asgi` (settings from the environment)."""
+    return create_app(bootstrap())

@@ -1,0 +1,1 @@
+"""The public pages: sign-up forms, confirmation, unsubscribe, preference centre."""

@@ -1,0 +1,386 @@
+"""The flows a person goes through without an account: sign up, confirm, unsubscribe, preferences.
+
+Every flow records what happened as ledger events with its evidence (time, IP,
+user agent, the exact form version and language). Public links carry signed
+tokens bound to a contact point (and purpose); a person never types an address
+to unsubscribe, and answers never reveal whether an address was known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from consentry.adapters.addresses import AddressError, normalise_email
+from consentry.adapters.tokens import Claims, TokenInvalid, TokenUse
+from consentry.bootstrap import App
+from consentry.domain.forms import Form
+from consentry.domain.purposes import Purpose
+from consentry.domain.state import ContactState, fold
+from consentry.domain.vocabulary import CHANNELS_BY_POINT, Channel, ObjectionScope, PointKind, Verdict
+from consentry.policy.facts import Question
+from consentry.policy.rules import evaluate
+from consentry.services import forms, ledger, mails
+from consentry.services.errors import FileRejected, InputError
+from consentry.services.setup import controller
+
+LANGS = ("nl", "en")
+PREFERENCE_TEXT_VERSION = "preference-centre@1"
+_UA_MAX = 512
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Where an action came from."""
+
+    ip: str | None = None
+    user_agent: str | None = None
+
+    def fields(self) -> dict[str, str]:
+        """The evidence as event fields (empty ones left out)."""
+        out = {}
+        if self.ip:
+            out["ip"] = self.ip
+        if self.user_agent:
+            out["user_agent"] = self.user_agent[:_UA_MAX]
+        return out
+
+
+def _lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise InputError("lang", "must be nl or en")
+    return lang
+
+
+# -- sign-up and confirmation --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SignupOutcome:
+    """What the thank-you page shows: the same whether or not the address was known."""
+
+    form: Form
+    lang: str
+    asked_confirmation: bool
+    lead_magnet_url: str | None
+
+
+def sign_up(
+    app: App, form_key: str, email: str, ticked: list[str], lang: str, evidence: Evidence
+) -> SignupOutcome:
+    """Record a sign-up as pending double opt-in consents and mail the confirmation link."""
+    lang = _lang(lang)
+    form = forms.get(app, form_key)
+    try:
+        address = normalise_email(email).value
+    except AddressError as exc:
+        raise InputError("email", str(exc)) from None
+    unknown = [p for p in ticked if form.item(p) is None]
+    if unknown:
+        raise InputError("purposes", f"this form does not ask for {', '.join(unknown)}")
+    wanted = list(dict.fromkeys(ticked))
+    s = app.settings
+    app.limiter.hit(s.signup_limit_per_address, "signup-address", address)
+    if evidence.ip:
+        app.limiter.hit(s.signup_limit_per_client, "signup-client", evidence.ip)
+    # No box ticked: the lead magnet is delivered all the same and nothing is stored.
+    if wanted:
+        consent_ids = _record_signup(app, form, address, wanted, lang, evidence)
+        with app.store.reader() as r:
+            point_id = r.point_id(PointKind.EMAIL, address)
+        assert point_id is not None
+        token = app.signer().make(TokenUse.CONFIRM, point_id, None, e=consent_ids)
+        purposes = [_purpose(app, p) for p in wanted]
+        mails.send_confirmation(app, address, purposes, _url(app, "c", token), lang)
+    return SignupOutcome(form, lang, bool(wanted), form.lead_magnet_url)
+
+
+def _record_signup(
+    app: App, form: Form, address: str, wanted: list[str], lang: str, evidence: Evidence
+) -> list[str]:
+    with app.store.reader() as r:
+        known = r.point_id(PointKind.EMAIL, address) is not None
+    records: list[dict[str, Any]] = []
+    if not known:
+        records.append(
+            {
+                "type": "contact_point.registered",
+                "kind": "email",
+                "value": address,
+                "source": "web_form",
+                "source_detail": f"form {form.text_version}",
+            }
+        )
+    ids = []
+    for purpose in wanted:
+        event_id = app.ids("ev")
+        ids.append(event_id)
+        records.append(
+            {
+                "id": event_id,
+                "type": "consent.given",
+                "contact": address,
+                "purpose": purpose,
+                "channels": ["email"],
+                "method": "double_opt_in",
+                "text_version": form.text_version,
+                "language": lang,
+                "collection_point": form.key,
+                **evidence.fields(),
+            }
+        )
+    try:
+        ledger.append_records(app, enumerate(records, 1))
+    except FileRejected:
+        if known:
+            raise
+        # Registered by a simultaneous sign-up in the meantime: record the consents only.
+        ledger.append_records(app, enumerate(records[1:], 1))
+    return ids
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmOutcome:
+    """What the confirmation did."""
+
+    purposes: list[Purpose]
+    already: bool
+    preferences_url: str
+
+
+def confirm(app: App, token: str, evidence: Evidence) -> ConfirmOutcome:
+    """Confirm the consents a confirmation link names (once; later clicks change nothing)."""
+    max_age = int(timedelta(days=app.settings.doi_expiry_days).total_seconds())
+    claims = app.signer().read(TokenUse.CONFIRM, token, max_age_s=max_age)
+    ids = claims.extra.get("e")
+    if not isinstance(ids, list) or not ids:
+        raise TokenInvalid("confirm")
+    state = _state(app, claims)
+    to_confirm = [c for c in state.consents if c.event_id in ids]
+    if not to_confirm:
+        raise TokenInvalid("confirm")
+    pending = [c for c in to_confirm if c.pending and c.withdrawn_at is None]
+    records = [
+        {
+            "type": "consent.confirmed",
+            "contact": state.id,
+            "purpose": c.purpose,
+            "consent_event": c.event_id,
+            **evidence.fields(),
+        }
+        for c in pending
+    ]
+    if records:
+        ledger.append_records(app, enumerate(records, 1))
+    purposes = [_purpose(app, c.purpose) for c in to_confirm]
+    return ConfirmOutcome(purposes, not records, links(app, state.id, None)["preferences"])
+
+
+# -- unsubscribe ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UnsubscribeOutcome:
+    """What was unsubscribed: one purpose, or everything when `purpose` is None."""
+
+    purpose: Purpose | None
+    preferences_url: str
+
+
+def unsubscribe_claims(app: App, token: str) -> tuple[Claims, Purpose | None]:
+    """Check an unsubscribe token and say which purpose it is for (None: everything)."""
+    claims = app.signer().read(TokenUse.UNSUBSCRIBE, token)
+    _state(app, claims)
+    return claims, (_purpose(app, claims.purpose) if claims.purpose else None)
+
+
+def unsubscribe(app: App, token: str, everything: bool, via: str, evidence: Evidence) -> UnsubscribeOutcome:
+    """Unsubscribe at once from the token's purpose, or from everything."""
+    claims, purpose = unsubscribe_claims(app, token)
+    if everything:
+        purpose = None
+    record: dict[str, Any] = {"type": "unsubscribed", "contact": claims.contact_point, "via": via}
+    if purpose is not None:
+        record["purpose"] = purpose.key
+    if claims.extra.get("campaign"):
+        record["campaign"] = str(claims.extra["campaign"])
+    ledger.append_records(app, [(1, {**record, **evidence.fields()})])
+    return UnsubscribeOutcome(purpose, links(app, claims.contact_point, None)["preferences"])
+
+
+# -- the preference centre -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PreferenceRow:
+    """One purpose over one channel: may it reach the person now, and why."""
+
+    purpose: Purpose
+    channel: Channel
+    receiving: bool
+    status: str
+    rule: str
+
+
+@dataclass(frozen=True, slots=True)
+class PreferenceView:
+    """Everything the preference centre shows."""
+
+    contact_point: str
+    masked_address: str
+    rows: list[PreferenceRow]
+    objected_dm: bool
+    objected_profiling: bool
+    requests: list[tuple[str, datetime]]
+
+
+def preferences(app: App, token: str) -> PreferenceView:
+    """The person's purposes and channels with their current state."""
+    claims = app.signer().read(TokenUse.PREFERENCES, token)
+    return _view(app, _state(app, claims))
+
+
+def _status(state: ContactState, purpose: str, channel: Channel, now: datetime, expiry: timedelta) -> str:
+    for c in reversed(state.consents):
+        if c.purpose != purpose or channel not in c.channels or c.withdrawn_at is not None:
+            continue
+        if c.defects:
+            continue
+        if not c.pending:
+            return "subscribed"
+        return "pending" if now - c.given_at <= expiry else "expired"
+    if any(o.covers(purpose, channel) for o in state.opt_outs):
+        return "unsubscribed"
+    return "none"
+
+
+def _view(app: App, state: ContactState) -> PreferenceView:
+    now = app.clock.now()
+    expiry = timedelta(days=app.settings.doi_expiry_days)
+    with app.store.reader() as r:
+        all_purposes = r.purposes()
+        ctl = controller(r)
+    rows = []
+    for p in all_purposes:
+        for ch in sorted(CHANNELS_BY_POINT[state.kind]):
+            d = evaluate(app.pack, state, Question(ch, p, now), ctl)
+            status = _status(state, p.key, ch, now, expiry)
+            rows.append(PreferenceRow(p, ch, d.verdict is Verdict.ALLOW, status, d.rule))
+    return PreferenceView(
+        state.id,
+        mask(state.value, state.kind),
+        rows,
+        ObjectionScope.DIRECT_MARKETING.value in state.objections,
+        ObjectionScope.PROFILING.value in state.objections,
+        list(state.requests),
+    )
+
+
+def update_preferences(
+    app: App, token: str, wanted: set[tuple[str, str]], lang: str, evidence: Evidence
+) -> PreferenceView:
+    """Make the ticked purpose/channel pairs receive and the others not; record each change."""
+    lang = _lang(lang)
+    claims = app.signer().read(TokenUse.PREFERENCES, token)
+    view = _view(app, _state(app, claims))
+    known = {(row.purpose.key, row.channel.value): row for row in view.rows}
+    unknown = sorted(f"{p}/{c}" for p, c in wanted - set(known))
+    if unknown:
+        raise InputError("preferences", f"unknown purpose or channel: {', '.join(unknown)}")
+    records: list[dict[str, Any]] = []
+    for (purpose, channel), row in known.items():
+        if (purpose, channel) in wanted and not row.receiving:
+            records.append(
+                {
+                    "type": "consent.given",
+                    "contact": claims.contact_point,
+                    "purpose": purpose,
+                    "channels": [channel],
+                    # The link came by e-mail to this address: that is the confirmation.
+                    "method": "single_opt_in",
+                    "text_version": PREFERENCE_TEXT_VERSION,
+                    "language": lang,
+                    "collection_point": "preference-centre",
+                    **evidence.fields(),
+                }
+            )
+        elif (purpose, channel) not in wanted and row.receiving:
+            records.append(
+                {
+                    "type": "unsubscribed",
+                    "contact": claims.contact_point,
+                    "purpose": purpose,
+                    "channels": [channel],
+                    "via": "preference_centre",
+                    **evidence.fields(),
+                }
+            )
+    if records:
+        ledger.append_records(app, enumerate(records, 1))
+    return _view(app, _state(app, claims))
+
+
+def object_to(app: App, token: str, scope: str, evidence: Evidence) -> None:
+    """Record an Art. 21 objection to direct marketing or to profiling."""
+    claims = app.signer().read(TokenUse.PREFERENCES, token)
+    try:
+        scope = ObjectionScope(scope).value
+    except ValueError:
+        raise InputError("scope", "must be direct_marketing or profiling") from None
+    record = {"type": "objection.recorded", "contact": claims.contact_point, "scope": scope}
+    ledger.append_records(app, [(1, {**record, "via": "preference_centre", **evidence.fields()})])
+
+
+def make_request(app: App, token: str, kind: str, note: str | None, evidence: Evidence) -> None:
+    """Record a request for a copy of the data or for erasure (handled later, within the month)."""
+    claims = app.signer().read(TokenUse.PREFERENCES, token)
+    if kind not in ("access", "erasure"):
+        raise InputError("request", "must be access or erasure")
+    record: dict[str, Any] = {"type": "request.received", "contact": claims.contact_point, "request": kind}
+    if note and note.strip():
+        record["note"] = note.strip()[:2000]
+    ledger.append_records(app, [(1, {**record, "via": "preference_centre", **evidence.fields()})])
+
+
+# -- links and helpers ---------------------------------------------------------------------
+
+
+def links(app: App, contact_point: str, purpose: str | None, campaign: str | None = None) -> dict[str, str]:
+    """The personal links a message carries: unsubscribe (one-click) and the preference centre."""
+    signer = app.signer()
+    extra = {"campaign": campaign} if campaign else {}
+    unsubscribe_token = signer.make(TokenUse.UNSUBSCRIBE, contact_point, purpose, **extra)
+    return {
+        "unsubscribe": _url(app, "u", unsubscribe_token),
+        "preferences": _url(app, "p", signer.make(TokenUse.PREFERENCES, contact_point)),
+    }
+
+
+def _url(app: App, prefix: str, token: str) -> str:
+    return f"{app.settings.base_url.rstrip('/')}/{prefix}/{token}"
+
+
+def _state(app: App, claims: Claims) -> ContactState:
+    with app.store.reader() as r:
+        if r.point_kind(claims.contact_point) is None:
+            raise TokenInvalid("unknown contact point")
+        return fold(claims.contact_point, r.events_for(claims.contact_point))
+
+
+def _purpose(app: App, key: str) -> Purpose:
+    with app.store.reader() as r:
+        p = r.purpose(key)
+    if p is None:
+        raise TokenInvalid(f"unknown purpose {key}")
+    return p
+
+
+def mask(value: str, kind: PointKind) -> str:
+    """Show enough of an address to recognise it, not enough to read it off a screen."""
+    if kind is PointKind.EMAIL:
+        local, _, domain = value.partition("@")
+        return f"{local[:1]}{'*' * max(2, len(local) - 1)}@{domain}"
+    if kind is PointKind.PHONE:
+        return f"{value[:3]}{'*' * (len(value) - 5)}{value[-2:]}"
+    return value.split("\n", 1)[0][:3] + "…"
