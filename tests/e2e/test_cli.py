@@ -185,3 +185,59 @@ def test_the_installed_command_runs_the_demo_in_a_fresh_directory(tmp_path: Path
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "consentry.db").exists()
     assert "NL-TM-02b" in done.stdout
+
+
+def test_a_file_that_is_not_utf8_is_refused_clearly(demo_db: str, tmp_path: Path) -> None:
+    f = tmp_path / "events.jsonl"
+    f.write_bytes(
+        '{"type":"objection.recorded","contact":"jan.devries@example.nl","scope":"profiling","note":"é"}\n'.encode(
+            "cp1252"
+        )
+    )
+    code, _, err = cli(demo_db, "ledger", "append", str(f))
+    assert code == 2 and "not UTF-8" in err
+
+
+def test_api_keys_are_created_listed_and_revoked(sqlite_url: str) -> None:
+    assert cli(sqlite_url, "init")[0] == 0
+    code, out, _ = cli(sqlite_url, "apikey", "create", "webshop", "--scope", "read", "--scope", "write")
+    assert code == 0
+    key_id, token = out.split()[1], out.strip().splitlines()[-1]
+    assert token.startswith(f"cs_{key_id}_")
+    code, out, _ = cli(sqlite_url, "apikey", "list")
+    assert key_id in out and "read,write" in out and token not in out
+    assert cli(sqlite_url, "apikey", "revoke", key_id)[0] == 0
+    assert "revoked" in cli(sqlite_url, "apikey", "list")[1]
+    code, _, err = cli(sqlite_url, "apikey", "create", "x", "--scope", "root")
+    assert code == 2 and "scopes are read, write and admin" in err
+
+
+def test_forms_are_saved_as_versions_and_can_be_embedded(demo_db: str, tmp_path: Path) -> None:
+    form = {
+        "key": "footer",
+        "title_nl": "Nieuwsbrief",
+        "title_en": "Newsletter",
+        "items": [{"purpose": "nieuwsbrief", "text_nl": "Ja, graag.", "text_en": "Yes, please."}],
+    }
+    f = tmp_path / "form.json"
+    f.write_text(json.dumps(form), encoding="utf-8")
+    assert "version 1" in cli(demo_db, "forms", "save", str(f))[1]
+    assert "version 1" in cli(demo_db, "forms", "save", str(f))[1]  # unchanged: same version
+    form["items"][0]["text_nl"] = "Ja, stuur mij de nieuwsbrief."
+    f.write_text(json.dumps(form), encoding="utf-8")
+    assert "version 2" in cli(demo_db, "forms", "save", str(f))[1]
+    code, out, _ = cli(demo_db, "forms", "embed", "footer")
+    assert code == 0 and "<iframe" in out and "/f/footer" in out
+    form["items"][0]["purpose"] = "bestaat-niet"
+    f.write_text(json.dumps(form), encoding="utf-8")
+    code, _, err = cli(demo_db, "forms", "save", str(f))
+    assert code == 2 and "items[0].purpose" in err
+
+
+def test_serve_refuses_to_start_in_production_without_a_secret_key(
+    demo_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONSENTRY_ENV", "production")
+    monkeypatch.delenv("CONSENTRY_SECRET_KEY", raising=False)
+    code, _, err = cli(demo_db, "serve")
+    assert code == 2 and "CONSENTRY_SECRET_KEY" in err

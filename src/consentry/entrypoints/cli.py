@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,12 +15,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from consentry.adapters.sql_store import SchemaMissing
-from consentry.bootstrap import App, bootstrap
+from consentry.bootstrap import App, MissingSecret, bootstrap
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.entrypoints.render import decision_json, decision_text
+from consentry.services import apikeys, forms, integrity, ledger, purposes, setup
 from consentry.services import decide as decide_service
 from consentry.services import demo as demo_service
-from consentry.services import integrity, ledger, purposes, setup
 from consentry.services.errors import FileRejected, InputError
 from consentry.settings import Settings
 
@@ -32,8 +33,12 @@ app = typer.Typer(
 )
 ledger_app = typer.Typer(help="Append to, verify and rebuild the ledger.", no_args_is_help=True)
 purposes_app = typer.Typer(help="Define and list purposes.", no_args_is_help=True)
+apikey_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+forms_app = typer.Typer(help="Save and show sign-up forms (collection points).", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(purposes_app, name="purposes")
+app.add_typer(apikey_app, name="apikey")
+app.add_typer(forms_app, name="forms")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,8 +59,11 @@ def handled(fn: F) -> F:
                 _err(f"error: {p}")
             _err(f"error: {exc}")
             raise typer.Exit(2) from None
-        except (InputError, MomentError, SchemaMissing) as exc:
+        except (InputError, MomentError, SchemaMissing, MissingSecret) as exc:
             _err(f"error: {exc}")
+            raise typer.Exit(2) from None
+        except UnicodeDecodeError as exc:
+            _err(f"error: FILE: not UTF-8 text (byte {exc.start}); save it as UTF-8")
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -266,6 +274,92 @@ def purposes_list(
     for p in items:
         extra = " (third party)" if p.third_party else ""
         typer.echo(f"{p.key:24} {p.name_nl} / {p.name_en}{extra}  [{', '.join(sorted(p.categories))}]")
+
+
+@app.command()
+@handled
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (use 1 with SQLite writes heavy).")] = 1,
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs) and the public pages."""
+    import uvicorn
+
+    a = _app()
+    a.signer()  # fail now, not in a worker, when production has no secret key
+    with a.store.reader():
+        pass  # and when the database was never initialised
+    os.environ["CONSENTRY_DATABASE_URL"] = a.settings.database_url
+    typer.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "consentry.entrypoints.http:asgi",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+
+
+@apikey_app.command("create")
+@handled
+def apikey_create(
+    name: Annotated[str, typer.Argument(help="Who or what uses the key, e.g. webshop.")],
+    scope: Annotated[list[str], typer.Option("--scope", help="read, write or admin (repeat).")],
+) -> None:
+    """Create an API key; its token is printed once and stored only as a hash."""
+    key, token = apikeys.create(_app(), name, scope)
+    typer.echo(f"created {key.id} ({', '.join(key.scopes)}) for {key.name}")
+    typer.echo(token)
+
+
+@apikey_app.command("list")
+@handled
+def apikey_list() -> None:
+    """List API keys (never their secrets)."""
+    for k in apikeys.list_all(_app()):
+        state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
+        typer.echo(f"{k.id}  {k.name:24} {','.join(k.scopes):18} {state}")
+
+
+@apikey_app.command("revoke")
+@handled
+def apikey_revoke(key_id: Annotated[str, typer.Argument(help="The key's id (k...).")]) -> None:
+    """Revoke an API key at once."""
+    apikeys.revoke(_app(), key_id)
+    typer.echo(f"revoked {key_id}")
+
+
+@forms_app.command("save")
+@handled
+def forms_save(
+    file: Annotated[Path, typer.Argument(help="JSON file with the form definition.")],
+) -> None:
+    """Save a form definition; a changed form becomes a new version, the old one is kept."""
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError("FILE", f"cannot read {file} as JSON: {exc}") from None
+    form = forms.save(_app(), doc)
+    typer.echo(f"form {form.key} is at version {form.version}: {_app().settings.base_url}/f/{form.key}")
+
+
+@forms_app.command("list")
+@handled
+def forms_list() -> None:
+    """List forms with their current version."""
+    for f in forms.list_all(_app()):
+        typer.echo(f"{f.key:24} v{f.version}  {f.title_nl} / {f.title_en}  ({len(f.items)} purposes)")
+
+
+@forms_app.command("embed")
+@handled
+def forms_embed(key: Annotated[str, typer.Argument(help="Form key.")]) -> None:
+    """Print the HTML snippet that embeds the hosted form in a website."""
+    a = _app()
+    typer.echo(forms.embed_snippet(a, forms.get(a, key)))
 
 
 @contextmanager
