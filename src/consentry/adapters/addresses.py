@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from consentry.domain.vocabulary import EEA_COUNTRIES, PointKind
 
@@ -64,8 +64,23 @@ class Normalised:
         return None if self.country is None else self.country in EEA_COUNTRIES
 
 
+#: The plain addresses nearly every list consists of: ASCII letters, digits and ._%+- in
+#: the local part, LDH labels without "--" (no IDNA), an alphabetic top-level domain.
+#: These are valid by any reading, so they skip email-validator's full (and, at
+#: ~80 µs an address, import-dominating) check; anything else goes through it.
+_PLAIN_EMAIL = re.compile(
+    r"^(?=.{1,254}$)(?=[^@]{1,64}@)[a-z0-9%+_-]+(?:\.[a-z0-9%+_-]+)*"
+    r"@(?:(?!-)(?!..--)[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$"
+)
+_SPECIAL_USE = tuple(f".{name}" for name in SPECIAL_USE_DOMAIN_NAMES)
+
+
 def normalise_email(raw: str) -> Normalised:
-    """Validate an e-mail address (syntax only, no network) and lower-case its domain."""
+    """Validate an e-mail address (syntax only, no network) and lower-case it where ASCII."""
+    lowered = raw.strip().lower()
+    if _PLAIN_EMAIL.match(lowered) and not lowered.endswith(_SPECIAL_USE):
+        local = lowered.partition("@")[0]
+        return Normalised(PointKind.EMAIL, lowered, role_address=local in ROLE_LOCAL_PARTS)
     try:
         info = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:

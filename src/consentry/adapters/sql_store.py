@@ -18,7 +18,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 
 from consentry.adapters import tables as t
-from consentry.domain.chain import GENESIS, ChainedRow, link
+from consentry.domain.chain import GENESIS, ChainedRow, link, payload_json
 from consentry.domain.events import Event
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState, fold
@@ -98,6 +98,19 @@ class Reader:
                 t.contact_points.c.kind == kind.value, t.contact_points.c.value == value
             )
         ).scalar_one_or_none()
+
+    def find_points(self, keys: Iterable[tuple[PointKind, str]]) -> dict[tuple[PointKind, str], str]:
+        """The ids of those (kind, value) pairs that are registered, in bulk."""
+        by_kind: dict[PointKind, list[str]] = {}
+        for kind, value in keys:
+            by_kind.setdefault(kind, []).append(value)
+        found: dict[tuple[PointKind, str], str] = {}
+        c = t.contact_points.c
+        for kind, values in by_kind.items():
+            for chunk in _chunks(values):
+                q = sa.select(c.value, c.id).where(c.kind == kind.value, c.value.in_(chunk))
+                found.update({(kind, v): pid for v, pid in self.conn.execute(q)})
+        return found
 
     def point_kind(self, point_id: str) -> PointKind | None:
         """The kind of a registered contact point, or None when there is none."""
@@ -215,28 +228,32 @@ class Writer(Reader):
         """Chain, store and project events; all in this transaction."""
         if not events:
             return []
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         chained: list[ChainedRow] = []
         new_points: list[dict[str, Any]] = []
+        by_point: dict[str, list[Event]] = {}
         seq, prev = self._seq, self._hash
         for ev in events:
             seq += 1
-            h = link(prev, ev, seq)
+            text = payload_json(ev.payload)
+            h = link(prev, ev, seq, text)
             rows.append(
-                {
-                    "seq": seq,
-                    "id": ev.id,
-                    "contact_point_id": ev.contact_point_id,
-                    "type": ev.type,
-                    "occurred_at": ev.occurred_at,
-                    "recorded_at": ev.recorded_at,
-                    "schema_version": ev.schema_version,
-                    "payload": dict(ev.payload),
-                    "prev_hash": prev,
-                    "hash": h,
-                }
+                (
+                    seq,
+                    ev.id,
+                    ev.contact_point_id,
+                    ev.type,
+                    _naive_utc(ev.occurred_at),
+                    _naive_utc(ev.recorded_at),
+                    ev.schema_version,
+                    text,
+                    prev,
+                    h,
+                )
             )
-            chained.append(ChainedRow(seq, ev, prev, h))
+            stored = _with_seq(ev, seq)
+            chained.append(ChainedRow(seq, stored, prev, h))
+            by_point.setdefault(ev.contact_point_id, []).append(stored)
             if ev.type == "contact_point.registered":
                 new_points.append(
                     {
@@ -249,15 +266,28 @@ class Writer(Reader):
             prev = h
         if new_points:
             self.conn.execute(t.contact_points.insert(), new_points)
-        self.conn.execute(t.events.insert(), rows)
+        self._insert_events(rows)
         self.conn.execute(t.ledger_head.update().where(t.ledger_head.c.id == 1).values(seq=seq, hash=prev))
         self._seq, self._hash = seq, prev
-        fresh = {p["id"] for p in new_points}
-        by_point: dict[str, list[Event]] = {}
-        for row in chained:
-            by_point.setdefault(row.event.contact_point_id, []).append(_with_seq(row.event, row.seq))
-        self._project(by_point, fresh)
+        self._project(by_point, {p["id"] for p in new_points})
         return chained
+
+    def _insert_events(self, rows: list[tuple[Any, ...]]) -> None:
+        """Bulk insert through the driver: COPY on PostgreSQL, executemany on SQLite.
+
+        The rows are already in stored form (naive UTC times, payload as JSON
+        text), so SQLAlchemy's per-row processing is skipped; this is the
+        ledger's hot path.
+        """
+        raw = self.conn.connection.driver_connection
+        if self.conn.dialect.name == "postgresql":
+            with raw.cursor() as cur, cur.copy(f"COPY events ({_EVENT_COLUMNS}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        marks = ", ".join("?" * len(rows[0]))
+        sqlite_rows = [(*r[:4], _sqlite_time(r[4]), _sqlite_time(r[5]), *r[6:]) for r in rows]
+        self.conn.exec_driver_sql(f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({marks})", sqlite_rows)
 
     def _project(self, new: dict[str, list[Event]], fresh: set[str]) -> None:
         existing = [p for p in new if p not in fresh]
@@ -329,6 +359,20 @@ class Writer(Reader):
         """Store a setting."""
         self.conn.execute(t.settings.delete().where(t.settings.c.key == key))
         self.conn.execute(t.settings.insert().values(key=key, value=value))
+
+
+_EVENT_COLUMNS = (
+    "seq, id, contact_point_id, type, occurred_at, recorded_at, schema_version, payload, prev_hash, hash"
+)
+
+
+def _naive_utc(d: datetime) -> datetime:
+    return d.astimezone(UTC).replace(tzinfo=None)
+
+
+def _sqlite_time(d: datetime) -> str:
+    # The text form SQLAlchemy's SQLite DateTime writes and reads back.
+    return d.isoformat(" ", "microseconds")
 
 
 def _fold_key(e: Event) -> tuple[datetime, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -18,25 +19,42 @@ from consentry.domain.events import Event
 GENESIS = "0" * 64
 
 
-def canonical(event: Event, seq: int) -> bytes:
-    """The exact bytes that are hashed for an event at position `seq`."""
-    doc = {
-        "seq": seq,
-        "id": event.id,
-        "type": event.type,
-        "cp": event.contact_point_id,
-        "occurred_at": event.occurred_at.isoformat(),
-        "recorded_at": event.recorded_at.isoformat(),
-        "v": event.schema_version,
-        "payload": event.payload,
-    }
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+def payload_json(payload: object) -> str:
+    """The canonical JSON of a payload: sorted keys, no spaces, UTF-8 kept."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def link(prev_hash: str, event: Event, seq: int) -> str:
+def canonical(event: Event, seq: int, payload_text: str | None = None) -> bytes:
+    """The exact bytes that are hashed for an event at position `seq`.
+
+    It is the canonical JSON of {cp, id, occurred_at, payload, recorded_at, seq,
+    type, v}, written out in that (sorted) key order so the payload's JSON can be
+    reused for storage instead of being encoded twice.
+    """
+    if payload_text is None:
+        payload_text = payload_json(event.payload)
+    return (
+        f'{{"cp":{_quote(event.contact_point_id)},'
+        f'"id":{_quote(event.id)},'
+        f'"occurred_at":"{event.occurred_at.isoformat()}",'
+        f'"payload":{payload_text},'
+        f'"recorded_at":"{event.recorded_at.isoformat()}",'
+        f'"seq":{seq},"type":{_quote(event.type)},"v":{event.schema_version}}}'
+    ).encode()
+
+
+_PLAIN = re.compile(r"^[A-Za-z0-9_.:@-]*$")
+
+
+def _quote(s: str) -> str:
+    """A JSON string literal; ids and type names need no escaping, so skip the encoder."""
+    return f'"{s}"' if _PLAIN.match(s) else json.dumps(s, ensure_ascii=False)
+
+
+def link(prev_hash: str, event: Event, seq: int, payload_text: str | None = None) -> str:
     """Hash of an event chained to its predecessor's hash."""
     h = hashlib.sha256(prev_hash.encode("ascii"))
-    h.update(canonical(event, seq))
+    h.update(canonical(event, seq, payload_text))
     return h.hexdigest()
 
 

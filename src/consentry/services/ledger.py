@@ -55,6 +55,9 @@ class _Batch:
         self.now = app.clock.now()
         self.region = app.settings.default_region
         self.new_points: dict[tuple[PointKind, str], str] = {}
+        #: Registrations not yet checked against the store: checked in bulk at flush.
+        self.unchecked: dict[tuple[PointKind, str], int] = {}
+        self.refs: dict[str, tuple[str, PointKind]] = {}
         self.kinds: dict[str, PointKind] = {}
         self.purposes: dict[str, bool] = {}
         self.ids: set[str] = set()
@@ -62,6 +65,13 @@ class _Batch:
     def point(self, ref: Any) -> tuple[str, PointKind]:
         if not isinstance(ref, str) or not ref.strip():
             raise InputError("contact", "is required: a contact point id, e-mail address or number")
+        # A file names the same contact many times: resolve each spelling once.
+        found = self.refs.get(ref)
+        if found is None:
+            found = self.refs[ref] = self._resolve(ref)
+        return found
+
+    def _resolve(self, ref: str) -> tuple[str, PointKind]:
         key = point_key(ref, self.region)
         if isinstance(key, str):
             kind = self.kinds.get(key) or self.w.point_kind(key)
@@ -106,7 +116,7 @@ class _Batch:
             raise InputError("occurred_at", f"{raw!r} is in the future")
         return at
 
-    def register(self, payload: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def register(self, payload: dict[str, Any], line: int) -> tuple[str, dict[str, Any]]:
         try:
             kind = PointKind(str(payload.get("kind")))
         except ValueError:
@@ -119,9 +129,9 @@ class _Batch:
         except AddressError as exc:
             raise InputError("value", str(exc)) from None
         key = (kind, norm.value)
-        existing = self.new_points.get(key) or self.w.point_id(*key)
-        if existing:
-            raise InputError("value", f"{norm.value!r} is already registered as {existing}")
+        if key in self.new_points:
+            raise InputError("value", f"{norm.value!r} is registered twice in this file")
+        self.unchecked[key] = line
         payload = {**payload, "value": norm.value}
         if norm.country and "country" not in payload:
             payload["country"] = norm.country
@@ -130,7 +140,17 @@ class _Batch:
         self.kinds[pid] = kind
         return pid, payload
 
-    def event(self, record: Any) -> Event:
+    def already_registered(self) -> list[LineProblem]:
+        """Registrations of values the store already holds (one query for the whole batch)."""
+        found = self.w.find_points(self.unchecked)
+        problems = [
+            LineProblem(self.unchecked[key], "value", f"{key[1]!r} is already registered as {pid}")
+            for key, pid in found.items()
+        ]
+        self.unchecked.clear()
+        return sorted(problems, key=lambda p: p.line)
+
+    def event(self, record: Any, line: int) -> Event:
         """Turn one record into an event, or raise InputError naming the field."""
         if not isinstance(record, dict):
             raise InputError("-", "each line must be one JSON object")
@@ -143,7 +163,7 @@ class _Batch:
             if "contact" in record:
                 raise InputError("contact", "a registration creates a contact point; give kind and value")
             validate_payload(etype, {**payload, "value": payload.get("value") or "-"})
-            pid, payload = self.register(payload)
+            pid, payload = self.register(payload, line)
             kind = self.kinds[pid]
         else:
             pid, kind = self.point(record.get("contact"))
@@ -186,6 +206,11 @@ def append_records(
 
         def flush() -> None:
             nonlocal appended, registered, first, last
+            clashes = batch.already_registered()
+            if clashes:
+                problems.extend(clashes)
+                pending.clear()
+                return
             rows = w.append(pending)
             if rows:
                 first = first or rows[0].seq
@@ -200,7 +225,7 @@ def append_records(
             try:
                 if isinstance(record, InputError):
                     raise record
-                ev = batch.event(record)
+                ev = batch.event(record, line)
             except (InputError, EventError) as exc:
                 if len(problems) >= MAX_PROBLEMS:
                     truncated = True
@@ -211,9 +236,13 @@ def append_records(
                 pending.append(ev)
                 if len(pending) >= BATCH:
                     flush()
+        if not problems:
+            flush()
+        else:
+            problems.extend(batch.already_registered())
         if problems:
-            raise FileRejected(problems, truncated)
-        flush()
+            problems.sort(key=lambda p: p.line)
+            raise FileRejected(problems[:MAX_PROBLEMS], truncated or len(problems) > MAX_PROBLEMS)
     return AppendReport(appended, registered, first, last)
 
 

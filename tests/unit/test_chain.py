@@ -1,0 +1,47 @@
+"""The hash chain's canonical form and its verification, without a database."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from consentry.domain.chain import GENESIS, ChainedRow, canonical, link, verify
+from consentry.domain.events import Event
+
+
+def _event(n: int, **payload: object) -> Event:
+    at = datetime(2025, 1, n, 9, 30, tzinfo=UTC)
+    return Event(f"ev_{n}", "consent.given", 'cp_"odd é', at, at, payload)
+
+
+def test_the_canonical_form_is_sorted_compact_json_of_the_event() -> None:
+    e = _event(1, z=1, a=["é", {"b": None}])
+    doc = {
+        "seq": 7,
+        "id": e.id,
+        "type": e.type,
+        "cp": e.contact_point_id,
+        "occurred_at": e.occurred_at.isoformat(),
+        "recorded_at": e.recorded_at.isoformat(),
+        "v": 1,
+        "payload": e.payload,
+    }
+    expected = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert canonical(e, 7) == expected
+
+
+def _chain(*events: Event) -> list[ChainedRow]:
+    rows, prev = [], GENESIS
+    for seq, e in enumerate(events, 1):
+        h = link(prev, e, seq)
+        rows.append(ChainedRow(seq, e, prev, h))
+        prev = h
+    return rows
+
+
+def test_an_intact_chain_verifies_and_any_change_to_an_event_is_found() -> None:
+    rows = _chain(_event(1, purpose="a"), _event(2, purpose="b"), _event(3, purpose="c"))
+    assert verify(rows, (3, rows[-1].hash)) == []
+    edited = [rows[0], ChainedRow(2, _event(2, purpose="B"), rows[1].prev_hash, rows[1].hash), rows[2]]
+    assert [(p.seq, "edited" in p.problem) for p in verify(edited, (3, rows[-1].hash))] == [(2, True)]
+    assert verify(rows[:2], (3, rows[-1].hash))[-1].problem.startswith("ledger head says seq 3")
