@@ -104,6 +104,21 @@ _POINT_DETAILS = (
     _f("own_employee", "bool", False, "The point belongs to one of the sender's own employees."),
     _f("display_name", "str", False, "Name of the person or organisation."),
     _f("contact_id", "str", False, "Groups the contact points of one person or organisation."),
+    _f(
+        "stated_basis",
+        "str",
+        False,
+        "The legal basis the importer stated for holding the data: `consent`, "
+        "`legitimate_interest` or `contract`.",
+    ),
+    _f("role_address", "bool", False, "A function address (info@, sales@) rather than a person's."),
+    _f(
+        "suggested_party",
+        PartyKind,
+        False,
+        "The party kind the address suggests (never used over a stated `party`).",
+    ),
+    _f("suggestion_reason", "str", False, "Why that party kind is suggested."),
 )
 
 EVENT_TYPES: dict[str, EventType] = {
@@ -232,6 +247,16 @@ EVENT_TYPES: dict[str, EventType] = {
             (_f("feedback_source", "str", False, "Which mailbox provider reported it."),),
         ),
         EventType(
+            "attributes.set",
+            "Attributes of the contact point were set (merge fields, names, segments).",
+            (_f("attributes", "object", True, "Attribute names and their values (strings)."),),
+        ),
+        EventType(
+            "tags.added",
+            "Tags were added to the contact point.",
+            (_f("tags", "list[str]", True, "The tags."),),
+        ),
+        EventType(
             "request.received",
             "The person made a data-subject request (GDPR Art. 15-21); handling follows.",
             (
@@ -250,6 +275,7 @@ EVENT_TYPES: dict[str, EventType] = {
 }
 
 _BOUNCE_KINDS = frozenset({"hard", "soft"})
+STATED_BASES = ("consent", "legitimate_interest", "contract")
 REQUEST_KINDS = frozenset({"access", "erasure", "rectification", "portability"})
 
 
@@ -328,6 +354,12 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
         raise EventError("bounce_kind", "must be `hard` or `soft`")
     if type_name == "request.received" and out["request"] not in REQUEST_KINDS:
         raise EventError("request", f"must be one of: {', '.join(sorted(REQUEST_KINDS))}")
+    if type_name == "contact_point.registered" and out.get("stated_basis") not in (None, *STATED_BASES):
+        raise EventError("stated_basis", f"must be one of: {', '.join(STATED_BASES)}")
+    if type_name == "attributes.set" and not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in out["attributes"].items()
+    ):
+        raise EventError("attributes", "names and values must be strings")
     if out.get("listed_until", "9999") < out.get("listed_from", "0000"):
         raise EventError("listed_until", "is before listed_from")
     return out

@@ -106,6 +106,10 @@ class ContactState:
     own_employee: bool = False
     display_name: str | None = None
     contact_id: str | None = None
+    stated_basis: str | None = None
+    role_address: bool = False
+    attributes: dict[str, str] = field(default_factory=dict)
+    tags: set[str] = field(default_factory=set)
     registered_at: datetime | None = None
     consents: list[ConsentRecord] = field(default_factory=list)
     opt_outs: list[OptOut] = field(default_factory=list)
@@ -179,6 +183,10 @@ class ContactState:
             "complained_at": ts(self.complained_at),
             "erased_at": ts(self.erased_at),
             "requests": [{"request": kind, "at": ts(at)} for kind, at in self.requests],
+            "attributes": dict(self.attributes),
+            "tags": sorted(self.tags),
+            "stated_basis": self.stated_basis,
+            "role_address": self.role_address,
             "event_count": self.event_count,
             "last_seq": self.last_seq,
         }
@@ -195,6 +203,8 @@ _DETAILS = (
     "own_employee",
     "display_name",
     "contact_id",
+    "stated_basis",
+    "role_address",
 )
 
 Payload = Mapping[str, Any]
@@ -308,6 +318,14 @@ def _erased(state: ContactState, e: Event, p: Payload) -> None:
     state.erased_at = state.erased_at or e.occurred_at
 
 
+def _attributes(state: ContactState, e: Event, p: Payload) -> None:
+    state.attributes.update(p["attributes"])
+
+
+def _tags(state: ContactState, e: Event, p: Payload) -> None:
+    state.tags.update(p["tags"])
+
+
 def _request(state: ContactState, e: Event, p: Payload) -> None:
     state.requests.append((p["request"], e.occurred_at))
 
@@ -344,6 +362,8 @@ HANDLERS: dict[str, Callable[[ContactState, Event, Payload], None]] = {
     "complaint.recorded": _complaint,
     "contact_point.erased": _erased,
     "request.received": _request,
+    "attributes.set": _attributes,
+    "tags.added": _tags,
 }
 
 

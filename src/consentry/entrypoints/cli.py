@@ -17,8 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from consentry.adapters.sql_store import SchemaMissing
 from consentry.bootstrap import App, MissingSecret, bootstrap
 from consentry.domain.clock import MomentError, parse_moment
+from consentry.domain.vocabulary import ConsentMethod, PartyKind, Source
 from consentry.entrypoints.render import decision_json, decision_text
-from consentry.services import apikeys, forms, integrity, ledger, purposes, setup
+from consentry.services import apikeys, forms, imports, integrity, ledger, purposes, setup
 from consentry.services import decide as decide_service
 from consentry.services import demo as demo_service
 from consentry.services.errors import FileRejected, InputError
@@ -38,7 +39,11 @@ forms_app = typer.Typer(help="Save and show sign-up forms (collection points).",
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(purposes_app, name="purposes")
 app.add_typer(apikey_app, name="apikey")
+import_app = typer.Typer(
+    help="Import contacts from files, with their provenance and proof.", no_args_is_help=True
+)
 app.add_typer(forms_app, name="forms")
+app.add_typer(import_app, name="import")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -360,6 +365,121 @@ def forms_embed(key: Annotated[str, typer.Argument(help="Form key.")]) -> None:
     """Print the HTML snippet that embeds the hosted form in a website."""
     a = _app()
     typer.echo(forms.embed_snippet(a, forms.get(a, key)))
+
+
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Report what would happen; write nothing.")]
+Strict = Annotated[bool, typer.Option("--strict", help="Write nothing if any row has a problem.")]
+Encoding = Annotated[str | None, typer.Option(help="File encoding (default: detected, UTF-8 or cp1252).")]
+Delimiter = Annotated[str | None, typer.Option(help="Column delimiter (default: detected).")]
+
+
+@import_app.command("csv")
+@handled
+def import_csv(
+    file: Annotated[Path, typer.Argument(help="The CSV file.")],
+    source: Annotated[str, typer.Option(help="Where the whole batch came from (web_form, purchase, ...).")],
+    basis: Annotated[str, typer.Option(help="Legal basis stated: consent, legitimate_interest, contract.")],
+    map_: Annotated[
+        list[str],
+        typer.Option(
+            "--map",
+            help="field=Column: email, phone, postal, name, party, country, "
+            "consent_at, consent_ip, tags (repeat).",
+        ),
+    ],
+    purpose: Annotated[
+        str | None, typer.Option(help="Purpose the consents are for (with --basis consent).")
+    ] = None,
+    method: Annotated[str, typer.Option(help="How the consents were collected (default import).")] = "import",
+    party: Annotated[str | None, typer.Option(help="Party kind of every row, unless a column says.")] = None,
+    source_detail: Annotated[str | None, typer.Option(help="Which fair, which list seller ...")] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="Tag every imported contact (repeat).")
+    ] = None,
+    dry_run: DryRun = False,
+    strict: Strict = False,
+    encoding: Encoding = None,
+    delimiter: Delimiter = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Import contacts from a CSV; re-importing the same file adds nothing."""
+    a = _app()
+    spec = imports.CsvSpec(
+        source=_choice(Source, "source", source),
+        basis=basis,
+        columns=imports.parse_map(map_),
+        purpose=purpose,
+        consent_method=_choice(ConsentMethod, "method", method),
+        party=_choice(PartyKind, "party", party) if party else None,
+        source_detail=source_detail,
+        tags=tuple(tag or ()),
+    )
+    mapper = imports.CsvMapper(a, spec)
+    with _progress("importing", None, as_json) as advance:
+        report = imports.run(
+            a,
+            file,
+            mapper,
+            dry_run=dry_run,
+            strict=strict,
+            encoding=encoding,
+            delimiter=delimiter,
+            progress=advance,
+        )
+    _print_import(report, as_json)
+    if report.rejected and strict:
+        raise typer.Exit(1)
+
+
+def _choice(enum: Any, field: str, value: str) -> Any:
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise InputError(field, f"{value!r} is not one of: {allowed}") from None
+
+
+def _print_import(r: imports.ImportReport, as_json: bool) -> None:
+    if as_json:
+        doc = {
+            "encoding": r.format.encoding if r.format else None,
+            "delimiter": r.format.delimiter if r.format else None,
+            "rows": r.rows,
+            "accepted": r.accepted,
+            "rejected": [{"line": p.line, "field": p.field, "message": p.message} for p in r.rejected],
+            "notes": [{"line": p.line, "field": p.field, "message": p.message} for p in r.notes],
+            "file_notes": r.file_notes,
+            "new_contact_points": r.new_points,
+            "existing_contact_points": r.existing_points,
+            "events": r.events,
+            "already_imported": r.already_imported,
+            "suggested_party": r.suggestions,
+            "dry_run": r.dry_run,
+            "committed": r.committed,
+        }
+        typer.echo(json.dumps(doc, ensure_ascii=False))
+        return
+    fmt = r.format
+    if fmt:
+        delim = {"\t": "tab"}.get(repr(fmt.delimiter)[1:-1], fmt.delimiter)
+        typer.echo(f"file: {fmt.encoding}, delimiter {delim!r}, columns: {', '.join(fmt.header)}")
+    for note in r.file_notes:
+        typer.echo(f"note: {note}")
+    for p in r.notes:
+        typer.echo(f"note: line {p.line}: {p.field}: {p.message}")
+    for p in r.rejected:
+        _err(f"rejected: line {p.line}: {p.field}: {p.message}")
+    verb = "would import" if r.dry_run else ("imported" if r.committed else "imported nothing of")
+    typer.echo(
+        f"{verb} {r.accepted} of {r.rows} rows: {r.new_points} new contact points, "
+        f"{r.existing_points} already known, {r.events} events, {r.already_imported} already imported"
+        + (f"; {len({p.line for p in r.rejected})} rows rejected" if r.rejected else "")
+    )
+    if r.suggestions:
+        hints = ", ".join(f"{k} {v}" for k, v in sorted(r.suggestions.items()))
+        typer.echo(f"suggested party kinds (stated kinds win): {hints}")
+    if r.rejected and not r.committed and not r.dry_run:
+        _err("strict: nothing was written")
 
 
 @contextmanager

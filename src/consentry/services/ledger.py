@@ -14,9 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
-from consentry.adapters import tables as t
 from consentry.adapters.addresses import AddressError, normalise
 from consentry.adapters.sql_store import Writer
 from consentry.bootstrap import App
@@ -50,8 +47,9 @@ class AppendReport:
 class _Batch:
     """Resolves references and checks records against the ledger and this batch so far."""
 
-    def __init__(self, app: App, w: Writer) -> None:
+    def __init__(self, app: App, w: Writer, trusted_ids: bool = False) -> None:
         self.app, self.w = app, w
+        self.trusted_ids = trusted_ids
         self.now = app.clock.now()
         self.region = app.settings.default_region
         self.new_points: dict[tuple[PointKind, str], str] = {}
@@ -97,7 +95,7 @@ class _Batch:
             return self.app.ids("ev")
         if not isinstance(given, str) or not _ID.match(given):
             raise InputError("id", "must be 1-40 letters, digits or _ . : -")
-        exists = self.w.conn.execute(sa.select(t.events.c.id).where(t.events.c.id == given)).first()
+        exists = not self.trusted_ids and self.w.event_exists(given)
         if given in self.ids or exists:
             raise InputError("id", f"an event with id {given!r} is already in the ledger")
         self.ids.add(given)
@@ -196,53 +194,68 @@ def append_records(
     A record may be an InputError already (a line that could not be parsed): it
     is reported in its place like any other problem.
     """
+    with app.store.writer() as w:
+        return append_in(app, w, records, progress)
+
+
+def append_in(
+    app: App,
+    w: Writer,
+    records: Iterable[tuple[int, Any]],
+    progress: Progress | None = None,
+    trusted_ids: bool = False,
+) -> AppendReport:
+    """`append_records` inside a transaction the caller holds (and rolls back on FileRejected).
+
+    With `trusted_ids` the caller has already made sure given event ids are new
+    (the importer checks a whole chunk at once), so they are not looked up one by one.
+    """
     problems: list[LineProblem] = []
     truncated = False
     appended = registered = 0
     first = last = None
-    with app.store.writer() as w:
-        batch = _Batch(app, w)
-        pending: list[Event] = []
+    batch = _Batch(app, w, trusted_ids)
+    pending: list[Event] = []
 
-        def flush() -> None:
-            nonlocal appended, registered, first, last
-            clashes = batch.already_registered()
-            if clashes:
-                problems.extend(clashes)
-                pending.clear()
-                return
-            rows = w.append(pending)
-            if rows:
-                first = first or rows[0].seq
-                last = rows[-1].seq
-            appended += len(rows)
-            registered += sum(1 for r in rows if r.event.type == "contact_point.registered")
-            if progress:
-                progress(len(rows))
+    def flush() -> None:
+        nonlocal appended, registered, first, last
+        clashes = batch.already_registered()
+        if clashes:
+            problems.extend(clashes)
             pending.clear()
+            return
+        rows = w.append(pending)
+        if rows:
+            first = first or rows[0].seq
+            last = rows[-1].seq
+        appended += len(rows)
+        registered += sum(1 for r in rows if r.event.type == "contact_point.registered")
+        if progress:
+            progress(len(rows))
+        pending.clear()
 
-        for line, record in records:
-            try:
-                if isinstance(record, InputError):
-                    raise record
-                ev = batch.event(record, line)
-            except (InputError, EventError) as exc:
-                if len(problems) >= MAX_PROBLEMS:
-                    truncated = True
-                    break
-                problems.append(LineProblem(line, exc.field, exc.message))
-                continue
-            if not problems:
-                pending.append(ev)
-                if len(pending) >= BATCH:
-                    flush()
+    for line, record in records:
+        try:
+            if isinstance(record, InputError):
+                raise record
+            ev = batch.event(record, line)
+        except (InputError, EventError) as exc:
+            if len(problems) >= MAX_PROBLEMS:
+                truncated = True
+                break
+            problems.append(LineProblem(line, exc.field, exc.message))
+            continue
         if not problems:
-            flush()
-        else:
-            problems.extend(batch.already_registered())
-        if problems:
-            problems.sort(key=lambda p: p.line)
-            raise FileRejected(problems[:MAX_PROBLEMS], truncated or len(problems) > MAX_PROBLEMS)
+            pending.append(ev)
+            if len(pending) >= BATCH:
+                flush()
+    if not problems:
+        flush()
+    else:
+        problems.extend(batch.already_registered())
+    if problems:
+        problems.sort(key=lambda p: p.line)
+        raise FileRejected(problems[:MAX_PROBLEMS], truncated or len(problems) > MAX_PROBLEMS)
     return AppendReport(appended, registered, first, last)
 
 

@@ -1,0 +1,431 @@
+"""Importing contacts from files, with where they came from and what proves it.
+
+A file is read row by row; a *mapper* turns each row into ledger records (or a
+problem naming the row). Records get ids derived from their content, so
+importing the same file again adds nothing. Rows are written in chunks, each
+its own transaction and each row whole, so a crash leaves no half row and a
+re-run picks up where it stopped. `strict` writes all or nothing; `dry_run`
+reports exactly what would happen and writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from consentry.adapters.addresses import AddressError, Normalised, normalise
+from consentry.adapters.classify import suggest
+from consentry.adapters.csvfile import CsvError, CsvFormat, Row, open_text, read_rows
+from consentry.adapters.sql_store import Writer
+from consentry.bootstrap import App
+from consentry.domain.clock import MomentError, parse_moment
+from consentry.domain.events import STATED_BASES
+from consentry.domain.vocabulary import ConsentMethod, PartyKind, PointKind, Source
+from consentry.services.errors import FileRejected, InputError, LineProblem
+from consentry.services.ledger import append_in
+
+CHUNK_ROWS = 2000
+CONTACT_FIELDS = {"email": PointKind.EMAIL, "phone": PointKind.PHONE, "postal": PointKind.POSTAL}
+FIELDS = (*CONTACT_FIELDS, "name", "party", "country", "consent_at", "consent_ip", "tags")
+DEFAULT_CHANNELS = {PointKind.EMAIL: ["email"], PointKind.PHONE: ["sms"], PointKind.POSTAL: ["post"]}
+
+Records = list[dict[str, Any]]
+
+
+class RowRejected(Exception):
+    """One row cannot be imported; the message says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def event_id(*parts: str) -> str:
+    """An id derived from what an imported record says: the same record, the same id."""
+    return "im_" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+
+
+def ref(point: Normalised) -> str:
+    """How records of a row name its contact point."""
+    return f"{point.kind.value}:{point.value}"
+
+
+class Mapper(Protocol):
+    """Turns one row into ledger records; may use and update the import's context."""
+
+    def check(self, fmt: CsvFormat) -> list[str]:
+        """File-level notes (missing proof); InputError when the file cannot be mapped."""
+        ...
+
+    def records(self, row: Row, ctx: ImportContext) -> Records:
+        """The records for one row; RowRejected when the row cannot be imported."""
+        ...
+
+
+@dataclass
+class ImportContext:
+    """What the import knows across rows."""
+
+    app: App
+    region: str
+    #: First line each contact point was seen on in this file.
+    seen: dict[tuple[PointKind, str], int] = field(default_factory=dict)
+    notes: list[LineProblem] = field(default_factory=list)
+    suggestions: Counter[str] = field(default_factory=Counter)
+
+    def point(self, kind: PointKind, raw: str, column: str) -> Normalised:
+        """Normalise a value or reject the row naming the column."""
+        try:
+            return normalise(kind, raw, self.region)
+        except AddressError as exc:
+            raise RowRejected(column, str(exc)) from None
+
+    def first_time(self, point: Normalised, line: int) -> bool:
+        """True the first time a point appears in the file; later times are noted."""
+        key = (point.kind, point.value)
+        first = self.seen.setdefault(key, line)
+        if first != line:
+            self.notes.append(LineProblem(line, point.kind.value, f"same contact as line {first}; merged"))
+            return False
+        return True
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, in a dry run, would do)."""
+
+    format: CsvFormat | None = None
+    rows: int = 0
+    accepted: int = 0
+    rejected: list[LineProblem] = field(default_factory=list)
+    notes: list[LineProblem] = field(default_factory=list)
+    file_notes: list[str] = field(default_factory=list)
+    new_points: int = 0
+    existing_points: int = 0
+    events: int = 0
+    already_imported: int = 0
+    suggestions: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+    committed: bool = False
+
+
+class _Rollback(Exception):
+    """Leaves a transaction without writing (dry run, or strict with problems)."""
+
+
+def run(
+    app: App,
+    path: Path,
+    mapper: Mapper,
+    *,
+    dry_run: bool = False,
+    strict: bool = False,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import one file through a mapper; see the module docstring for the guarantees."""
+    try:
+        text, enc = open_text(path, encoding)
+    except OSError as exc:
+        raise InputError("FILE", f"cannot open {path}: {exc.strerror}") from None
+    except CsvError as exc:
+        raise InputError("encoding", str(exc)) from None
+    with text:
+        try:
+            fmt, rows = read_rows(text, enc, delimiter)
+        except CsvError as exc:
+            raise InputError("FILE", str(exc)) from None
+        report = ImportReport(format=fmt, dry_run=dry_run, file_notes=mapper.check(fmt))
+        ctx = ImportContext(app, app.settings.default_region)
+        chunks = _chunks(rows, mapper, ctx, report)
+        try:
+            if dry_run or strict:
+                with app.store.writer() as w:
+                    for chunk in chunks:
+                        _write(app, w, chunk, report, progress)
+                    if dry_run or report.rejected:
+                        raise _Rollback
+            else:
+                for chunk in chunks:
+                    with app.store.writer() as w:
+                        _write(app, w, chunk, report, progress)
+            report.committed = not dry_run
+        except _Rollback:
+            report.committed = False
+        except CsvError as exc:
+            raise InputError("FILE", f"{exc} (rows before it were imported)") from None
+    report.notes = ctx.notes
+    report.suggestions = dict(ctx.suggestions)
+    report.rejected.sort(key=lambda p: p.line)
+    return report
+
+
+def _chunks(
+    rows: Iterator[Row], mapper: Mapper, ctx: ImportContext, report: ImportReport
+) -> Iterator[list[tuple[int, Records]]]:
+    chunk: list[tuple[int, Records]] = []
+    for row in rows:
+        report.rows += 1
+        try:
+            chunk.append((row.line, mapper.records(row, ctx)))
+        except RowRejected as exc:
+            report.rejected.append(LineProblem(row.line, exc.field, exc.message))
+        if len(chunk) >= CHUNK_ROWS:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _write(
+    app: App,
+    w: Writer,
+    chunk: list[tuple[int, Records]],
+    report: ImportReport,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Write one chunk of rows in the open transaction, rejecting rows the ledger refuses."""
+    registrations = {
+        (PointKind(r["kind"]), r["value"]): r
+        for _, recs in chunk
+        for r in recs
+        if r["type"] == "contact_point.registered"
+    }
+    known = w.find_points(registrations)
+    report.existing_points += len(known)
+    done = w.existing_event_ids([r["id"] for _, recs in chunk for r in recs])
+    emitted: set[str] = set()
+    rows: dict[int, Records] = {}
+    for line, recs in chunk:
+        keep = []
+        for r in recs:
+            if r["id"] in emitted:
+                continue  # the same record twice in this chunk: a duplicate row, already noted
+            emitted.add(r["id"])
+            if r["id"] in done or (
+                r["type"] == "contact_point.registered" and (PointKind(r["kind"]), r["value"]) in known
+            ):
+                report.already_imported += int(r["id"] in done)
+                continue
+            keep.append(r)
+        rows[line] = keep
+    while True:
+        numbered = [(line, r) for line, recs in rows.items() for r in recs]
+        try:
+            result = append_in(app, w, numbered, trusted_ids=True)
+        except FileRejected as exc:
+            bad = {p.line for p in exc.problems} & set(rows)
+            if not bad:
+                raise
+            report.rejected.extend(p for p in exc.problems if p.line in bad)
+            rows = {line: recs for line, recs in rows.items() if line not in bad}
+            continue
+        break
+    report.accepted += len(rows)
+    report.events += result.appended
+    report.new_points += result.registered
+    if progress:
+        progress(len(chunk))
+
+
+# -- the plain CSV mapper --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CsvSpec:
+    """How to read a contacts CSV and what to say about the whole batch."""
+
+    source: Source
+    basis: str
+    columns: Mapping[str, str]
+    purpose: str | None = None
+    consent_method: ConsentMethod = ConsentMethod.IMPORT
+    channels: tuple[str, ...] | None = None
+    party: PartyKind | None = None
+    source_detail: str | None = None
+    attribute_columns: tuple[str, ...] | None = None
+    tags: tuple[str, ...] = ()
+
+
+class CsvMapper:
+    """Rows of a contacts CSV, mapped by column, with the batch's provenance and basis."""
+
+    def __init__(self, app: App, spec: CsvSpec) -> None:
+        if spec.basis not in STATED_BASES:
+            raise InputError("basis", f"must be one of: {', '.join(STATED_BASES)}")
+        unknown = sorted(set(spec.columns) - set(FIELDS))
+        if unknown:
+            raise InputError("map", f"unknown field(s) {', '.join(unknown)}; fields: {', '.join(FIELDS)}")
+        if spec.basis == "consent":
+            if not spec.purpose:
+                raise InputError("purpose", "consent is for a purpose: give --purpose")
+            with app.store.reader() as r:
+                if r.purpose(spec.purpose) is None:
+                    raise InputError("purpose", f"unknown purpose {spec.purpose!r}")
+        self.spec = spec
+        self.attribute_columns: tuple[str, ...] = ()
+
+    def check(self, fmt: CsvFormat) -> list[str]:
+        """Check the mapping against the header and say what proof the file lacks."""
+        spec = self.spec
+        missing = sorted(c for c in spec.columns.values() if c not in fmt.header)
+        if missing:
+            raise InputError("map", f"column(s) not in the file: {', '.join(missing)}")
+        if not any(f in spec.columns for f in CONTACT_FIELDS):
+            raise InputError("map", "map at least one of email, phone or postal to a column")
+        mapped = set(spec.columns.values())
+        if spec.attribute_columns is None:
+            self.attribute_columns = tuple(h for h in fmt.header if h and h not in mapped)
+        else:
+            absent = sorted(c for c in spec.attribute_columns if c not in fmt.header)
+            if absent:
+                raise InputError("attributes", f"column(s) not in the file: {', '.join(absent)}")
+            self.attribute_columns = spec.attribute_columns
+        notes = []
+        if spec.basis == "consent":
+            if "consent_at" not in spec.columns:
+                notes.append(
+                    "no opt-in time column: consents are recorded at the import time; when the "
+                    "person consented is not proven"
+                )
+            if "consent_ip" not in spec.columns:
+                notes.append("no opt-in IP column: the consents carry no IP address")
+            notes.append(
+                f"consent text: not in the file; the consents record method {spec.consent_method.value} "
+                f"and source {spec.source.value}"
+            )
+            if spec.source is Source.THIRD_PARTY_LIST_WITHOUT_PROOF:
+                notes.append("consent claimed by a third party without proof: the rules deny (EU-GDPR-07)")
+        return notes
+
+    def records(self, row: Row, ctx: ImportContext) -> Records:
+        """The records for one CSV row."""
+        spec, values = self.spec, row.values
+
+        def col(name: str) -> str:
+            return values.get(spec.columns[name], "") if name in spec.columns else ""
+
+        points = [
+            ctx.point(kind, col(name), spec.columns[name])
+            for name, kind in CONTACT_FIELDS.items()
+            if col(name)
+        ]
+        if not points:
+            raise RowRejected("contact", "no e-mail address, phone number or postal address on this row")
+        party = self._party(col("party"), spec.columns.get("party", "party"))
+        consent_at = None
+        if col("consent_at"):
+            try:
+                consent_at = parse_moment(col("consent_at")).isoformat()
+            except MomentError as exc:
+                raise RowRejected(spec.columns["consent_at"], str(exc)) from None
+        elif spec.basis == "consent" and "consent_at" in spec.columns:
+            ctx.notes.append(LineProblem(row.line, spec.columns["consent_at"], "empty: opt-in time unknown"))
+        attributes = {c: values[c] for c in self.attribute_columns if values.get(c)}
+        tags = sorted(
+            {*spec.tags, *(t.strip() for t in col("tags").replace(";", ",").split(",") if t.strip())}
+        )
+        group = event_id("contact", ref(points[0]))[3:] if len(points) > 1 else None
+        out: Records = []
+        for point in points:
+            key = ref(point)
+            if ctx.first_time(point, row.line):
+                out.append(self._registration(point, party, col, group, consent_at, ctx))
+            if attributes:
+                attrs = dict(sorted(attributes.items()))
+                out.append(
+                    {
+                        "id": event_id("attributes", key, repr(attrs)),
+                        "type": "attributes.set",
+                        "contact": key,
+                        "attributes": attrs,
+                    }
+                )
+            if tags:
+                out.append(
+                    {"id": event_id("tags", key, *tags), "type": "tags.added", "contact": key, "tags": tags}
+                )
+            if spec.basis == "consent" and spec.purpose:
+                out.append(self._consent(point, key, consent_at, col("consent_ip")))
+        return out
+
+    def _party(self, raw: str, column: str) -> PartyKind | None:
+        if not raw:
+            return self.spec.party
+        try:
+            return PartyKind(raw.strip().lower())
+        except ValueError:
+            allowed = ", ".join(p.value for p in PartyKind)
+            raise RowRejected(column, f"{raw!r} is not a party kind ({allowed})") from None
+
+    def _registration(
+        self,
+        point: Normalised,
+        party: PartyKind | None,
+        col: Callable[[str], str],
+        group: str | None,
+        consent_at: str | None,
+        ctx: ImportContext,
+    ) -> dict[str, Any]:
+        spec = self.spec
+        hint = suggest(point)
+        if hint.party is not None:
+            ctx.suggestions[hint.party.value] += 1
+        record: dict[str, Any] = {
+            "id": event_id("registered", ref(point)),
+            "type": "contact_point.registered",
+            "kind": point.kind.value,
+            "value": point.value,
+            "source": spec.source.value,
+            "stated_basis": spec.basis,
+            "role_address": point.role_address,
+            "suggestion_reason": hint.reason,
+        }
+        for name, value in (
+            ("party", party.value if party else None),
+            ("suggested_party", hint.party.value if hint.party else None),
+            ("source_detail", spec.source_detail),
+            ("display_name", col("name") or None),
+            ("country", (col("country") or point.country or "").upper() or None),
+            ("contact_id", group),
+            ("occurred_at", consent_at),
+        ):
+            if value:
+                record[name] = value
+        return record
+
+    def _consent(self, point: Normalised, key: str, consent_at: str | None, ip: str) -> dict[str, Any]:
+        spec = self.spec
+        assert spec.purpose is not None
+        channels = list(spec.channels) if spec.channels else DEFAULT_CHANNELS[point.kind]
+        record: dict[str, Any] = {
+            "id": event_id("consent", key, spec.purpose, consent_at or ""),
+            "type": "consent.given",
+            "contact": key,
+            "purpose": spec.purpose,
+            "channels": channels,
+            "method": spec.consent_method.value,
+            "source_fields": {k: v for k, v in (("consent_at", consent_at), ("consent_ip", ip)) if v},
+        }
+        if consent_at:
+            record["occurred_at"] = consent_at
+        if ip:
+            record["ip"] = ip
+        return record
+
+
+def parse_map(pairs: Iterable[str]) -> dict[str, str]:
+    """Read `field=Column` pairs as given on the command line."""
+    out = {}
+    for pair in pairs:
+        name, sep, column = pair.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise InputError("map", f"{pair!r}: write field=Column, e.g. email=E-mailadres")
+        out[name.strip()] = column.strip()
+    return out
