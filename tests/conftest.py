@@ -30,7 +30,8 @@ from consentry.services import purposes, setup
 from consentry.settings import Settings
 
 PG_ADMIN_URL = os.environ.get("CONSENTRY_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-PG_TEST_DB = "consentry_test"
+#: One database per test process, so parallel runs (CI and a developer's) never collide.
+PG_TEST_DB = f"consentry_test_{os.getpid()}"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
@@ -50,15 +51,20 @@ def _pg_test_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_url() -> str:
+def pg_url() -> Iterator[str]:
     """The URL of an empty-able PostgreSQL database, or skip (fail under CI)."""
     try:
-        return _pg_test_url()
+        url = _pg_test_url()
     except Exception as exc:  # any connection failure means: no PostgreSQL here
         message = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{message} (CI=true requires the PostgreSQL tests to run)")
         pytest.skip(f"{message}; PostgreSQL tests skipped")
+    yield url
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}" WITH (FORCE)'))
+    admin.dispose()
 
 
 def _reset_pg(url: str) -> None:

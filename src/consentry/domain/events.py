@@ -133,6 +133,8 @@ EVENT_TYPES: dict[str, EventType] = {
                 _f("source", Source, True, "Provenance: how the sender obtained it."),
                 _f("source_detail", "str", False, "Free text: which fair, which list seller."),
                 *_POINT_DETAILS,
+                _f("attributes", "object", False, "Initial attributes (names and string values)."),
+                _f("tags", "list[str]", False, "Initial tags."),
             ),
         ),
         EventType(
@@ -176,8 +178,9 @@ EVENT_TYPES: dict[str, EventType] = {
             "The person opted out (link, one-click, reply, call); also ends the customer exception.",
             (
                 *_SCOPE,
-                _f("via", "str", False, "How: `link`, `one_click`, `reply`, `phone`, `form`."),
+                _f("via", "str", False, "How: `link`, `one_click`, `reply`, `phone`, `form`, `import`."),
                 _f("campaign", "str", False, "Campaign the opt-out came from."),
+                _f("reason", "str", False, "The reason the person gave, if any."),
                 *_EVIDENCE,
             ),
         ),
@@ -356,7 +359,7 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
         raise EventError("request", f"must be one of: {', '.join(sorted(REQUEST_KINDS))}")
     if type_name == "contact_point.registered" and out.get("stated_basis") not in (None, *STATED_BASES):
         raise EventError("stated_basis", f"must be one of: {', '.join(STATED_BASES)}")
-    if type_name == "attributes.set" and not all(
+    if "attributes" in out and not all(
         isinstance(k, str) and isinstance(v, str) for k, v in out["attributes"].items()
     ):
         raise EventError("attributes", "names and values must be strings")

@@ -337,6 +337,10 @@ def _registered(state: ContactState, e: Event, p: Payload) -> None:
     state.source_detail = p.get("source_detail")
     state.registered_at = e.occurred_at
     _apply_details(state, p)
+    if "attributes" in p:
+        state.attributes.update(p["attributes"])
+    if "tags" in p:
+        state.tags.update(p["tags"])
 
 
 def _updated(state: ContactState, e: Event, p: Payload) -> None:

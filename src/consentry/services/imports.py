@@ -200,18 +200,29 @@ def _write(
     known = w.find_points(registrations)
     report.existing_points += len(known)
     done = w.existing_event_ids([r["id"] for _, recs in chunk for r in recs])
+    # A point the ledger already knows is not registered again: what its registration
+    # would have brought (attributes, tags) is added as events of their own, unless
+    # this very registration is already in the ledger (the file was imported before).
+    expanded: list[tuple[int, Records]] = []
+    for line, recs in chunk:
+        out: Records = []
+        for r in recs:
+            if r["id"] in done:
+                report.already_imported += 1
+            else:
+                out.extend(_unless_known(r, known))
+        expanded.append((line, out))
+    derived = w.existing_event_ids([r["id"] for _, recs in expanded for r in recs])
     emitted: set[str] = set()
     rows: dict[int, Records] = {}
-    for line, recs in chunk:
+    for line, recs in expanded:
         keep = []
         for r in recs:
             if r["id"] in emitted:
                 continue  # the same record twice in this chunk: a duplicate row, already noted
             emitted.add(r["id"])
-            if r["id"] in done or (
-                r["type"] == "contact_point.registered" and (PointKind(r["kind"]), r["value"]) in known
-            ):
-                report.already_imported += int(r["id"] in done)
+            if r["id"] in derived:
+                report.already_imported += 1
                 continue
             keep.append(r)
         rows[line] = keep
@@ -232,6 +243,31 @@ def _write(
     report.new_points += result.registered
     if progress:
         progress(len(chunk))
+
+
+def _unless_known(record: dict[str, Any], known: Mapping[tuple[PointKind, str], str]) -> Records:
+    if record["type"] != "contact_point.registered":
+        return [record]
+    kind = PointKind(record["kind"])
+    key = (kind, record["value"])
+    if key not in known:
+        return [record]
+    contact = f"{kind.value}:{record['value']}"
+    out: Records = []
+    if record.get("attributes"):
+        attrs = record["attributes"]
+        aid = event_id("attributes", contact, repr(attrs))
+        out.append({"id": aid, "type": "attributes.set", "contact": contact, "attributes": attrs})
+    if record.get("tags"):
+        tid = event_id("tags", contact, *record["tags"])
+        out.append({"id": tid, "type": "tags.added", "contact": contact, "tags": record["tags"]})
+    return out
+
+
+def split_tags(raw: str) -> list[str]:
+    """Tags as files write them: separated by commas or semicolons, perhaps quoted."""
+    parts = (t.strip().strip('"').strip() for t in raw.replace(";", ",").split(","))
+    return sorted({t for t in parts if t})
 
 
 # -- the plain CSV mapper --------------------------------------------------------------------
@@ -328,29 +364,19 @@ class CsvMapper:
         elif spec.basis == "consent" and "consent_at" in spec.columns:
             ctx.notes.append(LineProblem(row.line, spec.columns["consent_at"], "empty: opt-in time unknown"))
         attributes = {c: values[c] for c in self.attribute_columns if values.get(c)}
-        tags = sorted(
-            {*spec.tags, *(t.strip() for t in col("tags").replace(";", ",").split(",") if t.strip())}
-        )
+        tags = sorted({*spec.tags, *split_tags(col("tags"))})
         group = event_id("contact", ref(points[0]))[3:] if len(points) > 1 else None
+        attrs = dict(sorted(attributes.items()))
         out: Records = []
         for point in points:
             key = ref(point)
             if ctx.first_time(point, row.line):
-                out.append(self._registration(point, party, col, group, consent_at, ctx))
-            if attributes:
-                attrs = dict(sorted(attributes.items()))
-                out.append(
-                    {
-                        "id": event_id("attributes", key, repr(attrs)),
-                        "type": "attributes.set",
-                        "contact": key,
-                        "attributes": attrs,
-                    }
-                )
-            if tags:
-                out.append(
-                    {"id": event_id("tags", key, *tags), "type": "tags.added", "contact": key, "tags": tags}
-                )
+                reg = self._registration(point, party, col, group, consent_at, ctx)
+                out.append(with_profile(reg, attrs, tags))
+            else:
+                # Seen before in this file: only what this row adds to the profile.
+                seen = {(point.kind, point.value): ""}
+                out.extend(_unless_known(with_profile(registration_stub(point), attrs, tags), seen))
             if spec.basis == "consent" and spec.purpose:
                 out.append(self._consent(point, key, consent_at, col("consent_ip")))
         return out
@@ -418,6 +444,20 @@ class CsvMapper:
         if ip:
             record["ip"] = ip
         return record
+
+
+def with_profile(record: dict[str, Any], attributes: dict[str, str], tags: list[str]) -> dict[str, Any]:
+    """A registration record carrying initial attributes and tags (when there are any)."""
+    if attributes:
+        record["attributes"] = attributes
+    if tags:
+        record["tags"] = tags
+    return record
+
+
+def registration_stub(point: Normalised) -> dict[str, Any]:
+    """The registration part that names a point (for a point seen before in the file)."""
+    return {"type": "contact_point.registered", "kind": point.kind.value, "value": point.value}
 
 
 def parse_map(pairs: Iterable[str]) -> dict[str, str]:
