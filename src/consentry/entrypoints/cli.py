@@ -19,7 +19,7 @@ from consentry.bootstrap import App, MissingSecret, bootstrap
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.vocabulary import ConsentMethod, PartyKind, Source
 from consentry.entrypoints.render import decision_json, decision_text
-from consentry.services import apikeys, forms, imports, integrity, ledger, purposes, setup
+from consentry.services import apikeys, forms, imports, integrity, ledger, mailchimp, purposes, setup
 from consentry.services import decide as decide_service
 from consentry.services import demo as demo_service
 from consentry.services.errors import FileRejected, InputError
@@ -428,6 +428,42 @@ def import_csv(
         )
     _print_import(report, as_json)
     if report.rejected and strict:
+        raise typer.Exit(1)
+
+
+@import_app.command("mailchimp")
+@handled
+def import_mailchimp(
+    file: Annotated[Path, typer.Argument(help="The audience export: the ZIP, or one of its CSV files.")],
+    purpose: Annotated[str, typer.Option(help="The purpose this audience's consents are for.")],
+    audience: Annotated[str | None, typer.Option(help="The audience's name, kept as provenance.")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="subscribed, unsubscribed or cleaned (default: from the file name).")
+    ] = None,
+    dry_run: DryRun = False,
+    strict: Strict = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON lines.")] = False,
+) -> None:
+    """Import a Mailchimp audience export with its opt-in evidence, unsubscribes and cleaned addresses."""
+    a = _app()
+    with _progress("importing", None, as_json) as advance:
+        result = mailchimp.run(
+            a,
+            file,
+            purpose,
+            audience=audience,
+            status=status,
+            dry_run=dry_run,
+            strict=strict,
+            progress=advance,
+        )
+    failed = False
+    for name, file_status, report in result.files:
+        if not as_json:
+            typer.echo(f"== {name} ({file_status})")
+        _print_import(report, as_json)
+        failed = failed or bool(report.rejected and strict)
+    if failed:
         raise typer.Exit(1)
 
 

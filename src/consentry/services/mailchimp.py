@@ -1,0 +1,297 @@
+"""Moving from Mailchimp without losing proof: its audience exports, mapped to the ledger.
+
+An export is a ZIP (or its CSV files) with one file per member status:
+subscribed, unsubscribed and cleaned. Opt-in and confirmation times and IPs
+become consent evidence (double opt-in where a confirmation time exists);
+unsubscribes become unsubscribe events, cleaned addresses hard-bounce
+suppressions, merge fields attributes and TAGS tags. Mailchimp writes its
+times in UTC. What a file does not hold is reported as missing proof, never
+invented.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from consentry.adapters.csvfile import CsvFormat, Row
+from consentry.bootstrap import App
+from consentry.domain.vocabulary import PointKind
+from consentry.services import imports
+from consentry.services.errors import InputError
+from consentry.services.imports import ImportContext, ImportReport, Records, RowRejected, event_id, ref
+
+EMAIL = "Email Address"
+#: Columns Mailchimp adds itself; every other column is a merge field.
+SYSTEM = frozenset(
+    [
+        "MEMBER_RATING",
+        "OPTIN_TIME",
+        "OPTIN_IP",
+        "CONFIRM_TIME",
+        "CONFIRM_IP",
+        "LATITUDE",
+        "LONGITUDE",
+        "GMTOFF",
+        "DSTOFF",
+        "TIMEZONE",
+        "CC",
+        "REGION",
+        "LAST_CHANGED",
+        "LEID",
+        "EUID",
+        "NOTES",
+        "TAGS",
+        "UNSUB_TIME",
+        "UNSUB_CAMPAIGN_TITLE",
+        "UNSUB_CAMPAIGN_ID",
+        "UNSUB_REASON",
+        "UNSUB_REASON_OTHER",
+        "CLEAN_TIME",
+        "CLEAN_CAMPAIGN_TITLE",
+        "CLEAN_CAMPAIGN_ID",
+    ]
+)
+#: Kept with the consent as the original system's fields (RULES.md, evidence).
+EVIDENCE = ("OPTIN_TIME", "OPTIN_IP", "CONFIRM_TIME", "CONFIRM_IP", "LEID", "EUID", "LAST_CHANGED")
+STATUSES = ("subscribed", "unsubscribed", "cleaned")
+#: What each status file needs for its own event, beyond the address.
+STATUS_TIME = {"unsubscribed": "UNSUB_TIME", "cleaned": "CLEAN_TIME"}
+
+
+def status_of(name: str) -> str | None:
+    """The member status a file holds, from its name (unsubscribed_members_export_... ->)."""
+    lower = name.lower()
+    for status in ("unsubscribed", "cleaned", "subscribed"):  # "subscribed" is inside "unsubscribed"
+        if status in lower:
+            return status
+    return None
+
+
+def mc_time(raw: str, column: str) -> str | None:
+    """A Mailchimp time (UTC, `2024-03-01 10:00:00`) as ISO 8601, or None when empty."""
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise RowRejected(column, f"{raw!r} is not a time like 2024-03-01 10:00:00") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+@dataclass
+class MailchimpMapper:
+    """Rows of one Mailchimp status file."""
+
+    app: App
+    purpose: str
+    status: str
+    audience: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise InputError("status", f"must be one of: {', '.join(STATUSES)}")
+        with self.app.store.reader() as r:
+            if r.purpose(self.purpose) is None:
+                raise InputError("purpose", f"unknown purpose {self.purpose!r}")
+        self.merge_fields: tuple[str, ...] = ()
+        self.missing: Counter[str] = Counter()
+
+    def check(self, fmt: CsvFormat) -> list[str]:
+        """Check the header and say which evidence columns the file lacks."""
+        if EMAIL not in fmt.header:
+            raise InputError("FILE", f"not a Mailchimp export: no {EMAIL!r} column")
+        self.merge_fields = tuple(h for h in fmt.header if h and h != EMAIL and h not in SYSTEM)
+        absent = [c for c in ("OPTIN_TIME", "OPTIN_IP", "CONFIRM_TIME", "CONFIRM_IP") if c not in fmt.header]
+        notes = [f"no {c} column: that evidence is absent for every member" for c in absent]
+        needed = STATUS_TIME.get(self.status)
+        if needed and needed not in fmt.header:
+            notes.append(f"no {needed} column: the {self.status} events are dated at the import")
+        return notes
+
+    def records(self, row: Row, ctx: ImportContext) -> Records:
+        """The records for one member."""
+        v = row.values
+        if not v.get(EMAIL):
+            raise RowRejected(EMAIL, "empty")
+        point = ctx.point(PointKind.EMAIL, v[EMAIL], EMAIL)
+        key = ref(point)
+        optin = mc_time(v.get("OPTIN_TIME", ""), "OPTIN_TIME")
+        confirm = mc_time(v.get("CONFIRM_TIME", ""), "CONFIRM_TIME")
+        out: Records = []
+        if ctx.first_time(point, row.line):
+            # Registered at the earliest moment the export knows of this member.
+            status_col = STATUS_TIME.get(self.status)
+            status_at = mc_time(v.get(status_col, ""), status_col) if status_col else None
+            known = [t for t in (optin, confirm, status_at) if t]
+            out.append(self._registration(point, v, min(known) if known else None))
+        if optin or self.status == "subscribed":
+            out.extend(self._consent(key, v, optin, confirm, row.line, ctx))
+        if self.status == "unsubscribed":
+            at = mc_time(v.get("UNSUB_TIME", ""), "UNSUB_TIME")
+            record: dict[str, Any] = {
+                "id": event_id("mc-unsub", key, self.purpose, at or ""),
+                "type": "unsubscribed",
+                "contact": key,
+                "purpose": self.purpose,
+                "via": "import",
+            }
+            extra = {
+                "occurred_at": at,
+                "campaign": v.get("UNSUB_CAMPAIGN_TITLE"),
+                "reason": " — ".join(x for x in (v.get("UNSUB_REASON"), v.get("UNSUB_REASON_OTHER")) if x),
+            }
+            out.append({**record, **{k: x for k, x in extra.items() if x}})
+        elif self.status == "cleaned":
+            at = mc_time(v.get("CLEAN_TIME", ""), "CLEAN_TIME")
+            campaign = v.get("CLEAN_CAMPAIGN_TITLE")
+            record = {
+                "id": event_id("mc-clean", key, at or ""),
+                "type": "bounce.recorded",
+                "contact": key,
+                "bounce_kind": "hard",
+                "diagnostic": "cleaned by Mailchimp" + (f" after campaign {campaign}" if campaign else ""),
+            }
+            out.append({**record, **({"occurred_at": at} if at else {})})
+        return out
+
+    def _registration(self, point: Any, v: dict[str, str], first_seen: str | None) -> dict[str, Any]:
+        attributes = {f: v[f] for f in self.merge_fields if v.get(f)}
+        for system in ("MEMBER_RATING", "CC", "REGION", "TIMEZONE", "NOTES"):
+            if v.get(system):
+                attributes[f"mailchimp.{system}"] = v[system]
+        detail = "Mailchimp" + (f" audience {self.audience}" if self.audience else "")
+        if v.get("LEID"):
+            detail += f", LEID {v['LEID']}"
+        record: dict[str, Any] = {
+            "id": event_id("registered", ref(point)),
+            "type": "contact_point.registered",
+            "kind": "email",
+            "value": point.value,
+            "source": "import",
+            "source_detail": detail,
+            "stated_basis": "consent",
+            "role_address": point.role_address,
+        }
+        name = " ".join(x for x in (v.get("First Name"), v.get("Last Name")) if x)
+        if name:
+            record["display_name"] = name
+        if first_seen:
+            record["occurred_at"] = first_seen
+        return imports.with_profile(
+            record, dict(sorted(attributes.items())), imports.split_tags(v.get("TAGS", ""))
+        )
+
+    def _consent(
+        self,
+        key: str,
+        v: dict[str, str],
+        optin: str | None,
+        confirm: str | None,
+        line: int,
+        ctx: ImportContext,
+    ) -> Records:
+        if not optin:
+            self.missing["OPTIN_TIME"] += 1
+        evidence = {c: v[c] for c in EVIDENCE if v.get(c)}
+        consent_id = event_id("mc-consent", key, self.purpose, optin or "")
+        given: dict[str, Any] = {
+            "id": consent_id,
+            "type": "consent.given",
+            "contact": key,
+            "purpose": self.purpose,
+            "channels": ["email"],
+            # A confirmation time is Mailchimp's double opt-in; without it, how the
+            # consent was collected is not known, and the method says so.
+            "method": "double_opt_in" if confirm else "import",
+            "collection_point": "mailchimp" + (f":{self.audience}" if self.audience else ""),
+            "source_fields": evidence,
+        }
+        if optin:
+            given["occurred_at"] = optin
+        if v.get("OPTIN_IP"):
+            given["ip"] = v["OPTIN_IP"]
+        out = [given]
+        if confirm:
+            confirmed: dict[str, Any] = {
+                "id": event_id("mc-confirm", key, self.purpose, confirm),
+                "type": "consent.confirmed",
+                "contact": key,
+                "purpose": self.purpose,
+                "consent_event": consent_id,
+                "occurred_at": confirm,
+            }
+            if v.get("CONFIRM_IP"):
+                confirmed["ip"] = v["CONFIRM_IP"]
+            out.append(confirmed)
+        return out
+
+
+@contextmanager
+def _files(path: Path) -> Iterator[list[tuple[Path, str]]]:
+    """The status files of an export: a ZIP's members, or the file itself."""
+    if zipfile.is_zipfile(path):
+        with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path) as z:
+            found = []
+            for info in z.infolist():
+                status = status_of(Path(info.filename).name)
+                if info.is_dir() or not info.filename.lower().endswith(".csv") or status is None:
+                    continue
+                found.append((Path(z.extract(info, tmp)), status))
+            if not found:
+                raise InputError("FILE", f"{path.name}: no subscribed/unsubscribed/cleaned CSV in the ZIP")
+            yield sorted(found, key=lambda f: STATUSES.index(f[1]))
+        return
+    status = status_of(path.name)
+    if status is None:
+        raise InputError("status", f"cannot tell the member status from {path.name!r}; give --status")
+    yield [(path, status)]
+
+
+@dataclass
+class MailchimpReport:
+    """One report per status file."""
+
+    files: list[tuple[str, str, ImportReport]]
+
+
+def run(
+    app: App,
+    path: Path,
+    purpose: str,
+    *,
+    audience: str | None = None,
+    status: str | None = None,
+    dry_run: bool = False,
+    strict: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> MailchimpReport:
+    """Import a Mailchimp export (ZIP or CSV) into `purpose`."""
+    if not path.exists():
+        raise InputError("FILE", f"{path} does not exist")
+    reports = []
+    with _files(path) if status is None else _single(path, status) as files:
+        for file, file_status in files:
+            mapper = MailchimpMapper(app, purpose, file_status, audience)
+            report = imports.run(app, file, mapper, dry_run=dry_run, strict=strict, progress=progress)
+            if mapper.missing["OPTIN_TIME"]:
+                report.file_notes.append(
+                    f"{mapper.missing['OPTIN_TIME']} member(s) without OPTIN_TIME: their consent is "
+                    "dated at the import, when it was given is not proven"
+                )
+            reports.append((file.name, file_status, report))
+    return MailchimpReport(reports)
+
+
+@contextmanager
+def _single(path: Path, status: str) -> Iterator[list[tuple[Path, str]]]:
+    yield [(path, status)]
