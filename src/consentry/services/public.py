@@ -22,6 +22,7 @@ from consentry.domain.vocabulary import CHANNELS_BY_POINT, Channel, ObjectionSco
 from consentry.policy.facts import Question
 from consentry.policy.rules import evaluate
 from consentry.services import forms, ledger, mails
+from consentry.services.contacts import resolve
 from consentry.services.errors import FileRejected, InputError
 from consentry.services.setup import controller
 
@@ -149,10 +150,20 @@ class ConfirmOutcome:
     preferences_url: str
 
 
+def link_owner(app: App, use: TokenUse, token: str) -> str:
+    """The contact point a personal link is for; TokenInvalid or TokenExpired when it is not valid."""
+    return _claims(app, use, token).contact_point
+
+
+def _claims(app: App, use: TokenUse, token: str) -> Claims:
+    # Only confirmation links expire; unsubscribe and preference links must keep working.
+    max_age = int(timedelta(days=app.settings.doi_expiry_days).total_seconds())
+    return app.signer().read(use, token, max_age_s=max_age if use is TokenUse.CONFIRM else None)
+
+
 def confirm(app: App, token: str, evidence: Evidence) -> ConfirmOutcome:
     """Confirm the consents a confirmation link names (once; later clicks change nothing)."""
-    max_age = int(timedelta(days=app.settings.doi_expiry_days).total_seconds())
-    claims = app.signer().read(TokenUse.CONFIRM, token, max_age_s=max_age)
+    claims = _claims(app, TokenUse.CONFIRM, token)
     ids = claims.extra.get("e")
     if not isinstance(ids, list) or not ids:
         raise TokenInvalid("confirm")
@@ -384,3 +395,12 @@ def mask(value: str, kind: PointKind) -> str:
     if kind is PointKind.PHONE:
         return f"{value[:3]}{'*' * (len(value) - 5)}{value[-2:]}"
     return value.split("\n", 1)[0][:3] + "…"
+
+
+def links_for(app: App, contact: str, purpose: str | None, campaign: str | None = None) -> dict[str, str]:
+    """`links` for a contact point as people name it (id, address, number); checks the purpose exists."""
+    with app.store.reader() as r:
+        point_id, _ = resolve(r, contact, app.settings.default_region)
+        if purpose is not None and r.purpose(purpose) is None:
+            raise InputError("purpose", f"unknown purpose {purpose!r}")
+    return links(app, point_id, purpose, campaign)

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from consentry.entrypoints.web import personal, signup
+
+STATIC = Path(__file__).parent / "static"
 
 
 def install(api: FastAPI) -> None:
     """Add the public pages, their static files and error pages."""
+    # Our own stylesheet only: the pages load nothing from any other host.
+    api.mount("/static", StaticFiles(directory=STATIC), name="static")
+    api.include_router(signup.router)
+    api.include_router(personal.router)

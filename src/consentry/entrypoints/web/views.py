@@ -1,0 +1,182 @@
+"""Rendering the public pages: language, templates, safe headers, and the error pages.
+
+Every page route is a `PageRoute`: whatever goes wrong in it that a visitor can
+cause (a forged, truncated or old link, an unknown form, bad input, a cross-site
+post, too many attempts) becomes a page in the visitor's language with a 4xx
+status, never a 500 and never a JSON error meant for the API.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import jinja2
+from fastapi import Depends, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
+
+from consentry.adapters.ratelimit import RateLimited
+from consentry.adapters.tokens import TokenExpired, TokenInvalid
+from consentry.bootstrap import App
+from consentry.entrypoints.web.csrf import CsrfRejected
+from consentry.i18n import LANGS, MESSAGES, negotiate, t, when
+from consentry.services.errors import InputError
+from consentry.services.public import Evidence
+
+LANG_COOKIE = "lang"
+_YEAR_S = 365 * 24 * 60 * 60
+_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'"
+
+TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("consentry.entrypoints.web", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def consentry_app(request: Request) -> App:
+    """The wired application the pages work on."""
+    app: App = request.app.state.consentry
+    return app
+
+
+AppDep = Annotated[App, Depends(consentry_app)]
+
+
+def page_lang(request: Request) -> str:
+    """The page language: ?lang=, else the remembered choice, else the browser's, else Dutch."""
+    asked = request.query_params.get("lang")
+    if asked not in LANGS:
+        asked = request.cookies.get(LANG_COOKIE)
+    return negotiate(request.headers.get("accept-language"), asked)
+
+
+def evidence(request: Request) -> Evidence:
+    """Where a post came from, as the ledger records it."""
+    return Evidence(
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+def is_embedded(request: Request) -> bool:
+    """True for the minimal variant shown in a frame on another website."""
+    return request.query_params.get("embed") == "1"
+
+
+def action(request: Request, path: str) -> str:
+    """Where a page's form posts: the path, keeping the language (and the embedded variant)."""
+    query = {"lang": page_lang(request), **({"embed": "1"} if is_embedded(request) else {})}
+    return f"{path}?{urlencode(query)}"
+
+
+def term(lang: str, prefix: str, value: str) -> str:
+    """A word from the ledger's vocabulary (a status, a channel, a field) as a visitor reads it."""
+    key = f"{prefix}.{value}"
+    return t(lang, key) if key in MESSAGES["nl"] else value
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page from `template` in the visitor's language, with headers that keep it private."""
+    lang = page_lang(request)
+    embed = is_embedded(request)
+    html = TEMPLATES.get_template(template).render(
+        lang=lang,
+        embed=embed,
+        switch=_switch_links(request),
+        _=lambda key, **values: t(lang, key, **values),
+        pick=lambda nl, en: en if lang == "en" else nl,
+        when=lambda moment: when(moment, lang),
+        term=lambda prefix, value: term(lang, prefix, value),
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status)
+    h = response.headers
+    # The embedded variant must be allowed into other sites' frames; nothing else may be framed.
+    h["Content-Security-Policy"] = _CSP if embed else f"{_CSP}; frame-ancestors 'none'"
+    if not embed:
+        h["X-Frame-Options"] = "DENY"
+    # same-origin: personal links never leak to other sites, while our own posts keep their Referer.
+    h["Referrer-Policy"] = "same-origin"
+    h["X-Content-Type-Options"] = "nosniff"
+    h["Cache-Control"] = "no-store"
+    h["Content-Language"] = lang
+    asked = request.query_params.get("lang")
+    if request.method == "GET" and asked in LANGS:
+        response.set_cookie(
+            LANG_COOKIE,
+            asked,
+            max_age=_YEAR_S,
+            path="/",
+            samesite="lax",
+            httponly=True,
+            secure=request.url.scheme == "https",
+        )
+    return response
+
+
+def _switch_links(request: Request) -> dict[str, str]:
+    query = {k: v for k, v in request.query_params.items() if k != "lang"}
+    return {code: f"{request.url.path}?{urlencode({**query, 'lang': code})}" for code in LANGS}
+
+
+def error_page(request: Request, kind: str, status: int, **values: Any) -> HTMLResponse:
+    """The page for one kind of failure (`page.error.<kind>.*` texts)."""
+    return render(request, "error.html", status=status, kind=kind, values=values)
+
+
+def _error_response(request: Request, exc: Exception) -> HTMLResponse | None:
+    app = consentry_app(request)
+    if isinstance(exc, TokenExpired):
+        return error_page(request, "expired", 410, days=app.settings.doi_expiry_days)
+    if isinstance(exc, TokenInvalid):
+        return error_page(request, "invalid", 404)
+    if isinstance(exc, CsrfRejected):
+        return error_page(request, "csrf", 403, reload=_page_of(request))
+    if isinstance(exc, RateLimited):
+        page = error_page(request, "rate", 429, minutes=max(1, math.ceil(exc.retry_after / 60)))
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
+    if isinstance(exc, InputError):
+        if exc.field == "form":
+            return error_page(request, "form", 404)
+        field = term(page_lang(request), "page.field", exc.field)
+        return error_page(request, "input", 422, field=field, detail=exc.message)
+    if isinstance(exc, RequestValidationError):
+        errors: list[dict[str, Any]] = list(exc.errors())
+        loc = errors[0].get("loc", ("request",)) if errors else ("request",)
+        field = term(page_lang(request), "page.field", str(loc[-1]))
+        return error_page(request, "input", 422, field=field, detail="")
+    return None
+
+
+def _page_of(request: Request) -> str:
+    """The page a refused post came from, to open it again (the preference centre's forms post
+    to sub-paths of it)."""
+    path = request.url.path.removesuffix("/object").removesuffix("/request")
+    return action(request, path)
+
+
+class PageRoute(APIRoute):
+    """A route whose visitor-caused failures become error pages."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Wrap FastAPI's handler so the exceptions above are rendered, not raised."""
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except Exception as exc:
+                page = _error_response(request, exc)
+                if page is None:
+                    raise
+                return page
+
+        return guarded
