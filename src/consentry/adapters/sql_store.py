@@ -8,10 +8,11 @@ every contact point it touched, in one transaction.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence, Set
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,10 +23,15 @@ from consentry.adapters import tables as t
 from consentry.domain.chain import GENESIS, ChainedRow, link, payload_json
 from consentry.domain.events import Event
 from consentry.domain.purposes import Purpose
-from consentry.domain.state import ContactState, fold
+from consentry.domain.state import ContactState, Listing, fold
 from consentry.domain.vocabulary import ObjectionScope, PointKind, PurposeKind
 
 _CHUNK = 500
+
+
+def entry_hash(value: str) -> str:
+    """How hashed registers store an entry: SHA-256 (hex) of the normalised value."""
+    return hashlib.sha256(value.encode()).hexdigest()
 
 
 class SchemaMissing(RuntimeError):
@@ -97,6 +103,23 @@ class Reader:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._sqlite = conn.dialect.name == "sqlite"
+
+    def _plain(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """Rows of plain SQL (`?` marks a parameter) run on the driver's cursor, in this transaction.
+
+        For the reads every decision makes: SQLAlchemy's execution and result processing
+        cost ~50-100 µs a query and several µs a row, the driver's a few µs. Columns come
+        as the driver gives them; `_json` and `_utc` convert JSON and moments.
+        """
+        if not self._sqlite:
+            sql = sql.replace("?", "%s")
+        raw: Any = self.conn.connection.driver_connection
+        return list(raw.execute(sql, tuple(params)).fetchall())
+
+    def _json(self, value: Any) -> Any:
+        """A JSON column as read by `_plain`: text on SQLite, already decoded on PostgreSQL."""
+        return json.loads(value) if self._sqlite and value is not None else value
 
     def point_id(self, kind: PointKind, value: str) -> str | None:
         """The id of a registered contact point with this normalised value."""
@@ -112,11 +135,11 @@ class Reader:
         for kind, value in keys:
             by_kind.setdefault(kind, []).append(value)
         found: dict[tuple[PointKind, str], str] = {}
-        c = t.contact_points.c
         for kind, values in by_kind.items():
             for chunk in _chunks(values):
-                q = sa.select(c.value, c.id).where(c.kind == kind.value, c.value.in_(chunk))
-                found.update({(kind, v): pid for v, pid in self.conn.execute(q)})
+                marks = ", ".join("?" * len(chunk))
+                sql = f"SELECT value, id FROM contact_points WHERE kind = ? AND value IN ({marks})"
+                found.update({(kind, v): pid for v, pid in self._plain(sql, [kind.value, *chunk])})
         return found
 
     def event_exists(self, event_id: str) -> bool:
@@ -149,38 +172,21 @@ class Reader:
         return [_row_to_event(r) for r in self.conn.execute(q)]
 
     def events_for_many(self, point_ids: Sequence[str]) -> dict[str, list[Event]]:
-        """The events of many contact points, each in fold order; points without events are absent.
-
-        For batches of decisions, where reading rows is most of the work: the query goes
-        to the driver as plain SQL and the columns are converted here, which is several
-        times cheaper per row than SQLAlchemy's result processing.
-        """
-        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+        """The events of many contact points, each in fold order; points without events are absent."""
         out: dict[str, list[Event]] = {}
+        json_text = self._sqlite
         for chunk in _chunks(list(dict.fromkeys(point_ids))):
             sql = (
                 "SELECT id, type, contact_point_id, occurred_at, recorded_at, schema_version, payload, seq "
-                f"FROM events WHERE contact_point_id IN ({', '.join([mark] * len(chunk))}) "
+                f"FROM events WHERE contact_point_id IN ({', '.join('?' * len(chunk))}) "
                 "ORDER BY contact_point_id, occurred_at, seq"
             )
-            for eid, etype, pid, occurred, recorded, version, payload, seq in self.conn.exec_driver_sql(
-                sql, tuple(chunk)
-            ):
+            for eid, etype, pid, occurred, recorded, version, payload, seq in self._plain(sql, chunk):
                 found = out.get(pid)
                 if found is None:
                     found = out[pid] = []
-                found.append(
-                    Event(
-                        eid,
-                        etype,
-                        pid,
-                        _utc(occurred),
-                        _utc(recorded),
-                        json.loads(payload) if isinstance(payload, str) else payload,
-                        version,
-                        seq,
-                    )
-                )
+                body = json.loads(payload) if json_text else payload
+                found.append(Event(eid, etype, pid, _utc(occurred), _utc(recorded), body, version, seq))
         return out
 
     def state(self, point_id: str) -> dict[str, Any] | None:
@@ -196,13 +202,18 @@ class Reader:
 
     def purposes(self) -> list[Purpose]:
         """All defined purposes, by key."""
-        return [_purpose(r) for r in self.conn.execute(sa.select(t.purposes).order_by(t.purposes.c.key))]
+        rows = self._plain(
+            "SELECT key, name_nl, name_en, kind, categories, third_party FROM purposes ORDER BY key"
+        )
+        return [
+            Purpose(key, nl, en, PurposeKind(kind), frozenset(self._json(cats)), bool(third))
+            for key, nl, en, kind, cats, third in rows
+        ]
 
     def setting(self, key: str) -> Any:
         """A stored setting, or None."""
-        return self.conn.execute(
-            sa.select(t.settings.c.value).where(t.settings.c.key == key)
-        ).scalar_one_or_none()
+        rows = self._plain("SELECT value FROM settings WHERE key = ?", [key])
+        return self._json(rows[0][0]) if rows else None
 
     def form(self, key: str, version: int | None = None) -> dict[str, Any] | None:
         """A form version's stored definition (the newest when no version is given)."""
@@ -231,6 +242,62 @@ class Reader:
         """Every API key's record, oldest first."""
         q = sa.select(t.api_keys).order_by(t.api_keys.c.created_at, t.api_keys.c.id)
         return [dict(r._mapping) for r in self.conn.execute(q)]
+
+    def listings(self, keys: Iterable[tuple[PointKind, str]]) -> dict[tuple[PointKind, str], list[Listing]]:
+        """Register listings of contact points, by value or by SHA-256 in hashed registers, in bulk.
+
+        A register's own period bounds each entry's: an entry of the Bel-me-niet
+        Register cannot outlive the register. Points on no register are absent.
+        """
+        regs = self.conn.execute(
+            sa.select(
+                t.registers.c.key,
+                t.registers.c.kind,
+                t.registers.c.hashed,
+                t.registers.c.valid_from,
+                t.registers.c.valid_until,
+            )
+        ).all()
+        if not regs:
+            return {}
+        wanted = list(dict.fromkeys(keys))
+        by_entry: dict[str, list[tuple[PointKind, str]]] = {}
+        for kind, value in wanted:
+            by_entry.setdefault(value, []).append((kind, value))
+            by_entry.setdefault(entry_hash(value), []).append((kind, value))
+        info = {key: (PointKind(kind), hashed, start, end) for key, kind, hashed, start, end in regs}
+        e = t.register_entries.c
+        found: dict[tuple[PointKind, str], list[Listing]] = {}
+        for chunk in _chunks(list(by_entry)):
+            q = sa.select(e.register, e.entry, e.listed_from, e.listed_until).where(e.entry.in_(chunk))
+            for register, entry, listed_from, listed_until in self.conn.execute(q):
+                kind, hashed, valid_from, valid_until = info[register]
+                start = max(d for d in (valid_from, listed_from, date.min) if d is not None)
+                ends = [d for d in (valid_until, listed_until) if d is not None]
+                for key in by_entry[entry]:
+                    if key[0] is kind and (entry == key[1]) is not hashed:
+                        found.setdefault(key, []).append(
+                            Listing(register, start, min(ends) if ends else None)
+                        )
+        return found
+
+    def registers(self) -> list[dict[str, Any]]:
+        """Every register with its number of entries."""
+        r, e = t.registers.c, t.register_entries.c
+        counts = sa.select(e.register, sa.func.count().label("n")).group_by(e.register).subquery()
+        q = (
+            sa.select(t.registers, sa.func.coalesce(counts.c.n, 0).label("entries"))
+            .outerjoin(counts, counts.c.register == r.key)
+            .order_by(r.key)
+        )
+        return [dict(row._mapping) for row in self.conn.execute(q)]
+
+    def states_from_sources(self, sources: Iterable[str]) -> Iterator[dict[str, Any]]:
+        """The projections of contact points with one of these sources, streamed."""
+        c = t.contact_state.c
+        q = sa.select(c.state).where(c.source.in_(list(sources)), c.erased.is_(False))
+        for (state,) in self.conn.execution_options(yield_per=2000).execute(q):
+            yield state
 
     def head(self) -> tuple[int, str]:
         """The recorded tip of the chain: (seq, hash)."""
@@ -329,22 +396,24 @@ class Writer(Reader):
         return chained
 
     def _insert_events(self, rows: list[tuple[Any, ...]]) -> None:
+        self._bulk_insert("events", _EVENT_COLUMNS, rows)
+
+    def _bulk_insert(self, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
         """Bulk insert through the driver: COPY on PostgreSQL, executemany on SQLite.
 
-        The rows are already in stored form (naive UTC times, payload as JSON
-        text), so SQLAlchemy's per-row processing is skipped; this is the
-        ledger's hot path.
+        The rows are already in stored form (naive UTC times, JSON as text), so
+        SQLAlchemy's per-row processing is skipped: this is the ledger's hot path.
         """
         raw = self.conn.connection.driver_connection
         assert raw is not None
         if self.conn.dialect.name == "postgresql":
-            with raw.cursor() as cur, cur.copy(f"COPY events ({_EVENT_COLUMNS}) FROM STDIN") as copy:
+            with raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
             return
         marks = ", ".join("?" * len(rows[0]))
-        sqlite_rows = [(*r[:4], _sqlite_time(r[4]), _sqlite_time(r[5]), *r[6:]) for r in rows]
-        self.conn.exec_driver_sql(f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({marks})", sqlite_rows)
+        sqlite_rows = [tuple(_sqlite_time(v) if isinstance(v, datetime) else v for v in r) for r in rows]
+        self.conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({marks})", sqlite_rows)
 
     def _project(self, new: dict[str, list[Event]], fresh: set[str]) -> None:
         existing = [p for p in new if p not in fresh]
@@ -361,16 +430,16 @@ class Writer(Reader):
         # points registered in this batch have no earlier events to read.
         for pid in fresh:
             merged[pid] = sorted(new[pid], key=_fold_key)
-        self.write_states(fold(pid, evs) for pid, evs in merged.items())
+        self.write_states((fold(pid, evs) for pid, evs in merged.items()), fresh)
 
-    def write_states(self, states: Iterable[ContactState]) -> None:
-        """Replace the projection rows of these contact points."""
+    def write_states(self, states: Iterable[ContactState], fresh: Set[str] = frozenset()) -> None:
+        """Replace the projection rows of these contact points (`fresh` ones have none yet)."""
         rows = [_state_row(s) for s in states]
-        ids = [r["contact_point_id"] for r in rows]
-        for chunk in _chunks(ids):
+        stale = [r[0] for r in rows if r[0] not in fresh]
+        for chunk in _chunks(stale):
             self.conn.execute(t.contact_state.delete().where(t.contact_state.c.contact_point_id.in_(chunk)))
         if rows:
-            self.conn.execute(t.contact_state.insert(), rows)
+            self._bulk_insert("contact_state", _STATE_COLUMNS, rows)
 
     def put_purpose(self, p: Purpose, replace: bool = False) -> None:
         """Define a purpose (or redefine it with `replace`)."""
@@ -412,6 +481,54 @@ class Writer(Reader):
         )
         return bool(done.rowcount)
 
+    def put_register(
+        self,
+        key: str,
+        name: str,
+        kind: PointKind,
+        hashed: bool,
+        valid_from: date | None,
+        valid_until: date | None,
+    ) -> None:
+        """Define or redefine a register (its entries stay)."""
+        self.conn.execute(t.registers.delete().where(t.registers.c.key == key))
+        self.conn.execute(
+            t.registers.insert().values(
+                key=key,
+                name=name,
+                kind=kind.value,
+                hashed=hashed,
+                valid_from=valid_from,
+                valid_until=valid_until,
+                updated_at=self.now,
+            )
+        )
+
+    def put_register_entries(
+        self, key: str, entries: Sequence[str], listed_from: date | None, listed_until: date | None
+    ) -> int:
+        """Add entries to a register; entries it already has get the new period. Returns how many were new."""
+        e = t.register_entries.c
+        existing: set[str] = set()
+        for chunk in _chunks(entries):
+            existing.update(
+                self.conn.execute(sa.select(e.entry).where(e.register == key, e.entry.in_(chunk))).scalars()
+            )
+        for chunk in _chunks(sorted(existing)):
+            self.conn.execute(
+                t.register_entries.update()
+                .where(e.register == key, e.entry.in_(chunk))
+                .values(listed_from=listed_from, listed_until=listed_until)
+            )
+        new = [
+            {"register": key, "entry": x, "listed_from": listed_from, "listed_until": listed_until}
+            for x in dict.fromkeys(entries)
+            if x not in existing
+        ]
+        if new:
+            self.conn.execute(t.register_entries.insert(), new)
+        return len(new)
+
     def put_setting(self, key: str, value: Any) -> None:
         """Store a setting."""
         self.conn.execute(t.settings.delete().where(t.settings.c.key == key))
@@ -449,20 +566,27 @@ def _with_seq(e: Event, seq: int) -> Event:
     )
 
 
-def _state_row(s: ContactState) -> dict[str, Any]:
-    return {
-        "contact_point_id": s.id,
-        "party": s.party.value,
-        "source": s.source.value,
-        "erased": s.erased_at is not None,
-        "objected_dm": ObjectionScope.DIRECT_MARKETING.value in s.objections,
-        "objected_profiling": ObjectionScope.PROFILING.value in s.objections,
-        "suppressed": s.hard_bounced_at is not None or s.complained_at is not None,
-        "event_count": s.event_count,
-        "last_seq": s.last_seq,
-        "last_event_at": s.last_event_at,
-        "state": s.to_json(),
-    }
+_STATE_COLUMNS = (
+    "contact_point_id, party, source, erased, objected_dm, objected_profiling, suppressed, "
+    "event_count, last_seq, last_event_at, state"
+)
+
+
+def _state_row(s: ContactState) -> tuple[Any, ...]:
+    """A projection row in stored form (see `_bulk_insert`)."""
+    return (
+        s.id,
+        s.party.value,
+        s.source.value,
+        s.erased_at is not None,
+        ObjectionScope.DIRECT_MARKETING.value in s.objections,
+        ObjectionScope.PROFILING.value in s.objections,
+        s.hard_bounced_at is not None or s.complained_at is not None,
+        s.event_count,
+        s.last_seq,
+        _naive_utc(s.last_event_at) if s.last_event_at else None,
+        json.dumps(s.to_json(), ensure_ascii=False),
+    )
 
 
 class SqlStore:

@@ -119,3 +119,25 @@ form_versions = sa.Table(
     sa.Column("definition", JSONType, nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
 )
+
+registers = sa.Table(
+    "registers",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("hashed", sa.Boolean, nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=True),
+    sa.Column("valid_until", sa.Date, nullable=True),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+register_entries = sa.Table(
+    "register_entries",
+    metadata,
+    sa.Column("register", sa.String(64), primary_key=True),
+    sa.Column("entry", sa.String(512), primary_key=True),
+    sa.Column("listed_from", sa.Date, nullable=True),
+    sa.Column("listed_until", sa.Date, nullable=True),
+    sa.Index("ix_register_entries_entry", "entry"),
+)

@@ -18,6 +18,7 @@ from consentry.domain.events import Event
 from consentry.domain.vocabulary import (
     CHANNELS_BY_POINT,
     INVALID_METHODS,
+    NOT_FROM_SUBJECT,
     Channel,
     ConsentMethod,
     PartyKind,
@@ -128,6 +129,17 @@ class ContactState:
     last_seq: int = 0
 
     @property
+    def art14_notice_due(self) -> datetime | None:
+        """When the Art. 14 notice is due (one month after the data came in), if it is owed.
+
+        Owed when the data did not come from the person and no Art. 14 notice was
+        given; at the first contact it is due at once, whatever this date says.
+        """
+        if self.source not in NOT_FROM_SUBJECT or "14" in self.notices or self.registered_at is None:
+            return None
+        return add_month(self.registered_at)
+
+    @property
     def channels(self) -> frozenset[Channel]:
         """Channels this point can carry."""
         return CHANNELS_BY_POINT[self.kind]
@@ -182,6 +194,7 @@ class ContactState:
             "hard_bounced_at": ts(self.hard_bounced_at),
             "complained_at": ts(self.complained_at),
             "erased_at": ts(self.erased_at),
+            "art14_notice_due": ts(self.art14_notice_due),
             "requests": [{"request": kind, "at": ts(at)} for kind, at in self.requests],
             "attributes": dict(self.attributes),
             "tags": sorted(self.tags),
@@ -208,6 +221,17 @@ _DETAILS = (
 )
 
 Payload = Mapping[str, Any]
+
+
+def add_month(moment: datetime) -> datetime:
+    """The same moment a calendar month later (31 January -> 28/29 February)."""
+    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
+    for day in (moment.day, 30, 29, 28):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has 28 days")
 
 
 def _local_day(moment: datetime) -> date:

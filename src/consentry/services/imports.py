@@ -34,6 +34,8 @@ FIELDS = (*CONTACT_FIELDS, "name", "party", "country", "consent_at", "consent_ip
 DEFAULT_CHANNELS = {PointKind.EMAIL: ["email"], PointKind.PHONE: ["sms"], PointKind.POSTAL: ["post"]}
 
 Records = list[dict[str, Any]]
+#: Record types `_unless_known` makes from a registration of a point the ledger knows.
+_DERIVED = frozenset({"attributes.set", "tags.added"})
 
 
 class RowRejected(Exception):
@@ -199,7 +201,10 @@ def _write(
     }
     known = w.find_points(registrations)
     report.existing_points += len(known)
-    done = w.existing_event_ids([r["id"] for _, recs in chunk for r in recs])
+    # Ids derive from the contact point, so records about a point new to the ledger
+    # cannot be in it yet: only the others are looked up (a fresh import asks nothing).
+    fresh = {f"{kind.value}:{value}" for kind, value in registrations if (kind, value) not in known}
+    done = w.existing_event_ids([r["id"] for _, recs in chunk for r in recs if _subject(r) not in fresh])
     # A point the ledger already knows is not registered again: what its registration
     # would have brought (attributes, tags) is added as events of their own, unless
     # this very registration is already in the ledger (the file was imported before).
@@ -212,7 +217,9 @@ def _write(
             else:
                 out.extend(_unless_known(r, known))
         expanded.append((line, out))
-    derived = w.existing_event_ids([r["id"] for _, recs in expanded for r in recs])
+    derived = w.existing_event_ids(
+        [r["id"] for _, recs in expanded for r in recs if r["type"] in _DERIVED and _subject(r) not in fresh]
+    )
     emitted: set[str] = set()
     rows: dict[int, Records] = {}
     for line, recs in expanded:
@@ -243,6 +250,13 @@ def _write(
     report.new_points += result.registered
     if progress:
         progress(len(chunk))
+
+
+def _subject(record: dict[str, Any]) -> str:
+    """The contact point a record is about, as `kind:value`."""
+    if record["type"] == "contact_point.registered":
+        return f"{record['kind']}:{record['value']}"
+    return str(record["contact"])
 
 
 def _unless_known(record: dict[str, Any], known: Mapping[tuple[PointKind, str], str]) -> Records:

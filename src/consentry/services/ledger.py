@@ -207,8 +207,9 @@ def append_in(
 ) -> AppendReport:
     """`append_records` inside a transaction the caller holds (and rolls back on FileRejected).
 
-    With `trusted_ids` the caller has already made sure given event ids are new
-    (the importer checks a whole chunk at once), so they are not looked up one by one.
+    With `trusted_ids` the caller has already made sure given event ids and
+    registered values are new (the importer checks a whole chunk at once), so
+    they are not looked up again.
     """
     problems: list[LineProblem] = []
     truncated = False
@@ -219,7 +220,7 @@ def append_in(
 
     def flush() -> None:
         nonlocal appended, registered, first, last
-        clashes = batch.already_registered()
+        clashes = [] if trusted_ids else batch.already_registered()
         if clashes:
             problems.extend(clashes)
             pending.clear()
@@ -273,3 +274,38 @@ def _decode(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
 def append_lines(app: App, lines: Iterable[str], progress: Progress | None = None) -> AppendReport:
     """Append JSON lines (one event per line); all or nothing."""
     return append_records(app, _decode(lines), progress)
+
+
+class AlreadyRegistered(InputError):
+    """The value is registered already; `point_id` names its contact point."""
+
+    def __init__(self, value: str, point_id: str) -> None:
+        super().__init__("value", f"{value!r} is already registered as {point_id}")
+        self.point_id = point_id
+
+
+def register_point(app: App, fields: dict[str, Any]) -> str:
+    """Register one contact point (a `contact_point.registered` event); returns its id."""
+    record = {**fields, "type": "contact_point.registered"}
+    try:
+        kind = PointKind(str(fields.get("kind")))
+        value = normalise(kind, str(fields.get("value") or ""), app.settings.default_region).value
+    except (ValueError, AddressError):
+        kind, value = PointKind.EMAIL, ""  # append_records names the field at fault
+    with app.store.reader() as r:
+        existing = r.point_id(kind, value) if value else None
+    if existing is not None:
+        raise AlreadyRegistered(value, existing)
+    try:
+        append_records(app, [(1, record)])
+    except FileRejected as exc:
+        first = exc.problems[0]
+        with app.store.reader() as r:
+            existing = r.point_id(kind, value) if value else None
+        if existing is not None:  # registered by someone else in the meantime
+            raise AlreadyRegistered(value, existing) from None
+        raise InputError(first.field, first.message) from None
+    with app.store.reader() as r:
+        point_id = r.point_id(kind, value)
+    assert point_id is not None
+    return point_id

@@ -1,0 +1,166 @@
+"""Benchmark: importing a Mailchimp "subscribed" export, rows per second and peak memory.
+
+Target (issue): a 1,000,000-row subscribed export at >= 30,000 rows/s on SQLite and on
+PostgreSQL, peak memory <= 500 MB.
+
+The generator writes a realistic export: the columns Mailchimp writes (Email Address, merge
+fields, MEMBER_RATING, OPTIN_TIME/IP, CONFIRM_TIME/IP for about 80% of members, LATITUDE ...
+LEID, EUID, TAGS), Dutch names and addresses, a few per cent free-mail and role addresses.
+Each store is measured in a fresh child process (so its peak RSS is its own) on a freshly
+initialised database with the purpose defined.
+
+    python benchmarks/import.py                         # 1,000,000 rows, both stores
+    python benchmarks/import.py --rows 100000 --store sqlite
+
+PostgreSQL uses the database `consentry_bench_import` on --pg-url (default
+postgresql+psycopg://postgres@127.0.0.1:5432/test), created and dropped by the script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+COLUMNS = [
+    "Email Address", "First Name", "Last Name", "Plaats", "MEMBER_RATING", "OPTIN_TIME", "OPTIN_IP",
+    "CONFIRM_TIME", "CONFIRM_IP", "LATITUDE", "LONGITUDE", "GMTOFF", "DSTOFF", "TIMEZONE", "CC",
+    "REGION", "LAST_CHANGED", "LEID", "EUID", "NOTES", "TAGS",
+]  # fmt: skip
+FIRST = ["Jan", "Sanne", "Pieter", "Lotte", "Daan", "Emma", "Bram", "Fleur", "Thijs", "Noor", "Ruben", "Iris"]
+LAST = ["de Vries", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "Mulder", "Bos", "Vos"]
+TOWNS = ["Amsterdam", "Utrecht", "Rotterdam", "Zwolle", "Groningen", "Eindhoven", "Haarlem", "Leiden"]
+DOMAINS = ["gmail.com", "hotmail.com", "ziggo.nl", "kpnmail.nl", "outlook.com", "bedrijf.nl", "example.nl"]
+TAGS = ['"Klant"', '"VIP"', '"Beurs 2025"', '"Webinar"']
+PG_URL = os.environ.get("CONSENTRY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BENCH_DB = "consentry_bench_import"
+
+
+def generate(path: Path, rows: int, seed: int = 7) -> None:
+    """Write a subscribed_members_export CSV with `rows` members."""
+    rnd = random.Random(seed)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        for i in range(rows):
+            first, last = rnd.choice(FIRST), rnd.choice(LAST)
+            local = "info" if i % 50 == 0 else f"{first.lower()}.{last.replace(' ', '').lower()}{i}"
+            optin = f"2023-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d} {rnd.randint(0, 23):02d}:15:00"
+            confirmed = rnd.random() < 0.8
+            w.writerow(
+                [
+                    f"{local}@{rnd.choice(DOMAINS)}", first, last, rnd.choice(TOWNS), rnd.randint(1, 5),
+                    optin, f"198.51.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}",
+                    optin.replace(":15:", ":19:") if confirmed else "",
+                    f"198.51.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}" if confirmed else "",
+                    "52.37", "4.89", "1", "2", "Europe/Amsterdam", "NL", "NH", "2024-06-01 10:00:00",
+                    100000 + i, f"{i:010x}", "", ",".join(rnd.sample(TAGS, rnd.randint(0, 2))),
+                ]
+            )  # fmt: skip
+
+
+def _pg(action: str) -> bool:
+    """Create or drop the bench database; False when PostgreSQL cannot be reached."""
+    import sqlalchemy as sa
+
+    try:
+        engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
+            if action == "create":
+                conn.execute(sa.text(f'CREATE DATABASE "{BENCH_DB}"'))
+        engine.dispose()
+        return True
+    except Exception as exc:  # no server here
+        print(f"PostgreSQL not reachable ({type(exc).__name__}); skipped")
+        return False
+
+
+def child(store_url: str, csv_path: Path) -> None:
+    """Run in a fresh process: set up, import, print one JSON line of figures."""
+    from consentry.bootstrap import bootstrap
+    from consentry.services import mailchimp, purposes, setup
+    from consentry.settings import Settings
+
+    app = bootstrap(Settings(database_url=store_url, secret_key="bench-secret-key-0123456789"))
+    setup.init(app)
+    purposes.define(app, "nieuwsbrief", "Nieuwsbrief", "Newsletter", categories=["koffie"])
+    started = time.perf_counter()
+    result = mailchimp.run(app, csv_path, "nieuwsbrief", status="subscribed")
+    seconds = time.perf_counter() - started
+    (_, _, report) = result.files[0]
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "rows": report.rows,
+                "accepted": report.accepted,
+                "events": report.events,
+                "seconds": seconds,
+                "peak_mb": peak_mb,
+            }
+        )
+    )
+
+
+def measure(label: str, store_url: str, csv_path: Path, target: float) -> bool:
+    """Run one store in a child process and print its figures."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", store_url, str(csv_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        print(f"{label}: FAILED\n{done.stderr[-2000:]}")
+        return False
+    fig = json.loads(done.stdout.strip().splitlines()[-1])
+    rate = fig["rows"] / fig["seconds"]
+    ok = rate >= target and fig["peak_mb"] <= 500
+    print(
+        f"{label:10} {fig['rows']:>9,} rows in {fig['seconds']:6.1f} s = {rate:>8,.0f} rows/s "
+        f"({fig['events'] / fig['seconds']:,.0f} events/s, {fig['events']:,} events); "
+        f"peak {fig['peak_mb']:.0f} MB  {'PASS' if ok else 'FAIL'} (target {target:,.0f} rows/s, 500 MB)"
+    )
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Generate the export, then measure each store."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        child(args.child[0], Path(args.child[1]))
+        return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path = Path(tmp) / "subscribed_members_export_bench.csv"
+        t0 = time.perf_counter()
+        generate(csv_path, args.rows)
+        size = csv_path.stat().st_size / 1e6
+        print(f"generated {args.rows:,} members ({size:.0f} MB) in {time.perf_counter() - t0:.1f} s")
+        if args.store in ("sqlite", "both"):
+            measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", csv_path, 30_000)
+        if args.store in ("postgresql", "both") and _pg("create"):
+            import sqlalchemy as sa
+
+            url = sa.make_url(PG_URL).set(database=BENCH_DB).render_as_string(hide_password=False)
+            try:
+                measure("PostgreSQL", url, csv_path, 30_000)
+            finally:
+                _pg("drop")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
