@@ -87,6 +87,11 @@ def _purpose(r: Any) -> Purpose:
     )
 
 
+def _day(value: date | str | None) -> date | None:
+    """A stored date read straight from the driver (SQLite: text; PostgreSQL: a date)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
 def _utc(value: datetime | str) -> datetime:
     """A stored moment read straight from the driver (SQLite: text; PostgreSQL: naive) as aware UTC."""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
@@ -249,15 +254,8 @@ class Reader:
         A register's own period bounds each entry's: an entry of the Bel-me-niet
         Register cannot outlive the register. Points on no register are absent.
         """
-        regs = self.conn.execute(
-            sa.select(
-                t.registers.c.key,
-                t.registers.c.kind,
-                t.registers.c.hashed,
-                t.registers.c.valid_from,
-                t.registers.c.valid_until,
-            )
-        ).all()
+        # Every decision asks this: plain SQL (see `_plain`).
+        regs = self._plain("SELECT key, kind, hashed, valid_from, valid_until FROM registers")
         if not regs:
             return {}
         wanted = list(dict.fromkeys(keys))
@@ -265,12 +263,18 @@ class Reader:
         for kind, value in wanted:
             by_entry.setdefault(value, []).append((kind, value))
             by_entry.setdefault(entry_hash(value), []).append((kind, value))
-        info = {key: (PointKind(kind), hashed, start, end) for key, kind, hashed, start, end in regs}
-        e = t.register_entries.c
+        info = {
+            key: (PointKind(kind), bool(hashed), _day(start), _day(end))
+            for key, kind, hashed, start, end in regs
+        }
         found: dict[tuple[PointKind, str], list[Listing]] = {}
         for chunk in _chunks(list(by_entry)):
-            q = sa.select(e.register, e.entry, e.listed_from, e.listed_until).where(e.entry.in_(chunk))
-            for register, entry, listed_from, listed_until in self.conn.execute(q):
+            sql = (
+                "SELECT register, entry, listed_from, listed_until FROM register_entries "
+                f"WHERE entry IN ({', '.join('?' * len(chunk))})"
+            )
+            for register, entry, listed_from_raw, listed_until_raw in self._plain(sql, chunk):
+                listed_from, listed_until = _day(listed_from_raw), _day(listed_until_raw)
                 kind, hashed, valid_from, valid_until = info[register]
                 start = max(d for d in (valid_from, listed_from, date.min) if d is not None)
                 ends = [d for d in (valid_until, listed_until) if d is not None]
@@ -311,6 +315,15 @@ class Reader:
         )
         for r in result:
             yield ChainedRow(r.seq, _row_to_event(r), r.prev_hash, r.hash)
+
+    def point_ids_of_kind(self, kind: PointKind, batch: int = 2000) -> Iterator[list[str]]:
+        """The ids of every contact point of a kind, in batches (streamed)."""
+        c = t.contact_points.c
+        result = self.conn.execution_options(yield_per=batch).execute(
+            sa.select(c.id).where(c.kind == kind.value).order_by(c.id)
+        )
+        for part in result.partitions():
+            yield [row[0] for row in part]
 
     def point_ids(self) -> list[str]:
         """Every registered contact point id."""
@@ -396,9 +409,11 @@ class Writer(Reader):
         return chained
 
     def _insert_events(self, rows: list[tuple[Any, ...]]) -> None:
-        self._bulk_insert("events", _EVENT_COLUMNS, rows)
+        self._bulk_insert("events", _EVENT_COLUMNS, rows, times=(4, 5))
 
-    def _bulk_insert(self, table: str, columns: str, rows: list[tuple[Any, ...]]) -> None:
+    def _bulk_insert(
+        self, table: str, columns: str, rows: list[tuple[Any, ...]], times: tuple[int, ...] = ()
+    ) -> None:
         """Bulk insert through the driver: COPY on PostgreSQL, executemany on SQLite.
 
         The rows are already in stored form (naive UTC times, JSON as text), so
@@ -412,7 +427,10 @@ class Writer(Reader):
                     copy.write_row(row)
             return
         marks = ", ".join("?" * len(rows[0]))
-        sqlite_rows = [tuple(_sqlite_time(v) if isinstance(v, datetime) else v for v in r) for r in rows]
+        # SQLite keeps times as text in SQLAlchemy's format; `times` names those columns.
+        sqlite_rows = rows
+        for i in times:
+            sqlite_rows = [(*r[:i], _sqlite_time(r[i]) if r[i] else None, *r[i + 1 :]) for r in sqlite_rows]
         self.conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({marks})", sqlite_rows)
 
     def _project(self, new: dict[str, list[Event]], fresh: set[str]) -> None:
@@ -439,7 +457,7 @@ class Writer(Reader):
         for chunk in _chunks(stale):
             self.conn.execute(t.contact_state.delete().where(t.contact_state.c.contact_point_id.in_(chunk)))
         if rows:
-            self._bulk_insert("contact_state", _STATE_COLUMNS, rows)
+            self._bulk_insert("contact_state", _STATE_COLUMNS, rows, times=(9,))
 
     def put_purpose(self, p: Purpose, replace: bool = False) -> None:
         """Define a purpose (or redefine it with `replace`)."""
