@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from consentry.domain.vocabulary import BASIS_REFERENCES, Verdict
-from consentry.policy.rules import Decision
+from consentry.policy.rules import Decision, Reason
 
 VERDICT_WORDS = {
     "nl": {
@@ -33,31 +33,54 @@ LABELS = {
 }
 
 
-def decision_json(d: Decision, lang: str = "nl") -> dict[str, Any]:
-    """The decision as one JSON object (the CLI's --json and the API return this)."""
-    gdpr, dpv = BASIS_REFERENCES[d.basis]
+_REASONS: dict[tuple[Reason, str], dict[str, str]] = {}
+_BASES = {b: {"law": law, "dpv": dpv} for b, (law, dpv) in BASIS_REFERENCES.items()}
+
+
+def _reason(r: Reason, lang: str) -> dict[str, str]:
+    # Rules are few and their texts fixed: each reason's document is built once
+    # (batches of decisions render thousands of them).
+    doc = _REASONS.get((r, lang))
+    if doc is None:
+        doc = _REASONS[(r, lang)] = {
+            "rule": r.rule,
+            "citation": r.citation,
+            "explanation": r.text(lang),
+            "explanation_nl": r.nl,
+            "explanation_en": r.en,
+            "authority": r.authority.value,
+        }
+    return doc
+
+
+def decision_json(d: Decision, lang: str = "nl", at: str | None = None) -> dict[str, Any]:
+    """The decision as one JSON object (the CLI's --json and the API return this).
+
+    `at` is the moment already written out, for batches that share one.
+    """
     return {
         "verdict": d.verdict.value,
         "basis": d.basis.value,
-        "basis_reference": {"law": gdpr, "dpv": dpv},
+        "basis_reference": _BASES[d.basis],
         "rule": d.rule,
-        "reasons": [
-            {
-                "rule": r.rule,
-                "citation": r.citation,
-                "explanation": r.text(lang),
-                "explanation_nl": r.nl,
-                "explanation_en": r.en,
-                "authority": r.authority.value,
-            }
-            for r in d.reasons
-        ],
+        "reasons": [_reason(r, lang) for r in d.reasons],
         "obligations": [o.id for o in d.obligations],
-        "at": d.at.isoformat(),
+        "at": at or d.at.isoformat(),
         "contact_point": d.contact_point_id,
         "channel": d.channel,
         "purpose": d.purpose,
         "pack": d.pack,
+    }
+
+
+def decision_compact(d: Decision) -> dict[str, Any]:
+    """The decision without its explanations (for large batches)."""
+    return {
+        "verdict": d.verdict.value,
+        "basis": d.basis.value,
+        "rule": d.rule,
+        "obligations": [o.id for o in d.obligations],
+        "contact_point": d.contact_point_id,
     }
 
 

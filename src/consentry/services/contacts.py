@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from consentry.adapters.addresses import AddressError, guess_kind, normalise
 from consentry.adapters.sql_store import Reader
+from consentry.bootstrap import App
+from consentry.domain.events import Event
 from consentry.domain.vocabulary import PointKind
 from consentry.services.errors import InputError
 
 _KINDS = frozenset(k.value for k in PointKind)
+
+
+class UnknownContact(InputError):
+    """A well-formed reference to a contact point that is not registered."""
 
 
 def point_key(ref: str, region: str = "NL") -> tuple[PointKind, str] | str:
@@ -43,9 +52,26 @@ def resolve(reader: Reader, ref: str, region: str = "NL") -> tuple[str, PointKin
     if isinstance(key, str):
         kind = reader.point_kind(key)
         if kind is None:
-            raise InputError("contact", f"no contact point with id {key!r}")
+            raise UnknownContact("contact", f"no contact point with id {key!r}")
         return key, kind
     point_id = reader.point_id(*key)
     if point_id is None:
-        raise InputError("contact", f"no contact point {key[1]!r} is registered")
+        raise UnknownContact("contact", f"no contact point {key[1]!r} is registered")
     return point_id, key[0]
+
+
+@dataclass(frozen=True, slots=True)
+class PointView:
+    """A contact point as stored: its projection and its ledger timeline."""
+
+    id: str
+    kind: PointKind
+    state: dict[str, Any]
+    events: list[Event]
+
+
+def view(app: App, ref: str) -> PointView:
+    """The stored state of the contact point a reference names, with its events in fold order."""
+    with app.store.reader() as r:
+        point_id, kind = resolve(r, ref, app.settings.default_region)
+        return PointView(point_id, kind, r.state(point_id) or {}, r.events_for(point_id))

@@ -2,8 +2,35 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+
+from consentry.entrypoints.api import (
+    routes_contacts,
+    routes_decisions,
+    routes_events,
+    routes_forms,
+    routes_health,
+    routes_keys,
+    routes_links,
+    routes_purposes,
+)
+from consentry.entrypoints.api.deps import KeyCache
+
+v1 = APIRouter(prefix="/v1")
+for module in (
+    routes_decisions,
+    routes_events,
+    routes_contacts,
+    routes_purposes,
+    routes_forms,
+    routes_links,
+    routes_keys,
+    routes_health,
+):
+    v1.include_router(module.router)
 
 
 def install(api: FastAPI) -> None:
-    """Add the /v1 routes and their error handlers."""
+    """Add the /v1 routes; their errors take one JSON shape (see errors.py)."""
+    api.state.key_cache = KeyCache()
+    api.include_router(v1)

@@ -1,0 +1,434 @@
+"""Benchmark: the HTTP API under load, served by uvicorn with N worker processes, on SQLite.
+
+Targets (issue):
+  (1) GET /v1/decision, one question per request: >= 2,000 requests/s with p99 <= 20 ms;
+  (2) POST /v1/decisions, batches: >= 50,000 decisions/s;
+  (3) the one-click unsubscribe (RFC 8058: POST /u/{token} with `List-Unsubscribe=One-Click`)
+      while (1) runs: p99 <= 20 ms.
+
+Set-up: a SQLite file in a temp directory, initialised with the services (controller,
+purposes) and about --contacts contact points with ten realistic events each (the generator
+of benchmarks/append.py: registrations, consents and confirmations, purchases, notices,
+unsubscribes, bounces, objections ...), an API key, and signed unsubscribe links. Then
+`uvicorn --factory consentry.entrypoints.http:asgi --workers N` starts on 127.0.0.1 on a free
+port with CONSENTRY_DATABASE_URL and CONSENTRY_SECRET_KEY set, and is stopped at the end.
+
+Load: with `wrk` installed (Debian package `wrk`) it drives (1) and the decision load of (3);
+otherwise, and always for (2) and for the unsubscribe requests of (3), a small asyncio HTTP/1.1
+client with keep-alive connections and bounded concurrency (a connection sends its next request
+when the answer to the last one is in). Every request goes to 127.0.0.1 only; each phase runs
+for --duration seconds. Questions rotate over all contact points (e-mail, phone, postal) and
+four purposes, named by address or number as a shop would.
+
+Batches are measured twice: 1,000 questions about 1,000 different contact points, and 1,000
+questions about 250 contact points (four purposes each, as a page of a customer list asks).
+
+The load generator runs on the same machine as the server and takes CPU from it; the figures
+say how many cores there are. Run from the repository root with the virtualenv active:
+
+    python benchmarks/api.py                  # 2 workers, 10,000 contact points, 10 s a phase
+    python benchmarks/api.py --workers 4 --duration 20
+    python benchmarks/api.py --no-wrk         # the Python client only
+
+It prints the figures and a PASS/FAIL line per target, and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from append import PURPOSES, generate
+
+from consentry.bootstrap import bootstrap
+from consentry.services import apikeys, public, purposes, setup
+from consentry.services.ledger import append_records
+from consentry.settings import Settings
+
+HOST = "127.0.0.1"
+SECRET = "benchmark-secret-key-0123456789abcdef"
+TARGET_RPS, TARGET_P99_MS, TARGET_DPS = 2_000, 20.0, 50_000
+CHANNEL = {"email": "email", "phone": "sms", "postal": "post"}
+PURPOSE_KEYS = [p[0] for p in PURPOSES]
+
+
+# -- preparing the database --------------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    """What the load needs: contact references with their channel, a key, unsubscribe paths."""
+
+    refs: list[tuple[str, str]]
+    token: str
+    unsubscribe_paths: list[str]
+
+
+def _kind(ref: str) -> str:
+    return "postal" if ref.startswith("postal:") else "phone" if ref.startswith("+") else "email"
+
+
+def prepare(url: str, contacts: int, links: int) -> Prepared:
+    """Initialise the database and fill it through the services."""
+    app = bootstrap(Settings(database_url=url, secret_key=SECRET))
+    setup.init(app, name="Koffiebranderij De Boon BV", sector="commercial")
+    for key, nl, en, cats, third_party in PURPOSES:
+        purposes.define(app, key, nl, en, "commercial", cats, third_party)
+    records = generate(contacts * 10)
+    t0 = time.perf_counter()
+    report = append_records(app, enumerate(records, 1))
+    print(f"  ledger: {report.appended:,} events, {report.registered:,} contact points ", end="")
+    print(f"({time.perf_counter() - t0:.1f} s)")
+    refs = list(dict.fromkeys(r["contact"] for r in records if "contact" in r))
+    _, token = apikeys.create(app, "benchmark", ["read"])
+    rnd = random.Random(7)
+    paths = []
+    for ref in rnd.sample(refs, min(links, len(refs))):
+        url_ = public.links_for(app, ref, rnd.choice(PURPOSE_KEYS))["unsubscribe"]
+        paths.append("/u/" + url_.rsplit("/u/", 1)[1])
+    app.store.engine.dispose()
+    return Prepared([(ref, CHANNEL[_kind(ref)]) for ref in refs], token, paths)
+
+
+# -- the server --------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server(url: str, workers: int) -> Iterator[int]:
+    """uvicorn with `workers` processes on a free loopback port; stopped on leaving."""
+    port = _free_port()
+    env = {**os.environ, "CONSENTRY_DATABASE_URL": url, "CONSENTRY_SECRET_KEY": SECRET}
+    cmd = [sys.executable, "-m", "uvicorn", "--factory", "consentry.entrypoints.http:asgi"]
+    cmd += ["--host", HOST, "--port", str(port), "--workers", str(workers)]
+    cmd += ["--no-access-log", "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.2)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=1) as s:
+            s.sendall(f"GET /v1/health HTTP/1.1\r\nHost: {HOST}\r\nConnection: close\r\n\r\n".encode())
+            return s.recv(64).startswith(b"HTTP/1.1 200")
+    except OSError:
+        return False
+
+
+# -- the asyncio client ------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    """What one load phase measured."""
+
+    requests: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentiles(self) -> tuple[float, float]:
+        if self.p50_ms is not None and self.p99_ms is not None:
+            return self.p50_ms, self.p99_ms
+        s = sorted(self.latencies_ms) or [0.0]
+        return statistics.median(s), s[min(len(s) - 1, int(len(s) * 0.99))]
+
+
+def request(method: str, path: str, headers: dict[str, str], body: bytes = b"") -> bytes:
+    """One HTTP/1.1 request, encoded once."""
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    if body or method == "POST":
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length, chunked = 0, False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            length = int(value)
+        elif name == b"transfer-encoding" and b"chunked" in value.lower():
+            chunked = True
+    if not chunked:
+        return status, await reader.readexactly(length)
+    parts = []
+    while True:
+        size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
+        parts.append(await reader.readexactly(size + 2))
+        if size == 0:
+            return status, b"".join(p[:-2] for p in parts)
+
+
+async def _worker(port: int, raws: Sequence[bytes], start: int, deadline: float, out: Result) -> None:
+    reader, writer = await asyncio.open_connection(HOST, port)
+    clock = time.perf_counter
+    i = start
+    try:
+        while clock() < deadline:
+            raw = raws[i % len(raws)]
+            i += 1
+            t0 = clock()
+            writer.write(raw)
+            status, _ = await _read_response(reader)
+            out.latencies_ms.append((clock() - t0) * 1000)
+            out.requests += 1
+            out.statuses[status] = out.statuses.get(status, 0) + 1
+            if status >= 400:
+                out.errors += 1
+    finally:
+        writer.close()
+
+
+async def _load(port: int, raws: Sequence[bytes], concurrency: int, seconds: float) -> Result:
+    out = Result()
+    t0 = time.perf_counter()
+    deadline = t0 + seconds
+    step = max(1, len(raws) // concurrency)
+    await asyncio.gather(*(_worker(port, raws, n * step, deadline, out) for n in range(concurrency)))
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def python_load(port: int, raws: Sequence[bytes], concurrency: int, seconds: float) -> Result:
+    """Send `raws` round-robin over `concurrency` keep-alive connections for `seconds`."""
+    return asyncio.run(_load(port, raws, concurrency, seconds))
+
+
+# -- wrk ---------------------------------------------------------------------------------------
+
+_WRK_SCRIPT = """
+local paths = {}
+for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
+local counter = 0
+local method = os.getenv("BENCH_METHOD")
+local body = os.getenv("BENCH_BODY")
+if body == "" then body = nil end
+wrk.headers["Authorization"] = os.getenv("BENCH_AUTH")
+if body then wrk.headers["Content-Type"] = "application/x-www-form-urlencoded" end
+function setup(thread) thread:set("offset", math.random(#paths)) end
+request = function()
+  counter = counter + 1
+  return wrk.format(method, paths[(counter + offset) % #paths + 1], nil, body)
+end
+done = function(summary, latency, requests)
+  io.write(string.format('WRKJSON {"requests": %d, "seconds": %f, "p50_us": %d, "p99_us": %d, ' ..
+    '"status_errors": %d, "socket_errors": %d}\\n', summary.requests, summary.duration / 1e6,
+    latency:percentile(50), latency:percentile(99), summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def wrk_load(
+    port: int, method: str, paths: list[str], auth: str, body: str, concurrency: int, seconds: float
+) -> Result:
+    """Drive one request kind with wrk (one thread, `concurrency` connections)."""
+    with tempfile.TemporaryDirectory(prefix="consentry-wrk-") as tmp:
+        script, listing = Path(tmp) / "load.lua", Path(tmp) / "paths.txt"
+        script.write_text(_WRK_SCRIPT)
+        listing.write_text("\n".join(paths) + "\n")
+        env = {**os.environ, "BENCH_PATHS": str(listing), "BENCH_METHOD": method}
+        env.update(BENCH_AUTH=auth, BENCH_BODY=body)
+        cmd = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:.0f}s", "-s", str(script)]
+        done = subprocess.run([*cmd, f"http://{HOST}:{port}"], env=env, capture_output=True, text=True)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk failed: {done.stdout}\n{done.stderr}")
+    w = json.loads(line.removeprefix("WRKJSON "))
+    return Result(
+        requests=w["requests"],
+        errors=w["status_errors"] + w["socket_errors"],
+        seconds=w["seconds"],
+        p50_ms=w["p50_us"] / 1000,
+        p99_ms=w["p99_us"] / 1000,
+    )
+
+
+# -- the phases --------------------------------------------------------------------------------
+
+
+def decision_paths(refs: list[tuple[str, str]], n: int, seed: int = 1) -> list[str]:
+    """GET /v1/decision paths for `n` questions over the contact points, shuffled."""
+    from urllib.parse import urlencode
+
+    rnd = random.Random(seed)
+    picked = [refs[i % len(refs)] for i in range(n)]
+    rnd.shuffle(picked)
+    return [
+        "/v1/decision?" + urlencode({"contact": ref, "channel": ch, "purpose": PURPOSE_KEYS[i % 4]})
+        for i, (ref, ch) in enumerate(picked)
+    ]
+
+
+def batches(
+    refs: list[tuple[str, str]], size: int, per_contact: int, count: int, seed: int = 2
+) -> list[bytes]:
+    """JSON bodies of `count` batches of `size` questions, `per_contact` purposes per contact."""
+    rnd = random.Random(seed)
+    out = []
+    for _ in range(count):
+        chosen = rnd.sample(refs, size // per_contact)
+        qs = [
+            {"contact": ref, "channel": ch, "purpose": PURPOSE_KEYS[k]}
+            for ref, ch in chosen
+            for k in range(per_contact)
+        ]
+        out.append(json.dumps({"at": "2026-06-01T12:00:00+02:00", "questions": qs}).encode())
+    return out
+
+
+def show(label: str, r: Result) -> tuple[float, float]:
+    p50, p99 = r.percentiles()
+    codes = ", ".join(f"{k}: {v:,}" for k, v in sorted(r.statuses.items())) or "-"
+    print(f"  {label:<44} {r.rps:>9,.0f} req/s  p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  ", end="")
+    print(f"({r.requests:,} requests, {r.errors:,} errors; status {codes})")
+    return p50, p99
+
+
+def verdict(ok: bool, text: str) -> None:
+    print(f"{'PASS' if ok else 'FAIL'}: {text}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    ap.add_argument("--contacts", type=int, default=10_000, help="contact points in the database")
+    ap.add_argument("--duration", type=float, default=10.0, help="seconds per phase")
+    ap.add_argument("--concurrency", type=int, default=8, help="connections for single decisions")
+    ap.add_argument("--batch", type=int, default=1_000, help="questions per batch")
+    ap.add_argument(
+        "--batch-concurrency", type=int, default=0, help="connections for batches (default 2x workers)"
+    )
+    ap.add_argument("--no-wrk", action="store_true", help="use the Python client even if wrk is installed")
+    args = ap.parse_args(argv)
+    use_wrk = shutil.which("wrk") is not None and not args.no_wrk
+    batch_conns = args.batch_concurrency or 2 * args.workers
+
+    print(
+        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPU cores (server and load generator share them)"
+    )
+    with tempfile.TemporaryDirectory(prefix="consentry-api-bench-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        print(f"Preparing {args.contacts:,} contact points on SQLite ...")
+        prep = prepare(url, args.contacts, links=5_000)
+        auth = f"Bearer {prep.token}"
+        headers = {"Authorization": auth}
+        paths = decision_paths(prep.refs, 20_000)
+        raws = [request("GET", p, headers) for p in paths]
+        generator = "wrk (1 thread)" if use_wrk else "asyncio client"
+        print(
+            f"Server: uvicorn, {args.workers} worker(s); load: {generator}; {args.duration:.0f} s per phase"
+        )
+
+        with server(url, args.workers) as port:
+            python_load(port, raws[:2000], args.concurrency, 2.0)  # warm every worker up
+
+            print(f"\n(1) GET /v1/decision, {args.concurrency} connections")
+            if use_wrk:
+                single = wrk_load(port, "GET", paths, auth, "", args.concurrency, args.duration)
+            else:
+                single = python_load(port, raws, args.concurrency, args.duration)
+            _, p99 = show("single decisions", single)
+            ok1 = single.rps >= TARGET_RPS and p99 <= TARGET_P99_MS and not single.errors
+
+            print(f"\n(2) POST /v1/decisions, {args.batch:,} questions a batch, {batch_conns} connections")
+            figures = {}
+            json_headers = {**headers, "Content-Type": "application/json"}
+            for label, per_contact in (("different contact points", 1), ("4 purposes per contact point", 4)):
+                bodies = batches(prep.refs, args.batch, per_contact, 40)
+                reqs = [request("POST", "/v1/decisions", json_headers, b) for b in bodies]
+                python_load(port, reqs[:4], batch_conns, 1.0)
+                r = python_load(port, reqs, batch_conns, args.duration)
+                show(f"batches, {label}", r)
+                figures[label] = r.rps * args.batch
+                print(f"  {'':<44} {figures[label]:>9,.0f} decisions/s")
+
+            print("\n(3) POST /u/{token} (one-click unsubscribe) while (1) runs")
+            form = {"Content-Type": "application/x-www-form-urlencoded"}
+            unsub = [request("POST", p, form, b"List-Unsubscribe=One-Click") for p in prep.unsubscribe_paths]
+            probe = python_load(port, unsub[:1], 1, 0.01)
+            ok3: bool | None = None
+            if probe.statuses.keys() & {404, 405}:
+                print("  SKIPPED: POST /u/{token} is not served yet (the public pages are not installed)")
+            else:
+                loop = asyncio.new_event_loop()
+
+                async def both() -> tuple[Result, Result]:
+                    if use_wrk:
+                        bg = asyncio.to_thread(
+                            wrk_load, port, "GET", paths, auth, "", args.concurrency, args.duration
+                        )
+                    else:
+                        bg = _load(port, raws, args.concurrency, args.duration)
+                    return await asyncio.gather(bg, _load(port, unsub[1:], 2, args.duration))
+
+                background, unsubscribes = loop.run_until_complete(both())
+                loop.close()
+                show("single decisions (background load)", background)
+                _, p99_u = show("one-click unsubscribes", unsubscribes)
+                ok3 = p99_u <= TARGET_P99_MS and not unsubscribes.errors
+
+    print()
+    verdict(
+        ok1,
+        f"(1) {single.rps:,.0f} req/s, p99 {single.percentiles()[1]:.1f} ms, {single.errors} errors "
+        f"(target >= {TARGET_RPS:,} req/s, p99 <= {TARGET_P99_MS:.0f} ms) with {args.workers} workers",
+    )
+    for label, dps in figures.items():
+        verdict(dps >= TARGET_DPS, f"(2) {dps:,.0f} decisions/s, {label} (target >= {TARGET_DPS:,})")
+    if ok3 is None:
+        print("SKIP: (3) one-click unsubscribe not measured")
+    else:
+        verdict(ok3, f"(3) one-click unsubscribe p99 under load (target <= {TARGET_P99_MS:.0f} ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

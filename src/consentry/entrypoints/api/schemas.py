@@ -1,0 +1,449 @@
+"""The API's request and response documents (pydantic models; never tables or domain objects)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from consentry.domain.events import EVENT_TYPES
+from consentry.domain.vocabulary import (
+    Activity,
+    Basis,
+    Channel,
+    MessageKind,
+    PartyKind,
+    PointKind,
+    PurposeKind,
+    Source,
+    Verdict,
+)
+
+Lang = Literal["nl", "en"]
+
+_EVENT_TYPE_LIST = ", ".join(f"`{name}`" for name in EVENT_TYPES)
+_CONTACT = "Contact point id (`cp_...`), e-mail address, phone number or `postal:street; town`."
+_MOMENT = (
+    "ISO 8601; without a zone it is Amsterdam time; a bare date is noon that day (Amsterdam). Default: now."
+)
+
+
+def _values(enum: Any) -> str:
+    return ", ".join(f"`{m.value}`" for m in enum)
+
+
+# -- events ------------------------------------------------------------------------------------
+
+
+class EventRecord(BaseModel):
+    """One ledger event: the envelope below plus the fields of its type (see docs/events.md)."""
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "type": "consent.given",
+                    "contact": "jan@example.nl",
+                    "purpose": "nieuwsbrief",
+                    "channels": ["email"],
+                    "method": "double_opt_in",
+                    "text_version": "v3",
+                    "occurred_at": "2025-03-01T10:00:00+01:00",
+                }
+            ]
+        },
+    )
+
+    type: str = Field(min_length=1, max_length=64, description=f"The event type: one of {_EVENT_TYPE_LIST}.")
+    contact: str | None = Field(
+        default=None,
+        description="The contact point: its id (`cp_...`), e-mail address, phone number or "
+        "`postal:street; town`. Not given for `contact_point.registered`, which creates one.",
+    )
+    occurred_at: str | None = Field(
+        default=None, description=f"When it happened: {_MOMENT} Not in the future."
+    )
+    id: str | None = Field(
+        default=None, description="Your own event id (1-40 of `A-Za-z0-9_.:-`); must be new."
+    )
+
+
+class EventsIn(BaseModel):
+    """Events to append, all or nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    events: list[EventRecord] = Field(min_length=1, max_length=10_000)
+
+
+class AppendOut(BaseModel):
+    """What an append wrote."""
+
+    appended: int = Field(examples=[2])
+    registered: int = Field(description="How many contact points were registered.", examples=[1])
+    first_seq: int | None = Field(description="Ledger sequence number of the first event written.")
+    last_seq: int | None = Field(description="Ledger sequence number of the last event written.")
+
+
+# -- contact points ----------------------------------------------------------------------------
+
+
+class ContactPointIn(BaseModel):
+    """A contact point to register, with where it came from.
+
+    Any other field of `contact_point.registered` (docs/events.md) may be given too.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "kind": "email",
+                    "value": "jan@example.nl",
+                    "source": "web_form",
+                    "party": "consumer",
+                    "display_name": "Jan de Vries",
+                }
+            ]
+        },
+    )
+
+    kind: PointKind
+    value: str = Field(min_length=1, description="The address or number; normalised on the way in.")
+    source: Source = Field(description="Provenance: how the sender obtained it.")
+    source_detail: str | None = Field(default=None, description="Free text: which fair, which list seller.")
+    party: PartyKind | None = Field(default=None, description="Who is behind it; default `consumer`.")
+    country: str | None = Field(default=None, description="ISO 3166-1 alpha-2 country of the party (`NL`).")
+    display_name: str | None = None
+    contact_id: str | None = Field(
+        default=None, description="Groups the points of one person or organisation."
+    )
+    occurred_at: str | None = Field(default=None, description=f"When it was obtained: {_MOMENT}")
+
+
+class ContactPointCreated(BaseModel):
+    """The registered contact point."""
+
+    id: str = Field(examples=["cp_3f9a0c2b7d1e4a5b6c7d8e9f"])
+
+
+class LedgerEvent(BaseModel):
+    """One stored ledger event."""
+
+    seq: int | None
+    id: str
+    type: str
+    occurred_at: str
+    recorded_at: str
+    payload: dict[str, Any]
+
+
+class ContactPointOut(BaseModel):
+    """A contact point: its current state (folded from the ledger) and its timeline."""
+
+    id: str
+    kind: PointKind
+    state: dict[str, Any] = Field(description="The projection: consents, opt-outs, objections, purchases ...")
+    events: list[LedgerEvent] = Field(description="Every event, in the order decisions fold them.")
+
+
+# -- decisions ---------------------------------------------------------------------------------
+
+
+class ReasonOut(BaseModel):
+    """A rule that decided or added obligations, with its citation and explanation."""
+
+    rule: str = Field(examples=["NL-EM-01"])
+    citation: str = Field(examples=["Tw art. 11.7 lid 1"])
+    explanation: str = Field(description="In the language asked for.")
+    explanation_nl: str
+    explanation_en: str
+    authority: str = Field(description="`law`, or the guidance or self-regulation the rule rests on.")
+
+
+class BasisReference(BaseModel):
+    """Where the basis is written down."""
+
+    law: str = Field(examples=["GDPR art. 6(1)(a)"])
+    dpv: str = Field(description="The W3C Data Privacy Vocabulary term.")
+
+
+class DecisionOut(BaseModel):
+    """A verdict with its legal basis, the reasons and the obligations the message must meet.
+
+    `review` means a person must judge; never treat it as `allow`.
+    """
+
+    verdict: Verdict
+    basis: Basis
+    basis_reference: BasisReference
+    rule: str = Field(description="The id of the rule that decided.")
+    reasons: list[ReasonOut]
+    obligations: list[str] = Field(examples=[["opt_out_link", "sender_identity"]])
+    at: str = Field(description="The moment judged (ISO 8601, UTC).")
+    contact_point: str
+    channel: str
+    purpose: str
+    pack: str = Field(description="The rule pack that decided.", examples=["nl"])
+
+
+class CompactDecision(BaseModel):
+    """A decision without its explanations (`"detail": "compact"`)."""
+
+    verdict: Verdict
+    basis: Basis
+    rule: str
+    obligations: list[str]
+    contact_point: str
+
+
+class QuestionIn(BaseModel):
+    """May we contact this point, over this channel, for this purpose?"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contact: str = Field(min_length=1, max_length=1000, description=_CONTACT)
+    channel: str = Field(
+        min_length=1, max_length=64, description=f"One of {_values(Channel)}.", examples=["email"]
+    )
+    purpose: str = Field(
+        min_length=1, max_length=64, description="Key of a defined purpose.", examples=["nieuwsbrief"]
+    )
+    kind: str = Field(
+        default=MessageKind.MARKETING.value, max_length=64, description=f"One of {_values(MessageKind)}."
+    )
+    activity: str = Field(
+        default=Activity.CONTACT.value, max_length=64, description=f"One of {_values(Activity)}."
+    )
+
+
+class DecisionsIn(BaseModel):
+    """Questions to answer at one moment, in order."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "at": "2026-03-01",
+                    "lang": "en",
+                    "questions": [
+                        {"contact": "jan@example.nl", "channel": "email", "purpose": "nieuwsbrief"},
+                        {"contact": "+31612345678", "channel": "phone", "purpose": "aanbiedingen"},
+                    ],
+                }
+            ]
+        },
+    )
+
+    at: str | None = Field(default=None, max_length=64, description=f"The moment to judge: {_MOMENT}")
+    lang: Lang = Field(default="nl", description="Language of `explanation`.")
+    detail: Literal["full", "compact"] = Field(
+        default="full", description="`compact` leaves out the reasons' texts and citations."
+    )
+    questions: list[QuestionIn] = Field(min_length=1, max_length=10_000)
+
+
+class QuestionError(BaseModel):
+    """Why a question could not be answered."""
+
+    field: str = Field(examples=["purpose"])
+    message: str
+
+
+class DecisionFailed(BaseModel):
+    """In a batch, in place of a decision: the question's problem."""
+
+    error: QuestionError
+
+
+class DecisionsOut(BaseModel):
+    """One entry per question, in order: a decision, or the question's error."""
+
+    decisions: list[DecisionOut | CompactDecision | DecisionFailed]
+
+
+# -- purposes, forms, links, keys --------------------------------------------------------------
+
+
+class PurposeIn(BaseModel):
+    """A purpose to define."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": "nieuwsbrief",
+                    "name_nl": "Nieuwsbrief",
+                    "name_en": "Newsletter",
+                    "categories": ["koffiebonen"],
+                }
+            ]
+        },
+    )
+
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$", description="Lower-case letters, digits, `_-.`.")
+    name_nl: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    name_en: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    kind: PurposeKind = PurposeKind.COMMERCIAL
+    categories: list[str] = Field(
+        default_factory=list, description="Product categories it promotes (for the customer exception)."
+    )
+    third_party: bool = Field(default=False, description="It promotes other organisations' products.")
+    replace: bool = Field(default=False, description="Redefine an existing purpose.")
+
+
+class PurposeOut(BaseModel):
+    """A defined purpose."""
+
+    key: str
+    name_nl: str
+    name_en: str
+    kind: PurposeKind
+    categories: list[str]
+    third_party: bool
+
+
+class FormItemIn(BaseModel):
+    """One checkbox of a form: a purpose and its consent text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str = Field(min_length=1, max_length=64)
+    text_nl: str = Field(min_length=1, max_length=2000, pattern=r"\S")
+    text_en: str = Field(min_length=1, max_length=2000, pattern=r"\S")
+    channels: list[Channel] = Field(
+        default=[Channel.EMAIL], description='A web form collects e-mail: `["email"]`.'
+    )
+
+
+class FormIn(BaseModel):
+    """A sign-up form definition; saved as its next version."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": "nieuwsbrief-footer",
+                    "title_nl": "Blijf op de hoogte",
+                    "title_en": "Stay informed",
+                    "items": [
+                        {
+                            "purpose": "nieuwsbrief",
+                            "text_nl": "Ja, stuur mij de nieuwsbrief.",
+                            "text_en": "Yes, send me the newsletter.",
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+
+    key: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Lower-case letters, digits, `_` or `-`."
+    )
+    title_nl: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    title_en: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    intro_nl: str = ""
+    intro_en: str = ""
+    lead_magnet_url: str | None = Field(
+        default=None, description="What a sign-up gets (http(s) URL or path)."
+    )
+    lead_magnet_title_nl: str | None = None
+    lead_magnet_title_en: str | None = None
+    items: list[FormItemIn] = Field(min_length=1, max_length=50)
+
+
+class FormItemOut(BaseModel):
+    """One checkbox of a saved form."""
+
+    purpose: str
+    text_nl: str
+    text_en: str
+    channels: list[Channel]
+
+
+class FormOut(BaseModel):
+    """One saved, immutable version of a form."""
+
+    key: str
+    version: int
+    title_nl: str
+    title_en: str
+    intro_nl: str
+    intro_en: str
+    lead_magnet_url: str | None
+    lead_magnet_title_nl: str | None
+    lead_magnet_title_en: str | None
+    items: list[FormItemOut]
+
+
+class EmbedOut(BaseModel):
+    """The HTML to paste into a website."""
+
+    key: str
+    version: int
+    html: str
+
+
+class LinksIn(BaseModel):
+    """Whose personal links, for which purpose and campaign."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"contact": "jan@example.nl", "purpose": "nieuwsbrief"}]},
+    )
+
+    contact: str = Field(min_length=1, max_length=1000, description=_CONTACT)
+    purpose: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Unsubscribe from this purpose; omitted: from all.",
+    )
+    campaign: str | None = Field(default=None, max_length=100, description="Recorded with an unsubscribe.")
+
+
+class LinksOut(BaseModel):
+    """The personal links a message carries (RFC 8058 one-click unsubscribe, preference centre)."""
+
+    unsubscribe: str = Field(
+        description="For the List-Unsubscribe header and the visible link; "
+        "a POST with `List-Unsubscribe=One-Click` unsubscribes at once."
+    )
+    preferences: str = Field(description="The person's preference centre.")
+
+
+class KeyIn(BaseModel):
+    """An API key to create."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S", description="Who or what uses it.")
+    scopes: list[Literal["read", "write", "admin"]] = Field(min_length=1)
+
+
+class KeyOut(BaseModel):
+    """An API key as listed (never with its secret)."""
+
+    id: str
+    name: str
+    scopes: list[str]
+    created_at: str
+    revoked_at: str | None
+
+
+class KeyCreated(KeyOut):
+    """A new key, with its token: shown once, never stored."""
+
+    token: str
+
+
+class Health(BaseModel):
+    """The service is up."""
+
+    status: Literal["ok"] = "ok"
