@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import sqlite3
@@ -241,3 +242,60 @@ def test_serve_refuses_to_start_in_production_without_a_secret_key(
     monkeypatch.delenv("CONSENTRY_SECRET_KEY", raising=False)
     code, _, err = cli(demo_db, "serve")
     assert code == 2 and "CONSENTRY_SECRET_KEY" in err
+
+
+def test_export_writes_only_the_reachable_contacts_and_counts_the_rest_by_rule(
+    demo_db: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "bereikbaar.csv"
+    code, _, err = cli(
+        demo_db, "export", "--channel", "email", "--purpose", "koffie-aanbiedingen", "--output", str(out)
+    )
+    assert code == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert sorted(r["address"] for r in rows) == ["offertes@bakkerij-voorbeeld.nl", "sanne.visser@example.nl"]
+    sanne = next(r for r in rows if r["address"].startswith("sanne"))
+    assert sanne["rule"] == "NL-EM-02" and "opt-out-in-every-message" in sanne["obligations"]
+    assert "/u/" in sanne["unsubscribe_url"] and "/p/" in sanne["preferences_url"]
+    assert "2 of 10 may be reached" in err and "EU-GDPR-04" in err
+
+
+def test_notices_lists_the_art_14_notices_owed(demo_db: str) -> None:
+    _, out, _ = cli(demo_db, "notices", "--json")
+    owed = {n["value"]: n["due"][:10] for n in json.loads(out)}
+    assert owed["k.bakker@adviesbureau-voorbeeld.nl"] == "2026-10-24"
+    assert "jan.devries@example.nl" not in owed
+    lines = '{"type":"notice.given","contact":"k.bakker@adviesbureau-voorbeeld.nl","article":"14"}\n'
+    assert cli(demo_db, "ledger", "append", "-", input=lines)[0] == 0
+    _, out, _ = cli(demo_db, "notices", "--json")
+    assert "k.bakker@adviesbureau-voorbeeld.nl" not in {n["value"] for n in json.loads(out)}
+
+
+def test_contacts_show_prints_the_state_and_the_timeline(demo_db: str) -> None:
+    code, out, _ = cli(demo_db, "contacts", "show", "pieter.bos@example.com", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    assert [e["type"] for e in doc["events"]] == [
+        "contact_point.registered",
+        "consent.given",
+        "consent.confirmed",
+        "unsubscribed",
+    ]
+    assert doc["state"]["consents"][0]["withdrawn_at"] is not None
+
+
+def test_import_csv_and_register_from_the_command_line(demo_db: str, tmp_path: Path) -> None:
+    f = tmp_path / "beurs.csv"
+    f.write_text("Naam;E-mail\nKees;kees@bedrijf.nl\nFout;geen-adres\n", encoding="utf-8")
+    args = ["import", "csv", str(f), "--source", "business_card", "--basis", "legitimate_interest"]
+    code, out, err = cli(demo_db, *args, "--map", "email=E-mail", "--map", "name=Naam", "--dry-run")
+    assert code == 0 and "would import 1 of 2 rows" in out and "line 3" in err
+    code, out, _ = cli(demo_db, *args, "--map", "email=E-mail", "--map", "name=Naam")
+    assert "imported 1 of 2 rows: 1 new contact points" in out
+    code, _, _ = cli(demo_db, *args, "--map", "email=E-mail", "--strict")
+    assert code == 1
+    reg = tmp_path / "bmn.txt"
+    reg.write_text("06 12345678\n", encoding="utf-8")
+    code, out, _ = cli(demo_db, "import", "register", str(reg), "--register", "bel-me-niet")
+    assert code == 0 and "1 new" in out
+    assert "Bel-me-niet Register" in cli(demo_db, "registers")[1]

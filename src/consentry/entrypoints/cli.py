@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -17,9 +18,22 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from consentry.adapters.sql_store import SchemaMissing
 from consentry.bootstrap import App, MissingSecret, bootstrap
 from consentry.domain.clock import MomentError, parse_moment
-from consentry.domain.vocabulary import ConsentMethod, PartyKind, Source
+from consentry.domain.vocabulary import ConsentMethod, PartyKind, PointKind, Source
 from consentry.entrypoints.render import decision_json, decision_text
-from consentry.services import apikeys, forms, imports, integrity, ledger, mailchimp, purposes, setup
+from consentry.services import (
+    apikeys,
+    contacts,
+    export,
+    forms,
+    imports,
+    integrity,
+    ledger,
+    mailchimp,
+    notices,
+    purposes,
+    registers,
+    setup,
+)
 from consentry.services import decide as decide_service
 from consentry.services import demo as demo_service
 from consentry.services.errors import FileRejected, InputError
@@ -44,6 +58,8 @@ import_app = typer.Typer(
 )
 app.add_typer(forms_app, name="forms")
 app.add_typer(import_app, name="import")
+contacts_app = typer.Typer(help="Look up contact points and what is owed to them.", no_args_is_help=True)
+app.add_typer(contacts_app, name="contacts")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -465,6 +481,145 @@ def import_mailchimp(
         failed = failed or bool(report.rejected and strict)
     if failed:
         raise typer.Exit(1)
+
+
+@import_app.command("register")
+@handled
+def import_register(
+    file: Annotated[Path, typer.Argument(help="One entry per line, or a CSV with --column.")],
+    register: Annotated[
+        str, typer.Option(help="Register key: bel-me-niet, postfilter, bel-me-niet-meer, tps ...")
+    ],
+    name: Annotated[str | None, typer.Option(help="Display name (known registers have one).")] = None,
+    kind: Annotated[str | None, typer.Option(help="What it lists: phone, email or postal.")] = None,
+    hashed: Annotated[
+        bool, typer.Option("--hashed", help="Entries are SHA-256 of the normalised value.")
+    ] = False,
+    column: Annotated[str | None, typer.Option(help="The CSV column holding the entries.")] = None,
+    valid_from: Annotated[str | None, typer.Option("--from", help="First day the register applies.")] = None,
+    valid_until: Annotated[str | None, typer.Option("--until", help="Last day the register applies.")] = None,
+) -> None:
+    """Import a do-not-contact register file; decisions consult it on the decision's date."""
+    report = registers.import_file(
+        _app(),
+        file,
+        register,
+        name=name,
+        kind=_choice(PointKind, "kind", kind) if kind else None,
+        hashed=hashed,
+        column=column,
+        valid_from=_day(valid_from, "from"),
+        valid_until=_day(valid_until, "until"),
+    )
+    for p in report.rejected:
+        _err(f"rejected: line {p.line}: {p.field}: {p.message}")
+    typer.echo(
+        f"register {report.register}: {report.entries} entries read, {report.new} new"
+        + (f", {len(report.rejected)} rejected" if report.rejected else "")
+    )
+
+
+@app.command("registers")
+@handled
+def registers_list() -> None:
+    """List the do-not-contact registers with their period and size."""
+    for reg in registers.list_all(_app()):
+        period = f"{reg['valid_from'] or '…'} – {reg['valid_until'] or '…'}"
+        hashed = " (hashed)" if reg["hashed"] else ""
+        typer.echo(
+            f"{reg['key']:20} {reg['name']:36} {reg['kind']:7} {period:25} {reg['entries']} entries{hashed}"
+        )
+
+
+@contacts_app.command("show")
+@handled
+def contacts_show(
+    contact: Annotated[
+        str, typer.Argument(help="Contact point id, e-mail address, phone number or postal:…")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print state and timeline as JSON.")] = False,
+) -> None:
+    """Show a contact point's current state and its ledger timeline."""
+    v = contacts.view(_app(), contact)
+    if as_json:
+        timeline = [
+            {"seq": e.seq, "id": e.id, "type": e.type, "occurred_at": e.occurred_at.isoformat(), **e.payload}
+            for e in v.events
+        ]
+        typer.echo(json.dumps({"id": v.id, "state": v.state, "events": timeline}, ensure_ascii=False))
+        return
+    s = v.state
+    typer.echo(f"{v.id}  {v.kind.value}  {s.get('value', '')!s}".replace("\n", ", "))
+    typer.echo(f"party {s.get('party')}, source {s.get('source')}, {len(v.events)} events")
+    if s.get("art14_notice_due"):
+        typer.echo(f"Art. 14 notice owed: due {s['art14_notice_due'][:10]} (or at the first contact)")
+    for e in v.events:
+        detail = ", ".join(f"{k}={val}" for k, val in e.payload.items() if k not in ("kind", "value"))
+        typer.echo(f"  {e.occurred_at:%Y-%m-%d %H:%M}  {e.type:28} {detail[:90]}")
+
+
+@app.command("notices")
+@handled
+def notices_due(
+    before: Annotated[str | None, typer.Option(help="Only those due on or before this date.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
+) -> None:
+    """List the Art. 14 notices owed to people whose data did not come from themselves."""
+    until = parse_moment(before) if before else None
+    items = notices.due(_app(), until)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "contact_point": n.contact_point,
+                        "value": n.value,
+                        "source": n.source,
+                        "due": n.due.isoformat(),
+                    }
+                    for n in items
+                ],
+                ensure_ascii=False,
+            )
+        )
+        return
+    for n in items:
+        typer.echo(f"{n.due:%Y-%m-%d}  {n.contact_point}  {n.source:32} {n.value.splitlines()[0]}")
+    typer.echo(f"{len(items)} notice(s) owed")
+
+
+@app.command("export")
+@handled
+def export_reachable(
+    channel: Channel,
+    purpose: PurposeOpt,
+    kind: Kind = "marketing",
+    at: At = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="CSV file (default: stdout).")] = None,
+    no_links: Annotated[bool, typer.Option("--no-links", help="Leave out the personal links.")] = False,
+) -> None:
+    """Export as CSV the contacts a message may reach now (or --at); the rest are counted by rule."""
+    a = _app()
+    moment = parse_moment(at) if at else None
+    if output is None:
+        report = export.reachable(a, sys.stdout, channel, purpose, kind, moment, links=not no_links)
+    else:
+        with output.open("w", encoding="utf-8", newline="") as fh, _progress("judging", None, False) as adv:
+            report = export.reachable(a, fh, channel, purpose, kind, moment, not no_links, adv)
+    _err(f"{report.included} of {report.considered} may be reached")
+    for rule, n in report.excluded.most_common():
+        _err(f"  excluded {n:>7}  {rule}")
+    for rule, n in report.review.most_common():
+        _err(f"  review   {n:>7}  {rule} (not exported: a person must judge these)")
+
+
+def _day(value: str | None, field: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(field, f"{value!r} is not a date like 2021-06-30") from None
 
 
 def _choice(enum: Any, field: str, value: str) -> Any:
