@@ -13,6 +13,7 @@ from consentry.domain.clock import Clock, SystemClock
 from consentry.domain.ids import IdFactory, random_ids
 from consentry.policy.nl import PACK
 from consentry.policy.rules import RulePack
+from consentry.services.states import StateCache
 from consentry.settings import Settings
 
 SECRET_SETTING = "development_secret_key"
@@ -33,6 +34,7 @@ class App:
     pack: RulePack
     mailer: SmtpMailer
     limiter: RateLimiter
+    states: StateCache = field(default_factory=StateCache, repr=False)
     _signer: TokenSigner | None = field(default=None, repr=False)
 
     def signer(self) -> TokenSigner:

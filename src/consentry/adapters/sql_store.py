@@ -126,6 +126,24 @@ class Reader:
         """A JSON column as read by `_plain`: text on SQLite, already decoded on PostgreSQL."""
         return json.loads(value) if self._sqlite and value is not None else value
 
+    def heads(self, point_ids: Sequence[str]) -> dict[str, tuple[int, datetime | None]]:
+        """Each point's projection head: the last event's seq and the latest occurred_at."""
+        found: dict[str, tuple[int, datetime | None]] = {}
+        for chunk in _chunks(list(dict.fromkeys(point_ids))):
+            marks = ", ".join("?" * len(chunk))
+            sql = (
+                "SELECT contact_point_id, last_seq, last_event_at FROM contact_state "
+                f"WHERE contact_point_id IN ({marks})"
+            )
+            for pid, seq, at in self._plain(sql, chunk):
+                found[pid] = (seq, _utc(at) if at is not None else None)
+        return found
+
+    def registers_version(self) -> tuple[int, datetime | None]:
+        """Changes whenever a register is (re)imported: its count and latest update."""
+        ((n, latest),) = self._plain("SELECT count(*), max(updated_at) FROM registers")
+        return int(n), (_utc(latest) if latest is not None else None)
+
     def point_id(self, kind: PointKind, value: str) -> str | None:
         """The id of a registered contact point with this normalised value."""
         return self.conn.execute(

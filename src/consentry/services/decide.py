@@ -15,7 +15,6 @@ from consentry.policy.rules import Decision, evaluate
 from consentry.services.contacts import UnknownContact, point_key, resolve
 from consentry.services.errors import InputError
 from consentry.services.setup import controller
-from consentry.services.states import load, load_many
 
 E = TypeVar("E", Channel, MessageKind, Activity)
 
@@ -65,7 +64,7 @@ def decide_in(
     purpose = r.purpose(purpose_key)
     if purpose is None:
         raise InputError("purpose", f"unknown purpose {purpose_key!r}; see `consentry purposes list`")
-    state = load(r, point_id, as_of=at)
+    state = app.states.load_many(r, [point_id], as_of=at)[point_id]
     question = Question(channel=channel, purpose=purpose, at=at, kind=kind, activity=activity)
     return evaluate(app.pack, state, question, controller(r))
 
@@ -101,7 +100,7 @@ def decide_many(
     with app.store.reader() as r:
         ids = r.find_points(k for k in keys.values() if isinstance(k, tuple))
         wanted = [k for k in keys.values() if isinstance(k, str)] + list(ids.values())
-        states = load_many(r, wanted, as_of=moment)
+        states = app.states.load_many(r, wanted, as_of=moment)
         # A point's kind is in its registration, unless asked about before it was registered.
         kinds = {pid: s.kind for pid, s in states.items() if s.registered_at is not None}
         for pid in states.keys() - kinds.keys():

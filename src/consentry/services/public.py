@@ -17,11 +17,11 @@ from consentry.adapters.tokens import Claims, TokenInvalid, TokenUse
 from consentry.bootstrap import App
 from consentry.domain.forms import Form
 from consentry.domain.purposes import Purpose
-from consentry.domain.state import ContactState, fold
+from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, Channel, ObjectionScope, PointKind, Verdict
 from consentry.policy.facts import Question
 from consentry.policy.rules import evaluate
-from consentry.services import forms, ledger, mails
+from consentry.services import forms, ledger, mails, states
 from consentry.services.contacts import resolve
 from consentry.services.errors import FileRejected, InputError
 from consentry.services.setup import controller
@@ -376,7 +376,7 @@ def _state(app: App, claims: Claims) -> ContactState:
     with app.store.reader() as r:
         if r.point_kind(claims.contact_point) is None:
             raise TokenInvalid("unknown contact point")
-        return fold(claims.contact_point, r.events_for(claims.contact_point))
+        return states.load(r, claims.contact_point)
 
 
 def _purpose(app: App, key: str) -> Purpose:
