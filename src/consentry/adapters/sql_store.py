@@ -377,15 +377,23 @@ class Writer(Reader):
             raise SchemaMissing("the ledger head is missing: run `consentry init`")
         self._seq: int = row.seq
         self._hash: str = row.hash
+        self._touched: dict[str, list[Event]] = {}  # appended, not yet projected
+        self._fresh: set[str] = set()  # points registered among them
+        self._waiting = 0
 
-    def append(self, events: Sequence[Event]) -> list[ChainedRow]:
-        """Chain, store and project events; all in this transaction."""
+    def append(self, events: Sequence[Event], project: bool = True) -> list[ChainedRow]:
+        """Chain, store and project events; all in this transaction.
+
+        With `project=False` the projection waits for `project_pending()` (or until
+        `_PROJECT_EVERY` events wait), so a bulk append folds each contact point it
+        touches once rather than once per batch.
+        """
         if not events:
             return []
         rows: list[tuple[Any, ...]] = []
         chained: list[ChainedRow] = []
         new_points: list[dict[str, Any]] = []
-        by_point: dict[str, list[Event]] = {}
+        by_point = self._touched
         seq, prev = self._seq, self._hash
         for ev in events:
             seq += 1
@@ -419,12 +427,25 @@ class Writer(Reader):
                 )
             prev = h
         if new_points:
-            self.conn.execute(t.contact_points.insert(), new_points)
+            self._bulk_insert(
+                "contact_points",
+                "id, kind, value, registered_seq",
+                [(p["id"], p["kind"], p["value"], p["registered_seq"]) for p in new_points],
+            )
         self._insert_events(rows)
         self.conn.execute(t.ledger_head.update().where(t.ledger_head.c.id == 1).values(seq=seq, hash=prev))
         self._seq, self._hash = seq, prev
-        self._project(by_point, {p["id"] for p in new_points})
+        self._fresh.update(p["id"] for p in new_points)
+        self._waiting += len(chained)
+        if project or self._waiting >= _PROJECT_EVERY:
+            self.project_pending()
         return chained
+
+    def project_pending(self) -> None:
+        """Refresh the projection of every contact point appended to since the last refresh."""
+        if self._touched:
+            self._project(self._touched, self._fresh)
+        self._touched, self._fresh, self._waiting = {}, set(), 0
 
     def _insert_events(self, rows: list[tuple[Any, ...]]) -> None:
         self._bulk_insert("events", _EVENT_COLUMNS, rows, times=(4, 5))
@@ -454,14 +475,7 @@ class Writer(Reader):
     def _project(self, new: dict[str, list[Event]], fresh: set[str]) -> None:
         existing = [p for p in new if p not in fresh]
         merged: dict[str, list[Event]] = {p: [] for p in new}
-        for chunk in _chunks(existing):
-            q = (
-                sa.select(t.events)
-                .where(t.events.c.contact_point_id.in_(chunk))
-                .order_by(t.events.c.occurred_at, t.events.c.seq)
-            )
-            for r in self.conn.execute(q):
-                merged[r.contact_point_id].append(_row_to_event(r))
+        merged.update(self.events_for_many(existing))
         # The select above already sees this transaction's inserts, in fold order;
         # points registered in this batch have no earlier events to read.
         for pid in fresh:
@@ -602,6 +616,9 @@ def _with_seq(e: Event, seq: int) -> Event:
     )
 
 
+#: A deferred projection is refreshed after this many events at the latest (bounds memory).
+_PROJECT_EVERY = 50_000
+
 _STATE_COLUMNS = (
     "contact_point_id, party, source, erased, objected_dm, objected_profiling, suppressed, "
     "event_count, last_seq, last_event_at, state"
@@ -648,7 +665,10 @@ class SqlStore:
         """A write transaction holding the ledger lock; rolls back on any error."""
         with self.engine.connect().execution_options(consentry_write=True) as conn, conn.begin():
             self._require_schema(conn)
-            yield Writer(conn, self._now())
+            w = Writer(conn, self._now())
+            yield w
+            # Whatever a caller deferred, the projection commits in step with the ledger.
+            w.project_pending()
 
     def _require_schema(self, conn: Connection) -> None:
         if self._schema_seen:

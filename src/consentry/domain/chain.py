@@ -19,9 +19,13 @@ from consentry.domain.events import Event
 GENESIS = "0" * 64
 
 
+#: Built once: json.dumps with options constructs a new JSONEncoder on every call.
+_PAYLOAD_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def payload_json(payload: object) -> str:
     """The canonical JSON of a payload: sorted keys, no spaces, UTF-8 kept."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _PAYLOAD_JSON(payload)
 
 
 def canonical(event: Event, seq: int, payload_text: str | None = None) -> bytes:

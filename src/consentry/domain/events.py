@@ -290,6 +290,11 @@ def _values(kind: type[StrEnum]) -> frozenset[str]:
 _CHANNELS = frozenset(c.value for c in Channel)
 
 
+@functools.cache
+def _field_names(type_name: str) -> frozenset[str]:
+    return frozenset(f.name for f in EVENT_TYPES[type_name].fields)
+
+
 def _check(f: Field, value: Any) -> Any:
     """Validate one value against its field kind; return the JSON-native normal form."""
     kind = f.kind
@@ -341,7 +346,7 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
     etype = EVENT_TYPES.get(type_name)
     if etype is None:
         raise EventError("type", f"unknown event type {type_name!r} (see docs/events.md)")
-    known = {f.name for f in etype.fields}
+    known = _field_names(type_name)
     for key in payload:
         if key not in known:
             raise EventError(key, f"is not a field of {type_name} (see docs/events.md)")

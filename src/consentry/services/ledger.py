@@ -136,6 +136,10 @@ class _Batch:
         pid = self.app.ids("cp")
         self.new_points[key] = pid
         self.kinds[pid] = kind
+        # Later lines mostly name the point by its normalised value: spare them normalising.
+        self.refs[f"{kind.value}:{norm.value}"] = (pid, kind)
+        if kind is not PointKind.POSTAL:  # a postal address is only recognised with its prefix
+            self.refs[norm.value] = (pid, kind)
         return pid, payload
 
     def already_registered(self) -> list[LineProblem]:
@@ -225,7 +229,7 @@ def append_in(
             problems.extend(clashes)
             pending.clear()
             return
-        rows = w.append(pending)
+        rows = w.append(pending, project=False)
         if rows:
             first = first or rows[0].seq
             last = rows[-1].seq
@@ -252,6 +256,7 @@ def append_in(
                 flush()
     if not problems:
         flush()
+        w.project_pending()
     else:
         problems.extend(batch.already_registered())
     if problems:
