@@ -395,10 +395,15 @@ class Writer(Reader):
         new_points: list[dict[str, Any]] = []
         by_point = self._touched
         seq, prev = self._seq, self._hash
+        # The events of one append share their recorded_at: write it out once.
+        recorded: dict[datetime, tuple[str, datetime]] = {}
         for ev in events:
             seq += 1
             text = payload_json(ev.payload)
-            h = link(prev, ev, seq, text)
+            rec = recorded.get(ev.recorded_at)
+            if rec is None:
+                rec = recorded[ev.recorded_at] = (ev.recorded_at.isoformat(), _naive_utc(ev.recorded_at))
+            h = link(prev, ev, seq, text, rec[0])
             rows.append(
                 (
                     seq,
@@ -406,7 +411,7 @@ class Writer(Reader):
                     ev.contact_point_id,
                     ev.type,
                     _naive_utc(ev.occurred_at),
-                    _naive_utc(ev.recorded_at),
+                    rec[1],
                     ev.schema_version,
                     text,
                     prev,
@@ -468,8 +473,18 @@ class Writer(Reader):
         marks = ", ".join("?" * len(rows[0]))
         # SQLite keeps times as text in SQLAlchemy's format; `times` names those columns.
         sqlite_rows = rows
+        written: dict[datetime, str] = {}
+
+        def text(moment: datetime | None) -> str | None:
+            if moment is None:
+                return None
+            found = written.get(moment)
+            if found is None:
+                found = written[moment] = _sqlite_time(moment)
+            return found
+
         for i in times:
-            sqlite_rows = [(*r[:i], _sqlite_time(r[i]) if r[i] else None, *r[i + 1 :]) for r in sqlite_rows]
+            sqlite_rows = [(*r[:i], text(r[i]), *r[i + 1 :]) for r in sqlite_rows]
         self.conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({marks})", sqlite_rows)
 
     def _project(self, new: dict[str, list[Event]], fresh: set[str]) -> None:

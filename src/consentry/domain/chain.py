@@ -28,21 +28,26 @@ def payload_json(payload: object) -> str:
     return _PAYLOAD_JSON(payload)
 
 
-def canonical(event: Event, seq: int, payload_text: str | None = None) -> bytes:
+def canonical(
+    event: Event, seq: int, payload_text: str | None = None, recorded_text: str | None = None
+) -> bytes:
     """The exact bytes that are hashed for an event at position `seq`.
 
     It is the canonical JSON of {cp, id, occurred_at, payload, recorded_at, seq,
     type, v}, written out in that (sorted) key order so the payload's JSON can be
-    reused for storage instead of being encoded twice.
+    reused for storage instead of being encoded twice (and a batch's one
+    `recorded_at` written out once).
     """
     if payload_text is None:
         payload_text = payload_json(event.payload)
+    if recorded_text is None:
+        recorded_text = event.recorded_at.isoformat()
     return (
         f'{{"cp":{_quote(event.contact_point_id)},'
         f'"id":{_quote(event.id)},'
         f'"occurred_at":"{event.occurred_at.isoformat()}",'
         f'"payload":{payload_text},'
-        f'"recorded_at":"{event.recorded_at.isoformat()}",'
+        f'"recorded_at":"{recorded_text}",'
         f'"seq":{seq},"type":{_quote(event.type)},"v":{event.schema_version}}}'
     ).encode()
 
@@ -55,10 +60,12 @@ def _quote(s: str) -> str:
     return f'"{s}"' if _PLAIN.match(s) else json.dumps(s, ensure_ascii=False)
 
 
-def link(prev_hash: str, event: Event, seq: int, payload_text: str | None = None) -> str:
+def link(
+    prev_hash: str, event: Event, seq: int, payload_text: str | None = None, recorded_text: str | None = None
+) -> str:
     """Hash of an event chained to its predecessor's hash."""
     h = hashlib.sha256(prev_hash.encode("ascii"))
-    h.update(canonical(event, seq, payload_text))
+    h.update(canonical(event, seq, payload_text, recorded_text))
     return h.hexdigest()
 
 
