@@ -83,6 +83,31 @@ def make_app(url: str, **settings: object) -> App:
     return app
 
 
+#: The sign-up form the public-flow and page tests use.
+FORM = {
+    "key": "nieuwsbrief-footer",
+    "title_nl": "Blijf op de hoogte",
+    "title_en": "Stay informed",
+    "intro_nl": "Twee keer per maand koffienieuws.",
+    "intro_en": "Coffee news twice a month.",
+    "lead_magnet_url": "https://example.nl/koffie-ebook.pdf",
+    "lead_magnet_title_nl": "E-book koffie zetten",
+    "lead_magnet_title_en": "Coffee brewing e-book",
+    "items": [
+        {
+            "purpose": "nieuwsbrief",
+            "text_nl": "Ja, stuur mij de nieuwsbrief.",
+            "text_en": "Yes, send me the newsletter.",
+        },
+        {
+            "purpose": "aanbiedingen",
+            "text_nl": "Ja, stuur mij aanbiedingen.",
+            "text_en": "Yes, send me offers.",
+        },
+    ],
+}
+
+
 def define_purposes(app: App) -> None:
     """The purposes the tests use."""
     purposes.define(app, "nieuwsbrief", "Nieuwsbrief", "Newsletter", categories=["koffie", "thee"])

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import Inbox, body_text, define_purposes, make_app
+from conftest import FORM, Inbox, body_text, define_purposes, make_app
 from consentry.adapters.tokens import TokenExpired, TokenInvalid, TokenUse
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import PointKind
@@ -16,26 +16,6 @@ from consentry.services.decide import decide
 from consentry.services.errors import InputError
 from consentry.services.public import Evidence
 
-FORM = {
-    "key": "nieuwsbrief-footer",
-    "title_nl": "Blijf op de hoogte",
-    "title_en": "Stay informed",
-    "lead_magnet_url": "https://example.nl/koffie-ebook.pdf",
-    "lead_magnet_title_nl": "E-book koffie zetten",
-    "lead_magnet_title_en": "Coffee brewing e-book",
-    "items": [
-        {
-            "purpose": "nieuwsbrief",
-            "text_nl": "Ja, stuur mij de nieuwsbrief.",
-            "text_en": "Yes, send me the newsletter.",
-        },
-        {
-            "purpose": "aanbiedingen",
-            "text_nl": "Ja, stuur mij aanbiedingen.",
-            "text_en": "Yes, send me offers.",
-        },
-    ],
-}
 BROWSER = Evidence(ip="203.0.113.9", user_agent="Mozilla/5.0 test")
 
 

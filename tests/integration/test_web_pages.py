@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import Inbox, body_text, define_purposes, make_app
+from conftest import FORM, Inbox, body_text, define_purposes, make_app
 from consentry.adapters.tokens import TokenUse
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import PointKind
@@ -20,28 +20,6 @@ from consentry.entrypoints.http import create_app
 from consentry.services import forms, public
 from consentry.services.decide import decide
 
-FORM = {
-    "key": "nieuwsbrief-footer",
-    "title_nl": "Blijf op de hoogte",
-    "title_en": "Stay informed",
-    "intro_nl": "Twee keer per maand koffienieuws.",
-    "intro_en": "Coffee news twice a month.",
-    "lead_magnet_url": "https://example.nl/koffie-ebook.pdf",
-    "lead_magnet_title_nl": "E-book koffie zetten",
-    "lead_magnet_title_en": "Coffee brewing e-book",
-    "items": [
-        {
-            "purpose": "nieuwsbrief",
-            "text_nl": "Ja, stuur mij de nieuwsbrief.",
-            "text_en": "Yes, send me the newsletter.",
-        },
-        {
-            "purpose": "aanbiedingen",
-            "text_nl": "Ja, stuur mij aanbiedingen.",
-            "text_en": "Yes, send me offers.",
-        },
-    ],
-}
 BASE = "http://127.0.0.1:8000"
 
 

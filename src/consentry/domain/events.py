@@ -14,6 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from consentry.domain.errors import FieldError
 from consentry.domain.vocabulary import (
     Channel,
     ConsentMethod,
@@ -26,13 +27,8 @@ from consentry.domain.vocabulary import (
 SCHEMA_VERSION = 1
 
 
-class EventError(ValueError):
+class EventError(FieldError):
     """An event is malformed; `field` names the offending field."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,19 +10,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from consentry.domain.errors import FieldError
 from consentry.domain.vocabulary import Channel
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 LANGUAGES = ("nl", "en")
 
 
-class FormError(ValueError):
+class FormError(FieldError):
     """A form definition is invalid; `field` names where."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)

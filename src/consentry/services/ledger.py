@@ -18,7 +18,8 @@ from consentry.adapters.addresses import AddressError, normalise
 from consentry.adapters.sql_store import Writer
 from consentry.bootstrap import App
 from consentry.domain.clock import MomentError, parse_moment
-from consentry.domain.events import Event, EventError, validate_payload
+from consentry.domain.errors import FieldError
+from consentry.domain.events import Event, validate_payload
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, PointKind
 from consentry.services.contacts import point_key
 from consentry.services.errors import FileRejected, InputError, LineProblem
@@ -244,7 +245,7 @@ def append_in(
             if isinstance(record, InputError):
                 raise record
             ev = batch.event(record, line)
-        except (InputError, EventError) as exc:
+        except FieldError as exc:
             if len(problems) >= MAX_PROBLEMS:
                 truncated = True
                 break
