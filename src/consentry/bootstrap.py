@@ -65,11 +65,15 @@ def bootstrap(
     *,
     clock: Clock | None = None,
     ids: IdFactory | None = None,
+    serving: bool = False,
 ) -> App:
-    """Build the application from settings (read from the environment when not given)."""
+    """Build the application from settings (read from the environment when not given).
+
+    `serving` is for a long-running server process (see `create_engine`).
+    """
     settings = settings or Settings()
     clock = clock or SystemClock()
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, serving=serving)
     return App(
         settings=settings,
         store=SqlStore(engine, now=clock.now),

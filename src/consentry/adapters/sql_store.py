@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Iterable, Iterator, Sequence, Set
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -38,8 +39,12 @@ class SchemaMissing(RuntimeError):
     """The database has no consentry schema yet (run `consentry init`)."""
 
 
-def create_engine(url: str) -> Engine:
-    """Create an engine with the connection settings consentry relies on."""
+def create_engine(url: str, serving: bool = False) -> Engine:
+    """Create an engine with the connection settings consentry relies on.
+
+    A serving process (`serving`) on SQLite leaves WAL checkpoints to `Checkpointer`,
+    so no request pays for one inside its commit.
+    """
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30})
 
@@ -50,6 +55,8 @@ def create_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
+            if serving:
+                cur.execute("PRAGMA wal_autocheckpoint=0")
             cur.close()
 
         @sa_event.listens_for(engine, "begin")
@@ -655,6 +662,41 @@ def _state_row(s: ContactState) -> tuple[Any, ...]:
         _naive_utc(s.last_event_at) if s.last_event_at else None,
         json.dumps(s.to_json(), ensure_ascii=False),
     )
+
+
+class Checkpointer:
+    """Runs SQLite's WAL checkpoints in the background for a serving process.
+
+    PASSIVE checkpoints never wait for readers or writers; one a second keeps the
+    write-ahead log short without any request doing the work.
+    """
+
+    def __init__(self, engine: Engine, every_s: float = 1.0) -> None:
+        self.engine = engine
+        self.every_s = every_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start checkpointing (does nothing on other databases)."""
+        if self.engine.dialect.name != "sqlite" or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        with self.engine.connect() as conn:
+            raw: Any = conn.connection.driver_connection
+            while not self._stop.wait(self.every_s):
+                raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def stop(self) -> None:
+        """Run a last checkpoint and stop."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
 
 
 class SqlStore:

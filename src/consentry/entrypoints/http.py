@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 
+from consentry.adapters.sql_store import Checkpointer
 from consentry.bootstrap import App, bootstrap
 from consentry.entrypoints.api import router as api_router
 from consentry.entrypoints.web import router as web_router
@@ -20,10 +23,28 @@ Authenticate with an API key: `Authorization: Bearer cs_...` (create one with
 """
 
 
-def create_app(app: App) -> FastAPI:
+def _serving(app: App) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """What a serving process runs beside the requests: SQLite's checkpoints."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        checkpointer = Checkpointer(app.store.engine)
+        checkpointer.start()
+        try:
+            yield
+        finally:
+            checkpointer.stop()
+
+    return lifespan
+
+
+def create_app(
+    app: App, lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None
+) -> FastAPI:
     """The ASGI application for an already wired consentry App."""
     app.signer()  # refuses to start in production without a secret key
     api = FastAPI(
+        lifespan=lifespan,
         title="consentry",
         version="0.1.0",
         description=DESCRIPTION,
@@ -39,7 +60,8 @@ def create_app(app: App) -> FastAPI:
 
 def asgi() -> FastAPI:
     """Factory for `uvicorn --factory consentry.entrypoints.http:asgi` (settings from the environment)."""
-    api = create_app(bootstrap())
+    app = bootstrap(serving=True)
+    api = create_app(app, lifespan=_serving(app))
     # A serving process keeps its code, rules and caches for its whole life: leave them
     # out of the garbage collector's scans, which otherwise pause every request now and then.
     gc.freeze()

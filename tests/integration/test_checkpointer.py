@@ -1,0 +1,36 @@
+"""A serving process leaves SQLite's WAL checkpoints to a background thread."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from conftest import define_purposes, make_app
+from consentry.adapters.sql_store import Checkpointer, create_engine
+from consentry.services import ledger
+
+
+def test_the_background_checkpointer_folds_the_write_ahead_log_back_into_the_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    app = make_app(url)
+    define_purposes(app)
+    serving = create_engine(url, serving=True)
+    with serving.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    app.store.engine = serving  # the app now writes as a server does: no checkpoint in its commits
+    checkpointer = Checkpointer(serving, every_s=0.05)
+    checkpointer.start()
+    lines = [
+        json.dumps({"type": "contact_point.registered", "kind": "email", "value": f"p{i}@example.nl",
+                    "source": "web_form"})
+        for i in range(300)
+    ]  # fmt: skip
+    ledger.append_lines(app, lines)
+    checkpointer.stop()
+    with serving.connect() as conn:
+        busy, log, done = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+        assert busy == 0 and log == done  # nothing left in the log that was not checkpointed
+        assert conn.execute(sa.text("SELECT count(*) FROM events")).scalar() == 300
+    serving.dispose()
