@@ -9,6 +9,7 @@ from typing import TypeVar
 
 from consentry.adapters.sql_store import Reader
 from consentry.bootstrap import App
+from consentry.domain.purposes import Purpose
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, Activity, Channel, MessageKind, PointKind
 from consentry.policy.facts import Question
 from consentry.policy.rules import Decision, evaluate
@@ -57,13 +58,7 @@ def decide_in(
 ) -> Decision:
     """`decide` within an open read transaction (for batches)."""
     point_id, point_kind = resolve(r, contact, app.settings.default_region)
-    if channel not in CHANNELS_BY_POINT[point_kind]:
-        raise InputError(
-            "channel", f"a {point_kind.value} contact point cannot be reached by {channel.value}"
-        )
-    purpose = r.purpose(purpose_key)
-    if purpose is None:
-        raise InputError("purpose", f"unknown purpose {purpose_key!r}; see `consentry purposes list`")
+    purpose = _checked(point_kind, channel, purpose_key, r.purpose(purpose_key))
     state = app.states.load_many(r, [point_id], as_of=at)[point_id]
     question = Question(channel=channel, purpose=purpose, at=at, kind=kind, activity=activity)
     return evaluate(app.pack, state, question, controller(r))
@@ -117,18 +112,23 @@ def decide_many(
             if isinstance(key, InputError):
                 raise key
             point_id, point_kind = _point(key, ids, kinds)
-            if ch not in CHANNELS_BY_POINT[point_kind]:
-                raise InputError(
-                    "channel", f"a {point_kind.value} contact point cannot be reached by {ch.value}"
-                )
-            purpose = purposes.get(q.purpose)
-            if purpose is None:
-                raise InputError("purpose", f"unknown purpose {q.purpose!r}; see `consentry purposes list`")
+            purpose = _checked(point_kind, ch, q.purpose, purposes.get(q.purpose))
         except InputError as exc:
             out.append(exc)
             continue
         out.append(evaluate(app.pack, states[point_id], Question(ch, purpose, moment, mk, act), ctl))
     return out
+
+
+def _checked(point_kind: PointKind, channel: Channel, purpose_key: str, purpose: Purpose | None) -> Purpose:
+    """The question's purpose, once the channel fits the point; InputError naming the field otherwise."""
+    if channel not in CHANNELS_BY_POINT[point_kind]:
+        raise InputError(
+            "channel", f"a {point_kind.value} contact point cannot be reached by {channel.value}"
+        )
+    if purpose is None:
+        raise InputError("purpose", f"unknown purpose {purpose_key!r}; see `consentry purposes list`")
+    return purpose
 
 
 def _point(
