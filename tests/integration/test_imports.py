@@ -180,3 +180,20 @@ def test_a_mapping_that_does_not_fit_the_file_is_refused_before_anything_is_read
         run(app, path, spec)
     assert caught.value.field == field
     assert events(app) == 0
+
+
+def test_a_contact_repeated_in_a_later_chunk_is_registered_once(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    rows = ["a@example.nl;A;;;K1;", "b@example.nl;B;;;K2;", "c@example.nl;C;;;K3;", "a@example.nl;A;;;K1b;"]
+    report = run(
+        app, write(tmp_path, "\n".join([HEADER, *rows])), consent_spec(purpose=None, basis="contract")
+    )
+    assert (report.accepted, report.new_points, report.existing_points) == (4, 3, 1)
+    with app.store.reader() as r:
+        assert r.counts()["contact_points"] == 3
+        pid = r.point_id(PointKind.EMAIL, "a@example.nl")
+        assert pid is not None
+        state = r.state(pid)
+    assert state is not None and state["attributes"]["Klant"] == "K1b"

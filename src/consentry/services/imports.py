@@ -75,7 +75,9 @@ class ImportContext:
 
     app: App
     region: str
-    #: First line each contact point was seen on in this file.
+    #: First line each contact point was seen on in the current chunk. Only the chunk:
+    #: a million-row file must not be held in memory. A point seen in an earlier chunk
+    #: is found registered in the ledger, and only its row's profile is added.
     seen: dict[tuple[PointKind, str], int] = field(default_factory=dict)
     notes: list[LineProblem] = field(default_factory=list)
     suggestions: Counter[str] = field(default_factory=Counter)
@@ -181,6 +183,7 @@ def _chunks(
         if len(chunk) >= CHUNK_ROWS:
             yield chunk
             chunk = []
+            ctx.seen.clear()
     if chunk:
         yield chunk
 
@@ -255,7 +258,7 @@ def _write(
 def _subject(record: dict[str, Any]) -> str:
     """The contact point a record is about, as `kind:value`."""
     if record["type"] == "contact_point.registered":
-        return f"{record['kind']}:{record['value']}"
+        return ref_of(record)
     return str(record["contact"])
 
 
@@ -266,7 +269,7 @@ def _unless_known(record: dict[str, Any], known: Mapping[tuple[PointKind, str], 
     key = (kind, record["value"])
     if key not in known:
         return [record]
-    contact = f"{kind.value}:{record['value']}"
+    contact = ref_of(record)
     out: Records = []
     if record.get("attributes"):
         attrs = record["attributes"]
@@ -461,12 +464,23 @@ class CsvMapper:
 
 
 def with_profile(record: dict[str, Any], attributes: dict[str, str], tags: list[str]) -> dict[str, Any]:
-    """A registration record carrying initial attributes and tags (when there are any)."""
+    """A registration record carrying initial attributes and tags (when there are any).
+
+    Its id covers the profile too: the same row again is recognised as imported, a
+    row with a changed profile is not (and becomes a profile update of the point).
+    """
     if attributes:
         record["attributes"] = attributes
     if tags:
         record["tags"] = tags
+    if "id" in record and (attributes or tags):
+        record["id"] = event_id("registered", ref_of(record), repr(attributes), *tags)
     return record
+
+
+def ref_of(record: dict[str, Any]) -> str:
+    """How records name the point a registration record registers."""
+    return f"{record['kind']}:{record['value']}"
 
 
 def registration_stub(point: Normalised) -> dict[str, Any]:
