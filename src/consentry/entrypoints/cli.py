@@ -36,7 +36,7 @@ from consentry.services import (
 )
 from consentry.services import decide as decide_service
 from consentry.services import demo as demo_service
-from consentry.services.errors import FileRejected, InputError
+from consentry.services.errors import FileRejected, InputError, choice
 from consentry.settings import Settings
 
 app = typer.Typer(
@@ -421,12 +421,12 @@ def import_csv(
     """Import contacts from a CSV; re-importing the same file adds nothing."""
     a = _app()
     spec = imports.CsvSpec(
-        source=_choice(Source, "source", source),
+        source=choice(Source, "source", source),
         basis=basis,
         columns=imports.parse_map(map_),
         purpose=purpose,
-        consent_method=_choice(ConsentMethod, "method", method),
-        party=_choice(PartyKind, "party", party) if party else None,
+        consent_method=choice(ConsentMethod, "method", method),
+        party=choice(PartyKind, "party", party) if party else None,
         source_detail=source_detail,
         tags=tuple(tag or ()),
     )
@@ -505,7 +505,7 @@ def import_register(
         file,
         register,
         name=name,
-        kind=_choice(PointKind, "kind", kind) if kind else None,
+        kind=choice(PointKind, "kind", kind) if kind else None,
         hashed=hashed,
         column=column,
         valid_from=_day(valid_from, "from"),
@@ -620,14 +620,6 @@ def _day(value: str | None, field: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise InputError(field, f"{value!r} is not a date like 2021-06-30") from None
-
-
-def _choice(enum: Any, field: str, value: str) -> Any:
-    try:
-        return enum(value)
-    except ValueError:
-        allowed = ", ".join(m.value for m in enum)
-        raise InputError(field, f"{value!r} is not one of: {allowed}") from None
 
 
 def _print_import(r: imports.ImportReport, as_json: bool) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 
 from consentry.adapters.sql_store import Reader
 from consentry.bootstrap import App
@@ -14,18 +13,8 @@ from consentry.domain.vocabulary import CHANNELS_BY_POINT, Activity, Channel, Me
 from consentry.policy.facts import Question
 from consentry.policy.rules import Decision, evaluate
 from consentry.services.contacts import UnknownContact, point_key, resolve
-from consentry.services.errors import InputError
+from consentry.services.errors import InputError, choice
 from consentry.services.setup import controller
-
-E = TypeVar("E", Channel, MessageKind, Activity)
-
-
-def _enum(cls: type[E], field: str, value: str | E) -> E:
-    try:
-        return cls(value)
-    except ValueError:
-        allowed = ", ".join(m.value for m in cls)
-        raise InputError(field, f"{value!r} is not one of: {allowed}") from None
 
 
 def decide(
@@ -38,9 +27,9 @@ def decide(
     at: datetime | None = None,
 ) -> Decision:
     """Judge the ledger as of `at` (default now) with the rules in force at `at`."""
-    ch = _enum(Channel, "channel", channel)
-    mk = _enum(MessageKind, "kind", kind)
-    act = _enum(Activity, "activity", activity)
+    ch = choice(Channel, "channel", channel)
+    mk = choice(MessageKind, "kind", kind)
+    act = choice(Activity, "activity", activity)
     moment = at or app.clock.now()
     with app.store.reader() as r:
         return decide_in(app, r, contact, ch, purpose, mk, act, moment)
@@ -105,9 +94,9 @@ def decide_many(
     out: list[Decision | InputError] = []
     for q in questions:
         try:
-            ch = _enum(Channel, "channel", q.channel)
-            mk = _enum(MessageKind, "kind", q.kind)
-            act = _enum(Activity, "activity", q.activity)
+            ch = choice(Channel, "channel", q.channel)
+            mk = choice(MessageKind, "kind", q.kind)
+            act = choice(Activity, "activity", q.activity)
             key = keys[q.contact]
             if isinstance(key, InputError):
                 raise key

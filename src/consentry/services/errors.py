@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
 
 from consentry.domain.errors import FieldError
 
 
 class InputError(FieldError):
     """One input value is wrong; `field` names it."""
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def choice(enum: type[E], field: str, value: str | E) -> E:
+    """`value` as a member of `enum`; InputError naming the field and the allowed values otherwise."""
+    try:
+        return enum(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum)
+        raise InputError(field, f"{value!r} is not one of: {allowed}") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,14 +13,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TextIO
 
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, Activity, Channel, MessageKind, PointKind, Verdict
 from consentry.policy.facts import Question
 from consentry.policy.rules import evaluate
 from consentry.services import public, states
-from consentry.services.errors import InputError
+from consentry.services.errors import InputError, choice
 from consentry.services.setup import controller
 
 COLUMNS = (
@@ -50,8 +50,8 @@ def reachable(
     progress: Callable[[int], None] | None = None,
 ) -> ExportReport:
     """Write a CSV of the contact points that may be reached; review is never treated as allow."""
-    ch = _choice(Channel, "channel", channel)
-    mk = _choice(MessageKind, "kind", kind)
+    ch = choice(Channel, "channel", channel)
+    mk = choice(MessageKind, "kind", kind)
     if links:
         app.signer()  # settle the signing key before the read transaction opens
     point_kind = next(k for k, chans in CHANNELS_BY_POINT.items() if ch in chans)
@@ -92,11 +92,3 @@ def reachable(
             if progress:
                 progress(len(ids))
     return report
-
-
-def _choice(enum: type[Channel] | type[MessageKind], field: str, value: str) -> Any:
-    try:
-        return enum(value)
-    except ValueError:
-        allowed = ", ".join(m.value for m in enum)
-        raise InputError(field, f"{value!r} is not one of: {allowed}") from None

@@ -9,7 +9,7 @@ import sqlalchemy.exc
 from consentry.bootstrap import App
 from consentry.domain.purposes import Purpose, PurposeError
 from consentry.domain.vocabulary import PurposeKind
-from consentry.services.errors import InputError
+from consentry.services.errors import InputError, choice
 
 
 def define(
@@ -23,11 +23,7 @@ def define(
     replace: bool = False,
 ) -> Purpose:
     """Define a purpose; with `replace`, redefine an existing one."""
-    try:
-        pk = PurposeKind(kind)
-    except ValueError:
-        allowed = ", ".join(k.value for k in PurposeKind)
-        raise InputError("kind", f"{kind!r} is not one of: {allowed}") from None
+    pk = choice(PurposeKind, "kind", kind)
     cats = frozenset(c.strip() for c in categories if c.strip())
     try:
         purpose = Purpose(key, name_nl, name_en, pk, cats, third_party)

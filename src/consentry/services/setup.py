@@ -7,18 +7,14 @@ from consentry.adapters.sql_store import Reader
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import Sector
 from consentry.policy.facts import Controller
-from consentry.services.errors import InputError
+from consentry.services.errors import choice
 
 
 def init(app: App, name: str | None = None, sector: str | None = None) -> str:
     """Create or upgrade the schema and store the controller profile; returns the revision."""
     schema.upgrade(app.store.engine)
     if name is not None or sector is not None:
-        try:
-            sec = Sector(sector) if sector is not None else None
-        except ValueError:
-            allowed = ", ".join(s.value for s in Sector)
-            raise InputError("sector", f"{sector!r} is not one of: {allowed}") from None
+        sec = choice(Sector, "sector", sector) if sector is not None else None
         with app.store.writer() as w:
             current = w.setting("controller") or {}
             w.put_setting(
