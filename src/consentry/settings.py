@@ -42,3 +42,16 @@ class Settings(BaseSettings):
     rate_limit_storage: str = "memory://"
     signup_limit_per_address: str = "5/hour"
     signup_limit_per_client: str = "30/hour"
+
+    #: Soft bounces that suppress an address when this many fall within
+    #: `soft_bounce_days` (consentry then records a derived hard bounce); 0 turns it off.
+    soft_bounce_limit: int = 3
+    soft_bounce_days: int = 30
+
+    #: Webhook transport for SMS and messaging apps: JSON is POSTed here, signed with
+    #: `webhook_secret` (HMAC-SHA256; see docs/feedback.md). Unset: no webhook transport.
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_timeout: float = 10.0
+    #: Extra attempts after a temporary failure (timeout, 429, 5xx) before giving up.
+    webhook_retries: int = 2

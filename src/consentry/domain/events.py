@@ -81,6 +81,10 @@ _SCOPE = (
         "Channels it applies to; omitted means every channel of the contact point.",
     ),
 )
+_FEEDBACK = (
+    _f("campaign", "str", False, "Campaign key of the message it is about."),
+    _f("message_id", "str", False, "Message-ID of the message it is about, without angle brackets."),
+)
 _POINT_DETAILS = (
     _f("party", PartyKind, False, "Who is behind the point; default `consumer` (strictest)."),
     _f("country", "country", False, "ISO 3166-1 alpha-2 country of the party (`NL`)."),
@@ -238,12 +242,26 @@ EVENT_TYPES: dict[str, EventType] = {
             (
                 _f("bounce_kind", "str", True, "`hard` (suppresses) or `soft`."),
                 _f("diagnostic", "str", False, "The receiving server's diagnostic text."),
+                _f(
+                    "status", "str", False, "SMTP status: enhanced (`5.1.1`, RFC 3463) or reply code (`550`)."
+                ),
+                *_FEEDBACK,
+                _f(
+                    "derived_from",
+                    "list[str]",
+                    False,
+                    "A hard bounce consentry derived from repeated soft bounces: their event ids.",
+                ),
             ),
         ),
         EventType(
             "complaint.recorded",
             "The person marked a message as spam (feedback loop); suppresses the point.",
-            (_f("feedback_source", "str", False, "Which mailbox provider reported it."),),
+            (
+                _f("feedback_source", "str", False, "Which mailbox provider reported it."),
+                _f("feedback_type", "str", False, "ARF feedback type (RFC 5965): `abuse`, `fraud` ..."),
+                *_FEEDBACK,
+            ),
         ),
         EventType(
             "attributes.set",

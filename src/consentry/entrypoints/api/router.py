@@ -8,6 +8,7 @@ from consentry.entrypoints.api import (
     routes_contacts,
     routes_decisions,
     routes_events,
+    routes_feedback,
     routes_forms,
     routes_health,
     routes_keys,
@@ -20,6 +21,7 @@ v1 = APIRouter(prefix="/v1")
 for module in (
     routes_decisions,
     routes_events,
+    routes_feedback,
     routes_contacts,
     routes_purposes,
     routes_forms,
