@@ -437,3 +437,88 @@ def test_feedback_needs_the_write_scope(people: App, client: TestClient) -> None
     body = {"complaints": [{"contact": JAN}]}
     assert client.post("/v1/complaints", json=body).status_code == 401
     assert client.post("/v1/complaints", json=body, headers=headers(people, "read")).status_code == 403
+
+
+# -- reports in raw messages -------------------------------------------------------------------
+
+
+def report(report_type: str, status_part: str, returned: str) -> bytes:
+    """A minimal multipart/report with the given machine-readable part and returned headers."""
+    kind = "delivery-status" if report_type == "delivery-status" else "feedback-report"
+    head = f'MIME-Version: 1.0\nContent-Type: multipart/report; report-type={report_type}; boundary="g"\n\n'
+    parts = (
+        "--g\nContent-Type: text/plain\n\nRapport.\n\n",
+        f"--g\nContent-Type: message/{kind}\n\n{status_part}\n",
+        f"--g\nContent-Type: text/rfc822-headers\n\n{returned}\n--g--\n",
+    )
+    return (head + "".join(parts)).encode()
+
+
+def dsn(action: str, status: str, to: str = JAN) -> bytes:
+    status_part = (
+        "Reporting-MTA: dns; mx.example.nl\n\n"
+        f"Final-Recipient: rfc822; {to}\nAction: {action}\nStatus: {status}\n"
+        f"Diagnostic-Code: smtp; {status} mailbox says no\n"
+        "Last-Attempt-Date: Fri, 20 Nov 2026 10:00:00 +0100\n"
+    )
+    return report("delivery-status", status_part, "Message-ID: <n1@winkel.example>\n")
+
+
+def arf(feedback_type: str = "abuse", to: str = PIET) -> bytes:
+    fields = (
+        f"Feedback-Type: {feedback_type}\nVersion: 1\nUser-Agent: FBL/1\nOriginal-Rcpt-To: {to}\n"
+        "Arrival-Date: Sat, 21 Nov 2026 08:00:00 +0000\n"
+    )
+    return report("feedback-report", fields, "Message-ID: <n2@winkel.example>\n")
+
+
+def test_a_dsn_of_a_failed_delivery_records_a_hard_bounce_with_its_evidence(people: App) -> None:
+    result = feedback.read_dsn(people, dsn("failed", "5.1.1"))
+    assert result.recorded == 1 and len(result.suppressed) == 1
+    assert bounce_events(people) == [
+        {
+            "bounce_kind": "hard",
+            "status": "5.1.1",
+            "diagnostic": "5.1.1 mailbox says no",
+            "message_id": "n1@winkel.example",
+        }
+    ]
+    assert verdict(people) == SUPPRESSED
+    assert feedback.read_dsn(people, dsn("failed", "5.1.1")).duplicates == 1
+
+
+def test_a_delay_is_a_soft_bounce_and_a_delivery_is_no_bounce(people: App) -> None:
+    assert feedback.read_dsn(people, dsn("delivered", "2.0.0")).outcomes == []
+    feedback.read_dsn(people, dsn("delayed", "4.4.1"))
+    assert [e["bounce_kind"] for e in bounce_events(people)] == ["soft"]
+    assert verdict(people) == ALLOWED
+
+
+def test_a_dsn_about_an_unknown_recipient_says_which_recipient(people: App) -> None:
+    with pytest.raises(InputError, match=r"recipient 1 of the report"):
+        feedback.read_dsn(people, dsn("failed", "5.1.1", to="wie@example.nl"))
+
+
+def test_an_arf_report_records_a_complaint_that_suppresses(people: App) -> None:
+    result = feedback.read_arf(people, arf())
+    assert result.recorded == 1
+    assert verdict(people, PIET) == SUPPRESSED
+    with pytest.raises(InputError, match="not a spam complaint"):
+        feedback.read_arf(people, arf("not-spam", to=JAN))
+    with pytest.raises(InputError, match="not a multipart/report; report-type=feedback-report"):
+        feedback.read_arf(people, dsn("failed", "5.1.1"))
+
+
+def test_the_cli_reads_a_dsn_file_and_an_arf_report_from_stdin(
+    people: App, store_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "bounce.eml"
+    path.write_bytes(dsn("failed", "5.1.1"))
+    code, out, err = cli(store_url, "feedback", "dsn", str(path))
+    assert code == 0, err
+    assert "is now suppressed" in out
+    result = runner.invoke(cli_app, ["--database-url", store_url, "feedback", "arf", "-"], input=arf())
+    assert result.exit_code == 0, result.stderr
+    assert verdict(people) == SUPPRESSED and verdict(people, PIET) == SUPPRESSED
+    code, out, _ = cli(store_url, "feedback", "dsn", str(tmp_path / "missing.eml"))
+    assert code == 2

@@ -679,6 +679,37 @@ def feedback_import(
     _print_feedback(feedback.read_csv(_app(), file))
 
 
+ReportFile = Annotated[
+    str, typer.Argument(help="The raw message (as received, headers and all), or - for stdin.")
+]
+
+
+@feedback_app.command("dsn")
+@handled
+def feedback_dsn(file: ReportFile) -> None:
+    """Record the bounces of a delivery status notification (RFC 3464) in a raw message."""
+    report = feedback.read_dsn(_app(), _raw(file))
+    if not report.outcomes:
+        typer.echo("nothing to record: the report names no failed or delayed recipient")
+    _print_feedback(report)
+
+
+@feedback_app.command("arf")
+@handled
+def feedback_arf(file: ReportFile) -> None:
+    """Record the spam complaint of an abuse report (ARF, RFC 5965) in a raw message."""
+    _print_feedback(feedback.read_arf(_app(), _raw(file)))
+
+
+def _raw(file: str) -> bytes:
+    if file == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(file).read_bytes()
+    except OSError as exc:
+        raise InputError("FILE", f"cannot read {file}: {exc.strerror}") from None
+
+
 def _print_feedback(report: feedback.FeedbackReport) -> None:
     for o in report.outcomes:
         typer.echo(f"{'already recorded' if o.duplicate else 'recorded'} {o.event_id} for {o.contact_point}")

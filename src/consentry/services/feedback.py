@@ -26,6 +26,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from consentry.adapters import reports
 from consentry.adapters.csvfile import CsvError, open_text, read_rows
 from consentry.adapters.sql_store import Writer
 from consentry.bootstrap import App
@@ -322,6 +323,62 @@ def record_one(app: App, item: Feedback) -> FeedbackReport:
     except FileRejected as exc:
         first = exc.problems[0]
         raise InputError(first.field, first.message) from None
+
+
+# -- reports in raw messages (DSN, ARF) --------------------------------------------------------
+
+
+def read_dsn(app: App, raw: bytes) -> FeedbackReport:
+    """Record the failures and delays a delivery status notification (RFC 3464) reports.
+
+    Recipients it reports as delivered, relayed or expanded are no bounce and are
+    left out. A delay is a soft bounce whatever its code; a failure is hard or
+    soft by the class of its status (a 4.x.x failure gave up on a temporary problem).
+    """
+    try:
+        dsn = reports.parse_dsn(raw)
+    except reports.ReportError as exc:
+        raise InputError("FILE", str(exc)) from None
+    items: list[tuple[int, Feedback | InputError]] = [
+        (
+            n,
+            Bounce(
+                r.recipient,
+                BounceKind.SOFT if r.action == "delayed" else None,
+                r.status,
+                r.diagnostic,
+                message_id=dsn.message_id,
+                occurred_at=r.at,
+            ),
+        )
+        for n, r in enumerate(dsn.recipients, 1)
+        if r.action in ("failed", "delayed")
+    ]
+    return _report_items(app, items, "recipient")
+
+
+def read_arf(app: App, raw: bytes) -> FeedbackReport:
+    """Record the complaint an abuse report (ARF, RFC 5965) makes."""
+    try:
+        arf = reports.parse_arf(raw)
+    except reports.ReportError as exc:
+        raise InputError("FILE", str(exc)) from None
+    if arf.feedback_type not in FEEDBACK_TYPES:
+        raise InputError("FILE", f"a {arf.feedback_type!r} report is not a spam complaint; nothing recorded")
+    item = Complaint(
+        arf.recipient, arf.feedback_type, arf.source, message_id=arf.message_id, occurred_at=arf.at
+    )
+    return _report_items(app, [(1, item)], "report")
+
+
+def _report_items(app: App, items: list[tuple[int, Feedback | InputError]], what: str) -> FeedbackReport:
+    if not items:
+        return FeedbackReport()
+    try:
+        return record(app, items)
+    except FileRejected as exc:
+        first = exc.problems[0]
+        raise InputError(first.field, f"{first.message} ({what} {first.line} of the report)") from None
 
 
 # -- CSV files ---------------------------------------------------------------------------------
