@@ -522,3 +522,12 @@ def test_the_cli_reads_a_dsn_file_and_an_arf_report_from_stdin(
     assert verdict(people) == SUPPRESSED and verdict(people, PIET) == SUPPRESSED
     code, out, _ = cli(store_url, "feedback", "dsn", str(tmp_path / "missing.eml"))
     assert code == 2
+
+
+def test_text_that_is_not_valid_unicode_is_refused_not_crashed_on(people: App, client: TestClient) -> None:
+    # A lone surrogate, escaped as JSON allows (a client library would refuse to encode it).
+    raw = b'{"bounces": [{"contact": "jan@example.nl", "kind": "hard", "message_id": "m\\ud800"}]}'
+    write = {**headers(people, "write"), "Content-Type": "application/json"}
+    answer = client.post("/v1/bounces", content=raw, headers=write)
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["body", "bounces", 0, "message_id"]

@@ -128,7 +128,16 @@ def _text(name: str, value: str | None) -> str | None:
     value = value.strip()
     if len(value) > _LIMITS[name]:
         raise InputError(name, f"is longer than {_LIMITS[name]} characters")
+    _unicode(name, value)
     return value
+
+
+def _unicode(name: str, value: str) -> None:
+    """Refuse lone surrogates (JSON can carry them): no database can store them."""
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        raise InputError(name, "is not valid Unicode text") from None
 
 
 def _message_id(value: str | None) -> str | None:
@@ -175,6 +184,7 @@ def _plan(app: App, w: Writer, line: int, item: Feedback) -> _Planned:
     """Check one item and turn it into a ledger record for its contact point."""
     if not isinstance(item.contact, str) or not item.contact.strip():
         raise InputError("contact", "is required: an e-mail address, phone number or contact point id")
+    _unicode("contact", item.contact)
     try:
         point, kind = resolve(w, item.contact, app.settings.default_region)
     except UnknownContact:
@@ -243,7 +253,7 @@ def record(app: App, items: Iterable[tuple[int, Feedback | InputError]]) -> Feed
 def _write(app: App, w: Writer, planned: list[_Planned]) -> FeedbackReport:
     report = FeedbackReport()
     existing = w.existing_event_ids([p.record["id"] for p in planned])
-    before = {p.point: _is_suppressed(w.state(p.point)) for p in planned}
+    before = {point: _is_suppressed(w.state(point)) for point in {p.point for p in planned}}
     fresh: list[tuple[int, dict[str, Any]]] = []
     for p in planned:
         event_id = p.record["id"]
