@@ -8,7 +8,6 @@ every contact point it touched, in one transaction.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence, Set
@@ -26,13 +25,12 @@ from consentry.domain.events import Event
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState, Listing, fold
 from consentry.domain.vocabulary import ObjectionScope, PointKind, PurposeKind
+from consentry.policy.sqlfacts import COLUMNS as FACT_COLUMNS
+from consentry.policy.sqlfacts import DATE_COLUMNS, facts_row, listing_rows
+from consentry.policy.sqlfacts import value_hash as entry_hash
 
 _CHUNK = 500
 
-
-def entry_hash(value: str) -> str:
-    """How hashed registers store an entry: SHA-256 (hex) of the normalised value."""
-    return hashlib.sha256(value.encode()).hexdigest()
 
 
 class SchemaMissing(RuntimeError):
@@ -361,6 +359,14 @@ class Reader:
             self.conn.execute(sa.select(t.contact_points.c.id).order_by(t.contact_points.c.id)).scalars()
         )
 
+    def projection_complete(self) -> bool:
+        """True when every projected contact point has its audience facts row."""
+        n = [
+            self.conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            for table in (t.contact_state, t.point_facts)
+        ]
+        return bool(n[0] == n[1])
+
     def counts(self) -> dict[str, int]:
         """How many events, contact points and purposes are stored."""
 
@@ -511,12 +517,23 @@ class Writer(Reader):
 
     def write_states(self, states: Iterable[ContactState], fresh: Set[str] = frozenset()) -> None:
         """Replace the projection rows of these contact points (`fresh` ones have none yet)."""
+        states = list(states)
         rows = [_state_row(s) for s in states]
         stale = [r[0] for r in rows if r[0] not in fresh]
-        for chunk in _chunks(stale):
-            self.conn.execute(t.contact_state.delete().where(t.contact_state.c.contact_point_id.in_(chunk)))
-        if rows:
-            self._bulk_insert("contact_state", _STATE_COLUMNS, rows, times=(9,))
+        for table in (t.contact_state, t.point_facts, t.point_listings):
+            for chunk in _chunks(stale):
+                self.conn.execute(table.delete().where(table.c.contact_point_id.in_(chunk)))
+        if not rows:
+            return
+        self._bulk_insert("contact_state", _STATE_COLUMNS, rows, times=(9,))
+        facts = [facts_row(s) for s in states]
+        listed = [row for s in states if s.listings for row in listing_rows(s)]
+        if self.conn.dialect.name == "sqlite":  # dates as SQLite keeps them: ISO text
+            facts = [_iso_dates(r, DATE_COLUMNS) for r in facts]
+            listed = [_iso_dates(r, (2, 3)) for r in listed]
+        self._bulk_insert("point_facts", _FACT_COLUMNS, facts)
+        if listed:
+            self._bulk_insert("point_listings", _LISTING_COLUMNS, listed)
 
     def put_purpose(self, p: Purpose, replace: bool = False) -> None:
         """Define a purpose (or redefine it with `replace`)."""
@@ -646,10 +663,21 @@ def _with_seq(e: Event, seq: int) -> Event:
 #: A deferred projection is refreshed after this many events at the latest (bounds memory).
 _PROJECT_EVERY = 50_000
 
+_FACT_COLUMNS = ", ".join(FACT_COLUMNS)
+_LISTING_COLUMNS = "contact_point_id, register, listed_from, listed_until"
+
 _STATE_COLUMNS = (
     "contact_point_id, party, source, erased, objected_dm, objected_profiling, suppressed, "
     "event_count, last_seq, last_event_at, state"
 )
+
+
+def _iso_dates(row: tuple[Any, ...], columns: Sequence[int]) -> tuple[Any, ...]:
+    out = list(row)
+    for i in columns:
+        if out[i] is not None:
+            out[i] = out[i].isoformat()
+    return tuple(out)
 
 
 def _state_row(s: ContactState) -> tuple[Any, ...]:

@@ -141,3 +141,45 @@ register_entries = sa.Table(
     sa.Column("listed_until", sa.Date, nullable=True),
     sa.Index("ix_register_entries_entry", "entry"),
 )
+
+#: The audience projection: one narrow row per contact point with every fact the
+#: rules ask, written with `contact_state` (see consentry.policy.sqlfacts).
+point_facts = sa.Table(
+    "point_facts",
+    metadata,
+    sa.Column("contact_point_id", sa.String(40), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("value", sa.String(512), nullable=False),
+    sa.Column("value_hash", sa.String(64), nullable=False),
+    sa.Column("name", sa.Text, nullable=True),
+    sa.Column("party", sa.String(20), nullable=False),
+    sa.Column("source", sa.String(40), nullable=False),
+    sa.Column("source_detail", sa.Text, nullable=True),
+    *(
+        sa.Column(name, sa.Boolean, nullable=False)
+        for name in (
+            "erased", "objected_dm", "objected_profiling", "suppressed", "published", "published_unproven",
+            "outside_eea", "local_rules_met", "notice14", "bought_any", "consented_ever",
+        )  # fmt: skip
+    ),
+    sa.Column("ended_day", sa.Date, nullable=True),
+    *(
+        sa.Column(name, sa.Text, nullable=False)
+        for name in (
+            "c_valid", "c_own", "c_pending", "c_defective", "subscribed", "opt_outs", "bought", "bought_ex",
+            "tags", "attrs",
+        )  # fmt: skip
+    ),
+    sa.Index("ix_point_facts_kind", "kind"),
+)
+
+#: Register listings recorded in a contact point's own ledger (`register.listed`).
+point_listings = sa.Table(
+    "point_listings",
+    metadata,
+    sa.Column("contact_point_id", sa.String(40), nullable=False),
+    sa.Column("register", sa.String(64), nullable=False),
+    sa.Column("listed_from", sa.Date, nullable=False),
+    sa.Column("listed_until", sa.Date, nullable=True),
+    sa.Index("ix_point_listings_point", "contact_point_id"),
+)

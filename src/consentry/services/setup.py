@@ -7,12 +7,14 @@ from consentry.adapters.sql_store import Reader
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import Sector
 from consentry.policy.facts import Controller
+from consentry.services import integrity
 from consentry.services.errors import choice
 
 
 def init(app: App, name: str | None = None, sector: str | None = None) -> str:
     """Create or upgrade the schema and store the controller profile; returns the revision."""
     schema.upgrade(app.store.engine)
+    _fill_point_facts(app)
     if name is not None or sector is not None:
         sec = choice(Sector, "sector", sector) if sector is not None else None
         with app.store.writer() as w:
@@ -25,6 +27,14 @@ def init(app: App, name: str | None = None, sector: str | None = None) -> str:
                 },
             )
     return schema.current_revision(app.store.engine) or "-"
+
+
+def _fill_point_facts(app: App) -> None:
+    """After the upgrade that adds the audience projection, compute it once from the ledger."""
+    with app.store.reader() as r:
+        complete = r.projection_complete()
+    if not complete:
+        integrity.rebuild_projection(app)
 
 
 def controller(r: Reader) -> Controller:

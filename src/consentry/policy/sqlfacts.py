@@ -1,0 +1,331 @@
+"""The named facts as SQL: judging many contact points at once with the same rules.
+
+`consentry.policy.facts` computes each fact for one contact point. This module
+says the same facts in SQL over the audience projection, `point_facts`: one
+narrow row per contact point that the store writes with every state it projects
+(`facts_row` below). What the rules ask per purpose and channel ("a valid consent
+for nieuwsbrief by e-mail") is kept as a string of tokens, `|nieuwsbrief/email|...`,
+so that a fact is one substring test on the row itself and a million rows are
+judged in one scan without joins. Register listings depend on the day asked
+about and are looked up (`point_listings`, `register_entries`) only by plans
+that ask about them.
+
+`compile_plan` turns the plan `RulePack.plan` makes for one kind of question into
+one SQL expression per terminal rule chain (a CASE: the first rule whose checks
+hold) and one per obligation rule. The per-contact evaluator and this one read
+the same plan, so they cannot disagree on which rules apply; the property test
+(tests/integration/test_audience_equivalence.py) checks that every fact below
+means what its Python twin means.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from consentry.domain.purposes import Purpose
+from consentry.domain.state import ContactState
+from consentry.domain.vocabulary import (
+    BUSINESS_PARTIES,
+    EEA_COUNTRIES,
+    NATURAL_PERSONS,
+    NOT_FROM_SUBJECT,
+    ORGANISATION_POINTS,
+    PRIOR_CONTACT,
+    Channel,
+    ConsentMethod,
+    ObjectionScope,
+    PartyKind,
+    Source,
+)
+from consentry.policy.facts import (
+    BEL_ME_NIET,
+    CUSTOMER_WINDOW_YEARS,
+    FACTS,
+    LEGAL_TZ,
+    POSTFILTER,
+    add_years,
+)
+from consentry.policy.rules import Plan, Rule
+
+#: Any purpose or any channel, in opt-out tokens.
+ANY = "*"
+EMPTY = "|"
+
+
+def tok(text: str) -> str:
+    """One token part, with the separators escaped so no value can forge a token."""
+    return text.replace("%", "%25").replace("|", "%7C").replace("/", "%2F").replace("=", "%3D")
+
+
+def tokens(items: Iterable[str]) -> str:
+    """`|a|b|`: a set of tokens as one string (`|` when empty)."""
+    found = sorted(set(items))
+    return f"|{'|'.join(found)}|" if found else EMPTY
+
+
+def pair(purpose: str, channel: str) -> str:
+    """The token for a purpose and a channel."""
+    return f"{tok(purpose)}/{tok(channel)}"
+
+
+def value_hash(value: str) -> str:
+    """How hashed registers list a value (SHA-256, hex); see `sql_store.entry_hash`."""
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+#: The columns of `point_facts`, in the order `facts_row` gives them.
+COLUMNS = (
+    "contact_point_id", "kind", "value", "value_hash", "name", "party", "source", "source_detail",
+    "erased", "objected_dm", "objected_profiling", "suppressed", "published", "published_unproven",
+    "outside_eea", "local_rules_met", "notice14", "bought_any", "consented_ever", "ended_day",
+    "c_valid", "c_own", "c_pending", "c_defective", "subscribed", "opt_outs", "bought", "bought_ex",
+    "tags", "attrs",
+)  # fmt: skip
+#: Columns holding dates (stored form differs per database).
+DATE_COLUMNS = (COLUMNS.index("ended_day"),)
+
+
+def facts_row(s: ContactState) -> tuple[Any, ...]:
+    """The `point_facts` row of a folded state: each fact the rules ask, ready to test in SQL."""
+    valid, own, pending, defective, subscribed = [], [], [], [], []
+    for c in s.consents:
+        if c.withdrawn_at is not None:
+            continue
+        subscribed.append(tok(c.purpose))
+        for ch in c.channels:
+            t = pair(c.purpose, ch.value)
+            if c.defects:
+                defective.append(t)
+            elif c.pending:
+                pending.append(t)
+            else:
+                valid.append(t)
+                if c.method is not ConsentMethod.IMPORT:
+                    own.append(t)
+    outs: list[str] = []
+    for o in s.opt_outs:
+        who = o.purpose or ANY
+        outs.extend([pair(who, ANY)] if o.channels is None else [pair(who, ch.value) for ch in o.channels])
+    bought = [tok(cat) for p in s.purchases for cat in p.categories]
+    bought_ex = [
+        tok(cat) for p in s.purchases if p.collected_by_sender and p.opt_out_offered for cat in p.categories
+    ]
+    ended = s.relationship_ended_at
+    return (
+        s.id,
+        s.kind.value,
+        s.value,
+        value_hash(s.value),
+        s.display_name,
+        s.party.value,
+        s.source.value,
+        s.source_detail,
+        s.erased_at is not None,
+        ObjectionScope.DIRECT_MARKETING.value in s.objections,
+        ObjectionScope.PROFILING.value in s.objections,
+        s.hard_bounced_at is not None or s.complained_at is not None,
+        s.published_for_offers and bool(s.published_for_offers_evidence),
+        s.published_for_offers and not s.published_for_offers_evidence,
+        s.country is not None and s.country not in EEA_COUNTRIES,
+        bool(s.local_rules_met),
+        "14" in s.notices,
+        bool(s.purchases),
+        bool(s.consents),
+        ended.astimezone(LEGAL_TZ).date() if ended is not None else None,
+        tokens(valid),
+        tokens(own),
+        tokens(pending),
+        tokens(defective),
+        tokens(subscribed),
+        tokens(outs),
+        tokens(bought),
+        tokens(bought_ex),
+        tokens(tok(t) for t in s.tags),
+        tokens(f"{tok(k)}={tok(v)}" for k, v in s.attributes.items()),
+    )
+
+
+def listing_rows(s: ContactState) -> list[tuple[str, str, date, date | None]]:
+    """The `point_listings` rows of a state: register listings recorded in its own ledger."""
+    return [(s.id, li.register, li.listed_from, li.listed_until) for li in s.listings]
+
+
+def customer_window_start(day: date) -> date:
+    """The earliest end of a customer relationship still inside the window on `day`.
+
+    `customer_within_3_years` holds when `day <= add_years(ended, 3)`; `add_years`
+    never decreases, so that is `ended >= customer_window_start(day)`.
+    """
+    guess = date(day.year - CUSTOMER_WINDOW_YEARS, day.month, min(day.day, 28)) - timedelta(days=4)
+    while add_years(guess, CUSTOMER_WINDOW_YEARS) < day:
+        guess += timedelta(days=1)
+    return guess
+
+
+@dataclass
+class Sql:
+    """Builds one statement's SQL for one kind of question: named parameters, dialect functions."""
+
+    dialect: str
+    channel: Channel
+    purpose: Purpose
+    day: date
+    params: dict[str, Any] = field(default_factory=dict)
+    alias: str = "f"
+
+    def param(self, value: Any) -> str:
+        """A bound parameter for a value (dates in the stored form of the dialect)."""
+        name = f"p{len(self.params)}"
+        if isinstance(value, date) and self.dialect == "sqlite":
+            value = value.isoformat()
+        self.params[name] = value
+        return f":{name}"
+
+    def col(self, name: str) -> str:
+        """A column of the projection row."""
+        return f"{self.alias}.{name}"
+
+    def has(self, column: str, token: str) -> str:
+        """The column's token string contains the token."""
+        fn = "strpos" if self.dialect == "postgresql" else "instr"
+        return f"{fn}({self.col(column)}, {self.param(f'|{token}|')}) > 0"
+
+    def flag(self, column: str) -> str:
+        """A boolean column as a condition (0/1 on SQLite, boolean on PostgreSQL)."""
+        return f"{self.col(column)}" if self.dialect == "postgresql" else f"{self.col(column)} = 1"
+
+    def one_of(self, column: str, values: Iterable[str]) -> str:
+        """The column holds one of these (vocabulary) values."""
+        return f"{self.col(column)} IN ({', '.join(self.param(v) for v in sorted(values))})"
+
+
+TRUE, FALSE = "1 = 1", "1 = 0"
+
+
+def _any_of(parts: list[str]) -> str:
+    return f"({' OR '.join(parts)})" if parts else FALSE
+
+
+def _consent(column: str) -> Callable[[Sql], str]:
+    return lambda q: q.has(column, pair(q.purpose.key, q.channel.value))
+
+
+def _opted_out(q: Sql) -> str:
+    p, ch = q.purpose.key, q.channel.value
+    return _any_of([q.has("opt_outs", pair(a, b)) for a in (p, ANY) for b in (ch, ANY)])
+
+
+def _bought(column: str) -> Callable[[Sql], str]:
+    def sql(q: Sql) -> str:
+        if q.purpose.third_party:
+            return FALSE
+        return _any_of([q.has(column, tok(cat)) for cat in sorted(q.purpose.categories)])
+
+    return sql
+
+
+def _customer_3y(q: Sql) -> str:
+    ended = q.col("ended_day")
+    start = q.param(customer_window_start(q.day))
+    return f"({q.flag('bought_any')} AND ({ended} IS NULL OR {ended} >= {start}))"
+
+
+def _listed(register: str) -> Callable[[Sql], str]:
+    def sql(q: Sql) -> str:
+        f, day, reg = q.alias, q.param(q.day), q.param(register)
+        hashed = "g.hashed" if q.dialect == "postgresql" else "g.hashed = 1"
+        own = (
+            f"EXISTS (SELECT 1 FROM point_listings l WHERE l.contact_point_id = {f}.contact_point_id "
+            f"AND l.register = {reg} AND l.listed_from <= {day} "
+            f"AND (l.listed_until IS NULL OR l.listed_until >= {day}))"
+        )
+        entry = f"CASE WHEN {hashed} THEN {f}.value_hash ELSE {f}.value END"
+        registered = (
+            f"EXISTS (SELECT 1 FROM registers g JOIN register_entries e ON e.register = g.key "
+            f"WHERE g.key = {reg} AND g.kind = {f}.kind AND e.entry = {entry} "
+            f"AND (g.valid_from IS NULL OR g.valid_from <= {day}) "
+            f"AND (g.valid_until IS NULL OR g.valid_until >= {day}) "
+            f"AND (e.listed_from IS NULL OR e.listed_from <= {day}) "
+            f"AND (e.listed_until IS NULL OR e.listed_until >= {day}))"
+        )
+        return f"({own} OR {registered})"
+
+    return sql
+
+
+def _values(kinds: Iterable[PartyKind | Source]) -> list[str]:
+    return [k.value for k in kinds]
+
+
+#: Every fact about the contact point, in SQL. Question facts (channel, kind,
+#: sender) are settled by the plan before any SQL is written.
+SQL_FACTS: dict[str, Callable[[Sql], str]] = {
+    "natural_person": lambda q: q.one_of("party", _values(NATURAL_PERSONS)),
+    "consumer": lambda q: q.one_of("party", [PartyKind.CONSUMER.value]),
+    "business_party": lambda q: q.one_of("party", _values(BUSINESS_PARTIES)),
+    "organisation_point": lambda q: q.one_of("party", _values(ORGANISATION_POINTS)),
+    "published_for_offers": lambda q: q.flag("published"),
+    "published_for_offers_unproven": lambda q: q.flag("published_unproven"),
+    "outside_eea": lambda q: q.flag("outside_eea"),
+    "local_rules_met": lambda q: q.flag("local_rules_met"),
+    "erased": lambda q: q.flag("erased"),
+    "objected_dm": lambda q: q.flag("objected_dm"),
+    "objected_profiling": lambda q: q.flag("objected_profiling"),
+    "suppressed": lambda q: q.flag("suppressed"),
+    "consent_valid": _consent("c_valid"),
+    "consent_collected_by_sender": _consent("c_own"),
+    "consent_pending": _consent("c_pending"),
+    "consent_defective": _consent("c_defective"),
+    "opted_out": _opted_out,
+    "customer_exception": _bought("bought_ex"),
+    "similar_purchase": _bought("bought"),
+    "customer_within_3_years": _customer_3y,
+    "current_customer": lambda q: f"({q.flag('bought_any')} AND {q.col('ended_day')} IS NULL)",
+    "listed_bel_me_niet": _listed(BEL_ME_NIET),
+    "listed_postfilter": _listed(POSTFILTER),
+    "third_party_list_unproven": lambda q: q.one_of("source", [Source.THIRD_PARTY_LIST_WITHOUT_PROOF.value]),
+    "not_from_subject": lambda q: q.one_of("source", _values(NOT_FROM_SUBJECT)),
+    "art14_notice_given": lambda q: q.flag("notice14"),
+    "prior_contact": lambda q: (
+        f"({q.one_of('source', _values(PRIOR_CONTACT))} OR {q.flag('bought_any')} "
+        f"OR {q.flag('consented_ever')})"
+    ),
+}
+
+_missing = {n for n, f in FACTS.items() if not f.question} - set(SQL_FACTS)
+if _missing:  # pragma: no cover - a new fact without its SQL is a programming error
+    raise RuntimeError(f"facts without a SQL translation: {sorted(_missing)}")
+
+
+def conditions(q: Sql, checks: tuple[tuple[str, bool], ...]) -> str:
+    """All checks of one rule, as one SQL condition."""
+    if not checks:
+        return TRUE
+    return " AND ".join(
+        SQL_FACTS[name](q) if want else f"NOT ({SQL_FACTS[name](q)})" for name, want in checks
+    )
+
+
+@dataclass(frozen=True)
+class CompiledPlan:
+    """A plan as SQL: the deciding rule's id, and a 0/1 column per obligation rule."""
+
+    rule: str
+    obligations: tuple[tuple[Rule, str], ...]
+
+
+def compile_plan(q: Sql, plan: Plan, fallback: Rule) -> CompiledPlan:
+    """The SQL that picks each row's deciding rule, and tests each obligation rule."""
+    terminal, oblige = plan
+    whens = " ".join(f"WHEN {conditions(q, checks)} THEN {q.param(rule.id)}" for rule, checks in terminal)
+    fallback_id = q.param(fallback.id)
+    # Parameters typed as text in both dialects: CASE needs one result type.
+    rule = f"CASE {whens} ELSE {fallback_id} END" if whens else fallback_id
+    obligations = tuple(
+        (rule_, f"CASE WHEN {conditions(q, checks)} THEN 1 ELSE 0 END") for rule_, checks in oblige
+    )
+    return CompiledPlan(rule, obligations)

@@ -1,0 +1,316 @@
+"""Resolving an audience: who may be reached, and why each of the rest may not, judged set-wise.
+
+The rules are the same rule pack a single decision uses: `RulePack.plan` picks
+the rules that apply to the question (channel, purpose, kind, day, sender), and
+`consentry.policy.sqlfacts` writes that plan as one SQL expression over the
+audience projection. The database judges every contact point in one scan;
+Python only reads the counts per rule, or streams the rows asked for. Nothing
+holds the whole audience in memory.
+
+An audience is judged on the ledger as it stands: the moment may be now or
+later (a send planned for a day on which other rules are in force), never
+earlier; `decide --at` answers for the past, one contact at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TextIO
+
+import sqlalchemy as sa
+
+from consentry.adapters.sql_store import Reader
+from consentry.bootstrap import App
+from consentry.domain.campaigns import Selection
+from consentry.domain.purposes import Purpose
+from consentry.domain.state import ContactState
+from consentry.domain.vocabulary import CHANNELS_BY_POINT, Activity, Channel, MessageKind, PointKind, Verdict
+from consentry.policy.facts import Question, Situation
+from consentry.policy.rules import Obligation, Rule, RulePack
+from consentry.policy.sqlfacts import Sql, compile_plan, tok
+from consentry.services.errors import InputError, choice
+from consentry.services.setup import controller
+
+#: Rows fetched at a time when streaming members.
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class Target:
+    """What is asked about every contact point: this channel, for this purpose, this kind of message."""
+
+    channel: Channel
+    purpose: str
+    kind: MessageKind = MessageKind.MARKETING
+    activity: Activity = Activity.CONTACT
+
+    @classmethod
+    def of(
+        cls, channel: str | Channel, purpose: str, kind: str | MessageKind = MessageKind.MARKETING
+    ) -> Target:
+        """A target from user input, with a clear error for an unknown channel or kind."""
+        return cls(choice(Channel, "channel", channel), purpose, choice(MessageKind, "kind", kind))
+
+    @property
+    def point_kind(self) -> PointKind:
+        """The kind of contact point that carries the channel."""
+        return next(k for k, chans in CHANNELS_BY_POINT.items() if self.channel in chans)
+
+
+@dataclass(frozen=True)
+class AudienceQuery:
+    """The SQL that judges every considered contact point, and how to read its rows.
+
+    Columns: contact_point_id, value, name, party, rule, verdict, then ob0 ... obN
+    (1 where the N-th obligation rule holds).
+    """
+
+    sql: str
+    params: dict[str, Any]
+    rules: dict[str, Rule]
+    obligation_rules: tuple[Rule, ...]
+    pack: RulePack
+
+    def statement(self) -> sa.TextClause:
+        """The query as a SQLAlchemy statement."""
+        return sa.text(self.sql).bindparams(**self.params)
+
+
+def build(r: Reader, pack: RulePack, target: Target, selection: Selection, at: datetime) -> AudienceQuery:
+    """Compile the question into SQL for this database."""
+    purpose = _purpose(r, target.purpose)
+    for needed in (selection.subscribers_of,):
+        if needed is not None:
+            _purpose(r, needed)
+    question = Question(target.channel, purpose, at, target.kind, target.activity)
+    ctl = controller(r)
+    x = Situation(ContactState(id=""), question, ctl)
+    q = Sql(r.conn.dialect.name, target.channel, purpose, x.day)
+    plan = pack.plan(x)
+    compiled = compile_plan(q, plan, pack.fallback)
+    where = [f"f.kind = {q.param(target.point_kind.value)}", *_selected(q, selection)]
+    obligations = "".join(f", {sql} AS ob{i}" for i, (_, sql) in enumerate(compiled.obligations))
+    terminal = [rule for rule, _ in plan[0]] + [pack.fallback]
+    verdict = " ".join(f"WHEN {q.param(rule.id)} THEN {q.param(rule.effect.value)}" for rule in terminal)
+    inner = (
+        f"SELECT f.contact_point_id, f.value, f.name, f.party, {compiled.rule} AS rule{obligations} "
+        f"FROM point_facts f WHERE {' AND '.join(where)}"
+    )
+    obs = "".join(f", a.ob{i}" for i in range(len(compiled.obligations)))
+    sql = (
+        f"SELECT a.contact_point_id, a.value, a.name, a.party, a.rule, "
+        f"CASE a.rule {verdict} END AS verdict{obs} FROM ({inner}) a"
+    )
+    return AudienceQuery(
+        sql,
+        q.params,
+        {rule.id: rule for rule in terminal},
+        tuple(rule for rule, _ in compiled.obligations),
+        pack,
+    )
+
+
+def query(
+    r: Reader,
+    pack: RulePack,
+    channel: str | Channel,
+    purpose_key: str,
+    kind: str | MessageKind,
+    selection: Selection,
+    at: datetime,
+) -> tuple[str, dict[str, Any]]:
+    """SQL text and parameters selecting contact_point_id, verdict and rule (and more) per point.
+
+    For set-wise use inside another statement, e.g. filling a send queue with
+    `INSERT ... SELECT ... FROM (<sql>) a WHERE a.verdict = 'allow'`.
+    """
+    built = build(r, pack, Target.of(channel, purpose_key, kind), selection, at)
+    return built.sql, built.params
+
+
+def _purpose(r: Reader, key: str) -> Purpose:
+    p = r.purpose(key)
+    if p is None:
+        raise InputError("purpose", f"unknown purpose {key!r}")
+    return p
+
+
+def _selected(q: Sql, s: Selection) -> list[str]:
+    where = []
+    if s.tag:
+        where.append(q.has("tags", tok(s.tag)))
+    if s.attribute:
+        where.append(q.has("attrs", f"{tok(s.attribute[0])}={tok(s.attribute[1])}"))
+    if s.subscribers_of:
+        where.append(q.has("subscribed", tok(s.subscribers_of)))
+    if s.source_detail:
+        where.append(f"f.source_detail = {q.param(s.source_detail)}")
+    return where
+
+
+def _moment(app: App, at: datetime | None) -> datetime:
+    now = app.clock.now()
+    if at is None:
+        return now
+    if at < now:
+        raise InputError(
+            "at",
+            "an audience is judged on the ledger as it stands, so not as of the past; "
+            "use `decide --at` for one contact at an earlier moment",
+        )
+    return at
+
+
+@dataclass(frozen=True)
+class RuleCount:
+    """How many contact points one rule decided."""
+
+    rule: Rule
+    count: int
+
+
+@dataclass
+class AudienceReport:
+    """Who may be reached, and for the rest, which rule says why not."""
+
+    target: Target
+    selection: Selection
+    at: datetime
+    considered: int = 0
+    included: list[RuleCount] = field(default_factory=list)
+    excluded: list[RuleCount] = field(default_factory=list)
+    review: list[RuleCount] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def included_count(self) -> int:
+        """How many may be reached."""
+        return sum(c.count for c in self.included)
+
+    @property
+    def excluded_count(self) -> int:
+        """How many may not be reached."""
+        return sum(c.count for c in self.excluded)
+
+    @property
+    def review_count(self) -> int:
+        """How many a person must judge (never sent to)."""
+        return sum(c.count for c in self.review)
+
+
+def report(
+    app: App, target: Target, selection: Selection = Selection(), at: datetime | None = None
+) -> AudienceReport:
+    """Count the audience by deciding rule, in one query."""
+    moment = _moment(app, at)
+    started = time.perf_counter()
+    with app.store.reader() as r:
+        built = build(r, app.pack, target, selection, moment)
+        sql = f"SELECT b.rule, count(*) FROM ({built.sql}) b GROUP BY b.rule"
+        counts = {rule: int(n) for rule, n in r.conn.execute(sa.text(sql).bindparams(**built.params))}
+    out = AudienceReport(target, selection, moment)
+    for rule_id, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        rule = built.rules[rule_id]
+        out.considered += n
+        verdict = Verdict(rule.effect.value)
+        bucket = {Verdict.ALLOW: out.included, Verdict.DENY: out.excluded, Verdict.REVIEW: out.review}
+        bucket[verdict].append(RuleCount(rule, n))
+    out.seconds = time.perf_counter() - started
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One judged contact point: the rule that decided and, unless denied, what its message owes."""
+
+    contact_point_id: str
+    value: str
+    name: str | None
+    party: str
+    verdict: Verdict
+    rule: Rule
+    obligation_rules: tuple[Rule, ...]
+    obligations: tuple[Obligation, ...]
+
+
+def members(
+    app: App,
+    target: Target,
+    selection: Selection = Selection(),
+    at: datetime | None = None,
+    rule: str | None = None,
+    verdict: str | Verdict | None = None,
+) -> Iterator[Member]:
+    """Stream the judged contact points, optionally only those one rule decided or one verdict."""
+    moment = _moment(app, at)
+    wanted = choice(Verdict, "verdict", verdict) if verdict is not None else None
+    with app.store.reader() as r:
+        built = build(r, app.pack, target, selection, moment)
+        if rule is not None and rule not in built.rules:
+            raise InputError(
+                "rule",
+                f"rule {rule!r} cannot decide this question; it is one of: {', '.join(sorted(built.rules))}",
+            )
+        sql, params = f"SELECT * FROM ({built.sql}) m", dict(built.params)
+        conds = []
+        if rule is not None:
+            conds.append("m.rule = :only_rule")
+            params["only_rule"] = rule
+        if wanted is not None:
+            conds.append("m.verdict = :only_verdict")
+            params["only_verdict"] = wanted.value
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+        sql += " ORDER BY m.contact_point_id"
+        result = r.conn.execution_options(stream_results=True, yield_per=BATCH).execute(
+            sa.text(sql).bindparams(**params)
+        )
+        obligations = built.pack.obligations
+        for row in result:
+            decided = built.rules[row[4]]
+            v = Verdict(row[5])
+            extra: tuple[Rule, ...] = ()
+            ob_ids: list[str] = []
+            if v is not Verdict.DENY:
+                extra = tuple(ob for ob, on in zip(built.obligation_rules, row[6:], strict=True) if on)
+                ob_ids = [*decided.obligations, *(i for ob in extra for i in ob.obligations)]
+            yield Member(
+                row[0],
+                row[1],
+                row[2],
+                row[3],
+                v,
+                decided,
+                extra,
+                tuple(obligations[i] for i in dict.fromkeys(ob_ids)),
+            )
+
+
+CSV_COLUMNS = ("contact_point", "address", "name", "party", "verdict", "rule", "citation", "obligations")
+
+
+def write_csv(out: TextIO, rows: Iterator[Member], lang: str = "nl") -> int:
+    """Write judged contact points as CSV with the deciding rule and the obligations; returns how many."""
+    w = csv.writer(out)
+    w.writerow((*CSV_COLUMNS, "reason"))
+    n = 0
+    for m in rows:
+        w.writerow(
+            (
+                m.contact_point_id,
+                m.value,
+                m.name or "",
+                m.party,
+                m.verdict.value,
+                m.rule.id,
+                m.rule.citation,
+                " ".join(o.id for o in m.obligations),
+                m.rule.en if lang == "en" else m.rule.nl,
+            )
+        )
+        n += 1
+    return n

@@ -1,0 +1,365 @@
+"""The set-wise audience evaluator and the per-contact evaluator agree, on generated ledgers.
+
+Hypothesis writes ledgers of contact points with consents, confirmations,
+opt-outs, objections, purchases, endings of the relationship, notices, register
+listings (in the ledger and in register files), bounces, complaints and
+erasures. For every channel, purpose and kind of question, on days around the
+rules' dates and the ledgers' own dates, both evaluators must give each contact
+point the same verdict, the same deciding rule, and the same obligation rules
+and obligations.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import define_purposes, make_app
+from consentry.adapters.sql_store import entry_hash
+from consentry.bootstrap import App
+from consentry.domain.campaigns import Selection
+from consentry.domain.vocabulary import (
+    CHANNELS_BY_POINT,
+    Activity,
+    Channel,
+    ConsentMethod,
+    MessageKind,
+    PartyKind,
+    PointKind,
+    Sector,
+    Verdict,
+)
+from consentry.policy.facts import LEGAL_TZ, Question, add_years
+from consentry.policy.rules import evaluate
+from consentry.services import audience, ledger, purposes, states
+from consentry.services.contacts import resolve
+from consentry.services.errors import FileRejected
+from consentry.services.setup import controller
+
+PURPOSES = ("nieuwsbrief", "aanbiedingen", "partners")
+CATEGORIES = ("koffie", "thee", "schoenen")
+REGISTER_DAYS = (date(2019, 6, 1), date(2021, 6, 30), date(2021, 7, 1), date(2023, 3, 1))
+#: Days on which the rule pack changes, and days in between.
+RULE_DAYS = (
+    date(2020, 3, 1), date(2021, 6, 30), date(2021, 7, 1), date(2022, 11, 15), date(2026, 6, 30),
+    date(2026, 7, 1), date(2029, 1, 1),
+)  # fmt: skip
+KINDS = (
+    (MessageKind.MARKETING, Activity.CONTACT),
+    (MessageKind.SERVICE, Activity.CONTACT),
+    (MessageKind.MARKETING, Activity.PROFILING),
+)
+
+_serial = itertools.count(1)
+
+moments = st.builds(
+    lambda d, minutes: datetime(2018, 1, 1, tzinfo=UTC) + timedelta(days=d, minutes=minutes),
+    st.integers(0, 729),
+    st.sampled_from([0, 60 * 12, 60 * 22 + 30, 60 * 23 + 30]),  # around Dutch midnight too
+)
+days = st.sampled_from(REGISTER_DAYS)
+
+
+def _listing(register: str, start: date | None, end: date | None) -> dict[str, Any]:
+    listed: dict[str, Any] = {"type": "register.listed", "register": register}
+    if start and end and end < start:
+        start, end = end, start
+    if start:
+        listed["listed_from"] = start.isoformat()
+    if end:
+        listed["listed_until"] = end.isoformat()
+    return listed
+
+
+def _subset(items: tuple[str, ...]) -> st.SearchStrategy[list[str]]:
+    return st.lists(st.sampled_from(items), min_size=1, max_size=len(items), unique=True)
+
+
+def _event(channels: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
+    purpose = st.sampled_from(PURPOSES)
+    scope = st.fixed_dictionaries({}, optional={"purpose": purpose, "channels": _subset(channels)})
+    return st.one_of(
+        st.fixed_dictionaries(
+            {
+                "type": st.just("consent.given"),
+                "purpose": purpose,
+                "channels": _subset(channels),
+                "method": st.sampled_from([m.value for m in ConsentMethod]),
+            },
+            optional={"bundled": st.booleans(), "vague": st.booleans()},
+        ),
+        st.fixed_dictionaries({"type": st.just("consent.confirmed"), "purpose": purpose}),
+        scope.map(lambda s: {"type": "unsubscribed", **s}),
+        scope.map(lambda s: {"type": "consent.withdrawn", **s}),
+        st.fixed_dictionaries(
+            {
+                "type": st.sampled_from(["objection.recorded", "objection.withdrawn"]),
+                "scope": st.sampled_from(["direct_marketing", "profiling"]),
+            }
+        ),
+        st.fixed_dictionaries(
+            {
+                "type": st.just("purchase.recorded"),
+                "categories": _subset(CATEGORIES),
+                "opt_out_offered": st.booleans(),
+                "collected_by_sender": st.booleans(),
+            }
+        ),
+        st.just({"type": "customer_relationship.ended"}),
+        st.fixed_dictionaries({"type": st.just("notice.given"), "article": st.sampled_from(["13", "14"])}),
+        st.builds(
+            _listing,
+            st.sampled_from(["bel-me-niet", "postfilter"]),
+            st.one_of(st.none(), days),
+            st.one_of(st.none(), days),
+        ),
+        st.fixed_dictionaries(
+            {"type": st.just("bounce.recorded"), "bounce_kind": st.sampled_from(["hard", "soft"])}
+        ),
+        st.just({"type": "complaint.recorded"}),
+        st.just({"type": "contact_point.erased"}),
+    )
+
+
+@st.composite
+def contact(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from([k.value for k in PointKind]))
+    channels = tuple(sorted(c.value for c in CHANNELS_BY_POINT[PointKind(kind)]))
+    published = draw(st.sampled_from(["no", "proven", "claimed"]))
+    registration: dict[str, Any] = {
+        "type": "contact_point.registered",
+        "kind": kind,
+        "source": draw(st.sampled_from(["web_form", "purchase", "business_card", "linkedin",
+                                        "public_register", "third_party_list_with_proof",
+                                        "third_party_list_without_proof", "referral", "import"])),
+        "party": draw(st.sampled_from([p.value for p in PartyKind])),
+        "local_rules_met": draw(st.booleans()),
+        "published_for_offers": published != "no",
+    }  # fmt: skip
+    country = draw(st.sampled_from([None, "NL", "BE", "US"]))
+    if country:
+        registration["country"] = country
+    if published == "proven":
+        registration["published_for_offers_evidence"] = "https://example.nl/contact"
+    events = draw(st.lists(st.tuples(moments, _event(channels)), max_size=7))
+    return {
+        "registration": registration,
+        "registered_at": draw(moments),
+        "events": events,
+        "in_register": draw(st.booleans()),
+    }
+
+
+def _value(kind: str, n: int) -> str:
+    if kind == "email":
+        return f"persoon{n}@voorbeeld.nl"
+    if kind == "phone":
+        return f"+3161{n:07d}"
+    return f"postal:Dorpsstraat {n}; 1234 AB Ergens"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def _write(app: App, tag: str, contacts: list[dict[str, Any]]) -> dict[str, str]:
+    """Append the generated ledger under a tag; returns contact point id by value."""
+    records: list[dict[str, Any]] = []
+    values = []
+    for c in contacts:
+        reg = c["registration"]
+        value = _value(reg["kind"], next(_serial))
+        values.append((value, c))
+        first = min([c["registered_at"], *(at for at, _ in c["events"])])
+        written = value.removeprefix("postal:")
+        records.append({**reg, "value": written, "tags": [tag], "occurred_at": _iso(first)})
+        for at, ev in c["events"]:
+            records.append({**ev, "contact": value, "occurred_at": _iso(at)})
+    try:
+        ledger.append_records(app, enumerate(records, 1))
+    except FileRejected as exc:
+        raise AssertionError([(p, records[p.line - 1]) for p in exc.problems[:3]]) from exc
+    ids: dict[str, str] = {}
+    with app.store.writer() as w:
+        for value, c in values:
+            pid, _ = resolve(w, value, "NL")
+            ids[value] = pid
+            stored = w.state(pid)
+            assert stored is not None
+            if c["in_register"] and c["registration"]["kind"] == "phone":
+                w.put_register_entries("bel-me-niet", [stored["value"]], date(2019, 1, 1), None)
+            if c["in_register"] and c["registration"]["kind"] == "postal":
+                w.put_register_entries("postfilter", [entry_hash(stored["value"])], date(2022, 1, 1), None)
+    return ids
+
+
+def _interesting_days(contacts: list[dict[str, Any]]) -> set[date]:
+    """The last day inside, and the first outside, each customer window in the ledger."""
+    found = set()
+    for c in contacts:
+        for at, ev in c["events"]:
+            if ev["type"] == "customer_relationship.ended":
+                last = add_years(at.astimezone(LEGAL_TZ).date(), 3)
+                found.update({last, last + timedelta(days=1)})
+    return found
+
+
+#: Every kind of question: channel, purpose, message kind and activity.
+QUESTIONS = [
+    (channel, purpose, kind, activity)
+    for channel in Channel
+    for purpose in PURPOSES
+    for kind, activity in KINDS
+]
+
+
+def _judge_both(
+    app: App, tag: str, ids: dict[str, str], day: date, questions: list[tuple[Any, ...]] = QUESTIONS
+) -> Iterator[tuple[Any, Any]]:
+    at = datetime.combine(day, datetime.min.time(), LEGAL_TZ) + timedelta(hours=12)
+    with app.store.reader() as r:
+        ctl = controller(r)
+        loaded = states.load_many(r, list(ids.values()), as_of=at)
+        for channel, purpose_key, kind, activity in questions:
+            purpose = r.purpose(purpose_key)
+            assert purpose is not None
+            target = audience.Target(channel, purpose_key, kind, activity)
+            built = audience.build(r, app.pack, target, Selection(tag=tag), at)
+            rows = r.conn.execute(built.statement()).all()
+            setwise = {row[0]: _from_row(built, row) for row in rows}
+            q = Question(channel, purpose, at, kind, activity)
+            single = {
+                pid: _from_decision(evaluate(app.pack, s, q, ctl))
+                for pid, s in loaded.items()
+                if channel in CHANNELS_BY_POINT[s.kind]
+            }
+            yield (channel, purpose_key, kind, activity, day), (setwise, single)
+
+
+def _from_row(built: audience.AudienceQuery, row: Any) -> tuple[str, str, list[str]]:
+    verdict = row[5]
+    extra = []
+    if verdict != Verdict.DENY.value:
+        extra = [ob.id for ob, on in zip(built.obligation_rules, row[6:], strict=True) if on]
+    return (row[4], verdict, extra)
+
+
+def _from_decision(d: Any) -> tuple[str, str, list[str]]:
+    return (d.rule, d.verdict.value, [r.rule for r in d.reasons[1:]])
+
+
+def _prepare(app: App) -> None:
+    purposes.define(app, "partners", "Partners", "Partners", categories=["koffie"], third_party=True)
+    with app.store.writer() as w:
+        w.put_register("bel-me-niet", "Bel-me-niet Register", PointKind.PHONE, False, None, date(2021, 6, 30))
+        w.put_register("postfilter", "Postfilter", PointKind.POSTAL, True, None, None)
+
+
+@pytest.fixture
+def judged_app(store_url: str) -> Iterator[App]:
+    application = make_app(store_url)
+    define_purposes(application)
+    _prepare(application)
+    yield application
+    application.store.engine.dispose()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    contacts=st.lists(contact(), min_size=1, max_size=8),
+    sector=st.sampled_from([Sector.COMMERCIAL, Sector.CHARITY]),
+    day=st.sampled_from(RULE_DAYS),
+    questions=st.lists(st.sampled_from(QUESTIONS), min_size=1, max_size=8, unique=True),
+)
+def test_setwise_and_per_contact_evaluators_agree(
+    judged_app: App,
+    contacts: list[dict[str, Any]],
+    sector: Sector,
+    day: date,
+    questions: list[tuple[Any, ...]],
+) -> None:
+    app = judged_app
+    with app.store.writer() as w:
+        w.put_setting("controller", {"name": "Testbedrijf BV", "sector": sector.value})
+    tag = f"voorbeeld-{next(_serial)}"
+    ids = _write(app, tag, contacts)
+    for when in sorted({day, *_interesting_days(contacts)})[:3]:
+        for question, (setwise, single) in _judge_both(app, tag, ids, when, questions):
+            assert setwise == single, question
+
+
+def test_every_rule_and_obligation_agrees_on_a_known_mix(judged_app: App) -> None:
+    """A fixed ledger where each kind of event occurs, so the comparison never runs on nothing."""
+    at = datetime(2019, 3, 1, 10, tzinfo=UTC)
+    mixed = [
+        {
+            "registration": {
+                "type": "contact_point.registered",
+                "kind": kind,
+                "source": source,
+                "party": party,
+            },
+            "registered_at": at,
+            "events": events,
+            "in_register": True,
+        }
+        for kind in ("email", "phone", "postal")
+        for source, party in (("web_form", "consumer"), ("import", "legal_person"), ("linkedin", "employee"))
+        for events in (
+            [],
+            [
+                (
+                    at,
+                    {
+                        "type": "consent.given",
+                        "purpose": "nieuwsbrief",
+                        "method": "single_opt_in",
+                        "channels": sorted(c.value for c in CHANNELS_BY_POINT[PointKind(kind)]),
+                    },
+                )
+            ],
+            [
+                (
+                    at,
+                    {
+                        "type": "purchase.recorded",
+                        "categories": ["koffie"],
+                        "opt_out_offered": True,
+                        "collected_by_sender": True,
+                    },
+                ),
+                (at + timedelta(days=40), {"type": "customer_relationship.ended"}),
+            ],
+            [(at, {"type": "objection.recorded", "scope": "direct_marketing"})],
+        )
+    ]
+    for published in ({"published_for_offers": True}, {"country": "US"}):
+        registration = {"type": "contact_point.registered", "kind": "email", "source": "public_register",
+                        "party": "legal_person", **published}  # fmt: skip
+        mixed.append({"registration": registration, "registered_at": at, "events": [], "in_register": False})
+    tag = "vaste-mix"
+    ids = _write(judged_app, tag, mixed)
+    seen: set[str] = set()
+    for when in (date(2020, 1, 1), date(2022, 4, 10), date(2022, 4, 11), date(2026, 8, 1)):
+        for question, (setwise, single) in _judge_both(judged_app, tag, ids, when):
+            assert setwise == single, question
+            seen.update(v[1] for v in setwise.values())
+    assert seen == {"allow", "deny", "review"}
+
+
+def test_the_projection_has_a_facts_row_for_every_contact_point(judged_app: App) -> None:
+    with judged_app.store.reader() as r:
+        assert r.projection_complete()
+        n = r.conn.execute(sa.text("SELECT count(*) FROM point_facts")).scalar_one()
+    assert n == 0
