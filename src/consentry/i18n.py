@@ -26,6 +26,29 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Heb je je niet aangemeld? Negeer dan deze e-mail; zonder bevestiging sturen we je niets."
         ),
         "mail.sender": "Verstuurd door {sender}.",
+        # -- campaign messages (consentry.services.compose) ----------------------------
+        "campaign.unsubscribe": "Afmelden voor deze berichten kan met één klik: {url}",
+        "campaign.preferences": "Je voorkeuren aanpassen: {url}",
+        "campaign.object": (
+            "Je mag altijd bezwaar maken tegen het gebruik van je gegevens voor direct marketing, "
+            "kosteloos; daarna sturen we je niets meer: {url}"
+        ),
+        "campaign.notice14": (
+            "Waarom krijg je dit bericht? Je gegevens hebben we niet van jezelf, maar via {source}. "
+            "{controller} gebruikt ze voor: {purpose}. Je kunt je gegevens inzien, laten "
+            "verwijderen of bezwaar maken: {url}"
+        ),
+        "campaign.sender": "Afzender: {identity}",
+        "campaign.sms.unsubscribe": "Afmelden: {url}",
+        "campaign.sms.notice14": "Je nummer hebben we via {source}. Je rechten: {url}",
+        "source.business_card": "een visitekaartje",
+        "source.public_profile": "een openbaar profiel",
+        "source.public_register": "een openbaar register",
+        "source.third_party_list_with_proof": "een adressenbestand van een andere organisatie",
+        "source.third_party_list_without_proof": "een adressenbestand van een andere organisatie",
+        "source.referral": "een doorverwijzing",
+        "source.linkedin": "LinkedIn",
+        "source.other": "een andere bron",
         # -- public pages ----------------------------------------------------------------
         "page.skip": "Naar de inhoud",
         "page.lang.switch": "Taal",
@@ -166,6 +189,29 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Did not sign up? Then ignore this e-mail; without confirmation we send you nothing."
         ),
         "mail.sender": "Sent by {sender}.",
+        # -- campaign messages (consentry.services.compose) ----------------------------
+        "campaign.unsubscribe": "Unsubscribe from these messages with one click: {url}",
+        "campaign.preferences": "Change your preferences: {url}",
+        "campaign.object": (
+            "You may object at any time, free of charge, to the use of your data for direct "
+            "marketing; we then send you nothing more: {url}"
+        ),
+        "campaign.notice14": (
+            "Why do you receive this message? We did not get your details from you but through "
+            "{source}. {controller} uses them for: {purpose}. You can see your data, have it "
+            "erased or object: {url}"
+        ),
+        "campaign.sender": "Sender: {identity}",
+        "campaign.sms.unsubscribe": "Unsubscribe: {url}",
+        "campaign.sms.notice14": "We got your number through {source}. Your rights: {url}",
+        "source.business_card": "a business card",
+        "source.public_profile": "a public profile",
+        "source.public_register": "a public register",
+        "source.third_party_list_with_proof": "an address list from another organisation",
+        "source.third_party_list_without_proof": "an address list from another organisation",
+        "source.referral": "a referral",
+        "source.linkedin": "LinkedIn",
+        "source.other": "another source",
         # -- public pages ----------------------------------------------------------------
         "page.skip": "Skip to content",
         "page.lang.switch": "Language",

@@ -55,3 +55,13 @@ class Settings(BaseSettings):
     webhook_timeout: float = 10.0
     #: Extra attempts after a temporary failure (timeout, 429, 5xx) before giving up.
     webhook_retries: int = 2
+
+    #: DKIM signing of campaign e-mail (dkimpy): the signing domain, the selector whose
+    #: DNS TXT record holds the public key, and the PEM file with the private key.
+    #: All three set: every campaign e-mail is signed; any unset: none is.
+    dkim_domain: str | None = None
+    dkim_selector: str | None = None
+    dkim_key_file: str | None = None
+    #: The mailbox in List-Unsubscribe's mailto: link (RFC 2369); default the campaign's sender.
+    #: Replies there must be handled as opt-outs: that is the "working opt-out address".
+    unsubscribe_mailto: str | None = None

@@ -183,3 +183,38 @@ point_listings = sa.Table(
     sa.Column("listed_until", sa.Date, nullable=True),
     sa.Index("ix_point_listings_point", "contact_point_id"),
 )
+
+#: Campaigns: a definition (JSON, see consentry.domain.campaigns) and where sending stands.
+campaigns = sa.Table(
+    "campaigns",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("definition", JSONType, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("errors", sa.Integer, nullable=False),
+    #: Why the campaign paused (or other news for the operator).
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+#: One row per contact point a campaign considered: the send queue and its outcome.
+campaign_messages = sa.Table(
+    "campaign_messages",
+    metadata,
+    sa.Column("campaign", sa.String(64), primary_key=True),
+    sa.Column("contact_point_id", sa.String(40), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    #: The rule that kept the message from being sent (skipped).
+    sa.Column("rule", sa.String(40), nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+    sa.Column("worker", sa.String(64), nullable=True),
+    sa.Column("claimed_at", UTCDateTime(), nullable=True),
+    sa.Column("sent_at", UTCDateTime(), nullable=True),
+    sa.Column("message_id", sa.String(255), nullable=True),
+    #: The message carried the Art. 14 notice (a retry carries it again).
+    sa.Column("art14", sa.Boolean, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Index("ix_campaign_messages_claim", "campaign", "status", "next_attempt_at"),
+)

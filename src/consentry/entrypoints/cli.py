@@ -6,9 +6,10 @@ import functools
 import json
 import os
 import sys
+import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -17,11 +18,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from consentry.adapters.sql_store import SchemaMissing
 from consentry.bootstrap import App, MissingSecret, bootstrap
+from consentry.domain.campaigns import CampaignStatus
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.vocabulary import ConsentMethod, PartyKind, PointKind, Source
 from consentry.entrypoints.render import decision_json, decision_text
 from consentry.services import (
     apikeys,
+    campaigns,
     contacts,
     export,
     feedback,
@@ -33,6 +36,7 @@ from consentry.services import (
     notices,
     purposes,
     registers,
+    sending,
     setup,
 )
 from consentry.services import decide as decide_service
@@ -797,6 +801,177 @@ def _progress(label: str, total: int | None, quiet: bool) -> Iterator[Callable[[
     with Progress(*columns, transient=True) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
+
+
+# -- campaigns ---------------------------------------------------------------------------------
+
+campaign_app = typer.Typer(help="Define campaigns and send them (e-mail, SMS, apps).", no_args_is_help=True)
+app.add_typer(campaign_app, name="campaign")
+CampaignKey = Annotated[str, typer.Argument(help="The campaign's key.")]
+
+
+def _definition(file: Path) -> Any:
+    if not file.is_file():
+        raise InputError("FILE", f"{file} does not exist or is not a file")
+    text = file.read_text(encoding="utf-8-sig")
+    try:
+        if file.suffix.lower() == ".toml":
+            return tomllib.loads(text)
+        return json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(
+            "FILE", f"{file} is not valid {file.suffix.lstrip('.').upper() or 'JSON'}: {exc}"
+        ) from None
+
+
+@campaign_app.command("create")
+@handled
+def campaign_create(
+    file: Annotated[Path, typer.Argument(help="The definition: a .json or .toml file.")],
+    replace: Annotated[bool, typer.Option("--replace", help="Redefine a draft with the same key.")] = False,
+) -> None:
+    """Define a campaign as a draft; templates and the sender are checked now."""
+    c = campaigns.define(_app(), _definition(file), replace=replace)
+    typer.echo(f"campaign {c.key} saved as a draft: {c.name} ({c.channel.value}, purpose {c.purpose})")
+
+
+def _counts(p: campaigns.Progress) -> str:
+    n = p.counts
+    return (
+        f"{n['sent']} sent, {n['queued']} queued, {n['claimed']} being sent, "
+        f"{n['skipped']} skipped, {n['failed']} failed"
+    )
+
+
+@campaign_app.command("list")
+@handled
+def campaign_list() -> None:
+    """Every campaign, newest first, with where its sending stands."""
+    found = campaigns.list_all(_app())
+    if not found:
+        typer.echo("no campaigns yet; define one with `consentry campaign create FILE`")
+    for p in found:
+        c = p.campaign
+        typer.echo(f"{c.key:<24} {p.status.value:<8} {c.channel.value:<13} {c.purpose:<16} {_counts(p)}")
+
+
+def _status(p: campaigns.Progress) -> None:
+    typer.echo(f"status: {p.status.value}" + (f" ({p.note})" if p.note else ""))
+    typer.echo(f"messages: {p.total}: {_counts(p)}; errors since the last resume: {p.errors}")
+    for rule, n in p.skipped_by_rule.items():
+        typer.echo(f"  skipped {n:>7}  {rule}")
+
+
+@campaign_app.command("show")
+@handled
+def campaign_show(key: CampaignKey) -> None:
+    """A campaign's definition (as JSON) and where its sending stands."""
+    p = campaigns.progress(_app(), key)
+    typer.echo(json.dumps(p.campaign.to_json(), ensure_ascii=False, indent=2))
+    _status(p)
+
+
+@campaign_app.command("status")
+@handled
+def campaign_status(key: CampaignKey) -> None:
+    """Where a campaign's sending stands: messages by status, exclusions by rule."""
+    _status(campaigns.progress(_app(), key))
+
+
+Concurrency = Annotated[int, typer.Option(help="SMTP connections at once, each in its own thread.")]
+Rate = Annotated[float | None, typer.Option(help="Messages per second at most (default: no limit).")]
+MaxErrors = Annotated[int, typer.Option(help="Errors (4xx and 5xx) after which the campaign pauses.")]
+Batch = Annotated[int, typer.Option(help="Messages claimed (and judged again) per transaction.")]
+MaxAttempts = Annotated[int, typer.Option(help="Attempts before a temporary failure counts as final.")]
+RetryAfter = Annotated[float, typer.Option(help="Seconds before the first retry; it doubles each time.")]
+NoWait = Annotated[bool, typer.Option("--no-wait", help="Leave retries that are not due yet for later.")]
+
+
+def _send(key: str, options: sending.SendOptions) -> None:
+    a = _app()
+    sending.start(a, key)
+    before = campaigns.progress(a, key)
+    todo = before.counts["queued"] + before.counts["claimed"]
+    with _progress("sending", todo, False) as advance:
+        try:
+            report = sending.send(a, key, options, progress=lambda status, n: advance(n))
+        except KeyboardInterrupt:
+            _err(f"interrupted: `consentry campaign send {key}` goes on where this stopped")
+            raise typer.Exit(130) from None
+    typer.echo(
+        f"{report.sent} sent, {report.skipped} skipped, {report.failed} failed, {report.retried} to retry; "
+        f"campaign {key} is {report.status.value}" + (f" ({report.note})" if report.note else "")
+    )
+    if report.waiting and report.status is CampaignStatus.SENDING:
+        typer.echo(f"{report.waiting} messages wait for a retry: run `consentry campaign send {key}` later")
+    if report.status is CampaignStatus.PAUSED:
+        raise typer.Exit(1)
+
+
+@campaign_app.command("send")
+@handled
+def campaign_send(
+    key: CampaignKey,
+    concurrency: Concurrency = 8,
+    rate: Rate = None,
+    max_errors: MaxErrors = 100,
+    batch: Batch = 200,
+    max_attempts: MaxAttempts = 5,
+    retry_after: RetryAfter = 60.0,
+    no_wait: NoWait = False,
+) -> None:
+    """Send a campaign (or go on sending it): each allowed person gets it exactly once.
+
+    Run it again after a crash or on another machine (PostgreSQL): workers share the work.
+    """
+    _send(key, _options(concurrency, rate, max_errors, batch, max_attempts, retry_after, no_wait))
+
+
+@campaign_app.command("resume")
+@handled
+def campaign_resume(
+    key: CampaignKey,
+    concurrency: Concurrency = 8,
+    rate: Rate = None,
+    max_errors: MaxErrors = 100,
+    batch: Batch = 200,
+    max_attempts: MaxAttempts = 5,
+    retry_after: RetryAfter = 60.0,
+    no_wait: NoWait = False,
+) -> None:
+    """Resume a paused campaign (its error count starts again at 0) and send on."""
+    sending.resume(_app(), key)
+    _send(key, _options(concurrency, rate, max_errors, batch, max_attempts, retry_after, no_wait))
+
+
+@campaign_app.command("pause")
+@handled
+def campaign_pause(key: CampaignKey) -> None:
+    """Pause a campaign: its workers stop after the messages they are sending."""
+    sending.pause(_app(), key, "paused by the operator")
+    _status(campaigns.progress(_app(), key))
+
+
+def _options(
+    concurrency: int,
+    rate: float | None,
+    max_errors: int,
+    batch: int,
+    max_attempts: int,
+    retry_after: float,
+    no_wait: bool,
+) -> sending.SendOptions:
+    if rate is not None and rate <= 0:
+        raise InputError("--rate", "must be more than 0")
+    return sending.SendOptions(
+        concurrency=concurrency,
+        rate=rate,
+        batch=batch,
+        max_errors=max_errors,
+        max_attempts=max_attempts,
+        retry_after=timedelta(seconds=max(retry_after, 0.0)),
+        wait_for_retries=not no_wait,
+    )
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from consentry.entrypoints.api import (
+    routes_campaigns,
     routes_contacts,
     routes_decisions,
     routes_events,
@@ -28,6 +29,7 @@ for module in (
     routes_links,
     routes_keys,
     routes_health,
+    routes_campaigns,
 ):
     v1.include_router(module.router)
 

@@ -1,0 +1,327 @@
+"""Campaigns and their send queue in SQL, on a Reader's or Writer's connection.
+
+Every function takes the SQLAlchemy connection of a transaction the caller
+holds (`r.conn`, `w.conn`), so queue changes commit together with whatever
+else that transaction writes (ledger events, above all).
+
+Send workers announce themselves with a `WorkerLock`: on PostgreSQL a session
+advisory lock keyed by the worker's id, held on a connection of its own for the
+worker's whole life; on SQLite an exclusive lock on a file beside the database,
+which also keeps a second worker out. Either lock is let go by the operating
+system or the server when the process dies, however it dies, which is how
+claims of a dead worker are told from those of a live one.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from consentry.adapters import tables as t
+from consentry.domain.campaigns import CampaignStatus, MessageStatus
+
+c = t.campaign_messages.c
+k = t.campaigns.c
+QUEUED, CLAIMED, SENT = MessageStatus.QUEUED.value, MessageStatus.CLAIMED.value, MessageStatus.SENT.value
+SKIPPED, FAILED = MessageStatus.SKIPPED.value, MessageStatus.FAILED.value
+
+
+class WorkerBusy(RuntimeError):
+    """Another send worker holds the SQLite database (SQLite allows one)."""
+
+
+# -- campaigns ------------------------------------------------------------------------------
+
+
+def insert(conn: Connection, key: str, definition: dict[str, Any], now: datetime) -> None:
+    """Store a new campaign as a draft (IntegrityError when the key exists)."""
+    conn.execute(
+        t.campaigns.insert().values(
+            key=key,
+            definition=definition,
+            status=CampaignStatus.DRAFT.value,
+            errors=0,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+
+
+def replace_definition(conn: Connection, key: str, definition: dict[str, Any], now: datetime) -> None:
+    """Change a draft's definition."""
+    conn.execute(t.campaigns.update().where(k.key == key).values(definition=definition, updated_at=now))
+
+
+def get(conn: Connection, key: str, lock: bool = False) -> dict[str, Any] | None:
+    """A campaign's row (key, definition, status, errors, note, created_at, updated_at)."""
+    q = sa.select(t.campaigns).where(k.key == key)
+    if lock and conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    row = conn.execute(q).first()
+    return None if row is None else dict(row._mapping)
+
+
+def all_rows(conn: Connection) -> list[dict[str, Any]]:
+    """Every campaign's row, newest first."""
+    q = sa.select(t.campaigns).order_by(k.created_at.desc(), k.key)
+    return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def set_status(
+    conn: Connection,
+    key: str,
+    status: CampaignStatus,
+    now: datetime,
+    note: str | None = None,
+    reset_errors: bool = False,
+) -> None:
+    """Move a campaign to `status`, with a note for the operator (None clears it)."""
+    values: dict[str, Any] = {"status": status.value, "updated_at": now, "note": note}
+    if reset_errors:
+        values["errors"] = 0
+    conn.execute(t.campaigns.update().where(k.key == key).values(**values))
+
+
+def add_errors(conn: Connection, key: str, n: int, now: datetime) -> int:
+    """Count `n` more sending errors; returns the campaign's total."""
+    if n:
+        conn.execute(t.campaigns.update().where(k.key == key).values(errors=k.errors + n, updated_at=now))
+    return int(conn.execute(sa.select(k.errors).where(k.key == key)).scalar_one())
+
+
+# -- the queue ------------------------------------------------------------------------------
+
+
+def fill(conn: Connection, key: str, audience_sql: str, params: dict[str, Any], now: datetime) -> int:
+    """Write the judged audience into the queue in one statement; returns how many rows.
+
+    `audience_sql` selects contact_point_id, verdict and rule for every considered
+    point. Allowed points are queued; the others are written as skipped with the
+    rule that excluded them, so the campaign's report says who was left out and why.
+    """
+    sql = (
+        "INSERT INTO campaign_messages (campaign, contact_point_id, status, rule, attempts, "
+        "next_attempt_at, art14) "
+        "SELECT :cs_campaign, a.contact_point_id, "
+        f"CASE WHEN a.verdict = 'allow' THEN '{QUEUED}' ELSE '{SKIPPED}' END, "
+        "CASE WHEN a.verdict = 'allow' THEN NULL ELSE a.rule END, 0, :cs_now, :cs_false "
+        f"FROM ({audience_sql}) a"
+    )
+    stmt = sa.text(sql).bindparams(
+        sa.bindparam("cs_now", type_=t.UTCDateTime()), **params, cs_campaign=key, cs_now=now, cs_false=False
+    )
+    return int(conn.execute(stmt).rowcount)
+
+
+def claim(conn: Connection, key: str, worker: str, n: int, now: datetime) -> list[tuple[str, int, bool]]:
+    """Claim up to `n` queued rows that are due; returns (contact point, attempts, art14) per row.
+
+    On PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`, so workers claiming
+    at the same moment never wait for, or take, each other's rows.
+    """
+    pick = (
+        sa.select(c.contact_point_id)
+        .where(c.campaign == key, c.status == QUEUED, c.next_attempt_at <= now)
+        .limit(n)
+    )
+    if conn.dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    # A CTE is evaluated once; `IN (subquery)` may be run again per row, claiming more than `n`.
+    picked = pick.cte("picked")
+    stmt = (
+        t.campaign_messages.update()
+        .where(c.campaign == key, c.contact_point_id == picked.c.contact_point_id)
+        .values(status=CLAIMED, worker=worker, claimed_at=now)
+        .returning(c.contact_point_id, c.attempts, c.art14)
+    )
+    return [(r[0], int(r[1]), bool(r[2])) for r in conn.execute(stmt)]
+
+
+def _many(conn: Connection, key: str, values: dict[str, Any], rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    stmt = (
+        t.campaign_messages.update()
+        .where(c.campaign == key, c.contact_point_id == sa.bindparam("b_point"))
+        .values(**values)
+    )
+    conn.execute(stmt, list(rows))
+
+
+def skip(conn: Connection, key: str, rules: dict[str, str]) -> None:
+    """Mark messages skipped, each with the rule that stopped it."""
+    rows = [{"b_point": pid, "b_rule": rule} for pid, rule in rules.items()]
+    _many(conn, key, {"status": SKIPPED, "rule": sa.bindparam("b_rule"), "worker": None}, rows)
+
+
+def mark_sent(conn: Connection, key: str, sent: Sequence[tuple[str, str, bool]], now: datetime) -> None:
+    """Mark messages sent: (contact point, Message-ID, carried the Art. 14 notice)."""
+    rows = [{"b_point": pid, "b_mid": mid, "b_art14": art14} for pid, mid, art14 in sent]
+    values = {
+        "status": SENT,
+        "sent_at": now,
+        "message_id": sa.bindparam("b_mid"),
+        "art14": sa.bindparam("b_art14"),
+        "error": None,
+    }
+    _many(conn, key, values, rows)
+
+
+def retry(conn: Connection, key: str, later: Sequence[tuple[str, str, datetime]]) -> None:
+    """Put messages back in the queue after a temporary failure: (contact point, error, when)."""
+    rows = [{"b_point": pid, "b_error": err[:1000], "b_next": at} for pid, err, at in later]
+    values = {
+        "status": QUEUED,
+        "attempts": c.attempts + 1,
+        "error": sa.bindparam("b_error"),
+        "next_attempt_at": sa.bindparam("b_next", type_=t.UTCDateTime()),
+        "worker": None,
+        "sent_at": None,
+    }
+    _many(conn, key, values, rows)
+
+
+def fail(conn: Connection, key: str, failed: Sequence[tuple[str, str]]) -> None:
+    """Mark messages failed for good: (contact point, the server's code and text)."""
+    rows = [{"b_point": pid, "b_error": err[:1000]} for pid, err in failed]
+    values = {"status": FAILED, "attempts": c.attempts + 1, "error": sa.bindparam("b_error"), "worker": None}
+    _many(conn, key, values, rows)
+
+
+def release(conn: Connection, key: str, points: Sequence[str], worker: str) -> None:
+    """Give claimed rows that were never tried back to the queue, as they were."""
+    rows = [{"b_point": pid} for pid in points]
+    stmt = (
+        t.campaign_messages.update()
+        .where(
+            c.campaign == key,
+            c.contact_point_id == sa.bindparam("b_point"),
+            c.status == CLAIMED,
+            c.worker == worker,
+        )
+        .values(status=QUEUED, worker=None, claimed_at=None)
+    )
+    if rows:
+        conn.execute(stmt, rows)
+
+
+def claimants(conn: Connection, key: str) -> list[str]:
+    """The workers holding claims in this campaign."""
+    q = sa.select(c.worker).where(c.campaign == key, c.status == CLAIMED).distinct()
+    return [w for w in conn.execute(q).scalars() if w is not None]
+
+
+def requeue_claims(conn: Connection, key: str, workers: Sequence[str] | None = None) -> int:
+    """Put the claims of these workers (all, when None) back in the queue; returns how many."""
+    q = t.campaign_messages.update().where(c.campaign == key, c.status == CLAIMED)
+    if workers is not None:
+        if not workers:
+            return 0
+        q = q.where(c.worker.in_(list(workers)))
+    return int(conn.execute(q.values(status=QUEUED, worker=None, claimed_at=None)).rowcount)
+
+
+def counts(conn: Connection, key: str) -> dict[str, int]:
+    """How many messages are in each status."""
+    q = sa.select(c.status, sa.func.count()).where(c.campaign == key).group_by(c.status)
+    found = {s.value: 0 for s in MessageStatus}
+    found.update({status: int(n) for status, n in conn.execute(q)})
+    return found
+
+
+def skipped_by_rule(conn: Connection, key: str) -> dict[str, int]:
+    """How many messages each rule kept from being sent, most first."""
+    q = (
+        sa.select(c.rule, sa.func.count().label("n"))
+        .where(c.campaign == key, c.status == SKIPPED)
+        .group_by(c.rule)
+        .order_by(sa.desc("n"), c.rule)
+    )
+    return {str(rule): int(n) for rule, n in conn.execute(q)}
+
+
+def next_due(conn: Connection, key: str) -> datetime | None:
+    """When the earliest queued message is due (None: nothing queued)."""
+    q = sa.select(sa.func.min(c.next_attempt_at)).where(c.campaign == key, c.status == QUEUED)
+    found: datetime | None = conn.execute(q).scalar_one_or_none()
+    return found
+
+
+def messages(conn: Connection, key: str, status: MessageStatus | None = None) -> list[dict[str, Any]]:
+    """The queue's rows (all, or in one status), by contact point."""
+    q = sa.select(t.campaign_messages).where(c.campaign == key)
+    if status is not None:
+        q = q.where(c.status == status.value)
+    return [dict(r._mapping) for r in conn.execute(q.order_by(c.contact_point_id))]
+
+
+# -- workers --------------------------------------------------------------------------------
+
+
+def _lock_key(worker: str) -> int:
+    return int.from_bytes(hashlib.blake2b(worker.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+class WorkerLock:
+    """Announces a live send worker for as long as it is held (see the module docstring)."""
+
+    def __init__(self, engine: Engine, worker: str) -> None:
+        self.engine = engine
+        self.worker = worker
+        self.postgres = engine.dialect.name == "postgresql"
+        self._conn: Connection | None = None
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock; WorkerBusy when another worker holds a SQLite database."""
+        if self.postgres:
+            self._conn = self.engine.connect()
+            self._conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _lock_key(self.worker)})
+            self._conn.commit()
+            return
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            return
+        fd = os.open(f"{database}.send-lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise WorkerBusy(
+                "another send worker is running on this SQLite database, and SQLite allows one; "
+                "wait for it, or use PostgreSQL to send with several workers"
+            ) from None
+        self._fd = fd
+
+    def release(self) -> None:
+        """Let go of the lock."""
+        if self._conn is not None:
+            self._conn.close()  # ends the session, and with it the advisory lock
+            self._conn = None
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def dead_workers(conn: Connection, workers: Sequence[str], me: str) -> list[str]:
+    """Those of these workers that no longer run (their lock is free).
+
+    On SQLite the caller holds the only worker lock, so every other worker is dead.
+    """
+    others = [w for w in workers if w != me]
+    if conn.dialect.name != "postgresql":
+        return others
+    dead = []
+    for w in others:
+        key = _lock_key(w)
+        if conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one():
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+            dead.append(w)
+    return dead

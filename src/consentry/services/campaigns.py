@@ -1,0 +1,166 @@
+"""Defining campaigns, checking their templates, and reporting how sending goes.
+
+A campaign's words are Jinja2 templates, rendered in a sandbox with strict
+undefined names. The fields a template may use are `name`, `address` and
+`attributes.NAME`; a syntax error or any other name is refused when the
+campaign is defined, with the field it is in (`content.en.body`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy.exc
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
+from jinja2.sandbox import SandboxedEnvironment
+
+from consentry.adapters import campaign_store as store
+from consentry.adapters.addresses import AddressError, normalise_email
+from consentry.bootstrap import App
+from consentry.domain.campaigns import Campaign, CampaignError, CampaignStatus, campaign_from_json
+from consentry.services.errors import InputError
+
+#: The names a template may use.
+FIELDS = frozenset({"name", "address", "attributes"})
+
+_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
+
+
+def template(source: str, field: str) -> Template:
+    """Compile one template; InputError naming the field for bad syntax or an unknown name."""
+    try:
+        parsed = _env.parse(source)
+    except TemplateSyntaxError as exc:
+        raise InputError(field, f"template error on line {exc.lineno}: {exc.message}") from None
+    if any(True for _ in meta.find_referenced_templates(parsed)):
+        raise InputError(field, "a template cannot include, import or extend other templates")
+    unknown = sorted(meta.find_undeclared_variables(parsed) - FIELDS)
+    if unknown:
+        raise InputError(
+            field,
+            f"unknown field {unknown[0]!r}; a template may use {{{{ name }}}}, {{{{ address }}}} "
+            "and {{ attributes.NAME }}",
+        )
+    return _env.from_string(source)
+
+
+def templates(c: Campaign) -> dict[str, tuple[Template | None, Template]]:
+    """Each language's compiled (subject, body) templates."""
+    out: dict[str, tuple[Template | None, Template]] = {}
+    for lang, words in c.content.items():
+        subject = template(words.subject, f"content.{lang}.subject") if words.subject else None
+        out[lang] = (subject, template(words.body, f"content.{lang}.body"))
+    return out
+
+
+def parse(doc: Any) -> Campaign:
+    """A campaign from its definition, templates compiled; InputError naming the field otherwise."""
+    try:
+        c = campaign_from_json(doc)
+    except CampaignError as exc:
+        raise InputError(exc.field, exc.message) from None
+    templates(c)
+    for where, address in (("sender.email", c.sender.email), ("sender.reply_to", c.sender.reply_to)):
+        if address is not None:
+            try:
+                normalise_email(address)
+            except AddressError as exc:
+                raise InputError(where, str(exc)) from None
+    return c
+
+
+def define(app: App, doc: Any, replace: bool = False) -> Campaign:
+    """Store a campaign as a draft; with `replace`, redefine a draft that has not been sent."""
+    c = parse(doc)
+    now = app.clock.now()
+    try:
+        with app.store.writer() as w:
+            for where, key in (
+                ("purpose", c.purpose),
+                ("selection.subscribers_of", c.selection.subscribers_of),
+            ):
+                if key is not None and w.purpose(key) is None:
+                    raise InputError(where, f"unknown purpose {key!r}; see `consentry purposes list`")
+            existing = store.get(w.conn, c.key)
+            if existing is None:
+                store.insert(w.conn, c.key, c.to_json(), now)
+            elif not replace:
+                raise CampaignExists("key", f"campaign {c.key!r} exists; replace it to change a draft")
+            elif existing["status"] != CampaignStatus.DRAFT.value:
+                raise CampaignExists(
+                    "key", f"campaign {c.key!r} is {existing['status']}: it can no longer change"
+                )
+            else:
+                store.replace_definition(w.conn, c.key, c.to_json(), now)
+    except sqlalchemy.exc.IntegrityError:
+        raise CampaignExists("key", f"campaign {c.key!r} was defined at the same time; try again") from None
+    return c
+
+
+class CampaignExists(InputError):
+    """A campaign with this key exists (and may not be replaced)."""
+
+
+class UnknownCampaign(InputError):
+    """No campaign has this key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """A campaign with where its sending stands."""
+
+    campaign: Campaign
+    status: CampaignStatus
+    errors: int
+    note: str | None
+    counts: dict[str, int]
+    skipped_by_rule: dict[str, int]
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def total(self) -> int:
+        """Every message the campaign considered."""
+        return sum(self.counts.values())
+
+
+def get(app: App, key: str) -> Campaign:
+    """A stored campaign; UnknownCampaign when there is none."""
+    with app.store.reader() as r:
+        row = store.get(r.conn, key)
+    if row is None:
+        raise UnknownCampaign("campaign", f"no campaign {key!r}; see `consentry campaign list`")
+    return campaign_from_json(row["definition"])
+
+
+def progress(app: App, key: str) -> Progress:
+    """A campaign with its message counts by status and its exclusions by rule."""
+    with app.store.reader() as r:
+        row = store.get(r.conn, key)
+        if row is None:
+            raise UnknownCampaign("campaign", f"no campaign {key!r}; see `consentry campaign list`")
+        return _progress(row, store.counts(r.conn, key), store.skipped_by_rule(r.conn, key))
+
+
+def list_all(app: App) -> list[Progress]:
+    """Every campaign with its counts, newest first."""
+    with app.store.reader() as r:
+        return [
+            _progress(row, store.counts(r.conn, row["key"]), store.skipped_by_rule(r.conn, row["key"]))
+            for row in store.all_rows(r.conn)
+        ]
+
+
+def _progress(row: dict[str, Any], counts: dict[str, int], skipped: dict[str, int]) -> Progress:
+    return Progress(
+        campaign=campaign_from_json(row["definition"]),
+        status=CampaignStatus(row["status"]),
+        errors=int(row["errors"]),
+        note=row["note"],
+        counts=counts,
+        skipped_by_rule=skipped,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )

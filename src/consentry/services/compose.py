@@ -1,0 +1,153 @@
+"""Writing one campaign message for one person: their language, their words, and what the law adds.
+
+What a message carries beyond the campaign's own words follows from the
+decision that allowed it:
+
+- every marketing message: a one-click unsubscribe link (and, for e-mail, the
+  List-Unsubscribe headers), the preference-centre link and the sender's
+  identity (NL-EM-02, NL-EM-05);
+- an obligation to point out or honour the right to object: a line saying so,
+  with the link to object (GDPR Art. 21(4));
+- the Art. 14 obligation: where the data came from, what it is used for and the
+  person's rights, at this first contact (EU-GDPR-06).
+
+A person's language is their `language` attribute (`nl` or `en`); Dutch when
+it is missing or the campaign has no words in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from jinja2 import Template, TemplateError
+
+from consentry.bootstrap import App
+from consentry.domain.campaigns import Campaign
+from consentry.domain.purposes import Purpose
+from consentry.domain.state import ContactState
+from consentry.domain.vocabulary import Channel, MessageKind
+from consentry.i18n import MESSAGES, t
+from consentry.policy.rules import Decision
+from consentry.services import campaigns, public
+
+OBJECTION = frozenset({"mention-right-to-object", "honour-objection", "profiling-notice"})
+OPT_OUT = frozenset({"opt-out-in-every-message", "opt-out-address"})
+ART14 = "art14-notice"
+
+
+class RenderError(ValueError):
+    """A template could not be rendered for one person (a missing attribute, say)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Composed:
+    """One person's message, written out."""
+
+    lang: str
+    subject: str
+    text: str
+    html: str | None
+    unsubscribe_url: str
+    preferences_url: str
+    notice14: bool
+
+
+def language(state: ContactState) -> str:
+    """The language to write to this person in."""
+    lang = state.attributes.get("language", "").strip().lower()
+    return lang if lang in ("nl", "en") else "nl"
+
+
+class Composer:
+    """Writes a campaign's messages; templates are compiled once per campaign."""
+
+    def __init__(self, app: App, campaign: Campaign, purpose: Purpose) -> None:
+        self.app = app
+        self.c = campaign
+        self.purpose = purpose
+        self.templates: dict[str, tuple[Template | None, Template]] = campaigns.templates(campaign)
+
+    def compose(self, state: ContactState, decision: Decision, notice_again: bool = False) -> Composed:
+        """The message for this person, as the decision that allowed it requires."""
+        lang, _ = self.c.words(language(state))
+        subject_t, body_t = self.templates[lang]
+        values = {"name": state.display_name or "", "address": state.value, "attributes": state.attributes}
+        try:
+            body = body_t.render(values).strip()
+            subject = " ".join(subject_t.render(values).split()) if subject_t else ""
+        except TemplateError as exc:
+            raise RenderError(f"content.{lang}: {exc}") from None
+        links = public.links(self.app, state.id, self.c.purpose, self.c.key)
+        due = {o.id for o in decision.obligations}
+        notice14 = ART14 in due or notice_again
+        marketing = self.c.kind is MessageKind.MARKETING
+        if self.c.channel is not Channel.EMAIL:
+            return self._short(lang, body, links, notice14, state, marketing or bool(due & OPT_OUT))
+        footer = []
+        if marketing or due & OPT_OUT:
+            footer.append((t(lang, "campaign.unsubscribe", url=links["unsubscribe"]), links["unsubscribe"]))
+        footer.append((t(lang, "campaign.preferences", url=links["preferences"]), links["preferences"]))
+        if due & OBJECTION:
+            footer.append((t(lang, "campaign.object", url=links["preferences"]), links["preferences"]))
+        if notice14:
+            notice = t(
+                lang,
+                "campaign.notice14",
+                source=self.source(state, lang),
+                controller=self.c.sender.legal_name,
+                purpose=self.purpose.name_en if lang == "en" else self.purpose.name_nl,
+                url=links["preferences"],
+            )
+            footer.append((notice, links["preferences"]))
+        footer.append((t(lang, "campaign.sender", identity=self.c.sender.identity), ""))
+        text = body + "\n\n-- \n" + "\n\n".join(line for line, _ in footer) + "\n"
+        return Composed(
+            lang,
+            subject,
+            text,
+            _html(lang, body, footer),
+            links["unsubscribe"],
+            links["preferences"],
+            notice14,
+        )
+
+    def _short(
+        self, lang: str, body: str, links: dict[str, str], notice14: bool, state: ContactState, opt_out: bool
+    ) -> Composed:
+        """An SMS or app message: the words, the sender, the opt-out, the notice; no more."""
+        lines = [body, self.c.sender.name]
+        if opt_out:
+            lines.append(t(lang, "campaign.sms.unsubscribe", url=links["unsubscribe"]))
+        if notice14:
+            lines.append(
+                t(lang, "campaign.sms.notice14", source=self.source(state, lang), url=links["preferences"])
+            )
+        return Composed(
+            lang, "", "\n".join(lines), None, links["unsubscribe"], links["preferences"], notice14
+        )
+
+    @staticmethod
+    def source(state: ContactState, lang: str) -> str:
+        """Where the data came from, in words, with the recorded detail (which fair, which list)."""
+        key = f"source.{state.source.value}"
+        label = t(lang, key if key in MESSAGES["nl"] else "source.other")
+        return f"{label} ({state.source_detail})" if state.source_detail else label
+
+
+def _html(lang: str, body: str, footer: list[tuple[str, str]]) -> str:
+    paragraphs = "".join(
+        f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in body.split("\n\n") if p.strip()
+    )
+    small = "".join(
+        f'<p style="font-size:smaller;color:#555">{_linked(line, url)}</p>' for line, url in footer
+    )
+    return f'<!doctype html><html lang="{lang}"><body>{paragraphs}<hr>{small}</body></html>'
+
+
+def _linked(line: str, url: str) -> str:
+    """A footer line with its URL made a link."""
+    if not url:
+        return escape(line)
+    before, _, after = line.partition(url)
+    return f'{escape(before)}<a href="{escape(url)}">{escape(url)}</a>{escape(after)}'

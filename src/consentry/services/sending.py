@@ -1,0 +1,632 @@
+"""Sending a campaign: every allowed person gets the message exactly once, even if a worker is killed.
+
+The queue
+    Starting a campaign writes its judged audience into `campaign_messages` in
+    one statement (`consentry.services.audience`): allowed points are queued,
+    the rest skipped with the rule that excluded them.
+
+A worker's cycle
+    1. Claim a batch of due queued rows in one writer transaction and, in it,
+       judge each person again with the per-contact evaluator as of now: an
+       unsubscribe or objection committed since the queue was filled stops the
+       message here (skipped, with the rule).
+    2. Connection threads (one SMTP connection each; `--concurrency`) write each
+       message and send MAIL, RCPT, DATA and the message *without* its final
+       dot (`consentry.adapters.smtp_pipeline`), paced to `--rate`.
+    3. Whatever messages wait for their dot are committed together in ONE writer
+       transaction: judged once more (see below), marked sent with their
+       Message-ID and time, and the Art. 14 `notice.given` events recorded for
+       those that carried the notice.
+    4. Only after the commit, one thread writes the final dot to every
+       connection of that group in a tight loop; the connection threads then
+       read the replies. The results (4xx: back in the queue with exponential
+       back-off; 5xx: failed with the server's code and text) are written with
+       the next transaction. Too many errors pause the campaign.
+
+Why exactly once
+    Killed before the commit, no server got a final dot: each discards its
+    message, the rows are still claimed and go back to the queue on resume
+    (below). Killed after the commit, the dots are in the kernel's socket
+    buffers within microseconds of it, and the kernel delivers buffered data
+    even when the process dies. What is left is the time between COMMIT
+    returning and the last dot reaching its buffer - a loop of `send` calls;
+    a kill exactly there loses those messages (they are marked sent but never
+    arrive): at most once, never twice. A connection that breaks while the
+    reply to the dot is awaited is retried, as SMTP clients do (RFC 1047): the
+    one case that can deliver twice, and only if the server got the dot.
+
+Judging again at commit (an improvement on judging only at claim)
+    Steps 2-3 take a while for a batch. Because the commit transaction holds the
+    ledger's write lock, an unsubscribe is committed either before it - then
+    this judgement sees it and the connection hangs up without the dot, so the
+    server discards the message - or after it, when the message was already
+    irrevocably on its way. So "unsubscribed before" means "not sent" exactly,
+    in the order the database committed them.
+
+Orphaned claims
+    On PostgreSQL every worker holds a session advisory lock keyed by its id;
+    claims of a worker whose lock is free belong to a dead worker and go back to
+    the queue (checked at start and whenever a worker runs out of work while
+    others hold claims). Several workers, on several machines, share a campaign:
+    claims use `FOR UPDATE SKIP LOCKED`. On SQLite a file lock admits one worker,
+    which puts every claim back in the queue when it starts.
+
+Not revocable transports
+    A webhook (SMS, messaging apps) has no final dot: `prepare` hands the message
+    over with an idempotency key equal to the Message-ID, so a retry after a kill
+    is deduplicated by the provider; judging again at commit cannot stop it then.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from consentry.adapters import campaign_store as store
+from consentry.adapters import webhook_session
+from consentry.adapters.smtp_pipeline import DkimSigner, Mail, SmtpTransport, address, mime
+from consentry.adapters.sql_store import Writer
+from consentry.adapters.transport import Outgoing, Reply, Session, Transport
+from consentry.bootstrap import App
+from consentry.domain.campaigns import Campaign, CampaignStatus, campaign_from_json
+from consentry.domain.state import ContactState
+from consentry.domain.vocabulary import Channel, Verdict
+from consentry.policy.facts import Question
+from consentry.policy.rules import Decision, evaluate
+from consentry.services import audience, ledger
+from consentry.services.compose import ART14, Composer, RenderError
+from consentry.services.errors import InputError
+from consentry.services.setup import controller
+
+#: The rule recorded for a queued contact point that no longer exists (erased from the store).
+GONE = "contact-point-gone"
+_MAX_BACKOFF = timedelta(hours=6)
+
+Progress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    """How a worker sends."""
+
+    #: SMTP connections (each in its own thread).
+    concurrency: int = 8
+    #: Messages per second at most (None: as fast as the server takes them).
+    rate: float | None = None
+    #: Rows claimed per claim transaction.
+    batch: int = 200
+    #: Errors (4xx and 5xx) after which the campaign pauses itself.
+    max_errors: int = 100
+    #: Attempts after which a temporary failure counts as final.
+    max_attempts: int = 5
+    #: The first back-off after a temporary failure; it doubles with each attempt.
+    retry_after: timedelta = timedelta(minutes=1)
+    #: Wait for retries that are not yet due (False: leave them for a later run).
+    wait_for_retries: bool = True
+
+
+@dataclass
+class SendReport:
+    """What a worker did, and where the campaign stands after it."""
+
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    retried: int = 0
+    status: CampaignStatus = CampaignStatus.SENDING
+    note: str | None = None
+    waiting: int = 0
+
+
+class CampaignNotSendable(InputError):
+    """The campaign cannot be sent in its present state (paused, say)."""
+
+
+@dataclass(eq=False)
+class _Job:
+    point: str
+    attempts: int
+    state: ContactState
+    decision: Decision
+    notice_again: bool
+
+
+@dataclass(eq=False)
+class _Prepared:
+    job: _Job
+    session: Session
+    key: str
+    decided: threading.Event = field(default_factory=threading.Event)
+    go: bool = False
+
+
+@dataclass(frozen=True)
+class _Final:
+    job: _Job
+    reply: Reply
+    committed: bool
+
+
+def start(app: App, key: str) -> CampaignStatus:
+    """Fill a draft's queue from its audience and mark it sending (a no-op in any other state)."""
+    now = app.clock.now()
+    with app.store.writer() as w:
+        row = store.get(w.conn, key, lock=True)
+        if row is None:
+            raise InputError("campaign", f"no campaign {key!r}; see `consentry campaign list`")
+        status = CampaignStatus(row["status"])
+        if status is not CampaignStatus.DRAFT:
+            return status
+        c = campaign_from_json(row["definition"])
+        sql, params = audience.query(w, app.pack, c.channel, c.purpose, c.kind, c.selection, now)
+        store.fill(w.conn, key, sql, params, now)
+        store.set_status(w.conn, key, CampaignStatus.SENDING, now)
+    return CampaignStatus.SENDING
+
+
+def resume(app: App, key: str) -> None:
+    """Let a paused campaign send again, its error count reset."""
+    with app.store.writer() as w:
+        row = store.get(w.conn, key, lock=True)
+        if row is None:
+            raise InputError("campaign", f"no campaign {key!r}")
+        if row["status"] == CampaignStatus.PAUSED.value:
+            store.set_status(w.conn, key, CampaignStatus.SENDING, app.clock.now(), reset_errors=True)
+
+
+def pause(app: App, key: str, note: str) -> None:
+    """Pause a sending campaign; its workers stop after the messages they are sending."""
+    with app.store.writer() as w:
+        row = store.get(w.conn, key, lock=True)
+        if row is not None and row["status"] == CampaignStatus.SENDING.value:
+            store.set_status(w.conn, key, CampaignStatus.PAUSED, app.clock.now(), note)
+
+
+def default_transport(app: App, c: Campaign) -> Transport:
+    """The transport the settings give for the campaign's channel."""
+    if c.channel is Channel.EMAIL:
+        return SmtpTransport(app.settings)
+    try:
+        return webhook_session.transport_for(app.settings)
+    except webhook_session.NoWebhook as exc:
+        raise CampaignNotSendable("channel", str(exc)) from None
+
+
+def send(
+    app: App,
+    key: str,
+    options: SendOptions | None = None,
+    transport: Transport | None = None,
+    progress: Progress | None = None,
+    after_claim: Callable[[list[str]], None] | None = None,
+) -> SendReport:
+    """Send (or go on sending) a campaign with this process as one worker, until nothing is left.
+
+    A draft is started first. A paused campaign is refused: resume it. `after_claim`
+    is called with the points of each claimed batch (tests use it to change the
+    ledger mid-campaign).
+    """
+    opts = options or SendOptions()
+    if opts.concurrency < 1 or opts.batch < 1 or opts.max_errors < 1 or opts.max_attempts < 1:
+        raise InputError("options", "concurrency, batch, max-errors and max-attempts must be at least 1")
+    status = start(app, key)
+    if status is CampaignStatus.PAUSED:
+        with app.store.reader() as r:
+            row = store.get(r.conn, key)
+        note = (row or {}).get("note") or "paused"
+        raise CampaignNotSendable(
+            "campaign", f"campaign {key!r} is paused ({note}); `consentry campaign resume {key}` sends on"
+        )
+    c = get_campaign(app, key)
+    run = _Run(app, c, opts, transport or default_transport(app, c), progress, after_claim)
+    return run.run()
+
+
+def get_campaign(app: App, key: str) -> Campaign:
+    """The stored definition of a campaign."""
+    with app.store.reader() as r:
+        row = store.get(r.conn, key)
+    if row is None:
+        raise InputError("campaign", f"no campaign {key!r}")
+    return campaign_from_json(row["definition"])
+
+
+class _Pacer:
+    """Spaces message starts `1/rate` seconds apart across all threads."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self.next = time.monotonic()
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = time.monotonic()
+            slot = max(self.next, now)
+            self.next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+class _Run:
+    """One worker sending one campaign (see the module docstring)."""
+
+    def __init__(
+        self,
+        app: App,
+        c: Campaign,
+        opts: SendOptions,
+        transport: Transport,
+        progress: Progress | None,
+        after_claim: Callable[[list[str]], None] | None,
+    ) -> None:
+        self.app, self.c, self.opts, self.transport = app, c, opts, transport
+        self.progress = progress or (lambda _status, _n: None)
+        self.after_claim = after_claim
+        self.worker = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+        self.lock = store.WorkerLock(app.store.engine, self.worker)
+        self.jobs: queue.Queue[_Job | None] = queue.Queue()
+        self.ready: queue.Queue[_Prepared] = queue.Queue()
+        self.finals: queue.Queue[_Final] = queue.Queue()
+        self.pending: list[_Final] = []
+        self.mine: set[str] = set()  # claimed by this worker, not yet settled
+        self.outstanding = 0  # handed to the threads, not yet settled
+        self.report = SendReport()
+        self.pacer = _Pacer(opts.rate)
+        self.dkim = DkimSigner.from_settings(app.settings) if c.channel is Channel.EMAIL else None
+        self.stopping = False
+        with app.store.reader() as r:
+            purpose = r.purpose(c.purpose)
+            self.controller = controller(r)
+        if purpose is None:
+            raise InputError("purpose", f"the campaign's purpose {c.purpose!r} is no longer defined")
+        self.purpose = purpose
+        self.composer = Composer(app, c, purpose)
+        self.domain = (c.sender.email or app.settings.mail_from).rpartition("@")[2] or "localhost"
+
+    # -- the coordinator (this thread) --------------------------------------------------------
+
+    def run(self) -> SendReport:
+        try:
+            self.lock.acquire()
+        except store.WorkerBusy as exc:
+            raise CampaignNotSendable("campaign", str(exc)) from None
+        threads = [
+            threading.Thread(target=self._connection, name=f"send-{i}", daemon=True)
+            for i in range(self.opts.concurrency)
+        ]
+        try:
+            self._reclaim(everyone=self.app.store.engine.dialect.name != "postgresql")
+            for th in threads:
+                th.start()
+            self._loop()
+        finally:
+            self._shutdown(threads)
+            self.lock.release()
+        return self.report
+
+    def _loop(self) -> None:
+        low_water = max(self.opts.concurrency, self.opts.batch // 2)
+        drained = False  # the last claim found fewer rows than asked: wait for the threads first
+        while True:
+            if not self.stopping and self.outstanding < low_water and not (drained and self.outstanding):
+                claimed = self._claim()
+                drained = len(claimed) < self.opts.batch
+                if claimed and self.after_claim is not None:
+                    self.after_claim(claimed)
+                if not claimed and self.outstanding == 0 and self._finished():
+                    return
+            if self.stopping and self.outstanding == 0:
+                self._flush()
+                return
+            self._collect()
+            group = self._ready_group(timeout=0.05 if self.outstanding else 0.0)
+            if group:
+                self._commit(group)
+            elif self.pending and (self.outstanding == 0 or len(self.pending) >= self.opts.batch):
+                self._flush()
+
+    def _collect(self) -> None:
+        while True:
+            try:
+                final = self.finals.get_nowait()
+            except queue.Empty:
+                return
+            self.pending.append(final)
+            self.outstanding -= 1
+
+    def _ready_group(self, timeout: float) -> list[_Prepared]:
+        group: list[_Prepared] = []
+        try:
+            group.append(self.ready.get(timeout=timeout) if timeout else self.ready.get_nowait())
+        except queue.Empty:
+            return group
+        while True:
+            try:
+                group.append(self.ready.get_nowait())
+            except queue.Empty:
+                return group
+
+    def _judge(self, w: Writer, points: list[str], now: datetime) -> dict[str, tuple[ContactState, Decision]]:
+        states = self.app.states.load_many(w, points, as_of=now)
+        q = Question(self.c.channel, self.purpose, now, self.c.kind)
+        return {pid: (s, evaluate(self.app.pack, s, q, self.controller)) for pid, s in states.items()}
+
+    def _claim(self) -> list[str]:
+        """Claim a batch and judge it again; queue the allowed, skip the rest."""
+        now = self.app.clock.now()
+        jobs: list[_Job] = []
+        with self.app.store.writer() as w:
+            self._settle(w, now)
+            row = store.get(w.conn, self.c.key)
+            if row is None or row["status"] != CampaignStatus.SENDING.value:
+                self._stop(row)
+                return []
+            claimed = store.claim(w.conn, self.c.key, self.worker, self.opts.batch, now)
+            judged = self._judge(w, [p for p, _, _ in claimed], now)
+            skipped: dict[str, str] = {}
+            for pid, attempts, art14 in claimed:
+                found = judged.get(pid)
+                if found is None:
+                    skipped[pid] = GONE
+                elif found[1].verdict is not Verdict.ALLOW:
+                    skipped[pid] = found[1].rule
+                else:
+                    jobs.append(_Job(pid, attempts, found[0], found[1], art14))
+            store.skip(w.conn, self.c.key, skipped)
+        self.report.skipped += len(skipped)
+        if skipped:
+            self.progress("skipped", len(skipped))
+        self.mine.update(j.point for j in jobs)
+        self.outstanding += len(jobs)
+        for job in jobs:
+            self.jobs.put(job)
+        return [p for p, _, _ in claimed]
+
+    def _commit(self, group: list[_Prepared]) -> None:
+        """Mark a group sent (judged once more) in one transaction, then let every dot go at once."""
+        now = self.app.clock.now()
+        go: list[_Prepared] = []
+        with self.app.store.writer() as w:
+            self._settle(w, now)
+            judged = self._judge(w, [p.job.point for p in group], now)
+            skipped: dict[str, str] = {}
+            for p in group:
+                found = judged.get(p.job.point)
+                if p.session.revocable and (found is None or found[1].verdict is not Verdict.ALLOW):
+                    skipped[p.job.point] = found[1].rule if found else GONE
+                else:
+                    go.append(p)
+            store.skip(w.conn, self.c.key, skipped)
+            store.mark_sent(
+                w.conn, self.c.key, [(p.job.point, p.key, self._carries14(p.job)) for p in go], now
+            )
+            notices = [
+                {
+                    "type": "notice.given",
+                    "contact": p.job.point,
+                    "article": "14",
+                    "method": "email" if self.c.channel is Channel.EMAIL else "sms",
+                    "text_version": f"campaign:{self.c.key}",
+                }
+                for p in go
+                if any(o.id == ART14 for o in p.job.decision.obligations)
+            ]
+            if notices:
+                ledger.append_in(self.app, w, enumerate(notices, 1))
+        try:
+            for p in go:  # the tight loop: nothing but writes between the commit and the last dot
+                p.session.commit()
+        finally:
+            for p in group:
+                p.go = p in go
+                p.decided.set()
+        dropped = len(group) - len(go)
+        self.outstanding -= dropped
+        self.mine.difference_update(p.job.point for p in group if not p.go)
+        self.report.skipped += dropped
+        if dropped:
+            self.progress("skipped", dropped)
+
+    def _carries14(self, job: _Job) -> bool:
+        return job.notice_again or any(o.id == ART14 for o in job.decision.obligations)
+
+    def _flush(self) -> None:
+        if self.pending:
+            with self.app.store.writer() as w:
+                self._settle(w, self.app.clock.now())
+
+    def _settle(self, w: Writer, now: datetime) -> None:
+        """Write the replies received since the last transaction; pause on too many errors."""
+        finals, self.pending = self.pending, []
+        retry: list[tuple[str, str, datetime]] = []
+        failed: list[tuple[str, str]] = []
+        sent = 0
+        for f in finals:
+            self.mine.discard(f.job.point)
+            if f.reply.ok and f.committed:
+                sent += 1
+            elif f.reply.temporary and f.job.attempts + 1 < self.opts.max_attempts:
+                delay = min(self.opts.retry_after * (2**f.job.attempts), _MAX_BACKOFF)
+                retry.append((f.job.point, str(f.reply), now + delay))
+            else:
+                note = "" if not f.reply.temporary else f" (gave up after {f.job.attempts + 1} attempts)"
+                failed.append((f.job.point, f"{f.reply}{note}"))
+        store.retry(w.conn, self.c.key, retry)
+        store.fail(w.conn, self.c.key, failed)
+        errors = store.add_errors(w.conn, self.c.key, len(retry) + len(failed), now)
+        if (retry or failed) and errors >= self.opts.max_errors:
+            row = store.get(w.conn, self.c.key)
+            if row is not None and row["status"] == CampaignStatus.SENDING.value:
+                last = retry[-1][1] if retry else failed[-1][1]
+                note = f"paused after {errors} errors; the last: {last}"
+                store.set_status(w.conn, self.c.key, CampaignStatus.PAUSED, now, note)
+        self.report.sent += sent
+        self.report.retried += len(retry)
+        self.report.failed += len(failed)
+        for status, n in (("sent", sent), ("retried", len(retry)), ("failed", len(failed))):
+            if n:
+                self.progress(status, n)
+
+    def _stop(self, row: dict[str, Any] | None) -> None:
+        """The campaign is no longer sending: hand back what the threads have not started."""
+        self.stopping = True
+        if row is not None:
+            self.report.status = CampaignStatus(row["status"])
+            self.report.note = row["note"]
+        unstarted: list[str] = []
+        while True:
+            try:
+                job = self.jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                unstarted.append(job.point)
+        self.outstanding -= len(unstarted)
+        self._release(unstarted)
+
+    def _release(self, points: list[str]) -> None:
+        if points:
+            with self.app.store.writer() as w:
+                store.release(w.conn, self.c.key, points, self.worker)
+            self.mine.difference_update(points)
+
+    def _reclaim(self, everyone: bool) -> int:
+        """Put the claims of dead workers (of every other worker, when `everyone`) back in the queue."""
+        with self.app.store.writer() as w:
+            if everyone:
+                return store.requeue_claims(w.conn, self.c.key)
+            dead = store.dead_workers(w.conn, store.claimants(w.conn, self.c.key), self.worker)
+            return store.requeue_claims(w.conn, self.c.key, dead)
+
+    def _finished(self) -> bool:
+        """Nothing to claim now: done, or wait for retries and for other workers."""
+        self._flush()
+        with self.app.store.writer() as w:
+            counts = store.counts(w.conn, self.c.key)
+            row = store.get(w.conn, self.c.key)
+            due = store.next_due(w.conn, self.c.key)
+            status = CampaignStatus(row["status"]) if row else CampaignStatus.DONE
+            if status is CampaignStatus.SENDING and not counts["queued"] and not counts["claimed"]:
+                store.set_status(w.conn, self.c.key, CampaignStatus.DONE, self.app.clock.now())
+                status = CampaignStatus.DONE
+        self.report.status = status
+        self.report.note = row["note"] if row and status is not CampaignStatus.DONE else None
+        self.report.waiting = counts["queued"]
+        if status is not CampaignStatus.SENDING:
+            return True
+        if counts["claimed"]:
+            if not self._reclaim(everyone=False):
+                time.sleep(0.2)  # other live workers are sending the rest
+            return False
+        if not self.opts.wait_for_retries:
+            return True
+        wait = (due - self.app.clock.now()).total_seconds() if due else 0.0
+        time.sleep(min(max(wait, 0.05), 5.0))
+        return False
+
+    def _shutdown(self, threads: list[threading.Thread]) -> None:
+        """Stop the threads: unstarted jobs go back, prepared messages are dropped without their dot."""
+        self.stopping = True
+        self._stop(None)
+        while True:
+            try:
+                p = self.ready.get(timeout=0.05 if any(th.is_alive() for th in threads) else 0)
+            except queue.Empty:
+                if self.outstanding <= 0 or not any(th.is_alive() for th in threads):
+                    break
+                self._collect()
+                continue
+            p.go = False
+            p.decided.set()
+            self.outstanding -= 1
+        for _ in threads:
+            self.jobs.put(None)
+        for th in threads:
+            th.join(timeout=30)
+        self._collect()
+        try:
+            self._flush()
+        finally:
+            self._release(sorted(self.mine))
+
+    # -- the connection threads -----------------------------------------------------------------
+
+    def _connection(self) -> None:
+        session = self.transport.session()
+        try:
+            while True:
+                job = self.jobs.get()
+                if job is None:
+                    return
+                try:
+                    self._deliver(session, job)
+                except Exception as exc:  # never leave the coordinator waiting for a job
+                    session.abort()
+                    self.finals.put(_Final(job, Reply(451, f"sending failed: {exc!r}"), committed=False))
+        finally:
+            session.close()
+
+    def _deliver(self, session: Session, job: _Job) -> None:
+        try:
+            msg = self._outgoing(job)
+        except RenderError as exc:
+            self.finals.put(_Final(job, Reply(554, str(exc)), committed=False))
+            return
+        self.pacer.wait()
+        reply = session.prepare(msg)
+        if reply.code != 354:
+            self.finals.put(_Final(job, reply, committed=False))
+            return
+        prepared = _Prepared(job, session, msg.key)
+        self.ready.put(prepared)
+        prepared.decided.wait()
+        if prepared.go:
+            self.finals.put(_Final(job, session.outcome(), committed=True))
+        else:
+            session.abort()
+
+    def _outgoing(self, job: _Job) -> Outgoing:
+        """The message for one person, as the transport carries it."""
+        c = self.c
+        composed = self.composer.compose(job.state, job.decision, job.notice_again)
+        key = f"{c.key}.{job.point}@{self.domain}"
+        if c.channel is not Channel.EMAIL:
+            data = composed.text.encode()
+            return Outgoing(key, job.state.value, "", data, {"campaign": c.key, "contact_point": job.point})
+        sender = c.sender.email or self.app.settings.mail_from
+        mailto = self.app.settings.unsubscribe_mailto or sender
+        token = composed.unsubscribe_url.rpartition("/")[2]
+        headers = [
+            (
+                "List-Unsubscribe",
+                f"<{composed.unsubscribe_url}>, <mailto:{mailto}?subject=unsubscribe%20{token}>",
+            ),
+            ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+        ]
+        mail = Mail(
+            sender=address(c.sender.name, sender),
+            to=job.state.value,
+            subject=composed.subject,
+            text=composed.text,
+            html=composed.html,
+            message_id=key,
+            date=self.app.clock.now(),
+            lang=composed.lang,
+            reply_to=c.sender.reply_to,
+            extra_headers=headers,
+        )
+        data = mime(mail)
+        if self.dkim is not None:
+            data = self.dkim.sign(data)
+        return Outgoing(key, job.state.value, sender, data, {"campaign": c.key})

@@ -1,0 +1,505 @@
+"""Sending campaigns through the services to a real SMTP server (aiosmtpd), on both stores."""
+
+from __future__ import annotations
+
+import email.policy
+import socket
+import subprocess
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import dkim
+import pytest
+from aiosmtpd.controller import Controller as SmtpController
+from aiosmtpd.smtp import Envelope
+from fastapi.testclient import TestClient
+
+from conftest import body_text, define_purposes, make_app
+from consentry.adapters import campaign_store
+from consentry.bootstrap import App
+from consentry.domain.campaigns import CampaignStatus, MessageStatus
+from consentry.domain.vocabulary import PointKind
+from consentry.entrypoints.http import create_app
+from consentry.services import campaigns, ledger, sending
+from consentry.services.decide import decide
+from consentry.services.errors import InputError
+from consentry.services.sending import SendOptions
+
+SENDER = {
+    "name": "Koffiebranderij De Boon",
+    "email": "nieuws@deboon.example",
+    "legal_name": "De Boon B.V.",
+    "address": "Markt 1, 3511 AA Utrecht",
+    "kvk": "12345678",
+}
+CAMPAIGN: dict[str, Any] = {
+    "key": "najaar",
+    "name": "Najaarsactie",
+    "purpose": "nieuwsbrief",
+    "channel": "email",
+    "sender": SENDER,
+    "content": {
+        "nl": {
+            "subject": "Nieuwe koffie voor {{ name }}",
+            "body": "Hallo {{ name }},\n\nDe najaarskoffie is er.",
+        },
+        "en": {
+            "subject": "New coffee for {{ name }}",
+            "body": "Hello {{ name }},\n\nThe autumn coffee is here.",
+        },
+    },
+}
+FAST = SendOptions(concurrency=2, batch=2, retry_after=timedelta(0))
+
+
+class Server:
+    """An SMTP server counting deliveries by recipient; refusals can be scripted per recipient."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []
+        self.by_rcpt: Counter[str] = Counter()
+        #: recipient -> replies to give at RCPT, one per attempt (then accept)
+        self.rcpt_replies: dict[str, list[str]] = {}
+        #: recipient -> replies to give after the final dot, one per attempt
+        self.data_replies: dict[str, list[str]] = {}
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(
+        self, server: object, session: object, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        script = self.rcpt_replies.get(address)
+        if script:
+            return script.pop(0)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
+        rcpt = envelope.rcpt_tos[0]
+        script = self.data_replies.get(rcpt)
+        if script:
+            return script.pop(0)
+        raw = envelope.original_content or b""
+        with self.lock:
+            self.raw.append(raw)
+            self.messages.append(message_from_bytes(raw, policy=email.policy.default))  # type: ignore[arg-type]
+            self.by_rcpt[rcpt] += 1
+        return "250 OK"
+
+    def to(self, address: str) -> EmailMessage:
+        found = [m for m in self.messages if m["To"] == address]
+        assert len(found) == 1, f"{len(found)} messages to {address}"
+        return found[0]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[Server, int]]:
+    srv = Server()
+    port = free_port()
+    controller = SmtpController(srv, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield srv, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def dkim_key(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
+    """A fresh RSA key (openssl) and its public half as DNS would publish it."""
+    folder = tmp_path_factory.mktemp("dkim")
+    key = folder / "dkim.pem"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+    der = subprocess.run(
+        ["openssl", "rsa", "-in", str(key), "-pubout", "-outform", "DER"], check=True, capture_output=True
+    ).stdout
+    import base64
+
+    return key, b"v=DKIM1; k=rsa; p=" + base64.b64encode(der)
+
+
+@pytest.fixture
+def shop(store_url: str, server: tuple[Server, int], dkim_key: tuple[Path, bytes]) -> Iterator[App]:
+    app = make_app(
+        store_url,
+        smtp_port=server[1],
+        base_url="https://koffie.example",
+        dkim_domain="deboon.example",
+        dkim_selector="s2026",
+        dkim_key_file=str(dkim_key[0]),
+    )
+    define_purposes(app)
+    yield app
+    app.store.engine.dispose()
+
+
+def person(
+    address: str,
+    name: str,
+    lang: str = "nl",
+    consent: bool = True,
+    source: str = "web_form",
+    detail: str | None = None,
+) -> list[dict[str, Any]]:
+    """The records of one person on the list."""
+    registered: dict[str, Any] = {
+        "type": "contact_point.registered",
+        "kind": "email",
+        "value": address,
+        "source": source,
+        "display_name": name,
+        "attributes": {"language": lang},
+    }
+    if detail:
+        registered["source_detail"] = detail
+    records = [registered]
+    if consent:
+        records.append(
+            {
+                "type": "consent.given",
+                "contact": address,
+                "purpose": "nieuwsbrief",
+                "channels": ["email"],
+                "method": "single_opt_in",
+            }
+        )
+    return records
+
+
+def load(app: App, *people: list[dict[str, Any]]) -> None:
+    ledger.append_records(app, enumerate([r for p in people for r in p], 1))
+
+
+def point(app: App, address: str) -> str:
+    with app.store.reader() as r:
+        found = r.point_id(PointKind.EMAIL, address)
+    assert found is not None
+    return found
+
+
+def unsubscribe(app: App, address: str) -> None:
+    ledger.append_records(app, [(1, {"type": "unsubscribed", "contact": address, "via": "reply"})])
+
+
+def rows(app: App, key: str = "najaar") -> dict[str, dict[str, Any]]:
+    with app.store.reader() as r:
+        return {m["contact_point_id"]: m for m in campaign_store.messages(r.conn, key)}
+
+
+# -- the tests ----------------------------------------------------------------------------------
+
+
+def test_allowed_people_get_exactly_one_message_and_denied_people_none(
+    shop: App, server: tuple[Server, int]
+) -> None:
+    srv, _ = server
+    load(
+        shop,
+        person("anna@example.nl", "Anna"),
+        person("bob@example.com", "Bob", lang="en"),
+        person("cees@example.nl", "Cees", consent=False),
+        person("dirk@example.nl", "Dirk"),
+    )
+    unsubscribe(shop, "dirk@example.nl")
+    campaigns.define(shop, CAMPAIGN)
+    report = sending.send(shop, "najaar", FAST)
+    assert (report.sent, report.status) == (2, CampaignStatus.DONE)
+    assert srv.by_rcpt == Counter({"anna@example.nl": 1, "bob@example.com": 1})
+    done = campaigns.progress(shop, "najaar")
+    assert done.counts["sent"] == 2 and done.counts["skipped"] == 2
+    assert sum(done.skipped_by_rule.values()) == 2
+    assert rows(shop)[point(shop, "cees@example.nl")]["rule"] == "NL-EM-01"
+    again = sending.send(shop, "najaar", FAST)
+    assert again.sent == 0 and sum(srv.by_rcpt.values()) == 2
+
+
+def test_marketing_mail_carries_one_click_unsubscribe_headers_that_work(
+    shop: App, server: tuple[Server, int]
+) -> None:
+    srv, _ = server
+    load(shop, person("anna@example.nl", "Anna"))
+    campaigns.define(shop, CAMPAIGN)
+    sending.send(shop, "najaar", FAST)
+    msg = srv.to("anna@example.nl")
+    links = [part.strip().strip("<>") for part in str(msg["List-Unsubscribe"]).split(",")]
+    assert links[0].startswith("https://koffie.example/u/") and links[1].startswith(
+        "mailto:nieuws@deboon.example"
+    )
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert msg["Message-ID"] == f"<najaar.{point(shop, 'anna@example.nl')}@deboon.example>"
+
+    client = TestClient(create_app(shop))
+    answer = client.post(
+        links[0].removeprefix("https://koffie.example"), data={"List-Unsubscribe": "One-Click"}
+    )
+    assert answer.status_code == 200
+    after = decide(shop, "anna@example.nl", "email", "nieuwsbrief")
+    assert (after.verdict.value, after.rule) == ("deny", "EU-GDPR-03")
+
+
+def test_the_dkim_signature_verifies_and_covers_the_unsubscribe_headers(
+    shop: App, server: tuple[Server, int], dkim_key: tuple[Path, bytes]
+) -> None:
+    srv, _ = server
+    load(shop, person("anna@example.nl", "Anna"))
+    campaigns.define(shop, CAMPAIGN)
+    sending.send(shop, "najaar", FAST)
+    raw = srv.raw[0]
+
+    def dns(name: bytes, timeout: int = 5) -> bytes:
+        assert name == b"s2026._domainkey.deboon.example."
+        return dkim_key[1]
+
+    assert dkim.verify(raw, dnsfunc=dns)
+    signed = srv.messages[0]["DKIM-Signature"].replace("\r\n", "").replace(" ", "")
+    covered = signed.split("h=")[1].split(";")[0].split(":")
+    assert {"from", "subject", "list-unsubscribe", "list-unsubscribe-post"} <= set(covered)
+
+
+def test_the_body_has_the_links_and_the_identity_in_each_persons_language(
+    shop: App, server: tuple[Server, int]
+) -> None:
+    srv, _ = server
+    load(shop, person("anna@example.nl", "Anna"), person("bob@example.com", "Bob", lang="en"))
+    campaigns.define(shop, CAMPAIGN)
+    sending.send(shop, "najaar", FAST)
+    anna, bob = srv.to("anna@example.nl"), srv.to("bob@example.com")
+    assert anna["Subject"] == "Nieuwe koffie voor Anna" and anna["Content-Language"] == "nl"
+    assert bob["Subject"] == "New coffee for Bob" and bob["Content-Language"] == "en"
+    text = body_text(anna)
+    assert (
+        text.startswith("Hallo Anna,") and "Afmelden voor deze berichten kan met één klik: https://" in text
+    )
+    assert "Je voorkeuren aanpassen: https://koffie.example/p/" in text
+    assert "Afzender: De Boon B.V., Markt 1, 3511 AA Utrecht, KvK 12345678" in text
+    english = body_text(bob)
+    assert "Unsubscribe from these messages with one click: https://" in english
+    assert "Sender: De Boon B.V." in english
+    html = anna.get_body(preferencelist=("html",))
+    assert html is not None and '<a href="https://koffie.example/u/' in str(html.get_content())
+    assert "Waarom krijg je dit bericht" not in text  # she signed up herself: no Art. 14 notice
+
+
+def test_a_first_contact_from_someone_elses_list_carries_the_art14_notice_and_records_it(
+    shop: App, server: tuple[Server, int]
+) -> None:
+    srv, _ = server
+    load(shop, person("els@example.nl", "Els", source="business_card", detail="Horecava 2026"))
+    campaigns.define(shop, CAMPAIGN)
+    sending.send(shop, "najaar", FAST)
+    text = body_text(srv.to("els@example.nl"))
+    assert (
+        "een visitekaartje (Horecava 2026)" in text and "De Boon B.V. gebruikt ze voor: Nieuwsbrief" in text
+    )
+    with shop.store.reader() as r:
+        notices = [e for e in r.events_for(point(shop, "els@example.nl")) if e.type == "notice.given"]
+    assert [(n.payload["article"], n.payload["text_version"]) for n in notices] == [("14", "campaign:najaar")]
+    assert rows(shop)[point(shop, "els@example.nl")]["art14"] is True
+
+    second = {**CAMPAIGN, "key": "winter"}
+    campaigns.define(shop, second)
+    sending.send(shop, "winter", FAST)
+    assert "Waarom krijg je dit bericht" not in body_text(srv.messages[-1])  # given once is enough
+
+
+def test_an_unsubscribe_committed_between_batches_stops_the_later_message(
+    shop: App, server: tuple[Server, int]
+) -> None:
+    srv, _ = server
+    people = [f"p{i}@example.nl" for i in range(4)]
+    load(shop, *(person(a, a[:2]) for a in people))
+    campaigns.define(shop, CAMPAIGN)
+    seen: list[list[str]] = []
+
+    def between(claimed: list[str]) -> None:
+        seen.append(claimed)
+        if len(seen) == 1:  # someone not in the first batch unsubscribes while it is sent
+            later = next(a for a in people if point(shop, a) not in claimed)
+            unsubscribe(shop, later)
+            seen.append([later])
+
+    sending.send(
+        shop, "najaar", SendOptions(concurrency=1, batch=1, retry_after=timedelta(0)), after_claim=between
+    )
+    gone = seen[1][0]
+    assert srv.by_rcpt[gone] == 0 and sum(srv.by_rcpt.values()) == 3
+    assert rows(shop)[point(shop, gone)]["status"] == "skipped"
+    assert rows(shop)[point(shop, gone)]["rule"] == "EU-GDPR-03"
+
+
+def test_an_unsubscribe_committed_while_the_message_waits_for_its_dot_stops_it(
+    shop: App, server: tuple[Server, int]
+) -> None:
+    srv, _ = server
+    load(shop, person("anna@example.nl", "Anna"), person("bob@example.com", "Bob"))
+    campaigns.define(shop, CAMPAIGN)
+    anna = point(shop, "anna@example.nl")
+
+    def claimed_then_unsubscribed(claimed: list[str]) -> None:
+        if anna in claimed:  # claimed and judged allowed, but not yet committed
+            unsubscribe(shop, "anna@example.nl")
+
+    sending.send(shop, "najaar", FAST, after_claim=claimed_then_unsubscribed)
+    time.sleep(0.2)
+    assert srv.by_rcpt == Counter({"bob@example.com": 1})
+    assert rows(shop)[anna]["status"] == "skipped" and rows(shop)[anna]["rule"] == "EU-GDPR-03"
+
+
+def test_a_temporary_refusal_is_retried_and_then_delivered(shop: App, server: tuple[Server, int]) -> None:
+    srv, _ = server
+    load(shop, person("anna@example.nl", "Anna"), person("bob@example.com", "Bob"))
+    srv.rcpt_replies["anna@example.nl"] = ["451 4.7.1 greylisted, try again"]
+    srv.data_replies["bob@example.com"] = ["452 4.3.1 insufficient storage"]
+    campaigns.define(shop, CAMPAIGN)
+    report = sending.send(shop, "najaar", FAST)
+    assert (report.sent, report.retried, report.status) == (2, 2, CampaignStatus.DONE)
+    assert srv.by_rcpt == Counter({"anna@example.nl": 1, "bob@example.com": 1})
+    assert {r["attempts"] for r in rows(shop).values()} == {1}
+
+
+def test_a_permanent_refusal_is_recorded_as_failed_with_the_servers_words(
+    shop: App, server: tuple[Server, int]
+) -> None:
+    srv, _ = server
+    load(shop, person("anna@example.nl", "Anna"), person("bob@example.com", "Bob"))
+    srv.rcpt_replies["anna@example.nl"] = ["550 5.1.1 no such user"]
+    srv.data_replies["bob@example.com"] = ["554 5.7.1 message refused"]
+    campaigns.define(shop, CAMPAIGN)
+    report = sending.send(shop, "najaar", FAST)
+    assert (report.sent, report.failed, report.status) == (0, 2, CampaignStatus.DONE)
+    found = rows(shop)
+    assert found[point(shop, "anna@example.nl")]["error"] == "550 5.1.1 no such user"
+    assert found[point(shop, "bob@example.com")]["error"] == "554 5.7.1 message refused"
+    assert {r["status"] for r in found.values()} == {"failed"}
+
+
+def test_the_campaign_pauses_itself_after_too_many_errors_until_resumed(
+    shop: App, server: tuple[Server, int]
+) -> None:
+    srv, _ = server
+    people = [f"p{i}@example.nl" for i in range(6)]
+    load(shop, *(person(a, a[:2]) for a in people))
+    for a in people:
+        srv.rcpt_replies[a] = ["550 5.1.1 no such user"] if a < "p3" else []
+    campaigns.define(shop, CAMPAIGN)
+    opts = SendOptions(concurrency=1, batch=1, max_errors=2, retry_after=timedelta(0))
+    report = sending.send(shop, "najaar", opts)
+    assert report.status is CampaignStatus.PAUSED and report.failed == 2
+    assert report.note is not None and report.note.startswith("paused after 2 errors; the last: 550 5.1.1")
+    with pytest.raises(sending.CampaignNotSendable, match="resume"):
+        sending.send(shop, "najaar", opts)
+    sending.resume(shop, "najaar")
+    final = sending.send(shop, "najaar", opts)
+    assert final.status is CampaignStatus.DONE  # resuming reset the count: one more error is not two
+    counts = campaigns.progress(shop, "najaar").counts
+    assert (counts["sent"], counts["failed"]) == (3, 3)
+    assert sum(srv.by_rcpt.values()) == 3
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"key": "Najaar!"}, "key"),
+        ({"channel": "phone"}, "channel"),
+        ({"sender": {**SENDER, "kvk": "123"}}, "sender.kvk"),
+        ({"sender": {**SENDER, "email": None}}, "sender.email"),
+        ({"content": {"en": CAMPAIGN["content"]["en"]}}, "content.nl"),
+        ({"content": {"nl": {"subject": "Hoi {{ name", "body": "x"}}}, "content.nl.subject"),
+        ({"content": {"nl": {"subject": "Hoi", "body": "{{ wachtwoord }}"}}}, "content.nl.body"),
+        ({"purpose": "onbekend"}, "purpose"),
+    ],
+)
+def test_a_bad_definition_is_refused_naming_the_field(shop: App, change: dict[str, Any], field: str) -> None:
+    with pytest.raises(InputError) as caught:
+        campaigns.define(shop, {**CAMPAIGN, **change})
+    assert caught.value.field == field
+
+
+def test_the_api_defines_lists_and_shows_campaigns_with_progress(
+    shop: App, server: tuple[Server, int]
+) -> None:
+    from consentry.services import apikeys
+
+    load(shop, person("anna@example.nl", "Anna"), person("cees@example.nl", "Cees", consent=False))
+    _, admin = apikeys.create(shop, "admin", ["admin"])
+    _, reader = apikeys.create(shop, "reader", ["read"])
+    client = TestClient(create_app(shop))
+    as_admin = {"Authorization": f"Bearer {admin}"}
+    as_reader = {"Authorization": f"Bearer {reader}"}
+    assert client.post("/v1/campaigns", json=CAMPAIGN, headers=as_reader).status_code == 403
+    created = client.post("/v1/campaigns", json=CAMPAIGN, headers=as_admin)
+    assert created.status_code == 201, created.text
+    assert created.json()["status"] == "draft"
+    assert client.post("/v1/campaigns", json=CAMPAIGN, headers=as_admin).status_code == 409
+    bad = client.post("/v1/campaigns", json={**CAMPAIGN, "key": "x2", "purpose": "nope"}, headers=as_admin)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "purpose"]
+    template = {**CAMPAIGN, "key": "x3", "content": {"nl": {"subject": "a", "body": "{{ iban }}"}}}
+    wrong = client.post("/v1/campaigns", json=template, headers=as_admin)
+    assert wrong.status_code == 422 and wrong.json()["detail"][0]["loc"] == ["body", "content", "nl", "body"]
+
+    sending.send(shop, "najaar", FAST)
+    listed = client.get("/v1/campaigns", headers=as_reader).json()
+    assert [c["key"] for c in listed] == ["najaar"]
+    shown = client.get("/v1/campaigns/najaar", headers=as_reader).json()
+    assert shown["status"] == "done" and shown["counts"]["sent"] == 1 and shown["counts"]["skipped"] == 1
+    assert shown["skipped_by_rule"] == {"NL-EM-01": 1}
+    assert client.get("/v1/campaigns/nope", headers=as_reader).status_code == 404
+
+
+def test_sqlite_admits_one_send_worker_at_a_time(sqlite_url: str) -> None:
+    app = make_app(sqlite_url)
+    define_purposes(app)
+    campaigns.define(app, CAMPAIGN)
+    sending.start(app, "najaar")
+    lock = campaign_store.WorkerLock(app.store.engine, "someone-else")
+    lock.acquire()
+    try:
+        with pytest.raises(sending.CampaignNotSendable, match="SQLite allows one"):
+            sending.send(app, "najaar", FAST)
+    finally:
+        lock.release()
+
+
+@pytest.mark.postgres
+def test_two_postgresql_workers_share_a_campaign_without_overlap(
+    pg_url: str, server: tuple[Server, int]
+) -> None:
+    from conftest import _reset_pg
+
+    _reset_pg(pg_url)
+    srv, port = server
+    first = make_app(pg_url, smtp_port=port)
+    define_purposes(first)
+    people = [f"p{i:02d}@example.nl" for i in range(40)]
+    load(first, *(person(a, a[:3]) for a in people))
+    campaigns.define(first, CAMPAIGN)
+    sending.start(first, "najaar")
+    second = make_app(pg_url, smtp_port=port)
+    opts = SendOptions(concurrency=2, batch=3, rate=100)
+    reports: list[sending.SendReport] = []
+    workers = [
+        threading.Thread(target=lambda a=a: reports.append(sending.send(a, "najaar", opts)))
+        for a in (first, second)
+    ]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=60)
+    assert sum(r.sent for r in reports) == 40 and all(r.sent > 0 for r in reports)
+    assert srv.by_rcpt == Counter({a: 1 for a in people})
+    assert {r["status"] for r in rows(first).values()} == {MessageStatus.SENT.value}
+    second.store.engine.dispose()
+    first.store.engine.dispose()
