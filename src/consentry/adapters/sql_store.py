@@ -32,7 +32,6 @@ from consentry.policy.sqlfacts import value_hash as entry_hash
 _CHUNK = 500
 
 
-
 class SchemaMissing(RuntimeError):
     """The database has no consentry schema yet (run `consentry init`)."""
 
@@ -312,6 +311,10 @@ class Reader:
                             Listing(register, start, min(ends) if ends else None)
                         )
         return found
+
+    def register_definitions(self) -> list[dict[str, Any]]:
+        """Every register's definition (key, kind, hashed, period), without counting entries."""
+        return [dict(row._mapping) for row in self.conn.execute(sa.select(t.registers))]
 
     def registers(self) -> list[dict[str, Any]]:
         """Every register with its number of entries."""

@@ -158,19 +158,36 @@ point_facts = sa.Table(
     *(
         sa.Column(name, sa.Boolean, nullable=False)
         for name in (
-            "erased", "objected_dm", "objected_profiling", "suppressed", "published", "published_unproven",
-            "outside_eea", "local_rules_met", "notice14", "bought_any", "consented_ever",
-        )  # fmt: skip
+            "erased",
+            "objected_dm",
+            "objected_profiling",
+            "suppressed",
+            "published",
+            "published_unproven",
+            "outside_eea",
+            "local_rules_met",
+            "notice14",
+            "bought_any",
+            "consented_ever",
+        )
     ),
     sa.Column("ended_day", sa.Date, nullable=True),
     *(
         sa.Column(name, sa.Text, nullable=False)
         for name in (
-            "c_valid", "c_own", "c_pending", "c_defective", "subscribed", "opt_outs", "bought", "bought_ex",
-            "tags", "attrs",
-        )  # fmt: skip
+            "c_valid",
+            "c_own",
+            "c_pending",
+            "c_defective",
+            "subscribed",
+            "opt_outs",
+            "bought",
+            "bought_ex",
+            "tags",
+            "attrs",
+            "listed",
+        )
     ),
-    sa.Index("ix_point_facts_kind", "kind"),
 )
 
 #: Register listings recorded in a contact point's own ledger (`register.listed`).

@@ -15,8 +15,11 @@ earlier; `decide --at` answers for the past, one contact at a time.
 from __future__ import annotations
 
 import csv
+import os
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TextIO
@@ -31,12 +34,15 @@ from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, Activity, Channel, MessageKind, PointKind, Verdict
 from consentry.policy.facts import Question, Situation
 from consentry.policy.rules import Obligation, Rule, RulePack
-from consentry.policy.sqlfacts import Sql, compile_plan, tok
+from consentry.policy.sqlfacts import Register, Sql, compile_plan, tok
 from consentry.services.errors import InputError, choice
 from consentry.services.setup import controller
 
 #: Rows fetched at a time when streaming members.
 BATCH = 5000
+#: Parts an SQLite audience count is split into, counted side by side (PostgreSQL
+#: parallelises a query itself).
+PARTS = max(1, min(4, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -65,10 +71,13 @@ class Target:
 class AudienceQuery:
     """The SQL that judges every considered contact point, and how to read its rows.
 
-    Columns: contact_point_id, value, name, party, rule, verdict, then ob0 ... obN
-    (1 where the N-th obligation rule holds).
+    `inner` selects contact_point_id, value, name, party, rule, then ob0 ... obN (1
+    where the N-th obligation rule holds); `sql` adds the verdict after the rule.
+    The verdict follows from the rule, so readers that can should filter on rules
+    (`rules_with`): the database then computes each row's rule once.
     """
 
+    inner: str
     sql: str
     params: dict[str, Any]
     rules: dict[str, Rule]
@@ -76,20 +85,28 @@ class AudienceQuery:
     pack: RulePack
 
     def statement(self) -> sa.TextClause:
-        """The query as a SQLAlchemy statement."""
+        """`sql` as a SQLAlchemy statement."""
         return sa.text(self.sql).bindparams(**self.params)
+
+    def rules_with(self, verdict: Verdict) -> list[str]:
+        """The ids of the rules that can decide this question with this verdict."""
+        return [i for i, rule in self.rules.items() if rule.effect.value == verdict.value]
 
 
 def build(r: Reader, pack: RulePack, target: Target, selection: Selection, at: datetime) -> AudienceQuery:
     """Compile the question into SQL for this database."""
     purpose = _purpose(r, target.purpose)
-    for needed in (selection.subscribers_of,):
-        if needed is not None:
-            _purpose(r, needed)
+    if selection.subscribers_of is not None:
+        _purpose(r, selection.subscribers_of)
     question = Question(target.channel, purpose, at, target.kind, target.activity)
-    ctl = controller(r)
-    x = Situation(ContactState(id=""), question, ctl)
-    q = Sql(r.conn.dialect.name, target.channel, purpose, x.day)
+    x = Situation(ContactState(id=""), question, controller(r))
+    registers = {
+        reg["key"]: Register(
+            PointKind(reg["kind"]), bool(reg["hashed"]), reg["valid_from"], reg["valid_until"]
+        )
+        for reg in r.register_definitions()
+    }
+    q = Sql(r.conn.dialect.name, target.channel, purpose, x.day, target.point_kind, registers)
     plan = pack.plan(x)
     compiled = compile_plan(q, plan, pack.fallback)
     where = [f"f.kind = {q.param(target.point_kind.value)}", *_selected(q, selection)]
@@ -106,6 +123,7 @@ def build(r: Reader, pack: RulePack, target: Target, selection: Selection, at: d
         f"CASE a.rule {verdict} END AS verdict{obs} FROM ({inner}) a"
     )
     return AudienceQuery(
+        inner,
         sql,
         q.params,
         {rule.id: rule for rule in terminal},
@@ -205,13 +223,20 @@ class AudienceReport:
 def report(
     app: App, target: Target, selection: Selection = Selection(), at: datetime | None = None
 ) -> AudienceReport:
-    """Count the audience by deciding rule, in one query."""
+    """Count the audience by deciding rule: one grouped query (on SQLite, one per core over parts)."""
     moment = _moment(app, at)
     started = time.perf_counter()
     with app.store.reader() as r:
         built = build(r, app.pack, target, selection, moment)
-        sql = f"SELECT b.rule, count(*) FROM ({built.sql}) b GROUP BY b.rule"
-        counts = {rule: int(n) for rule, n in r.conn.execute(sa.text(sql).bindparams(**built.params))}
+        grouped = f"SELECT b.rule, count(*) FROM ({built.inner}) b GROUP BY b.rule"
+        if r.conn.dialect.name == "sqlite" and PARTS > 1:
+            lo, hi = r.conn.execute(sa.text("SELECT min(rowid), max(rowid) FROM point_facts")).one()
+        else:
+            lo = hi = None
+        if lo is None or hi is None:
+            counts = Counter({rule: int(n) for rule, n in r.conn.execute(sa.text(grouped), built.params)})
+    if lo is not None and hi is not None:
+        counts = _count_in_parts(app, built, int(lo), int(hi))
     out = AudienceReport(target, selection, moment)
     for rule_id, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         rule = built.rules[rule_id]
@@ -221,6 +246,31 @@ def report(
         bucket[verdict].append(RuleCount(rule, n))
     out.seconds = time.perf_counter() - started
     return out
+
+
+def _count_in_parts(app: App, built: AudienceQuery, lo: int, hi: int) -> Counter[str]:
+    """SQLite judges on one core per query: count row ranges side by side, one connection each.
+
+    The driver releases the GIL while SQLite works, so the parts run in parallel.
+    Each part reads its own snapshot; a write that commits while they run may be
+    counted in one part and not another, as with any report of a moving ledger.
+    """
+    sql = sa.text(
+        f"SELECT b.rule, count(*) FROM ({built.inner} AND f.rowid BETWEEN :lo AND :hi) b GROUP BY b.rule"
+    )
+    step = (hi - lo) // PARTS + 1
+    ranges = [(start, min(start + step - 1, hi)) for start in range(lo, hi + 1, step)]
+
+    def part(bounds: tuple[int, int]) -> Counter[str]:
+        with app.store.reader() as r:
+            rows = r.conn.execute(sql, {**built.params, "lo": bounds[0], "hi": bounds[1]})
+            return Counter({rule: int(n) for rule, n in rows})
+
+    total: Counter[str] = Counter()
+    with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
+        for found in pool.map(part, ranges):
+            total.update(found)
+    return total
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,8 +294,14 @@ def members(
     at: datetime | None = None,
     rule: str | None = None,
     verdict: str | Verdict | None = None,
+    after: str | None = None,
+    limit: int | None = None,
 ) -> Iterator[Member]:
-    """Stream the judged contact points, optionally only those one rule decided or one verdict."""
+    """Stream the judged contact points, optionally only those one rule decided or one verdict.
+
+    Rows come in storage order; with `limit` (a page) they come in id order,
+    starting after the id `after`.
+    """
     moment = _moment(app, at)
     wanted = choice(Verdict, "verdict", verdict) if verdict is not None else None
     with app.store.reader() as r:
@@ -255,39 +311,55 @@ def members(
                 "rule",
                 f"rule {rule!r} cannot decide this question; it is one of: {', '.join(sorted(built.rules))}",
             )
-        sql, params = f"SELECT * FROM ({built.sql}) m", dict(built.params)
-        conds = []
+        chosen = set(built.rules)
         if rule is not None:
-            conds.append("m.rule = :only_rule")
-            params["only_rule"] = rule
+            chosen &= {rule}
         if wanted is not None:
-            conds.append("m.verdict = :only_verdict")
-            params["only_verdict"] = wanted.value
+            chosen &= set(built.rules_with(wanted))
+        if not chosen:
+            return
+        params = dict(built.params)
+        conds = []
+        if chosen != set(built.rules):
+            marks = []
+            for i, rule_id in enumerate(sorted(chosen)):
+                params[f"only{i}"] = rule_id
+                marks.append(f":only{i}")
+            conds.append(f"m.rule IN ({', '.join(marks)})")
+        if after is not None:
+            params["after"] = after
+            conds.append("m.contact_point_id > :after")
+        sql = f"SELECT * FROM ({built.inner}) m"
         if conds:
             sql += " WHERE " + " AND ".join(conds)
-        sql += " ORDER BY m.contact_point_id"
-        result = r.conn.execution_options(stream_results=True, yield_per=BATCH).execute(
-            sa.text(sql).bindparams(**params)
-        )
-        obligations = built.pack.obligations
-        for row in result:
-            decided = built.rules[row[4]]
-            v = Verdict(row[5])
-            extra: tuple[Rule, ...] = ()
-            ob_ids: list[str] = []
-            if v is not Verdict.DENY:
-                extra = tuple(ob for ob, on in zip(built.obligation_rules, row[6:], strict=True) if on)
-                ob_ids = [*decided.obligations, *(i for ob in extra for i in ob.obligations)]
-            yield Member(
-                row[0],
-                row[1],
-                row[2],
-                row[3],
-                v,
-                decided,
-                extra,
-                tuple(obligations[i] for i in dict.fromkeys(ob_ids)),
-            )
+        if limit is not None:
+            params["limit"] = limit
+            sql += " ORDER BY m.contact_point_id LIMIT :limit"
+        result = r.conn.execution_options(stream_results=True, yield_per=BATCH).execute(sa.text(sql), params)
+        yield from _members(built, result)
+
+
+def _members(built: AudienceQuery, rows: Iterable[Any]) -> Iterator[Member]:
+    # Rows differ in few ways (a rule and which obligation rules hold): judge each way once.
+    ways: dict[tuple[Any, ...], tuple[Verdict, Rule, tuple[Rule, ...], tuple[Obligation, ...]]] = {}
+    for row in rows:
+        key = tuple(row[4:])
+        way = ways.get(key)
+        if way is None:
+            way = ways[key] = _way(built, row[4], row[5:])
+        yield Member(row[0], row[1], row[2], row[3], *way)
+
+
+def _way(
+    built: AudienceQuery, rule_id: str, flags: Sequence[Any]
+) -> tuple[Verdict, Rule, tuple[Rule, ...], tuple[Obligation, ...]]:
+    decided = built.rules[rule_id]
+    verdict = Verdict(decided.effect.value)
+    if verdict is Verdict.DENY:
+        return verdict, decided, (), ()
+    extra = tuple(ob for ob, on in zip(built.obligation_rules, flags, strict=True) if on)
+    ids = [*decided.obligations, *(i for ob in extra for i in ob.obligations)]
+    return verdict, decided, extra, tuple(built.pack.obligations[i] for i in dict.fromkeys(ids))
 
 
 CSV_COLUMNS = ("contact_point", "address", "name", "party", "verdict", "rule", "citation", "obligations")

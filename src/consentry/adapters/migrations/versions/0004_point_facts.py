@@ -24,7 +24,7 @@ _FLAGS = (
 )  # fmt: skip
 _TOKENS = (
     "c_valid", "c_own", "c_pending", "c_defective", "subscribed", "opt_outs", "bought", "bought_ex",
-    "tags", "attrs",
+    "tags", "attrs", "listed",
 )  # fmt: skip
 
 
@@ -43,7 +43,6 @@ def upgrade() -> None:
         sa.Column("ended_day", sa.Date, nullable=True),
         *(sa.Column(name, sa.Text, nullable=False) for name in _TOKENS),
     )
-    op.create_index("ix_point_facts_kind", "point_facts", ["kind"])
     op.create_table(
         "point_listings",
         sa.Column("contact_point_id", sa.String(40), nullable=False),
@@ -57,5 +56,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_point_listings_point", "point_listings")
     op.drop_table("point_listings")
-    op.drop_index("ix_point_facts_kind", "point_facts")
     op.drop_table("point_facts")
