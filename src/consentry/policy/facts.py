@@ -73,7 +73,7 @@ class Situation:
         self.s = state
         self.q = q
         self.controller = controller
-        self.day: date = q.at.astimezone(LEGAL_TZ).date()
+        self.day: date = _legal_day(q.at)
         self.memo: dict[str, bool] = {}
 
     def get(self, name: str) -> bool:
@@ -82,6 +82,20 @@ class Situation:
         if v is None:
             v = self.memo[name] = FACTS[name].compute(self)
         return v
+
+
+_last_day: tuple[datetime | None, date | None] = (None, None)
+
+
+def _legal_day(at: datetime) -> date:
+    """The Dutch calendar day of a moment; the last one is kept, as a batch asks about one moment."""
+    global _last_day
+    last = _last_day  # one tuple, replaced whole: safe to share between threads
+    if last[0] is at and last[1] is not None:
+        return last[1]
+    day = at.astimezone(LEGAL_TZ).date()
+    _last_day = (at, day)
+    return day
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,13 +319,17 @@ def _erased(x: Situation) -> bool:
     return x.s.erased_at is not None
 
 
+_DM = ObjectionScope.DIRECT_MARKETING.value
+_PROFILING = ObjectionScope.PROFILING.value
+
+
 @fact(
     "objected_dm",
     "The person objected to direct marketing.",
     "De persoon heeft bezwaar gemaakt tegen direct marketing.",
 )
 def _obj_dm(x: Situation) -> bool:
-    return ObjectionScope.DIRECT_MARKETING.value in x.s.objections
+    return _DM in x.s.objections
 
 
 @fact(
@@ -320,7 +338,7 @@ def _obj_dm(x: Situation) -> bool:
     "De persoon heeft bezwaar gemaakt tegen profilering.",
 )
 def _obj_prof(x: Situation) -> bool:
-    return ObjectionScope.PROFILING.value in x.s.objections
+    return _PROFILING in x.s.objections
 
 
 @fact(
@@ -350,7 +368,12 @@ def _consents(x: Situation) -> list[tuple[bool, ConsentMethod]]:
     "kanaal: actief gegeven, specifiek, niet ingetrokken, bevestigd bij dubbele opt-in.",
 )
 def _consent_valid(x: Situation) -> bool:
-    return any(valid for valid, _ in _consents(x))
+    key, ch = x.q.purpose.key, x.q.channel
+    return any(
+        not c.defects and not c.pending
+        for c in x.s.consents
+        if c.purpose == key and c.withdrawn_at is None and ch in c.channels
+    )
 
 
 @fact(
