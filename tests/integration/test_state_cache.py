@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from consentry.bootstrap import App
+from consentry.domain.vocabulary import PointKind
 from consentry.services import ledger, registers, states
 from consentry.services.decide import decide
 
@@ -64,3 +65,45 @@ def test_a_cached_state_is_replaced_as_soon_as_the_ledger_or_a_register_changes(
     past = datetime(2019, 6, 1, tzinfo=UTC)
     assert cached(app, pid, past) == fresh(app, pid, past)
     assert cached(app, pid, past)["relationship_ended_at"] is None
+
+
+def test_many_points_are_served_from_memory_only_while_the_ledger_head_stands(app: App) -> None:
+    n = states.MANY + 8
+    ledger.append_lines(
+        app,
+        [
+            line(type="contact_point.registered", kind="email", value=f"klant{i}@example.nl",
+                 source="web_form", occurred_at="2020-01-01")
+            for i in range(n)
+        ],
+    )  # fmt: skip
+    with app.store.reader() as r:
+        points = r.point_ids()
+        keys = [(PointKind.EMAIL, f"klant{i}@example.nl") for i in range(n)]
+        assert app.states.find_points(r, keys) == r.find_points(keys)
+        app.states.load_many(r, points)
+    hits = app.states.hits
+    with app.store.reader() as r:
+        again = app.states.load_many(r, points)
+    assert app.states.hits == hits + n
+    assert {pid: s.to_json() for pid, s in again.items()} == {pid: fresh(app, pid) for pid in points}
+
+    # one of them changes: the head moves, and that point alone is folded afresh
+    ledger.append_lines(app, [line(type="objection.recorded", contact=points[3], scope="profiling")])
+    misses = app.states.misses
+    with app.store.reader() as r:
+        after = app.states.load_many(r, points)
+    assert app.states.misses == misses + 1
+    assert "profiling" in after[points[3]].objections
+    assert {pid: s.to_json() for pid, s in after.items()} == {pid: fresh(app, pid) for pid in points}
+
+
+def test_a_point_registered_after_a_lookup_is_found_by_the_next_one(app: App) -> None:
+    keys = [(PointKind.EMAIL, f"later{i}@example.nl") for i in range(states.MANY)]
+    with app.store.reader() as r:
+        assert app.states.find_points(r, keys) == {}
+    ledger.append_lines(
+        app, [line(type="contact_point.registered", kind="email", value=keys[0][1], source="web_form")]
+    )
+    with app.store.reader() as r:
+        assert app.states.find_points(r, keys) == r.find_points(keys) != {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from consentry.adapters.sql_store import Reader
 from consentry.bootstrap import App
@@ -70,19 +71,14 @@ def decide_many(
     """Answer many questions at one moment, in order; a bad question gets its InputError in its place.
 
     Contacts are resolved and their events read in bulk, purposes and the controller
-    read once, and each contact folded once however many questions name it.
+    read once, and each contact folded once however many questions name it. Each
+    distinct kind of question is checked and built once.
     """
     moment = at or app.clock.now()
     region = app.settings.default_region
-    keys: dict[str, tuple[PointKind, str] | str | InputError] = {}
-    for q in questions:
-        if q.contact not in keys:
-            try:
-                keys[q.contact] = point_key(q.contact, region)
-            except InputError as exc:
-                keys[q.contact] = exc
+    keys = {q.contact: _point_key(q.contact, region) for q in questions}
     with app.store.reader() as r:
-        ids = r.find_points(k for k in keys.values() if isinstance(k, tuple))
+        ids = app.states.find_points(r, (k for k in keys.values() if isinstance(k, tuple)))
         wanted = [k for k in keys.values() if isinstance(k, str)] + list(ids.values())
         states = app.states.load_many(r, wanted, as_of=moment)
         # A point's kind is in its registration, unless asked about before it was registered.
@@ -91,22 +87,64 @@ def decide_many(
             kinds[pid] = r.point_kind(pid) or PointKind.EMAIL
         purposes = {p.key: p for p in r.purposes()}
         ctl = controller(r)
+    pack = app.pack
+    kinds_of: dict[tuple[str, str, str], tuple[Channel, MessageKind, Activity] | InputError] = {}
+    asked: dict[tuple[PointKind, Channel, str, MessageKind, Activity], Question | InputError] = {}
     out: list[Decision | InputError] = []
     for q in questions:
+        # The checks run in the order of `decide`: channel, kind, activity, contact, purpose.
+        chosen = kinds_of.get((q.channel, q.kind, q.activity))
+        if chosen is None:
+            chosen = kinds_of[(q.channel, q.kind, q.activity)] = _chosen(q)
+        if isinstance(chosen, InputError):
+            out.append(chosen)
+            continue
+        key = keys[q.contact]
+        if isinstance(key, InputError):
+            out.append(key)
+            continue
         try:
-            ch = choice(Channel, "channel", q.channel)
-            mk = choice(MessageKind, "kind", q.kind)
-            act = choice(Activity, "activity", q.activity)
-            key = keys[q.contact]
-            if isinstance(key, InputError):
-                raise key
             point_id, point_kind = _point(key, ids, kinds)
-            purpose = _checked(point_kind, ch, q.purpose, purposes.get(q.purpose))
         except InputError as exc:
             out.append(exc)
             continue
-        out.append(evaluate(app.pack, states[point_id], Question(ch, purpose, moment, mk, act), ctl))
+        ch, mk, act = chosen
+        question = asked.get((point_kind, ch, q.purpose, mk, act))
+        if question is None:
+            try:
+                purpose = _checked(point_kind, ch, q.purpose, purposes.get(q.purpose))
+                question = Question(ch, purpose, moment, mk, act)
+            except InputError as exc:
+                question = exc
+            asked[(point_kind, ch, q.purpose, mk, act)] = question
+        if isinstance(question, InputError):
+            out.append(question)
+        else:
+            out.append(evaluate(pack, states[point_id], question, ctl))
     return out
+
+
+def _chosen(q: Asked) -> tuple[Channel, MessageKind, Activity] | InputError:
+    try:
+        return (
+            choice(Channel, "channel", q.channel),
+            choice(MessageKind, "kind", q.kind),
+            choice(Activity, "activity", q.activity),
+        )
+    except InputError as exc:
+        return exc
+
+
+@lru_cache(maxsize=100_000)
+def _point_key(ref: str, region: str) -> tuple[PointKind, str] | str | InputError:
+    """`point_key`, remembered: normalising an address or number costs more than judging it.
+
+    The InputError is returned, never raised: one instance may stand in many answers.
+    """
+    try:
+        return point_key(ref, region)
+    except InputError as exc:
+        return exc
 
 
 def _checked(point_kind: PointKind, channel: Channel, purpose_key: str, purpose: Purpose | None) -> Purpose:
