@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-import pydantic_core
+import orjson
 from fastapi import APIRouter, Query, Response
 
 from consentry.domain.clock import MomentError, parse_moment
@@ -12,7 +12,7 @@ from consentry.domain.vocabulary import Activity, Channel, MessageKind
 from consentry.entrypoints.api.deps import AppDep, ReadKey
 from consentry.entrypoints.api.errors import ApiError, ApiRoute, input_error, responses
 from consentry.entrypoints.api.schemas import DecisionOut, DecisionsIn, DecisionsOut, Lang
-from consentry.entrypoints.render import decision_compact, decision_json
+from consentry.entrypoints.render import decision_json, decisions_json
 from consentry.services.decide import Asked, decide_many
 from consentry.services.errors import InputError
 
@@ -29,7 +29,7 @@ def _moment(raw: str | None, where: str) -> Any:
 
 
 def _json(content: Any) -> Response:
-    return Response(pydantic_core.to_json(content), media_type="application/json")
+    return Response(orjson.dumps(content), media_type="application/json")
 
 
 @router.get("/decision", response_model=DecisionOut, responses=responses(401, 403, 404, 422))
@@ -91,14 +91,8 @@ def decisions(app: AppDep, _key: ReadKey, body: DecisionsIn) -> Response:
     moment = _moment(body.at, "body")
     asked = [Asked(q.contact, q.channel, q.purpose, q.kind, q.activity) for q in body.questions]
     found = decide_many(app, asked, moment)
-    out: list[dict[str, Any]] = []
-    at_text: str | None = None
-    for d in found:
-        if isinstance(d, InputError):
-            out.append({"error": {"field": d.field, "message": d.message}})
-        elif body.detail == "compact":
-            out.append(decision_compact(d))
-        else:
-            at_text = at_text or d.at.isoformat()
-            out.append(decision_json(d, body.lang, at_text))
-    return _json({"decisions": out})
+    items = [
+        {"error": {"field": d.field, "message": d.message}} if isinstance(d, InputError) else d for d in found
+    ]
+    content = decisions_json(items, body.lang, compact=body.detail == "compact")
+    return Response(content, media_type="application/json")
