@@ -19,11 +19,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from consentry.adapters.sql_store import SchemaMissing
 from consentry.bootstrap import App, MissingSecret, bootstrap
 from consentry.domain.campaigns import CampaignStatus
-from consentry.domain.clock import MomentError, parse_moment
+from consentry.domain.clock import LOCAL_TZ, MomentError, parse_moment
 from consentry.domain.vocabulary import ConsentMethod, PartyKind, PointKind, Source
 from consentry.entrypoints.render import decision_json, decision_text
 from consentry.services import (
     apikeys,
+    audience,
     campaigns,
     contacts,
     export,
@@ -593,29 +594,130 @@ def notices_due(
     typer.echo(f"{len(items)} notice(s) owed")
 
 
+TagOpt = Annotated[str | None, typer.Option("--tag", help="Only contact points with this tag.")]
+AttributeOpt = Annotated[
+    str | None, typer.Option("--attribute", help="Only contact points whose attribute NAME=VALUE.")
+]
+SubscribersOpt = Annotated[
+    str | None,
+    typer.Option("--subscribers-of", help="Only contact points that consented to this purpose."),
+]
+SourceDetailOpt = Annotated[
+    str | None,
+    typer.Option("--source-detail", help="Only contact points registered with this source detail (a list)."),
+]
+LaterAt = Annotated[
+    str | None,
+    typer.Option("--at", help="Judge for this moment, now or later (e.g. a planned send day)."),
+]
+
+
 @app.command("export")
 @handled
 def export_reachable(
     channel: Channel,
     purpose: PurposeOpt,
     kind: Kind = "marketing",
-    at: At = None,
+    at: LaterAt = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="CSV file (default: stdout).")] = None,
     no_links: Annotated[bool, typer.Option("--no-links", help="Leave out the personal links.")] = False,
+    tag: TagOpt = None,
+    attribute: AttributeOpt = None,
+    subscribers_of: SubscribersOpt = None,
+    source_detail: SourceDetailOpt = None,
 ) -> None:
-    """Export as CSV the contacts a message may reach now (or --at); the rest are counted by rule."""
+    """Export as CSV who a message, call or letter may reach: a mail, call or postal list.
+
+    Each row carries the rule that allows it and the obligations (a call list: offer
+    the right to object in each call); everyone else is counted by the rule that
+    excludes them.
+    """
     a = _app()
     moment = parse_moment(at) if at else None
+    sel = audience.parse_selection(tag, attribute, subscribers_of, source_detail)
     if output is None:
-        report = export.reachable(a, sys.stdout, channel, purpose, kind, moment, links=not no_links)
+        report = export.reachable(
+            a, sys.stdout, channel, purpose, kind, moment, links=not no_links, selection=sel
+        )
     else:
-        with output.open("w", encoding="utf-8", newline="") as fh, _progress("judging", None, False) as adv:
-            report = export.reachable(a, fh, channel, purpose, kind, moment, not no_links, adv)
+        with output.open("w", encoding="utf-8", newline="") as fh, _progress("writing", None, False) as adv:
+            report = export.reachable(a, fh, channel, purpose, kind, moment, not no_links, adv, sel)
     _err(f"{report.included} of {report.considered} may be reached")
     for rule, n in report.excluded.most_common():
         _err(f"  excluded {n:>7}  {rule}")
     for rule, n in report.review.most_common():
         _err(f"  review   {n:>7}  {rule} (not exported: a person must judge these)")
+
+
+@app.command("audience")
+@handled
+def audience_report(
+    campaign: Annotated[
+        str | None, typer.Argument(help="A campaign's key; or ask with --channel and --purpose.")
+    ] = None,
+    channel: Annotated[str | None, typer.Option("--channel", help="email, sms, phone, post ...")] = None,
+    purpose: Annotated[str | None, typer.Option("--purpose", help="Purpose key.")] = None,
+    kind: Kind = "marketing",
+    tag: TagOpt = None,
+    attribute: AttributeOpt = None,
+    subscribers_of: SubscribersOpt = None,
+    source_detail: SourceDetailOpt = None,
+    at: LaterAt = None,
+    rule: Annotated[
+        str | None, typer.Option("--rule", help="List the contact points this rule decided.")
+    ] = None,
+    verdict: Annotated[
+        str | None, typer.Option("--verdict", help="List the contact points with this verdict.")
+    ] = None,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Write the (listed) contact points to this CSV file.")
+    ] = None,
+    lang: Lang = "nl",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Who a campaign (or a question) may reach, and why each of the rest may not, counted by rule."""
+    a = _app()
+    if campaign is not None:
+        if channel or purpose or tag or attribute or subscribers_of or source_detail:
+            raise InputError(
+                "campaign", "give a campaign, or --channel and --purpose with a selection; not both"
+            )
+        target, sel = audience.of_campaign(a, campaign)
+    else:
+        if not channel or not purpose:
+            raise InputError("campaign", "give a campaign's key, or --channel and --purpose")
+        target = audience.Target.of(channel, purpose, kind)
+        sel = audience.parse_selection(tag, attribute, subscribers_of, source_detail)
+    moment = parse_moment(at) if at else None
+    if csv_file is not None or rule is not None or verdict is not None:
+        rows = audience.members(a, target, sel, moment, rule=rule, verdict=verdict)
+        if csv_file is None:
+            for m in rows:
+                typer.echo(f"{m.contact_point_id}  {m.verdict.value:6}  {m.rule.id:24} {m.value}")
+            return
+        with csv_file.open("w", encoding="utf-8", newline="") as fh:
+            n = audience.write_csv(fh, rows, lang)
+        _err(f"wrote {n} contact point(s) to {csv_file}")
+        return
+    rep = audience.report(a, target, sel, moment)
+    if as_json:
+        typer.echo(json.dumps(audience.report_json(rep, lang), ensure_ascii=False, indent=2))
+        return
+    typer.echo(
+        f"{rep.target.channel.value} for {rep.target.purpose} ({rep.target.kind.value}), "
+        f"as of {rep.at.astimezone(LOCAL_TZ):%Y-%m-%d %H:%M}; considered: {rep.selection.describe()}"
+    )
+    typer.echo(f"{rep.considered:>10,}  considered")
+    for title, counts in (("may be reached", rep.included), ("excluded", rep.excluded)):
+        typer.echo(f"{sum(c.count for c in counts):>10,}  {title}")
+        for c in counts:
+            typer.echo(f"{c.count:>14,}  {c.rule.en if lang == 'en' else c.rule.nl} — {c.rule.id}")
+    if rep.review:
+        typer.echo(f"{rep.review_count:>10,}  to review (a person must judge these; never sent)")
+        for c in rep.review:
+            typer.echo(f"{c.count:>14,}  {c.rule.en if lang == 'en' else c.rule.nl} — {c.rule.id}")
+    rate = f" ({rep.considered / rep.seconds:,.0f} decisions/s)" if rep.seconds and rep.considered else ""
+    _err(f"judged in {rep.seconds:.2f} s{rate}")
 
 
 feedback_app = typer.Typer(

@@ -36,6 +36,7 @@ from consentry.policy.facts import Question, Situation
 from consentry.policy.rules import Obligation, Rule, RulePack
 from consentry.policy.sqlfacts import Register, Sql, compile_plan, tok
 from consentry.services.errors import InputError, choice
+from consentry.services.ledger import FUTURE_SLACK
 from consentry.services.setup import controller
 
 #: Rows fetched at a time when streaming members.
@@ -174,7 +175,8 @@ def _moment(app: App, at: datetime | None) -> datetime:
     now = app.clock.now()
     if at is None:
         return now
-    if at < now:
+    # Within the ledger's clock slack, "now" and a moment just before it judge the same ledger.
+    if at < now - FUTURE_SLACK:
         raise InputError(
             "at",
             "an audience is judged on the ledger as it stands, so not as of the past; "
@@ -362,27 +364,88 @@ def _way(
     return verdict, decided, extra, tuple(built.pack.obligations[i] for i in dict.fromkeys(ids))
 
 
-CSV_COLUMNS = ("contact_point", "address", "name", "party", "verdict", "rule", "citation", "obligations")
+CSV_COLUMNS = (
+    "contact_point", "address", "name", "party", "verdict", "rule", "citation", "obligations", "reason",
+)  # fmt: skip
 
 
-def write_csv(out: TextIO, rows: Iterator[Member], lang: str = "nl") -> int:
+def csv_row(m: Member, lang: str = "nl") -> tuple[str, ...]:
+    """One judged contact point as a CSV row (see CSV_COLUMNS)."""
+    return (
+        m.contact_point_id,
+        m.value,
+        m.name or "",
+        m.party,
+        m.verdict.value,
+        m.rule.id,
+        m.rule.citation,
+        " ".join(o.id for o in m.obligations),
+        m.rule.en if lang == "en" else m.rule.nl,
+    )
+
+
+def write_csv(out: TextIO, rows: Iterable[Member], lang: str = "nl") -> int:
     """Write judged contact points as CSV with the deciding rule and the obligations; returns how many."""
     w = csv.writer(out)
-    w.writerow((*CSV_COLUMNS, "reason"))
+    w.writerow(CSV_COLUMNS)
     n = 0
     for m in rows:
-        w.writerow(
-            (
-                m.contact_point_id,
-                m.value,
-                m.name or "",
-                m.party,
-                m.verdict.value,
-                m.rule.id,
-                m.rule.citation,
-                " ".join(o.id for o in m.obligations),
-                m.rule.en if lang == "en" else m.rule.nl,
-            )
-        )
+        w.writerow(csv_row(m, lang))
         n += 1
     return n
+
+
+def of_campaign(app: App, key: str) -> tuple[Target, Selection]:
+    """What a stored campaign asks, and whom it considers."""
+    from consentry.services import campaigns  # campaigns sends through this module
+
+    c = campaigns.get(app, key)
+    return Target(c.channel, c.purpose, c.kind), c.selection
+
+
+def parse_selection(
+    tag: str | None = None,
+    attribute: str | None = None,
+    subscribers_of: str | None = None,
+    source_detail: str | None = None,
+) -> Selection:
+    """A selection from user input; an attribute is written NAME=VALUE."""
+    pair: tuple[str, str] | None = None
+    if attribute is not None:
+        name, sep, value = attribute.partition("=")
+        if not sep or not name.strip():
+            raise InputError("attribute", f"{attribute!r}: write NAME=VALUE, e.g. plaats=Utrecht")
+        pair = (name.strip(), value.strip())
+    return Selection(tag or None, pair, subscribers_of or None, source_detail or None)
+
+
+def report_json(rep: AudienceReport, lang: str = "nl") -> dict[str, Any]:
+    """The report as JSON: counts, and per rule its id, citation, explanation and count."""
+
+    def rules(counts: list[RuleCount]) -> list[dict[str, Any]]:
+        return [
+            {
+                "rule": c.rule.id,
+                "count": c.count,
+                "citation": c.rule.citation,
+                "explanation": c.rule.en if lang == "en" else c.rule.nl,
+                "authority": c.rule.authority.value,
+            }
+            for c in counts
+        ]
+
+    return {
+        "channel": rep.target.channel.value,
+        "purpose": rep.target.purpose,
+        "kind": rep.target.kind.value,
+        "at": rep.at.isoformat(),
+        "selection": rep.selection.describe(),
+        "considered": rep.considered,
+        "included": rep.included_count,
+        "excluded": rep.excluded_count,
+        "review": rep.review_count,
+        "included_by_rule": rules(rep.included),
+        "excluded_by_rule": rules(rep.excluded),
+        "review_by_rule": rules(rep.review),
+        "seconds": round(rep.seconds, 3),
+    }

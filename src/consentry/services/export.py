@@ -1,9 +1,11 @@
-"""Exporting the contact points a message may reach, for another mail tool, with the reasons for the rest.
+"""Exporting the contact points a message may reach, for another mail tool, a call list or a postal list.
 
-Every contact point that can carry the channel is judged by the rules, as of the
-moment given; only those allowed are written, each with the obligations its
-message must meet and, for e-mail and SMS, its personal unsubscribe and
-preference links. The excluded are counted by the rule that excluded them.
+The audience is judged set-wise by the rules (`consentry.services.audience`), as of
+the moment given (now or later). Only those allowed are written, each with the rule
+that allowed it and the obligations its message or call must meet (a call list
+carries, per call, the duty to offer the right to object); for e-mail and SMS each
+row has its personal unsubscribe and preference links. Everyone else is counted by
+the rule that excluded them, or held for review by a person.
 """
 
 from __future__ import annotations
@@ -16,17 +18,16 @@ from datetime import datetime
 from typing import TextIO
 
 from consentry.bootstrap import App
-from consentry.domain.vocabulary import CHANNELS_BY_POINT, Activity, Channel, MessageKind, PointKind, Verdict
-from consentry.policy.facts import Question
-from consentry.policy.rules import evaluate
-from consentry.services import public, states
-from consentry.services.errors import InputError, choice
-from consentry.services.setup import controller
+from consentry.domain.campaigns import Selection
+from consentry.domain.vocabulary import ELECTRONIC_MAIL, MessageKind
+from consentry.services import audience, public
 
 COLUMNS = (
     "contact_point", "address", "name", "party", "rule", "basis", "obligations", "unsubscribe_url",
     "preferences_url",
 )  # fmt: skip
+#: Rows between progress reports.
+_PROGRESS_EVERY = 2000
 
 
 @dataclass
@@ -48,47 +49,38 @@ def reachable(
     at: datetime | None = None,
     links: bool = True,
     progress: Callable[[int], None] | None = None,
+    selection: Selection = Selection(),
 ) -> ExportReport:
     """Write a CSV of the contact points that may be reached; review is never treated as allow."""
-    ch = choice(Channel, "channel", channel)
-    mk = choice(MessageKind, "kind", kind)
-    if links:
+    target = audience.Target.of(channel, purpose, kind)
+    found = audience.report(app, target, selection, at)
+    report = ExportReport(considered=found.considered, included=found.included_count)
+    report.excluded.update({c.rule.id: c.count for c in found.excluded})
+    report.review.update({c.rule.id: c.count for c in found.review})
+    with_links = links and target.channel in ELECTRONIC_MAIL  # calls and letters carry no link
+    if with_links:
         app.signer()  # settle the signing key before the read transaction opens
-    point_kind = next(k for k, chans in CHANNELS_BY_POINT.items() if ch in chans)
-    moment = at or app.clock.now()
-    report = ExportReport()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
-    with app.store.reader() as r:
-        p = r.purpose(purpose)
-        if p is None:
-            raise InputError("purpose", f"unknown purpose {purpose!r}")
-        ctl = controller(r)
-        for ids in r.point_ids_of_kind(point_kind):
-            for pid, state in states.load_many(r, ids, as_of=moment).items():
-                d = evaluate(app.pack, state, Question(ch, p, moment, mk, Activity.CONTACT), ctl)
-                report.considered += 1
-                if d.verdict is Verdict.DENY:
-                    report.excluded[d.rule] += 1
-                    continue
-                if d.verdict is Verdict.REVIEW:
-                    report.review[d.rule] += 1
-                    continue
-                report.included += 1
-                urls = public.links(app, pid, p.key) if links and point_kind is not PointKind.POSTAL else {}
-                writer.writerow(
-                    (
-                        pid,
-                        state.value,
-                        state.display_name or "",
-                        state.party.value,
-                        d.rule,
-                        d.basis.value,
-                        " ".join(o.id for o in d.obligations),
-                        urls.get("unsubscribe", ""),
-                        urls.get("preferences", ""),
-                    )
-                )
-            if progress:
-                progress(len(ids))
+    done = 0
+    for m in audience.members(app, target, selection, found.at, verdict="allow"):
+        urls = public.links(app, m.contact_point_id, purpose) if with_links else {}
+        writer.writerow(
+            (
+                m.contact_point_id,
+                m.value,
+                m.name or "",
+                m.party,
+                m.rule.id,
+                m.rule.basis.value,
+                " ".join(o.id for o in m.obligations),
+                urls.get("unsubscribe", ""),
+                urls.get("preferences", ""),
+            )
+        )
+        done += 1
+        if progress and done % _PROGRESS_EVERY == 0:
+            progress(_PROGRESS_EVERY)
+    if progress and done % _PROGRESS_EVERY:
+        progress(done % _PROGRESS_EVERY)
     return report

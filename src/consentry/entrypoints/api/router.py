@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from consentry.entrypoints.api import (
+    routes_audience,
     routes_campaigns,
     routes_contacts,
     routes_decisions,
@@ -30,6 +31,7 @@ for module in (
     routes_keys,
     routes_health,
     routes_campaigns,
+    routes_audience,
 ):
     v1.include_router(module.router)
 

@@ -1,0 +1,249 @@
+"""Audiences: the exclusion report by rule, the drill-down, the CSV, selections, call and postal lists.
+
+Every figure here is judged set-wise in the database; test_audience_equivalence
+proves it matches the per-contact evaluator. These tests check what a marketer
+sees: the counts per rule, the contact points behind each, and the lists.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from consentry.bootstrap import App
+from consentry.domain.campaigns import Selection
+from consentry.domain.vocabulary import PointKind
+from consentry.entrypoints.cli import app as cli_app
+from consentry.entrypoints.http import create_app
+from consentry.services import apikeys, audience, campaigns, export, ledger
+from consentry.services.errors import InputError
+
+SENDER = {
+    "name": "Koffiebranderij De Boon",
+    "email": "nieuws@deboon.example",
+    "legal_name": "De Boon B.V.",
+    "address": "Markt 1, 3511 AA Utrecht",
+    "kvk": "12345678",
+}
+
+
+def _campaign(key: str, **selection: Any) -> dict[str, Any]:
+    return {
+        "key": key,
+        "name": key,
+        "purpose": "nieuwsbrief",
+        "channel": "email",
+        "sender": SENDER,
+        "content": {"nl": {"subject": "Nieuws", "body": "Hallo {{ name }}"}},
+        **({"selection": selection} if selection else {}),
+    }
+
+
+def _email(address: str, *events: dict[str, Any], **registration: Any) -> list[dict[str, Any]]:
+    reg = {"type": "contact_point.registered", "kind": "email", "value": address, "source": "web_form"}
+    return [{**reg, **registration}, *({"contact": address, **e} for e in events)]
+
+
+CONSENT = {
+    "type": "consent.given",
+    "purpose": "nieuwsbrief",
+    "channels": ["email"],
+    "method": "single_opt_in",
+}
+PENDING = {
+    "type": "consent.given",
+    "purpose": "nieuwsbrief",
+    "channels": ["email"],
+    "method": "double_opt_in",
+}
+
+
+@pytest.fixture
+def shop(app: App) -> App:
+    people = [
+        _email("anna@voorbeeld.nl", CONSENT, tags=["klant"], attributes={"plaats": "Utrecht"}),
+        _email("bert@voorbeeld.nl", CONSENT, attributes={"plaats": "Zwolle"}),
+        _email("carla@voorbeeld.nl", CONSENT, {"type": "unsubscribed", "via": "link"}, tags=["klant"]),
+        _email("dirk@voorbeeld.nl", CONSENT, {"type": "objection.recorded", "scope": "direct_marketing"}),
+        _email("eva@voorbeeld.nl", PENDING, tags=["klant"]),
+        _email("frits@voorbeeld.nl"),
+        _email("gijs@voorbeeld.nl", source="third_party_list_without_proof", source_detail="Beurslijst 2025"),
+        _email("hanna@voorbeeld.nl", CONSENT, {"type": "bounce.recorded", "bounce_kind": "hard"}),
+    ]
+    ledger.append_records(app, enumerate([r for p in people for r in p], 1))
+    campaigns.define(app, _campaign("najaar"))
+    campaigns.define(app, _campaign("klanten", tag="klant"))
+    return app
+
+
+def _counts(rep: audience.AudienceReport) -> dict[str, dict[str, int]]:
+    return {
+        name: {c.rule.id: c.count for c in counts}
+        for name, counts in (("in", rep.included), ("out", rep.excluded), ("review", rep.review))
+    }
+
+
+def test_the_report_counts_every_considered_contact_by_the_rule_that_decided(shop: App) -> None:
+    target, selection = audience.of_campaign(shop, "najaar")
+    rep = audience.report(shop, target, selection)
+    assert rep.considered == 8 and rep.included_count == 2 and rep.excluded_count == 6
+    assert _counts(rep) == {
+        "in": {"EU-GDPR-02": 2},
+        "out": {
+            "EU-GDPR-03": 1,  # unsubscribed
+            "EU-GDPR-03.pending": 1,  # double opt-in not confirmed
+            "EU-GDPR-04": 1,  # objected
+            "EU-GDPR-07": 1,  # bought list without proof
+            "NL-EM-01": 1,  # no consent
+            "OPS-SUPP-01": 1,  # hard bounce
+        },
+        "review": {},
+    }
+
+
+def test_a_selection_narrows_whom_the_rules_judge(shop: App) -> None:
+    email = audience.Target.of("email", "nieuwsbrief")
+    by_tag = audience.report(shop, email, Selection(tag="klant"))
+    assert by_tag.considered == 3 and by_tag.included_count == 1
+    by_attribute = audience.report(shop, email, audience.parse_selection(attribute="plaats=Zwolle"))
+    assert by_attribute.considered == 1 and by_attribute.included_count == 1
+    subscribers = audience.report(shop, email, Selection(subscribers_of="nieuwsbrief"))
+    # Carla's consent was withdrawn by her unsubscribe; the pending one counts as given.
+    assert subscribers.considered == 5
+    listed = audience.report(shop, email, Selection(source_detail="Beurslijst 2025"))
+    assert _counts(listed)["out"] == {"EU-GDPR-07": 1}
+    with pytest.raises(InputError, match="NAME=VALUE"):
+        audience.parse_selection(attribute="plaats")
+
+
+def test_the_drill_down_lists_the_contacts_behind_a_rule_and_pages_in_id_order(shop: App) -> None:
+    target, selection = audience.of_campaign(shop, "najaar")
+    objected = list(audience.members(shop, target, selection, rule="EU-GDPR-04"))
+    assert [m.value for m in objected] == ["dirk@voorbeeld.nl"] and objected[0].obligations == ()
+    allowed = list(audience.members(shop, target, selection, verdict="allow"))
+    assert sorted(m.value for m in allowed) == ["anna@voorbeeld.nl", "bert@voorbeeld.nl"]
+    assert all({"sender-identity", "opt-out-address"} <= {o.id for o in m.obligations} for m in allowed)
+    everyone = [m.contact_point_id for m in audience.members(shop, target, selection)]
+    first = list(audience.members(shop, target, selection, limit=3))
+    rest = list(audience.members(shop, target, selection, after=first[-1].contact_point_id, limit=10))
+    assert [m.contact_point_id for m in first + rest] == sorted(everyone)
+    with pytest.raises(InputError, match="cannot decide this question"):
+        list(audience.members(shop, target, selection, rule="NL-TM-01"))
+
+
+def test_an_audience_is_judged_now_or_later_never_in_the_past(shop: App) -> None:
+    target = audience.Target.of("email", "nieuwsbrief")
+    later = audience.report(shop, target, at=shop.clock.now() + timedelta(days=30))
+    assert later.included_count == 2
+    with pytest.raises(InputError, match="not as of the past"):
+        audience.report(shop, target, at=shop.clock.now() - timedelta(days=1))
+
+
+def _phone(number: str, *events: dict[str, Any], **registration: Any) -> list[dict[str, Any]]:
+    reg = {"type": "contact_point.registered", "kind": "phone", "value": number, "source": "purchase"}
+    return [{**reg, **registration}, *({"contact": number, **e} for e in events)]
+
+
+def test_a_call_list_has_only_who_may_be_called_with_the_duty_to_offer_the_objection(app: App) -> None:
+    call = {
+        "type": "consent.given",
+        "purpose": "aanbiedingen",
+        "channels": ["phone"],
+        "method": "call_recording",
+    }
+    people = [
+        _phone("+31612345001", call, display_name="Henk"),
+        _phone("+31612345002"),
+        _phone("+31612345003", call, {"type": "objection.recorded", "scope": "direct_marketing"}),
+    ]
+    ledger.append_records(app, enumerate([r for p in people for r in p], 1))
+    out = io.StringIO()
+    report = export.reachable(app, out, "phone", "aanbiedingen")
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [(r["address"], r["name"]) for r in rows] == [("+31612345001", "Henk")]
+    assert "offer-right-to-object-in-call" in rows[0]["obligations"].split()
+    assert rows[0]["unsubscribe_url"] == ""  # a call carries no link
+    assert report.considered == 3 and report.included == 1 and sum(report.excluded.values()) == 2
+
+
+def test_a_postal_list_leaves_out_addresses_on_the_postfilter(app: App) -> None:
+    from consentry.adapters.sql_store import entry_hash
+
+    records = [
+        {"type": "contact_point.registered", "kind": "postal", "value": value, "source": "purchase"}
+        for value in ("Dorpsstraat 1; 1234 AB Ergens", "Kerkweg 2; 5678 CD Elders")
+    ]
+    ledger.append_records(app, enumerate(records, 1))
+    with app.store.writer() as w:
+        stored = [v for (v,) in w.conn.exec_driver_sql("SELECT value FROM point_facts ORDER BY value")]
+        w.put_register("postfilter", "Postfilter", PointKind.POSTAL, True, None, None)
+        w.put_register_entries("postfilter", [entry_hash(stored[0])], None, None)
+    out = io.StringIO()
+    report = export.reachable(app, out, "post", "aanbiedingen")
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [r["address"] for r in rows] == [stored[1]]
+    assert dict(report.excluded) == {"NL-POST-01.postfilter": 1}
+
+
+def test_the_cli_prints_the_report_and_writes_the_drill_down_as_csv(
+    shop: App, store_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONSENTRY_DATABASE_URL", store_url)
+    monkeypatch.setenv("CONSENTRY_SECRET_KEY", "test-secret-key-0123456789")
+    runner = CliRunner()
+    done = runner.invoke(cli_app, ["audience", "najaar", "--lang", "en"])
+    assert done.exit_code == 0, done.output
+    assert "8  considered" in done.output and "2  may be reached" in done.output
+    assert "— EU-GDPR-04" in done.output and "objected" in done.output
+    target = tmp_path / "uitgesloten.csv"
+    done = runner.invoke(cli_app, ["audience", "najaar", "--verdict", "deny", "--csv", str(target)])
+    assert done.exit_code == 0, done.output
+    rows = list(csv.DictReader(target.open(encoding="utf-8")))
+    assert len(rows) == 6 and {r["verdict"] for r in rows} == {"deny"}
+    done = runner.invoke(cli_app, ["audience", "--channel", "email"])
+    assert done.exit_code == 2 and "--purpose" in done.output
+
+
+@pytest.fixture
+def client(shop: App) -> Iterator[TestClient]:
+    with TestClient(create_app(shop)) as c:
+        yield c
+
+
+def _key(app: App) -> dict[str, str]:
+    _, token = apikeys.create(app, "test", ["read"])
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_the_api_gives_the_report_the_pages_and_the_csv(shop: App, client: TestClient) -> None:
+    h = _key(shop)
+    rep = client.get("/v1/campaigns/najaar/audience?lang=en", headers=h)
+    assert rep.status_code == 200, rep.text
+    body = rep.json()
+    assert (body["considered"], body["included"], body["excluded"]) == (8, 2, 6)
+    objected = next(r for r in body["excluded_by_rule"] if r["rule"] == "EU-GDPR-04")
+    assert objected["count"] == 1 and "object" in objected["explanation"]
+    page = client.get("/v1/campaigns/najaar/audience/members?limit=5", headers=h).json()
+    assert len(page["items"]) == 5 and page["next_after"] == page["items"][-1]["contact_point"]
+    rest = client.get(f"/v1/campaigns/najaar/audience/members?after={page['next_after']}", headers=h).json()
+    assert len(rest["items"]) == 3 and rest["next_after"] is None
+    download = client.get("/v1/campaigns/najaar/audience.csv?verdict=allow", headers=h)
+    assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(download.text)))
+    assert sorted(r["address"] for r in rows) == ["anna@voorbeeld.nl", "bert@voorbeeld.nl"]
+
+
+def test_the_api_says_what_is_wrong(shop: App, client: TestClient) -> None:
+    h = _key(shop)
+    missing = client.get("/v1/campaigns/bestaat-niet/audience", headers=h)
+    assert missing.status_code == 404
+    bad = client.get("/v1/campaigns/najaar/audience.csv?rule=NL-TM-01", headers=h)
+    assert bad.status_code == 422 and "cannot decide" in bad.text
+    assert client.get("/v1/campaigns/najaar/audience").status_code == 401
