@@ -153,8 +153,18 @@ def build(store_url: str, base: int, contacts: int) -> None:
     with app.store.writer() as w:
         w.put_register("bel-me-niet", "Bel-me-niet Register", PointKind.PHONE, False, None, None)
         w.put_register("postfilter", "Postfilter", PointKind.POSTAL, True, None, None)
-        phones = [v for (v,) in w.conn.execute(sa.text("SELECT value FROM point_facts WHERE kind = 'phone'"))]
-        posts = [v for (v,) in w.conn.execute(sa.text("SELECT value FROM point_facts WHERE kind = 'postal'"))]
+        phones = [
+            v
+            for (v,) in w.conn.execute(
+                sa.text("SELECT value FROM point_facts WHERE kind = 'phone' ORDER BY value")
+            )
+        ]
+        posts = [
+            v
+            for (v,) in w.conn.execute(
+                sa.text("SELECT value FROM point_facts WHERE kind = 'postal' ORDER BY value")
+            )
+        ]
         w.put_register_entries("bel-me-niet", [v for v in phones if rnd.random() < 0.1], None, None)
         w.put_register_entries("postfilter", [entry_hash(v) for v in posts if rnd.random() < 0.1], None, None)
     copies = -(-contacts // base) - 1

@@ -171,6 +171,13 @@ def _selected(q: Sql, s: Selection) -> list[str]:
     return where
 
 
+def _tune(r: Reader) -> None:
+    """PostgreSQL: no JIT for audience queries. It compiles the CASE anew for each query,
+    which takes longer (about a second) than judging a million rows without it."""
+    if r.conn.dialect.name == "postgresql":
+        r.conn.exec_driver_sql("SET LOCAL jit = off")
+
+
 def _moment(app: App, at: datetime | None) -> datetime:
     now = app.clock.now()
     if at is None:
@@ -229,6 +236,7 @@ def report(
     moment = _moment(app, at)
     started = time.perf_counter()
     with app.store.reader() as r:
+        _tune(r)
         built = build(r, app.pack, target, selection, moment)
         grouped = f"SELECT b.rule, count(*) FROM ({built.inner}) b GROUP BY b.rule"
         if r.conn.dialect.name == "sqlite" and PARTS > 1:
@@ -307,6 +315,7 @@ def members(
     moment = _moment(app, at)
     wanted = choice(Verdict, "verdict", verdict) if verdict is not None else None
     with app.store.reader() as r:
+        _tune(r)
         built = build(r, app.pack, target, selection, moment)
         if rule is not None and rule not in built.rules:
             raise InputError(
