@@ -18,7 +18,7 @@ import fcntl
 import hashlib
 import os
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -162,16 +162,29 @@ def skip(conn: Connection, key: str, rules: dict[str, str]) -> None:
 
 
 def mark_sent(conn: Connection, key: str, sent: Sequence[tuple[str, str, bool]], now: datetime) -> None:
-    """Mark messages sent: (contact point, Message-ID, carried the Art. 14 notice)."""
-    rows = [{"b_point": pid, "b_mid": mid, "b_art14": art14} for pid, mid, art14 in sent]
-    values = {
-        "status": SENT,
-        "sent_at": now,
-        "message_id": sa.bindparam("b_mid"),
-        "art14": sa.bindparam("b_art14"),
-        "error": None,
-    }
-    _many(conn, key, values, rows)
+    """Mark messages sent: (contact point, Message-ID, carried the Art. 14 notice).
+
+    Run on the driver's cursor: this is the statement of every commit before a dot.
+    """
+    if not sent:
+        return
+    sqlite = conn.dialect.name == "sqlite"
+    moment: Any = now.astimezone(UTC).replace(tzinfo=None)
+    if sqlite:  # the text form SQLAlchemy's SQLite DateTime writes and reads back
+        moment = moment.isoformat(" ", "microseconds")
+    sql = (
+        "UPDATE campaign_messages SET status = ?, sent_at = ?, message_id = ?, art14 = ?, error = NULL "
+        "WHERE campaign = ? AND contact_point_id = ?"
+    )
+    if not sqlite:
+        sql = sql.replace("?", "%s")
+    rows = [(SENT, moment, mid, art14, key, pid) for pid, mid, art14 in sent]
+    raw: Any = conn.connection.driver_connection
+    cur = raw.cursor()
+    try:
+        cur.executemany(sql, rows)
+    finally:
+        cur.close()
 
 
 def retry(conn: Connection, key: str, later: Sequence[tuple[str, str, datetime]]) -> None:

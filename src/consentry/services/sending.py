@@ -89,6 +89,8 @@ from consentry.services.setup import controller
 #: The rule recorded for a queued contact point that no longer exists (erased from the store).
 GONE = "contact-point-gone"
 _MAX_BACKOFF = timedelta(hours=6)
+#: How long a commit waits for more prepared messages to join it, at most.
+GATHER_S = 0.005
 
 Progress = Callable[[str, int], None]
 
@@ -346,14 +348,24 @@ class _Run:
             self.outstanding -= 1
 
     def _ready_group(self, timeout: float) -> list[_Prepared]:
+        """The messages waiting for their dot: one commit each costs as much as one for many.
+
+        After the first, wait a moment (GATHER_S at most) for the other connections busy
+        preparing, so a commit carries up to one message per connection.
+        """
         group: list[_Prepared] = []
         try:
             group.append(self.ready.get(timeout=timeout) if timeout else self.ready.get_nowait())
         except queue.Empty:
             return group
+        deadline = time.monotonic() + GATHER_S
         while True:
+            busy = min(self.opts.concurrency, self.outstanding - self.jobs.qsize() - self.finals.qsize())
+            left = deadline - time.monotonic()
+            if len(group) >= busy or left <= 0:
+                return group
             try:
-                group.append(self.ready.get_nowait())
+                group.append(self.ready.get(timeout=left))
             except queue.Empty:
                 return group
 
@@ -449,6 +461,8 @@ class _Run:
     def _settle(self, w: Writer, now: datetime) -> None:
         """Write the replies received since the last transaction; pause on too many errors."""
         finals, self.pending = self.pending, []
+        if not finals:
+            return
         retry: list[tuple[str, str, datetime]] = []
         failed: list[tuple[str, str]] = []
         sent = 0

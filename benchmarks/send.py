@@ -1,0 +1,250 @@
+"""Benchmark: sending a campaign, with each person judged again as the message is claimed and sent.
+
+Target (issue): >= 1,000 messages/s to a local SMTP server.
+
+Set-up: a SQLite file in a temp directory (or --database-url, e.g. a PostgreSQL database
+that may be emptied), initialised with the services; --recipients contact points that
+signed up for the newsletter (registration + consent, two events each), and a campaign
+to all of them. The SMTP server is aiosmtpd in a separate process on a free loopback
+port; it accepts and discards every message.
+
+What is measured: `consentry.services.sending.send` from the first claim to the last
+reply, on the real path: claims of --batch rows in a writer transaction with the
+per-contact re-check, messages written (templates, links, MIME) and, with --dkim, signed
+(dkimpy, RSA 2048), prepared up to the final dot on --concurrency SMTP connections,
+marked sent in one transaction per group with a second re-check, then let go. Filling the
+queue (one INSERT ... SELECT from the audience) is timed apart.
+
+The SMTP server and the sender share the machine: the figures say how many cores there
+are. Run from the repository root with the virtualenv active:
+
+    python benchmarks/send.py                          # 20,000 recipients, 64 connections
+    python benchmarks/send.py --concurrency 32 --batch 500
+    python benchmarks/send.py --recipients 2000 --dkim  # DKIM costs ~10 ms a message (pure Python RSA)
+
+It prints the figures and a PASS/FAIL line for the target, and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from consentry.bootstrap import App, bootstrap
+from consentry.services import campaigns, ledger, purposes, sending, setup
+from consentry.settings import Settings
+
+TARGET = 1_000
+SECRET = "benchmark-secret-key-0123456789abcdef"
+SINK = textwrap.dedent(
+    """
+    import sys, time
+    from aiosmtpd.controller import Controller
+
+    class Discard:
+        async def handle_DATA(self, server, session, envelope):
+            return "250 OK"
+
+    Controller(Discard(), hostname="127.0.0.1", port=int(sys.argv[1])).start()
+    print("ready", flush=True)
+    while True:
+        time.sleep(3600)
+    """
+)
+CAMPAIGN = {
+    "key": "benchmark",
+    "name": "Benchmark",
+    "purpose": "nieuwsbrief",
+    "channel": "email",
+    "sender": {
+        "name": "Koffiebranderij De Boon",
+        "email": "nieuws@deboon.example",
+        "legal_name": "De Boon B.V.",
+        "address": "Markt 1, 3511 AA Utrecht",
+        "kvk": "12345678",
+    },
+    "content": {
+        "nl": {
+            "subject": "Nieuwe koffie voor {{ name }}",
+            "body": "Hallo {{ name }},\n\n"
+            + "De najaarskoffie is er: vol, rond en een beetje nootachtig.\n" * 12,
+        },
+        "en": {
+            "subject": "New coffee for {{ name }}",
+            "body": "Hello {{ name }},\n\nThe autumn coffee is here.",
+        },
+    },
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def calibrate(port: int, connections: int, messages: int) -> float:
+    """Messages/s the sink takes from the plainest client (smtplib, no database, a tiny message).
+
+    The ceiling on this machine at this moment: the sink and the sender share its cores.
+    """
+    body = b"From: a@example.nl\r\nTo: b@example.nl\r\nSubject: x\r\n\r\nhello\r\n.\r\n"
+    per = messages // connections
+
+    def one() -> None:
+        s = smtplib.SMTP("127.0.0.1", port)
+        s.ehlo()
+        for _ in range(per):
+            s.putcmd("mail", "FROM:<a@example.nl>")
+            s.getreply()
+            s.putcmd("rcpt", "TO:<b@example.nl>")
+            s.getreply()
+            s.putcmd("data")
+            s.getreply()
+            s.send(body)
+            s.getreply()
+        s.quit()
+
+    threads = [threading.Thread(target=one) for _ in range(connections)]
+    t0 = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return per * connections / (time.perf_counter() - t0)
+
+
+def prepare(url: str, port: int, recipients: int, dkim_key: Path | None) -> App:
+    """An initialised database with the recipients and the campaign."""
+    extra = {}
+    if dkim_key is not None:
+        extra = {"dkim_domain": "deboon.example", "dkim_selector": "bench", "dkim_key_file": str(dkim_key)}
+    settings = Settings(
+        database_url=url, secret_key=SECRET, smtp_port=port, base_url="https://koffie.example", **extra
+    )  # type: ignore[arg-type]
+    app = bootstrap(settings)
+    setup.init(app, name="De Boon B.V.", sector="commercial")
+    purposes.define(app, "nieuwsbrief", "Nieuwsbrief", "Newsletter", categories=["koffie"])
+    chunk = 5000
+    for start in range(0, recipients, chunk):
+        records = []
+        for i in range(start, min(start + chunk, recipients)):
+            address = f"klant{i:06d}@example.nl"
+            lang = "en" if i % 5 == 0 else "nl"
+            records.append(
+                {
+                    "type": "contact_point.registered",
+                    "kind": "email",
+                    "value": address,
+                    "source": "web_form",
+                    "display_name": f"Klant {i}",
+                    "attributes": {"language": lang},
+                }
+            )
+            records.append(
+                {
+                    "type": "consent.given",
+                    "contact": address,
+                    "purpose": "nieuwsbrief",
+                    "channels": ["email"],
+                    "method": "single_opt_in",
+                }
+            )
+        ledger.append_records(app, enumerate(records, 1))
+    campaigns.define(app, CAMPAIGN)
+    return app
+
+
+def _dkim_key(folder: Path) -> Path:
+    key = folder / "dkim.pem"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
+    return key
+
+
+def _empty_pg(url: str) -> None:
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--recipients", type=int, default=20_000)
+    ap.add_argument("--concurrency", type=int, default=64, help="SMTP connections (threads)")
+    ap.add_argument("--batch", type=int, default=500, help="rows claimed per transaction")
+    ap.add_argument("--rate", type=float, default=None, help="messages/s limit (default none)")
+    ap.add_argument("--dkim", action="store_true", help="sign every message with DKIM (RSA 2048)")
+    ap.add_argument("--database-url", default=None, help="a PostgreSQL database to EMPTY and use")
+    args = ap.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        url = args.database_url or f"sqlite:///{folder / 'send.db'}"
+        if args.database_url:
+            _empty_pg(url)
+        port = free_port()
+        sink = subprocess.Popen(
+            [sys.executable, "-c", SINK, str(port)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        try:
+            assert sink.stdout is not None and sink.stdout.readline().strip() == "ready"
+            ceiling = calibrate(port, 16, 3000)
+            t0 = time.perf_counter()
+            app = prepare(url, port, args.recipients, _dkim_key(folder) if args.dkim else None)
+            print(
+                f"Python {sys.version.split()[0]}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.2f}; "
+                f"{'PostgreSQL' if args.database_url else 'SQLite'}; "
+                f"{args.recipients:,} recipients prepared in {time.perf_counter() - t0:.1f} s"
+            )
+            t1 = time.perf_counter()
+            sending.start(app, "benchmark")
+            fill = time.perf_counter() - t1
+            opts = sending.SendOptions(
+                concurrency=args.concurrency,
+                batch=args.batch,
+                rate=args.rate,
+                retry_after=timedelta(seconds=1),
+            )
+            t2 = time.perf_counter()
+            report = sending.send(app, "benchmark", opts)
+            took = time.perf_counter() - t2
+            states = app.states
+            app.store.engine.dispose()
+        finally:
+            sink.kill()
+            sink.wait()
+    rate = report.sent / took if took else 0.0
+    print(f"queue filled (audience judged set-wise, one INSERT ... SELECT) in {fill * 1000:.0f} ms")
+    print(
+        f"concurrency {args.concurrency}, batch {args.batch}, rate limit {args.rate or 'none'}, "
+        f"DKIM {'on' if args.dkim else 'off'}"
+    )
+    print(
+        f"sent {report.sent:,}, skipped {report.skipped}, failed {report.failed}, retried {report.retried} "
+        f"in {took:.2f} s: {rate:,.0f} messages/s (state cache {states.hits:,} hits)"
+    )
+    print(f"the sink's ceiling now (a bare smtplib client, 16 connections): {ceiling:,.0f} messages/s")
+    ok = rate >= TARGET and report.sent == args.recipients
+    print(f"{'PASS' if ok else 'FAIL'}: {rate:,.0f} messages/s (target >= {TARGET:,})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
