@@ -247,3 +247,16 @@ def test_the_api_says_what_is_wrong(shop: App, client: TestClient) -> None:
     bad = client.get("/v1/campaigns/najaar/audience.csv?rule=NL-TM-01", headers=h)
     assert bad.status_code == 422 and "cannot decide" in bad.text
     assert client.get("/v1/campaigns/najaar/audience").status_code == 401
+
+
+def test_init_fills_the_audience_projection_of_a_ledger_from_before_it_existed(shop: App) -> None:
+    from consentry.services import setup
+
+    with shop.store.writer() as w:  # as after migration 0004 on an existing ledger
+        w.conn.exec_driver_sql("DELETE FROM point_facts")
+        assert not w.projection_complete()
+    setup.init(shop)
+    with shop.store.reader() as r:
+        assert r.projection_complete()
+    target, selection = audience.of_campaign(shop, "najaar")
+    assert audience.report(shop, target, selection).included_count == 2
