@@ -503,3 +503,46 @@ def test_two_postgresql_workers_share_a_campaign_without_overlap(
     assert {r["status"] for r in rows(first).values()} == {MessageStatus.SENT.value}
     second.store.engine.dispose()
     first.store.engine.dispose()
+
+
+class Gateway:
+    """Stands in for the SMS webhook: records what it was handed, keyed by idempotency key."""
+
+    def __init__(self) -> None:
+        self.sent: dict[str, tuple[str, str]] = {}
+
+    def send(self, to: str, text: str, idempotency_key: str, metadata: dict[str, Any]) -> str | None:
+        self.sent.setdefault(idempotency_key, (to, text))
+        return None
+
+
+def test_an_sms_campaign_goes_through_the_webhook_with_the_opt_out_and_a_stable_key(shop: App) -> None:
+    from consentry.adapters.webhook_session import WebhookSessions
+
+    records: list[dict[str, Any]] = []
+    for number, consent in (("+31612345678", True), ("+31687654321", False)):
+        records.append(
+            {"type": "contact_point.registered", "kind": "phone", "value": number, "source": "web_form"}
+        )
+        if consent:
+            records.append(
+                {"type": "consent.given", "contact": number, "purpose": "nieuwsbrief", "channels": ["sms"]}
+                | {"method": "single_opt_in"}
+            )
+    ledger.append_records(shop, enumerate(records, 1))
+    sms = {
+        **CAMPAIGN,
+        "key": "sms-najaar",
+        "channel": "sms",
+        "sender": {k: v for k, v in SENDER.items() if k != "email"},
+        "content": {"nl": {"body": "De najaarskoffie is er!"}},
+    }
+    campaigns.define(shop, sms)
+    gateway = Gateway()
+    report = sending.send(shop, "sms-najaar", FAST, transport=WebhookSessions(gateway))
+    assert report.sent == 1 and campaigns.progress(shop, "sms-najaar").counts["skipped"] == 1
+    ((key, (to, text)),) = gateway.sent.items()
+    assert to == "+31612345678" and key.startswith("sms-najaar.cp_")
+    assert text.startswith(
+        "De najaarskoffie is er!\nKoffiebranderij De Boon\nAfmelden: https://koffie.example/u/"
+    )

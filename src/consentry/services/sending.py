@@ -407,6 +407,18 @@ class _Run:
 
     def _commit(self, group: list[_Prepared]) -> None:
         """Mark a group sent (judged once more) in one transaction, then let every dot go at once."""
+        try:
+            go = self._record(group)
+        except BaseException:
+            for p in group:  # nothing was committed: every connection hangs up without its dot
+                p.go = False
+                p.decided.set()
+            self.outstanding -= len(group)
+            raise
+        self._let_go(group, go)
+
+    def _record(self, group: list[_Prepared]) -> list[_Prepared]:
+        """The commit: judge again, mark sent, record the Art. 14 notices; returns who may go."""
         now = self.app.clock.now()
         go: list[_Prepared] = []
         with self.app.store.writer() as w:
@@ -428,7 +440,7 @@ class _Run:
                     "type": "notice.given",
                     "contact": p.job.point,
                     "article": "14",
-                    "method": "email" if self.c.channel is Channel.EMAIL else "sms",
+                    "method": self.c.channel.value,
                     "text_version": f"campaign:{self.c.key}",
                 }
                 for p in go
@@ -436,6 +448,10 @@ class _Run:
             ]
             if notices:
                 ledger.append_in(self.app, w, enumerate(notices, 1))
+        return go
+
+    def _let_go(self, group: list[_Prepared], go: list[_Prepared]) -> None:
+        """Write every dot of a committed group in one tight loop, then wake the connections."""
         try:
             for p in go:  # the tight loop: nothing but writes between the commit and the last dot
                 p.session.commit()
