@@ -181,6 +181,10 @@ EVENT_TYPES: dict[str, EventType] = {
                 _f("via", "str", False, "How: `link`, `one_click`, `reply`, `phone`, `form`, `import`."),
                 _f("campaign", "str", False, "Campaign the opt-out came from."),
                 _f("reason", "str", False, "The reason the person gave, if any."),
+                _f(
+                    "mail_from", "str", False, "Sender of the mail that asked for it (a mailto: unsubscribe)."
+                ),
+                _f("mail_message_id", "str", False, "Message-ID of that mail."),
                 *_EVIDENCE,
             ),
         ),

@@ -37,6 +37,7 @@ from consentry.services import (
     notices,
     purposes,
     registers,
+    replies,
     sending,
     setup,
 )
@@ -805,6 +806,15 @@ def feedback_dsn(file: ReportFile) -> None:
 def feedback_arf(file: ReportFile) -> None:
     """Record the spam complaint of an abuse report (ARF, RFC 5965) in a raw message."""
     _print_feedback(feedback.read_arf(_app(), _raw(file)))
+
+
+@feedback_app.command("unsubscribe-mail")
+@handled
+def feedback_unsubscribe_mail(file: ReportFile) -> None:
+    """Record the unsubscribe a mail to the List-Unsubscribe mailto: address asks for."""
+    done = replies.unsubscribe_by_mail(_app(), _raw(file))
+    what = f"from {done.purpose}" if done.purpose else "from everything"
+    typer.echo(f"unsubscribed {done.contact_point} {what} (mail from {done.sender or 'an unknown sender'})")
 
 
 def _raw(file: str) -> bytes:

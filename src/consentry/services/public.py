@@ -206,12 +206,24 @@ def unsubscribe_claims(app: App, token: str) -> tuple[Claims, Purpose | None]:
     return claims, (_purpose(app, claims.purpose) if claims.purpose else None)
 
 
-def unsubscribe(app: App, token: str, everything: bool, via: str, evidence: Evidence) -> UnsubscribeOutcome:
-    """Unsubscribe at once from the token's purpose, or from everything."""
+def unsubscribe(
+    app: App,
+    token: str,
+    everything: bool,
+    via: str,
+    evidence: Evidence,
+    details: dict[str, str] | None = None,
+) -> UnsubscribeOutcome:
+    """Unsubscribe at once from the token's purpose, or from everything; `details` are event fields."""
     claims, purpose = unsubscribe_claims(app, token)
     if everything:
         purpose = None
-    record: dict[str, Any] = {"type": "unsubscribed", "contact": claims.contact_point, "via": via}
+    record: dict[str, Any] = {
+        "type": "unsubscribed",
+        "contact": claims.contact_point,
+        "via": via,
+        **(details or {}),
+    }
     if purpose is not None:
         record["purpose"] = purpose.key
     if claims.extra.get("campaign"):
