@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from consentry.adapters.tokens import TokenUse
@@ -59,18 +59,25 @@ def unsubscribe_page(token: str, request: Request, app: AppDep) -> HTMLResponse:
     )
 
 
+async def _app(request: Request) -> App:
+    # `AppDep` is a plain function, which FastAPI calls in its thread pool: under load the hop
+    # there and back waits for the GIL behind the decisions the event loop is answering.
+    return views.consentry_app(request)
+
+
 @router.post("/u/{token}", response_class=HTMLResponse)
 async def unsubscribe(
     token: str,
     request: Request,
-    app: AppDep,
+    app: Annotated[App, Depends(_app)],
     one_click: Annotated[str | None, Form(alias="List-Unsubscribe")] = None,
     scope: Annotated[str | None, Form()] = None,
     via: Annotated[str | None, Form()] = None,
 ) -> HTMLResponse:
     """RFC 8058 one-click unsubscribe: at once, without cookie, login, CSRF token or redirect."""
-    # Served on the event loop, not in a thread: the write takes ~2 ms, and in a thread it
-    # would wait for the GIL behind every decision the loop is answering.
+    # Served on the event loop, not in a thread, and so is everything it depends on: the write
+    # takes a few ms, and in a thread it would wait for the GIL behind every decision the loop
+    # is answering.
     if one_click != "One-Click":
         return views.error_page(request, "one_click", 400)
     how = "link" if via == "link" else "one_click"
