@@ -21,16 +21,19 @@ for --duration seconds. Questions rotate over all contact points (e-mail, phone,
 four purposes, named by address or number as a shop would.
 
 Batches are measured twice: 1,000 questions about 1,000 different contact points, and 1,000
-questions about 250 contact points (four purposes each, as a page of a customer list asks).
+questions about 250 contact points (four purposes each, as a page of a customer list asks);
+with --compact also with `"detail": "compact"` answers.
 
 The load generator runs on the same machine as the server and takes CPU from it; the figures
-say how many cores there are. Run from the repository root with the virtualenv active:
+say how many cores there are, the load average before and after, and for batches how much of
+a core the Python client used. Run from the repository root with the virtualenv active:
 
     python benchmarks/api.py                  # 2 workers, 10,000 contact points, 10 s a phase
     python benchmarks/api.py --workers 4 --duration 20
     python benchmarks/api.py --no-wrk         # the Python client only
+    python benchmarks/api.py --phases 3       # only the unsubscribes under load
 
-It prints the figures and a PASS/FAIL line per target, and exits 0.
+It prints the figures and a PASS/FAIL line per target measured, and exits 0.
 """
 
 from __future__ import annotations
@@ -308,7 +311,7 @@ def decision_paths(refs: list[tuple[str, str]], n: int, seed: int = 1) -> list[s
 
 
 def batches(
-    refs: list[tuple[str, str]], size: int, per_contact: int, count: int, seed: int = 2
+    refs: list[tuple[str, str]], size: int, per_contact: int, count: int, seed: int = 2, detail: str = "full"
 ) -> list[bytes]:
     """JSON bodies of `count` batches of `size` questions, `per_contact` purposes per contact."""
     rnd = random.Random(seed)
@@ -320,7 +323,8 @@ def batches(
             for ref, ch in chosen
             for k in range(per_contact)
         ]
-        out.append(json.dumps({"at": "2026-06-01T12:00:00+02:00", "questions": qs}).encode())
+        body = {"at": "2026-06-01T12:00:00+02:00", "detail": detail, "questions": qs}
+        out.append(json.dumps(body).encode())
     return out
 
 
@@ -332,8 +336,88 @@ def show(label: str, r: Result) -> tuple[float, float]:
     return p50, p99
 
 
-def verdict(ok: bool, text: str) -> None:
-    print(f"{'PASS' if ok else 'FAIL'}: {text}")
+@dataclass
+class Run:
+    """One benchmark run: the server's port, what the load needs, and the options."""
+
+    port: int
+    prep: Prepared
+    args: argparse.Namespace
+    use_wrk: bool
+    paths: list[str]
+    raws: list[bytes]
+
+    @property
+    def auth(self) -> str:
+        return f"Bearer {self.prep.token}"
+
+    def singles(self) -> Result:
+        """Single decisions for --duration seconds, with wrk when there is one."""
+        a = self.args
+        if self.use_wrk:
+            return wrk_load(self.port, "GET", self.paths, self.auth, "", a.concurrency, a.duration)
+        return python_load(self.port, self.raws, a.concurrency, a.duration)
+
+
+def phase_single(run: Run) -> str:
+    """(1): single decisions."""
+    print(f"\n(1) GET /v1/decision, {run.args.concurrency} connections")
+    single = run.singles()
+    _, p99 = show("single decisions", single)
+    ok = single.rps >= TARGET_RPS and p99 <= TARGET_P99_MS and not single.errors
+    target = f"(target >= {TARGET_RPS:,} req/s, p99 <= {TARGET_P99_MS:.0f} ms)"
+    figures = f"{single.rps:,.0f} req/s, p99 {p99:.1f} ms, {single.errors} errors"
+    return f"{'PASS' if ok else 'FAIL'}: (1) {figures} {target} with {run.args.workers} workers"
+
+
+def phase_batches(run: Run) -> list[str]:
+    """(2): batches of --batch questions, full documents (and compact ones with --compact)."""
+    a = run.args
+    conns = a.batch_concurrency or 2 * a.workers
+    print(f"\n(2) POST /v1/decisions, {a.batch:,} questions a batch, {conns} connections")
+    headers = {"Authorization": run.auth, "Content-Type": "application/json"}
+    lines = []
+    for detail in ("full", "compact") if a.compact else ("full",):
+        for label, per_contact in (("different contact points", 1), ("4 purposes per contact point", 4)):
+            bodies = batches(run.prep.refs, a.batch, per_contact, 40, detail=detail)
+            reqs = [request("POST", "/v1/decisions", headers, b) for b in bodies]
+            python_load(run.port, reqs[:4], conns, 1.0)
+            cpu = time.process_time()
+            r = python_load(run.port, reqs, conns, a.duration)
+            cpu = time.process_time() - cpu
+            label = f"{label}, {detail}"
+            show(f"batches, {label}", r)
+            dps = r.rps * a.batch
+            print(f"  {'':<44} {dps:>9,.0f} decisions/s (the client used {cpu / r.seconds:.0%} of a core)")
+            ok = dps >= TARGET_DPS
+            lines.append(
+                f"{'PASS' if ok else 'FAIL'}: (2) {dps:,.0f} decisions/s, {label} (target >= {TARGET_DPS:,})"
+            )
+    return lines
+
+
+def phase_unsubscribe(run: Run) -> str:
+    """(3): one-click unsubscribes while single decisions run."""
+    a = run.args
+    conns = a.unsubscribe_connections
+    print(f"\n(3) POST /u/{{token}} (one-click unsubscribe), {conns} connection(s), while (1) runs")
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    unsub = [request("POST", p, form, b"List-Unsubscribe=One-Click") for p in run.prep.unsubscribe_paths]
+    if python_load(run.port, unsub[:1], 1, 0.01).statuses.keys() & {404, 405}:
+        print("  SKIPPED: POST /u/{token} is not served yet (the public pages are not installed)")
+        return "SKIP: (3) one-click unsubscribe not measured"
+
+    async def both() -> tuple[Result, Result]:
+        return await asyncio.gather(
+            asyncio.to_thread(run.singles), _load(run.port, unsub[1:], conns, a.duration)
+        )
+
+    background, unsubscribes = asyncio.run(both())
+    show("single decisions (background load)", background)
+    _, p99 = show("one-click unsubscribes", unsubscribes)
+    ok = p99 <= TARGET_P99_MS and not unsubscribes.errors
+    target = f"(target <= {TARGET_P99_MS:.0f} ms)"
+    return f"{'PASS' if ok else 'FAIL'}: (3) one-click unsubscribe p99 {p99:.1f} ms under load {target}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -347,89 +431,42 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--batch-concurrency", type=int, default=0, help="connections for batches (default 2x workers)"
     )
+    ap.add_argument("--compact", action="store_true", help="also measure batches with compact answers")
     ap.add_argument("--no-wrk", action="store_true", help="use the Python client even if wrk is installed")
+    ap.add_argument("--phases", default="123", help="the phases to run, e.g. 3 or 12 (default: all)")
+    ap.add_argument(
+        "--unsubscribe-connections", type=int, default=2, help="connections for (3)'s unsubscribes"
+    )
     args = ap.parse_args(argv)
     use_wrk = shutil.which("wrk") is not None and not args.no_wrk
-    batch_conns = args.batch_concurrency or 2 * args.workers
 
-    print(
-        f"Python {sys.version.split()[0]}, {os.cpu_count()} CPU cores (server and load generator share them)"
-    )
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S %Z')}, Python {sys.version.split()[0]}, ", end="")
+    print(f"{os.cpu_count()} CPU cores (server and load generator share them), load {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory(prefix="consentry-api-bench-") as tmp:
         url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         print(f"Preparing {args.contacts:,} contact points on SQLite ...")
         prep = prepare(url, args.contacts, links=5_000)
-        auth = f"Bearer {prep.token}"
-        headers = {"Authorization": auth}
         paths = decision_paths(prep.refs, 20_000)
-        raws = [request("GET", p, headers) for p in paths]
+        raws = [request("GET", p, {"Authorization": f"Bearer {prep.token}"}) for p in paths]
         generator = "wrk (1 thread)" if use_wrk else "asyncio client"
         print(
             f"Server: uvicorn, {args.workers} worker(s); load: {generator}; {args.duration:.0f} s per phase"
         )
-
+        lines: list[str] = []
         with server(url, args.workers) as port:
             # Warm up: every worker reads every contact point once (its state cache fills), so the
             # phases measure the steady state a long-running server is in.
             python_load(port, raws, args.concurrency, args.warmup)
-
-            print(f"\n(1) GET /v1/decision, {args.concurrency} connections")
-            if use_wrk:
-                single = wrk_load(port, "GET", paths, auth, "", args.concurrency, args.duration)
-            else:
-                single = python_load(port, raws, args.concurrency, args.duration)
-            _, p99 = show("single decisions", single)
-            ok1 = single.rps >= TARGET_RPS and p99 <= TARGET_P99_MS and not single.errors
-
-            print(f"\n(2) POST /v1/decisions, {args.batch:,} questions a batch, {batch_conns} connections")
-            figures = {}
-            json_headers = {**headers, "Content-Type": "application/json"}
-            for label, per_contact in (("different contact points", 1), ("4 purposes per contact point", 4)):
-                bodies = batches(prep.refs, args.batch, per_contact, 40)
-                reqs = [request("POST", "/v1/decisions", json_headers, b) for b in bodies]
-                python_load(port, reqs[:4], batch_conns, 1.0)
-                r = python_load(port, reqs, batch_conns, args.duration)
-                show(f"batches, {label}", r)
-                figures[label] = r.rps * args.batch
-                print(f"  {'':<44} {figures[label]:>9,.0f} decisions/s")
-
-            print("\n(3) POST /u/{token} (one-click unsubscribe) while (1) runs")
-            form = {"Content-Type": "application/x-www-form-urlencoded"}
-            unsub = [request("POST", p, form, b"List-Unsubscribe=One-Click") for p in prep.unsubscribe_paths]
-            probe = python_load(port, unsub[:1], 1, 0.01)
-            ok3: bool | None = None
-            if probe.statuses.keys() & {404, 405}:
-                print("  SKIPPED: POST /u/{token} is not served yet (the public pages are not installed)")
-            else:
-                loop = asyncio.new_event_loop()
-
-                async def both() -> tuple[Result, Result]:
-                    if use_wrk:
-                        bg = asyncio.to_thread(
-                            wrk_load, port, "GET", paths, auth, "", args.concurrency, args.duration
-                        )
-                    else:
-                        bg = _load(port, raws, args.concurrency, args.duration)
-                    return await asyncio.gather(bg, _load(port, unsub[1:], 2, args.duration))
-
-                background, unsubscribes = loop.run_until_complete(both())
-                loop.close()
-                show("single decisions (background load)", background)
-                _, p99_u = show("one-click unsubscribes", unsubscribes)
-                ok3 = p99_u <= TARGET_P99_MS and not unsubscribes.errors
-
+            run = Run(port, prep, args, use_wrk, paths, raws)
+            if "1" in args.phases:
+                lines.append(phase_single(run))
+            if "2" in args.phases:
+                lines.extend(phase_batches(run))
+            if "3" in args.phases:
+                lines.append(phase_unsubscribe(run))
     print()
-    verdict(
-        ok1,
-        f"(1) {single.rps:,.0f} req/s, p99 {single.percentiles()[1]:.1f} ms, {single.errors} errors "
-        f"(target >= {TARGET_RPS:,} req/s, p99 <= {TARGET_P99_MS:.0f} ms) with {args.workers} workers",
-    )
-    for label, dps in figures.items():
-        verdict(dps >= TARGET_DPS, f"(2) {dps:,.0f} decisions/s, {label} (target >= {TARGET_DPS:,})")
-    if ok3 is None:
-        print("SKIP: (3) one-click unsubscribe not measured")
-    else:
-        verdict(ok3, f"(3) one-click unsubscribe p99 under load (target <= {TARGET_P99_MS:.0f} ms)")
+    print("\n".join(lines))
+    print(f"(load average at the end: {os.getloadavg()[0]:.1f})")
     return 0
 
 
