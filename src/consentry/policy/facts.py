@@ -368,10 +368,13 @@ def _consents(x: Situation) -> list[tuple[bool, ConsentMethod]]:
     "kanaal: actief gegeven, specifiek, niet ingetrokken, bevestigd bij dubbele opt-in.",
 )
 def _consent_valid(x: Situation) -> bool:
+    consents = x.s.consents
+    if not consents:
+        return False
     key, ch = x.q.purpose.key, x.q.channel
     return any(
         not c.defects and not c.pending
-        for c in x.s.consents
+        for c in consents
         if c.purpose == key and c.withdrawn_at is None and ch in c.channels
     )
 
@@ -419,8 +422,11 @@ def _consent_defective(x: Situation) -> bool:
     "De persoon heeft zich afgemeld of toestemming ingetrokken voor dit doel en kanaal.",
 )
 def _opted_out(x: Situation) -> bool:
+    opt_outs = x.s.opt_outs
+    if not opt_outs:
+        return False
     key, ch = x.q.purpose.key, x.q.channel
-    return any(o.covers(key, ch) for o in x.s.opt_outs)
+    return any(o.covers(key, ch) for o in opt_outs)
 
 
 @fact(
