@@ -8,13 +8,13 @@ every contact point it touched, in one transaction.
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence, Set
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
@@ -139,7 +139,7 @@ class Reader:
 
     def _json(self, value: Any) -> Any:
         """A JSON column as read by `_plain`: text on SQLite, already decoded on PostgreSQL."""
-        return json.loads(value) if self._sqlite and value is not None else value
+        return orjson.loads(value) if self._sqlite and value is not None else value
 
     def heads(self, point_ids: Sequence[str]) -> dict[str, tuple[int, datetime | None]]:
         """Each point's projection head: the last event's seq and the latest occurred_at."""
@@ -219,7 +219,7 @@ class Reader:
                 found = out.get(pid)
                 if found is None:
                     found = out[pid] = []
-                body = json.loads(payload) if json_text else payload
+                body = orjson.loads(payload) if json_text else payload
                 found.append(Event(eid, etype, pid, _utc(occurred), _utc(recorded), body, version, seq))
         return out
 
@@ -696,7 +696,7 @@ def _state_row(s: ContactState) -> tuple[Any, ...]:
         s.event_count,
         s.last_seq,
         _naive_utc(s.last_event_at) if s.last_event_at else None,
-        json.dumps(s.to_json(), ensure_ascii=False),
+        orjson.dumps(s.to_json()).decode(),
     )
 
 
