@@ -222,7 +222,7 @@ def _reason(r: Rule) -> Reason:
     return Reason(r.id, r.citation, r.nl, r.en, r.authority)
 
 
-def outcome(pack: RulePack, decisive: Rule, extra: Sequence[Rule]) -> Outcome:
+def _outcome(pack: RulePack, decisive: Rule, extra: Sequence[Rule]) -> Outcome:
     """Verdict, basis, reasons and obligations, given the deciding rule and the obligation rules that hold."""
     verdict = Verdict(decisive.effect.value)
     reasons = [_reason(decisive)]
@@ -283,7 +283,7 @@ def interpret(
             decisive = rule
             break
     extra = [rule for rule, checks in oblige if all(get(n) is w for n, w in checks)]
-    return _decision(pack, state, question, outcome(pack, decisive, extra))
+    return _decision(pack, state, question, _outcome(pack, decisive, extra))
 
 
 # -- compiling a plan ---------------------------------------------------------------------------
@@ -298,7 +298,7 @@ class _Outcomes(dict[int, Outcome]):
 
     def __missing__(self, bits: int) -> Outcome:
         extra = [rule for n, (rule, _) in enumerate(self.oblige) if bits >> n & 1]
-        found = self[bits] = outcome(self.pack, self.decisive, extra)
+        found = self[bits] = _outcome(self.pack, self.decisive, extra)
         return found
 
 

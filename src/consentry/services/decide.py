@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from typing import Protocol
 
 from consentry.adapters.sql_store import Reader
 from consentry.bootstrap import App
@@ -65,8 +66,23 @@ class Asked:
     activity: str = Activity.CONTACT.value
 
 
+class Asking(Protocol):
+    """Whatever carries a question's five fields, as `Asked` does (an API document, say)."""
+
+    @property
+    def contact(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def purpose(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def activity(self) -> str: ...
+
+
 def decide_many(
-    app: App, questions: Sequence[Asked], at: datetime | None = None
+    app: App, questions: Sequence[Asking], at: datetime | None = None
 ) -> list[Decision | InputError]:
     """Answer many questions at one moment, in order; a bad question gets its InputError in its place.
 
@@ -124,7 +140,7 @@ def decide_many(
     return out
 
 
-def _chosen(q: Asked) -> tuple[Channel, MessageKind, Activity] | InputError:
+def _chosen(q: Asking) -> tuple[Channel, MessageKind, Activity] | InputError:
     try:
         return (
             choice(Channel, "channel", q.channel),

@@ -89,8 +89,7 @@ def decisions(app: AppDep, _key: ReadKey, body: DecisionsIn) -> Response:
     leaves out its reasons' texts. Up to 10,000 questions. Needs the `read` scope.
     """
     moment = _moment(body.at, "body")
-    asked = [Asked(q.contact, q.channel, q.purpose, q.kind, q.activity) for q in body.questions]
-    found = decide_many(app, asked, moment)
+    found = decide_many(app, body.questions, moment)
     items = [
         {"error": {"field": d.field, "message": d.message}} if isinstance(d, InputError) else d for d in found
     ]
