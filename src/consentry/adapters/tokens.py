@@ -47,12 +47,18 @@ class TokenSigner:
         if len(secret) < 16:
             raise ValueError("the secret key must be at least 16 characters")
         self._secret = secret
+        # Serializers hold no per-call state: made once, shared by every thread (campaigns sign
+        # two links a message, and building one costs as much as the signature).
+        self._timed_by_use = {
+            u: URLSafeTimedSerializer(secret, salt=f"consentry.{u.value}") for u in TokenUse
+        }
+        self._plain_by_use = {u: URLSafeSerializer(secret, salt=f"consentry.{u.value}") for u in TokenUse}
 
     def _timed(self, use: TokenUse) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self._secret, salt=f"consentry.{use.value}")
+        return self._timed_by_use[use]
 
     def _plain(self, use: TokenUse) -> URLSafeSerializer:
-        return URLSafeSerializer(self._secret, salt=f"consentry.{use.value}")
+        return self._plain_by_use[use]
 
     def make(self, use: TokenUse, contact_point: str, purpose: str | None = None, **extra: Any) -> str:
         """A token for `use`, bound to a contact point (and purpose)."""

@@ -89,8 +89,11 @@ from consentry.services.setup import controller
 #: The rule recorded for a queued contact point that no longer exists (erased from the store).
 GONE = "contact-point-gone"
 _MAX_BACKOFF = timedelta(hours=6)
-#: How long a commit waits for more prepared messages to join it, at most.
-GATHER_S = 0.005
+#: How long a commit waits for more prepared messages to join it, at most. Every commit is a
+#: writer transaction that judges its group again; measured with 64 connections, 30 ms makes
+#: groups of ~30 rather than ~10 and costs a third less CPU a message than 5 ms. A message
+#: waits no more than this for its dot; servers wait minutes.
+GATHER_S = 0.03
 
 Progress = Callable[[str, int], None]
 
