@@ -28,6 +28,7 @@ It prints the figures and a PASS/FAIL line for the target, and exits 0.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import smtplib
 import socket
@@ -198,6 +199,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rate", type=float, default=None, help="messages/s limit (default none)")
     ap.add_argument("--dkim", action="store_true", help="sign every message with DKIM (RSA 2048)")
     ap.add_argument("--database-url", default=None, help="a PostgreSQL database to EMPTY and use")
+    ap.add_argument(
+        "--sink-loop",
+        choices=("uvloop", "asyncio"),
+        default="uvloop" if importlib.util.find_spec("uvloop") else "asyncio",
+        help="the SMTP sink's event loop (default uvloop where installed)",
+    )
     args = ap.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -207,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
             _empty_pg(url)
         port = free_port()
         sink = subprocess.Popen(
-            [sys.executable, "-c", SINK, str(port)],
+            [sys.executable, "-c", SINK, str(port), args.sink_loop],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -243,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"queue filled (audience judged set-wise, one INSERT ... SELECT) in {fill * 1000:.0f} ms")
     print(
         f"concurrency {args.concurrency}, batch {args.batch}, rate limit {args.rate or 'none'}, "
-        f"DKIM {'on' if args.dkim else 'off'}"
+        f"DKIM {'on' if args.dkim else 'off'}, sink aiosmtpd on {args.sink_loop}"
     )
     print(
         f"sent {report.sent:,}, skipped {report.skipped}, failed {report.failed}, retried {report.retried} "
