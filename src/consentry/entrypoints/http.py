@@ -71,7 +71,8 @@ def asgi() -> FastAPI:
 
 #: Garbage-collector thresholds for a serving process. With the defaults (700, 10, 10) a young
 #: collection runs every few hundred allocations and promotes whatever requests are in flight;
-#: the old generation fills with them and a full collection (which scans every cached state:
-#: 30-150 ms measured) paused each process every ~10 s under load. Young collections every
-#: 50,000 allocations promote far less, and a full one waits for 2,000 of them (minutes).
+#: the old generation fills with them and a full collection, which scans every cached state
+#: (220,000 objects with 10,000 states cached: 145 ms measured on a busy 2-core machine), paused
+#: each process every ~10 s under load. Young collections every 50,000 allocations (about 1 ms
+#: each) promote far less, and a full one waits for 2,000 of them: minutes apart under load.
 GC_THRESHOLDS = (50_000, 20, 100)
