@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import re
 import smtplib
+import socket
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -254,10 +255,16 @@ class SmtpSession:
 
     def commit(self) -> None:
         """Write the final dot (the kernel delivers it even if this process dies right after)."""
+        # The thread that prepared the message may be reading the reply (or dropping the
+        # connection after an error) meanwhile: take the socket once.
+        conn = self._conn
+        sock = conn.sock if conn is not None else None
+        if sock is None:
+            self._lost = ConnectionError("the connection was closed")
+            return
         try:
-            assert self._conn is not None and self._conn.sock is not None
-            self._conn.sock.sendall(b".\r\n")
-        except (OSError, AssertionError) as exc:
+            sock.sendall(b".\r\n")
+        except OSError as exc:
             self._lost = exc
 
     def outcome(self) -> Reply:
@@ -274,6 +281,19 @@ class SmtpSession:
         if code == 421:
             self._drop()
         return Reply(code, text.decode("utf-8", "replace"))
+
+    def hang_up(self) -> None:
+        """From another thread: end the connection without the final dot, waking a waiting `outcome`.
+
+        The sender's connection threads wait for the reply to the dot on the socket
+        itself (woken by the server, not by the committing thread); a message that may
+        not go is stopped this way. The server discards it, as after `abort`.
+        """
+        conn = self._conn
+        sock = conn.sock if conn is not None else None
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def abort(self) -> None:
         """Hang up without the final dot: the server discards the message."""

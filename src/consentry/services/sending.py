@@ -72,7 +72,7 @@ from typing import Any
 
 from consentry.adapters import campaign_store as store
 from consentry.adapters import webhook_session
-from consentry.adapters.smtp_pipeline import DkimSigner, Mail, SmtpTransport, address, mime
+from consentry.adapters.smtp_pipeline import DkimSigner, Mail, SmtpSession, SmtpTransport, address, mime
 from consentry.adapters.sql_store import Writer
 from consentry.adapters.transport import Outgoing, Reply, Session, Transport
 from consentry.bootstrap import App
@@ -263,6 +263,14 @@ class _Pacer:
             time.sleep(slot - now)
 
 
+def _stop(p: _Prepared) -> None:
+    """The prepared message may not go: its connection hangs up without the dot."""
+    p.go = False
+    if isinstance(p.session, SmtpSession):
+        p.session.hang_up()  # its thread waits on the socket (see `_Run._deliver`)
+    p.decided.set()
+
+
 class _Run:
     """One worker sending one campaign (see the module docstring)."""
 
@@ -414,8 +422,7 @@ class _Run:
             go = self._record(group)
         except BaseException:
             for p in group:  # nothing was committed: every connection hangs up without its dot
-                p.go = False
-                p.decided.set()
+                _stop(p)
             self.outstanding -= len(group)
             raise
         self._let_go(group, go)
@@ -460,8 +467,11 @@ class _Run:
                 p.session.commit()
         finally:
             for p in group:
-                p.go = p in go
-                p.decided.set()
+                if p in go:
+                    p.go = True
+                    p.decided.set()
+                else:
+                    _stop(p)
         dropped = len(group) - len(go)
         self.outstanding -= dropped
         self.mine.difference_update(p.job.point for p in group if not p.go)
@@ -580,8 +590,7 @@ class _Run:
                     break
                 self._collect()
                 continue
-            p.go = False
-            p.decided.set()
+            _stop(p)
             self.outstanding -= 1
         for _ in threads:
             self.jobs.put(None)
@@ -623,11 +632,17 @@ class _Run:
             return
         prepared = _Prepared(job, session, msg.key)
         self.ready.put(prepared)
-        prepared.decided.wait()
-        if prepared.go:
-            self.finals.put(_Final(job, session.outcome(), committed=True))
-        else:
+        answer: Reply | None = None
+        if isinstance(session, SmtpSession):
+            # Wait on the socket, not on `decided`: the server's reply to the dot wakes this
+            # thread, or the coordinator's hang-up when the message may not go. Woken by the
+            # coordinator instead, each thread costs it a context switch while it holds the GIL.
+            answer = session.outcome()
+        prepared.decided.wait()  # set by now (or within microseconds) on the SMTP path
+        if not prepared.go:
             session.abort()
+            return
+        self.finals.put(_Final(job, answer if answer is not None else session.outcome(), committed=True))
 
     def _outgoing(self, job: _Job) -> Outgoing:
         """The message for one person, as the transport carries it."""
