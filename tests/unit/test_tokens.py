@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from itsdangerous import URLSafeSerializer
 
-from consentry.adapters.tokens import TokenInvalid, TokenSigner, TokenUse
+from consentry.adapters.tokens import TokenExpired, TokenInvalid, TokenSigner, TokenUse
 
 SECRET = "unit-test-secret-key-0123456789"
 
@@ -31,3 +31,32 @@ def test_a_token_made_for_one_use_is_refused_for_another() -> None:
     token = signer.make(TokenUse.PREFERENCES, "cp_a")
     with pytest.raises(TokenInvalid):
         signer.read(TokenUse.UNSUBSCRIBE, token)
+
+
+@pytest.mark.parametrize("use", [TokenUse.UNSUBSCRIBE, TokenUse.PREFERENCES])
+@pytest.mark.parametrize(
+    "point, purpose, extra",
+    [
+        ("cp_1", None, {}),
+        ("cp_2", "nieuwsbrief", {"campaign": "herfst"}),
+        ("cp_3", "nieuwsbrief-nieuwsbrief-nieuwsbrief", {"campaign": "nieuwsbrief" * 8}),  # compresses
+        ("cp_4", "café", {"campaign": "zomer"}),
+    ],
+)
+def test_plain_tokens_are_byte_for_byte_what_itsdangerous_makes(
+    use: TokenUse, point: str, purpose: str | None, extra: dict[str, str]
+) -> None:
+    signer = TokenSigner(SECRET)
+    fresh = URLSafeSerializer(SECRET, salt=f"consentry.{use.value}")
+    body = {"c": point, "p": purpose, **({"x": extra} if extra else {})}
+    token = signer.make(use, point, purpose, **extra)
+    assert token == fresh.dumps(body)
+    assert signer.read(use, token).contact_point == point
+
+
+def test_a_timed_token_reads_back_and_is_refused_when_too_old() -> None:
+    signer = TokenSigner(SECRET)
+    token = signer.make(TokenUse.CONFIRM, "cp_a", "nieuwsbrief")
+    assert signer.read(TokenUse.CONFIRM, token, max_age_s=60).purpose == "nieuwsbrief"
+    with pytest.raises(TokenExpired):
+        signer.read(TokenUse.CONFIRM, token, max_age_s=-1)
