@@ -9,16 +9,21 @@ Targets (issue):
 Set-up: a SQLite file in a temp directory, initialised with the services (controller,
 purposes) and about --contacts contact points with ten realistic events each (the generator
 of benchmarks/append.py: registrations, consents and confirmations, purchases, notices,
-unsubscribes, bounces, objections ...), an API key, and signed unsubscribe links. Then
-`uvicorn --factory consentry.entrypoints.http:asgi --workers N` starts on 127.0.0.1 on a free
-port with CONSENTRY_DATABASE_URL and CONSENTRY_SECRET_KEY set, and is stopped at the end.
+unsubscribes, bounces, objections ...), an API key, and signed unsubscribe links. Then N
+processes of `uvicorn --factory consentry.entrypoints.http:asgi` start on 127.0.0.1, each on a
+free port of its own, with CONSENTRY_DATABASE_URL and CONSENTRY_SECRET_KEY set, and are
+stopped at the end. The load deals its connections evenly over the ports. (`uvicorn --workers N`
+shares one socket, and a worker that wakes takes every connection waiting: a benchmark's few
+keep-alive connections then often all land on one worker, and the figures measure one process.
+--shared-socket runs it that way all the same; the CPU each process used is printed per phase.)
 
-Load: with `wrk` installed (Debian package `wrk`) it drives (1) and the decision load of (3);
-otherwise, and always for (2) and for the unsubscribe requests of (3), a small asyncio HTTP/1.1
-client with keep-alive connections and bounded concurrency (a connection sends its next request
-when the answer to the last one is in). Every request goes to 127.0.0.1 only; each phase runs
-for --duration seconds. Questions rotate over all contact points (e-mail, phone, postal) and
-four purposes, named by address or number as a shop would.
+Load: with `wrk` installed (Debian package `wrk`) it drives (1) and the decision load of (3),
+one wrk (one thread) per port, their percentiles merged; otherwise, and always for (2) and for
+the unsubscribe requests of (3), a small asyncio HTTP/1.1 client with keep-alive connections and
+bounded concurrency (a connection sends its next request when the answer to the last one is in).
+Every request goes to 127.0.0.1 only; each phase runs for --duration seconds. Questions rotate
+over all contact points (e-mail, phone, postal) and four purposes, named by address or number
+as a shop would.
 
 Batches are measured twice: 1,000 questions about 1,000 different contact points, and 1,000
 questions about 250 contact points (four purposes each, as a page of a customer list asks);
@@ -32,6 +37,7 @@ a core the Python client used. Run from the repository root with the virtualenv 
     python benchmarks/api.py --workers 4 --duration 20
     python benchmarks/api.py --no-wrk         # the Python client only
     python benchmarks/api.py --phases 3       # only the unsubscribes under load
+    python benchmarks/api.py --shared-socket  # one `uvicorn --workers 2` on one port
 
 It prints the figures and a PASS/FAIL line per target measured, and exits 0.
 """
@@ -54,6 +60,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -119,29 +126,62 @@ def _free_port() -> int:
         return port
 
 
+@dataclass
+class Server:
+    """The running server: the ports it listens on and its worker processes."""
+
+    ports: list[int]
+    workers: list[int]  # pids
+
+    def cpu(self) -> list[float]:
+        """CPU seconds each worker has used so far (Linux /proc)."""
+        out = []
+        for pid in self.workers:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                out.append(0.0)
+                continue
+            out.append((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+        return out
+
+
 @contextmanager
-def server(url: str, workers: int) -> Iterator[int]:
-    """uvicorn with `workers` processes on a free loopback port; stopped on leaving."""
-    port = _free_port()
+def server(url: str, workers: int, shared: bool = False) -> Iterator[Server]:
+    """`workers` uvicorn processes on loopback, each on its own free port; stopped on leaving.
+
+    With `shared`, one `uvicorn --workers N` on one port instead. There the workers share
+    one listening socket and whichever wakes first accepts every connection waiting, so the
+    few keep-alive connections of a benchmark can all land on one worker (seen: all four
+    batch connections on one of two). One port per process lets the load spread them evenly,
+    as many independent clients would.
+    """
     env = {**os.environ, "CONSENTRY_DATABASE_URL": url, "CONSENTRY_SECRET_KEY": SECRET}
-    cmd = [sys.executable, "-m", "uvicorn", "--factory", "consentry.entrypoints.http:asgi"]
-    cmd += ["--host", HOST, "--port", str(port), "--workers", str(workers)]
-    cmd += ["--no-access-log", "--log-level", "warning"]
-    proc = subprocess.Popen(cmd, env=env)
+    base = [sys.executable, "-m", "uvicorn", "--factory", "consentry.entrypoints.http:asgi", "--host", HOST]
+    base += ["--no-access-log", "--log-level", "warning"]
+    ports = [_free_port()] if shared else [_free_port() for _ in range(workers)]
+    each = workers if shared else 1
+    procs = [subprocess.Popen([*base, "--port", str(p), "--workers", str(each)], env=env) for p in ports]
     try:
         deadline = time.monotonic() + 60
-        while not _healthy(port):
-            if proc.poll() is not None or time.monotonic() > deadline:
+        while not all(_healthy(p) for p in ports):
+            if any(proc.poll() is not None for proc in procs) or time.monotonic() > deadline:
                 raise RuntimeError("uvicorn did not start")
             time.sleep(0.2)
-        yield port
+        pids = [proc.pid for proc in procs]
+        if shared:  # the workers are the supervisor's children
+            children = Path(f"/proc/{procs[0].pid}/task/{procs[0].pid}/children").read_text().split()
+            pids = [int(c) for c in children if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
+        yield Server(ports, pids)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def _healthy(port: int) -> bool:
@@ -229,19 +269,21 @@ async def _worker(port: int, raws: Sequence[bytes], start: int, deadline: float,
         writer.close()
 
 
-async def _load(port: int, raws: Sequence[bytes], concurrency: int, seconds: float) -> Result:
+async def _load(ports: list[int], raws: Sequence[bytes], concurrency: int, seconds: float) -> Result:
     out = Result()
     t0 = time.perf_counter()
     deadline = t0 + seconds
     step = max(1, len(raws) // concurrency)
-    await asyncio.gather(*(_worker(port, raws, n * step, deadline, out) for n in range(concurrency)))
+    await asyncio.gather(
+        *(_worker(ports[n % len(ports)], raws, n * step, deadline, out) for n in range(concurrency))
+    )
     out.seconds = time.perf_counter() - t0
     return out
 
 
-def python_load(port: int, raws: Sequence[bytes], concurrency: int, seconds: float) -> Result:
-    """Send `raws` round-robin over `concurrency` keep-alive connections for `seconds`."""
-    return asyncio.run(_load(port, raws, concurrency, seconds))
+def python_load(ports: list[int], raws: Sequence[bytes], concurrency: int, seconds: float) -> Result:
+    """Send `raws` round-robin over `concurrency` keep-alive connections, dealt over the ports."""
+    return asyncio.run(_load(ports, raws, concurrency, seconds))
 
 
 # -- wrk ---------------------------------------------------------------------------------------
@@ -261,37 +303,73 @@ request = function()
   return wrk.format(method, paths[(counter + offset) % #paths + 1], nil, body)
 end
 done = function(summary, latency, requests)
-  io.write(string.format('WRKJSON {"requests": %d, "seconds": %f, "p50_us": %d, "p99_us": %d, ' ..
-    '"status_errors": %d, "socket_errors": %d}\\n', summary.requests, summary.duration / 1e6,
-    latency:percentile(50), latency:percentile(99), summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+  local pct = {}
+  for p = 1, 99 do pct[#pct + 1] = string.format("[%g, %d]", p, latency:percentile(p)) end
+  for _, p in ipairs({99.1, 99.2, 99.3, 99.4, 99.5, 99.6, 99.7, 99.8, 99.9}) do
+    pct[#pct + 1] = string.format("[%g, %d]", p, latency:percentile(p))
+  end
+  pct[#pct + 1] = string.format("[100, %d]", latency.max)  -- percentile(100) answers 0
+  io.write(string.format('WRKJSON {"requests": %d, "seconds": %f, "status_errors": %d, ' ..
+    '"socket_errors": %d, "percentiles_us": [%s]}\\n', summary.requests, summary.duration / 1e6,
+    summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    table.concat(pct, ", ")))
 end
 """
 
 
 def wrk_load(
-    port: int, method: str, paths: list[str], auth: str, body: str, concurrency: int, seconds: float
+    ports: list[int], method: str, paths: list[str], auth: str, body: str, concurrency: int, seconds: float
 ) -> Result:
-    """Drive one request kind with wrk (one thread, `concurrency` connections)."""
+    """Drive one request kind with wrk: one wrk (one thread) per port, the connections dealt over them."""
     with tempfile.TemporaryDirectory(prefix="consentry-wrk-") as tmp:
         script, listing = Path(tmp) / "load.lua", Path(tmp) / "paths.txt"
         script.write_text(_WRK_SCRIPT)
         listing.write_text("\n".join(paths) + "\n")
         env = {**os.environ, "BENCH_PATHS": str(listing), "BENCH_METHOD": method}
         env.update(BENCH_AUTH=auth, BENCH_BODY=body)
-        cmd = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:.0f}s", "-s", str(script)]
-        done = subprocess.run([*cmd, f"http://{HOST}:{port}"], env=env, capture_output=True, text=True)
-    line = next((x for x in done.stdout.splitlines() if x.startswith("WRKJSON ")), None)
-    if line is None:
-        raise RuntimeError(f"wrk failed: {done.stdout}\n{done.stderr}")
-    w = json.loads(line.removeprefix("WRKJSON "))
+        runs = []
+        for n, port in enumerate(ports):
+            conns = concurrency // len(ports) + (n < concurrency % len(ports))
+            cmd = [
+                "wrk",
+                "-t1",
+                f"-c{conns}",
+                f"-d{seconds:.0f}s",
+                "-s",
+                str(script),
+                f"http://{HOST}:{port}",
+            ]
+            runs.append(
+                subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            )
+        outputs = [run.communicate() for run in runs]
+    found = []
+    for stdout, stderr in outputs:
+        line = next((x for x in stdout.splitlines() if x.startswith("WRKJSON ")), None)
+        if line is None:
+            raise RuntimeError(f"wrk failed: {stdout}\n{stderr}")
+        found.append(json.loads(line.removeprefix("WRKJSON ")))
+    p50, p99 = (_merged_percentile(found, q) / 1000 for q in (50, 99))
     return Result(
-        requests=w["requests"],
-        errors=w["status_errors"] + w["socket_errors"],
-        seconds=w["seconds"],
-        p50_ms=w["p50_us"] / 1000,
-        p99_ms=w["p99_us"] / 1000,
+        requests=sum(w["requests"] for w in found),
+        errors=sum(w["status_errors"] + w["socket_errors"] for w in found),
+        seconds=max(w["seconds"] for w in found),
+        p50_ms=p50,
+        p99_ms=p99,
     )
+
+
+def _merged_percentile(runs: list[dict[str, Any]], q: float) -> float:
+    """The q-th percentile of several wrk runs' latencies together, from their percentile tables."""
+    total = sum(w["requests"] for w in runs) or 1
+    for x in sorted({lat for w in runs for _, lat in w["percentiles_us"]}):
+        below = sum(
+            w["requests"] * max((p for p, lat in w["percentiles_us"] if lat <= x), default=0) for w in runs
+        )
+        if below >= q * total:
+            return float(x)
+    return float(max(lat for w in runs for _, lat in w["percentiles_us"]))
 
 
 # -- the phases --------------------------------------------------------------------------------
@@ -338,9 +416,9 @@ def show(label: str, r: Result) -> tuple[float, float]:
 
 @dataclass
 class Run:
-    """One benchmark run: the server's port, what the load needs, and the options."""
+    """One benchmark run: the server, what the load needs, and the options."""
 
-    port: int
+    srv: Server
     prep: Prepared
     args: argparse.Namespace
     use_wrk: bool
@@ -353,17 +431,27 @@ class Run:
 
     def singles(self) -> Result:
         """Single decisions for --duration seconds, with wrk when there is one."""
-        a = self.args
+        a, ports = self.args, self.srv.ports
         if self.use_wrk:
-            return wrk_load(self.port, "GET", self.paths, self.auth, "", a.concurrency, a.duration)
-        return python_load(self.port, self.raws, a.concurrency, a.duration)
+            return wrk_load(ports, "GET", self.paths, self.auth, "", a.concurrency, a.duration)
+        return python_load(ports, self.raws, a.concurrency, a.duration)
+
+    @contextmanager
+    def busy(self) -> Iterator[None]:
+        """Print how much CPU each server process used while the block ran."""
+        t0, before = time.perf_counter(), self.srv.cpu()
+        yield
+        seconds = time.perf_counter() - t0
+        used = ", ".join(f"{b - a:.1f}" for a, b in zip(before, self.srv.cpu(), strict=True))
+        print(f"  {'':<44} server CPU by process: {used} s in {seconds:.1f} s")
 
 
 def phase_single(run: Run) -> str:
     """(1): single decisions."""
     print(f"\n(1) GET /v1/decision, {run.args.concurrency} connections")
-    single = run.singles()
-    _, p99 = show("single decisions", single)
+    with run.busy():
+        single = run.singles()
+        _, p99 = show("single decisions", single)
     ok = single.rps >= TARGET_RPS and p99 <= TARGET_P99_MS and not single.errors
     target = f"(target >= {TARGET_RPS:,} req/s, p99 <= {TARGET_P99_MS:.0f} ms)"
     figures = f"{single.rps:,.0f} req/s, p99 {p99:.1f} ms, {single.errors} errors"
@@ -372,7 +460,7 @@ def phase_single(run: Run) -> str:
 
 def phase_batches(run: Run) -> list[str]:
     """(2): batches of --batch questions, full documents (and compact ones with --compact)."""
-    a = run.args
+    a, ports = run.args, run.srv.ports
     conns = a.batch_concurrency or 2 * a.workers
     print(f"\n(2) POST /v1/decisions, {a.batch:,} questions a batch, {conns} connections")
     headers = {"Authorization": run.auth, "Content-Type": "application/json"}
@@ -381,14 +469,17 @@ def phase_batches(run: Run) -> list[str]:
         for label, per_contact in (("different contact points", 1), ("4 purposes per contact point", 4)):
             bodies = batches(run.prep.refs, a.batch, per_contact, 40, detail=detail)
             reqs = [request("POST", "/v1/decisions", headers, b) for b in bodies]
-            python_load(run.port, reqs[:4], conns, 1.0)
-            cpu = time.process_time()
-            r = python_load(run.port, reqs, conns, a.duration)
-            cpu = time.process_time() - cpu
-            label = f"{label}, {detail}"
-            show(f"batches, {label}", r)
-            dps = r.rps * a.batch
-            print(f"  {'':<44} {dps:>9,.0f} decisions/s (the client used {cpu / r.seconds:.0%} of a core)")
+            python_load(ports, reqs[:4], conns, 1.0)
+            with run.busy():
+                cpu = time.process_time()
+                r = python_load(ports, reqs, conns, a.duration)
+                cpu = time.process_time() - cpu
+                label = f"{label}, {detail}"
+                show(f"batches, {label}", r)
+                dps = r.rps * a.batch
+                print(
+                    f"  {'':<44} {dps:>9,.0f} decisions/s (the client used {cpu / r.seconds:.0%} of a core)"
+                )
             ok = dps >= TARGET_DPS
             lines.append(
                 f"{'PASS' if ok else 'FAIL'}: (2) {dps:,.0f} decisions/s, {label} (target >= {TARGET_DPS:,})"
@@ -398,23 +489,24 @@ def phase_batches(run: Run) -> list[str]:
 
 def phase_unsubscribe(run: Run) -> str:
     """(3): one-click unsubscribes while single decisions run."""
-    a = run.args
+    a, ports = run.args, run.srv.ports
     conns = a.unsubscribe_connections
     print(f"\n(3) POST /u/{{token}} (one-click unsubscribe), {conns} connection(s), while (1) runs")
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     unsub = [request("POST", p, form, b"List-Unsubscribe=One-Click") for p in run.prep.unsubscribe_paths]
-    if python_load(run.port, unsub[:1], 1, 0.01).statuses.keys() & {404, 405}:
+    if python_load(ports, unsub[:1], 1, 0.01).statuses.keys() & {404, 405}:
         print("  SKIPPED: POST /u/{token} is not served yet (the public pages are not installed)")
         return "SKIP: (3) one-click unsubscribe not measured"
 
     async def both() -> tuple[Result, Result]:
         return await asyncio.gather(
-            asyncio.to_thread(run.singles), _load(run.port, unsub[1:], conns, a.duration)
+            asyncio.to_thread(run.singles), _load(ports, unsub[1:], conns, a.duration)
         )
 
-    background, unsubscribes = asyncio.run(both())
-    show("single decisions (background load)", background)
-    _, p99 = show("one-click unsubscribes", unsubscribes)
+    with run.busy():
+        background, unsubscribes = asyncio.run(both())
+        show("single decisions (background load)", background)
+        _, p99 = show("one-click unsubscribes", unsubscribes)
     ok = p99 <= TARGET_P99_MS and not unsubscribes.errors
     target = f"(target <= {TARGET_P99_MS:.0f} ms)"
     return f"{'PASS' if ok else 'FAIL'}: (3) one-click unsubscribe p99 {p99:.1f} ms under load {target}"
@@ -423,6 +515,11 @@ def phase_unsubscribe(run: Run) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    ap.add_argument(
+        "--shared-socket",
+        action="store_true",
+        help="one `uvicorn --workers N` on one port (default: N single-worker processes, one port each)",
+    )
     ap.add_argument("--contacts", type=int, default=10_000, help="contact points in the database")
     ap.add_argument("--duration", type=float, default=10.0, help="seconds per phase")
     ap.add_argument("--warmup", type=float, default=8.0, help="seconds of warm-up load before measuring")
@@ -448,16 +545,19 @@ def main(argv: list[str] | None = None) -> int:
         prep = prepare(url, args.contacts, links=5_000)
         paths = decision_paths(prep.refs, 20_000)
         raws = [request("GET", p, {"Authorization": f"Bearer {prep.token}"}) for p in paths]
-        generator = "wrk (1 thread)" if use_wrk else "asyncio client"
-        print(
-            f"Server: uvicorn, {args.workers} worker(s); load: {generator}; {args.duration:.0f} s per phase"
+        generator = "wrk (1 thread per port)" if use_wrk else "asyncio client"
+        shape = (
+            f"`uvicorn --workers {args.workers}` on one port"
+            if args.shared_socket
+            else (f"{args.workers} uvicorn process(es), one port each, connections dealt evenly")
         )
+        print(f"Server: {shape}; load: {generator}; {args.duration:.0f} s per phase")
         lines: list[str] = []
-        with server(url, args.workers) as port:
+        with server(url, args.workers, args.shared_socket) as srv:
             # Warm up: every worker reads every contact point once (its state cache fills), so the
             # phases measure the steady state a long-running server is in.
-            python_load(port, raws, args.concurrency, args.warmup)
-            run = Run(port, prep, args, use_wrk, paths, raws)
+            python_load(srv.ports, raws, args.concurrency, args.warmup)
+            run = Run(srv, prep, args, use_wrk, paths, raws)
             if "1" in args.phases:
                 lines.append(phase_single(run))
             if "2" in args.phases:
