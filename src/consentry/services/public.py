@@ -202,7 +202,9 @@ class UnsubscribeOutcome:
 def unsubscribe_claims(app: App, token: str) -> tuple[Claims, Purpose | None]:
     """Check an unsubscribe token and say which purpose it is for (None: everything)."""
     claims = app.signer().read(TokenUse.UNSUBSCRIBE, token)
-    _state(app, claims)
+    with app.store.reader() as r:  # the point must exist; its state is not needed
+        if r.point_kind(claims.contact_point) is None:
+            raise TokenInvalid("unknown contact point")
     return claims, (_purpose(app, claims.purpose) if claims.purpose else None)
 
 
