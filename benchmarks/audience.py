@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import resource
 import subprocess
@@ -40,7 +39,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-PG_URL = os.environ.get("CONSENTRY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+from pgdb import scratch_database
+
 BENCH_DB = "consentry_bench_audience"
 QUESTIONS = (("email", "nieuwsbrief"), ("phone", "aanbiedingen"), ("post", "aanbiedingen"))
 SOURCES = [
@@ -114,23 +114,6 @@ def ledger_records(n: int, seed: int = 11) -> list[dict[str, Any]]:
         if rnd.random() < 0.1:
             ev("notice.given", 4, article="14")
     return out
-
-
-def _pg(action: str) -> bool:
-    """Create or drop the bench database; False when PostgreSQL cannot be reached."""
-    import sqlalchemy as sa
-
-    try:
-        engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-            if action == "create":
-                conn.execute(sa.text(f'CREATE DATABASE "{BENCH_DB}"'))
-        engine.dispose()
-        return True
-    except Exception as exc:  # no server here
-        print(f"PostgreSQL not reachable ({type(exc).__name__}); skipped")
-        return False
 
 
 def build(store_url: str, base: int, contacts: int) -> None:
@@ -276,14 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         if args.store in ("sqlite", "both"):
             measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", base, args.contacts)
-        if args.store in ("postgresql", "both") and _pg("create"):
-            import sqlalchemy as sa
-
-            url = sa.make_url(PG_URL).set(database=BENCH_DB).render_as_string(hide_password=False)
-            try:
-                measure("PostgreSQL", url, base, args.contacts)
-            finally:
-                _pg("drop")
+        if args.store in ("postgresql", "both"):
+            with scratch_database(BENCH_DB) as url:
+                if url is not None:
+                    measure("PostgreSQL", url, base, args.contacts)
     return 0
 
 

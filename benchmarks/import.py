@@ -12,8 +12,9 @@ initialised database with the purpose defined.
     python benchmarks/import.py                         # 1,000,000 rows, both stores
     python benchmarks/import.py --rows 100000 --store sqlite
 
-PostgreSQL uses the database `consentry_bench_import` on --pg-url (default
-postgresql+psycopg://postgres@127.0.0.1:5432/test), created and dropped by the script.
+PostgreSQL uses the database `consentry_bench_import` on the server CONSENTRY_BENCH_PG_URL
+names (default postgresql+psycopg://postgres@127.0.0.1:5432/test), created and dropped by
+the script.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import random
 import resource
 import subprocess
@@ -29,6 +29,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from pgdb import scratch_database
 
 COLUMNS = [
     "Email Address", "First Name", "Last Name", "Plaats", "MEMBER_RATING", "OPTIN_TIME", "OPTIN_IP",
@@ -40,7 +42,6 @@ LAST = ["de Vries", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "
 TOWNS = ["Amsterdam", "Utrecht", "Rotterdam", "Zwolle", "Groningen", "Eindhoven", "Haarlem", "Leiden"]
 DOMAINS = ["gmail.com", "hotmail.com", "ziggo.nl", "kpnmail.nl", "outlook.com", "bedrijf.nl", "example.nl"]
 TAGS = ['"Klant"', '"VIP"', '"Beurs 2025"', '"Webinar"']
-PG_URL = os.environ.get("CONSENTRY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BENCH_DB = "consentry_bench_import"
 
 
@@ -65,23 +66,6 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
                     100000 + i, f"{i:010x}", "", ",".join(rnd.sample(TAGS, rnd.randint(0, 2))),
                 ]
             )  # fmt: skip
-
-
-def _pg(action: str) -> bool:
-    """Create or drop the bench database; False when PostgreSQL cannot be reached."""
-    import sqlalchemy as sa
-
-    try:
-        engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'))
-            if action == "create":
-                conn.execute(sa.text(f'CREATE DATABASE "{BENCH_DB}"'))
-        engine.dispose()
-        return True
-    except Exception as exc:  # no server here
-        print(f"PostgreSQL not reachable ({type(exc).__name__}); skipped")
-        return False
 
 
 def child(store_url: str, csv_path: Path) -> None:
@@ -151,14 +135,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generated {args.rows:,} members ({size:.0f} MB) in {time.perf_counter() - t0:.1f} s")
         if args.store in ("sqlite", "both"):
             measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", csv_path, 30_000)
-        if args.store in ("postgresql", "both") and _pg("create"):
-            import sqlalchemy as sa
-
-            url = sa.make_url(PG_URL).set(database=BENCH_DB).render_as_string(hide_password=False)
-            try:
-                measure("PostgreSQL", url, csv_path, 30_000)
-            finally:
-                _pg("drop")
+        if args.store in ("postgresql", "both"):
+            with scratch_database(BENCH_DB) as url:
+                if url is not None:
+                    measure("PostgreSQL", url, csv_path, 30_000)
     return 0
 
 

@@ -1,0 +1,41 @@
+"""A scratch PostgreSQL database for a benchmark: created empty, dropped afterwards.
+
+The server is CONSENTRY_BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+PG_URL = os.environ.get("CONSENTRY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _reset(name: str, create: bool) -> bool:
+    """Drop the database (and create it afresh); False when PostgreSQL cannot be reached."""
+    try:
+        engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            if create:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        return True
+    except Exception as exc:  # no server here
+        print(f"PostgreSQL not reachable ({type(exc).__name__}); skipped")
+        return False
+
+
+@contextmanager
+def scratch_database(name: str) -> Iterator[str | None]:
+    """The URL of a fresh database `name`, dropped on leaving; None when there is no server."""
+    if not _reset(name, create=True):
+        yield None
+        return
+    try:
+        yield sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        _reset(name, create=False)
