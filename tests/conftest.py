@@ -13,6 +13,7 @@ import os
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -163,13 +164,25 @@ class Inbox:
 def smtp() -> Iterator[tuple[Inbox, int]]:
     """A real SMTP server (aiosmtpd) on a free loopback port, and what it received."""
     inbox = Inbox()
+    with serving_smtp(inbox) as port:
+        yield inbox, port
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    controller = SmtpController(inbox, hostname="127.0.0.1", port=port)
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def serving_smtp(handler: object) -> Iterator[int]:
+    """Run a real SMTP server (aiosmtpd) with this handler on a free loopback port; yields the port."""
+    port = free_port()
+    controller = SmtpController(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield inbox, port
+        yield port
     finally:
         controller.stop()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from conftest import Inbox, body_text, define_purposes, make_app
+from conftest import Inbox, body_text, define_purposes, free_port, make_app
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import PointKind
 from consentry.entrypoints.http import create_app
@@ -61,16 +60,10 @@ FORM = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(tmp_path: Path, smtp: tuple[Inbox, int]) -> Iterator[tuple[App, str]]:
     """The real ASGI app under uvicorn in a background thread, on SQLite and the test SMTP server."""
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     app = make_app(f"sqlite:///{tmp_path / 'consentry.db'}", smtp_port=smtp[1], base_url=base)
     define_purposes(app)

@@ -26,11 +26,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller as SmtpController
 from aiosmtpd.smtp import Envelope
-from test_campaign_send import CAMPAIGN, free_port, load, person, rows
+from test_campaign_send import CAMPAIGN, load, person, rows
 
-from conftest import define_purposes, make_app
+from conftest import define_purposes, make_app, serving_smtp
 from consentry.bootstrap import App
 from consentry.services import campaigns
 
@@ -76,13 +75,8 @@ class KillingServer:
 @pytest.fixture
 def killing_server() -> Iterator[tuple[KillingServer, int]]:
     srv = KillingServer()
-    port = free_port()
-    controller = SmtpController(srv, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving_smtp(srv) as port:
         yield srv, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import email.policy
-import socket
 import subprocess
 import threading
 import time
@@ -17,11 +16,10 @@ from typing import Any
 
 import dkim
 import pytest
-from aiosmtpd.controller import Controller as SmtpController
 from aiosmtpd.smtp import Envelope
 from fastapi.testclient import TestClient
 
-from conftest import body_text, define_purposes, make_app
+from conftest import body_text, define_purposes, make_app, serving_smtp
 from consentry.adapters import campaign_store
 from consentry.bootstrap import App
 from consentry.domain.campaigns import CampaignStatus, MessageStatus
@@ -99,22 +97,11 @@ class Server:
         return found[0]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server() -> Iterator[tuple[Server, int]]:
     srv = Server()
-    port = free_port()
-    controller = SmtpController(srv, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with serving_smtp(srv) as port:
         yield srv, port
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

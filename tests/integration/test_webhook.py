@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from conftest import free_port
 from consentry.adapters.webhook import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -218,9 +218,7 @@ def test_a_gateway_that_does_not_answer_in_time_is_a_temporary_failure(gateway: 
 
 
 def test_a_gateway_that_cannot_be_reached_is_a_temporary_failure() -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again when the block ends: nothing listens there
+    port = free_port()  # nothing listens there
     with (
         WebhookTransport(f"http://127.0.0.1:{port}/sms", SECRET, retries=0) as t,
         pytest.raises(TemporaryFailure) as caught,
