@@ -238,24 +238,30 @@ def report(
     with app.store.reader() as r:
         _tune(r)
         built = build(r, app.pack, target, selection, moment)
-        grouped = f"SELECT b.rule, count(*) FROM ({built.inner}) b GROUP BY b.rule"
+        lo = hi = None
         if r.conn.dialect.name == "sqlite" and PARTS > 1:
             lo, hi = r.conn.execute(sa.text("SELECT min(rowid), max(rowid) FROM point_facts")).one()
-        else:
-            lo = hi = None
-        if lo is None or hi is None:
-            counts = Counter({rule: int(n) for rule, n in r.conn.execute(sa.text(grouped), built.params)})
+        if lo is None or hi is None:  # one query: PostgreSQL, or nothing to split
+            counts = _count(r, _grouped(built), built.params)
     if lo is not None and hi is not None:
         counts = _count_in_parts(app, built, int(lo), int(hi))
     out = AudienceReport(target, selection, moment)
+    buckets = {Verdict.ALLOW: out.included, Verdict.DENY: out.excluded, Verdict.REVIEW: out.review}
     for rule_id, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
         rule = built.rules[rule_id]
         out.considered += n
-        verdict = Verdict(rule.effect.value)
-        bucket = {Verdict.ALLOW: out.included, Verdict.DENY: out.excluded, Verdict.REVIEW: out.review}
-        bucket[verdict].append(RuleCount(rule, n))
+        buckets[Verdict(rule.effect.value)].append(RuleCount(rule, n))
     out.seconds = time.perf_counter() - started
     return out
+
+
+def _grouped(built: AudienceQuery, narrower: str = "") -> str:
+    """Count the judged rows by deciding rule; `narrower` adds a condition to the inner WHERE."""
+    return f"SELECT b.rule, count(*) FROM ({built.inner}{narrower}) b GROUP BY b.rule"
+
+
+def _count(r: Reader, sql: str, params: dict[str, Any]) -> Counter[str]:
+    return Counter({rule: int(n) for rule, n in r.conn.execute(sa.text(sql), params)})
 
 
 def _count_in_parts(app: App, built: AudienceQuery, lo: int, hi: int) -> Counter[str]:
@@ -265,16 +271,13 @@ def _count_in_parts(app: App, built: AudienceQuery, lo: int, hi: int) -> Counter
     Each part reads its own snapshot; a write that commits while they run may be
     counted in one part and not another, as with any report of a moving ledger.
     """
-    sql = sa.text(
-        f"SELECT b.rule, count(*) FROM ({built.inner} AND f.rowid BETWEEN :lo AND :hi) b GROUP BY b.rule"
-    )
+    sql = _grouped(built, " AND f.rowid BETWEEN :lo AND :hi")
     step = (hi - lo) // PARTS + 1
     ranges = [(start, min(start + step - 1, hi)) for start in range(lo, hi + 1, step)]
 
     def part(bounds: tuple[int, int]) -> Counter[str]:
         with app.store.reader() as r:
-            rows = r.conn.execute(sql, {**built.params, "lo": bounds[0], "hi": bounds[1]})
-            return Counter({rule: int(n) for rule, n in rows})
+            return _count(r, sql, {**built.params, "lo": bounds[0], "hi": bounds[1]})
 
     total: Counter[str] = Counter()
     with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
