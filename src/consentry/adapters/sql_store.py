@@ -41,6 +41,10 @@ def create_engine(url: str, serving: bool = False) -> Engine:
 
     A serving process (`serving`) on SQLite leaves WAL checkpoints to `Checkpointer`,
     so no request pays for one inside its commit.
+
+    SQLite runs in WAL mode with `synchronous=FULL`: every commit is flushed to disk before
+    it returns, so an acknowledged unsubscribe or consent survives a power cut, not only a
+    crash of the process (NORMAL would keep the last commits in the OS cache).
     """
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 30})
@@ -50,7 +54,7 @@ def create_engine(url: str, serving: bool = False) -> Engine:
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA busy_timeout=30000")
             if serving:
                 cur.execute("PRAGMA wal_autocheckpoint=0")

@@ -205,7 +205,10 @@ def unsubscribe_claims(app: App, token: str) -> tuple[Claims, Purpose | None]:
     with app.store.reader() as r:  # the point must exist; its state is not needed
         if r.point_kind(claims.contact_point) is None:
             raise TokenInvalid("unknown contact point")
-    return claims, (_purpose(app, claims.purpose) if claims.purpose else None)
+        purpose = r.purpose(claims.purpose) if claims.purpose else None
+    if claims.purpose and purpose is None:
+        raise TokenInvalid(f"unknown purpose {claims.purpose}")
+    return claims, purpose
 
 
 def unsubscribe(
