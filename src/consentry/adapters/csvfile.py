@@ -81,6 +81,24 @@ def open_text(path: Path, encoding: str | None = None) -> tuple[IO[str], str]:
 
 def read_rows(text: IO[str], encoding: str, delimiter: str | None = None) -> tuple[CsvFormat, Iterator[Row]]:
     """Detect the delimiter and header, and iterate the rows with their line numbers."""
+    fmt, records = read_records(text, encoding, delimiter)
+    header = fmt.header
+    return fmt, (make_row(header, line, values) for line, values in records)
+
+
+def make_row(header: tuple[str, ...], line: int, values: list[str]) -> Row:
+    """A row of `read_records` with its values named by the header (and stripped)."""
+    named = {h: v.strip() for h, v in zip(header, values, strict=False) if h}
+    return Row(line, named, tuple(values[len(header) :]))
+
+
+def read_records(
+    text: IO[str], encoding: str, delimiter: str | None = None
+) -> tuple[CsvFormat, Iterator[tuple[int, list[str]]]]:
+    """Like `read_rows`, but each row as its line number and its raw values, unnamed.
+
+    The cheapest form to hand to another process (see `make_row`); empty rows are skipped.
+    """
     sample = text.read(_SAMPLE)
     delim = delimiter or _delimiter(sample)
     text.seek(0)
@@ -98,7 +116,7 @@ def read_rows(text: IO[str], encoding: str, delimiter: str | None = None) -> tup
     if dupes:
         raise CsvError(f"line 1: column names used twice: {', '.join(dupes)}")
 
-    def rows() -> Iterator[Row]:
+    def records() -> Iterator[tuple[int, list[str]]]:
         line = reader.line_num + 1
         while True:
             try:
@@ -112,7 +130,6 @@ def read_rows(text: IO[str], encoding: str, delimiter: str | None = None) -> tup
             start, line = line, reader.line_num + 1
             if not any(v.strip() for v in values):
                 continue
-            named = {h: v.strip() for h, v in zip(header, values, strict=False) if h}
-            yield Row(start, named, tuple(values[len(header) :]))
+            yield start, values
 
-    return CsvFormat(encoding, delim, header), rows()
+    return CsvFormat(encoding, delim, header), records()

@@ -8,9 +8,11 @@ every contact point it touched, in one transaction.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
-from collections.abc import Iterable, Iterator, Sequence, Set
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -30,6 +32,9 @@ from consentry.policy.sqlfacts import DATE_COLUMNS, facts_row, listing_rows
 from consentry.policy.sqlfacts import value_hash as entry_hash
 
 _CHUNK = 500
+#: A bulk load's SQLite page cache (KiB) and WAL pages between checkpoints (see `bulk_writers`).
+_BULK_CACHE_KB = 64 * 1024
+_BULK_WAL_PAGES = 20_000
 
 
 class SchemaMissing(RuntimeError):
@@ -471,6 +476,63 @@ class Writer(Reader):
             self.project_pending()
         return chained
 
+    def append_fresh(
+        self,
+        points: Sequence[FreshPoint],
+        events: Sequence[FreshEvent],
+        recorded: tuple[str, Any],
+        new_id: Callable[[str], str],
+    ) -> int:
+        """Chain and store the events of contact points new to the ledger, with their projection.
+
+        The bulk path of an import: everything that does not depend on where the events
+        land in the chain was prepared beforehand (possibly in another process, see
+        `consentry.services.import_blocks`), in stored form. What does is done here, in
+        order: each point gets its id (`new_id("cp")`, in the order given), each event
+        its seq and its hash over the canonical form `consentry.domain.chain.canonical`
+        writes, pieced together as `{"cp":<id>` + head + payload + `,"recorded_at":"<recorded>","seq":`
+        + seq + tail. The caller guarantees the points are not registered yet (so no
+        earlier event of theirs exists and their projection is built from these events
+        alone). `recorded` is the events' recorded_at as canonical text and in stored form.
+        Returns the number of events appended.
+        """
+        if not events:
+            return 0
+        ids = [new_id("cp") for _ in points]
+        quoted = [json.dumps(pid, ensure_ascii=False) for pid in ids]
+        rec_text, rec_stored = recorded
+        rec_part = f',"recorded_at":"{rec_text}","seq":'
+        base, prev = self._seq, self._hash
+        sha = hashlib.sha256
+        rows: list[tuple[Any, ...]] = []
+        seq = base
+        for point, eid, etype, occurred, version, payload, head, tail in events:
+            seq += 1
+            h = sha(prev.encode("ascii"))
+            h.update(f'{{"cp":{quoted[point]}{head}{payload}{rec_part}{seq}{tail}'.encode())
+            digest = h.hexdigest()
+            rows.append((seq, eid, ids[point], etype, occurred, rec_stored, version, payload, prev, digest))
+            prev = digest
+        self._bulk_insert(
+            "contact_points",
+            "id, kind, value, registered_seq",
+            [(pid, p[0], p[1], base + 1 + p[2]) for pid, p in zip(ids, points, strict=True)],
+        )
+        self._bulk_insert("events", _EVENT_COLUMNS, rows)
+        self.conn.execute(t.ledger_head.update().where(t.ledger_head.c.id == 1).values(seq=seq, hash=prev))
+        self._seq, self._hash = seq, prev
+        states: list[tuple[Any, ...]] = []
+        for pid, q, (_, _, _, last, state, state_json, _) in zip(ids, quoted, points, strict=True):
+            last_seq = base + 1 + last
+            # The state JSON was written with id "" and last_seq 0 (its first and last keys).
+            body = f'{{"id":{q}{state_json[_JSON_ID_END:-_JSON_SEQ_END]}{last_seq}}}'
+            states.append((pid, *state[1:8], last_seq, state[9], body))
+        self._bulk_insert("contact_state", _STATE_COLUMNS, states)
+        self._bulk_insert(
+            "point_facts", _FACT_COLUMNS, [(pid, *p[6][1:]) for pid, p in zip(ids, points, strict=True)]
+        )
+        return len(rows)
+
     def project_pending(self) -> None:
         """Refresh the projection of every contact point appended to since the last refresh."""
         if self._touched:
@@ -704,6 +766,48 @@ def _state_row(s: ContactState) -> tuple[Any, ...]:
     )
 
 
+#: A new contact point for `Writer.append_fresh`: kind, value, the index (among the
+#: events given) of its registration and of its last event, its `contact_state` row and
+#: the text of its state JSON as `fresh_projection` makes them, its `point_facts` row.
+FreshPoint = tuple[str, str, int, int, tuple[Any, ...], str, tuple[Any, ...]]
+#: An event for `Writer.append_fresh`: its point's index, id, type, occurred_at (stored
+#: form), schema version, payload JSON, and the canonical text before its payload and
+#: after its seq.
+FreshEvent = tuple[int, str, str, Any, int, str, str, str]
+
+_JSON_ID = '{"id":""'
+_JSON_ID_END = len(_JSON_ID)
+_JSON_SEQ = ',"last_seq":0}'
+_JSON_SEQ_END = len("0}")
+
+
+def stored_time(moment: datetime, sqlite: bool) -> Any:
+    """A moment in the form the store's bulk insert takes (SQLite: text; PostgreSQL: naive UTC)."""
+    naive = _naive_utc(moment)
+    return _sqlite_time(naive) if sqlite else naive
+
+
+def fresh_projection(s: ContactState, sqlite: bool) -> tuple[tuple[Any, ...], str, tuple[Any, ...]]:
+    """A new point's projection rows for `Writer.append_fresh`, before it has an id and a seq.
+
+    `s` is folded with id "" and its last_seq set to 0; the writer puts both in.
+    """
+    if s.id or s.last_seq:
+        raise ValueError("fold a fresh point with id '' and last_seq 0")
+    if s.listings:
+        raise ValueError("a fresh point's register listings go through Writer.append")
+    state = _state_row(s)
+    text = state[10]
+    if not (text.startswith(_JSON_ID) and text.endswith(_JSON_SEQ)):
+        raise AssertionError("the state JSON no longer starts with its id and ends with its last_seq")
+    if sqlite and state[9] is not None:
+        state = (*state[:9], _sqlite_time(state[9]), *state[10:])
+    facts = facts_row(s)
+    if sqlite:
+        facts = _iso_dates(facts, DATE_COLUMNS)
+    return state, text, facts
+
+
 class Checkpointer:
     """Runs SQLite's WAL checkpoints in the background for a serving process.
 
@@ -766,6 +870,43 @@ class SqlStore:
             yield w
             # Whatever a caller deferred, the projection commits in step with the ledger.
             w.project_pending()
+
+    @contextmanager
+    def bulk_writers(self) -> Iterator[Callable[[], AbstractContextManager[Writer]]]:
+        """Write transactions for a bulk load (an import), one after another on one connection.
+
+        Each transaction is what `writer()` gives. On SQLite the connection gets a bigger
+        page cache and checkpoints its write-ahead log less often while the load runs (a
+        big file's random-keyed index pages are then written back once, not at every
+        commit); both are put back, and the log checkpointed, at the end.
+        """
+        with self.engine.connect().execution_options(consentry_write=True) as conn:
+            raw: Any = conn.connection.driver_connection
+            sqlite = conn.dialect.name == "sqlite"
+            saved: list[tuple[str, Any]] = []
+            if sqlite:
+                for pragma, value in (
+                    ("cache_size", -_BULK_CACHE_KB),
+                    ("wal_autocheckpoint", _BULK_WAL_PAGES),
+                ):
+                    saved.append((pragma, raw.execute(f"PRAGMA {pragma}").fetchone()[0]))
+                    raw.execute(f"PRAGMA {pragma}={int(value)}")
+
+            @contextmanager
+            def writer() -> Iterator[Writer]:
+                with conn.begin():
+                    self._require_schema(conn)
+                    w = Writer(conn, self._now())
+                    yield w
+                    w.project_pending()
+
+            try:
+                yield writer
+            finally:
+                if sqlite and not conn.in_transaction():
+                    for pragma, value in saved:
+                        raw.execute(f"PRAGMA {pragma}={int(value)}")
+                    raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _require_schema(self, conn: Connection) -> None:
         if self._schema_seen:

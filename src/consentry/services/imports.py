@@ -6,29 +6,43 @@ importing the same file again adds nothing. Rows are written in chunks, each
 its own transaction and each row whole, so a crash leaves no half row and a
 re-run picks up where it stopped. `strict` writes all or nothing; `dry_run`
 reports exactly what would happen and writes nothing.
+
+Rows go in blocks of `CHUNK_ROWS` through `import_blocks`, which maps and checks
+them and prepares their events and projection, in worker processes for a big file
+(`workers`); a block whose contact points are all new to the ledger is then only
+numbered, hashed and stored (`Writer.append_fresh`), any other block is mapped again
+here and written the generic way (`_write`). Both give the same ledger and report.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import os
+from collections import Counter, deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Protocol
 
 from consentry.adapters.addresses import AddressError, Normalised, normalise
 from consentry.adapters.classify import suggest
-from consentry.adapters.csvfile import CsvError, CsvFormat, Row, open_text, read_rows
-from consentry.adapters.sql_store import Writer
+from consentry.adapters.csvfile import CsvError, CsvFormat, Row, make_row, open_text, read_records
+from consentry.adapters.sql_store import FreshEvent, FreshPoint, Writer
 from consentry.bootstrap import App
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.events import STATED_BASES
 from consentry.domain.vocabulary import ConsentMethod, PartyKind, PointKind, Source
+from consentry.services import import_blocks as blocks
 from consentry.services.errors import FileRejected, InputError, LineProblem
 from consentry.services.ledger import append_in
 
 CHUNK_ROWS = 2000
+#: Files at least this big are prepared in worker processes (when `workers` is not given).
+POOL_MIN_BYTES = 4 << 20
+#: Blocks handed to workers and not yet written, per worker (bounds memory).
+INFLIGHT_PER_WORKER = 3
 CONTACT_FIELDS = {"email": PointKind.EMAIL, "phone": PointKind.PHONE, "postal": PointKind.POSTAL}
 FIELDS = (*CONTACT_FIELDS, "name", "party", "country", "consent_at", "consent_ip", "tags")
 DEFAULT_CHANNELS = {PointKind.EMAIL: ["email"], PointKind.PHONE: ["sms"], PointKind.POSTAL: ["post"]}
@@ -73,7 +87,8 @@ class Mapper(Protocol):
 class ImportContext:
     """What the import knows across rows."""
 
-    app: App
+    #: None in a worker process (which has no store).
+    app: App | None
     region: str
     #: First line each contact point was seen on in the current chunk. Only the chunk:
     #: a million-row file must not be held in memory. A point seen in an earlier chunk
@@ -81,6 +96,8 @@ class ImportContext:
     seen: dict[tuple[PointKind, str], int] = field(default_factory=dict)
     notes: list[LineProblem] = field(default_factory=list)
     suggestions: Counter[str] = field(default_factory=Counter)
+    #: Counts a mapper keeps for its file notes (e.g. members without an opt-in time).
+    tally: Counter[str] = field(default_factory=Counter)
 
     def point(self, kind: PointKind, raw: str, column: str) -> Normalised:
         """Normalise a value or reject the row naming the column."""
@@ -114,6 +131,7 @@ class ImportReport:
     events: int = 0
     already_imported: int = 0
     suggestions: dict[str, int] = field(default_factory=dict)
+    tally: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
     committed: bool = False
 
@@ -132,70 +150,246 @@ def run(
     encoding: str | None = None,
     delimiter: str | None = None,
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> ImportReport:
-    """Import one file through a mapper; see the module docstring for the guarantees."""
+    """Import one file through a mapper; see the module docstring for the guarantees.
+
+    `workers` processes prepare the rows (0: this process does); by default a file of
+    `POOL_MIN_BYTES` or more gets one worker per CPU.
+    """
     try:
         text, enc = open_text(path, encoding)
+        size = path.stat().st_size
     except OSError as exc:
         raise InputError("FILE", f"cannot open {path}: {exc.strerror}") from None
     except CsvError as exc:
         raise InputError("encoding", str(exc)) from None
+    if workers is None:
+        workers = (os.cpu_count() or 1) if size >= POOL_MIN_BYTES else 0
     with text:
         try:
-            fmt, rows = read_rows(text, enc, delimiter)
+            fmt, records = read_records(text, enc, delimiter)
         except CsvError as exc:
             raise InputError("FILE", str(exc)) from None
         report = ImportReport(format=fmt, dry_run=dry_run, file_notes=mapper.check(fmt))
         ctx = ImportContext(app, app.settings.default_region)
-        chunks = _chunks(rows, mapper, ctx, report)
+        with app.store.reader() as r:
+            known_purposes = frozenset(p.key for p in r.purposes())
+        setup = blocks.Setup(
+            mapper, fmt.header, ctx.region, known_purposes, app.store.engine.dialect.name == "sqlite"
+        )
+        chunks = _blocks(app, setup, records, ctx, report, workers)
         try:
-            if dry_run or strict:
-                with app.store.writer() as w:
+            with app.store.bulk_writers() as writer:
+                if dry_run or strict:
+                    with writer() as w:
+                        for chunk in chunks:
+                            _write(app, w, chunk, report, progress)
+                        if dry_run or report.rejected:
+                            raise _Rollback
+                else:
                     for chunk in chunks:
-                        _write(app, w, chunk, report, progress)
-                    if dry_run or report.rejected:
-                        raise _Rollback
-            else:
-                for chunk in chunks:
-                    with app.store.writer() as w:
-                        _write(app, w, chunk, report, progress)
+                        with writer() as w:
+                            _write(app, w, chunk, report, progress)
             report.committed = not dry_run
         except _Rollback:
             report.committed = False
         except CsvError as exc:
             raise InputError("FILE", f"{exc} (rows before it were imported)") from None
+        finally:
+            chunks.close()
     report.notes = ctx.notes
     report.suggestions = dict(ctx.suggestions)
+    report.tally = dict(ctx.tally)
     report.rejected.sort(key=lambda p: p.line)
     return report
 
 
-def _chunks(
-    rows: Iterator[Row], mapper: Mapper, ctx: ImportContext, report: ImportReport
-) -> Iterator[list[tuple[int, Records]]]:
-    chunk: list[tuple[int, Records]] = []
-    for row in rows:
-        report.rows += 1
+@dataclass
+class Block:
+    """Rows of the file as read, with what `import_blocks.prepare` made of them."""
+
+    rows: list[blocks.RawRow]
+    prepared: blocks.Prepared
+    setup: blocks.Setup
+    #: The import's context: a block written the generic way is mapped again in it.
+    ctx: ImportContext
+    report: ImportReport
+
+    def remap(self) -> list[tuple[int, Records]]:
+        """Map the rows again here, as one chunk, counting them and their problems."""
+        self.ctx.seen.clear()
+        self.report.rows += len(self.rows)
+        chunk, rejected = _map_rows(self.rows, self.setup, self.ctx)
+        self.report.rejected.extend(rejected)
+        return chunk
+
+
+def _blocks(
+    app: App,
+    setup: blocks.Setup,
+    records: Iterator[blocks.RawRow],
+    ctx: ImportContext,
+    report: ImportReport,
+    workers: int,
+) -> Generator[Block, None, None]:
+    """The file in prepared blocks, in file order; prepared by `workers` processes (or here).
+
+    A CsvError in the file is raised after the blocks before it (the generic path's
+    "rows before it were imported").
+    """
+
+    def block(rows: list[blocks.RawRow], prepared: blocks.Prepared) -> Block:
+        return Block(rows, prepared, setup, ctx, report)
+
+    if workers <= 0:
+        for rows in blocks.batched(records, CHUNK_ROWS):
+            yield block(rows, blocks.prepare(setup, rows, app.clock.now()))
+        return
+    pool = ProcessPoolExecutor(
+        workers, mp_context=get_context("spawn"), initializer=blocks.init_worker, initargs=(setup,)
+    )
+    inflight: deque[tuple[list[blocks.RawRow], Future[blocks.Prepared]]] = deque()
+    failed: CsvError | None = None
+    try:
         try:
-            chunk.append((row.line, mapper.records(row, ctx)))
+            for rows in blocks.batched(records, CHUNK_ROWS):
+                inflight.append((rows, pool.submit(blocks.prepare_in_worker, rows, app.clock.now())))
+                if len(inflight) >= workers * INFLIGHT_PER_WORKER:
+                    rows, done = inflight.popleft()
+                    yield block(rows, done.result())
+        except CsvError as exc:
+            failed = exc
+        while inflight:
+            rows, done = inflight.popleft()
+            yield block(rows, done.result())
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    if failed is not None:
+        raise failed
+
+
+def _map_rows(
+    rows: list[blocks.RawRow], setup: blocks.Setup, ctx: ImportContext
+) -> tuple[list[tuple[int, Records]], list[LineProblem]]:
+    """Rows mapped to records here (the generic path), and the rows the mapper rejected."""
+    chunk: list[tuple[int, Records]] = []
+    rejected: list[LineProblem] = []
+    for line, values in rows:
+        try:
+            chunk.append((line, setup.mapper.records(make_row(setup.header, line, values), ctx)))
         except RowRejected as exc:
-            report.rejected.append(LineProblem(row.line, exc.field, exc.message))
-        if len(chunk) >= CHUNK_ROWS:
-            yield chunk
-            chunk = []
-            ctx.seen.clear()
-    if chunk:
-        yield chunk
+            rejected.append(LineProblem(line, exc.field, exc.message))
+    return chunk, rejected
+
+
+def _write_block(
+    app: App,
+    w: Writer,
+    chunk: Block,
+    report: ImportReport,
+    progress: Callable[[int], None] | None,
+) -> list[tuple[int, Records]] | None:
+    """Write a prepared block: in bulk what is about new points, the rest the generic way.
+
+    Returns the block mapped anew when none of it can go in bulk (see `import_blocks`).
+    """
+    p = chunk.prepared
+    if p.generic is not None:
+        return chunk.remap()
+    known = w.find_points(p.keys)
+    report.rows += p.rows
+    report.rejected.extend(p.rejected)
+    chunk.ctx.notes.extend(p.notes)
+    chunk.ctx.suggestions.update(p.suggestions)
+    chunk.ctx.tally.update(p.tally)
+    points, events, later = _split(p, known)
+    accepted = len(p.lines) - len(later)
+    report.accepted += accepted
+    report.events += w.append_fresh(points, events, p.recorded, app.ids)
+    report.new_points += len(points)
+    if progress and accepted:
+        progress(accepted)
+    if later:
+        # Rows about points the ledger knows, mapped again as they were in the block
+        # (all rows about those points are among them, so the mapper sees the same).
+        # (Their notes and counts are the block's already: this context is thrown away.)
+        wanted = set(later)
+        rows = [(line, values) for line, values in chunk.rows if line in wanted]
+        mapped, rejected = _map_rows(rows, chunk.setup, ImportContext(app, chunk.ctx.region))
+        report.rejected.extend(rejected)  # none: the mapper accepted these rows before
+        _write_records(app, w, mapped, report, progress)
+    return None
+
+
+def _split(
+    p: blocks.Prepared, known: Mapping[tuple[PointKind, str], str]
+) -> tuple[list[FreshPoint], list[FreshEvent], list[int]]:
+    """The block's events and points that can go in bulk, and the lines that cannot.
+
+    A row about a point the ledger knows cannot, nor any row about a point such a row
+    is about (and so on), so every row about a point goes the same way.
+    """
+    if not known:
+        return p.points, p.events, []
+    held = {i for i, key in enumerate(p.keys) if key in known}
+    later: set[int] = set()
+    grew = True
+    while grew:
+        grew = False
+        for n, (_, _, _, about) in enumerate(p.lines):
+            if n not in later and not held.isdisjoint(about):
+                later.add(n)
+                if not held.issuperset(about):
+                    held.update(about)
+                    grew = True
+    if len(held) == len(p.keys):
+        return [], [], [p.lines[n][0] for n in sorted(later)]
+    new_point: dict[int, int] = {}
+    for i in range(len(p.keys)):
+        if i not in held:
+            new_point[i] = len(new_point)
+    new_event: dict[int, int] = {}
+    events: list[FreshEvent] = []
+    for n, (_, start, end, _) in enumerate(p.lines):
+        if n in later:
+            continue
+        for i in range(start, end):
+            ev = p.events[i]
+            new_event[i] = len(events)
+            events.append((new_point[ev[0]], *ev[1:]))
+    points: list[FreshPoint] = [
+        (q[0], q[1], new_event[q[2]], new_event[q[3]], q[4], q[5], q[6])
+        for i, q in enumerate(p.points)
+        if i not in held
+    ]
+    return points, events, [p.lines[n][0] for n in sorted(later)]
 
 
 def _write(
+    app: App,
+    w: Writer,
+    chunk: Block | list[tuple[int, Records]],
+    report: ImportReport,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Write one chunk of rows in the open transaction, rejecting rows the ledger refuses."""
+    if isinstance(chunk, Block):
+        remapped = _write_block(app, w, chunk, report, progress)
+        if not remapped:
+            return
+        chunk = remapped
+    _write_records(app, w, chunk, report, progress)
+
+
+def _write_records(
     app: App,
     w: Writer,
     chunk: list[tuple[int, Records]],
     report: ImportReport,
     progress: Callable[[int], None] | None,
 ) -> None:
-    """Write one chunk of rows in the open transaction, rejecting rows the ledger refuses."""
+    """Write mapped rows the generic way (`append_in`), rejecting rows the ledger refuses."""
     registrations = {
         (PointKind(r["kind"]), r["value"]): r
         for _, recs in chunk

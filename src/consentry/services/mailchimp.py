@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,6 +63,8 @@ EVIDENCE = ("OPTIN_TIME", "OPTIN_IP", "CONFIRM_TIME", "CONFIRM_IP", "LEID", "EUI
 STATUSES = ("subscribed", "unsubscribed", "cleaned")
 #: What each status file needs for its own event, beyond the address.
 STATUS_TIME = {"unsubscribed": "UNSUB_TIME", "cleaned": "CLEAN_TIME"}
+#: The tally (`ImportContext.tally`) of members without an opt-in time.
+MISSING_OPTIN = "mailchimp.no_optin_time"
 
 
 def status_of(name: str) -> str | None:
@@ -104,7 +105,10 @@ class MailchimpMapper:
             if r.purpose(self.purpose) is None:
                 raise InputError("purpose", f"unknown purpose {self.purpose!r}")
         self.merge_fields: tuple[str, ...] = ()
-        self.missing: Counter[str] = Counter()
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Sent to the import's worker processes, which have no application (nor need it).
+        return {k: v for k, v in self.__dict__.items() if k != "app"}
 
     def check(self, fmt: CsvFormat) -> list[str]:
         """Check the header and say which evidence columns the file lacks."""
@@ -135,7 +139,7 @@ class MailchimpMapper:
             known = [t for t in (optin, confirm, status_at) if t]
             out.append(self._registration(point, v, min(known) if known else None))
         if optin or self.status == "subscribed":
-            out.extend(self._consent(key, v, optin, confirm, row.line, ctx))
+            out.extend(self._consent(key, v, optin, confirm, ctx))
         if self.status == "unsubscribed":
             at = mc_time(v.get("UNSUB_TIME", ""), "UNSUB_TIME")
             record: dict[str, Any] = {
@@ -197,11 +201,10 @@ class MailchimpMapper:
         v: dict[str, str],
         optin: str | None,
         confirm: str | None,
-        line: int,
         ctx: ImportContext,
     ) -> Records:
         if not optin:
-            self.missing["OPTIN_TIME"] += 1
+            ctx.tally[MISSING_OPTIN] += 1
         evidence = {c: v[c] for c in EVIDENCE if v.get(c)}
         consent_id = event_id("mc-consent", key, self.purpose, optin or "")
         given: dict[str, Any] = {
@@ -274,6 +277,7 @@ def run(
     dry_run: bool = False,
     strict: bool = False,
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> MailchimpReport:
     """Import a Mailchimp export (ZIP or CSV) into `purpose`."""
     if not path.exists():
@@ -282,10 +286,13 @@ def run(
     with _files(path) if status is None else _single(path, status) as files:
         for file, file_status in files:
             mapper = MailchimpMapper(app, purpose, file_status, audience)
-            report = imports.run(app, file, mapper, dry_run=dry_run, strict=strict, progress=progress)
-            if mapper.missing["OPTIN_TIME"]:
+            report = imports.run(
+                app, file, mapper, dry_run=dry_run, strict=strict, progress=progress, workers=workers
+            )
+            missing = report.tally.get(MISSING_OPTIN, 0)
+            if missing:
                 report.file_notes.append(
-                    f"{mapper.missing['OPTIN_TIME']} member(s) without OPTIN_TIME: their consent is "
+                    f"{missing} member(s) without OPTIN_TIME: their consent is "
                     "dated at the import, when it was given is not proven"
                 )
             reports.append((file.name, file_status, report))

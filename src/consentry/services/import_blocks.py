@@ -1,0 +1,270 @@
+"""Preparing an import's rows for the ledger in blocks, in worker processes when the file is big.
+
+A block is `imports.CHUNK_ROWS` rows of the file. Everything about a block that does
+not need the database is done here, by the same code the generic path runs: the
+mapper's records (with a context of the block's own, as a chunk has), the ledger's
+checks and normalisation (`ledger._Batch.event`), each event's canonical payload JSON
+and the pieces of its canonical form, and — on the assumption that every contact point
+the block registers is new to the ledger — each point's projection, folded from its
+events. The writer then only numbers, hashes and stores (`Writer.append_fresh`).
+
+The assumption is checked by the writer, inside its transaction (`imports._write`).
+Whenever a block does not fit the bulk path — a point the ledger knows, a record about a
+point not registered in the block, a record the ledger refuses — the block says why in
+`generic`, and the importer maps and writes those rows again the generic way, so what
+ends up in the ledger and in the report is the same either way.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from consentry.adapters.csvfile import make_row
+from consentry.adapters.sql_store import FreshEvent, FreshPoint, fresh_projection, stored_time
+from consentry.domain.chain import payload_json
+from consentry.domain.errors import FieldError
+from consentry.domain.events import Event
+from consentry.domain.state import fold
+from consentry.domain.vocabulary import PointKind
+from consentry.services.errors import LineProblem
+from consentry.services.ledger import _Batch
+
+if TYPE_CHECKING:
+    from consentry.adapters.sql_store import Writer
+    from consentry.bootstrap import App
+    from consentry.services.imports import Mapper
+
+RawRow = tuple[int, list[str]]
+
+
+@dataclass(frozen=True)
+class Setup:
+    """What a worker needs to prepare blocks (sent to it once)."""
+
+    mapper: Mapper
+    header: tuple[str, ...]
+    region: str
+    purposes: frozenset[str]
+    sqlite: bool
+
+
+@dataclass
+class Prepared:
+    """A block made ready for `Writer.append_fresh`, with what its rows told the report."""
+
+    rows: int = 0
+    accepted: int = 0
+    rejected: list[LineProblem] = field(default_factory=list)
+    notes: list[LineProblem] = field(default_factory=list)
+    suggestions: Counter[str] = field(default_factory=Counter)
+    tally: Counter[str] = field(default_factory=Counter)
+    keys: list[tuple[PointKind, str]] = field(default_factory=list)
+    #: Each row the mapper accepted: its line, the slice of `events` it made and the
+    #: (indexes of the) points its events are about.
+    lines: list[tuple[int, int, int, tuple[int, ...]]] = field(default_factory=list)
+    points: list[FreshPoint] = field(default_factory=list)
+    events: list[FreshEvent] = field(default_factory=list)
+    recorded: tuple[str, Any] = ("", None)
+    #: Why the block must be written the generic way; None when it need not.
+    generic: str | None = None
+
+
+class _NeedsStore(Exception):
+    """A record needs the ledger to be understood: the block goes the generic way."""
+
+
+class _NoStore:
+    """Stands in for the writer `_Batch` asks: only the purposes are known."""
+
+    def __init__(self, purposes: frozenset[str]) -> None:
+        self.purposes = purposes
+
+    def purpose(self, key: str) -> bool | None:
+        return True if key in self.purposes else None
+
+    def point_id(self, kind: PointKind, value: str) -> str | None:
+        raise _NeedsStore(f"a record names {kind.value}:{value}, not registered in this block")
+
+    def point_kind(self, point_id: str) -> PointKind | None:
+        raise _NeedsStore(f"a record names contact point {point_id}")
+
+
+class _Clock:
+    def __init__(self, now: datetime) -> None:
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+
+class _Settings:
+    def __init__(self, region: str) -> None:
+        self.default_region = region
+
+
+class _AppView:
+    """The part of the application `_Batch` uses: the clock, the region and ids.
+
+    Point ids are placeholders (`#0`, `#1`, ... in registration order); the writer
+    gives the real ones, so ids come from the application's factory in the same order.
+    """
+
+    def __init__(self, now: datetime, region: str) -> None:
+        self.clock = _Clock(now)
+        self.settings = _Settings(region)
+        self.points = 0
+
+    def ids(self, prefix: str) -> str:
+        if prefix != "cp":
+            raise _NeedsStore("a record without an id")
+        self.points += 1
+        return f"#{self.points - 1}"
+
+
+_setup: Setup | None = None
+
+
+def init_worker(setup: Setup) -> None:
+    """Worker process initialiser: remember what blocks are prepared with."""
+    global _setup
+    _setup = setup
+    # A worker does pure Python work on short-lived objects: the young-generation
+    # collector would run every few hundred records for nothing.
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+
+
+def prepare_in_worker(rows: list[RawRow], now: datetime) -> Prepared:
+    """`prepare` with the worker's setup."""
+    assert _setup is not None, "init_worker first"
+    return prepare(_setup, rows, now)
+
+
+def prepare(setup: Setup, rows: list[RawRow], now: datetime) -> Prepared:
+    """Map and check one block and prepare its events and projection (see the module docstring)."""
+    from consentry.services.imports import ImportContext, RowRejected
+
+    out = Prepared(rows=len(rows))
+    ctx = ImportContext(None, setup.region)
+    mapper, header = setup.mapper, setup.header
+    mapped: list[tuple[int, list[dict[str, Any]]]] = []
+    for line, values in rows:
+        try:
+            mapped.append((line, mapper.records(make_row(header, line, values), ctx)))
+        except RowRejected as exc:
+            out.rejected.append(LineProblem(line, exc.field, exc.message))
+    out.notes, out.suggestions, out.tally = ctx.notes, ctx.suggestions, ctx.tally
+    out.accepted = len(mapped)
+    view = _AppView(now, setup.region)
+    batch = _Batch(cast("App", view), cast("Writer", _NoStore(setup.purposes)), trusted_ids=True)
+    built: list[Event] = []
+    emitted: set[str] = set()
+    try:
+        for line, recs in mapped:
+            start = len(built)
+            for r in recs:
+                rid = r.get("id")
+                if rid in emitted:
+                    continue  # the same record twice in this block: a duplicate row, already noted
+                if rid is None:
+                    raise _NeedsStore("a record without an id")
+                emitted.add(rid)
+                built.append(batch.event(r, line))
+            out.lines.append((line, start, len(built), _about(recs, batch.refs)))
+    except (_NeedsStore, FieldError) as exc:
+        out.generic = str(exc)
+        return _generic(out)
+    out.keys = list(batch.new_points)
+    try:
+        _assemble(out, built, now, setup.sqlite)
+    except ValueError as exc:
+        out.generic = str(exc)
+        return _generic(out)
+    return out
+
+
+def _about(recs: list[dict[str, Any]], refs: dict[str, tuple[str, PointKind]]) -> tuple[int, ...]:
+    """The points a row's records are about (also those left out as duplicates)."""
+    about = set()
+    for r in recs:
+        subject = f"{r['kind']}:{r['value']}" if r["type"] == "contact_point.registered" else r["contact"]
+        found = refs.get(subject)
+        if found is None:
+            raise _NeedsStore(f"a record about {subject}, not registered in this block")
+        about.add(int(found[0][1:]))
+    return tuple(about)
+
+
+def _generic(out: Prepared) -> Prepared:
+    """Drop what the generic path will find again (it maps the rows anew)."""
+    return Prepared(rows=out.rows, generic=out.generic)
+
+
+def _assemble(out: Prepared, built: list[Event], now: datetime, sqlite: bool) -> None:
+    """The stored forms of the block's events and of its new points' projections."""
+    rec_text = now.isoformat()
+    out.recorded = (rec_text, stored_time(now, sqlite))
+    by_point: dict[int, list[Event]] = {}
+    registration: dict[int, int] = {}
+    events = out.events
+    quote = _quote
+    for i, ev in enumerate(built):
+        point = int(ev.contact_point_id[1:])
+        payload = payload_json(ev.payload)
+        head = f',"id":{quote(ev.id)},"occurred_at":"{ev.occurred_at.isoformat()}","payload":'
+        tail = f',"type":{quote(ev.type)},"v":{ev.schema_version}}}'
+        events.append(
+            (
+                point,
+                ev.id,
+                ev.type,
+                stored_time(ev.occurred_at, sqlite),
+                ev.schema_version,
+                payload,
+                head,
+                tail,
+            )
+        )
+        # Numbered from 1 within the block: the fold order (occurred_at, seq) is the same
+        # as with the seqs the writer gives, which keep this order.
+        stored = Event(
+            ev.id, ev.type, "", ev.occurred_at, ev.recorded_at, ev.payload, ev.schema_version, i + 1
+        )
+        by_point.setdefault(point, []).append(stored)
+        if ev.type == "contact_point.registered":
+            registration[point] = i
+    for point, (kind, value) in enumerate(out.keys):
+        evs = by_point[point]
+        evs.sort(key=_fold_key)
+        state = fold("", evs)
+        last = state.last_seq - 1
+        state.last_seq = 0
+        state_row, state_json, facts = fresh_projection(state, sqlite)
+        out.points.append((kind.value, value, registration[point], last, state_row, state_json, facts))
+
+
+def _fold_key(e: Event) -> tuple[datetime, int]:
+    return (e.occurred_at, e.seq or 0)
+
+
+def _quote(s: str) -> str:
+    return json.dumps(s, ensure_ascii=False)
+
+
+def batched(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
+    """The file's rows in blocks of `size`."""
+    block: list[RawRow] = []
+    for row in rows:
+        block.append(row)
+        if len(block) >= size:
+            yield block
+            block = []
+    if block:
+        yield block
