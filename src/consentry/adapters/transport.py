@@ -12,13 +12,19 @@ A `revocable` session can still `abort` a prepared message (SMTP: hang up
 before the final dot). A session that is not revocable (an HTTP webhook) has
 already handed the message over in `prepare`, and relies on the idempotency
 key to make a repeated hand-over harmless.
+
+Sessions come in two kinds. A blocking `Session` (the webhook) is driven from a
+pool of threads, one call at a time. An `AsyncSession` (SMTP) is a state machine
+on the sender's event loop: one thread drives every connection, and `commit`,
+which must not wait, is a plain call that puts the last bytes in the kernel's
+socket buffer before it returns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,5 +92,40 @@ class Transport(Protocol):
     """Opens sessions; the sender opens one per unit of concurrency."""
 
     def session(self) -> Session:
+        """A new session (connecting lazily is fine)."""
+        ...
+
+
+class AsyncSession(Protocol):
+    """One connection driven by the sender's event loop; the steps mean what they mean for `Session`."""
+
+    revocable: bool
+
+    async def prepare(self, msg: Outgoing) -> Reply:
+        """Everything short of the irrevocable step; 354 when the message waits for `commit`."""
+        ...
+
+    def commit(self) -> None:
+        """Take the irrevocable step now, synchronously: the bytes are handed to the kernel on return."""
+        ...
+
+    async def outcome(self) -> Reply:
+        """The transport's answer to the committed message."""
+        ...
+
+    def abort(self) -> None:
+        """Drop the prepared message (or whatever is under way) at once: hang up."""
+        ...
+
+    async def close(self) -> None:
+        """Close the connection, politely where possible."""
+        ...
+
+
+@runtime_checkable
+class AsyncTransport(Protocol):
+    """Opens sessions for the sender's event loop."""
+
+    def async_session(self) -> AsyncSession:
         """A new session (connecting lazily is fine)."""
         ...

@@ -59,22 +59,23 @@ Not revocable transports
 
 from __future__ import annotations
 
+import asyncio
 import os
-import queue
 import socket
-import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from consentry.adapters import campaign_store as store
 from consentry.adapters import webhook_session
-from consentry.adapters.smtp_pipeline import DkimSigner, Mail, SmtpSession, SmtpTransport, address, mime
+from consentry.adapters.smtp_pipeline import DkimSigner, Mail, SmtpTransport, address, mime
 from consentry.adapters.sql_store import Writer
-from consentry.adapters.transport import Outgoing, Reply, Session, Transport
+from consentry.adapters.transport import AsyncSession, AsyncTransport, Outgoing, Reply, Session, Transport
 from consentry.bootstrap import App
 from consentry.domain.campaigns import Campaign, CampaignStatus, campaign_from_json
 from consentry.domain.state import ContactState
@@ -147,10 +148,10 @@ class _Job:
 @dataclass(eq=False)
 class _Prepared:
     job: _Job
-    session: Session
+    session: AsyncSession
     key: str
-    decided: threading.Event = field(default_factory=threading.Event)
-    go: bool = False
+    #: True: committed, its dot written; False: it may not go (its connection was hung up).
+    decided: asyncio.Future[bool]
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ def pause(app: App, key: str, note: str) -> None:
             store.set_status(w.conn, key, CampaignStatus.PAUSED, app.clock.now(), note)
 
 
-def default_transport(app: App, c: Campaign) -> Transport:
+def default_transport(app: App, c: Campaign) -> Transport | AsyncTransport:
     """The transport the settings give for the campaign's channel."""
     if c.channel is Channel.EMAIL:
         return SmtpTransport(app.settings)
@@ -209,7 +210,7 @@ def send(
     app: App,
     key: str,
     options: SendOptions | None = None,
-    transport: Transport | None = None,
+    transport: Transport | AsyncTransport | None = None,
     progress: Progress | None = None,
     after_claim: Callable[[list[str]], None] | None = None,
 ) -> SendReport:
@@ -217,7 +218,7 @@ def send(
 
     A draft is started first. A paused campaign is refused: resume it. `after_claim`
     is called with the points of each claimed batch (tests use it to change the
-    ledger mid-campaign).
+    ledger mid-campaign). The worker runs its own event loop in the calling thread.
     """
     opts = options or SendOptions()
     if opts.concurrency < 1 or opts.batch < 1 or opts.max_errors < 1 or opts.max_attempts < 1:
@@ -244,31 +245,67 @@ def get_campaign(app: App, key: str) -> Campaign:
     return campaign_from_json(row["definition"])
 
 
+def _new_loop() -> asyncio.AbstractEventLoop:
+    """uvloop where installed (it comes with uvicorn[standard]), else asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is installed with uvicorn[standard]
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 class _Pacer:
-    """Spaces message starts `1/rate` seconds apart across all threads."""
+    """Spaces message starts `1/rate` seconds apart across all connections."""
 
     def __init__(self, rate: float | None) -> None:
         self.interval = 1.0 / rate if rate else 0.0
         self.next = time.monotonic()
-        self.lock = threading.Lock()
 
-    def wait(self) -> None:
+    async def wait(self) -> None:
         if not self.interval:
             return
-        with self.lock:
-            now = time.monotonic()
-            slot = max(self.next, now)
-            self.next = slot + self.interval
+        now = time.monotonic()
+        slot = max(self.next, now)
+        self.next = slot + self.interval
         if slot > now:
-            time.sleep(slot - now)
+            await asyncio.sleep(slot - now)
+
+
+class _Threaded:
+    """A blocking session (the webhook) on the event loop: its waiting calls run in a thread pool."""
+
+    def __init__(self, session: Session, pool: ThreadPoolExecutor) -> None:
+        self.session = session
+        self.pool = pool
+        self.revocable = session.revocable
+
+    async def prepare(self, msg: Outgoing) -> Reply:
+        return await asyncio.get_running_loop().run_in_executor(self.pool, self.session.prepare, msg)
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    async def outcome(self) -> Reply:
+        return await asyncio.get_running_loop().run_in_executor(self.pool, self.session.outcome)
+
+    def abort(self) -> None:
+        self.session.abort()
+
+    async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self.pool, self.session.close)
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 def _stop(p: _Prepared) -> None:
-    """The prepared message may not go: its connection hangs up without the dot."""
-    p.go = False
-    if isinstance(p.session, SmtpSession):
-        p.session.hang_up()  # its thread waits on the socket (see `_Run._deliver`)
-    p.decided.set()
+    """The prepared message may not go: its connection hangs up without the dot, now."""
+    if not p.decided.done():
+        p.decided.set_result(False)
+    if p.session.revocable:
+        p.session.abort()
 
 
 class _Run:
@@ -279,7 +316,7 @@ class _Run:
         app: App,
         c: Campaign,
         opts: SendOptions,
-        transport: Transport,
+        transport: Transport | AsyncTransport,
         progress: Progress | None,
         after_claim: Callable[[list[str]], None] | None,
     ) -> None:
@@ -288,16 +325,19 @@ class _Run:
         self.after_claim = after_claim
         self.worker = f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self.lock = store.WorkerLock(app.store.engine, self.worker)
-        self.jobs: queue.Queue[_Job | None] = queue.Queue()
-        self.ready: queue.Queue[_Prepared] = queue.Queue()
-        self.finals: queue.Queue[_Final] = queue.Queue()
-        self.pending: list[_Final] = []
+        self.jobs: deque[_Job] = deque()
+        self.ready: list[_Prepared] = []  # prepared, waiting for the commit
+        self.pending: list[_Final] = []  # answered, to be written with the next transaction
         self.mine: set[str] = set()  # claimed by this worker, not yet settled
-        self.outstanding = 0  # handed to the threads, not yet settled
+        self.outstanding = 0  # handed to the connections, not yet answered
         self.report = SendReport()
         self.pacer = _Pacer(opts.rate)
         self.dkim = DkimSigner.from_settings(app.settings) if c.channel is Channel.EMAIL else None
         self.stopping = False
+        self.tasks: list[asyncio.Task[None]] = []
+        self.pool: ThreadPoolExecutor | None = None
+        self._idle: list[asyncio.Future[None]] = []  # connections waiting for a job
+        self._poked: asyncio.Future[None] | None = None  # the coordinator waiting for the connections
         with app.store.reader() as r:
             purpose = r.purpose(c.purpose)
             self.controller = controller(r)
@@ -306,79 +346,103 @@ class _Run:
         self.purpose = purpose
         self.composer = Composer(app, c, purpose)
         self.domain = (c.sender.email or app.settings.mail_from).rpartition("@")[2] or "localhost"
+        self.sender = c.sender.email or app.settings.mail_from
+        self.mailto = app.settings.unsubscribe_mailto or self.sender
+        self.from_ = address(c.sender.name, self.sender)
 
-    # -- the coordinator (this thread) --------------------------------------------------------
+    # -- the coordinator ----------------------------------------------------------------------
 
     def run(self) -> SendReport:
         try:
             self.lock.acquire()
         except store.WorkerBusy as exc:
             raise CampaignNotSendable("campaign", str(exc)) from None
-        threads = [
-            threading.Thread(target=self._connection, name=f"send-{i}", daemon=True)
-            for i in range(self.opts.concurrency)
-        ]
+        loop = _new_loop()
         try:
             self._reclaim(everyone=self.app.store.engine.dialect.name != "postgresql")
-            for th in threads:
-                th.start()
-            self._loop()
+            try:
+                loop.run_until_complete(self._main())
+            finally:
+                loop.run_until_complete(self._shutdown())
         finally:
-            self._shutdown(threads)
-            self.lock.release()
+            try:
+                loop.close()
+                if self.pool is not None:
+                    self.pool.shutdown(wait=False)
+            finally:
+                self.lock.release()
         return self.report
 
-    def _loop(self) -> None:
+    def _session(self) -> AsyncSession:
+        if isinstance(self.transport, AsyncTransport):
+            return self.transport.async_session()
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(self.opts.concurrency, thread_name_prefix="send")
+        return _Threaded(self.transport.session(), self.pool)
+
+    async def _main(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.tasks = [
+            loop.create_task(self._connection(self._session())) for _ in range(self.opts.concurrency)
+        ]
+        await self._loop()
+
+    async def _loop(self) -> None:
         low_water = max(self.opts.concurrency, self.opts.batch // 2)
-        drained = False  # the last claim found fewer rows than asked: wait for the threads first
+        drained = False  # the last claim found fewer rows than asked: wait for the connections first
         while True:
             if not self.stopping and self.outstanding < low_water and not (drained and self.outstanding):
                 claimed = self._claim()
                 drained = len(claimed) < self.opts.batch
                 if claimed and self.after_claim is not None:
                     self.after_claim(claimed)
-                if not claimed and self.outstanding == 0 and self._finished():
+                if not claimed and self.outstanding == 0 and await self._finished():
                     return
             if self.stopping and self.outstanding == 0:
                 self._flush()
                 return
-            self._collect()
-            group = self._ready_group(timeout=0.05 if self.outstanding else 0.0)
+            group = await self._ready_group(timeout=0.05 if self.outstanding else 0.0)
             if group:
                 self._commit(group)
             elif self.pending and (self.outstanding == 0 or len(self.pending) >= self.opts.batch):
                 self._flush()
 
-    def _collect(self) -> None:
-        while True:
-            try:
-                final = self.finals.get_nowait()
-            except queue.Empty:
-                return
-            self.pending.append(final)
-            self.outstanding -= 1
+    def _poke(self) -> None:
+        """A connection has something for the coordinator (a prepared message, an answer)."""
+        if self._poked is not None and not self._poked.done():
+            self._poked.set_result(None)
 
-    def _ready_group(self, timeout: float) -> list[_Prepared]:
+    async def _until_poked(self, timeout: float) -> None:
+        loop = asyncio.get_running_loop()
+        self._poked = poked = loop.create_future()
+        timer = loop.call_later(timeout, _wake, poked)
+        try:
+            await poked
+        finally:
+            timer.cancel()
+            self._poked = None
+
+    async def _ready_group(self, timeout: float) -> list[_Prepared]:
         """The messages waiting for their dot: one commit each costs as much as one for many.
 
         After the first, wait a moment (GATHER_S at most) for the other connections busy
         preparing, so a commit carries up to one message per connection.
         """
-        group: list[_Prepared] = []
-        try:
-            group.append(self.ready.get(timeout=timeout) if timeout else self.ready.get_nowait())
-        except queue.Empty:
-            return group
-        deadline = time.monotonic() + GATHER_S
+        loop = asyncio.get_running_loop()
+        if not self.ready:
+            if not timeout:
+                return []
+            await self._until_poked(timeout)
+            if not self.ready:
+                return []
+        deadline = loop.time() + GATHER_S
         while True:
-            busy = min(self.opts.concurrency, self.outstanding - self.jobs.qsize() - self.finals.qsize())
-            left = deadline - time.monotonic()
-            if len(group) >= busy or left <= 0:
+            busy = min(self.opts.concurrency, self.outstanding - len(self.jobs))
+            left = deadline - loop.time()
+            if len(self.ready) >= busy or left <= 0:
+                group, self.ready = self.ready, []
                 return group
-            try:
-                group.append(self.ready.get(timeout=left))
-            except queue.Empty:
-                return group
+            await self._until_poked(left)
 
     def _judge(self, w: Writer, points: list[str], now: datetime) -> dict[str, tuple[ContactState, Decision]]:
         states = self.app.states.load_many(w, points, as_of=now)
@@ -412,9 +476,16 @@ class _Run:
             self.progress("skipped", len(skipped))
         self.mine.update(j.point for j in jobs)
         self.outstanding += len(jobs)
-        for job in jobs:
-            self.jobs.put(job)
+        self.jobs.extend(jobs)
+        self._hand_out()
         return [p for p, _, _ in claimed]
+
+    def _hand_out(self) -> None:
+        """Wake as many waiting connections as there are jobs (all of them when stopping)."""
+        n = len(self._idle) if self.stopping else min(len(self.jobs), len(self._idle))
+        for waiter in self._idle[:n]:
+            _wake(waiter)
+        del self._idle[:n]
 
     def _commit(self, group: list[_Prepared]) -> None:
         """Mark a group sent (judged once more) in one transaction, then let every dot go at once."""
@@ -466,15 +537,15 @@ class _Run:
             for p in go:  # the tight loop: nothing but writes between the commit and the last dot
                 p.session.commit()
         finally:
+            going = {id(p) for p in go}
             for p in group:
-                if p in go:
-                    p.go = True
-                    p.decided.set()
+                if id(p) in going:
+                    p.decided.set_result(True)
                 else:
                     _stop(p)
         dropped = len(group) - len(go)
         self.outstanding -= dropped
-        self.mine.difference_update(p.job.point for p in group if not p.go)
+        self.mine.difference_update(p.job.point for p in group if id(p) not in going)
         self.report.skipped += dropped
         if dropped:
             self.progress("skipped", dropped)
@@ -522,20 +593,15 @@ class _Run:
                 self.progress(status, n)
 
     def _stop(self, row: dict[str, Any] | None) -> None:
-        """The campaign is no longer sending: hand back what the threads have not started."""
+        """The campaign is no longer sending: hand back what the connections have not started."""
         self.stopping = True
         if row is not None:
             self.report.status = CampaignStatus(row["status"])
             self.report.note = row["note"]
-        unstarted: list[str] = []
-        while True:
-            try:
-                job = self.jobs.get_nowait()
-            except queue.Empty:
-                break
-            if job is not None:
-                unstarted.append(job.point)
+        unstarted = [job.point for job in self.jobs]
+        self.jobs.clear()
         self.outstanding -= len(unstarted)
+        self._hand_out()
         self._release(unstarted)
 
     def _release(self, points: list[str]) -> None:
@@ -552,7 +618,7 @@ class _Run:
             dead = store.dead_workers(w.conn, store.claimants(w.conn, self.c.key), self.worker)
             return store.requeue_claims(w.conn, self.c.key, dead)
 
-    def _finished(self) -> bool:
+    async def _finished(self) -> bool:
         """Nothing to claim now: done, or wait for retries and for other workers."""
         self._flush()
         with self.app.store.writer() as w:
@@ -570,79 +636,97 @@ class _Run:
             return True
         if counts["claimed"]:
             if not self._reclaim(everyone=False):
-                time.sleep(0.2)  # other live workers are sending the rest
+                await asyncio.sleep(0.2)  # other live workers are sending the rest
             return False
         if not self.opts.wait_for_retries:
             return True
         wait = (due - self.app.clock.now()).total_seconds() if due else 0.0
-        time.sleep(min(max(wait, 0.05), 5.0))
+        await asyncio.sleep(min(max(wait, 0.05), 5.0))
         return False
 
-    def _shutdown(self, threads: list[threading.Thread]) -> None:
-        """Stop the threads: unstarted jobs go back, prepared messages are dropped without their dot."""
-        self.stopping = True
+    async def _shutdown(self) -> None:
+        """Stop the connections: unstarted jobs go back, prepared messages are dropped without their dot.
+
+        Messages already committed are given the time to hear their answer (30 s at most).
+        """
+        loop = asyncio.get_running_loop()
         self._stop(None)
-        while True:
-            try:
-                p = self.ready.get(timeout=0.05 if any(th.is_alive() for th in threads) else 0)
-            except queue.Empty:
-                if self.outstanding <= 0 or not any(th.is_alive() for th in threads):
-                    break
-                self._collect()
-                continue
-            _stop(p)
-            self.outstanding -= 1
-        for _ in threads:
-            self.jobs.put(None)
-        for th in threads:
-            th.join(timeout=30)
-        self._collect()
-        try:
-            self._flush()
-        finally:
-            self._release(sorted(self.mine))
-
-    # -- the connection threads -----------------------------------------------------------------
-
-    def _connection(self) -> None:
-        session = self.transport.session()
+        deadline = loop.time() + 30.0
         try:
             while True:
-                job = self.jobs.get()
-                if job is None:
-                    return
+                for p in self.ready:
+                    _stop(p)
+                    self.outstanding -= 1
+                self.ready = []
+                alive = [t for t in self.tasks if not t.done()]
+                left = deadline - loop.time()
+                if self.outstanding <= 0 or not alive or left <= 0:
+                    break
+                await self._until_poked(min(left, 0.05))
+            self._hand_out()
+            if self.tasks:
+                await asyncio.wait(self.tasks, timeout=max(deadline - loop.time(), 1.0))
+        finally:
+            for task in self.tasks:
+                task.cancel()
+            if self.tasks:
+                await asyncio.wait(self.tasks)
+            for p in self.ready:  # prepared while the last ones were cancelled
+                _stop(p)
+            self.ready = []
+            try:
+                self._flush()
+            finally:
+                self._release(sorted(self.mine))
+
+    # -- the connections ------------------------------------------------------------------------
+
+    async def _connection(self, session: AsyncSession) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                if not self.jobs:
+                    if self.stopping:
+                        return
+                    waiter: asyncio.Future[None] = loop.create_future()
+                    self._idle.append(waiter)
+                    await waiter
+                    continue
+                job = self.jobs.popleft()
                 try:
-                    self._deliver(session, job)
+                    await self._deliver(session, job)
                 except Exception as exc:  # never leave the coordinator waiting for a job
                     session.abort()
-                    self.finals.put(_Final(job, Reply(451, f"sending failed: {exc!r}"), committed=False))
+                    self._final(job, Reply(451, f"sending failed: {exc!r}"), committed=False)
         finally:
-            session.close()
+            if self.stopping:
+                await session.close()
+            else:  # cancelled mid-message
+                session.abort()
 
-    def _deliver(self, session: Session, job: _Job) -> None:
+    def _final(self, job: _Job, reply: Reply, committed: bool) -> None:
+        self.pending.append(_Final(job, reply, committed))
+        self.outstanding -= 1
+        self._poke()
+
+    async def _deliver(self, session: AsyncSession, job: _Job) -> None:
         try:
             msg = self._outgoing(job)
         except RenderError as exc:
-            self.finals.put(_Final(job, Reply(554, str(exc)), committed=False))
+            self._final(job, Reply(554, str(exc)), committed=False)
             return
-        self.pacer.wait()
-        reply = session.prepare(msg)
+        await self.pacer.wait()
+        reply = await session.prepare(msg)
         if reply.code != 354:
-            self.finals.put(_Final(job, reply, committed=False))
+            self._final(job, reply, committed=False)
             return
-        prepared = _Prepared(job, session, msg.key)
-        self.ready.put(prepared)
-        answer: Reply | None = None
-        if isinstance(session, SmtpSession):
-            # Wait on the socket, not on `decided`: the server's reply to the dot wakes this
-            # thread, or the coordinator's hang-up when the message may not go. Woken by the
-            # coordinator instead, each thread costs it a context switch while it holds the GIL.
-            answer = session.outcome()
-        prepared.decided.wait()  # set by now (or within microseconds) on the SMTP path
-        if not prepared.go:
-            session.abort()
+        prepared = _Prepared(job, session, msg.key, asyncio.get_running_loop().create_future())
+        self.ready.append(prepared)
+        self._poke()
+        if not await prepared.decided:
+            session.abort()  # hung up already, on the coordinator's word
             return
-        self.finals.put(_Final(job, answer if answer is not None else session.outcome(), committed=True))
+        self._final(job, await session.outcome(), committed=True)
 
     def _outgoing(self, job: _Job) -> Outgoing:
         """The message for one person, as the transport carries it."""
@@ -652,18 +736,16 @@ class _Run:
         if c.channel is not Channel.EMAIL:
             data = composed.text.encode()
             return Outgoing(key, job.state.value, "", data, {"campaign": c.key, "contact_point": job.point})
-        sender = c.sender.email or self.app.settings.mail_from
-        mailto = self.app.settings.unsubscribe_mailto or sender
         token = composed.unsubscribe_url.rpartition("/")[2]
         headers = [
             (
                 "List-Unsubscribe",
-                f"<{composed.unsubscribe_url}>, <mailto:{mailto}?subject=unsubscribe%20{token}>",
+                f"<{composed.unsubscribe_url}>, <mailto:{self.mailto}?subject=unsubscribe%20{token}>",
             ),
             ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
         ]
         mail = Mail(
-            sender=address(c.sender.name, sender),
+            sender=self.from_,
             to=job.state.value,
             subject=composed.subject,
             text=composed.text,
@@ -677,4 +759,4 @@ class _Run:
         data = mime(mail)
         if self.dkim is not None:
             data = self.dkim.sign(data)
-        return Outgoing(key, job.state.value, sender, data, {"campaign": c.key})
+        return Outgoing(key, job.state.value, self.sender, data, {"campaign": c.key})
