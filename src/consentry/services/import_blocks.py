@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
-from consentry.adapters.csvfile import make_row
+from consentry.adapters.csvfile import CsvError, make_row
 from consentry.adapters.sql_store import FreshEvent, FreshPoint, fresh_projection, stored_time
 from consentry.domain.chain import payload_json
 from consentry.domain.errors import FieldError
@@ -259,12 +259,17 @@ def _quote(s: str) -> str:
 
 
 def batched(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
-    """The file's rows in blocks of `size`."""
+    """The file's rows in blocks of `size`; at a line that cannot be read, the rows before it first."""
     block: list[RawRow] = []
-    for row in rows:
-        block.append(row)
-        if len(block) >= size:
+    try:
+        for row in rows:
+            block.append(row)
+            if len(block) >= size:
+                yield block
+                block = []
+    except CsvError:
+        if block:
             yield block
-            block = []
+        raise
     if block:
         yield block

@@ -1,0 +1,248 @@
+"""The import's bulk path (worker processes, `Writer.append_fresh`), on SQLite and PostgreSQL.
+
+Whatever way a block goes — in bulk, split between bulk and generic, or wholly
+generic — the ledger verifies, its projection equals a rebuild (state and
+point_facts), and the ledger and report are those of the generic path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from conftest import define_purposes, make_app
+from consentry.adapters.sql_store import Writer
+from consentry.bootstrap import App
+from consentry.services import import_blocks, imports, integrity, mailchimp
+from consentry.services.errors import InputError
+
+COLUMNS = [
+    "Email Address", "First Name", "Last Name", "MEMBER_RATING", "OPTIN_TIME", "OPTIN_IP",
+    "CONFIRM_TIME", "CONFIRM_IP", "CC", "LEID", "TAGS",
+]  # fmt: skip
+
+
+def member(i: int, email: str | None = None, **extra: str) -> dict[str, str]:
+    row = {
+        "Email Address": email or f"lid{i}@example.nl",
+        "First Name": f"Lid {i}",
+        "Last Name": "de Groot",
+        "MEMBER_RATING": str(i % 5 + 1),
+        "OPTIN_TIME": f"2023-04-{i % 28 + 1:02d} 08:00:00",
+        "OPTIN_IP": f"203.0.113.{i % 250 + 1}",
+        "CONFIRM_TIME": f"2023-04-{i % 28 + 1:02d} 08:05:00" if i % 3 else "",
+        "CONFIRM_IP": "203.0.113.200" if i % 3 else "",
+        "CC": "NL",
+        "LEID": str(1000 + i),
+        "TAGS": '"Klant","VIP"' if i % 2 else "",
+    }
+    row.update(extra)
+    return row
+
+
+def export(tmp_path: Path, rows: list[dict[str, str]], name: str = "subscribed_members_export_x.csv") -> Path:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=COLUMNS)
+    w.writeheader()
+    w.writerows(rows)
+    path = tmp_path / name
+    path.write_text(buf.getvalue(), encoding="utf-8")
+    return path
+
+
+def awkward(n: int = 40) -> list[dict[str, str]]:
+    """Members with what files have: duplicates near and far, a bad address, a bad time, role addresses."""
+    rows = [member(i) for i in range(n)]
+    rows[3] = member(3, email="info@bakkerij.nl")
+    rows[4] = member(4, email="INFO@bakkerij.nl", LEID="9")  # same contact, next row: merged
+    rows[7] = member(7, email="kapot")
+    rows[9] = member(9, OPTIN_TIME="gisteren")
+    rows[25] = member(25, email="lid1@example.nl", TAGS='"Later"')  # same contact, a later block
+    return rows
+
+
+def snapshot(app: App) -> dict[str, Any]:
+    """What an import leaves: events by id (without seq and hashes), states and facts by point value."""
+    with app.store.reader() as r:
+        conn = r.conn
+        events = {
+            eid: (etype, r._json(payload), datetime.fromisoformat(str(occurred)))
+            for eid, etype, payload, occurred in conn.execute(
+                sa.text("SELECT id, type, payload, occurred_at FROM events")
+            )
+        }
+        values = dict(conn.execute(sa.text("SELECT id, value FROM contact_points")).all())
+        states = {}
+        for pid, state in conn.execute(sa.text("SELECT contact_point_id, state FROM contact_state")):
+            body = r._json(state)
+            states[values[pid]] = {k: v for k, v in body.items() if k not in ("id", "last_seq")}
+        facts = {
+            values[row[0]]: tuple(row[1:]) for row in conn.execute(sa.text("SELECT * FROM point_facts")).all()
+        }
+    return {"events": events, "states": states, "facts": facts}
+
+
+def projection(app: App) -> tuple[Any, Any]:
+    with app.store.reader() as r:
+        conn = r.conn
+        states = conn.execute(sa.text("SELECT * FROM contact_state ORDER BY contact_point_id")).all()
+        facts = conn.execute(sa.text("SELECT * FROM point_facts ORDER BY contact_point_id")).all()
+    return states, facts
+
+
+def assert_consistent(app: App) -> None:
+    """The chain verifies and the projection is what a rebuild makes of the ledger."""
+    assert integrity.verify_ledger(app).ok
+    before = projection(app)
+    assert before[0] and len(before[0]) == len(before[1])
+    integrity.rebuild_projection(app)
+    assert projection(app) == before
+
+
+def summary(report: imports.ImportReport) -> tuple[Any, ...]:
+    return (
+        report.rows,
+        report.accepted,
+        [(p.line, p.field, p.message) for p in report.rejected],
+        sorted((n.line, n.field, n.message) for n in report.notes),
+        report.new_points,
+        report.existing_points,
+        report.events,
+        report.already_imported,
+        report.tally,
+    )
+
+
+def count_bulk(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Spy on `Writer.append_fresh`: the events each call wrote in bulk."""
+    written: list[int] = []
+    real = Writer.append_fresh
+
+    def spy(self: Writer, *args: Any) -> int:
+        written.append(real(self, *args))
+        return written[-1]
+
+    monkeypatch.setattr(Writer, "append_fresh", spy)
+    return written
+
+
+def generic_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send every block the generic way (as before the bulk path)."""
+    real = import_blocks.prepare
+
+    def refuse(*args: Any) -> import_blocks.Prepared:
+        prepared = real(*args)
+        return import_blocks.Prepared(rows=prepared.rows, generic="test: the generic path")
+
+    monkeypatch.setattr(import_blocks, "prepare", refuse)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_the_bulk_path_leaves_the_ledger_and_report_the_generic_path_does(
+    app: App, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
+    path = export(tmp_path, awkward())
+    written = count_bulk(monkeypatch)
+    bulk = mailchimp.run(app, path, "nieuwsbrief", status="subscribed", workers=workers).files[0][2]
+    assert_consistent(app)
+    assert bulk.rejected and bulk.notes and bulk.new_points
+    assert 0 < sum(written) < bulk.events  # the later block's known contact went the generic way
+
+    other = make_app(f"sqlite:///{tmp_path / 'generic.db'}")
+    define_purposes(other)
+    generic_only(monkeypatch)
+    generic = mailchimp.run(other, path, "nieuwsbrief", status="subscribed", workers=0).files[0][2]
+    assert summary(bulk) == summary(generic)
+    assert snapshot(app) == snapshot(other)
+    other.store.engine.dispose()
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_file_partly_in_the_ledger_goes_in_bulk_only_where_its_points_are_new(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 8)
+    rows = awkward(30)
+    first = mailchimp.run(
+        app, export(tmp_path, rows[::3], "subscribed_a.csv"), "nieuwsbrief", workers=workers
+    )
+    assert first.files[0][2].new_points
+    # Every third member known, some with a changed profile: blocks are split.
+    changed = [member(i, LEID="777") if i % 6 == 0 else r for i, r in enumerate(rows)]
+    written = count_bulk(monkeypatch)
+    report = mailchimp.run(
+        app, export(tmp_path, changed, "subscribed_b.csv"), "nieuwsbrief", workers=workers
+    ).files[0][2]
+    assert 0 < sum(written) < report.events
+    assert report.existing_points and report.new_points and report.already_imported
+    assert_consistent(app)
+    again = mailchimp.run(
+        app, export(tmp_path, changed, "subscribed_b.csv"), "nieuwsbrief", workers=workers
+    ).files[0][2]
+    assert (again.events, again.new_points) == (0, 0)
+    assert_consistent(app)
+
+
+def test_a_bulk_import_that_crashed_half_way_can_be_run_again(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
+    path = export(tmp_path, [member(i) for i in range(35)])
+    real_write = imports._write
+    calls = {"n": 0}
+
+    def crash_on_third(*args: Any, **kw: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("power cut")
+        real_write(*args, **kw)
+
+    monkeypatch.setattr(imports, "_write", crash_on_third)
+    with pytest.raises(RuntimeError):
+        mailchimp.run(app, path, "nieuwsbrief", workers=2)
+    with app.store.reader() as r:
+        assert r.counts()["contact_points"] == 20
+    assert_consistent(app)
+    monkeypatch.setattr(imports, "_write", real_write)
+    rerun = mailchimp.run(app, path, "nieuwsbrief", workers=2).files[0][2]
+    assert (rerun.new_points, rerun.existing_points, rerun.already_imported > 0) == (15, 20, True)
+    assert_consistent(app)
+    with app.store.reader() as r:
+        assert r.counts()["contact_points"] == 35
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_strict_and_dry_run_write_nothing_in_bulk_either(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
+    path = export(tmp_path, awkward())
+    strict = mailchimp.run(app, path, "nieuwsbrief", strict=True, workers=workers).files[0][2]
+    dry = mailchimp.run(app, path, "nieuwsbrief", dry_run=True, workers=workers).files[0][2]
+    with app.store.reader() as r:
+        assert r.counts()["events"] == 0
+    assert strict.rejected and not strict.committed and not dry.committed
+    real = mailchimp.run(app, path, "nieuwsbrief", workers=workers).files[0][2]
+    assert summary(dry) == summary(real)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_broken_line_stops_the_import_after_the_rows_before_it(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
+    path = export(tmp_path, [member(i) for i in range(25)])
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write('"' + "x" * 200_000 + '",a\n')  # beyond the csv module's field limit
+    with pytest.raises(InputError, match="rows before it were imported"):
+        mailchimp.run(app, path, "nieuwsbrief", workers=workers)
+    with app.store.reader() as r:
+        assert r.counts()["contact_points"] == 25
+    assert_consistent(app)
