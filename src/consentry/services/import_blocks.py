@@ -18,6 +18,7 @@ ends up in the ledger and in the report is the same either way.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -254,8 +255,12 @@ def _fold_key(e: Event) -> tuple[datetime, int]:
     return (e.occurred_at, e.seq or 0)
 
 
+_PLAIN = re.compile(r"^[A-Za-z0-9_.:@-]*$")
+
+
 def _quote(s: str) -> str:
-    return json.dumps(s, ensure_ascii=False)
+    """A JSON string literal as `chain.canonical` writes one (ids and type names need no escaping)."""
+    return f'"{s}"' if _PLAIN.match(s) else json.dumps(s, ensure_ascii=False)
 
 
 def batched(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:

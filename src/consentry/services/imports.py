@@ -333,16 +333,20 @@ def _split(
     if not known:
         return p.points, p.events, []
     held = {i for i, key in enumerate(p.keys) if key in known}
+    rows_about: dict[int, list[int]] = {}
+    for n, (_, _, _, about) in enumerate(p.lines):
+        for point in about:
+            rows_about.setdefault(point, []).append(n)
     later: set[int] = set()
-    grew = True
-    while grew:
-        grew = False
-        for n, (_, _, _, about) in enumerate(p.lines):
-            if n not in later and not held.isdisjoint(about):
+    todo = list(held)
+    while todo:
+        for n in rows_about.get(todo.pop(), ()):
+            if n not in later:
                 later.add(n)
-                if not held.issuperset(about):
-                    held.update(about)
-                    grew = True
+                for point in p.lines[n][3]:
+                    if point not in held:
+                        held.add(point)
+                        todo.append(point)
     if len(held) == len(p.keys):
         return [], [], [p.lines[n][0] for n in sorted(later)]
     new_point: dict[int, int] = {}
