@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime, formataddr
+from functools import lru_cache
 from pathlib import Path
 from typing import cast
 
@@ -110,6 +111,16 @@ def _fold(name: str, value: str) -> bytes:
     return line.encode()
 
 
+@lru_cache(maxsize=8)
+def _date_line(moment: datetime) -> bytes:
+    return b"Date: " + format_datetime(moment).encode()
+
+
+def _date(moment: datetime) -> bytes:
+    """The Date header line (a message a second or more share one: made once a second)."""
+    return _date_line(moment.replace(microsecond=0))
+
+
 def mime(m: Mail) -> bytes:
     """The message as bytes with CRLF line ends (not yet dot-stuffed)."""
     boundary = "=_cs_" + hashlib.sha1(m.message_id.encode()).hexdigest()[:24]
@@ -117,7 +128,7 @@ def mime(m: Mail) -> bytes:
         _fold("From", m.sender),
         _fold("To", m.to),
         b"Subject: " + encoded_words(m.subject).encode(),
-        b"Date: " + format_datetime(m.date).encode(),
+        _date(m.date),
         f"Message-ID: <{m.message_id}>".encode(),
         b"MIME-Version: 1.0",
         f"Content-Language: {m.lang}".encode(),
@@ -185,6 +196,8 @@ def dot_stuffed(data: bytes) -> bytes:
     """The message as sent after DATA: a leading dot doubled on every line, ending in CRLF."""
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
+    if b"\n." not in data and not data.startswith(b"."):  # most messages: nothing to stuff
+        return data
     return _LINE_START_DOT.sub(b"..", data)
 
 
