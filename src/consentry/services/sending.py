@@ -71,6 +71,7 @@ Not revocable transports
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import time
@@ -371,9 +372,14 @@ class _Run:
         loop = _new_loop()
         try:
             self._reclaim(everyone=self.app.store.engine.dialect.name != "postgresql")
+            main = loop.create_task(self._main())
             try:
-                loop.run_until_complete(self._main())
+                loop.run_until_complete(main)
             finally:
+                if not main.done():  # interrupted (Ctrl-C) while it waited: it stops at that await
+                    main.cancel()
+                    with contextlib.suppress(BaseException):
+                        loop.run_until_complete(main)
                 loop.run_until_complete(self._shutdown())
         finally:
             try:
