@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 from jinja2 import Template, TemplateError
 
@@ -67,6 +68,8 @@ class Composer:
         self.c = campaign
         self.purpose = purpose
         self.templates: dict[str, tuple[Template | None, Template]] = campaigns.templates(campaign)
+        body = next(iter(self.templates.values()))[1]
+        self._globals = dict(body.globals)  # the environment's; flattened once, not on every render
 
     def compose(self, state: ContactState, decision: Decision, notice_again: bool = False) -> Composed:
         """The message for this person, as the decision that allowed it requires."""
@@ -74,8 +77,8 @@ class Composer:
         subject_t, body_t = self.templates[lang]
         values = {"name": state.display_name or "", "address": state.value, "attributes": state.attributes}
         try:
-            body = body_t.render(values).strip()
-            subject = " ".join(subject_t.render(values).split()) if subject_t else ""
+            body = self._render(body_t, values).strip()
+            subject = " ".join(self._render(subject_t, values).split()) if subject_t else ""
         except TemplateError as exc:
             raise RenderError(f"content.{lang}: {exc}") from None
         links = public.links(self.app, state.id, self.c.purpose, self.c.key)
@@ -111,6 +114,14 @@ class Composer:
             links["preferences"],
             notice14,
         )
+
+    def _render(self, template: Template, values: dict[str, Any]) -> str:
+        """`template.render(values)`, without merging the globals' ChainMap again each time."""
+        context = template.new_context({**self._globals, **values}, shared=True)
+        try:
+            return template.environment.concat(template.root_render_func(context))
+        except Exception:
+            template.environment.handle_exception()
 
     def _short(
         self, lang: str, body: str, links: dict[str, str], notice14: bool, state: ContactState, opt_out: bool

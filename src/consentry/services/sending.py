@@ -595,8 +595,8 @@ class _Run:
                 failed.append((f.job.point, f"{f.reply}{note}"))
         store.retry(w.conn, self.c.key, retry)
         store.fail(w.conn, self.c.key, failed)
-        errors = store.add_errors(w.conn, self.c.key, len(retry) + len(failed), now)
-        if (retry or failed) and errors >= self.opts.max_errors:
+        errors = store.add_errors(w.conn, self.c.key, len(retry) + len(failed), now) if retry or failed else 0
+        if errors >= self.opts.max_errors:
             row = store.get(w.conn, self.c.key)
             if row is not None and row["status"] == CampaignStatus.SENDING.value:
                 last = retry[-1][1] if retry else failed[-1][1]
