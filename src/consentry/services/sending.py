@@ -704,7 +704,7 @@ class _Run:
             while True:
                 if not self.jobs:
                     if self.stopping:
-                        return
+                        break
                     waiter: asyncio.Future[None] = loop.create_future()
                     self._idle.append(waiter)
                     await waiter
@@ -715,11 +715,10 @@ class _Run:
                 except Exception as exc:  # never leave the coordinator waiting for a job
                     session.abort()
                     self._final(job, Reply(451, f"sending failed: {exc!r}"), committed=False)
-        finally:
-            if self.stopping:
-                await session.close()
-            else:  # cancelled mid-message
-                session.abort()
+        except BaseException:  # cancelled, perhaps mid-message: hang up
+            session.abort()
+            raise
+        await session.close()
 
     def _final(self, job: _Job, reply: Reply, committed: bool) -> None:
         self.pending.append(_Final(job, reply, committed))
