@@ -990,7 +990,7 @@ def campaign_status(key: CampaignKey) -> None:
     _status(campaigns.progress(_app(), key))
 
 
-Concurrency = Annotated[int, typer.Option(help="SMTP connections at once, each in its own thread.")]
+Concurrency = Annotated[int, typer.Option(help="SMTP connections at once (one event loop drives them all).")]
 Rate = Annotated[float | None, typer.Option(help="Messages per second at most (default: no limit).")]
 MaxErrors = Annotated[int, typer.Option(help="Errors (4xx and 5xx) after which the campaign pauses.")]
 Batch = Annotated[int, typer.Option(help="Messages claimed (and judged again) per transaction.")]
