@@ -5,7 +5,12 @@ PostgreSQL, peak memory <= 500 MB.
 
 The generator writes a realistic export: the columns Mailchimp writes (Email Address, merge
 fields, MEMBER_RATING, OPTIN_TIME/IP, CONFIRM_TIME/IP for about 80% of members, LATITUDE ...
-LEID, EUID, TAGS), Dutch names and addresses, a few per cent free-mail and role addresses.
+LEID, EUID, TAGS), Dutch names and addresses, free-mail addresses and 2% role addresses
+(info@ at an organisation's own domain). Like a real audience export, it names each address
+once. `--shared-role-addresses` writes the file earlier versions of this script wrote, where
+the role addresses are info@ at only seven domains, so seven addresses recur 20,000 times
+(in 1,000,000 rows) with a new consent each time: a stress case for the generic path, which
+re-folds such a point's whole history in every chunk it recurs in.
 Each store is measured in a fresh child process on a freshly initialised database with the
 purpose defined. The import prepares its rows in worker processes (one per CPU; `--workers`
 to choose); the figures are:
@@ -56,7 +61,7 @@ TAGS = ['"Klant"', '"VIP"', '"Beurs 2025"', '"Webinar"']
 BENCH_DB = "consentry_bench_import"
 
 
-def generate(path: Path, rows: int, seed: int = 7) -> None:
+def generate(path: Path, rows: int, seed: int = 7, shared_role_addresses: bool = False) -> None:
     """Write a subscribed_members_export CSV with `rows` members."""
     rnd = random.Random(seed)
     with path.open("w", newline="", encoding="utf-8") as fh:
@@ -65,11 +70,14 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
         for i in range(rows):
             first, last = rnd.choice(FIRST), rnd.choice(LAST)
             local = "info" if i % 50 == 0 else f"{first.lower()}.{last.replace(' ', '').lower()}{i}"
+            domain = rnd.choice(DOMAINS)
+            if i % 50 == 0 and not shared_role_addresses:
+                domain = f"bedrijf{i}.nl"
             optin = f"2023-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d} {rnd.randint(0, 23):02d}:15:00"
             confirmed = rnd.random() < 0.8
             w.writerow(
                 [
-                    f"{local}@{rnd.choice(DOMAINS)}", first, last, rnd.choice(TOWNS), rnd.randint(1, 5),
+                    f"{local}@{domain}", first, last, rnd.choice(TOWNS), rnd.randint(1, 5),
                     optin, f"198.51.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}",
                     optin.replace(":15:", ":19:") if confirmed else "",
                     f"198.51.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}" if confirmed else "",
@@ -141,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument(
+        "--shared-role-addresses", action="store_true", help="seven role addresses recurring (stress case)"
+    )
     ap.add_argument("--workers", type=int, default=None, help="worker processes (default: one per CPU)")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -150,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "subscribed_members_export_bench.csv"
         t0 = time.perf_counter()
-        generate(csv_path, args.rows)
+        generate(csv_path, args.rows, shared_role_addresses=args.shared_role_addresses)
         size = csv_path.stat().st_size / 1e6
         print(f"generated {args.rows:,} members ({size:.0f} MB) in {time.perf_counter() - t0:.1f} s")
         if args.store in ("sqlite", "both"):
