@@ -357,6 +357,38 @@ def test_a_temporary_refusal_is_retried_and_then_delivered(shop: App, server: tu
     assert {r["attempts"] for r in rows(shop).values()} == {1}
 
 
+class PipeliningServer(Server):
+    """The same server, offering PIPELINING (RFC 2920): MAIL, RCPT and DATA arrive in one write."""
+
+    async def handle_EHLO(
+        self, server: object, session: Any, envelope: Envelope, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname  # the new-style hook's duty
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+
+def test_a_server_offering_pipelining_gets_each_message_once_and_its_refusals_are_recorded(
+    store_url: str,
+) -> None:
+    srv = PipeliningServer()
+    with serving_smtp(srv) as port:
+        app = make_app(store_url, smtp_port=port, base_url="https://koffie.example")
+        define_purposes(app)
+        people = ["anna@example.nl", "bob@example.com", "cees@example.nl", "dirk@example.nl"]
+        load(app, *(person(a, a.split("@")[0]) for a in people))
+        srv.rcpt_replies["bob@example.com"] = ["451 4.7.1 greylisted, try again"]
+        srv.rcpt_replies["cees@example.nl"] = ["550 5.1.1 no such user"]
+        srv.data_replies["dirk@example.nl"] = ["452 4.3.1 insufficient storage"]
+        campaigns.define(app, CAMPAIGN)
+        report = sending.send(app, "najaar", FAST)
+        found = rows(app)
+        app.store.engine.dispose()
+    assert (report.sent, report.retried, report.failed, report.status) == (3, 2, 1, CampaignStatus.DONE)
+    assert srv.by_rcpt == Counter({"anna@example.nl": 1, "bob@example.com": 1, "dirk@example.nl": 1})
+    assert sorted(r["status"] for r in found.values()) == ["failed", "sent", "sent", "sent"]
+    assert body_text(srv.to("anna@example.nl")).startswith("Hallo anna,")
+
+
 def test_a_permanent_refusal_is_recorded_as_failed_with_the_servers_words(
     shop: App, server: tuple[Server, int]
 ) -> None:
