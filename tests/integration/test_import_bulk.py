@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from conftest import define_purposes, make_app
 from consentry.adapters.sql_store import Writer
 from consentry.bootstrap import App
+from consentry.domain.vocabulary import Source
 from consentry.services import import_blocks, imports, integrity, mailchimp
 from consentry.services.errors import InputError
 
@@ -246,3 +247,47 @@ def test_a_broken_line_stops_the_import_after_the_rows_before_it(
     with app.store.reader() as r:
         assert r.counts()["contact_points"] == 25
     assert_consistent(app)
+
+
+def test_rows_with_several_contact_points_go_the_way_of_their_known_ones(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 6)
+    header = "E-mailadres;Telefoon;Adres;Naam;Aangemeld op"
+    rows = [
+        f"p{i}@example.nl;06 {12345600 + i};Straat {i}|1234 AB Utrecht;P{i};2024-01-02" for i in range(20)
+    ]
+    rows[8] = rows[2].replace("P2", "P2 opnieuw")  # the same person again, in a later block
+    rows[13] = "p13@example.nl;06 12345600;;P13;2024-01-05"  # a new address with a number known before
+    text = "\n".join([header, *rows]) + "\n"
+    spec = imports.CsvSpec(
+        source=Source.WEB_FORM,
+        basis="consent",
+        purpose="nieuwsbrief",
+        columns={
+            "email": "E-mailadres",
+            "phone": "Telefoon",
+            "postal": "Adres",
+            "name": "Naam",
+            "consent_at": "Aangemeld op",
+        },
+    )
+    known = tmp_path / "eerder.csv"
+    known.write_text("\n".join([header, rows[0]]) + "\n")
+    path = tmp_path / "lijst.csv"
+    path.write_text(text)
+    imports.run(app, known, imports.CsvMapper(app, spec), workers=0)
+    written = count_bulk(monkeypatch)
+    report = imports.run(app, path, imports.CsvMapper(app, spec), workers=2)
+    assert_consistent(app)
+    assert report.rejected == [] and report.new_points == 3 * 20 - 3 - 3 - 2  # rows 0, 8 and 13
+    assert report.existing_points and 0 < sum(written) < report.events
+
+    other = make_app(f"sqlite:///{tmp_path / 'generic.db'}")
+    define_purposes(other)
+    generic_only(monkeypatch)
+    imports.run(other, known, imports.CsvMapper(other, spec), workers=0)
+    generic = imports.run(other, path, imports.CsvMapper(other, spec), workers=0)
+    assert summary(report) == summary(generic)
+    assert snapshot(app) == snapshot(other)
+    other.store.engine.dispose()
