@@ -12,8 +12,8 @@ the role addresses are info@ at only seven domains, so seven addresses recur 20,
 (in 1,000,000 rows) with a new consent each time: a stress case for the generic path, which
 re-folds such a point's whole history in every chunk it recurs in.
 Each store is measured in a fresh child process on a freshly initialised database with the
-purpose defined. The import prepares its rows in worker processes (one per CPU; `--workers`
-to choose); the figures are:
+purpose defined. The import prepares its rows in worker processes (one per CPU, at most
+`imports.MAX_WORKERS`; `--workers` to choose); the figures are:
 
 - rows/s: rows over wall-clock seconds (the target);
 - rows per CPU-second: rows over the CPU time of the importing process and its workers
@@ -90,7 +90,7 @@ def generate(path: Path, rows: int, seed: int = 7, shared_role_addresses: bool =
 def child(store_url: str, csv_path: Path, workers: int | None) -> None:
     """Run in a fresh process: set up, import, print one JSON line of figures."""
     from consentry.bootstrap import bootstrap
-    from consentry.services import mailchimp, purposes, setup
+    from consentry.services import imports, mailchimp, purposes, setup
     from consentry.settings import Settings
 
     app = bootstrap(Settings(database_url=store_url, secret_key="bench-secret-key-0123456789"))
@@ -103,7 +103,13 @@ def child(store_url: str, csv_path: Path, workers: int | None) -> None:
     (_, _, report) = result.files[0]
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (me.ru_utime + me.ru_stime - before.ru_utime - before.ru_stime) + kids.ru_utime + kids.ru_stime
-    n_workers = (os.cpu_count() or 1) if workers is None else workers
+    cpus = os.cpu_count() or 1
+    auto = (
+        min(cpus, imports.MAX_WORKERS)
+        if cpus > 1 and csv_path.stat().st_size >= imports.POOL_MIN_BYTES
+        else 0
+    )
+    n_workers = auto if workers is None else workers
     print(
         json.dumps(
             {
@@ -152,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--shared-role-addresses", action="store_true", help="seven role addresses recurring (stress case)"
     )
-    ap.add_argument("--workers", type=int, default=None, help="worker processes (default: one per CPU)")
+    ap.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: as the import chooses)"
+    )
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:

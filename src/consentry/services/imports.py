@@ -43,6 +43,10 @@ CHUNK_ROWS = 2000
 POOL_MIN_BYTES = 4 << 20
 #: Blocks handed to workers and not yet written, per worker (bounds memory).
 INFLIGHT_PER_WORKER = 3
+#: Worker processes by default. Each holds ~90 MB; with the writer's ~240 MB (its SQLite
+#: page cache included) two stay within a 500 MB budget, and with more the writer, which
+#: numbers, hashes and stores every row, is the bottleneck anyway.
+MAX_WORKERS = 2
 CONTACT_FIELDS = {"email": PointKind.EMAIL, "phone": PointKind.PHONE, "postal": PointKind.POSTAL}
 FIELDS = (*CONTACT_FIELDS, "name", "party", "country", "consent_at", "consent_ip", "tags")
 DEFAULT_CHANNELS = {PointKind.EMAIL: ["email"], PointKind.PHONE: ["sms"], PointKind.POSTAL: ["post"]}
@@ -155,7 +159,8 @@ def run(
     """Import one file through a mapper; see the module docstring for the guarantees.
 
     `workers` processes prepare the rows (0: this process does); by default a file of
-    `POOL_MIN_BYTES` or more gets one worker per CPU.
+    `POOL_MIN_BYTES` or more gets one per CPU, up to `MAX_WORKERS`, on a machine with more
+    than one CPU.
     """
     try:
         text, enc = open_text(path, encoding)
@@ -165,7 +170,8 @@ def run(
     except CsvError as exc:
         raise InputError("encoding", str(exc)) from None
     if workers is None:
-        workers = (os.cpu_count() or 1) if size >= POOL_MIN_BYTES else 0
+        cpus = os.cpu_count() or 1
+        workers = min(cpus, MAX_WORKERS) if cpus > 1 and size >= POOL_MIN_BYTES else 0
     with text:
         try:
             fmt, records = read_records(text, enc, delimiter)
