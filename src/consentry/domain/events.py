@@ -8,7 +8,7 @@ objects) so an event hashes and stores the same way on every backend.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -308,84 +308,140 @@ def _values(kind: type[StrEnum]) -> frozenset[str]:
 _CHANNELS = frozenset(c.value for c in Channel)
 
 
-@functools.cache
-def _field_names(type_name: str) -> frozenset[str]:
-    return frozenset(f.name for f in EVENT_TYPES[type_name].fields)
-
-
-def _check(f: Field, value: Any) -> Any:
-    """Validate one value against its field kind; return the JSON-native normal form."""
-    kind = f.kind
+def _checker(f: Field) -> Callable[[Any], Any]:
+    """The check of one field kind, made once per field: it validates a value and
+    returns its JSON-native normal form, or raises EventError naming the field."""
+    name, kind = f.name, f.kind
     if isinstance(kind, type):
-        if isinstance(value, str) and value in _values(kind):
-            return value
-        allowed = ", ".join(m.value for m in kind)
-        raise EventError(f.name, f"{value!r} is not one of: {allowed}")
+        allowed_values = _values(kind)
+        members = kind
+
+        def check_enum(value: Any) -> Any:
+            if isinstance(value, str) and value in allowed_values:
+                return value
+            allowed = ", ".join(m.value for m in members)
+            raise EventError(name, f"{value!r} is not one of: {allowed}")
+
+        return check_enum
     if kind == "str":
-        if not isinstance(value, str) or not value.strip():
-            raise EventError(f.name, "must be a non-empty string")
-        return value.strip()
+
+        def check_str(value: Any) -> Any:
+            if not isinstance(value, str) or not (stripped := value.strip()):
+                raise EventError(name, "must be a non-empty string")
+            return stripped
+
+        return check_str
     if kind == "country":
-        if not isinstance(value, str) or len(value) != 2 or not value.isalpha():
-            raise EventError(f.name, f"{value!r} is not a two-letter country code like NL")
-        return value.upper()
+
+        def check_country(value: Any) -> Any:
+            if not isinstance(value, str) or len(value) != 2 or not value.isalpha():
+                raise EventError(name, f"{value!r} is not a two-letter country code like NL")
+            return value.upper()
+
+        return check_country
     if kind == "bool":
-        if not isinstance(value, bool):
-            raise EventError(f.name, "must be true or false")
-        return value
+
+        def check_bool(value: Any) -> Any:
+            if not isinstance(value, bool):
+                raise EventError(name, "must be true or false")
+            return value
+
+        return check_bool
     if kind == "date":
-        if not isinstance(value, str):
-            raise EventError(f.name, "must be a date like 2021-07-01")
-        try:
-            return date.fromisoformat(value).isoformat()
-        except ValueError:
-            raise EventError(f.name, f"{value!r} is not a date like 2021-07-01") from None
+
+        def check_date(value: Any) -> Any:
+            if not isinstance(value, str):
+                raise EventError(name, "must be a date like 2021-07-01")
+            try:
+                return date.fromisoformat(value).isoformat()
+            except ValueError:
+                raise EventError(name, f"{value!r} is not a date like 2021-07-01") from None
+
+        return check_date
     if kind == "object":
-        if not isinstance(value, dict):
-            raise EventError(f.name, "must be a JSON object")
-        return value
-    if kind in ("list[str]", "list[channel]"):
-        if not isinstance(value, list) or not value:
-            raise EventError(f.name, "must be a non-empty list")
-        if kind == "list[str]":
-            if not all(isinstance(v, str) and v.strip() for v in value):
-                raise EventError(f.name, "must contain non-empty strings")
-            return [v.strip() for v in value]
-        for v in value:
-            if v not in _CHANNELS:
-                allowed = ", ".join(c.value for c in Channel)
-                raise EventError(f.name, f"{v!r} is not a channel ({allowed})")
-        return sorted(set(value))
+
+        def check_object(value: Any) -> Any:
+            if not isinstance(value, dict):
+                raise EventError(name, "must be a JSON object")
+            return value
+
+        return check_object
+    if kind == "list[str]":
+
+        def check_strings(value: Any) -> Any:
+            if not isinstance(value, list) or not value:
+                raise EventError(name, "must be a non-empty list")
+            out = []
+            for v in value:
+                if not isinstance(v, str) or not (stripped := v.strip()):
+                    raise EventError(name, "must contain non-empty strings")
+                out.append(stripped)
+            return out
+
+        return check_strings
+    if kind == "list[channel]":
+
+        def check_channels(value: Any) -> Any:
+            if not isinstance(value, list) or not value:
+                raise EventError(name, "must be a non-empty list")
+            for v in value:
+                if v not in _CHANNELS:
+                    allowed = ", ".join(c.value for c in Channel)
+                    raise EventError(name, f"{v!r} is not a channel ({allowed})")
+            return sorted(set(value))
+
+        return check_channels
     raise AssertionError(f"unknown field kind {kind!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Validator:
+    """An event type's fields made ready for `validate_payload`: their names, and each
+    field's name, whether it is required and its check, in the documented order."""
+
+    known: frozenset[str]
+    fields: tuple[tuple[str, bool, Callable[[Any], Any]], ...]
+
+
+def _validator(etype: EventType) -> _Validator:
+    return _Validator(
+        frozenset(f.name for f in etype.fields),
+        tuple((f.name, f.required, _checker(f)) for f in etype.fields),
+    )
+
+
+_VALIDATORS = {name: _validator(etype) for name, etype in EVENT_TYPES.items()}
 
 
 def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, Any]:
     """Check a payload against its event type; return it normalised or raise EventError."""
-    etype = EVENT_TYPES.get(type_name)
-    if etype is None:
+    v = _VALIDATORS.get(type_name)
+    if v is None:
         raise EventError("type", f"unknown event type {type_name!r} (see docs/events.md)")
-    known = _field_names(type_name)
+    known = v.known
     for key in payload:
         if key not in known:
             raise EventError(key, f"is not a field of {type_name} (see docs/events.md)")
     out: dict[str, Any] = {}
-    for f in etype.fields:
-        value = payload.get(f.name)
+    get = payload.get
+    for name, required, check in v.fields:
+        value = get(name)
         if value is None:
-            if f.required:
-                raise EventError(f.name, "is required")
+            if required:
+                raise EventError(name, "is required")
             continue
-        out[f.name] = _check(f, value)
+        out[name] = check(value)
     if type_name == "bounce.recorded" and out["bounce_kind"] not in _BOUNCE_KINDS:
         raise EventError("bounce_kind", "must be `hard` or `soft`")
     if type_name == "request.received" and out["request"] not in REQUEST_KINDS:
         raise EventError("request", f"must be one of: {', '.join(sorted(REQUEST_KINDS))}")
     if type_name == "contact_point.registered" and out.get("stated_basis") not in (None, *STATED_BASES):
         raise EventError("stated_basis", f"must be one of: {', '.join(STATED_BASES)}")
-    if "attributes" in out and not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in out["attributes"].items()
-    ):
-        raise EventError("attributes", "names and values must be strings")
+    attributes = out.get("attributes")
+    if attributes is not None:
+        for k, a in attributes.items():
+            if not (isinstance(k, str) and isinstance(a, str)):
+                raise EventError("attributes", "names and values must be strings")
     if out.get("listed_until", "9999") < out.get("listed_from", "0000"):
         raise EventError("listed_until", "is before listed_from")
     return out
