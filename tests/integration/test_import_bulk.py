@@ -291,3 +291,49 @@ def test_rows_with_several_contact_points_go_the_way_of_their_known_ones(
     assert summary(report) == summary(generic)
     assert snapshot(app) == snapshot(other)
     other.store.engine.dispose()
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_big_file_commits_several_blocks_at_a_time(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(imports, "COMMIT_BLOCKS", 2)
+    monkeypatch.setattr(imports, "POOL_MIN_BYTES", 0)  # every file is big
+    path = export(tmp_path, [member(i) for i in range(55)])
+    real_write = imports._write
+    calls = {"n": 0}
+
+    def crash_on_fourth(*args: Any, **kw: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("power cut")
+        real_write(*args, **kw)
+
+    monkeypatch.setattr(imports, "_write", crash_on_fourth)
+    with pytest.raises(RuntimeError):
+        mailchimp.run(app, path, "nieuwsbrief", workers=workers)
+    with app.store.reader() as r:
+        assert r.counts()["contact_points"] == 20  # blocks 1-2 committed; block 3 with block 4
+    assert_consistent(app)
+    monkeypatch.setattr(imports, "_write", real_write)
+    rerun = mailchimp.run(app, path, "nieuwsbrief", workers=workers).files[0][2]
+    assert (rerun.new_points, rerun.existing_points) == (35, 20)
+    assert_consistent(app)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_broken_line_in_a_big_file_stops_after_the_rows_before_it(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(imports, "COMMIT_BLOCKS", 2)
+    monkeypatch.setattr(imports, "POOL_MIN_BYTES", 0)
+    path = export(tmp_path, [member(i) for i in range(35)])
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write('"' + "x" * 200_000 + '",a\n')  # beyond the csv module's field limit
+    with pytest.raises(InputError, match="rows before it were imported"):
+        mailchimp.run(app, path, "nieuwsbrief", workers=workers)
+    with app.store.reader() as r:
+        assert r.counts()["contact_points"] == 35  # the fourth block shares its transaction with the third
+    assert_consistent(app)
