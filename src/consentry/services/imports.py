@@ -52,8 +52,8 @@ MAX_WORKERS = 2
 #: Blocks committed together when the file has `POOL_MIN_BYTES` or more. Each commit
 #: writes every index page its rows touched, and most indexes are keyed by random ids
 #: (contact point ids, event ids), so with 2,000 rows a commit nearly every leaf of
-#: them is written once per block; five blocks share those writes.
-COMMIT_BLOCKS = 5
+#: them is written once per block; ten blocks (~75 MB of SQLite pages) share those writes.
+COMMIT_BLOCKS = 10
 CONTACT_FIELDS = {"email": PointKind.EMAIL, "phone": PointKind.PHONE, "postal": PointKind.POSTAL}
 FIELDS = (*CONTACT_FIELDS, "name", "party", "country", "consent_at", "consent_ip", "tags")
 DEFAULT_CHANNELS = {PointKind.EMAIL: ["email"], PointKind.PHONE: ["sms"], PointKind.POSTAL: ["post"]}
