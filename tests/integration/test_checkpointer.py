@@ -44,4 +44,6 @@ def test_every_sqlite_commit_is_flushed_to_disk_before_it_returns(tmp_path: Path
         with engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+            # and a log a bulk load grew is cut back once it starts over
+            assert conn.exec_driver_sql("PRAGMA journal_size_limit").scalar() == 64 * 1024 * 1024
         engine.dispose()

@@ -44,6 +44,10 @@ class SchemaMissing(RuntimeError):
     """The database has no consentry schema yet (run `consentry init`)."""
 
 
+#: What a SQLite write-ahead log may keep of its size after a checkpoint.
+_WAL_KEEP_BYTES = 64 * 1024 * 1024
+
+
 def create_engine(url: str, serving: bool = False) -> Engine:
     """Create an engine with the connection settings consentry relies on.
 
@@ -63,6 +67,9 @@ def create_engine(url: str, serving: bool = False) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
+            # A bulk load lets the log grow to hundreds of MB; once it is checkpointed
+            # and starts over, it is cut back to this size instead of keeping its peak.
+            cur.execute(f"PRAGMA journal_size_limit={_WAL_KEEP_BYTES}")
             cur.execute("PRAGMA busy_timeout=30000")
             if serving:
                 cur.execute("PRAGMA wal_autocheckpoint=0")
