@@ -431,6 +431,39 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
                 raise EventError(name, "is required")
             continue
         out[name] = check(value)
+    return _check_across(type_name, out)
+
+
+def revalidate_payload(
+    type_name: str, clean: Mapping[str, Any], changed: Mapping[str, Any]
+) -> dict[str, Any]:
+    """`validate_payload(type_name, {**payload, **changed})`, given `clean`, which is
+    `validate_payload(type_name, payload)`: only the fields in `changed` are checked
+    again (each check depends on its own value alone), then the checks across fields.
+
+    The result, its key order and its first refusal are those of the full call.
+    """
+    v = _VALIDATORS[type_name]
+    known = v.known
+    for key in changed:
+        if key not in known:
+            raise EventError(key, f"is not a field of {type_name} (see docs/events.md)")
+    out: dict[str, Any] = {}
+    for name, required, check in v.fields:
+        if name in changed:
+            value = changed[name]
+            if value is None:
+                if required:
+                    raise EventError(name, "is required")
+                continue
+            out[name] = check(value)
+        elif name in clean:
+            out[name] = clean[name]
+    return _check_across(type_name, out)
+
+
+def _check_across(type_name: str, out: dict[str, Any]) -> dict[str, Any]:
+    """The checks that read more than one field (or a field against its event type)."""
     if type_name == "bounce.recorded" and out["bounce_kind"] not in _BOUNCE_KINDS:
         raise EventError("bounce_kind", "must be `hard` or `soft`")
     if type_name == "request.received" and out["request"] not in REQUEST_KINDS:
