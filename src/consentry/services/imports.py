@@ -521,6 +521,8 @@ def _unless_known(record: dict[str, Any], known: Mapping[tuple[PointKind, str], 
 
 def split_tags(raw: str) -> list[str]:
     """Tags as files write them: separated by commas or semicolons, perhaps quoted."""
+    if not raw:
+        return []
     parts = (t.strip().strip('"').strip() for t in raw.replace(";", ",").split(","))
     return sorted({t for t in parts if t})
 

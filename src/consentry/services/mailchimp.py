@@ -177,7 +177,7 @@ class MailchimpMapper:
         if v.get("LEID"):
             detail += f", LEID {v['LEID']}"
         record: dict[str, Any] = {
-            "id": event_id("registered", ref(point)),
+            "id": "",  # set below: with a profile, `with_profile` derives it
             "type": "contact_point.registered",
             "kind": "email",
             "value": point.value,
@@ -191,9 +191,11 @@ class MailchimpMapper:
             record["display_name"] = name
         if first_seen:
             record["occurred_at"] = first_seen
-        return imports.with_profile(
-            record, dict(sorted(attributes.items())), imports.split_tags(v.get("TAGS", ""))
-        )
+        profile = dict(sorted(attributes.items()))
+        tags = imports.split_tags(v.get("TAGS", ""))
+        if not (profile or tags):
+            record["id"] = event_id("registered", ref(point))
+        return imports.with_profile(record, profile, tags)
 
     def _consent(
         self,
