@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -185,6 +186,26 @@ def serving_smtp(handler: object) -> Iterator[int]:
         yield port
     finally:
         controller.stop()
+
+
+@contextmanager
+def power_cut(target: object, name: str, on_call: int) -> Iterator[None]:
+    """Inside the block `target.name` runs for real until its `on_call`-th call, which raises
+    RuntimeError("power cut") instead; the block must end with that error, and the real
+    function is back afterwards."""
+    real = getattr(target, name)
+    calls = 0
+
+    def cut(*args: Any, **kw: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == on_call:
+            raise RuntimeError("power cut")
+        return real(*args, **kw)
+
+    with pytest.MonkeyPatch.context() as mp, pytest.raises(RuntimeError, match="power cut"):
+        mp.setattr(target, name, cut)
+        yield
 
 
 def body_text(msg: EmailMessage) -> str:

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from conftest import define_purposes, make_app
+from conftest import define_purposes, make_app, power_cut
 from consentry.adapters.sql_store import Writer
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import Source
@@ -196,22 +196,11 @@ def test_a_bulk_import_that_crashed_half_way_can_be_run_again(
 ) -> None:
     monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
     path = export(tmp_path, [member(i) for i in range(35)])
-    real_write = imports._write
-    calls = {"n": 0}
-
-    def crash_on_third(*args: Any, **kw: Any) -> None:
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("power cut")
-        real_write(*args, **kw)
-
-    monkeypatch.setattr(imports, "_write", crash_on_third)
-    with pytest.raises(RuntimeError):
+    with power_cut(imports, "_write", on_call=3):
         mailchimp.run(app, path, "nieuwsbrief", workers=2)
     with app.store.reader() as r:
         assert r.counts()["contact_points"] == 20
     assert_consistent(app)
-    monkeypatch.setattr(imports, "_write", real_write)
     rerun = mailchimp.run(app, path, "nieuwsbrief", workers=2).files[0][2]
     assert (rerun.new_points, rerun.existing_points, rerun.already_imported > 0) == (15, 20, True)
     assert_consistent(app)
@@ -301,22 +290,11 @@ def test_a_big_file_commits_several_blocks_at_a_time(
     monkeypatch.setattr(imports, "COMMIT_BLOCKS", 2)
     monkeypatch.setattr(imports, "POOL_MIN_BYTES", 0)  # every file is big
     path = export(tmp_path, [member(i) for i in range(55)])
-    real_write = imports._write
-    calls = {"n": 0}
-
-    def crash_on_fourth(*args: Any, **kw: Any) -> None:
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise RuntimeError("power cut")
-        real_write(*args, **kw)
-
-    monkeypatch.setattr(imports, "_write", crash_on_fourth)
-    with pytest.raises(RuntimeError):
+    with power_cut(imports, "_write", on_call=4):
         mailchimp.run(app, path, "nieuwsbrief", workers=workers)
     with app.store.reader() as r:
         assert r.counts()["contact_points"] == 20  # blocks 1-2 committed; block 3 with block 4
     assert_consistent(app)
-    monkeypatch.setattr(imports, "_write", real_write)
     rerun = mailchimp.run(app, path, "nieuwsbrief", workers=workers).files[0][2]
     assert (rerun.new_points, rerun.existing_points) == (35, 20)
     assert_consistent(app)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import power_cut
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import ConsentMethod, PartyKind, PointKind, Source
 from consentry.services import imports
@@ -124,20 +125,9 @@ def test_an_import_that_crashed_half_way_can_be_run_again(
     rows = [f"p{i}@example.nl;P{i};2024-01-01;;K{i};" for i in range(25)]
     path = write(tmp_path, "\n".join([HEADER, *rows]))
     monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
-    real_write = imports._write
-    calls = {"n": 0}
-
-    def crash_on_third(*args: object, **kw: object) -> None:
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("power cut")
-        real_write(*args, **kw)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(imports, "_write", crash_on_third)
-    with pytest.raises(RuntimeError):
+    with power_cut(imports, "_write", on_call=3):
         run(app, path)
     assert events(app) == 20 * 2  # two whole chunks of rows: registration (with attributes), consent
-    monkeypatch.setattr(imports, "_write", real_write)
     rerun = run(app, path)
     assert (rerun.new_points, rerun.existing_points) == (5, 20)
     assert events(app) == 25 * 2
