@@ -12,7 +12,7 @@ Rows go in blocks of `CHUNK_ROWS` through `import_blocks`, which maps and checks
 them and prepares their events and projection, in worker processes for a big file
 (`workers`); a block whose contact points are all new to the ledger is then only
 numbered, hashed and stored (`Writer.append_fresh`), any other block is mapped again
-here and written the generic way (`_write`). Both give the same ledger and report.
+here and written the generic way (`_write_records`). Both give the same ledger and report.
 """
 
 from __future__ import annotations
@@ -323,20 +323,22 @@ def _map_rows(
     return chunk, rejected
 
 
-def _write_block(
+def _write(
     app: App,
     w: Writer,
     chunk: Block,
     report: ImportReport,
     progress: Callable[[int], None] | None,
-) -> list[tuple[int, Records]] | None:
-    """Write a prepared block: in bulk what is about new points, the rest the generic way.
-
-    Returns the block mapped anew when none of it can go in bulk (see `import_blocks`).
-    """
+) -> None:
+    """Write a prepared block in the open transaction: in bulk what is about points new
+    to the ledger, the rest the generic way; a block that cannot go in bulk at all (see
+    `import_blocks`) is mapped anew and written the generic way."""
     p = chunk.prepared
     if p.generic is not None:
-        return chunk.remap()
+        remapped = chunk.remap()
+        if remapped:
+            _write_records(app, w, remapped, report, progress)
+        return
     known = w.find_points(p.keys)
     report.rows += p.rows
     report.rejected.extend(p.rejected)
@@ -359,7 +361,6 @@ def _write_block(
         mapped, rejected = _map_rows(rows, chunk.setup, ImportContext(app, chunk.ctx.region))
         report.rejected.extend(rejected)  # none: the mapper accepted these rows before
         _write_records(app, w, mapped, report, progress)
-    return None
 
 
 def _split(
@@ -408,22 +409,6 @@ def _split(
         if i not in held
     ]
     return points, events, [p.lines[n][0] for n in sorted(later)]
-
-
-def _write(
-    app: App,
-    w: Writer,
-    chunk: Block | list[tuple[int, Records]],
-    report: ImportReport,
-    progress: Callable[[int], None] | None,
-) -> None:
-    """Write one chunk of rows in the open transaction, rejecting rows the ledger refuses."""
-    if isinstance(chunk, Block):
-        remapped = _write_block(app, w, chunk, report, progress)
-        if not remapped:
-            return
-        chunk = remapped
-    _write_records(app, w, chunk, report, progress)
 
 
 def _write_records(
