@@ -8,8 +8,6 @@ every contact point it touched, in one transaction.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from contextlib import AbstractContextManager, contextmanager
@@ -22,7 +20,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 
 from consentry.adapters import tables as t
-from consentry.domain.chain import GENESIS, ChainedRow, link, payload_json
+from consentry.domain.chain import GENESIS, ChainedRow, assemble, chain_hash, link, payload_json, quote
 from consentry.domain.events import Event
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState, Listing, fold
@@ -499,28 +497,24 @@ class Writer(Reader):
         land in the chain was prepared beforehand (possibly in another process, see
         `consentry.services.import_blocks`), in stored form. What does is done here, in
         order: each point gets its id (`new_id("cp")`, in the order given), each event
-        its seq and its hash over the canonical form `consentry.domain.chain.canonical`
-        writes, pieced together as `{"cp":<id>` + head + payload + `,"recorded_at":"<recorded>","seq":`
-        + seq + tail. The caller guarantees the points are not registered yet (so no
-        earlier event of theirs exists and their projection is built from these events
-        alone). `recorded` is the events' recorded_at as canonical text and in stored form.
-        Returns the number of events appended.
+        its seq and its hash over the canonical form, pieced together from the prepared
+        head, payload and tail (`consentry.domain.chain.assemble`). The caller guarantees
+        the points are not registered yet (so no earlier event of theirs exists and their
+        projection is built from these events alone). `recorded` is the events'
+        recorded_at as canonical text and in stored form. Returns the number of events
+        appended.
         """
         if not events:
             return 0
         ids = [new_id("cp") for _ in points]
-        quoted = [json.dumps(pid, ensure_ascii=False) for pid in ids]
+        quoted = [quote(pid) for pid in ids]
         rec_text, rec_stored = recorded
-        rec_part = f',"recorded_at":"{rec_text}","seq":'
         base, prev = self._seq, self._hash
-        sha = hashlib.sha256
         rows: list[tuple[Any, ...]] = []
         seq = base
         for point, eid, etype, occurred, version, payload, head, tail in events:
             seq += 1
-            h = sha(prev.encode("ascii"))
-            h.update(f'{{"cp":{quoted[point]}{head}{payload}{rec_part}{seq}{tail}'.encode())
-            digest = h.hexdigest()
+            digest = chain_hash(prev, assemble(quoted[point], head, payload, rec_text, seq, tail))
             rows.append((seq, eid, ids[point], etype, occurred, rec_stored, version, payload, prev, digest))
             prev = digest
         self._bulk_insert(
@@ -874,7 +868,13 @@ class SqlStore:
     @contextmanager
     def writer(self) -> Iterator[Writer]:
         """A write transaction holding the ledger lock; rolls back on any error."""
-        with self.engine.connect().execution_options(consentry_write=True) as conn, conn.begin():
+        with self.engine.connect().execution_options(consentry_write=True) as conn, self._writing(conn) as w:
+            yield w
+
+    @contextmanager
+    def _writing(self, conn: Connection) -> Iterator[Writer]:
+        """One write transaction on a connection opened for writing."""
+        with conn.begin():
             self._require_schema(conn)
             w = Writer(conn, self._now())
             yield w
@@ -902,16 +902,8 @@ class SqlStore:
                     saved.append((pragma, raw.execute(f"PRAGMA {pragma}").fetchone()[0]))
                     raw.execute(f"PRAGMA {pragma}={int(value)}")
 
-            @contextmanager
-            def writer() -> Iterator[Writer]:
-                with conn.begin():
-                    self._require_schema(conn)
-                    w = Writer(conn, self._now())
-                    yield w
-                    w.project_pending()
-
             try:
-                yield writer
+                yield lambda: self._writing(conn)
             finally:
                 if sqlite and not conn.in_transaction():
                     for pragma, value in saved:

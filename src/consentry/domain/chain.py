@@ -42,20 +42,32 @@ def canonical(
         payload_text = payload_json(event.payload)
     if recorded_text is None:
         recorded_text = event.recorded_at.isoformat()
-    return (
-        f'{{"cp":{_quote(event.contact_point_id)},'
-        f'"id":{_quote(event.id)},'
-        f'"occurred_at":"{event.occurred_at.isoformat()}",'
-        f'"payload":{payload_text},'
-        f'"recorded_at":"{recorded_text}",'
-        f'"seq":{seq},"type":{_quote(event.type)},"v":{event.schema_version}}}'
-    ).encode()
+    head, tail = canonical_parts(event)
+    return assemble(quote(event.contact_point_id), head, payload_text, recorded_text, seq, tail)
+
+
+def assemble(quoted_cp: str, head: str, payload_text: str, recorded_text: str, seq: int, tail: str) -> bytes:
+    """The canonical form from its parts: the quoted point id, `canonical_parts`, the payload
+    JSON, the recorded time as text and the seq."""
+    text = f'{{"cp":{quoted_cp}{head}{payload_text},"recorded_at":"{recorded_text}","seq":{seq}{tail}'
+    return text.encode()
+
+
+def canonical_parts(event: Event) -> tuple[str, str]:
+    """The text of an event's canonical form that depends on the event alone.
+
+    `assemble` puts them together with the rest; a bulk load prepares head and tail
+    before the event has its contact point id, recorded time and seq.
+    """
+    head = f',"id":{quote(event.id)},"occurred_at":"{event.occurred_at.isoformat()}","payload":'
+    tail = f',"type":{quote(event.type)},"v":{event.schema_version}}}'
+    return head, tail
 
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_.:@-]*$")
 
 
-def _quote(s: str) -> str:
+def quote(s: str) -> str:
     """A JSON string literal; ids and type names need no escaping, so skip the encoder."""
     return f'"{s}"' if _PLAIN.match(s) else json.dumps(s, ensure_ascii=False)
 
@@ -64,8 +76,13 @@ def link(
     prev_hash: str, event: Event, seq: int, payload_text: str | None = None, recorded_text: str | None = None
 ) -> str:
     """Hash of an event chained to its predecessor's hash."""
+    return chain_hash(prev_hash, canonical(event, seq, payload_text, recorded_text))
+
+
+def chain_hash(prev_hash: str, canonical_form: bytes) -> str:
+    """The hash of an event's canonical form chained to its predecessor's hash."""
     h = hashlib.sha256(prev_hash.encode("ascii"))
-    h.update(canonical(event, seq, payload_text, recorded_text))
+    h.update(canonical_form)
     return h.hexdigest()
 
 

@@ -17,8 +17,6 @@ ends up in the ledger and in the report is the same either way.
 
 from __future__ import annotations
 
-import json
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,7 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from consentry.adapters.csvfile import CsvError, make_row
 from consentry.adapters.sql_store import FreshEvent, FreshPoint, fresh_projection, stored_time
-from consentry.domain.chain import payload_json
+from consentry.domain.chain import canonical_parts, payload_json
 from consentry.domain.errors import FieldError
 from consentry.domain.events import Event
 from consentry.domain.state import fold
@@ -215,12 +213,10 @@ def _assemble(out: Prepared, built: list[Event], now: datetime, sqlite: bool) ->
     by_point: dict[int, list[Event]] = {}
     registration: dict[int, int] = {}
     events = out.events
-    quote = _quote
     for i, ev in enumerate(built):
         point = int(ev.contact_point_id[1:])
         payload = payload_json(ev.payload)
-        head = f',"id":{quote(ev.id)},"occurred_at":"{ev.occurred_at.isoformat()}","payload":'
-        tail = f',"type":{quote(ev.type)},"v":{ev.schema_version}}}'
+        head, tail = canonical_parts(ev)
         events.append(
             (
                 point,
@@ -253,14 +249,6 @@ def _assemble(out: Prepared, built: list[Event], now: datetime, sqlite: bool) ->
 
 def _fold_key(e: Event) -> tuple[datetime, int]:
     return (e.occurred_at, e.seq or 0)
-
-
-_PLAIN = re.compile(r"^[A-Za-z0-9_.:@-]*$")
-
-
-def _quote(s: str) -> str:
-    """A JSON string literal as `chain.canonical` writes one (ids and type names need no escaping)."""
-    return f'"{s}"' if _PLAIN.match(s) else json.dumps(s, ensure_ascii=False)
 
 
 def batched(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
