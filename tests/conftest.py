@@ -177,10 +177,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving_smtp(handler: object) -> Iterator[int]:
-    """Run a real SMTP server (aiosmtpd) with this handler on a free loopback port; yields the port."""
+def serving_smtp(handler: object, **options: Any) -> Iterator[int]:
+    """Run a real SMTP server (aiosmtpd) with this handler on a free loopback port; yields the port.
+
+    `options` go to aiosmtpd's server (e.g. `auth_required`, `authenticator`)."""
     port = free_port()
-    controller = SmtpController(handler, hostname="127.0.0.1", port=port)
+    controller = SmtpController(handler, hostname="127.0.0.1", port=port, **options)
     controller.start()
     try:
         yield port

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -144,6 +146,18 @@ def generic_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(import_blocks, "prepare", refuse)
 
 
+@contextmanager
+def generic_twin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
+    """A second ledger (SQLite) with the same purposes, where every block goes the generic way."""
+    other = make_app(f"sqlite:///{tmp_path / 'generic.db'}")
+    define_purposes(other)
+    generic_only(monkeypatch)
+    try:
+        yield other
+    finally:
+        other.store.engine.dispose()
+
+
 @pytest.mark.parametrize("workers", [0, 2])
 def test_the_bulk_path_leaves_the_ledger_and_report_the_generic_path_does(
     app: App, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
@@ -156,13 +170,10 @@ def test_the_bulk_path_leaves_the_ledger_and_report_the_generic_path_does(
     assert bulk.rejected and bulk.notes and bulk.new_points
     assert 0 < sum(written) < bulk.events  # the later block's known contact went the generic way
 
-    other = make_app(f"sqlite:///{tmp_path / 'generic.db'}")
-    define_purposes(other)
-    generic_only(monkeypatch)
-    generic = mailchimp.run(other, path, "nieuwsbrief", status="subscribed", workers=0).files[0][2]
-    assert summary(bulk) == summary(generic)
-    assert snapshot(app) == snapshot(other)
-    other.store.engine.dispose()
+    with generic_twin(tmp_path, monkeypatch) as other:
+        generic = mailchimp.run(other, path, "nieuwsbrief", status="subscribed", workers=0).files[0][2]
+        assert summary(bulk) == summary(generic)
+        assert snapshot(app) == snapshot(other)
 
 
 @pytest.mark.parametrize("workers", [0, 2])
@@ -272,14 +283,11 @@ def test_rows_with_several_contact_points_go_the_way_of_their_known_ones(
     assert report.rejected == [] and report.new_points == 3 * 20 - 3 - 3 - 2  # rows 0, 8 and 13
     assert report.existing_points and 0 < sum(written) < report.events
 
-    other = make_app(f"sqlite:///{tmp_path / 'generic.db'}")
-    define_purposes(other)
-    generic_only(monkeypatch)
-    imports.run(other, known, imports.CsvMapper(other, spec), workers=0)
-    generic = imports.run(other, path, imports.CsvMapper(other, spec), workers=0)
-    assert summary(report) == summary(generic)
-    assert snapshot(app) == snapshot(other)
-    other.store.engine.dispose()
+    with generic_twin(tmp_path, monkeypatch) as other:
+        imports.run(other, known, imports.CsvMapper(other, spec), workers=0)
+        generic = imports.run(other, path, imports.CsvMapper(other, spec), workers=0)
+        assert summary(report) == summary(generic)
+        assert snapshot(app) == snapshot(other)
 
 
 @pytest.mark.parametrize("workers", [0, 2])

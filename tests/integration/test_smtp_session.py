@@ -10,16 +10,13 @@ server that refuses mid-pipeline.
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
 
+from conftest import free_port, serving_smtp
 from consentry.adapters.smtp_pipeline import SmtpSession, SmtpTransport, dot_stuffed
 from consentry.adapters.transport import Outgoing
 from consentry.settings import Settings
@@ -58,23 +55,6 @@ class Server:
         return "250 OK queued"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def serving(handler: Server, **smtp: Any) -> Iterator[int]:
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, **smtp)
-    controller.start()
-    try:
-        yield port
-    finally:
-        controller.stop()
-
-
 def session(port: int, **settings: Any) -> SmtpSession:
     return SmtpTransport(Settings(smtp_port=port, smtp_timeout=5.0, **settings)).async_session()
 
@@ -101,7 +81,7 @@ def test_a_message_arrives_only_after_its_dot_and_a_refusal_leaves_the_connectio
 ) -> None:
     srv = Server(pipelining)
     srv.refuse["nee@example.nl"] = "550 5.1.1 no such user"
-    with serving(srv) as port:
+    with serving_smtp(srv) as port:
 
         async def scenario() -> list[tuple[int, int | None]]:
             s = session(port)
@@ -128,7 +108,7 @@ def test_a_refused_sender_in_a_pipeline_is_reported_with_the_servers_words() -> 
             return "451 4.3.0 try again later"
 
     srv = RefusesMail(pipelining=True)
-    with serving(srv) as port:
+    with serving_smtp(srv) as port:
 
         async def scenario() -> tuple[int, str]:
             s = session(port)
@@ -161,7 +141,7 @@ def test_the_session_logs_in_when_the_settings_name_a_user(mechanism: str) -> No
 
     srv = OneMechanism()
     smtp = {"authenticator": _authenticator, "auth_require_tls": False, "auth_required": True}
-    with serving(srv, **smtp) as port:
+    with serving_smtp(srv, **smtp) as port:
 
         async def scenario() -> tuple[tuple[int, int | None], int, str]:
             good = session(port, smtp_user="boon", smtp_password="geheim")
@@ -180,7 +160,7 @@ def test_the_session_logs_in_when_the_settings_name_a_user(mechanism: str) -> No
 
 def test_a_server_that_is_not_there_is_a_temporary_failure() -> None:
     async def scenario() -> tuple[int, str]:
-        s = session(_free_port())
+        s = session(free_port())
         reply = await s.prepare(outgoing("een@example.nl"))
         await s.close()
         return reply.code, reply.text
