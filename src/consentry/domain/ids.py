@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 
 IdFactory = Callable[[str], str]
 
 
 def random_ids(prefix: str) -> str:
-    """A new random id such as `cp_3f9a0c1b2d4e5f60a1b2c3d4` (96 random bits)."""
-    return f"{prefix}_{secrets.token_hex(12)}"
+    """A new id such as `cp_01a229b913497f24ceddf9deeed2a6c8`: the time in milliseconds
+    (12 hex digits), then 80 random bits.
+
+    The time in front makes ids made later sort later, so a big import adds its points at
+    the right-hand end of every index keyed by point id (contact points, their state and
+    facts, the events by point) instead of at random places all over it: once the tables
+    outgrow the cache, random keys cost a page read and write per index per row. The
+    random part keeps ids unguessable and unique across processes.
+    """
+    return f"{prefix}_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
 
 
 def counting_ids() -> IdFactory:

@@ -126,7 +126,7 @@ class ContactPointIn(BaseModel):
 class ContactPointCreated(BaseModel):
     """The registered contact point."""
 
-    id: str = Field(examples=["cp_3f9a0c2b7d1e4a5b6c7d8e9f"])
+    id: str = Field(examples=["cp_01a229b913497f24ceddf9deeed2a6c8"])
 
 
 class LedgerEvent(BaseModel):
