@@ -20,7 +20,8 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 
 from consentry.adapters import tables as t
-from consentry.domain.chain import GENESIS, ChainedRow, assemble, chain_hash, link, payload_json, quote
+from consentry.adapters.canonical_json import payload_json
+from consentry.domain.chain import GENESIS, ChainedRow, assemble, chain_hash, link, quote
 from consentry.domain.events import Event
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState, Listing, fold

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
+from consentry.adapters.canonical_json import payload_json
 from consentry.adapters.csvfile import CsvError, make_row
 from consentry.adapters.sql_store import FreshEvent, FreshPoint, fresh_projection, stored_time
-from consentry.domain.chain import canonical_parts, payload_json
+from consentry.domain.chain import canonical_parts
 from consentry.domain.errors import FieldError
 from consentry.domain.events import Event
 from consentry.domain.state import fold
