@@ -709,7 +709,7 @@ _EVENT_COLUMNS = (
 
 
 def _naive_utc(d: datetime) -> datetime:
-    return d.astimezone(UTC).replace(tzinfo=None)
+    return d.replace(tzinfo=None) if d.tzinfo is UTC else d.astimezone(UTC).replace(tzinfo=None)
 
 
 def _sqlite_time(d: datetime) -> str:
@@ -889,7 +889,8 @@ class SqlStore:
         Each transaction is what `writer()` gives. On SQLite the connection gets a bigger
         page cache and checkpoints its write-ahead log less often while the load runs (a
         big file's random-keyed index pages are then written back once, not at every
-        commit); both are put back, and the log checkpointed, at the end.
+        commit); on PostgreSQL it plans every statement anew (see below). All is put
+        back, and SQLite's log checkpointed, at the end.
         """
         with self.engine.connect().execution_options(consentry_write=True) as conn:
             raw: Any = conn.connection.driver_connection
@@ -902,14 +903,24 @@ class SqlStore:
                 ):
                     saved.append((pragma, raw.execute(f"PRAGMA {pragma}").fetchone()[0]))
                     raw.execute(f"PRAGMA {pragma}={int(value)}")
-
+            else:
+                # psycopg prepares a statement run five times; PostgreSQL then keeps a
+                # generic plan made while the tables were small (a hash join over a
+                # scan of contact_points, say). A load grows them a million-fold, and
+                # each block's lookup would scan them whole: plan each statement anew.
+                raw.execute("SET plan_cache_mode = force_custom_plan")
+                raw.commit()
             try:
                 yield lambda: self._writing(conn)
             finally:
-                if sqlite and not conn.in_transaction():
-                    for pragma, value in saved:
-                        raw.execute(f"PRAGMA {pragma}={int(value)}")
-                    raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                if not conn.in_transaction():
+                    if sqlite:
+                        for pragma, value in saved:
+                            raw.execute(f"PRAGMA {pragma}={int(value)}")
+                        raw.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    else:
+                        raw.execute("RESET plan_cache_mode")
+                        raw.commit()
 
     def _require_schema(self, conn: Connection) -> None:
         if self._schema_seen:
