@@ -128,7 +128,7 @@ def read_records(
             except UnicodeDecodeError:
                 raise CsvError(f"line {line}: not readable as {encoding}; give --encoding") from None
             start, line = line, reader.line_num + 1
-            if not any(v.strip() for v in values):
+            if not "".join(values).strip():  # an empty row (one string: no generator per row)
                 continue
             yield start, values
 

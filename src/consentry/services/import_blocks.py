@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from consentry.adapters.canonical_json import payload_json
@@ -213,10 +214,10 @@ def _assemble(out: Prepared, built: list[Event], now: datetime, sqlite: bool) ->
     out.recorded = (rec_text, stored_time(now, sqlite))
     by_point: dict[int, list[Event]] = {}
     registration: dict[int, int] = {}
+    last: dict[int, int] = {}
     events = out.events
     for i, ev in enumerate(built):
         point = int(ev.contact_point_id[1:])
-        payload = payload_json(ev.payload)
         head, tail = canonical_parts(ev)
         events.append(
             (
@@ -225,31 +226,28 @@ def _assemble(out: Prepared, built: list[Event], now: datetime, sqlite: bool) ->
                 ev.type,
                 stored_time(ev.occurred_at, sqlite),
                 ev.schema_version,
-                payload,
+                payload_json(ev.payload),
                 head,
                 tail,
             )
         )
-        # Numbered from 1 within the block: the fold order (occurred_at, seq) is the same
-        # as with the seqs the writer gives, which keep this order.
-        stored = Event(
-            ev.id, ev.type, "", ev.occurred_at, ev.recorded_at, ev.payload, ev.schema_version, i + 1
-        )
-        by_point.setdefault(point, []).append(stored)
+        by_point.setdefault(point, []).append(ev)
+        last[point] = i
         if ev.type == "contact_point.registered":
             registration[point] = i
     for point, (kind, value) in enumerate(out.keys):
         evs = by_point[point]
-        evs.sort(key=_fold_key)
+        # The fold order is (occurred_at, seq); the writer numbers the events in block
+        # order, so among events of the same moment the block order (kept by the stable
+        # sort) is the seq order. Without seqs the state's last_seq stays 0 and its id
+        # "", as `fresh_projection` wants them: the writer puts both in.
+        evs.sort(key=_OCCURRED)
         state = fold("", evs)
-        last = state.last_seq - 1
-        state.last_seq = 0
         state_row, state_json, facts = fresh_projection(state, sqlite)
-        out.points.append((kind.value, value, registration[point], last, state_row, state_json, facts))
+        out.points.append((kind.value, value, registration[point], last[point], state_row, state_json, facts))
 
 
-def _fold_key(e: Event) -> tuple[datetime, int]:
-    return (e.occurred_at, e.seq or 0)
+_OCCURRED = attrgetter("occurred_at")
 
 
 def batched(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
