@@ -33,10 +33,11 @@ from consentry.policy.sqlfacts import value_hash as entry_hash
 _CHUNK = 500
 #: A bulk load's SQLite page cache (KiB) and WAL pages between checkpoints (see `bulk_writers`).
 #: Every checkpoint writes back each random-keyed index page the commits since the last one
-#: touched, once: at 1M imported rows, 100,000 pages (~400 MB of log, which is also what the
-#: WAL file can grow to on disk) gave 7,900 rows/s where 20,000 gave 5,900.
+#: touched, once: at 1M imported rows, ~400 MB of log between checkpoints (which is also
+#: what the WAL file can grow to on disk) gave 7,900 rows/s where 80 MB gave 5,900.
 _BULK_CACHE_KB = 64 * 1024
-_BULK_WAL_PAGES = 100_000
+_PAGE_BYTES = 8192
+_BULK_WAL_PAGES = (400 << 20) // _PAGE_BYTES
 
 
 class SchemaMissing(RuntimeError):
@@ -64,6 +65,11 @@ def create_engine(url: str, serving: bool = False) -> Engine:
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, below
             cur = dbapi_conn.cursor()
+            # A new database gets 8 KiB pages (SQLite's default is 4): its rows (events
+            # with their payloads, projection JSON) are a few hundred bytes to a KiB, and
+            # bigger pages split less and write fewer log frames — a bulk load spends ~18%
+            # less in SQLite. An existing database keeps its page size (this is a no-op).
+            cur.execute(f"PRAGMA page_size={_PAGE_BYTES}")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
             # A bulk load lets the log grow to hundreds of MB; once it is checkpointed

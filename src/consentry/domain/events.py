@@ -443,6 +443,13 @@ def revalidate_payload(
 
     The result, its key order and its first refusal are those of the full call.
     """
+    if all(
+        type(value) is str and type(clean.get(k)) is str and clean[k] == value for k, value in changed.items()
+    ):
+        # Nothing changed (the same strings: 1 == True, so only strings are compared):
+        # every check gives a value that passes it unchanged (strips and upper-cases are
+        # their own normal forms), so the full call would give `clean` again.
+        return dict(clean)
     v = _VALIDATORS[type_name]
     known = v.known
     for key in changed:

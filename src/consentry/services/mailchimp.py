@@ -85,7 +85,7 @@ def mc_time(raw: str, column: str) -> str | None:
     except ValueError:
         raise RowRejected(column, f"{raw!r} is not a time like 2024-03-01 10:00:00") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+        return moment.replace(tzinfo=UTC).isoformat()
     return moment.astimezone(UTC).isoformat()
 
 
