@@ -17,8 +17,10 @@ ends up in the ledger and in the report is the same either way.
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
@@ -130,16 +132,33 @@ class _AppView:
 _setup: Setup | None = None
 
 
+#: The collector's thresholds while a load runs: its objects (rows, records, events,
+#: their stored forms) are short-lived and hold no cycles, so at the default (700) the
+#: young generation would be collected every few hundred records for nothing, and the
+#: older ones, which hold every object the process has, far too often.
+_LOAD_GC_THRESHOLDS = (50_000, 50, 100)
+
+
 def init_worker(setup: Setup) -> None:
     """Worker process initialiser: remember what blocks are prepared with."""
     global _setup
     _setup = setup
-    # A worker does pure Python work on short-lived objects: the young-generation
-    # collector would run every few hundred records for nothing.
-    import gc
-
     gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
+    gc.set_threshold(*_LOAD_GC_THRESHOLDS)
+
+
+@contextmanager
+def rare_collections() -> Iterator[None]:
+    """Collect garbage rarely while the importing process loads a file (see `_LOAD_GC_THRESHOLDS`);
+    what the process held before is frozen out of the collections meanwhile."""
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(*_LOAD_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def prepare_in_worker(rows: list[RawRow], now: datetime) -> Prepared:

@@ -193,7 +193,7 @@ def run(
         )
         chunks = _blocks(app, setup, records, ctx, report, workers)
         try:
-            with app.store.bulk_writers() as writer:
+            with blocks.rare_collections(), app.store.bulk_writers() as writer:
                 if dry_run or strict:
                     with writer() as w:
                         for chunk in chunks:
