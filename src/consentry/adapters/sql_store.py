@@ -792,8 +792,15 @@ _JSON_SEQ = ',"last_seq":0}'
 _JSON_SEQ_END = len("0}")
 
 
-def stored_time(moment: datetime, sqlite: bool) -> Any:
-    """A moment in the form the store's bulk insert takes (SQLite: text; PostgreSQL: naive UTC)."""
+def stored_time(moment: datetime, sqlite: bool, iso: str | None = None) -> Any:
+    """A moment in the form the store's bulk insert takes (SQLite: text; PostgreSQL: naive UTC).
+
+    `iso`, when given, is `moment.isoformat()`: for a moment in UTC, SQLite's text is
+    then cut from it instead of formatted again.
+    """
+    if sqlite and iso is not None and moment.tzinfo is UTC:
+        # 2023-05-12T10:15:00+00:00 or 2023-05-12T10:15:00.123456+00:00
+        return f"{iso[:10]} {iso[11:-6]}" if moment.microsecond else f"{iso[:10]} {iso[11:19]}.000000"
     naive = _naive_utc(moment)
     return _sqlite_time(naive) if sqlite else naive
 

@@ -53,15 +53,25 @@ def assemble(quoted_cp: str, head: str, payload_text: str, recorded_text: str, s
     return text.encode()
 
 
-def canonical_parts(event: Event) -> tuple[str, str]:
+def canonical_parts(event: Event, occurred_text: str | None = None) -> tuple[str, str]:
     """The text of an event's canonical form that depends on the event alone.
 
     `assemble` puts them together with the rest; a bulk load prepares head and tail
-    before the event has its contact point id, recorded time and seq.
+    before the event has its contact point id, recorded time and seq. `occurred_text`,
+    when given, is `event.occurred_at.isoformat()` (a caller that needs it too makes it once).
     """
-    head = f',"id":{quote(event.id)},"occurred_at":"{event.occurred_at.isoformat()}","payload":'
-    tail = f',"type":{quote(event.type)},"v":{event.schema_version}}}'
+    if occurred_text is None:
+        occurred_text = event.occurred_at.isoformat()
+    quoted_type = _QUOTED_TYPES.get(event.type)
+    if quoted_type is None:
+        quoted_type = _QUOTED_TYPES[event.type] = quote(event.type)
+    head = f',"id":{quote(event.id)},"occurred_at":"{occurred_text}","payload":'
+    tail = f',"type":{quoted_type},"v":{event.schema_version}}}'
     return head, tail
+
+
+#: Event type names as JSON strings (a handful of names, quoted once each).
+_QUOTED_TYPES: dict[str, str] = {}
 
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_.:@-]*$")

@@ -237,13 +237,14 @@ def _assemble(out: Prepared, built: list[Event], now: datetime, sqlite: bool) ->
     events = out.events
     for i, ev in enumerate(built):
         point = int(ev.contact_point_id[1:])
-        head, tail = canonical_parts(ev)
+        occurred = ev.occurred_at.isoformat()
+        head, tail = canonical_parts(ev, occurred)
         events.append(
             (
                 point,
                 ev.id,
                 ev.type,
-                stored_time(ev.occurred_at, sqlite),
+                stored_time(ev.occurred_at, sqlite, occurred),
                 ev.schema_version,
                 payload_json(ev.payload),
                 head,
