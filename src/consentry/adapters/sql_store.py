@@ -753,6 +753,8 @@ _STATE_COLUMNS = (
 
 
 def _iso_dates(row: tuple[Any, ...], columns: Sequence[int]) -> tuple[Any, ...]:
+    if all(row[i] is None for i in columns):
+        return row  # most points have no date: no copy
     out = list(row)
     for i in columns:
         if out[i] is not None:

@@ -146,10 +146,7 @@ class ContactState:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-native summary for the projection table and the admin views."""
-
-        def ts(d: datetime | None) -> str | None:
-            return d.isoformat() if d else None
-
+        ts = _ts
         return {
             "id": self.id,
             "kind": self.kind.value,
@@ -203,6 +200,10 @@ class ContactState:
             "event_count": self.event_count,
             "last_seq": self.last_seq,
         }
+
+
+def _ts(d: datetime | None) -> str | None:
+    return d.isoformat() if d else None
 
 
 _CHANNEL = {c.value: c for c in Channel}
