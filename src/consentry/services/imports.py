@@ -43,11 +43,12 @@ from consentry.services.ledger import append_in
 CHUNK_ROWS = 2000
 #: Files at least this big are prepared in worker processes (when `workers` is not given).
 POOL_MIN_BYTES = 4 << 20
-#: Blocks handed to workers and not yet written, per worker (bounds memory).
-INFLIGHT_PER_WORKER = 3
-#: Worker processes by default. Each holds ~90 MB; with the writer's ~240 MB (its SQLite
-#: page cache included) two stay within a 500 MB budget, and with more the writer, which
-#: numbers, hashes and stores every row, is the bottleneck anyway.
+#: Blocks handed to workers and not yet written, per worker (bounds memory: a block
+#: held as read and as prepared is ~15 MB of Python objects).
+INFLIGHT_PER_WORKER = 2
+#: Worker processes by default. Each holds ~90 MB; with the writer's ~280 MB (its 128 MB
+#: SQLite page cache included) two stay within a 500 MB budget, and with more the writer,
+#: which numbers, hashes and stores every row, is the bottleneck anyway.
 MAX_WORKERS = 2
 #: Blocks committed together when the file has `POOL_MIN_BYTES` or more. Each commit
 #: writes every index page its rows touched, and most indexes are keyed by random ids
