@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -47,3 +48,19 @@ def test_every_sqlite_commit_is_flushed_to_disk_before_it_returns(tmp_path: Path
             # and a log a bulk load grew is cut back once it starts over
             assert conn.exec_driver_sql("PRAGMA journal_size_limit").scalar() == 64 * 1024 * 1024
         engine.dispose()
+
+
+def test_a_new_database_has_8_kib_pages_and_an_existing_one_keeps_its_own(tmp_path: Path) -> None:
+    app = make_app(f"sqlite:///{tmp_path / 'new.db'}")
+    with app.store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 8192
+    app.store.engine.dispose()
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as raw:  # made by an earlier consentry, with SQLite's default
+        raw.execute("PRAGMA journal_mode=WAL")
+        raw.execute("CREATE TABLE t (x)")
+    engine = create_engine(f"sqlite:///{old}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
+    engine.dispose()

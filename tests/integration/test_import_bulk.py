@@ -323,3 +323,25 @@ def test_a_broken_line_in_a_big_file_stops_after_the_rows_before_it(
     with app.store.reader() as r:
         assert r.counts()["contact_points"] == 35  # the fourth block shares its transaction with the third
     assert_consistent(app)
+
+
+def test_a_bulk_load_tunes_its_connection_and_puts_everything_back(app: App) -> None:
+    """SQLite: a bigger page cache and rarer checkpoints; PostgreSQL: every statement planned
+    anew (a generic plan made while the tables were small would scan them whole). The pooled
+    connection is handed back as it was."""
+    engine = app.store.engine
+    sqlite = engine.dialect.name == "sqlite"
+    settings = ["PRAGMA cache_size", "PRAGMA wal_autocheckpoint"] if sqlite else ["SHOW plan_cache_mode"]
+
+    def read(conn: sa.Connection) -> list[object]:
+        return [conn.exec_driver_sql(q).scalar() for q in settings]
+
+    with engine.connect() as conn:
+        before = read(conn)
+    with app.store.bulk_writers() as writer, writer() as w:
+        during = read(w.conn)
+    with engine.connect() as conn:
+        after = read(conn)
+    assert during != before and after == before
+    if not sqlite:
+        assert during == ["force_custom_plan"]
