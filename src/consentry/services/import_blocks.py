@@ -149,16 +149,17 @@ def init_worker(setup: Setup) -> None:
 
 @contextmanager
 def rare_collections() -> Iterator[None]:
-    """Collect garbage rarely while the importing process loads a file (see `_LOAD_GC_THRESHOLDS`);
-    what the process held before is frozen out of the collections meanwhile."""
+    """Collect garbage rarely while the importing process loads a file (see `_LOAD_GC_THRESHOLDS`).
+
+    Only the thresholds change, and they are put back: no freezing, which a serving
+    process that imports (the API) may have done for itself at start-up.
+    """
     before = gc.get_threshold()
-    gc.freeze()
     gc.set_threshold(*_LOAD_GC_THRESHOLDS)
     try:
         yield
     finally:
         gc.set_threshold(*before)
-        gc.unfreeze()
 
 
 def prepare_in_worker(rows: list[RawRow], now: datetime) -> Prepared:
