@@ -40,7 +40,7 @@ from consentry.services.ledger import _Batch
 if TYPE_CHECKING:
     from consentry.adapters.sql_store import Writer
     from consentry.bootstrap import App
-    from consentry.services.imports import Mapper
+    from consentry.services.imports import ImportContext, Mapper
 
 RawRow = tuple[int, list[str]]
 
@@ -170,17 +170,11 @@ def prepare_in_worker(rows: list[RawRow], now: datetime) -> Prepared:
 
 def prepare(setup: Setup, rows: list[RawRow], now: datetime) -> Prepared:
     """Map and check one block and prepare its events and projection (see the module docstring)."""
-    from consentry.services.imports import ImportContext, RowRejected
+    from consentry.services.imports import ImportContext
 
     out = Prepared(rows=len(rows))
     ctx = ImportContext(None, setup.region)
-    mapper, header = setup.mapper, setup.header
-    mapped: list[tuple[int, list[dict[str, Any]]]] = []
-    for line, values in rows:
-        try:
-            mapped.append((line, mapper.records(make_row(header, line, values), ctx)))
-        except RowRejected as exc:
-            out.rejected.append(LineProblem(line, exc.field, exc.message))
+    mapped, out.rejected = map_rows(setup, rows, ctx)
     out.notes, out.suggestions, out.tally = ctx.notes, ctx.suggestions, ctx.tally
     out.accepted = len(mapped)
     view = _AppView(now, setup.region)
@@ -209,6 +203,23 @@ def prepare(setup: Setup, rows: list[RawRow], now: datetime) -> Prepared:
         out.generic = str(exc)
         return _generic(out)
     return out
+
+
+def map_rows(
+    setup: Setup, rows: list[RawRow], ctx: ImportContext
+) -> tuple[list[tuple[int, list[dict[str, Any]]]], list[LineProblem]]:
+    """The rows' records as the mapper makes them, and the rows it rejected (with why)."""
+    from consentry.services.imports import RowRejected
+
+    mapper, header = setup.mapper, setup.header
+    mapped: list[tuple[int, list[dict[str, Any]]]] = []
+    rejected: list[LineProblem] = []
+    for line, values in rows:
+        try:
+            mapped.append((line, mapper.records(make_row(header, line, values), ctx)))
+        except RowRejected as exc:
+            rejected.append(LineProblem(line, exc.field, exc.message))
+    return mapped, rejected
 
 
 def _about(recs: list[dict[str, Any]], refs: dict[str, tuple[str, PointKind]]) -> tuple[int, ...]:

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from consentry.adapters.addresses import AddressError, Normalised, normalise
 from consentry.adapters.classify import suggest
-from consentry.adapters.csvfile import CsvError, CsvFormat, Row, make_row, open_text, read_records
+from consentry.adapters.csvfile import CsvError, CsvFormat, Row, open_text, read_records
 from consentry.adapters.sql_store import FreshEvent, FreshPoint, Writer
 from consentry.bootstrap import App
 from consentry.domain.clock import MomentError, parse_moment
@@ -233,7 +233,7 @@ class Block:
         """Map the rows again here, as one chunk, counting them and their problems."""
         self.ctx.seen.clear()
         self.report.rows += len(self.rows)
-        chunk, rejected = _map_rows(self.rows, self.setup, self.ctx)
+        chunk, rejected = blocks.map_rows(self.setup, self.rows, self.ctx)
         self.report.rejected.extend(rejected)
         return chunk
 
@@ -310,20 +310,6 @@ def _write_committing(
         raise failed
 
 
-def _map_rows(
-    rows: list[blocks.RawRow], setup: blocks.Setup, ctx: ImportContext
-) -> tuple[list[tuple[int, Records]], list[LineProblem]]:
-    """Rows mapped to records here (the generic path), and the rows the mapper rejected."""
-    chunk: list[tuple[int, Records]] = []
-    rejected: list[LineProblem] = []
-    for line, values in rows:
-        try:
-            chunk.append((line, setup.mapper.records(make_row(setup.header, line, values), ctx)))
-        except RowRejected as exc:
-            rejected.append(LineProblem(line, exc.field, exc.message))
-    return chunk, rejected
-
-
 def _write(
     app: App,
     w: Writer,
@@ -359,7 +345,7 @@ def _write(
         # (Their notes and counts are the block's already: this context is thrown away.)
         wanted = set(later)
         rows = [(line, values) for line, values in chunk.rows if line in wanted]
-        mapped, rejected = _map_rows(rows, chunk.setup, ImportContext(app, chunk.ctx.region))
+        mapped, rejected = blocks.map_rows(chunk.setup, rows, ImportContext(app, chunk.ctx.region))
         report.rejected.extend(rejected)  # none: the mapper accepted these rows before
         _write_records(app, w, mapped, report, progress)
 
