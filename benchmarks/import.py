@@ -27,9 +27,18 @@ the run had.
     python benchmarks/import.py                         # 1,000,000 rows, both stores
     python benchmarks/import.py --rows 100000 --store sqlite
 
-PostgreSQL uses the database `consentry_bench_import` on the server CONSENTRY_BENCH_PG_URL
-names (default postgresql+psycopg://postgres@127.0.0.1:5432/test), created and dropped by
-the script.
+`--floor` also measures what the store alone costs on this machine: the rows the import
+wrote (contact points, events, states, facts) are read back and written again into a fresh
+ledger by the store's own bulk path (SQLite: `executemany` on the import's settings;
+PostgreSQL: COPY), 20,000 imported rows to a transaction as the import commits them. Only
+the writing is timed, so no import can be faster than that: it is the ceiling this
+machine's store sets (SQLite: the CPU of its one writer; PostgreSQL: the wall time of one
+connection's COPY, and the server's CPU spread over every CPU, read from /proc when the
+server runs on this machine).
+
+PostgreSQL uses the databases `consentry_bench_import` (and `consentry_bench_floor`) on
+the server CONSENTRY_BENCH_PG_URL names (default
+postgresql+psycopg://postgres@127.0.0.1:5432/test), created and dropped by the script.
 """
 
 from __future__ import annotations
@@ -44,7 +53,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from pgdb import scratch_database
 
@@ -59,6 +70,11 @@ TOWNS = ["Amsterdam", "Utrecht", "Rotterdam", "Zwolle", "Groningen", "Eindhoven"
 DOMAINS = ["gmail.com", "hotmail.com", "ziggo.nl", "kpnmail.nl", "outlook.com", "bedrijf.nl", "example.nl"]
 TAGS = ['"Klant"', '"VIP"', '"Beurs 2025"', '"Webinar"']
 BENCH_DB = "consentry_bench_import"
+FLOOR_DB = "consentry_bench_floor"
+#: The projection and the ledger's own tables an import writes, in the order it writes them.
+FLOOR_TABLES = ("contact_points", "events", "contact_state", "point_facts")
+#: Imported rows a transaction holds (imports.COMMIT_BLOCKS x imports.CHUNK_ROWS).
+FLOOR_GROUP = 20_000
 
 
 def generate(path: Path, rows: int, seed: int = 7, shared_role_addresses: bool = False) -> None:
@@ -87,7 +103,94 @@ def generate(path: Path, rows: int, seed: int = 7, shared_role_addresses: bool =
             )  # fmt: skip
 
 
-def child(store_url: str, csv_path: Path, workers: int | None) -> None:
+def _backend_cpu(pid: int | None) -> float | None:
+    """CPU seconds a local PostgreSQL backend has used (None when it cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError, TypeError):
+        return None
+
+
+def _point_groups(raw: Any) -> list[tuple[str, str]]:
+    """The imported points' ids in ranges of FLOOR_GROUP, in id order (first, last)."""
+    ids = [r[0] for r in raw.execute("SELECT id FROM contact_points ORDER BY id").fetchall()]
+    return [(ids[i], ids[min(i + FLOOR_GROUP, len(ids)) - 1]) for i in range(0, len(ids), FLOOR_GROUP)]
+
+
+_FLOOR_SELECT = {
+    "contact_points": "SELECT * FROM contact_points WHERE id BETWEEN {lo} AND {hi} ORDER BY id",
+    "events": "SELECT * FROM events WHERE contact_point_id BETWEEN {lo} AND {hi} ORDER BY seq",
+    "contact_state": "SELECT * FROM contact_state WHERE contact_point_id BETWEEN {lo} AND {hi} "
+    "ORDER BY contact_point_id",
+    "point_facts": "SELECT * FROM point_facts WHERE contact_point_id BETWEEN {lo} AND {hi} "
+    "ORDER BY contact_point_id",
+}
+
+
+def store_floor(store_url: str, floor_url: str) -> dict[str, Any]:
+    """Write the rows the import stored again into a fresh ledger at `floor_url`; time only the writing."""
+    import sqlalchemy as sa
+    from psycopg import sql as psql
+
+    from consentry.bootstrap import bootstrap
+    from consentry.services import setup
+    from consentry.settings import Settings
+
+    fresh = bootstrap(Settings(database_url=floor_url, secret_key="bench-secret-key-0123456789"))
+    setup.init(fresh)
+    source = sa.create_engine(store_url)
+    sqlite = source.dialect.name == "sqlite"
+    cpu = wall = 0.0
+    server: float | None = 0.0
+    rows = 0
+    with source.connect() as src_conn, fresh.store.bulk_writers() as writer:
+        src: Any = src_conn.connection.driver_connection
+        groups = _point_groups(src)
+        for lo, hi in groups:
+            chunk: dict[str, Any] = {}
+            for table in FLOOR_TABLES:
+                query = _FLOOR_SELECT[table]
+                if sqlite:
+                    chunk[table] = src.execute(query.format(lo="?", hi="?"), (lo, hi)).fetchall()
+                else:
+                    copied = bytearray()
+                    inner = psql.SQL(query).format(lo=psql.Literal(lo), hi=psql.Literal(hi))
+                    with src.cursor() as cur, cur.copy(psql.SQL("COPY ({}) TO STDOUT").format(inner)) as out:
+                        for part in out:
+                            copied += part
+                    src.commit()
+                    chunk[table] = bytes(copied)
+            rows += len(chunk["contact_points"]) if sqlite else chunk["contact_points"].count(b"\n")
+            with writer() as w:
+                raw: Any = w.conn.connection.driver_connection
+                pid = None if sqlite else raw.info.backend_pid
+                before = (time.process_time(), time.perf_counter(), _backend_cpu(pid))
+                for table, data in chunk.items():
+                    if sqlite:
+                        if data:
+                            marks = ", ".join("?" * len(data[0]))
+                            raw.executemany(f"INSERT INTO {table} VALUES ({marks})", data)
+                    else:
+                        with raw.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN") as copy:
+                            for i in range(0, len(data), 1 << 20):
+                                copy.write(data[i : i + (1 << 20)])
+            # the transaction commits on leaving `writer()`: its commit is timed too
+            after = (time.process_time(), time.perf_counter(), _backend_cpu(pid))
+            cpu += after[0] - before[0]
+            wall += after[1] - before[1]
+            if server is not None and before[2] is not None and after[2] is not None:
+                server += after[2] - before[2]
+            else:
+                server = None
+    source.dispose()
+    fresh.store.engine.dispose()
+    kind = "sqlite" if sqlite else "postgresql"
+    return {"kind": kind, "rows": rows, "cpu": cpu, "wall": wall, "server": None if sqlite else server}
+
+
+def child(store_url: str, csv_path: Path, workers: int | None, floor_url: str | None = None) -> None:
     """Run in a fresh process: set up, import, print one JSON line of figures."""
     from consentry.bootstrap import bootstrap
     from consentry.services import imports, mailchimp, purposes, setup
@@ -110,9 +213,11 @@ def child(store_url: str, csv_path: Path, workers: int | None) -> None:
         else 0
     )
     n_workers = auto if workers is None else workers
+    floor = store_floor(store_url, floor_url) if floor_url else None
     print(
         json.dumps(
             {
+                "floor": floor,
                 "rows": report.rows,
                 "accepted": report.accepted,
                 "events": report.events,
@@ -126,11 +231,20 @@ def child(store_url: str, csv_path: Path, workers: int | None) -> None:
     )
 
 
-def measure(label: str, store_url: str, csv_path: Path, target: float, workers: int | None) -> bool:
+def measure(
+    label: str,
+    store_url: str,
+    csv_path: Path,
+    target: float,
+    workers: int | None,
+    floor_url: str | None = None,
+) -> bool:
     """Run one store in a child process and print its figures."""
     command = [sys.executable, __file__, "--child", store_url, str(csv_path)]
     if workers is not None:
         command += ["--workers", str(workers)]
+    if floor_url is not None:
+        command += ["--floor-url", floor_url]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         print(f"{label}: FAILED\n{done.stderr[-2000:]}")
@@ -147,7 +261,31 @@ def measure(label: str, store_url: str, csv_path: Path, target: float, workers: 
         f"({fig['peak_mb']:.0f} + {fig['workers']} x {fig['worker_peak_mb']:.0f}); load {load}\n"
         f"{'':10} {'PASS' if ok else 'FAIL'} (target {target:,.0f} rows/s wall, 500 MB)"
     )
+    if fig["floor"]:
+        print(f"{'':10} {describe_floor(fig['floor'])}")
     return ok
+
+
+def describe_floor(floor: dict[str, Any]) -> str:
+    """What the store alone costs, and the ceiling it sets on this machine."""
+    n = floor["rows"]
+    wall_us = floor["wall"] / n * 1e6
+    head = f"the store alone (the ledger rows of these {n:,} contacts written again into a fresh ledger): "
+    if floor["kind"] == "sqlite":
+        cpu_us = floor["cpu"] / n * 1e6
+        return (
+            head + f"{cpu_us:.0f} µs CPU a row ({wall_us:.0f} µs wall) in its one writer, "
+            f"so at most {1e6 / max(cpu_us, wall_us):,.0f} rows/s on this machine"
+        )
+    text = head + f"{wall_us:.0f} µs wall a row through one connection (at most {1e6 / wall_us:,.0f} rows/s)"
+    if floor["server"] is not None:
+        cpus = os.cpu_count() or 1
+        server_us = floor["server"] / n * 1e6
+        text += (
+            f"; the server's CPU {server_us:.0f} µs a row: at most {cpus * 1e6 / server_us:,.0f} rows/s "
+            f"even spread over all {cpus} CPUs"
+        )
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -161,10 +299,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--workers", type=int, default=None, help="worker processes (default: as the import chooses)"
     )
+    ap.add_argument("--floor", action="store_true", help="also measure the store alone (see above)")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    ap.add_argument("--floor-url", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        child(args.child[0], Path(args.child[1]), args.workers)
+        child(args.child[0], Path(args.child[1]), args.workers, args.floor_url)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "subscribed_members_export_bench.csv"
@@ -173,11 +313,13 @@ def main(argv: list[str] | None = None) -> int:
         size = csv_path.stat().st_size / 1e6
         print(f"generated {args.rows:,} members ({size:.0f} MB) in {time.perf_counter() - t0:.1f} s")
         if args.store in ("sqlite", "both"):
-            measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", csv_path, 30_000, args.workers)
+            floor = f"sqlite:///{Path(tmp) / 'floor.db'}" if args.floor else None
+            measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", csv_path, 30_000, args.workers, floor)
         if args.store in ("postgresql", "both"):
-            with scratch_database(BENCH_DB) as url:
+            with scratch_database(BENCH_DB) as url, ExitStack() as stack:
+                floor = stack.enter_context(scratch_database(FLOOR_DB)) if args.floor else None
                 if url is not None:
-                    measure("PostgreSQL", url, csv_path, 30_000, args.workers)
+                    measure("PostgreSQL", url, csv_path, 30_000, args.workers, floor)
     return 0
 
 
