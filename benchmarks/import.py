@@ -142,8 +142,7 @@ def store_floor(store_url: str, floor_url: str) -> dict[str, Any]:
     setup.init(fresh)
     source = sa.create_engine(store_url)
     sqlite = source.dialect.name == "sqlite"
-    cpu = wall = 0.0
-    server: float | None = 0.0
+    spent: dict[str, tuple[float, float, float | None]] = {}
     rows = 0
     with source.connect() as src_conn, fresh.store.bulk_writers() as writer:
         src: Any = src_conn.connection.driver_connection
@@ -166,8 +165,8 @@ def store_floor(store_url: str, floor_url: str) -> dict[str, Any]:
             with writer() as w:
                 raw: Any = w.conn.connection.driver_connection
                 pid = None if sqlite else raw.info.backend_pid
-                before = (time.process_time(), time.perf_counter(), _backend_cpu(pid))
                 for table, data in chunk.items():
+                    before = _clocks(pid)
                     if sqlite:
                         if data:
                             marks = ", ".join("?" * len(data[0]))
@@ -176,18 +175,31 @@ def store_floor(store_url: str, floor_url: str) -> dict[str, Any]:
                         with raw.cursor() as cur, cur.copy(f"COPY {table} FROM STDIN") as copy:
                             for i in range(0, len(data), 1 << 20):
                                 copy.write(data[i : i + (1 << 20)])
-            # the transaction commits on leaving `writer()`: its commit is timed too
-            after = (time.process_time(), time.perf_counter(), _backend_cpu(pid))
-            cpu += after[0] - before[0]
-            wall += after[1] - before[1]
-            if server is not None and before[2] is not None and after[2] is not None:
-                server += after[2] - before[2]
-            else:
-                server = None
+                    spent[table] = _add(spent.get(table), before, _clocks(pid))
+                before = _clocks(pid)
+            spent["commit"] = _add(spent.get("commit"), before, _clocks(pid))  # on leaving writer()
     source.dispose()
     fresh.store.engine.dispose()
-    kind = "sqlite" if sqlite else "postgresql"
-    return {"kind": kind, "rows": rows, "cpu": cpu, "wall": wall, "server": None if sqlite else server}
+    return {"kind": "sqlite" if sqlite else "postgresql", "rows": rows, "parts": spent}
+
+
+def _clocks(pid: int | None) -> tuple[float, float, float | None]:
+    """This process's CPU time, the wall clock and (PostgreSQL) the server backend's CPU time."""
+    return time.process_time(), time.perf_counter(), _backend_cpu(pid)
+
+
+def _add(
+    total: tuple[float, float, float | None] | None,
+    before: tuple[float, float, float | None],
+    after: tuple[float, float, float | None],
+) -> tuple[float, float, float | None]:
+    """`total` plus the time between two `_clocks` readings."""
+    cpu, wall, server = total or (0.0, 0.0, 0.0)
+    if server is not None and before[2] is not None and after[2] is not None:
+        server += after[2] - before[2]
+    else:
+        server = None
+    return cpu + after[0] - before[0], wall + after[1] - before[1], server
 
 
 def child(store_url: str, csv_path: Path, workers: int | None, floor_url: str | None = None) -> None:
@@ -267,23 +279,30 @@ def measure(
 
 
 def describe_floor(floor: dict[str, Any]) -> str:
-    """What the store alone costs, and the ceiling it sets on this machine."""
+    """What the store alone costs (in all and per table, a contact), and the ceiling it sets here."""
     n = floor["rows"]
-    wall_us = floor["wall"] / n * 1e6
+    parts = floor["parts"]
+    cpu_us, wall_us = (sum(p[i] for p in parts.values()) / n * 1e6 for i in (0, 1))
+    servers = [p[2] for p in parts.values()]
+    server_us = None if None in servers else sum(servers) / n * 1e6
+    sqlite = floor["kind"] == "sqlite"
+    # per table: SQLite's CPU, else the server's CPU where it could be read, else the wall time
+    column = 0 if sqlite else 1 if server_us is None else 2
+    each = ", ".join(f"{table} {p[column] / n * 1e6:.0f}" for table, p in parts.items())
     head = f"the store alone (the ledger rows of these {n:,} contacts written again into a fresh ledger): "
-    if floor["kind"] == "sqlite":
-        cpu_us = floor["cpu"] / n * 1e6
+    if sqlite:
         return (
-            head + f"{cpu_us:.0f} µs CPU a row ({wall_us:.0f} µs wall) in its one writer, "
+            head + f"{cpu_us:.0f} µs CPU a contact ({wall_us:.0f} µs wall) in its one writer ({each}), "
             f"so at most {1e6 / max(cpu_us, wall_us):,.0f} rows/s on this machine"
         )
-    text = head + f"{wall_us:.0f} µs wall a row through one connection (at most {1e6 / wall_us:,.0f} rows/s)"
-    if floor["server"] is not None:
+    text = (
+        head + f"{wall_us:.0f} µs wall a contact through one connection (at most {1e6 / wall_us:,.0f} rows/s)"
+    )
+    if server_us is not None:
         cpus = os.cpu_count() or 1
-        server_us = floor["server"] / n * 1e6
         text += (
-            f"; the server's CPU {server_us:.0f} µs a row: at most {cpus * 1e6 / server_us:,.0f} rows/s "
-            f"even spread over all {cpus} CPUs"
+            f"; the server's CPU {server_us:.0f} µs a contact ({each}): at most "
+            f"{cpus * 1e6 / server_us:,.0f} rows/s even spread over all {cpus} CPUs"
         )
     return text
 
