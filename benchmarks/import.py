@@ -30,11 +30,11 @@ the run had.
 `--floor` also measures what the store alone costs on this machine: the rows the import
 wrote (contact points, events, states, facts) are read back and written again into a fresh
 ledger by the store's own bulk path (SQLite: `executemany` on the import's settings;
-PostgreSQL: COPY), 20,000 imported rows to a transaction as the import commits them. Only
+PostgreSQL: COPY), as many contacts to a transaction as a big import commits at once. Only
 the writing is timed, so no import can be faster than that: it is the ceiling this
-machine's store sets (SQLite: the CPU of its one writer; PostgreSQL: the wall time of one
-connection's COPY, and the server's CPU spread over every CPU, read from /proc when the
-server runs on this machine).
+machine's store sets (SQLite: the time of its one writer, CPU or wall, whichever is longer;
+PostgreSQL: the wall time of one connection's COPY, and the server's CPU spread over every
+CPU, read from /proc when the server runs on this machine).
 
 PostgreSQL uses the databases `consentry_bench_import` (and `consentry_bench_floor`) on
 the server CONSENTRY_BENCH_PG_URL names (default
@@ -73,8 +73,6 @@ BENCH_DB = "consentry_bench_import"
 FLOOR_DB = "consentry_bench_floor"
 #: The projection and the ledger's own tables an import writes, in the order it writes them.
 FLOOR_TABLES = ("contact_points", "events", "contact_state", "point_facts")
-#: Imported rows a transaction holds (imports.COMMIT_BLOCKS x imports.CHUNK_ROWS).
-FLOOR_GROUP = 20_000
 
 
 def generate(path: Path, rows: int, seed: int = 7, shared_role_addresses: bool = False) -> None:
@@ -113,10 +111,10 @@ def _backend_cpu(pid: int | None) -> float | None:
         return None
 
 
-def _point_groups(raw: Any) -> list[tuple[str, str]]:
-    """The imported points' ids in ranges of FLOOR_GROUP, in id order (first, last)."""
+def _point_groups(raw: Any, size: int) -> list[tuple[str, str]]:
+    """The imported points' ids in ranges of `size`, in id order (first, last)."""
     ids = [r[0] for r in raw.execute("SELECT id FROM contact_points ORDER BY id").fetchall()]
-    return [(ids[i], ids[min(i + FLOOR_GROUP, len(ids)) - 1]) for i in range(0, len(ids), FLOOR_GROUP)]
+    return [(ids[i], ids[min(i + size, len(ids)) - 1]) for i in range(0, len(ids), size)]
 
 
 _FLOOR_SELECT = {
@@ -135,7 +133,7 @@ def store_floor(store_url: str, floor_url: str) -> dict[str, Any]:
     from psycopg import sql as psql
 
     from consentry.bootstrap import bootstrap
-    from consentry.services import setup
+    from consentry.services import imports, setup
     from consentry.settings import Settings
 
     fresh = bootstrap(Settings(database_url=floor_url, secret_key="bench-secret-key-0123456789"))
@@ -146,7 +144,8 @@ def store_floor(store_url: str, floor_url: str) -> dict[str, Any]:
     rows = 0
     with source.connect() as src_conn, fresh.store.bulk_writers() as writer:
         src: Any = src_conn.connection.driver_connection
-        groups = _point_groups(src)
+        # as many contacts to a transaction as a big import commits at once
+        groups = _point_groups(src, imports.COMMIT_BLOCKS * imports.CHUNK_ROWS)
         for lo, hi in groups:
             chunk: dict[str, Any] = {}
             for table in FLOOR_TABLES:
