@@ -29,12 +29,13 @@ the run had.
 
 `--floor` also measures what the store alone costs on this machine: the rows the import
 wrote (contact points, events, states, facts) are read back and written again into a fresh
-ledger by the store's own bulk path (SQLite: `executemany` on the import's settings;
-PostgreSQL: COPY), as many contacts to a transaction as a big import commits at once. Only
-the writing is timed, so no import can be faster than that: it is the ceiling this
-machine's store sets (SQLite: the time of its one writer, CPU or wall, whichever is longer;
-PostgreSQL: the wall time of one connection's COPY, and the server's CPU spread over every
-CPU, read from /proc when the server runs on this machine).
+ledger with the statements the store's bulk path uses, on its bulk connection (SQLite:
+`executemany` with the import's settings; PostgreSQL: COPY, here of text already in COPY's
+format, so not even the rows' formatting is counted), as many contacts to a transaction as
+a big import commits at once. Only the writing is timed, so no import can be faster than
+that: it is the ceiling this machine's store sets (SQLite: the time of its one writer, CPU
+or wall, whichever is longer; PostgreSQL: the wall time of one connection's COPY, and the
+server's CPU spread over every CPU, read from /proc when the server runs on this machine).
 
 PostgreSQL uses the databases `consentry_bench_import` (and `consentry_bench_floor`) on
 the server CONSENTRY_BENCH_PG_URL names (default
@@ -102,12 +103,14 @@ def generate(path: Path, rows: int, seed: int = 7, shared_role_addresses: bool =
 
 
 def _backend_cpu(pid: int | None) -> float | None:
-    """CPU seconds a local PostgreSQL backend has used (None when it cannot be read)."""
+    """CPU seconds a local PostgreSQL backend has used (None without one, or when it cannot be read)."""
+    if pid is None:
+        return None
     try:
         with open(f"/proc/{pid}/stat") as fh:
             fields = fh.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError, TypeError):
+    except (OSError, IndexError, ValueError):
         return None
 
 
@@ -335,8 +338,8 @@ def main(argv: list[str] | None = None) -> int:
             measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", csv_path, 30_000, args.workers, floor)
         if args.store in ("postgresql", "both"):
             with scratch_database(BENCH_DB) as url, ExitStack() as stack:
-                floor = stack.enter_context(scratch_database(FLOOR_DB)) if args.floor else None
                 if url is not None:
+                    floor = stack.enter_context(scratch_database(FLOOR_DB)) if args.floor else None
                     measure("PostgreSQL", url, csv_path, 30_000, args.workers, floor)
     return 0
 
