@@ -7,7 +7,7 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from email import message_from_bytes
 from email.message import EmailMessage
@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 
 from conftest import body_text, define_purposes, make_app, serving_smtp
 from consentry.adapters import campaign_store
+from consentry.adapters.webhook import WebhookTransport
 from consentry.bootstrap import App
 from consentry.domain.campaigns import CampaignStatus, MessageStatus
 from consentry.domain.vocabulary import PointKind
@@ -524,20 +525,19 @@ def test_two_postgresql_workers_share_a_campaign_without_overlap(
     first.store.engine.dispose()
 
 
-class Gateway:
-    """Stands in for the SMS webhook: records what it was handed, keyed by idempotency key."""
+class Gateway(WebhookTransport):
+    """The webhook transport with its HTTP call replaced: records what it was handed, by idempotency key."""
 
     def __init__(self) -> None:
+        super().__init__("http://127.0.0.1:9/unused", "gedeeld-geheim")
         self.sent: dict[str, tuple[str, str]] = {}
 
-    def send(self, to: str, text: str, idempotency_key: str, metadata: dict[str, Any]) -> str | None:
+    def send(self, to: str, text: str, idempotency_key: str, metadata: Mapping[str, Any]) -> str | None:
         self.sent.setdefault(idempotency_key, (to, text))
         return None
 
 
 def test_an_sms_campaign_goes_through_the_webhook_with_the_opt_out_and_a_stable_key(shop: App) -> None:
-    from consentry.adapters.webhook_session import WebhookSessions
-
     records: list[dict[str, Any]] = []
     for number, consent in (("+31612345678", True), ("+31687654321", False)):
         records.append(
@@ -558,7 +558,7 @@ def test_an_sms_campaign_goes_through_the_webhook_with_the_opt_out_and_a_stable_
     }
     campaigns.define(shop, sms)
     gateway = Gateway()
-    report = sending.send(shop, "sms-najaar", FAST, transport=WebhookSessions(gateway))
+    report = sending.send(shop, "sms-najaar", FAST, transport=gateway)
     assert report.sent == 1 and campaigns.progress(shop, "sms-najaar").counts["skipped"] == 1
     ((key, (to, text)),) = gateway.sent.items()
     assert to == "+31612345678" and key.startswith("sms-najaar.cp_")

@@ -56,7 +56,7 @@ class Server:
 
 
 def session(port: int, **settings: Any) -> SmtpSession:
-    return SmtpTransport(Settings(smtp_port=port, smtp_timeout=5.0, **settings)).async_session()
+    return SmtpTransport(Settings(smtp_port=port, smtp_timeout=5.0, **settings)).session()
 
 
 def outgoing(to: str) -> Outgoing:

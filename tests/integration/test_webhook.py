@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 
 from conftest import free_port
+from consentry.adapters.transport import Transport
 from consentry.adapters.webhook import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     PermanentFailure,
     TemporaryFailure,
-    Transport,
     WebhookConfigError,
     WebhookTransport,
     verify_signature,

@@ -1,12 +1,16 @@
-"""Sending e-mail over a real SMTP connection (smtplib), as configured in settings."""
+"""Sending e-mail over a real SMTP connection (smtplib), as configured in settings.
+
+The message is written by `consentry.adapters.mime`, the builder campaigns use too.
+"""
 
 from __future__ import annotations
 
 import smtplib
 import ssl
-from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from datetime import UTC, datetime
+from email.utils import make_msgid
 
+from consentry.adapters.mime import Mail, address, mime
 from consentry.settings import Settings
 
 
@@ -22,21 +26,25 @@ class SmtpMailer:
 
     def sender(self) -> str:
         """The From header."""
-        return formataddr((self.s.mail_from_name, self.s.mail_from))
+        return address(self.s.mail_from_name, self.s.mail_from)
 
-    def new_message(self, to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
+    def new_message(
+        self, to: str, subject: str, text: str, html: str | None = None, lang: str = "nl"
+    ) -> Mail:
         """A message from the configured sender."""
-        msg = EmailMessage()
-        msg["From"] = self.sender()
-        msg["To"] = to
-        msg["Subject"] = subject
-        msg["Message-ID"] = make_msgid(domain=self.s.mail_from.rpartition("@")[2] or None)
-        msg.set_content(text)
-        if html is not None:
-            msg.add_alternative(html, subtype="html")
-        return msg
+        domain = self.s.mail_from.rpartition("@")[2] or None
+        return Mail(
+            sender=self.sender(),
+            to=to,
+            subject=subject,
+            text=text,
+            html=html,
+            message_id=make_msgid(domain=domain).strip("<>"),
+            date=datetime.now(UTC),
+            lang=lang,
+        )
 
-    def send(self, msg: EmailMessage) -> None:
+    def send(self, msg: Mail) -> None:
         """Deliver a message; MailError if the server fails."""
         s = self.s
         try:
@@ -51,6 +59,8 @@ class SmtpMailer:
                     conn.starttls(context=ssl.create_default_context())
                 if s.smtp_user:
                     conn.login(s.smtp_user, s.smtp_password or "")
-                conn.send_message(msg)
+                # send_message did this before: a non-ASCII address needs the server's SMTPUTF8
+                wide = not (s.mail_from + msg.to).isascii()
+                conn.sendmail(s.mail_from, [msg.to], mime(msg), mail_options=["SMTPUTF8"] if wide else [])
         except (OSError, smtplib.SMTPException) as exc:
             raise MailError(f"could not send mail via {s.smtp_host}:{s.smtp_port}: {exc}") from exc

@@ -13,16 +13,19 @@ before the final dot). A session that is not revocable (an HTTP webhook) has
 already handed the message over in `prepare`, and relies on the idempotency
 key to make a repeated hand-over harmless.
 
-Sessions come in two kinds. A blocking `Session` (the webhook) is driven from a
-pool of threads, one call at a time. An `AsyncSession` (SMTP) is a state machine
-on the sender's event loop: one thread drives every connection, and `commit`,
-which must not wait, is a plain call that puts the last bytes in the kernel's
-socket buffer before it returns.
+Every transport (SMTP, the webhook) is one `Transport`: it opens
+`AsyncSession`s, driven by the sender's event loop: one thread drives every
+connection, and `commit`, which must not wait, is a plain call that puts the
+last bytes in the kernel's socket buffer before it returns. A transport whose
+calls block (the webhook's HTTP client) writes a blocking `Session` and wraps
+it in `Threaded`, which runs its waiting calls on a thread of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -88,14 +91,6 @@ class Session(Protocol):
         ...
 
 
-class Transport(Protocol):
-    """Opens sessions; the sender opens one per unit of concurrency."""
-
-    def session(self) -> Session:
-        """A new session (connecting lazily is fine)."""
-        ...
-
-
 class AsyncSession(Protocol):
     """One connection driven by the sender's event loop; the steps mean what they mean for `Session`."""
 
@@ -123,9 +118,45 @@ class AsyncSession(Protocol):
 
 
 @runtime_checkable
-class AsyncTransport(Protocol):
-    """Opens sessions for the sender's event loop."""
+class Transport(Protocol):
+    """Opens sessions; the sender opens one per unit of concurrency, all on its event loop."""
 
-    def async_session(self) -> AsyncSession:
+    def session(self) -> AsyncSession:
         """A new session (connecting lazily is fine)."""
         ...
+
+
+class Threaded:
+    """A blocking session on the event loop: its waiting calls run on a thread of its own.
+
+    `commit` and `abort` do not wait, so they run on the loop's thread, in the
+    order the sender calls them.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.revocable = session.revocable
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="send")
+
+    async def prepare(self, msg: Outgoing) -> Reply:
+        """`Session.prepare` on the session's thread."""
+        return await asyncio.get_running_loop().run_in_executor(self.pool, self.session.prepare, msg)
+
+    def commit(self) -> None:
+        """`Session.commit`, now."""
+        self.session.commit()
+
+    async def outcome(self) -> Reply:
+        """`Session.outcome` on the session's thread."""
+        return await asyncio.get_running_loop().run_in_executor(self.pool, self.session.outcome)
+
+    def abort(self) -> None:
+        """`Session.abort`, now."""
+        self.session.abort()
+
+    async def close(self) -> None:
+        """`Session.close` on the session's thread, which then ends."""
+        try:
+            await asyncio.get_running_loop().run_in_executor(self.pool, self.session.close)
+        finally:
+            self.pool.shutdown(wait=False)

@@ -12,6 +12,12 @@ Each message is one `POST` of a JSON object `{"to", "text", "idempotency_key",
   Signing the timestamp with the body lets a receiver refuse a replayed request;
   `verify_signature` is what a receiver (in Python) runs.
 
+For the sender the webhook is a `consentry.adapters.transport.Transport` like
+SMTP, but one that cannot hold a message back: a session's `prepare` hands it
+over, with the Message-ID as its idempotency key, so a repeat after a crash is
+dropped by the receiver. Its sessions are therefore not revocable, and `commit`
+has nothing left to do.
+
 A 2xx answer is success; the provider's message id is read from a JSON answer's
 `message_id` or `id`. A timeout, a connection error, 408, 425, 429 or a 5xx is a
 `TemporaryFailure`, retried up to `retries` times (waiting as `Retry-After` says,
@@ -31,10 +37,11 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import httpx
 
+from consentry.adapters.transport import Outgoing, Reply, Threaded
 from consentry.settings import Settings
 
 SIGNATURE_HEADER = "X-Consentry-Signature"
@@ -66,18 +73,6 @@ class TemporaryFailure(TransportError):
 
 class PermanentFailure(TransportError):
     """Sending this message again will not help (refused, malformed, unknown recipient)."""
-
-
-@runtime_checkable
-class Transport(Protocol):
-    """Hands one message to whatever delivers it (SMTP server, SMS gateway, webhook)."""
-
-    def send(self, to: str, text: str, idempotency_key: str, metadata: dict[str, Any]) -> str | None:
-        """Send once per `idempotency_key`; the provider's message id, if it gives one.
-
-        Raises TemporaryFailure (try again later) or PermanentFailure (do not).
-        """
-        ...
 
 
 class WebhookConfigError(ValueError):
@@ -218,6 +213,10 @@ class WebhookTransport:
             raise TemporaryFailure(message, status, response.text, wait)
         raise PermanentFailure(message, status, response.text)
 
+    def session(self) -> Threaded:
+        """A sender's session (see `WebhookSession`), its calls on a thread of its own."""
+        return Threaded(WebhookSession(self))
+
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
@@ -229,3 +228,50 @@ class WebhookTransport:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+class WebhookSession:
+    """One sender connection's use of a shared webhook transport (a blocking session)."""
+
+    revocable = False
+
+    def __init__(self, sender: WebhookTransport) -> None:
+        self.sender = sender
+
+    def prepare(self, msg: Outgoing) -> Reply:
+        """Hand the message over (once per key); 354 when it was taken."""
+        try:
+            self.sender.send(msg.to, msg.data.decode(), msg.key, dict(msg.metadata))
+        except TemporaryFailure as exc:
+            return Reply(451, str(exc))
+        except PermanentFailure as exc:
+            return Reply(554, str(exc))
+        return Reply(354, "handed over")
+
+    def commit(self) -> None:
+        """Nothing left to do: the message was handed over in `prepare`."""
+
+    def outcome(self) -> Reply:
+        """Taken."""
+        return Reply(250, "handed over")
+
+    def abort(self) -> None:
+        """Nothing can be taken back."""
+
+    def close(self) -> None:
+        """The shared transport stays open for the other sessions."""
+
+
+class NoWebhook(ValueError):
+    """SMS or app messages need the webhook, and it is not configured."""
+
+
+def transport_for(settings: Settings) -> WebhookTransport:
+    """The configured webhook as a sender transport; NoWebhook when none is set."""
+    try:
+        found = WebhookTransport.from_settings(settings)
+    except WebhookConfigError as exc:
+        raise NoWebhook(str(exc)) from None
+    if found is None:
+        raise NoWebhook("SMS and app campaigns go through the webhook: set CONSENTRY_WEBHOOK_URL and _SECRET")
+    return found

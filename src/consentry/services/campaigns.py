@@ -126,21 +126,24 @@ class Progress:
         return sum(self.counts.values())
 
 
+def stored(conn: Any, key: str, lock: bool = False) -> dict[str, Any]:
+    """A campaign's stored row, read in the caller's transaction; UnknownCampaign when there is none."""
+    row = store.get(conn, key, lock=lock)
+    if row is None:
+        raise UnknownCampaign("campaign", f"no campaign {key!r}; see `consentry campaign list`")
+    return row
+
+
 def get(app: App, key: str) -> Campaign:
     """A stored campaign; UnknownCampaign when there is none."""
     with app.store.reader() as r:
-        row = store.get(r.conn, key)
-    if row is None:
-        raise UnknownCampaign("campaign", f"no campaign {key!r}; see `consentry campaign list`")
-    return campaign_from_json(row["definition"])
+        return campaign_from_json(stored(r.conn, key)["definition"])
 
 
 def progress(app: App, key: str) -> Progress:
     """A campaign with its message counts by status and its exclusions by rule."""
     with app.store.reader() as r:
-        row = store.get(r.conn, key)
-        if row is None:
-            raise UnknownCampaign("campaign", f"no campaign {key!r}; see `consentry campaign list`")
+        row = stored(r.conn, key)
         return _progress(row, store.counts(r.conn, key), store.skipped_by_rule(r.conn, key))
 
 

@@ -41,6 +41,4 @@ def send_confirmation(app: App, to: str, purposes: list[Purpose], url: str, lang
         f"<p>{escape(t(lang, 'mail.sender', sender=sender))}</p>"
         "</body></html>"
     )
-    msg = app.mailer.new_message(to, t(lang, "mail.confirm.subject"), text, html)
-    msg["Content-Language"] = lang
-    app.mailer.send(msg)
+    app.mailer.send(app.mailer.new_message(to, t(lang, "mail.confirm.subject"), text, html, lang))

@@ -1,0 +1,91 @@
+"""A campaign's life as the operator drives it: start, send, pause and resume.
+
+Starting fills the queue; `send` makes this process one worker of the campaign
+(`consentry.services.sending.coordinator`) until nothing is left. Pausing and
+resuming change the status every worker reads at its next claim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from consentry.adapters import campaign_store as store
+from consentry.adapters import webhook
+from consentry.adapters.smtp_pipeline import SmtpTransport
+from consentry.adapters.transport import Transport
+from consentry.bootstrap import App
+from consentry.domain.campaigns import Campaign, CampaignStatus, campaign_from_json
+from consentry.domain.vocabulary import Channel
+from consentry.services import audience, campaigns
+from consentry.services.errors import InputError
+from consentry.services.sending.coordinator import Coordinator
+from consentry.services.sending.model import CampaignNotSendable, Progress, SendOptions, SendReport
+
+
+def start(app: App, key: str) -> CampaignStatus:
+    """Fill a draft's queue from its audience and mark it sending (a no-op in any other state)."""
+    now = app.clock.now()
+    with app.store.writer() as w:
+        row = campaigns.stored(w.conn, key, lock=True)
+        status = CampaignStatus(row["status"])
+        if status is not CampaignStatus.DRAFT:
+            return status
+        c = campaign_from_json(row["definition"])
+        sql, params = audience.query(w, app.pack, c.channel, c.purpose, c.kind, c.selection, now)
+        store.fill(w.conn, key, sql, params, now)
+        store.set_status(w.conn, key, CampaignStatus.SENDING, now)
+    return CampaignStatus.SENDING
+
+
+def resume(app: App, key: str) -> None:
+    """Let a paused campaign send again, its error count reset."""
+    with app.store.writer() as w:
+        row = campaigns.stored(w.conn, key, lock=True)
+        if row["status"] == CampaignStatus.PAUSED.value:
+            store.set_status(w.conn, key, CampaignStatus.SENDING, app.clock.now(), reset_errors=True)
+
+
+def pause(app: App, key: str, note: str) -> None:
+    """Pause a sending campaign; its workers stop after the messages they are sending."""
+    with app.store.writer() as w:
+        row = store.get(w.conn, key, lock=True)
+        if row is not None and row["status"] == CampaignStatus.SENDING.value:
+            store.set_status(w.conn, key, CampaignStatus.PAUSED, app.clock.now(), note)
+
+
+def default_transport(app: App, c: Campaign) -> Transport:
+    """The transport the settings give for the campaign's channel."""
+    if c.channel is Channel.EMAIL:
+        return SmtpTransport(app.settings)
+    try:
+        return webhook.transport_for(app.settings)
+    except webhook.NoWebhook as exc:
+        raise CampaignNotSendable("channel", str(exc)) from None
+
+
+def send(
+    app: App,
+    key: str,
+    options: SendOptions | None = None,
+    transport: Transport | None = None,
+    progress: Progress | None = None,
+    after_claim: Callable[[list[str]], None] | None = None,
+) -> SendReport:
+    """Send (or go on sending) a campaign with this process as one worker, until nothing is left.
+
+    A draft is started first. A paused campaign is refused: resume it. `after_claim`
+    is called with the points of each claimed batch (tests use it to change the
+    ledger mid-campaign). The worker runs its own event loop in the calling thread.
+    """
+    opts = options or SendOptions()
+    if opts.concurrency < 1 or opts.batch < 1 or opts.max_errors < 1 or opts.max_attempts < 1:
+        raise InputError("options", "concurrency, batch, max-errors and max-attempts must be at least 1")
+    status = start(app, key)
+    if status is CampaignStatus.PAUSED:
+        with app.store.reader() as r:
+            note = campaigns.stored(r.conn, key).get("note") or "paused"
+        raise CampaignNotSendable(
+            "campaign", f"campaign {key!r} is paused ({note}); `consentry campaign resume {key}` sends on"
+        )
+    c = campaigns.get(app, key)
+    return Coordinator(app, c, opts, transport or default_transport(app, c), progress, after_claim).run()

@@ -1,0 +1,299 @@
+"""The campaign queue as one worker sees it: claim, judge, record, each in one writer transaction.
+
+Every step here is one transaction on the ledger's store; nothing here waits
+for the network (`consentry.services.sending.coordinator` does that).
+
+Claim and judge
+    A batch of due queued rows is claimed in one writer transaction and, in
+    it, each person is judged again (`judge`) with the per-contact evaluator
+    as of now: an unsubscribe or objection committed since the queue was
+    filled stops the message here (skipped, with the rule).
+
+Record: judging again at commit (an improvement on judging only at claim)
+    Whatever messages wait for their final dot are committed together in ONE
+    writer transaction: judged once more, marked sent with their Message-ID
+    and time, and the Art. 14 `notice.given` events recorded for those that
+    carried the notice. Preparing a batch takes a while. Because the commit
+    transaction holds the ledger's write lock, an unsubscribe is committed
+    either before it - then this judgement sees it and the connection hangs
+    up without the dot, so the server discards the message - or after it,
+    when the message was already irrevocably on its way. So "unsubscribed
+    before" means "not sent" exactly, in the order the database committed
+    them. Only after this commit are the dots written (the coordinator's
+    tight loop), and only then are the rows let go.
+
+Why exactly once
+    Killed before the commit, no server got a final dot: each discards its
+    message, the rows are still claimed and go back to the queue on resume
+    (below). Killed after the commit, the dots are in the kernel's socket
+    buffers within microseconds of it (a message counts as prepared only once
+    all of it is in its socket buffer, so the dot's write goes straight to the
+    kernel), and the kernel delivers buffered data even when the process dies.
+    What is left is the time between COMMIT returning and the last dot
+    reaching its buffer - a loop of `send` calls; a kill exactly there loses
+    those messages (they are marked sent but never arrive): at most once,
+    never twice. A connection that breaks while the reply to the dot is
+    awaited is retried, as SMTP clients do (RFC 1047): the one case that can
+    deliver twice, and only if the server got the dot.
+
+Replies
+    The answers (4xx: back in the queue with exponential back-off; 5xx:
+    failed with the server's code and text) are written with the next
+    transaction (`settle`). Too many errors pause the campaign.
+
+Orphaned claims
+    On PostgreSQL every worker holds a session advisory lock keyed by its id;
+    claims of a worker whose lock is free belong to a dead worker and go back
+    to the queue (checked at start and whenever a worker runs out of work
+    while others hold claims). Several workers, on several machines, share a
+    campaign: claims use `FOR UPDATE SKIP LOCKED`. On SQLite a file lock
+    admits one worker, which puts every claim back in the queue when it starts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from consentry.adapters import campaign_store as store
+from consentry.adapters.sql_store import Writer
+from consentry.bootstrap import App
+from consentry.domain.campaigns import Campaign, CampaignStatus
+from consentry.domain.purposes import Purpose
+from consentry.domain.state import ContactState
+from consentry.domain.vocabulary import Verdict
+from consentry.policy.facts import Controller, Question
+from consentry.policy.rules import Decision, evaluate
+from consentry.services import ledger
+from consentry.services.compose import ART14
+from consentry.services.sending.model import (
+    CampaignNotSendable,
+    Final,
+    Job,
+    Progress,
+    SendOptions,
+    SendReport,
+)
+
+#: The rule recorded for a queued contact point that no longer exists (erased from the store).
+GONE = "contact-point-gone"
+_MAX_BACKOFF = timedelta(hours=6)
+
+
+def judge(
+    app: App,
+    w: Writer,
+    c: Campaign,
+    purpose: Purpose,
+    controller: Controller,
+    points: list[str],
+    now: datetime,
+) -> dict[str, tuple[ContactState, Decision]]:
+    """The send-time re-check: each point's state as of `now` and the decision on the campaign's question.
+
+    Run in the claim and in the commit transaction, on the ledger as that
+    transaction sees it; a point missing from the answer no longer exists.
+    """
+    states = app.states.load_many(w, points, as_of=now)
+    q = Question(c.channel, purpose, now, c.kind)
+    return {pid: (s, evaluate(app.pack, s, q, controller)) for pid, s in states.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A prepared message as the commit sees it: whose, its key, and whether it can still be stopped."""
+
+    job: Job
+    key: str
+    revocable: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Where the campaign stands when this worker found nothing to claim."""
+
+    status: CampaignStatus
+    claimed: int
+    due: datetime | None
+
+
+class Queue:
+    """One worker's transactions on one campaign's queue (see the module docstring)."""
+
+    def __init__(
+        self,
+        app: App,
+        c: Campaign,
+        opts: SendOptions,
+        purpose: Purpose,
+        controller: Controller,
+        worker: str,
+        progress: Progress,
+    ) -> None:
+        self.app, self.c, self.opts, self.purpose, self.controller = app, c, opts, purpose, controller
+        self.worker = worker
+        self.progress = progress
+        self.lock = store.WorkerLock(app.store.engine, worker)
+        self.report = SendReport()
+        self.pending: list[Final] = []  # answered, to be written with the next transaction
+        self.mine: set[str] = set()  # claimed by this worker, not yet settled
+
+    def acquire(self) -> None:
+        """Take the worker's lock; CampaignNotSendable when the store admits no more workers."""
+        try:
+            self.lock.acquire()
+        except store.WorkerBusy as exc:
+            raise CampaignNotSendable("campaign", str(exc)) from None
+
+    def _judge(self, w: Writer, points: list[str], now: datetime) -> dict[str, tuple[ContactState, Decision]]:
+        return judge(self.app, w, self.c, self.purpose, self.controller, points, now)
+
+    def claim(self) -> tuple[list[Job], list[str]] | None:
+        """Claim a batch and judge it again: the allowed jobs and every claimed point; None when stopped.
+
+        None means the campaign is no longer sending; the report then says where it stands.
+        """
+        now = self.app.clock.now()
+        jobs: list[Job] = []
+        with self.app.store.writer() as w:
+            self.settle(w, now)
+            row = store.get(w.conn, self.c.key)
+            if row is None or row["status"] != CampaignStatus.SENDING.value:
+                if row is not None:
+                    self.report.status = CampaignStatus(row["status"])
+                    self.report.note = row["note"]
+                return None
+            claimed = store.claim(w.conn, self.c.key, self.worker, self.opts.batch, now)
+            judged = self._judge(w, [p for p, _, _ in claimed], now)
+            skipped: dict[str, str] = {}
+            for pid, attempts, art14 in claimed:
+                found = judged.get(pid)
+                if found is None:
+                    skipped[pid] = GONE
+                elif found[1].verdict is not Verdict.ALLOW:
+                    skipped[pid] = found[1].rule
+                else:
+                    jobs.append(Job(pid, attempts, found[0], found[1], art14))
+            store.skip(w.conn, self.c.key, skipped)
+        self.report.skipped += len(skipped)
+        if skipped:
+            self.progress("skipped", len(skipped))
+        self.mine.update(j.point for j in jobs)
+        return jobs, [p for p, _, _ in claimed]
+
+    def record(self, group: Sequence[Held]) -> list[bool]:
+        """The commit: judge again, mark sent, record the Art. 14 notices; for each message, may it go."""
+        now = self.app.clock.now()
+        go: list[Held] = []
+        may: list[bool] = []
+        with self.app.store.writer() as w:
+            self.settle(w, now)
+            judged = self._judge(w, [h.job.point for h in group], now)
+            skipped: dict[str, str] = {}
+            for h in group:
+                found = judged.get(h.job.point)
+                if h.revocable and (found is None or found[1].verdict is not Verdict.ALLOW):
+                    skipped[h.job.point] = found[1].rule if found else GONE
+                    may.append(False)
+                else:
+                    go.append(h)
+                    may.append(True)
+            store.skip(w.conn, self.c.key, skipped)
+            store.mark_sent(w.conn, self.c.key, [(h.job.point, h.key, _carries14(h.job)) for h in go], now)
+            notices = [
+                {
+                    "type": "notice.given",
+                    "contact": h.job.point,
+                    "article": "14",
+                    "method": self.c.channel.value,
+                    "text_version": f"campaign:{self.c.key}",
+                }
+                for h in go
+                if any(o.id == ART14 for o in h.job.decision.obligations)
+            ]
+            if notices:
+                ledger.append_in(self.app, w, enumerate(notices, 1))
+        return may
+
+    def dropped(self, points: list[str]) -> None:
+        """Messages the commit stopped (skipped in it): no longer this worker's."""
+        self.mine.difference_update(points)
+        self.report.skipped += len(points)
+        if points:
+            self.progress("skipped", len(points))
+
+    def flush(self) -> None:
+        """Write the replies received so far, in a transaction of their own."""
+        if self.pending:
+            with self.app.store.writer() as w:
+                self.settle(w, self.app.clock.now())
+
+    def settle(self, w: Writer, now: datetime) -> None:
+        """Write the replies received since the last transaction; pause on too many errors."""
+        finals, self.pending = self.pending, []
+        if not finals:
+            return
+        retry: list[tuple[str, str, datetime]] = []
+        failed: list[tuple[str, str]] = []
+        sent = 0
+        for f in finals:
+            self.mine.discard(f.job.point)
+            if f.reply.ok and f.committed:
+                sent += 1
+            elif f.reply.temporary and f.job.attempts + 1 < self.opts.max_attempts:
+                delay = min(self.opts.retry_after * (2**f.job.attempts), _MAX_BACKOFF)
+                retry.append((f.job.point, str(f.reply), now + delay))
+            else:
+                note = "" if not f.reply.temporary else f" (gave up after {f.job.attempts + 1} attempts)"
+                failed.append((f.job.point, f"{f.reply}{note}"))
+        store.retry(w.conn, self.c.key, retry)
+        store.fail(w.conn, self.c.key, failed)
+        errors = store.add_errors(w.conn, self.c.key, len(retry) + len(failed), now) if retry or failed else 0
+        if errors >= self.opts.max_errors:
+            row = store.get(w.conn, self.c.key)
+            if row is not None and row["status"] == CampaignStatus.SENDING.value:
+                last = retry[-1][1] if retry else failed[-1][1]
+                note = f"paused after {errors} errors; the last: {last}"
+                store.set_status(w.conn, self.c.key, CampaignStatus.PAUSED, now, note)
+        self.report.sent += sent
+        self.report.retried += len(retry)
+        self.report.failed += len(failed)
+        for status, n in (("sent", sent), ("retried", len(retry)), ("failed", len(failed))):
+            if n:
+                self.progress(status, n)
+
+    def release(self, points: list[str]) -> None:
+        """Hand claimed rows that were never started back to the queue."""
+        if points:
+            with self.app.store.writer() as w:
+                store.release(w.conn, self.c.key, points, self.worker)
+            self.mine.difference_update(points)
+
+    def reclaim(self, everyone: bool) -> int:
+        """Put the claims of dead workers (of every other worker, when `everyone`) back in the queue."""
+        with self.app.store.writer() as w:
+            if everyone:
+                return store.requeue_claims(w.conn, self.c.key)
+            dead = store.dead_workers(w.conn, store.claimants(w.conn, self.c.key), self.worker)
+            return store.requeue_claims(w.conn, self.c.key, dead)
+
+    def standing(self) -> Standing:
+        """Nothing to claim now: mark the campaign done when nothing is left; where it stands."""
+        self.flush()
+        with self.app.store.writer() as w:
+            counts = store.counts(w.conn, self.c.key)
+            row = store.get(w.conn, self.c.key)
+            due = store.next_due(w.conn, self.c.key)
+            status = CampaignStatus(row["status"]) if row else CampaignStatus.DONE
+            if status is CampaignStatus.SENDING and not counts["queued"] and not counts["claimed"]:
+                store.set_status(w.conn, self.c.key, CampaignStatus.DONE, self.app.clock.now())
+                status = CampaignStatus.DONE
+        self.report.status = status
+        self.report.note = row["note"] if row and status is not CampaignStatus.DONE else None
+        self.report.waiting = counts["queued"]
+        return Standing(status, counts["claimed"], due)
+
+
+def _carries14(job: Job) -> bool:
+    return job.notice_again or any(o.id == ART14 for o in job.decision.obligations)
