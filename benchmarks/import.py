@@ -10,7 +10,7 @@ LEID, EUID, TAGS), Dutch names and addresses, free-mail addresses and 2% role ad
 once. `--shared-role-addresses` writes the file earlier versions of this script wrote, where
 the role addresses are info@ at only seven domains, so seven addresses recur 20,000 times
 (in 1,000,000 rows) with a new consent each time: a stress case for the generic path, which
-re-folds such a point's whole history in every chunk it recurs in.
+re-folds such a point's whole history in every block it recurs in.
 Each store is measured in a fresh child process on a freshly initialised database with the
 purpose defined. The import prepares its rows in worker processes (one per CPU, at most
 `imports.MAX_WORKERS`; `--workers` to choose); the figures are:
@@ -148,13 +148,13 @@ def store_floor(store_url: str, floor_url: str) -> dict[str, Any]:
     with source.connect() as src_conn, fresh.store.bulk_writers() as writer:
         src: Any = src_conn.connection.driver_connection
         # as many contacts to a transaction as a big import commits at once
-        groups = _point_groups(src, imports.COMMIT_BLOCKS * imports.CHUNK_ROWS)
+        groups = _point_groups(src, imports.COMMIT_BLOCKS * imports.BLOCK_ROWS)
         for lo, hi in groups:
-            chunk: dict[str, Any] = {}
+            block: dict[str, Any] = {}
             for table in FLOOR_TABLES:
                 query = _FLOOR_SELECT[table]
                 if sqlite:
-                    chunk[table] = src.execute(query.format(lo="?", hi="?"), (lo, hi)).fetchall()
+                    block[table] = src.execute(query.format(lo="?", hi="?"), (lo, hi)).fetchall()
                 else:
                     copied = bytearray()
                     inner = psql.SQL(query).format(lo=psql.Literal(lo), hi=psql.Literal(hi))
@@ -162,12 +162,12 @@ def store_floor(store_url: str, floor_url: str) -> dict[str, Any]:
                         for part in out:
                             copied += part
                     src.commit()
-                    chunk[table] = bytes(copied)
-            rows += len(chunk["contact_points"]) if sqlite else chunk["contact_points"].count(b"\n")
+                    block[table] = bytes(copied)
+            rows += len(block["contact_points"]) if sqlite else block["contact_points"].count(b"\n")
             with writer() as w:
                 raw: Any = w.conn.connection.driver_connection
                 pid = None if sqlite else raw.info.backend_pid
-                for table, data in chunk.items():
+                for table, data in block.items():
                     before = _clocks(pid)
                     if sqlite:
                         if data:
@@ -204,11 +204,22 @@ def _add(
     return cpu + after[0] - before[0], wall + after[1] - before[1], server
 
 
-def child(store_url: str, csv_path: Path, workers: int | None, floor_url: str | None = None) -> None:
+def child(
+    store_url: str, csv_path: Path, workers: int | None, floor_url: str | None = None, generic: bool = False
+) -> None:
     """Run in a fresh process: set up, import, print one JSON line of figures."""
     from consentry.bootstrap import bootstrap
-    from consentry.services import imports, mailchimp, purposes, setup
+    from consentry.services import imports, purposes, setup
+    from consentry.services.imports import bulk, mailchimp
     from consentry.settings import Settings
+
+    if generic:
+        # every block is sent the generic way, unprepared, and mapped in this process
+        def unprepared(setup: Any, rows: list[Any], now: Any) -> Any:
+            return bulk.Prepared(rows=len(rows), generic="benchmark: --generic")
+
+        bulk.prepare = unprepared
+        workers = 0
 
     app = bootstrap(Settings(database_url=store_url, secret_key="bench-secret-key-0123456789"))
     setup.init(app)
@@ -219,7 +230,8 @@ def child(store_url: str, csv_path: Path, workers: int | None, floor_url: str | 
     seconds = time.perf_counter() - started
     (_, _, report) = result.files[0]
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (me.ru_utime + me.ru_stime - before.ru_utime - before.ru_stime) + kids.ru_utime + kids.ru_stime
+    own = me.ru_utime + me.ru_stime - before.ru_utime - before.ru_stime
+    cpu = own + kids.ru_utime + kids.ru_stime
     cpus = os.cpu_count() or 1
     auto = (
         min(cpus, imports.MAX_WORKERS)
@@ -237,6 +249,7 @@ def child(store_url: str, csv_path: Path, workers: int | None, floor_url: str | 
                 "events": report.events,
                 "seconds": seconds,
                 "cpu": cpu,
+                "cpu_own": own,
                 "peak_mb": me.ru_maxrss / 1024,
                 "worker_peak_mb": kids.ru_maxrss / 1024,
                 "workers": n_workers,
@@ -252,9 +265,12 @@ def measure(
     target: float,
     workers: int | None,
     floor_url: str | None = None,
+    generic: bool = False,
 ) -> bool:
     """Run one store in a child process and print its figures."""
     command = [sys.executable, __file__, "--child", store_url, str(csv_path)]
+    if generic:
+        command.append("--generic")
     if workers is not None:
         command += ["--workers", str(workers)]
     if floor_url is not None:
@@ -271,6 +287,7 @@ def measure(
     print(
         f"{label:10} {fig['rows']:>9,} rows in {fig['seconds']:6.1f} s = {rate:>8,.0f} rows/s wall, "
         f"{fig['rows'] / fig['cpu']:>7,.0f} rows per CPU-second ({fig['cpu']:.1f} CPU-s, "
+        f"{fig['cpu_own']:.1f} of them the importing process's, "
         f"{fig['workers']} worker(s)); {fig['events']:,} events; peak {peak:.0f} MB "
         f"({fig['peak_mb']:.0f} + {fig['workers']} x {fig['worker_peak_mb']:.0f}); load {load}\n"
         f"{'':10} {'PASS' if ok else 'FAIL'} (target {target:,.0f} rows/s wall, 500 MB)"
@@ -321,11 +338,16 @@ def main(argv: list[str] | None = None) -> int:
         "--workers", type=int, default=None, help="worker processes (default: as the import chooses)"
     )
     ap.add_argument("--floor", action="store_true", help="also measure the store alone (see above)")
+    ap.add_argument(
+        "--generic",
+        action="store_true",
+        help="the generic path only (the bulk path disabled), in this process",
+    )
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--floor-url", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        child(args.child[0], Path(args.child[1]), args.workers, args.floor_url)
+        child(args.child[0], Path(args.child[1]), args.workers, args.floor_url, args.generic)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "subscribed_members_export_bench.csv"
@@ -335,12 +357,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generated {args.rows:,} members ({size:.0f} MB) in {time.perf_counter() - t0:.1f} s")
         if args.store in ("sqlite", "both"):
             floor = f"sqlite:///{Path(tmp) / 'floor.db'}" if args.floor else None
-            measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", csv_path, 30_000, args.workers, floor)
+            measure(
+                "SQLite",
+                f"sqlite:///{Path(tmp) / 'bench.db'}",
+                csv_path,
+                30_000,
+                args.workers,
+                floor,
+                args.generic,
+            )
         if args.store in ("postgresql", "both"):
             with scratch_database(BENCH_DB) as url, ExitStack() as stack:
                 if url is not None:
                     floor = stack.enter_context(scratch_database(FLOOR_DB)) if args.floor else None
-                    measure("PostgreSQL", url, csv_path, 30_000, args.workers, floor)
+                    measure("PostgreSQL", url, csv_path, 30_000, args.workers, floor, args.generic)
     return 0
 
 

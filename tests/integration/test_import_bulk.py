@@ -22,8 +22,9 @@ from conftest import define_purposes, make_app, power_cut
 from consentry.adapters.sql_store import Writer
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import Source
-from consentry.services import import_blocks, imports, integrity, mailchimp
+from consentry.services import imports, integrity
 from consentry.services.errors import InputError
+from consentry.services.imports import bulk, mailchimp, runner
 
 COLUMNS = [
     "Email Address", "First Name", "Last Name", "MEMBER_RATING", "OPTIN_TIME", "OPTIN_IP",
@@ -137,13 +138,13 @@ def count_bulk(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def generic_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Send every block the generic way (as before the bulk path)."""
-    real = import_blocks.prepare
+    real = bulk.prepare
 
-    def refuse(*args: Any) -> import_blocks.Prepared:
+    def refuse(*args: Any) -> bulk.Prepared:
         prepared = real(*args)
-        return import_blocks.Prepared(rows=prepared.rows, generic="test: the generic path")
+        return bulk.Prepared(rows=prepared.rows, generic="test: the generic path")
 
-    monkeypatch.setattr(import_blocks, "prepare", refuse)
+    monkeypatch.setattr(bulk, "prepare", refuse)
 
 
 @contextmanager
@@ -162,16 +163,16 @@ def generic_twin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ap
 def test_the_bulk_path_leaves_the_ledger_and_report_the_generic_path_does(
     app: App, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
     path = export(tmp_path, awkward())
     written = count_bulk(monkeypatch)
-    bulk = mailchimp.run(app, path, "nieuwsbrief", status="subscribed", workers=workers).files[0][2]
+    bulk = mailchimp.run(app, path, "nieuwsbrief", status="subscribed", workers=workers).files[0].report
     assert_consistent(app)
     assert bulk.rejected and bulk.notes and bulk.new_points
     assert 0 < sum(written) < bulk.events  # the later block's known contact went the generic way
 
     with generic_twin(tmp_path, monkeypatch) as other:
-        generic = mailchimp.run(other, path, "nieuwsbrief", status="subscribed", workers=0).files[0][2]
+        generic = mailchimp.run(other, path, "nieuwsbrief", status="subscribed", workers=0).files[0].report
         assert summary(bulk) == summary(generic)
         assert snapshot(app) == snapshot(other)
 
@@ -180,24 +181,28 @@ def test_the_bulk_path_leaves_the_ledger_and_report_the_generic_path_does(
 def test_a_file_partly_in_the_ledger_goes_in_bulk_only_where_its_points_are_new(
     app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 8)
+    monkeypatch.setattr(runner, "BLOCK_ROWS", 8)
     rows = awkward(30)
     first = mailchimp.run(
         app, export(tmp_path, rows[::3], "subscribed_a.csv"), "nieuwsbrief", workers=workers
     )
-    assert first.files[0][2].new_points
+    assert first.files[0].report.new_points
     # Every third member known, some with a changed profile: blocks are split.
     changed = [member(i, LEID="777") if i % 6 == 0 else r for i, r in enumerate(rows)]
     written = count_bulk(monkeypatch)
-    report = mailchimp.run(
-        app, export(tmp_path, changed, "subscribed_b.csv"), "nieuwsbrief", workers=workers
-    ).files[0][2]
+    report = (
+        mailchimp.run(app, export(tmp_path, changed, "subscribed_b.csv"), "nieuwsbrief", workers=workers)
+        .files[0]
+        .report
+    )
     assert 0 < sum(written) < report.events
     assert report.existing_points and report.new_points and report.already_imported
     assert_consistent(app)
-    again = mailchimp.run(
-        app, export(tmp_path, changed, "subscribed_b.csv"), "nieuwsbrief", workers=workers
-    ).files[0][2]
+    again = (
+        mailchimp.run(app, export(tmp_path, changed, "subscribed_b.csv"), "nieuwsbrief", workers=workers)
+        .files[0]
+        .report
+    )
     assert (again.events, again.new_points) == (0, 0)
     assert_consistent(app)
 
@@ -205,14 +210,14 @@ def test_a_file_partly_in_the_ledger_goes_in_bulk_only_where_its_points_are_new(
 def test_a_bulk_import_that_crashed_half_way_can_be_run_again(
     app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
     path = export(tmp_path, [member(i) for i in range(35)])
-    with power_cut(imports, "_write", on_call=3):
+    with power_cut(runner, "_write", on_call=3):
         mailchimp.run(app, path, "nieuwsbrief", workers=2)
     with app.store.reader() as r:
         assert r.counts()["contact_points"] == 20
     assert_consistent(app)
-    rerun = mailchimp.run(app, path, "nieuwsbrief", workers=2).files[0][2]
+    rerun = mailchimp.run(app, path, "nieuwsbrief", workers=2).files[0].report
     assert (rerun.new_points, rerun.existing_points, rerun.already_imported > 0) == (15, 20, True)
     assert_consistent(app)
     with app.store.reader() as r:
@@ -223,14 +228,14 @@ def test_a_bulk_import_that_crashed_half_way_can_be_run_again(
 def test_strict_and_dry_run_write_nothing_in_bulk_either(
     app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
     path = export(tmp_path, awkward())
-    strict = mailchimp.run(app, path, "nieuwsbrief", strict=True, workers=workers).files[0][2]
-    dry = mailchimp.run(app, path, "nieuwsbrief", dry_run=True, workers=workers).files[0][2]
+    strict = mailchimp.run(app, path, "nieuwsbrief", strict=True, workers=workers).files[0].report
+    dry = mailchimp.run(app, path, "nieuwsbrief", dry_run=True, workers=workers).files[0].report
     with app.store.reader() as r:
         assert r.counts()["events"] == 0
     assert strict.rejected and not strict.committed and not dry.committed
-    real = mailchimp.run(app, path, "nieuwsbrief", workers=workers).files[0][2]
+    real = mailchimp.run(app, path, "nieuwsbrief", workers=workers).files[0].report
     assert summary(dry) == summary(real)
 
 
@@ -238,7 +243,7 @@ def test_strict_and_dry_run_write_nothing_in_bulk_either(
 def test_a_broken_line_stops_the_import_after_the_rows_before_it(
     app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
     path = export(tmp_path, [member(i) for i in range(25)])
     with path.open("a", encoding="utf-8") as fh:
         fh.write('"' + "x" * 200_000 + '",a\n')  # beyond the csv module's field limit
@@ -252,7 +257,7 @@ def test_a_broken_line_stops_the_import_after_the_rows_before_it(
 def test_rows_with_several_contact_points_go_the_way_of_their_known_ones(
     app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 6)
+    monkeypatch.setattr(runner, "BLOCK_ROWS", 6)
     header = "E-mailadres;Telefoon;Adres;Naam;Aangemeld op"
     rows = [
         f"p{i}@example.nl;06 {12345600 + i};Straat {i}|1234 AB Utrecht;P{i};2024-01-02" for i in range(20)
@@ -294,16 +299,16 @@ def test_rows_with_several_contact_points_go_the_way_of_their_known_ones(
 def test_a_big_file_commits_several_blocks_at_a_time(
     app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
-    monkeypatch.setattr(imports, "COMMIT_BLOCKS", 2)
-    monkeypatch.setattr(imports, "POOL_MIN_BYTES", 0)  # every file is big
+    monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
+    monkeypatch.setattr(runner, "COMMIT_BLOCKS", 2)
+    monkeypatch.setattr(runner, "POOL_MIN_BYTES", 0)  # every file is big
     path = export(tmp_path, [member(i) for i in range(55)])
-    with power_cut(imports, "_write", on_call=4):
+    with power_cut(runner, "_write", on_call=4):
         mailchimp.run(app, path, "nieuwsbrief", workers=workers)
     with app.store.reader() as r:
         assert r.counts()["contact_points"] == 20  # blocks 1-2 committed; block 3 with block 4
     assert_consistent(app)
-    rerun = mailchimp.run(app, path, "nieuwsbrief", workers=workers).files[0][2]
+    rerun = mailchimp.run(app, path, "nieuwsbrief", workers=workers).files[0].report
     assert (rerun.new_points, rerun.existing_points) == (35, 20)
     assert_consistent(app)
 
@@ -312,9 +317,9 @@ def test_a_big_file_commits_several_blocks_at_a_time(
 def test_a_broken_line_in_a_big_file_stops_after_the_rows_before_it(
     app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
-    monkeypatch.setattr(imports, "COMMIT_BLOCKS", 2)
-    monkeypatch.setattr(imports, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
+    monkeypatch.setattr(runner, "COMMIT_BLOCKS", 2)
+    monkeypatch.setattr(runner, "POOL_MIN_BYTES", 0)
     path = export(tmp_path, [member(i) for i in range(35)])
     with path.open("a", encoding="utf-8") as fh:
         fh.write('"' + "x" * 200_000 + '",a\n')  # beyond the csv module's field limit

@@ -12,6 +12,7 @@ from consentry.domain.vocabulary import ConsentMethod, PartyKind, PointKind, Sou
 from consentry.services import imports
 from consentry.services.decide import decide
 from consentry.services.errors import InputError
+from consentry.services.imports import runner
 
 HEADER = "E-mailadres;Naam;Aangemeld op;IP;Klant;Tags"
 ROWS = [
@@ -124,10 +125,10 @@ def test_an_import_that_crashed_half_way_can_be_run_again(
 ) -> None:
     rows = [f"p{i}@example.nl;P{i};2024-01-01;;K{i};" for i in range(25)]
     path = write(tmp_path, "\n".join([HEADER, *rows]))
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 10)
-    with power_cut(imports, "_write", on_call=3):
+    monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
+    with power_cut(runner, "_write", on_call=3):
         run(app, path)
-    assert events(app) == 20 * 2  # two whole chunks of rows: registration (with attributes), consent
+    assert events(app) == 20 * 2  # two whole blocks of rows: registration (with attributes), consent
     rerun = run(app, path)
     assert (rerun.new_points, rerun.existing_points) == (5, 20)
     assert events(app) == 25 * 2
@@ -172,10 +173,10 @@ def test_a_mapping_that_does_not_fit_the_file_is_refused_before_anything_is_read
     assert events(app) == 0
 
 
-def test_a_contact_repeated_in_a_later_chunk_is_registered_once(
+def test_a_contact_repeated_in_a_later_block_is_registered_once(
     app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(runner, "BLOCK_ROWS", 2)
     rows = ["a@example.nl;A;;;K1;", "b@example.nl;B;;;K2;", "c@example.nl;C;;;K3;", "a@example.nl;A;;;K1b;"]
     report = run(
         app, write(tmp_path, "\n".join([HEADER, *rows])), consent_spec(purpose=None, basis="contract")

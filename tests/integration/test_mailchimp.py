@@ -13,9 +13,9 @@ import pytest
 from consentry.bootstrap import App
 from consentry.domain.events import Event
 from consentry.domain.vocabulary import PointKind
-from consentry.services import mailchimp
 from consentry.services.decide import decide
 from consentry.services.errors import InputError
+from consentry.services.imports import mailchimp
 
 COMMON = [
     "Email Address", "First Name", "Last Name", "Bedrijf", "MEMBER_RATING", "OPTIN_TIME", "OPTIN_IP",

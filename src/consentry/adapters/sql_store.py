@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -497,52 +498,64 @@ class Writer(Reader):
         self,
         points: Sequence[FreshPoint],
         events: Sequence[FreshEvent],
-        recorded: tuple[str, Any],
+        recorded: Recorded,
         new_id: Callable[[str], str],
     ) -> int:
         """Chain and store the events of contact points new to the ledger, with their projection.
 
         The bulk path of an import: everything that does not depend on where the events
         land in the chain was prepared beforehand (possibly in another process, see
-        `consentry.services.import_blocks`), in stored form. What does is done here, in
+        `consentry.services.imports.bulk`), in stored form. What does is done here, in
         order: each point gets its id (`new_id("cp")`, in the order given), each event
         its seq and its hash over the canonical form, pieced together from the prepared
         head, payload and tail (`consentry.domain.chain.assemble`). The caller guarantees
         the points are not registered yet (so no earlier event of theirs exists and their
         projection is built from these events alone). `recorded` is the events'
-        recorded_at as canonical text and in stored form. Returns the number of events
-        appended.
+        recorded_at. Returns the number of events appended.
         """
         if not events:
             return 0
         ids = [new_id("cp") for _ in points]
         quoted = [quote(pid) for pid in ids]
-        rec_text, rec_stored = recorded
+        rec_text, rec_stored = recorded.text, recorded.stored
         base, prev = self._seq, self._hash
         rows: list[tuple[Any, ...]] = []
         seq = base
-        for point, eid, etype, occurred, version, payload, head, tail in events:
+        for ev in events:
             seq += 1
-            digest = chain_hash(prev, assemble(quoted[point], head, payload, rec_text, seq, tail))
-            rows.append((seq, eid, ids[point], etype, occurred, rec_stored, version, payload, prev, digest))
+            text = assemble(quoted[ev.point], ev.head, ev.payload, rec_text, seq, ev.tail)
+            digest = chain_hash(prev, text)
+            rows.append(
+                (
+                    seq,
+                    ev.id,
+                    ids[ev.point],
+                    ev.type,
+                    ev.occurred,
+                    rec_stored,
+                    ev.schema_version,
+                    ev.payload,
+                    prev,
+                    digest,
+                )
+            )
             prev = digest
         self._bulk_insert(
             "contact_points",
             "id, kind, value, registered_seq",
-            [(pid, p[0], p[1], base + 1 + p[2]) for pid, p in zip(ids, points, strict=True)],
+            [(pid, p.kind, p.value, base + 1 + p.registration) for pid, p in zip(ids, points, strict=True)],
         )
         self._bulk_insert("events", _EVENT_COLUMNS, rows)
         self.conn.execute(t.ledger_head.update().where(t.ledger_head.c.id == 1).values(seq=seq, hash=prev))
         self._seq, self._hash = seq, prev
         states: list[tuple[Any, ...]] = []
-        for pid, q, (_, _, _, last, state, state_json, _) in zip(ids, quoted, points, strict=True):
-            last_seq = base + 1 + last
-            # The state JSON was written with id "" and last_seq 0 (its first and last keys).
-            body = f'{{"id":{q}{state_json[_JSON_ID_END:-_JSON_SEQ_END]}{last_seq}}}'
-            states.append((pid, *state[1:8], last_seq, state[9], body))
+        for pid, p in zip(ids, points, strict=True):
+            last_seq = base + 1 + p.last
+            body = {**p.state_json, "id": pid, "last_seq": last_seq}
+            states.append((pid, *p.state, last_seq, p.last_event_at, orjson.dumps(body).decode()))
         self._bulk_insert("contact_state", _STATE_COLUMNS, states)
         self._bulk_insert(
-            "point_facts", _FACT_COLUMNS, [(pid, *p[6][1:]) for pid, p in zip(ids, points, strict=True)]
+            "point_facts", _FACT_COLUMNS, [(pid, *p.facts) for pid, p in zip(ids, points, strict=True)]
         )
         return len(rows)
 
@@ -768,6 +781,16 @@ def _state_row(s: ContactState) -> tuple[Any, ...]:
     """A projection row in stored form (see `_bulk_insert`)."""
     return (
         s.id,
+        *_state_columns(s),
+        s.last_seq,
+        _naive_utc(s.last_event_at) if s.last_event_at else None,
+        orjson.dumps(s.to_json()).decode(),
+    )
+
+
+def _state_columns(s: ContactState) -> tuple[Any, ...]:
+    """A projection row's columns from party to event_count."""
+    return (
         s.party.value,
         s.source.value,
         s.erased_at is not None,
@@ -775,25 +798,50 @@ def _state_row(s: ContactState) -> tuple[Any, ...]:
         ObjectionScope.PROFILING.value in s.objections,
         s.hard_bounced_at is not None or s.complained_at is not None,
         s.event_count,
-        s.last_seq,
-        _naive_utc(s.last_event_at) if s.last_event_at else None,
-        orjson.dumps(s.to_json()).decode(),
     )
 
 
-#: A new contact point for `Writer.append_fresh`: kind, value, the index (among the
-#: events given) of its registration and of its last event, its `contact_state` row and
-#: the text of its state JSON as `fresh_projection` makes them, its `point_facts` row.
-FreshPoint = tuple[str, str, int, int, tuple[Any, ...], str, tuple[Any, ...]]
-#: An event for `Writer.append_fresh`: its point's index, id, type, occurred_at (stored
-#: form), schema version, payload JSON, and the canonical text before its payload and
-#: after its seq.
-FreshEvent = tuple[int, str, str, Any, int, str, str, str]
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """When events for `Writer.append_fresh` are recorded: as canonical text and in stored form."""
 
-_JSON_ID = '{"id":""'
-_JSON_ID_END = len(_JSON_ID)
-_JSON_SEQ = ',"last_seq":0}'
-_JSON_SEQ_END = len("0}")
+    text: str
+    stored: Any
+
+
+@dataclass(frozen=True, slots=True)
+class FreshEvent:
+    """An event for `Writer.append_fresh`, in stored form, before it has a seq."""
+
+    #: The index (among the points given) of its contact point.
+    point: int
+    id: str
+    type: str
+    #: occurred_at in stored form (`stored_time`).
+    occurred: Any
+    schema_version: int
+    payload: str
+    #: The canonical text before its payload and after its seq (`domain.chain.canonical_parts`).
+    head: str
+    tail: str
+
+
+@dataclass(frozen=True, slots=True)
+class FreshPoint:
+    """A new contact point for `Writer.append_fresh` with its projection, before it has an id."""
+
+    kind: str
+    value: str
+    #: The index (among the events given) of its registration and of its last event.
+    registration: int
+    last: int
+    #: Its `contact_state` columns from party to event_count, and last_event_at (stored form).
+    state: tuple[Any, ...]
+    last_event_at: Any
+    #: Its state JSON, with id "" and last_seq 0: the writer puts both in, then serialises it.
+    state_json: dict[str, Any]
+    #: Its `point_facts` row after the point id.
+    facts: tuple[Any, ...]
 
 
 def stored_time(moment: datetime, sqlite: bool, iso: str | None = None) -> Any:
@@ -809,8 +857,10 @@ def stored_time(moment: datetime, sqlite: bool, iso: str | None = None) -> Any:
     return _sqlite_time(naive) if sqlite else naive
 
 
-def fresh_projection(s: ContactState, sqlite: bool) -> tuple[tuple[Any, ...], str, tuple[Any, ...]]:
-    """A new point's projection rows for `Writer.append_fresh`, before it has an id and a seq.
+def fresh_point(
+    kind: PointKind, value: str, registration: int, last: int, s: ContactState, sqlite: bool
+) -> FreshPoint:
+    """A new point and its projection for `Writer.append_fresh`, before it has an id and a seq.
 
     `s` is folded with id "" and its last_seq set to 0; the writer puts both in.
     """
@@ -818,16 +868,12 @@ def fresh_projection(s: ContactState, sqlite: bool) -> tuple[tuple[Any, ...], st
         raise ValueError("fold a fresh point with id '' and last_seq 0")
     if s.listings:
         raise ValueError("a fresh point's register listings go through Writer.append")
-    state = _state_row(s)
-    text = state[10]
-    if not (text.startswith(_JSON_ID) and text.endswith(_JSON_SEQ)):
-        raise AssertionError("the state JSON no longer starts with its id and ends with its last_seq")
-    if sqlite and state[9] is not None:
-        state = (*state[:9], _sqlite_time(state[9]), *state[10:])
+    naive = _naive_utc(s.last_event_at) if s.last_event_at else None
+    at: Any = _sqlite_time(naive) if sqlite and naive is not None else naive
     facts = facts_row(s)
     if sqlite:
         facts = _iso_dates(facts, DATE_COLUMNS)
-    return state, text, facts
+    return FreshPoint(kind.value, value, registration, last, _state_columns(s), at, s.to_json(), facts[1:])
 
 
 class Checkpointer:

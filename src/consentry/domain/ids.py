@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from collections.abc import Callable
@@ -31,3 +32,12 @@ def counting_ids() -> IdFactory:
         return f"{prefix}_{counters[prefix]:06d}"
 
     return make
+
+
+def derived_id(prefix: str, *parts: str) -> str:
+    """An id derived from what a record says (`im_...`, `fb_...`): the same parts, the same id.
+
+    Imports and feedback name their events this way, so a file or a report read twice
+    adds nothing the second time.
+    """
+    return prefix + "_" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]

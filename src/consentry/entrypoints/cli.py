@@ -33,7 +33,6 @@ from consentry.services import (
     imports,
     integrity,
     ledger,
-    mailchimp,
     notices,
     purposes,
     registers,
@@ -44,6 +43,7 @@ from consentry.services import (
 from consentry.services import decide as decide_service
 from consentry.services import demo as demo_service
 from consentry.services.errors import FileRejected, InputError, choice
+from consentry.services.imports import mailchimp
 from consentry.settings import Settings
 
 app = typer.Typer(

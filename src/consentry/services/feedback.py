@@ -33,6 +33,7 @@ from consentry.bootstrap import App
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.errors import FieldError
 from consentry.domain.events import Event
+from consentry.domain.ids import derived_id
 from consentry.domain.vocabulary import PointKind
 from consentry.services.contacts import UnknownContact, resolve
 from consentry.services.errors import FileRejected, InputError, LineProblem
@@ -176,10 +177,6 @@ def _code(value: str | None) -> str | None:
     return code
 
 
-def _event_id(*parts: str) -> str:
-    return "fb_" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
-
-
 def _plan(app: App, w: Writer, line: int, item: Feedback) -> _Planned:
     """Check one item and turn it into a ledger record for its contact point."""
     if not isinstance(item.contact, str) or not item.contact.strip():
@@ -219,9 +216,9 @@ def _plan(app: App, w: Writer, line: int, item: Feedback) -> _Planned:
         }
         key = "complaint"
     if given is not None:
-        record["id"] = _event_id("caller", record["type"], given)
+        record["id"] = derived_id("fb", "caller", record["type"], given)
     elif message_id is not None:
-        record["id"] = _event_id("message", point, message_id, key)
+        record["id"] = derived_id("fb", "message", point, message_id, key)
     else:
         record["id"] = app.ids("ev")
     return _Planned(line, point, {k: v for k, v in record.items() if v is not None})
@@ -299,7 +296,7 @@ def _escalate(app: App, w: Writer, points: Sequence[str]) -> int:
         days = app.settings.soft_bounce_days
         derived.append(
             Event(
-                id=_event_id("soft-limit", point, run[0].id),
+                id=derived_id("fb", "soft-limit", point, run[0].id),
                 type=BOUNCE,
                 contact_point_id=point,
                 occurred_at=at,

@@ -18,14 +18,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from consentry.adapters.csvfile import CsvFormat, Row
 from consentry.bootstrap import App
+from consentry.domain.ids import derived_id
 from consentry.domain.vocabulary import PointKind
-from consentry.services import imports
 from consentry.services.errors import InputError
-from consentry.services.imports import ImportContext, ImportReport, Records, RowRejected, event_id, ref
+from consentry.services.imports import runner
+from consentry.services.imports.model import (
+    IMPORTED,
+    ImportContext,
+    ImportReport,
+    Records,
+    RowRejected,
+    ref,
+    split_tags,
+    with_profile,
+)
 
 EMAIL = "Email Address"
 #: Columns Mailchimp adds itself; every other column is a merge field.
@@ -143,7 +153,7 @@ class MailchimpMapper:
         if self.status == "unsubscribed":
             at = mc_time(v.get("UNSUB_TIME", ""), "UNSUB_TIME")
             record: dict[str, Any] = {
-                "id": event_id("mc-unsub", key, self.purpose, at or ""),
+                "id": derived_id(IMPORTED, "mc-unsub", key, self.purpose, at or ""),
                 "type": "unsubscribed",
                 "contact": key,
                 "purpose": self.purpose,
@@ -159,7 +169,7 @@ class MailchimpMapper:
             at = mc_time(v.get("CLEAN_TIME", ""), "CLEAN_TIME")
             campaign = v.get("CLEAN_CAMPAIGN_TITLE")
             record = {
-                "id": event_id("mc-clean", key, at or ""),
+                "id": derived_id(IMPORTED, "mc-clean", key, at or ""),
                 "type": "bounce.recorded",
                 "contact": key,
                 "bounce_kind": "hard",
@@ -192,10 +202,10 @@ class MailchimpMapper:
         if first_seen:
             record["occurred_at"] = first_seen
         profile = dict(sorted(attributes.items()))
-        tags = imports.split_tags(v.get("TAGS", ""))
+        tags = split_tags(v.get("TAGS", ""))
         if not (profile or tags):
-            record["id"] = event_id("registered", ref(point))
-        return imports.with_profile(record, profile, tags)
+            record["id"] = derived_id(IMPORTED, "registered", ref(point))
+        return with_profile(record, profile, tags)
 
     def _consent(
         self,
@@ -208,7 +218,7 @@ class MailchimpMapper:
         if not optin:
             ctx.tally[MISSING_OPTIN] += 1
         evidence = {c: v[c] for c in EVIDENCE if v.get(c)}
-        consent_id = event_id("mc-consent", key, self.purpose, optin or "")
+        consent_id = derived_id(IMPORTED, "mc-consent", key, self.purpose, optin or "")
         given: dict[str, Any] = {
             "id": consent_id,
             "type": "consent.given",
@@ -228,7 +238,7 @@ class MailchimpMapper:
         out = [given]
         if confirm:
             confirmed: dict[str, Any] = {
-                "id": event_id("mc-confirm", key, self.purpose, confirm),
+                "id": derived_id(IMPORTED, "mc-confirm", key, self.purpose, confirm),
                 "type": "consent.confirmed",
                 "contact": key,
                 "purpose": self.purpose,
@@ -262,11 +272,19 @@ def _files(path: Path) -> Iterator[list[tuple[Path, str]]]:
     yield [(path, status)]
 
 
-@dataclass
+class FileReport(NamedTuple):
+    """The report of one status file of an export."""
+
+    name: str
+    status: str
+    report: ImportReport
+
+
+@dataclass(frozen=True, slots=True)
 class MailchimpReport:
     """One report per status file."""
 
-    files: list[tuple[str, str, ImportReport]]
+    files: list[FileReport]
 
 
 def run(
@@ -288,7 +306,7 @@ def run(
     with _files(path) if status is None else _single(path, status) as files:
         for file, file_status in files:
             mapper = MailchimpMapper(app, purpose, file_status, audience)
-            report = imports.run(
+            report = runner.run(
                 app, file, mapper, dry_run=dry_run, strict=strict, progress=progress, workers=workers
             )
             missing = report.tally.get(MISSING_OPTIN, 0)
@@ -297,7 +315,7 @@ def run(
                     f"{missing} member(s) without OPTIN_TIME: their consent is "
                     "dated at the import, when it was given is not proven"
                 )
-            reports.append((file.name, file_status, report))
+            reports.append(FileReport(file.name, file_status, report))
     return MailchimpReport(reports)
 
 

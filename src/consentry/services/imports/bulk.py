@@ -1,51 +1,49 @@
-"""Preparing an import's rows for the ledger in blocks, in worker processes when the file is big.
+"""The bulk path: an import's blocks prepared for the ledger, in worker processes when the file is big.
 
-A block is `imports.CHUNK_ROWS` rows of the file. Everything about a block that does
-not need the database is done here, by the same code the generic path runs: the
-mapper's records (with a context of the block's own, as a chunk has), the ledger's
-checks and normalisation (`ledger._Batch.event`), each event's canonical payload JSON
+A block is `runner.BLOCK_ROWS` rows of the file, the import's unit of work. Everything
+about a block that does not need the database is done here, by the same code the
+generic path runs: the mapper's records (with a context of the block's own), the
+ledger's checks and normalisation (`ledger.Batch.event`), each event's canonical payload JSON
 and the pieces of its canonical form, and — on the assumption that every contact point
 the block registers is new to the ledger — each point's projection, folded from its
 events. The writer then only numbers, hashes and stores (`Writer.append_fresh`).
 
-The assumption is checked by the writer, inside its transaction (`imports._write`).
+The assumption is checked by the writer, inside its transaction (`runner._write`, with `split`).
 Whenever a block does not fit the bulk path — a point the ledger knows, a record about a
 point not registered in the block, a record the ledger refuses — the block says why in
 `generic`, and the importer maps and writes those rows again the generic way, so what
-ends up in the ledger and in the report is the same either way.
+ends up in the ledger and in the report is the same either way (the generic path is
+the reference; tests/integration/test_import_bulk.py holds the two equal, and
+docs/performance.md says what the bulk path is worth).
 """
 
 from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any, cast
 
 from consentry.adapters.canonical_json import payload_json
 from consentry.adapters.csvfile import CsvError, make_row
-from consentry.adapters.sql_store import FreshEvent, FreshPoint, fresh_projection, stored_time
+from consentry.adapters.sql_store import FreshEvent, FreshPoint, Recorded, fresh_point, stored_time
 from consentry.domain.chain import canonical_parts
 from consentry.domain.errors import FieldError
 from consentry.domain.events import Event
 from consentry.domain.state import fold
 from consentry.domain.vocabulary import PointKind
 from consentry.services.errors import LineProblem
-from consentry.services.ledger import _Batch
+from consentry.services.imports.model import ImportContext, MappedRow, Mapper, Records, RowRejected, subject
+from consentry.services.ledger import Batch
 
-if TYPE_CHECKING:
-    from consentry.adapters.sql_store import Writer
-    from consentry.bootstrap import App
-    from consentry.services.imports import ImportContext, Mapper
-
+#: A row of the file as read: its line and its values.
 RawRow = tuple[int, list[str]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Setup:
     """What a worker needs to prepare blocks (sent to it once)."""
 
@@ -56,7 +54,18 @@ class Setup:
     sqlite: bool
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class PreparedLine:
+    """A row the mapper accepted: its line, the slice of `Prepared.events` it made and the
+    (indexes of the) points its events are about."""
+
+    line: int
+    start: int
+    end: int
+    about: tuple[int, ...]
+
+
+@dataclass(slots=True)
 class Prepared:
     """A block made ready for `Writer.append_fresh`, with what its rows told the report."""
 
@@ -67,14 +76,21 @@ class Prepared:
     suggestions: Counter[str] = field(default_factory=Counter)
     tally: Counter[str] = field(default_factory=Counter)
     keys: list[tuple[PointKind, str]] = field(default_factory=list)
-    #: Each row the mapper accepted: its line, the slice of `events` it made and the
-    #: (indexes of the) points its events are about.
-    lines: list[tuple[int, int, int, tuple[int, ...]]] = field(default_factory=list)
+    lines: list[PreparedLine] = field(default_factory=list)
     points: list[FreshPoint] = field(default_factory=list)
     events: list[FreshEvent] = field(default_factory=list)
-    recorded: tuple[str, Any] = ("", None)
+    recorded: Recorded = field(default_factory=lambda: Recorded("", None))
     #: Why the block must be written the generic way; None when it need not.
     generic: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BulkPart:
+    """What of a prepared block goes in bulk, and the lines that must go the generic way."""
+
+    points: list[FreshPoint]
+    events: list[FreshEvent]
+    later: list[int]
 
 
 class _NeedsStore(Exception):
@@ -82,7 +98,7 @@ class _NeedsStore(Exception):
 
 
 class _NoStore:
-    """Stands in for the writer `_Batch` asks: only the purposes are known."""
+    """Stands in for the ledger a `Batch` asks: only the purposes are known."""
 
     def __init__(self, purposes: frozenset[str]) -> None:
         self.purposes = purposes
@@ -96,33 +112,24 @@ class _NoStore:
     def point_kind(self, point_id: str) -> PointKind | None:
         raise _NeedsStore(f"a record names contact point {point_id}")
 
+    def event_exists(self, event_id: str) -> bool:
+        raise _NeedsStore("an event id to look up")  # not asked: the import's ids are trusted
 
-class _Clock:
-    def __init__(self, now: datetime) -> None:
-        self._now = now
-
-    def now(self) -> datetime:
-        return self._now
+    def find_points(self, keys: object) -> Mapping[tuple[PointKind, str], str]:
+        raise _NeedsStore("registrations to look up")  # not asked: the writer looks them up
 
 
-class _Settings:
-    def __init__(self, region: str) -> None:
-        self.default_region = region
+class _PlaceholderIds:
+    """Point ids for a block: `#0`, `#1`, ... in registration order.
 
-
-class _AppView:
-    """The part of the application `_Batch` uses: the clock, the region and ids.
-
-    Point ids are placeholders (`#0`, `#1`, ... in registration order); the writer
-    gives the real ones, so ids come from the application's factory in the same order.
+    The writer gives the real ones, so ids come from the application's factory in the
+    same order as on the generic path.
     """
 
-    def __init__(self, now: datetime, region: str) -> None:
-        self.clock = _Clock(now)
-        self.settings = _Settings(region)
+    def __init__(self) -> None:
         self.points = 0
 
-    def ids(self, prefix: str) -> str:
+    def __call__(self, prefix: str) -> str:
         if prefix != "cp":
             raise _NeedsStore("a record without an id")
         self.points += 1
@@ -170,79 +177,65 @@ def prepare_in_worker(rows: list[RawRow], now: datetime) -> Prepared:
 
 def prepare(setup: Setup, rows: list[RawRow], now: datetime) -> Prepared:
     """Map and check one block and prepare its events and projection (see the module docstring)."""
-    from consentry.services.imports import ImportContext
-
     out = Prepared(rows=len(rows))
-    ctx = ImportContext(None, setup.region)
+    ctx = ImportContext(setup.region)
     mapped, out.rejected = map_rows(setup, rows, ctx)
     out.notes, out.suggestions, out.tally = ctx.notes, ctx.suggestions, ctx.tally
     out.accepted = len(mapped)
-    view = _AppView(now, setup.region)
-    batch = _Batch(cast("App", view), cast("Writer", _NoStore(setup.purposes)), trusted_ids=True)
+    batch = Batch(now, setup.region, _PlaceholderIds(), _NoStore(setup.purposes), trusted_ids=True)
     built: list[Event] = []
     emitted: set[str] = set()
     try:
-        for line, recs in mapped:
+        for row in mapped:
             start = len(built)
-            for r in recs:
+            for r in row.records:
                 rid = r.get("id")
                 if rid in emitted:
                     continue  # the same record twice in this block: a duplicate row, already noted
                 if rid is None:
                     raise _NeedsStore("a record without an id")
                 emitted.add(rid)
-                built.append(batch.event(r, line))
-            out.lines.append((line, start, len(built), _about(recs, batch.refs)))
+                built.append(batch.event(r, row.line))
+            out.lines.append(PreparedLine(row.line, start, len(built), _about(row.records, batch.refs)))
     except (_NeedsStore, FieldError) as exc:
-        out.generic = str(exc)
-        return _generic(out)
+        return Prepared(rows=out.rows, generic=str(exc))  # the generic path maps the rows anew
     out.keys = list(batch.new_points)
     try:
         _assemble(out, built, now, setup.sqlite)
     except ValueError as exc:
-        out.generic = str(exc)
-        return _generic(out)
+        return Prepared(rows=out.rows, generic=str(exc))
     return out
 
 
 def map_rows(
     setup: Setup, rows: list[RawRow], ctx: ImportContext
-) -> tuple[list[tuple[int, list[dict[str, Any]]]], list[LineProblem]]:
+) -> tuple[list[MappedRow], list[LineProblem]]:
     """The rows' records as the mapper makes them, and the rows it rejected (with why)."""
-    from consentry.services.imports import RowRejected
-
     mapper, header = setup.mapper, setup.header
-    mapped: list[tuple[int, list[dict[str, Any]]]] = []
+    mapped: list[MappedRow] = []
     rejected: list[LineProblem] = []
     for line, values in rows:
         try:
-            mapped.append((line, mapper.records(make_row(header, line, values), ctx)))
+            mapped.append(MappedRow(line, mapper.records(make_row(header, line, values), ctx)))
         except RowRejected as exc:
             rejected.append(LineProblem(line, exc.field, exc.message))
     return mapped, rejected
 
 
-def _about(recs: list[dict[str, Any]], refs: dict[str, tuple[str, PointKind]]) -> tuple[int, ...]:
+def _about(recs: Records, refs: dict[str, tuple[str, PointKind]]) -> tuple[int, ...]:
     """The points a row's records are about (also those left out as duplicates)."""
     about = set()
     for r in recs:
-        subject = f"{r['kind']}:{r['value']}" if r["type"] == "contact_point.registered" else r["contact"]
-        found = refs.get(subject)
+        found = refs.get(subject(r))
         if found is None:
-            raise _NeedsStore(f"a record about {subject}, not registered in this block")
+            raise _NeedsStore(f"a record about {subject(r)}, not registered in this block")
         about.add(int(found[0][1:]))
     return tuple(about)
 
 
-def _generic(out: Prepared) -> Prepared:
-    """Drop what the generic path will find again (it maps the rows anew)."""
-    return Prepared(rows=out.rows, generic=out.generic)
-
-
 def _assemble(out: Prepared, built: list[Event], now: datetime, sqlite: bool) -> None:
     """The stored forms of the block's events and of its new points' projections."""
-    rec_text = now.isoformat()
-    out.recorded = (rec_text, stored_time(now, sqlite))
+    out.recorded = Recorded(now.isoformat(), stored_time(now, sqlite))
     by_point: dict[int, list[Event]] = {}
     registration: dict[int, int] = {}
     last: dict[int, int] = {}
@@ -251,18 +244,9 @@ def _assemble(out: Prepared, built: list[Event], now: datetime, sqlite: bool) ->
         point = int(ev.contact_point_id[1:])
         occurred = ev.occurred_at.isoformat()
         head, tail = canonical_parts(ev, occurred)
-        events.append(
-            (
-                point,
-                ev.id,
-                ev.type,
-                stored_time(ev.occurred_at, sqlite, occurred),
-                ev.schema_version,
-                payload_json(ev.payload),
-                head,
-                tail,
-            )
-        )
+        stored = stored_time(ev.occurred_at, sqlite, occurred)
+        payload = payload_json(ev.payload)
+        events.append(FreshEvent(point, ev.id, ev.type, stored, ev.schema_version, payload, head, tail))
         by_point.setdefault(point, []).append(ev)
         last[point] = i
         if ev.type == "contact_point.registered":
@@ -272,14 +256,59 @@ def _assemble(out: Prepared, built: list[Event], now: datetime, sqlite: bool) ->
         # The fold order is (occurred_at, seq); the writer numbers the events in block
         # order, so among events of the same moment the block order (kept by the stable
         # sort) is the seq order. Without seqs the state's last_seq stays 0 and its id
-        # "", as `fresh_projection` wants them: the writer puts both in.
+        # "", as `fresh_point` wants them: the writer puts both in.
         evs.sort(key=_OCCURRED)
-        state = fold("", evs)
-        state_row, state_json, facts = fresh_projection(state, sqlite)
-        out.points.append((kind.value, value, registration[point], last[point], state_row, state_json, facts))
+        out.points.append(fresh_point(kind, value, registration[point], last[point], fold("", evs), sqlite))
 
 
 _OCCURRED = attrgetter("occurred_at")
+
+
+def split(p: Prepared, known: Mapping[tuple[PointKind, str], str]) -> BulkPart:
+    """The block's events and points that can go in bulk, and the lines that cannot.
+
+    A row about a point the ledger knows cannot, nor any row about a point such a row
+    is about (and so on), so every row about a point goes the same way.
+    """
+    if not known:
+        return BulkPart(p.points, p.events, [])
+    held = {i for i, key in enumerate(p.keys) if key in known}
+    rows_about: dict[int, list[int]] = {}
+    for n, pl in enumerate(p.lines):
+        for point in pl.about:
+            rows_about.setdefault(point, []).append(n)
+    later: set[int] = set()
+    todo = list(held)
+    while todo:
+        for n in rows_about.get(todo.pop(), ()):
+            if n not in later:
+                later.add(n)
+                for point in p.lines[n].about:
+                    if point not in held:
+                        held.add(point)
+                        todo.append(point)
+    later_lines = [p.lines[n].line for n in sorted(later)]
+    if len(held) == len(p.keys):
+        return BulkPart([], [], later_lines)
+    new_point: dict[int, int] = {}
+    for i in range(len(p.keys)):
+        if i not in held:
+            new_point[i] = len(new_point)
+    new_event: dict[int, int] = {}
+    events: list[FreshEvent] = []
+    for n, pl in enumerate(p.lines):
+        if n in later:
+            continue
+        for i in range(pl.start, pl.end):
+            ev = p.events[i]
+            new_event[i] = len(events)
+            events.append(replace(ev, point=new_point[ev.point]))
+    points = [
+        replace(q, registration=new_event[q.registration], last=new_event[q.last])
+        for i, q in enumerate(p.points)
+        if i not in held
+    ]
+    return BulkPart(points, events, later_lines)
 
 
 def batched(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:

@@ -1,0 +1,171 @@
+"""What an import is made of: a mapper's records, its context across rows, its report.
+
+A *mapper* turns one row of a file into ledger records (dicts as `ledger append`
+takes them), or rejects the row with `RowRejected`. Records get ids derived from what
+they say (`derived_id(IMPORTED, ...)`), so importing the same file again adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from consentry.adapters.addresses import AddressError, Normalised, normalise
+from consentry.adapters.csvfile import CsvFormat, Row
+from consentry.domain.ids import derived_id
+from consentry.domain.vocabulary import PointKind
+from consentry.services.errors import LineProblem
+
+#: The prefix of the ids of imported records (`im_...`).
+IMPORTED = "im"
+Records = list[dict[str, Any]]
+#: Record types `profile_update` makes from a registration of a point the ledger knows.
+DERIVED = frozenset({"attributes.set", "tags.added"})
+
+
+class RowRejected(Exception):
+    """One row cannot be imported; the message says why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class MappedRow:
+    """A row of the file the mapper accepted: its line and its records."""
+
+    line: int
+    records: Records
+
+
+class Mapper(Protocol):
+    """Turns one row into ledger records; may use and update the import's context."""
+
+    def check(self, fmt: CsvFormat) -> list[str]:
+        """File-level notes (missing proof); InputError when the file cannot be mapped."""
+        ...
+
+    def records(self, row: Row, ctx: ImportContext) -> Records:
+        """The records for one row; RowRejected when the row cannot be imported."""
+        ...
+
+
+@dataclass
+class ImportContext:
+    """What the import knows across rows."""
+
+    region: str
+    #: First line each contact point was seen on in the current block. Only the block:
+    #: a million-row file must not be held in memory. A point seen in an earlier block
+    #: is found registered in the ledger, and only its row's profile is added.
+    seen: dict[tuple[PointKind, str], int] = field(default_factory=dict)
+    notes: list[LineProblem] = field(default_factory=list)
+    suggestions: Counter[str] = field(default_factory=Counter)
+    #: Counts a mapper keeps for its file notes (e.g. members without an opt-in time).
+    tally: Counter[str] = field(default_factory=Counter)
+
+    def point(self, kind: PointKind, raw: str, column: str) -> Normalised:
+        """Normalise a value or reject the row naming the column."""
+        try:
+            return normalise(kind, raw, self.region)
+        except AddressError as exc:
+            raise RowRejected(column, str(exc)) from None
+
+    def first_time(self, point: Normalised, line: int) -> bool:
+        """True the first time a point appears in the file; later times are noted."""
+        key = (point.kind, point.value)
+        first = self.seen.setdefault(key, line)
+        if first != line:
+            self.notes.append(LineProblem(line, point.kind.value, f"same contact as line {first}; merged"))
+            return False
+        return True
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, in a dry run, would do)."""
+
+    format: CsvFormat | None = None
+    rows: int = 0
+    accepted: int = 0
+    rejected: list[LineProblem] = field(default_factory=list)
+    notes: list[LineProblem] = field(default_factory=list)
+    file_notes: list[str] = field(default_factory=list)
+    new_points: int = 0
+    existing_points: int = 0
+    events: int = 0
+    already_imported: int = 0
+    suggestions: dict[str, int] = field(default_factory=dict)
+    tally: dict[str, int] = field(default_factory=dict)
+    dry_run: bool = False
+    committed: bool = False
+
+
+def ref(point: Normalised) -> str:
+    """How records of a row name its contact point."""
+    return f"{point.kind.value}:{point.value}"
+
+
+def ref_of(record: dict[str, Any]) -> str:
+    """How records name the point a registration record registers."""
+    return f"{record['kind']}:{record['value']}"
+
+
+def subject(record: dict[str, Any]) -> str:
+    """The contact point a record is about, as `kind:value`."""
+    if record["type"] == "contact_point.registered":
+        return ref_of(record)
+    return str(record["contact"])
+
+
+def registration_stub(point: Normalised) -> dict[str, Any]:
+    """The registration part that names a point (for a point seen before in the file)."""
+    return {"type": "contact_point.registered", "kind": point.kind.value, "value": point.value}
+
+
+def with_profile(record: dict[str, Any], attributes: dict[str, str], tags: list[str]) -> dict[str, Any]:
+    """A registration record carrying initial attributes and tags (when there are any).
+
+    Its id covers the profile too: the same row again is recognised as imported, a
+    row with a changed profile is not (and becomes a profile update of the point).
+    """
+    if attributes:
+        record["attributes"] = attributes
+    if tags:
+        record["tags"] = tags
+    if "id" in record and (attributes or tags):
+        record["id"] = derived_id(IMPORTED, "registered", ref_of(record), repr(attributes), *tags)
+    return record
+
+
+def profile_update(record: dict[str, Any], known: Mapping[tuple[PointKind, str], str]) -> Records:
+    """The record itself, or, for a registration of a point in `known`, what it would add
+    to the point's profile (its attributes and tags, as events of their own)."""
+    if record["type"] != "contact_point.registered":
+        return [record]
+    kind = PointKind(record["kind"])
+    key = (kind, record["value"])
+    if key not in known:
+        return [record]
+    contact = ref_of(record)
+    out: Records = []
+    if record.get("attributes"):
+        attrs = record["attributes"]
+        aid = derived_id(IMPORTED, "attributes", contact, repr(attrs))
+        out.append({"id": aid, "type": "attributes.set", "contact": contact, "attributes": attrs})
+    if record.get("tags"):
+        tid = derived_id(IMPORTED, "tags", contact, *record["tags"])
+        out.append({"id": tid, "type": "tags.added", "contact": contact, "tags": record["tags"]})
+    return out
+
+
+def split_tags(raw: str) -> list[str]:
+    """Tags as files write them: separated by commas or semicolons, perhaps quoted."""
+    if not raw:
+        return []
+    parts = (t.strip().strip('"').strip() for t in raw.replace(";", ",").split(","))
+    return sorted({t for t in parts if t})
