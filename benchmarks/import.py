@@ -9,17 +9,15 @@ LEID, EUID, TAGS), Dutch names and addresses, free-mail addresses and 2% role ad
 (info@ at an organisation's own domain). Like a real audience export, it names each address
 once. `--shared-role-addresses` writes the file earlier versions of this script wrote, where
 the role addresses are info@ at only seven domains, so seven addresses recur 20,000 times
-(in 1,000,000 rows) with a new consent each time: a stress case for the generic path, which
+(in 1,000,000 rows) with a new consent each time: a stress case for the import, which
 re-folds such a point's whole history in every block it recurs in.
 Each store is measured in a fresh child process on a freshly initialised database with the
-purpose defined. The import prepares its rows in worker processes (one per CPU, at most
-`imports.MAX_WORKERS`; `--workers` to choose); the figures are:
+purpose defined. The figures are:
 
 - rows/s: rows over wall-clock seconds (the target);
-- rows per CPU-second: rows over the CPU time of the importing process and its workers
-  (steadier on a shared machine; PostgreSQL's own server processes are not counted);
-- peak memory: the importing process's peak RSS plus each worker's (the largest worker's
-  peak, times the number of workers: an upper bound).
+- rows per CPU-second: rows over the CPU time of the importing process (steadier on a
+  shared machine; PostgreSQL's own server processes are not counted);
+- peak memory: the importing process's peak RSS.
 
 The load average is printed with each figure: on a shared machine it says how much of it
 the run had.
@@ -29,7 +27,7 @@ the run had.
 
 `--floor` also measures what the store alone costs on this machine: the rows the import
 wrote (contact points, events, states, facts) are read back and written again into a fresh
-ledger with the statements the store's bulk path uses, on its bulk connection (SQLite:
+ledger with the store's bulk insert statements, on its bulk connection (SQLite:
 `executemany` with the import's settings; PostgreSQL: COPY, here of text already in COPY's
 format, so not even the rows' formatting is counted), as many contacts to a transaction as
 a big import commits at once. Only the writing is timed, so no import can be faster than
@@ -204,41 +202,23 @@ def _add(
     return cpu + after[0] - before[0], wall + after[1] - before[1], server
 
 
-def child(
-    store_url: str, csv_path: Path, workers: int | None, floor_url: str | None = None, generic: bool = False
-) -> None:
+def child(store_url: str, csv_path: Path, floor_url: str | None = None) -> None:
     """Run in a fresh process: set up, import, print one JSON line of figures."""
     from consentry.bootstrap import bootstrap
-    from consentry.services import imports, purposes, setup
-    from consentry.services.imports import bulk, mailchimp
+    from consentry.services import purposes, setup
+    from consentry.services.imports import mailchimp
     from consentry.settings import Settings
-
-    if generic:
-        # every block is sent the generic way, unprepared, and mapped in this process
-        def unprepared(setup: Any, rows: list[Any], now: Any) -> Any:
-            return bulk.Prepared(rows=len(rows), generic="benchmark: --generic")
-
-        bulk.prepare = unprepared
-        workers = 0
 
     app = bootstrap(Settings(database_url=store_url, secret_key="bench-secret-key-0123456789"))
     setup.init(app)
     purposes.define(app, "nieuwsbrief", "Nieuwsbrief", "Newsletter", categories=["koffie"])
     before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
-    result = mailchimp.run(app, csv_path, "nieuwsbrief", status="subscribed", workers=workers)
+    result = mailchimp.run(app, csv_path, "nieuwsbrief", status="subscribed")
     seconds = time.perf_counter() - started
-    (_, _, report) = result.files[0]
-    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    own = me.ru_utime + me.ru_stime - before.ru_utime - before.ru_stime
-    cpu = own + kids.ru_utime + kids.ru_stime
-    cpus = os.cpu_count() or 1
-    auto = (
-        min(cpus, imports.MAX_WORKERS)
-        if cpus > 1 and csv_path.stat().st_size >= imports.POOL_MIN_BYTES
-        else 0
-    )
-    n_workers = auto if workers is None else workers
+    report = result.files[0].report
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = me.ru_utime + me.ru_stime - before.ru_utime - before.ru_stime
     floor = store_floor(store_url, floor_url) if floor_url else None
     print(
         json.dumps(
@@ -249,30 +229,15 @@ def child(
                 "events": report.events,
                 "seconds": seconds,
                 "cpu": cpu,
-                "cpu_own": own,
                 "peak_mb": me.ru_maxrss / 1024,
-                "worker_peak_mb": kids.ru_maxrss / 1024,
-                "workers": n_workers,
             }
         )
     )
 
 
-def measure(
-    label: str,
-    store_url: str,
-    csv_path: Path,
-    target: float,
-    workers: int | None,
-    floor_url: str | None = None,
-    generic: bool = False,
-) -> bool:
+def measure(label: str, store_url: str, csv_path: Path, target: float, floor_url: str | None = None) -> bool:
     """Run one store in a child process and print its figures."""
     command = [sys.executable, __file__, "--child", store_url, str(csv_path)]
-    if generic:
-        command.append("--generic")
-    if workers is not None:
-        command += ["--workers", str(workers)]
     if floor_url is not None:
         command += ["--floor-url", floor_url]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -281,15 +246,13 @@ def measure(
         return False
     fig = json.loads(done.stdout.strip().splitlines()[-1])
     rate = fig["rows"] / fig["seconds"]
-    peak = fig["peak_mb"] + fig["workers"] * fig["worker_peak_mb"]
+    peak = fig["peak_mb"]
     ok = rate >= target and peak <= 500
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
         f"{label:10} {fig['rows']:>9,} rows in {fig['seconds']:6.1f} s = {rate:>8,.0f} rows/s wall, "
-        f"{fig['rows'] / fig['cpu']:>7,.0f} rows per CPU-second ({fig['cpu']:.1f} CPU-s, "
-        f"{fig['cpu_own']:.1f} of them the importing process's, "
-        f"{fig['workers']} worker(s)); {fig['events']:,} events; peak {peak:.0f} MB "
-        f"({fig['peak_mb']:.0f} + {fig['workers']} x {fig['worker_peak_mb']:.0f}); load {load}\n"
+        f"{fig['rows'] / fig['cpu']:>7,.0f} rows per CPU-second ({fig['cpu']:.1f} CPU-s); "
+        f"{fig['events']:,} events; peak {peak:.0f} MB; load {load}\n"
         f"{'':10} {'PASS' if ok else 'FAIL'} (target {target:,.0f} rows/s wall, 500 MB)"
     )
     if fig["floor"]:
@@ -334,20 +297,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--shared-role-addresses", action="store_true", help="seven role addresses recurring (stress case)"
     )
-    ap.add_argument(
-        "--workers", type=int, default=None, help="worker processes (default: as the import chooses)"
-    )
     ap.add_argument("--floor", action="store_true", help="also measure the store alone (see above)")
-    ap.add_argument(
-        "--generic",
-        action="store_true",
-        help="the generic path only (the bulk path disabled), in this process",
-    )
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     ap.add_argument("--floor-url", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
-        child(args.child[0], Path(args.child[1]), args.workers, args.floor_url, args.generic)
+        child(args.child[0], Path(args.child[1]), args.floor_url)
         return 0
     with tempfile.TemporaryDirectory() as tmp:
         csv_path = Path(tmp) / "subscribed_members_export_bench.csv"
@@ -357,20 +312,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generated {args.rows:,} members ({size:.0f} MB) in {time.perf_counter() - t0:.1f} s")
         if args.store in ("sqlite", "both"):
             floor = f"sqlite:///{Path(tmp) / 'floor.db'}" if args.floor else None
-            measure(
-                "SQLite",
-                f"sqlite:///{Path(tmp) / 'bench.db'}",
-                csv_path,
-                30_000,
-                args.workers,
-                floor,
-                args.generic,
-            )
+            measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", csv_path, 30_000, floor)
         if args.store in ("postgresql", "both"):
             with scratch_database(BENCH_DB) as url, ExitStack() as stack:
                 if url is not None:
                     floor = stack.enter_context(scratch_database(FLOOR_DB)) if args.floor else None
-                    measure("PostgreSQL", url, csv_path, 30_000, args.workers, floor, args.generic)
+                    measure("PostgreSQL", url, csv_path, 30_000, floor)
     return 0
 
 

@@ -126,7 +126,7 @@ def test_an_import_that_crashed_half_way_can_be_run_again(
     rows = [f"p{i}@example.nl;P{i};2024-01-01;;K{i};" for i in range(25)]
     path = write(tmp_path, "\n".join([HEADER, *rows]))
     monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
-    with power_cut(runner, "_write", on_call=3):
+    with power_cut(runner, "_write_block", on_call=3):
         run(app, path)
     assert events(app) == 20 * 2  # two whole blocks of rows: registration (with attributes), consent
     rerun = run(app, path)

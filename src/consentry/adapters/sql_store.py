@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -22,7 +21,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from consentry.adapters import tables as t
 from consentry.adapters.canonical_json import payload_json
-from consentry.domain.chain import GENESIS, ChainedRow, assemble, chain_hash, link, quote
+from consentry.domain.chain import GENESIS, ChainedRow, link
 from consentry.domain.events import Event
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState, Listing, fold
@@ -494,71 +493,6 @@ class Writer(Reader):
             self.project_pending()
         return chained
 
-    def append_fresh(
-        self,
-        points: Sequence[FreshPoint],
-        events: Sequence[FreshEvent],
-        recorded: Recorded,
-        new_id: Callable[[str], str],
-    ) -> int:
-        """Chain and store the events of contact points new to the ledger, with their projection.
-
-        The bulk path of an import: everything that does not depend on where the events
-        land in the chain was prepared beforehand (possibly in another process, see
-        `consentry.services.imports.bulk`), in stored form. What does is done here, in
-        order: each point gets its id (`new_id("cp")`, in the order given), each event
-        its seq and its hash over the canonical form, pieced together from the prepared
-        head, payload and tail (`consentry.domain.chain.assemble`). The caller guarantees
-        the points are not registered yet (so no earlier event of theirs exists and their
-        projection is built from these events alone). `recorded` is the events'
-        recorded_at. Returns the number of events appended.
-        """
-        if not events:
-            return 0
-        ids = [new_id("cp") for _ in points]
-        quoted = [quote(pid) for pid in ids]
-        rec_text, rec_stored = recorded.text, recorded.stored
-        base, prev = self._seq, self._hash
-        rows: list[tuple[Any, ...]] = []
-        seq = base
-        for ev in events:
-            seq += 1
-            text = assemble(quoted[ev.point], ev.head, ev.payload, rec_text, seq, ev.tail)
-            digest = chain_hash(prev, text)
-            rows.append(
-                (
-                    seq,
-                    ev.id,
-                    ids[ev.point],
-                    ev.type,
-                    ev.occurred,
-                    rec_stored,
-                    ev.schema_version,
-                    ev.payload,
-                    prev,
-                    digest,
-                )
-            )
-            prev = digest
-        self._bulk_insert(
-            "contact_points",
-            "id, kind, value, registered_seq",
-            [(pid, p.kind, p.value, base + 1 + p.registration) for pid, p in zip(ids, points, strict=True)],
-        )
-        self._bulk_insert("events", _EVENT_COLUMNS, rows)
-        self.conn.execute(t.ledger_head.update().where(t.ledger_head.c.id == 1).values(seq=seq, hash=prev))
-        self._seq, self._hash = seq, prev
-        states: list[tuple[Any, ...]] = []
-        for pid, p in zip(ids, points, strict=True):
-            last_seq = base + 1 + p.last
-            body = {**p.state_json, "id": pid, "last_seq": last_seq}
-            states.append((pid, *p.state, last_seq, p.last_event_at, orjson.dumps(body).decode()))
-        self._bulk_insert("contact_state", _STATE_COLUMNS, states)
-        self._bulk_insert(
-            "point_facts", _FACT_COLUMNS, [(pid, *p.facts) for pid, p in zip(ids, points, strict=True)]
-        )
-        return len(rows)
-
     def project_pending(self) -> None:
         """Refresh the projection of every contact point appended to since the last refresh."""
         if self._touched:
@@ -781,16 +715,6 @@ def _state_row(s: ContactState) -> tuple[Any, ...]:
     """A projection row in stored form (see `_bulk_insert`)."""
     return (
         s.id,
-        *_state_columns(s),
-        s.last_seq,
-        _naive_utc(s.last_event_at) if s.last_event_at else None,
-        orjson.dumps(s.to_json()).decode(),
-    )
-
-
-def _state_columns(s: ContactState) -> tuple[Any, ...]:
-    """A projection row's columns from party to event_count."""
-    return (
         s.party.value,
         s.source.value,
         s.erased_at is not None,
@@ -798,82 +722,10 @@ def _state_columns(s: ContactState) -> tuple[Any, ...]:
         ObjectionScope.PROFILING.value in s.objections,
         s.hard_bounced_at is not None or s.complained_at is not None,
         s.event_count,
+        s.last_seq,
+        _naive_utc(s.last_event_at) if s.last_event_at else None,
+        orjson.dumps(s.to_json()).decode(),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    """When events for `Writer.append_fresh` are recorded: as canonical text and in stored form."""
-
-    text: str
-    stored: Any
-
-
-@dataclass(frozen=True, slots=True)
-class FreshEvent:
-    """An event for `Writer.append_fresh`, in stored form, before it has a seq."""
-
-    #: The index (among the points given) of its contact point.
-    point: int
-    id: str
-    type: str
-    #: occurred_at in stored form (`stored_time`).
-    occurred: Any
-    schema_version: int
-    payload: str
-    #: The canonical text before its payload and after its seq (`domain.chain.canonical_parts`).
-    head: str
-    tail: str
-
-
-@dataclass(frozen=True, slots=True)
-class FreshPoint:
-    """A new contact point for `Writer.append_fresh` with its projection, before it has an id."""
-
-    kind: str
-    value: str
-    #: The index (among the events given) of its registration and of its last event.
-    registration: int
-    last: int
-    #: Its `contact_state` columns from party to event_count, and last_event_at (stored form).
-    state: tuple[Any, ...]
-    last_event_at: Any
-    #: Its state JSON, with id "" and last_seq 0: the writer puts both in, then serialises it.
-    state_json: dict[str, Any]
-    #: Its `point_facts` row after the point id.
-    facts: tuple[Any, ...]
-
-
-def stored_time(moment: datetime, sqlite: bool, iso: str | None = None) -> Any:
-    """A moment in the form the store's bulk insert takes (SQLite: text; PostgreSQL: naive UTC).
-
-    `iso`, when given, is `moment.isoformat()`: for a moment in UTC, SQLite's text is
-    then cut from it instead of formatted again.
-    """
-    if sqlite and iso is not None and moment.tzinfo is UTC:
-        # 2023-05-12T10:15:00+00:00 or 2023-05-12T10:15:00.123456+00:00
-        return f"{iso[:10]} {iso[11:-6]}" if moment.microsecond else f"{iso[:10]} {iso[11:19]}.000000"
-    naive = _naive_utc(moment)
-    return _sqlite_time(naive) if sqlite else naive
-
-
-def fresh_point(
-    kind: PointKind, value: str, registration: int, last: int, s: ContactState, sqlite: bool
-) -> FreshPoint:
-    """A new point and its projection for `Writer.append_fresh`, before it has an id and a seq.
-
-    `s` is folded with id "" and its last_seq set to 0; the writer puts both in.
-    """
-    if s.id or s.last_seq:
-        raise ValueError("fold a fresh point with id '' and last_seq 0")
-    if s.listings:
-        raise ValueError("a fresh point's register listings go through Writer.append")
-    naive = _naive_utc(s.last_event_at) if s.last_event_at else None
-    at: Any = _sqlite_time(naive) if sqlite and naive is not None else naive
-    facts = facts_row(s)
-    if sqlite:
-        facts = _iso_dates(facts, DATE_COLUMNS)
-    return FreshPoint(kind.value, value, registration, last, _state_columns(s), at, s.to_json(), facts[1:])
 
 
 class Checkpointer:

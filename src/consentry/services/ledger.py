@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from consentry.adapters.addresses import AddressError, normalise
 from consentry.adapters.sql_store import Writer
@@ -20,7 +20,6 @@ from consentry.bootstrap import App
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.errors import FieldError
 from consentry.domain.events import Event, revalidate_payload, validate_payload
-from consentry.domain.ids import IdFactory
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, PointKind
 from consentry.services.contacts import point_key
 from consentry.services.errors import FileRejected, InputError, LineProblem
@@ -31,7 +30,7 @@ MAX_PROBLEMS = 100
 #: Clocks drift: an event may claim to be this far in the future, no further.
 FUTURE_SLACK = timedelta(minutes=5)
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
-#: The registration fields `Batch.register` may change (normalised value, derived country).
+#: The registration fields `_Batch.register` may change (normalised value, derived country).
 _NORMALISED = ("value", "country")
 _PURPOSE_FIELDS = ("consent.given", "consent.confirmed", "consent.withdrawn", "unsubscribed")
 
@@ -48,26 +47,14 @@ class AppendReport:
     last_seq: int | None
 
 
-class Lookup(Protocol):
-    """What a batch asks the ledger about (a `Writer`, or the import's bulk path's stand-in)."""
-
-    def point_kind(self, point_id: str) -> PointKind | None: ...
-    def point_id(self, kind: PointKind, value: str) -> str | None: ...
-    def purpose(self, key: str) -> object | None: ...
-    def event_exists(self, event_id: str) -> bool: ...
-    def find_points(self, keys: Iterable[tuple[PointKind, str]]) -> Mapping[tuple[PointKind, str], str]: ...
-
-
-class Batch:
+class _Batch:
     """Resolves references and checks records against the ledger and this batch so far."""
 
-    def __init__(
-        self, now: datetime, region: str, ids: IdFactory, w: Lookup, trusted_ids: bool = False
-    ) -> None:
-        self.w, self.new_id = w, ids
+    def __init__(self, app: App, w: Writer, trusted_ids: bool = False) -> None:
+        self.app, self.w = app, w
         self.trusted_ids = trusted_ids
-        self.now = now
-        self.region = region
+        self.now = app.clock.now()
+        self.region = app.settings.default_region
         self.new_points: dict[tuple[PointKind, str], str] = {}
         #: Registrations not yet checked against the store: checked in bulk at flush.
         self.unchecked: dict[tuple[PointKind, str], int] = {}
@@ -108,7 +95,7 @@ class Batch:
 
     def event_id(self, given: Any) -> str:
         if given is None:
-            return self.new_id("ev")
+            return self.app.ids("ev")
         if not isinstance(given, str) or not _ID.match(given):
             raise InputError("id", "must be 1-40 letters, digits or _ . : -")
         exists = not self.trusted_ids and self.w.event_exists(given)
@@ -149,7 +136,7 @@ class Batch:
         payload = {**payload, "value": norm.value}
         if norm.country and "country" not in payload:
             payload["country"] = norm.country
-        pid = self.new_id("cp")
+        pid = self.app.ids("cp")
         self.new_points[key] = pid
         self.kinds[pid] = kind
         # Later lines mostly name the point by its normalised value: spare them normalising.
@@ -239,7 +226,7 @@ def append_in(
     truncated = False
     appended = registered = 0
     first = last = None
-    batch = Batch(app.clock.now(), app.settings.default_region, app.ids, w, trusted_ids)
+    batch = _Batch(app, w, trusted_ids)
     pending: list[Event] = []
 
     def flush() -> None:

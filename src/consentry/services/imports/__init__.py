@@ -1,9 +1,8 @@
 """Importing contacts from files, with where they came from and what proves it.
 
 `model` (records, context, report), `csv_mapper` (a contacts CSV by column),
-`mailchimp` (a Mailchimp audience export), `runner` (reading a file in blocks and
-writing them: the generic path) and `bulk` (the bulk path: blocks prepared, in worker
-processes for a big file, and stored in bulk).
+`mailchimp` (a Mailchimp audience export) and `runner` (reading a file in blocks,
+mapping and writing each).
 """
 
 from consentry.services.imports.csv_mapper import FIELDS, CsvMapper, CsvSpec, parse_map
@@ -15,14 +14,13 @@ from consentry.services.imports.model import (
     RowRejected,
     split_tags,
 )
-from consentry.services.imports.runner import BLOCK_ROWS, COMMIT_BLOCKS, MAX_WORKERS, POOL_MIN_BYTES, run
+from consentry.services.imports.runner import BIG_FILE_BYTES, BLOCK_ROWS, COMMIT_BLOCKS, run
 
 __all__ = [
+    "BIG_FILE_BYTES",
     "BLOCK_ROWS",
     "COMMIT_BLOCKS",
     "FIELDS",
-    "MAX_WORKERS",
-    "POOL_MIN_BYTES",
     "CsvMapper",
     "CsvSpec",
     "ImportContext",

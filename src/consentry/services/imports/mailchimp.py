@@ -116,10 +116,6 @@ class MailchimpMapper:
                 raise InputError("purpose", f"unknown purpose {self.purpose!r}")
         self.merge_fields: tuple[str, ...] = ()
 
-    def __getstate__(self) -> dict[str, Any]:
-        # Sent to the import's worker processes, which have no application (nor need it).
-        return {k: v for k, v in self.__dict__.items() if k != "app"}
-
     def check(self, fmt: CsvFormat) -> list[str]:
         """Check the header and say which evidence columns the file lacks."""
         if EMAIL not in fmt.header:
@@ -297,7 +293,6 @@ def run(
     dry_run: bool = False,
     strict: bool = False,
     progress: Callable[[int], None] | None = None,
-    workers: int | None = None,
 ) -> MailchimpReport:
     """Import a Mailchimp export (ZIP or CSV) into `purpose`."""
     if not path.exists():
@@ -306,9 +301,7 @@ def run(
     with _files(path) if status is None else _single(path, status) as files:
         for file, file_status in files:
             mapper = MailchimpMapper(app, purpose, file_status, audience)
-            report = runner.run(
-                app, file, mapper, dry_run=dry_run, strict=strict, progress=progress, workers=workers
-            )
+            report = runner.run(app, file, mapper, dry_run=dry_run, strict=strict, progress=progress)
             missing = report.tally.get(MISSING_OPTIN, 0)
             if missing:
                 report.file_notes.append(

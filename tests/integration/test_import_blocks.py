@@ -1,30 +1,26 @@
-"""The import's bulk path (worker processes, `Writer.append_fresh`), on SQLite and PostgreSQL.
+"""An import in blocks (`runner.BLOCK_ROWS` rows each), on SQLite and PostgreSQL.
 
-Whatever way a block goes — in bulk, split between bulk and generic, or wholly
-generic — the ledger verifies, its projection equals a rebuild (state and
-point_facts), and the ledger and report are those of the generic path.
+However a file's rows fall into blocks and transactions — contacts repeated in a later
+block, points the ledger knows, a crash or a broken line half way — the ledger
+verifies and its projection equals a rebuild (state and point_facts).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from conftest import define_purposes, make_app, power_cut
-from consentry.adapters.sql_store import Writer
+from conftest import power_cut
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import Source
 from consentry.services import imports, integrity
 from consentry.services.errors import InputError
-from consentry.services.imports import bulk, mailchimp, runner
+from consentry.services.imports import mailchimp, runner
 
 COLUMNS = [
     "Email Address", "First Name", "Last Name", "MEMBER_RATING", "OPTIN_TIME", "OPTIN_IP",
@@ -71,27 +67,6 @@ def awkward(n: int = 40) -> list[dict[str, str]]:
     return rows
 
 
-def snapshot(app: App) -> dict[str, Any]:
-    """What an import leaves: events by id (without seq and hashes), states and facts by point value."""
-    with app.store.reader() as r:
-        conn = r.conn
-        events = {
-            eid: (etype, r._json(payload), datetime.fromisoformat(str(occurred)))
-            for eid, etype, payload, occurred in conn.execute(
-                sa.text("SELECT id, type, payload, occurred_at FROM events")
-            )
-        }
-        values = dict(conn.execute(sa.text("SELECT id, value FROM contact_points")).all())
-        states = {}
-        for pid, state in conn.execute(sa.text("SELECT contact_point_id, state FROM contact_state")):
-            body = r._json(state)
-            states[values[pid]] = {k: v for k, v in body.items() if k not in ("id", "last_seq")}
-        facts = {
-            values[row[0]]: tuple(row[1:]) for row in conn.execute(sa.text("SELECT * FROM point_facts")).all()
-        }
-    return {"events": events, "states": states, "facts": facts}
-
-
 def projection(app: App) -> tuple[Any, Any]:
     with app.store.reader() as r:
         conn = r.conn
@@ -123,138 +98,79 @@ def summary(report: imports.ImportReport) -> tuple[Any, ...]:
     )
 
 
-def count_bulk(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Spy on `Writer.append_fresh`: the events each call wrote in bulk."""
-    written: list[int] = []
-    real = Writer.append_fresh
-
-    def spy(self: Writer, *args: Any) -> int:
-        written.append(real(self, *args))
-        return written[-1]
-
-    monkeypatch.setattr(Writer, "append_fresh", spy)
-    return written
-
-
-def generic_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Send every block the generic way (as before the bulk path)."""
-    real = bulk.prepare
-
-    def refuse(*args: Any) -> bulk.Prepared:
-        prepared = real(*args)
-        return bulk.Prepared(rows=prepared.rows, generic="test: the generic path")
-
-    monkeypatch.setattr(bulk, "prepare", refuse)
-
-
-@contextmanager
-def generic_twin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
-    """A second ledger (SQLite) with the same purposes, where every block goes the generic way."""
-    other = make_app(f"sqlite:///{tmp_path / 'generic.db'}")
-    define_purposes(other)
-    generic_only(monkeypatch)
-    try:
-        yield other
-    finally:
-        other.store.engine.dispose()
-
-
-@pytest.mark.parametrize("workers", [0, 2])
-def test_the_bulk_path_leaves_the_ledger_and_report_the_generic_path_does(
-    app: App, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+def test_a_file_of_several_blocks_leaves_a_consistent_ledger_and_a_full_report(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
     path = export(tmp_path, awkward())
-    written = count_bulk(monkeypatch)
-    bulk = mailchimp.run(app, path, "nieuwsbrief", status="subscribed", workers=workers).files[0].report
+    report = mailchimp.run(app, path, "nieuwsbrief", status="subscribed").files[0].report
     assert_consistent(app)
-    assert bulk.rejected and bulk.notes and bulk.new_points
-    assert 0 < sum(written) < bulk.events  # the later block's known contact went the generic way
-
-    with generic_twin(tmp_path, monkeypatch) as other:
-        generic = mailchimp.run(other, path, "nieuwsbrief", status="subscribed", workers=0).files[0].report
-        assert summary(bulk) == summary(generic)
-        assert snapshot(app) == snapshot(other)
+    assert [p.line for p in report.rejected] == [9, 11]  # the bad address, the bad time
+    assert report.notes and report.rows == 40 and report.accepted == 38
+    assert (report.new_points, report.existing_points) == (36, 1)  # info@ merged; lid1 again, later
 
 
-@pytest.mark.parametrize("workers", [0, 2])
-def test_a_file_partly_in_the_ledger_goes_in_bulk_only_where_its_points_are_new(
-    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+def test_a_file_partly_in_the_ledger_adds_only_what_is_new(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(runner, "BLOCK_ROWS", 8)
     rows = awkward(30)
-    first = mailchimp.run(
-        app, export(tmp_path, rows[::3], "subscribed_a.csv"), "nieuwsbrief", workers=workers
-    )
+    first = mailchimp.run(app, export(tmp_path, rows[::3], "subscribed_a.csv"), "nieuwsbrief")
     assert first.files[0].report.new_points
-    # Every third member known, some with a changed profile: blocks are split.
+    # Every third member known, some with a changed profile.
     changed = [member(i, LEID="777") if i % 6 == 0 else r for i, r in enumerate(rows)]
-    written = count_bulk(monkeypatch)
-    report = (
-        mailchimp.run(app, export(tmp_path, changed, "subscribed_b.csv"), "nieuwsbrief", workers=workers)
-        .files[0]
-        .report
-    )
-    assert 0 < sum(written) < report.events
+    report = mailchimp.run(app, export(tmp_path, changed, "subscribed_b.csv"), "nieuwsbrief").files[0].report
     assert report.existing_points and report.new_points and report.already_imported
     assert_consistent(app)
-    again = (
-        mailchimp.run(app, export(tmp_path, changed, "subscribed_b.csv"), "nieuwsbrief", workers=workers)
-        .files[0]
-        .report
-    )
+    again = mailchimp.run(app, export(tmp_path, changed, "subscribed_b.csv"), "nieuwsbrief").files[0].report
     assert (again.events, again.new_points) == (0, 0)
     assert_consistent(app)
 
 
-def test_a_bulk_import_that_crashed_half_way_can_be_run_again(
+def test_an_import_of_several_blocks_that_crashed_half_way_can_be_run_again(
     app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
     path = export(tmp_path, [member(i) for i in range(35)])
-    with power_cut(runner, "_write", on_call=3):
-        mailchimp.run(app, path, "nieuwsbrief", workers=2)
+    with power_cut(runner, "_write_block", on_call=3):
+        mailchimp.run(app, path, "nieuwsbrief")
     with app.store.reader() as r:
         assert r.counts()["contact_points"] == 20
     assert_consistent(app)
-    rerun = mailchimp.run(app, path, "nieuwsbrief", workers=2).files[0].report
+    rerun = mailchimp.run(app, path, "nieuwsbrief").files[0].report
     assert (rerun.new_points, rerun.existing_points, rerun.already_imported > 0) == (15, 20, True)
     assert_consistent(app)
     with app.store.reader() as r:
         assert r.counts()["contact_points"] == 35
 
 
-@pytest.mark.parametrize("workers", [0, 2])
-def test_strict_and_dry_run_write_nothing_in_bulk_either(
-    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
-) -> None:
+def test_strict_and_dry_run_write_no_block(app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
     path = export(tmp_path, awkward())
-    strict = mailchimp.run(app, path, "nieuwsbrief", strict=True, workers=workers).files[0].report
-    dry = mailchimp.run(app, path, "nieuwsbrief", dry_run=True, workers=workers).files[0].report
+    strict = mailchimp.run(app, path, "nieuwsbrief", strict=True).files[0].report
+    dry = mailchimp.run(app, path, "nieuwsbrief", dry_run=True).files[0].report
     with app.store.reader() as r:
         assert r.counts()["events"] == 0
     assert strict.rejected and not strict.committed and not dry.committed
-    real = mailchimp.run(app, path, "nieuwsbrief", workers=workers).files[0].report
+    real = mailchimp.run(app, path, "nieuwsbrief").files[0].report
     assert summary(dry) == summary(real)
 
 
-@pytest.mark.parametrize("workers", [0, 2])
 def test_a_broken_line_stops_the_import_after_the_rows_before_it(
-    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
     path = export(tmp_path, [member(i) for i in range(25)])
     with path.open("a", encoding="utf-8") as fh:
         fh.write('"' + "x" * 200_000 + '",a\n')  # beyond the csv module's field limit
     with pytest.raises(InputError, match="rows before it were imported"):
-        mailchimp.run(app, path, "nieuwsbrief", workers=workers)
+        mailchimp.run(app, path, "nieuwsbrief")
     with app.store.reader() as r:
         assert r.counts()["contact_points"] == 25
     assert_consistent(app)
 
 
-def test_rows_with_several_contact_points_go_the_way_of_their_known_ones(
+def test_rows_with_several_contact_points_known_and_new_are_imported_whole(
     app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(runner, "BLOCK_ROWS", 6)
@@ -281,56 +197,47 @@ def test_rows_with_several_contact_points_go_the_way_of_their_known_ones(
     known.write_text("\n".join([header, rows[0]]) + "\n")
     path = tmp_path / "lijst.csv"
     path.write_text(text)
-    imports.run(app, known, imports.CsvMapper(app, spec), workers=0)
-    written = count_bulk(monkeypatch)
-    report = imports.run(app, path, imports.CsvMapper(app, spec), workers=2)
+    imports.run(app, known, imports.CsvMapper(app, spec))
+    report = imports.run(app, path, imports.CsvMapper(app, spec))
     assert_consistent(app)
     assert report.rejected == [] and report.new_points == 3 * 20 - 3 - 3 - 2  # rows 0, 8 and 13
-    assert report.existing_points and 0 < sum(written) < report.events
-
-    with generic_twin(tmp_path, monkeypatch) as other:
-        imports.run(other, known, imports.CsvMapper(other, spec), workers=0)
-        generic = imports.run(other, path, imports.CsvMapper(other, spec), workers=0)
-        assert summary(report) == summary(generic)
-        assert snapshot(app) == snapshot(other)
+    assert report.existing_points
 
 
-@pytest.mark.parametrize("workers", [0, 2])
 def test_a_big_file_commits_several_blocks_at_a_time(
-    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
     monkeypatch.setattr(runner, "COMMIT_BLOCKS", 2)
-    monkeypatch.setattr(runner, "POOL_MIN_BYTES", 0)  # every file is big
+    monkeypatch.setattr(runner, "BIG_FILE_BYTES", 0)  # every file is big
     path = export(tmp_path, [member(i) for i in range(55)])
-    with power_cut(runner, "_write", on_call=4):
-        mailchimp.run(app, path, "nieuwsbrief", workers=workers)
+    with power_cut(runner, "_write_block", on_call=4):
+        mailchimp.run(app, path, "nieuwsbrief")
     with app.store.reader() as r:
         assert r.counts()["contact_points"] == 20  # blocks 1-2 committed; block 3 with block 4
     assert_consistent(app)
-    rerun = mailchimp.run(app, path, "nieuwsbrief", workers=workers).files[0].report
+    rerun = mailchimp.run(app, path, "nieuwsbrief").files[0].report
     assert (rerun.new_points, rerun.existing_points) == (35, 20)
     assert_consistent(app)
 
 
-@pytest.mark.parametrize("workers", [0, 2])
 def test_a_broken_line_in_a_big_file_stops_after_the_rows_before_it(
-    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
     monkeypatch.setattr(runner, "COMMIT_BLOCKS", 2)
-    monkeypatch.setattr(runner, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(runner, "BIG_FILE_BYTES", 0)
     path = export(tmp_path, [member(i) for i in range(35)])
     with path.open("a", encoding="utf-8") as fh:
         fh.write('"' + "x" * 200_000 + '",a\n')  # beyond the csv module's field limit
     with pytest.raises(InputError, match="rows before it were imported"):
-        mailchimp.run(app, path, "nieuwsbrief", workers=workers)
+        mailchimp.run(app, path, "nieuwsbrief")
     with app.store.reader() as r:
         assert r.counts()["contact_points"] == 35  # the fourth block shares its transaction with the third
     assert_consistent(app)
 
 
-def test_a_bulk_load_tunes_its_connection_and_puts_everything_back(app: App) -> None:
+def test_a_load_tunes_its_connection_and_puts_everything_back(app: App) -> None:
     """SQLite: a bigger page cache and rarer checkpoints; PostgreSQL: every statement planned
     anew (a generic plan made while the tables were small would scan them whole). The pooled
     connection is handed back as it was."""
