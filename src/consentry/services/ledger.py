@@ -219,7 +219,7 @@ def append_in(
     """`append_records` inside a transaction the caller holds (and rolls back on FileRejected).
 
     With `trusted_ids` the caller has already made sure given event ids and
-    registered values are new (the importer checks a whole chunk at once), so
+    registered values are new (the importer checks a whole block at once), so
     they are not looked up again.
     """
     problems: list[LineProblem] = []
