@@ -6,8 +6,7 @@ What is measured, each over many thousand runs timed one by one with time.perf_c
 
 (a) the pure in-process decision: fold the point's events (as read from the store, up to the
     moment asked about) and evaluate the question with the `nl` rule pack. This is the target.
-(b) evaluate alone, on a state folded beforehand (rule plans compiled to functions); (b') the
-    same with `interpret`, which reads the plans step by step, for comparison.
+(b) evaluate alone, on a state folded beforehand.
 (c) the full service `consentry.services.decide.decide()` on a SQLite file database in a temp
     directory: resolving the contact reference, reading the purpose, the events and the
     controller profile, then (a). Measured twice: with the address as typed and with the
@@ -45,7 +44,7 @@ from consentry.domain.events import Event
 from consentry.domain.state import fold
 from consentry.domain.vocabulary import Activity, Channel, MessageKind
 from consentry.policy.facts import Controller, Question
-from consentry.policy.rules import evaluate, interpret
+from consentry.policy.rules import evaluate
 from consentry.services import purposes, setup
 from consentry.services.contacts import resolve
 from consentry.services.decide import decide
@@ -416,13 +415,6 @@ def main(argv: list[str] | None = None) -> int:
 
         per, pooled = timed([only_eval(p) for p in cases], args.runs)
         report("(b) evaluate alone, on a folded state", cases, per, pooled)
-
-        def only_interpret(p: Prepared) -> Callable[[], object]:
-            state = fold(p.point_id, p.events)
-            return lambda: interpret(pack, state, p.question, ctrl)
-
-        per, pooled = timed([only_interpret(p) for p in cases], args.runs)
-        report("(b') the same plans read step by step (interpret), for reference", cases, per, pooled)
 
         def fold_only(p: Prepared) -> Callable[[], object]:
             return lambda: fold(p.point_id, p.events)

@@ -20,8 +20,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 
 from consentry.adapters import tables as t
-from consentry.adapters.canonical_json import payload_json
-from consentry.domain.chain import GENESIS, ChainedRow, link
+from consentry.domain.chain import GENESIS, ChainedRow, link, payload_json
 from consentry.domain.events import Event
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState, Listing, fold
@@ -566,15 +565,7 @@ class Writer(Reader):
 
     def put_purpose(self, p: Purpose, replace: bool = False) -> None:
         """Define a purpose (or redefine it with `replace`)."""
-        values = {
-            "key": p.key,
-            "name_nl": p.name_nl,
-            "name_en": p.name_en,
-            "kind": p.kind.value,
-            "categories": sorted(p.categories),
-            "third_party": p.third_party,
-            "created_at": self.now,
-        }
+        values = {**p.to_json(), "created_at": self.now}
         if replace:
             self.conn.execute(t.purposes.delete().where(t.purposes.c.key == p.key))
         self.conn.execute(t.purposes.insert().values(**values))

@@ -8,7 +8,7 @@ objects) so an event hashes and stores the same way on every backend.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -306,166 +306,70 @@ def _values(kind: type[StrEnum]) -> frozenset[str]:
 
 
 _CHANNELS = frozenset(c.value for c in Channel)
+_FIELD_NAMES = {name: frozenset(f.name for f in etype.fields) for name, etype in EVENT_TYPES.items()}
 
 
-def _checker(f: Field) -> Callable[[Any], Any]:
-    """The check of one field kind, made once per field: it validates a value and
-    returns its JSON-native normal form, or raises EventError naming the field."""
+def _check(f: Field, value: Any) -> Any:
+    """A field's value in its JSON-native normal form, or EventError naming the field."""
     name, kind = f.name, f.kind
     if isinstance(kind, type):
-        allowed_values = _values(kind)
-        members = kind
-
-        def check_enum(value: Any) -> Any:
-            if isinstance(value, str) and value in allowed_values:
-                return value
-            allowed = ", ".join(m.value for m in members)
-            raise EventError(name, f"{value!r} is not one of: {allowed}")
-
-        return check_enum
+        if isinstance(value, str) and value in _values(kind):
+            return value
+        raise EventError(name, f"{value!r} is not one of: {', '.join(m.value for m in kind)}")
     if kind == "str":
-
-        def check_str(value: Any) -> Any:
-            if not isinstance(value, str) or not (stripped := value.strip()):
-                raise EventError(name, "must be a non-empty string")
-            return stripped
-
-        return check_str
+        if not isinstance(value, str) or not value.strip():
+            raise EventError(name, "must be a non-empty string")
+        return value.strip()
     if kind == "country":
-
-        def check_country(value: Any) -> Any:
-            if not isinstance(value, str) or len(value) != 2 or not value.isalpha():
-                raise EventError(name, f"{value!r} is not a two-letter country code like NL")
-            return value.upper()
-
-        return check_country
+        if not isinstance(value, str) or len(value) != 2 or not value.isalpha():
+            raise EventError(name, f"{value!r} is not a two-letter country code like NL")
+        return value.upper()
     if kind == "bool":
-
-        def check_bool(value: Any) -> Any:
-            if not isinstance(value, bool):
-                raise EventError(name, "must be true or false")
-            return value
-
-        return check_bool
+        if not isinstance(value, bool):
+            raise EventError(name, "must be true or false")
+        return value
     if kind == "date":
-
-        def check_date(value: Any) -> Any:
-            if not isinstance(value, str):
-                raise EventError(name, "must be a date like 2021-07-01")
-            try:
-                return date.fromisoformat(value).isoformat()
-            except ValueError:
-                raise EventError(name, f"{value!r} is not a date like 2021-07-01") from None
-
-        return check_date
+        if not isinstance(value, str):
+            raise EventError(name, "must be a date like 2021-07-01")
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            raise EventError(name, f"{value!r} is not a date like 2021-07-01") from None
     if kind == "object":
-
-        def check_object(value: Any) -> Any:
-            if not isinstance(value, dict):
-                raise EventError(name, "must be a JSON object")
-            return value
-
-        return check_object
-    if kind == "list[str]":
-
-        def check_strings(value: Any) -> Any:
-            if not isinstance(value, list) or not value:
-                raise EventError(name, "must be a non-empty list")
-            out = []
-            for v in value:
-                if not isinstance(v, str) or not (stripped := v.strip()):
-                    raise EventError(name, "must contain non-empty strings")
-                out.append(stripped)
-            return out
-
-        return check_strings
-    if kind == "list[channel]":
-
-        def check_channels(value: Any) -> Any:
-            if not isinstance(value, list) or not value:
-                raise EventError(name, "must be a non-empty list")
-            for v in value:
-                if v not in _CHANNELS:
-                    allowed = ", ".join(c.value for c in Channel)
-                    raise EventError(name, f"{v!r} is not a channel ({allowed})")
-            return sorted(set(value))
-
-        return check_channels
+        if not isinstance(value, dict):
+            raise EventError(name, "must be a JSON object")
+        return value
+    if kind in ("list[str]", "list[channel]"):
+        if not isinstance(value, list) or not value:
+            raise EventError(name, "must be a non-empty list")
+        if kind == "list[str]":
+            if not all(isinstance(v, str) and v.strip() for v in value):
+                raise EventError(name, "must contain non-empty strings")
+            return [v.strip() for v in value]
+        for v in value:
+            if v not in _CHANNELS:
+                raise EventError(name, f"{v!r} is not a channel ({', '.join(c.value for c in Channel)})")
+        return sorted(set(value))
     raise AssertionError(f"unknown field kind {kind!r}")
-
-
-@dataclass(frozen=True, slots=True)
-class _Validator:
-    """An event type's fields made ready for `validate_payload`: their names, and each
-    field's name, whether it is required and its check, in the documented order."""
-
-    known: frozenset[str]
-    fields: tuple[tuple[str, bool, Callable[[Any], Any]], ...]
-
-
-def _validator(etype: EventType) -> _Validator:
-    return _Validator(
-        frozenset(f.name for f in etype.fields),
-        tuple((f.name, f.required, _checker(f)) for f in etype.fields),
-    )
-
-
-_VALIDATORS = {name: _validator(etype) for name, etype in EVENT_TYPES.items()}
 
 
 def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, Any]:
     """Check a payload against its event type; return it normalised or raise EventError."""
-    v = _VALIDATORS.get(type_name)
-    if v is None:
+    etype = EVENT_TYPES.get(type_name)
+    if etype is None:
         raise EventError("type", f"unknown event type {type_name!r} (see docs/events.md)")
-    known = v.known
+    known = _FIELD_NAMES[type_name]
     for key in payload:
         if key not in known:
             raise EventError(key, f"is not a field of {type_name} (see docs/events.md)")
     out: dict[str, Any] = {}
-    get = payload.get
-    for name, required, check in v.fields:
-        value = get(name)
+    for f in etype.fields:
+        value = payload.get(f.name)
         if value is None:
-            if required:
-                raise EventError(name, "is required")
+            if f.required:
+                raise EventError(f.name, "is required")
             continue
-        out[name] = check(value)
-    return _check_across(type_name, out)
-
-
-def revalidate_payload(
-    type_name: str, clean: Mapping[str, Any], changed: Mapping[str, Any]
-) -> dict[str, Any]:
-    """`validate_payload(type_name, {**payload, **changed})`, given `clean`, which is
-    `validate_payload(type_name, payload)`: only the fields in `changed` are checked
-    again (each check depends on its own value alone), then the checks across fields.
-
-    The result, its key order and its first refusal are those of the full call.
-    """
-    if all(
-        type(value) is str and type(clean.get(k)) is str and clean[k] == value for k, value in changed.items()
-    ):
-        # Nothing changed (the same strings: 1 == True, so only strings are compared):
-        # every check gives a value that passes it unchanged (strips and upper-cases are
-        # their own normal forms), so the full call would give `clean` again.
-        return dict(clean)
-    v = _VALIDATORS[type_name]
-    known = v.known
-    for key in changed:
-        if key not in known:
-            raise EventError(key, f"is not a field of {type_name} (see docs/events.md)")
-    out: dict[str, Any] = {}
-    for name, required, check in v.fields:
-        if name in changed:
-            value = changed[name]
-            if value is None:
-                if required:
-                    raise EventError(name, "is required")
-                continue
-            out[name] = check(value)
-        elif name in clean:
-            out[name] = clean[name]
+        out[f.name] = _check(f, value)
     return _check_across(type_name, out)
 
 

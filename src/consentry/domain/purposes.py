@@ -35,6 +35,17 @@ class Purpose:
         if not self.name_nl.strip() or not self.name_en.strip():
             raise PurposeError(f"purpose {self.key!r}: a Dutch and an English name are required")
 
+    def to_json(self) -> dict[str, object]:
+        """The purpose as JSON-native values: the one shape the CLI, the API and the store use."""
+        return {
+            "key": self.key,
+            "name_nl": self.name_nl,
+            "name_en": self.name_en,
+            "kind": self.kind.value,
+            "categories": sorted(self.categories),
+            "third_party": self.third_party,
+        }
+
     def promotes_any_of(self, bought: frozenset[str]) -> bool:
         """True when the purpose promotes a category the person bought (similar products)."""
         return not self.third_party and not self.categories.isdisjoint(bought)

@@ -282,22 +282,7 @@ def purposes_list(
     """List the defined purposes."""
     items = purposes.list_all(_app())
     if as_json:
-        typer.echo(
-            json.dumps(
-                [
-                    {
-                        "key": p.key,
-                        "name_nl": p.name_nl,
-                        "name_en": p.name_en,
-                        "kind": p.kind.value,
-                        "categories": sorted(p.categories),
-                        "third_party": p.third_party,
-                    }
-                    for p in items
-                ],
-                ensure_ascii=False,
-            )
-        )
+        typer.echo(json.dumps([p.to_json() for p in items], ensure_ascii=False))
         return
     for p in items:
         extra = " (third party)" if p.third_party else ""

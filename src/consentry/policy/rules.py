@@ -18,22 +18,17 @@ So a pack puts absolute denials first (erasure, objection), then the grounds
 that allow, then the specific denials that explain why not, then the general
 default denial of each channel.
 
-`interpret` reads a plan (the rules left for one kind of question on one day)
-step by step, exactly as above. `evaluate` gives the same answers faster: it
-runs each plan compiled into one Python function (see `compile_plan`), which
-computes each fact at most once, keeps fact values in local variables and
-returns outcomes (verdict, basis, reasons, obligations) built once per plan.
-A property test holds the two to the same answers.
+`evaluate` reads a plan (the rules left for one kind of question on one day,
+see `RulePack.plan`) step by step, exactly as above.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import cast
 
 from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import Basis, Verdict
@@ -117,9 +112,6 @@ class RulePack:
     _plans: dict[tuple[object, ...], Plan] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-    _judges: dict[tuple[object, ...], Judge] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
@@ -165,14 +157,6 @@ class RulePack:
             found = self._plans[key] = (tuple(terminal), tuple(oblige))
         return found
 
-    def judge(self, x: Situation) -> Judge:
-        """The plan for this kind of question on this day, compiled (cached like `plan`)."""
-        key = self._key(x)
-        found = self._judges.get(key)
-        if found is None:
-            found = self._judges[key] = compile_plan(self, self.plan(x))
-        return found
-
     def _key(self, x: Situation) -> tuple[object, ...]:
         q = x.q
         return (bisect_right(self._bounds, x.day), q.channel, q.kind, q.activity, x.controller.sector)
@@ -213,17 +197,14 @@ class Decision:
         return self.reasons[0].rule
 
 
-Outcome = tuple[Verdict, Basis, tuple[Reason, ...], tuple[Obligation, ...]]
-#: A compiled plan: the outcome for one situation.
-Judge = Callable[[Situation], Outcome]
-
-
 def _reason(r: Rule) -> Reason:
     return Reason(r.id, r.citation, r.nl, r.en, r.authority)
 
 
-def _outcome(pack: RulePack, decisive: Rule, extra: Sequence[Rule]) -> Outcome:
-    """Verdict, basis, reasons and obligations, given the deciding rule and the obligation rules that hold."""
+def _decision(
+    pack: RulePack, state: ContactState, question: Question, decisive: Rule, extra: Sequence[Rule]
+) -> Decision:
+    """The decision, given the deciding rule and the obligation rules that hold."""
     verdict = Verdict(decisive.effect.value)
     reasons = [_reason(decisive)]
     ob_ids: list[str] = []
@@ -232,24 +213,16 @@ def _outcome(pack: RulePack, decisive: Rule, extra: Sequence[Rule]) -> Outcome:
         for rule in extra:
             reasons.append(_reason(rule))
             ob_ids.extend(rule.obligations)
-    obligations = tuple(pack.obligations[i] for i in dict.fromkeys(ob_ids))
-    basis = decisive.basis if verdict is not Verdict.DENY else Basis.NONE
-    return verdict, basis, tuple(reasons), obligations
-
-
-def _decision(pack: RulePack, state: ContactState, question: Question, found: Outcome) -> Decision:
-    verdict, basis, reasons, obligations = found
-    # Positional, in field order: a third cheaper than keywords, for a call made per question.
     return Decision(
-        verdict,
-        basis,
-        reasons,
-        obligations,
-        question.at,
-        state.id,
-        question.channel._value_,  # `.value` is a descriptor call; the same string
-        question.purpose.key,
-        pack.key,
+        verdict=verdict,
+        basis=decisive.basis if verdict is not Verdict.DENY else Basis.NONE,
+        reasons=tuple(reasons),
+        obligations=tuple(pack.obligations[i] for i in dict.fromkeys(ob_ids)),
+        at=question.at,
+        contact_point_id=state.id,
+        channel=question.channel.value,
+        purpose=question.purpose.key,
+        pack=pack.key,
     )
 
 
@@ -260,17 +233,6 @@ def evaluate(
     controller: Controller,
 ) -> Decision:
     """Judge one question about one contact point with the pack's rules in force then."""
-    x = Situation(state, question, controller)
-    return _decision(pack, state, question, pack.judge(x)(x))
-
-
-def interpret(
-    pack: RulePack,
-    state: ContactState,
-    question: Question,
-    controller: Controller,
-) -> Decision:
-    """As `evaluate`, reading the plan step by step: the reference the compiled plans are held to."""
     x = Situation(state, question, controller)
     terminal, oblige = pack.plan(x)
     get = x.get
@@ -283,115 +245,4 @@ def interpret(
             decisive = rule
             break
     extra = [rule for rule, checks in oblige if all(get(n) is w for n, w in checks)]
-    return _decision(pack, state, question, _outcome(pack, decisive, extra))
-
-
-# -- compiling a plan ---------------------------------------------------------------------------
-
-
-class _Outcomes(dict[int, Outcome]):
-    """One deciding rule's outcomes, by the bit set of the obligation rules that hold; built on first use."""
-
-    def __init__(self, pack: RulePack, decisive: Rule, oblige: tuple[Step, ...]) -> None:
-        super().__init__()
-        self.pack, self.decisive, self.oblige = pack, decisive, oblige
-
-    def __missing__(self, bits: int) -> Outcome:
-        extra = [rule for n, (rule, _) in enumerate(self.oblige) if bits >> n & 1]
-        found = self[bits] = _outcome(self.pack, self.decisive, extra)
-        return found
-
-
-class _Source:
-    """Python source for one plan, with what is known about the facts at each point of it.
-
-    `seen` holds the facts some path to this point may have computed, `sure` those
-    every path has; a fact is computed on first use only, into a local variable.
-    """
-
-    def __init__(self, plan: Plan) -> None:
-        self.slot: dict[str, int] = {}
-        for _, checks in (*plan[0], *plan[1]):
-            for name, _ in checks:
-                self.slot.setdefault(name, len(self.slot))
-        self.lines: list[str] = []
-
-    def value(self, name: str, seen: set[str], sure: set[str]) -> str:
-        v, c = f"v{self.slot[name]}", f"c{self.slot[name]}"
-        if name in sure:
-            return v
-        if name not in seen:
-            return f"({v} := {c}(x))"
-        return f"({v} if {v} is not None else ({v} := {c}(x)))"
-
-    def condition(self, checks: Sequence[tuple[str, bool]], seen: set[str], sure: set[str]) -> str:
-        """The checks as one `and` expression (the evaluator's `is want`, not truthiness)."""
-        parts = []
-        sure = set(sure)
-        for name, want in checks:
-            parts.append(f"{self.value(name, seen, sure)} is {want}")
-            # A later check of the same rule is reached only after this one was computed.
-            seen.add(name)
-            sure.add(name)
-        return " and ".join(parts)
-
-
-def compile_plan(pack: RulePack, plan: Plan) -> Judge:
-    """One Python function that gives what `interpret` gives for every situation of this plan.
-
-    Terminal rules become a chain of `if`s in pack order, each returning its outcome;
-    under each allowing or reviewing rule the obligation rules set bits, with the
-    facts that rule already settled filled in. Outcomes come from `_Outcomes` tables.
-    """
-    terminal, oblige = plan
-    src = _Source(plan)
-    env: dict[str, object] = {f"c{i}": FACTS[name].compute for name, i in src.slot.items()}
-    out = src.lines
-    out.append("def judge(x):")
-    out.extend(f"    # c{i}: {name}" for name, i in src.slot.items())
-    if src.slot:
-        out.append("    " + " = ".join(f"v{i}" for i in src.slot.values()) + " = None")
-    seen: set[str] = set()
-    sure: set[str] = set()
-    for k, (rule, checks) in enumerate((*terminal, (pack.fallback, ()))):
-        env[f"t{k}"] = table = _Outcomes(pack, rule, oblige)
-        if not checks:
-            _finish(src, k, table, "    ", set(seen), set(sure), {})
-            break
-        out.append(f"    if {src.condition(checks, seen, sure)}:")
-        held = {name: want for name, want in checks}
-        _finish(src, k, table, "        ", seen | held.keys(), sure | held.keys(), held)
-        sure.add(checks[0][0])
-    code = compile("\n".join(out) + "\n", f"<plan {pack.key}>", "exec")
-    exec(code, env)  # the source is built above from the rule table, never from input
-    judge = cast(Judge, env["judge"])
-    judge.__doc__ = "\n".join(out)  # the source, for whoever debugs a plan
-    return judge
-
-
-def _finish(
-    src: _Source, k: int, table: _Outcomes, pad: str, seen: set[str], sure: set[str], held: dict[str, bool]
-) -> None:
-    """The body that returns rule k's outcome: at once for a denial, else after the obligation rules."""
-    if table.decisive.effect is Effect.DENY:
-        src.lines.append(f"{pad}return t{k}[0]")
-        return
-    bits: list[tuple[int, str]] = []
-    fixed = 0
-    for n, (_, checks) in enumerate(table.oblige):
-        if any(name in held and held[name] is not want for name, want in checks):
-            continue  # cannot hold where rule k decided
-        rest = [(name, want) for name, want in checks if name not in held]
-        if not rest:
-            fixed |= 1 << n
-            continue
-        bits.append((n, src.condition(rest, seen, sure)))
-        sure = sure | {rest[0][0]}
-    if not bits:
-        src.lines.append(f"{pad}return t{k}[{fixed}]")
-        return
-    src.lines.append(f"{pad}m = {fixed}")
-    for n, cond in bits:
-        src.lines.append(f"{pad}if {cond}:")
-        src.lines.append(f"{pad}    m |= {1 << n}")
-    src.lines.append(f"{pad}return t{k}[m]")
+    return _decision(pack, state, question, decisive, extra)

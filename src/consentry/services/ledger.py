@@ -19,7 +19,7 @@ from consentry.adapters.sql_store import Writer
 from consentry.bootstrap import App
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.errors import FieldError
-from consentry.domain.events import Event, revalidate_payload, validate_payload
+from consentry.domain.events import Event, validate_payload
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, PointKind
 from consentry.services.contacts import point_key
 from consentry.services.errors import FileRejected, InputError, LineProblem
@@ -31,7 +31,6 @@ MAX_PROBLEMS = 100
 FUTURE_SLACK = timedelta(minutes=5)
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
 #: The registration fields `_Batch.register` may change (normalised value, derived country).
-_NORMALISED = ("value", "country")
 _PURPOSE_FIELDS = ("consent.given", "consent.confirmed", "consent.withdrawn", "unsubscribed")
 
 Progress = Callable[[int], None]
@@ -168,12 +167,11 @@ class _Batch:
             if "contact" in record:
                 raise InputError("contact", "a registration creates a contact point; give kind and value")
             # Every field is checked before the value is normalised (a wrong field is
-            # named before an unusable address); then only what normalising changed.
-            first = validate_payload(etype, {**payload, "value": payload.get("value") or "-"})
+            # named before an unusable address), and again with the normalised value.
+            validate_payload(etype, {**payload, "value": payload.get("value") or "-"})
             pid, payload = self.register(payload, line)
             kind = self.kinds[pid]
-            changed = {k: payload[k] for k in _NORMALISED if k in payload}
-            clean = revalidate_payload(etype, first, changed)
+            clean = validate_payload(etype, payload)
         else:
             pid, kind = self.point(record.get("contact"))
             clean = validate_payload(etype, payload)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from consentry.domain.purposes import Purpose
 from consentry.entrypoints.api.deps import AdminKey, AppDep, ReadKey
 from consentry.entrypoints.api.errors import ApiError, ApiRoute, responses
 from consentry.entrypoints.api.schemas import PurposeIn, PurposeOut
@@ -14,21 +13,10 @@ from consentry.services.errors import InputError
 router = APIRouter(route_class=ApiRoute, tags=["purposes"])
 
 
-def _out(p: Purpose) -> PurposeOut:
-    return PurposeOut(
-        key=p.key,
-        name_nl=p.name_nl,
-        name_en=p.name_en,
-        kind=p.kind,
-        categories=sorted(p.categories),
-        third_party=p.third_party,
-    )
-
-
 @router.get("/purposes", responses=responses(401, 403))
 def list_purposes(app: AppDep, _key: ReadKey) -> list[PurposeOut]:
     """Every defined purpose, by key. Needs the `read` scope."""
-    return [_out(p) for p in purposes.list_all(app)]
+    return [PurposeOut.model_validate(p.to_json()) for p in purposes.list_all(app)]
 
 
 @router.post("/purposes", status_code=201, responses=responses(401, 403, 409, 422))
@@ -54,4 +42,4 @@ def define_purpose(app: AppDep, _key: AdminKey, body: PurposeIn) -> PurposeOut:
                 409, ["body", "key"], f"purpose {body.key!r} exists; send replace: true", "conflict"
             ) from None
         raise
-    return _out(p)
+    return PurposeOut.model_validate(p.to_json())
