@@ -53,3 +53,11 @@ def test_a_batch_document_keeps_other_entries_in_their_place() -> None:
     error = {"error": {"field": "purpose", "message": "onbekend doel"}}
     doc = json.loads(decisions_json([found[0], error, found[1]], "en"))
     assert doc["decisions"] == [decision_json(found[0], "en"), error, decision_json(found[1], "en")]
+
+
+def test_decisions_with_the_same_outcome_share_it_so_a_batch_writes_it_once() -> None:
+    state = history(registered(SINCE), consent_given(SINCE))
+    at = amsterdam(2024, 3, 12, 10)
+    first, again = (evaluate(PACK, state, Question(Channel.EMAIL, SHOES, at), Controller()) for _ in range(2))
+    assert first == again
+    assert first.reasons is again.reasons and first.obligations is again.obligations

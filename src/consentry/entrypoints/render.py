@@ -131,7 +131,7 @@ _FIXED: dict[tuple[int, str], tuple[tuple[object, ...], _Fixed]] = {}
 def _fixed(d: Decision, lang: str) -> _Fixed:
     """What a decision's document shares with every decision of the same outcome, serialised once.
 
-    Decisions of one outcome share their reasons tuple (see `rules.evaluate`), so the cache
+    Decisions of one outcome share their reasons tuple (see `RulePack.outcome`), so the cache
     is keyed by its identity, which is cheaper to look up than its value; each entry keeps
     the objects it was made from, so their ids cannot be reused while it stands.
     """

@@ -112,6 +112,9 @@ class RulePack:
     _plans: dict[tuple[object, ...], Plan] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    _outcomes: dict[tuple[str, ...], Outcome] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         seen: set[str] = set()
@@ -157,6 +160,16 @@ class RulePack:
             found = self._plans[key] = (tuple(terminal), tuple(oblige))
         return found
 
+    def outcome(self, decisive: Rule, extra: Sequence[Rule]) -> Outcome:
+        """Verdict, basis, reasons and obligations, given the deciding rule and the obligation
+        rules that hold; made once per combination, so decisions alike share them (the
+        batch renderer serialises a shared outcome once)."""
+        key = (decisive.id, *[rule.id for rule in extra])
+        found = self._outcomes.get(key)
+        if found is None:
+            found = self._outcomes[key] = _outcome(self, decisive, extra)
+        return found
+
     def _key(self, x: Situation) -> tuple[object, ...]:
         q = x.q
         return (bisect_right(self._bounds, x.day), q.channel, q.kind, q.activity, x.controller.sector)
@@ -197,14 +210,14 @@ class Decision:
         return self.reasons[0].rule
 
 
+Outcome = tuple[Verdict, Basis, tuple[Reason, ...], tuple[Obligation, ...]]
+
+
 def _reason(r: Rule) -> Reason:
     return Reason(r.id, r.citation, r.nl, r.en, r.authority)
 
 
-def _decision(
-    pack: RulePack, state: ContactState, question: Question, decisive: Rule, extra: Sequence[Rule]
-) -> Decision:
-    """The decision, given the deciding rule and the obligation rules that hold."""
+def _outcome(pack: RulePack, decisive: Rule, extra: Sequence[Rule]) -> Outcome:
     verdict = Verdict(decisive.effect.value)
     reasons = [_reason(decisive)]
     ob_ids: list[str] = []
@@ -213,17 +226,9 @@ def _decision(
         for rule in extra:
             reasons.append(_reason(rule))
             ob_ids.extend(rule.obligations)
-    return Decision(
-        verdict=verdict,
-        basis=decisive.basis if verdict is not Verdict.DENY else Basis.NONE,
-        reasons=tuple(reasons),
-        obligations=tuple(pack.obligations[i] for i in dict.fromkeys(ob_ids)),
-        at=question.at,
-        contact_point_id=state.id,
-        channel=question.channel.value,
-        purpose=question.purpose.key,
-        pack=pack.key,
-    )
+    obligations = tuple(pack.obligations[i] for i in dict.fromkeys(ob_ids))
+    basis = decisive.basis if verdict is not Verdict.DENY else Basis.NONE
+    return verdict, basis, tuple(reasons), obligations
 
 
 def evaluate(
@@ -245,4 +250,15 @@ def evaluate(
             decisive = rule
             break
     extra = [rule for rule, checks in oblige if all(get(n) is w for n, w in checks)]
-    return _decision(pack, state, question, decisive, extra)
+    verdict, basis, reasons, obligations = pack.outcome(decisive, extra)
+    return Decision(
+        verdict=verdict,
+        basis=basis,
+        reasons=reasons,
+        obligations=obligations,
+        at=question.at,
+        contact_point_id=state.id,
+        channel=question.channel.value,
+        purpose=question.purpose.key,
+        pack=pack.key,
+    )
