@@ -241,7 +241,7 @@ def evaluate(
     """Judge one question about one contact point with the pack's rules in force then."""
     x = Situation(state, question, controller)
     terminal, oblige = pack.plan(x)
-    # `Situation.get` written out: a method call per check would cost a tenth of a decision.
+    # `Situation.get` written out: a method call per check costs a tenth of the evaluation.
     memo = x.memo
     decisive = pack.fallback
     for rule, checks in terminal:

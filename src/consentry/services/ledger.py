@@ -30,7 +30,6 @@ MAX_PROBLEMS = 100
 #: Clocks drift: an event may claim to be this far in the future, no further.
 FUTURE_SLACK = timedelta(minutes=5)
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
-#: The registration fields `_Batch.register` may change (normalised value, derived country).
 _PURPOSE_FIELDS = ("consent.given", "consent.confirmed", "consent.withdrawn", "unsubscribed")
 
 Progress = Callable[[int], None]
