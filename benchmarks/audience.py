@@ -120,7 +120,7 @@ def build(store_url: str, base: int, contacts: int) -> None:
     """Fill a fresh database: `base` contact points through the ledger, copied up to `contacts`."""
     import sqlalchemy as sa
 
-    from consentry.adapters.sql_store import entry_hash
+    from consentry.adapters.sql.registers import entry_hash
     from consentry.bootstrap import bootstrap
     from consentry.domain.vocabulary import PointKind
     from consentry.services import ledger, purposes, setup

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 from consentry.adapters.mailer import SmtpMailer
 from consentry.adapters.ratelimit import RateLimiter
-from consentry.adapters.sql_store import SqlStore, create_engine
+from consentry.adapters.sql.engine import create_engine
+from consentry.adapters.sql.store import SqlStore
 from consentry.adapters.tokens import TokenSigner
 from consentry.domain.clock import Clock, SystemClock
 from consentry.domain.ids import IdFactory, random_ids

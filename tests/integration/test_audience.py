@@ -174,7 +174,7 @@ def test_a_call_list_has_only_who_may_be_called_with_the_duty_to_offer_the_objec
 
 
 def test_a_postal_list_leaves_out_addresses_on_the_postfilter(app: App) -> None:
-    from consentry.adapters.sql_store import entry_hash
+    from consentry.adapters.sql.registers import entry_hash
 
     records = [
         {"type": "contact_point.registered", "kind": "postal", "value": value, "source": "purchase"}

@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import define_purposes, make_app
-from consentry.adapters.sql_store import entry_hash
+from consentry.adapters.sql.registers import entry_hash
 from consentry.bootstrap import App
 from consentry.domain.campaigns import Selection
 from consentry.domain.vocabulary import (

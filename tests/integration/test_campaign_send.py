@@ -20,7 +20,7 @@ from aiosmtpd.smtp import Envelope
 from fastapi.testclient import TestClient
 
 from conftest import body_text, define_purposes, make_app, serving_smtp
-from consentry.adapters import campaign_store
+from consentry.adapters.sql import campaign_queue
 from consentry.adapters.webhook import WebhookTransport
 from consentry.bootstrap import App
 from consentry.domain.campaigns import CampaignStatus, MessageStatus
@@ -184,7 +184,7 @@ def unsubscribe(app: App, address: str) -> None:
 
 def rows(app: App, key: str = "najaar") -> dict[str, dict[str, Any]]:
     with app.store.reader() as r:
-        return {m["contact_point_id"]: m for m in campaign_store.messages(r.conn, key)}
+        return {m["contact_point_id"]: m for m in campaign_queue.messages(r.conn, key)}
 
 
 # -- the tests ----------------------------------------------------------------------------------
@@ -484,7 +484,7 @@ def test_sqlite_admits_one_send_worker_at_a_time(sqlite_url: str) -> None:
     define_purposes(app)
     campaigns.define(app, CAMPAIGN)
     sending.start(app, "najaar")
-    lock = campaign_store.WorkerLock(app.store.engine, "someone-else")
+    lock = campaign_queue.WorkerLock(app.store.engine, "someone-else")
     lock.acquire()
     try:
         with pytest.raises(sending.CampaignNotSendable, match="SQLite allows one"):

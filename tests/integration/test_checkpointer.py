@@ -9,7 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from conftest import define_purposes, make_app
-from consentry.adapters.sql_store import Checkpointer, create_engine
+from consentry.adapters.sql.engine import Checkpointer, create_engine
 from consentry.services import ledger
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from consentry.adapters import tables as t
+from consentry.adapters.sql import tables as t
 from consentry.bootstrap import App
 from consentry.domain.state import fold
 from consentry.domain.vocabulary import PointKind

@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from consentry.adapters.sql_store import SchemaMissing
+from consentry.adapters.sql.engine import SchemaMissing
 from consentry.bootstrap import App, MissingSecret, bootstrap
 from consentry.domain.campaigns import CampaignStatus
 from consentry.domain.clock import LOCAL_TZ, MomentError, parse_moment

@@ -8,7 +8,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 
-from consentry.adapters.sql_store import Checkpointer
+from consentry.adapters.sql.engine import Checkpointer
 from consentry.bootstrap import App, bootstrap
 from consentry.entrypoints.api import router as api_router
 from consentry.entrypoints.web import router as web_router

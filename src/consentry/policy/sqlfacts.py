@@ -81,7 +81,7 @@ def pair(purpose: str, channel: str) -> str:
 
 
 def value_hash(value: str) -> str:
-    """How hashed registers list a value (SHA-256, hex); see `sql_store.entry_hash`."""
+    """How hashed registers list a value (SHA-256, hex); see `adapters.sql.registers.entry_hash`."""
     return hashlib.sha256(value.encode()).hexdigest()
 
 

@@ -26,7 +26,7 @@ from typing import Any, TextIO
 
 import sqlalchemy as sa
 
-from consentry.adapters.sql_store import Reader
+from consentry.adapters.sql.reader import Reader
 from consentry.bootstrap import App
 from consentry.domain.campaigns import Selection
 from consentry.domain.purposes import Purpose

@@ -16,8 +16,8 @@ import sqlalchemy.exc
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
-from consentry.adapters import campaign_store as store
 from consentry.adapters.addresses import AddressError, normalise_email
+from consentry.adapters.sql import campaign_queue as store
 from consentry.bootstrap import App
 from consentry.domain.campaigns import Campaign, CampaignError, CampaignStatus, campaign_from_json
 from consentry.services.errors import InputError

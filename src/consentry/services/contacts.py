@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from consentry.adapters.addresses import AddressError, guess_kind, normalise
-from consentry.adapters.sql_store import Reader
+from consentry.adapters.sql.reader import Reader
 from consentry.bootstrap import App
 from consentry.domain.events import Event
 from consentry.domain.vocabulary import PointKind

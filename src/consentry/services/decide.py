@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Protocol
 
-from consentry.adapters.sql_store import Reader
+from consentry.adapters.sql.reader import Reader
 from consentry.bootstrap import App
 from consentry.domain.purposes import Purpose
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, Activity, Channel, MessageKind, PointKind

@@ -28,7 +28,7 @@ from typing import Any
 
 from consentry.adapters import reports
 from consentry.adapters.csvfile import CsvError, open_text, read_rows
-from consentry.adapters.sql_store import Writer
+from consentry.adapters.sql.writer import Writer
 from consentry.bootstrap import App
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.errors import FieldError

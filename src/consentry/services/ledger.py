@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from consentry.adapters.addresses import AddressError, normalise
-from consentry.adapters.sql_store import Writer
+from consentry.adapters.sql.writer import Writer
 from consentry.bootstrap import App
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.errors import FieldError

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from consentry.adapters import schema
-from consentry.adapters.sql_store import Reader
+from consentry.adapters.sql import schema
+from consentry.adapters.sql.reader import Reader
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import Sector
 from consentry.policy.facts import Controller

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from threading import Lock
 
-from consentry.adapters.sql_store import Reader
+from consentry.adapters.sql.reader import Reader
 from consentry.domain.state import ContactState, fold
 from consentry.domain.vocabulary import PointKind
 

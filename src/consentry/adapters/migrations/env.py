@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
-from consentry.adapters.tables import metadata
+from consentry.adapters.sql.tables import metadata
 
 config = context.config
 

@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from consentry.adapters.csvfile import CsvError, make_row, open_text, read_records
-from consentry.adapters.sql_store import Writer
+from consentry.adapters.sql.writer import Writer
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import PointKind
 from consentry.services.errors import FileRejected, InputError, LineProblem

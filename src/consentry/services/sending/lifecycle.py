@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from consentry.adapters import campaign_store as store
 from consentry.adapters import webhook
 from consentry.adapters.smtp_pipeline import SmtpTransport
+from consentry.adapters.sql import campaign_queue as store
 from consentry.adapters.transport import Transport
 from consentry.bootstrap import App
 from consentry.domain.campaigns import Campaign, CampaignStatus, campaign_from_json

@@ -56,8 +56,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from consentry.adapters import campaign_store as store
-from consentry.adapters.sql_store import Writer
+from consentry.adapters.sql import campaign_queue as store
+from consentry.adapters.sql.writer import Writer
 from consentry.bootstrap import App
 from consentry.domain.campaigns import Campaign, CampaignStatus
 from consentry.domain.purposes import Purpose

@@ -19,12 +19,12 @@ import hashlib
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from consentry.adapters import tables as t
+from consentry.adapters.sql import tables as t
 from consentry.domain.campaigns import CampaignStatus, MessageStatus
 
 c = t.campaign_messages.c
@@ -35,6 +35,14 @@ SKIPPED, FAILED = MessageStatus.SKIPPED.value, MessageStatus.FAILED.value
 
 class WorkerBusy(RuntimeError):
     """Another send worker holds the SQLite database (SQLite allows one)."""
+
+
+class Claim(NamedTuple):
+    """A queued message a worker has claimed."""
+
+    contact_point_id: str
+    attempts: int
+    art14: bool
 
 
 # -- campaigns ------------------------------------------------------------------------------
@@ -120,8 +128,8 @@ def fill(conn: Connection, key: str, audience_sql: str, params: dict[str, Any], 
     return int(conn.execute(stmt).rowcount)
 
 
-def claim(conn: Connection, key: str, worker: str, n: int, now: datetime) -> list[tuple[str, int, bool]]:
-    """Claim up to `n` queued rows that are due; returns (contact point, attempts, art14) per row.
+def claim(conn: Connection, key: str, worker: str, n: int, now: datetime) -> list[Claim]:
+    """Claim up to `n` queued rows that are due.
 
     On PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`, so workers claiming
     at the same moment never wait for, or take, each other's rows.
@@ -141,7 +149,7 @@ def claim(conn: Connection, key: str, worker: str, n: int, now: datetime) -> lis
         .values(status=CLAIMED, worker=worker, claimed_at=now)
         .returning(c.contact_point_id, c.attempts, c.art14)
     )
-    return [(r[0], int(r[1]), bool(r[2])) for r in conn.execute(stmt)]
+    return [Claim(r[0], int(r[1]), bool(r[2])) for r in conn.execute(stmt)]
 
 
 def _many(conn: Connection, key: str, values: dict[str, Any], rows: Sequence[dict[str, Any]]) -> None:

@@ -10,7 +10,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+#: The migrations stay beside the store package (`adapters/migrations`), where Alembic and
+#: the package data expect them.
+MIGRATIONS = Path(__file__).parents[1] / "migrations"
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -1,0 +1,67 @@
+"""`SqlStore`: read and write transactions over one database (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection, Engine
+
+from consentry.adapters.sql.engine import bulk_load_settings, require_schema
+from consentry.adapters.sql.reader import Reader
+from consentry.adapters.sql.writer import Writer
+
+
+class SqlStore:
+    """Transactions over one database."""
+
+    def __init__(self, engine: Engine, now: Any = None) -> None:
+        self.engine = engine
+        self._now = now or (lambda: datetime.now(UTC))
+        self._schema_seen = False
+
+    @contextmanager
+    def reader(self) -> Iterator[Reader]:
+        """A read transaction on one snapshot."""
+        opts: dict[str, Any] = {}
+        if self.engine.dialect.name == "postgresql":
+            opts["isolation_level"] = "REPEATABLE READ"
+        with self.engine.connect().execution_options(**opts) as conn, conn.begin():
+            self._require_schema(conn)
+            yield Reader(conn)
+
+    @contextmanager
+    def writer(self) -> Iterator[Writer]:
+        """A write transaction holding the ledger lock; rolls back on any error."""
+        with self.engine.connect().execution_options(consentry_write=True) as conn, self._writing(conn) as w:
+            yield w
+
+    @contextmanager
+    def _writing(self, conn: Connection) -> Iterator[Writer]:
+        """One write transaction on a connection opened for writing."""
+        with conn.begin():
+            self._require_schema(conn)
+            w = Writer(conn, self._now())
+            yield w
+            # Whatever a caller deferred, the projection commits in step with the ledger.
+            w.project_pending()
+
+    @contextmanager
+    def bulk_writers(self) -> Iterator[Callable[[], AbstractContextManager[Writer]]]:
+        """Write transactions for a bulk load (an import), one after another on one connection.
+
+        Each transaction is what `writer()` gives; the connection has the bulk-load
+        settings of `engine.bulk_load_settings` while the load runs.
+        """
+        with (
+            self.engine.connect().execution_options(consentry_write=True) as conn,
+            bulk_load_settings(conn),
+        ):
+            yield lambda: self._writing(conn)
+
+    def _require_schema(self, conn: Connection) -> None:
+        if not self._schema_seen:
+            require_schema(conn)
+            self._schema_seen = True

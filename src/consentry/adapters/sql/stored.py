@@ -1,0 +1,108 @@
+"""Values in the form the store keeps them, and bulk inserts of rows already in that form.
+
+SQLite keeps moments as text in SQLAlchemy's format and dates as ISO text; PostgreSQL
+takes naive UTC datetimes and dates. The ledger's hot paths write through the driver
+(COPY, executemany) with rows already converted, skipping SQLAlchemy's per-row work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.engine import Connection
+
+from consentry.domain.events import Event
+
+#: How many values one `IN (...)` carries at most.
+CHUNK = 500
+
+
+def chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    """`items` in slices of at most `CHUNK`."""
+    for i in range(0, len(items), CHUNK):
+        yield items[i : i + CHUNK]
+
+
+def naive_utc(d: datetime) -> datetime:
+    """An aware moment as the naive UTC datetime the store keeps."""
+    return d.replace(tzinfo=None) if d.tzinfo is UTC else d.astimezone(UTC).replace(tzinfo=None)
+
+
+def sqlite_time(d: datetime) -> str:
+    """A naive UTC moment as the text SQLAlchemy's SQLite DateTime writes and reads back."""
+    return d.isoformat(" ", "microseconds")
+
+
+def day(value: date | str | None) -> date | None:
+    """A stored date read straight from the driver (SQLite: text; PostgreSQL: a date)."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def utc(value: datetime | str) -> datetime:
+    """A stored moment read straight from the driver (SQLite: text; PostgreSQL: naive) as aware UTC."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC)
+
+
+def iso_dates(row: tuple[Any, ...], columns: Sequence[int]) -> tuple[Any, ...]:
+    """The row with the dates in these columns as ISO text (how SQLite keeps them)."""
+    if all(row[i] is None for i in columns):
+        return row  # most points have no date: no copy
+    out = list(row)
+    for i in columns:
+        if out[i] is not None:
+            out[i] = out[i].isoformat()
+    return tuple(out)
+
+
+def row_to_event(r: Any) -> Event:
+    """An event from a row of the `events` table read through SQLAlchemy."""
+    return Event(
+        id=r.id,
+        type=r.type,
+        contact_point_id=r.contact_point_id,
+        occurred_at=r.occurred_at,
+        recorded_at=r.recorded_at,
+        payload=r.payload,
+        schema_version=r.schema_version,
+        seq=r.seq,
+    )
+
+
+def bulk_insert(
+    conn: Connection,
+    table: str,
+    columns: str,
+    rows: Sequence[tuple[Any, ...]],
+    times: tuple[int, ...] = (),
+) -> None:
+    """Bulk insert through the driver: COPY on PostgreSQL, executemany on SQLite.
+
+    The rows are already in stored form (naive UTC times, JSON as text), so
+    SQLAlchemy's per-row processing is skipped: this is the ledger's hot path.
+    On SQLite the naive UTC moments in the `times` columns are written as its text.
+    """
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    if conn.dialect.name == "postgresql":
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" * len(rows[0]))
+    sqlite_rows = rows
+    written: dict[datetime, str] = {}
+
+    def text(moment: datetime | None) -> str | None:
+        if moment is None:
+            return None
+        found = written.get(moment)
+        if found is None:
+            found = written[moment] = sqlite_time(moment)
+        return found
+
+    for i in times:
+        sqlite_rows = [(*r[:i], text(r[i]), *r[i + 1 :]) for r in sqlite_rows]
+    conn.exec_driver_sql(f"INSERT INTO {table} ({columns}) VALUES ({marks})", sqlite_rows)

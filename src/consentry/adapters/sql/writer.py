@@ -1,0 +1,131 @@
+"""Appending to the ledger: the hash chain, the events, the contact points they register.
+
+A `Writer` holds the ledger lock for its whole transaction (on SQLite by `BEGIN
+IMMEDIATE`, on PostgreSQL by a row lock on the ledger head), so the hash chain has
+exactly one next link. Each append inserts the events, moves the head and refreshes
+the projection of every contact point it touched, in that transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from consentry.adapters.sql import tables as t
+from consentry.adapters.sql.catalog import CatalogWrites
+from consentry.adapters.sql.engine import SchemaMissing
+from consentry.adapters.sql.projection import ProjectionWrites
+from consentry.adapters.sql.reader import Reader
+from consentry.adapters.sql.registers import RegisterWrites
+from consentry.adapters.sql.stored import bulk_insert, naive_utc
+from consentry.domain.chain import ChainedRow, link, payload_json
+from consentry.domain.events import Event
+
+#: A deferred projection is refreshed after this many events at the latest (bounds memory).
+_PROJECT_EVERY = 50_000
+
+_EVENT_COLUMNS = (
+    "seq, id, contact_point_id, type, occurred_at, recorded_at, schema_version, payload, prev_hash, hash"
+)
+_EVENT_TIMES = (4, 5)
+_POINT_COLUMNS = "id, kind, value, registered_seq"
+
+
+class Writer(Reader, ProjectionWrites, CatalogWrites, RegisterWrites):
+    """Write access: holds the ledger lock for the whole transaction."""
+
+    def __init__(self, conn: Connection, clock_now: datetime) -> None:
+        super().__init__(conn)
+        self.now = clock_now
+        row = conn.execute(
+            sa.select(t.ledger_head.c.seq, t.ledger_head.c.hash)
+            .where(t.ledger_head.c.id == 1)
+            .with_for_update()
+        ).first()
+        if row is None:
+            raise SchemaMissing("the ledger head is missing: run `consentry init`")
+        self._seq: int = row.seq
+        self._hash: str = row.hash
+        self._touched: dict[str, list[Event]] = {}  # appended, not yet projected
+        self._fresh: set[str] = set()  # points registered among them
+        self._waiting = 0
+
+    def append(self, events: Sequence[Event], project: bool = True) -> list[ChainedRow]:
+        """Chain, store and project events; all in this transaction.
+
+        With `project=False` the projection waits for `project_pending()` (or until
+        `_PROJECT_EVERY` events wait), so a bulk append folds each contact point it
+        touches once rather than once per batch.
+        """
+        if not events:
+            return []
+        rows: list[tuple[Any, ...]] = []
+        chained: list[ChainedRow] = []
+        new_points: list[tuple[str, str, str, int]] = []
+        by_point = self._touched
+        seq, prev = self._seq, self._hash
+        # The events of one append share their recorded_at: write it out once.
+        recorded: dict[datetime, tuple[str, datetime]] = {}
+        for ev in events:
+            seq += 1
+            text = payload_json(ev.payload)
+            rec = recorded.get(ev.recorded_at)
+            if rec is None:
+                rec = recorded[ev.recorded_at] = (ev.recorded_at.isoformat(), naive_utc(ev.recorded_at))
+            h = link(prev, ev, seq, text, rec[0])
+            rows.append(
+                (
+                    seq,
+                    ev.id,
+                    ev.contact_point_id,
+                    ev.type,
+                    naive_utc(ev.occurred_at),
+                    rec[1],
+                    ev.schema_version,
+                    text,
+                    prev,
+                    h,
+                )
+            )
+            stored = _with_seq(ev, seq)
+            chained.append(ChainedRow(seq, stored, prev, h))
+            by_point.setdefault(ev.contact_point_id, []).append(stored)
+            if ev.type == "contact_point.registered":
+                new_points.append((ev.contact_point_id, ev.payload["kind"], ev.payload["value"], seq))
+            prev = h
+        if new_points:
+            bulk_insert(self.conn, "contact_points", _POINT_COLUMNS, new_points)
+        bulk_insert(self.conn, "events", _EVENT_COLUMNS, rows, times=_EVENT_TIMES)
+        self._move_head(seq, prev)
+        self._fresh.update(p[0] for p in new_points)
+        self._waiting += len(chained)
+        if project or self._waiting >= _PROJECT_EVERY:
+            self.project_pending()
+        return chained
+
+    def project_pending(self) -> None:
+        """Refresh the projection of every contact point appended to since the last refresh."""
+        if self._touched:
+            self.refresh(self._touched, self._fresh)
+        self._touched, self._fresh, self._waiting = {}, set(), 0
+
+    def _move_head(self, seq: int, digest: str) -> None:
+        self.conn.execute(t.ledger_head.update().where(t.ledger_head.c.id == 1).values(seq=seq, hash=digest))
+        self._seq, self._hash = seq, digest
+
+
+def _with_seq(e: Event, seq: int) -> Event:
+    return Event(
+        e.id,
+        e.type,
+        e.contact_point_id,
+        e.occurred_at,
+        e.recorded_at,
+        e.payload,
+        e.schema_version,
+        seq,
+    )
