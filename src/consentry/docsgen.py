@@ -78,6 +78,7 @@ def _kind(f: Field) -> str:
         "list[str]": "list of strings",
         "object": "JSON object",
         "country": "country code",
+        "months": "whole number of months",
     }.get(f.kind, f.kind)
 
 

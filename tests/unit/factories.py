@@ -145,14 +145,16 @@ def purchase(
     categories: tuple[str, ...] = ("shoes",),
     opt_out_offered: bool = True,
     collected_by_sender: bool = True,
+    contract: bool | None = None,
 ) -> Event:
-    """A sale in which the sender obtained the contact point."""
+    """A sale in which the sender obtained the contact point (`contract`: a subscription that runs)."""
     return event(
         "purchase.recorded",
         at,
         categories=list(categories),
         opt_out_offered=opt_out_offered,
         collected_by_sender=collected_by_sender,
+        contract=contract,
     )
 
 
@@ -171,9 +173,17 @@ def listed(
     register: str = "bel-me-niet",
     listed_from: str | None = None,
     listed_until: str | None = None,
+    sectors: tuple[str, ...] | None = None,
 ) -> Event:
-    """The point is put on a do-not-contact register."""
-    return event("register.listed", at, register=register, listed_from=listed_from, listed_until=listed_until)
+    """The point is put on a do-not-contact register (`sectors`: the Postfilter sectors it names)."""
+    return event(
+        "register.listed",
+        at,
+        register=register,
+        listed_from=listed_from,
+        listed_until=listed_until,
+        sectors=list(sectors) if sectors else None,
+    )
 
 
 def bounced(at: datetime, bounce_kind: str = "hard") -> Event:

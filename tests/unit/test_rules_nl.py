@@ -55,7 +55,7 @@ EMAIL, SMS, APP, PHONE, ROBOT, POST, FAX = (
     Channel.POST,
     Channel.FAX,
 )
-SERVICE, PERSONAL = MessageKind.SERVICE, MessageKind.PERSONAL
+SERVICE, PERSONAL, PROPOSAL = MessageKind.SERVICE, MessageKind.PERSONAL, MessageKind.PROPOSAL
 PROFILING = Activity.PROFILING
 
 SHOE_SHOP = Controller("Schoenen BV", Sector.COMMERCIAL)
@@ -234,6 +234,45 @@ SCENARIOS = [
         rule="NL-EM-07.review",
         verdict=REVIEW,
     ),
+    case(
+        "a_one_to_one_commercial_proposal_to_someone_met_before_is_allowed_on_legitimate_interest",
+        registered(SINCE, source="business_card"),
+        channel=EMAIL,
+        at=NOW,
+        kind=PROPOSAL,
+        rule="NL-EM-07.proposal",
+        verdict=ALLOW,
+        also=("EU-GDPR-06",),
+    ),
+    case(
+        "a_cold_one_to_one_commercial_proposal_needs_review",
+        registered(SINCE, source="linkedin"),
+        channel=EMAIL,
+        at=NOW,
+        kind=PROPOSAL,
+        rule="NL-EM-07.proposal.review",
+        verdict=REVIEW,
+        also=("EU-GDPR-06",),
+    ),
+    case(
+        "a_one_to_one_commercial_proposal_after_an_objection_is_denied",
+        registered(SINCE, source="business_card"),
+        objected(utc(2023, 2, 1)),
+        channel=EMAIL,
+        at=NOW,
+        kind=PROPOSAL,
+        rule="EU-GDPR-04.proposal",
+        verdict=DENY,
+    ),
+    case(
+        "an_expired_consent_is_no_consent",
+        registered(SINCE),
+        consent_given(utc(2021, 1, 4), valid_for_months=24),
+        channel=EMAIL,
+        at=NOW,
+        rule="EU-GDPR-03.expired",
+        verdict=DENY,
+    ),
     # grounds that allow, and what they carry
     case(
         "an_unsubscribed_address_is_denied",
@@ -382,6 +421,22 @@ SCENARIOS = [
         verdict=DENY,
     ),
     case(
+        "a_buyer_whose_number_came_without_an_opt_out_may_not_be_called_since_july_2021",
+        *phone_number(purchase(utc(2022, 3, 4), opt_out_offered=False)),
+        channel=PHONE,
+        at=amsterdam(2023, 2, 14),
+        rule="NL-TM-02.unmet",
+        verdict=DENY,
+    ),
+    case(
+        "a_one_off_buyer_may_not_be_called_three_years_after_the_last_purchase",
+        *phone_number(purchase(utc(2021, 9, 6))),
+        channel=PHONE,
+        at=amsterdam(2024, 9, 7),
+        rule="NL-TM-02.expired",
+        verdict=DENY,
+    ),
+    case(
         "a_consumer_without_consent_may_not_be_called_since_july_2021",
         *phone_number(),
         channel=PHONE,
@@ -397,6 +452,17 @@ SCENARIOS = [
         at=NOW,
         rule="NL-POST-02",
         verdict=ALLOW,
+        also=("NL-POST-01.mention",),
+    ),
+    case(
+        "post_to_someone_on_the_deceased_register_is_denied_even_to_a_customer",
+        registered(SINCE, kind="postal", source="purchase"),
+        purchase(utc(2023, 5, 2)),
+        listed(utc(2023, 11, 6), register="overledenen", listed_from="2023-11-06"),
+        channel=POST,
+        at=NOW,
+        rule="NL-POST-01.deceased",
+        verdict=DENY,
     ),
     case(
         "post_to_a_postfilter_listed_non_customer_is_denied",
@@ -414,6 +480,7 @@ SCENARIOS = [
         at=NOW,
         rule="NL-POST-01",
         verdict=ALLOW,
+        also=("NL-POST-01.mention",),
     ),
     # specific denials and defaults
     case(
@@ -556,8 +623,33 @@ def boundary(says: str, switch: date, *events: Event, **expect: Any) -> Boundary
 
 SPAM_BAN, LEGAL_PERSONS, GDPR = date(2004, 5, 19), date(2009, 10, 1), date(2018, 5, 25)
 CALLS_OPT_IN, NO_CALL_EXCEPTION = date(2021, 7, 1), date(2026, 7, 1)
+POSTFILTER_CODE_2021 = date(2021, 4, 1)
 
 BOUNDARIES = [
+    boundary(
+        "addressed_advertising_mail_mentions_the_postfilter_from_1_april_2021",
+        POSTFILTER_CODE_2021,
+        registered(SINCE, kind="postal"),
+        channel=POST,
+        before=Expect("NL-POST-01", ALLOW),
+        on=Expect("NL-POST-01", ALLOW, ("NL-POST-01.mention",)),
+    ),
+    boundary(
+        "a_number_from_a_sale_without_an_opt_out_needs_consent_from_1_july_2021",
+        CALLS_OPT_IN,
+        *phone_number(purchase(utc(2020, 3, 4), opt_out_offered=False)),
+        channel=PHONE,
+        before=Expect("NL-TM-00", ALLOW, ("NL-TM-04",)),
+        on=Expect("NL-TM-02.unmet", DENY),
+    ),
+    boundary(
+        "a_buyer_whose_three_years_ran_out_needs_consent_from_1_july_2021",
+        CALLS_OPT_IN,
+        *phone_number(purchase(utc(2017, 5, 2))),
+        channel=PHONE,
+        before=Expect("NL-TM-00", ALLOW, ("NL-TM-04",)),
+        on=Expect("NL-TM-02.expired", DENY),
+    ),
     boundary(
         "the_customer_exception_for_email_starts_with_the_spam_ban",
         SPAM_BAN,
@@ -860,7 +952,7 @@ def test_the_three_year_window_for_calling_an_ex_customer_expires() -> None:
     within = decide(state, PHONE, utc(2025, 9, 14, 10))
     expired = decide(state, PHONE, utc(2025, 9, 16, 10))
     assert (within.rule, within.verdict) == ("NL-TM-02", ALLOW)
-    assert (expired.rule, expired.verdict) == ("NL-TM-01", DENY)
+    assert (expired.rule, expired.verdict) == ("NL-TM-02.expired", DENY)
 
 
 def test_after_1_july_2026_a_charitys_window_expires_too() -> None:
@@ -874,7 +966,7 @@ def test_after_1_july_2026_a_charitys_window_expires_too() -> None:
 
 def test_a_new_purchase_reopens_the_window_of_an_ex_customer() -> None:
     ended = ex_customer(bought=utc(2018, 8, 1), ended=utc(2019, 1, 7))
-    assert decide(history(*ended), PHONE, NOW).rule == "NL-TM-01"
+    assert decide(history(*ended), PHONE, NOW).rule == "NL-TM-02.expired"
     decision = decide(history(*ended, purchase(utc(2023, 11, 20))), PHONE, NOW)
     assert (decision.rule, decision.verdict) == ("NL-TM-02", ALLOW)
 
@@ -1200,6 +1292,7 @@ def test_post_is_allowed_with_the_duty_to_honour_objections() -> None:
         "honour-objection",
         "mention-right-to-object",
         "legitimate-interest-assessment",
+        "postfilter-mention",
     )
 
 

@@ -150,6 +150,13 @@ EVENT_TYPES: dict[str, EventType] = {
                 _f("channels", "list[channel]", True, "Channels the consent covers."),
                 _f("method", ConsentMethod, True, "How it was collected."),
                 _f("text_version", "str", False, "Version of the consent text shown."),
+                _f(
+                    "valid_for_months",
+                    "months",
+                    False,
+                    "How long the consent holds, in months from the day it was given (ISO/IEC TS "
+                    "27560 validity duration); omitted means until withdrawn.",
+                ),
                 _f("language", "str", False, "Language of the text shown (`nl`, `en`)."),
                 _f("collection_point", "str", False, "Form or place where it was collected."),
                 *_EVIDENCE,
@@ -214,6 +221,13 @@ EVENT_TYPES: dict[str, EventType] = {
                     False,
                     "The sender itself collected the point in the sale; default true.",
                 ),
+                _f(
+                    "contract",
+                    "bool",
+                    False,
+                    "The sale started a subscription or other contract that runs until "
+                    "`customer_relationship.ended`; default false (a one-off purchase).",
+                ),
                 _f("order_ref", "str", False, "Order or account reference."),
             ),
         ),
@@ -238,6 +252,13 @@ EVENT_TYPES: dict[str, EventType] = {
                 _f("register", "str", True, "Register key: `bel-me-niet`, `postfilter`."),
                 _f("listed_from", "date", False, "First day listed; default the event's date."),
                 _f("listed_until", "date", False, "Last day listed; omitted means still listed."),
+                _f(
+                    "sectors",
+                    "list[str]",
+                    False,
+                    "Postfilter: the sectors the person wants no mail from (keys as the "
+                    "register delivers them); omitted means every sector.",
+                ),
             ),
         ),
         EventType(
@@ -335,6 +356,10 @@ def _check(f: Field, value: Any) -> Any:
             return date.fromisoformat(value).isoformat()
         except ValueError:
             raise EventError(name, f"{value!r} is not a date like 2021-07-01") from None
+    if kind == "months":
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1200:
+            raise EventError(name, f"{value!r} is not a whole number of months from 1 to 1200")
+        return value
     if kind == "object":
         if not isinstance(value, dict):
             raise EventError(name, "must be a JSON object")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from consentry.domain.clock import LOCAL_TZ
@@ -40,6 +40,14 @@ class ConsentRecord:
     defects: tuple[str, ...]
     confirmed_at: datetime | None = None
     withdrawn_at: datetime | None = None
+    valid_for_months: int | None = None
+
+    @property
+    def expires_on(self) -> date | None:
+        """The first Dutch calendar day the consent no longer holds, when it was given for a time."""
+        if self.valid_for_months is None:
+            return None
+        return add_months(_local_day(self.given_at), self.valid_for_months)
 
     @property
     def pending(self) -> bool:
@@ -75,6 +83,7 @@ class Purchase:
     categories: frozenset[str]
     opt_out_offered: bool
     collected_by_sender: bool
+    contract: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +93,7 @@ class Listing:
     register: str
     listed_from: date
     listed_until: date | None
+    sectors: frozenset[str] | None = None
 
     def active_on(self, day: date) -> bool:
         """True when the listing covers that day."""
@@ -117,6 +127,7 @@ class ContactState:
     objections: dict[str, datetime] = field(default_factory=dict)
     purchases: list[Purchase] = field(default_factory=list)
     relationship_ended_at: datetime | None = None
+    contract_open: bool = False
     notices: dict[str, datetime] = field(default_factory=dict)
     listings: list[Listing] = field(default_factory=list)
     hard_bounced_at: datetime | None = None
@@ -127,6 +138,22 @@ class ContactState:
     event_count: int = 0
     last_event_at: datetime | None = None
     last_seq: int = 0
+    #: Objections recorded on the person's other contact points (same `contact_id`), by
+    #: scope: the point and the moment. Not folded from this point's events: the services
+    #: fill it from the ledger when they load a state to judge (GDPR Art. 21 binds the person).
+    person_objections: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+
+    @property
+    def relationship_end(self) -> datetime | None:
+        """When the customer relationship ended, as the three-year windows count it.
+
+        None while a subscription or contract runs (or there were no purchases). A
+        relationship of one-off purchases ends with the last purchase, unless an
+        explicit `customer_relationship.ended` came later.
+        """
+        if not self.purchases or self.contract_open:
+            return None
+        return self.relationship_ended_at or self.purchases[-1].at
 
     @property
     def art14_notice_due(self) -> datetime | None:
@@ -179,6 +206,7 @@ class ContactState:
             "objections": {k: ts(v) for k, v in self.objections.items()},
             "purchases": [{"at": ts(p.at), "categories": sorted(p.categories)} for p in self.purchases],
             "relationship_ended_at": ts(self.relationship_ended_at),
+            "contract_open": self.contract_open,
             "notices": {k: ts(v) for k, v in self.notices.items()},
             "listings": [
                 {
@@ -222,6 +250,9 @@ _DETAILS = (
 )
 
 Payload = Mapping[str, Any]
+#: Register key of the Nationaal Overledenenregister, and how long it lists someone.
+DECEASED = "overledenen"
+DECEASED_YEARS = 10
 
 
 def add_month(moment: datetime) -> datetime:
@@ -230,6 +261,18 @@ def add_month(moment: datetime) -> datetime:
     for day in (moment.day, 30, 29, 28):
         try:
             return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has 28 days")
+
+
+def add_months(day: date, months: int) -> date:
+    """The same calendar day `months` later; a day the month lacks becomes its last day."""
+    n = day.month - 1 + months
+    year, month = day.year + n // 12, n % 12 + 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=d)
         except ValueError:
             continue
     raise AssertionError("unreachable: every month has 28 days")
@@ -270,6 +313,7 @@ def _consent_given(state: ContactState, e: Event, p: Payload) -> None:
             given_at=e.occurred_at,
             text_version=p.get("text_version"),
             defects=_consent_defects(p, method),
+            valid_for_months=p.get("valid_for_months"),
         )
     )
 
@@ -309,13 +353,17 @@ def _purchase(state: ContactState, e: Event, p: Payload) -> None:
             frozenset(p["categories"]),
             p["opt_out_offered"],
             p.get("collected_by_sender", True),
+            p.get("contract", False),
         )
     )
     state.relationship_ended_at = None
+    if p.get("contract"):
+        state.contract_open = True
 
 
 def _relationship_ended(state: ContactState, e: Event, p: Payload) -> None:
     state.relationship_ended_at = e.occurred_at
+    state.contract_open = False
 
 
 def _notice(state: ContactState, e: Event, p: Payload) -> None:
@@ -325,7 +373,11 @@ def _notice(state: ContactState, e: Event, p: Payload) -> None:
 def _listed(state: ContactState, e: Event, p: Payload) -> None:
     start = date.fromisoformat(p["listed_from"]) if "listed_from" in p else _local_day(e.occurred_at)
     end = date.fromisoformat(p["listed_until"]) if "listed_until" in p else None
-    state.listings.append(Listing(p["register"], start, end))
+    if end is None and p["register"] == DECEASED:
+        # The Nationaal Overledenenregister blocks mail to the deceased for ten years.
+        end = add_months(start, 12 * DECEASED_YEARS) - timedelta(days=1)
+    sectors = frozenset(p["sectors"]) if "sectors" in p else None
+    state.listings.append(Listing(p["register"], start, end, sectors))
 
 
 def _bounce(state: ContactState, e: Event, p: Payload) -> None:

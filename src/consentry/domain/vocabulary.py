@@ -46,11 +46,18 @@ ELECTRONIC_MAIL = frozenset({Channel.EMAIL, Channel.SMS, Channel.MESSAGING_APP})
 
 
 class MessageKind(StrEnum):
-    """What a message is for (RULES.md vocabulary)."""
+    """What a message is for (RULES.md vocabulary).
+
+    `personal` is a purely personal, non-commercial message written by a person
+    (a reply to the person's own question); `proposal` is a one-to-one commercial
+    proposal written by a person: outside Tw 11.7, but direct marketing under the
+    GDPR, so an objection (Art. 21(3)) stops it.
+    """
 
     MARKETING = "marketing"
     SERVICE = "service"
     PERSONAL = "personal"
+    PROPOSAL = "proposal"
 
 
 class Activity(StrEnum):

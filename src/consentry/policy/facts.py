@@ -15,7 +15,7 @@ from datetime import date, datetime
 
 from consentry.domain.clock import LOCAL_TZ
 from consentry.domain.purposes import Purpose
-from consentry.domain.state import ContactState
+from consentry.domain.state import DECEASED, ContactState
 from consentry.domain.vocabulary import (
     BUSINESS_PARTIES,
     CALL_EXEMPT_SECTORS,
@@ -43,14 +43,39 @@ CUSTOMER_WINDOW_YEARS = 3
 
 BEL_ME_NIET = "bel-me-niet"
 POSTFILTER = "postfilter"
+#: The Nationaal Overledenenregister (see `consentry.domain.state.DECEASED`).
+DECEASED_REGISTER = DECEASED
+
+_MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
+              "september", "oktober", "november", "december")  # fmt: skip
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")  # fmt: skip
+
+
+def day_nl(moment: datetime | date) -> str:
+    """A moment's Dutch calendar day written out in Dutch: 4 maart 2022."""
+    d = moment.astimezone(LEGAL_TZ).date() if isinstance(moment, datetime) else moment
+    return f"{d.day} {_MONTHS_NL[d.month - 1]} {d.year}"
+
+
+def day_en(moment: datetime | date) -> str:
+    """The same Dutch calendar day written out in English: 4 March 2022."""
+    d = moment.astimezone(LEGAL_TZ).date() if isinstance(moment, datetime) else moment
+    return f"{d.day} {_MONTHS_EN[d.month - 1]} {d.year}"
 
 
 @dataclass(frozen=True, slots=True)
 class Controller:
-    """The organisation that sends: its name and sector."""
+    """The organisation that sends: its name, its sector, and its Postfilter sector.
+
+    `postal_sector` is the Postfilter sector the sender declares for its addressed
+    mail (a key as the Postfilter file names it); None means undeclared, and then
+    every Postfilter listing blocks, whatever sectors it names.
+    """
 
     name: str = "Demo BV"
     sector: Sector = Sector.COMMERCIAL
+    postal_sector: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,12 +178,26 @@ def _service(x: Situation) -> bool:
 
 @fact(
     "personal_message",
-    "An individual one-to-one message written by a person.",
-    "Een persoonlijk bericht, door een mens aan één persoon geschreven.",
+    "A purely personal, non-commercial one-to-one message written by a person (a reply "
+    "to the person's own question).",
+    "Een puur persoonlijk bericht zonder commercieel doel, door een mens aan één persoon "
+    "geschreven (een antwoord op een eigen vraag van de persoon).",
     question=True,
 )
 def _personal(x: Situation) -> bool:
     return x.q.activity is Activity.CONTACT and x.q.kind is MessageKind.PERSONAL
+
+
+@fact(
+    "commercial_proposal",
+    "A one-to-one commercial proposal written by a person (outside Tw 11.7, direct "
+    "marketing under the GDPR).",
+    "Een persoonlijk commercieel voorstel, door een mens aan één persoon geschreven (buiten "
+    "art. 11.7 Tw, wel direct marketing onder de AVG).",
+    question=True,
+)
+def _proposal(x: Situation) -> bool:
+    return x.q.activity is Activity.CONTACT and x.q.kind is MessageKind.PROPOSAL
 
 
 @fact(
@@ -173,12 +212,12 @@ def _profiling(x: Situation) -> bool:
 
 @fact(
     "direct_marketing",
-    "A marketing message, or profiling for marketing.",
-    "Een marketingbericht, of profilering voor marketing.",
+    "A marketing message, a one-to-one commercial proposal, or profiling for marketing.",
+    "Een marketingbericht, een persoonlijk commercieel voorstel, of profilering voor marketing.",
     question=True,
 )
 def _dm(x: Situation) -> bool:
-    return x.get("marketing_message") or x.get("profiling")
+    return x.get("marketing_message") or x.get("commercial_proposal") or x.get("profiling")
 
 
 @fact(
@@ -325,20 +364,22 @@ _PROFILING = ObjectionScope.PROFILING.value
 
 @fact(
     "objected_dm",
-    "The person objected to direct marketing.",
-    "De persoon heeft bezwaar gemaakt tegen direct marketing.",
+    "The person objected to direct marketing, on this or any other contact point of theirs (same contact).",
+    "De persoon heeft bezwaar gemaakt tegen direct marketing, via dit of een ander "
+    "contactpunt van dezelfde persoon (hetzelfde contact).",
 )
 def _obj_dm(x: Situation) -> bool:
-    return _DM in x.s.objections
+    return _DM in x.s.objections or _DM in x.s.person_objections
 
 
 @fact(
     "objected_profiling",
-    "The person objected to profiling.",
-    "De persoon heeft bezwaar gemaakt tegen profilering.",
+    "The person objected to profiling, on this or any other contact point of theirs.",
+    "De persoon heeft bezwaar gemaakt tegen profilering, via dit of een ander contactpunt "
+    "van dezelfde persoon.",
 )
 def _obj_prof(x: Situation) -> bool:
-    return _PROFILING in x.s.objections
+    return _PROFILING in x.s.objections or _PROFILING in x.s.person_objections
 
 
 @fact(
@@ -352,9 +393,9 @@ def _suppressed(x: Situation) -> bool:
 
 def _consents(x: Situation) -> list[tuple[bool, ConsentMethod]]:
     """(valid, method) for each active consent covering the purpose and channel."""
-    key, ch = x.q.purpose.key, x.q.channel
+    key, ch, day = x.q.purpose.key, x.q.channel, x.day
     return [
-        (not c.defects and not c.pending, c.method)
+        (not c.defects and not c.pending and _holds(c.expires_on, day), c.method)
         for c in x.s.consents
         if c.purpose == key and c.withdrawn_at is None and ch in c.channels
     ]
@@ -363,9 +404,9 @@ def _consents(x: Situation) -> list[tuple[bool, ConsentMethod]]:
 @fact(
     "consent_valid",
     "A valid consent for this purpose and channel: active, specific, not "
-    "withdrawn, confirmed where double opt-in.",
+    "withdrawn, confirmed where double opt-in, not expired.",
     "Een geldige toestemming voor dit doel en "
-    "kanaal: actief gegeven, specifiek, niet ingetrokken, bevestigd bij dubbele opt-in.",
+    "kanaal: actief gegeven, specifiek, niet ingetrokken, bevestigd bij dubbele opt-in, niet verlopen.",
 )
 def _consent_valid(x: Situation) -> bool:
     consents = x.s.consents
@@ -373,10 +414,40 @@ def _consent_valid(x: Situation) -> bool:
         return False
     key, ch = x.q.purpose.key, x.q.channel
     return any(
-        not c.defects and not c.pending
+        not c.defects and not c.pending and (c.valid_for_months is None or _holds(c.expires_on, x.day))
         for c in consents
         if c.purpose == key and c.withdrawn_at is None and ch in c.channels
     )
+
+
+def _holds(expires_on: date | None, day: date) -> bool:
+    return expires_on is None or day < expires_on
+
+
+def expired_consent(x: Situation) -> date | None:
+    """The last expiry day among the consents for this purpose and channel that ran out by the day asked."""
+    key, ch = x.q.purpose.key, x.q.channel
+    found = [
+        c.expires_on
+        for c in x.s.consents
+        if c.purpose == key
+        and c.withdrawn_at is None
+        and ch in c.channels
+        and not c.defects
+        and not c.pending
+        and c.expires_on is not None
+        and c.expires_on <= x.day
+    ]
+    return max(found) if found else None
+
+
+@fact(
+    "consent_expired",
+    "A consent for this purpose and channel was given for a limited time, and that time has run out.",
+    "Een toestemming voor dit doel en kanaal gold voor beperkte tijd, en die tijd is verstreken.",
+)
+def _consent_expired(x: Situation) -> bool:
+    return expired_consent(x) is not None
 
 
 @fact(
@@ -429,6 +500,28 @@ def _opted_out(x: Situation) -> bool:
     return any(o.covers(key, ch) for o in opt_outs)
 
 
+def qualifying_sale(x: Situation) -> datetime | None:
+    """The last sale that meets the customer exception for this purpose, if any."""
+    purpose = x.q.purpose
+    found = [
+        p.at
+        for p in x.s.purchases
+        if p.collected_by_sender and p.opt_out_offered and purpose.promotes_any_of(p.categories)
+    ]
+    return found[-1] if found else None
+
+
+def similar_sale(x: Situation) -> tuple[datetime, bool, bool] | None:
+    """The last sale of similar products: when, and whether the sender collected it and offered an opt-out."""
+    purpose = x.q.purpose
+    found = [
+        (p.at, p.collected_by_sender, p.opt_out_offered)
+        for p in x.s.purchases
+        if purpose.promotes_any_of(p.categories)
+    ]
+    return found[-1] if found else None
+
+
 @fact(
     "customer_exception",
     "The sender obtained the point itself in a sale of a product this "
@@ -438,11 +531,7 @@ def _opted_out(x: Situation) -> bool:
     "afmeldmogelijkheid.",
 )
 def _customer_exception(x: Situation) -> bool:
-    purpose = x.q.purpose
-    return any(
-        p.collected_by_sender and p.opt_out_offered and purpose.promotes_any_of(p.categories)
-        for p in x.s.purchases
-    )
+    return qualifying_sale(x) is not None
 
 
 @fact(
@@ -455,19 +544,27 @@ def _similar(x: Situation) -> bool:
     return any(purpose.promotes_any_of(p.categories) for p in x.s.purchases)
 
 
+def window_end(x: Situation) -> date | None:
+    """The last Dutch calendar day of the three-year customer window; None while a contract runs."""
+    end = x.s.relationship_end
+    if end is None:
+        return None
+    return add_years(end.astimezone(LEGAL_TZ).date(), CUSTOMER_WINDOW_YEARS)
+
+
 @fact(
     "customer_within_3_years",
-    "A customer now, or the relationship ended less than three years ago.",
-    "Nu klant, of de klantrelatie eindigde minder dan drie jaar geleden.",
+    "A customer now (a contract or subscription that runs), or less than three years after the "
+    "relationship ended: the end of the contract, or else the last purchase.",
+    "Nu klant (een lopend contract of abonnement), of minder dan drie jaar na het einde van de "
+    "klantrelatie: het einde van het contract, of anders de laatste aankoop.",
 )
 def _customer_3y(x: Situation) -> bool:
     if not x.s.purchases:
         return False
-    ended = x.s.relationship_ended_at
-    if ended is None:
-        return True
+    last = window_end(x)
     # Up to and including the anniversary, counted in Dutch calendar days.
-    return x.day <= add_years(ended.astimezone(LEGAL_TZ).date(), CUSTOMER_WINDOW_YEARS)
+    return last is None or x.day <= last
 
 
 def add_years(d: date, years: int) -> date:
@@ -479,12 +576,12 @@ def add_years(d: date, years: int) -> date:
 
 
 @fact(
-    "current_customer",
-    "A customer whose relationship has not ended.",
-    "Een klant van wie de klantrelatie niet is beëindigd.",
+    "customer_ever",
+    "The person is or was a customer (or donor) of the sender: a purchase or donation is recorded.",
+    "De persoon is of was klant (of donateur) van de afzender: er is een aankoop of gift vastgelegd.",
 )
-def _current(x: Situation) -> bool:
-    return bool(x.s.purchases) and x.s.relationship_ended_at is None
+def _customer_ever(x: Situation) -> bool:
+    return bool(x.s.purchases)
 
 
 def _listed(x: Situation, register: str) -> bool:
@@ -502,11 +599,28 @@ def _bmn(x: Situation) -> bool:
 
 @fact(
     "listed_postfilter",
-    "The address is on the Postfilter on that day.",
-    "Het adres staat die dag in het Postfilter.",
+    "The address is on the Postfilter on that day, for the sender's declared sector (or for every "
+    "sector, or the sender declared none).",
+    "Het adres staat die dag in het Postfilter, voor de sector die de afzender opgaf (of voor alle "
+    "sectoren, of de afzender gaf geen sector op).",
 )
 def _postfilter(x: Situation) -> bool:
-    return _listed(x, POSTFILTER)
+    sector = x.controller.postal_sector
+    return any(
+        li.register == POSTFILTER
+        and li.active_on(x.day)
+        and (sector is None or li.sectors is None or sector in li.sectors)
+        for li in x.s.listings
+    )
+
+
+@fact(
+    "listed_deceased",
+    "The name and address are on the Nationaal Overledenenregister on that day.",
+    "Naam en adres staan die dag in het Nationaal Overledenenregister.",
+)
+def _deceased(x: Situation) -> bool:
+    return _listed(x, DECEASED_REGISTER)
 
 
 @fact(

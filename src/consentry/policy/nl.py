@@ -9,8 +9,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from consentry.domain.vocabulary import Basis
-from consentry.policy.rules import Authority, Effect, Obligation, Rule, RulePack
+from consentry.domain.vocabulary import Basis, ObjectionScope
+from consentry.policy.facts import (
+    Situation,
+    day_en,
+    day_nl,
+    expired_consent,
+    qualifying_sale,
+    similar_sale,
+    window_end,
+)
+from consentry.policy.rules import Authority, Detail, Effect, Obligation, Rule, RulePack
 
 #: Tw 11.7 opt-in for electronic messages to natural persons (spam ban) in force.
 TW_OPT_IN = date(2004, 5, 19)
@@ -22,6 +31,10 @@ GDPR = date(2018, 5, 25)
 CALLS_OPT_IN = date(2021, 7, 1)
 #: Customer exception for calls ends (except charities, lotteries, press publishers).
 CALLS_NO_CUSTOMER_EXCEPTION = date(2026, 7, 1)
+#: The Code voor het gebruik van Postfilter 2021 (the Postfilter mention on addressed
+#: advertising). 1 April 2021 is the date DDMA and mail houses announced it in force
+#: from; the Code's own commencement clause was not checked.
+POSTFILTER_CODE_2021 = date(2021, 4, 1)
 
 
 def _day_before(d: date) -> date:
@@ -90,6 +103,13 @@ OBLIGATIONS = {
             "Record the balancing test the legitimate interest rests on (GDPR Art. 6(1)(f), recital 47).",
         ),
         Obligation(
+            "postfilter-mention",
+            "Vermeld op of in de geadresseerde reclame dat de ontvanger zich via postfilter.nl kan "
+            "afmelden voor reclamepost.",
+            "State on or in the addressed advertising that the recipient can opt out of advertising "
+            "mail through postfilter.nl.",
+        ),
+        Obligation(
             "check-local-law",
             "Volg de regels van het land van de ontvanger.",
             "Follow the rules of the recipient's country.",
@@ -116,22 +136,39 @@ RULES: tuple[Rule, ...] = (
         "never contacted again: unsubscribed means unsubscribed.",
     ),
     Rule(
+        "EU-GDPR-04.proposal",
+        ("commercial_proposal", "objected_dm"),
+        Effect.DENY,
+        "GDPR Art. 21(2)-(3) (before 2018-05-25: Wbp art. 41)",
+        "Dit is een persoonlijk commercieel voorstel: buiten art. 11.7 Tw, maar wel direct "
+        "marketing onder de AVG. De persoon heeft daartegen bezwaar gemaakt, dus ook een "
+        "individueel geschreven aanbod mag niet. (Een puur persoonlijk antwoord zonder aanbod "
+        "mag wel.)",
+        "This is a one-to-one commercial proposal: outside Tw 11.7, but direct marketing under "
+        "the GDPR. The person objected to that, so an individually written offer is not allowed "
+        "either. (A purely personal reply without an offer is.)",
+    ),
+    Rule(
         "EU-GDPR-04",
         ("direct_marketing", "objected_dm"),
         Effect.DENY,
         "GDPR Art. 21(2)-(3) (before 2018-05-25: Wbp art. 41)",
-        "De persoon heeft bezwaar gemaakt tegen direct marketing. Dat bezwaar is absoluut: geen "
-        "marketing en geen profilering daarvoor, via geen enkel kanaal.",
-        "The person objected to direct marketing. That objection is absolute: no marketing and no "
-        "profiling for it, on any channel.",
+        "De persoon heeft bezwaar gemaakt tegen direct marketing. Dat bezwaar is absoluut en geldt "
+        "voor de persoon: geen marketing en geen profilering daarvoor, via geen enkel kanaal en "
+        "op geen enkel contactpunt van die persoon.",
+        "The person objected to direct marketing. That objection is absolute and belongs to the "
+        "person: no marketing and no profiling for it, on any channel and any contact point of "
+        "that person.",
     ),
     Rule(
         "EU-GDPR-05",
         ("profiling", "objected_profiling"),
         Effect.DENY,
         "GDPR Art. 21, 22",
-        "De persoon heeft bezwaar gemaakt tegen profilering: niet segmenteren op gedrag.",
-        "The person objected to profiling: no segmentation on behaviour.",
+        "De persoon heeft bezwaar gemaakt tegen profilering: niet segmenteren op gedrag, voor "
+        "geen enkel contactpunt van die persoon.",
+        "The person objected to profiling: no segmentation on behaviour, for any contact point "
+        "of that person.",
     ),
     Rule(
         "OPS-SUPP-01",
@@ -145,13 +182,22 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "EU-GDPR-07",
-        ("direct_marketing", "third_party_list_unproven", "!consent_collected_by_sender"),
+        (
+            "direct_marketing",
+            "third_party_list_unproven",
+            "!consent_collected_by_sender",
+            "!customer_exception",
+        ),
         Effect.DENY,
-        "GDPR Art. 5(2), 7(1), 14",
+        "GDPR Art. 5(2), 7(1), 14; cured by a later own sale: CJEU C-654/23",
         "De gegevens komen van een lijst van derden zonder bewijs dat die ze voor dit doel mocht "
-        "doorgeven. Zonder dat bewijs mogen ze niet voor marketing worden gebruikt.",
+        "doorgeven. Zonder dat bewijs mogen ze niet voor marketing worden gebruikt, tenzij de "
+        "persoon zelf toestemming gaf of het adres later zelf aan de afzender gaf bij een "
+        "verkoop van soortgelijke producten met afmeldmogelijkheid; geen van beide is vastgelegd.",
         "The data came from a third party's list without proof that it could pass them on for "
-        "this purpose. Without that proof they may not be used for marketing.",
+        "this purpose. Without that proof they may not be used for marketing, unless the person "
+        "consented to the sender, or later gave the address to the sender itself in a sale of "
+        "similar products with an opt-out offered; neither is recorded.",
         in_force_from=GDPR,
     ),
     # -- messages outside direct marketing ----------------------------------------------
@@ -171,10 +217,12 @@ RULES: tuple[Rule, ...] = (
         ("personal_message", "prior_contact"),
         Effect.ALLOW,
         "ACM guidance on e-mail",
-        "Een persoonlijk bericht, door een mens geschreven aan iemand met wie al contact was, is "
-        "toegestaan. De AVG blijft gelden.",
-        "A personal message written by a person to someone the sender was already in touch with "
-        "is allowed. The GDPR still applies.",
+        "Een puur persoonlijk bericht zonder commercieel aanbod, door een mens geschreven aan "
+        "iemand met wie al contact was, is toegestaan, ook na bezwaar tegen direct marketing: "
+        "het is geen direct marketing. De AVG blijft gelden.",
+        "A purely personal message with no commercial offer, written by a person to someone the "
+        "sender was already in touch with, is allowed, even after an objection to direct "
+        "marketing: it is not direct marketing. The GDPR still applies.",
         basis=Basis.LEGITIMATE_INTEREST,
     ),
     Rule(
@@ -186,6 +234,30 @@ RULES: tuple[Rule, ...] = (
         "individueel bericht is en geen verkapte marketing.",
         "A personal message to someone with no prior contact: judge whether it is really an "
         "individual message and not disguised marketing.",
+    ),
+    Rule(
+        "NL-EM-07.proposal",
+        ("commercial_proposal", "prior_contact", "!live_call", "!automated_call"),
+        Effect.ALLOW,
+        "ACM guidance on e-mail; GDPR Art. 6(1)(f), 21(2)-(3)",
+        "Een persoonlijk commercieel voorstel, door een mens geschreven aan iemand met wie al "
+        "contact was: buiten art. 11.7 Tw, maar direct marketing onder de AVG. Toegestaan op "
+        "gerechtvaardigd belang zolang de persoon geen bezwaar maakt.",
+        "A one-to-one commercial proposal written by a person to someone the sender was already "
+        "in touch with: outside Tw 11.7, but direct marketing under the GDPR. Allowed on "
+        "legitimate interest as long as the person does not object.",
+        basis=Basis.LEGITIMATE_INTEREST,
+        obligations=_LI_OBLIGATIONS,
+    ),
+    Rule(
+        "NL-EM-07.proposal.review",
+        ("commercial_proposal", "!live_call", "!automated_call"),
+        Effect.REVIEW,
+        "ACM guidance on e-mail; GDPR Art. 21",
+        "Een persoonlijk commercieel voorstel aan iemand zonder eerder contact: beoordeel of het "
+        "echt een individueel bericht is en geen verkapte marketing (dan geldt art. 11.7 Tw).",
+        "A one-to-one commercial proposal to someone with no prior contact: judge whether it is "
+        "really an individual message and not disguised marketing (then Tw 11.7 applies).",
     ),
     # -- grounds that allow direct marketing --------------------------------------------
     Rule(
@@ -292,17 +364,6 @@ RULES: tuple[Rule, ...] = (
         "been recorded; have it judged.",
         in_force_from=TW_LEGAL_PERSONS,
     ),
-    # automated calls
-    Rule(
-        "NL-TM-05",
-        ("marketing_message", "automated_call"),
-        Effect.DENY,
-        "Tw 11.7(1)",
-        "Geautomatiseerde marketinggesprekken (belcomputer) mogen alleen met voorafgaande "
-        "toestemming, aan wie dan ook.",
-        "Automated marketing calls (robot dialler) need prior consent, whoever is called.",
-        in_force_from=TW_OPT_IN,
-    ),
     # live calls
     Rule(
         "NL-TM-03",
@@ -321,11 +382,13 @@ RULES: tuple[Rule, ...] = (
         "NL-TM-00.listed",
         (*_CALL, "listed_bel_me_niet", "!customer_within_3_years"),
         Effect.DENY,
-        "Tw 11.7 (old regime); Bel-me-niet Register",
-        "Vóór 1 juli 2021: het nummer stond in het Bel-me-niet Register en de persoon was de "
-        "afgelopen drie jaar geen klant.",
+        "Tw 11.7 (old regime); Bel-me-niet Register; 3 years: Code Telemarketing",
+        "Vóór 1 juli 2021: het nummer stond in het Bel-me-niet Register en de persoon was in de "
+        "drie jaar daarvoor geen klant (gerekend vanaf het einde van het contract of de laatste "
+        "aankoop).",
         "Before 1 July 2021: the number was on the Bel-me-niet Register and the person had not "
-        "been a customer in the last three years.",
+        "been a customer in the three years before (counted from the end of the contract or the "
+        "last purchase).",
         in_force_until=_day_before(CALLS_OPT_IN),
     ),
     Rule(
@@ -345,15 +408,18 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "NL-TM-02",
-        (*_CALL, "similar_purchase", "customer_within_3_years"),
+        (*_CALL, "customer_exception", "customer_within_3_years"),
         Effect.ALLOW,
-        "Tw 11.7 as amended 2021 (Stb. 2021, 103); 3-year limit: Code Telemarketing",
-        "Klantuitzondering voor telefoon (2021-2026): een (ex-)klant mag over soortgelijke "
-        "producten gebeld worden tot drie jaar na het einde van de klantrelatie (die termijn "
-        "komt uit de Code Telemarketing, zelfregulering).",
-        "Customer exception for calls (2021-2026): a customer or ex-customer may be called about "
-        "similar products up to three years after the relationship ended (that limit comes from "
-        "the Code Telemarketing, self-regulation).",
+        "Tw 11.7 as amended 2021 (Stb. 2021, 103), customer exception; 3-year limit: Code Telemarketing",
+        "Klantuitzondering voor telefoon (2021-2026): de afzender kreeg het nummer zelf bij een "
+        "verkoop en bood toen een kosteloze, eenvoudige afmeldmogelijkheid die niet is gebruikt; "
+        "het gesprek gaat over soortgelijke producten, binnen drie jaar na het einde van het "
+        "contract of de laatste aankoop (die termijn komt uit de Code Telemarketing, "
+        "zelfregulering).",
+        "Customer exception for calls (2021-2026): the sender obtained the number itself in a "
+        "sale and offered a free, easy opt-out then that was not used; the call is about similar "
+        "products, within three years after the contract ended or the last purchase (that limit "
+        "comes from the Code Telemarketing, self-regulation).",
         basis=Basis.LEGITIMATE_INTEREST,
         obligations=_LI_OBLIGATIONS,
         in_force_from=CALLS_OPT_IN,
@@ -362,20 +428,49 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "NL-TM-02b.exempt",
-        (*_CALL, "similar_purchase", "customer_within_3_years", "sender_call_exempt"),
+        (*_CALL, "sender_call_exempt", "customer_exception", "customer_within_3_years"),
         Effect.ALLOW,
-        "Tw 11.7 as amended, in force 2026-07-01",
+        "Tw 11.7 as amended, in force 2026-07-01, customer exception; 3-year limit: Code Telemarketing",
         "Vanaf 1 juli 2026 mogen alleen goede doelen, goededoelenloterijen en uitgevers van "
-        "kranten en tijdschriften hun (ex-)klanten nog zonder toestemming bellen.",
+        "kranten en tijdschriften hun (ex-)klanten nog zonder toestemming bellen: als zij het "
+        "nummer zelf bij een verkoop kregen en toen een kosteloze afmeldmogelijkheid boden, over "
+        "soortgelijke producten, binnen drie jaar na het einde van het contract of de laatste "
+        "aankoop.",
         "From 1 July 2026 only charities, charity lotteries and publishers of newspapers and "
-        "magazines may still call their (ex-)customers without consent.",
+        "magazines may still call their (ex-)customers without consent: where they obtained the "
+        "number themselves in a sale and offered a free opt-out then, about similar products, "
+        "within three years after the contract ended or the last purchase.",
         basis=Basis.LEGITIMATE_INTEREST,
         obligations=_LI_OBLIGATIONS,
         in_force_from=CALLS_NO_CUSTOMER_EXCEPTION,
+        authority=Authority.SELF_REGULATION,
     ),
+    # an expired consent: after every ground that could still allow without it
+    Rule(
+        "EU-GDPR-03.expired",
+        ("marketing_message", "consent_expired", "!consent_valid", "!post"),
+        Effect.DENY,
+        "GDPR Art. 7(1); ISO/IEC TS 27560 (validity duration)",
+        "De toestemming voor dit doel en kanaal gold voor beperkte tijd en is verlopen. Een "
+        "verlopen toestemming is geen toestemming: vraag opnieuw.",
+        "The consent for this purpose and channel was given for a limited time and has expired. "
+        "An expired consent is not a consent: ask again.",
+    ),
+    # automated calls
+    Rule(
+        "NL-TM-05",
+        ("marketing_message", "automated_call"),
+        Effect.DENY,
+        "Tw 11.7(1)",
+        "Geautomatiseerde marketinggesprekken (belcomputer) mogen alleen met voorafgaande "
+        "toestemming, aan wie dan ook.",
+        "Automated marketing calls (robot dialler) need prior consent, whoever is called.",
+        in_force_from=TW_OPT_IN,
+    ),
+    # live calls that may not be made
     Rule(
         "NL-TM-02b",
-        (*_CALL, "similar_purchase"),
+        (*_CALL, "similar_purchase", "!sender_call_exempt"),
         Effect.DENY,
         "Tw 11.7 as amended, in force 2026-07-01",
         "Sinds 1 juli 2026 geldt de klantuitzondering voor telefoon niet meer: ook (ex-)klanten "
@@ -383,6 +478,33 @@ RULES: tuple[Rule, ...] = (
         "Since 1 July 2026 the customer exception for calls is gone: customers and ex-customers "
         "too may only be called with provable consent.",
         in_force_from=CALLS_NO_CUSTOMER_EXCEPTION,
+    ),
+    Rule(
+        "NL-TM-02.unmet",
+        (*_CALL, "similar_purchase", "!customer_exception"),
+        Effect.DENY,
+        "Tw 11.7 as amended 2021 (Stb. 2021, 103), customer exception",
+        "De persoon kocht soortgelijke producten, maar de klantuitzondering voor telefoon geldt "
+        "alleen als de afzender het nummer zelf bij de verkoop kreeg en toen een kosteloze, "
+        "eenvoudige afmeldmogelijkheid bood. Zonder dat is toestemming nodig.",
+        "The person bought similar products, but the customer exception for calls applies only "
+        "where the sender obtained the number itself in the sale and offered a free, easy opt-out "
+        "then. Without that, consent is needed.",
+        in_force_from=CALLS_OPT_IN,
+    ),
+    Rule(
+        "NL-TM-02.expired",
+        (*_CALL, "customer_exception", "!customer_within_3_years"),
+        Effect.DENY,
+        "Code Telemarketing (3 years); Tw 11.7 as amended 2021 (Stb. 2021, 103)",
+        "De klantuitzondering voor telefoon duurt tot drie jaar na het einde van het contract of "
+        "de laatste aankoop (Code Telemarketing, zelfregulering). Die termijn is voorbij: bellen "
+        "alleen met toestemming.",
+        "The customer exception for calls lasts three years after the contract ended or the last "
+        "purchase (Code Telemarketing, self-regulation). That time has passed: call only with "
+        "consent.",
+        in_force_from=CALLS_OPT_IN,
+        authority=Authority.SELF_REGULATION,
     ),
     Rule(
         "NL-TM-01",
@@ -407,12 +529,25 @@ RULES: tuple[Rule, ...] = (
         obligations=("honour-objection", *_LI_OBLIGATIONS),
     ),
     Rule(
-        "NL-POST-01.postfilter",
-        ("marketing_message", "post", "consumer", "!current_customer", "listed_postfilter"),
+        "NL-POST-01.deceased",
+        ("marketing_message", "post", "!organisation_point", "listed_deceased"),
         Effect.DENY,
-        "Postfilter (self-regulation); GDPR Art. 21",
-        "Het adres staat in het Postfilter en de persoon is geen klant: geen geadresseerde reclame sturen.",
-        "The address is on the Postfilter and the person is not a customer: send no addressed advertising.",
+        "Code Postfilter (self-regulation): Nationaal Overledenenregister, ten years",
+        "Naam en adres staan in het Nationaal Overledenenregister: geen geadresseerde reclame aan "
+        "deze overledene sturen, ook niet als die klant was.",
+        "The name and address are on the Nationaal Overledenenregister: send no addressed "
+        "advertising to the deceased, even a customer.",
+        authority=Authority.SELF_REGULATION,
+    ),
+    Rule(
+        "NL-POST-01.postfilter",
+        ("marketing_message", "post", "consumer", "!customer_ever", "listed_postfilter"),
+        Effect.DENY,
+        "Code Postfilter (self-regulation); GDPR Art. 21",
+        "Het adres staat in het Postfilter voor de sector van de afzender, en de persoon is en was "
+        "geen klant of donateur: geen geadresseerde reclame sturen.",
+        "The address is on the Postfilter for the sender's sector, and the person is not and was "
+        "not a customer or donor: send no addressed advertising.",
         authority=Authority.SELF_REGULATION,
     ),
     Rule(
@@ -473,6 +608,20 @@ RULES: tuple[Rule, ...] = (
         in_force_from=TW_OPT_IN,
     ),
     Rule(
+        "NL-POST-01.mention",
+        ("marketing_message", "post"),
+        Effect.OBLIGE,
+        "Code voor het gebruik van Postfilter 2021 (self-regulation); in force 2021-04-01 as DDMA "
+        "and mail houses announced it, the Code's own commencement clause not verified",
+        "Sinds de Code Postfilter 2021 vermeldt geadresseerde reclame het Postfilter, ook in "
+        "post aan klanten.",
+        "Since the Code Postfilter 2021, addressed advertising mail mentions the Postfilter, in "
+        "mail to customers too.",
+        obligations=("postfilter-mention",),
+        in_force_from=POSTFILTER_CODE_2021,
+        authority=Authority.SELF_REGULATION,
+    ),
+    Rule(
         "NL-TM-04",
         ("marketing_message", "live_call"),
         Effect.OBLIGE,
@@ -508,4 +657,105 @@ FALLBACK = Rule(
     authority=Authority.POLICY,
 )
 
-PACK = RulePack("nl", "Nederland: Telecommunicatiewet art. 11.7 en AVG", RULES, OBLIGATIONS, FALLBACK)
+
+# -- what decided, in the situation's own terms ----------------------------------------------
+
+
+def _objection(scope: str) -> Detail:
+    def named(x: Situation) -> tuple[str, str] | None:
+        own = x.s.objections.get(scope)
+        if own is not None:
+            return (f"Het bezwaar is gemaakt op {day_nl(own)}.", f"The objection was made on {day_en(own)}.")
+        other = x.s.person_objections.get(scope)
+        if other is None:
+            return None
+        point, at = other
+        return (
+            f"Het bezwaar is gemaakt op {day_nl(at)} via een ander contactpunt van dezelfde persoon "
+            f"({point}); het geldt ook hier.",
+            f"The objection was made on {day_en(at)} through another contact point of the same "
+            f"person ({point}); it applies here too.",
+        )
+
+    return named
+
+
+def _sale(x: Situation) -> tuple[str, str] | None:
+    sale = qualifying_sale(x)
+    if sale is None:
+        return None
+    nl, en = f"Verkoop van {day_nl(sale)}", f"Sale of {day_en(sale)}"
+    last = window_end(x)
+    if last is None or not x.get("live_call"):
+        return (f"{nl}.", f"{en}.")
+    return (f"{nl}; de termijn loopt tot en met {day_nl(last)}.", f"{en}; the window runs to {day_en(last)}.")
+
+
+def _unmet(x: Situation) -> tuple[str, str] | None:
+    found = similar_sale(x)
+    if found is None:
+        return None
+    at, own, offered = found
+    if not own:
+        return (
+            f"Het nummer is bij de verkoop van {day_nl(at)} niet door de afzender zelf verkregen.",
+            f"The number was not obtained by the sender itself in the sale of {day_en(at)}.",
+        )
+    if not offered:
+        return (
+            f"Bij de verkoop van {day_nl(at)} is geen afmeldmogelijkheid geboden toen het nummer werd "
+            "verkregen.",
+            f"No opt-out was offered when the number was collected in the sale of {day_en(at)}.",
+        )
+    return None
+
+
+def _window(x: Situation) -> tuple[str, str] | None:
+    last = window_end(x)
+    end = x.s.relationship_end
+    if last is None or end is None:
+        return None
+    if x.s.relationship_ended_at is not None:
+        nl, en = f"het contract eindigde op {day_nl(end)}", f"the contract ended on {day_en(end)}"
+    else:
+        nl, en = f"de laatste aankoop was op {day_nl(end)}", f"the last purchase was on {day_en(end)}"
+    return (
+        f"De klantrelatie telt mee tot en met {day_nl(last)}: {nl}.",
+        f"The customer relationship counts up to and including {day_en(last)}: {en}.",
+    )
+
+
+def _expired(x: Situation) -> tuple[str, str] | None:
+    day = expired_consent(x)
+    if day is None:
+        return None
+    return (f"De toestemming is verlopen op {day_nl(day)}.", f"The consent expired on {day_en(day)}.")
+
+
+def _postfilter(x: Situation) -> tuple[str, str] | None:
+    sector = x.controller.postal_sector
+    if sector is None:
+        return (
+            "De afzender heeft geen Postfiltersector opgegeven, dus elke inschrijving telt.",
+            "The sender declared no Postfilter sector, so every listing counts.",
+        )
+    return (f"Sector van de afzender: {sector}.", f"The sender's sector: {sector}.")
+
+
+DETAILS: dict[str, Detail] = {
+    "EU-GDPR-04.proposal": _objection(ObjectionScope.DIRECT_MARKETING.value),
+    "EU-GDPR-04": _objection(ObjectionScope.DIRECT_MARKETING.value),
+    "EU-GDPR-05": _objection(ObjectionScope.PROFILING.value),
+    "NL-EM-02": _sale,
+    "NL-TM-02": _sale,
+    "NL-TM-02b.exempt": _sale,
+    "NL-TM-02.unmet": _unmet,
+    "NL-TM-02.expired": _window,
+    "NL-TM-00.listed": _window,
+    "EU-GDPR-03.expired": _expired,
+    "NL-POST-01.postfilter": _postfilter,
+}
+
+PACK = RulePack(
+    "nl", "Nederland: Telecommunicatiewet art. 11.7 en AVG", RULES, OBLIGATIONS, FALLBACK, DETAILS
+)

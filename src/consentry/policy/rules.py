@@ -13,6 +13,10 @@ Evaluation order (the only place it is defined):
    allow or review: a denied message has nothing to comply with.
 5. When no terminal rule holds, the pack's fallback decides (review): the law
    in the pack does not cover the case and a person must judge it.
+6. The deciding rule's explanation is completed, where the pack has a detail
+   for that rule, with the fact that decided it in this situation (the day of
+   the sale, of the objection, of the expiry), written as a Dutch calendar day.
+   A detail only adds words; it never changes the verdict.
 
 So a pack puts absolute denials first (erasure, objection), then the grounds
 that allow, then the specific denials that explain why not, then the general
@@ -25,7 +29,7 @@ see `RulePack.plan`) step by step, exactly as above.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -108,6 +112,8 @@ class RulePack:
     rules: tuple[Rule, ...]
     obligations: dict[str, Obligation]
     fallback: Rule
+    #: Per rule id, what names the fact behind that rule's decision in one situation.
+    details: Mapping[str, Detail] = field(default_factory=dict)
     _bounds: list[date] = field(default_factory=list, init=False, repr=False, compare=False)
     _plans: dict[tuple[object, ...], Plan] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -125,6 +131,9 @@ class RulePack:
             for ob in rule.obligations:
                 if ob not in self.obligations:
                     raise ValueError(f"rule {rule.id}: unknown obligation {ob!r}")
+        for rule_id in self.details:
+            if rule_id not in seen:
+                raise ValueError(f"rule pack {self.key}: detail for unknown rule {rule_id}")
         starts = {r.in_force_from for r in self.rules if r.in_force_from}
         ends = {date.fromordinal(r.in_force_until.toordinal() + 1) for r in self.rules if r.in_force_until}
         self._bounds.extend(sorted(starts | ends))
@@ -212,6 +221,20 @@ class Decision:
 
 
 Outcome = tuple[Verdict, Basis, tuple[Reason, ...], tuple[Obligation, ...]]
+#: What decided, in one situation's own terms (a date, a sale): a sentence in Dutch
+#: and in English added to the deciding rule's explanation, or None to add nothing.
+Detail = Callable[[Situation], "tuple[str, str] | None"]
+
+
+def _detailed(pack: RulePack, x: Situation, reasons: tuple[Reason, ...]) -> tuple[Reason, ...]:
+    """The reasons with the deciding rule's explanation naming the fact that decided it."""
+    detail = pack.details.get(reasons[0].rule)
+    said = detail(x) if detail is not None else None
+    if said is None:
+        return reasons
+    first = reasons[0]
+    nl, en = f"{first.nl} {said[0]}", f"{first.en} {said[1]}"
+    return (Reason(first.rule, first.citation, nl, en, first.authority), *reasons[1:])
 
 
 def _reason(r: Rule) -> Reason:
@@ -266,6 +289,8 @@ def evaluate(
             else:
                 held.append(rule.id)
     verdict, basis, reasons, obligations = pack.outcome(tuple(held))
+    if pack.details:
+        reasons = _detailed(pack, x, reasons)
     # Positional, in field order: a third cheaper than keywords, for a call made per question.
     return Decision(
         verdict,

@@ -45,6 +45,7 @@ from consentry.domain.vocabulary import (
 from consentry.policy.facts import (
     BEL_ME_NIET,
     CUSTOMER_WINDOW_YEARS,
+    DECEASED_REGISTER,
     FACTS,
     LEGAL_TZ,
     POSTFILTER,
@@ -91,7 +92,7 @@ COLUMNS = (
     "erased", "objected_dm", "objected_profiling", "suppressed", "published", "published_unproven",
     "outside_eea", "local_rules_met", "notice14", "bought_any", "consented_ever", "ended_day",
     "c_valid", "c_own", "c_pending", "c_defective", "subscribed", "opt_outs", "bought", "bought_ex",
-    "tags", "attrs", "listed",
+    "tags", "attrs", "listed", "contact_id", "c_timed",
 )  # fmt: skip
 #: Columns holding dates (stored form differs per database).
 DATE_COLUMNS = (COLUMNS.index("ended_day"),)
@@ -103,17 +104,21 @@ _PROFILING = ObjectionScope.PROFILING.value
 
 def facts_row(s: ContactState) -> tuple[Any, ...]:
     """The `point_facts` row of a folded state: each fact the rules ask, ready to test in SQL."""
-    valid, own, pending, defective, subscribed = [], [], [], [], []
+    valid, own, pending, defective, subscribed, timed = [], [], [], [], [], []
     for c in s.consents:
         if c.withdrawn_at is not None:
             continue
         subscribed.append(tok(c.purpose))
+        expires = c.expires_on
         for ch in c.channels:
             t = pair(c.purpose, ch.value)
             if c.defects:
                 defective.append(t)
             elif c.pending:
                 pending.append(t)
+            elif expires is not None:
+                # Valid until a day: judged per day through `point_consent_terms`.
+                timed.append(f"{t}#{expires.isoformat()}#{int(c.method is not ConsentMethod.IMPORT)}")
             else:
                 valid.append(t)
                 if c.method is not ConsentMethod.IMPORT:
@@ -126,7 +131,7 @@ def facts_row(s: ContactState) -> tuple[Any, ...]:
     bought_ex = [
         tok(cat) for p in s.purchases if p.collected_by_sender and p.opt_out_offered for cat in p.categories
     ]
-    ended = s.relationship_ended_at
+    ended = s.relationship_end
     return (
         s.id,
         s.kind.value,
@@ -159,12 +164,61 @@ def facts_row(s: ContactState) -> tuple[Any, ...]:
         tokens(tok(t) for t in s.tags) if s.tags else EMPTY,
         tokens(f"{tok(k)}={tok(v)}" for k, v in s.attributes.items()) if s.attributes else EMPTY,
         tokens(tok(li.register) for li in s.listings) if s.listings else EMPTY,
+        s.contact_id,
+        _tokens(timed),
     )
 
 
-def listing_rows(s: ContactState) -> list[tuple[str, str, date, date | None]]:
+_ID, _CONTACT, _OBJ_DM, _OBJ_PROF, _TIMED = (
+    COLUMNS.index(c)
+    for c in ("contact_point_id", "contact_id", "objected_dm", "objected_profiling", "c_timed")
+)
+
+
+def objection_rows(facts: tuple[Any, ...]) -> list[tuple[str, str, str]]:
+    """The `contact_objections` rows of a `point_facts` row: its objections, under its contact.
+
+    A point without a contact is its own person: its own flags say all, so it has none.
+    """
+    contact = facts[_CONTACT]
+    if contact is None or not (facts[_OBJ_DM] or facts[_OBJ_PROF]):
+        return []
+    rows = []
+    if facts[_OBJ_DM]:
+        rows.append((facts[_ID], contact, _DIRECT_MARKETING))
+    if facts[_OBJ_PROF]:
+        rows.append((facts[_ID], contact, _PROFILING))
+    return rows
+
+
+def consent_term_rows(facts: tuple[Any, ...]) -> list[tuple[str, str, bool, date]]:
+    """The `point_consent_terms` rows of a `point_facts` row: each consent given for a time."""
+    timed = facts[_TIMED]
+    if timed == EMPTY:
+        return []
+    rows = []
+    for item in timed.strip("|").split("|"):
+        token, expires, own = item.split("#")
+        rows.append((facts[_ID], token, own == "1", date.fromisoformat(expires)))
+    return rows
+
+
+def _sectors(sectors: frozenset[str] | None) -> str | None:
+    return None if sectors is None else tokens(map(tok, sectors))
+
+
+def listing_rows(s: ContactState) -> list[tuple[str, str, date, date | None, str | None]]:
     """The `point_listings` rows of a state: register listings recorded in its own ledger."""
-    return [(s.id, li.register, li.listed_from, li.listed_until) for li in s.listings]
+    return [
+        (
+            s.id,
+            li.register,
+            li.listed_from,
+            li.listed_until,
+            None if li.sectors is None else tokens(map(tok, li.sectors)),
+        )
+        for li in s.listings
+    ]
 
 
 def customer_window_start(day: date) -> date:
@@ -207,6 +261,8 @@ class Sql:
     registers: dict[str, Register] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     alias: str = "f"
+    #: The sender's declared Postfilter sector (None: every listing counts).
+    postal_sector: str | None = None
 
     def param(self, value: Any) -> str:
         """A bound parameter for a value (dates in the stored form of the dialect)."""
@@ -222,8 +278,12 @@ class Sql:
 
     def has(self, column: str, token: str) -> str:
         """The column's token string contains the token."""
+        return self.contains(self.col(column), f"|{token}|")
+
+    def contains(self, expr: str, text: str) -> str:
+        """The string expression contains the text."""
         fn = "strpos" if self.dialect == "postgresql" else "instr"
-        return f"{fn}({self.col(column)}, {self.param(f'|{token}|')}) > 0"
+        return f"{fn}({expr}, {self.param(text)}) > 0"
 
     def flag(self, column: str) -> str:
         """A boolean column as a condition (0/1 on SQLite, boolean on PostgreSQL)."""
@@ -241,8 +301,37 @@ def _any_of(parts: list[str]) -> str:
     return f"({' OR '.join(parts)})" if parts else FALSE
 
 
-def _consent(column: str) -> Callable[[Sql], str]:
-    return lambda q: q.has(column, pair(q.purpose.key, q.channel.value))
+def _timed(q: Sql, still: bool, own: bool = False) -> str:
+    """A consent given for a time for this purpose and channel, still holding (or run out) on the day."""
+    token = pair(q.purpose.key, q.channel.value)
+    f = q.alias
+    cmp = ">" if still else "<="
+    mine = f" AND {'t.own' if q.dialect == 'postgresql' else 't.own = 1'}" if own else ""
+    return (
+        f"({q.contains(q.col('c_timed'), f'|{token}#')} AND EXISTS (SELECT 1 FROM point_consent_terms t "
+        f"WHERE t.contact_point_id = {f}.contact_point_id AND t.pair = {q.param(token)} "
+        f"AND t.expires_on {cmp} {q.param(q.day)}{mine}))"
+    )
+
+
+def _consent(column: str, timed: bool = False, own: bool = False) -> Callable[[Sql], str]:
+    def sql(q: Sql) -> str:
+        found = q.has(column, pair(q.purpose.key, q.channel.value))
+        return f"({found} OR {_timed(q, True, own)})" if timed else found
+
+    return sql
+
+
+def _objected(scope: str, column: str) -> Callable[[Sql], str]:
+    def sql(q: Sql) -> str:
+        # One small set of objecting contacts, hashed once per query: no lookup per row.
+        contact = q.col("contact_id")
+        return (
+            f"({q.flag(column)} OR ({contact} IS NOT NULL AND {contact} IN "
+            f"(SELECT o.contact_id FROM contact_objections o WHERE o.scope = {q.param(scope)})))"
+        )
+
+    return sql
 
 
 def _opted_out(q: Sql) -> str:
@@ -265,14 +354,17 @@ def _customer_3y(q: Sql) -> str:
     return f"({q.flag('bought_any')} AND ({ended} IS NULL OR {ended} >= {start}))"
 
 
-def _listed(register: str) -> Callable[[Sql], str]:
+def _listed(register: str, by_sector: bool = False) -> Callable[[Sql], str]:
     def sql(q: Sql) -> str:
         f, day, reg = q.alias, q.param(q.day), q.param(register)
+        sector = ""
+        if by_sector and q.postal_sector is not None:
+            sector = f" AND (l.sectors IS NULL OR {q.contains('l.sectors', f'|{tok(q.postal_sector)}|')})"
         # Listings recorded in the point's own ledger; the token spares most rows the lookup.
         own = (
             f"({q.has('listed', tok(register))} AND EXISTS (SELECT 1 FROM point_listings l "
             f"WHERE l.contact_point_id = {f}.contact_point_id AND l.register = {reg} "
-            f"AND l.listed_from <= {day} AND (l.listed_until IS NULL OR l.listed_until >= {day})))"
+            f"AND l.listed_from <= {day} AND (l.listed_until IS NULL OR l.listed_until >= {day}){sector}))"
         )
         found = q.registers.get(register)
         if found is None or found.kind != q.point_kind or not found.in_force(q.day):
@@ -304,20 +396,22 @@ SQL_FACTS: dict[str, Callable[[Sql], str]] = {
     "outside_eea": lambda q: q.flag("outside_eea"),
     "local_rules_met": lambda q: q.flag("local_rules_met"),
     "erased": lambda q: q.flag("erased"),
-    "objected_dm": lambda q: q.flag("objected_dm"),
-    "objected_profiling": lambda q: q.flag("objected_profiling"),
+    "objected_dm": _objected(_DIRECT_MARKETING, "objected_dm"),
+    "objected_profiling": _objected(_PROFILING, "objected_profiling"),
     "suppressed": lambda q: q.flag("suppressed"),
-    "consent_valid": _consent("c_valid"),
-    "consent_collected_by_sender": _consent("c_own"),
+    "consent_valid": _consent("c_valid", timed=True),
+    "consent_collected_by_sender": _consent("c_own", timed=True, own=True),
+    "consent_expired": lambda q: _timed(q, False),
     "consent_pending": _consent("c_pending"),
     "consent_defective": _consent("c_defective"),
     "opted_out": _opted_out,
     "customer_exception": _bought("bought_ex"),
     "similar_purchase": _bought("bought"),
     "customer_within_3_years": _customer_3y,
-    "current_customer": lambda q: f"({q.flag('bought_any')} AND {q.col('ended_day')} IS NULL)",
+    "customer_ever": lambda q: q.flag("bought_any"),
     "listed_bel_me_niet": _listed(BEL_ME_NIET),
-    "listed_postfilter": _listed(POSTFILTER),
+    "listed_postfilter": _listed(POSTFILTER, by_sector=True),
+    "listed_deceased": _listed(DECEASED_REGISTER),
     "third_party_list_unproven": lambda q: q.one_of("source", [Source.THIRD_PARTY_LIST_WITHOUT_PROOF.value]),
     "not_from_subject": lambda q: q.one_of("source", _values(NOT_FROM_SUBJECT)),
     "art14_notice_given": lambda q: q.flag("notice14"),

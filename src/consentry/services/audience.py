@@ -100,7 +100,8 @@ def build(r: Reader, pack: RulePack, target: Target, selection: Selection, at: d
     if selection.subscribers_of is not None:
         _purpose(r, selection.subscribers_of)
     question = Question(target.channel, purpose, at, target.kind, target.activity)
-    x = Situation(ContactState(id=""), question, controller(r))
+    ctl = controller(r)
+    x = Situation(ContactState(id=""), question, ctl)
     registers = {
         reg["key"]: Register(
             PointKind(reg["kind"]), bool(reg["hashed"]), reg["valid_from"], reg["valid_until"]
@@ -108,6 +109,7 @@ def build(r: Reader, pack: RulePack, target: Target, selection: Selection, at: d
         for reg in r.register_definitions()
     }
     q = Sql(r.conn.dialect.name, target.channel, purpose, x.day, target.point_kind, registers)
+    q.postal_sector = ctl.postal_sector
     plan = pack.plan(x)
     compiled = compile_plan(q, plan, pack.fallback)
     where = [f"f.kind = {q.param(target.point_kind.value)}", *_selected(q, selection)]

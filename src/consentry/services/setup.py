@@ -11,21 +11,28 @@ from consentry.services import integrity
 from consentry.services.errors import choice
 
 
-def init(app: App, name: str | None = None, sector: str | None = None) -> str:
-    """Create or upgrade the schema and store the controller profile; returns the revision."""
+def init(
+    app: App, name: str | None = None, sector: str | None = None, postal_sector: str | None = None
+) -> str:
+    """Create or upgrade the schema and store the controller profile; returns the revision.
+
+    `postal_sector` is the Postfilter sector the sender's addressed mail falls in,
+    as the Postfilter file names it ("" clears it: every listing then counts).
+    """
     schema.upgrade(app.store.engine)
     _fill_point_facts(app)
-    if name is not None or sector is not None:
+    if name is not None or sector is not None or postal_sector is not None:
         sec = choice(Sector, "sector", sector) if sector is not None else None
         with app.store.writer() as w:
             current = w.setting("controller") or {}
-            w.put_setting(
-                "controller",
-                {
-                    "name": name or current.get("name", Controller().name),
-                    "sector": (sec or Sector(current.get("sector", Sector.COMMERCIAL))).value,
-                },
-            )
+            profile = {
+                "name": name or current.get("name", Controller().name),
+                "sector": (sec or Sector(current.get("sector", Sector.COMMERCIAL))).value,
+            }
+            kept = current.get("postal_sector") if postal_sector is None else postal_sector.strip()
+            if kept:
+                profile["postal_sector"] = kept
+            w.put_setting("controller", profile)
     return schema.current_revision(app.store.engine) or "-"
 
 
@@ -42,4 +49,6 @@ def controller(r: Reader) -> Controller:
     raw = r.setting("controller")
     if not raw:
         return Controller()
-    return Controller(name=raw["name"], sector=Sector(raw["sector"]))
+    return Controller(
+        name=raw["name"], sector=Sector(raw["sector"]), postal_sector=raw.get("postal_sector") or None
+    )

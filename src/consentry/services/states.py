@@ -10,13 +10,18 @@ once the cache first reads the ledger's head (seq and hash): while it is the one
 a cached entry was last checked under, no event has been appended since, so no
 point's head has moved and the entry stands without a read of its own. The hash
 matters: after a rolled-back append the same seq can come back with other events.
+
+An objection (GDPR Art. 21) binds the person, not one address: every state handed
+out carries the objections made on the other points of its contact (`contact_id`)
+by the moment asked about, read from those points' ledger on each load, never
+cached with the point (their events do not move this point's head).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from threading import Lock
 
@@ -35,15 +40,51 @@ def load(r: Reader, point_id: str, as_of: datetime | None = None) -> ContactStat
     """One contact point's state as of a moment."""
     state = fold(point_id, r.events_for(point_id, as_of=as_of))
     _listed(r, [state])
-    return state
+    return with_person(r, {point_id: state}, as_of)[point_id]
 
 
 def load_many(r: Reader, point_ids: Sequence[str], as_of: datetime | None = None) -> dict[str, ContactState]:
     """Many contact points' states as of a moment, read in bulk; unknown ids are absent."""
+    return with_person(r, _folded(r, point_ids, as_of), as_of)
+
+
+def _folded(r: Reader, point_ids: Sequence[str], as_of: datetime | None) -> dict[str, ContactState]:
     events = r.events_for_many(point_ids)
     states = {pid: fold(pid, evs, as_of=as_of) for pid, evs in events.items()}
     _listed(r, list(states.values()))
     return states
+
+
+def with_person(
+    r: Reader, states: dict[str, ContactState], as_of: datetime | None = None
+) -> dict[str, ContactState]:
+    """The states with the objections made on other points of their contact by `as_of`.
+
+    Only points of those contacts that ever had an objection are folded (from the
+    ledger, as of the moment); a point counts when it belonged to the contact then.
+    A state that gains objections is a copy: cached states are shared.
+    """
+    contacts = {s.contact_id for s in states.values() if s.contact_id}
+    if not contacts:
+        return states
+    objecting = r.objecting_points(sorted(contacts))
+    if not objecting:
+        return states
+    others = sorted({pid for pids in objecting.values() for pid in pids})
+    folded = {pid: fold(pid, evs, as_of=as_of) for pid, evs in r.events_for_many(others).items()}
+    out = dict(states)
+    for pid, state in states.items():
+        found: dict[str, tuple[str, datetime]] = {}
+        for other in objecting.get(state.contact_id or "", ()):
+            sibling = folded.get(other)
+            if other == pid or sibling is None or sibling.contact_id != state.contact_id:
+                continue
+            for scope, at in sibling.objections.items():
+                if scope not in found or at < found[scope][1]:
+                    found[scope] = (other, at)
+        if found:
+            out[pid] = replace(state, person_objections=found)
+    return out
 
 
 def _listed(r: Reader, states: list[ContactState]) -> None:
@@ -123,7 +164,7 @@ class StateCache:
         if not check:
             with self._lock:
                 self.hits += len(found)
-            return found
+            return with_person(r, found, as_of)
         heads = r.heads(check)
         missing: list[str] = []
         with self._lock:
@@ -143,7 +184,7 @@ class StateCache:
             self.hits += len(found)
             self.misses += len(missing)
         if missing:
-            loaded = load_many(r, missing, as_of)
+            loaded = _folded(r, missing, as_of)
             with self._lock:
                 for pid, state in loaded.items():
                     head = heads[pid]
@@ -153,4 +194,4 @@ class StateCache:
                 while len(self._items) > self.size:
                     self._items.popitem(last=False)
             found.update(loaded)
-        return found
+        return with_person(r, found, as_of)

@@ -22,7 +22,7 @@ from consentry.domain.events import Event
 from consentry.domain.state import ContactState, fold
 from consentry.domain.vocabulary import ObjectionScope
 from consentry.policy.sqlfacts import COLUMNS as FACT_COLUMN_NAMES
-from consentry.policy.sqlfacts import DATE_COLUMNS, facts_row, listing_rows
+from consentry.policy.sqlfacts import DATE_COLUMNS, facts_row, listing_rows, objection_rows
 
 _DIRECT_MARKETING = ObjectionScope.DIRECT_MARKETING.value
 _PROFILING = ObjectionScope.PROFILING.value
@@ -48,7 +48,8 @@ class StateRow(NamedTuple):
 
 STATE_COLUMNS = ", ".join(StateRow._fields)
 FACT_COLUMNS = ", ".join(FACT_COLUMN_NAMES)
-LISTING_COLUMNS = "contact_point_id, register, listed_from, listed_until"
+LISTING_COLUMNS = "contact_point_id, register, listed_from, listed_until, sectors"
+OBJECTION_COLUMNS = "contact_point_id, contact_id, scope"
 _LAST_EVENT_AT = StateRow._fields.index("last_event_at")
 _LISTING_DATES = (2, 3)
 
@@ -96,6 +97,20 @@ class ProjectionReads(Connected):
         for (state,) in self.conn.execution_options(yield_per=2000).execute(q):
             yield state
 
+    def objecting_points(self, contact_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Per contact, its points that ever had an objection recorded (their ledger says when)."""
+        out: dict[str, list[str]] = {}
+        for chunk in chunks(list(dict.fromkeys(contact_ids))):
+            where, params = self._in("f.contact_id", chunk)
+            sql = (
+                f"SELECT f.contact_id, f.contact_point_id FROM point_facts f WHERE {where} AND EXISTS "
+                "(SELECT 1 FROM events e WHERE e.contact_point_id = f.contact_point_id "
+                "AND e.type = 'objection.recorded')"
+            )
+            for contact, pid in self._plain(sql, params):
+                out.setdefault(contact, []).append(pid)
+        return out
+
     def projection_complete(self) -> bool:
         """True when every projected contact point has its audience facts row."""
         n = [
@@ -127,7 +142,7 @@ class ProjectionWrites(LedgerReads):
         states = list(states)
         rows = [state_row(s) for s in states]
         stale = [r.contact_point_id for r in rows if r.contact_point_id not in fresh]
-        for table in (t.contact_state, t.point_facts, t.point_listings):
+        for table in (t.contact_state, t.point_facts, t.point_listings, t.contact_objections):
             for chunk in chunks(stale):
                 self.conn.execute(table.delete().where(table.c.contact_point_id.in_(chunk)))
         if not rows:
@@ -141,6 +156,11 @@ class ProjectionWrites(LedgerReads):
         bulk_insert(self.conn, "point_facts", FACT_COLUMNS, facts)
         if listed:
             bulk_insert(self.conn, "point_listings", LISTING_COLUMNS, listed)
+        # Objections of points that belong to a contact: the audience SQL covers the whole
+        # contact with them (an objection binds the person, GDPR Art. 21).
+        objections = [row for f in facts for row in objection_rows(f)]
+        if objections:
+            bulk_insert(self.conn, "contact_objections", OBJECTION_COLUMNS, objections)
 
 
 def _fold_key(e: Event) -> tuple[datetime, int]:

@@ -188,6 +188,10 @@ point_facts = sa.Table(
             "listed",
         )
     ),
+    # The point's contact (one person or organisation), for objections that follow the person.
+    sa.Column("contact_id", sa.Text, nullable=True),
+    sa.Column("c_timed", sa.Text, nullable=False, server_default="|"),
+    sa.Index("ix_point_facts_contact", "contact_id"),
 )
 
 #: Register listings recorded in a contact point's own ledger (`register.listed`).
@@ -198,7 +202,32 @@ point_listings = sa.Table(
     sa.Column("register", sa.String(64), nullable=False),
     sa.Column("listed_from", sa.Date, nullable=False),
     sa.Column("listed_until", sa.Date, nullable=True),
+    sa.Column("sectors", sa.Text, nullable=True),
     sa.Index("ix_point_listings_point", "contact_point_id"),
+)
+
+#: Objections (GDPR Art. 21) of contact points that belong to a contact: the audience
+#: SQL reads the objecting contacts from here once, so an objection made on one point
+#: covers every point of that person, also one registered later.
+contact_objections = sa.Table(
+    "contact_objections",
+    metadata,
+    sa.Column("contact_point_id", sa.String(40), nullable=False),
+    sa.Column("contact_id", sa.Text, nullable=False),
+    sa.Column("scope", sa.String(32), nullable=False),
+    sa.Index("ix_contact_objections_point", "contact_point_id"),
+    sa.Index("ix_contact_objections_scope", "scope", "contact_id"),
+)
+
+#: Consents given for a limited time (`valid_for_months`): until which day each holds.
+point_consent_terms = sa.Table(
+    "point_consent_terms",
+    metadata,
+    sa.Column("contact_point_id", sa.String(40), nullable=False),
+    sa.Column("pair", sa.Text, nullable=False),
+    sa.Column("own", sa.Boolean, nullable=False),
+    sa.Column("expires_on", sa.Date, nullable=False),
+    sa.Index("ix_point_consent_terms_point", "contact_point_id"),
 )
 
 #: Campaigns: a definition (JSON, see consentry.domain.campaigns) and where sending stands.
