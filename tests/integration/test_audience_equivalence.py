@@ -1,9 +1,11 @@
 """The set-wise audience evaluator and the per-contact evaluator agree, on generated ledgers.
 
-Hypothesis writes ledgers of contact points with consents, confirmations,
-opt-outs, objections, purchases, endings of the relationship, notices, register
-listings (in the ledger and in register files), bounces, complaints and
-erasures. For every channel, purpose and kind of question, on days around the
+Hypothesis writes ledgers of contact points with consents (some for a limited
+time), confirmations, opt-outs, objections, purchases (one-off or a contract),
+endings of the relationship, notices, register listings (in the ledger, with
+Postfilter sectors, the deceased register, and in register files), bounces,
+complaints and erasures; points share a contact, so objections follow the
+person. For every channel, purpose and kind of question, on days around the
 rules' dates and the ledgers' own dates, both evaluators must give each contact
 point the same verdict, the same deciding rule, and the same obligation rules
 and obligations.
@@ -25,6 +27,7 @@ from conftest import define_purposes, make_app
 from consentry.adapters.sql.registers import entry_hash
 from consentry.bootstrap import App
 from consentry.domain.campaigns import Selection
+from consentry.domain.state import add_months
 from consentry.domain.vocabulary import (
     CHANNELS_BY_POINT,
     Activity,
@@ -46,14 +49,17 @@ from consentry.services.setup import controller
 PURPOSES = ("nieuwsbrief", "aanbiedingen", "partners")
 CATEGORIES = ("koffie", "thee", "schoenen")
 REGISTER_DAYS = (date(2019, 6, 1), date(2021, 6, 30), date(2021, 7, 1), date(2023, 3, 1))
+SECTORS = ("energie", "goede-doelen")
 #: Days on which the rule pack changes, and days in between.
 RULE_DAYS = (
-    date(2020, 3, 1), date(2021, 6, 30), date(2021, 7, 1), date(2022, 11, 15), date(2026, 6, 30),
-    date(2026, 7, 1), date(2029, 1, 1),
+    date(2020, 3, 1), date(2021, 3, 31), date(2021, 4, 1), date(2021, 6, 30), date(2021, 7, 1),
+    date(2022, 11, 15), date(2026, 6, 30), date(2026, 7, 1), date(2029, 1, 1),
 )  # fmt: skip
 KINDS = (
     (MessageKind.MARKETING, Activity.CONTACT),
     (MessageKind.SERVICE, Activity.CONTACT),
+    (MessageKind.PERSONAL, Activity.CONTACT),
+    (MessageKind.PROPOSAL, Activity.CONTACT),
     (MessageKind.MARKETING, Activity.PROFILING),
 )
 
@@ -67,8 +73,12 @@ moments = st.builds(
 days = st.sampled_from(REGISTER_DAYS)
 
 
-def _listing(register: str, start: date | None, end: date | None) -> dict[str, Any]:
+def _listing(
+    register: str, start: date | None, end: date | None, sectors: list[str] | None = None
+) -> dict[str, Any]:
     listed: dict[str, Any] = {"type": "register.listed", "register": register}
+    if sectors and register == "postfilter":
+        listed["sectors"] = sectors
     if start and end and end < start:
         start, end = end, start
     if start:
@@ -93,7 +103,11 @@ def _event(channels: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
                 "channels": _subset(channels),
                 "method": st.sampled_from([m.value for m in ConsentMethod]),
             },
-            optional={"bundled": st.booleans(), "vague": st.booleans()},
+            optional={
+                "bundled": st.booleans(),
+                "vague": st.booleans(),
+                "valid_for_months": st.sampled_from([1, 12, 24]),
+            },
         ),
         st.fixed_dictionaries({"type": st.just("consent.confirmed"), "purpose": purpose}),
         scope.map(lambda s: {"type": "unsubscribed", **s}),
@@ -110,15 +124,17 @@ def _event(channels: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
                 "categories": _subset(CATEGORIES),
                 "opt_out_offered": st.booleans(),
                 "collected_by_sender": st.booleans(),
-            }
+            },
+            optional={"contract": st.booleans()},
         ),
         st.just({"type": "customer_relationship.ended"}),
         st.fixed_dictionaries({"type": st.just("notice.given"), "article": st.sampled_from(["13", "14"])}),
         st.builds(
             _listing,
-            st.sampled_from(["bel-me-niet", "postfilter"]),
+            st.sampled_from(["bel-me-niet", "postfilter", "overledenen"]),
             st.one_of(st.none(), days),
             st.one_of(st.none(), days),
+            st.one_of(st.none(), _subset(SECTORS)),
         ),
         st.fixed_dictionaries(
             {"type": st.just("bounce.recorded"), "bounce_kind": st.sampled_from(["hard", "soft"])}
@@ -143,6 +159,9 @@ def contact(draw: st.DrawFn) -> dict[str, Any]:
         "local_rules_met": draw(st.booleans()),
         "published_for_offers": published != "no",
     }  # fmt: skip
+    contact_id = draw(st.sampled_from([None, "persoon-a", "persoon-b"]))
+    if contact_id:
+        registration["contact_id"] = contact_id
     country = draw(st.sampled_from([None, "NL", "BE", "US"]))
     if country:
         registration["country"] = country
@@ -154,6 +173,7 @@ def contact(draw: st.DrawFn) -> dict[str, Any]:
         "registered_at": draw(moments),
         "events": events,
         "in_register": draw(st.booleans()),
+        "in_deceased_register": draw(st.booleans()),
     }
 
 
@@ -179,6 +199,8 @@ def _write(app: App, tag: str, contacts: list[dict[str, Any]]) -> dict[str, str]
         values.append((value, c))
         first = min([c["registered_at"], *(at for at, _ in c["events"])])
         written = value.removeprefix("postal:")
+        if "contact_id" in reg:  # one person per example: contacts do not reach across examples
+            reg = {**reg, "contact_id": f"{tag}-{reg['contact_id']}"}
         records.append({**reg, "value": written, "tags": [tag], "occurred_at": _iso(first)})
         for at, ev in c["events"]:
             records.append({**ev, "contact": value, "occurred_at": _iso(at)})
@@ -197,17 +219,23 @@ def _write(app: App, tag: str, contacts: list[dict[str, Any]]) -> dict[str, str]
                 w.put_register_entries("bel-me-niet", [stored["value"]], date(2019, 1, 1), None)
             if c["in_register"] and c["registration"]["kind"] == "postal":
                 w.put_register_entries("postfilter", [entry_hash(stored["value"])], date(2022, 1, 1), None)
+            if c.get("in_deceased_register") and c["registration"]["kind"] == "postal":
+                w.put_register_entries("overledenen", [entry_hash(stored["value"])], date(2021, 2, 1), None)
     return ids
 
 
 def _interesting_days(contacts: list[dict[str, Any]]) -> set[date]:
-    """The last day inside, and the first outside, each customer window in the ledger."""
+    """The last day inside, and the first outside, each customer window and each consent's term."""
     found = set()
     for c in contacts:
         for at, ev in c["events"]:
-            if ev["type"] == "customer_relationship.ended":
-                last = add_years(at.astimezone(LEGAL_TZ).date(), 3)
+            day = at.astimezone(LEGAL_TZ).date()
+            if ev["type"] in ("customer_relationship.ended", "purchase.recorded"):
+                last = add_years(day, 3)
                 found.update({last, last + timedelta(days=1)})
+            if ev["type"] == "consent.given" and "valid_for_months" in ev:
+                expires = add_months(day, ev["valid_for_months"])
+                found.update({expires - timedelta(days=1), expires})
     return found
 
 
@@ -260,6 +288,7 @@ def _prepare(app: App) -> None:
     with app.store.writer() as w:
         w.put_register("bel-me-niet", "Bel-me-niet Register", PointKind.PHONE, False, None, date(2021, 6, 30))
         w.put_register("postfilter", "Postfilter", PointKind.POSTAL, True, None, None)
+        w.put_register("overledenen", "Nationaal Overledenenregister", PointKind.POSTAL, True, None, None)
 
 
 @pytest.fixture
@@ -279,6 +308,7 @@ def judged_app(store_url: str) -> Iterator[App]:
 @given(
     contacts=st.lists(contact(), min_size=1, max_size=8),
     sector=st.sampled_from([Sector.COMMERCIAL, Sector.CHARITY]),
+    postal_sector=st.sampled_from([None, *SECTORS]),
     day=st.sampled_from(RULE_DAYS),
     questions=st.lists(st.sampled_from(QUESTIONS), min_size=1, max_size=8, unique=True),
 )
@@ -286,15 +316,19 @@ def test_setwise_and_per_contact_evaluators_agree(
     judged_app: App,
     contacts: list[dict[str, Any]],
     sector: Sector,
+    postal_sector: str | None,
     day: date,
     questions: list[tuple[Any, ...]],
 ) -> None:
     app = judged_app
+    profile = {"name": "Testbedrijf BV", "sector": sector.value}
+    if postal_sector:
+        profile["postal_sector"] = postal_sector
     with app.store.writer() as w:
-        w.put_setting("controller", {"name": "Testbedrijf BV", "sector": sector.value})
+        w.put_setting("controller", profile)
     tag = f"voorbeeld-{next(_serial)}"
     ids = _write(app, tag, contacts)
-    for when in sorted({day, *_interesting_days(contacts)})[:3]:
+    for when in [day, *sorted(_interesting_days(contacts) - {day})[:3]]:
         for question, (setwise, single) in _judge_both(app, tag, ids, when, questions):
             assert setwise == single, question
 
