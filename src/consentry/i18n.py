@@ -124,9 +124,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "page.request.erasure": "Wissen van gegevens",
         "page.done.saved": "Je voorkeuren zijn opgeslagen.",
         "page.done.object_direct_marketing": (
-            "Je bezwaar tegen direct marketing is vastgelegd. Dat gaat direct in."
+            "Je bezwaar tegen direct marketing is vastgelegd. Dat gaat direct in en geldt voor alle "
+            "kanalen en al je adressen en nummers bij ons: e-mail, sms, telefoon en post."
         ),
-        "page.done.object_profiling": "Je bezwaar tegen profilering is vastgelegd. Dat gaat direct in.",
+        "page.done.object_profiling": (
+            "Je bezwaar tegen profilering is vastgelegd. Dat gaat direct in en geldt voor al je "
+            "adressen en nummers bij ons."
+        ),
         "page.done.access": "We hebben je verzoek om een kopie ontvangen. Je hoort binnen een maand van ons.",
         "page.done.erasure": (
             "We hebben je verzoek om je gegevens te wissen ontvangen. Je hoort binnen een maand van ons."
@@ -286,10 +290,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "page.request.erasure": "Erasure of data",
         "page.done.saved": "Your preferences have been saved.",
         "page.done.object_direct_marketing": (
-            "Your objection to direct marketing has been recorded. It takes effect immediately."
+            "Your objection to direct marketing has been recorded. It takes effect immediately and "
+            "covers every channel and every address and number we hold for you: e-mail, SMS, phone "
+            "and post."
         ),
         "page.done.object_profiling": (
-            "Your objection to profiling has been recorded. It takes effect immediately."
+            "Your objection to profiling has been recorded. It takes effect immediately and covers "
+            "every address and number we hold for you."
         ),
         "page.done.access": "We received your request for a copy. You will hear from us within one month.",
         "page.done.erasure": (

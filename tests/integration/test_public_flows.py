@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -146,3 +147,23 @@ def test_sign_ups_are_rate_limited_per_address(flow_app: App, smtp: tuple[Inbox,
     # another address from another client is not held back
     other = Evidence("192.0.2.7")
     public.sign_up(flow_app, "nieuwsbrief-footer", "b@example.nl", ["nieuwsbrief"], "nl", other)
+
+
+def test_a_form_that_states_a_consent_term_gives_consents_that_expire(
+    flow_app: App, smtp: tuple[Inbox, int]
+) -> None:
+    forms.save(flow_app, {**FORM, "key": "actie-24", "consent_valid_for_months": 24})
+    public.sign_up(flow_app, "actie-24", "kim@example.nl", ["nieuwsbrief"], "nl", BROWSER)
+    public.confirm(flow_app, link(smtp[0]), Evidence("198.51.100.1", "Firefox"))
+    signed = flow_app.clock.now()
+    within = decide(
+        flow_app,
+        "kim@example.nl",
+        "email",
+        "nieuwsbrief",
+        at=signed.replace(year=signed.year + 2) - timedelta(days=1),
+    )
+    after = decide(
+        flow_app, "kim@example.nl", "email", "nieuwsbrief", at=signed.replace(year=signed.year + 2)
+    )
+    assert (within.rule, after.rule) == ("EU-GDPR-02", "EU-GDPR-03.expired")

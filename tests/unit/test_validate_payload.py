@@ -30,6 +30,7 @@ def _refusal(type_name: str, payload: dict[str, Any]) -> tuple[str, str]:
         ("contact_point.registered", {"attributes": {"FNAME": "Jan"}}, "attributes", {"FNAME": "Jan"}),
         ("consent.given", {"channels": ["sms", "email", "email"]}, "channels", ["email", "sms"]),
         ("register.listed", {"register": "x", "listed_from": "2021-07-01"}, "listed_from", "2021-07-01"),
+        ("consent.given", {"valid_for_months": 24}, "valid_for_months", 24),
     ],
 )
 def test_each_field_kind_gives_its_normal_form(
@@ -71,6 +72,16 @@ def test_each_field_kind_gives_its_normal_form(
             ("bogus", "is not a field of contact_point.registered (see docs/events.md)"),
         ),
         ("consent.given", {"channels": "email"}, ("channels", "must be a non-empty list")),
+        (
+            "consent.given",
+            {"valid_for_months": 0},
+            ("valid_for_months", "0 is not a whole number of months from 1 to 1200"),
+        ),
+        (
+            "consent.given",
+            {"valid_for_months": True},
+            ("valid_for_months", "True is not a whole number of months from 1 to 1200"),
+        ),
         (
             "consent.given",
             {"channels": ["email", "pigeon"]},

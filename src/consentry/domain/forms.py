@@ -49,6 +49,9 @@ class Form:
     lead_magnet_url: str | None = None
     lead_magnet_title_nl: str | None = None
     lead_magnet_title_en: str | None = None
+    #: How long a consent given on this form holds, in months (ISO/IEC TS 27560 validity
+    #: duration); None: until withdrawn.
+    consent_valid_for_months: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -84,6 +87,7 @@ class Form:
             "lead_magnet_url": self.lead_magnet_url,
             "lead_magnet_title_nl": self.lead_magnet_title_nl,
             "lead_magnet_title_en": self.lead_magnet_title_en,
+            "consent_valid_for_months": self.consent_valid_for_months,
             "items": [
                 {
                     "purpose": i.purpose,
@@ -142,6 +146,11 @@ def form_from_json(doc: Any, version: int) -> Form:
     lead = doc.get("lead_magnet_url")
     if lead is not None and (not isinstance(lead, str) or not lead.startswith(("https://", "http://", "/"))):
         raise FormError("lead_magnet_url", "must be an http(s) URL or a path")
+    months = doc.get("consent_valid_for_months")
+    if months is not None and (
+        isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 1200
+    ):
+        raise FormError("consent_valid_for_months", "must be a whole number of months from 1 to 1200")
     return Form(
         key=key,
         version=version,
@@ -153,6 +162,7 @@ def form_from_json(doc: Any, version: int) -> Form:
         lead_magnet_url=lead,
         lead_magnet_title_nl=doc.get("lead_magnet_title_nl") if lead else None,
         lead_magnet_title_en=doc.get("lead_magnet_title_en") if lead else None,
+        consent_valid_for_months=months,
     )
 
 

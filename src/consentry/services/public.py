@@ -131,6 +131,8 @@ def _record_signup(
                 **evidence.fields(),
             }
         )
+        if form.consent_valid_for_months is not None:
+            records[-1]["valid_for_months"] = form.consent_valid_for_months
     try:
         ledger.append_records(app, enumerate(records, 1))
     except FileRejected:
