@@ -26,7 +26,7 @@ def cli(db: str, *args: str, input: str | None = None) -> tuple[int, str, str]:
 def demo_db(sqlite_url: str) -> str:
     code, out, err = cli(sqlite_url, "demo")
     assert code == 0, err
-    assert "demo loaded: 13 contact points" in out
+    assert "demo loaded: 17 contact points" in out
     return sqlite_url
 
 
@@ -122,7 +122,7 @@ def test_ledger_append_is_all_or_nothing_and_names_line_and_field(demo_db: str, 
     assert code == 2
     assert "line 3: value:" in err and "nothing was appended" in err
     code, out, _ = cli(demo_db, "ledger", "verify")
-    assert code == 0 and "27 events" in out
+    assert code == 0 and "34 events" in out
 
 
 def test_ledger_append_reads_standard_input(demo_db: str) -> None:
@@ -257,7 +257,7 @@ def test_export_writes_only_the_reachable_contacts_and_counts_the_rest_by_rule(
     sanne = next(r for r in rows if r["address"].startswith("sanne"))
     assert sanne["rule"] == "NL-EM-02" and "opt-out-in-every-message" in sanne["obligations"]
     assert "/u/" in sanne["unsubscribe_url"] and "/p/" in sanne["preferences_url"]
-    assert "2 of 10 may be reached" in err and "EU-GDPR-04" in err
+    assert "2 of 11 may be reached" in err and "EU-GDPR-04" in err
 
 
 def test_notices_lists_the_art_14_notices_owed(demo_db: str) -> None:

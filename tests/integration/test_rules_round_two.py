@@ -367,3 +367,27 @@ def test_the_audience_report_counts_expired_consents_under_their_own_rule(book: 
     assert later > NOW  # a report is for now or later
     report = audience.report(book.app, target, Selection(tag=book.tag), at=later)
     assert [(c.rule.id, c.count) for c in report.excluded] == [("EU-GDPR-03.expired", 1)]
+
+
+# -- the demo tells points 1, 3 and 4 through one person ------------------------------------------
+
+
+def test_the_demo_person_with_four_points_shows_points_1_3_and_4(store_url: str) -> None:
+    from conftest import make_app
+    from consentry.domain.clock import parse_moment
+    from consentry.services import demo
+
+    app = make_app(store_url)
+    try:
+        demo.load(app)
+        eva = [row for row in demo.TOUR if row[0] in ("06 34567890", "06 23456789") or "Lindelaan" in row[0]]
+        rules = [
+            decide.decide(app, contact, channel, purpose, kind, at=parse_moment(at) if at else None).rule
+            for contact, channel, purpose, kind, at in eva
+        ]
+        assert rules == ["NL-TM-02.unmet", "NL-TM-02", "NL-TM-02.expired", "EU-GDPR-04"]
+        target = audience.Target(Channel.POST, "koffie-aanbiedingen")
+        members = {m.value.splitlines()[0]: m.rule.id for m in audience.members(app, target)}
+        assert members["Lindelaan 8"] == "EU-GDPR-04"
+    finally:
+        app.store.engine.dispose()

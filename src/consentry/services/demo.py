@@ -40,6 +40,14 @@ TOUR = (
         None,
     ),
     ("postal:Kerkplein 3; 5678 CD Voorbeeldstad", "post", "koffie-aanbiedingen", "marketing", None),
+    # Eva Hendriks, one person with four contact points (contact klant-0042):
+    # a number from a sale where no opt-out was offered needs consent (issue #14, point 3);
+    ("06 34567890", "phone", "koffie-aanbiedingen", "marketing", "2023-03-01"),
+    # a one-off purchase counts for three years, up to and including the anniversary (point 4);
+    ("06 23456789", "phone", "koffie-aanbiedingen", "marketing", "2024-09-06"),
+    ("06 23456789", "phone", "koffie-aanbiedingen", "marketing", "2024-09-07"),
+    # her objection through the preference centre (on her e-mail) closes her post too (point 1).
+    ("postal:Lindelaan 8; 3512 AB Utrecht", "post", "koffie-aanbiedingen", "marketing", None),
 )
 
 
