@@ -57,6 +57,9 @@ def _pick(rnd: random.Random, weighted: list[tuple[str, int]]) -> str:
 def ledger_records(n: int, seed: int = 11) -> list[dict[str, Any]]:
     """Ledger records (the JSON lines `consentry ledger append` reads) for n contact points."""
     rnd = random.Random(seed)
+    # What issue #14 added (contacts, consents for a time, contracts) draws from its own
+    # stream, so the rest of the ledger is the one earlier figures were taken on.
+    extra = random.Random(seed + 1)
     start = datetime(2021, 1, 1, tzinfo=UTC)
     out: list[dict[str, Any]] = []
     for i in range(n):
@@ -86,19 +89,29 @@ def ledger_records(n: int, seed: int = 11) -> list[dict[str, Any]]:
                 "party": _pick(rnd, PARTIES),
                 "tags": ["klant"] if rnd.random() < 0.3 else ["prospect"],
                 "occurred_at": at.isoformat(),
+                # Two points in three belong to a person with another point (objections follow).
+                **({"contact_id": f"persoon{i // 2}"} if extra.random() < 0.67 else {}),
             }
         )
         if rnd.random() < 0.55:
             method = rnd.choices(["double_opt_in", "single_opt_in", "import", "pre_ticked"], [70, 15, 12, 3])[
                 0
             ]
-            ev("consent.given", purpose="nieuwsbrief", channels=channels, method=method)
+            term = {"valid_for_months": 24} if extra.random() < 0.2 else {}
+            ev("consent.given", purpose="nieuwsbrief", channels=channels, method=method, **term)
             if method == "double_opt_in" and rnd.random() < 0.9:
                 ev("consent.confirmed", 2, purpose="nieuwsbrief")
         if rnd.random() < 0.2:
             ev("consent.given", 3, purpose="aanbiedingen", channels=channels, method="single_opt_in")
         if rnd.random() < 0.3:
-            ev("purchase.recorded", 5, categories=[rnd.choice(["koffie", "thee"])], opt_out_offered=True)
+            contract = {"contract": True} if extra.random() < 0.3 else {}
+            ev(
+                "purchase.recorded",
+                5,
+                categories=[rnd.choice(["koffie", "thee"])],
+                opt_out_offered=True,
+                **contract,
+            )
             if rnd.random() < 0.3:
                 ev("customer_relationship.ended", rnd.randint(10, 900))
         if rnd.random() < 0.08:
@@ -173,6 +186,15 @@ def build(store_url: str, base: int, contacts: int) -> None:
                     f"INSERT INTO point_facts (contact_point_id, {cols}) "
                     f"SELECT f.contact_point_id || '.' || k.k, {copied} "
                     f"FROM point_facts f, {series}"
+                ),
+                {"n": copies},
+            )
+            # Consents for a time are judged through their terms: the copies get theirs.
+            conn.execute(
+                sa.text(
+                    "INSERT INTO point_consent_terms (contact_point_id, pair, own, expires_on) "
+                    "SELECT t.contact_point_id || '.' || k.k, t.pair, t.own, t.expires_on "
+                    f"FROM point_consent_terms t, {series}"
                 ),
                 {"n": copies},
             )
