@@ -301,8 +301,9 @@ def _view(app: App, state: ContactState) -> PreferenceView:
         state.id,
         mask(state.value, state.kind),
         rows,
-        ObjectionScope.DIRECT_MARKETING.value in state.objections,
-        ObjectionScope.PROFILING.value in state.objections,
+        # An objection made through another address or number of the person counts here too.
+        ObjectionScope.DIRECT_MARKETING.value in (state.objections.keys() | state.person_objections.keys()),
+        ObjectionScope.PROFILING.value in (state.objections.keys() | state.person_objections.keys()),
         list(state.requests),
     )
 
