@@ -189,15 +189,6 @@ def build(store_url: str, base: int, contacts: int) -> None:
                 ),
                 {"n": copies},
             )
-            # Consents for a time are judged through their terms: the copies get theirs.
-            conn.execute(
-                sa.text(
-                    "INSERT INTO point_consent_terms (contact_point_id, pair, own, expires_on) "
-                    "SELECT t.contact_point_id || '.' || k.k, t.pair, t.own, t.expires_on "
-                    f"FROM point_consent_terms t, {series}"
-                ),
-                {"n": copies},
-            )
         conn.execute(sa.text("ANALYZE"))
     app.store.engine.dispose()
 

@@ -236,7 +236,9 @@ def _interesting_days(contacts: list[dict[str, Any]]) -> set[date]:
             if ev["type"] == "consent.given" and "valid_for_months" in ev:
                 expires = add_months(day, ev["valid_for_months"])
                 found.update({expires - timedelta(days=1), expires})
-    return found
+    # The set-wise evaluator judges the ledger as it stands: only days after its last event.
+    last = max(at for c in contacts for at in [c["registered_at"], *(a for a, _ in c["events"])])
+    return {d for d in found if d > last.astimezone(LEGAL_TZ).date()}
 
 
 #: Every kind of question: channel, purpose, message kind and activity.

@@ -425,7 +425,8 @@ def _holds(expires_on: date | None, day: date) -> bool:
 
 
 def expired_consent(x: Situation) -> date | None:
-    """The last expiry day among the consents for this purpose and channel that ran out by the day asked."""
+    """When consents for this purpose and channel given for a time have all run out by the day asked:
+    the day the last of them expired."""
     key, ch = x.q.purpose.key, x.q.channel
     found = [
         c.expires_on
@@ -436,15 +437,17 @@ def expired_consent(x: Situation) -> date | None:
         and not c.defects
         and not c.pending
         and c.expires_on is not None
-        and c.expires_on <= x.day
     ]
-    return max(found) if found else None
+    last = max(found) if found else None
+    return last if last is not None and last <= x.day else None
 
 
 @fact(
     "consent_expired",
-    "A consent for this purpose and channel was given for a limited time, and that time has run out.",
-    "Een toestemming voor dit doel en kanaal gold voor beperkte tijd, en die tijd is verstreken.",
+    "Consents for this purpose and channel were given for a limited time, and that time has run "
+    "out for each of them.",
+    "Toestemmingen voor dit doel en kanaal golden voor beperkte tijd, en die tijd is voor elk "
+    "ervan verstreken.",
 )
 def _consent_expired(x: Situation) -> bool:
     return expired_consent(x) is not None

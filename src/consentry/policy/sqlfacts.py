@@ -104,7 +104,8 @@ _PROFILING = ObjectionScope.PROFILING.value
 
 def facts_row(s: ContactState) -> tuple[Any, ...]:
     """The `point_facts` row of a folded state: each fact the rules ask, ready to test in SQL."""
-    valid, own, pending, defective, subscribed, timed = [], [], [], [], [], []
+    valid, own, pending, defective, subscribed = [], [], [], [], []
+    until: dict[str, date] = {}
     for c in s.consents:
         if c.withdrawn_at is not None:
             continue
@@ -117,8 +118,10 @@ def facts_row(s: ContactState) -> tuple[Any, ...]:
             elif c.pending:
                 pending.append(t)
             elif expires is not None:
-                # Valid until a day: judged per day through `point_consent_terms`.
-                timed.append(f"{t}#{expires.isoformat()}#{int(c.method is not ConsentMethod.IMPORT)}")
+                # Valid until a day: the latest such day per pair (any, and collected by the sender).
+                _later(until, f"{t}=a=", expires)
+                if c.method is not ConsentMethod.IMPORT:
+                    _later(until, f"{t}=o=", expires)
             else:
                 valid.append(t)
                 if c.method is not ConsentMethod.IMPORT:
@@ -165,13 +168,17 @@ def facts_row(s: ContactState) -> tuple[Any, ...]:
         tokens(f"{tok(k)}={tok(v)}" for k, v in s.attributes.items()) if s.attributes else EMPTY,
         tokens(tok(li.register) for li in s.listings) if s.listings else EMPTY,
         s.contact_id,
-        _tokens(timed),
+        _tokens([f"{k}{d.isoformat()}" for k, d in until.items()]),
     )
 
 
-_ID, _CONTACT, _OBJ_DM, _OBJ_PROF, _TIMED = (
-    COLUMNS.index(c)
-    for c in ("contact_point_id", "contact_id", "objected_dm", "objected_profiling", "c_timed")
+def _later(until: dict[str, date], key: str, day: date) -> None:
+    if key not in until or until[key] < day:
+        until[key] = day
+
+
+_ID, _CONTACT, _OBJ_DM, _OBJ_PROF = (
+    COLUMNS.index(c) for c in ("contact_point_id", "contact_id", "objected_dm", "objected_profiling")
 )
 
 
@@ -188,18 +195,6 @@ def objection_rows(facts: tuple[Any, ...]) -> list[tuple[str, str, str]]:
         rows.append((facts[_ID], contact, _DIRECT_MARKETING))
     if facts[_OBJ_PROF]:
         rows.append((facts[_ID], contact, _PROFILING))
-    return rows
-
-
-def consent_term_rows(facts: tuple[Any, ...]) -> list[tuple[str, str, bool, date]]:
-    """The `point_consent_terms` rows of a `point_facts` row: each consent given for a time."""
-    timed = facts[_TIMED]
-    if timed == EMPTY:
-        return []
-    rows = []
-    for item in timed.strip("|").split("|"):
-        token, expires, own = item.split("#")
-        rows.append((facts[_ID], token, own == "1", date.fromisoformat(expires)))
     return rows
 
 
@@ -302,16 +297,17 @@ def _any_of(parts: list[str]) -> str:
 
 
 def _timed(q: Sql, still: bool, own: bool = False) -> str:
-    """A consent given for a time for this purpose and channel, still holding (or run out) on the day."""
-    token = pair(q.purpose.key, q.channel.value)
-    f = q.alias
-    cmp = ">" if still else "<="
-    mine = f" AND {'t.own' if q.dialect == 'postgresql' else 't.own = 1'}" if own else ""
-    return (
-        f"({q.contains(q.col('c_timed'), f'|{token}#')} AND EXISTS (SELECT 1 FROM point_consent_terms t "
-        f"WHERE t.contact_point_id = {f}.contact_point_id AND t.pair = {q.param(token)} "
-        f"AND t.expires_on {cmp} {q.param(q.day)}{mine}))"
-    )
+    """Consents given for a time for this purpose and channel: one still holds on the day (or all ran out).
+
+    `c_timed` keeps, per purpose and channel, the first day none of them holds any more
+    (`pair=a=2026-05-01`; `=o=` for those the sender collected itself). An ISO day compares
+    as text, so the test is a few string functions on the row itself, no lookup.
+    """
+    key = f"|{pair(q.purpose.key, q.channel.value)}={'o' if own else 'a'}="
+    fn = "strpos" if q.dialect == "postgresql" else "instr"
+    col, mark = q.col("c_timed"), q.param(key)
+    expires = f"substr({col}, {fn}({col}, {mark}) + {len(key)}, 10)"
+    return f"({fn}({col}, {mark}) > 0 AND {expires} {'>' if still else '<='} {q.param(q.day.isoformat())})"
 
 
 def _consent(column: str, timed: bool = False, own: bool = False) -> Callable[[Sql], str]:

@@ -219,17 +219,6 @@ contact_objections = sa.Table(
     sa.Index("ix_contact_objections_scope", "scope", "contact_id"),
 )
 
-#: Consents given for a limited time (`valid_for_months`): until which day each holds.
-point_consent_terms = sa.Table(
-    "point_consent_terms",
-    metadata,
-    sa.Column("contact_point_id", sa.String(40), nullable=False),
-    sa.Column("pair", sa.Text, nullable=False),
-    sa.Column("own", sa.Boolean, nullable=False),
-    sa.Column("expires_on", sa.Date, nullable=False),
-    sa.Index("ix_point_consent_terms_point", "contact_point_id"),
-)
-
 #: Campaigns: a definition (JSON, see consentry.domain.campaigns) and where sending stands.
 campaigns = sa.Table(
     "campaigns",

@@ -36,19 +36,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_contact_objections_point", "contact_objections", ["contact_point_id"])
     op.create_index("ix_contact_objections_scope", "contact_objections", ["scope", "contact_id"])
-    op.create_table(
-        "point_consent_terms",
-        sa.Column("contact_point_id", sa.String(40), nullable=False),
-        sa.Column("pair", sa.Text, nullable=False),
-        sa.Column("own", sa.Boolean, nullable=False),
-        sa.Column("expires_on", sa.Date, nullable=False),
-    )
-    op.create_index("ix_point_consent_terms_point", "point_consent_terms", ["contact_point_id"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_point_consent_terms_point", "point_consent_terms")
-    op.drop_table("point_consent_terms")
     op.drop_index("ix_contact_objections_scope", "contact_objections")
     op.drop_index("ix_contact_objections_point", "contact_objections")
     op.drop_table("contact_objections")
