@@ -328,6 +328,46 @@ def test_an_unsubscribe_committed_between_batches_stops_the_later_message(
     assert rows(shop)[point(shop, gone)]["rule"] == "EU-GDPR-03"
 
 
+def test_an_objection_made_on_another_point_of_the_person_between_batches_stops_the_later_message(
+    shop: App, server: tuple[Server, int]
+) -> None:
+    srv, _ = server
+    people = [f"p{i}@example.nl" for i in range(4)]
+    records = [person(a, a[:2]) for a in people]
+    for i, rec in enumerate(records):  # each person also has a phone number, under one contact
+        rec[0]["contact_id"] = f"klant-{i}"
+        rec.append({"type": "contact_point.registered", "kind": "phone", "value": f"+3161234560{i}",
+                    "source": "web_form", "contact_id": f"klant-{i}"})  # fmt: skip
+    load(shop, *records)
+    campaigns.define(shop, CAMPAIGN)
+    seen: list[str] = []
+
+    def between(claimed: list[str]) -> None:
+        if not seen:  # someone not in the first batch objects by phone while it is sent
+            i, later = next((i, a) for i, a in enumerate(people) if point(shop, a) not in claimed)
+            ledger.append_records(
+                shop,
+                [
+                    (
+                        1,
+                        {
+                            "type": "objection.recorded",
+                            "contact": f"+3161234560{i}",
+                            "scope": "direct_marketing",
+                        },
+                    )
+                ],
+            )
+            seen.append(later)
+
+    sending.send(
+        shop, "najaar", SendOptions(concurrency=1, batch=1, retry_after=timedelta(0)), after_claim=between
+    )
+    gone = seen[0]
+    assert srv.by_rcpt[gone] == 0 and sum(srv.by_rcpt.values()) == 3
+    assert rows(shop)[point(shop, gone)]["rule"] == "EU-GDPR-04"
+
+
 def test_an_unsubscribe_committed_while_the_message_waits_for_its_dot_stops_it(
     shop: App, server: tuple[Server, int]
 ) -> None:
