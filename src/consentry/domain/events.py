@@ -103,7 +103,13 @@ _POINT_DETAILS = (
     _f("local_rules_met", "bool", False, "Outside the EEA: the local rules were checked and met."),
     _f("own_employee", "bool", False, "The point belongs to one of the sender's own employees."),
     _f("display_name", "str", False, "Name of the person or organisation."),
-    _f("contact_id", "str", False, "Groups the contact points of one person or organisation."),
+    _f(
+        "contact_id",
+        "str",
+        False,
+        "Groups the contact points of one person or organisation; an objection (GDPR Art. 21) "
+        "made on one of them covers them all. Without it a point is its own person.",
+    ),
     _f(
         "stated_basis",
         "str",
