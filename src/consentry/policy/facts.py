@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from consentry.domain.clock import LOCAL_TZ
 from consentry.domain.purposes import Purpose
@@ -54,14 +55,23 @@ _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "A
 
 def day_nl(moment: datetime | date) -> str:
     """A moment's Dutch calendar day written out in Dutch: 4 maart 2022."""
-    d = moment.astimezone(LEGAL_TZ).date() if isinstance(moment, datetime) else moment
-    return f"{d.day} {_MONTHS_NL[d.month - 1]} {d.year}"
+    return _written(moment.astimezone(LEGAL_TZ).date() if isinstance(moment, datetime) else moment)[0]
 
 
 def day_en(moment: datetime | date) -> str:
     """The same Dutch calendar day written out in English: 4 March 2022."""
-    d = moment.astimezone(LEGAL_TZ).date() if isinstance(moment, datetime) else moment
-    return f"{d.day} {_MONTHS_EN[d.month - 1]} {d.year}"
+    return _written(moment.astimezone(LEGAL_TZ).date() if isinstance(moment, datetime) else moment)[1]
+
+
+def day_both(moment: datetime | date) -> tuple[str, str]:
+    """`day_nl` and `day_en` of a moment at once (its Dutch day found once)."""
+    return _written(moment.astimezone(LEGAL_TZ).date() if isinstance(moment, datetime) else moment)
+
+
+@lru_cache(maxsize=4096)
+def _written(d: date) -> tuple[str, str]:
+    # Explanations name the same few days over and over (a sale, a rule date).
+    return f"{d.day} {_MONTHS_NL[d.month - 1]} {d.year}", f"{d.day} {_MONTHS_EN[d.month - 1]} {d.year}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -506,23 +516,19 @@ def _opted_out(x: Situation) -> bool:
 def qualifying_sale(x: Situation) -> datetime | None:
     """The last sale that meets the customer exception for this purpose, if any."""
     purpose = x.q.purpose
-    found = [
-        p.at
-        for p in x.s.purchases
-        if p.collected_by_sender and p.opt_out_offered and purpose.promotes_any_of(p.categories)
-    ]
-    return found[-1] if found else None
+    for p in reversed(x.s.purchases):
+        if p.collected_by_sender and p.opt_out_offered and purpose.promotes_any_of(p.categories):
+            return p.at
+    return None
 
 
 def similar_sale(x: Situation) -> tuple[datetime, bool, bool] | None:
     """The last sale of similar products: when, and whether the sender collected it and offered an opt-out."""
     purpose = x.q.purpose
-    found = [
-        (p.at, p.collected_by_sender, p.opt_out_offered)
-        for p in x.s.purchases
-        if purpose.promotes_any_of(p.categories)
-    ]
-    return found[-1] if found else None
+    for p in reversed(x.s.purchases):
+        if purpose.promotes_any_of(p.categories):
+            return p.at, p.collected_by_sender, p.opt_out_offered
+    return None
 
 
 @fact(
@@ -550,8 +556,11 @@ def _similar(x: Situation) -> bool:
 def window_end(x: Situation) -> date | None:
     """The last Dutch calendar day of the three-year customer window; None while a contract runs."""
     end = x.s.relationship_end
-    if end is None:
-        return None
+    return None if end is None else _window_last(end)
+
+
+@lru_cache(maxsize=4096)
+def _window_last(end: datetime) -> date:
     return add_years(end.astimezone(LEGAL_TZ).date(), CUSTOMER_WINDOW_YEARS)
 
 

@@ -12,8 +12,7 @@ from datetime import date
 from consentry.domain.vocabulary import Basis, ObjectionScope
 from consentry.policy.facts import (
     Situation,
-    day_en,
-    day_nl,
+    day_both,
     expired_consent,
     qualifying_sale,
     similar_sale,
@@ -665,15 +664,17 @@ def _objection(scope: str) -> Detail:
     def named(x: Situation) -> tuple[str, str] | None:
         own = x.s.objections.get(scope)
         if own is not None:
-            return (f"Het bezwaar is gemaakt op {day_nl(own)}.", f"The objection was made on {day_en(own)}.")
+            nl, en = day_both(own)
+            return (f"Het bezwaar is gemaakt op {nl}.", f"The objection was made on {en}.")
         other = x.s.person_objections.get(scope)
         if other is None:
             return None
         point, at = other
+        nl, en = day_both(at)
         return (
-            f"Het bezwaar is gemaakt op {day_nl(at)} via een ander contactpunt van dezelfde persoon "
+            f"Het bezwaar is gemaakt op {nl} via een ander contactpunt van dezelfde persoon "
             f"({point}); het geldt ook hier.",
-            f"The objection was made on {day_en(at)} through another contact point of the same "
+            f"The objection was made on {en} through another contact point of the same "
             f"person ({point}); it applies here too.",
         )
 
@@ -684,11 +685,15 @@ def _sale(x: Situation) -> tuple[str, str] | None:
     sale = qualifying_sale(x)
     if sale is None:
         return None
-    nl, en = f"Verkoop van {day_nl(sale)}", f"Sale of {day_en(sale)}"
-    last = window_end(x)
-    if last is None or not x.get("live_call"):
-        return (f"{nl}.", f"{en}.")
-    return (f"{nl}; de termijn loopt tot en met {day_nl(last)}.", f"{en}; the window runs to {day_en(last)}.")
+    nl, en = day_both(sale)
+    last = window_end(x) if x.get("live_call") else None
+    if last is None:
+        return (f"Verkoop van {nl}.", f"Sale of {en}.")
+    last_nl, last_en = day_both(last)
+    return (
+        f"Verkoop van {nl}; de termijn loopt tot en met {last_nl}.",
+        f"Sale of {en}; the window runs to {last_en}.",
+    )
 
 
 def _unmet(x: Situation) -> tuple[str, str] | None:
@@ -696,16 +701,16 @@ def _unmet(x: Situation) -> tuple[str, str] | None:
     if found is None:
         return None
     at, own, offered = found
+    nl, en = day_both(at)
     if not own:
         return (
-            f"Het nummer is bij de verkoop van {day_nl(at)} niet door de afzender zelf verkregen.",
-            f"The number was not obtained by the sender itself in the sale of {day_en(at)}.",
+            f"Het nummer is bij de verkoop van {nl} niet door de afzender zelf verkregen.",
+            f"The number was not obtained by the sender itself in the sale of {en}.",
         )
     if not offered:
         return (
-            f"Bij de verkoop van {day_nl(at)} is geen afmeldmogelijkheid geboden toen het nummer werd "
-            "verkregen.",
-            f"No opt-out was offered when the number was collected in the sale of {day_en(at)}.",
+            f"Bij de verkoop van {nl} is geen afmeldmogelijkheid geboden toen het nummer werd verkregen.",
+            f"No opt-out was offered when the number was collected in the sale of {en}.",
         )
     return None
 
@@ -715,13 +720,14 @@ def _window(x: Situation) -> tuple[str, str] | None:
     end = x.s.relationship_end
     if last is None or end is None:
         return None
+    (last_nl, last_en), (end_nl, end_en) = day_both(last), day_both(end)
     if x.s.relationship_ended_at is not None:
-        nl, en = f"het contract eindigde op {day_nl(end)}", f"the contract ended on {day_en(end)}"
+        nl, en = f"het contract eindigde op {end_nl}", f"the contract ended on {end_en}"
     else:
-        nl, en = f"de laatste aankoop was op {day_nl(end)}", f"the last purchase was on {day_en(end)}"
+        nl, en = f"de laatste aankoop was op {end_nl}", f"the last purchase was on {end_en}"
     return (
-        f"De klantrelatie telt mee tot en met {day_nl(last)}: {nl}.",
-        f"The customer relationship counts up to and including {day_en(last)}: {en}.",
+        f"De klantrelatie telt mee tot en met {last_nl}: {nl}.",
+        f"The customer relationship counts up to and including {last_en}: {en}.",
     )
 
 
@@ -729,7 +735,8 @@ def _expired(x: Situation) -> tuple[str, str] | None:
     day = expired_consent(x)
     if day is None:
         return None
-    return (f"De toestemming is verlopen op {day_nl(day)}.", f"The consent expired on {day_en(day)}.")
+    nl, en = day_both(day)
+    return (f"De toestemming is verlopen op {nl}.", f"The consent expired on {en}.")
 
 
 def _postfilter(x: Situation) -> tuple[str, str] | None:
