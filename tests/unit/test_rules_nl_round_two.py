@@ -24,7 +24,7 @@ from factories import (
 
 from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import Activity, Channel, MessageKind, Sector
-from consentry.i18n import t
+from consentry.i18n import translations
 from consentry.policy.facts import Controller, Question, day_en, day_nl
 from consentry.policy.nl import PACK
 from consentry.policy.rules import Decision, evaluate
@@ -87,8 +87,13 @@ def test_a_profiling_objection_on_another_point_stops_profiling_of_this_one() ->
 
 
 def test_the_preference_centre_says_an_objection_covers_every_channel() -> None:
-    assert "alle kanalen" in t("nl", "page.done.object_direct_marketing")
-    assert "every channel" in t("en", "page.done.object_direct_marketing")
+    # The confirmation preferences.html shows after an objection (its message id is the English text).
+    done = (
+        "Your objection to direct marketing has been recorded. It takes effect immediately and covers "
+        "every channel and every address and number we hold for you: e-mail, SMS, phone and post."
+    )
+    assert "alle kanalen" in translations("nl").gettext(done)
+    assert "every channel" in translations("en").gettext(done)
 
 
 # -- 2. proposals and personal replies -----------------------------------------------------------

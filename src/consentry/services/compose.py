@@ -28,13 +28,23 @@ from consentry.domain.campaigns import Campaign
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import Channel, MessageKind
-from consentry.i18n import MESSAGES, t
+from consentry.i18n import N_, translations
 from consentry.policy.rules import Decision
 from consentry.services import campaigns, public
 
 OBJECTION = frozenset({"mention-right-to-object", "honour-objection", "profiling-notice"})
 OPT_OUT = frozenset({"opt-out-in-every-message", "opt-out-address"})
 ART14 = "art14-notice"
+#: Where the data came from (`ContactState.source`), as the Art. 14 notice says it.
+SOURCES = {
+    "business_card": N_("a business card"),
+    "public_profile": N_("a public profile"),
+    "public_register": N_("a public register"),
+    "third_party_list_with_proof": N_("an address list from another organisation"),
+    "third_party_list_without_proof": N_("an address list from another organisation"),
+    "referral": N_("a referral"),
+    "linkedin": N_("LinkedIn"),
+}
 
 
 class RenderError(ValueError):
@@ -73,7 +83,7 @@ class Composer:
 
     def compose(self, state: ContactState, decision: Decision, notice_again: bool = False) -> Composed:
         """The message for this person, as the decision that allowed it requires."""
-        lang, _ = self.c.words(language(state))
+        lang = self.c.words(language(state))[0]
         subject_t, body_t = self.templates[lang]
         values = {"name": state.display_name or "", "address": state.value, "attributes": state.attributes}
         try:
@@ -87,23 +97,32 @@ class Composer:
         marketing = self.c.kind is MessageKind.MARKETING
         if self.c.channel is not Channel.EMAIL:
             return self._short(lang, body, links, notice14, state, marketing or bool(due & OPT_OUT))
+        _ = translations(lang).gettext
         footer = []
         if marketing or due & OPT_OUT:
-            footer.append((t(lang, "campaign.unsubscribe", url=links["unsubscribe"]), links["unsubscribe"]))
-        footer.append((t(lang, "campaign.preferences", url=links["preferences"]), links["preferences"]))
+            line = _("Unsubscribe from these messages with one click: %(url)s")
+            footer.append((line % {"url": links["unsubscribe"]}, links["unsubscribe"]))
+        line = _("Change your preferences: %(url)s")
+        footer.append((line % {"url": links["preferences"]}, links["preferences"]))
         if due & OBJECTION:
-            footer.append((t(lang, "campaign.object", url=links["preferences"]), links["preferences"]))
-        if notice14:
-            notice = t(
-                lang,
-                "campaign.notice14",
-                source=self.source(state, lang),
-                controller=self.c.sender.legal_name,
-                purpose=self.purpose.name_en if lang == "en" else self.purpose.name_nl,
-                url=links["preferences"],
+            line = _(
+                "You may object at any time, free of charge, to the use of your data for direct "
+                "marketing; we then send you nothing more: %(url)s"
             )
+            footer.append((line % {"url": links["preferences"]}, links["preferences"]))
+        if notice14:
+            notice = _(
+                "Why do you receive this message? We did not get your details from you but through "
+                "%(source)s. %(controller)s uses them for: %(purpose)s. You can see your data, have it "
+                "erased or object: %(url)s"
+            ) % {
+                "source": self.source(state, lang),
+                "controller": self.c.sender.legal_name,
+                "purpose": self.purpose.name_en if lang == "en" else self.purpose.name_nl,
+                "url": links["preferences"],
+            }
             footer.append((notice, links["preferences"]))
-        footer.append((t(lang, "campaign.sender", identity=self.c.sender.identity), ""))
+        footer.append((_("Sender: %(identity)s") % {"identity": self.c.sender.identity}, ""))
         text = body + "\n\n-- \n" + "\n\n".join(line for line, _ in footer) + "\n"
         return Composed(
             lang,
@@ -127,13 +146,13 @@ class Composer:
         self, lang: str, body: str, links: dict[str, str], notice14: bool, state: ContactState, opt_out: bool
     ) -> Composed:
         """An SMS or app message: the words, the sender, the opt-out, the notice; no more."""
+        _ = translations(lang).gettext
         lines = [body, self.c.sender.name]
         if opt_out:
-            lines.append(t(lang, "campaign.sms.unsubscribe", url=links["unsubscribe"]))
+            lines.append(_("Unsubscribe: %(url)s") % {"url": links["unsubscribe"]})
         if notice14:
-            lines.append(
-                t(lang, "campaign.sms.notice14", source=self.source(state, lang), url=links["preferences"])
-            )
+            notice = _("We got your number through %(source)s. Your rights: %(url)s")
+            lines.append(notice % {"source": self.source(state, lang), "url": links["preferences"]})
         return Composed(
             lang, "", "\n".join(lines), None, links["unsubscribe"], links["preferences"], notice14
         )
@@ -141,8 +160,8 @@ class Composer:
     @staticmethod
     def source(state: ContactState, lang: str) -> str:
         """Where the data came from, in words, with the recorded detail (which fair, which list)."""
-        key = f"source.{state.source.value}"
-        label = t(lang, key if key in MESSAGES["nl"] else "source.other")
+        source = SOURCES.get(state.source.value, N_("another source"))
+        label = translations(lang).gettext(source)
         return f"{label} ({state.source_detail})" if state.source_detail else label
 
 

@@ -6,39 +6,50 @@ from html import escape
 
 from consentry.bootstrap import App
 from consentry.domain.purposes import Purpose
-from consentry.i18n import t
+from consentry.i18n import translations
 
 
 def send_confirmation(app: App, to: str, purposes: list[Purpose], url: str, lang: str) -> None:
     """Mail the double opt-in confirmation link (plain text and HTML)."""
+    tr = translations(lang)
+    _ = tr.gettext
     days = app.settings.doi_expiry_days
-    sender = app.settings.mail_from_name
+    greeting = _("Hello,")
+    body = _(
+        "You signed up through our form for the following. It only takes effect once you "
+        "confirm it with the link below."
+    )
+    action = _("Confirm your subscription")
+    expiry = tr.ngettext(
+        "The link is valid for %(num)d day.", "The link is valid for %(num)d days.", days
+    ) % {"num": days}
+    ignore = _("Did not sign up? Then ignore this e-mail; without confirmation we send you nothing.")
+    sent_by = _("Sent by %(sender)s.") % {"sender": app.settings.mail_from_name}
     names = [p.name_en if lang == "en" else p.name_nl for p in purposes]
     text = "\n".join(
         [
-            t(lang, "mail.confirm.greeting"),
+            greeting,
             "",
-            t(lang, "mail.confirm.body"),
+            body,
             "",
             *(f"  - {n}" for n in names),
             "",
-            f"{t(lang, 'mail.confirm.action')}: {url}",
+            f"{action}: {url}",
             "",
-            t(lang, "mail.confirm.expiry", days=days),
-            t(lang, "mail.confirm.ignore"),
+            expiry,
+            ignore,
             "",
-            t(lang, "mail.sender", sender=sender),
+            sent_by,
         ]
     )
     items = "".join(f"<li>{escape(n)}</li>" for n in names)
     html = (
         f'<!doctype html><html lang="{lang}"><body>'
-        f"<p>{escape(t(lang, 'mail.confirm.greeting'))}</p>"
-        f"<p>{escape(t(lang, 'mail.confirm.body'))}</p><ul>{items}</ul>"
-        f'<p><a href="{escape(url)}">{escape(t(lang, "mail.confirm.action"))}</a></p>'
-        f"<p>{escape(t(lang, 'mail.confirm.expiry', days=days))}<br>"
-        f"{escape(t(lang, 'mail.confirm.ignore'))}</p>"
-        f"<p>{escape(t(lang, 'mail.sender', sender=sender))}</p>"
+        f"<p>{escape(greeting)}</p>"
+        f"<p>{escape(body)}</p><ul>{items}</ul>"
+        f'<p><a href="{escape(url)}">{escape(action)}</a></p>'
+        f"<p>{escape(expiry)}<br>{escape(ignore)}</p>"
+        f"<p>{escape(sent_by)}</p>"
         "</body></html>"
     )
-    app.mailer.send(app.mailer.new_message(to, t(lang, "mail.confirm.subject"), text, html, lang))
+    app.mailer.send(app.mailer.new_message(to, _("Confirm your subscription"), text, html, lang))

@@ -15,8 +15,9 @@ from consentry.services import forms, public
 from consentry.services.errors import InputError
 
 router = APIRouter(route_class=views.PageRoute, include_in_schema=False)
-#: The errors the form shows at its own fields; anything else gets an error page.
-_FIELD_ERRORS = {"email": "page.form.email_error", "purposes": "page.form.choices_error"}
+#: The fields whose errors the form shows beside them (its texts are in form.html);
+#: anything else gets an error page.
+FIELD_ERRORS = ("email", "purposes")
 
 
 @router.get("/f/{form_key}", response_class=HTMLResponse)
@@ -40,10 +41,9 @@ def sign_up(
     try:
         outcome = public.sign_up(app, form_key, email, purpose or [], lang, views.evidence(request))
     except InputError as exc:
-        if exc.field not in _FIELD_ERRORS:
+        if exc.field not in FIELD_ERRORS:
             raise
-        errors = {exc.field: _FIELD_ERRORS[exc.field]}
-        return _form(request, app, forms.get(app, form_key), errors, email, status=422)
+        return _form(request, app, forms.get(app, form_key), [exc.field], email, status=422)
     return views.render(request, "thanks.html", outcome=outcome, days=app.settings.doi_expiry_days)
 
 
@@ -51,7 +51,7 @@ def _form(
     request: Request,
     app: App,
     form: SignupForm,
-    errors: dict[str, str] | None = None,
+    errors: list[str] | None = None,
     email: str = "",
     status: int = 200,
 ) -> HTMLResponse:
@@ -62,7 +62,7 @@ def _form(
         "form.html",
         status=status,
         form=form,
-        errors=errors or {},
+        errors=errors or [],
         email=email,
         csrf_field=csrf.FIELD,
         csrf_token=csrf.issue(app, csrf.form_subject(form.key)),

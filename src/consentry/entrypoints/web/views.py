@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Coroutine
+from functools import cache
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -23,7 +24,7 @@ from consentry.adapters.ratelimit import RateLimited
 from consentry.adapters.tokens import TokenExpired, TokenInvalid
 from consentry.bootstrap import App
 from consentry.entrypoints.web.csrf import CsrfRejected
-from consentry.i18n import LANGS, MESSAGES, negotiate, t, when
+from consentry.i18n import LANGS, N_, negotiate, translations, when
 from consentry.services.errors import InputError
 from consentry.services.public import Evidence
 
@@ -31,13 +32,53 @@ LANG_COOKIE = "lang"
 _YEAR_S = 365 * 24 * 60 * 60
 _CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'"
 
-TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("consentry.entrypoints.web", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
+#: Words from the ledger's vocabulary (a status, a channel, a request, a field) as a visitor reads them.
+TERMS: dict[str, dict[str, str]] = {
+    "status": {
+        "subscribed": N_("subscribed"),
+        "pending": N_("awaiting your confirmation"),
+        "expired": N_("confirmation expired"),
+        "unsubscribed": N_("unsubscribed"),
+        "none": N_("no choice made"),
+    },
+    "channel": {
+        "email": N_("e-mail"),
+        "sms": N_("text message"),
+        "messaging_app": N_("messaging app"),
+        "phone": N_("phone"),
+        "automated_call": N_("automated call"),
+        "post": N_("post"),
+        "fax": N_("fax"),
+    },
+    "request": {"access": N_("Copy of data"), "erasure": N_("Erasure of data")},
+    "field": {
+        "email": N_("E-mail address"),
+        "purposes": N_("Choices"),
+        "preferences": N_("Preferences"),
+        "scope": N_("Objection"),
+        "request": N_("Request"),
+        "lang": N_("Language"),
+    },
+}
+
+
+@cache
+def templates(lang: str) -> jinja2.Environment:
+    """The page templates, speaking `lang` (one environment per language, made once)."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("consentry.entrypoints.web", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # Must match the `trimmed` option of the Jinja2 extractor in pyproject.toml, or the
+    # message ids of multi-line {% trans %} blocks would differ from the catalogs'.
+    env.policies["ext.i18n.trimmed"] = True
+    # newstyle: _() and ngettext() take the values to fill in and escape them.
+    env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    return env
 
 
 def consentry_app(request: Request) -> App:
@@ -76,25 +117,28 @@ def action(request: Request, path: str) -> str:
     return f"{path}?{urlencode(query)}"
 
 
-def term(lang: str, prefix: str, value: str) -> str:
-    """A word from the ledger's vocabulary (a status, a channel, a field) as a visitor reads it."""
-    key = f"{prefix}.{value}"
-    return t(lang, key) if key in MESSAGES["nl"] else value
+def term(lang: str, kind: str, value: str) -> str:
+    """A word from the ledger's vocabulary (`TERMS[kind]`) as a visitor reads it; others as they are."""
+    word = TERMS[kind].get(value)
+    return translations(lang).gettext(word) if word else value
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A page from `template` in the visitor's language, with headers that keep it private."""
     lang = page_lang(request)
     embed = is_embedded(request)
-    html = TEMPLATES.get_template(template).render(
-        lang=lang,
-        embed=embed,
-        switch=_switch_links(request),
-        _=lambda key, **values: t(lang, key, **values),
-        pick=lambda nl, en: en if lang == "en" else nl,
-        when=lambda moment: when(moment, lang),
-        term=lambda prefix, value: term(lang, prefix, value),
-        **context,
+    html = (
+        templates(lang)
+        .get_template(template)
+        .render(
+            lang=lang,
+            embed=embed,
+            switch=_switch_links(request),
+            pick=lambda nl, en: en if lang == "en" else nl,
+            when=lambda moment: when(moment, lang),
+            term=lambda kind, value: term(lang, kind, value),
+            **context,
+        )
     )
     response = HTMLResponse(html, status_code=status)
     h = response.headers
@@ -127,7 +171,7 @@ def _switch_links(request: Request) -> dict[str, str]:
 
 
 def error_page(request: Request, kind: str, status: int, **values: Any) -> HTMLResponse:
-    """The page for one kind of failure (`page.error.<kind>.*` texts)."""
+    """The page for one kind of failure (its texts are in error.html)."""
     return render(request, "error.html", status=status, kind=kind, values=values)
 
 
@@ -146,12 +190,12 @@ def _error_response(request: Request, exc: Exception) -> HTMLResponse | None:
     if isinstance(exc, InputError):
         if exc.field == "form":
             return error_page(request, "form", 404)
-        field = term(page_lang(request), "page.field", exc.field)
+        field = term(page_lang(request), "field", exc.field)
         return error_page(request, "input", 422, field=field, detail=exc.message)
     if isinstance(exc, RequestValidationError):
         errors: list[dict[str, Any]] = list(exc.errors())
         loc = errors[0].get("loc", ("request",)) if errors else ("request",)
-        field = term(page_lang(request), "page.field", str(loc[-1]))
+        field = term(page_lang(request), "field", str(loc[-1]))
         return error_page(request, "input", 422, field=field, detail="")
     return None
 
