@@ -69,6 +69,28 @@ def test_sign_up_confirm_and_unsubscribe_leave_a_traceable_ledger(
     assert (after.verdict.value, after.rule) == ("deny", "EU-GDPR-03")
 
 
+@pytest.mark.parametrize(
+    ("lang", "days", "expected"),
+    [
+        ("nl", 1, "De link is 1 dag geldig."),
+        ("nl", 2, "De link is 2 dagen geldig."),
+        ("en", 1, "The link is valid for 1 day."),
+        ("en", 2, "The link is valid for 2 days."),
+    ],
+)
+def test_the_confirmation_mail_says_one_day_or_several_days(
+    store_url: str, smtp: tuple[Inbox, int], lang: str, days: int, expected: str
+) -> None:
+    app = make_app(store_url, smtp_port=smtp[1], doi_expiry_days=days)
+    define_purposes(app)
+    forms.save(app, FORM)
+    public.sign_up(app, "nieuwsbrief-footer", "jan@example.nl", ["nieuwsbrief"], lang, BROWSER)
+    msg = smtp[0].wait_for(1)[0]
+    assert msg["Content-Language"] == lang and expected in body_text(msg)
+    html = msg.get_body(("html",))
+    assert html is not None and expected in html.get_content()
+
+
 def test_signing_up_without_ticking_stores_nothing_and_still_delivers_the_lead_magnet(
     flow_app: App, smtp: tuple[Inbox, int]
 ) -> None:
