@@ -123,7 +123,7 @@ class Composer:
             }
             footer.append((notice, links["preferences"]))
         footer.append((_("Sender: %(identity)s") % {"identity": self.c.sender.identity}, ""))
-        text = body + "\n\n-- \n" + "\n\n".join(line for line, _ in footer) + "\n"
+        text = body + "\n\n-- \n" + "\n\n".join(line for line, _link in footer) + "\n"
         return Composed(
             lang,
             subject,
