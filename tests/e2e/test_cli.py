@@ -299,3 +299,24 @@ def test_import_csv_and_register_from_the_command_line(demo_db: str, tmp_path: P
     code, out, _ = cli(demo_db, "import", "register", str(reg), "--register", "bel-me-niet")
     assert code == 0 and "1 new" in out
     assert "Bel-me-niet Register" in cli(demo_db, "registers")[1]
+
+
+def test_init_stores_the_postal_sector_and_an_empty_one_clears_it(sqlite_url: str) -> None:
+    from consentry.bootstrap import bootstrap
+    from consentry.services.setup import controller
+    from consentry.settings import Settings
+
+    def stored() -> str | None:
+        app = bootstrap(Settings(database_url=sqlite_url))
+        try:
+            with app.store.reader() as r:
+                return controller(r).postal_sector
+        finally:
+            app.store.engine.dispose()
+
+    assert cli(sqlite_url, "init", "--postal-sector", "goede-doelen")[0] == 0
+    assert stored() == "goede-doelen"
+    assert cli(sqlite_url, "init", "--name", "Koffie BV")[0] == 0
+    assert stored() == "goede-doelen"
+    assert cli(sqlite_url, "init", "--postal-sector", "")[0] == 0
+    assert stored() is None

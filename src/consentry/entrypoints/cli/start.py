@@ -21,10 +21,17 @@ def init(
     sector: Annotated[
         str | None, typer.Option(help="commercial, charity, charity_lottery or publisher.")
     ] = None,
+    postal_sector: Annotated[
+        str | None,
+        typer.Option(
+            help="The Postfilter sector of your addressed mail (e.g. goede-doelen); only listings "
+            "for that sector block it. Empty clears it: every listing then blocks."
+        ),
+    ] = None,
 ) -> None:
     """Create or upgrade the database (migrations) and store the controller profile."""
     a = current()
-    rev = setup.init(a, name, sector)
+    rev = setup.init(a, name, sector, postal_sector)
     typer.echo(f"database ready at {a.store.engine.url.render_as_string(hide_password=True)} (schema {rev})")
 
 
