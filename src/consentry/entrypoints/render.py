@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -82,81 +81,13 @@ def decisions_json(
 ) -> bytes:
     """`{"decisions": [...]}` as JSON bytes; each decision as `decision_json` or `decision_compact` has it.
 
-    Other items (a question's error) are written as they are. The parts of a decision
-    that depend only on its outcome are serialised once per outcome and reused.
+    Other items (a question's error) are written as they are.
     """
-    at_of: datetime | None = None
-    at = ""
-    docs: list[Any] = []
-    for d in items:
-        if not isinstance(d, Decision):
-            docs.append(d)
-            continue
-        fixed = _fixed(d, lang)
-        if compact:
-            docs.append(
-                {
-                    "verdict": fixed[0],
-                    "basis": fixed[1],
-                    "rule": fixed[3],
-                    "obligations": fixed[5],
-                    "contact_point": d.contact_point_id,
-                }
-            )
-            continue
-        if d.at is not at_of:  # a batch's decisions share one moment: write it out once
-            at_of, at = d.at, d.at.isoformat()
-        docs.append(
-            {
-                "verdict": fixed[0],
-                "basis": fixed[1],
-                "basis_reference": fixed[2],
-                "rule": fixed[3],
-                "reasons": fixed[4],
-                "obligations": fixed[5],
-                "at": at,
-                "contact_point": d.contact_point_id,
-                "channel": d.channel,
-                "purpose": d.purpose,
-                "pack": d.pack,
-            }
-        )
+    docs = [
+        d if not isinstance(d, Decision) else decision_compact(d) if compact else decision_json(d, lang)
+        for d in items
+    ]
     return orjson.dumps({"decisions": docs})
-
-
-_Fixed = tuple[str, str, orjson.Fragment, str, orjson.Fragment, orjson.Fragment]
-_FIXED: dict[tuple[int, str], tuple[tuple[object, ...], _Fixed]] = {}
-
-
-def _fixed(d: Decision, lang: str) -> _Fixed:
-    """What a decision's document shares with every decision of the same outcome, serialised once.
-
-    Decisions of one outcome share their reasons tuple (see `RulePack.outcome`), so the cache
-    is keyed by its identity, which is cheaper to look up than its value; each entry keeps
-    the objects it was made from, so their ids cannot be reused while it stands.
-    """
-    entry = _FIXED.get((id(d.reasons), lang))
-    if entry is not None:
-        made_of = entry[0]
-        if (
-            made_of[0] is d.reasons
-            and made_of[1] is d.obligations
-            and made_of[2] is d.verdict
-            and made_of[3] is d.basis
-        ):
-            return entry[1]
-    if len(_FIXED) >= 10_000:  # outcomes are few; many entries mean decisions built elsewhere
-        _FIXED.clear()
-    fixed: _Fixed = (
-        d.verdict.value,
-        d.basis.value,
-        orjson.Fragment(orjson.dumps(_BASES[d.basis])),
-        d.rule,
-        orjson.Fragment(orjson.dumps([_reason(r, lang) for r in d.reasons])),
-        orjson.Fragment(orjson.dumps([o.id for o in d.obligations])),
-    )
-    _FIXED[(id(d.reasons), lang)] = ((d.reasons, d.obligations, d.verdict, d.basis), fixed)
-    return fixed
 
 
 def decision_compact(d: Decision) -> dict[str, Any]:

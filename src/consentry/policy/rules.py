@@ -172,7 +172,7 @@ class RulePack:
     def outcome(self, held: tuple[str, ...]) -> Outcome:
         """Verdict, basis, reasons and obligations, given the ids of the deciding rule and of
         the obligation rules that hold; made once per combination, so decisions alike share
-        them (the batch renderer serialises a shared outcome once)."""
+        them instead of each building its own."""
         found = self._outcomes.get(held)
         if found is None:
             found = self._outcomes[held] = _outcome(
