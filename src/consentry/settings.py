@@ -1,67 +1,110 @@
-"""Settings, read from the environment (CONSENTRY_*) only when asked for."""
+"""Settings, read from the environment (CONSENTRY_*) only when asked for.
+
+Each field's description is the operator's documentation: `python -m consentry.docsgen`
+writes them, with their defaults, to docs/settings.md.
+"""
 
 from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "CONSENTRY_"
 
 
 class Settings(BaseSettings):
     """Everything an operator can set."""
 
-    model_config = SettingsConfigDict(env_prefix="CONSENTRY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
-    #: `production` refuses to serve without a secret key.
-    env: Literal["development", "production"] = "development"
-    database_url: str = "sqlite:///consentry.db"
-    #: Country assumed for phone numbers written without a country code.
-    default_region: str = "NL"
-    #: Language of explanations when none is asked for.
-    language: str = "nl"
+    env: Literal["development", "production"] = Field(
+        default="development", description="`production` refuses to serve without a secret key."
+    )
+    database_url: str = Field(
+        default="sqlite:///consentry.db",
+        description="SQLAlchemy URL of the store; PostgreSQL for production, "
+        "e.g. `postgresql+psycopg://user@host/db`.",
+    )
+    default_region: str = Field(
+        default="NL", description="Country assumed for phone numbers written without a country code."
+    )
 
-    #: Signs public links (confirm, unsubscribe, preferences) and form tokens. In
-    #: development a key is generated once and kept in the database.
-    secret_key: str | None = None
-    #: Where the public pages are reached; used in links in e-mails.
-    base_url: str = "http://127.0.0.1:8000"
-    #: Days a double opt-in confirmation link stays valid.
-    doi_expiry_days: int = 7
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs the public links (confirm, unsubscribe, preferences) and form tokens. "
+        "Unset in development: a key is generated once and kept in the database.",
+    )
+    base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where the public pages are reached: the links in e-mails, the Origin check.",
+    )
+    doi_expiry_days: int = Field(default=7, description="Days a double opt-in confirmation link stays valid.")
 
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 25
-    smtp_starttls: bool = False
-    smtp_ssl: bool = False
-    smtp_user: str | None = None
-    smtp_password: str | None = None
-    smtp_timeout: float = 30.0
-    mail_from: str = "noreply@example.nl"
-    mail_from_name: str = "consentry"
+    smtp_host: str = Field(
+        default="127.0.0.1", description="The SMTP server for confirmation mails and campaigns."
+    )
+    smtp_port: int = Field(default=25, description="The SMTP server's port.")
+    smtp_starttls: bool = Field(default=False, description="Upgrade the connection with STARTTLS.")
+    smtp_ssl: bool = Field(default=False, description="Connect with TLS from the start (usually port 465).")
+    smtp_user: str | None = Field(default=None, description="Log in with this user; unset: no login.")
+    smtp_password: str | None = Field(default=None, description="The SMTP user's password.")
+    smtp_timeout: float = Field(
+        default=30.0, description="Seconds to wait for the SMTP server before giving up."
+    )
+    mail_from: str = Field(
+        default="noreply@example.nl",
+        description="The sender's address of confirmation mails (and of a campaign that has none).",
+    )
+    mail_from_name: str = Field(default="consentry", description="The sender's name of confirmation mails.")
 
-    #: Storage for rate limits: `memory://` (per process) or e.g. `redis://127.0.0.1:6379`.
-    rate_limit_storage: str = "memory://"
-    signup_limit_per_address: str = "5/hour"
-    signup_limit_per_client: str = "30/hour"
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where rate limits are counted: `memory://` (per process) or e.g. "
+        "`redis://127.0.0.1:6379` to share them between processes.",
+    )
+    signup_limit_per_address: str = Field(
+        default="5/hour", description="Sign-ups a form accepts for one e-mail address (limits syntax)."
+    )
+    signup_limit_per_client: str = Field(
+        default="30/hour", description="Sign-ups a form accepts from one client IP address (limits syntax)."
+    )
 
-    #: Soft bounces that suppress an address when this many fall within
-    #: `soft_bounce_days` (consentry then records a derived hard bounce); 0 turns it off.
-    soft_bounce_limit: int = 3
-    soft_bounce_days: int = 30
+    soft_bounce_limit: int = Field(
+        default=3,
+        description="Soft bounces within `CONSENTRY_SOFT_BOUNCE_DAYS` that suppress an address "
+        "(recorded as a derived hard bounce); `0` turns it off. See docs/feedback.md.",
+    )
+    soft_bounce_days: int = Field(
+        default=30, description="The window, in days, in which soft bounces are counted."
+    )
 
-    #: Webhook transport for SMS and messaging apps: JSON is POSTed here, signed with
-    #: `webhook_secret` (HMAC-SHA256; see docs/feedback.md). Unset: no webhook transport.
-    webhook_url: str | None = None
-    webhook_secret: str | None = None
-    webhook_timeout: float = 10.0
-    #: Extra attempts after a temporary failure (timeout, 429, 5xx) before giving up.
-    webhook_retries: int = 2
+    webhook_url: str | None = Field(
+        default=None,
+        description="The webhook transport for SMS and messaging apps: JSON is POSTed here, "
+        "signed with the webhook secret (see docs/feedback.md). Unset: no webhook transport.",
+    )
+    webhook_secret: str | None = Field(
+        default=None, description="The HMAC-SHA256 key that signs each webhook call."
+    )
+    webhook_timeout: float = Field(default=10.0, description="Seconds to wait for the webhook's answer.")
+    webhook_retries: int = Field(
+        default=2,
+        description="Extra attempts after a temporary failure (timeout, 429, 5xx) before giving up.",
+    )
 
-    #: DKIM signing of campaign e-mail (dkimpy): the signing domain, the selector whose
-    #: DNS TXT record holds the public key, and the PEM file with the private key.
-    #: All three set: every campaign e-mail is signed; any unset: none is.
-    dkim_domain: str | None = None
-    dkim_selector: str | None = None
-    dkim_key_file: str | None = None
-    #: The mailbox in List-Unsubscribe's mailto: link (RFC 2369); default the campaign's sender.
-    #: Replies there must be handled as opt-outs: that is the "working opt-out address".
-    unsubscribe_mailto: str | None = None
+    dkim_domain: str | None = Field(
+        default=None,
+        description="DKIM signing of campaign e-mail: the signing domain. All three DKIM settings "
+        "set: every campaign e-mail is signed; any unset: none is.",
+    )
+    dkim_selector: str | None = Field(
+        default=None, description="The selector whose DNS TXT record holds the public key."
+    )
+    dkim_key_file: str | None = Field(default=None, description="The PEM file with the DKIM private key.")
+    unsubscribe_mailto: str | None = Field(
+        default=None,
+        description="The mailbox in `List-Unsubscribe`'s `mailto:` link (RFC 2369); unset: the "
+        "campaign's sender. Replies there must be handled as opt-outs.",
+    )

@@ -55,3 +55,11 @@ def test_the_inner_layers_import_only_the_standard_library_and_each_other(layer:
                 continue
             offenders.append(f"{path.relative_to(SRC)}: {name}")
     assert offenders == []
+
+
+def test_every_setting_has_a_description_for_the_settings_table() -> None:
+    from consentry.settings import Settings
+
+    assert [
+        name for name, field in Settings.model_fields.items() if not (field.description or "").strip()
+    ] == []
