@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,3 +64,26 @@ def test_every_setting_has_a_description_for_the_settings_table() -> None:
     assert [
         name for name, field in Settings.model_fields.items() if not (field.description or "").strip()
     ] == []
+
+
+def test_the_campaign_file_example_in_the_docs_is_accepted_and_uses_every_documented_key() -> None:
+    import re
+    import tomllib
+
+    from consentry.services import campaigns
+
+    text = (ROOT / "docs" / "campaigns.md").read_text(encoding="utf-8")
+    example = campaigns.parse(tomllib.loads(re.findall(r"```toml\n(.*?)```", text, re.DOTALL)[0]))
+
+    def keys(doc: dict[str, Any], prefix: str = "") -> set[str]:
+        found = set()
+        for name, value in doc.items():
+            path = prefix + ("LANG" if prefix == "content." else name)
+            if isinstance(value, dict) and path != "selection.attribute":
+                found |= keys(value, path + ".")
+            else:
+                found.add(path)
+        return found
+
+    documented = set(re.findall(r"^\| `([A-Za-z_.]+)` \| (?!table \|)", text, re.MULTILINE))
+    assert keys(example.to_json()) == documented
