@@ -169,7 +169,7 @@ def build(store_url: str, base: int, contacts: int) -> None:
     with app.store.engine.connect() as conn:
         emails = conn.execute(sa.text("SELECT count(*) FROM point_facts WHERE kind = 'email'")).scalar_one()
     copies = -(-contacts // emails) - 1
-    from consentry.policy.sqlfacts import COLUMNS
+    from consentry.policy.factrows import COLUMNS
 
     cols = ", ".join(COLUMNS[1:])
     copied = ", ".join(f"f.{c}" for c in COLUMNS[1:])

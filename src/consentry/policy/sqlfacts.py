@@ -3,7 +3,7 @@
 `consentry.policy.facts` computes each fact for one contact point. This module
 says the same facts in SQL over the audience projection, `point_facts`: one
 narrow row per contact point that the store writes with every state it projects
-(`facts_row` below). What the rules ask per purpose and channel ("a valid consent
+(`consentry.policy.factrows`). What the rules ask per purpose and channel ("a valid consent
 for nieuwsbrief by e-mail") is kept as a string of tokens, `|nieuwsbrief/email|...`,
 so that a fact is one substring test on the row itself and a million rows are
 judged in one scan without joins. Register listings depend on the day asked
@@ -20,200 +20,34 @@ means what its Python twin means.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from consentry.domain.purposes import Purpose
-from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import (
     BUSINESS_PARTIES,
-    EEA_COUNTRIES,
     NATURAL_PERSONS,
     NOT_FROM_SUBJECT,
     ORGANISATION_POINTS,
     PRIOR_CONTACT,
     Channel,
-    ConsentMethod,
     ObjectionScope,
     PartyKind,
     PointKind,
     Source,
 )
+from consentry.policy.factrows import ANY, pair, tok
 from consentry.policy.facts import (
     BEL_ME_NIET,
     CUSTOMER_WINDOW_YEARS,
     DECEASED_REGISTER,
     FACTS,
-    LEGAL_TZ,
     POSTFILTER,
     add_years,
 )
 from consentry.policy.rules import Plan, Rule
-
-#: Any purpose or any channel, in opt-out tokens.
-ANY = "*"
-EMPTY = "|"
-
-
-def tok(text: str) -> str:
-    """One token part, with the separators escaped so no value can forge a token."""
-    if "%" not in text and "|" not in text and "/" not in text and "=" not in text:
-        return text
-    return text.replace("%", "%25").replace("|", "%7C").replace("/", "%2F").replace("=", "%3D")
-
-
-def tokens(items: Iterable[str]) -> str:
-    """`|a|b|`: a set of tokens as one string (`|` when empty)."""
-    found = sorted(set(items))
-    return f"|{'|'.join(found)}|" if found else EMPTY
-
-
-def _tokens(items: Collection[str]) -> str:
-    """`tokens` for a collection: the empty one (most of a fresh point's) costs no sort."""
-    return tokens(items) if items else EMPTY
-
-
-def pair(purpose: str, channel: str) -> str:
-    """The token for a purpose and a channel."""
-    return f"{tok(purpose)}/{tok(channel)}"
-
-
-def value_hash(value: str) -> str:
-    """How hashed registers list a value (SHA-256, hex); see `adapters.sql.registers.entry_hash`."""
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
-#: The columns of `point_facts`, in the order `facts_row` gives them.
-COLUMNS = (
-    "contact_point_id", "kind", "value", "value_hash", "name", "party", "source", "source_detail",
-    "erased", "objected_dm", "objected_profiling", "suppressed", "published", "published_unproven",
-    "outside_eea", "local_rules_met", "notice14", "bought_any", "consented_ever", "ended_day",
-    "c_valid", "c_own", "c_pending", "c_defective", "subscribed", "opt_outs", "bought", "bought_ex",
-    "tags", "attrs", "listed", "contact_id", "c_timed",
-)  # fmt: skip
-#: Columns holding dates (stored form differs per database).
-DATE_COLUMNS = (COLUMNS.index("ended_day"),)
-
-
-_DIRECT_MARKETING = ObjectionScope.DIRECT_MARKETING.value
-_PROFILING = ObjectionScope.PROFILING.value
-
-
-def facts_row(s: ContactState) -> tuple[Any, ...]:
-    """The `point_facts` row of a folded state: each fact the rules ask, ready to test in SQL."""
-    valid, own, pending, defective, subscribed = [], [], [], [], []
-    until: dict[str, date] = {}
-    for c in s.consents:
-        if c.withdrawn_at is not None:
-            continue
-        subscribed.append(tok(c.purpose))
-        expires = c.expires_on
-        for ch in c.channels:
-            t = pair(c.purpose, ch.value)
-            if c.defects:
-                defective.append(t)
-            elif c.pending:
-                pending.append(t)
-            elif expires is not None:
-                # Valid until a day: the latest such day per pair (any, and collected by the sender).
-                _later(until, f"{t}=a=", expires)
-                if c.method is not ConsentMethod.IMPORT:
-                    _later(until, f"{t}=o=", expires)
-            else:
-                valid.append(t)
-                if c.method is not ConsentMethod.IMPORT:
-                    own.append(t)
-    outs: list[str] = []
-    for o in s.opt_outs:
-        who = o.purpose or ANY
-        outs.extend([pair(who, ANY)] if o.channels is None else [pair(who, ch.value) for ch in o.channels])
-    bought = [tok(cat) for p in s.purchases for cat in p.categories]
-    bought_ex = [
-        tok(cat) for p in s.purchases if p.collected_by_sender and p.opt_out_offered for cat in p.categories
-    ]
-    ended = s.relationship_end
-    return (
-        s.id,
-        s.kind.value,
-        s.value,
-        value_hash(s.value),
-        s.display_name,
-        s.party.value,
-        s.source.value,
-        s.source_detail,
-        s.erased_at is not None,
-        _DIRECT_MARKETING in s.objections,
-        _PROFILING in s.objections,
-        s.hard_bounced_at is not None or s.complained_at is not None,
-        s.published_for_offers and bool(s.published_for_offers_evidence),
-        s.published_for_offers and not s.published_for_offers_evidence,
-        s.country is not None and s.country not in EEA_COUNTRIES,
-        bool(s.local_rules_met),
-        "14" in s.notices,
-        bool(s.purchases),
-        bool(s.consents),
-        ended.astimezone(LEGAL_TZ).date() if ended is not None else None,
-        _tokens(valid),
-        _tokens(own),
-        _tokens(pending),
-        _tokens(defective),
-        _tokens(subscribed),
-        _tokens(outs),
-        _tokens(bought),
-        _tokens(bought_ex),
-        tokens(tok(t) for t in s.tags) if s.tags else EMPTY,
-        tokens(f"{tok(k)}={tok(v)}" for k, v in s.attributes.items()) if s.attributes else EMPTY,
-        tokens(tok(li.register) for li in s.listings) if s.listings else EMPTY,
-        s.contact_id,
-        _tokens([f"{k}{d.isoformat()}" for k, d in until.items()]),
-    )
-
-
-def _later(until: dict[str, date], key: str, day: date) -> None:
-    if key not in until or until[key] < day:
-        until[key] = day
-
-
-_ID, _CONTACT, _OBJ_DM, _OBJ_PROF = (
-    COLUMNS.index(c) for c in ("contact_point_id", "contact_id", "objected_dm", "objected_profiling")
-)
-
-
-def objection_rows(facts: tuple[Any, ...]) -> list[tuple[str, str, str]]:
-    """The `contact_objections` rows of a `point_facts` row: its objections, under its contact.
-
-    A point without a contact is its own person: its own flags say all, so it has none.
-    """
-    contact = facts[_CONTACT]
-    if contact is None or not (facts[_OBJ_DM] or facts[_OBJ_PROF]):
-        return []
-    rows = []
-    if facts[_OBJ_DM]:
-        rows.append((facts[_ID], contact, _DIRECT_MARKETING))
-    if facts[_OBJ_PROF]:
-        rows.append((facts[_ID], contact, _PROFILING))
-    return rows
-
-
-def _sectors(sectors: frozenset[str] | None) -> str | None:
-    return None if sectors is None else tokens(map(tok, sectors))
-
-
-def listing_rows(s: ContactState) -> list[tuple[str, str, date, date | None, str | None]]:
-    """The `point_listings` rows of a state: register listings recorded in its own ledger."""
-    return [
-        (
-            s.id,
-            li.register,
-            li.listed_from,
-            li.listed_until,
-            None if li.sectors is None else tokens(map(tok, li.sectors)),
-        )
-        for li in s.listings
-    ]
 
 
 def customer_window_start(day: date) -> date:
@@ -226,6 +60,10 @@ def customer_window_start(day: date) -> date:
     while add_years(guess, CUSTOMER_WINDOW_YEARS) < day:
         guess += timedelta(days=1)
     return guess
+
+
+_DIRECT_MARKETING = ObjectionScope.DIRECT_MARKETING.value
+_PROFILING = ObjectionScope.PROFILING.value
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,9 +32,10 @@ from consentry.domain.campaigns import Selection
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, Activity, Channel, MessageKind, PointKind, Verdict
+from consentry.policy.factrows import tok
 from consentry.policy.facts import Question, Situation
 from consentry.policy.rules import Obligation, Rule, RulePack
-from consentry.policy.sqlfacts import Register, Sql, compile_plan, tok
+from consentry.policy.sqlfacts import Register, Sql, compile_plan
 from consentry.services.errors import InputError, choice
 from consentry.services.ledger import FUTURE_SLACK
 from consentry.services.setup import controller

@@ -21,8 +21,8 @@ from consentry.adapters.sql.stored import bulk_insert, chunks, iso_dates, naive_
 from consentry.domain.events import Event
 from consentry.domain.state import ContactState, fold
 from consentry.domain.vocabulary import ObjectionScope
-from consentry.policy.sqlfacts import COLUMNS as FACT_COLUMN_NAMES
-from consentry.policy.sqlfacts import DATE_COLUMNS, facts_row, listing_rows, objection_rows
+from consentry.policy.factrows import COLUMNS as FACT_COLUMN_NAMES
+from consentry.policy.factrows import DATE_COLUMNS, facts_row, listing_rows, objection_rows
 
 _DIRECT_MARKETING = ObjectionScope.DIRECT_MARKETING.value
 _PROFILING = ObjectionScope.PROFILING.value

@@ -13,7 +13,7 @@ from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.stored import chunks, day, utc
 from consentry.domain.state import Listing
 from consentry.domain.vocabulary import PointKind
-from consentry.policy.sqlfacts import value_hash as entry_hash
+from consentry.policy.factrows import value_hash as entry_hash
 
 __all__ = ["RegisterReads", "RegisterWrites", "entry_hash"]
 

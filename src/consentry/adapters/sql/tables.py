@@ -143,7 +143,7 @@ register_entries = sa.Table(
 )
 
 #: The audience projection: one narrow row per contact point with every fact the
-#: rules ask, written with `contact_state` (see consentry.policy.sqlfacts).
+#: rules ask, written with `contact_state` (see consentry.policy.factrows).
 point_facts = sa.Table(
     "point_facts",
     metadata,
