@@ -41,7 +41,7 @@ from typing import Any
 
 from consentry.bootstrap import App, bootstrap
 from consentry.domain.events import Event
-from consentry.domain.state import fold
+from consentry.domain.fold import fold
 from consentry.domain.vocabulary import Activity, Channel, MessageKind
 from consentry.policy.facts import Controller, Question
 from consentry.policy.rules import evaluate

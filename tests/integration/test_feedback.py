@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from conftest import define_purposes, make_app
 from consentry.bootstrap import App
 from consentry.domain.clock import parse_moment
-from consentry.domain.state import fold
+from consentry.domain.fold import fold
 from consentry.domain.vocabulary import Verdict
 from consentry.entrypoints.cli import app as cli_app
 from consentry.entrypoints.http import create_app

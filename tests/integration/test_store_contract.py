@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 
 from consentry.adapters.sql import tables as t
 from consentry.bootstrap import App
-from consentry.domain.state import fold
+from consentry.domain.fold import fold
 from consentry.domain.vocabulary import PointKind
 from consentry.services import integrity, ledger
 from consentry.services.decide import decide

@@ -14,8 +14,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from consentry.domain.events import Event, validate_payload
+from consentry.domain.fold import fold
 from consentry.domain.purposes import Purpose
-from consentry.domain.state import ContactState, fold
+from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import Channel, PointKind
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

@@ -8,7 +8,7 @@ from typing import Any
 
 from consentry.bootstrap import App
 from consentry.domain.chain import ChainProblem, verify
-from consentry.domain.state import fold
+from consentry.domain.fold import fold
 
 
 @dataclass(frozen=True, slots=True)

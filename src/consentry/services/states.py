@@ -26,7 +26,8 @@ from datetime import datetime
 from threading import Lock
 
 from consentry.adapters.sql.reader import Reader
-from consentry.domain.state import ContactState, fold
+from consentry.domain.fold import fold
+from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import PointKind
 
 #: From this many points on, one read of the ledger head is cheaper than a read per point.

@@ -19,7 +19,8 @@ from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.ledger import LedgerReads
 from consentry.adapters.sql.stored import bulk_insert, chunks, iso_dates, naive_utc, utc
 from consentry.domain.events import Event
-from consentry.domain.state import ContactState, fold
+from consentry.domain.fold import fold
+from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import ObjectionScope
 from consentry.policy.factrows import COLUMNS as FACT_COLUMN_NAMES
 from consentry.policy.factrows import DATE_COLUMNS, facts_row, listing_rows, objection_rows
