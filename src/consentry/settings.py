@@ -108,3 +108,36 @@ class Settings(BaseSettings):
         description="The mailbox in `List-Unsubscribe`'s `mailto:` link (RFC 2369); unset: the "
         "campaign's sender. Replies there must be handled as opt-outs.",
     )
+
+    # Signed checkpoints of the ledger (docs/ledger.md): the key lives outside the database.
+    checkpoint_key_file: str | None = Field(
+        default=None,
+        description="Ed25519 private key (PEM) that signs ledger checkpoints; make it with "
+        "`consentry ledger keygen`. Keep it off the database server and out of its backups.",
+    )
+    checkpoint_file: str | None = Field(
+        default=None,
+        description="File that signed checkpoints are appended to (JSON lines). Keep it where "
+        "whoever can write to the database cannot (another host, a WORM bucket's sync).",
+    )
+    checkpoint_webhook_url: str | None = Field(
+        default=None,
+        description="Each checkpoint is also POSTed here as JSON, with the HMAC headers of "
+        "`webhook_secret` when that is set (as for the webhook transport).",
+    )
+    checkpoint_mail_to: str | None = Field(
+        default=None,
+        description="Each checkpoint is also e-mailed here (e.g. the privacy officer), through "
+        "the SMTP settings above.",
+    )
+    checkpoint_every_s: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="`consentry serve` signs and exports a checkpoint this often (seconds) when "
+        "the ledger has grown; 0 turns it off (run `consentry ledger checkpoint` from cron instead).",
+    )
+    checkpoint_origin: str = Field(
+        default="consentry",
+        description="Name of this ledger in its checkpoints, so one ledger's checkpoint is "
+        "never taken for another's.",
+    )

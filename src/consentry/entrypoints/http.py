@@ -12,6 +12,7 @@ from consentry.adapters.sql.engine import Checkpointer
 from consentry.bootstrap import App, bootstrap
 from consentry.entrypoints.api import router as api_router
 from consentry.entrypoints.web import router as web_router
+from consentry.services.checkpointing import PeriodicCheckpoints
 
 DESCRIPTION = """
 consentry answers **may we contact this person, over this channel, for this purpose, now?**
@@ -24,15 +25,20 @@ Authenticate with an API key: `Authorization: Bearer cs_...` (create one with
 
 
 def _serving(app: App) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """What a serving process runs beside the requests: SQLite's checkpoints."""
+    """What a serving process runs beside the requests: SQLite's checkpoints, signed ledger checkpoints."""
+    signed = PeriodicCheckpoints.from_settings(app)  # a missing key stops the start, not a thread
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         checkpointer = Checkpointer(app.store.engine)
         checkpointer.start()
+        if signed is not None:
+            signed.start()
         try:
             yield
         finally:
+            if signed is not None:
+                signed.stop()
             checkpointer.stop()
 
     return lifespan

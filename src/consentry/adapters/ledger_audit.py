@@ -1,0 +1,106 @@
+"""What an audit of the ledger reads: chain hashes alone, one stored event, projection rows.
+
+Kept apart from the store's write path: nothing here writes, and nothing here knows
+what an event contains beyond what the store's own row reader gives.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from consentry.adapters import tables as t
+from consentry.adapters.sql_store import Reader, _row_to_event, _state_row
+from consentry.domain.chain import ChainedRow
+from consentry.domain.state import ContactState
+from consentry.policy.sqlfacts import COLUMNS as FACT_COLUMNS
+from consentry.policy.sqlfacts import facts_row
+
+#: contact_state's columns, in the order of the store's own projection row.
+STATE_COLUMNS = (
+    "contact_point_id", "party", "source", "erased", "objected_dm", "objected_profiling",
+    "suppressed", "event_count", "last_seq", "last_event_at", "state",
+)  # fmt: skip
+
+
+def chain_hashes(
+    r: Reader, upto: int | None = None, after: int = 0, batch: int = 20_000
+) -> Iterator[tuple[int, str]]:
+    """(seq, stored chain hash) of the events after seq `after`, in order, up to seq `upto` when given."""
+    c = t.events.c
+    q = sa.select(c.seq, c.hash).where(c.seq > after).order_by(c.seq)
+    if upto is not None:
+        q = q.where(c.seq <= upto)
+    for seq, h in r.conn.execution_options(yield_per=batch).execute(q):
+        yield int(seq), str(h)
+
+
+def event_by_id(r: Reader, event_id: str) -> ChainedRow | None:
+    """One stored event with its position and hashes, or None."""
+    row = r.conn.execute(sa.select(t.events).where(t.events.c.id == event_id)).first()
+    return None if row is None else ChainedRow(row.seq, _row_to_event(row), row.prev_hash, row.hash)
+
+
+def projected_ids(r: Reader) -> set[str]:
+    """Every contact point id with a row in contact_state or point_facts."""
+    found: set[str] = set()
+    for table in (t.contact_state, t.point_facts):
+        found.update(r.conn.execute(sa.select(table.c.contact_point_id)).scalars())
+    return found
+
+
+def _norm(value: Any) -> Any:
+    """A stored or computed value in one form for comparing (each database keeps its own)."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(sep=" ", timespec="microseconds")  # as SQLite keeps it
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _stored(r: Reader, table: str, columns: Sequence[str], ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    quoted = ", ".join(columns)
+    marks = ", ".join(f":p{i}" for i in range(len(ids)))
+    # Table and column names are ours; the ids are bound parameters.
+    rows = r.conn.execute(
+        sa.text(f"SELECT {quoted} FROM {table} WHERE contact_point_id IN ({marks})"),
+        {f"p{i}": v for i, v in enumerate(ids)},
+    )
+    return {row[0]: tuple(row) for row in rows}
+
+
+def projection_differences(r: Reader, states: Sequence[ContactState]) -> list[tuple[str, str, str, Any, Any]]:
+    """Where the stored projection of these folded states differs: (point, table, column, stored, folded).
+
+    Every column the store's projection writes is compared: `contact_state` as the
+    store's own row makes it, `point_facts` as `facts_row` gives it, whatever facts it holds.
+    """
+    if not states:
+        return []
+    ids = [s.id for s in states]
+    stored_state = _stored(r, "contact_state", STATE_COLUMNS, ids)
+    stored_facts = _stored(r, "point_facts", FACT_COLUMNS, ids)
+    out: list[tuple[str, str, str, Any, Any]] = []
+    for s in states:
+        for table, columns, stored, expected in (
+            ("contact_state", STATE_COLUMNS, stored_state.get(s.id), _state_row(s)),
+            ("point_facts", FACT_COLUMNS, stored_facts.get(s.id), facts_row(s)),
+        ):
+            if stored is None:
+                out.append((s.id, table, "*", None, "a row"))
+                continue
+            for name, have, want in zip(columns, stored, expected, strict=True):
+                if name == "state":
+                    have = json.loads(have) if isinstance(have, str) else have
+                    want = json.loads(want)
+                if _norm(have) != _norm(want):
+                    out.append((s.id, table, name, have, want))
+    return out

@@ -1,0 +1,150 @@
+"""Holding the ledger against signed checkpoints, and the projections against the ledger.
+
+The hash chain alone proves only that the stored events agree with each other:
+whoever can write to the database can delete the tail, or remove one objection and
+recompute every hash after it, and the chain is whole again. A checkpoint signed
+with a key the database never held pins the first `size` events; the Merkle root
+of their stored chain hashes must still come out as it was signed.
+
+The projections (`contact_state`, `point_facts`) are what decisions, audiences and
+exports read; an edit there changes answers without touching the ledger, so they
+are folded again from the ledger and compared column by column.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from consentry.adapters import ledger_audit
+from consentry.adapters.signing import PublicKey
+from consentry.bootstrap import App
+from consentry.domain.checkpoint import Checkpoint
+from consentry.domain.merkle import Frontier, leaf_of_chain_hash
+from consentry.domain.state import fold
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointReport:
+    """How many checkpoints were held against the ledger, and what failed."""
+
+    checked: int
+    events: int
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """True when the ledger holds every checkpoint unchanged."""
+        return not self.problems
+
+
+def _name(cp: Checkpoint) -> str:
+    return f"checkpoint #{cp.size} of {cp.time.isoformat()}"
+
+
+def _signature_problem(app: App, cp: Checkpoint, key: PublicKey) -> str | None:
+    if cp.key_id and cp.key_id != key.id:
+        return f"{_name(cp)} was signed by key {cp.key_id}, not by the given key {key.id}"
+    try:
+        signature = cp.signature_bytes()
+    except ValueError:
+        signature = b""
+    if not key.verifies(cp.signed_bytes(), signature):
+        return f"{_name(cp)}: the signature does not verify: the checkpoint was forged or altered"
+    if cp.origin != app.settings.checkpoint_origin:
+        return f"{_name(cp)} is for ledger {cp.origin!r}, this one is {app.settings.checkpoint_origin!r}"
+    return None
+
+
+def verify_checkpoints(app: App, checkpoints: Sequence[Checkpoint], key: PublicKey) -> CheckpointReport:
+    """Prove the ledger still holds, unchanged, every event each checkpoint covers."""
+    problems: list[str] = []
+    trusted: list[Checkpoint] = []
+    for cp in checkpoints:
+        problem = _signature_problem(app, cp, key)
+        if problem:
+            problems.append(problem)
+        else:
+            trusted.append(cp)
+    wanted: dict[int, list[Checkpoint]] = {}
+    for cp in trusted:
+        wanted.setdefault(cp.size, []).append(cp)
+    frontier = Frontier()
+    roots: dict[int, tuple[str, str]] = {0: (frontier.root().hex(), "0" * 64)}
+    upto = max(wanted, default=0)
+    with app.store.reader() as r:
+        for _, h in ledger_audit.chain_hashes(r, upto):
+            frontier.append(leaf_of_chain_hash(h))
+            if frontier.size in wanted:
+                roots[frontier.size] = (frontier.root().hex(), h)
+        total = r.head()[0]
+        events = frontier.size
+    matched = 0  # the largest checkpoint size that still matches
+    for cp in sorted(trusted, key=lambda c: c.size):
+        if cp.size > events:
+            if events == 0:
+                problems.append(
+                    f"{_name(cp)} covers {cp.size} events but the ledger has none (head at seq {total}): "
+                    "the ledger was wiped"
+                )
+            else:
+                problems.append(
+                    f"{_name(cp)} covers {cp.size} events but the ledger has {events} (head at seq {total}): "
+                    f"events after seq {events} were deleted (truncated)"
+                )
+            continue
+        root, head = roots[cp.size]
+        if (root, head) == (cp.root, cp.head if cp.size else "0" * 64):
+            matched = max(matched, cp.size)
+            continue
+        where = f"seq {matched + 1}-{cp.size}" if matched else f"seq 1-{cp.size}"
+        problems.append(
+            f"{_name(cp)}: the ledger's first {cp.size} events differ from what was signed: "
+            f"events in {where} were changed, removed or inserted and the chain recomputed"
+        )
+    return CheckpointReport(len(checkpoints), events, problems)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionReport:
+    """How many contact points were folded again, and where their stored projection differs."""
+
+    checked: int
+    of: int
+    differences: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """True when every checked projection row equals the fold of its ledger."""
+        return not self.differences
+
+
+def verify_projection(app: App, sample: int | None = None, seed: int | None = None) -> ProjectionReport:
+    """Fold contact points again from the ledger (all, or `sample` at random) and compare their rows."""
+    differences: list[str] = []
+    with app.store.reader() as r:
+        ids = r.point_ids()
+        known = set(ids)
+        differences.extend(
+            f"{pid}: has projection rows but is not a contact point in the ledger"
+            for pid in sorted(ledger_audit.projected_ids(r) - known)
+        )
+        chosen = ids if sample is None or sample >= len(ids) else random.Random(seed).sample(ids, sample)
+        for i in range(0, len(chosen), 500):
+            part = chosen[i : i + 500]
+            events = r.events_for_many(part)
+            states = [fold(pid, events.get(pid, [])) for pid in part]
+            for pid, table, column, stored, folded in ledger_audit.projection_differences(r, states):
+                if column == "*":
+                    differences.append(f"{pid}: no {table} row, the ledger has events for it")
+                else:
+                    differences.append(
+                        f"{pid}: {table}.{column} is {_short(stored)}, the ledger says {_short(folded)}"
+                    )
+    return ProjectionReport(len(chosen), len(ids), differences)
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
