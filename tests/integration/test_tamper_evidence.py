@@ -16,15 +16,28 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
 
 from consentry.adapters import signing
 from consentry.bootstrap import App
+from consentry.domain.campaigns import CampaignStatus
 from consentry.domain.chain import GENESIS, link
 from consentry.domain.merkle import ProofError
 from consentry.domain.vocabulary import PointKind
-from consentry.services import audit, checkpoints, integrity, ledger, proofs
+from consentry.entrypoints.http import create_app
+from consentry.services import (
+    apikeys,
+    audit,
+    campaigns,
+    checkpoints,
+    integrity,
+    ledger,
+    ledger_guard,
+    proofs,
+    sending,
+)
 from consentry.services.checkpointing import PeriodicCheckpoints
-from consentry.services.decide import decide
+from consentry.services.decide import Asked, decide, decide_many
 
 A = "a@example.nl"
 B = "b@example.nl"
@@ -271,3 +284,65 @@ def _email(value: str) -> tuple[PointKind, str]:
 
 def _false(app: App) -> str:
     return "False" if app.store.engine.dialect.name == "postgresql" else "0"
+
+
+CAMPAIGN = {
+    "key": "najaar",
+    "name": "Najaarsactie",
+    "purpose": "nieuwsbrief",
+    "channel": "email",
+    "sender": {
+        "name": "De Boon",
+        "email": "nieuws@deboon.example",
+        "legal_name": "De Boon B.V.",
+        "address": "Markt 1, 3511 AA Utrecht",
+        "kvk": "12345678",
+    },
+    "content": {"nl": {"subject": "Koffie", "body": "Hallo {{ name }}"}},
+}
+
+
+def test_a_decision_on_a_wiped_ledger_is_refused_with_what_is_wrong(signed: App) -> None:
+    sql(signed, "DELETE FROM events", "DELETE FROM ledger_head")
+    with pytest.raises(ledger_guard.LedgerDamaged, match="the ledger head is missing: the ledger was wiped"):
+        decide(signed, A, "email", "nieuwsbrief")
+    with pytest.raises(ledger_guard.LedgerDamaged, match="the ledger head is missing"):
+        decide_many(signed, [Asked(A, "email", "nieuwsbrief")])
+
+
+def test_a_decision_on_a_ledger_wiped_with_its_head_kept_is_refused(signed: App) -> None:
+    sql(signed, "DELETE FROM events")
+    with pytest.raises(
+        ledger_guard.LedgerDamaged, match="head says seq 5 but the last stored event is seq 0"
+    ):
+        decide(signed, A, "email", "nieuwsbrief")
+
+
+def test_a_decision_on_a_truncated_ledger_is_refused_by_the_last_exported_checkpoint(signed: App) -> None:
+    recompute_chain(signed, drop_seq=5)  # the objection is gone, the chain and head are whole
+    with (
+        signed.store.reader() as r,
+        pytest.raises(ledger_guard.LedgerDamaged, match="covers 5: events were deleted"),
+    ):
+        ledger_guard.check(signed, r)
+
+
+def test_the_api_answers_503_with_the_reason_on_a_wiped_ledger(signed: App) -> None:
+    _, token = apikeys.create(signed, "tests", ["read"])
+    sql(signed, "DELETE FROM events", "DELETE FROM ledger_head")
+    client = TestClient(create_app(signed))
+    answer = client.get(
+        "/v1/decision",
+        params={"contact": A, "channel": "email", "purpose": "nieuwsbrief"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 503, answer.text
+    assert "the ledger was wiped" in answer.text
+
+
+def test_a_campaign_is_not_sent_on_a_wiped_ledger_and_nothing_is_queued(signed: App) -> None:
+    campaigns.define(signed, CAMPAIGN)
+    sql(signed, "DELETE FROM events", "DELETE FROM ledger_head")
+    with pytest.raises(ledger_guard.LedgerDamaged, match="the ledger was wiped"):
+        sending.send(signed, "najaar")
+    assert campaigns.progress(signed, "najaar").status is CampaignStatus.DRAFT

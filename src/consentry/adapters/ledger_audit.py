@@ -104,3 +104,26 @@ def projection_differences(r: Reader, states: Sequence[ContactState]) -> list[tu
                 if _norm(have) != _norm(want):
                     out.append((s.id, table, name, have, want))
     return out
+
+
+def head_row(r: Reader) -> tuple[int, str] | None:
+    """The ledger head as stored, or None when its row is gone (not `Reader.head`'s genesis)."""
+    row = r.conn.execute(sa.select(t.ledger_head.c.seq, t.ledger_head.c.hash)).first()
+    return None if row is None else (int(row.seq), str(row.hash))
+
+
+def last_event(r: Reader) -> tuple[int, str] | None:
+    """(seq, chain hash) of the stored event with the highest seq, or None without events."""
+    c = t.events.c
+    row = r.conn.execute(sa.select(c.seq, c.hash).order_by(c.seq.desc()).limit(1)).first()
+    return None if row is None else (int(row.seq), str(row.hash))
+
+
+def hash_at(r: Reader, seq: int) -> str | None:
+    """The stored chain hash of the event at `seq`, if there is one."""
+    return r.conn.execute(sa.select(t.events.c.hash).where(t.events.c.seq == seq)).scalar_one_or_none()
+
+
+def any_point(r: Reader) -> bool:
+    """True when at least one contact point is registered."""
+    return r.conn.execute(sa.select(t.contact_points.c.id).limit(1)).first() is not None

@@ -16,6 +16,7 @@ from consentry.policy.facts import Question
 from consentry.policy.rules import Decision, evaluate
 from consentry.services.contacts import UnknownContact, point_key, resolve
 from consentry.services.errors import InputError, choice
+from consentry.services.ledger_guard import LedgerDamaged, check, check_often
 from consentry.services.setup import controller
 
 
@@ -34,6 +35,7 @@ def decide(
     act = choice(Activity, "activity", activity)
     moment = at or app.clock.now()
     with app.store.reader() as r:
+        check_often(app, r)
         return decide_in(app, r, contact, ch, purpose, mk, act, moment)
 
 
@@ -50,7 +52,10 @@ def decide_in(
     """`decide` within an open read transaction (for batches)."""
     point_id, point_kind = resolve(r, contact, app.settings.default_region)
     purpose = _checked(point_kind, channel, purpose_key, r.purpose(purpose_key))
-    state = app.states.load_many(r, [point_id], as_of=at)[point_id]
+    state = app.states.load_many(r, [point_id], as_of=at).get(point_id)
+    if state is None:  # registered, yet without events: the ledger lost them
+        check(app, r)
+        raise LedgerDamaged(f"contact point {point_id} is registered but has no events in the ledger")
     question = Question(channel=channel, purpose=purpose, at=at, kind=kind, activity=activity)
     return evaluate(app.pack, state, question, controller(r))
 
@@ -96,7 +101,10 @@ def decide_many(
     with app.store.reader() as r:
         ids = app.states.find_points(r, (k for k in keys.values() if isinstance(k, tuple)))
         wanted = [k for k in keys.values() if isinstance(k, str)] + list(ids.values())
+        check_often(app, r)
         states = app.states.load_many(r, wanted, as_of=moment)
+        if any(pid not in states for pid in ids.values()):  # registered, yet without events
+            check(app, r)
         # A point's kind is in its registration, unless asked about before it was registered.
         kinds = {pid: s.kind for pid, s in states.items() if s.registered_at is not None}
         for pid in states.keys() - kinds.keys():

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException
 from consentry.services.contacts import UnknownContact
 from consentry.services.errors import InputError
 from consentry.services.ledger import AlreadyRegistered
+from consentry.services.ledger_guard import LedgerDamaged
 
 Loc = list[str | int]
 
@@ -73,6 +74,7 @@ _STATUS_NAMES = {
     404: "Not found",
     409: "Conflicts with what is stored",
     422: "Invalid input; `loc` names the field",
+    503: "Not answered now: the ledger is damaged (wiped, cut short, rewritten), or the store is busy",
 }
 
 
@@ -146,6 +148,8 @@ class ApiRoute(APIRoute):
             except InputError as exc:
                 where = "query" if request.method in ("GET", "DELETE") else "body"
                 return input_error(exc, where).response()
+            except LedgerDamaged as exc:  # no answer rather than one from a wiped or cut-short ledger
+                return ApiError.one(503, [], str(exc), "ledger_damaged").response()
             except HTTPException as exc:
                 if exc.status_code == 400:  # a body FastAPI could not read: bad input like any other
                     return ApiError.one(

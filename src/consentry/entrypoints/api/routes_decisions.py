@@ -32,7 +32,7 @@ def _json(content: Any) -> Response:
     return Response(orjson.dumps(content), media_type="application/json")
 
 
-@router.get("/decision", response_model=DecisionOut, responses=responses(401, 403, 404, 422))
+@router.get("/decision", response_model=DecisionOut, responses=responses(401, 403, 404, 422, 503))
 async def decision(
     app: AppDep,
     _key: ReadKey,
@@ -79,7 +79,7 @@ async def decision(
     return _json(decision_json(found, lang))
 
 
-@router.post("/decisions", response_model=DecisionsOut, responses=responses(401, 403, 422))
+@router.post("/decisions", response_model=DecisionsOut, responses=responses(401, 403, 422, 503))
 def decisions(app: AppDep, _key: ReadKey, body: DecisionsIn) -> Response:
     """Many questions at once, all judged at one moment; the answers come in the same order.
 

@@ -16,7 +16,7 @@ from consentry.adapters.transport import Transport
 from consentry.bootstrap import App
 from consentry.domain.campaigns import Campaign, CampaignStatus, campaign_from_json
 from consentry.domain.vocabulary import Channel
-from consentry.services import audience, campaigns
+from consentry.services import audience, campaigns, ledger_guard
 from consentry.services.errors import InputError
 from consentry.services.sending.coordinator import Coordinator
 from consentry.services.sending.model import CampaignNotSendable, Progress, SendOptions, SendReport
@@ -80,6 +80,7 @@ def send(
     opts = options or SendOptions()
     if opts.concurrency < 1 or opts.batch < 1 or opts.max_errors < 1 or opts.max_attempts < 1:
         raise InputError("options", "concurrency, batch, max-errors and max-attempts must be at least 1")
+    ledger_guard.check_now(app)  # never send on a wiped or cut-short ledger
     status = start(app, key)
     if status is CampaignStatus.PAUSED:
         with app.store.reader() as r:

@@ -1,0 +1,109 @@
+"""A quick look at the ledger before deciding or sending on it: refuse a wiped or cut-short one.
+
+This is not `ledger verify` (which recomputes every hash); it is a handful of indexed
+reads: the head row is there, the last stored event is the head, contact points do not
+outlive their events, and the ledger still reaches the last exported checkpoint with
+the same chain hash there. A decision taken on a ledger that fails them could allow
+what an erased objection forbade, so it is refused with a message saying what is wrong.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from threading import Lock
+
+from consentry.adapters import ledger_audit
+from consentry.adapters.sql_store import Reader, SqlStore
+from consentry.bootstrap import App
+from consentry.domain.checkpoint import Checkpoint
+from consentry.services import checkpoints
+
+#: A serving process looks again at most this often (seconds) while all is well.
+RECHECK_S = 5.0
+
+VERIFY = "run `consentry ledger verify --checkpoint FILE`; restore the database from a backup"
+
+
+class LedgerDamaged(RuntimeError):
+    """The ledger is wiped, cut short or no longer what was signed: nothing is decided or sent on it."""
+
+
+_checked: dict[int, float] = {}
+_exported: dict[tuple[str, float, int], Checkpoint | None] = {}
+_lock = Lock()
+
+
+def check(app: App, r: Reader) -> None:
+    """Raise LedgerDamaged, saying what is wrong, unless the ledger looks whole."""
+    head = ledger_audit.head_row(r)
+    if head is None:
+        raise LedgerDamaged(f"the ledger head is missing: the ledger was wiped or damaged; {VERIFY}")
+    last = ledger_audit.last_event(r) or (0, head[1] if head[0] == 0 else "")
+    if last[0] != head[0]:
+        raise LedgerDamaged(
+            f"the ledger head says seq {head[0]} but the last stored event is seq {last[0]}: "
+            f"events were removed or added around the head; {VERIFY}"
+        )
+    if last[1] != head[1]:
+        raise LedgerDamaged(
+            f"the last event's hash is not the ledger head's: the chain was altered; {VERIFY}"
+        )
+    if head[0] == 0 and ledger_audit.any_point(r):
+        raise LedgerDamaged(
+            f"contact points are registered but the ledger holds no events: the ledger was wiped; {VERIFY}"
+        )
+    cp = _last_exported(app)
+    if cp is not None:
+        if head[0] < cp.size:
+            raise LedgerDamaged(
+                f"the ledger has {head[0]} events but the checkpoint of {cp.time.isoformat()} covers "
+                f"{cp.size}: events were deleted; {VERIFY}"
+            )
+        if cp.size and ledger_audit.hash_at(r, cp.size) != cp.head:
+            raise LedgerDamaged(
+                f"the ledger no longer matches the checkpoint of {cp.time.isoformat()} at seq {cp.size}: "
+                f"it was rewritten; {VERIFY}"
+            )
+
+
+def check_now(app: App) -> None:
+    """`check` in a read transaction of its own (before a campaign is sent, say)."""
+    with app.store.reader() as r:
+        check(app, r)
+
+
+def check_often(app: App, r: Reader) -> None:
+    """`check`, but at most every RECHECK_S seconds per store while it passes (for every decision)."""
+    key = _key(app.store)
+    now = time.monotonic()
+    with _lock:
+        if now - _checked.get(key, -RECHECK_S) < RECHECK_S:
+            return
+    check(app, r)
+    with _lock:
+        _checked[key] = now
+
+
+def _key(store: SqlStore) -> int:
+    return id(store)
+
+
+def _last_exported(app: App) -> Checkpoint | None:
+    """The last exported checkpoint, read again only when the file changed."""
+    name = app.settings.checkpoint_file
+    if not name:
+        return None
+    try:
+        st = Path(name).stat()
+    except OSError:
+        return None
+    key = (name, st.st_mtime, st.st_size)
+    with _lock:
+        if key in _exported:
+            return _exported[key]
+    found = checkpoints.last_exported(app.settings)
+    with _lock:
+        _exported.clear()
+        _exported[key] = found
+    return found
