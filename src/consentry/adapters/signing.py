@@ -98,23 +98,36 @@ def load_signer(path: Path) -> Signer:
 
 
 def load_public(text_or_path: str) -> PublicKey:
-    """A public key: base64 (as `ledger keygen` prints it), or a file holding that or a PEM key."""
+    """A public key: base64 (as `ledger keygen` prints it), or a file holding that, a PEM public
+    key or the signing key itself."""
     text = text_or_path.strip()
+    raw = _raw(text)
+    if raw is not None:
+        return PublicKey(raw)
     path = Path(text)
-    if len(text) != 44 and path.is_file():
-        text = path.read_text(encoding="utf-8").strip()
+    if not path.is_file():
+        raise KeyFileError(f"{text_or_path!r}: neither a key file nor a base64 Ed25519 public key")
+    text = path.read_text(encoding="utf-8").strip()
+    if text.startswith("-----BEGIN PRIVATE KEY"):  # the signing key itself: use its public half
+        return load_signer(path).public
     if text.startswith("-----BEGIN"):
         try:
             key = serialization.load_pem_public_key(text.encode())
         except ValueError:
-            raise KeyFileError("not a PEM public key") from None
+            raise KeyFileError(f"{path}: not a PEM public key") from None
         if not isinstance(key, Ed25519PublicKey):
-            raise KeyFileError("not an Ed25519 public key")
+            raise KeyFileError(f"{path}: not an Ed25519 public key")
         return PublicKey(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw))
+    raw = _raw(text)
+    if raw is None:
+        raise KeyFileError(f"{path}: holds no base64 Ed25519 public key (32 bytes)")
+    return PublicKey(raw)
+
+
+def _raw(text: str) -> bytes | None:
+    """The 32 bytes of a base64 public key, or None when `text` is not one."""
     try:
         raw = base64.b64decode(text, validate=True)
     except ValueError:
-        raise KeyFileError(f"{text_or_path!r}: neither a key file nor a base64 public key") from None
-    if len(raw) != 32:
-        raise KeyFileError(f"{text_or_path!r}: an Ed25519 public key is 32 bytes, this is {len(raw)}")
-    return PublicKey(raw)
+        return None
+    return raw if len(raw) == 32 else None

@@ -135,14 +135,32 @@ def verify_projection(app: App, sample: int | None = None, seed: int | None = No
             part = chosen[i : i + 500]
             events = r.events_for_many(part)
             states = [fold(pid, events.get(pid, [])) for pid in part]
+            by_point: dict[str, list[tuple[str, str, object, object]]] = {}
             for pid, table, column, stored, folded in ledger_audit.projection_differences(r, states):
-                if column == "*":
-                    differences.append(f"{pid}: no {table} row, the ledger has events for it")
-                else:
-                    differences.append(
-                        f"{pid}: {table}.{column} is {_short(stored)}, the ledger says {_short(folded)}"
-                    )
+                by_point.setdefault(pid, []).append((table, column, stored, folded))
+            for pid, found in by_point.items():
+                differences.append(_described(pid, found, pid in events))
     return ProjectionReport(len(chosen), len(ids), differences)
+
+
+#: Columns holding personal data: named when they differ, their values never printed.
+PERSONAL = frozenset({"value", "value_hash", "name", "source_detail", "state", "tags", "attrs"})
+
+
+def _described(pid: str, found: list[tuple[str, str, object, object]], has_events: bool) -> str:
+    """One line for one contact point's differing projection."""
+    if not has_events:
+        return f"{pid}: has projection rows but no events in the ledger"
+    missing = [table for table, column, _, _ in found if column == "*"]
+    if missing:
+        return f"{pid}: no {' and no '.join(missing)} row, the ledger has events for it"
+    if len(found) > 3 or any(column in PERSONAL for _, column, _, _ in found):
+        names = ", ".join(f"{table}.{column}" for table, column, _, _ in found)
+        return f"{pid}: differs from the ledger in {names}"
+    return "; ".join(
+        f"{pid}: {table}.{column} is {_short(stored)}, the ledger says {_short(folded)}"
+        for table, column, stored, folded in found
+    )
 
 
 def _short(value: object) -> str:
