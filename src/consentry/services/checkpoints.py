@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 
 from consentry.adapters import ledger_audit, signing, webhook
-from consentry.adapters.mailer import MailError
+from consentry.adapters.mailer import MailError, SmtpMailer
 from consentry.bootstrap import App
 from consentry.domain.checkpoint import Checkpoint, CheckpointFormatError, read_lines
 from consentry.domain.merkle import Frontier, leaf_of_chain_hash
@@ -200,7 +200,8 @@ def mail(app: App, cp: Checkpoint) -> None:
         f"{cp.line()}\n"
     )
     subject = f"consentry checkpoint {cp.origin} #{cp.size}"
-    app.mailer.send(app.mailer.new_message(app.settings.checkpoint_mail_to, subject, text))
+    mailer = SmtpMailer(app.settings)  # the settings as they are now (a test or a run may change them)
+    mailer.send(mailer.new_message(app.settings.checkpoint_mail_to, subject, text))
 
 
 def checkpoint(app: App) -> Exported:
