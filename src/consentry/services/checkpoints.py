@@ -75,11 +75,35 @@ def read_checkpoints(path: Path) -> list[Checkpoint]:
 
 
 def last_exported(settings: Settings) -> Checkpoint | None:
-    """The newest checkpoint in the configured checkpoint file, if there is one."""
-    if not settings.checkpoint_file or not Path(settings.checkpoint_file).exists():
+    """The newest checkpoint in the configured checkpoint file, if there is one.
+
+    Only the file's tail is read: a year of checkpoints every five minutes is 30 MB.
+    """
+    if not settings.checkpoint_file:
         return None
-    found = read_checkpoints(Path(settings.checkpoint_file))
-    return found[-1] if found else None
+    path = Path(settings.checkpoint_file)
+    try:
+        with path.open("rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - _TAIL))
+            tail = f.read().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise InputError(str(path), f"cannot read ({exc.strerror})") from None
+    lines = [line for line in tail.splitlines() if line.strip()]
+    if not lines:
+        return None
+    if size <= _TAIL and not lines[-1].startswith("{"):  # one pretty-printed checkpoint
+        return read_checkpoints(path)[-1]
+    try:
+        return read_lines(lines[-1], f"{path} (its last line)")[-1]
+    except CheckpointFormatError as exc:
+        raise InputError(str(path), str(exc)) from None
+
+
+#: How much of the checkpoint file's end is read for its last checkpoint (a line is ~300 bytes).
+_TAIL = 8192
 
 
 def sign(app: App, signer: signing.Signer, frontier: Frontier, head: str) -> Checkpoint:
