@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from consentry.adapters.sql_store import SchemaMissing
 from consentry.services.contacts import UnknownContact
 from consentry.services.errors import InputError
 from consentry.services.ledger import AlreadyRegistered
@@ -148,7 +149,7 @@ class ApiRoute(APIRoute):
             except InputError as exc:
                 where = "query" if request.method in ("GET", "DELETE") else "body"
                 return input_error(exc, where).response()
-            except LedgerDamaged as exc:  # no answer rather than one from a wiped or cut-short ledger
+            except (LedgerDamaged, SchemaMissing) as exc:  # no answer from a wiped or cut-short ledger
                 return ApiError.one(503, [], str(exc), "ledger_damaged").response()
             except HTTPException as exc:
                 if exc.status_code == 400:  # a body FastAPI could not read: bad input like any other

@@ -13,7 +13,7 @@ from consentry.services.errors import FileRejected
 router = APIRouter(route_class=ApiRoute, tags=["ledger"])
 
 
-@router.post("/events", status_code=201, responses=responses(401, 403, 422))
+@router.post("/events", status_code=201, responses=responses(401, 403, 422, 503))
 def append_events(app: AppDep, _key: WriteKey, body: EventsIn) -> AppendOut:
     """Append events to the ledger, all or nothing.
 
