@@ -297,16 +297,19 @@ def test_a_decision_on_a_truncated_ledger_is_refused_by_the_last_exported_checkp
 
 
 def test_the_api_answers_503_with_the_reason_on_a_wiped_ledger(signed: App) -> None:
-    _, token = apikeys.create(signed, "tests", ["read"])
+    _, token = apikeys.create(signed, "tests", ["read", "write"])
     wipe(signed)
     client = TestClient(create_app(signed))
-    answer = client.get(
-        "/v1/decision",
-        params={"contact": A, "channel": "email", "purpose": "nieuwsbrief"},
-        headers={"Authorization": f"Bearer {token}"},
-    )
+    auth = {"Authorization": f"Bearer {token}"}
+    asked = {"contact": A, "channel": "email", "purpose": "nieuwsbrief"}
+    answer = client.get("/v1/decision", params=asked, headers=auth)
     assert answer.status_code == 503, answer.text
     assert "the ledger was wiped" in answer.text
+    answer = client.post("/v1/decisions", json={"questions": [asked]}, headers=auth)
+    assert answer.status_code == 503 and "the ledger was wiped" in answer.text
+    recorded = {"type": "objection.recorded", "contact": A, "scope": "direct_marketing"}
+    answer = client.post("/v1/events", json={"events": [recorded]}, headers=auth)
+    assert answer.status_code == 503 and "the ledger head is missing" in answer.text
 
 
 def test_a_campaign_is_not_sent_on_a_wiped_ledger_and_nothing_is_queued(signed: App) -> None:
