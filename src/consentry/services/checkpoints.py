@@ -56,10 +56,15 @@ def signer_for(settings: Settings) -> signing.Signer:
 
 def public_key(settings: Settings, given: str | None) -> signing.PublicKey:
     """The key checkpoints are checked with: the one given, else the configured key's public half."""
+    if not given and not settings.checkpoint_key_file:
+        raise InputError(
+            "public-key",
+            "give --public-key KEY (as `consentry ledger keygen` printed it) to check the checkpoints with",
+        )
     try:
         return signing.load_public(given) if given else signer_for(settings).public
     except signing.KeyFileError as exc:
-        raise InputError("public key", str(exc)) from None
+        raise InputError("public-key", str(exc)) from None
 
 
 def read_checkpoints(path: Path) -> list[Checkpoint]:
