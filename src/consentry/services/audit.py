@@ -17,8 +17,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from consentry.adapters import ledger_audit
 from consentry.adapters.signing import PublicKey
+from consentry.adapters.sql import audit as ledger_audit
 from consentry.bootstrap import App
 from consentry.domain.checkpoint import Checkpoint
 from consentry.domain.merkle import Frontier, leaf_of_chain_hash

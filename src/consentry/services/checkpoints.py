@@ -19,8 +19,9 @@ from pathlib import Path
 
 import httpx
 
-from consentry.adapters import ledger_audit, signing, webhook
+from consentry.adapters import signing, webhook
 from consentry.adapters.mailer import MailError, SmtpMailer
+from consentry.adapters.sql import audit as ledger_audit
 from consentry.bootstrap import App
 from consentry.domain.checkpoint import Checkpoint, CheckpointFormatError, read_lines
 from consentry.domain.merkle import Frontier, leaf_of_chain_hash

@@ -13,8 +13,9 @@ import time
 from pathlib import Path
 from threading import Lock
 
-from consentry.adapters import ledger_audit
-from consentry.adapters.sql_store import Reader, SqlStore
+from consentry.adapters.sql import audit as ledger_audit
+from consentry.adapters.sql.reader import Reader
+from consentry.adapters.sql.store import SqlStore
 from consentry.bootstrap import App
 from consentry.domain.checkpoint import Checkpoint
 from consentry.services import checkpoints

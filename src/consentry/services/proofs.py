@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from consentry.adapters import ledger_audit
 from consentry.adapters.signing import PublicKey
+from consentry.adapters.sql import audit as ledger_audit
 from consentry.bootstrap import App
 from consentry.domain.chain import canonical, chain_hash
 from consentry.domain.checkpoint import Checkpoint, CheckpointFormatError, from_json

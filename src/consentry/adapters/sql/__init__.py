@@ -12,6 +12,7 @@
 - `reader`, `writer`: a read transaction's and a write transaction's access; the
   writer appends to the ledger (the hash chain) and keeps the projection in step.
 - `store`: `SqlStore`, the transactions over one database.
+- `audit`: what an audit reads (chain hashes alone, one event, projection rows to compare).
 - `campaign_queue`: campaigns, their send queue and send workers' locks.
 
 This package's `__init__` imports nothing, so a module never pulls in the others.

@@ -23,7 +23,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
-from consentry.adapters.sql_store import SchemaMissing
+from consentry.adapters.sql.engine import SchemaMissing
 from consentry.services.contacts import UnknownContact
 from consentry.services.errors import InputError
 from consentry.services.ledger import AlreadyRegistered

@@ -13,18 +13,17 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from consentry.adapters import tables as t
-from consentry.adapters.sql_store import Reader, _row_to_event, _state_row
+from consentry.adapters.sql import tables as t
+from consentry.adapters.sql.projection import StateRow, state_row
+from consentry.adapters.sql.reader import Reader
+from consentry.adapters.sql.stored import row_to_event
 from consentry.domain.chain import ChainedRow
 from consentry.domain.state import ContactState
 from consentry.policy.sqlfacts import COLUMNS as FACT_COLUMNS
 from consentry.policy.sqlfacts import facts_row
 
 #: contact_state's columns, in the order of the store's own projection row.
-STATE_COLUMNS = (
-    "contact_point_id", "party", "source", "erased", "objected_dm", "objected_profiling",
-    "suppressed", "event_count", "last_seq", "last_event_at", "state",
-)  # fmt: skip
+STATE_COLUMNS = StateRow._fields
 
 
 def chain_hashes(
@@ -42,7 +41,7 @@ def chain_hashes(
 def event_by_id(r: Reader, event_id: str) -> ChainedRow | None:
     """One stored event with its position and hashes, or None."""
     row = r.conn.execute(sa.select(t.events).where(t.events.c.id == event_id)).first()
-    return None if row is None else ChainedRow(row.seq, _row_to_event(row), row.prev_hash, row.hash)
+    return None if row is None else ChainedRow(row.seq, row_to_event(row), row.prev_hash, row.hash)
 
 
 def projected_ids(r: Reader) -> set[str]:
@@ -91,7 +90,7 @@ def projection_differences(r: Reader, states: Sequence[ContactState]) -> list[tu
     out: list[tuple[str, str, str, Any, Any]] = []
     for s in states:
         for table, columns, stored, expected in (
-            ("contact_state", STATE_COLUMNS, stored_state.get(s.id), _state_row(s)),
+            ("contact_state", STATE_COLUMNS, stored_state.get(s.id), state_row(s)),
             ("point_facts", FACT_COLUMNS, stored_facts.get(s.id), facts_row(s)),
         ):
             if stored is None:
