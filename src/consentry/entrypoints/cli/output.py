@@ -15,7 +15,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from consentry.adapters.sql.engine import SchemaMissing
 from consentry.bootstrap import MissingSecret
 from consentry.domain.clock import MomentError
+from consentry.services.checkpoints import CheckpointRefused
 from consentry.services.errors import FileRejected, InputError
+from consentry.services.ledger_guard import LedgerDamaged
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,7 +39,7 @@ def err(message: str) -> None:
 
 
 def handled(fn: F) -> F:
-    """Turn the services' input errors into a clear message and exit code 2."""
+    """Turn the services' input errors into a clear message and exit code 2 (a damaged ledger: 1)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -51,6 +53,9 @@ def handled(fn: F) -> F:
         except (InputError, MomentError, SchemaMissing, MissingSecret) as exc:
             err(f"error: {exc}")
             raise typer.Exit(2) from None
+        except (LedgerDamaged, CheckpointRefused) as exc:  # the ledger, not the input, is at fault
+            err(f"error: {exc}")
+            raise typer.Exit(1) from None
         except UnicodeDecodeError as exc:
             err(f"error: FILE: not UTF-8 text (byte {exc.start}); save it as UTF-8")
             raise typer.Exit(2) from None

@@ -10,9 +10,9 @@ import typer
 from consentry.entrypoints.cli.context import current
 from consentry.entrypoints.cli.inputs import moment
 from consentry.entrypoints.cli.output import handled
+from consentry.services import checkpoints, setup
 from consentry.services import decide as decide_service
 from consentry.services import demo as demo_service
-from consentry.services import setup
 
 
 @handled
@@ -62,6 +62,8 @@ def serve(
     a.signer()  # fail now, not in a worker, when production has no secret key
     with a.store.reader():
         pass  # and when the database was never initialised
+    if a.settings.checkpoint_every_s:
+        checkpoints.signer_for(a.settings)  # and when periodic checkpoints have no key to sign with
     os.environ["CONSENTRY_DATABASE_URL"] = a.settings.database_url
     typer.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
