@@ -21,8 +21,8 @@ from consentry.adapters.signing import PublicKey
 from consentry.adapters.sql import audit as ledger_audit
 from consentry.bootstrap import App
 from consentry.domain.checkpoint import Checkpoint
+from consentry.domain.fold import fold
 from consentry.domain.merkle import Frontier, leaf_of_chain_hash
-from consentry.domain.state import fold
 
 
 @dataclass(frozen=True, slots=True)

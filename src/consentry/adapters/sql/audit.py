@@ -19,8 +19,8 @@ from consentry.adapters.sql.reader import Reader
 from consentry.adapters.sql.stored import row_to_event
 from consentry.domain.chain import ChainedRow
 from consentry.domain.state import ContactState
-from consentry.policy.sqlfacts import COLUMNS as FACT_COLUMNS
-from consentry.policy.sqlfacts import facts_row
+from consentry.policy.factrows import COLUMNS as FACT_COLUMNS
+from consentry.policy.factrows import facts_row
 
 #: contact_state's columns, in the order of the store's own projection row.
 STATE_COLUMNS = StateRow._fields
