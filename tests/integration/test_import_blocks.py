@@ -156,18 +156,50 @@ def test_strict_and_dry_run_write_no_block(app: App, tmp_path: Path, monkeypatch
     assert summary(dry) == summary(real)
 
 
-def test_a_broken_line_stops_the_import_after_the_rows_before_it(
+def test_a_value_beyond_the_field_limit_is_one_rejected_row_and_the_rows_after_it_are_read(
     app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
     path = export(tmp_path, [member(i) for i in range(25)])
     with path.open("a", encoding="utf-8") as fh:
         fh.write('"' + "x" * 200_000 + '",a\n')  # beyond the csv module's field limit
-    with pytest.raises(InputError, match="rows before it were imported"):
-        mailchimp.run(app, path, "nieuwsbrief")
+        fh.write("lid99@example.nl,Lid,99\n")
+    (report,) = [f.report for f in mailchimp.run(app, path, "nieuwsbrief").files]
+    assert [(p.line, p.field) for p in report.rejected] == [(27, "Email Address")]
+    assert "longer than 131072 characters" in report.rejected[0].message
+    assert (report.rows, report.imported, report.rejected_rows) == (27, 26, 1)
     with app.store.reader() as r:
-        assert r.counts()["contact_points"] == 25
+        assert r.counts()["contact_points"] == 26
     assert_consistent(app)
+
+
+def undecodable_at_the_end(tmp_path: Path) -> Path:
+    """An export of 800 members (~90 KB: past the delimiter sample, decoded in chunks)
+    and a last line that ASCII cannot decode."""
+    path = export(tmp_path, [member(i) for i in range(800)])
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("josé@example.nl,José,Müller\n")
+    return path
+
+
+def import_stopped_at(app: App, path: Path) -> int:
+    """Import as ASCII: the line the import stopped at, once every row before it is in."""
+    mapper = mailchimp.MailchimpMapper(app, "nieuwsbrief", "subscribed")
+    with pytest.raises(InputError, match=r"line \d+ or a later one: not readable as ascii") as caught:
+        runner.run(app, path, mapper, encoding="ascii")
+    assert "rows before it were imported" in caught.value.message
+    line = int(caught.value.message.split()[1])
+    with app.store.reader() as r:
+        assert r.counts()["contact_points"] == line - 2  # every row before that line, none after
+    assert_consistent(app)
+    return line
+
+
+def test_a_line_that_cannot_be_decoded_stops_the_import_after_the_rows_before_it(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
+    assert 600 < import_stopped_at(app, undecodable_at_the_end(tmp_path)) <= 802
 
 
 def test_rows_with_several_contact_points_known_and_new_are_imported_whole(
@@ -221,20 +253,13 @@ def test_a_big_file_commits_several_blocks_at_a_time(
     assert_consistent(app)
 
 
-def test_a_broken_line_in_a_big_file_stops_after_the_rows_before_it(
+def test_a_line_that_cannot_be_decoded_in_a_big_file_stops_after_the_rows_before_it(
     app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
-    monkeypatch.setattr(runner, "COMMIT_BLOCKS", 2)
+    monkeypatch.setattr(runner, "COMMIT_BLOCKS", 2)  # the last block shares a transaction
     monkeypatch.setattr(runner, "BIG_FILE_BYTES", 0)
-    path = export(tmp_path, [member(i) for i in range(35)])
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write('"' + "x" * 200_000 + '",a\n')  # beyond the csv module's field limit
-    with pytest.raises(InputError, match="rows before it were imported"):
-        mailchimp.run(app, path, "nieuwsbrief")
-    with app.store.reader() as r:
-        assert r.counts()["contact_points"] == 35  # the fourth block shares its transaction with the third
-    assert_consistent(app)
+    assert 600 < import_stopped_at(app, undecodable_at_the_end(tmp_path)) <= 802
 
 
 def test_a_load_tunes_its_connection_and_puts_everything_back(app: App) -> None:

@@ -1,21 +1,44 @@
-"""Reading CSV files as people really have them.
+"""Reading CSV files as people really have them, losing no line without a word.
 
 UTF-8 with or without BOM, or Windows-1252 (Dutch Excel); comma, semicolon, tab
-or pipe as delimiter; quoted fields with newlines; empty lines. Every row comes
-with the line number it starts on, so a problem can be pointed at.
+or pipe as delimiter; LF, CRLF or CR line ends, with or without one at the end;
+quoted fields with newlines; empty lines. Every row comes with the lines it spans,
+so a problem can be pointed at, and every physical line of the file is counted as
+the header, a blank line, or part of exactly one row (`RowReader`).
+
+A row the reader itself cannot take is yielded as a `BadRow` in its place:
+
+- a broken quote: a quoted field that is not closed, or that would take in a line
+  shaped like a row of its own (as many delimiters as the header has, outside any
+  quotes of that line), or that would run past `MAX_ROW_LINES` lines. The row is
+  refused at the line where the quote opened, and the lines after it are read
+  again as rows of their own (so one stray quote costs one row, not the file);
+- a control character (NUL and the like, `domain.text`) in any field;
+- more fields than the header, when the extra ones hold a value: a value with an
+  unquoted delimiter in it shifts every later value a column, so the row is refused
+  rather than imported into the wrong columns. Empty extra fields (`a;b;c;` under a
+  three-column header) hold nothing and are ignored.
+
+A row with fewer fields than the header is read with the missing ones empty, and
+says so (`Row.missing`), so a caller can note it by line.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from consentry.domain.text import control_character
+
 DELIMITERS = ",;\t|"
 _SAMPLE = 64 * 1024
+#: A quoted field may hold line breaks (an address, a note), but not this many lines.
+MAX_ROW_LINES = 20
 
 
 class CsvError(ValueError):
@@ -33,29 +56,52 @@ class CsvFormat:
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One record and the line it starts on (1 is the header)."""
+    """One record, the line it starts on (1 is the header) and the line it ends on."""
 
     line: int
     values: dict[str, str]
-    extra: tuple[str, ...] = ()
+    end: int = 0
+    #: Header columns the row has no field for (it has fewer fields than the header).
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class BadRow:
+    """A row the reader refuses: where it starts, the column at fault, and why."""
+
+    line: int
+    column: str
+    message: str
+    end: int = 0
 
 
 def detect_encoding(path: Path) -> str:
-    """UTF-8 (with BOM: utf-8-sig) when the whole file decodes as such, else Windows-1252."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    """UTF-8 (with BOM: utf-8-sig) when the whole file decodes as such, else Windows-1252.
+
+    CsvError when it is neither: found now, not half way through an import.
+    """
     with path.open("rb") as fh:
-        first = fh.read(_SAMPLE)
-        if first.startswith(codecs.BOM_UTF8):
+        if fh.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
             return "utf-8-sig"
-        chunk = first
-        try:
-            while chunk:
-                decoder.decode(chunk)
-                chunk = fh.read(1 << 20)
-            decoder.decode(b"", final=True)
-        except UnicodeDecodeError:
-            return "cp1252"
-    return "utf-8"
+        for encoding in ("utf-8", "cp1252"):
+            decoder = codecs.getincrementaldecoder(encoding)()
+            fh.seek(0)
+            at = 0
+            try:
+                while chunk := fh.read(1 << 20):
+                    decoder.decode(chunk)
+                    at += len(chunk)
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError as exc:
+                if encoding == "cp1252":
+                    byte = exc.object[exc.start : exc.start + 1].hex()
+                    raise CsvError(
+                        f"neither UTF-8 nor Windows-1252 (byte 0x{byte} at byte {at + exc.start + 1}); "
+                        "give the encoding"
+                    ) from None
+                continue
+            return encoding
+    raise AssertionError("unreachable")
 
 
 def _delimiter(sample: str) -> str:
@@ -79,57 +125,214 @@ def open_text(path: Path, encoding: str | None = None) -> tuple[IO[str], str]:
     return path.open(encoding=enc, newline=""), enc
 
 
-def read_rows(text: IO[str], encoding: str, delimiter: str | None = None) -> tuple[CsvFormat, Iterator[Row]]:
-    """Detect the delimiter and header, and iterate the rows with their line numbers."""
-    fmt, records = read_records(text, encoding, delimiter)
-    header = fmt.header
-    return fmt, (make_row(header, line, values) for line, values in records)
+class _BrokenQuote(Exception):
+    """A quoted field is implausible (raised through csv.reader by `_Lines`)."""
 
 
-def make_row(header: tuple[str, ...], line: int, values: list[str]) -> Row:
-    """A row of `read_records` with its values named by the header (and stripped)."""
-    named = {h: v.strip() for h, v in zip(header, values, strict=False) if h}
-    return Row(line, named, tuple(values[len(header) :]))
+class _Lines:
+    """The file's physical lines, numbered, for csv.reader; lines can be put back.
 
-
-def read_records(
-    text: IO[str], encoding: str, delimiter: str | None = None
-) -> tuple[CsvFormat, Iterator[tuple[int, list[str]]]]:
-    """Like `read_rows`, but each row as its line number and its raw values, unnamed.
-
-    The cheapest form to hand to another process (see `make_row`); empty rows are skipped.
+    csv.reader asks for another line within a record only inside a quoted field, so
+    every line after a record's first is one a quoted field takes in: each is checked
+    for plausibility, and `_BrokenQuote` stops the record.
     """
-    sample = text.read(_SAMPLE)
-    delim = delimiter or _delimiter(sample)
-    text.seek(0)
-    reader = csv.reader(text, delimiter=delim)
-    try:
-        header_row = next(reader)
-    except StopIteration:
-        raise CsvError("the file is empty") from None
-    except csv.Error as exc:
-        raise CsvError(f"line 1: {exc}") from None
-    header = tuple(h.strip() for h in header_row)
-    if not any(header):
-        raise CsvError("line 1: the first line must name the columns")
-    dupes = sorted({h for h in header if h and header.count(h) > 1})
-    if dupes:
-        raise CsvError(f"line 1: column names used twice: {', '.join(dupes)}")
 
-    def records() -> Iterator[tuple[int, list[str]]]:
-        line = reader.line_num + 1
+    def __init__(self, text: IO[str], delimiter: str, encoding: str) -> None:
+        self.source = iter(text)
+        self.delimiter = delimiter
+        self.encoding = encoding
+        #: Columns of the header (0 while the header itself is read: no row shape yet).
+        self.width = 0
+        self.read = 0
+        self.back: deque[tuple[int, str]] = deque()
+        #: The lines of the record being read.
+        self.record: list[tuple[int, str]] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if self.back:
+            number, text = self.back.popleft()
+        else:
+            try:
+                text = next(self.source)
+            except StopIteration:
+                if self.record:  # inside a quoted field at the end of the file
+                    raise _BrokenQuote("is not closed before the end of the file") from None
+                raise
+            except UnicodeDecodeError:
+                # The text is decoded in chunks: the bad byte is on this line or a later one.
+                raise CsvError(
+                    f"line {self.read + 1} or a later one: not readable as {self.encoding}; "
+                    "give the right encoding"
+                ) from None
+            self.read += 1
+            number = self.read
+        if self.record:
+            problem = self._implausible(number, text)
+            if problem:
+                self.back.appendleft((number, text))
+                raise _BrokenQuote(problem)
+        self.record.append((number, text))
+        return text
+
+    def _implausible(self, number: int, text: str) -> str | None:
+        if len(self.record) >= MAX_ROW_LINES:
+            return f"would run past {MAX_ROW_LINES} lines"
+        if self.width < 2:
+            return None
+        # The part of the line inside the open field: up to its closing quote (a quote
+        # not doubled), or the whole line.
+        inside, i = text, text.find('"')
+        while i >= 0:
+            if text.startswith('""', i):
+                i = text.find('"', i + 2)
+                continue
+            inside = text[:i]
+            break
+        if inside.count(self.delimiter) >= self.width - 1:
+            return f"would take in line {number}, which looks like a row of its own"
+        return None
+
+    def put_back_continuation(self) -> None:
+        """Read the lines of the record being read again, but its first, as rows of their own."""
+        self.back.extendleft(reversed(self.record[1:]))
+        self.record = self.record[:1]
+
+
+class RowReader:
+    """The rows of a file after its header: `Row` or `BadRow`, in file order.
+
+    When iterated to the end, `lines` is the number of physical lines in the file and
+    `blank` the number of them that are in no row (empty, or only delimiters and
+    spaces): every other line is the header or part of exactly one row.
+    """
+
+    def __init__(self, lines: _Lines, fmt: CsvFormat, header_end: int) -> None:
+        self._lines = lines
+        self.format = fmt
+        self.header_lines = header_end
+        self.blank = 0
+
+    @property
+    def lines(self) -> int:
+        """Physical lines read so far (all of them, once iterated to the end)."""
+        return self._lines.read
+
+    def __iter__(self) -> Iterator[Row | BadRow]:
+        lines, header = self._lines, self.format.header
+        delimiter = self.format.delimiter
+        width = len(header)
+        reader = csv.reader(lines, delimiter=delimiter)
         while True:
+            lines.record = []
             try:
                 values = next(reader)
             except StopIteration:
                 return
-            except csv.Error as exc:
-                raise CsvError(f"line {line}: {exc}") from None
-            except UnicodeDecodeError:
-                raise CsvError(f"line {line}: not readable as {encoding}; give --encoding") from None
-            start, line = line, reader.line_num + 1
-            if not "".join(values).strip():  # an empty row (one string: no generator per row)
+            except (_BrokenQuote, csv.Error) as exc:
+                start, first = lines.record[0]
+                lines.put_back_continuation()
+                reader = csv.reader(lines, delimiter=delimiter)  # its state is lost with the record
+                yield _broken(start, first, exc, header, delimiter)
                 continue
-            yield start, values
+            start, end = lines.record[0][0], lines.record[-1][0]
+            if not "".join(values).strip():  # one string: no generator per row
+                self.blank += end - start + 1
+                continue
+            bad = _check(values, header, lines.record)
+            if bad is not None:
+                yield BadRow(start, bad[0], bad[1], end)
+                continue
+            named = {h: v.strip() for h, v in zip(header, values, strict=False) if h}
+            missing = header[len(values) :] if len(values) < width else ()
+            yield Row(start, named, end, tuple(h for h in missing if h))
 
-    return CsvFormat(encoding, delim, header), records()
+
+def _broken(line: int, first: str, exc: Exception, header: tuple[str, ...], delimiter: str) -> BadRow:
+    """The refusal of a row whose quoted field went wrong; it names the field (the last
+    one on its first line, where the quote opened)."""
+    try:
+        fields = next(csv.reader([first], delimiter=delimiter), [""])
+        column = _column(header, max(len(fields) - 1, 0))
+    except csv.Error:  # a value too long for csv: name the longest
+        fields = first.split(delimiter)
+        column = _column(header, max(range(len(fields)), key=lambda n: len(fields[n])))
+    if isinstance(exc, _BrokenQuote):
+        what = f"broken quote: the quoted value that opens on this line {exc}"
+    elif "field limit" in str(exc):
+        what = f"a value is longer than {csv.field_size_limit()} characters"
+    else:
+        what = f"cannot be read ({exc})"
+    return BadRow(
+        line, column, f"{what}; this line is skipped, the lines after it are read on their own", line
+    )
+
+
+def _check(
+    values: list[str], header: tuple[str, ...], record: list[tuple[int, str]]
+) -> tuple[str, str] | None:
+    """The column at fault and why, for a row the reader refuses; None for a good one."""
+    if any(control_character(text) for _, text in record):  # one search per line, most find nothing
+        for n, value in enumerate(values):
+            problem = control_character(value)
+            if problem:
+                return _column(header, n), problem
+    width = len(header)
+    if len(values) > width:
+        extra = [n for n in range(width, len(values)) if values[n].strip()]
+        if extra:
+            return (
+                _column(header, extra[0]),
+                f"this row has {len(values)} fields, the header {width}: a value probably holds "
+                "the delimiter without quotes around it, which shifts the values after it",
+            )
+    return None
+
+
+def _column(header: tuple[str, ...], n: int) -> str:
+    """How a problem names field `n` (0-based): its header column, or its position."""
+    if n < len(header) and header[n]:
+        return header[n]
+    return f"field {n + 1}"
+
+
+def read_rows(text: IO[str], encoding: str, delimiter: str | None = None) -> tuple[CsvFormat, RowReader]:
+    """Detect the delimiter and read the header; the rows follow from the reader.
+
+    CsvError when there is no usable header; a line that cannot be decoded raises
+    CsvError while iterating (give the encoding).
+    """
+    try:
+        sample = text.read(_SAMPLE)
+    except UnicodeDecodeError:
+        raise CsvError(f"not readable as {encoding}; give the right encoding") from None
+    delim = delimiter or _delimiter(sample)
+    text.seek(0)
+    lines = _Lines(text, delim, encoding)
+    reader = csv.reader(lines, delimiter=delim)
+    try:
+        header_row = next(reader)
+    except StopIteration:
+        raise CsvError("the file is empty") from None
+    except _BrokenQuote as exc:
+        raise CsvError(f"line 1: broken quote: the quoted column name {exc}") from None
+    except csv.Error as exc:
+        raise CsvError(f"line 1: {exc}") from None
+    # A BOM the encoding did not take (--encoding utf-8 given for a utf-8-sig file).
+    if header_row:
+        header_row[0] = header_row[0].lstrip("\ufeff")
+    header = tuple(h.strip() for h in header_row)
+    if not any(header):
+        raise CsvError("line 1: the first line must name the columns")
+    for name in header:
+        problem = control_character(name)
+        if problem:
+            raise CsvError(f"line 1: a column name {problem}")
+    dupes = sorted({h for h in header if h and header.count(h) > 1})
+    if dupes:
+        raise CsvError(f"line 1: column names used twice: {', '.join(dupes)}")
+    lines.width = len(header)
+    fmt = CsvFormat(encoding, delim, header)
+    return fmt, RowReader(lines, fmt, lines.record[-1][0])

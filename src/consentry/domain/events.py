@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from consentry.domain.errors import FieldError
+from consentry.domain.text import find_control_character
 from consentry.domain.vocabulary import (
     Channel,
     ConsentMethod,
@@ -384,6 +385,19 @@ def _check(f: Field, value: Any) -> Any:
     raise AssertionError(f"unknown field kind {kind!r}")
 
 
+#: Field kinds that carry free text (the others are checked against a fixed set or form).
+_TEXT_KINDS = frozenset({"str", "list[str]", "object"})
+
+
+def _refuse_control_characters(f: Field, value: Any) -> None:
+    """EventError when a text field holds a control character anywhere (`domain.text`):
+    NUL cannot be stored on PostgreSQL, and SQLite must refuse what PostgreSQL does."""
+    if f.kind in _TEXT_KINDS:
+        found = find_control_character(value)
+        if found is not None:
+            raise EventError(f.name + found[0], found[1])
+
+
 def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, Any]:
     """Check a payload against its event type; return it normalised or raise EventError."""
     etype = EVENT_TYPES.get(type_name)
@@ -400,6 +414,7 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
             if f.required:
                 raise EventError(f.name, "is required")
             continue
+        _refuse_control_characters(f, value)
         out[f.name] = _check(f, value)
     return _check_across(type_name, out)
 

@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from consentry.adapters import reports
-from consentry.adapters.csvfile import CsvError, open_text, read_rows
+from consentry.adapters.csvfile import BadRow, CsvError, open_text, read_rows
 from consentry.adapters.sql.writer import Writer
 from consentry.bootstrap import App
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.errors import FieldError
 from consentry.domain.events import Event
 from consentry.domain.ids import derived_id
+from consentry.domain.text import control_character
 from consentry.domain.vocabulary import PointKind
 from consentry.services.contacts import UnknownContact, resolve
 from consentry.services.errors import FileRejected, InputError, LineProblem
@@ -114,6 +115,35 @@ class FeedbackReport:
     outcomes: list[Outcome] = field(default_factory=list)
     #: Contact points this request suppressed (hard bounce, complaint or soft-bounce limit).
     suppressed: list[str] = field(default_factory=list)
+    #: How the lines of a CSV file were read (None for other requests).
+    file: FileLines | None = None
+
+    def accounting(self) -> str:
+        """The line that accounts for every row and line of a CSV file (all rows were
+        recorded, or already there: a file with a problem records nothing)."""
+        f = self.file
+        if f is None:
+            return ""
+        parts = [f"{f.header_lines} header", f"{f.rows} rows"]
+        if f.lines - f.header_lines - f.blank_lines - f.rows:
+            parts.append(f"{f.lines - f.header_lines - f.blank_lines - f.rows} more in quoted fields")
+        if f.blank_lines:
+            parts.append(f"{f.blank_lines} blank")
+        new = len(self.outcomes) - self.duplicates
+        return (
+            f"rows: {f.rows} = {new} recorded + {self.duplicates} already recorded + 0 rejected; "
+            f"lines: {f.lines} = {' + '.join(parts)}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FileLines:
+    """How a CSV file's physical lines were read: the header, rows and blank lines."""
+
+    rows: int
+    lines: int
+    header_lines: int
+    blank_lines: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,11 +164,11 @@ def _text(name: str, value: str | None) -> str | None:
 
 
 def _unicode(name: str, value: str) -> None:
-    """Refuse lone surrogates (JSON can carry them): no database can store them."""
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        raise InputError(name, "is not valid Unicode text") from None
+    """Refuse lone surrogates (JSON can carry them) and control characters such as NUL:
+    PostgreSQL cannot store them, and a look-up with one would fail there."""
+    problem = control_character(value)
+    if problem:
+        raise InputError(name, problem)
 
 
 def _message_id(value: str | None) -> str | None:
@@ -429,6 +459,9 @@ def read_csv(app: App, path: Path) -> FeedbackReport:
                 raise InputError("FILE", f"{problem}; the columns are: {', '.join(CSV_COLUMNS)}")
             items: list[tuple[int, Feedback | InputError]] = []
             for row in rows:
+                if isinstance(row, BadRow):
+                    items.append((row.line, InputError(row.column, row.message)))
+                    continue
                 values = {k.lower(): v for k, v in row.values.items() if v}
                 try:
                     items.append((row.line, _from_row(values)))
@@ -436,7 +469,9 @@ def read_csv(app: App, path: Path) -> FeedbackReport:
                     items.append((row.line, exc))
         except CsvError as exc:
             raise InputError("FILE", str(exc)) from None
-    return record(app, items)
+    report = record(app, items)
+    report.file = FileLines(len(items), rows.lines, rows.header_lines, rows.blank)
+    return report
 
 
 def _from_row(v: dict[str, str]) -> Feedback:

@@ -20,6 +20,7 @@ from consentry.bootstrap import App
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.errors import FieldError
 from consentry.domain.events import Event, validate_payload
+from consentry.domain.text import control_character
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, PointKind
 from consentry.services.contacts import point_key
 from consentry.services.errors import FileRejected, InputError, LineProblem
@@ -64,6 +65,8 @@ class _Batch:
     def point(self, ref: Any) -> tuple[str, PointKind]:
         if not isinstance(ref, str) or not ref.strip():
             raise InputError("contact", "is required: a contact point id, e-mail address or number")
+        if problem := control_character(ref):  # before any look-up: PostgreSQL refuses NUL
+            raise InputError("contact", problem)
         # A file names the same contact many times: resolve each spelling once.
         found = self.refs.get(ref)
         if found is None:

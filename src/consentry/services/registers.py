@@ -13,8 +13,9 @@ from datetime import date
 from pathlib import Path
 
 from consentry.adapters.addresses import AddressError, normalise
-from consentry.adapters.csvfile import CsvError, open_text, read_rows
+from consentry.adapters.csvfile import BadRow, CsvError, open_text, read_rows
 from consentry.bootstrap import App
+from consentry.domain.text import control_character
 from consentry.domain.vocabulary import PointKind
 from consentry.services.errors import InputError, LineProblem
 
@@ -41,12 +42,41 @@ _KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 @dataclass
 class RegisterReport:
-    """What a register import did."""
+    """What a register import did.
+
+    Every entry is counted once: `entries` = `new` + `already` + rejected, where
+    `already` is an entry the register held, or one repeated in the file. Every
+    line is counted once: `lines` = `header_lines` + `blank_lines` + the entries'
+    lines (more than one only for a quoted CSV value over several lines).
+    """
 
     register: str
     entries: int = 0
     new: int = 0
     rejected: list[LineProblem] = field(default_factory=list)
+    lines: int = 0
+    header_lines: int = 0
+    blank_lines: int = 0
+
+    @property
+    def already(self) -> int:
+        """Entries the register held already, or repeated in the file."""
+        return self.entries - self.new - len({p.line for p in self.rejected})
+
+    def accounting(self) -> str:
+        """The line that accounts for every entry and every line of the file."""
+        rejected = len({p.line for p in self.rejected})
+        parts = [f"{self.header_lines} header"] if self.header_lines else []
+        parts.append(f"{self.entries} entries")
+        more = self.lines - self.header_lines - self.blank_lines - self.entries
+        if more:
+            parts.append(f"{more} more in quoted fields")
+        if self.blank_lines:
+            parts.append(f"{self.blank_lines} blank")
+        return (
+            f"entries: {self.entries} = {self.new} new + {self.already} already listed + "
+            f"{rejected} rejected; lines: {self.lines} = {' + '.join(parts)}"
+        )
 
 
 def import_file(
@@ -74,8 +104,11 @@ def import_file(
         raise InputError("until", "is before --from")
     report = RegisterReport(key)
     entries = []
-    for line, raw in _entries(path, column):
+    for line, raw in _entries(path, column, report):
         report.entries += 1
+        if isinstance(raw, InputError):  # the reader's refusal names its own column
+            report.rejected.append(LineProblem(line, raw.field, raw.message))
+            continue
         try:
             entries.append(_entry(raw, kind, hashed, app.settings.default_region))
         except InputError as exc:
@@ -98,21 +131,41 @@ def _entry(raw: str, kind: PointKind, hashed: bool, region: str) -> str:
         raise InputError("entry", str(exc)) from None
 
 
-def _entries(path: Path, column: str | None) -> list[tuple[int, str]]:
+def _entries(path: Path, column: str | None, report: RegisterReport) -> list[tuple[int, str | InputError]]:
+    """The file's entries by line (a line that cannot be taken as an InputError in its
+    place); counts the file's lines in `report`."""
     try:
         text, enc = open_text(path)
     except OSError as exc:
         raise InputError("FILE", f"cannot open {path}: {exc.strerror}") from None
+    except CsvError as exc:
+        raise InputError("FILE", str(exc)) from None
+    out: list[tuple[int, str | InputError]] = []
     with text:
         if column is None:
-            return [(n, line.strip()) for n, line in enumerate(text, 1) if line.strip()]
+            for n, line in enumerate(text, 1):
+                report.lines = n
+                if not line.strip():
+                    report.blank_lines += 1
+                    continue
+                problem = control_character(line.rstrip("\r\n"))
+                out.append((n, InputError("entry", problem) if problem else line.strip()))
+            return out
         try:
             fmt, rows = read_rows(text, enc)
             if column not in fmt.header:
                 raise InputError("column", f"{column!r} is not a column of {path.name}")
-            return [(row.line, row.values[column]) for row in rows if row.values.get(column)]
+            for row in rows:
+                if isinstance(row, BadRow):
+                    out.append((row.line, InputError(row.column or "entry", row.message)))
+                elif row.values.get(column):
+                    out.append((row.line, row.values[column]))
+                else:  # a row with other values but none in the column: said, not skipped
+                    out.append((row.line, InputError(column, "empty")))
         except CsvError as exc:
             raise InputError("FILE", str(exc)) from None
+        report.lines, report.header_lines, report.blank_lines = rows.lines, rows.header_lines, rows.blank
+    return out
 
 
 def list_all(app: App) -> list[dict[str, object]]:

@@ -63,6 +63,8 @@ class ImportContext:
     #: a million-row file must not be held in memory. A point seen in an earlier block
     #: is found registered in the ledger, and only its row's profile is added.
     seen: dict[tuple[PointKind, str], int] = field(default_factory=dict)
+    #: The points each line of the block names for the first time (see `first_time`).
+    firsts: dict[int, list[tuple[PointKind, str]]] = field(default_factory=dict)
     notes: list[LineProblem] = field(default_factory=list)
     suggestions: Counter[str] = field(default_factory=Counter)
     #: Counts a mapper keeps for its file notes (e.g. members without an opt-in time).
@@ -82,16 +84,32 @@ class ImportContext:
         if first != line:
             self.notes.append(LineProblem(line, point.kind.value, f"same contact as line {first}; merged"))
             return False
+        self.firsts.setdefault(line, []).append(key)
         return True
 
 
 @dataclass
 class ImportReport:
-    """What an import did (or, in a dry run, would do)."""
+    """What an import did (or, in a dry run, would do).
+
+    Every row is counted once: `rows` = `imported` + `merged` + `rejected_rows`.
+    A row is *imported* when it registers a contact point new to the ledger (the
+    first row naming it); it is *merged* when all its contact points were known
+    already, earlier in the file (a repeated contact, noted by line) or in the
+    ledger (its profile and consents added to the point's, or nothing when the row
+    was imported before). `accepted` is imported + merged. And every physical line
+    is counted once: `lines` = `header_lines` + `blank_lines` + the rows' lines
+    (`quoted_lines` of them inside quoted fields that span lines).
+    """
 
     format: CsvFormat | None = None
     rows: int = 0
     accepted: int = 0
+    imported: int = 0
+    merged: int = 0
+    lines: int = 0
+    header_lines: int = 0
+    blank_lines: int = 0
     rejected: list[LineProblem] = field(default_factory=list)
     notes: list[LineProblem] = field(default_factory=list)
     file_notes: list[str] = field(default_factory=list)
@@ -103,6 +121,30 @@ class ImportReport:
     tally: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
     committed: bool = False
+
+    @property
+    def rejected_rows(self) -> int:
+        """The rows with a problem (a row may have more than one)."""
+        return len({p.line for p in self.rejected})
+
+    @property
+    def quoted_lines(self) -> int:
+        """Lines after a row's first: inside a quoted field that spans lines."""
+        return self.lines - self.header_lines - self.blank_lines - self.rows
+
+    def accounting(self) -> str:
+        """The line that accounts for every row and every line of the file."""
+        verb = "imported" if self.committed else "would be imported"
+        rows = (
+            f"rows: {self.rows} = {self.imported} {verb} + {self.merged} merged + "
+            f"{self.rejected_rows} rejected"
+        )
+        parts = [f"{self.header_lines} header", f"{self.rows} rows"]
+        if self.quoted_lines:
+            parts.append(f"{self.quoted_lines} more in quoted fields")
+        if self.blank_lines:
+            parts.append(f"{self.blank_lines} blank")
+        return f"{rows}; lines: {self.lines} = {' + '.join(parts)}"
 
 
 def ref(point: Normalised) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-from consentry.adapters.csvfile import CsvError, make_row, open_text, read_records
+from consentry.adapters.csvfile import BadRow, CsvError, Row, open_text, read_rows
 from consentry.adapters.sql.writer import Writer
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import PointKind
@@ -52,8 +52,8 @@ COMMIT_BLOCKS = 10
 #: hold every object the process has, far too often.
 _LOAD_GC_THRESHOLDS = (50_000, 50, 100)
 
-#: A row of the file as read: its line and its values.
-RawRow = tuple[int, list[str]]
+#: A row of the file as read: named values, or the reader's refusal.
+RawRow = Row | BadRow
 
 
 class _Rollback(Exception):
@@ -81,15 +81,15 @@ def run(
         raise InputError("encoding", str(exc)) from None
     with text:
         try:
-            fmt, records = read_records(text, enc, delimiter)
+            fmt, reader = read_rows(text, enc, delimiter)
         except CsvError as exc:
             raise InputError("FILE", str(exc)) from None
         report = ImportReport(format=fmt, dry_run=dry_run, file_notes=mapper.check(fmt))
         ctx = ImportContext(app.settings.default_region)
-        blocks = batched(records, BLOCK_ROWS)
+        blocks = batched(iter(reader), BLOCK_ROWS)
 
         def write(w: Writer, rows: list[RawRow]) -> None:
-            _write_block(app, w, mapper, fmt.header, rows, ctx, report, progress)
+            _write_block(app, w, mapper, rows, ctx, report, progress)
 
         try:
             with rare_collections(), app.store.bulk_writers() as writer:
@@ -109,6 +109,11 @@ def run(
             raise InputError("FILE", f"{exc} (rows before it were imported)") from None
         finally:
             blocks.close()
+        report.lines, report.header_lines, report.blank_lines = (
+            reader.lines,
+            reader.header_lines,
+            reader.blank,
+        )
     report.notes = ctx.notes
     report.suggestions = dict(ctx.suggestions)
     report.tally = dict(ctx.tally)
@@ -178,7 +183,6 @@ def _write_block(
     app: App,
     w: Writer,
     mapper: Mapper,
-    header: tuple[str, ...],
     rows: list[RawRow],
     ctx: ImportContext,
     report: ImportReport,
@@ -186,21 +190,41 @@ def _write_block(
 ) -> None:
     """Map one block and write it in the open transaction, counting its rows and problems."""
     ctx.seen.clear()  # only the block's: see `ImportContext.seen`
+    ctx.firsts.clear()
     report.rows += len(rows)
+    rejected_before = len(report.rejected)
     mapped: list[MappedRow] = []
-    for line, values in rows:
+    spans: dict[int, int] = {}
+    for row in rows:
+        if isinstance(row, BadRow):
+            report.rejected.append(LineProblem(row.line, row.column, row.message))
+            continue
+        if row.end > row.line:
+            spans[row.line] = row.end
+        if row.missing:
+            message = f"the row ends early: {', '.join(row.missing)} read as empty"
+            ctx.notes.append(LineProblem(row.line, row.missing[0], message))
         try:
-            mapped.append(MappedRow(line, mapper.records(make_row(header, line, values), ctx)))
+            mapped.append(MappedRow(row.line, mapper.records(row, ctx)))
         except RowRejected as exc:
-            report.rejected.append(LineProblem(line, exc.field, exc.message))
+            report.rejected.append(LineProblem(row.line, exc.field, exc.message))
     if mapped:
-        _write_records(app, w, mapped, report, progress)
+        _write_records(app, w, mapped, ctx, report, progress)
+    if spans:
+        # A refused row over several lines is most often a quote that closed too late.
+        problems = report.rejected
+        for n in range(rejected_before, len(problems)):
+            p = problems[n]
+            if p.line in spans:
+                where = f"this row runs over lines {p.line}-{spans[p.line]} in quotes: check its quotes"
+                problems[n] = LineProblem(p.line, p.field, f"{p.message} ({where})")
 
 
 def _write_records(
     app: App,
     w: Writer,
     mapped: list[MappedRow],
+    ctx: ImportContext,
     report: ImportReport,
     progress: Callable[[int], None] | None,
 ) -> None:
@@ -258,6 +282,11 @@ def _write_records(
             continue
         break
     report.accepted += len(rows)
+    # A row is imported when it brings a contact point new to the ledger (the first
+    # time in the file); every other accepted row is merged into a known one.
+    new = sum(1 for line in rows if any(point not in known for point in ctx.firsts.get(line, ())))
+    report.imported += new
+    report.merged += len(rows) - new
     report.events += result.appended
     report.new_points += result.registered
     if progress:

@@ -1,0 +1,53 @@
+"""Text every store can hold: no control characters, no lone surrogates.
+
+PostgreSQL cannot store NUL in text or JSON at all, and SQLite would store it
+silently; other control characters (form feed, escape, C1 codes from a badly
+converted file) are invisible in every report and mail. So they are refused in
+any text, with the same message on both stores. Tab, line feed and carriage
+return are text (postal addresses and notes have lines).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+#: C0 controls but tab, LF and CR; DEL and the C1 controls; lone UTF-16 surrogates
+#: (JSON can carry them, no store can).
+_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_NAMES = {0x00: "NUL", 0x1B: "ESC", 0x7F: "DEL", 0x0C: "form feed", 0x0B: "vertical tab"}
+
+
+def control_character(text: str) -> str | None:
+    """What makes `text` unstorable (the first refused character and where), or None."""
+    found = _REFUSED.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    at = found.start() + 1
+    if 0xD800 <= code <= 0xDFFF:
+        return f"contains a lone surrogate (U+{code:04X}) at character {at}: not valid Unicode text"
+    name = _NAMES.get(code) or unicodedata.name(found.group(), "control character")
+    return f"contains a control character (U+{code:04X}, {name}) at character {at}, which cannot be stored"
+
+
+def find_control_character(value: Any) -> tuple[str, str] | None:
+    """The first refused character in a JSON value (strings, object keys and values, list
+    items) as (where, problem), where is '' or the path to it (`.Naam`, `[2]`); or None."""
+    if isinstance(value, str):
+        problem = control_character(value)
+        return ("", problem) if problem else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and (problem := control_character(key)):
+                return (f".{key!r}", f"a name {problem}")
+            found = find_control_character(item)
+            if found:
+                return (f".{key}{found[0]}", found[1])
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            found = find_control_character(item)
+            if found:
+                return (f"[{n}]{found[0]}", found[1])
+    return None
