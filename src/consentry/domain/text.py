@@ -41,7 +41,7 @@ def find_control_character(value: Any) -> tuple[str, str] | None:
     if isinstance(value, dict):
         for key, item in value.items():
             if isinstance(key, str) and (problem := control_character(key)):
-                return (f".{key!r}", f"a name {problem}")
+                return ("", f"a name in it {problem}")
             found = find_control_character(item)
             if found:
                 return (f".{key}{found[0]}", found[1])
