@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from consentry.domain.errors import FieldError
-from consentry.domain.text import find_control_character
+from consentry.domain.text import find_control_character, has_control_character
 from consentry.domain.vocabulary import (
     Channel,
     ConsentMethod,
@@ -387,15 +387,23 @@ def _check(f: Field, value: Any) -> Any:
 
 #: Field kinds that carry free text (the others are checked against a fixed set or form).
 _TEXT_KINDS = frozenset({"str", "list[str]", "object"})
+#: Each event type's fields of those kinds.
+_TEXT_FIELDS = {
+    name: tuple(f.name for f in etype.fields if f.kind in _TEXT_KINDS) for name, etype in EVENT_TYPES.items()
+}
 
 
-def _refuse_control_characters(f: Field, value: Any) -> None:
+def _refuse_control_characters(type_name: str, payload: Mapping[str, Any]) -> None:
     """EventError when a text field holds a control character anywhere (`domain.text`):
     NUL cannot be stored on PostgreSQL, and SQLite must refuse what PostgreSQL does."""
-    if f.kind in _TEXT_KINDS:
+    for name in _TEXT_FIELDS[type_name]:
+        value = payload.get(name)
+        # Most values are plain strings without one: one regex search, no walk.
+        if value is None or (type(value) is str and not has_control_character(value)):
+            continue
         found = find_control_character(value)
         if found is not None:
-            raise EventError(f.name + found[0], found[1])
+            raise EventError(name + found[0], found[1])
 
 
 def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -407,6 +415,7 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
     for key in payload:
         if key not in known:
             raise EventError(key, f"is not a field of {type_name} (see docs/events.md)")
+    _refuse_control_characters(type_name, payload)
     out: dict[str, Any] = {}
     for f in etype.fields:
         value = payload.get(f.name)
@@ -414,7 +423,6 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
             if f.required:
                 raise EventError(f.name, "is required")
             continue
-        _refuse_control_characters(f, value)
         out[f.name] = _check(f, value)
     return _check_across(type_name, out)
 

@@ -19,6 +19,10 @@ _REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _NAMES = {0x00: "NUL", 0x1B: "ESC", 0x7F: "DEL", 0x0C: "form feed", 0x0B: "vertical tab"}
 
 
+#: A quick test: a match (truthy) when `text` holds a refused character anywhere.
+has_control_character = _REFUSED.search
+
+
 def control_character(text: str) -> str | None:
     """What makes `text` unstorable (the first refused character and where), or None."""
     found = _REFUSED.search(text)
