@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from consentry.domain.text import control_character
+from consentry.domain.text import control_character, has_control_character
 
 DELIMITERS = ",;\t|"
 _SAMPLE = 64 * 1024
@@ -274,7 +274,7 @@ def _check(
     values: list[str], header: tuple[str, ...], record: list[tuple[int, str]]
 ) -> tuple[str, str] | None:
     """The column at fault and why, for a row the reader refuses; None for a good one."""
-    if any(control_character(text) for _, text in record):  # one search per line, most find nothing
+    if any(has_control_character(text) for _, text in record):  # one search a line; most find none
         for n, value in enumerate(values):
             problem = control_character(value)
             if problem:

@@ -43,6 +43,8 @@ def find_control_character(value: Any) -> tuple[str, str] | None:
         problem = control_character(value)
         return ("", problem) if problem else None
     if isinstance(value, dict):
+        if _all_clean(value) and _all_clean(value.values()):
+            return None
         for key, item in value.items():
             if isinstance(key, str) and (problem := control_character(key)):
                 return ("", f"a name in it {problem}")
@@ -50,8 +52,19 @@ def find_control_character(value: Any) -> tuple[str, str] | None:
             if found:
                 return (f".{key}{found[0]}", found[1])
     elif isinstance(value, list):
+        if _all_clean(value):
+            return None
         for n, item in enumerate(value):
             found = find_control_character(item)
             if found:
                 return (f"[{n}]{found[0]}", found[1])
     return None
+
+
+def _all_clean(strings: Any) -> bool:
+    """True when `strings` are all strings without a refused character: one search over
+    them joined (attributes and evidence are objects of strings), instead of one a value."""
+    try:
+        return _REFUSED.search(" ".join(strings)) is None
+    except TypeError:  # not all strings: the caller walks them
+        return False
