@@ -115,3 +115,5 @@ def _print_feedback(report: feedback.FeedbackReport) -> None:
         typer.echo(f"{point} is now suppressed (rule OPS-SUPP-01)")
     if len(report.outcomes) > 1:
         typer.echo(f"{report.recorded} recorded, {report.duplicates} already recorded")
+    if report.file is not None:
+        typer.echo(report.accounting())

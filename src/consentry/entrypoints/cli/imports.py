@@ -124,6 +124,16 @@ def _print_import(r: imports.ImportReport, as_json: bool) -> None:
                 "delimiter": r.format.delimiter if r.format else None,
                 "rows": r.rows,
                 "accepted": r.accepted,
+                "imported": r.imported,
+                "merged": r.merged,
+                "rejected_rows": r.rejected_rows,
+                "lines": {
+                    "total": r.lines,
+                    "header": r.header_lines,
+                    "rows": r.rows,
+                    "in_quoted_fields": r.quoted_lines,
+                    "blank": r.blank_lines,
+                },
                 "rejected": problems_json(r.rejected),
                 "notes": problems_json(r.notes),
                 "file_notes": r.file_notes,
@@ -150,8 +160,9 @@ def _print_import(r: imports.ImportReport, as_json: bool) -> None:
     typer.echo(
         f"{verb} {r.accepted} of {r.rows} rows: {r.new_points} new contact points, "
         f"{r.existing_points} already known, {r.events} events, {r.already_imported} already imported"
-        + (f"; {len({p.line for p in r.rejected})} rows rejected" if r.rejected else "")
+        + (f"; {r.rejected_rows} rows rejected" if r.rejected else "")
     )
+    typer.echo(r.accounting())
     if r.suggestions:
         hints = ", ".join(f"{k} {v}" for k, v in sorted(r.suggestions.items()))
         typer.echo(f"suggested party kinds (stated kinds win): {hints}")

@@ -47,6 +47,7 @@ def import_register(
         f"register {report.register}: {report.entries} entries read, {report.new} new"
         + (f", {len(report.rejected)} rejected" if report.rejected else "")
     )
+    typer.echo(report.accounting())
 
 
 @handled
