@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "CONSENTRY_"
@@ -140,4 +140,29 @@ class Settings(BaseSettings):
         default="consentry",
         description="Name of this ledger in its checkpoints, so one ledger's checkpoint is "
         "never taken for another's.",
+    )
+
+    master_key: SecretStr | None = Field(
+        default=None,
+        description="The master key that wraps every contact's data key: base64 of 32 random bytes "
+        "(e.g. `python -c 'import os,base64; print(base64.b64encode(os.urandom(32)).decode())'`). "
+        "Keep it outside the database and its backups; see docs/privacy.md. "
+        "Set this or `CONSENTRY_MASTER_KEY_FILE`, not both.",
+    )
+    master_key_file: str | None = Field(
+        default=None,
+        description="A file holding the master key (base64 of 32 bytes), instead of "
+        "`CONSENTRY_MASTER_KEY`: e.g. a secret mounted by the container platform.",
+    )
+    master_key_previous: SecretStr | None = Field(
+        default=None,
+        description="Master keys being rotated away from (base64, separated by commas): data keys "
+        "still wrapped under them can be unwrapped and re-wrapped under the master key. "
+        "Remove them once the rotation is done (docs/privacy.md).",
+    )
+    blind_index_key: SecretStr | None = Field(
+        default=None,
+        description="The secret of the blind indexes that find contact points and suppression records "
+        "without their clear value: base64 of at least 32 random bytes. It cannot be rotated "
+        "(erased contacts keep only their index), so keep it as long as the database.",
     )

@@ -14,6 +14,8 @@
 - `store`: `SqlStore`, the transactions over one database.
 - `audit`: what an audit reads (chain hashes alone, one event, projection rows to compare).
 - `campaign_queue`: campaigns, their send queue and send workers' locks.
+- `data_keys`: per-contact data keys (consentry.adapters.crypto): made, loaded in bulk,
+  destroyed (crypto-shredding), re-wrapped under a new master key; the start check.
 
 This package's `__init__` imports nothing, so a module never pulls in the others.
 """

@@ -57,6 +57,10 @@ def create_engine(url: str, serving: bool = False) -> Engine:
             # and starts over, it is cut back to this size instead of keeping its peak.
             cur.execute(f"PRAGMA journal_size_limit={_WAL_KEEP_BYTES}")
             cur.execute("PRAGMA busy_timeout=30000")
+            # Deleted rows are overwritten with zeros, not left in free pages and cells:
+            # destroying a contact's data key (crypto-shredding) must leave no copy of it
+            # in the file. It costs a write only where a delete frees a whole page.
+            cur.execute("PRAGMA secure_delete=ON")
             if serving:
                 cur.execute("PRAGMA wal_autocheckpoint=0")
             cur.close()

@@ -253,3 +253,24 @@ campaign_messages = sa.Table(
     sa.Column("error", sa.Text, nullable=True),
     sa.Index("ix_campaign_messages_claim", "campaign", "status", "next_attempt_at"),
 )
+
+#: Each contact's data key, wrapped under the master key `key_id` (see consentry.adapters.crypto).
+#: Deleting a row crypto-shreds the contact: its encrypted fields can no longer be read.
+data_keys = sa.Table(
+    "data_keys",
+    metadata,
+    sa.Column("contact_id", sa.Text, primary_key=True),
+    sa.Column("key_id", sa.String(64), nullable=False),
+    sa.Column("wrapped", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+#: The master keys data keys have been wrapped under, each with a key check value (a known
+#: value wrapped under it), so a wrong master key is refused at start instead of used.
+master_keys = sa.Table(
+    "master_keys",
+    metadata,
+    sa.Column("key_id", sa.String(64), primary_key=True),
+    sa.Column("key_check", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)

@@ -1,0 +1,96 @@
+"""Personal fields encrypted under a contact's data key (AES-256-GCM).
+
+A stored field is `version (1 byte) | nonce (12 bytes) | ciphertext | tag (16 bytes)`:
+29 bytes more than the UTF-8 text. The associated data names the contact and the field,
+so a ciphertext copied to another contact's row or into another field of the same contact
+fails to decrypt instead of being read as that contact's or that field's value.
+
+Nonces are random. AES-GCM with random 96-bit nonces stays within its bounds for up to
+2**32 encryptions under one key (NIST SP 800-38D); a contact's data key encrypts a few
+fields a change, so no key comes near that.
+"""
+
+from __future__ import annotations
+
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+__all__ = ["DATA_KEY_BYTES", "FORMAT_V1", "ContactCipher", "DecryptionFailed", "new_data_key"]
+
+#: A data key is an AES-256 key.
+DATA_KEY_BYTES = 32
+#: The first byte of every stored field; a later format gets the next number.
+FORMAT_V1 = 1
+_NONCE = 12
+_TAG = 16
+_HEADER = bytes([FORMAT_V1])
+#: Separates the contact id from the field name in the associated data (neither holds a NUL).
+_SEP = b"\x00"
+
+
+class DecryptionFailed(ValueError):
+    """A stored field does not decrypt: another contact's or field's, altered, or a wrong key."""
+
+
+def new_data_key() -> bytes:
+    """A fresh random data key for one contact."""
+    return os.urandom(DATA_KEY_BYTES)
+
+
+def _associated(contact_id: str, field: str) -> bytes:
+    if "\x00" in field or "\x00" in contact_id:
+        raise ValueError(f"a contact id or field name may not hold a NUL character: {field!r}")
+    return b"consentry/field/v1" + _SEP + contact_id.encode() + _SEP + field.encode()
+
+
+class ContactCipher:
+    """Encrypts and decrypts the personal fields of one contact with its data key."""
+
+    __slots__ = ("_aad", "_aead", "contact_id")
+
+    def __init__(self, contact_id: str, data_key: bytes) -> None:
+        if len(data_key) != DATA_KEY_BYTES:
+            raise ValueError(f"a data key has {DATA_KEY_BYTES} bytes, not {len(data_key)}")
+        self.contact_id = contact_id
+        self._aead = AESGCM(data_key)
+        # The associated data per field is built once: a contact has a handful of fields,
+        # and building it costs as much as a short field's encryption.
+        self._aad: dict[str, bytes] = {}
+
+    def __repr__(self) -> str:  # never the key
+        return f"ContactCipher({self.contact_id!r})"
+
+    def _aad_for(self, field: str) -> bytes:
+        aad = self._aad.get(field)
+        if aad is None:
+            aad = self._aad[field] = _associated(self.contact_id, field)
+        return aad
+
+    def encrypt_bytes(self, field: str, data: bytes) -> bytes:
+        """`data` of `field`, encrypted and bound to this contact and field."""
+        nonce = os.urandom(_NONCE)
+        return _HEADER + nonce + self._aead.encrypt(nonce, data, self._aad_for(field))
+
+    def decrypt_bytes(self, field: str, blob: bytes) -> bytes:
+        """The bytes `encrypt_bytes(field, ...)` encrypted; `DecryptionFailed` for anything else."""
+        if len(blob) < 1 + _NONCE + _TAG:
+            raise DecryptionFailed(f"{self.contact_id}/{field}: {len(blob)} bytes is too short for a field")
+        if blob[0] != FORMAT_V1:
+            raise DecryptionFailed(f"{self.contact_id}/{field}: unknown format version {blob[0]}")
+        try:
+            return self._aead.decrypt(blob[1 : 1 + _NONCE], blob[1 + _NONCE :], self._aad_for(field))
+        except InvalidTag:
+            raise DecryptionFailed(
+                f"{self.contact_id}/{field}: does not decrypt (another contact's or field's value, "
+                "altered, or a wrong key)"
+            ) from None
+
+    def encrypt(self, field: str, text: str) -> bytes:
+        """`text` of `field`, encrypted (UTF-8) and bound to this contact and field."""
+        return self.encrypt_bytes(field, text.encode())
+
+    def decrypt(self, field: str, blob: bytes) -> str:
+        """The text `encrypt(field, ...)` encrypted; `DecryptionFailed` for anything else."""
+        return self.decrypt_bytes(field, blob).decode()
