@@ -14,6 +14,7 @@ from consentry.adapters.crypto.keyring import KeyDestroyed
 from consentry.adapters.crypto.keys import LocalKeyManager
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.data_keys import (
+    DataKeyExists,
     DataKeyStore,
     WrongMasterKey,
     check_master_key,
@@ -73,7 +74,7 @@ def test_many_contacts_keys_load_in_one_keyring_and_missing_ones_are_absent(engi
 def test_a_contact_cannot_get_a_second_key(engine: Engine) -> None:
     ks = keys(engine)
     ks.create("ct_1", NOW)
-    with pytest.raises(sa.exc.IntegrityError):
+    with pytest.raises(DataKeyExists, match="already has a data key"):
         ks.create("ct_1", NOW)
     ks.conn.close()
 

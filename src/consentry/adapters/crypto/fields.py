@@ -34,9 +34,9 @@ class DecryptionFailed(ValueError):
     """A stored field does not decrypt: another contact's or field's, altered, or a wrong key."""
 
 
-def new_data_key() -> bytes:
-    """A fresh random data key for one contact."""
-    return os.urandom(DATA_KEY_BYTES)
+def new_data_key(count: int = 1) -> bytes:
+    """A fresh random data key for one contact; `count` keys end to end for a batch of contacts."""
+    return os.urandom(DATA_KEY_BYTES * count)
 
 
 def _associated(contact_id: str, field: str) -> bytes:

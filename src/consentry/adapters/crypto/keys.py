@@ -95,8 +95,9 @@ def local_key_id(master: bytes) -> str:
     return "local-" + _derive(master, b"key-id/v1")[:8].hex()
 
 
-def _associated(key_id: str, contact_id: str) -> bytes:
-    return b"consentry/data-key/v1\x00" + key_id.encode() + b"\x00" + contact_id.encode()
+def _associated_prefix(key_id: str) -> bytes:
+    """The associated data of a wrapped key, up to its contact id (which follows)."""
+    return b"consentry/data-key/v1\x00" + key_id.encode() + b"\x00"
 
 
 class LocalKeyManager:
@@ -110,15 +111,18 @@ class LocalKeyManager:
 
     __slots__ = ("_by_id", "_current")
 
+    _by_id: dict[str, tuple[AESGCM, bytes]]
+
     def __init__(self, current: bytes, previous: Iterable[bytes] = ()) -> None:
         keys = [current, *previous]
         for i, key in enumerate(keys):
             if len(key) != MASTER_KEY_BYTES:
                 which = "the master key" if i == 0 else f"previous master key {i}"
                 raise ValueError(f"{which} has {len(key)} bytes; it must have {MASTER_KEY_BYTES}")
-        self._by_id: dict[str, AESGCM] = {}
+        self._by_id = {}
         for key in keys:
-            self._by_id.setdefault(local_key_id(key), AESGCM(_derive(key, b"wrap/v1")))
+            key_id = local_key_id(key)
+            self._by_id.setdefault(key_id, (AESGCM(_derive(key, b"wrap/v1")), _associated_prefix(key_id)))
         self._current = local_key_id(current)
 
     def __repr__(self) -> str:  # never the keys
@@ -136,16 +140,16 @@ class LocalKeyManager:
     def wrap(self, contact_id: str, data_key: bytes) -> WrappedKey:
         """`data_key` wrapped under the current master key, bound to `contact_id`."""
         nonce = os.urandom(_NONCE)
-        aead = self._by_id[self._current]
-        sealed = aead.encrypt(nonce, data_key, _associated(self._current, contact_id))
+        aead, prefix = self._by_id[self._current]
+        sealed = aead.encrypt(nonce, data_key, prefix + contact_id.encode())
         return WrappedKey(contact_id, self._current, bytes([_WRAP_V1]) + nonce + sealed)
 
     def unwrap(self, keys: Sequence[WrappedKey]) -> list[bytes]:
         """The data keys of `keys`, in order."""
         out: list[bytes] = []
         for key in keys:
-            aead = self._by_id.get(key.key_id)
-            if aead is None:
+            found = self._by_id.get(key.key_id)
+            if found is None:
                 raise UnknownMasterKey(
                     f"the data key of {key.contact_id} is wrapped under master key {key.key_id}, "
                     f"which is not configured (known: {', '.join(sorted(self._by_id))})"
@@ -153,11 +157,10 @@ class LocalKeyManager:
             blob = key.wrapped
             if not blob or blob[0] != _WRAP_V1:
                 raise UnwrapFailed(f"the data key of {key.contact_id} has an unknown wrapping format")
+            aead, prefix = found
             try:
                 out.append(
-                    aead.decrypt(
-                        blob[1 : 1 + _NONCE], blob[1 + _NONCE :], _associated(key.key_id, key.contact_id)
-                    )
+                    aead.decrypt(blob[1 : 1 + _NONCE], blob[1 + _NONCE :], prefix + key.contact_id.encode())
                 )
             except InvalidTag:
                 raise UnwrapFailed(

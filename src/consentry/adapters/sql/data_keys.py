@@ -16,22 +16,34 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from consentry.adapters.crypto.fields import ContactCipher, new_data_key
+from consentry.adapters.crypto.fields import DATA_KEY_BYTES, ContactCipher, new_data_key
 from consentry.adapters.crypto.keyring import Keyring
 from consentry.adapters.crypto.keys import KeyManager, UnknownMasterKey, UnwrapFailed, WrappedKey
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
-from consentry.adapters.sql.stored import chunks
+from consentry.adapters.sql.stored import bulk_insert, chunks, naive_utc
 
-__all__ = ["DataKeyStore", "Rotation", "WrongMasterKey", "check_master_key", "rotate_master_key"]
+__all__ = [
+    "DataKeyExists",
+    "DataKeyStore",
+    "Rotation",
+    "WrongMasterKey",
+    "check_master_key",
+    "rotate_master_key",
+]
 
 #: The key check: this value wrapped under a master key, for a contact id no contact has
 #: (contact ids hold no NUL), so it can never be mistaken for a data key.
 _CHECK_CONTACT = "\x00master-key-check"
 _CHECK_VALUE = bytes(32)
+
+
+class DataKeyExists(ValueError):
+    """A contact given a new data key already has one (the transaction must be rolled back)."""
 
 
 class WrongMasterKey(RuntimeError):
@@ -46,24 +58,25 @@ class DataKeyStore(Connected):
         self.manager = manager
 
     def create_many(self, contact_ids: Sequence[str], now: datetime) -> dict[str, ContactCipher]:
-        """New data keys for contacts that have none (an `IntegrityError` if one has), and their ciphers."""
+        """New data keys for contacts that have none (`DataKeyExists` if one has), and their ciphers."""
         if not contact_ids:
             return {}
         ciphers: dict[str, ContactCipher] = {}
-        rows: list[dict[str, Any]] = []
-        for contact_id in contact_ids:
-            key = new_data_key()
-            wrapped = self.manager.wrap(contact_id, key)
-            rows.append(
-                {
-                    "contact_id": contact_id,
-                    "key_id": wrapped.key_id,
-                    "wrapped": wrapped.wrapped,
-                    "created_at": now,
-                }
-            )
+        rows: list[tuple[str, str, bytes, datetime]] = []
+        at = naive_utc(now)
+        wrap = self.manager.wrap
+        # One read of the system's random source for the batch's keys, not one a contact.
+        fresh = new_data_key(len(contact_ids))
+        for i, contact_id in enumerate(contact_ids):
+            key = fresh[i * DATA_KEY_BYTES : (i + 1) * DATA_KEY_BYTES]
+            wrapped = wrap(contact_id, key)
+            rows.append((contact_id, wrapped.key_id, wrapped.wrapped, at))
             ciphers[contact_id] = ContactCipher(contact_id, key)
-        self.conn.execute(t.data_keys.insert(), rows)
+        # Through the driver (COPY on PostgreSQL): an import makes a key per new contact.
+        try:
+            bulk_insert(self.conn, "data_keys", "contact_id, key_id, wrapped, created_at", rows, times=(3,))
+        except (sa.exc.IntegrityError, psycopg.IntegrityError) as exc:
+            raise DataKeyExists(f"a contact among {len(rows)} already has a data key: {exc}") from None
         return ciphers
 
     def create(self, contact_id: str, now: datetime) -> ContactCipher:
