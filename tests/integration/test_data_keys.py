@@ -79,6 +79,14 @@ def test_a_contact_cannot_get_a_second_key(engine: Engine) -> None:
     ks.conn.close()
 
 
+def test_a_contact_named_twice_in_one_batch_is_refused_before_anything_is_written(engine: Engine) -> None:
+    ks = keys(engine)
+    with pytest.raises(ValueError, match="named twice"):
+        ks.create_many(["ct_1", "ct_2", "ct_1"], NOW)
+    assert len(ks.load(["ct_1", "ct_2"])) == 0
+    ks.conn.close()
+
+
 def test_a_destroyed_key_is_gone_and_its_fields_can_no_longer_be_read(engine: Engine) -> None:
     ks = keys(engine)
     ks.create_many(["ct_1", "ct_2"], NOW)

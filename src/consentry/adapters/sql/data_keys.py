@@ -61,6 +61,8 @@ class DataKeyStore(Connected):
         """New data keys for contacts that have none (`DataKeyExists` if one has), and their ciphers."""
         if not contact_ids:
             return {}
+        if len(set(contact_ids)) != len(contact_ids):
+            raise ValueError("a contact is named twice among the contacts to give a data key")
         ciphers: dict[str, ContactCipher] = {}
         rows: list[tuple[str, str, bytes, datetime]] = []
         at = naive_utc(now)
@@ -84,7 +86,7 @@ class DataKeyStore(Connected):
         return self.create_many([contact_id], now)[contact_id]
 
     def wrapped(self, contact_ids: Iterable[str]) -> list[WrappedKey]:
-        """The stored (wrapped) keys of those contacts that have one, in one query per thousand."""
+        """The stored (wrapped) keys of those contacts that have one, in one query per 500."""
         wanted = list(dict.fromkeys(contact_ids))
         found: list[WrappedKey] = []
         for chunk in chunks(wanted):
