@@ -17,9 +17,9 @@ from consentry.adapters.sql.data_keys import (
     DataKeyExists,
     DataKeyStore,
     WrongMasterKey,
-    check_master_key,
+    check_at_start,
     rotate_master_key,
-    scrub_sqlite_log,
+    scrub_destroyed_keys,
 )
 from consentry.adapters.sql.engine import create_engine
 from consentry.adapters.sql.schema import upgrade
@@ -45,8 +45,7 @@ def keys(engine: Engine, manager: LocalKeyManager = OLD) -> DataKeyStore:
 
 def started(engine: Engine, manager: LocalKeyManager) -> None:
     """What a start does: check the master key against the database."""
-    with engine.connect().execution_options(consentry_write=True) as conn, conn.begin():
-        check_master_key(conn, manager, NOW)
+    check_at_start(engine, manager, NOW)
 
 
 def test_a_created_key_is_loaded_back_and_decrypts_what_it_encrypted(engine: Engine) -> None:
@@ -197,7 +196,7 @@ def test_on_sqlite_a_destroyed_key_leaves_no_copy_in_the_file_or_its_log(tmp_pat
     assert ks.destroy(doomed) == 400
     ks.conn.commit()
     ks.conn.close()
-    assert scrub_sqlite_log(engine)
+    assert scrub_destroyed_keys(engine)
     engine.dispose()
     left = _file_bytes(path)
     assert [w for w in stored if w in left] == []
@@ -211,7 +210,49 @@ def test_secure_delete_is_on_for_every_sqlite_connection(tmp_path: Path) -> None
     engine.dispose()
 
 
-def test_scrubbing_the_log_does_not_apply_to_postgresql(pg_url: str) -> None:
+def _pages_holding(conn: sa.Connection, values: list[bytes]) -> list[bytes]:
+    """Those of `values` found anywhere in data_keys' pages, live or dead (pageinspect)."""
+    pages = conn.exec_driver_sql("SELECT pg_relation_size('data_keys') / 8192").scalar_one()
+    raw = b"".join(
+        bytes(conn.execute(sa.text("SELECT get_raw_page('data_keys', :b)"), {"b": b}).scalar_one())
+        for b in range(pages)
+    )
+    return [v for v in values if v in raw]
+
+
+def test_on_postgresql_vacuum_full_removes_destroyed_keys_from_the_table_pages(pg_url: str) -> None:
     engine = create_engine(pg_url)
-    assert scrub_sqlite_log(engine) is False
+    with engine.connect() as conn, conn.begin():
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        try:
+            with conn.begin_nested():
+                conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        except sa.exc.DBAPIError:
+            pytest.skip("the pageinspect extension is not installed on this PostgreSQL server")
+    upgrade(engine)
+    ks = keys(engine)
+    ks.create_many([f"ct_{i:05d}" for i in range(600)], NOW)
+    ks.conn.commit()
+    stored = {w.contact_id: w.wrapped for w in ks.wrapped([f"ct_{i:05d}" for i in range(600)])}
+    # The last row written to each page: a plain VACUUM leaves its bytes in the page's free space.
+    last_in_page = [
+        c
+        for (c,) in ks.conn.exec_driver_sql(
+            "SELECT contact_id FROM data_keys WHERE ctid IN (SELECT max(ctid) FROM data_keys"
+            " GROUP BY (ctid::text::point)[0])"
+        )
+    ]
+    doomed = [*last_in_page, "ct_00100", "ct_00101"]
+    ks.conn.commit()
+    assert ks.destroy(doomed) == len(doomed)
+    ks.conn.commit()
+    ks.conn.close()
+    assert scrub_destroyed_keys(engine)
+    with engine.connect() as conn:
+        assert _pages_holding(conn, [stored[c] for c in last_in_page]) != []  # what VACUUM leaves
+    assert scrub_destroyed_keys(engine, rewrite=True)
+    with engine.connect() as conn:
+        assert _pages_holding(conn, [stored[c] for c in doomed]) == []
+        alive = [stored[c] for c in stored if c not in doomed][:3]
+        assert _pages_holding(conn, alive) == alive
     engine.dispose()

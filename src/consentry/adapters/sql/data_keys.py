@@ -3,10 +3,11 @@
 Destroying a contact's key (deleting its `data_keys` row) is crypto-shredding: every field
 encrypted under it, in the ledger, the projections and any backup, can no longer be read.
 On SQLite the engine turns `secure_delete` on (see `engine.create_engine`) so the row's bytes
-are overwritten with zeros instead of staying in a free page; `scrub_sqlite_log` then empties
-the write-ahead log, which still holds the page as it was before the delete. On PostgreSQL
-the deleted row stays in its page until VACUUM reclaims it, and in the WAL and its archives
-(docs/privacy.md says what that means for an erasure).
+are overwritten with zeros instead of staying in a free page; `scrub_destroyed_keys` then
+empties the write-ahead log, which still holds the page as it was before the delete. On PostgreSQL
+the deleted row's bytes stay in its page (even after a plain VACUUM) until VACUUM FULL
+rewrites the table, and in the WAL and its archives (docs/privacy.md says what that means
+for an erasure).
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ __all__ = [
     "DataKeyStore",
     "Rotation",
     "WrongMasterKey",
+    "check_at_start",
     "check_master_key",
     "rotate_master_key",
+    "scrub_destroyed_keys",
 ]
 
 #: The key check: this value wrapped under a master key, for a contact id no contact has
@@ -165,6 +168,12 @@ def check_master_key(conn: Connection, manager: KeyManager, now: datetime) -> No
         )
 
 
+def check_at_start(engine: Engine, manager: KeyManager, now: datetime) -> None:
+    """`check_master_key` in a write transaction of its own: what a process runs before serving."""
+    with _write(engine) as conn, conn.begin():
+        check_master_key(conn, manager, now)
+
+
 @dataclass(frozen=True, slots=True)
 class Rotation:
     """What a master key rotation did."""
@@ -186,8 +195,7 @@ def rotate_master_key(engine: Engine, manager: KeyManager, now: datetime, batch:
     `master_keys`, after which the start check no longer asks for them.
     """
     current = manager.key_id
-    with _write(engine) as conn, conn.begin():
-        check_master_key(conn, manager, now)
+    check_at_start(engine, manager, now)
     rewrapped = 0
     after = ""
     while True:
@@ -232,15 +240,21 @@ def rotate_master_key(engine: Engine, manager: KeyManager, now: datetime, batch:
     return Rotation(rewrapped, tuple(sorted(retired)))
 
 
-def scrub_sqlite_log(engine: Engine) -> bool:
-    """Empty a SQLite database's write-ahead log, which keeps pages as they were before a delete.
+def scrub_destroyed_keys(engine: Engine, rewrite: bool = False) -> bool:
+    """Remove what destroyed keys leave in the database's files, beyond the delete itself.
 
-    True when the log was checkpointed and truncated; False when a reader kept it (try
-    again later) or on other databases, where it does not apply.
+    SQLite (whose deletes `secure_delete` already zeroes): empty the write-ahead log, which
+    keeps pages as they were before the delete; False when a reader kept it (try again).
+    PostgreSQL: VACUUM `data_keys`, which makes the dead rows' space reusable but does not
+    overwrite it (a page's last row stays readable in its free space until new rows fill
+    it), or with `rewrite` VACUUM FULL, which writes the table anew and drops the old file
+    (it locks the table while it runs: a nightly job, not one per erasure). True when done.
     """
-    if engine.dialect.name != "sqlite":
-        return False
-    with engine.connect() as conn:
-        raw: Any = conn.connection.driver_connection
-        busy, _log, _done = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    return int(busy) == 0
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            raw: Any = conn.connection.driver_connection
+            busy, _log, _done = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return int(busy) == 0
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM FULL data_keys" if rewrite else "VACUUM data_keys")
+    return True
