@@ -9,7 +9,7 @@ from consentry.adapters.mailer import SmtpMailer
 from consentry.adapters.ratelimit import RateLimiter
 from consentry.adapters.sql.engine import create_engine
 from consentry.adapters.sql.store import SqlStore
-from consentry.adapters.tokens import TokenSigner
+from consentry.adapters.tokens import MIN_SECRET_CHARS, TokenSigner
 from consentry.domain.clock import Clock, SystemClock
 from consentry.domain.ids import IdFactory, random_ids
 from consentry.policy.nl import PACK
@@ -20,8 +20,12 @@ from consentry.settings import Settings
 SECRET_SETTING = "development_secret_key"
 
 
+#: Seconds a serving process's statement waits for a lock another connection holds (then 503).
+SERVING_LOCK_WAIT_S = 5.0
+
+
 class MissingSecret(RuntimeError):
-    """Production mode without CONSENTRY_SECRET_KEY."""
+    """No usable secret key: none in production (CONSENTRY_ENV=production), or one too short."""
 
 
 @dataclass
@@ -45,10 +49,22 @@ class App:
         return self._signer
 
     def _secret(self) -> str:
-        if self.settings.secret_key:
-            return self.settings.secret_key
+        key = self.settings.secret_key
+        if key:
+            if len(key) < MIN_SECRET_CHARS:
+                # The key itself is never shown: it may be a real one, only cut short.
+                raise MissingSecret(
+                    f"CONSENTRY_SECRET_KEY is {len(key)} characters; it must be at least "
+                    f"{MIN_SECRET_CHARS} (make one with: python -c 'import secrets; "
+                    "print(secrets.token_urlsafe(32))')"
+                )
+            return key
         if self.settings.env == "production":
-            raise MissingSecret("CONSENTRY_SECRET_KEY must be set in production (CONSENTRY_ENV=production)")
+            raise MissingSecret(
+                "CONSENTRY_SECRET_KEY must be set in production (CONSENTRY_ENV=production): it signs "
+                "the links in every message and page; make one with: python -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'"
+            )
         with self.store.reader() as r:
             stored = r.setting(SECRET_SETTING)
         if stored:
@@ -70,11 +86,15 @@ def bootstrap(
 ) -> App:
     """Build the application from settings (read from the environment when not given).
 
-    `serving` is for a long-running server process (see `create_engine`).
+    `serving` is for a long-running server process (see `create_engine`): its statements
+    wait `settings.lock_wait_s` (default SERVING_LOCK_WAIT_S) for another connection's lock.
     """
     settings = settings or Settings()
     clock = clock or SystemClock()
-    engine = create_engine(settings.database_url, serving=serving)
+    wait = settings.lock_wait_s
+    if wait is None and serving:
+        wait = SERVING_LOCK_WAIT_S
+    engine = create_engine(settings.database_url, serving=serving, lock_wait_s=wait)
     return App(
         settings=settings,
         store=SqlStore(engine, now=clock.now),

@@ -12,7 +12,8 @@ from typing import Any
 
 import typer
 
-from consentry.domain.events import EVENT_TYPES, Field
+from consentry.domain import limits
+from consentry.domain.events import EVENT_TYPES, Field, size_limit
 from consentry.domain.vocabulary import BASIS_REFERENCES
 from consentry.policy import rules as rules_module
 from consentry.policy.facts import FACTS
@@ -97,7 +98,8 @@ def events_md() -> str:
         "|---|---|---|",
         "| `type` | yes | One of the event types below. |",
         "| `contact` | yes, except for `contact_point.registered` | The contact point: its id "
-        "(`cp_…`), e-mail address, phone number, or `postal:street; town`. |",
+        f"(`cp_…`), e-mail address, phone number, or `postal:street; town` (at most {limits.CONTACT} "
+        "characters). |",
         "| `occurred_at` | no (default: now) | When it happened: ISO 8601; without a zone it is "
         "Amsterdam time; a bare date is noon that day. Not in the future. |",
         "| `id` | no | Your own event id (1-40 of `A-Za-z0-9_.:-`); must be new to the ledger. |",
@@ -105,6 +107,9 @@ def events_md() -> str:
         "A file is appended all or nothing: any problem (reported with its line and field) means "
         "nothing from the file is written. Decisions judge events by `occurred_at`, so a back-filled "
         "event takes its place in the history.\n",
+        "Every field has a size limit, given in the tables below (consentry.domain.limits is the "
+        "one place that sets them). A longer value is refused with the field's name and its limit; "
+        "nothing is cut short.\n",
         "Example:\n",
         "```json",
         '{"type": "contact_point.registered", "kind": "email", "value": "jan@example.nl", '
@@ -121,10 +126,11 @@ def events_md() -> str:
         if not et.fields:
             out.append("No fields.\n")
             continue
-        out.append("| field | type | required | meaning |")
-        out.append("|---|---|---|---|")
+        out.append("| field | type | required | limit | meaning |")
+        out.append("|---|---|---|---|---|")
         out.extend(
-            f"| `{f.name}` | {_kind(f)} | {'yes' if f.required else 'no'} | {f.doc} |" for f in et.fields
+            f"| `{f.name}` | {_kind(f)} | {'yes' if f.required else 'no'} | {size_limit(f)} | {f.doc} |"
+            for f in et.fields
         )
         out.append("")
     out.append("Every stored event also has `seq`, `id`, `contact_point_id`, `recorded_at`, ")

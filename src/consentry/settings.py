@@ -20,7 +20,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     env: Literal["development", "production"] = Field(
-        default="development", description="`production` refuses to serve without a secret key."
+        default="development",
+        description="`production` refuses to serve or send a campaign without a secret key.",
     )
     database_url: str = Field(
         default="sqlite:///consentry.db",
@@ -30,11 +31,16 @@ class Settings(BaseSettings):
     default_region: str = Field(
         default="NL", description="Country assumed for phone numbers written without a country code."
     )
+    lock_wait_s: float | None = Field(
+        default=None,
+        description="Seconds a statement waits for a lock another connection holds before it fails; "
+        "the API and the pages then answer 503 with `Retry-After`. Unset: 5 in a server, 30 in a command.",
+    )
 
     secret_key: str | None = Field(
         default=None,
-        description="Signs the public links (confirm, unsubscribe, preferences) and form tokens. "
-        "Unset in development: a key is generated once and kept in the database.",
+        description="Signs the public links (confirm, unsubscribe, preferences) and form tokens; "
+        "at least 16 characters. Unset in development: a key is generated once and kept in the database.",
     )
     base_url: str = Field(
         default="http://127.0.0.1:8000",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import email.policy
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -75,6 +76,34 @@ def _fold(name: str, value: str) -> bytes:
     return line.encode()
 
 
+#: The line length RFC 5322 asks for (2.1.1); 998 is the hard limit SMTP servers enforce.
+_LINE = 78
+
+
+def _subject(text: str) -> bytes:
+    """The Subject line, folded where it is long: a subject rendered with long names can pass
+    SMTP's 998-character line limit, and a server refuses such a line."""
+    if not text.isascii():
+        return b"Subject: " + encoded_words(text).encode()  # encoded words are short lines
+    line = f"Subject: {text}"
+    if len(line) <= _LINE:
+        return line.encode()
+    words = text.split(" ")
+    if "" in words or max(map(len, words)) > _LINE:
+        # A word longer than a line, or runs of spaces: the email package folds those
+        # (splitting a long word into encoded words), at a cost only such subjects pay.
+        return email.policy.SMTP.fold("Subject", text).removesuffix("\r\n").encode()
+    lines, line = [], f"Subject: {words[0]}"
+    for word in words[1:]:
+        if len(line) + 1 + len(word) > _LINE:
+            lines.append(line)
+            line = f" {word}"  # folding: the line break goes before the space (RFC 5322 2.2.3)
+        else:
+            line = f"{line} {word}"
+    lines.append(line)
+    return "\r\n".join(lines).encode()
+
+
 @lru_cache(maxsize=8)
 def _date_line(moment: datetime) -> bytes:
     return b"Date: " + format_datetime(moment).encode()
@@ -91,7 +120,7 @@ def mime(m: Mail) -> bytes:
     headers = [
         _fold("From", m.sender),
         _fold("To", m.to),
-        b"Subject: " + encoded_words(m.subject).encode(),
+        _subject(m.subject),
         _date(m.date),
         f"Message-ID: <{m.message_id}>".encode(),
         b"MIME-Version: 1.0",

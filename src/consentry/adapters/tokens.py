@@ -23,6 +23,10 @@ class TokenUse(StrEnum):
     CSRF = "csrf"
 
 
+#: The shortest secret key accepted (an HMAC key much shorter is guessable).
+MIN_SECRET_CHARS = 16
+
+
 class TokenInvalid(ValueError):
     """The token was forged, truncated or made for something else."""
 
@@ -44,8 +48,8 @@ class TokenSigner:
     """Makes and checks tokens with one secret key."""
 
     def __init__(self, secret: str) -> None:
-        if len(secret) < 16:
-            raise ValueError("the secret key must be at least 16 characters")
+        if len(secret) < MIN_SECRET_CHARS:
+            raise ValueError(f"the secret key must be at least {MIN_SECRET_CHARS} characters")
         self._secret = secret
         # Serializers hold no per-call state: made once, shared by every thread (campaigns sign
         # two links a message, and building one costs as much as the signature).

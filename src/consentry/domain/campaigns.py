@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from consentry.domain import limits
 from consentry.domain.errors import FieldError
 from consentry.domain.vocabulary import Channel, MessageKind
 
@@ -48,6 +49,9 @@ _EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
 _KVK = re.compile(r"^\d{8}$")
 LANGUAGES = ("nl", "en")
 #: Channels a campaign sends over; phone and post campaigns are lists (`consentry export`).
+#: A subject template's length; rendered with a long name it may pass SMTP's 998-character
+#: line, and is then folded over several header lines (consentry.adapters.mime).
+SUBJECT = 250
 SEND_CHANNELS = frozenset({Channel.EMAIL, Channel.SMS, Channel.MESSAGING_APP})
 _SELECTION_FIELDS = ("tag", "attribute", "subscribers_of", "source_detail")
 
@@ -145,7 +149,12 @@ class Campaign:
 
 
 def _text(
-    doc: dict[str, Any], name: str, where: str, required: bool = True, limit: int = 200, lines: bool = False
+    doc: dict[str, Any],
+    name: str,
+    where: str,
+    required: bool = True,
+    limit: int = limits.LABEL,
+    lines: bool = False,
 ) -> str | None:
     value = doc.get(name)
     if value is None and not required:
@@ -153,7 +162,7 @@ def _text(
     if not isinstance(value, str) or not value.strip():
         raise CampaignError(where, "is required text" if required else "must be text")
     if len(value) > limit:
-        raise CampaignError(where, f"is longer than {limit} characters")
+        raise CampaignError(where, limits.too_long(limit))
     if not lines and ("\n" in value or "\r" in value):
         raise CampaignError(where, "must be one line")
     if "\x00" in value:
@@ -162,7 +171,7 @@ def _text(
 
 
 def _address(doc: dict[str, Any], name: str, where: str, required: bool) -> str | None:
-    value = _text(doc, name, where, required)
+    value = _text(doc, name, where, required, limit=limits.EMAIL)
     if value is not None and not _EMAIL.match(value):
         raise CampaignError(where, f"{value!r} is not an e-mail address")
     return value
@@ -182,7 +191,7 @@ def _sender(raw: Any, channel: Channel) -> Sender:
     return Sender(
         name=str(_text(doc, "name", "sender.name")),
         legal_name=str(_text(doc, "legal_name", "sender.legal_name")),
-        address=str(_text(doc, "address", "sender.address", limit=300)),
+        address=str(_text(doc, "address", "sender.address", limit=limits.NAME)),
         kvk=kvk,
         email=_address(doc, "email", "sender.email", required=channel is Channel.EMAIL),
         reply_to=_address(doc, "reply_to", "sender.reply_to", required=False),
@@ -203,8 +212,8 @@ def _content(raw: Any, channel: Channel) -> dict[str, Content]:
         words = _object(doc[lang], f"content.{lang}")
         subject = ""
         if channel is Channel.EMAIL:
-            subject = str(_text(words, "subject", f"content.{lang}.subject", limit=250))
-        body = _text(words, "body", f"content.{lang}.body", limit=100_000, lines=True)
+            subject = str(_text(words, "subject", f"content.{lang}.subject", limit=SUBJECT))
+        body = _text(words, "body", f"content.{lang}.body", limit=limits.BODY, lines=True)
         out[lang] = Content(body=str(body), subject=subject)
     return out
 
@@ -224,8 +233,8 @@ def _selection(raw: Any) -> Selection:
     if attribute is not None:
         pair = _object(attribute, "selection.attribute")
         found["attribute"] = (
-            str(_text(pair, "name", "selection.attribute.name")),
-            str(_text(pair, "value", "selection.attribute.value")),
+            str(_text(pair, "name", "selection.attribute.name", limit=limits.ATTRIBUTE_NAME)),
+            str(_text(pair, "value", "selection.attribute.value", limit=limits.ATTRIBUTE_VALUE)),
         )
     return Selection(**found)
 

@@ -8,12 +8,14 @@ objects) so an event hashes and stores the same way on every backend.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from consentry.domain import limits
 from consentry.domain.errors import FieldError
 from consentry.domain.text import find_control_character, has_control_character
 from consentry.domain.vocabulary import (
@@ -415,6 +417,7 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
     for key in payload:
         if key not in known:
             raise EventError(key, f"is not a field of {type_name} (see docs/events.md)")
+    check_sizes(payload)  # first: a huge value is refused before anything scans it
     _refuse_control_characters(type_name, payload)
     out: dict[str, Any] = {}
     for f in etype.fields:
@@ -425,6 +428,54 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
             continue
         out[f.name] = _check(f, value)
     return _check_across(type_name, out)
+
+
+def check_sizes(payload: Mapping[str, Any]) -> None:
+    """Refuse a field over its size limit (consentry.domain.limits); EventError names field and limit.
+
+    Checked before anything else reads the values, so an oversized value costs no more work.
+    """
+    for name, value in payload.items():
+        if isinstance(value, str):
+            limit = limits.EVENT_TEXT.get(name, limits.LABEL)
+            if len(value) > limit:
+                raise EventError(name, limits.too_long(limit))
+        elif isinstance(value, list):
+            if len(value) > limits.ITEMS:
+                raise EventError(name, f"has more than {limits.ITEMS} entries")
+            if any(isinstance(v, str) and len(v) > limits.LABEL for v in value):
+                raise EventError(name, f"has an entry that {limits.too_long(limits.LABEL)}")
+        elif isinstance(value, dict):
+            _check_object_size(name, value)
+
+
+def _check_object_size(name: str, value: dict[Any, Any]) -> None:
+    if len(value) > limits.ITEMS:
+        raise EventError(name, f"has more than {limits.ITEMS} entries")
+    if name == "attributes":
+        for k, v in value.items():
+            if isinstance(k, str) and len(k) > limits.ATTRIBUTE_NAME:
+                raise EventError(name, f"has a name that {limits.too_long(limits.ATTRIBUTE_NAME)}")
+            if isinstance(v, str) and len(v) > limits.ATTRIBUTE_VALUE:
+                raise EventError(f"{name}.{k}", limits.too_long(limits.ATTRIBUTE_VALUE))
+    elif len(json.dumps(value, ensure_ascii=False, default=str)) > limits.OBJECT_JSON:
+        raise EventError(name, f"is longer than the limit of {limits.OBJECT_JSON} characters as JSON")
+
+
+def size_limit(f: Field) -> str:
+    """What `check_sizes` allows for a field, in words for docs/events.md."""
+    if f.kind == "str":
+        return f"at most {limits.EVENT_TEXT.get(f.name, limits.LABEL)} characters"
+    if f.kind in ("list[str]", "list[channel]"):
+        return f"at most {limits.ITEMS} entries of {limits.LABEL} characters"
+    if f.kind == "object" and f.name == "attributes":
+        return (
+            f"at most {limits.ITEMS} entries; names of {limits.ATTRIBUTE_NAME}, "
+            f"values of {limits.ATTRIBUTE_VALUE} characters"
+        )
+    if f.kind == "object":
+        return f"at most {limits.ITEMS} entries, {limits.OBJECT_JSON} characters as JSON"
+    return ""
 
 
 def _check_across(type_name: str, out: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from consentry.domain import limits
 from consentry.domain.errors import FieldError
 from consentry.domain.vocabulary import Channel
 
@@ -100,10 +101,14 @@ class Form:
         }
 
 
-def _text(doc: dict[str, Any], name: str, required: bool = True) -> str:
+def _text(
+    doc: dict[str, Any], name: str, required: bool = True, limit: int = limits.TEXT, where: str = ""
+) -> str:
     value = doc.get(name, "")
     if not isinstance(value, str) or (required and not value.strip()):
-        raise FormError(name, "is required text" if required else "must be text")
+        raise FormError(where or name, "is required text" if required else "must be text")
+    if len(value) > limit:
+        raise FormError(where or name, limits.too_long(limit))
     return value.strip()
 
 
@@ -126,6 +131,8 @@ def form_from_json(doc: Any, version: int) -> Form:
         purpose = raw.get("purpose")
         if not isinstance(purpose, str) or not purpose:
             raise FormError(f"{where}.purpose", "is required")
+        if len(purpose) > limits.KEY:
+            raise FormError(f"{where}.purpose", limits.too_long(limits.KEY))
         if purpose in seen:
             raise FormError(f"{where}.purpose", f"{purpose!r} is asked twice; one box per purpose")
         seen.add(purpose)
@@ -138,14 +145,23 @@ def form_from_json(doc: Any, version: int) -> Form:
         items.append(
             FormItem(
                 purpose,
-                _text(raw, "text_nl") if "text_nl" in raw else _fail(f"{where}.text_nl"),
-                _text(raw, "text_en") if "text_en" in raw else _fail(f"{where}.text_en"),
+                _text(raw, "text_nl", where=f"{where}.text_nl")
+                if "text_nl" in raw
+                else _fail(f"{where}.text_nl"),
+                _text(raw, "text_en", where=f"{where}.text_en")
+                if "text_en" in raw
+                else _fail(f"{where}.text_en"),
                 channels,
             )
         )
     lead = doc.get("lead_magnet_url")
     if lead is not None and (not isinstance(lead, str) or not lead.startswith(("https://", "http://", "/"))):
         raise FormError("lead_magnet_url", "must be an http(s) URL or a path")
+    if lead is not None and len(lead) > limits.URL:
+        raise FormError("lead_magnet_url", limits.too_long(limits.URL))
+    for name in ("lead_magnet_title_nl", "lead_magnet_title_en"):
+        if lead and doc.get(name) is not None:
+            _text(doc, name, required=False, limit=limits.NAME)
     months = doc.get("consent_valid_for_months")
     if months is not None and (
         isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 1200
@@ -154,8 +170,8 @@ def form_from_json(doc: Any, version: int) -> Form:
     return Form(
         key=key,
         version=version,
-        title_nl=_text(doc, "title_nl"),
-        title_en=_text(doc, "title_en"),
+        title_nl=_text(doc, "title_nl", limit=limits.NAME),
+        title_en=_text(doc, "title_en", limit=limits.NAME),
         items=tuple(items),
         intro_nl=_text(doc, "intro_nl", required=False),
         intro_en=_text(doc, "intro_en", required=False),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from consentry.domain import limits
 from consentry.domain.vocabulary import PurposeKind
 
 _KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
@@ -34,6 +35,12 @@ class Purpose:
             raise PurposeError(f"purpose key {self.key!r}: use lower-case letters, digits, '_', '-' or '.'")
         if not self.name_nl.strip() or not self.name_en.strip():
             raise PurposeError(f"purpose {self.key!r}: a Dutch and an English name are required")
+        if max(len(self.name_nl), len(self.name_en)) > limits.NAME:
+            raise PurposeError(f"purpose {self.key!r}: a name {limits.too_long(limits.NAME)}")
+        if len(self.categories) > limits.ITEMS or any(len(c) > limits.LABEL for c in self.categories):
+            raise PurposeError(
+                f"purpose {self.key!r}: at most {limits.ITEMS} categories of {limits.LABEL} characters each"
+            )
 
     def to_json(self) -> dict[str, object]:
         """The purpose as JSON-native values: the one shape the CLI, the API and the store use."""

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from consentry.adapters.sql.engine import Checkpointer
 from consentry.bootstrap import App, bootstrap
 from consentry.entrypoints.api import router as api_router
+from consentry.entrypoints.body_limit import BodyLimit
 from consentry.entrypoints.web import router as web_router
 from consentry.services.checkpointing import PeriodicCheckpoints
 
@@ -59,6 +60,7 @@ def create_app(
         openapi_url="/openapi.json",
     )
     api.state.consentry = app
+    api.add_middleware(BodyLimit)
     api_router.install(api)
     web_router.install(api)
     return api

@@ -8,6 +8,7 @@ from typing import Any
 from consentry.adapters.addresses import AddressError, guess_kind, normalise
 from consentry.adapters.sql.reader import Reader
 from consentry.bootstrap import App
+from consentry.domain import limits
 from consentry.domain.events import Event
 from consentry.domain.vocabulary import PointKind
 from consentry.services.errors import InputError
@@ -25,6 +26,8 @@ def point_key(ref: str, region: str = "NL") -> tuple[PointKind, str] | str:
     A reference may name its kind (`postal:Dorpsstraat 12; 1234 AB Dorp`); e-mail
     addresses and phone numbers are recognised without one.
     """
+    if len(ref) > limits.CONTACT:
+        raise InputError("contact", limits.too_long(limits.CONTACT))
     ref = ref.strip()
     if ref.startswith("cp_"):
         return ref

@@ -20,6 +20,7 @@ from consentry.bootstrap import App
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.errors import FieldError
 from consentry.domain.events import Event, validate_payload
+from consentry.domain.limits import too_long
 from consentry.domain.text import control_character
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, PointKind
 from consentry.services.contacts import point_key
@@ -30,6 +31,8 @@ BATCH = 5000
 MAX_PROBLEMS = 100
 #: Clocks drift: an event may claim to be this far in the future, no further.
 FUTURE_SLACK = timedelta(minutes=5)
+#: The longest moment worth parsing (`2025-03-01T10:00:00.123456+01:00` is 32).
+MOMENT_CHARS = 64
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
 _PURPOSE_FIELDS = ("consent.given", "consent.confirmed", "consent.withdrawn", "unsubscribed")
 
@@ -110,6 +113,8 @@ class _Batch:
             return self.now
         if not isinstance(raw, str):
             raise InputError("occurred_at", "must be an ISO 8601 string")
+        if len(raw) > MOMENT_CHARS:
+            raise InputError("occurred_at", too_long(MOMENT_CHARS))
         try:
             at = parse_moment(raw)
         except MomentError as exc:

@@ -29,18 +29,23 @@ class SchemaMissing(RuntimeError):
     """The database has no consentry schema yet (run `consentry init`)."""
 
 
-def create_engine(url: str, serving: bool = False) -> Engine:
+def create_engine(url: str, serving: bool = False, lock_wait_s: float | None = None) -> Engine:
     """Create an engine with the connection settings consentry relies on.
 
     A serving process (`serving`) on SQLite leaves WAL checkpoints to `Checkpointer`,
     so no request pays for one inside its commit.
+
+    `lock_wait_s` bounds how long a statement waits for a lock another connection holds
+    (default: 30 s on SQLite, PostgreSQL's own default of no limit); then it fails, and
+    `consentry.adapters.busy` recognises the failure. A serving process sets it short.
 
     SQLite runs in WAL mode with `synchronous=FULL`: every commit is flushed to disk before
     it returns, so an acknowledged unsubscribe or consent survives a power cut, not only a
     crash of the process (NORMAL would keep the last commits in the OS cache).
     """
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        wait_s = 30.0 if lock_wait_s is None else lock_wait_s
+        engine = sa.create_engine(url, connect_args={"timeout": wait_s})
 
         @sa_event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -56,7 +61,7 @@ def create_engine(url: str, serving: bool = False) -> Engine:
             # A bulk load lets the log grow to hundreds of MB; once it is checkpointed
             # and starts over, it is cut back to this size instead of keeping its peak.
             cur.execute(f"PRAGMA journal_size_limit={_WAL_KEEP_BYTES}")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(wait_s * 1000)}")
             # Deleted rows are overwritten with zeros, not left in free pages and cells:
             # destroying a contact's data key (crypto-shredding) must leave no copy of it
             # in the file. It costs a write only where a delete frees a whole page.
@@ -73,7 +78,10 @@ def create_engine(url: str, serving: bool = False) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return sa.create_engine(url, pool_pre_ping=True)
+    if lock_wait_s is None:
+        return sa.create_engine(url, pool_pre_ping=True)
+    options = f"-c lock_timeout={max(1, int(lock_wait_s * 1000))}"
+    return sa.create_engine(url, pool_pre_ping=True, connect_args={"options": options})
 
 
 def require_schema(conn: Connection) -> None:

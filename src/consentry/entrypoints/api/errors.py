@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from consentry.adapters.busy import RETRY_AFTER_S, is_busy
 from consentry.adapters.sql.engine import SchemaMissing
 from consentry.services.contacts import UnknownContact
 from consentry.services.errors import InputError
@@ -74,14 +75,22 @@ _STATUS_NAMES = {
     403: "The API key lacks the scope this needs",
     404: "Not found",
     409: "Conflicts with what is stored",
+    413: "The request body is larger than the API takes",
     422: "Invalid input; `loc` names the field",
-    503: "Not answered now: the ledger is damaged (wiped, cut short, rewritten), or the store is busy",
+    503: "Not answered now: the ledger is damaged (wiped, cut short, rewritten), or the store is busy "
+    "(another writer holds its lock; try again after Retry-After seconds)",
 }
 
 
+#: What any route may answer: a body over the cap (`body_limit`), a busy or damaged store.
+_ANY_ROUTE = (413, 503)
+
+
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error statuses a route can answer."""
-    return {s: {"model": ErrorBody, "description": _STATUS_NAMES[s]} for s in statuses}
+    """OpenAPI entries for the error statuses a route can answer (and those every route can)."""
+    return {
+        s: {"model": ErrorBody, "description": _STATUS_NAMES[s]} for s in sorted({*statuses, *_ANY_ROUTE})
+    }
 
 
 _PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
@@ -158,5 +167,20 @@ class ApiRoute(APIRoute):
                     ).response()
                 headers = dict(exc.headers) if exc.headers else None
                 return ApiError.one(exc.status_code, [], str(exc.detail), "http", headers).response()
+            except Exception as exc:
+                if not is_busy(exc):
+                    raise
+                return busy().response()
 
         return handle
+
+
+def busy() -> ApiError:
+    """The answer while another connection holds the database's lock: 503, try again shortly."""
+    return ApiError.one(
+        503,
+        [],
+        "the database is busy; nothing was changed, try again shortly",
+        "busy",
+        {"Retry-After": str(RETRY_AFTER_S)},
+    )

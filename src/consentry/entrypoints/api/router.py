@@ -17,6 +17,7 @@ from consentry.entrypoints.api import (
     routes_links,
     routes_purposes,
 )
+from consentry.entrypoints.api.allow import AllowHeader
 from consentry.entrypoints.api.deps import KeyCache
 
 v1 = APIRouter(prefix="/v1")
@@ -40,3 +41,4 @@ def install(api: FastAPI) -> None:
     """Add the /v1 routes; their errors take one JSON shape (see errors.py)."""
     api.state.key_cache = KeyCache()
     api.include_router(v1)
+    api.add_middleware(AllowHeader, routes=api.router.routes)

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, ConfigDict, Field
 
+from consentry.domain import limits
+from consentry.domain.campaigns import SUBJECT
 from consentry.domain.vocabulary import MessageKind
 from consentry.entrypoints.api.deps import AdminKey, AppDep, ReadKey
 from consentry.entrypoints.api.errors import ApiError, ApiRoute, field_loc, responses
@@ -26,12 +28,16 @@ class SenderIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, pattern=_LINE, description="Name in the From header.")
-    legal_name: str = Field(min_length=1, max_length=200, pattern=_LINE)
-    address: str = Field(min_length=1, max_length=300, pattern=_LINE, description="Postal address.")
+    name: str = Field(
+        min_length=1, max_length=limits.LABEL, pattern=_LINE, description="Name in the From header."
+    )
+    legal_name: str = Field(min_length=1, max_length=limits.LABEL, pattern=_LINE)
+    address: str = Field(min_length=1, max_length=limits.NAME, pattern=_LINE, description="Postal address.")
     kvk: str = Field(pattern=r"^\d{8}$", description="KvK (Dutch trade register) number, 8 digits.")
-    email: str | None = Field(default=None, max_length=254, description="From address; required for e-mail.")
-    reply_to: str | None = Field(default=None, max_length=254)
+    email: str | None = Field(
+        default=None, max_length=limits.EMAIL, description="From address; required for e-mail."
+    )
+    reply_to: str | None = Field(default=None, max_length=limits.EMAIL)
 
 
 class ContentIn(BaseModel):
@@ -39,8 +45,8 @@ class ContentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    subject: str = Field(default="", max_length=250, description="E-mail only.")
-    body: str = Field(min_length=1, max_length=100_000)
+    subject: str = Field(default="", max_length=SUBJECT, description="E-mail only.")
+    body: str = Field(min_length=1, max_length=limits.BODY)
 
 
 class AttributeIn(BaseModel):
@@ -48,8 +54,8 @@ class AttributeIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
-    value: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=limits.ATTRIBUTE_NAME)
+    value: str = Field(min_length=1, max_length=limits.ATTRIBUTE_VALUE)
 
 
 class SelectionIn(BaseModel):
@@ -57,10 +63,10 @@ class SelectionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    tag: str | None = Field(default=None, min_length=1, max_length=200)
+    tag: str | None = Field(default=None, min_length=1, max_length=limits.LABEL)
     attribute: AttributeIn | None = None
-    subscribers_of: str | None = Field(default=None, min_length=1, max_length=64)
-    source_detail: str | None = Field(default=None, min_length=1, max_length=200)
+    subscribers_of: str | None = Field(default=None, min_length=1, max_length=limits.KEY)
+    source_detail: str | None = Field(default=None, min_length=1, max_length=limits.LABEL)
 
 
 class CampaignIn(BaseModel):
@@ -91,8 +97,8 @@ class CampaignIn(BaseModel):
     )
 
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$", description="Lower-case letters, digits, `_.-`.")
-    name: str = Field(min_length=1, max_length=200, pattern=_LINE)
-    purpose: str = Field(min_length=1, max_length=64, description="Key of a defined purpose.")
+    name: str = Field(min_length=1, max_length=limits.LABEL, pattern=_LINE)
+    purpose: str = Field(min_length=1, max_length=limits.KEY, description="Key of a defined purpose.")
     channel: Literal["email", "sms", "messaging_app"] = "email"
     kind: MessageKind = MessageKind.MARKETING
     sender: SenderIn

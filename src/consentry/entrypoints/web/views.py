@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 
+from consentry.adapters.busy import RETRY_AFTER_S, is_busy
 from consentry.adapters.ratelimit import RateLimited
 from consentry.adapters.tokens import TokenExpired, TokenInvalid
 from consentry.bootstrap import App
@@ -192,6 +193,10 @@ def _error_response(request: Request, exc: Exception) -> HTMLResponse | None:
             return error_page(request, "form", 404)
         field = term(page_lang(request), "field", exc.field)
         return error_page(request, "input", 422, field=field, detail=exc.message)
+    if is_busy(exc):
+        page = error_page(request, "busy", 503)
+        page.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return page
     if isinstance(exc, RequestValidationError):
         errors: list[dict[str, Any]] = list(exc.errors())
         loc = errors[0].get("loc", ("request",)) if errors else ("request",)

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from consentry.adapters.addresses import AddressError, Normalised, normalise
 from consentry.adapters.csvfile import CsvFormat, Row
+from consentry.domain import limits
 from consentry.domain.ids import derived_id
 from consentry.domain.vocabulary import PointKind
 from consentry.services.errors import LineProblem
@@ -32,6 +33,14 @@ class RowRejected(Exception):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+def check_cells(row: Row) -> None:
+    """Reject a row with a cell over `limits.CSV_CELL`, naming its column (the ledger checks
+    each field's own limit later, e.g. a name of at most `limits.NAME`)."""
+    for column, value in row.values.items():
+        if len(value) > limits.CSV_CELL:
+            raise RowRejected(column, limits.too_long(limits.CSV_CELL))
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ from consentry.services.imports.model import (
     Mapper,
     Records,
     RowRejected,
+    check_cells,
     profile_update,
     subject,
 )
@@ -205,6 +206,7 @@ def _write_block(
             message = f"the row ends early: {', '.join(row.missing)} read as empty"
             ctx.notes.append(LineProblem(row.line, row.missing[0], message))
         try:
+            check_cells(row)
             mapped.append(MappedRow(row.line, mapper.records(row, ctx)))
         except RowRejected as exc:
             report.rejected.append(LineProblem(row.line, exc.field, exc.message))

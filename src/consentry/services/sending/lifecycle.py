@@ -23,7 +23,12 @@ from consentry.services.sending.model import CampaignNotSendable, Progress, Send
 
 
 def start(app: App, key: str) -> CampaignStatus:
-    """Fill a draft's queue from its audience and mark it sending (a no-op in any other state)."""
+    """Fill a draft's queue from its audience and mark it sending (a no-op in any other state).
+
+    MissingSecret when production has no usable secret key: every message carries signed
+    links, so nothing is queued that could not be sent.
+    """
+    app.signer()
     now = app.clock.now()
     with app.store.writer() as w:
         row = campaigns.stored(w.conn, key, lock=True)
@@ -77,6 +82,7 @@ def send(
     is called with the points of each claimed batch (tests use it to change the
     ledger mid-campaign). The worker runs its own event loop in the calling thread.
     """
+    app.signer()  # refuse at once without a secret key (see `start`), not per message later
     opts = options or SendOptions()
     if opts.concurrency < 1 or opts.batch < 1 or opts.max_errors < 1 or opts.max_attempts < 1:
         raise InputError("options", "concurrency, batch, max-errors and max-attempts must be at least 1")
