@@ -92,7 +92,8 @@ def _subject(text: str) -> bytes:
     if "" in words or max(map(len, words)) > _LINE:
         # A word longer than a line, or runs of spaces: the email package folds those
         # (splitting a long word into encoded words), at a cost only such subjects pay.
-        return email.policy.SMTP.fold("Subject", text).removesuffix("\r\n").encode()
+        folded: str = email.policy.SMTP.fold("Subject", text)
+        return folded.removesuffix("\r\n").encode()
     lines, line = [], f"Subject: {words[0]}"
     for word in words[1:]:
         if len(line) + 1 + len(word) > _LINE:
