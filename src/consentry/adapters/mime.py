@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import email.policy
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -38,9 +37,9 @@ class Mail:
     extra_headers: Sequence[tuple[str, str]] = field(default_factory=tuple)
 
 
-def encoded_words(text: str) -> str:
-    """A header value as RFC 2047 encoded words where it is not ASCII, folded to short lines."""
-    if text.isascii():
+def encoded_words(text: str, always: bool = False) -> str:
+    """A header value as RFC 2047 encoded words where it is not ASCII (or `always`), folded to short lines."""
+    if text.isascii() and not always:
         return text
     words, chunk = [], b""
     for ch in text:
@@ -90,10 +89,10 @@ def _subject(text: str) -> bytes:
         return line.encode()
     words = text.split(" ")
     if "" in words or max(map(len, words)) > _LINE:
-        # A word longer than a line, or runs of spaces: the email package folds those
-        # (splitting a long word into encoded words), at a cost only such subjects pay.
-        folded: str = email.policy.SMTP.fold("Subject", text)
-        return folded.removesuffix("\r\n").encode()
+        # A word longer than a line, or runs of spaces, cannot be folded at a space: as encoded
+        # words (whose spaces are inside them) it splits anywhere and reads back exactly. (The
+        # email package's folder was not used: it drops a space between such words.)
+        return b"Subject: " + encoded_words(text, always=True).encode()
     lines, line = [], f"Subject: {words[0]}"
     for word in words[1:]:
         if len(line) + 1 + len(word) > _LINE:

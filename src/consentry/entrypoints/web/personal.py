@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from consentry.adapters.tokens import TokenUse
 from consentry.bootstrap import App
+from consentry.domain import limits
 from consentry.entrypoints.web import csrf, views
 from consentry.entrypoints.web.views import AppDep
 from consentry.services import public
@@ -114,7 +115,7 @@ def save_preferences(
     token: str,
     request: Request,
     app: AppDep,
-    want: Annotated[list[str] | None, Form()] = None,
+    want: Annotated[list[str] | None, Form(max_length=limits.ITEMS)] = None,
     csrf_token: CsrfField = None,
 ) -> RedirectResponse:
     """Receive exactly the ticked purpose/channel pairs."""
@@ -144,7 +145,7 @@ def make_request(
     request: Request,
     app: AppDep,
     kind: Annotated[str, Form(max_length=20)] = "",
-    note: Annotated[str | None, Form(max_length=4000)] = None,
+    note: Annotated[str | None, Form(max_length=limits.TEXT)] = None,
     csrf_token: CsrfField = None,
 ) -> RedirectResponse:
     """Record a request for a copy of the data or for its erasure."""

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from consentry.bootstrap import App
+from consentry.domain import limits
 from consentry.domain.forms import Form as SignupForm
 from consentry.entrypoints.web import csrf, views
 from consentry.entrypoints.web.views import AppDep
@@ -31,8 +32,8 @@ def sign_up(
     form_key: str,
     request: Request,
     app: AppDep,
-    email: Annotated[str, Form(max_length=1000)] = "",
-    purpose: Annotated[list[str] | None, Form()] = None,
+    email: Annotated[str, Form(max_length=limits.EMAIL)] = "",
+    purpose: Annotated[list[str] | None, Form(max_length=limits.ITEMS)] = None,
     token: Annotated[str | None, Form(alias=csrf.FIELD)] = None,
 ) -> HTMLResponse:
     """Record the sign-up; the answer is the same whether the address was known or not."""

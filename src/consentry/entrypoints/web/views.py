@@ -24,6 +24,7 @@ from consentry.adapters.busy import RETRY_AFTER_S, is_busy
 from consentry.adapters.ratelimit import RateLimited
 from consentry.adapters.tokens import TokenExpired, TokenInvalid
 from consentry.bootstrap import App
+from consentry.domain import limits
 from consentry.entrypoints.web.csrf import CsrfRejected
 from consentry.i18n import LANGS, N_, negotiate, translations, when
 from consentry.services.errors import InputError
@@ -99,12 +100,17 @@ def page_lang(request: Request) -> str:
     return negotiate(request.headers.get("accept-language"), asked)
 
 
+_AGENT_CHARS = limits.EVENT_TEXT["user_agent"]
+
+
 def evidence(request: Request) -> Evidence:
     """Where a post came from, as the ledger records it."""
-    return Evidence(
-        ip=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-    )
+    agent = request.headers.get("user-agent")
+    if agent is not None and len(agent) > _AGENT_CHARS:
+        # The browser sent it, not the person: their sign-up is not refused for it. The
+        # evidence keeps the start, and the ellipsis says it was cut.
+        agent = agent[: _AGENT_CHARS - 1] + "…"
+    return Evidence(ip=request.client.host if request.client else None, user_agent=agent)
 
 
 def is_embedded(request: Request) -> bool:
