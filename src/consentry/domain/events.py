@@ -171,7 +171,12 @@ EVENT_TYPES: dict[str, EventType] = {
                 *_EVIDENCE,
                 _f("bundled", "bool", False, "Bundled with other purposes in one tick."),
                 _f("vague", "bool", False, 'Worded vaguely ("and selected partners").'),
-                _f("source_fields", "object", False, "Original fields from an imported system."),
+                _f(
+                    "source_fields",
+                    "object",
+                    False,
+                    "Original fields from an imported system (names and string values).",
+                ),
                 _f("attachments", "list[str]", False, "SHA-256 hashes of attached proof."),
             ),
         ),
@@ -351,7 +356,7 @@ def _check(f: Field, value: Any) -> Any:
             raise EventError(name, "must be a non-empty string")
         return value.strip()
     if kind == "country":
-        if not isinstance(value, str) or len(value) != 2 or not value.isalpha():
+        if not isinstance(value, str) or len(value) != 2 or not (value.isascii() and value.isalpha()):
             raise EventError(name, f"{value!r} is not a two-letter country code like NL")
         return value.upper()
     if kind == "bool":
@@ -359,7 +364,7 @@ def _check(f: Field, value: Any) -> Any:
             raise EventError(name, "must be true or false")
         return value
     if kind == "date":
-        if not isinstance(value, str):
+        if not isinstance(value, str) or len(value) != 10:  # not the other forms ISO 8601 allows
             raise EventError(name, "must be a date like 2021-07-01")
         try:
             return date.fromisoformat(value).isoformat()
@@ -486,11 +491,10 @@ def _check_across(type_name: str, out: dict[str, Any]) -> dict[str, Any]:
         raise EventError("request", f"must be one of: {', '.join(sorted(REQUEST_KINDS))}")
     if type_name == "contact_point.registered" and out.get("stated_basis") not in (None, *STATED_BASES):
         raise EventError("stated_basis", f"must be one of: {', '.join(STATED_BASES)}")
-    attributes = out.get("attributes")
-    if attributes is not None:
-        for k, a in attributes.items():
+    for name in ("attributes", "source_fields"):
+        for k, a in out.get(name, {}).items():
             if not (isinstance(k, str) and isinstance(a, str)):
-                raise EventError("attributes", "names and values must be strings")
+                raise EventError(name, "names and values must be strings")
     if out.get("listed_until", "9999") < out.get("listed_from", "0000"):
         raise EventError("listed_until", "is before listed_from")
     return out

@@ -19,6 +19,7 @@ from consentry.entrypoints.api import (
 )
 from consentry.entrypoints.api.allow import AllowHeader
 from consentry.entrypoints.api.deps import KeyCache
+from consentry.entrypoints.api.openapi import say_what_is_accepted
 
 v1 = APIRouter(prefix="/v1")
 for module in (
@@ -42,3 +43,4 @@ def install(api: FastAPI) -> None:
     api.state.key_cache = KeyCache()
     api.include_router(v1)
     api.add_middleware(AllowHeader, routes=api.router.routes)
+    say_what_is_accepted(api)

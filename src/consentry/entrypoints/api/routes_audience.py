@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from consentry.domain.campaigns import Selection
 from consentry.entrypoints.api.deps import AppDep, ReadKey
 from consentry.entrypoints.api.errors import ApiError, ApiRoute, input_error, responses
+from consentry.policy.nl import PACK
 from consentry.services import audience
 from consentry.services.campaigns import UnknownCampaign
 from consentry.services.errors import InputError
@@ -28,7 +29,16 @@ router = APIRouter(route_class=ApiRoute, tags=["audiences"])
 
 Key = Annotated[str, Path(description="The campaign's key.", examples=["najaar-2026"])]
 Lang = Annotated[Literal["nl", "en"], Query(description="Language of the explanations.")]
-RuleQ = Annotated[str | None, Query(max_length=64, description="Only the contact points this rule decided.")]
+#: Every rule of the pack; a rule that cannot decide the campaign's question is still refused (422).
+_RULES = [r.id for r in (*PACK.rules, PACK.fallback)]
+RuleQ = Annotated[
+    str | None,
+    Query(
+        max_length=64,
+        description="Only the contact points this rule decided.",
+        json_schema_extra={"enum": _RULES},
+    ),
+]
 VerdictQ = Annotated[Literal["allow", "deny", "review"] | None, Query(description="Only this verdict.")]
 
 

@@ -20,7 +20,8 @@ from consentry.services.campaigns import CampaignExists, UnknownCampaign
 
 router = APIRouter(route_class=ApiRoute, tags=["campaigns"])
 
-_LINE = r"^[^\r\n]*\S[^\r\n]*$"
+#: One line of text with something on it, and no NUL (the API refuses NUL anywhere).
+_LINE = r"^[^\r\n\x00]*[^\s\x00][^\r\n\x00]*$"
 
 
 class SenderIn(BaseModel):

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Query, Response
 
+from consentry.domain import limits
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.vocabulary import Activity, Channel, MessageKind
 from consentry.entrypoints.api.deps import AppDep, ReadKey
 from consentry.entrypoints.api.errors import ApiError, ApiRoute, input_error, responses
-from consentry.entrypoints.api.schemas import DecisionOut, DecisionsIn, DecisionsOut, Lang
+from consentry.entrypoints.api.schemas import PURPOSE_KEY, DecisionOut, DecisionsIn, DecisionsOut, Lang
 from consentry.entrypoints.render import decision_json, decisions_json
 from consentry.services.decide import Asked, decide_many
 from consentry.services.errors import InputError
@@ -40,7 +41,7 @@ async def decision(
         str,
         Query(
             min_length=1,
-            max_length=1000,
+            max_length=limits.CONTACT,
             description="Contact point id, e-mail address, phone number or `postal:street; town`.",
             examples=["jan@example.nl"],
         ),
@@ -48,7 +49,13 @@ async def decision(
     channel: Annotated[Channel, Query(description="How the message would reach the person.")],
     purpose: Annotated[
         str,
-        Query(min_length=1, max_length=64, description="Key of a defined purpose.", examples=["nieuwsbrief"]),
+        Query(
+            min_length=1,
+            max_length=64,
+            pattern=PURPOSE_KEY,
+            description="Key of a defined purpose.",
+            examples=["nieuwsbrief"],
+        ),
     ],
     kind: Annotated[MessageKind, Query(description="What the message is for.")] = MessageKind.MARKETING,
     activity: Annotated[Activity, Query(description="Contacting, or profiling.")] = Activity.CONTACT,

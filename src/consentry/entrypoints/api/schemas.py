@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from consentry.domain import limits
 from consentry.domain.events import EVENT_TYPES
 from consentry.domain.vocabulary import (
     Activity,
@@ -18,8 +19,14 @@ from consentry.domain.vocabulary import (
     Source,
     Verdict,
 )
+from consentry.entrypoints.api.event_schema import event_record_schema
 
 Lang = Literal["nl", "en"]
+#: Text with a character that is not white space, and no NUL anywhere (the API refuses NUL:
+#: PostgreSQL cannot store it). `openapi.py` gives every other text field the NUL-free pattern.
+TEXT = r"^[^\x00]*[^\s\x00][^\x00]*$"
+#: A purpose key (as `consentry.domain.purposes` defines them).
+PURPOSE_KEY = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
 
 _EVENT_TYPE_LIST = ", ".join(f"`{name}`" for name in EVENT_TYPES)
 _CONTACT = "Contact point id (`cp_...`), e-mail address, phone number or `postal:street; town`."
@@ -35,37 +42,43 @@ def _values(enum: Any) -> str:
 # -- events ------------------------------------------------------------------------------------
 
 
-class EventRecord(BaseModel):
-    """One ledger event: the envelope below plus the fields of its type (see docs/events.md)."""
+_EVENT_EXAMPLE = {
+    "type": "consent.given",
+    "contact": "jan@example.nl",
+    "purpose": "nieuwsbrief",
+    "channels": ["email"],
+    "method": "double_opt_in",
+    "text_version": "v3",
+    "occurred_at": "2025-03-01T10:00:00+01:00",
+}
 
-    model_config = ConfigDict(
-        extra="allow",
-        json_schema_extra={
-            "examples": [
-                {
-                    "type": "consent.given",
-                    "contact": "jan@example.nl",
-                    "purpose": "nieuwsbrief",
-                    "channels": ["email"],
-                    "method": "double_opt_in",
-                    "text_version": "v3",
-                    "occurred_at": "2025-03-01T10:00:00+01:00",
-                }
-            ]
-        },
-    )
+
+def _event_record_schema(schema: dict[str, Any]) -> None:
+    event_record_schema(schema)
+    schema["examples"] = [_EVENT_EXAMPLE]
+
+
+class EventRecord(BaseModel):
+    """One ledger event: the envelope plus the fields of its type (see docs/events.md)."""
+
+    # The fields of each type are checked by the service (`validate_payload`); the schema
+    # lists them for each type (`event_schema`), so it says what the service accepts.
+    model_config = ConfigDict(extra="allow", json_schema_extra=_event_record_schema)
 
     type: str = Field(min_length=1, max_length=64, description=f"The event type: one of {_EVENT_TYPE_LIST}.")
     contact: str | None = Field(
         default=None,
+        max_length=limits.CONTACT,
         description="The contact point: its id (`cp_...`), e-mail address, phone number or "
         "`postal:street; town`. Not given for `contact_point.registered`, which creates one.",
     )
     occurred_at: str | None = Field(
-        default=None, description=f"When it happened: {_MOMENT} Not in the future."
+        default=None, max_length=64, description=f"When it happened: {_MOMENT} Not in the future."
     )
     id: str | None = Field(
-        default=None, description="Your own event id (1-40 of `A-Za-z0-9_.:-`); must be new."
+        default=None,
+        pattern=r"^[A-Za-z0-9_.:-]{1,40}$",
+        description="Your own event id (1-40 of `A-Za-z0-9_.:-`); must be new.",
     )
 
 
@@ -111,16 +124,26 @@ class ContactPointIn(BaseModel):
     )
 
     kind: PointKind
-    value: str = Field(min_length=1, description="The address or number; normalised on the way in.")
-    source: Source = Field(description="Provenance: how the sender obtained it.")
-    source_detail: str | None = Field(default=None, description="Free text: which fair, which list seller.")
-    party: PartyKind | None = Field(default=None, description="Who is behind it; default `consumer`.")
-    country: str | None = Field(default=None, description="ISO 3166-1 alpha-2 country of the party (`NL`).")
-    display_name: str | None = None
-    contact_id: str | None = Field(
-        default=None, description="Groups the points of one person or organisation."
+    value: str = Field(
+        min_length=1,
+        max_length=limits.CONTACT,
+        description="The address or number; normalised on the way in.",
     )
-    occurred_at: str | None = Field(default=None, description=f"When it was obtained: {_MOMENT}")
+    source: Source = Field(description="Provenance: how the sender obtained it.")
+    source_detail: str | None = Field(
+        default=None, max_length=limits.NAME, description="Free text: which fair, which list seller."
+    )
+    party: PartyKind | None = Field(default=None, description="Who is behind it; default `consumer`.")
+    country: str | None = Field(
+        default=None, pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 country of the party (`NL`)."
+    )
+    display_name: str | None = Field(default=None, max_length=limits.NAME)
+    contact_id: str | None = Field(
+        default=None, max_length=limits.LABEL, description="Groups the points of one person or organisation."
+    )
+    occurred_at: str | None = Field(
+        default=None, max_length=64, description=f"When it was obtained: {_MOMENT}"
+    )
 
 
 class ContactPointCreated(BaseModel):
@@ -204,7 +227,9 @@ class QuestionIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    contact: str = Field(min_length=1, max_length=1000, description=_CONTACT)
+    contact: str = Field(min_length=1, max_length=limits.CONTACT, description=_CONTACT)
+    # Any text is taken here: a question the service cannot answer (an unknown channel or
+    # purpose) gets its error in its place in the answer, and the others their decisions.
     channel: str = Field(
         min_length=1, max_length=64, description=f"One of {_values(Channel)}.", examples=["email"]
     )
@@ -286,11 +311,13 @@ class PurposeIn(BaseModel):
     )
 
     key: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$", description="Lower-case letters, digits, `_-.`.")
-    name_nl: str = Field(min_length=1, max_length=200, pattern=r"\S")
-    name_en: str = Field(min_length=1, max_length=200, pattern=r"\S")
+    name_nl: str = Field(min_length=1, max_length=limits.NAME, pattern=TEXT)
+    name_en: str = Field(min_length=1, max_length=limits.NAME, pattern=TEXT)
     kind: PurposeKind = PurposeKind.COMMERCIAL
-    categories: list[str] = Field(
-        default_factory=list, description="Product categories it promotes (for the customer exception)."
+    categories: list[Annotated[str, Field(min_length=1, max_length=limits.LABEL, pattern=TEXT)]] = Field(
+        default_factory=list,
+        max_length=limits.ITEMS,
+        description="Product categories it promotes (for the customer exception).",
     )
     third_party: bool = Field(default=False, description="It promotes other organisations' products.")
     replace: bool = Field(default=False, description="Redefine an existing purpose.")
@@ -312,11 +339,11 @@ class FormItemIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    purpose: str = Field(min_length=1, max_length=64)
-    text_nl: str = Field(min_length=1, max_length=2000, pattern=r"\S")
-    text_en: str = Field(min_length=1, max_length=2000, pattern=r"\S")
-    channels: list[Channel] = Field(
-        default=[Channel.EMAIL], description='A web form collects e-mail: `["email"]`.'
+    purpose: str = Field(min_length=1, max_length=64, pattern=PURPOSE_KEY)
+    text_nl: str = Field(min_length=1, max_length=limits.TEXT, pattern=TEXT)
+    text_en: str = Field(min_length=1, max_length=limits.TEXT, pattern=TEXT)
+    channels: list[Literal[Channel.EMAIL]] = Field(
+        default=[Channel.EMAIL], min_length=1, description='A web form collects e-mail: `["email"]`.'
     )
 
 
@@ -346,15 +373,18 @@ class FormIn(BaseModel):
     key: str = Field(
         pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Lower-case letters, digits, `_` or `-`."
     )
-    title_nl: str = Field(min_length=1, max_length=200, pattern=r"\S")
-    title_en: str = Field(min_length=1, max_length=200, pattern=r"\S")
-    intro_nl: str = ""
-    intro_en: str = ""
+    title_nl: str = Field(min_length=1, max_length=limits.NAME, pattern=TEXT)
+    title_en: str = Field(min_length=1, max_length=limits.NAME, pattern=TEXT)
+    intro_nl: str = Field(default="", max_length=limits.TEXT)
+    intro_en: str = Field(default="", max_length=limits.TEXT)
     lead_magnet_url: str | None = Field(
-        default=None, description="What a sign-up gets (http(s) URL or path)."
+        default=None,
+        max_length=limits.URL,
+        pattern=r"^(https?://|/)[^\x00]*$",
+        description="What a sign-up gets (http(s) URL or path).",
     )
-    lead_magnet_title_nl: str | None = None
-    lead_magnet_title_en: str | None = None
+    lead_magnet_title_nl: str | None = Field(default=None, max_length=limits.NAME)
+    lead_magnet_title_en: str | None = Field(default=None, max_length=limits.NAME)
     items: list[FormItemIn] = Field(min_length=1, max_length=50)
 
 
@@ -398,11 +428,12 @@ class LinksIn(BaseModel):
         json_schema_extra={"examples": [{"contact": "jan@example.nl", "purpose": "nieuwsbrief"}]},
     )
 
-    contact: str = Field(min_length=1, max_length=1000, description=_CONTACT)
+    contact: str = Field(min_length=1, max_length=limits.CONTACT, description=_CONTACT)
     purpose: str | None = Field(
         default=None,
         min_length=1,
         max_length=64,
+        pattern=PURPOSE_KEY,
         description="Unsubscribe from this purpose; omitted: from all.",
     )
     campaign: str | None = Field(default=None, max_length=100, description="Recorded with an unsubscribe.")
@@ -423,7 +454,7 @@ class KeyIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, pattern=r"\S", description="Who or what uses it.")
+    name: str = Field(min_length=1, max_length=limits.NAME, pattern=TEXT, description="Who or what uses it.")
     scopes: list[Literal["read", "write", "admin"]] = Field(min_length=1)
 
 
@@ -460,7 +491,7 @@ class BounceIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    contact: str = Field(min_length=1, max_length=1000, description=_CONTACT)
+    contact: str = Field(min_length=1, max_length=limits.CONTACT, description=_CONTACT)
     kind: Literal["hard", "soft"] | None = Field(
         default=None,
         description="`hard` (permanent; suppresses) or `soft`. Default from `code`: 5.x.x hard, 4.x.x soft.",
@@ -508,7 +539,7 @@ class ComplaintIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    contact: str = Field(min_length=1, max_length=1000, description=_CONTACT)
+    contact: str = Field(min_length=1, max_length=limits.CONTACT, description=_CONTACT)
     feedback_type: Literal["abuse", "fraud", "virus", "other"] = Field(
         default="abuse", description="ARF feedback type (RFC 5965)."
     )
