@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from consentry.bootstrap import App
+from consentry.domain import limits
 from consentry.services.errors import InputError
 
 
@@ -65,6 +66,8 @@ def create(app: App, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
     """Create a key; returns it and its token, which is shown once and never stored."""
     if not name.strip():
         raise InputError("name", "give the key a name (who or what uses it)")
+    if len(name) > limits.NAME:
+        raise InputError("name", limits.too_long(limits.NAME))
     try:
         parsed = sorted({Scope(s) for s in scopes}, key=_RANK.__getitem__)
     except ValueError:
