@@ -142,7 +142,7 @@ class ContactPointIn(BaseModel):
         default=None, max_length=limits.LABEL, description="Groups the points of one person or organisation."
     )
     occurred_at: str | None = Field(
-        default=None, max_length=64, description=f"When it was obtained: {_MOMENT}"
+        default=None, min_length=1, max_length=64, description=f"When it was obtained: {_MOMENT}"
     )
 
 
@@ -343,7 +343,10 @@ class FormItemIn(BaseModel):
     text_nl: str = Field(min_length=1, max_length=limits.TEXT, pattern=TEXT)
     text_en: str = Field(min_length=1, max_length=limits.TEXT, pattern=TEXT)
     channels: list[Literal[Channel.EMAIL]] = Field(
-        default=[Channel.EMAIL], min_length=1, description='A web form collects e-mail: `["email"]`.'
+        default=[Channel.EMAIL],
+        min_length=1,
+        max_length=1,
+        description='A web form collects e-mail: `["email"]`.',
     )
 
 
