@@ -74,6 +74,10 @@ def field_schema(f: Field) -> dict[str, Any]:
                 "pattern": _NO_NUL,
             },
         }
+    if kind == "months":
+        return {"type": "integer", "minimum": 1, "maximum": 1200}
+    if kind != "object":
+        raise AssertionError(f"no JSON Schema for field kind {kind!r} of {f.name!r}")
     # An imported system's own fields: names and texts, as the service takes them.
     return {
         "type": "object",
