@@ -28,8 +28,10 @@ _CHOICES: dict[str, list[str]] = {
     "stated_basis": list(STATED_BASES),
 }
 _ENVELOPE: dict[str, Any] = {
-    "occurred_at": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": TEXT},
-    "id": {"type": "string", "pattern": r"^[A-Za-z0-9_.:-]{1,40}$"},
+    "occurred_at": {
+        "anyOf": [{"type": "string", "minLength": 1, "maxLength": 64, "pattern": TEXT}, {"type": "null"}]
+    },
+    "id": {"anyOf": [{"type": "string", "pattern": r"^[A-Za-z0-9_.:-]{1,40}$"}, {"type": "null"}]},
 }
 _CONTACT = {"type": "string", "minLength": 1, "maxLength": limits.CONTACT, "pattern": TEXT}
 
@@ -97,6 +99,8 @@ def _branch(etype: EventType) -> dict[str, Any]:
         properties[f.name] = field_schema(f)
         if f.required:
             required.append(f.name)
+        else:  # null is taken as not given
+            properties[f.name] = {"anyOf": [properties[f.name], {"type": "null"}]}
     return {
         "type": "object",
         "title": etype.name,
@@ -115,3 +119,13 @@ def event_record_schema(schema: dict[str, Any]) -> None:
     schema.update({"description": description, "oneOf": [_branch(t) for t in EVENT_TYPES.values()]})
     if example:
         schema["examples"] = example
+
+
+def registration_schema(schema: dict[str, Any]) -> None:
+    """Replace a model's schema by the fields of `contact_point.registered` (`POST /v1/contact-points`)."""
+    description = schema.get("description", "")
+    branch = _branch(EVENT_TYPES["contact_point.registered"])
+    del branch["properties"]["type"], branch["properties"]["id"], branch["title"]
+    branch["required"].remove("type")
+    schema.clear()
+    schema.update({**branch, "description": description})

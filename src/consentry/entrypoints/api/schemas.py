@@ -19,7 +19,7 @@ from consentry.domain.vocabulary import (
     Source,
     Verdict,
 )
-from consentry.entrypoints.api.event_schema import event_record_schema
+from consentry.entrypoints.api.event_schema import event_record_schema, registration_schema
 
 Lang = Literal["nl", "en"]
 #: Text with a character that is not white space, and no NUL anywhere (the API refuses NUL:
@@ -102,26 +102,27 @@ class AppendOut(BaseModel):
 # -- contact points ----------------------------------------------------------------------------
 
 
+def _registration_schema(schema: dict[str, Any]) -> None:
+    registration_schema(schema)
+    schema["examples"] = [
+        {
+            "kind": "email",
+            "value": "jan@example.nl",
+            "source": "web_form",
+            "party": "consumer",
+            "display_name": "Jan de Vries",
+        }
+    ]
+
+
 class ContactPointIn(BaseModel):
     """A contact point to register, with where it came from.
 
     Any other field of `contact_point.registered` (docs/events.md) may be given too.
     """
 
-    model_config = ConfigDict(
-        extra="allow",
-        json_schema_extra={
-            "examples": [
-                {
-                    "kind": "email",
-                    "value": "jan@example.nl",
-                    "source": "web_form",
-                    "party": "consumer",
-                    "display_name": "Jan de Vries",
-                }
-            ]
-        },
-    )
+    # The schema lists every field of `contact_point.registered` (`event_schema`).
+    model_config = ConfigDict(extra="allow", json_schema_extra=_registration_schema)
 
     kind: PointKind
     value: str = Field(
