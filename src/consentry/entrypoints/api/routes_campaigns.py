@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from consentry.domain import limits
 from consentry.domain.campaigns import SUBJECT
@@ -105,7 +105,7 @@ class CampaignIn(BaseModel):
     sender: SenderIn
     content: dict[Literal["nl", "en"], ContentIn] = Field(description="`nl` is required; `en` is optional.")
     selection: SelectionIn | None = None
-    replace: bool = Field(default=False, description="Redefine a draft with this key.")
+    replace: StrictBool = Field(default=False, description="Redefine a draft with this key.")
 
 
 class CampaignOut(BaseModel):

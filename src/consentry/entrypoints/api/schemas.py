@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from consentry.domain import limits
 from consentry.domain.events import EVENT_TYPES
@@ -320,8 +320,9 @@ class PurposeIn(BaseModel):
         max_length=limits.ITEMS,
         description="Product categories it promotes (for the customer exception).",
     )
-    third_party: bool = Field(default=False, description="It promotes other organisations' products.")
-    replace: bool = Field(default=False, description="Redefine an existing purpose.")
+    # Strict: a JSON true or false, as the schema says (not 0, 1 or "yes").
+    third_party: StrictBool = Field(default=False, description="It promotes other organisations' products.")
+    replace: StrictBool = Field(default=False, description="Redefine an existing purpose.")
 
 
 class PurposeOut(BaseModel):
