@@ -106,6 +106,12 @@ def test_every_command_of_the_tour_succeeds_in_order_on_a_fresh_demo(
     for line in tour_lines((ROOT / "README.md").read_text(encoding="utf-8")):
         if skipped(line):
             continue
+        if line.startswith("export "):  # settings for the lines after it, as in the shell
+            for assignment in shlex.split(line)[1:]:
+                name, _, value = assignment.partition("=")
+                monkeypatch.setenv(name, value)
+            ran.append(line)
+            continue
         s = step(line)
         result = runner.invoke(app, s.args, input=s.stdin)
         assert result.exit_code == 0, f"`{line}` exited {result.exit_code}:\n{result.output}{result.stderr}"
