@@ -13,7 +13,8 @@ from typing import Any
 import typer
 
 from consentry.domain import limits
-from consentry.domain.events import EVENT_TYPES, Field, size_limit
+from consentry.domain.events import EVENT_TYPES, Field
+from consentry.domain.validation import size_limit
 from consentry.domain.vocabulary import BASIS_REFERENCES
 from consentry.policy import rules as rules_module
 from consentry.policy.facts import FACTS

@@ -13,10 +13,11 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from consentry.domain.events import Event, validate_payload
+from consentry.domain.events import Event
 from consentry.domain.fold import fold
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState
+from consentry.domain.validation import validate_payload
 from consentry.domain.vocabulary import Channel, PointKind
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")

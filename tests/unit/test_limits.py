@@ -15,9 +15,10 @@ from consentry.adapters.mime import Mail, mime
 from consentry.docsgen import events_md
 from consentry.domain import limits
 from consentry.domain.campaigns import CampaignError, campaign_from_json
-from consentry.domain.events import EVENT_TYPES, EventError, size_limit, validate_payload
+from consentry.domain.events import EVENT_TYPES, EventError
 from consentry.domain.forms import FormError, form_from_json
 from consentry.domain.purposes import Purpose, PurposeError
+from consentry.domain.validation import size_limit, validate_payload
 
 REGISTERED = {"kind": "email", "value": "jan@example.nl", "source": "import"}
 CAMPAIGN: dict[str, Any] = {

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from consentry.domain.events import EventError, validate_payload
+from consentry.domain.events import EventError
 from consentry.domain.text import control_character, find_control_character
+from consentry.domain.validation import validate_payload
 
 
 @pytest.mark.parametrize("text", ["Jan de Vries", "Kerkstraat 1\r\n1234 AB Dorp", "a\tb", "€ é ß 😀"])

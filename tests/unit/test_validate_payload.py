@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from consentry.domain.events import EVENT_TYPES, EventError, validate_payload
+from consentry.domain.events import EVENT_TYPES, EventError
+from consentry.domain.validation import validate_payload
 from consentry.domain.vocabulary import Channel
 
 REGISTERED = {"kind": "email", "value": "jan@example.nl", "source": "import"}

@@ -19,9 +19,10 @@ from consentry.adapters.sql.writer import Writer
 from consentry.bootstrap import App
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.errors import FieldError
-from consentry.domain.events import Event, validate_payload
+from consentry.domain.events import Event
 from consentry.domain.limits import too_long
 from consentry.domain.text import control_character
+from consentry.domain.validation import validate_payload
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, PointKind
 from consentry.services.contacts import point_key
 from consentry.services.errors import FileRejected, InputError, LineProblem

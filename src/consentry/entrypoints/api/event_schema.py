@@ -21,7 +21,7 @@ TEXT = r"^[^\x00]*[^\s\x00][^\x00]*$"
 _NO_NUL = r"^[^\x00]*$"
 #: A purpose key (a purpose is defined only with such a key).
 _KEY = r"^[a-z0-9][a-z0-9_.-]{0,62}$"
-#: Fields whose text the service holds to a fixed set (`events._check_across`).
+#: Fields whose text the service holds to a fixed set (`validation._check_across`).
 _CHOICES: dict[str, list[str]] = {
     "bounce_kind": ["hard", "soft"],
     "request": sorted(REQUEST_KINDS),
