@@ -9,7 +9,7 @@ from starlette.convertors import PathConvertor, register_url_convertor
 
 from consentry.entrypoints.api.deps import AppDep, ReadKey
 from consentry.entrypoints.api.errors import ApiRoute, responses
-from consentry.entrypoints.api.schemas import ContactPointOut, LedgerEvent
+from consentry.entrypoints.api.schemas.events import ContactPointOut, LedgerEvent
 from consentry.services import contacts
 
 router = APIRouter(route_class=ApiRoute, tags=["ledger"])

@@ -12,7 +12,8 @@ from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.vocabulary import Activity, Channel, MessageKind
 from consentry.entrypoints.api.deps import AppDep, ReadKey
 from consentry.entrypoints.api.errors import ApiError, ApiRoute, input_error, responses
-from consentry.entrypoints.api.schemas import PURPOSE_KEY, DecisionOut, DecisionsIn, DecisionsOut, Lang
+from consentry.entrypoints.api.schemas import PURPOSE_KEY, Lang
+from consentry.entrypoints.api.schemas.decisions import DecisionOut, DecisionsIn, DecisionsOut
 from consentry.entrypoints.render import decision_json, decisions_json
 from consentry.services.decide import Asked, decide_many
 from consentry.services.errors import InputError

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from consentry.entrypoints.api.deps import AppDep, WriteKey
 from consentry.entrypoints.api.errors import ApiError, ApiRoute, ErrorItem, field_loc, responses
-from consentry.entrypoints.api.schemas import AppendOut, ContactPointCreated, ContactPointIn, EventsIn
+from consentry.entrypoints.api.schemas.events import AppendOut, ContactPointCreated, ContactPointIn, EventsIn
 from consentry.services import ledger
 from consentry.services.errors import FileRejected
 

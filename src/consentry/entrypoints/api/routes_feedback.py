@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from consentry.bootstrap import App
 from consentry.entrypoints.api.deps import AppDep, WriteKey
 from consentry.entrypoints.api.errors import ApiError, ApiRoute, ErrorItem, field_loc, responses
-from consentry.entrypoints.api.schemas import BouncesIn, ComplaintsIn, FeedbackItemOut, FeedbackOut
+from consentry.entrypoints.api.schemas.feedback import BouncesIn, ComplaintsIn, FeedbackItemOut, FeedbackOut
 from consentry.services import feedback
 from consentry.services.errors import FileRejected, InputError
 

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from consentry.domain.forms import Form
 from consentry.entrypoints.api.deps import AdminKey, AppDep, ReadKey
 from consentry.entrypoints.api.errors import ApiError, ApiRoute, responses
-from consentry.entrypoints.api.schemas import EmbedOut, FormIn, FormItemOut, FormOut
+from consentry.entrypoints.api.schemas.catalog import EmbedOut, FormIn, FormItemOut, FormOut
 from consentry.services import forms
 from consentry.services.errors import InputError
 

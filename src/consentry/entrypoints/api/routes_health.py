@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from consentry.entrypoints.api.errors import ApiRoute
-from consentry.entrypoints.api.schemas import Health
+from consentry.entrypoints.api.schemas.catalog import Health
 
 router = APIRouter(route_class=ApiRoute, tags=["health"])
 

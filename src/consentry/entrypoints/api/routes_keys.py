@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Response
 
 from consentry.entrypoints.api.deps import AdminKey, AppDep, KeyCacheDep
 from consentry.entrypoints.api.errors import ApiError, ApiRoute, responses
-from consentry.entrypoints.api.schemas import KeyCreated, KeyIn, KeyOut
+from consentry.entrypoints.api.schemas.catalog import KeyCreated, KeyIn, KeyOut
 from consentry.services import apikeys
 from consentry.services.apikeys import ApiKey
 from consentry.services.errors import InputError

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from consentry.entrypoints.api.deps import AppDep, WriteKey
 from consentry.entrypoints.api.errors import ApiRoute, responses
-from consentry.entrypoints.api.schemas import LinksIn, LinksOut
+from consentry.entrypoints.api.schemas.catalog import LinksIn, LinksOut
 from consentry.services import public
 
 router = APIRouter(route_class=ApiRoute, tags=["links"])

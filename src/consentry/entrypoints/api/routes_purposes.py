@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from consentry.entrypoints.api.deps import AdminKey, AppDep, ReadKey
 from consentry.entrypoints.api.errors import ApiError, ApiRoute, responses
-from consentry.entrypoints.api.schemas import PurposeIn, PurposeOut
+from consentry.entrypoints.api.schemas.catalog import PurposeIn, PurposeOut
 from consentry.services import purposes
 from consentry.services.errors import InputError
 
