@@ -127,7 +127,7 @@ def build(r: Reader, pack: RulePack, target: Target, selection: Selection, at: d
     obs = "".join(f", a.ob{i}" for i in range(len(compiled.obligations)))
     sql = (
         f"SELECT a.contact_point_id, a.value, a.name, a.party, a.rule, "
-        f"CASE a.rule {verdict} END AS verdict{obs} FROM ({inner}) a"
+        f"CASE a.rule {verdict} END AS verdict{obs} FROM ({inner}{_fence(q.dialect)}) a"
     )
     return AudienceQuery(
         inner,
@@ -176,6 +176,16 @@ def _selected(q: Sql, s: Selection) -> list[str]:
     if s.source_detail:
         where.append(f"f.source_detail = {q.param(s.source_detail)}")
     return where
+
+
+def _fence(dialect: str) -> str:
+    """Ends a subquery SQLite must not flatten into the query around it (see `_grouped`).
+
+    Flattened, SQLite writes the rule's CASE wherever the outer query names the rule, and
+    computes it again there. PostgreSQL needs no fence: it hashes the groups, and a
+    filtered stream measured the same with `OFFSET 0` as without.
+    """
+    return " LIMIT -1" if dialect == "sqlite" else ""
 
 
 def _tune(r: Reader) -> None:
@@ -270,8 +280,7 @@ def _grouped(built: AudienceQuery, dialect: str, narrower: str = "") -> str:
     ...) to compute the rule again per group, which took half the report's time.
     PostgreSQL hashes the groups and computes the rule once either way.
     """
-    fence = " LIMIT -1" if dialect == "sqlite" else ""
-    return f"SELECT b.rule, count(*) FROM ({built.ruled}{narrower}{fence}) b GROUP BY b.rule"
+    return f"SELECT b.rule, count(*) FROM ({built.ruled}{narrower}{_fence(dialect)}) b GROUP BY b.rule"
 
 
 def _count(r: Reader, sql: str, params: dict[str, Any]) -> Counter[str]:
@@ -357,7 +366,9 @@ def members(
         if after is not None:
             params["after"] = after
             conds.append("m.contact_point_id > :after")
-        sql = f"SELECT * FROM ({built.inner}) m"
+        # A page (limit, after) reads in id order from the key: a fence would judge every row first.
+        paged = limit is not None or after is not None
+        sql = f"SELECT * FROM ({built.inner}{'' if paged else _fence(r.conn.dialect.name)}) m"
         if conds:
             sql += " WHERE " + " AND ".join(conds)
         if limit is not None:
