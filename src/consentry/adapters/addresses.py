@@ -8,41 +8,8 @@ from dataclasses import dataclass
 import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
+from consentry.domain.classify import ROLE_LOCAL_PARTS
 from consentry.domain.vocabulary import EEA_COUNTRIES, PointKind
-
-#: Local parts that name a function, not a person (flagged, never decisive on their own).
-ROLE_LOCAL_PARTS = frozenset(
-    [
-        "info",
-        "sales",
-        "verkoop",
-        "admin",
-        "administratie",
-        "office",
-        "kantoor",
-        "contact",
-        "support",
-        "service",
-        "klantenservice",
-        "hello",
-        "hallo",
-        "mail",
-        "post",
-        "marketing",
-        "team",
-        "receptie",
-        "reception",
-        "offertes",
-        "acquisitie",
-        "inkoop",
-        "purchasing",
-        "hr",
-        "finance",
-        "boekhouding",
-        "noreply",
-        "no-reply",
-    ]
-)
 
 
 class AddressError(ValueError):
