@@ -13,6 +13,7 @@ from consentry.bootstrap import App, bootstrap
 from consentry.entrypoints.api import router as api_router
 from consentry.entrypoints.body_limit import BodyLimit
 from consentry.entrypoints.web import router as web_router
+from consentry.entrypoints.wired import attach
 from consentry.services.checkpointing import PeriodicCheckpoints
 
 DESCRIPTION = """
@@ -59,7 +60,7 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    api.state.consentry = app
+    attach(api, app)
     api.add_middleware(BodyLimit)
     api_router.install(api)
     web_router.install(api)

@@ -1,4 +1,4 @@
-"""What routes depend on: the wired App, and the API key with the scope a route needs.
+"""What routes depend on: the wired App (`entrypoints/wired.py`) and the API key a route needs.
 
 Keys come as `Authorization: Bearer cs_...` or as `X-API-Key: cs_...`. A key that
 authenticated is remembered for a few seconds per process, so a busy client does not
@@ -17,10 +17,12 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from consentry.bootstrap import App
 from consentry.entrypoints.api.errors import ApiError
+from consentry.entrypoints.wired import AppDep, get_app, wired_app
 from consentry.services import apikeys
 from consentry.services.apikeys import ApiKey, NotAuthorised, Scope
+
+__all__ = ["AdminKey", "AppDep", "KeyCacheDep", "ReadKey", "WriteKey", "get_app", "require"]
 
 KEY_CACHE_SECONDS = 5.0
 _CACHE_MAX = 1000
@@ -65,19 +67,12 @@ class KeyCache:
         self.keys = {t: v for t, v in self.keys.items() if v[1].id != key_id}
 
 
-async def get_app(request: Request) -> App:
-    """The wired consentry App of this ASGI application (async: no thread for a lookup)."""
-    app: App = request.app.state.consentry
-    return app
-
-
 async def get_key_cache(request: Request) -> KeyCache:
     """This process's cache of authenticated keys."""
     cache: KeyCache = request.app.state.key_cache
     return cache
 
 
-AppDep = Annotated[App, Depends(get_app)]
 KeyCacheDep = Annotated[KeyCache, Depends(get_key_cache)]
 
 
@@ -109,7 +104,7 @@ def require(scope: Scope) -> Callable[..., Awaitable[ApiKey]]:
         if key is None:
             try:
                 # A key is checked against the database; keep that off the event loop.
-                app = request.app.state.consentry
+                app = wired_app(request)
                 key = await run_in_threadpool(apikeys.authenticate, app, token, scope)
             except NotAuthorised as exc:
                 raise _unauthorised(exc) from None

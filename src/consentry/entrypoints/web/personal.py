@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from consentry.adapters.tokens import TokenUse
 from consentry.bootstrap import App
 from consentry.domain import limits
 from consentry.entrypoints.web import csrf, views
-from consentry.entrypoints.web.views import AppDep
+from consentry.entrypoints.wired import AppDep
 from consentry.services import public
 
 router = APIRouter(route_class=views.PageRoute, include_in_schema=False)
@@ -60,17 +60,11 @@ def unsubscribe_page(token: str, request: Request, app: AppDep) -> HTMLResponse:
     )
 
 
-async def _app(request: Request) -> App:
-    # `AppDep` is a plain function, which FastAPI calls in its thread pool: under load the hop
-    # there and back waits for the GIL behind the decisions the event loop is answering.
-    return views.consentry_app(request)
-
-
 @router.post("/u/{token}", response_class=HTMLResponse)
 async def unsubscribe(
     token: str,
     request: Request,
-    app: Annotated[App, Depends(_app)],
+    app: AppDep,
     one_click: Annotated[str | None, Form(alias="List-Unsubscribe")] = None,
     scope: Annotated[str | None, Form()] = None,
     via: Annotated[str | None, Form()] = None,

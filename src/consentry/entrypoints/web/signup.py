@@ -11,7 +11,7 @@ from consentry.bootstrap import App
 from consentry.domain import limits
 from consentry.domain.forms import Form as SignupForm
 from consentry.entrypoints.web import csrf, views
-from consentry.entrypoints.web.views import AppDep
+from consentry.entrypoints.wired import AppDep
 from consentry.services import forms, public
 from consentry.services.errors import InputError
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Coroutine
 from functools import cache
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
-from fastapi import Depends, Request, Response
+from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
@@ -23,9 +23,9 @@ from fastapi.routing import APIRoute
 from consentry.adapters.busy import RETRY_AFTER_S, is_busy
 from consentry.adapters.ratelimit import RateLimited
 from consentry.adapters.tokens import TokenExpired, TokenInvalid
-from consentry.bootstrap import App
 from consentry.domain import limits
 from consentry.entrypoints.web.csrf import CsrfRejected
+from consentry.entrypoints.wired import wired_app
 from consentry.i18n import LANGS, N_, negotiate, translations, when
 from consentry.services.errors import InputError
 from consentry.services.public import Evidence
@@ -81,15 +81,6 @@ def templates(lang: str) -> jinja2.Environment:
     # newstyle: _() and ngettext() take the values to fill in and escape them.
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     return env
-
-
-def consentry_app(request: Request) -> App:
-    """The wired application the pages work on."""
-    app: App = request.app.state.consentry
-    return app
-
-
-AppDep = Annotated[App, Depends(consentry_app)]
 
 
 def page_lang(request: Request) -> str:
@@ -183,7 +174,7 @@ def error_page(request: Request, kind: str, status: int, **values: Any) -> HTMLR
 
 
 def _error_response(request: Request, exc: Exception) -> HTMLResponse | None:
-    app = consentry_app(request)
+    app = wired_app(request)
     if isinstance(exc, TokenExpired):
         return error_page(request, "expired", 410, days=app.settings.doi_expiry_days)
     if isinstance(exc, TokenInvalid):
