@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from consentry.adapters.sql import audience as sql_audience
 from consentry.bootstrap import App
 from consentry.domain.campaigns import Selection
 from consentry.domain.vocabulary import PointKind
@@ -271,7 +272,7 @@ def test_sqlite_counts_the_rule_from_a_subquery_it_does_not_flatten(shop: App) -
     with shop.store.reader() as r:
         built = audience.build(r, shop.pack, target, selection, shop.clock.now())
         plan = r.conn.exec_driver_sql(
-            f"EXPLAIN QUERY PLAN {audience._grouped(built, 'sqlite')}",
+            f"EXPLAIN QUERY PLAN {sql_audience._grouped(built, 'sqlite')}",
             dict(built.params),
         ).all()
     assert any("CO-ROUTINE" in row[-1] for row in plan), plan

@@ -14,10 +14,11 @@ from alembic.migration import MigrationContext
 from consentry.adapters.sql import tables as t
 from consentry.bootstrap import App
 from consentry.domain.fold import fold
+from consentry.domain.purposes import Purpose, PurposeKind
 from consentry.domain.vocabulary import PointKind
 from consentry.services import integrity, ledger
 from consentry.services.decide import decide
-from consentry.services.errors import FileRejected, InputError
+from consentry.services.errors import AlreadyExists, FileRejected, InputError
 
 
 def line(**fields: object) -> str:
@@ -182,6 +183,21 @@ def test_a_duplicate_event_id_is_rejected(app: App) -> None:
     with pytest.raises(FileRejected) as caught:
         ledger.append_lines(app, [consent("a@example.nl", id="import-1")])
     assert caught.value.problems[0].field == "id"
+
+
+def test_a_duplicate_key_comes_out_of_the_store_as_the_services_already_exists(app: App) -> None:
+    purpose = Purpose("nieuws", "Nieuwsbrief", "Newsletter", PurposeKind.COMMERCIAL, frozenset(), False)
+    with app.store.writer() as w:
+        w.put_purpose(purpose)
+    with pytest.raises(AlreadyExists), app.store.writer() as w:
+        w.put_purpose(purpose)
+    with app.store.reader() as r:
+        assert [p.key for p in r.purposes()].count("nieuws") == 1
+
+
+def test_a_write_that_breaks_another_constraint_is_not_called_a_duplicate(app: App) -> None:
+    with pytest.raises(sa.exc.IntegrityError), app.store.writer() as w:
+        w.conn.execute(t.purposes.insert().values(key="zonder-naam"))  # NOT NULL, not unique
 
 
 def test_deciding_about_an_unknown_purpose_or_channel_is_an_input_error(app: App) -> None:

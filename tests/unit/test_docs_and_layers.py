@@ -87,3 +87,44 @@ def test_the_campaign_file_example_in_the_docs_is_accepted_and_uses_every_docume
 
     documented = set(re.findall(r"^\| `([A-Za-z_.]+)` \| (?!table \|)", text, re.MULTILINE))
     assert keys(example.to_json()) == documented
+
+
+#: What no service imports: the database, the wiring, the entrypoints (services reach them through
+#: the ports of services/ports.py, which adapters/sql/ implements and bootstrap.py wires).
+SERVICES_NEVER = ("sqlalchemy", "consentry.bootstrap", "consentry.adapters.sql", "consentry.entrypoints")
+
+#: The adapters services may import, each a thin wrapper of a library with nothing to fake.
+SERVICES_MAY_USE = {
+    "consentry.adapters.addresses": "normalising addresses and numbers (email-validator, phonenumbers)",
+    "consentry.adapters.classify": "a number's line type for the domain's classification (phonenumbers)",
+    "consentry.adapters.csvfile": "reading CSV files as people have them (encodings, dialects)",
+    "consentry.adapters.reports": "reading bounce and complaint reports (the email package)",
+    "consentry.adapters.mime": "writing messages as bytes (the email package)",
+    "consentry.adapters.transport": "the Transport protocol the sender's transports implement",
+    "consentry.adapters.smtp_pipeline": "the campaign transport (SMTP) and DKIM, chosen by the settings",
+    "consentry.adapters.webhook": "the campaign transport for SMS and messaging gateways",
+    "consentry.adapters.signing": "Ed25519 keys and signatures of checkpoints (cryptography)",
+    "consentry.adapters.mailer": "checkpoint mails, sent with the settings of the moment (smtplib)",
+}
+
+
+def _imports_resolved(path: Path) -> set[str]:
+    """As `_imports`, with `from package import module` counted as the module."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = _imports(path)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+    return found
+
+
+def test_services_import_no_database_no_wiring_and_only_the_declared_adapters() -> None:
+    offenders = []
+    for path in sorted((SRC / "services").rglob("*.py")):
+        for name in _imports_resolved(path):
+            undeclared = name.startswith("consentry.adapters.") and not name.startswith(
+                tuple(SERVICES_MAY_USE)
+            )
+            if undeclared or name.startswith(SERVICES_NEVER):
+                offenders.append(f"{path.relative_to(SRC)}: {name}")
+    assert sorted(set(offenders)) == []

@@ -2,46 +2,20 @@
 
 A token names what it is for (its salt), the contact point, and the purpose
 or consents it covers. Nothing in it is secret, but nothing in it can be
-changed: a forged, truncated or re-purposed token fails its signature.
+changed: a forged, truncated or re-purposed token fails its signature. The signer
+implements `services.ports.Signer`: its errors are the services' own.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
+from consentry.services.errors import TokenExpired, TokenInvalid
+from consentry.services.ports import MIN_SECRET_CHARS, Claims, TokenUse
 
-class TokenUse(StrEnum):
-    """What a token opens."""
-
-    CONFIRM = "confirm"
-    UNSUBSCRIBE = "unsubscribe"
-    PREFERENCES = "preferences"
-    CSRF = "csrf"
-
-
-#: The shortest secret key accepted (an HMAC key much shorter is guessable).
-MIN_SECRET_CHARS = 16
-
-
-class TokenInvalid(ValueError):
-    """The token was forged, truncated or made for something else."""
-
-
-class TokenExpired(ValueError):
-    """The token is genuine but too old."""
-
-
-@dataclass(frozen=True, slots=True)
-class Claims:
-    """What a valid token says."""
-
-    contact_point: str
-    purpose: str | None
-    extra: dict[str, Any]
+__all__ = ["MIN_SECRET_CHARS", "Claims", "TokenExpired", "TokenInvalid", "TokenSigner", "TokenUse"]
 
 
 class TokenSigner:

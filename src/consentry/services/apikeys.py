@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from consentry.bootstrap import App
 from consentry.domain import limits
+from consentry.services.app import App
 from consentry.services.errors import InputError
 
 

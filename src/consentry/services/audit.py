@@ -18,11 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from consentry.adapters.signing import PublicKey
-from consentry.adapters.sql import audit as ledger_audit
-from consentry.bootstrap import App
 from consentry.domain.checkpoint import Checkpoint
 from consentry.domain.fold import fold
 from consentry.domain.merkle import Frontier, leaf_of_chain_hash
+from consentry.services.app import App
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +73,7 @@ def verify_checkpoints(app: App, checkpoints: Sequence[Checkpoint], key: PublicK
     roots: dict[int, tuple[str, str]] = {0: (frontier.root().hex(), "0" * 64)}
     upto = max(wanted, default=0)
     with app.store.reader() as r:
-        for _, h in ledger_audit.chain_hashes(r, upto):
+        for _, h in r.chain_hashes(upto):
             frontier.append(leaf_of_chain_hash(h))
             if frontier.size in wanted:
                 roots[frontier.size] = (frontier.root().hex(), h)
@@ -128,7 +127,7 @@ def verify_projection(app: App, sample: int | None = None, seed: int | None = No
         known = set(ids)
         differences.extend(
             f"{pid}: has projection rows but is not a contact point in the ledger"
-            for pid in sorted(ledger_audit.projected_ids(r) - known)
+            for pid in sorted(r.projected_ids() - known)
         )
         chosen = ids if sample is None or sample >= len(ids) else random.Random(seed).sample(ids, sample)
         for i in range(0, len(chosen), 500):
@@ -136,7 +135,7 @@ def verify_projection(app: App, sample: int | None = None, seed: int | None = No
             events = r.events_for_many(part)
             states = [fold(pid, events.get(pid, [])) for pid in part]
             by_point: dict[str, list[tuple[str, str, object, object]]] = {}
-            for pid, table, column, stored, folded in ledger_audit.projection_differences(r, states):
+            for pid, table, column, stored, folded in r.projection_differences(states):
                 by_point.setdefault(pid, []).append((table, column, stored, folded))
             for pid, found in by_point.items():
                 differences.append(_described(pid, found, pid in events))

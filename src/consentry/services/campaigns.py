@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy.exc
 from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from consentry.adapters.addresses import AddressError, normalise_email
-from consentry.adapters.sql import campaign_queue as store
-from consentry.bootstrap import App
 from consentry.domain.campaigns import Campaign, CampaignError, CampaignStatus, campaign_from_json
-from consentry.services.errors import InputError
+from consentry.services.app import App
+from consentry.services.errors import AlreadyExists, InputError
+from consentry.services.ports import CampaignReader
 
 #: The names a template may use.
 FIELDS = frozenset({"name", "address", "attributes"})
@@ -83,9 +82,9 @@ def define(app: App, doc: Any, replace: bool = False) -> Campaign:
             ):
                 if key is not None and w.purpose(key) is None:
                     raise InputError(where, f"unknown purpose {key!r}; see `consentry purposes list`")
-            existing = store.get(w.conn, c.key)
+            existing = w.campaign(c.key)
             if existing is None:
-                store.insert(w.conn, c.key, c.to_json(), now)
+                w.insert_campaign(c.key, c.to_json(), now)
             elif not replace:
                 raise CampaignExists("key", f"campaign {c.key!r} exists; replace it to change a draft")
             elif existing["status"] != CampaignStatus.DRAFT.value:
@@ -93,8 +92,8 @@ def define(app: App, doc: Any, replace: bool = False) -> Campaign:
                     "key", f"campaign {c.key!r} is {existing['status']}: it can no longer change"
                 )
             else:
-                store.replace_definition(w.conn, c.key, c.to_json(), now)
-    except sqlalchemy.exc.IntegrityError:
+                w.replace_campaign(c.key, c.to_json(), now)
+    except AlreadyExists:
         raise CampaignExists("key", f"campaign {c.key!r} was defined at the same time; try again") from None
     return c
 
@@ -126,9 +125,9 @@ class Progress:
         return sum(self.counts.values())
 
 
-def stored(conn: Any, key: str, lock: bool = False) -> dict[str, Any]:
+def stored(r: CampaignReader, key: str, lock: bool = False) -> dict[str, Any]:
     """A campaign's stored row, read in the caller's transaction; UnknownCampaign when there is none."""
-    row = store.get(conn, key, lock=lock)
+    row = r.campaign(key, lock=lock)
     if row is None:
         raise UnknownCampaign("campaign", f"no campaign {key!r}; see `consentry campaign list`")
     return row
@@ -137,22 +136,22 @@ def stored(conn: Any, key: str, lock: bool = False) -> dict[str, Any]:
 def get(app: App, key: str) -> Campaign:
     """A stored campaign; UnknownCampaign when there is none."""
     with app.store.reader() as r:
-        return campaign_from_json(stored(r.conn, key)["definition"])
+        return campaign_from_json(stored(r, key)["definition"])
 
 
 def progress(app: App, key: str) -> Progress:
     """A campaign with its message counts by status and its exclusions by rule."""
     with app.store.reader() as r:
-        row = stored(r.conn, key)
-        return _progress(row, store.counts(r.conn, key), store.skipped_by_rule(r.conn, key))
+        row = stored(r, key)
+        return _progress(row, r.message_counts(key), r.skipped_by_rule(key))
 
 
 def list_all(app: App) -> list[Progress]:
     """Every campaign with its counts, newest first."""
     with app.store.reader() as r:
         return [
-            _progress(row, store.counts(r.conn, row["key"]), store.skipped_by_rule(r.conn, row["key"]))
-            for row in store.all_rows(r.conn)
+            _progress(row, r.message_counts(row["key"]), r.skipped_by_rule(row["key"]))
+            for row in r.campaign_rows()
         ]
 
 

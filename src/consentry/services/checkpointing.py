@@ -19,9 +19,9 @@ import threading
 from pathlib import Path
 
 from consentry.adapters.signing import Signer
-from consentry.bootstrap import App
 from consentry.domain.merkle import Frontier
 from consentry.services import checkpoints
+from consentry.services.app import App
 from consentry.services.checkpoints import Exported
 
 log = logging.getLogger("consentry.checkpoints")

@@ -21,10 +21,9 @@ import httpx
 
 from consentry.adapters import signing, webhook
 from consentry.adapters.mailer import MailError, SmtpMailer
-from consentry.adapters.sql import audit as ledger_audit
-from consentry.bootstrap import App
 from consentry.domain.checkpoint import Checkpoint, CheckpointFormatError, read_lines
 from consentry.domain.merkle import Frontier, leaf_of_chain_hash
+from consentry.services.app import App
 from consentry.services.errors import InputError
 from consentry.settings import Settings
 
@@ -143,7 +142,7 @@ def grow(app: App, frontier: Frontier, previous: Checkpoint | None) -> str:
     last = ""
     with app.store.reader() as r:
         head_seq, head_hash = r.head()
-        for seq, h in ledger_audit.chain_hashes(r, head_seq, after=start):
+        for seq, h in r.chain_hashes(head_seq, after=start):
             if seq != frontier.size + 1:
                 raise CheckpointRefused(
                     f"events missing before seq {seq}: not signing; run `consentry ledger verify`"

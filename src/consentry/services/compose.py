@@ -23,7 +23,6 @@ from typing import Any
 
 from jinja2 import Template, TemplateError
 
-from consentry.bootstrap import App
 from consentry.domain.campaigns import Campaign
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState
@@ -31,6 +30,7 @@ from consentry.domain.vocabulary import Channel, MessageKind
 from consentry.i18n import N_, translations
 from consentry.policy.rules import Decision
 from consentry.services import campaigns, public
+from consentry.services.app import App
 
 OBJECTION = frozenset({"mention-right-to-object", "honour-objection", "profiling-notice"})
 OPT_OUT = frozenset({"opt-out-in-every-message", "opt-out-address"})

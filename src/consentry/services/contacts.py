@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from consentry.adapters.addresses import AddressError, guess_kind, normalise
-from consentry.adapters.sql.reader import Reader
-from consentry.bootstrap import App
 from consentry.domain import limits
 from consentry.domain.events import Event
 from consentry.domain.vocabulary import PointKind
+from consentry.services.app import App
 from consentry.services.errors import InputError
+from consentry.services.ports import LedgerReader
 
 _KINDS = frozenset(k.value for k in PointKind)
 
@@ -49,7 +49,7 @@ def point_key(ref: str, region: str = "NL") -> tuple[PointKind, str] | str:
         raise InputError("contact", str(exc)) from None
 
 
-def resolve(reader: Reader, ref: str, region: str = "NL") -> tuple[str, PointKind]:
+def resolve(reader: LedgerReader, ref: str, region: str = "NL") -> tuple[str, PointKind]:
     """The id and kind of the contact point a reference names; InputError when there is none."""
     key = point_key(ref, region)
     if isinstance(key, str):

@@ -8,15 +8,15 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Protocol
 
-from consentry.adapters.sql.reader import Reader
-from consentry.bootstrap import App
 from consentry.domain.purposes import Purpose
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, Activity, Channel, MessageKind, PointKind
 from consentry.policy.facts import Question
 from consentry.policy.rules import Decision, evaluate
+from consentry.services.app import App
 from consentry.services.contacts import UnknownContact, point_key, resolve
 from consentry.services.errors import InputError, choice
 from consentry.services.ledger_guard import LedgerDamaged, check, check_often
+from consentry.services.ports import Reading
 from consentry.services.setup import controller
 
 
@@ -41,7 +41,7 @@ def decide(
 
 def decide_in(
     app: App,
-    r: Reader,
+    r: Reading,
     contact: str,
     channel: Channel,
     purpose_key: str,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from importlib import resources
 
-from consentry.bootstrap import App
 from consentry.domain.vocabulary import PointKind
 from consentry.services import purposes, setup
+from consentry.services.app import App
 from consentry.services.errors import InputError
 from consentry.services.ledger import AppendReport, append_lines
 

@@ -45,3 +45,22 @@ class FileRejected(ValueError):
         super().__init__(f"{len(problems)} problem(s){more}; nothing was appended")
         self.problems = problems
         self.truncated = truncated
+
+
+class AlreadyExists(ValueError):
+    """A write met a key that exists: defined before, or by another transaction at the same time.
+
+    The store raises it (for its own unique-key violation); the services say what it means.
+    """
+
+
+class TokenInvalid(ValueError):
+    """The token was forged, truncated or made for something else."""
+
+
+class TokenExpired(ValueError):
+    """The token is genuine but too old."""
+
+
+class WorkerBusy(RuntimeError):
+    """The store admits no more send workers (SQLite allows one)."""

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TextIO
 
-from consentry.bootstrap import App
 from consentry.domain.campaigns import Selection
 from consentry.domain.vocabulary import ELECTRONIC_MAIL, MessageKind
 from consentry.services import audience, public
+from consentry.services.app import App
 
 COLUMNS = (
     "contact_point", "address", "name", "party", "rule", "basis", "obligations", "unsubscribe_url",

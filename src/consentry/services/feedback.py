@@ -28,17 +28,17 @@ from typing import Any
 
 from consentry.adapters import reports
 from consentry.adapters.csvfile import BadRow, CsvError, open_text, read_rows
-from consentry.adapters.sql.writer import Writer
-from consentry.bootstrap import App
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.errors import FieldError
 from consentry.domain.events import Event
 from consentry.domain.ids import derived_id
 from consentry.domain.text import control_character
 from consentry.domain.vocabulary import PointKind
+from consentry.services.app import App
 from consentry.services.contacts import UnknownContact, resolve
 from consentry.services.errors import FileRejected, InputError, LineProblem
 from consentry.services.ledger import MAX_PROBLEMS, append_in
+from consentry.services.ports import Writing
 
 BOUNCE = "bounce.recorded"
 COMPLAINT = "complaint.recorded"
@@ -207,7 +207,7 @@ def _code(value: str | None) -> str | None:
     return code
 
 
-def _plan(app: App, w: Writer, line: int, item: Feedback) -> _Planned:
+def _plan(app: App, w: Writing, line: int, item: Feedback) -> _Planned:
     """Check one item and turn it into a ledger record for its contact point."""
     if not isinstance(item.contact, str) or not item.contact.strip():
         raise InputError("contact", "is required: an e-mail address, phone number or contact point id")
@@ -277,7 +277,7 @@ def record(app: App, items: Iterable[tuple[int, Feedback | InputError]]) -> Feed
         return _write(app, w, planned)
 
 
-def _write(app: App, w: Writer, planned: list[_Planned]) -> FeedbackReport:
+def _write(app: App, w: Writing, planned: list[_Planned]) -> FeedbackReport:
     report = FeedbackReport()
     existing = w.existing_event_ids([p.record["id"] for p in planned])
     before = {point: _is_suppressed(w.state(point)) for point in {p.point for p in planned}}
@@ -309,7 +309,7 @@ def _is_suppressed(state: dict[str, Any] | None) -> bool:
     return bool(state and (state.get("hard_bounced_at") or state.get("complained_at")))
 
 
-def _escalate(app: App, w: Writer, points: Sequence[str]) -> int:
+def _escalate(app: App, w: Writing, points: Sequence[str]) -> int:
     """Record a derived hard bounce for each point whose soft bounces reached the limit."""
     limit, window = app.settings.soft_bounce_limit, timedelta(days=app.settings.soft_bounce_days)
     if limit <= 0 or not points:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-import sqlalchemy.exc
-
-from consentry.bootstrap import App
 from consentry.domain.forms import Form, FormError, form_from_json
-from consentry.services.errors import InputError
+from consentry.services.app import App
+from consentry.services.errors import AlreadyExists, InputError
 
 
 def save(app: App, doc: Any) -> Form:
@@ -32,7 +30,7 @@ def save(app: App, doc: Any) -> Form:
             form = form_from_json(doc, version)
             w.put_form(form.key, version, form.to_json())
             return form
-    except sqlalchemy.exc.IntegrityError:
+    except AlreadyExists:
         raise InputError("key", "the form was changed at the same time; try again") from None
 
 

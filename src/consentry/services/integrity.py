@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from consentry.bootstrap import App
 from consentry.domain.chain import ChainProblem, verify
 from consentry.domain.fold import fold
+from consentry.services.app import App
 
 
 @dataclass(frozen=True, slots=True)

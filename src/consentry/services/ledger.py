@@ -15,8 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from consentry.adapters.addresses import AddressError, normalise
-from consentry.adapters.sql.writer import Writer
-from consentry.bootstrap import App
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.errors import FieldError
 from consentry.domain.events import Event
@@ -24,8 +22,10 @@ from consentry.domain.limits import too_long
 from consentry.domain.text import control_character
 from consentry.domain.validation import validate_payload
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, PointKind
+from consentry.services.app import App
 from consentry.services.contacts import point_key
 from consentry.services.errors import FileRejected, InputError, LineProblem
+from consentry.services.ports import Writing
 
 ENVELOPE = frozenset({"type", "contact", "occurred_at", "id"})
 BATCH = 5000
@@ -53,7 +53,7 @@ class AppendReport:
 class _Batch:
     """Resolves references and checks records against the ledger and this batch so far."""
 
-    def __init__(self, app: App, w: Writer, trusted_ids: bool = False) -> None:
+    def __init__(self, app: App, w: Writing, trusted_ids: bool = False) -> None:
         self.app, self.w = app, w
         self.trusted_ids = trusted_ids
         self.now = app.clock.now()
@@ -217,7 +217,7 @@ def append_records(
 
 def append_in(
     app: App,
-    w: Writer,
+    w: Writing,
     records: Iterable[tuple[int, Any]],
     progress: Progress | None = None,
     trusted_ids: bool = False,

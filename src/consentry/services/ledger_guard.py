@@ -13,12 +13,10 @@ import time
 from pathlib import Path
 from threading import Lock
 
-from consentry.adapters.sql import audit as ledger_audit
-from consentry.adapters.sql.reader import Reader
-from consentry.adapters.sql.store import SqlStore
-from consentry.bootstrap import App
 from consentry.domain.checkpoint import Checkpoint
 from consentry.services import checkpoints
+from consentry.services.app import App
+from consentry.services.ports import LedgerAudit, Store
 
 #: A serving process looks again at most this often (seconds) while all is well.
 RECHECK_S = 5.0
@@ -35,12 +33,12 @@ _exported: dict[tuple[str, float, int], Checkpoint | None] = {}
 _lock = Lock()
 
 
-def check(app: App, r: Reader) -> None:
+def check(app: App, r: LedgerAudit) -> None:
     """Raise LedgerDamaged, saying what is wrong, unless the ledger looks whole."""
-    head = ledger_audit.head_row(r)
+    head = r.head_row()
     if head is None:
         raise LedgerDamaged(f"the ledger head is missing: the ledger was wiped or damaged; {VERIFY}")
-    last = ledger_audit.last_event(r) or (0, head[1] if head[0] == 0 else "")
+    last = r.last_event() or (0, head[1] if head[0] == 0 else "")
     if last[0] != head[0]:
         raise LedgerDamaged(
             f"the ledger head says seq {head[0]} but the last stored event is seq {last[0]}: "
@@ -50,7 +48,7 @@ def check(app: App, r: Reader) -> None:
         raise LedgerDamaged(
             f"the last event's hash is not the ledger head's: the chain was altered; {VERIFY}"
         )
-    if head[0] == 0 and ledger_audit.any_point(r):
+    if head[0] == 0 and r.any_point():
         raise LedgerDamaged(
             f"contact points are registered but the ledger holds no events: the ledger was wiped; {VERIFY}"
         )
@@ -61,7 +59,7 @@ def check(app: App, r: Reader) -> None:
                 f"the ledger has {head[0]} events but the checkpoint of {cp.time.isoformat()} covers "
                 f"{cp.size}: events were deleted; {VERIFY}"
             )
-        if cp.size and ledger_audit.hash_at(r, cp.size) != cp.head:
+        if cp.size and r.hash_at(cp.size) != cp.head:
             raise LedgerDamaged(
                 f"the ledger no longer matches the checkpoint of {cp.time.isoformat()} at seq {cp.size}: "
                 f"it was rewritten; {VERIFY}"
@@ -74,7 +72,7 @@ def check_now(app: App) -> None:
         check(app, r)
 
 
-def check_often(app: App, r: Reader) -> None:
+def check_often(app: App, r: LedgerAudit) -> None:
     """`check`, but at most every RECHECK_S seconds per store while it passes (for every decision)."""
     key = _key(app.store)
     now = time.monotonic()
@@ -86,7 +84,7 @@ def check_often(app: App, r: Reader) -> None:
         _checked[key] = now
 
 
-def _key(store: SqlStore) -> int:
+def _key(store: Store) -> int:
     return id(store)
 
 

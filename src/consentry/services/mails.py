@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from html import escape
 
-from consentry.bootstrap import App
 from consentry.domain.purposes import Purpose
 from consentry.i18n import translations
+from consentry.services.app import App
 
 
 def send_confirmation(app: App, to: str, purposes: list[Purpose], url: str, lang: str) -> None:

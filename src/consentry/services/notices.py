@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from consentry.bootstrap import App
 from consentry.domain.vocabulary import NOT_FROM_SUBJECT
+from consentry.services.app import App
 
 
 @dataclass(frozen=True, slots=True)

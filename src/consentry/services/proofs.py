@@ -14,8 +14,6 @@ import json
 from typing import Any
 
 from consentry.adapters.signing import PublicKey
-from consentry.adapters.sql import audit as ledger_audit
-from consentry.bootstrap import App
 from consentry.domain.chain import canonical, chain_hash
 from consentry.domain.checkpoint import Checkpoint, CheckpointFormatError, from_json
 from consentry.domain.merkle import (
@@ -27,6 +25,7 @@ from consentry.domain.merkle import (
     leaf_of_chain_hash,
     root_of,
 )
+from consentry.services.app import App
 from consentry.services.checkpoints import CheckpointRefused
 from consentry.services.errors import InputError
 
@@ -36,7 +35,7 @@ CONSISTENCY = "consentry-consistency-proof"
 
 def _leaves(app: App, size: int) -> list[bytes]:
     with app.store.reader() as r:
-        leaves = [leaf_of_chain_hash(h) for _, h in ledger_audit.chain_hashes(r, size)]
+        leaves = [leaf_of_chain_hash(h) for _, h in r.chain_hashes(size)]
     if len(leaves) < size:
         raise CheckpointRefused(f"the ledger has {len(leaves)} events, fewer than the checkpoint's {size}")
     return leaves
@@ -52,7 +51,7 @@ def _matching(leaves: list[bytes], cp: Checkpoint) -> None:
 def inclusion(app: App, event_id: str, cp: Checkpoint) -> dict[str, Any]:
     """The proof that event `event_id` is among the events checkpoint `cp` covers."""
     with app.store.reader() as r:
-        row = ledger_audit.event_by_id(r, event_id)
+        row = r.event_by_id(event_id)
     if row is None:
         raise InputError("event", f"no event {event_id!r} in the ledger")
     if row.seq > cp.size:

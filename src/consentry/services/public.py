@@ -13,8 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from consentry.adapters.addresses import AddressError, normalise_email
-from consentry.adapters.tokens import Claims, TokenInvalid, TokenUse
-from consentry.bootstrap import App
 from consentry.domain.forms import Form
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState
@@ -22,8 +20,10 @@ from consentry.domain.vocabulary import CHANNELS_BY_POINT, Channel, ObjectionSco
 from consentry.policy.facts import Question
 from consentry.policy.rules import evaluate
 from consentry.services import forms, ledger, mails, states
+from consentry.services.app import App
 from consentry.services.contacts import resolve
-from consentry.services.errors import FileRejected, InputError
+from consentry.services.errors import FileRejected, InputError, TokenInvalid
+from consentry.services.ports import Claims, TokenUse
 from consentry.services.setup import controller
 
 LANGS = ("nl", "en")

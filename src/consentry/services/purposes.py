@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import sqlalchemy.exc
-
-from consentry.bootstrap import App
 from consentry.domain.purposes import Purpose, PurposeError
 from consentry.domain.vocabulary import PurposeKind
-from consentry.services.errors import InputError, choice
+from consentry.services.app import App
+from consentry.services.errors import AlreadyExists, InputError, choice
 
 
 def define(
@@ -34,7 +32,7 @@ def define(
             if not replace and w.purpose(key) is not None:
                 raise InputError("key", f"purpose {key!r} exists; use --replace to redefine it")
             w.put_purpose(purpose, replace=replace)
-    except sqlalchemy.exc.IntegrityError:
+    except AlreadyExists:
         raise InputError("key", f"purpose {key!r} exists; use --replace to redefine it") from None
     return purpose
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from consentry.adapters.addresses import AddressError, normalise
 from consentry.adapters.csvfile import BadRow, CsvError, open_text, read_rows
-from consentry.bootstrap import App
 from consentry.domain.text import control_character
 from consentry.domain.vocabulary import PointKind
+from consentry.services.app import App
 from consentry.services.errors import InputError, LineProblem
 
 

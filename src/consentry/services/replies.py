@@ -17,10 +17,9 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 
-from consentry.adapters.tokens import TokenExpired, TokenInvalid
-from consentry.bootstrap import App
 from consentry.services import public
-from consentry.services.errors import InputError
+from consentry.services.app import App
+from consentry.services.errors import InputError, TokenExpired, TokenInvalid
 
 #: "unsubscribe TOKEN" in the subject (clients may prefix "Re:" or add words around it).
 _SUBJECT = re.compile(r"\bunsubscribe\s+([A-Za-z0-9_\-.]+)", re.IGNORECASE)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from consentry.adapters.sql import schema
-from consentry.adapters.sql.reader import Reader
-from consentry.bootstrap import App
 from consentry.domain.vocabulary import Sector
 from consentry.policy.facts import Controller
 from consentry.services import integrity
+from consentry.services.app import App
 from consentry.services.errors import choice
+from consentry.services.ports import Catalog
 
 
 def init(
@@ -19,7 +18,7 @@ def init(
     `postal_sector` is the Postfilter sector the sender's addressed mail falls in,
     as the Postfilter file names it ("" clears it: every listing then counts).
     """
-    schema.upgrade(app.store.engine)
+    revision = app.store.migrate()
     _fill_point_facts(app)
     if name is not None or sector is not None or postal_sector is not None:
         sec = choice(Sector, "sector", sector) if sector is not None else None
@@ -33,7 +32,7 @@ def init(
             if kept:
                 profile["postal_sector"] = kept
             w.put_setting("controller", profile)
-    return schema.current_revision(app.store.engine) or "-"
+    return revision
 
 
 def _fill_point_facts(app: App) -> None:
@@ -44,7 +43,7 @@ def _fill_point_facts(app: App) -> None:
         integrity.rebuild_projection(app)
 
 
-def controller(r: Reader) -> Controller:
+def controller(r: Catalog) -> Controller:
     """The controller profile, or the default when none was stored."""
     raw = r.setting("controller")
     if not raw:

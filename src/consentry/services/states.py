@@ -25,10 +25,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from threading import Lock
 
-from consentry.adapters.sql.reader import Reader
 from consentry.domain.fold import fold
 from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import PointKind
+from consentry.services.ports import LedgerView
 
 #: From this many points on, one read of the ledger head is cheaper than a read per point.
 MANY = 32
@@ -37,19 +37,21 @@ Version = tuple[tuple[int, str] | None, tuple[int, datetime | None]]
 PointKey = tuple[PointKind, str]
 
 
-def load(r: Reader, point_id: str, as_of: datetime | None = None) -> ContactState:
+def load(r: LedgerView, point_id: str, as_of: datetime | None = None) -> ContactState:
     """One contact point's state as of a moment."""
     state = fold(point_id, r.events_for(point_id, as_of=as_of))
     _listed(r, [state])
     return with_person(r, {point_id: state}, as_of)[point_id]
 
 
-def load_many(r: Reader, point_ids: Sequence[str], as_of: datetime | None = None) -> dict[str, ContactState]:
+def load_many(
+    r: LedgerView, point_ids: Sequence[str], as_of: datetime | None = None
+) -> dict[str, ContactState]:
     """Many contact points' states as of a moment, read in bulk; unknown ids are absent."""
     return with_person(r, _folded(r, point_ids, as_of), as_of)
 
 
-def _folded(r: Reader, point_ids: Sequence[str], as_of: datetime | None) -> dict[str, ContactState]:
+def _folded(r: LedgerView, point_ids: Sequence[str], as_of: datetime | None) -> dict[str, ContactState]:
     events = r.events_for_many(point_ids)
     states = {pid: fold(pid, evs, as_of=as_of) for pid, evs in events.items()}
     _listed(r, list(states.values()))
@@ -57,7 +59,7 @@ def _folded(r: Reader, point_ids: Sequence[str], as_of: datetime | None) -> dict
 
 
 def with_person(
-    r: Reader, states: dict[str, ContactState], as_of: datetime | None = None
+    r: LedgerView, states: dict[str, ContactState], as_of: datetime | None = None
 ) -> dict[str, ContactState]:
     """The states with the objections made on other points of their contact by `as_of`.
 
@@ -88,7 +90,7 @@ def with_person(
     return out
 
 
-def _listed(r: Reader, states: list[ContactState]) -> None:
+def _listed(r: LedgerView, states: list[ContactState]) -> None:
     """Add the do-not-contact register listings (the ledger's own listings stay)."""
     found = r.listings((s.kind, s.value) for s in states if s.value)
     if found:
@@ -114,8 +116,8 @@ class StateCache:
         self._lock = Lock()
         self.hits = self.misses = 0
 
-    def find_points(self, r: Reader, keys: Iterable[PointKey]) -> dict[PointKey, str]:
-        """As `Reader.find_points`; many keys are served from memory while the ledger is unchanged."""
+    def find_points(self, r: LedgerView, keys: Iterable[PointKey]) -> dict[PointKey, str]:
+        """As `LedgerReader.find_points`; many keys are served from memory while the ledger is unchanged."""
         keys = list(dict.fromkeys(keys))
         if len(keys) < MANY:
             return r.find_points(keys)
@@ -141,7 +143,7 @@ class StateCache:
         return found
 
     def load_many(
-        self, r: Reader, point_ids: Sequence[str], as_of: datetime | None = None
+        self, r: LedgerView, point_ids: Sequence[str], as_of: datetime | None = None
     ) -> dict[str, ContactState]:
         """As `load_many`, serving unchanged points from the cache (states are shared: never mutate)."""
         wanted = list(dict.fromkeys(point_ids))

@@ -1,26 +1,30 @@
 """What an audit of the ledger reads: chain hashes alone, one stored event, projection rows.
 
 Kept apart from the store's write path: nothing here writes, and nothing here knows
-what an event contains beyond what the store's own row reader gives.
+what an event contains beyond what the store's own row reader gives. `AuditReads`
+offers these reads as methods of a read transaction (`services.ports.LedgerAudit`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import sqlalchemy as sa
 
 from consentry.adapters.sql import tables as t
+from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.projection import StateRow, state_row
-from consentry.adapters.sql.reader import Reader
 from consentry.adapters.sql.stored import row_to_event
 from consentry.domain.chain import ChainedRow
 from consentry.domain.state import ContactState
 from consentry.policy.factrows import COLUMNS as FACT_COLUMNS
 from consentry.policy.factrows import facts_row
+
+if TYPE_CHECKING:
+    from consentry.adapters.sql.reader import Reader
 
 #: contact_state's columns, in the order of the store's own projection row.
 STATE_COLUMNS = StateRow._fields
@@ -128,3 +132,45 @@ def hash_at(r: Reader, seq: int) -> str | None:
 def any_point(r: Reader) -> bool:
     """True when at least one contact point is registered."""
     return r.conn.execute(sa.select(t.contact_points.c.id).limit(1)).first() is not None
+
+
+class AuditReads(Connected):
+    """The audit's reads as methods of a read transaction (see the functions above)."""
+
+    def chain_hashes(
+        self, upto: int | None = None, after: int = 0, batch: int = 20_000
+    ) -> Iterator[tuple[int, str]]:
+        """(seq, stored chain hash) of the events after `after`, up to `upto` when given."""
+        return chain_hashes(self._reader(), upto, after, batch)
+
+    def event_by_id(self, event_id: str) -> ChainedRow | None:
+        """One stored event with its links."""
+        return event_by_id(self._reader(), event_id)
+
+    def projected_ids(self) -> set[str]:
+        """The ids of every projected contact point."""
+        return projected_ids(self._reader())
+
+    def projection_differences(self, states: Sequence[ContactState]) -> list[tuple[str, str, str, Any, Any]]:
+        """Where the stored projection differs from these folded states."""
+        return projection_differences(self._reader(), states)
+
+    def head_row(self) -> tuple[int, str] | None:
+        """The ledger head as stored, or None when its row is gone."""
+        return head_row(self._reader())
+
+    def last_event(self) -> tuple[int, str] | None:
+        """(seq, chain hash) of the last stored event."""
+        return last_event(self._reader())
+
+    def hash_at(self, seq: int) -> str | None:
+        """The stored chain hash at `seq`."""
+        return hash_at(self._reader(), seq)
+
+    def any_point(self) -> bool:
+        """Whether a contact point is registered."""
+        return any_point(self._reader())
+
+    def _reader(self) -> Reader:
+        # Only a Reader (or Writer) mixes this in: the functions take one.
+        return self  # type: ignore[return-value]

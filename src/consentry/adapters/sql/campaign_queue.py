@@ -19,13 +19,15 @@ import hashlib
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from consentry.adapters.sql import tables as t
 from consentry.domain.campaigns import CampaignStatus, MessageStatus
+from consentry.services.errors import WorkerBusy
+from consentry.services.ports import Claim
 
 c = t.campaign_messages.c
 k = t.campaigns.c
@@ -33,23 +35,11 @@ QUEUED, CLAIMED, SENT = MessageStatus.QUEUED.value, MessageStatus.CLAIMED.value,
 SKIPPED, FAILED = MessageStatus.SKIPPED.value, MessageStatus.FAILED.value
 
 
-class WorkerBusy(RuntimeError):
-    """Another send worker holds the SQLite database (SQLite allows one)."""
-
-
-class Claim(NamedTuple):
-    """A queued message a worker has claimed."""
-
-    contact_point_id: str
-    attempts: int
-    art14: bool
-
-
 # -- campaigns ------------------------------------------------------------------------------
 
 
 def insert(conn: Connection, key: str, definition: dict[str, Any], now: datetime) -> None:
-    """Store a new campaign as a draft (IntegrityError when the key exists)."""
+    """Store a new campaign as a draft (IntegrityError, to the services AlreadyExists, for a taken key)."""
     conn.execute(
         t.campaigns.insert().values(
             key=key,

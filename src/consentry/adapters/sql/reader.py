@@ -1,12 +1,15 @@
-"""A read transaction's access: the ledger, the projection, the catalog and the registers."""
+"""A read transaction's access: the ledger, the projection, the catalog, the registers, the campaigns
+and the audience (`services.ports.Reading`)."""
 
 from __future__ import annotations
 
+from consentry.adapters.sql.audience import AudienceReads
+from consentry.adapters.sql.audit import AuditReads
+from consentry.adapters.sql.campaigns import CampaignReads
 from consentry.adapters.sql.catalog import CatalogReads
 from consentry.adapters.sql.ledger import LedgerReads
 from consentry.adapters.sql.projection import ProjectionReads
-from consentry.adapters.sql.registers import RegisterReads
 
 
-class Reader(LedgerReads, ProjectionReads, CatalogReads, RegisterReads):
+class Reader(LedgerReads, ProjectionReads, CatalogReads, AudienceReads, CampaignReads, AuditReads):
     """Read access within one consistent snapshot."""

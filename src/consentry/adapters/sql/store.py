@@ -1,4 +1,7 @@
-"""`SqlStore`: read and write transactions over one database (SQLite or PostgreSQL)."""
+"""`SqlStore`: read and write transactions over one database (SQLite or PostgreSQL).
+
+Implements `services.ports.Store`; a duplicate key becomes the services' `AlreadyExists`.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,17 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from consentry.adapters.sql import audience, schema
+from consentry.adapters.sql.audience import AudienceQuery
+from consentry.adapters.sql.campaign_queue import WorkerLock
 from consentry.adapters.sql.engine import bulk_load_settings, require_schema
 from consentry.adapters.sql.reader import Reader
 from consentry.adapters.sql.writer import Writer
+from consentry.services.errors import AlreadyExists
+from consentry.services.ports import AudienceAsk
 
 
 class SqlStore:
@@ -41,12 +50,17 @@ class SqlStore:
     @contextmanager
     def _writing(self, conn: Connection) -> Iterator[Writer]:
         """One write transaction on a connection opened for writing."""
-        with conn.begin():
-            self._require_schema(conn)
-            w = Writer(conn, self._now())
-            yield w
-            # Whatever a caller deferred, the projection commits in step with the ledger.
-            w.project_pending()
+        try:
+            with conn.begin():
+                self._require_schema(conn)
+                w = Writer(conn, self._now())
+                yield w
+                # Whatever a caller deferred, the projection commits in step with the ledger.
+                w.project_pending()
+        except sa.exc.IntegrityError as exc:
+            if _duplicate(exc):
+                raise AlreadyExists(f"the key exists: {exc.orig}") from exc
+            raise
 
     @contextmanager
     def bulk_writers(self) -> Iterator[Callable[[], AbstractContextManager[Writer]]]:
@@ -61,7 +75,30 @@ class SqlStore:
         ):
             yield lambda: self._writing(conn)
 
+    def audience_counts(self, ask: AudienceAsk) -> tuple[AudienceQuery, dict[str, int]]:
+        """How many considered points each rule decides (see `audience.counts`)."""
+        return audience.counts(self, ask)
+
+    def worker_lock(self, worker: str) -> WorkerLock:
+        """The lock that announces a send worker (see `campaign_queue`)."""
+        return WorkerLock(self.engine, worker)
+
+    @property
+    def tells_live_workers(self) -> bool:
+        """PostgreSQL tells a live worker's claims by its advisory lock; SQLite has one worker."""
+        return self.engine.dialect.name == "postgresql"
+
+    def migrate(self) -> str:
+        """Create or upgrade the schema; the revision it is at."""
+        schema.upgrade(self.engine)
+        return schema.current_revision(self.engine) or "-"
+
     def _require_schema(self, conn: Connection) -> None:
         if not self._schema_seen:
             require_schema(conn)
             self._schema_seen = True
+
+
+def _duplicate(exc: sa.exc.IntegrityError) -> bool:
+    """Whether the violation is of a unique key (not, say, a missing reference)."""
+    return getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE constraint failed" in str(exc.orig)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from consentry.adapters.sql import tables as t
+from consentry.adapters.sql.campaigns import CampaignWrites
 from consentry.adapters.sql.catalog import CatalogWrites
 from consentry.adapters.sql.engine import SchemaMissing
 from consentry.adapters.sql.projection import ProjectionWrites
@@ -35,8 +36,8 @@ _EVENT_TIMES = (4, 5)
 _POINT_COLUMNS = "id, kind, value, registered_seq"
 
 
-class Writer(Reader, ProjectionWrites, CatalogWrites, RegisterWrites):
-    """Write access: holds the ledger lock for the whole transaction."""
+class Writer(Reader, ProjectionWrites, CatalogWrites, RegisterWrites, CampaignWrites):
+    """Write access (`services.ports.Writing`): holds the ledger lock for the whole transaction."""
 
     def __init__(self, conn: Connection, clock_now: datetime) -> None:
         super().__init__(conn)

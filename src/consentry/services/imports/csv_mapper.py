@@ -9,11 +9,11 @@ from typing import Any
 from consentry.adapters.addresses import Normalised
 from consentry.adapters.classify import suggest
 from consentry.adapters.csvfile import CsvFormat, Row
-from consentry.bootstrap import App
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.events import STATED_BASES
 from consentry.domain.ids import derived_id
 from consentry.domain.vocabulary import ConsentMethod, PartyKind, PointKind, Source
+from consentry.services.app import App
 from consentry.services.errors import InputError, LineProblem
 from consentry.services.imports.model import (
     IMPORTED,

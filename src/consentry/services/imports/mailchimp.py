@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from consentry.adapters.csvfile import CsvFormat, Row
-from consentry.bootstrap import App
 from consentry.domain.ids import derived_id
 from consentry.domain.vocabulary import PointKind
+from consentry.services.app import App
 from consentry.services.errors import InputError
 from consentry.services.imports import runner
 from consentry.services.imports.model import (

@@ -20,9 +20,8 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from consentry.adapters.csvfile import BadRow, CsvError, Row, open_text, read_rows
-from consentry.adapters.sql.writer import Writer
-from consentry.bootstrap import App
 from consentry.domain.vocabulary import PointKind
+from consentry.services.app import App
 from consentry.services.errors import FileRejected, InputError, LineProblem
 from consentry.services.imports.model import (
     DERIVED,
@@ -37,6 +36,7 @@ from consentry.services.imports.model import (
     subject,
 )
 from consentry.services.ledger import append_in
+from consentry.services.ports import Writing
 
 #: Rows in a block, the import's unit of work.
 BLOCK_ROWS = 2000
@@ -89,7 +89,7 @@ def run(
         ctx = ImportContext(app.settings.default_region)
         blocks = batched(iter(reader), BLOCK_ROWS)
 
-        def write(w: Writer, rows: list[RawRow]) -> None:
+        def write(w: Writing, rows: list[RawRow]) -> None:
             _write_block(app, w, mapper, rows, ctx, report, progress)
 
         try:
@@ -155,9 +155,9 @@ def batched(rows: Iterator[RawRow], size: int) -> Generator[list[RawRow], None, 
 
 
 def _write_committing(
-    writer: Callable[[], AbstractContextManager[Writer]],
+    writer: Callable[[], AbstractContextManager[Writing]],
     blocks: Iterator[list[RawRow]],
-    write: Callable[[Writer, list[RawRow]], None],
+    write: Callable[[Writing, list[RawRow]], None],
     group: int,
 ) -> None:
     """Write the blocks, committing every `group` of them; at a CsvError (a line that
@@ -182,7 +182,7 @@ def _write_committing(
 
 def _write_block(
     app: App,
-    w: Writer,
+    w: Writing,
     mapper: Mapper,
     rows: list[RawRow],
     ctx: ImportContext,
@@ -224,7 +224,7 @@ def _write_block(
 
 def _write_records(
     app: App,
-    w: Writer,
+    w: Writing,
     mapped: list[MappedRow],
     ctx: ImportContext,
     report: ImportReport,

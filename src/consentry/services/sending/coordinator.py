@@ -47,8 +47,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from consentry.adapters.transport import AsyncSession, Reply, Transport
-from consentry.bootstrap import App
 from consentry.domain.campaigns import Campaign, CampaignStatus
+from consentry.services.app import App
 from consentry.services.compose import RenderError
 from consentry.services.errors import InputError
 from consentry.services.sending.messages import Letters
@@ -158,7 +158,7 @@ class Coordinator:
         self.queue.acquire()
         loop = _new_loop()
         try:
-            self.queue.reclaim(everyone=self.app.store.engine.dialect.name != "postgresql")
+            self.queue.reclaim(everyone=not self.app.store.tells_live_workers)
             main = loop.create_task(self._main())
             try:
                 loop.run_until_complete(main)

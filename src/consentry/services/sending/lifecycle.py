@@ -11,12 +11,11 @@ from collections.abc import Callable
 
 from consentry.adapters import webhook
 from consentry.adapters.smtp_pipeline import SmtpTransport
-from consentry.adapters.sql import campaign_queue as store
 from consentry.adapters.transport import Transport
-from consentry.bootstrap import App
 from consentry.domain.campaigns import Campaign, CampaignStatus, campaign_from_json
 from consentry.domain.vocabulary import Channel
 from consentry.services import audience, campaigns, ledger_guard
+from consentry.services.app import App
 from consentry.services.errors import InputError
 from consentry.services.sending.coordinator import Coordinator
 from consentry.services.sending.model import CampaignNotSendable, Progress, SendOptions, SendReport
@@ -31,31 +30,31 @@ def start(app: App, key: str) -> CampaignStatus:
     app.signer()
     now = app.clock.now()
     with app.store.writer() as w:
-        row = campaigns.stored(w.conn, key, lock=True)
+        row = campaigns.stored(w, key, lock=True)
         status = CampaignStatus(row["status"])
         if status is not CampaignStatus.DRAFT:
             return status
         c = campaign_from_json(row["definition"])
-        sql, params = audience.query(w, app.pack, c.channel, c.purpose, c.kind, c.selection, now)
-        store.fill(w.conn, key, sql, params, now)
-        store.set_status(w.conn, key, CampaignStatus.SENDING, now)
+        target = audience.Target(c.channel, c.purpose, c.kind)
+        w.fill_queue(key, audience.build(w, app.pack, target, c.selection, now), now)
+        w.set_campaign_status(key, CampaignStatus.SENDING, now)
     return CampaignStatus.SENDING
 
 
 def resume(app: App, key: str) -> None:
     """Let a paused campaign send again, its error count reset."""
     with app.store.writer() as w:
-        row = campaigns.stored(w.conn, key, lock=True)
+        row = campaigns.stored(w, key, lock=True)
         if row["status"] == CampaignStatus.PAUSED.value:
-            store.set_status(w.conn, key, CampaignStatus.SENDING, app.clock.now(), reset_errors=True)
+            w.set_campaign_status(key, CampaignStatus.SENDING, app.clock.now(), reset_errors=True)
 
 
 def pause(app: App, key: str, note: str) -> None:
     """Pause a sending campaign; its workers stop after the messages they are sending."""
     with app.store.writer() as w:
-        row = store.get(w.conn, key, lock=True)
+        row = w.campaign(key, lock=True)
         if row is not None and row["status"] == CampaignStatus.SENDING.value:
-            store.set_status(w.conn, key, CampaignStatus.PAUSED, app.clock.now(), note)
+            w.set_campaign_status(key, CampaignStatus.PAUSED, app.clock.now(), note)
 
 
 def default_transport(app: App, c: Campaign) -> Transport:
@@ -90,7 +89,7 @@ def send(
     status = start(app, key)
     if status is CampaignStatus.PAUSED:
         with app.store.reader() as r:
-            note = campaigns.stored(r.conn, key).get("note") or "paused"
+            note = campaigns.stored(r, key).get("note") or "paused"
         raise CampaignNotSendable(
             "campaign", f"campaign {key!r} is paused ({note}); `consentry campaign resume {key}` sends on"
         )

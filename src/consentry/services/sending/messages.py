@@ -5,10 +5,10 @@ from __future__ import annotations
 from consentry.adapters.mime import Mail, address, mime
 from consentry.adapters.smtp_pipeline import DkimSigner
 from consentry.adapters.transport import Outgoing
-from consentry.bootstrap import App
 from consentry.domain.campaigns import Campaign
 from consentry.domain.purposes import Purpose
 from consentry.domain.vocabulary import Channel
+from consentry.services.app import App
 from consentry.services.compose import Composer
 from consentry.services.sending.model import Job
 

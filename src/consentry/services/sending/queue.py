@@ -56,9 +56,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from consentry.adapters.sql import campaign_queue as store
-from consentry.adapters.sql.writer import Writer
-from consentry.bootstrap import App
 from consentry.domain.campaigns import Campaign, CampaignStatus
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState
@@ -66,7 +63,10 @@ from consentry.domain.vocabulary import Verdict
 from consentry.policy.facts import Controller, Question
 from consentry.policy.rules import Decision, evaluate
 from consentry.services import ledger
+from consentry.services.app import App
 from consentry.services.compose import ART14
+from consentry.services.errors import WorkerBusy
+from consentry.services.ports import Writing
 from consentry.services.sending.model import (
     CampaignNotSendable,
     Final,
@@ -83,7 +83,7 @@ _MAX_BACKOFF = timedelta(hours=6)
 
 def judge(
     app: App,
-    w: Writer,
+    w: Writing,
     c: Campaign,
     purpose: Purpose,
     controller: Controller,
@@ -134,7 +134,7 @@ class Queue:
         self.app, self.c, self.opts, self.purpose, self.controller = app, c, opts, purpose, controller
         self.worker = worker
         self.progress = progress
-        self.lock = store.WorkerLock(app.store.engine, worker)
+        self.lock = app.store.worker_lock(worker)
         self.report = SendReport()
         self.pending: list[Final] = []  # answered, to be written with the next transaction
         self.mine: set[str] = set()  # claimed by this worker, not yet settled
@@ -143,10 +143,12 @@ class Queue:
         """Take the worker's lock; CampaignNotSendable when the store admits no more workers."""
         try:
             self.lock.acquire()
-        except store.WorkerBusy as exc:
+        except WorkerBusy as exc:
             raise CampaignNotSendable("campaign", str(exc)) from None
 
-    def _judge(self, w: Writer, points: list[str], now: datetime) -> dict[str, tuple[ContactState, Decision]]:
+    def _judge(
+        self, w: Writing, points: list[str], now: datetime
+    ) -> dict[str, tuple[ContactState, Decision]]:
         return judge(self.app, w, self.c, self.purpose, self.controller, points, now)
 
     def claim(self) -> tuple[list[Job], list[str]] | None:
@@ -158,13 +160,13 @@ class Queue:
         jobs: list[Job] = []
         with self.app.store.writer() as w:
             self.settle(w, now)
-            row = store.get(w.conn, self.c.key)
+            row = w.campaign(self.c.key)
             if row is None or row["status"] != CampaignStatus.SENDING.value:
                 if row is not None:
                     self.report.status = CampaignStatus(row["status"])
                     self.report.note = row["note"]
                 return None
-            claimed = store.claim(w.conn, self.c.key, self.worker, self.opts.batch, now)
+            claimed = w.claim(self.c.key, self.worker, self.opts.batch, now)
             judged = self._judge(w, [p for p, _, _ in claimed], now)
             skipped: dict[str, str] = {}
             for pid, attempts, art14 in claimed:
@@ -175,7 +177,7 @@ class Queue:
                     skipped[pid] = found[1].rule
                 else:
                     jobs.append(Job(pid, attempts, found[0], found[1], art14))
-            store.skip(w.conn, self.c.key, skipped)
+            w.skip(self.c.key, skipped)
         self.report.skipped += len(skipped)
         if skipped:
             self.progress("skipped", len(skipped))
@@ -199,8 +201,8 @@ class Queue:
                 else:
                     go.append(h)
                     may.append(True)
-            store.skip(w.conn, self.c.key, skipped)
-            store.mark_sent(w.conn, self.c.key, [(h.job.point, h.key, _carries14(h.job)) for h in go], now)
+            w.skip(self.c.key, skipped)
+            w.mark_sent(self.c.key, [(h.job.point, h.key, _carries14(h.job)) for h in go], now)
             notices = [
                 {
                     "type": "notice.given",
@@ -229,7 +231,7 @@ class Queue:
             with self.app.store.writer() as w:
                 self.settle(w, self.app.clock.now())
 
-    def settle(self, w: Writer, now: datetime) -> None:
+    def settle(self, w: Writing, now: datetime) -> None:
         """Write the replies received since the last transaction; pause on too many errors."""
         finals, self.pending = self.pending, []
         if not finals:
@@ -247,15 +249,15 @@ class Queue:
             else:
                 note = "" if not f.reply.temporary else f" (gave up after {f.job.attempts + 1} attempts)"
                 failed.append((f.job.point, f"{f.reply}{note}"))
-        store.retry(w.conn, self.c.key, retry)
-        store.fail(w.conn, self.c.key, failed)
-        errors = store.add_errors(w.conn, self.c.key, len(retry) + len(failed), now) if retry or failed else 0
+        w.retry(self.c.key, retry)
+        w.fail(self.c.key, failed)
+        errors = w.add_campaign_errors(self.c.key, len(retry) + len(failed), now) if retry or failed else 0
         if errors >= self.opts.max_errors:
-            row = store.get(w.conn, self.c.key)
+            row = w.campaign(self.c.key)
             if row is not None and row["status"] == CampaignStatus.SENDING.value:
                 last = retry[-1][1] if retry else failed[-1][1]
                 note = f"paused after {errors} errors; the last: {last}"
-                store.set_status(w.conn, self.c.key, CampaignStatus.PAUSED, now, note)
+                w.set_campaign_status(self.c.key, CampaignStatus.PAUSED, now, note)
         self.report.sent += sent
         self.report.retried += len(retry)
         self.report.failed += len(failed)
@@ -267,27 +269,27 @@ class Queue:
         """Hand claimed rows that were never started back to the queue."""
         if points:
             with self.app.store.writer() as w:
-                store.release(w.conn, self.c.key, points, self.worker)
+                w.release(self.c.key, points, self.worker)
             self.mine.difference_update(points)
 
     def reclaim(self, everyone: bool) -> int:
         """Put the claims of dead workers (of every other worker, when `everyone`) back in the queue."""
         with self.app.store.writer() as w:
             if everyone:
-                return store.requeue_claims(w.conn, self.c.key)
-            dead = store.dead_workers(w.conn, store.claimants(w.conn, self.c.key), self.worker)
-            return store.requeue_claims(w.conn, self.c.key, dead)
+                return w.requeue_claims(self.c.key)
+            dead = w.dead_workers(w.claimants(self.c.key), self.worker)
+            return w.requeue_claims(self.c.key, dead)
 
     def standing(self) -> Standing:
         """Nothing to claim now: mark the campaign done when nothing is left; where it stands."""
         self.flush()
         with self.app.store.writer() as w:
-            counts = store.counts(w.conn, self.c.key)
-            row = store.get(w.conn, self.c.key)
-            due = store.next_due(w.conn, self.c.key)
+            counts = w.message_counts(self.c.key)
+            row = w.campaign(self.c.key)
+            due = w.next_due(self.c.key)
             status = CampaignStatus(row["status"]) if row else CampaignStatus.DONE
             if status is CampaignStatus.SENDING and not counts["queued"] and not counts["claimed"]:
-                store.set_status(w.conn, self.c.key, CampaignStatus.DONE, self.app.clock.now())
+                w.set_campaign_status(self.c.key, CampaignStatus.DONE, self.app.clock.now())
                 status = CampaignStatus.DONE
         self.report.status = status
         self.report.note = row["note"] if row and status is not CampaignStatus.DONE else None
