@@ -1,0 +1,246 @@
+"""An in-memory store for service tests without a database (cosmicpython's fake unit of work).
+
+`FakeStore` implements the ledger and catalog ports of `consentry.services.ports`
+(and empty registers): enough for services to record events, decide, define
+purposes and serve the public links. A write transaction works on a copy and
+replaces the store's data only when it ends without an error, so a rejected file
+leaves nothing behind, as a real rollback does. The hash chain is the domain's.
+Campaigns and audiences are not faked: they are the SQL store's (tests/integration).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator, Sequence, Set
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from consentry.adapters.mime import Mail
+from consentry.domain.chain import GENESIS, ChainedRow, link, payload_json
+from consentry.domain.events import Event
+from consentry.domain.fold import fold
+from consentry.domain.purposes import Purpose
+from consentry.domain.state import ContactState, Listing
+from consentry.domain.vocabulary import PointKind
+from consentry.services.errors import AlreadyExists
+
+
+@dataclass
+class _Data:
+    """Everything the fake store holds."""
+
+    rows: list[ChainedRow] = field(default_factory=list)
+    points: dict[str, tuple[PointKind, str]] = field(default_factory=dict)
+    purposes: dict[str, Purpose] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    forms: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
+    api_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+class FakeTransaction:
+    """A read or write transaction over `_Data`: the ledger and catalog of `Reading` and `Writing`."""
+
+    def __init__(self, data: _Data, now: datetime) -> None:
+        self.data = data
+        self.now = now
+
+    # -- the ledger ------------------------------------------------------------------------------
+
+    def point_id(self, kind: PointKind, value: str) -> str | None:
+        return next((pid for pid, key in self.data.points.items() if key == (kind, value)), None)
+
+    def find_points(self, keys: Iterable[tuple[PointKind, str]]) -> dict[tuple[PointKind, str], str]:
+        by_key = {key: pid for pid, key in self.data.points.items()}
+        return {key: by_key[key] for key in keys if key in by_key}
+
+    def event_exists(self, event_id: str) -> bool:
+        return any(row.event.id == event_id for row in self.data.rows)
+
+    def existing_event_ids(self, ids: Sequence[str]) -> set[str]:
+        return {row.event.id for row in self.data.rows} & set(ids)
+
+    def point_kind(self, point_id: str) -> PointKind | None:
+        key = self.data.points.get(point_id)
+        return None if key is None else key[0]
+
+    def events_for(self, point_id: str, as_of: datetime | None = None) -> list[Event]:
+        events = [r.event for r in self.data.rows if r.event.contact_point_id == point_id]
+        if as_of is not None:
+            events = [e for e in events if e.occurred_at <= as_of]
+        return sorted(events, key=lambda e: (e.occurred_at, e.seq))
+
+    def events_for_many(self, point_ids: Sequence[str]) -> dict[str, list[Event]]:
+        return {pid: self.events_for(pid) for pid in dict.fromkeys(point_ids) if pid in self.data.points}
+
+    def head(self) -> tuple[int, str]:
+        last = self.data.rows[-1] if self.data.rows else None
+        return (0, GENESIS) if last is None else (last.seq, last.hash)
+
+    def chain(self, batch: int = 5000) -> Iterator[ChainedRow]:
+        yield from self.data.rows
+
+    def point_ids(self) -> list[str]:
+        return sorted(self.data.points)
+
+    def counts(self) -> dict[str, int]:
+        return {"events": len(self.data.rows), "contact_points": len(self.data.points)}
+
+    def heads(self, point_ids: Sequence[str]) -> dict[str, tuple[int, datetime | None]]:
+        states = {pid: fold(pid, self.events_for(pid)) for pid in point_ids if pid in self.data.points}
+        return {pid: (s.last_seq, s.last_event_at) for pid, s in states.items()}
+
+    def append(self, events: Sequence[Event], project: bool = True) -> list[ChainedRow]:
+        seq, prev = self.head()
+        chained = []
+        for ev in events:
+            seq += 1
+            stored = Event(
+                ev.id,
+                ev.type,
+                ev.contact_point_id,
+                ev.occurred_at,
+                ev.recorded_at,
+                ev.payload,
+                ev.schema_version,
+                seq,
+            )
+            digest = link(prev, stored, seq, payload_json(ev.payload), ev.recorded_at.isoformat())
+            chained.append(ChainedRow(seq, stored, prev, digest))
+            if ev.type == "contact_point.registered":
+                self.data.points[ev.contact_point_id] = (PointKind(ev.payload["kind"]), ev.payload["value"])
+            prev = digest
+        self.data.rows.extend(chained)
+        return chained
+
+    def project_pending(self) -> None:
+        """Nothing to do: states are folded from the events when read."""
+
+    def write_states(self, states: Iterable[ContactState], fresh: Set[str] = frozenset()) -> None:
+        """Nothing to do: states are folded from the events when read."""
+
+    # -- the audit's reads -----------------------------------------------------------------------
+
+    def chain_hashes(
+        self, upto: int | None = None, after: int = 0, batch: int = 20_000
+    ) -> Iterator[tuple[int, str]]:
+        for row in self.data.rows:
+            if row.seq > after and (upto is None or row.seq <= upto):
+                yield row.seq, row.hash
+
+    def event_by_id(self, event_id: str) -> ChainedRow | None:
+        return next((row for row in self.data.rows if row.event.id == event_id), None)
+
+    def projected_ids(self) -> set[str]:
+        return set(self.data.points)
+
+    def projection_differences(self, states: Sequence[ContactState]) -> list[tuple[str, str, str, Any, Any]]:
+        return []  # states are folded when read: nothing is stored to differ
+
+    def head_row(self) -> tuple[int, str] | None:
+        return self.head()
+
+    def last_event(self) -> tuple[int, str] | None:
+        return (self.data.rows[-1].seq, self.data.rows[-1].hash) if self.data.rows else None
+
+    def hash_at(self, seq: int) -> str | None:
+        return next((row.hash for row in self.data.rows if row.seq == seq), None)
+
+    def any_point(self) -> bool:
+        return bool(self.data.points)
+
+    # -- the catalog -----------------------------------------------------------------------------
+
+    def purpose(self, key: str) -> Purpose | None:
+        return self.data.purposes.get(key)
+
+    def purposes(self) -> list[Purpose]:
+        return [self.data.purposes[k] for k in sorted(self.data.purposes)]
+
+    def put_purpose(self, p: Purpose, replace: bool = False) -> None:
+        if p.key in self.data.purposes and not replace:
+            raise AlreadyExists(f"purpose {p.key}")
+        self.data.purposes[p.key] = p
+
+    def setting(self, key: str) -> Any:
+        return self.data.settings.get(key)
+
+    def put_setting(self, key: str, value: Any) -> None:
+        self.data.settings[key] = value
+
+    def form(self, key: str, version: int | None = None) -> dict[str, Any] | None:
+        versions = self.data.forms.get(key, {})
+        if not versions:
+            return None
+        return versions.get(version if version is not None else max(versions))
+
+    def forms(self) -> list[dict[str, Any]]:
+        return [versions[max(versions)] for _, versions in sorted(self.data.forms.items())]
+
+    def put_form(self, key: str, version: int, definition: dict[str, Any]) -> None:
+        versions = self.data.forms.setdefault(key, {})
+        if version in versions:
+            raise AlreadyExists(f"form {key} version {version}")
+        versions[version] = {**definition, "version": version}
+
+    def api_key(self, key_id: str) -> dict[str, Any] | None:
+        return self.data.api_keys.get(key_id)
+
+    def api_keys(self) -> list[dict[str, Any]]:
+        return list(self.data.api_keys.values())
+
+    # -- the registers: none ---------------------------------------------------------------------
+
+    def registers_version(self) -> tuple[int, datetime | None]:
+        return 0, None
+
+    def listings(self, keys: Iterable[tuple[PointKind, str]]) -> dict[tuple[PointKind, str], list[Listing]]:
+        return {}
+
+    def register_definitions(self) -> list[dict[str, Any]]:
+        return []
+
+
+class FakeStore:
+    """Transactions over data in memory; a write is all or nothing."""
+
+    def __init__(self, now: Any) -> None:
+        self._now = now
+        self.data = _Data()
+        self.committed = 0
+
+    @contextmanager
+    def reader(self) -> Iterator[FakeTransaction]:
+        yield FakeTransaction(self.data, self._now())
+
+    @contextmanager
+    def writer(self) -> Iterator[FakeTransaction]:
+        work = copy.deepcopy(self.data)
+        yield FakeTransaction(work, self._now())
+        self.data = work  # reached only without an error: commit
+        self.committed += 1
+
+
+@dataclass
+class FakeMailer:
+    """Keeps the messages it is asked to send."""
+
+    sent: list[Mail] = field(default_factory=list)
+
+    def new_message(
+        self, to: str, subject: str, text: str, html: str | None = None, lang: str = "nl"
+    ) -> Mail:
+        return Mail(
+            sender="consentry@example.nl",
+            to=to,
+            subject=subject,
+            text=text,
+            html=html,
+            message_id=f"m{len(self.sent)}@example.nl",
+            date=datetime.now().astimezone(),
+            lang=lang,
+        )
+
+    def send(self, msg: Mail) -> None:
+        self.sent.append(msg)
