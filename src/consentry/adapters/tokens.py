@@ -13,7 +13,7 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, URLSafeSerializer, URLSafeTimedSerializer
 
 from consentry.services.errors import TokenExpired, TokenInvalid
-from consentry.services.ports import MIN_SECRET_CHARS, Claims, TokenUse
+from consentry.services.tokens import MIN_SECRET_CHARS, Claims, TokenUse
 
 __all__ = ["MIN_SECRET_CHARS", "Claims", "TokenExpired", "TokenInvalid", "TokenSigner", "TokenUse"]
 

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from consentry.domain.clock import Clock
 from consentry.domain.ids import IdFactory
 from consentry.policy.rules import RulePack
-from consentry.services.ports import MIN_SECRET_CHARS, Limiter, Mailer, Signer, Store
+from consentry.services.ports import Limiter, Mailer, Store
 from consentry.services.states import StateCache
+from consentry.services.tokens import MIN_SECRET_CHARS, Signer
 from consentry.settings import Settings
 
 SECRET_SETTING = "development_secret_key"

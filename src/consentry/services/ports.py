@@ -6,8 +6,8 @@ campaigns and the audience; a write transaction (`Writing`) adds their write
 sides and the ledger lock. `adapters/sql/` implements them on SQLite and
 PostgreSQL; `tests/unit/fakes.py` implements the ledger and catalog in memory,
 so services run without a database. Services raise their own errors
-(`services/errors.py`), and so do the ports: a duplicate key is `AlreadyExists`,
-a bad link `TokenInvalid` or `TokenExpired`.
+(`services/errors.py`), and so do the ports: a duplicate key is `AlreadyExists`.
+The token signer's port is in `services/tokens.py`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any, Protocol
 
 from consentry.adapters.mime import Mail
@@ -306,7 +305,7 @@ class Store(Protocol):
         """Create or upgrade the schema; the revision."""
 
 
-# -- mail, links, rate limits ----------------------------------------------------------------------
+# -- mail and rate limits ----------------------------------------------------------------------
 
 
 class Mailer(Protocol):
@@ -319,38 +318,6 @@ class Mailer(Protocol):
 
     def send(self, msg: Mail) -> None:
         """Deliver a message."""
-
-
-class TokenUse(StrEnum):
-    """What a token opens."""
-
-    CONFIRM = "confirm"
-    UNSUBSCRIBE = "unsubscribe"
-    PREFERENCES = "preferences"
-    CSRF = "csrf"
-
-
-#: The shortest secret key accepted (an HMAC key much shorter is guessable).
-MIN_SECRET_CHARS = 16
-
-
-@dataclass(frozen=True, slots=True)
-class Claims:
-    """What a valid token says."""
-
-    contact_point: str
-    purpose: str | None
-    extra: dict[str, Any]
-
-
-class Signer(Protocol):
-    """Makes and checks the tokens of public links; TokenInvalid or TokenExpired for a bad one."""
-
-    def make(self, use: TokenUse, contact_point: str, purpose: str | None = None, **extra: Any) -> str:
-        """A token for `use`, bound to a contact point (and purpose)."""
-
-    def read(self, use: TokenUse, token: str, max_age_s: int | None = None) -> Claims:
-        """Check a token and return its claims."""
 
 
 class Limiter(Protocol):

@@ -23,8 +23,8 @@ from consentry.services import forms, ledger, mails, states
 from consentry.services.app import App
 from consentry.services.contacts import resolve
 from consentry.services.errors import FileRejected, InputError, TokenInvalid
-from consentry.services.ports import Claims, TokenUse
 from consentry.services.setup import controller
+from consentry.services.tokens import Claims, TokenUse
 
 LANGS = ("nl", "en")
 PREFERENCE_TEXT_VERSION = "preference-centre@1"
