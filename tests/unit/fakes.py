@@ -91,6 +91,16 @@ class FakeTransaction:
         states = {pid: fold(pid, self.events_for(pid)) for pid in point_ids if pid in self.data.points}
         return {pid: (s.last_seq, s.last_event_at) for pid, s in states.items()}
 
+    def objecting_points(self, contact_ids: Sequence[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for pid in self.data.points:
+            state = fold(pid, self.events_for(pid))
+            if state.contact_id in contact_ids and any(
+                e.type == "objection.recorded" for e in self.events_for(pid)
+            ):
+                out.setdefault(state.contact_id, []).append(pid)
+        return out
+
     def append(self, events: Sequence[Event], project: bool = True) -> list[ChainedRow]:
         seq, prev = self.head()
         chained = []

@@ -158,3 +158,18 @@ def test_without_a_configured_key_the_development_key_is_kept_in_the_store() -> 
     with app.store.reader() as r:
         kept = r.setting(SECRET_SETTING)
     assert isinstance(kept, str) and len(kept) >= 32
+
+
+def test_an_objection_made_through_another_point_of_the_person_covers_this_one(app: App) -> None:
+    person = {"source": "web_form", "contact_id": "klant-7"}
+    ledger.append_lines(
+        app,
+        [
+            line(type="contact_point.registered", kind="email", value="jan@example.nl", **person),
+            line(type="contact_point.registered", kind="phone", value="0612345678", **person),
+            CONSENT,
+            line(type="objection.recorded", contact="+31612345678", scope="direct_marketing"),
+        ],
+    )
+    decision = decide(app, "jan@example.nl", "email", "nieuwsbrief")
+    assert (decision.verdict.value, decision.rule) == ("deny", "EU-GDPR-04")
