@@ -1,6 +1,7 @@
 """Sending e-mail over a real SMTP connection (smtplib), as configured in settings.
 
 The message is written by `consentry.adapters.mime`, the builder campaigns use too.
+Implements `services.ports.Mailer`; its error is the services' `MailError`.
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ from datetime import UTC, datetime
 from email.utils import make_msgid
 
 from consentry.adapters.mime import Mail, address, mime
+from consentry.services.errors import MailError
 from consentry.settings import Settings
 
-
-class MailError(RuntimeError):
-    """The SMTP server could not be reached or refused the message."""
+__all__ = ["MailError", "SmtpMailer"]
 
 
 class SmtpMailer:

@@ -1,4 +1,7 @@
-"""Rate limits (the `limits` library): in memory per process, or shared through Redis."""
+"""Rate limits (the `limits` library): in memory per process, or shared through Redis.
+
+Implements `services.ports.Limiter`; its error is the services' `RateLimited`.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +12,9 @@ import limits
 import limits.storage
 import limits.strategies
 
+from consentry.services.errors import RateLimited
 
-class RateLimited(Exception):
-    """Too many attempts; `retry_after` seconds until the next is allowed."""
-
-    def __init__(self, what: str, retry_after: int) -> None:
-        super().__init__(f"too many attempts ({what}); try again in {retry_after} s")
-        self.what = what
-        self.retry_after = retry_after
+__all__ = ["RateLimited", "RateLimiter"]
 
 
 class RateLimiter:

@@ -1,4 +1,4 @@
-"""Errors the services raise for bad input: each names the field (and line) at fault."""
+"""Errors the services and their ports raise: bad input names the field (and line) at fault."""
 
 from __future__ import annotations
 
@@ -64,3 +64,16 @@ class TokenExpired(ValueError):
 
 class WorkerBusy(RuntimeError):
     """The store admits no more send workers (SQLite allows one)."""
+
+
+class RateLimited(Exception):
+    """Too many attempts; `retry_after` seconds until the next is allowed."""
+
+    def __init__(self, what: str, retry_after: int) -> None:
+        super().__init__(f"too many attempts ({what}); try again in {retry_after} s")
+        self.what = what
+        self.retry_after = retry_after
+
+
+class MailError(RuntimeError):
+    """The mail server could not be reached or refused the message."""

@@ -6,7 +6,8 @@ campaigns and the audience; a write transaction (`Writing`) adds their write
 sides and the ledger lock. `adapters/sql/` implements them on SQLite and
 PostgreSQL; `tests/unit/fakes.py` implements the ledger and catalog in memory,
 so services run without a database. Services raise their own errors
-(`services/errors.py`), and so do the ports: a duplicate key is `AlreadyExists`.
+(`services/errors.py`), and so do the ports: a duplicate key is `AlreadyExists`,
+a refused message `MailError`, too many attempts `RateLimited`.
 The token signer's port is in `services/tokens.py`.
 """
 
@@ -317,11 +318,11 @@ class Mailer(Protocol):
         """A message from the configured sender."""
 
     def send(self, msg: Mail) -> None:
-        """Deliver a message."""
+        """Deliver a message; MailError if the server fails."""
 
 
 class Limiter(Protocol):
-    """Counts attempts against a rate limit; raises when one is exceeded."""
+    """Counts attempts against a rate limit; RateLimited when one is exceeded."""
 
     def hit(self, rule: str, namespace: str, key: str) -> None:
         """Count one attempt."""
