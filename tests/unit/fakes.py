@@ -101,6 +101,26 @@ class FakeTransaction:
                 out.setdefault(state.contact_id, []).append(pid)
         return out
 
+    def point_ids_of_kind(self, kind: PointKind, batch: int = 2000) -> Iterator[list[str]]:
+        ids = sorted(pid for pid, key in self.data.points.items() if key[0] is kind)
+        for start in range(0, len(ids), batch):
+            yield ids[start : start + batch]
+
+    def state(self, point_id: str) -> dict[str, Any] | None:
+        if point_id not in self.data.points:
+            return None
+        return fold(point_id, self.events_for(point_id)).to_json()
+
+    def states_from_sources(self, sources: Iterable[str]) -> Iterator[dict[str, Any]]:
+        wanted = set(sources)
+        for pid in sorted(self.data.points):
+            state = fold(pid, self.events_for(pid))
+            if state.source.value in wanted and state.erased_at is None:
+                yield state.to_json()
+
+    def projection_complete(self) -> bool:
+        return True
+
     def append(self, events: Sequence[Event], project: bool = True) -> list[ChainedRow]:
         seq, prev = self.head()
         chained = []
@@ -200,6 +220,19 @@ class FakeTransaction:
     def api_keys(self) -> list[dict[str, Any]]:
         return list(self.data.api_keys.values())
 
+    def put_api_key(self, key_id: str, name: str, secret_hash: str, scopes: list[str]) -> None:
+        if key_id in self.data.api_keys:
+            raise AlreadyExists(f"API key {key_id}")
+        row = {"id": key_id, "name": name, "secret_hash": secret_hash, "scopes": scopes}
+        self.data.api_keys[key_id] = {**row, "created_at": self.now, "revoked_at": None}
+
+    def revoke_api_key(self, key_id: str) -> bool:
+        row = self.data.api_keys.get(key_id)
+        if row is None or row["revoked_at"] is not None:
+            return False
+        row["revoked_at"] = self.now
+        return True
+
     # -- the registers: none ---------------------------------------------------------------------
 
     def registers_version(self) -> tuple[int, datetime | None]:
@@ -209,6 +242,9 @@ class FakeTransaction:
         return {}
 
     def register_definitions(self) -> list[dict[str, Any]]:
+        return []
+
+    def registers(self) -> list[dict[str, Any]]:
         return []
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy.engine.base
-from fakes import FakeMailer, FakeStore
+from fakes import FakeMailer, FakeStore, FakeTransaction, _Data
 
 from consentry.adapters.ratelimit import RateLimiter
 from consentry.adapters.tokens import TokenSigner
@@ -20,7 +20,7 @@ from consentry.domain.clock import FixedClock
 from consentry.domain.ids import counting_ids
 from consentry.domain.vocabulary import PointKind
 from consentry.policy.nl import PACK
-from consentry.services import forms, ledger, public, purposes
+from consentry.services import apikeys, forms, ledger, ports, public, purposes
 from consentry.services.app import SECRET_SETTING, App
 from consentry.services.decide import Asked, decide, decide_many
 from consentry.services.errors import FileRejected, InputError, TokenInvalid
@@ -173,3 +173,21 @@ def test_an_objection_made_through_another_point_of_the_person_covers_this_one(a
     )
     decision = decide(app, "jan@example.nl", "email", "nieuwsbrief")
     assert (decision.verdict.value, decision.rule) == ("deny", "EU-GDPR-04")
+
+
+def test_an_api_key_is_made_checked_and_revoked(app: App) -> None:
+    key, token = apikeys.create(app, "website", ["read"])
+    assert apikeys.authenticate(app, token, apikeys.Scope.READ).id == key.id
+    with pytest.raises(apikeys.NotAuthorised):
+        apikeys.authenticate(app, token, apikeys.Scope.WRITE)
+    apikeys.revoke(app, key.id)
+    with pytest.raises(apikeys.NotAuthorised, match="revoked"):
+        apikeys.authenticate(app, token, apikeys.Scope.READ)
+
+
+@pytest.mark.parametrize("port", [ports.LedgerWriter, ports.CatalogWriter, ports.Registers, ports.LedgerView])
+def test_the_fake_store_has_every_member_of_the_ports_it_stands_in_for(port: type) -> None:
+    members = {
+        name for cls in port.__mro__ if cls is not object for name in vars(cls) if not name.startswith("_")
+    }
+    assert sorted(m for m in members if not hasattr(FakeTransaction(_Data(), NOW), m)) == []
