@@ -128,3 +128,34 @@ def test_services_import_no_database_no_wiring_and_only_the_declared_adapters() 
             if undeclared or name.startswith(SERVICES_NEVER):
                 offenders.append(f"{path.relative_to(SRC)}: {name}")
     assert sorted(set(offenders)) == []
+
+
+def _module_level_imports(path: Path, modules: set[str]) -> set[str]:
+    """The consentry modules a module imports when it is loaded (not inside functions or TYPE_CHECKING)."""
+    found: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+    return found & modules
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    paths = {".".join(p.relative_to(SRC.parent).with_suffix("").parts): p for p in SRC.rglob("*.py")}
+    paths = {name.removesuffix(".__init__"): p for name, p in paths.items()}
+    graph = {name: _module_level_imports(p, set(paths)) - {name} for name, p in paths.items()}
+    done: set[str] = set()
+
+    def visit(module: str, path: tuple[str, ...]) -> None:
+        assert module not in path, f"import cycle: {' -> '.join((*path, module))}"
+        if module in done:
+            return
+        for dep in sorted(graph[module]):
+            visit(dep, (*path, module))
+        done.add(module)
+
+    for module in sorted(graph):
+        visit(module, ())
+    assert len(done) > 100
