@@ -185,7 +185,9 @@ def test_an_api_key_is_made_checked_and_revoked(app: App) -> None:
         apikeys.authenticate(app, token, apikeys.Scope.READ)
 
 
-@pytest.mark.parametrize("port", [ports.LedgerWriter, ports.CatalogWriter, ports.Registers, ports.LedgerView])
+@pytest.mark.parametrize(
+    "port", [ports.LedgerWriter, ports.CatalogWriter, ports.Registers, ports.LedgerView, ports.LedgerAudit]
+)
 def test_the_fake_store_has_every_member_of_the_ports_it_stands_in_for(port: type) -> None:
     members = {
         name for cls in port.__mro__ if cls is not object for name in vars(cls) if not name.startswith("_")

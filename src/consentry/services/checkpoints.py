@@ -20,11 +20,11 @@ from pathlib import Path
 import httpx
 
 from consentry.adapters import signing, webhook
-from consentry.adapters.mailer import MailError, SmtpMailer
+from consentry.adapters.mailer import SmtpMailer
 from consentry.domain.checkpoint import Checkpoint, CheckpointFormatError, read_lines
 from consentry.domain.merkle import Frontier, leaf_of_chain_hash
 from consentry.services.app import App
-from consentry.services.errors import InputError
+from consentry.services.errors import InputError, MailError
 from consentry.settings import Settings
 
 
