@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import define_purposes, make_app
+from consentry.adapters.sql.audience import AudienceQuery
 from consentry.adapters.sql.registers import entry_hash
 from consentry.bootstrap import App
 from consentry.domain.campaigns import Selection
@@ -273,7 +274,7 @@ def _judge_both(
             yield (channel, purpose_key, kind, activity, day), (setwise, single)
 
 
-def _from_row(built: audience.AudienceQuery, row: Any) -> tuple[str, str, list[str]]:
+def _from_row(built: AudienceQuery, row: Any) -> tuple[str, str, list[str]]:
     verdict = row[5]
     extra = []
     if verdict != Verdict.DENY.value:
