@@ -12,7 +12,7 @@ from conftest import FORM, Inbox, body_text, define_purposes, make_app
 from consentry.adapters.tokens import TokenExpired, TokenInvalid, TokenUse
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import PointKind
-from consentry.services import forms, public
+from consentry.services import forms, preferences, public
 from consentry.services.decide import decide
 from consentry.services.errors import InputError
 from consentry.services.public import Evidence
@@ -140,20 +140,20 @@ def test_the_preference_centre_changes_and_objections_are_recorded(
     public.sign_up(flow_app, "nieuwsbrief-footer", "a@example.nl", ["nieuwsbrief"], "nl", BROWSER)
     confirmed = public.confirm(flow_app, link(smtp[0]), BROWSER)
     token = confirmed.preferences_url.rsplit("/", 1)[1]
-    view = public.preferences(flow_app, token)
+    view = preferences.view(flow_app, token)
     assert view.masked_address == "a**@example.nl"
     assert {(r.purpose.key, r.receiving, r.status) for r in view.rows} == {
         ("nieuwsbrief", True, "subscribed"),
         ("aanbiedingen", False, "none"),
     }
-    view = public.update_preferences(flow_app, token, {("aanbiedingen", "email")}, "nl", BROWSER)
+    view = preferences.update(flow_app, token, {("aanbiedingen", "email")}, "nl", BROWSER)
     receiving = {(r.purpose.key, r.receiving) for r in view.rows}
     assert receiving == {("nieuwsbrief", False), ("aanbiedingen", True)}
     with pytest.raises(InputError):
-        public.update_preferences(flow_app, token, {("bestaat-niet", "email")}, "nl", BROWSER)
-    public.object_to(flow_app, token, "direct_marketing", BROWSER)
-    public.make_request(flow_app, token, "erasure", "Graag alles wissen", BROWSER)
-    view = public.preferences(flow_app, token)
+        preferences.update(flow_app, token, {("bestaat-niet", "email")}, "nl", BROWSER)
+    preferences.object_to(flow_app, token, "direct_marketing", BROWSER)
+    preferences.make_request(flow_app, token, "erasure", "Graag alles wissen", BROWSER)
+    view = preferences.view(flow_app, token)
     assert view.objected_dm and not any(r.receiving for r in view.rows)
     assert [k for k, _ in view.requests] == ["erasure"]
     assert decide(flow_app, "a@example.nl", "email", "aanbiedingen").rule == "EU-GDPR-04"

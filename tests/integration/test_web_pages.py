@@ -17,7 +17,7 @@ from consentry.adapters.tokens import TokenUse
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import PointKind
 from consentry.entrypoints.http import create_app
-from consentry.services import forms, public
+from consentry.services import forms, preferences, public
 from consentry.services.decide import decide
 
 BASE = "http://127.0.0.1:8000"
@@ -381,7 +381,7 @@ def test_the_preference_centre_records_changes_objections_and_requests(
     assert asked.status_code == 200 and "verzoek om je gegevens te wissen ontvangen" in asked.text
     assert "Wissen van gegevens, ontvangen op" in asked.text
 
-    view = public.preferences(app, path.rsplit("/", 1)[1])
+    view = preferences.view(app, path.rsplit("/", 1)[1])
     assert view.objected_dm and [k for k, _ in view.requests] == ["erasure"]
     with app.store.reader() as r:
         request = next(e for e in r.events_for(point) if e.type == "request.received")

@@ -16,7 +16,7 @@ from consentry.bootstrap import App
 from consentry.domain import limits
 from consentry.entrypoints.web import csrf, views
 from consentry.entrypoints.wired import AppDep
-from consentry.services import public
+from consentry.services import preferences, public
 
 router = APIRouter(route_class=views.PageRoute, include_in_schema=False)
 CsrfField = Annotated[str | None, Form(alias=csrf.FIELD)]
@@ -87,7 +87,7 @@ async def unsubscribe(
 @router.get("/p/{token}", response_class=HTMLResponse)
 def preferences_page(token: str, request: Request, app: AppDep) -> HTMLResponse:
     """Every purpose and channel with its state, and the choices to change it."""
-    view = public.preferences(app, token)
+    view = preferences.view(app, token)
     done = request.query_params.get("done")
     return views.render(
         request,
@@ -115,7 +115,7 @@ def save_preferences(
     """Receive exactly the ticked purpose/channel pairs."""
     csrf.check(app, request, csrf_token, public.link_owner(app, TokenUse.PREFERENCES, token))
     wanted = {(p, c) for p, _, c in (w.partition("/") for w in want or [])}
-    public.update_preferences(app, token, wanted, views.page_lang(request), views.evidence(request))
+    preferences.update(app, token, wanted, views.page_lang(request), views.evidence(request))
     return _done(request, token, "saved")
 
 
@@ -129,7 +129,7 @@ def object_to(
 ) -> RedirectResponse:
     """Record an objection to direct marketing or to profiling (Art. 21 GDPR)."""
     csrf.check(app, request, csrf_token, public.link_owner(app, TokenUse.PREFERENCES, token))
-    public.object_to(app, token, scope, views.evidence(request))
+    preferences.object_to(app, token, scope, views.evidence(request))
     return _done(request, token, f"object_{scope}")
 
 
@@ -144,7 +144,7 @@ def make_request(
 ) -> RedirectResponse:
     """Record a request for a copy of the data or for its erasure."""
     csrf.check(app, request, csrf_token, public.link_owner(app, TokenUse.PREFERENCES, token))
-    public.make_request(app, token, kind, note, views.evidence(request))
+    preferences.make_request(app, token, kind, note, views.evidence(request))
     return _done(request, token, kind)
 
 
