@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from consentry.bootstrap import App
 from consentry.entrypoints.cli import app as cli_app
 from consentry.entrypoints.http import create_app
-from consentry.services import apikeys, feedback, ledger, registers
+from consentry.services import apikeys, feedback_files, ledger, registers
 from consentry.services.errors import FileRejected
 from consentry.services.imports import mailchimp
 
@@ -124,7 +124,7 @@ def test_a_feedback_csv_with_a_nul_is_refused_whole_naming_the_line(known: App, 
     )
     before = event_count(known)
     with pytest.raises(FileRejected) as caught:
-        feedback.read_csv(known, path)
+        feedback_files.read_csv(known, path)
     assert [(p.line, p.field) for p in caught.value.problems] == [(3, "reason")]
     assert caught.value.problems[0].message.startswith(NUL_NAME)
     assert event_count(known) == before

@@ -17,7 +17,7 @@ from consentry.domain.fold import fold
 from consentry.domain.vocabulary import Verdict
 from consentry.entrypoints.cli import app as cli_app
 from consentry.entrypoints.http import create_app
-from consentry.services import apikeys, feedback, ledger
+from consentry.services import apikeys, feedback, feedback_files, ledger
 from consentry.services.contacts import point_key
 from consentry.services.decide import decide
 from consentry.services.errors import FileRejected, InputError
@@ -473,7 +473,7 @@ def arf(feedback_type: str = "abuse", to: str = PIET) -> bytes:
 
 
 def test_a_dsn_of_a_failed_delivery_records_a_hard_bounce_with_its_evidence(people: App) -> None:
-    result = feedback.read_dsn(people, dsn("failed", "5.1.1"))
+    result = feedback_files.read_dsn(people, dsn("failed", "5.1.1"))
     assert result.recorded == 1 and len(result.suppressed) == 1
     assert bounce_events(people) == [
         {
@@ -484,29 +484,29 @@ def test_a_dsn_of_a_failed_delivery_records_a_hard_bounce_with_its_evidence(peop
         }
     ]
     assert verdict(people) == SUPPRESSED
-    assert feedback.read_dsn(people, dsn("failed", "5.1.1")).duplicates == 1
+    assert feedback_files.read_dsn(people, dsn("failed", "5.1.1")).duplicates == 1
 
 
 def test_a_delay_is_a_soft_bounce_and_a_delivery_is_no_bounce(people: App) -> None:
-    assert feedback.read_dsn(people, dsn("delivered", "2.0.0")).outcomes == []
-    feedback.read_dsn(people, dsn("delayed", "4.4.1"))
+    assert feedback_files.read_dsn(people, dsn("delivered", "2.0.0")).outcomes == []
+    feedback_files.read_dsn(people, dsn("delayed", "4.4.1"))
     assert [e["bounce_kind"] for e in bounce_events(people)] == ["soft"]
     assert verdict(people) == ALLOWED
 
 
 def test_a_dsn_about_an_unknown_recipient_says_which_recipient(people: App) -> None:
     with pytest.raises(InputError, match=r"recipient 1 of the report"):
-        feedback.read_dsn(people, dsn("failed", "5.1.1", to="wie@example.nl"))
+        feedback_files.read_dsn(people, dsn("failed", "5.1.1", to="wie@example.nl"))
 
 
 def test_an_arf_report_records_a_complaint_that_suppresses(people: App) -> None:
-    result = feedback.read_arf(people, arf())
+    result = feedback_files.read_arf(people, arf())
     assert result.recorded == 1
     assert verdict(people, PIET) == SUPPRESSED
     with pytest.raises(InputError, match="not a spam complaint"):
-        feedback.read_arf(people, arf("not-spam", to=JAN))
+        feedback_files.read_arf(people, arf("not-spam", to=JAN))
     with pytest.raises(InputError, match="not a multipart/report; report-type=feedback-report"):
-        feedback.read_arf(people, dsn("failed", "5.1.1"))
+        feedback_files.read_arf(people, dsn("failed", "5.1.1"))
 
 
 def test_the_cli_reads_a_dsn_file_and_an_arf_report_from_stdin(

@@ -10,7 +10,7 @@ import typer
 from consentry.entrypoints.cli.context import current
 from consentry.entrypoints.cli.inputs import raw
 from consentry.entrypoints.cli.output import handled
-from consentry.services import feedback, replies
+from consentry.services import feedback, feedback_files, replies
 
 app = typer.Typer(
     help="Record bounces and spam complaints; a hard bounce or a complaint suppresses the address.",
@@ -76,14 +76,14 @@ def feedback_import(
     ],
 ) -> None:
     """Record the bounces and complaints in a CSV file; all or nothing, problems by line."""
-    _print_feedback(feedback.read_csv(current(), file))
+    _print_feedback(feedback_files.read_csv(current(), file))
 
 
 @app.command("dsn")
 @handled
 def feedback_dsn(file: ReportFile) -> None:
     """Record the bounces of a delivery status notification (RFC 3464) in a raw message."""
-    report = feedback.read_dsn(current(), raw(file))
+    report = feedback_files.read_dsn(current(), raw(file))
     if not report.outcomes:
         typer.echo("nothing to record: the report names no failed or delayed recipient")
     _print_feedback(report)
@@ -93,7 +93,7 @@ def feedback_dsn(file: ReportFile) -> None:
 @handled
 def feedback_arf(file: ReportFile) -> None:
     """Record the spam complaint of an abuse report (ARF, RFC 5965) in a raw message."""
-    _print_feedback(feedback.read_arf(current(), raw(file)))
+    _print_feedback(feedback_files.read_arf(current(), raw(file)))
 
 
 @app.command("unsubscribe-mail")
