@@ -77,6 +77,21 @@ class Settings(BaseSettings):
         default="30/hour", description="Sign-ups a form accepts from one client IP address (limits syntax)."
     )
 
+    admin_session_minutes: int = Field(
+        default=480, ge=1, description="Minutes an admin app session lasts after logging in."
+    )
+    admin_login_max_failures: int = Field(
+        default=5, ge=1, description="Failed admin logins in a row that lock the user out."
+    )
+    admin_lockout_minutes: int = Field(
+        default=15, ge=1, description="Minutes a locked-out admin user must wait before trying again."
+    )
+    admin_login_limit_per_client: str = Field(
+        default="30/hour",
+        description="Admin login attempts accepted from one client IP address "
+        "(limits syntax), whichever users they name.",
+    )
+
     soft_bounce_limit: int = Field(
         default=3,
         description="Soft bounces within `CONSENTRY_SOFT_BOUNCE_DAYS` that suppress an address "

@@ -18,6 +18,10 @@ class TokenUse(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     PREFERENCES = "preferences"
     CSRF = "csrf"
+    #: The admin app's session cookie, its login waiting for a second factor, a TOTP secret being enrolled.
+    ADMIN_SESSION = "admin_session"
+    ADMIN_PENDING = "admin_pending"
+    ADMIN_TOTP = "admin_totp"
 
 
 #: The shortest secret key accepted (an HMAC key much shorter is guessable).

@@ -274,3 +274,35 @@ master_keys = sa.Table(
     sa.Column("key_check", sa.LargeBinary, nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
 )
+
+#: The admin app's users; passwords only as Argon2 hashes.
+admin_users = sa.Table(
+    "admin_users",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False, unique=True),
+    sa.Column("role", sa.String(20), nullable=False),
+    sa.Column("password_hash", sa.String(200), nullable=False),
+    sa.Column("totp_secret", sa.String(64), nullable=True),
+    #: The last TOTP time step accepted, so a code is never accepted twice.
+    sa.Column("totp_last_step", sa.BigInteger, nullable=True),
+    #: Raised by a logout or a disable: every session cookie of an older epoch stops working.
+    sa.Column("session_epoch", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", UTCDateTime(), nullable=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("disabled_at", UTCDateTime(), nullable=True),
+)
+
+#: Who did what in the admin app: logins, failed logins, lockouts, logouts, user changes.
+admin_audit = sa.Table(
+    "admin_audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("actor", sa.String(320), nullable=True),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("subject", sa.String(320), nullable=True),
+    sa.Column("detail", JSONType, nullable=False),
+    sa.Index("ix_admin_audit_at", "at"),
+)

@@ -24,6 +24,7 @@ from consentry.entrypoints.cli import (
     purposes,
     registers,
     start,
+    users,
 )
 
 app = typer.Typer(
@@ -69,6 +70,7 @@ app.add_typer(imports.app, name="import")
 app.add_typer(contacts.app, name="contacts")
 app.add_typer(feedback.app, name="feedback")
 app.add_typer(campaigns.app, name="campaign")
+app.add_typer(users.app, name="user")
 
 
 def main() -> None:

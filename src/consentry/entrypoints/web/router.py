@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from consentry.entrypoints.web import personal, signup
+from consentry.entrypoints.web import admin, personal, signup
 
 STATIC = Path(__file__).parent / "static"
 
@@ -18,3 +18,4 @@ def install(api: FastAPI) -> None:
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     api.include_router(signup.router)
     api.include_router(personal.router)
+    api.include_router(admin.router)

@@ -1,0 +1,155 @@
+"""The admin app's users and audit log on SQLite and PostgreSQL (the `UserStore` port).
+
+Each method is one short transaction of its own, apart from the ledger's lock:
+a login must not wait behind an import. A change and its audit entry are
+written in the same transaction, so neither is ever recorded without the other.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from consentry.adapters.sql import tables as t
+from consentry.domain.users import AuditAction, AuditEntry, Role, User
+
+_U = t.admin_users
+
+
+def _user(row: Any) -> User:
+    return User(
+        id=row.id,
+        email=row.email,
+        role=Role(row.role),
+        password_hash=row.password_hash,
+        created_at=row.created_at,
+        totp_secret=row.totp_secret,
+        totp_last_step=row.totp_last_step,
+        session_epoch=row.session_epoch,
+        failed_logins=row.failed_logins,
+        locked_until=row.locked_until,
+        disabled_at=row.disabled_at,
+    )
+
+
+class UserExists(Exception):
+    """A user with this e-mail address exists already."""
+
+
+class SqlUsers:
+    """Users and the audit log in the store's database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def user(self, user_id: str) -> User | None:
+        """A user by id."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(_U).where(_U.c.id == user_id)).first()
+        return None if row is None else _user(row)
+
+    def user_by_email(self, email: str) -> User | None:
+        """A user by (normalised) e-mail address."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(_U).where(_U.c.email == email)).first()
+        return None if row is None else _user(row)
+
+    def users(self) -> list[User]:
+        """Every user, by e-mail address."""
+        with self.engine.connect() as conn:
+            return [_user(r) for r in conn.execute(sa.select(_U).order_by(_U.c.email))]
+
+    def add_user(self, user: User, audit: AuditEntry) -> None:
+        """Store a new user; UserExists when the address is taken."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    _U.insert().values(
+                        id=user.id,
+                        email=user.email,
+                        role=user.role.value,
+                        password_hash=user.password_hash,
+                        totp_secret=user.totp_secret,
+                        session_epoch=user.session_epoch,
+                        failed_logins=0,
+                        created_at=user.created_at,
+                    )
+                )
+                _record(conn, audit)
+        except IntegrityError:
+            raise UserExists(user.email) from None
+
+    def update_user(self, user_id: str, audit: AuditEntry | None = None, **changes: Any) -> None:
+        """Change some of a user's columns (and record why, when `audit` is given)."""
+        with self.engine.begin() as conn:
+            conn.execute(_U.update().where(_U.c.id == user_id).values(**changes))
+            if audit is not None:
+                _record(conn, audit)
+
+    def end_sessions(self, user_id: str, audit: AuditEntry, **changes: Any) -> None:
+        """Raise the user's session epoch (every open session ends), with other changes."""
+        self.update_user(user_id, audit, session_epoch=_U.c.session_epoch + 1, **changes)
+
+    def count_failure(self, user_id: str, limit: int, lock_until: datetime, audit: AuditEntry) -> bool:
+        """Count a failed login; at `limit` in a row the user is locked until `lock_until`.
+
+        True when this failure locked the user. The increment is one UPDATE, so two
+        concurrent failures are both counted.
+        """
+        with self.engine.begin() as conn:
+            _record(conn, audit)
+            conn.execute(_U.update().where(_U.c.id == user_id).values(failed_logins=_U.c.failed_logins + 1))
+            failed = conn.execute(sa.select(_U.c.failed_logins).where(_U.c.id == user_id)).scalar_one()
+            if failed < limit:
+                return False
+            conn.execute(
+                _U.update().where(_U.c.id == user_id).values(failed_logins=0, locked_until=lock_until)
+            )
+            _record(
+                conn,
+                AuditEntry(
+                    at=audit.at,
+                    actor=None,
+                    action=AuditAction.LOCKOUT,
+                    subject=audit.subject,
+                    detail={"until": lock_until.isoformat(), "failures": failed},
+                ),
+            )
+            return True
+
+    def record(self, entry: AuditEntry) -> None:
+        """Add one entry to the audit log."""
+        with self.engine.begin() as conn:
+            _record(conn, entry)
+
+    def audit_log(self, limit: int = 100) -> list[AuditEntry]:
+        """The newest entries of the audit log, newest first."""
+        a = t.admin_audit
+        q = sa.select(a).order_by(a.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [
+                AuditEntry(
+                    at=r.at,
+                    actor=r.actor,
+                    action=AuditAction(r.action),
+                    subject=r.subject,
+                    detail=dict(r.detail),
+                )
+                for r in conn.execute(q)
+            ]
+
+
+def _record(conn: Connection, entry: AuditEntry) -> None:
+    conn.execute(
+        t.admin_audit.insert().values(
+            at=entry.at,
+            actor=entry.actor,
+            action=entry.action.value,
+            subject=entry.subject,
+            detail=entry.detail,
+        )
+    )

@@ -1,0 +1,24 @@
+"""Wiring the login services (`services/users.Accounts`) from an App, for the CLI and the pages."""
+
+from __future__ import annotations
+
+from consentry.adapters.passwords import Argon2Passwords, Totp
+from consentry.adapters.sql.users import SqlUsers
+from consentry.bootstrap import App
+from consentry.services.users import Accounts
+
+_PASSWORDS = Argon2Passwords()
+_TOTP = Totp()
+
+
+def accounts(app: App) -> Accounts:
+    """The users, hashes, second factor and rate limit of `app`."""
+    return Accounts(
+        users=SqlUsers(app.store.engine),
+        passwords=_PASSWORDS,
+        totp=_TOTP,
+        clock=app.clock,
+        ids=app.ids,
+        settings=app.settings,
+        hit=app.limiter.hit,
+    )
