@@ -134,6 +134,20 @@ def test_too_many_failures_lock_the_user_out_with_a_429_that_says_how_long(
     assert AuditAction.LOCKOUT in actions
 
 
+def test_one_client_trying_many_addresses_is_held_back_with_a_429(tmp_path: Path) -> None:
+    app = make_app(
+        f"sqlite:///{tmp_path / 'limited.db'}", base_url=BASE, admin_login_limit_per_client="2/hour"
+    )
+    with TestClient(create_app(app), base_url=BASE) as client:
+        assert log_in(client, "one@example.nl").status_code == 401
+        assert log_in(client, "two@example.nl").status_code == 401
+        held = log_in(client, "three@example.nl")
+    assert held.status_code == 429 and int(held.headers["retry-after"]) > 0
+    assert "Te veel mislukte pogingen." in held.text
+    assert users.audit_log(accounts(app))[0].action is AuditAction.RATE_LIMITED
+    app.store.engine.dispose()
+
+
 def test_a_post_without_a_valid_token_or_from_another_site_is_refused(site: tuple[App, TestClient]) -> None:
     _, client = site
     data = {"email": "beheerder@example.nl", "password": PASSWORD}

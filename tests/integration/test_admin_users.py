@@ -10,7 +10,6 @@ from argon2 import PasswordHasher
 
 from conftest import NOW
 from consentry.adapters.passwords import Argon2Passwords, Totp
-from consentry.adapters.ratelimit import RateLimited
 from consentry.adapters.sql.users import UserExists
 from consentry.bootstrap import App
 from consentry.domain.clock import FixedClock
@@ -114,7 +113,7 @@ def test_one_client_is_rate_limited_whichever_addresses_it_tries(app: App) -> No
     for n in range(3):
         with pytest.raises(users.LoginFailed):
             users.check_password(acc, f"guess{n}@example.nl", PASSWORD, "10.0.0.9")
-    with pytest.raises(RateLimited):
+    with pytest.raises(users.TooManyAttempts):
         users.check_password(acc, "guess9@example.nl", PASSWORD, "10.0.0.9")
     assert _actions(acc)[-1] is AuditAction.RATE_LIMITED
     with pytest.raises(users.LoginFailed):  # another client is not held back

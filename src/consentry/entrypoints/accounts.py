@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from consentry.adapters.passwords import Argon2Passwords, Totp
+from consentry.adapters.ratelimit import RateLimited, RateLimiter
 from consentry.adapters.sql.users import SqlUsers
 from consentry.bootstrap import App
 from consentry.services.users import Accounts
@@ -20,5 +23,16 @@ def accounts(app: App) -> Accounts:
         clock=app.clock,
         ids=app.ids,
         settings=app.settings,
-        hit=app.limiter.hit,
+        attempt=_attempt(app.limiter),
     )
+
+
+def _attempt(limiter: RateLimiter) -> Callable[[str, str, str], int | None]:
+    def attempt(rule: str, namespace: str, key: str) -> int | None:
+        try:
+            limiter.hit(rule, namespace, key)
+        except RateLimited as exc:
+            return exc.retry_after
+        return None
+
+    return attempt

@@ -18,16 +18,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from consentry.adapters.ratelimit import RateLimited
 from consentry.domain.clock import Clock
 from consentry.domain.ids import IdFactory
+from consentry.domain.limits import EMAIL as MAX_EMAIL
 from consentry.domain.users import AuditAction, AuditEntry, Role, User
 from consentry.services.errors import InputError, choice
 from consentry.settings import Settings
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1000
-MAX_EMAIL = 320
 
 
 class LoginFailed(Exception):
@@ -40,6 +39,14 @@ class LockedOut(Exception):
     def __init__(self, until: datetime) -> None:
         super().__init__(f"locked until {until.isoformat()}")
         self.until = until
+
+
+class TooManyAttempts(Exception):
+    """Too many login attempts from one client; the next is allowed in `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many login attempts; try again in {retry_after} s")
+        self.retry_after = retry_after
 
 
 class SessionEnded(Exception):
@@ -117,8 +124,9 @@ class Accounts:
     clock: Clock
     ids: IdFactory
     settings: Settings
-    #: Counts an attempt under a rule, namespace and key; raises RateLimited when over.
-    hit: Callable[[str, str, str], None]
+    #: Counts an attempt under a rule, namespace and key: None while within the rule, else the
+    #: seconds until the next attempt is allowed.
+    attempt: Callable[[str, str, str], int | None]
 
 
 def _entry(
@@ -198,13 +206,8 @@ _UNKNOWN = "$argon2id$v=19$m=65536,t=3,p=4$BoS+S8c0ariRbvTTwxkPjg$98CVONRixwbJ84
 
 def check_password(acc: Accounts, email: str, password: str, client: str) -> User:
     """Steps 1-4 of a login. The user is logged in unless `has_second_factor`: then `check_code`."""
-    s = acc.settings
     typed = email.strip().lower()[:MAX_EMAIL]
-    try:
-        acc.hit(s.admin_login_limit_per_client, "admin-login", client)
-    except RateLimited:
-        acc.users.record(_entry(acc, AuditAction.RATE_LIMITED, None, typed, client=client))
-        raise
+    _limit(acc, client, typed)
     user = acc.users.user_by_email(typed)
     if user is None or not user.active:
         acc.passwords.verify(_UNKNOWN, password[:MAX_PASSWORD])
@@ -223,7 +226,7 @@ def check_password(acc: Accounts, email: str, password: str, client: str) -> Use
 
 def check_code(acc: Accounts, user_id: str, code: str, client: str) -> User:
     """Step 5: the TOTP code of a user whose password was right a moment ago."""
-    acc.hit(acc.settings.admin_login_limit_per_client, "admin-login", client)
+    _limit(acc, client, None)
     user = acc.users.user(user_id)
     if user is None or not user.active or user.totp_secret is None:
         raise LoginFailed
@@ -234,6 +237,13 @@ def check_code(acc: Accounts, user_id: str, code: str, client: str) -> User:
     acc.users.update_user(user.id, totp_last_step=step)
     _succeeded(acc, user, client)
     return user
+
+
+def _limit(acc: Accounts, client: str, typed: str | None) -> None:
+    wait = acc.attempt(acc.settings.admin_login_limit_per_client, "admin-login", client)
+    if wait is not None:
+        acc.users.record(_entry(acc, AuditAction.RATE_LIMITED, None, typed, client=client))
+        raise TooManyAttempts(wait)
 
 
 def _refuse_locked(acc: Accounts, user: User, client: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Coroutine
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, Response
@@ -81,7 +82,9 @@ def login(
     except users.LoginFailed:
         return _login(request, app, "failed", email, status=401)
     except users.LockedOut as exc:
-        return _locked(request, app, exc, email)
+        return _locked(request, app, exc.until, email)
+    except users.TooManyAttempts as exc:
+        return _locked(request, app, app.clock.now() + timedelta(seconds=exc.retry_after), email)
     if user.has_second_factor:
         return _code(request, app, session.pending(app, user))
     return _logged_in(request, app, user)
@@ -103,7 +106,9 @@ def login_code(
     except users.LoginFailed:
         return _code(request, app, pending, failed=True)
     except users.LockedOut as exc:
-        return _locked(request, app, exc, "")
+        return _locked(request, app, exc.until, "")
+    except users.TooManyAttempts as exc:
+        return _locked(request, app, app.clock.now() + timedelta(seconds=exc.retry_after), "")
     return _logged_in(request, app, user)
 
 
@@ -160,8 +165,8 @@ def _logged_in(request: Request, app: App, user: User) -> Response:
     return response
 
 
-def _locked(request: Request, app: App, exc: users.LockedOut, email: str) -> HTMLResponse:
-    wait_s = max(1, math.ceil((exc.until - app.clock.now()).total_seconds()))
+def _locked(request: Request, app: App, until: datetime, email: str) -> HTMLResponse:
+    wait_s = max(1, math.ceil((until - app.clock.now()).total_seconds()))
     page = _login(request, app, "locked", email, status=429, minutes=math.ceil(wait_s / 60))
     page.headers["Retry-After"] = str(wait_s)
     return page
