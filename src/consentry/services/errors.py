@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
@@ -77,3 +78,34 @@ class RateLimited(Exception):
 
 class MailError(RuntimeError):
     """The mail server could not be reached or refused the message."""
+
+
+# -- the admin app's logins (services/users.py) ---------------------------------------------
+
+
+class LoginFailed(Exception):
+    """The address, password or code was wrong (which one is never said)."""
+
+
+class LockedOut(Exception):
+    """Too many failed logins in a row; the user may try again at `until`."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__(f"locked until {until.isoformat()}")
+        self.until = until
+
+
+class TooManyAttempts(Exception):
+    """Too many login attempts from one client; the next is allowed in `retry_after` seconds."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many login attempts; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class SessionEnded(Exception):
+    """The session expired, was logged out, or its user was disabled."""
+
+
+class NotAllowed(Exception):
+    """The user's role does not reach this page."""

@@ -22,39 +22,20 @@ from consentry.domain.clock import Clock
 from consentry.domain.ids import IdFactory
 from consentry.domain.limits import EMAIL as MAX_EMAIL
 from consentry.domain.users import AuditAction, AuditEntry, Role, User
-from consentry.services.errors import InputError, choice
+from consentry.services.errors import (
+    AlreadyExists,
+    InputError,
+    LockedOut,
+    LoginFailed,
+    NotAllowed,
+    SessionEnded,
+    TooManyAttempts,
+    choice,
+)
 from consentry.settings import Settings
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 1000
-
-
-class LoginFailed(Exception):
-    """The address, password or code was wrong (which one is never said)."""
-
-
-class LockedOut(Exception):
-    """Too many failed logins in a row; the user may try again at `until`."""
-
-    def __init__(self, until: datetime) -> None:
-        super().__init__(f"locked until {until.isoformat()}")
-        self.until = until
-
-
-class TooManyAttempts(Exception):
-    """Too many login attempts from one client; the next is allowed in `retry_after` seconds."""
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"too many login attempts; try again in {retry_after} s")
-        self.retry_after = retry_after
-
-
-class SessionEnded(Exception):
-    """The session expired, was logged out, or its user was disabled."""
-
-
-class NotAllowed(Exception):
-    """The user's role does not reach this page."""
 
 
 class UserStore(Protocol):
@@ -70,7 +51,7 @@ class UserStore(Protocol):
         """Every user, by e-mail address."""
 
     def add_user(self, user: User, audit: AuditEntry) -> None:
-        """Store a new user (UserExists when the address is taken) and the audit entry."""
+        """Store a new user (AlreadyExists when the address is taken) and the audit entry."""
 
     def update_user(self, user_id: str, audit: AuditEntry | None = None, **changes: object) -> None:
         """Change some of a user's columns, with an audit entry."""
@@ -166,7 +147,12 @@ def create_user(acc: Accounts, email: str, role: str | Role, password: str, acto
         password_hash=acc.passwords.hash(password),
         created_at=acc.clock.now(),
     )
-    acc.users.add_user(user, _entry(acc, AuditAction.USER_CREATED, actor, user.email, role=user.role.value))
+    try:
+        acc.users.add_user(
+            user, _entry(acc, AuditAction.USER_CREATED, actor, user.email, role=user.role.value)
+        )
+    except AlreadyExists:
+        raise InputError("email", f"a user {address!r} exists already") from None
     return user
 
 

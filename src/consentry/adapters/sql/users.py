@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from consentry.adapters.sql import tables as t
 from consentry.domain.users import AuditAction, AuditEntry, Role, User
+from consentry.services.errors import AlreadyExists
 
 _U = t.admin_users
 
@@ -34,10 +35,6 @@ def _user(row: Any) -> User:
         locked_until=row.locked_until,
         disabled_at=row.disabled_at,
     )
-
-
-class UserExists(Exception):
-    """A user with this e-mail address exists already."""
 
 
 class SqlUsers:
@@ -64,7 +61,7 @@ class SqlUsers:
             return [_user(r) for r in conn.execute(sa.select(_U).order_by(_U.c.email))]
 
     def add_user(self, user: User, audit: AuditEntry) -> None:
-        """Store a new user; UserExists when the address is taken."""
+        """Store a new user; AlreadyExists when the address is taken."""
         try:
             with self.engine.begin() as conn:
                 conn.execute(
@@ -81,7 +78,7 @@ class SqlUsers:
                 )
                 _record(conn, audit)
         except IntegrityError:
-            raise UserExists(user.email) from None
+            raise AlreadyExists(f"user {user.email}") from None
 
     def update_user(self, user_id: str, audit: AuditEntry | None = None, **changes: Any) -> None:
         """Change some of a user's columns (and record why, when `audit` is given)."""

@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from consentry.adapters.sql.users import UserExists
 from consentry.domain.users import Role
 from consentry.entrypoints.accounts import accounts
 from consentry.entrypoints.cli.context import current
-from consentry.entrypoints.cli.output import err, handled
+from consentry.entrypoints.cli.output import handled
 from consentry.services import users
 
 app = typer.Typer(help="Create, list and disable the admin app's users.", no_args_is_help=True)
@@ -31,11 +30,7 @@ def user_create(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Wachtwoord / password", hide_input=True, confirmation_prompt=True)
-    try:
-        user = users.create_user(accounts(current()), email, role, password, actor=None)
-    except UserExists:
-        err(f"error: email: a user {email.strip().lower()!r} exists already")
-        raise typer.Exit(2) from None
+    user = users.create_user(accounts(current()), email, role, password, actor=None)
     typer.echo(f"created {user.email} ({user.role.value})")
 
 

@@ -18,7 +18,7 @@ from consentry.entrypoints.web import admin_session as session
 from consentry.entrypoints.web import csrf, views
 from consentry.entrypoints.web.admin_session import UserDep
 from consentry.entrypoints.wired import AppDep
-from consentry.services import users
+from consentry.services import errors, users
 from consentry.services.errors import InputError
 
 LOGIN = "/admin/login"
@@ -36,9 +36,9 @@ class AdminRoute(views.PageRoute):
         async def guarded(request: Request) -> Response:
             try:
                 return await handler(request)
-            except users.SessionEnded:
+            except errors.SessionEnded:
                 return RedirectResponse(views.action(request, LOGIN), status_code=303)
-            except users.NotAllowed:
+            except errors.NotAllowed:
                 return views.error_page(request, "forbidden", 403)
 
         return guarded
@@ -79,11 +79,11 @@ def login(
     csrf.check(app, request, token, LOGIN_SUBJECT)
     try:
         user = users.check_password(accounts(app), email, password, _client(request))
-    except users.LoginFailed:
+    except errors.LoginFailed:
         return _login(request, app, "failed", email, status=401)
-    except users.LockedOut as exc:
+    except errors.LockedOut as exc:
         return _locked(request, app, exc.until, email)
-    except users.TooManyAttempts as exc:
+    except errors.TooManyAttempts as exc:
         return _locked(request, app, app.clock.now() + timedelta(seconds=exc.retry_after), email)
     if user.has_second_factor:
         return _code(request, app, session.pending(app, user))
@@ -103,11 +103,11 @@ def login_code(
     user_id = session.pending_user_id(app, pending)
     try:
         user = users.check_code(accounts(app), user_id, code, _client(request))
-    except users.LoginFailed:
+    except errors.LoginFailed:
         return _code(request, app, pending, failed=True)
-    except users.LockedOut as exc:
+    except errors.LockedOut as exc:
         return _locked(request, app, exc.until, "")
-    except users.TooManyAttempts as exc:
+    except errors.TooManyAttempts as exc:
         return _locked(request, app, app.clock.now() + timedelta(seconds=exc.retry_after), "")
     return _logged_in(request, app, user)
 
@@ -153,9 +153,9 @@ def _enrolled_secret(app: App, user: User, enrol: str) -> str:
     try:
         claims = app.signer().read(TokenUse.ADMIN_TOTP, enrol)
     except TokenInvalid:
-        raise users.SessionEnded from None
+        raise errors.SessionEnded from None
     if claims.contact_point != user.id or not claims.purpose:
-        raise users.SessionEnded
+        raise errors.SessionEnded
     return claims.purpose
 
 

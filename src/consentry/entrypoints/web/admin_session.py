@@ -19,7 +19,7 @@ from consentry.bootstrap import App
 from consentry.domain.users import Role, User
 from consentry.entrypoints.accounts import accounts
 from consentry.entrypoints.wired import AppDep
-from consentry.services import users
+from consentry.services import errors, users
 
 COOKIE = "consentry_admin"
 PATH = "/admin"
@@ -53,12 +53,12 @@ def current_user(request: Request, app: AppDep) -> User:
     """The logged-in user; SessionEnded (a redirect to the login page) when there is none."""
     token = request.cookies.get(COOKIE)
     if not token:
-        raise users.SessionEnded
+        raise errors.SessionEnded
     try:
         claims = app.signer().read(TokenUse.ADMIN_SESSION, token)
         epoch, began = int(claims.extra["e"]), float(claims.extra["t"])
     except (TokenInvalid, KeyError, TypeError, ValueError):
-        raise users.SessionEnded from None
+        raise errors.SessionEnded from None
     return users.session_user(accounts(app), claims.contact_point, epoch, datetime.fromtimestamp(began, UTC))
 
 
@@ -90,7 +90,7 @@ def pending_user_id(app: App, token: str) -> str:
         claims = app.signer().read(TokenUse.ADMIN_PENDING, token)
         age = app.clock.now().timestamp() - float(claims.extra["t"])
     except (TokenInvalid, KeyError, TypeError, ValueError):
-        raise users.SessionEnded from None
+        raise errors.SessionEnded from None
     if not 0 <= age <= PENDING_MAX_S:
-        raise users.SessionEnded
+        raise errors.SessionEnded
     return claims.contact_point
