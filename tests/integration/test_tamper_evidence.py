@@ -279,6 +279,14 @@ def test_a_decision_on_a_wiped_ledger_is_refused_with_what_is_wrong(signed: App)
         decide_many(signed, [Asked(A, "email", "nieuwsbrief")])
 
 
+def test_recording_on_a_wiped_ledger_says_it_was_wiped_not_to_run_init(signed: App) -> None:
+    wipe(signed)
+    with pytest.raises(ledger_guard.LedgerDamaged, match="the ledger head is missing: the ledger was wiped"):
+        ledger.append_records(
+            signed, [(1, {"type": "objection.recorded", "contact": A, "scope": "direct_marketing"})]
+        )
+
+
 def test_a_decision_on_a_ledger_wiped_with_its_head_kept_is_refused(signed: App) -> None:
     sql(signed, "DELETE FROM events")
     with pytest.raises(

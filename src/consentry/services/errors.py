@@ -109,3 +109,11 @@ class SessionEnded(Exception):
 
 class NotAllowed(Exception):
     """The user's role does not reach this page."""
+
+
+#: What to do about a damaged ledger, said with every refusal.
+VERIFY = "run `consentry ledger verify --checkpoint FILE`; restore the database from a backup"
+
+
+class LedgerDamaged(RuntimeError):
+    """The ledger is wiped, cut short or no longer what was signed: nothing is decided or sent on it."""

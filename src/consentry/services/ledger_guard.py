@@ -16,17 +16,13 @@ from threading import Lock
 from consentry.domain.checkpoint import Checkpoint
 from consentry.services import checkpoints
 from consentry.services.app import App
+from consentry.services.errors import VERIFY, LedgerDamaged
 from consentry.services.ports import LedgerAudit, Store
+
+__all__ = ["RECHECK_S", "VERIFY", "LedgerDamaged", "check", "check_now", "check_often"]
 
 #: A serving process looks again at most this often (seconds) while all is well.
 RECHECK_S = 5.0
-
-VERIFY = "run `consentry ledger verify --checkpoint FILE`; restore the database from a backup"
-
-
-class LedgerDamaged(RuntimeError):
-    """The ledger is wiped, cut short or no longer what was signed: nothing is decided or sent on it."""
-
 
 _checked: dict[int, float] = {}
 _exported: dict[tuple[str, float, int], Checkpoint | None] = {}

@@ -18,13 +18,13 @@ from sqlalchemy.engine import Connection
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.campaigns import CampaignWrites
 from consentry.adapters.sql.catalog import CatalogWrites
-from consentry.adapters.sql.engine import SchemaMissing
 from consentry.adapters.sql.projection import ProjectionWrites
 from consentry.adapters.sql.reader import Reader
 from consentry.adapters.sql.registers import RegisterWrites
 from consentry.adapters.sql.stored import bulk_insert, naive_utc
 from consentry.domain.chain import ChainedRow, link, payload_json
 from consentry.domain.events import Event
+from consentry.services.errors import VERIFY, LedgerDamaged
 
 #: A deferred projection is refreshed after this many events at the latest (bounds memory).
 _PROJECT_EVERY = 50_000
@@ -47,8 +47,8 @@ class Writer(Reader, ProjectionWrites, CatalogWrites, RegisterWrites, CampaignWr
             .where(t.ledger_head.c.id == 1)
             .with_for_update()
         ).first()
-        if row is None:
-            raise SchemaMissing("the ledger head is missing: run `consentry init`")
+        if row is None:  # `consentry init` writes the head row: without it the ledger was wiped
+            raise LedgerDamaged(f"the ledger head is missing: the ledger was wiped or damaged; {VERIFY}")
         self._seq: int = row.seq
         self._hash: str = row.hash
         self._touched: dict[str, list[Event]] = {}  # appended, not yet projected
