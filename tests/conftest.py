@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.policy
 import os
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+import uvicorn
 from aiosmtpd.controller import Controller as SmtpController
 from aiosmtpd.smtp import Envelope
 
@@ -188,6 +190,26 @@ def serving_smtp(handler: object, **options: Any) -> Iterator[int]:
         yield port
     finally:
         controller.stop()
+
+
+@contextmanager
+def serving_app(app: App, port: int) -> Iterator[None]:
+    """Serve the real ASGI app of `app` under uvicorn in a background thread on a loopback port."""
+    from consentry.entrypoints.http import create_app
+
+    config = uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    try:
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 @contextmanager

@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import os
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from conftest import Inbox, body_text, define_purposes, free_port, make_app
+from conftest import Inbox, body_text, define_purposes, free_port, make_app, serving_app
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import PointKind
-from consentry.entrypoints.http import create_app
 from consentry.services import forms, public
 from consentry.services.decide import decide
 
@@ -68,19 +64,10 @@ def served(tmp_path: Path, smtp: tuple[Inbox, int]) -> Iterator[tuple[App, str]]
     app = make_app(f"sqlite:///{tmp_path / 'consentry.db'}", smtp_port=smtp[1], base_url=base)
     define_purposes(app)
     forms.save(app, FORM)
-    config = uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
     try:
-        yield app, base
+        with serving_app(app, port):
+            yield app, base
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         app.store.engine.dispose()
 
 

@@ -3,24 +3,20 @@ login, switching on a second factor, and logging in with it."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, expect
 from test_browser import SCREENSHOTS, browser
 
-from conftest import free_port, make_app
+from conftest import free_port, make_app, serving_app
 from consentry.adapters.passwords import Totp
 from consentry.bootstrap import App
 from consentry.domain.clock import FixedClock
 from consentry.domain.users import AuditAction, Role
 from consentry.entrypoints.accounts import accounts
-from consentry.entrypoints.http import create_app
 from consentry.services import users
 
 __all__ = ["browser"]  # the system Chromium fixture, shared with the public flow's test
@@ -34,19 +30,10 @@ def served(tmp_path: Path) -> Iterator[tuple[App, str]]:
     base = f"http://127.0.0.1:{port}"
     app = make_app(f"sqlite:///{tmp_path / 'consentry.db'}", base_url=base)
     users.create_user(accounts(app), "anna@example.nl", Role.BEHEERDER, PASSWORD, actor=None)
-    config = uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
     try:
-        yield app, base
+        with serving_app(app, port):
+            yield app, base
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         app.store.engine.dispose()
 
 
