@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from consentry.domain.clock import LOCAL_TZ
 from consentry.domain.vocabulary import (
@@ -161,7 +161,7 @@ class ContactState:
         """
         if self.source not in NOT_FROM_SUBJECT or "14" in self.notices or self.registered_at is None:
             return None
-        return add_month(self.registered_at)
+        return add_months(self.registered_at, 1)
 
     @property
     def channels(self) -> frozenset[Channel]:
@@ -235,20 +235,15 @@ def _ts(d: datetime | None) -> str | None:
 DECEASED = "overledenen"
 DECEASED_YEARS = 10
 
-
-def add_month(moment: datetime) -> datetime:
-    """The same moment a calendar month later (31 January -> 28/29 February)."""
-    year, month = (moment.year + 1, 1) if moment.month == 12 else (moment.year, moment.month + 1)
-    for day in (moment.day, 30, 29, 28):
-        try:
-            return moment.replace(year=year, month=month, day=day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable: every month has 28 days")
+#: A date, or a moment: `add_months` keeps the time of a moment.
+_Day = TypeVar("_Day", bound=date)
 
 
-def add_months(day: date, months: int) -> date:
-    """The same calendar day `months` later; a day the month lacks becomes its last day."""
+def add_months(day: _Day, months: int) -> _Day:
+    """The same calendar day (or moment) `months` later; a day the month lacks becomes its last day.
+
+    31 January and one month is 28 or 29 February; 29 February and twelve months is 28 February.
+    """
     n = day.month - 1 + months
     year, month = day.year + n // 12, n % 12 + 1
     for d in (day.day, 30, 29, 28):

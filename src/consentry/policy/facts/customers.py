@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import lru_cache
 
+from consentry.domain.state import add_months
 from consentry.policy.facts.core import (
     CUSTOMER_WINDOW_YEARS,
     LEGAL_TZ,
@@ -81,10 +82,7 @@ def _customer_3y(x: Situation) -> bool:
 
 def add_years(d: date, years: int) -> date:
     """The same calendar day `years` later; 29 February becomes 28 February."""
-    try:
-        return d.replace(year=d.year + years)
-    except ValueError:
-        return d.replace(year=d.year + years, day=28)
+    return add_months(d, 12 * years)
 
 
 @fact(
