@@ -25,7 +25,7 @@ from factories import (
 from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import Activity, Channel, MessageKind, Sector
 from consentry.i18n import translations
-from consentry.policy.facts import Controller, Question, day_en, day_nl
+from consentry.policy.facts import Controller, Question, day_both
 from consentry.policy.nl import PACK
 from consentry.policy.rules import Decision, evaluate
 
@@ -48,7 +48,7 @@ def ask(
 
 def test_dates_in_explanations_are_dutch_calendar_days_written_out() -> None:
     late = datetime.fromisoformat("2022-03-03T23:30:00+00:00")  # already 4 March in Amsterdam
-    assert (day_nl(late), day_en(late)) == ("4 maart 2022", "4 March 2022")
+    assert day_both(late) == ("4 maart 2022", "4 March 2022")
 
 
 # -- 1. objections follow the person ------------------------------------------------------------

@@ -23,8 +23,6 @@ from consentry.policy.facts.core import (
     Question,
     Situation,
     day_both,
-    day_en,
-    day_nl,
     fact,
 )
 
@@ -56,8 +54,6 @@ __all__ = [
     "consents",
     "customers",
     "day_both",
-    "day_en",
-    "day_nl",
     "expired_consent",
     "fact",
     "party",

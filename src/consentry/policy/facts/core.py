@@ -34,18 +34,8 @@ _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "A
               "September", "October", "November", "December")  # fmt: skip
 
 
-def day_nl(moment: datetime | date) -> str:
-    """A moment's Dutch calendar day written out in Dutch: 4 maart 2022."""
-    return _written(moment.astimezone(LEGAL_TZ).date() if isinstance(moment, datetime) else moment)[0]
-
-
-def day_en(moment: datetime | date) -> str:
-    """The same Dutch calendar day written out in English: 4 March 2022."""
-    return _written(moment.astimezone(LEGAL_TZ).date() if isinstance(moment, datetime) else moment)[1]
-
-
 def day_both(moment: datetime | date) -> tuple[str, str]:
-    """`day_nl` and `day_en` of a moment at once (its Dutch day found once)."""
+    """A moment's Dutch calendar day written out in Dutch and in English: (4 maart 2022, 4 March 2022)."""
     return _written(moment.astimezone(LEGAL_TZ).date() if isinstance(moment, datetime) else moment)
 
 
