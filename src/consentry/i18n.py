@@ -79,3 +79,9 @@ def negotiate(accept_language: str | None, asked: str | None = None) -> str:
 def when(moment: datetime, lang: str) -> str:
     """A moment as a person reads it, in Dutch local time."""
     return format_datetime(moment.astimezone(LOCAL_TZ), "medium", locale=lang)
+
+
+def local_time(moment: datetime, lang: str) -> str:
+    """A moment in Europe/Amsterdam with the zone named (CET or CEST), as the admin app shows it."""
+    local = moment.astimezone(LOCAL_TZ)
+    return f"{format_datetime(local, 'd MMM y HH:mm', locale=lang)} {local.tzname()}"

@@ -15,7 +15,7 @@ from consentry.bootstrap import App
 from consentry.domain.users import User
 from consentry.entrypoints.accounts import accounts
 from consentry.entrypoints.web import admin_session as session
-from consentry.entrypoints.web import csrf, views
+from consentry.entrypoints.web import admin_views, csrf, views
 from consentry.entrypoints.web.admin_session import UserDep
 from consentry.entrypoints.wired import AppDep
 from consentry.services import errors, users
@@ -62,7 +62,7 @@ def root() -> RedirectResponse:
 @router.get("/admin", response_class=HTMLResponse)
 def overview(request: Request, user: UserDep, app: AppDep) -> HTMLResponse:
     """Overzicht: who is logged in, with which role (later issues fill in the rest)."""
-    return _page(request, app, user, "admin_overview.html")
+    return admin_views.page(request, app, user, "admin_overview.html", current="overview")
 
 
 @router.get(LOGIN, response_class=HTMLResponse)
@@ -205,7 +205,7 @@ def _totp(
     request: Request, app: App, user: User, secret: str, uri: str, failed: bool = False
 ) -> HTMLResponse:
     enrol = app.signer().make(TokenUse.ADMIN_TOTP, user.id, secret)
-    return _page(
+    return admin_views.page(
         request,
         app,
         user,
@@ -216,20 +216,4 @@ def _totp(
         enrol=enrol,
         failed=failed,
         action=views.action(request, "/admin/account/totp"),
-    )
-
-
-def _page(
-    request: Request, app: App, user: User, template: str, status: int = 200, **context: Any
-) -> HTMLResponse:
-    return views.render(
-        request,
-        template,
-        status=status,
-        user=user,
-        csrf_field=csrf.FIELD,
-        csrf_token=csrf.issue(app, session.form_subject(user)),
-        logout_action=views.action(request, "/admin/logout"),
-        done=request.query_params.get("done", ""),
-        **context,
     )
