@@ -13,7 +13,7 @@ what they add; a test fails while a message is missing, fuzzy or out of date.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -83,5 +83,7 @@ def when(moment: datetime, lang: str) -> str:
 
 def local_time(moment: datetime, lang: str) -> str:
     """A moment in Europe/Amsterdam with the zone named (CET or CEST), as the admin app shows it."""
+    if moment.tzinfo is None:  # as the store gives its UTC columns back
+        moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone(LOCAL_TZ)
     return f"{format_datetime(local, 'd MMM y HH:mm', locale=lang)} {local.tzname()}"

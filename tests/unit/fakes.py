@@ -23,6 +23,7 @@ from consentry.domain.events import Event
 from consentry.domain.fold import fold
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState, Listing
+from consentry.domain.users import AuditEntry
 from consentry.domain.vocabulary import PointKind
 from consentry.services.errors import AlreadyExists
 
@@ -37,6 +38,7 @@ class _Data:
     settings: dict[str, Any] = field(default_factory=dict)
     forms: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
     api_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
 
 
 class FakeTransaction:
@@ -232,6 +234,9 @@ class FakeTransaction:
             return False
         row["revoked_at"] = self.now
         return True
+
+    def record_audit(self, entry: AuditEntry) -> None:
+        self.data.audit.append(entry)
 
     # -- the registers: none ---------------------------------------------------------------------
 

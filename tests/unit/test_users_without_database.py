@@ -67,8 +67,9 @@ class FakeUsers:
     def record(self, entry: AuditEntry) -> None:
         self.log.append(entry)
 
-    def audit_log(self, limit: int = 100) -> list[AuditEntry]:
-        return list(reversed(self.log))[:limit]
+    def audit_log(self, limit: int = 100, before: int | None = None) -> list[AuditEntry]:
+        numbered = [dataclasses.replace(e, id=n) for n, e in enumerate(self.log, start=1)]
+        return [e for e in reversed(numbered) if before is None or (e.id or 0) < before][:limit]
 
 
 @pytest.fixture

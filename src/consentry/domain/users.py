@@ -59,6 +59,13 @@ class AuditAction(StrEnum):
     USER_CREATED = "user_created"
     USER_DISABLED = "user_disabled"
     TOTP_ENROLLED = "totp_enrolled"
+    TOTP_RESET = "totp_reset"
+    ROLE_CHANGED = "role_changed"
+    PURPOSE_SAVED = "purpose_saved"
+    FORM_SAVED = "form_saved"
+    API_KEY_CREATED = "api_key_created"
+    API_KEY_REVOKED = "api_key_revoked"
+    SETTINGS_CHANGED = "settings_changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +77,5 @@ class AuditEntry:
     action: AuditAction
     subject: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+    #: Its place in the log (set once stored; the audit page pages by it).
+    id: int | None = None

@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from consentry.domain import limits
+from consentry.domain.users import AuditAction, AuditEntry
 from consentry.services.app import App
 from consentry.services.errors import InputError
 
@@ -62,8 +63,11 @@ def _key(row: dict[str, object]) -> ApiKey:
     )
 
 
-def create(app: App, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
-    """Create a key; returns it and its token, which is shown once and never stored."""
+def create(app: App, name: str, scopes: list[str], actor: str | None = None) -> tuple[ApiKey, str]:
+    """Create a key; returns it and its token, which is shown once and never stored.
+
+    With an `actor` (a user of the admin app) the admin audit log records who made it.
+    """
     if not name.strip():
         raise InputError("name", "give the key a name (who or what uses it)")
     if len(name) > limits.NAME:
@@ -79,15 +83,20 @@ def create(app: App, name: str, scopes: list[str]) -> tuple[ApiKey, str]:
     with app.store.writer() as w:
         w.put_api_key(key_id, name.strip(), _hash(secret), [s.value for s in parsed])
         row = w.api_key(key_id)
+        if actor is not None:
+            detail = {"name": name.strip(), "scopes": [s.value for s in parsed]}
+            w.record_audit(AuditEntry(app.clock.now(), actor, AuditAction.API_KEY_CREATED, key_id, detail))
     assert row is not None
     return _key(row), f"cs_{key_id}_{secret}"
 
 
-def revoke(app: App, key_id: str) -> None:
-    """Revoke a key at once."""
+def revoke(app: App, key_id: str, actor: str | None = None) -> None:
+    """Revoke a key at once (recording who did, with an `actor`)."""
     with app.store.writer() as w:
         if not w.revoke_api_key(key_id):
             raise InputError("key", f"no active key {key_id!r}")
+        if actor is not None:
+            w.record_audit(AuditEntry(app.clock.now(), actor, AuditAction.API_KEY_REVOKED, key_id))
 
 
 def list_all(app: App) -> list[ApiKey]:

@@ -6,12 +6,17 @@ from html import escape
 from typing import Any
 
 from consentry.domain.forms import Form, FormError, form_from_json
+from consentry.domain.users import AuditAction, AuditEntry
 from consentry.services.app import App
 from consentry.services.errors import AlreadyExists, InputError
 
 
-def save(app: App, doc: Any) -> Form:
-    """Save a form definition as its next version (unchanged definitions keep their version)."""
+def save(app: App, doc: Any, actor: str | None = None) -> Form:
+    """Save a form definition as its next version (unchanged definitions keep their version).
+
+    With an `actor` (a user of the admin app) the admin audit log records a new version and
+    who saved it, in the same transaction.
+    """
     try:
         draft = form_from_json(doc, version=0)
     except FormError as exc:
@@ -29,6 +34,11 @@ def save(app: App, doc: Any) -> Form:
             version = 1 if current is None else int(current["version"]) + 1
             form = form_from_json(doc, version)
             w.put_form(form.key, version, form.to_json())
+            if actor is not None:
+                entry = AuditEntry(
+                    app.clock.now(), actor, AuditAction.FORM_SAVED, form.key, {"version": version}
+                )
+                w.record_audit(entry)
             return form
     except AlreadyExists:
         raise InputError("key", "the form was changed at the same time; try again") from None

@@ -25,6 +25,7 @@ from consentry.domain.chain import ChainedRow
 from consentry.domain.events import Event
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState, Listing
+from consentry.domain.users import AuditEntry
 from consentry.domain.vocabulary import PointKind
 from consentry.policy.facts import Situation
 from consentry.policy.rules import Rule, RulePack
@@ -150,6 +151,9 @@ class CatalogWriter(Catalog, Protocol):
 
     def put_setting(self, key: str, value: Any) -> None:
         """Store a setting."""
+
+    def record_audit(self, entry: AuditEntry) -> None:
+        """Add an entry to the admin audit log, in this transaction (with the change it records)."""
 
 
 # -- the registers (Bel-me-niet and the like) ---------------------------------------------------

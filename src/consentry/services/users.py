@@ -65,8 +65,8 @@ class UserStore(Protocol):
     def record(self, entry: AuditEntry) -> None:
         """Add one entry to the audit log."""
 
-    def audit_log(self, limit: int = 100) -> list[AuditEntry]:
-        """The newest audit entries, newest first."""
+    def audit_log(self, limit: int = 100, before: int | None = None) -> list[AuditEntry]:
+        """The newest audit entries (older than entry `before`, if given), newest first."""
 
 
 class Passwords(Protocol):
@@ -173,15 +173,47 @@ def disable_user(acc: Accounts, email: str, actor: str | None) -> User:
     """Disable a user: no more logins, and every open session ends now."""
     user = find(acc, email)
     if user.active:
+        _keep_a_beheerder(acc, user)
         acc.users.end_sessions(
             user.id, _entry(acc, AuditAction.USER_DISABLED, actor, user.email), disabled_at=acc.clock.now()
         )
     return find(acc, email)
 
 
-def audit_log(acc: Accounts, limit: int = 100) -> list[AuditEntry]:
-    """The newest entries of the admin audit log."""
-    return acc.users.audit_log(limit)
+def change_role(acc: Accounts, email: str, role: str | Role, actor: str | None) -> User:
+    """Give a user another role (from their next page on: every request reads the role again)."""
+    user = find(acc, email)
+    kind = choice(Role, "role", role)
+    if kind is not user.role:
+        if kind is not Role.BEHEERDER:
+            _keep_a_beheerder(acc, user)
+        entry = _entry(acc, AuditAction.ROLE_CHANGED, actor, user.email, old=user.role.value, new=kind.value)
+        acc.users.update_user(user.id, entry, role=kind)
+    return find(acc, email)
+
+
+def reset_second_factor(acc: Accounts, email: str, actor: str | None) -> User:
+    """Remove a user's second factor (a lost phone): their next login asks only for the password,
+    and their open sessions end, so whoever holds the phone's codes is out too."""
+    user = find(acc, email)
+    if user.has_second_factor:
+        entry = _entry(acc, AuditAction.TOTP_RESET, actor, user.email)
+        acc.users.end_sessions(user.id, entry, totp_secret=None, totp_last_step=None)
+    return find(acc, email)
+
+
+def _keep_a_beheerder(acc: Accounts, user: User) -> None:
+    """Refuse to take away the last active beheerder: nobody could manage users or settings."""
+    if user.role is not Role.BEHEERDER or not user.active:
+        return
+    others = [u for u in acc.users.users() if u.role is Role.BEHEERDER and u.active and u.id != user.id]
+    if not others:
+        raise InputError("role", f"{user.email} is the last active beheerder; make another one first")
+
+
+def audit_log(acc: Accounts, limit: int = 100, before: int | None = None) -> list[AuditEntry]:
+    """The newest entries of the admin audit log (older than entry `before`, if given)."""
+    return acc.users.audit_log(limit, before)
 
 
 # -- logging in ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The catalog: purposes, form versions, API keys and settings."""
+"""The catalog: purposes, form versions, API keys and settings (changes with their audit entries)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import sqlalchemy as sa
 
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
+from consentry.adapters.sql.users import record_audit
 from consentry.domain.purposes import Purpose
+from consentry.domain.users import AuditEntry
 from consentry.domain.vocabulary import PurposeKind
 
 
@@ -117,3 +119,7 @@ class CatalogWrites(Connected):
         """Store a setting."""
         self.conn.execute(t.settings.delete().where(t.settings.c.key == key))
         self.conn.execute(t.settings.insert().values(key=key, value=value))
+
+    def record_audit(self, entry: AuditEntry) -> None:
+        """Add an entry to the admin audit log, committed or rolled back with this transaction."""
+        record_audit(self.conn, entry)

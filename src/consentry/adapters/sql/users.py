@@ -76,7 +76,7 @@ class SqlUsers:
                         created_at=user.created_at,
                     )
                 )
-                _record(conn, audit)
+                record_audit(conn, audit)
         except IntegrityError:
             raise AlreadyExists(f"user {user.email}") from None
 
@@ -85,7 +85,7 @@ class SqlUsers:
         with self.engine.begin() as conn:
             conn.execute(_U.update().where(_U.c.id == user_id).values(**changes))
             if audit is not None:
-                _record(conn, audit)
+                record_audit(conn, audit)
 
     def end_sessions(self, user_id: str, audit: AuditEntry, **changes: Any) -> None:
         """Raise the user's session epoch (every open session ends), with other changes."""
@@ -98,7 +98,7 @@ class SqlUsers:
         concurrent failures are both counted.
         """
         with self.engine.begin() as conn:
-            _record(conn, audit)
+            record_audit(conn, audit)
             conn.execute(_U.update().where(_U.c.id == user_id).values(failed_logins=_U.c.failed_logins + 1))
             failed = conn.execute(sa.select(_U.c.failed_logins).where(_U.c.id == user_id)).scalar_one()
             if failed < limit:
@@ -106,7 +106,7 @@ class SqlUsers:
             conn.execute(
                 _U.update().where(_U.c.id == user_id).values(failed_logins=0, locked_until=lock_until)
             )
-            _record(
+            record_audit(
                 conn,
                 AuditEntry(
                     at=audit.at,
@@ -121,12 +121,14 @@ class SqlUsers:
     def record(self, entry: AuditEntry) -> None:
         """Add one entry to the audit log."""
         with self.engine.begin() as conn:
-            _record(conn, entry)
+            record_audit(conn, entry)
 
-    def audit_log(self, limit: int = 100) -> list[AuditEntry]:
-        """The newest entries of the audit log, newest first."""
+    def audit_log(self, limit: int = 100, before: int | None = None) -> list[AuditEntry]:
+        """The newest entries of the audit log (older than entry `before`, if given), newest first."""
         a = t.admin_audit
         q = sa.select(a).order_by(a.c.id.desc()).limit(limit)
+        if before is not None:
+            q = q.where(a.c.id < before)
         with self.engine.connect() as conn:
             return [
                 AuditEntry(
@@ -135,12 +137,14 @@ class SqlUsers:
                     action=AuditAction(r.action),
                     subject=r.subject,
                     detail=dict(r.detail),
+                    id=r.id,
                 )
                 for r in conn.execute(q)
             ]
 
 
-def _record(conn: Connection, entry: AuditEntry) -> None:
+def record_audit(conn: Connection, entry: AuditEntry) -> None:
+    """Add `entry` to the audit log in the transaction of `conn` (with the change it records)."""
     conn.execute(
         t.admin_audit.insert().values(
             at=entry.at,

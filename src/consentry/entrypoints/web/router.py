@@ -7,7 +7,17 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from consentry.entrypoints.web import admin, personal, signup
+from consentry.entrypoints.web import (
+    admin,
+    admin_access,
+    admin_audit,
+    admin_forms,
+    admin_purposes,
+    admin_settings,
+    brand,
+    personal,
+    signup,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -18,4 +28,10 @@ def install(api: FastAPI) -> None:
     api.mount("/static", StaticFiles(directory=STATIC), name="static")
     api.include_router(signup.router)
     api.include_router(personal.router)
+    api.include_router(brand.router)
     api.include_router(admin.router)
+    api.include_router(admin_purposes.router)
+    api.include_router(admin_forms.router)
+    api.include_router(admin_settings.router)
+    api.include_router(admin_access.router)
+    api.include_router(admin_audit.router)

@@ -27,6 +27,7 @@ from consentry.domain import limits
 from consentry.entrypoints.web.csrf import CsrfRejected
 from consentry.entrypoints.wired import wired_app
 from consentry.i18n import LANGS, N_, negotiate, translations, when
+from consentry.services import sender
 from consentry.services.errors import InputError
 from consentry.services.public import Evidence
 
@@ -135,6 +136,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
             pick=lambda nl, en: en if lang == "en" else nl,
             when=lambda moment: when(moment, lang),
             term=lambda kind, value: term(lang, kind, value),
+            sender=lambda: _identity(request),
             **context,
         )
     )
@@ -161,6 +163,17 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
             secure=request.url.scheme == "https",
         )
     return response
+
+
+def _identity(request: Request) -> sender.Identity:
+    """The sender's identity for a page's header and footer; none while the store is busy (the
+    busy page itself must not fail on it)."""
+    try:
+        return sender.identity(wired_app(request))
+    except Exception as exc:
+        if is_busy(exc):
+            return sender.Identity()
+        raise
 
 
 def _switch_links(request: Request) -> dict[str, str]:
