@@ -1,0 +1,148 @@
+"""The admin app's pages in a real headless Chromium (Debian's) on a tablet's screen: a beheerder
+defines a purpose, makes a form and copies its embed code, sets the sender's identity, makes an
+API key and reads the audit log; axe-core (bundled with axe-playwright-python, nothing fetched)
+finds no WCAG 2.1 A/AA violation on any of these pages.
+
+The browser asks for English: the new texts are in the Dutch catalog once the integrator
+re-extracts it, and the test should not depend on that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+from test_browser import SCREENSHOTS, browser
+
+from conftest import free_port, make_app, serving_app
+from consentry.bootstrap import App
+from consentry.domain.users import AuditAction, Role
+from consentry.entrypoints.accounts import accounts
+from consentry.services import apikeys, forms, sender, users
+
+__all__ = ["browser"]
+PASSWORD = "correct horse battery staple"
+WCAG_21_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[App, str]]:
+    """The real ASGI app under uvicorn, on SQLite, with one beheerder."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = make_app(f"sqlite:///{tmp_path / 'consentry.db'}", base_url=base)
+    users.create_user(accounts(app), "anna@example.nl", Role.BEHEERDER, PASSWORD, actor=None)
+    try:
+        with serving_app(app, port):
+            yield app, base
+    finally:
+        app.store.engine.dispose()
+
+
+def accessible(page: Page, axe: Axe) -> None:
+    """No WCAG 2.1 A/AA violation on the page as it is now (the report says which, if any)."""
+    results = axe.run(page, options=WCAG_21_AA)
+    assert results.violations_count == 0, f"{page.url}\n{results.generate_report()}"
+
+
+def test_a_beheerder_sets_up_purposes_forms_the_sender_and_a_key_on_a_tablet_with_no_axe_violations(
+    served: tuple[App, str], browser: Browser
+) -> None:
+    app, base = served
+    axe = Axe()
+    context = browser.new_context(locale="en-GB", viewport={"width": 768, "height": 1024})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+
+    page.goto(f"{base}/admin")
+    accessible(page, axe)
+    page.get_by_label("E-mail address").fill("anna@example.nl")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
+    accessible(page, axe)
+    menu = page.get_by_role("navigation", name="Main menu")
+    expect(menu.get_by_role("link")).to_have_text(["Overview", "Purposes", "Forms", "Audit log", "Settings"])
+
+    # Doelen: define a purpose.
+    menu.get_by_role("link", name="Purposes").click()
+    expect(menu.get_by_role("link", name="Purposes")).to_have_attribute("aria-current", "page")
+    accessible(page, axe)
+    page.get_by_label("Key").fill("nieuws")
+    page.get_by_label("Dutch name").fill("Koffienieuws")
+    page.get_by_label("English name").fill("Coffee news")
+    page.get_by_role("button", name="Define purpose").click()
+    expect(page.get_by_role("status")).to_have_text("Purpose nieuws was defined.")
+    page.get_by_role("link", name="Rename nieuws").click()
+    accessible(page, axe)
+    page.get_by_role("link", name="Cancel").click()
+
+    # Formulieren: a new form, its preview and embed code.
+    menu.get_by_role("link", name="Forms").click()
+    accessible(page, axe)
+    page.get_by_role("link", name="New form").click()
+    accessible(page, axe)
+    page.get_by_label("Key").fill("footer")
+    page.get_by_label("Dutch title").fill("Blijf op de hoogte")
+    page.get_by_label("English title").fill("Stay informed")
+    page.get_by_label("Coffee news (nieuws)").check()
+    page.get_by_label("Dutch text for nieuws").fill("Ja, stuur mij het koffienieuws.")
+    page.get_by_label("English text for nieuws").fill("Yes, send me the coffee news.")
+    page.get_by_role("button", name="Create form").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Form footer")
+    expect(page.frame_locator(".preview-frame").get_by_text("Yes, send me the coffee news.")).to_be_visible()
+    accessible(page, axe)
+    page.get_by_role("button", name="Copy the code").click()
+    expect(page.locator("#copy-status")).to_have_text("The code is copied.")
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == forms.embed_snippet(app, forms.get(app, "footer"))
+    page.screenshot(path=str(SCREENSHOTS / "consentry-admin-form.png"), full_page=True)
+
+    # Instellingen: the sender's identity, then an API key shown once.
+    menu.get_by_role("link", name="Settings").click()
+    accessible(page, axe)
+    page.get_by_label("Name", exact=True).fill("Koffiebranderij De Boon")
+    page.get_by_label("KvK number").fill("12345678")
+    page.get_by_label("Privacy statement (address)").fill("https://deboon.example/privacy")
+    page.get_by_role("button", name="Save identity").click()
+    expect(page.get_by_role("status")).to_have_text("The sender's identity was saved.")
+    assert sender.identity(app).kvk == "12345678"
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="API keys").click()
+    page.get_by_label("Name").fill("webshop")
+    page.get_by_label("Scope").select_option("write")
+    page.get_by_role("button", name="Make key").click()
+    secret = page.locator("#new-secret").inner_text()
+    assert apikeys.authenticate(app, secret, apikeys.Scope.WRITE).name == "webshop"
+    accessible(page, axe)
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="Users").click()
+    accessible(page, axe)
+
+    # The audit log holds every change, with who made it.
+    menu.get_by_role("link", name="Audit log").click()
+    expect(page.get_by_role("cell", name="API key made")).to_be_visible()
+    accessible(page, axe)
+    page.screenshot(path=str(SCREENSHOTS / "consentry-admin-audit.png"), full_page=True)
+
+    # The public form carries the sender's identity.
+    page.goto(f"{base}/f/footer")
+    expect(page.get_by_role("link", name="Privacy statement")).to_have_attribute(
+        "href", "https://deboon.example/privacy"
+    )
+    accessible(page, axe)
+    context.close()
+
+    assert requested and all(url.startswith(f"{base}/") for url in requested), requested
+    mine = [e.action for e in reversed(users.audit_log(accounts(app))) if e.actor == "anna@example.nl"]
+    assert mine == [
+        AuditAction.LOGIN,
+        AuditAction.PURPOSE_SAVED,
+        AuditAction.FORM_SAVED,
+        AuditAction.SETTINGS_CHANGED,
+        AuditAction.API_KEY_CREATED,
+    ]
