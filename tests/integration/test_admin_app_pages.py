@@ -22,7 +22,7 @@ from consentry.bootstrap import App
 from consentry.domain.users import AuditAction, AuditEntry, Role
 from consentry.entrypoints.accounts import accounts
 from consentry.entrypoints.http import create_app
-from consentry.services import apikeys, forms, public, purposes, users
+from consentry.services import apikeys, forms, public, purposes, setup, users
 from consentry.services.public import Evidence
 
 BASE = "http://127.0.0.1:8000"
@@ -177,6 +177,8 @@ def test_the_senders_identity_set_by_a_beheerder_shows_on_the_public_form_and_in
         follow_redirects=False,
     )
     assert saved.status_code == 303
+    with app.store.reader() as r:  # the controller profile names the same organisation
+        assert setup.controller(r).name == "Koffiebranderij De Boon"
     mail = post(
         client,
         "/admin/settings",

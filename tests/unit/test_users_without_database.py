@@ -110,3 +110,34 @@ def test_a_client_over_its_limit_is_told_how_long_to_wait_and_it_is_recorded(acc
         users.check_password(held, "anna@example.nl", PASSWORD, "10.0.0.1")
     assert waiting.value.retry_after == 42
     assert users.audit_log(acc)[0].action is AuditAction.RATE_LIMITED
+
+
+def test_a_beheerder_changes_roles_and_removes_a_second_factor_but_never_leaves_the_app_without_one(
+    acc: users.Accounts,
+) -> None:
+    users.create_user(acc, "anna@example.nl", Role.BEHEERDER, PASSWORD, actor=None)
+    piet = users.create_user(acc, "piet@example.nl", Role.MARKETEER, PASSWORD, actor="anna@example.nl")
+    assert (
+        users.change_role(acc, "piet@example.nl", "privacy_officer", "anna@example.nl").role
+        is Role.PRIVACY_OFFICER
+    )
+    with pytest.raises(errors.InputError, match="last active beheerder") as refused:
+        users.change_role(acc, "anna@example.nl", "read_only", "anna@example.nl")
+    assert refused.value.field == "role"
+    with pytest.raises(errors.InputError, match="last active beheerder"):
+        users.disable_user(acc, "anna@example.nl", "anna@example.nl")
+    acc.users.update_user(piet.id, totp_secret=acc.totp.new_secret())
+    reset = users.reset_second_factor(acc, "piet@example.nl", "anna@example.nl")
+    assert not reset.has_second_factor and reset.session_epoch == piet.session_epoch + 1
+    # With a second beheerder, the first may step down.
+    users.change_role(acc, "piet@example.nl", Role.BEHEERDER, "anna@example.nl")
+    assert users.change_role(acc, "anna@example.nl", "read_only", "piet@example.nl").role is Role.READ_ONLY
+    assert [(e.action, e.actor) for e in reversed(users.audit_log(acc, limit=4))] == [
+        (AuditAction.ROLE_CHANGED, "anna@example.nl"),
+        (AuditAction.TOTP_RESET, "anna@example.nl"),
+        (AuditAction.ROLE_CHANGED, "anna@example.nl"),
+        (AuditAction.ROLE_CHANGED, "piet@example.nl"),
+    ]
+    # The CLI's operator (no actor) may disable the last beheerder: they can make another.
+    users.disable_user(acc, "piet@example.nl", None)
+    assert not users.find(acc, "piet@example.nl").active

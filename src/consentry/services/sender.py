@@ -1,6 +1,7 @@
 """Who the sender is: the identity the public pages and mails show, and the confirmation mail's From.
 
-Both are kept in the settings table (keys `sender`, `sender_logo` and `mail_sender`) and
+Both are kept in the settings table (keys `sender`, `sender_logo` and `mail_sender`; the
+identity's name is also the controller profile's, `consentry init --name`) and
 changed on the admin app's Instellingen page; each change is recorded in the admin audit
 log with the acting user, in the same transaction. Without a stored identity the pages
 show none and the mails name `settings.mail_from_name`, as before.
@@ -16,10 +17,13 @@ from typing import Any
 from consentry.adapters.addresses import AddressError, normalise_email
 from consentry.domain import limits
 from consentry.domain.users import AuditAction, AuditEntry
+from consentry.domain.vocabulary import Sector
 from consentry.services.app import App
 from consentry.services.errors import InputError
+from consentry.services.setup import controller
 
 IDENTITY = "sender"
+CONTROLLER = "controller"
 LOGO = "sender_logo"
 MAIL = "mail_sender"
 DEFAULT_COLOUR = "#1d4ed8"
@@ -78,6 +82,12 @@ def identity(app: App) -> Identity:
     )
 
 
+def controller_name(app: App) -> str:
+    """The name in the controller profile (what the identity's name starts from)."""
+    with app.store.reader() as r:
+        return controller(r).name
+
+
 def logo(app: App) -> tuple[str, bytes] | None:
     """The logo's media type and bytes, if one was uploaded."""
     with app.store.reader() as r:
@@ -109,6 +119,9 @@ def save_identity(
     stored_logo = _logo(logo_bytes) if logo_bytes else None
     with app.store.writer() as w:
         w.put_setting(IDENTITY, new.to_json())
+        # The controller profile (`consentry init --name`) names the same organisation.
+        profile = w.setting(CONTROLLER) or {"sector": Sector.COMMERCIAL.value}
+        w.put_setting(CONTROLLER, {**profile, "name": new.name})
         if stored_logo is not None:
             w.put_setting(LOGO, stored_logo)
         elif remove_logo:

@@ -173,7 +173,7 @@ def disable_user(acc: Accounts, email: str, actor: str | None) -> User:
     """Disable a user: no more logins, and every open session ends now."""
     user = find(acc, email)
     if user.active:
-        _keep_a_beheerder(acc, user)
+        _keep_a_beheerder(acc, user, actor)
         acc.users.end_sessions(
             user.id, _entry(acc, AuditAction.USER_DISABLED, actor, user.email), disabled_at=acc.clock.now()
         )
@@ -186,7 +186,7 @@ def change_role(acc: Accounts, email: str, role: str | Role, actor: str | None) 
     kind = choice(Role, "role", role)
     if kind is not user.role:
         if kind is not Role.BEHEERDER:
-            _keep_a_beheerder(acc, user)
+            _keep_a_beheerder(acc, user, actor)
         entry = _entry(acc, AuditAction.ROLE_CHANGED, actor, user.email, old=user.role.value, new=kind.value)
         acc.users.update_user(user.id, entry, role=kind)
     return find(acc, email)
@@ -202,9 +202,10 @@ def reset_second_factor(acc: Accounts, email: str, actor: str | None) -> User:
     return find(acc, email)
 
 
-def _keep_a_beheerder(acc: Accounts, user: User) -> None:
-    """Refuse to take away the last active beheerder: nobody could manage users or settings."""
-    if user.role is not Role.BEHEERDER or not user.active:
+def _keep_a_beheerder(acc: Accounts, user: User, actor: str | None) -> None:
+    """In the app (an `actor`), refuse to take away the last active beheerder: nobody could manage
+    users or settings there any more. The CLI (no actor) may: its operator can make another."""
+    if actor is None or user.role is not Role.BEHEERDER or not user.active:
         return
     others = [u for u in acc.users.users() if u.role is Role.BEHEERDER and u.active and u.id != user.id]
     if not others:

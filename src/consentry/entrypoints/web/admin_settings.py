@@ -90,6 +90,7 @@ def _page(
     mail = sender.mail_sender(app)
     values: dict[str, Any] = {
         **who.to_json(),
+        "name": who.name or sender.controller_name(app),
         "mail_from_name": mail.name if mail else app.settings.mail_from_name,
         "mail_from": mail.email if mail else app.settings.mail_from,
         **(entered or {}),
