@@ -103,6 +103,14 @@ class FakeTransaction:
                 out.setdefault(state.contact_id, []).append(pid)
         return out
 
+    def contact_points_of(self, contact_ids: Sequence[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for pid in sorted(self.data.points):
+            contact = fold(pid, self.events_for(pid)).contact_id
+            if contact in contact_ids:
+                out.setdefault(contact, []).append(pid)
+        return out
+
     def point_ids_of_kind(self, kind: PointKind, batch: int = 2000) -> Iterator[list[str]]:
         ids = sorted(pid for pid, key in self.data.points.items() if key[0] is kind)
         for start in range(0, len(ids), batch):

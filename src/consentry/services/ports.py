@@ -90,6 +90,9 @@ class LedgerReader(Protocol):
     def objecting_points(self, contact_ids: Sequence[str]) -> dict[str, list[str]]:
         """Per contact, its points that ever had an objection recorded."""
 
+    def contact_points_of(self, contact_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Per contact (`contact_id`), the ids of its projected contact points."""
+
 
 class LedgerWriter(LedgerReader, Protocol):
     """Appending to the ledger under its lock; the projection follows in the same transaction."""

@@ -112,6 +112,19 @@ class ProjectionReads(Connected):
                 out.setdefault(contact, []).append(pid)
         return out
 
+    def contact_points_of(self, contact_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Per contact, the ids of its projected points (an access export gathers the person)."""
+        out: dict[str, list[str]] = {}
+        for chunk in chunks(list(dict.fromkeys(contact_ids))):
+            where, params = self._in("contact_id", chunk)
+            sql = (
+                f"SELECT contact_id, contact_point_id FROM point_facts WHERE {where} "
+                "ORDER BY contact_point_id"
+            )
+            for contact, pid in self._plain(sql, params):
+                out.setdefault(contact, []).append(pid)
+        return out
+
     def projection_complete(self) -> bool:
         """True when every projected contact point has its audience facts row."""
         n = [
