@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from consentry.entrypoints.api import (
+    routes_accountability,
     routes_audience,
     routes_campaigns,
     routes_contacts,
@@ -34,6 +35,7 @@ for module in (
     routes_health,
     routes_campaigns,
     routes_audience,
+    routes_accountability,
 ):
     v1.include_router(module.router)
 

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from consentry.entrypoints.cli import (
+    accountability,
     apikeys,
     audience,
     campaigns,
@@ -59,6 +60,9 @@ app.command("registers")(registers.registers_list)
 app.command("notices")(contacts.notices_due)
 app.command("export")(audience.export_reachable)
 app.command("audience")(audience.audience_report)
+app.command("export-person")(accountability.export_person)
+app.command("proof")(accountability.proof)
+app.command("receipts")(accountability.receipts_export)
 
 imports.app.command("register")(registers.import_register)
 
@@ -71,6 +75,7 @@ app.add_typer(contacts.app, name="contacts")
 app.add_typer(feedback.app, name="feedback")
 app.add_typer(campaigns.app, name="campaign")
 app.add_typer(users.app, name="user")
+app.add_typer(accountability.app, name="report")
 
 
 def main() -> None:
