@@ -28,29 +28,32 @@ def _records(app: App, *records: dict[str, Any]) -> None:
 def _people(app: App) -> None:
     """Jan (two points of contact K1), a stranger on the same contact id's neighbour, and Piet."""
     forms.save(app, FORM)
+    jan, phone, piet, karin = "jan@example.nl", "0612345678", "piet@example.nl", "karin@example.nl"
+    email = ["email"]
     _records(
         app,
-        {"type": "contact_point.registered", "kind": "email", "value": "jan@example.nl", "source": "web_form",
-         "contact_id": "K1", "display_name": "Jan Jansen"},
-        {"type": "contact_point.registered", "kind": "phone", "value": "0612345678", "source": "purchase",
-         "contact_id": "K1", "source_detail": "Beurs Utrecht"},
-        {"type": "contact_point.registered", "kind": "email", "value": "piet@example.nl", "source": "web_form"},
-        {"type": "contact_point.registered", "kind": "email", "value": "karin@example.nl", "source": "import",
-         "contact_id": "K2", "display_name": "Karin"},
-        {"type": "consent.given", "contact": "jan@example.nl", "purpose": "nieuwsbrief", "channels": ["email"],
+        _point("email", jan, "web_form", contact_id="K1", display_name="Jan Jansen"),
+        _point("phone", phone, "purchase", contact_id="K1", source_detail="Beurs Utrecht"),
+        _point("email", piet, "web_form"),
+        _point("email", karin, "import", contact_id="K2", display_name="Karin"),
+        {"type": "consent.given", "contact": jan, "purpose": "nieuwsbrief", "channels": email,
          "method": "double_opt_in", "text_version": "nieuwsbrief-footer@1", "language": "nl",
          "collection_point": "nieuwsbrief-footer", "ip": "192.0.2.10", "user_agent": "Firefox/140",
          "attachments": ["ab" * 32], "valid_for_months": 24},
-        {"type": "consent.confirmed", "contact": "jan@example.nl", "purpose": "nieuwsbrief",
+        {"type": "consent.confirmed", "contact": jan, "purpose": "nieuwsbrief",
          "ip": "192.0.2.11", "user_agent": "Firefox/140"},
-        {"type": "consent.given", "contact": "piet@example.nl", "purpose": "nieuwsbrief", "channels": ["email"],
+        {"type": "consent.given", "contact": piet, "purpose": "nieuwsbrief", "channels": email,
          "method": "single_opt_in", "ip": "198.51.100.99", "user_agent": "Piet-Browser"},
-        {"type": "consent.given", "contact": "karin@example.nl", "purpose": "aanbiedingen",
-         "channels": ["email"], "method": "import"},
-        {"type": "objection.recorded", "contact": "0612345678", "scope": "profiling", "via": "phone"},
-        {"type": "request.received", "contact": "jan@example.nl", "request": "access", "via": "email"},
-        {"type": "unsubscribed", "contact": "piet@example.nl", "via": "link"},
+        {"type": "consent.given", "contact": karin, "purpose": "aanbiedingen", "channels": email,
+         "method": "import"},
+        {"type": "objection.recorded", "contact": phone, "scope": "profiling", "via": "phone"},
+        {"type": "request.received", "contact": jan, "request": "access", "via": "email"},
+        {"type": "unsubscribed", "contact": piet, "via": "link"},
     )  # fmt: skip
+
+
+def _point(kind: str, value: str, source: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "contact_point.registered", "kind": kind, "value": value, "source": source, **extra}
 
 
 def _point_events(app: App, *refs: str) -> set[str]:
@@ -84,14 +87,26 @@ def test_the_export_holds_every_event_of_the_person_and_nothing_of_anyone_else(a
         "collection_point": "nieuwsbrief-footer", "language": "nl", "method": "double_opt_in",
         "attachments_sha256": ["ab" * 32],
     }  # fmt: skip
-    assert {s["source"]: s["detail"] for s in doc["sources"]} == {"purchase": "Beurs Utrecht", "web_form": None}
-    assert {p["key"]: p["name_en"] for p in doc["purposes"]} == {"nieuwsbrief": "Newsletter", "aanbiedingen": "Offers"}
+    assert {s["source"]: s["detail"] for s in doc["sources"]} == {
+        "purchase": "Beurs Utrecht",
+        "web_form": None,
+    }
+    assert {p["key"]: p["name_en"] for p in doc["purposes"]} == {
+        "nieuwsbrief": "Newsletter",
+        "aanbiedingen": "Offers",
+    }
     email = doc["contact_points"][1]
     verdicts = {(d["purpose"], d["channel"]): (d["verdict"], d["rule"]) for d in email["decisions"]}
     assert verdicts[("nieuwsbrief", "email")] == ("allow", "EU-GDPR-02")
     assert verdicts[("aanbiedingen", "email")][0] == "deny"
     phone = doc["contact_points"][0]
-    assert {d["channel"] for d in phone["decisions"]} == {"sms", "messaging_app", "phone", "automated_call", "fax"}
+    assert {d["channel"] for d in phone["decisions"]} == {
+        "sms",
+        "messaging_app",
+        "phone",
+        "automated_call",
+        "fax",
+    }
     assert all(d["explanation_nl"] and d["explanation_en"] and d["citation"] for d in phone["decisions"])
     assert doc["erased"] is None
 
@@ -124,14 +139,16 @@ def test_an_erased_person_is_told_when_and_that_only_a_suppression_remains(app: 
         {"type": "contact_point.erased", "contact": "0612345678", "reason": "request"},
     )
     doc = access.person(app, "jan@example.nl")
-    assert doc["erased"]["message_nl"].startswith("Gewist op 26-11-2026; alleen een onderdrukkingsregel blijft")
+    assert doc["erased"]["message_nl"].startswith(
+        "Gewist op 26-11-2026; alleen een onderdrukkingsregel blijft"
+    )
     assert doc["erased"]["message_en"].startswith("Erased on 2026-11-26")
     assert all(p["decisions"] == [] for p in doc["contact_points"])
     assert "Gewist op 26-11-2026" in render("access", doc, "nl")
 
 
 def test_an_unknown_or_malformed_contact_gets_a_clear_message(app: App) -> None:
-    with pytest.raises(UnknownContact, match="no contact point 'nobody@example.nl' is registered"):
+    with pytest.raises(UnknownContact, match=r"no contact point 'nobody@example\.nl' is registered"):
         access.person(app, "nobody@example.nl")
     with pytest.raises(InputError, match="not a contact point id, e-mail address or phone number"):
         consent_proof.proof(app, "no such thing")
@@ -144,9 +161,16 @@ def test_the_proof_shows_each_consents_evidence_and_its_stored_chain_links(app: 
         rows = {row.event.id: row for row in r.chain()}
     (c,) = doc["consents"]
     given = rows[c["event_id"]]
-    assert given.event.type == "consent.given" and given.event.payload["purpose"] == c["purpose"] == "nieuwsbrief"
+    assert (
+        given.event.type == "consent.given"
+        and given.event.payload["purpose"] == c["purpose"] == "nieuwsbrief"
+    )
     assert c["chain"] == {"seq": given.seq, "hash": given.hash, "prev_hash": given.prev_hash}
-    assert (c["ip"], c["user_agent"], c["text_version"]) == ("192.0.2.10", "Firefox/140", "nieuwsbrief-footer@1")
+    assert (c["ip"], c["user_agent"], c["text_version"]) == (
+        "192.0.2.10",
+        "Firefox/140",
+        "nieuwsbrief-footer@1",
+    )
     assert c["text_shown"] == {"nl": "Ja, stuur mij de nieuwsbrief.", "en": "Yes, send me the newsletter."}
     assert c["attachments_sha256"] == ["ab" * 32] and c["source"] == "web_form"
     assert c["status"] == "active" and c["expires_on"] == "2028-11-23"
@@ -173,7 +197,9 @@ def test_a_receipt_traces_every_field_to_its_ledger_event(app: App) -> None:
     (purpose,) = processing["purposes"]
     assert purpose["purpose_id"] == p["purpose"] and purpose["lawful_basis"]["dpv"] == "dpv:Consent"
     assert purpose["collection_method"] == [p["method"], "web_form"]
-    assert purpose["retention_period"] == "P24M" and purpose["pii_information"] == [{"pii_type": "email", "pii_optional": False}]
+    assert purpose["retention_period"] == "P24M" and purpose["pii_information"] == [
+        {"pii_type": "email", "pii_optional": False}
+    ]
     assert receipt["party_identification"][0]["party_name"] == "Testbedrijf BV"
     states = [e["event_state"] for e in receipt["event"]]
     assert states == ["requested", "given"]  # double opt-in: requested until confirmed
@@ -198,7 +224,7 @@ def test_receipts_for_a_purpose_cover_every_consent_and_its_withdrawal(app: App)
     assert imported[0]["event"][0]["event_type"] == "expressed"
     with pytest.raises(InputError, match="unknown purpose 'geen'"):
         receipts.for_purpose(app, "geen")
-    with pytest.raises(InputError, match="no consent.given event 'ev_nope'"):
+    with pytest.raises(InputError, match=r"no consent\.given event 'ev_nope'"):
         receipts.for_event(app, "ev_nope")
 
 

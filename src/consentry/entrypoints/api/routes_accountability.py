@@ -14,19 +14,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from consentry.entrypoints.api.deps import AppDep, ReadKey
 from consentry.entrypoints.api.errors import ApiRoute, responses
+from consentry.entrypoints.api.routes_contacts import Ref  # registers the `anytext` path convertor
 from consentry.entrypoints.web.reports import render
 from consentry.services import access, consent_proof, processing_report, receipts
 
 router = APIRouter(route_class=ApiRoute, tags=["accountability"])
 
-Ref = Annotated[
-    str,
-    Path(
-        description="A contact point of the person: id (`cp_...`), e-mail address, phone number "
-        "or `postal:street; town`.",
-        examples=["jan@example.nl"],
-    ),
-]
 Lang = Annotated[Literal["nl", "en"], Query(description="Language of the HTML report.")]
 _BOTH = {
     **responses(401, 403, 404, 422),
