@@ -298,3 +298,23 @@ def test_the_migrations_create_exactly_the_tables_the_code_defines(app: App) -> 
 
 def _email(value: str) -> tuple[PointKind, str]:
     return PointKind.EMAIL, value
+
+
+def test_the_points_of_a_contact_are_those_it_holds_now(app: App) -> None:
+    ledger.append_lines(
+        app,
+        [
+            register("a@example.nl", contact_id="K1"),
+            register("b@example.nl", contact_id="K1"),
+            register("c@example.nl", contact_id="K2"),
+            register("d@example.nl"),
+            line(type="contact_point.updated", contact="b@example.nl", contact_id="K2"),
+        ],
+    )
+    with app.store.reader() as r:
+        ids = {v: r.point_id(PointKind.EMAIL, v) for v in ("a@example.nl", "b@example.nl", "c@example.nl")}
+        found = r.contact_points_of(["K1", "K2", "K3"])
+    assert found == {
+        "K1": [ids["a@example.nl"]],
+        "K2": sorted([ids["b@example.nl"], ids["c@example.nl"]]),
+    }

@@ -20,7 +20,7 @@ from consentry.domain.clock import FixedClock
 from consentry.domain.ids import counting_ids
 from consentry.domain.vocabulary import PointKind
 from consentry.policy.nl import PACK
-from consentry.services import apikeys, forms, ledger, ports, public, purposes
+from consentry.services import access, apikeys, consent_proof, forms, ledger, ports, public, purposes
 from consentry.services.app import SECRET_SETTING, App
 from consentry.services.decide import Asked, decide, decide_many
 from consentry.services.errors import FileRejected, InputError, TokenInvalid
@@ -193,3 +193,23 @@ def test_the_fake_store_has_every_member_of_the_ports_it_stands_in_for(port: typ
         name for cls in port.__mro__ if cls is not object for name in vars(cls) if not name.startswith("_")
     }
     assert sorted(m for m in members if not hasattr(FakeTransaction(_Data(), NOW), m)) == []
+
+
+def test_the_access_export_and_the_proof_gather_the_person_without_a_database(app: App) -> None:
+    register = '{"type":"contact_point.registered","kind":"%s","value":"%s","source":"web_form"%s}'
+    ledger.append_lines(
+        app,
+        [
+            register % ("email", "jan@example.nl", ',"contact_id":"K1"'),
+            register % ("phone", "0612345678", ',"contact_id":"K1"'),
+            register % ("email", "piet@example.nl", ""),
+            CONSENT,
+            CONSENT.replace("jan@", "piet@"),
+        ],
+    )
+    doc = access.person(app, "0612345678")
+    assert [p["value"] for p in doc["contact_points"]] == ["+31612345678", "jan@example.nl"]
+    assert len(doc["timeline"]) == 3 and "piet" not in json.dumps(doc)
+    proof = consent_proof.proof(app, "jan@example.nl")
+    (consent,) = proof["consents"]
+    assert consent["chain"]["seq"] == 4 and consent["status"] == "active"
