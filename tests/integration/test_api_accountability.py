@@ -53,6 +53,8 @@ def test_the_access_export_comes_as_json_or_as_a_printable_report(client: TestCl
     r = client.get("/v1/access-exports/jan@example.nl?format=html&lang=en", headers=read)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "Overview of your data" in r.text and r.headers["cache-control"] == "no-store"
+    assert "script-src" not in r.headers["content-security-policy"]
+    assert r.headers["content-security-policy"].startswith("default-src 'none'")
 
 
 def test_the_proof_and_the_receipts_name_the_chain(client: TestClient, read: Headers) -> None:

@@ -11,11 +11,12 @@ field by field, and what consentry does not record (storage location, recipients
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from consentry.domain.events import Event
+from consentry.domain.fold import fold
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ConsentRecord, ContactState, local_day
 from consentry.domain.vocabulary import BASIS_REFERENCES, INVALID_METHODS, Basis, ConsentMethod
@@ -34,6 +35,11 @@ WITHDRAWAL_METHOD = (
 _OPT_OUTS = ("consent.withdrawn", "unsubscribed")
 
 
+#: The event types a receipt's `event` list is made of.
+_LIFE = ("consent.given", "consent.confirmed", *_OPT_OUTS)
+Links = dict[str, dict[str, Any]]
+
+
 def for_event(app: App, event_id: str) -> dict[str, Any]:
     """The receipt of one consent, by the id of its `consent.given` event."""
     with app.store.reader() as r:
@@ -41,28 +47,43 @@ def for_event(app: App, event_id: str) -> dict[str, Any]:
         if row is None or row.event.type != "consent.given":
             raise InputError("event", f"no consent.given event {event_id!r} in the ledger")
         point = row.event.contact_point_id
-        return _receipts(app, r, {point: [event_id]})[0]
+        return _receipts(app, r, {point: [event_id]}, None)[0]
 
 
 def for_purpose(app: App, purpose: str) -> list[dict[str, Any]]:
-    """The receipts of every consent given for a purpose, in ledger order (reads the whole ledger)."""
+    """The receipts of every consent given for a purpose, in ledger order (reads the whole ledger once).
+
+    The chain links of the events a receipt names are taken from that one read.
+    """
     with app.store.reader() as r:
         if r.purpose(purpose) is None:
             raise InputError("purpose", f"unknown purpose {purpose!r}; see `consentry purposes list`")
         wanted: dict[str, list[str]] = {}
+        links: Links = {}
         for row in r.chain():
             e = row.event
+            if e.type not in _LIFE:
+                continue
+            links[e.id] = {"seq": row.seq, "hash": row.hash, "prev_hash": row.prev_hash}
             if e.type == "consent.given" and e.payload.get("purpose") == purpose:
                 wanted.setdefault(e.contact_point_id, []).append(e.id)
-        return _receipts(app, r, wanted)
+        return _receipts(app, r, wanted, links)
 
 
-def _receipts(app: App, r: Reading, wanted: dict[str, list[str]]) -> list[dict[str, Any]]:
+def _receipts(
+    app: App, r: Reading, wanted: dict[str, list[str]], links: Links | None
+) -> list[dict[str, Any]]:
     now = app.clock.now()
-    states = app.states.load_many(r, list(wanted), as_of=now)
     events = r.events_for_many(list(wanted))
+    # A consent's life is in its own point's events alone (no register, no other point).
+    states = {pid: fold(pid, evs, as_of=now) for pid, evs in events.items()}
     purposes = {p.key: p for p in r.purposes()}
     ctl = controller(r)
+
+    def link(event_id: str) -> dict[str, Any]:
+        found = links.get(event_id) if links is not None else chain_link(r, event_id)
+        return found or {}
+
     out = []
     for pid, ids in wanted.items():
         evs = events.get(pid, [])
@@ -71,9 +92,9 @@ def _receipts(app: App, r: Reading, wanted: dict[str, list[str]]) -> list[dict[s
         confirmed = confirmations(evs)
         for event_id in ids:
             given = by_id[event_id]
-            receipt = _receipt(r, given, states[pid], records.get(event_id), purposes, ctl.name, now)
+            receipt = _receipt(given, states[pid], records.get(event_id), purposes, ctl.name, now)
             record = records.get(event_id)
-            receipt["event"] = _events(r, given, confirmed.get(event_id), evs, record, now)
+            receipt["event"] = _events(link, given, confirmed.get(event_id), evs, record, now)
             out.append(receipt)
     out.sort(key=lambda x: x["event"][0]["ledger"]["seq"])
     return out
@@ -84,7 +105,6 @@ def _months(n: Any) -> str | None:
 
 
 def _receipt(
-    r: Reading,
     e: Event,
     s: ContactState,
     c: ConsentRecord | None,
@@ -130,8 +150,9 @@ def _receipt(
     }
 
 
-def _entry(r: Reading, e: Event, state: str, kind: str, duration: str | None) -> dict[str, Any]:
-    link = chain_link(r, e.id) or {}
+def _entry(
+    link: Callable[[str], dict[str, Any]], e: Event, state: str, kind: str, duration: str | None
+) -> dict[str, Any]:
     return {
         "event_time": e.occurred_at.isoformat(),
         "validity_duration": duration,
@@ -139,12 +160,12 @@ def _entry(r: Reading, e: Event, state: str, kind: str, duration: str | None) ->
         "event_type": kind,
         "event_state": state,
         "channels": list(e.payload["channels"]) if "channels" in e.payload else None,
-        "ledger": {"event_id": e.id, "type": e.type, **link, "prove": prove_command(e.id)},
+        "ledger": {"event_id": e.id, "type": e.type, **link(e.id), "prove": prove_command(e.id)},
     }
 
 
 def _events(
-    r: Reading,
+    link: Callable[[str], dict[str, Any]],
     given: Event,
     confirmation: Event | None,
     events: Sequence[Event],
@@ -161,10 +182,10 @@ def _events(
         first = "requested"
     else:
         first = "given"
-    out = [_entry(r, given, first, kind, duration)]
+    out = [_entry(link, given, first, kind, duration)]
     if confirmation is not None:
-        out.append(_entry(r, confirmation, "given" if first != "invalidated" else first, kind, duration))
-    out.extend(_entry(r, e, "withdrawn", kind, "P0D") for e in _opt_outs(given, events))
+        out.append(_entry(link, confirmation, "given" if first != "invalidated" else first, kind, duration))
+    out.extend(_entry(link, e, "withdrawn", kind, "P0D") for e in _opt_outs(given, events))
     expires = c.expires_on if c is not None and c.withdrawn_at is None else None
     if expires is not None and local_day(now) >= expires:
         out.append(

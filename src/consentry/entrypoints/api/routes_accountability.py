@@ -33,6 +33,9 @@ _BOTH = {
 }
 
 
+_REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+
 def _answer(name: str, doc: dict[str, Any], fmt: str, lang: str) -> Response:
     if fmt == "html":
         return HTMLResponse(
@@ -41,6 +44,8 @@ def _answer(name: str, doc: dict[str, Any], fmt: str, lang: str) -> Response:
                 "Cache-Control": "no-store",
                 "Content-Language": lang,
                 "X-Content-Type-Options": "nosniff",
+                # The report's only resource is its own inline style: no script, no fetch.
+                "Content-Security-Policy": _REPORT_CSP,
             },
         )
     return JSONResponse(doc, headers={"Cache-Control": "no-store"})
