@@ -252,7 +252,7 @@ def test_export_writes_only_the_reachable_contacts_and_counts_the_rest_by_rule(
         demo_db, "export", "--channel", "email", "--purpose", "koffie-aanbiedingen", "--output", str(out)
     )
     assert code == 0
-    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig"), delimiter=";"))
     assert sorted(r["address"] for r in rows) == ["offertes@bakkerij-voorbeeld.nl", "sanne.visser@example.nl"]
     sanne = next(r for r in rows if r["address"].startswith("sanne"))
     assert sanne["rule"] == "NL-EM-02" and "opt-out-in-every-message" in sanne["obligations"]

@@ -167,7 +167,7 @@ def test_a_call_list_has_only_who_may_be_called_with_the_duty_to_offer_the_objec
     ledger.append_records(app, enumerate([r for p in people for r in p], 1))
     out = io.StringIO()
     report = export.reachable(app, out, "phone", "aanbiedingen")
-    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().removeprefix("\ufeff")), delimiter=";"))
     assert [(r["address"], r["name"]) for r in rows] == [("+31612345001", "Henk")]
     assert "offer-right-to-object-in-call" in rows[0]["obligations"].split()
     assert rows[0]["unsubscribe_url"] == ""  # a call carries no link
@@ -188,7 +188,7 @@ def test_a_postal_list_leaves_out_addresses_on_the_postfilter(app: App) -> None:
         w.put_register_entries("postfilter", [entry_hash(stored[0])], None, None)
     out = io.StringIO()
     report = export.reachable(app, out, "post", "aanbiedingen")
-    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().removeprefix("\ufeff")), delimiter=";"))
     assert [r["address"] for r in rows] == [stored[1]]
     assert dict(report.excluded) == {"NL-POST-01.postfilter": 1}
 
@@ -206,7 +206,7 @@ def test_the_cli_prints_the_report_and_writes_the_drill_down_as_csv(
     target = tmp_path / "uitgesloten.csv"
     done = runner.invoke(cli_app, ["audience", "najaar", "--verdict", "deny", "--csv", str(target)])
     assert done.exit_code == 0, done.output
-    rows = list(csv.DictReader(target.open(encoding="utf-8")))
+    rows = list(csv.DictReader(target.open(encoding="utf-8-sig"), delimiter=";"))
     assert len(rows) == 6 and {r["verdict"] for r in rows} == {"deny"}
     done = runner.invoke(cli_app, ["audience", "--channel", "email"])
     assert done.exit_code == 2 and "--purpose" in done.output
@@ -237,7 +237,7 @@ def test_the_api_gives_the_report_the_pages_and_the_csv(shop: App, client: TestC
     assert len(rest["items"]) == 3 and rest["next_after"] is None
     download = client.get("/v1/campaigns/najaar/audience.csv?verdict=allow", headers=h)
     assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(download.text)))
+    rows = list(csv.DictReader(io.StringIO(download.text.removeprefix("\ufeff")), delimiter=";"))
     assert sorted(r["address"] for r in rows) == ["anna@voorbeeld.nl", "bert@voorbeeld.nl"]
 
 

@@ -14,13 +14,13 @@ earlier; `decide --at` answers for the past, one contact at a time.
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TextIO
 
+from consentry.adapters import spreadsheet
 from consentry.domain.campaigns import Selection
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState
@@ -247,9 +247,9 @@ def csv_row(m: Member, lang: str = "nl") -> tuple[str, ...]:
 
 
 def write_csv(out: TextIO, rows: Iterable[Member], lang: str = "nl") -> int:
-    """Write judged contact points as CSV with the deciding rule and the obligations; returns how many."""
-    w = csv.writer(out)
-    w.writerow(CSV_COLUMNS)
+    """Write judged contact points as CSV (as Dutch Excel opens it) with the deciding rule and the
+    obligations; returns how many."""
+    w = spreadsheet.writer(out, CSV_COLUMNS)
     n = 0
     for m in rows:
         w.writerow(csv_row(m, lang))

@@ -7,7 +7,6 @@ contact points themselves, optionally those of one rule or one verdict.
 
 from __future__ import annotations
 
-import csv
 import io
 import itertools
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from consentry.adapters import spreadsheet
 from consentry.domain.campaigns import Selection
 from consentry.entrypoints.api.deps import AppDep, ReadKey
 from consentry.entrypoints.api.errors import ApiError, ApiRoute, input_error, responses
@@ -161,8 +161,7 @@ def campaign_audience_csv(
 
     def chunks() -> Iterator[str]:
         buffer = io.StringIO()
-        out = csv.writer(buffer)
-        out.writerow(audience.CSV_COLUMNS)
+        out = spreadsheet.writer(buffer, audience.CSV_COLUMNS)
         for m in itertools.chain([first] if first is not None else [], rows):
             out.writerow(audience.csv_row(m, lang))
             if buffer.tell() > 64_000:
@@ -174,6 +173,6 @@ def campaign_audience_csv(
     filename = f"{key}-audience{'-' + rule if rule else ''}.csv"
     return StreamingResponse(
         chunks(),
-        media_type="text/csv; charset=utf-8",
+        media_type=spreadsheet.MEDIA_TYPE,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -9,12 +9,13 @@ from typing import Any
 from consentry.adapters.addresses import Normalised
 from consentry.adapters.classify import suggest
 from consentry.adapters.csvfile import CsvFormat, Row
-from consentry.domain.clock import MomentError, parse_moment
+from consentry.domain.clock import MomentError
 from consentry.domain.events import STATED_BASES
 from consentry.domain.ids import derived_id
 from consentry.domain.vocabulary import ConsentMethod, PartyKind, PointKind, Source
 from consentry.services.app import App
 from consentry.services.errors import InputError, LineProblem
+from consentry.services.imports.dates import parse_dutch_moment
 from consentry.services.imports.model import (
     IMPORTED,
     ImportContext,
@@ -117,7 +118,7 @@ class CsvMapper:
         consent_at = None
         if col("consent_at"):
             try:
-                consent_at = parse_moment(col("consent_at")).isoformat()
+                consent_at = parse_dutch_moment(col("consent_at")).isoformat()
             except MomentError as exc:
                 raise RowRejected(spec.columns["consent_at"], str(exc)) from None
         elif spec.basis == "consent" and "consent_at" in spec.columns:
@@ -213,4 +214,43 @@ def parse_map(pairs: Iterable[str]) -> dict[str, str]:
         if not sep or not name.strip() or not column.strip():
             raise InputError("map", f"{pair!r}: write field=Column, e.g. email=E-mailadres")
         out[name.strip()] = column.strip()
+    return out
+
+
+#: Column names files use for each field, written as `_plain` writes them (lower case,
+#: letters and digits only): Dutch first, then English and other tools' exports.
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "email": ("email", "emailadres", "mail", "mailadres", "emailaddress", "e"),
+    "phone": ("telefoon", "telefoonnummer", "tel", "telnr", "mobiel", "mobielnummer", "gsm", "phone",
+              "phonenumber", "mobile", "mobilephone"),
+    "postal": ("adres", "postadres", "postaladdress", "address", "postal", "woonadres"),
+    "name": ("naam", "volledigenaam", "contactpersoon", "name", "fullname", "displayname"),
+    "party": ("soort", "soortcontact", "relatie", "relatiesoort", "party", "partykind"),
+    "country": ("land", "landcode", "country", "countrycode"),
+    "consent_at": ("toestemmingop", "toestemmingsdatum", "datumtoestemming", "aangemeldop",
+                   "ingeschrevenop", "inschrijfdatum", "aanmelddatum", "optindatum", "optin",
+                   "optintijd", "optintime", "consentat", "consentdate", "subscribedat", "signupdate"),
+    "consent_ip": ("ip", "ipadres", "optinip", "consentip", "ipaddress", "toestemmingip"),
+    "tags": ("tags", "tag", "labels", "label", "groepen", "groep"),
+}  # fmt: skip
+
+
+def _plain(column: str) -> str:
+    return "".join(ch for ch in column.lower() if ch.isalnum())
+
+
+def guess_columns(header: Iterable[str]) -> dict[str, str]:
+    """The mapping (field -> column) a file's header suggests, e.g. `E-mailadres` for email.
+
+    Each field takes the first column whose name is one of its usual names; a column
+    serves one field at most; fields no column names are left out.
+    """
+    columns = [c for c in header if c]
+    plain = {c: _plain(c) for c in columns}
+    out: dict[str, str] = {}
+    for name in FIELDS:
+        aliases = _ALIASES[name]
+        found = next((c for c in columns if plain[c] in aliases and c not in out.values()), None)
+        if found is not None:
+            out[name] = found
     return out
