@@ -44,6 +44,10 @@ BODY: Final = 100_000
 REQUEST_BYTES: Final = 16 * 1024 * 1024
 #: A whole HTTP request body to a public page (a sign-up form or the preference centre posts a few fields).
 PAGE_BYTES: Final = 64 * 1024
+#: A whole HTTP request body to an admin page (a campaign's texts in two languages fit).
+ADMIN_BYTES: Final = 1024 * 1024
+#: A file uploaded to the admin app's import (a million contacts in a CSV fit).
+UPLOAD_BYTES: Final = 512 * 1024 * 1024
 
 #: The limit of each text field of a ledger event, by field name; any other text field is a `LABEL`.
 EVENT_TEXT: Final[dict[str, int]] = {

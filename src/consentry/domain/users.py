@@ -66,6 +66,11 @@ class AuditAction(StrEnum):
     API_KEY_CREATED = "api_key_created"
     API_KEY_REVOKED = "api_key_revoked"
     SETTINGS_CHANGED = "settings_changed"
+    IMPORTED = "imported"
+    CAMPAIGN_SAVED = "campaign_saved"
+    TEST_SENT = "test_sent"
+    CAMPAIGN_SENT = "campaign_sent"
+    LIST_EXPORTED = "list_exported"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,9 @@
 """A cap on the size of every request body, before any of it is parsed.
 
 The API takes up to `limits.REQUEST_BYTES` (a batch of 10,000 events fits); the
-public pages, whose forms post a few fields, take `limits.PAGE_BYTES`. A body
+public pages, whose forms post a few fields, take `limits.PAGE_BYTES`; the admin
+pages `limits.ADMIN_BYTES` (a campaign's texts), and the import's upload
+`limits.UPLOAD_BYTES`. A body
 over the cap is answered 413: unread when its Content-Length says so, else as
 soon as the streamed bytes pass the cap.
 """
@@ -16,7 +18,14 @@ from consentry.domain import limits
 
 
 def _cap(scope: Scope) -> int:
-    return limits.REQUEST_BYTES if str(scope.get("path", "")).startswith("/v1/") else limits.PAGE_BYTES
+    path = str(scope.get("path", ""))
+    if path.startswith("/v1/"):
+        return limits.REQUEST_BYTES
+    if path == "/admin/import":
+        return limits.UPLOAD_BYTES
+    if path.startswith("/admin/"):
+        return limits.ADMIN_BYTES
+    return limits.PAGE_BYTES
 
 
 async def _refuse(scope: Scope, send: Send, cap: int) -> None:

@@ -42,6 +42,9 @@ class CampaignReader(Protocol):
     def campaign_messages(self, key: str, status: MessageStatus | None = None) -> list[dict[str, Any]]:
         """A campaign's message rows."""
 
+    def unsubscribed_since(self, key: str) -> int:
+        """How many people the campaign reached unsubscribed after their message was sent."""
+
 
 class CampaignQueue(CampaignReader, Protocol):
     """Defining campaigns and working their send queue, in the ledger's transaction."""

@@ -8,7 +8,7 @@ campaign is defined, with the field it is in (`content.en.body`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -118,6 +118,8 @@ class Progress:
     skipped_by_rule: dict[str, int]
     created_at: datetime
     updated_at: datetime
+    #: People the campaign reached who unsubscribed after their message was sent.
+    unsubscribed_since: int = 0
 
     @property
     def total(self) -> int:
@@ -143,7 +145,8 @@ def progress(app: App, key: str) -> Progress:
     """A campaign with its message counts by status and its exclusions by rule."""
     with app.store.reader() as r:
         row = stored(r, key)
-        return _progress(row, r.message_counts(key), r.skipped_by_rule(key))
+        found = _progress(row, r.message_counts(key), r.skipped_by_rule(key))
+        return replace(found, unsubscribed_since=r.unsubscribed_since(key))
 
 
 def list_all(app: App) -> list[Progress]:

@@ -337,3 +337,10 @@ def confirm_totp(acc: Accounts, user: User, secret: str, code: str) -> User:
         totp_last_step=step,
     )
     return find(acc, user.email)
+
+
+def record(
+    acc: Accounts, user: User, action: AuditAction, subject: str | None = None, **detail: object
+) -> None:
+    """Write down in the audit log that `user` did `action` (an import, a send, a download)."""
+    acc.users.record(_entry(acc, action, user.email, subject, **detail))

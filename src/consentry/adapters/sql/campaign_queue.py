@@ -258,6 +258,16 @@ def skipped_by_rule(conn: Connection, key: str) -> dict[str, int]:
     return {str(rule): int(n) for rule, n in conn.execute(q)}
 
 
+def unsubscribed_since(conn: Connection, key: str) -> int:
+    """How many people a campaign reached unsubscribed after their message was sent."""
+    e = t.events.c
+    later = sa.exists().where(
+        e.contact_point_id == c.contact_point_id, e.occurred_at >= c.sent_at, e.type == "unsubscribed"
+    )
+    q = sa.select(sa.func.count()).where(c.campaign == key, c.status == SENT, later)
+    return int(conn.execute(q).scalar_one())
+
+
 def next_due(conn: Connection, key: str) -> datetime | None:
     """When the earliest queued message is due (None: nothing queued)."""
     q = sa.select(sa.func.min(c.next_attempt_at)).where(c.campaign == key, c.status == QUEUED)

@@ -39,6 +39,10 @@ class CampaignReads(Connected):
         """A campaign's message rows."""
         return q.messages(self.conn, key, status)
 
+    def unsubscribed_since(self, key: str) -> int:
+        """How many people the campaign reached unsubscribed after their message."""
+        return q.unsubscribed_since(self.conn, key)
+
 
 class CampaignWrites(CampaignReads):
     """Defining campaigns and working their send queue, in the write transaction."""

@@ -40,6 +40,8 @@ PAGES: tuple[Page, ...] = (
     Page("overview", "/admin", N_("Overview"), _EVERYONE),
     Page("purposes", "/admin/purposes", N_("Purposes"), _EVERYONE, _MARKETING),
     Page("forms", "/admin/forms", N_("Forms"), _EVERYONE, _MARKETING),
+    Page("import", "/admin/import", N_("Import"), _MARKETING, _MARKETING),
+    Page("campaigns", "/admin/campaigns", N_("Audiences and campaigns"), _MARKETING, _MARKETING),
     Page("audit", "/admin/audit", N_("Audit log"), frozenset({Role.PRIVACY_OFFICER})),
     Page("settings", "/admin/settings", N_("Settings"), frozenset()),
 )

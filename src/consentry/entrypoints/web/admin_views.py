@@ -16,9 +16,9 @@ from consentry.entrypoints.web import admin_nav, csrf, views
 from consentry.entrypoints.web.admin_session import form_subject
 from consentry.i18n import local_time
 
-#: What the admin pages' scripts may do beyond the public pages' policy: run our own scripts and
-#: show our own public form in a frame (the form preview).
-_SCRIPTS = "script-src 'self'; frame-src 'self'"
+#: What the admin pages' scripts may do beyond the public pages' policy: run our own scripts, ask
+#: our own server how background work goes (progress), and show our own public form in a frame.
+_SCRIPTS = "script-src 'self'; connect-src 'self'; frame-src 'self'"
 
 
 def page(

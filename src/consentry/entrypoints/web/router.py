@@ -7,17 +7,21 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from consentry.adapters.uploads import Uploads
 from consentry.entrypoints.web import (
     admin,
     admin_access,
     admin_audit,
+    admin_campaigns,
     admin_forms,
+    admin_import,
     admin_purposes,
     admin_settings,
     brand,
     personal,
     signup,
 )
+from consentry.entrypoints.web.admin_jobs import Jobs
 
 STATIC = Path(__file__).parent / "static"
 
@@ -35,3 +39,8 @@ def install(api: FastAPI) -> None:
     api.include_router(admin_settings.router)
     api.include_router(admin_access.router)
     api.include_router(admin_audit.router)
+    api.include_router(admin_import.router)
+    api.include_router(admin_campaigns.router)
+    # The admin app's background work and uploads live as long as this application.
+    api.state.admin_jobs = Jobs()
+    api.state.admin_uploads = Uploads()
