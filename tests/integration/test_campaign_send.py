@@ -24,6 +24,7 @@ from consentry.adapters.sql import campaign_queue
 from consentry.adapters.webhook import WebhookTransport
 from consentry.bootstrap import App
 from consentry.domain.campaigns import CampaignStatus, MessageStatus
+from consentry.domain.clock import FixedClock
 from consentry.domain.vocabulary import PointKind
 from consentry.entrypoints.http import create_app
 from consentry.services import campaigns, ledger, sending
@@ -605,3 +606,23 @@ def test_an_sms_campaign_goes_through_the_webhook_with_the_opt_out_and_a_stable_
     assert text.startswith(
         "De najaarskoffie is er!\nKoffiebranderij De Boon\nAfmelden: https://koffie.example/u/"
     )
+
+
+def test_people_who_unsubscribe_after_their_message_are_counted_as_unsubscribed_since(
+    shop: App, server: tuple[Server, int]
+) -> None:
+    load(
+        shop,
+        person("anna@example.nl", "Anna"),
+        person("bob@example.com", "Bob"),
+        person("dirk@example.nl", "Dirk"),
+    )
+    unsubscribe(shop, "dirk@example.nl")  # before the campaign: skipped, not counted
+    campaigns.define(shop, CAMPAIGN)
+    sending.send(shop, "najaar", FAST)
+    assert campaigns.progress(shop, "najaar").unsubscribed_since == 0
+    assert isinstance(shop.clock, FixedClock)
+    shop.clock.moment += timedelta(hours=2)
+    unsubscribe(shop, "anna@example.nl")
+    done = campaigns.progress(shop, "najaar")
+    assert (done.counts["sent"], done.unsubscribed_since) == (2, 1)

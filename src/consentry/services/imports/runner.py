@@ -211,7 +211,9 @@ def _write_block(
         except RowRejected as exc:
             report.rejected.append(LineProblem(row.line, exc.field, exc.message))
     if mapped:
-        _write_records(app, w, mapped, ctx, report, progress)
+        _write_records(app, w, mapped, ctx, report)
+    if progress:
+        progress(len(rows))  # every row read, rejected or not: a progress bar reaches its end
     if spans:
         # A refused row over several lines is most often a quote that closed too late.
         problems = report.rejected
@@ -228,7 +230,6 @@ def _write_records(
     mapped: list[MappedRow],
     ctx: ImportContext,
     report: ImportReport,
-    progress: Callable[[int], None] | None,
 ) -> None:
     """Write mapped rows the generic way (`append_in`), rejecting rows the ledger refuses."""
     registrations = {
@@ -291,5 +292,3 @@ def _write_records(
     report.merged += len(rows) - new
     report.events += result.appended
     report.new_points += result.registered
-    if progress:
-        progress(len(mapped))
