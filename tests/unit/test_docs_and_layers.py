@@ -98,6 +98,7 @@ SERVICES_MAY_USE = {
     "consentry.adapters.addresses": "normalising addresses and numbers (email-validator, phonenumbers)",
     "consentry.adapters.classify": "a number's line type for the domain's classification (phonenumbers)",
     "consentry.adapters.csvfile": "reading CSV files as people have them (encodings, dialects)",
+    "consentry.adapters.spreadsheet": "writing CSV as Dutch Excel opens it (BOM, semicolons, no formulas)",
     "consentry.adapters.reports": "reading bounce and complaint reports (the email package)",
     "consentry.adapters.mime": "writing messages as bytes (the email package)",
     "consentry.adapters.transport": "the Transport protocol the sender's transports implement",
