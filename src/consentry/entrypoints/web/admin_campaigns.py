@@ -97,18 +97,41 @@ def list_csv(
 
 @router.get(BASE + "/{key}", response_class=HTMLResponse)
 def campaign_page(request: Request, app: AppDep, user: Marketer, key: str) -> HTMLResponse:
-    """The campaign: its definition, who it may reach and why not (or how its send went)."""
+    """The campaign: its definition, who it may reach and why not (or how its send went).
+
+    A draft's exclusion report judges the whole audience (seconds at a million contact
+    points), so it is made in the background once and shown from then on, with when it
+    was made; the page asks for it again on request.
+    """
     p = campaigns.progress(app, key)
-    report = None
-    if p.status is CampaignStatus.DRAFT:
-        c = p.campaign
-        report = audience.report(app, audience.Target(c.channel, c.purpose, c.kind), c.selection)
+    judged = _report(request, app, user, p) if p.status is CampaignStatus.DRAFT else None
     job = jobs(request).get(f"campaign:{key}")
+    # One look at the report's job: it may finish while the page is written.
+    state = judged.state if judged is not None else ""
     return _page(
-        request, app, user, "admin_campaign.html", p=p, report=report, job=job,
-        running=_running(p, job), progress_url=admin_views.link(request, f"{BASE}/{key}/progress"),
-        base=f"{BASE}/{key}",
+        request, app, user, "admin_campaign.html", p=p, job=job, judged=judged, judging=state == "running",
+        report=judged.result if judged is not None and state == "done" else None,
+        running=_running(p, job) or state == "running",
+        progress_url=admin_views.link(request, f"{BASE}/{key}/progress"), base=f"{BASE}/{key}",
     )  # fmt: skip
+
+
+@router.post(BASE + "/{key}/report")
+def report_again(request: Request, app: AppDep, user: Marketer, key: str, token: Token = None) -> Response:
+    """Judge the audience again (the ledger changed since the report was made)."""
+    admin_views.check(app, request, user, token)
+    _report(request, app, user, campaigns.progress(app, key), again=True)
+    return RedirectResponse(admin_views.link(request, f"{BASE}/{key}"), status_code=303)
+
+
+def _report(request: Request, app: App, user: User, p: campaigns.Progress, again: bool = False) -> Job:
+    c = p.campaign
+    key = f"report:{c.key}"
+    found = jobs(request).get(key)
+    if found is not None and not again:
+        return found
+    target = audience.Target(c.channel, c.purpose, c.kind)
+    return jobs(request).start(key, user.id, "report", lambda job: audience.report(app, target, c.selection))
 
 
 @router.get(BASE + "/{key}/rules/{rule}", response_class=HTMLResponse)
@@ -180,11 +203,14 @@ def send(request: Request, app: AppDep, user: Marketer, key: str, token: Token =
 
 @router.get(BASE + "/{key}/progress")
 def progress(request: Request, app: AppDep, user: Marketer, key: str) -> JSONResponse:
-    """How far the send got (polled by the campaign's page)."""
+    """How far the send (or the draft's exclusion report) got: polled by the campaign's page."""
     p = campaigns.progress(app, key)
     n = p.counts
     done = n["sent"] + n["skipped"] + n["failed"]
     running = _running(p, jobs(request).get(f"campaign:{key}"))
+    judged = jobs(request).get(f"report:{key}")
+    if p.status is CampaignStatus.DRAFT and judged is not None and judged.running:
+        running = True
     return JSONResponse(
         {"running": running, "done": done, "total": p.total}, headers={"Cache-Control": "no-store"}
     )

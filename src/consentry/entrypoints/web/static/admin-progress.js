@@ -15,6 +15,9 @@
   var format = new Intl.NumberFormat(document.documentElement.lang || "nl");
 
   function show(state) {
+    if (!done || !state.total) {
+      return; // no count to show (yet): the bar stays indeterminate
+    }
     var max = Math.max(state.total, state.done, 1);
     bar.max = max;
     bar.value = state.done;
