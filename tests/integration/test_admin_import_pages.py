@@ -3,8 +3,10 @@ page refuses and says, and the Dutch dates the import service (CLI and pages) re
 
 from __future__ import annotations
 
+import io
 import re
 import time
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -139,3 +141,44 @@ def test_the_csv_import_reads_dutch_dates_day_first(
         events = r.conn.exec_driver_sql("SELECT type, occurred_at FROM events ORDER BY seq").all()
     consent = [str(at) for kind, at in events if kind == "consent.given"]
     assert consent and consent[0].startswith("2024-03-12 13:05")
+
+
+def _zip(members: str) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("members_export/subscribed_members_export_f00.csv", members)
+    return out.getvalue()
+
+
+def test_a_mailchimp_zip_asks_for_its_purpose_and_imports_its_members_with_their_proof(
+    site: tuple[App, TestClient, TestClient],
+) -> None:
+    app, mia, _ = site
+    members = (
+        "Email Address,First Name,OPTIN_TIME,OPTIN_IP,CONFIRM_TIME,CONFIRM_IP\n"
+        "anna@example.nl,Anna,2024-03-01 10:00:00,192.0.2.1,2024-03-01 10:05:00,192.0.2.1\n"
+    )
+    mapping = upload(mia, _zip(members), "audience.zip")
+    assert (
+        mapping.status_code == 200 and 'name="audience"' in mapping.text and "map_email" not in mapping.text
+    )
+    refused = mia.post(mapping.url.path, data={"csrf": csrf_of(mapping), "purpose": ""})
+    assert refused.status_code == 422 and "purpose" in refused.text
+    mia.post(
+        mapping.url.path, data={"csrf": csrf_of(mapping), "purpose": "nieuwsbrief", "audience": "Klanten"}
+    )
+    _wait(mia, mapping.url.path)
+    report = mia.get(f"{mapping.url.path}/report")
+    assert "subscribed_members_export_f00.csv (subscribed)" in report.text
+    mia.post(f"{mapping.url.path}/run", data={"csrf": csrf_of(report)})
+    _wait(mia, mapping.url.path)
+    with app.store.reader() as r:
+        assert r.point_id(PointKind.EMAIL, "anna@example.nl") is not None
+    assert mia.get(mapping.url.path).status_code == 422  # the upload is gone once imported
+
+
+def _wait(client: TestClient, path: str) -> None:
+    deadline = time.monotonic() + 10
+    while client.get(f"{path}/progress").json()["running"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
