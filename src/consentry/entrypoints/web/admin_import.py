@@ -56,6 +56,12 @@ BASES = {
     "legitimate_interest": N_("Legitimate interest"),
     "contract": N_("Contract"),
 }
+PARTIES = {
+    PartyKind.CONSUMER: N_("Consumer"),
+    PartyKind.SOLE_TRADER: N_("Sole trader"),
+    PartyKind.EMPLOYEE: N_("Employee of an organisation"),
+    PartyKind.LEGAL_PERSON: N_("Organisation (legal person)"),
+}
 FIELD_NAMES = {
     "email": N_("E-mail address"),
     "phone": N_("Phone number"),
@@ -269,7 +275,7 @@ def _mapping(
     return _page(
         request, app, user, "admin_import_map.html", status=status, upload=up, preview=shown, error=error,
         chosen=up.meta.get("chosen") or {}, purposes=purposes.list_all(app), fields=FIELD_NAMES,
-        sources=SOURCES, bases=BASES, parties=[p.value for p in PartyKind],
+        sources=SOURCES, bases=BASES, parties=PARTIES,
     )  # fmt: skip
 
 
