@@ -68,7 +68,9 @@ def test_a_beheerder_sets_up_purposes_forms_the_sender_and_a_key_on_a_tablet_wit
     expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
     accessible(page, axe)
     menu = page.get_by_role("navigation", name="Main menu")
-    expect(menu.get_by_role("link")).to_have_text(["Overview", "Purposes", "Forms", "Audit log", "Settings"])
+    expect(menu.get_by_role("link")).to_have_text(
+        ["Overview", "Purposes", "Forms", "Import", "Audiences and campaigns", "Audit log", "Settings"]
+    )
 
     # Doelen: define a purpose.
     menu.get_by_role("link", name="Purposes").click()

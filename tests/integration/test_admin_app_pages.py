@@ -283,8 +283,16 @@ def test_a_beheerder_makes_and_revokes_an_api_key_and_manages_users_each_recorde
 
 
 MENU = {
-    Role.BEHEERDER: ["Overview", "Purposes", "Forms", "Audit log", "Settings"],
-    Role.MARKETEER: ["Overview", "Purposes", "Forms"],
+    Role.BEHEERDER: [
+        "Overview",
+        "Purposes",
+        "Forms",
+        "Import",
+        "Audiences and campaigns",
+        "Audit log",
+        "Settings",
+    ],
+    Role.MARKETEER: ["Overview", "Purposes", "Forms", "Import", "Audiences and campaigns"],
     Role.PRIVACY_OFFICER: ["Overview", "Purposes", "Forms", "Audit log"],
     Role.READ_ONLY: ["Overview", "Purposes", "Forms"],
 }
