@@ -17,6 +17,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from consentry.adapters.addresses import AddressError, normalise_email
 from consentry.domain.campaigns import Campaign, CampaignError, CampaignStatus, campaign_from_json
+from consentry.domain.users import AuditAction, AuditEntry
 from consentry.services.app import App
 from consentry.services.errors import AlreadyExists, InputError
 from consentry.services.ports import CampaignReader
@@ -70,8 +71,12 @@ def parse(doc: Any) -> Campaign:
     return c
 
 
-def define(app: App, doc: Any, replace: bool = False) -> Campaign:
-    """Store a campaign as a draft; with `replace`, redefine a draft that has not been sent."""
+def define(app: App, doc: Any, replace: bool = False, actor: str | None = None) -> Campaign:
+    """Store a campaign as a draft; with `replace`, redefine a draft that has not been sent.
+
+    With an `actor` (a user of the admin app) the admin audit log records who did it, in the
+    same transaction as the change.
+    """
     c = parse(doc)
     now = app.clock.now()
     try:
@@ -93,6 +98,10 @@ def define(app: App, doc: Any, replace: bool = False) -> Campaign:
                 )
             else:
                 w.replace_campaign(c.key, c.to_json(), now)
+            if actor is not None:
+                w.record_audit(
+                    AuditEntry(now, actor, AuditAction.CAMPAIGN_SAVED, c.key, {"replaced": replace})
+                )
     except AlreadyExists:
         raise CampaignExists("key", f"campaign {c.key!r} was defined at the same time; try again") from None
     return c

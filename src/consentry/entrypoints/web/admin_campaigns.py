@@ -70,10 +70,9 @@ async def create(request: Request, app: AppDep, user: Marketer) -> Response:
     values = {k: str(v)[: limits.BODY] for k, v in form.items() if isinstance(v, str)}
     admin_views.check(app, request, user, values.get("csrf"))
     try:
-        c = campaigns.define(app, _definition(values))
+        c = campaigns.define(app, _definition(values), actor=user.email)
     except InputError as exc:
         return _form(request, app, user, values, exc, status=422)
-    users.record(accounts(app), user, AuditAction.CAMPAIGN_SAVED, c.key)
     return admin_views.done(request, f"{BASE}/{c.key}", "saved")
 
 
