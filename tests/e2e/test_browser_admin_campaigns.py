@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from test_browser import browser
+from test_browser import SCREENSHOTS, browser
 
 from conftest import Inbox, body_text, define_purposes, free_port, make_app, serving_app
 from consentry.bootstrap import App
@@ -101,6 +101,7 @@ def test_a_marketer_imports_an_excel_csv_defines_a_campaign_reads_its_exclusions
     page.get_by_label("Rechtsgrond").select_option("consent")
     page.get_by_label("Doel van de toestemmingen").select_option("nieuwsbrief")
     _axe(page)
+    page.screenshot(path=str(SCREENSHOTS / "consentry-admin-import-mapping.png"), full_page=True)
     page.get_by_role("button", name="Proefimport").click()
 
     # The dry run accounts for every row and says why line 4 is rejected; nothing is written yet.
@@ -110,6 +111,7 @@ def test_a_marketer_imports_an_excel_csv_defines_a_campaign_reads_its_exclusions
     expect(rejected.get_by_role("cell").first).to_have_text("4")
     with app.store.reader() as r:
         assert r.point_kind("cp_000002") is None  # only dirk (cp_000001) so far
+    page.screenshot(path=str(SCREENSHOTS / "consentry-admin-import-dry-run.png"), full_page=True)
     page.get_by_role("button", name="Nu importeren").click()
     expect(accounting).to_have_text("3 rijen in = 2 geïmporteerd + 0 samengevoegd + 1 afgewezen")
     expect(page.get_by_role("status")).to_contain_text("De import is klaar.")
@@ -140,6 +142,7 @@ def test_a_marketer_imports_an_excel_csv_defines_a_campaign_reads_its_exclusions
         "3 bekeken: 2 bereikbaar, 1 uitgesloten, 0 te beoordelen"
     )
     _axe(page)
+    page.screenshot(path=str(SCREENSHOTS / "consentry-admin-campaign-report.png"), full_page=True)
     excluded = page.get_by_role("table", name="Uitgesloten, per regel")
     rule = excluded.get_by_role("row").nth(1).get_by_role("link").inner_text()
     with page.expect_download() as got:
@@ -184,7 +187,7 @@ def test_a_marketer_imports_an_excel_csv_defines_a_campaign_reads_its_exclusions
     assert sorted(m["To"] for m in sent) == ["anna@example.nl", "zoe@example.nl"]
     assert "Beste Zoë Bakker," in body_text(next(m for m in sent if m["To"] == "zoe@example.nl"))
     assert all(m["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" for m in sent)
-    page.screenshot(path="/tmp/consentry-admin-campaign.png", full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "consentry-admin-campaign-sent.png"), full_page=True)
     context.close()
 
     assert requested and all(url.startswith(f"{base}/") for url in requested), requested
