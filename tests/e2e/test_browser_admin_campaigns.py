@@ -178,7 +178,7 @@ def test_a_marketer_imports_an_excel_csv_defines_a_campaign_reads_its_exclusions
 
     # The send, with its progress; then the outcome.
     page.get_by_role("button", name="Versturen naar 2 contacten").click()
-    expect(page.locator("dd[data-count=sent]")).to_have_text("2")
+    expect(page.locator("dd[data-count=sent]")).to_have_text("2", timeout=20_000)
     expect(page.locator("dd[data-count=skipped]")).to_have_text("1")
     skipped = page.get_by_role("table", name="Overgeslagen, per regel")
     expect(skipped.get_by_role("row").nth(1)).to_have_text(re.compile(rf"{re.escape(rule)}\s*1"))

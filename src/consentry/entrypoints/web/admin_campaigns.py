@@ -103,8 +103,10 @@ def campaign_page(request: Request, app: AppDep, user: Marketer, key: str) -> HT
     was made; the page asks for it again on request.
     """
     p = campaigns.progress(app, key)
-    judged = _report(request, app, user, p) if p.status is CampaignStatus.DRAFT else None
     job = jobs(request).get(f"campaign:{key}")
+    # A send just begun fills the queue in its own thread: the campaign may still be a draft.
+    starting = job is not None and job.running
+    judged = _report(request, app, user, p) if p.status is CampaignStatus.DRAFT and not starting else None
     # One look at the report's job: it may finish while the page is written.
     state = judged.state if judged is not None else ""
     return _page(
