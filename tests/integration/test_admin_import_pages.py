@@ -14,16 +14,25 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import define_purposes, make_app
+from conftest import Inbox, define_purposes, make_app
 from consentry.bootstrap import App
 from consentry.domain.users import Role
 from consentry.domain.vocabulary import PointKind, Source
 from consentry.entrypoints.accounts import accounts
 from consentry.entrypoints.http import create_app
-from consentry.services import imports, users
+from consentry.services import campaigns, imports, ledger, sending, users
 
 BASE = "http://127.0.0.1:8000"
 PASSWORD = "correct horse battery staple"
+CAMPAIGN = {
+    "key": "lente",
+    "name": "Lente",
+    "purpose": "nieuwsbrief",
+    "channel": "email",
+    "sender": {"name": "De Boon", "legal_name": "De Boon B.V.", "address": "Havenstraat 1, Utrecht",
+               "kvk": "12345678", "email": "nieuws@deboon.example"},
+    "content": {"nl": {"subject": "Lente", "body": "Hallo {{ name }}"}},
+}  # fmt: skip
 CSV = "\ufeffE-mailadres;Naam;Aangemeld op\r\nanna@example.nl;Anna;12-3-2024 14:05\r\n".encode()
 
 
@@ -182,3 +191,39 @@ def _wait(client: TestClient, path: str) -> None:
     while client.get(f"{path}/progress").json()["running"]:
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def test_a_paused_campaign_is_resumed_from_its_page_and_sends_on(
+    tmp_path: Path, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    app = make_app(f"sqlite:///{tmp_path / 'consentry.db'}", base_url=BASE, smtp_port=port)
+    define_purposes(app)
+    users.create_user(accounts(app), "mia@example.nl", Role.MARKETEER, PASSWORD, actor=None)
+    registered = {
+        "type": "contact_point.registered",
+        "kind": "email",
+        "value": "anna@example.nl",
+        "source": "web_form",
+    }
+    consent = {
+        "type": "consent.given",
+        "contact": "anna@example.nl",
+        "purpose": "nieuwsbrief",
+        "channels": ["email"],
+        "method": "single_opt_in",
+    }
+    ledger.append_records(app, [(1, registered), (2, consent)])
+    campaigns.define(app, CAMPAIGN)
+    sending.start(app, "lente")
+    sending.pause(app, "lente", "paused by the operator")
+    client = TestClient(create_app(app), base_url=BASE)
+    form = client.get("/admin/login")
+    client.post("/admin/login", data={"email": "mia@example.nl", "password": PASSWORD, "csrf": csrf_of(form)})
+    page = client.get("/admin/campaigns/lente")
+    assert "paused by the operator" in page.text and "/admin/campaigns/lente/resume" in page.text
+    client.post("/admin/campaigns/lente/resume", data={"csrf": csrf_of(page)})
+    _wait(client, "/admin/campaigns/lente")
+    assert [m["To"] for m in inbox.wait_for(1)] == ["anna@example.nl"]
+    assert campaigns.progress(app, "lente").counts["sent"] == 1
+    app.store.engine.dispose()

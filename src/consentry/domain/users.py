@@ -70,6 +70,7 @@ class AuditAction(StrEnum):
     CAMPAIGN_SAVED = "campaign_saved"
     TEST_SENT = "test_sent"
     CAMPAIGN_SENT = "campaign_sent"
+    CAMPAIGN_PAUSED = "campaign_paused"
     LIST_EXPORTED = "list_exported"
 
 

@@ -202,6 +202,23 @@ def send(request: Request, app: AppDep, user: Marketer, key: str, token: Token =
     return RedirectResponse(admin_views.link(request, f"{BASE}/{key}"), status_code=303)
 
 
+@router.post(BASE + "/{key}/pause")
+def pause(request: Request, app: AppDep, user: Marketer, key: str, token: Token = None) -> Response:
+    """Pause the send: the worker stops after the messages it is sending."""
+    admin_views.check(app, request, user, token)
+    sending.pause(app, key, f"paused by {user.email}")
+    users.record(accounts(app), user, AuditAction.CAMPAIGN_PAUSED, key)
+    return RedirectResponse(admin_views.link(request, f"{BASE}/{key}"), status_code=303)
+
+
+@router.post(BASE + "/{key}/resume")
+def resume(request: Request, app: AppDep, user: Marketer, key: str, token: Token = None) -> Response:
+    """Resume a paused send (its error count starts again at 0) and send on in the background."""
+    admin_views.check(app, request, user, token)
+    sending.resume(app, key)
+    return send(request, app, user, key, token)
+
+
 @router.get(BASE + "/{key}/progress")
 def progress(request: Request, app: AppDep, user: Marketer, key: str) -> JSONResponse:
     """How far the send (or the draft's exclusion report) got: polled by the campaign's page."""
