@@ -20,7 +20,8 @@ from consentry.domain.users import Role
 from consentry.domain.vocabulary import PointKind, Source
 from consentry.entrypoints.accounts import accounts
 from consentry.entrypoints.http import create_app
-from consentry.services import campaigns, imports, ledger, sending, users
+from consentry.services import campaign_preview, campaigns, imports, ledger, sending, users
+from consentry.services.decide import decide
 
 BASE = "http://127.0.0.1:8000"
 PASSWORD = "correct horse battery staple"
@@ -227,3 +228,36 @@ def test_a_paused_campaign_is_resumed_from_its_page_and_sends_on(
     assert [m["To"] for m in inbox.wait_for(1)] == ["anna@example.nl"]
     assert campaigns.progress(app, "lente").counts["sent"] == 1
     app.store.engine.dispose()
+
+
+def test_a_preview_is_written_for_the_first_reachable_person_with_links_that_unsubscribe_nobody(
+    site: tuple[App, TestClient, TestClient],
+) -> None:
+    app, _, _ = site
+    registered = {
+        "type": "contact_point.registered",
+        "kind": "email",
+        "value": "anna@example.nl",
+        "source": "web_form",
+    }
+    consent = {
+        "type": "consent.given",
+        "contact": "anna@example.nl",
+        "purpose": "nieuwsbrief",
+        "channels": ["email"],
+        "method": "single_opt_in",
+    }
+    ledger.append_records(app, [(1, {**registered, "display_name": "Anna"}), (2, consent)])
+    campaigns.define(app, CAMPAIGN)
+    shown = campaign_preview.preview(app, "lente")
+    assert (shown.recipient, shown.name, shown.example) == ("anna@example.nl", "Anna", False)
+    assert shown.composed.text.startswith("Hallo Anna")
+    client = TestClient(create_app(app), base_url=BASE)
+    clicked = client.post(
+        shown.composed.unsubscribe_url.removeprefix(BASE), data={"List-Unsubscribe": "One-Click"}
+    )
+    assert clicked.status_code == 404
+    with app.store.reader() as r:
+        point = r.point_id(PointKind.EMAIL, "anna@example.nl")
+    assert point is not None
+    assert decide(app, "anna@example.nl", "email", "nieuwsbrief").verdict.value == "allow"

@@ -3,10 +3,10 @@
 The preview is written for the first person the campaign may reach (in id order),
 with that person's name, attributes and the obligations the rules attach to them
 (the Art. 14 notice, the right to object); while nobody may be reached yet, for a
-made-up person. A test message is that same message, sent through the configured
-SMTP server to the address asked for, marked as a test in its subject, and with its
-personal links made for a contact point that does not exist: clicking them in a
-test unsubscribes nobody.
+made-up person. Its personal links are made for a contact point that does not
+exist: clicking one in a preview or a test unsubscribes nobody. A test message is
+that same message, sent through the configured SMTP server to the address asked
+for and marked as a test in its subject.
 """
 
 from __future__ import annotations
@@ -51,8 +51,10 @@ def preview(app: App, key: str, lang: str | None = None) -> Preview:
     """The message for the campaign's first reachable recipient (in `lang`, if the campaign has it)."""
     c = campaigns.get(app, key)
     state, decision, purpose, example = _recipient(app, c)
-    if lang is not None:
-        state = replace(state, attributes={**state.attributes, "language": lang})
+    attributes = {**state.attributes, "language": lang} if lang is not None else state.attributes
+    # The recipient's words and obligations, but links that name nobody: a preview's link
+    # copied or clicked by mistake unsubscribes no one.
+    state = replace(state, id=NOBODY, attributes=attributes)
     composed = Composer(app, c, purpose).compose(state, decision)
     return Preview(c, state.value, state.display_name, example, _sender(app, c), composed)
 
