@@ -37,6 +37,19 @@ PG_ADMIN_URL = os.environ.get("CONSENTRY_TEST_PG_URL", "postgresql+psycopg://pos
 #: One database per test process, so parallel runs (CI and a developer's) never collide.
 PG_TEST_DB = f"consentry_test_{os.getpid()}"
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+#: The fixed keys every test runs with (base64): the master key and the blind index secret.
+TEST_MASTER_KEY = "dGVzdC1tYXN0ZXIta2V5LW9mLXRoaXJ0eS10d28hISE="
+TEST_BLIND_INDEX_KEY = "dGVzdC1ibGluZC1pbmRleC1zZWNyZXQtMzItYnl0ZXMhIQ=="
+# Also for what test modules wire while they are collected, before any fixture runs.
+os.environ.setdefault("CONSENTRY_MASTER_KEY", TEST_MASTER_KEY)
+os.environ.setdefault("CONSENTRY_BLIND_INDEX_KEY", TEST_BLIND_INDEX_KEY)
+
+
+@pytest.fixture(autouse=True)
+def test_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test's settings carry fixed keys (a test of the key settings removes them)."""
+    monkeypatch.setenv("CONSENTRY_MASTER_KEY", TEST_MASTER_KEY)
+    monkeypatch.setenv("CONSENTRY_BLIND_INDEX_KEY", TEST_BLIND_INDEX_KEY)
 
 
 def _pg_test_url() -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from consentry.adapters.crypto.vault import vault
 from consentry.adapters.mailer import SmtpMailer
 from consentry.adapters.ratelimit import RateLimiter
 from consentry.adapters.sql.engine import create_engine
@@ -49,16 +50,19 @@ def bootstrap(
 
     `serving` is for a long-running server process (see `create_engine`): its statements
     wait `settings.lock_wait_s` (default SERVING_LOCK_WAIT_S) for another connection's lock.
+    The keys come from the settings (`adapters.crypto.vault`); a wrong master key is refused
+    when the store is first used (`SqlStore.check_keys`).
     """
     settings = settings or Settings()
     clock = clock or SystemClock()
     wait = settings.lock_wait_s
     if wait is None and serving:
         wait = SERVING_LOCK_WAIT_S
+    keys = vault(settings)  # before the engine: a missing key refuses before a file is made
     engine = create_engine(settings.database_url, serving=serving, lock_wait_s=wait)
     return App(
         settings=settings,
-        store=SqlStore(engine, now=clock.now),
+        store=SqlStore(engine, keys, now=clock.now),
         clock=clock,
         ids=ids or random_ids,
         pack=PACK,

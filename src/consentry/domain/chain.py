@@ -4,10 +4,16 @@ Each event's hash covers its sequence number, its content and the previous
 event's hash, so an edited, removed, inserted or reordered event breaks every
 link after it. The canonical form is sorted-key compact JSON, identical on
 every store.
+
+The chain covers the events as stored: the clear payload, and the personal fields sealed
+(encrypted under the contact's data key) as `sealed`, in base64 in its sorted place. So the
+chain verifies without any key, also after a contact's key is destroyed (crypto-shredded);
+an event without personal fields has no `sealed` key and hashes as before it existed.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -29,27 +35,41 @@ def payload_json(payload: object) -> str:
 
 
 def canonical(
-    event: Event, seq: int, payload_text: str | None = None, recorded_text: str | None = None
+    event: Event,
+    seq: int,
+    payload_text: str | None = None,
+    recorded_text: str | None = None,
+    sealed: bytes | None = None,
 ) -> bytes:
     """The exact bytes that are hashed for an event at position `seq`.
 
-    It is the canonical JSON of {cp, id, occurred_at, payload, recorded_at, seq,
+    It is the canonical JSON of {cp, id, occurred_at, payload, recorded_at, sealed, seq,
     type, v}, written out in that (sorted) key order so the payload's JSON can be
     reused for storage instead of being encoded twice (and a batch's one
-    `recorded_at` written out once).
+    `recorded_at` written out once). `event.payload` is the clear payload as stored;
+    `sealed` (the stored ciphertext of the personal fields) is left out when None.
     """
     if payload_text is None:
         payload_text = payload_json(event.payload)
     if recorded_text is None:
         recorded_text = event.recorded_at.isoformat()
     head, tail = canonical_parts(event)
-    return assemble(quote(event.contact_point_id), head, payload_text, recorded_text, seq, tail)
+    return assemble(quote(event.contact_point_id), head, payload_text, recorded_text, seq, tail, sealed)
 
 
-def assemble(quoted_cp: str, head: str, payload_text: str, recorded_text: str, seq: int, tail: str) -> bytes:
+def assemble(
+    quoted_cp: str,
+    head: str,
+    payload_text: str,
+    recorded_text: str,
+    seq: int,
+    tail: str,
+    sealed: bytes | None = None,
+) -> bytes:
     """The canonical form from its parts: the quoted point id, `canonical_parts`, the payload
-    JSON, the recorded time as text and the seq."""
-    text = f'{{"cp":{quoted_cp}{head}{payload_text},"recorded_at":"{recorded_text}","seq":{seq}{tail}'
+    JSON, the recorded time as text, the sealed bytes (or None) and the seq."""
+    mid = "" if sealed is None else f',"sealed":"{base64.b64encode(sealed).decode()}"'
+    text = f'{{"cp":{quoted_cp}{head}{payload_text},"recorded_at":"{recorded_text}"{mid},"seq":{seq}{tail}'
     return text.encode()
 
 
@@ -83,10 +103,15 @@ def quote(s: str) -> str:
 
 
 def link(
-    prev_hash: str, event: Event, seq: int, payload_text: str | None = None, recorded_text: str | None = None
+    prev_hash: str,
+    event: Event,
+    seq: int,
+    payload_text: str | None = None,
+    recorded_text: str | None = None,
+    sealed: bytes | None = None,
 ) -> str:
-    """Hash of an event chained to its predecessor's hash."""
-    return chain_hash(prev_hash, canonical(event, seq, payload_text, recorded_text))
+    """Hash of an event (as stored: clear payload and sealed bytes) chained to its predecessor's hash."""
+    return chain_hash(prev_hash, canonical(event, seq, payload_text, recorded_text, sealed))
 
 
 def chain_hash(prev_hash: str, canonical_form: bytes) -> str:
@@ -98,12 +123,21 @@ def chain_hash(prev_hash: str, canonical_form: bytes) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ChainedRow:
-    """An event as stored: with its position and the hashes around it."""
+    """An event as stored: with its position and the hashes around it.
+
+    `event` carries the clear payload as stored; its personal fields are in `sealed`
+    (None when it has none), as the chain hashes them.
+    """
 
     seq: int
     event: Event
     prev_hash: str
     hash: str
+    sealed: bytes | None = None
+
+    def canonical(self) -> bytes:
+        """The bytes whose hash, chained to `prev_hash`, is `hash`."""
+        return canonical(self.event, self.seq, sealed=self.sealed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +164,7 @@ def verify(rows: Iterable[ChainedRow], head: tuple[int, str] | None) -> list[Cha
             problems.append(
                 ChainProblem(row.seq, row.event.id, "previous-hash does not match: removed or reordered")
             )
-        actual = link(row.prev_hash, row.event, row.seq)
+        actual = chain_hash(row.prev_hash, row.canonical())
         if actual != row.hash:
             problems.append(ChainProblem(row.seq, row.event.id, "content does not match its hash: edited"))
         expected_prev = row.hash

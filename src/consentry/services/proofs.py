@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from consentry.adapters.signing import PublicKey
-from consentry.domain.chain import canonical, chain_hash
+from consentry.domain.chain import chain_hash
 from consentry.domain.checkpoint import Checkpoint, CheckpointFormatError, from_json
 from consentry.domain.merkle import (
     ProofError,
@@ -67,7 +67,7 @@ def inclusion(app: App, event_id: str, cp: Checkpoint) -> dict[str, Any]:
         "checkpoint": cp.to_json(),
         "seq": row.seq,
         "event_id": row.event.id,
-        "canonical": canonical(row.event, row.seq).decode(),
+        "canonical": row.canonical().decode(),
         "prev_hash": row.prev_hash,
         "hash": row.hash,
         "path": [p.hex() for p in inclusion_path(leaves, row.seq - 1, cp.size)],

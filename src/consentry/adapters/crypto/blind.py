@@ -28,8 +28,9 @@ __all__ = ["INDEX_BYTES", "KINDS", "BlindIndex"]
 
 #: Bytes of an index kept (see the module docstring for the collision trade-off).
 INDEX_BYTES = 16
-#: The kinds of value indexed; each has its own subkey.
-KINDS = ("email", "phone", "postal")
+#: The kinds of value indexed; each has its own subkey. `contact` indexes an importer's contact id
+#: (which may itself be personal), `term` the words and attributes a search or selection asks for.
+KINDS = ("email", "phone", "postal", "contact", "term")
 #: A secret shorter than this is refused: an index is only as strong as its secret.
 MIN_SECRET_BYTES = 32
 

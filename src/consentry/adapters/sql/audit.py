@@ -45,7 +45,10 @@ def chain_hashes(
 def event_by_id(r: Reader, event_id: str) -> ChainedRow | None:
     """One stored event with its position and hashes, or None."""
     row = r.conn.execute(sa.select(t.events).where(t.events.c.id == event_id)).first()
-    return None if row is None else ChainedRow(row.seq, row_to_event(row), row.prev_hash, row.hash)
+    if row is None:
+        return None
+    sealed = None if row.sealed is None else bytes(row.sealed)
+    return ChainedRow(row.seq, row_to_event(row), row.prev_hash, row.hash, sealed)
 
 
 def projected_ids(r: Reader) -> set[str]:

@@ -28,16 +28,17 @@ class Connected:
         raw: Any = self.conn.connection.driver_connection
         return list(raw.execute(sql, tuple(params)).fetchall())
 
-    def _in(self, column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
+    def _in(self, column: str, values: Sequence[Any], pg_type: str = "text") -> tuple[str, list[Any]]:
         """`column IN (...)` for `_plain`, as each database plans it well.
 
         PostgreSQL checks a list of parameters against every row of a scan, and a
         bulk load's stale statistics favour the scan: one array, joined as a set,
-        lets it use the column's index instead.
+        lets it use the column's index instead. `pg_type` is the values' type there
+        (`bytea` for blind indexes).
         """
         if self._sqlite:
             return f"{column} IN ({', '.join('?' * len(values))})", list(values)
-        return f"{column} IN (SELECT unnest(?::text[]))", [list(values)]
+        return f"{column} IN (SELECT unnest(?::{pg_type}[]))", [list(values)]
 
     def _json(self, value: Any) -> Any:
         """A JSON column as read by `_plain`: text on SQLite, already decoded on PostgreSQL."""

@@ -93,6 +93,11 @@ def require_schema(conn: Connection) -> None:
         )
 
 
+def has_schema(conn: Connection) -> bool:
+    """Whether the database has the schema's key tables (what the start check reads)."""
+    return bool(sa.inspect(conn).has_table("master_keys"))
+
+
 @contextmanager
 def bulk_load_settings(conn: Connection) -> Iterator[None]:
     """Settings for a bulk load on this connection (outside a transaction), put back at the end.

@@ -1,43 +1,61 @@
-"""Reading the ledger: its events, the contact points they register, and the hash chain."""
+"""Reading the ledger: its events, the contact points they register, and the hash chain.
+
+Events are read as recorded: their sealed personal fields decrypted under the contact's
+data key (loaded a batch of contacts at a time) and merged back into the payload; a
+contact whose key was destroyed (erased) gets its events with their clear fields only.
+`chain` and the audit read the events as stored (clear payload and sealed bytes), which
+is what the hash chain covers: they need no key.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
 
 from consentry.adapters.sql import tables as t
-from consentry.adapters.sql.connected import Connected
-from consentry.adapters.sql.stored import chunks, row_to_event, utc
+from consentry.adapters.sql.sealing import Ciphers, open_payload
+from consentry.adapters.sql.stored import chunks, naive_utc, row_to_event, sqlite_time, utc
 from consentry.domain.chain import GENESIS, ChainedRow
 from consentry.domain.events import Event
 from consentry.domain.vocabulary import PointKind
 
+_EVENT_SELECT = (
+    "SELECT id, type, contact_point_id, occurred_at, recorded_at, schema_version, payload, seq, sealed"
+)
 
-class LedgerReads(Connected):
+
+class LedgerReads(Ciphers):
     """The ledger's events and contact points, within one transaction."""
+
+    def lookup(self, kind: PointKind, value: str) -> bytes:
+        """The blind index a contact point with this normalised value is found by."""
+        return self.vault.blind.index(kind.value, value)
 
     def point_id(self, kind: PointKind, value: str) -> str | None:
         """The id of a registered contact point with this normalised value."""
-        return self.conn.execute(
-            sa.select(t.contact_points.c.id).where(
-                t.contact_points.c.kind == kind.value, t.contact_points.c.value == value
-            )
-        ).scalar_one_or_none()
+        rows = self._plain(
+            "SELECT id FROM contact_points WHERE kind = ? AND lookup = ?",
+            [kind.value, self.lookup(kind, value)],
+        )
+        return str(rows[0][0]) if rows else None
 
     def find_points(self, keys: Iterable[tuple[PointKind, str]]) -> dict[tuple[PointKind, str], str]:
         """The ids of those (kind, value) pairs that are registered, in bulk."""
-        by_kind: dict[PointKind, list[str]] = {}
+        by_kind: dict[PointKind, dict[bytes, str]] = {}
         for kind, value in keys:
-            by_kind.setdefault(kind, []).append(value)
+            by_kind.setdefault(kind, {})[self.lookup(kind, value)] = value
         found: dict[tuple[PointKind, str], str] = {}
         for kind, values in by_kind.items():
-            for chunk in chunks(values):
-                where, params = self._in("value", chunk)
-                sql = f"SELECT value, id FROM contact_points WHERE kind = ? AND {where}"
-                found.update({(kind, v): pid for v, pid in self._plain(sql, [kind.value, *params])})
+            for chunk in chunks(list(values)):
+                where, params = self._in("lookup", chunk, "bytea")
+                sql = f"SELECT lookup, id FROM contact_points WHERE kind = ? AND {where}"
+                found.update(
+                    {(kind, values[bytes(lk)]): pid for lk, pid in self._plain(sql, [kind.value, *params])}
+                )
         return found
 
     def event_exists(self, event_id: str) -> bool:
@@ -62,28 +80,39 @@ class LedgerReads(Connected):
 
     def events_for(self, point_id: str, as_of: datetime | None = None) -> list[Event]:
         """A contact point's events in fold order, optionally only those that occurred by `as_of`."""
-        q = sa.select(t.events).where(t.events.c.contact_point_id == point_id)
+        sql = f"{_EVENT_SELECT} FROM events WHERE contact_point_id = ?"
+        params: list[Any] = [point_id]
         if as_of is not None:
-            q = q.where(t.events.c.occurred_at <= as_of)
-        q = q.order_by(t.events.c.occurred_at, t.events.c.seq)
-        return [row_to_event(r) for r in self.conn.execute(q)]
+            sql += " AND occurred_at <= ?"
+            stored = naive_utc(as_of)
+            params.append(sqlite_time(stored) if self._sqlite else stored)
+        return self._opened(self._plain(sql + " ORDER BY occurred_at, seq", params)).get(point_id, [])
 
     def events_for_many(self, point_ids: Sequence[str]) -> dict[str, list[Event]]:
         """The events of many contact points, each in fold order; points without events are absent."""
         out: dict[str, list[Event]] = {}
-        json_text = self._sqlite
         for chunk in chunks(list(dict.fromkeys(point_ids))):
             where, params = self._in("contact_point_id", chunk)
-            sql = (
-                "SELECT id, type, contact_point_id, occurred_at, recorded_at, schema_version, payload, seq "
-                f"FROM events WHERE {where} ORDER BY contact_point_id, occurred_at, seq"
-            )
-            for eid, etype, pid, occurred, recorded, version, payload, seq in self._plain(sql, params):
-                found = out.get(pid)
-                if found is None:
-                    found = out[pid] = []
-                body = orjson.loads(payload) if json_text else payload
-                found.append(Event(eid, etype, pid, utc(occurred), utc(recorded), body, version, seq))
+            sql = f"{_EVENT_SELECT} FROM events WHERE {where} ORDER BY contact_point_id, occurred_at, seq"
+            out.update(self._opened(self._plain(sql, params)))
+        return out
+
+    def _opened(self, rows: Sequence[Any]) -> dict[str, list[Event]]:
+        """Events (`_EVENT_SELECT` rows, in order) by point, their sealed fields opened."""
+        sealed_points = {row[2] for row in rows if row[8] is not None}
+        refs = self.contact_refs(sealed_points) if sealed_points else {}
+        ciphers = self.ciphers(refs[p] for p in sealed_points if p in refs) if refs else {}
+        json_text = self._sqlite
+        out: dict[str, list[Event]] = {}
+        for eid, etype, pid, occurred, recorded, version, payload, seq, sealed in rows:
+            found = out.get(pid)
+            if found is None:
+                found = out[pid] = []
+            body = orjson.loads(payload) if json_text else payload
+            if sealed is not None:
+                ref = refs.get(pid)
+                body = open_payload(ciphers.get(ref) if ref else None, eid, body, sealed)
+            found.append(Event(eid, etype, pid, utc(occurred), utc(recorded), body, version, seq))
         return out
 
     def head(self) -> tuple[int, str]:
@@ -97,7 +126,7 @@ class LedgerReads(Connected):
             sa.select(t.events).order_by(t.events.c.seq)
         )
         for r in result:
-            yield ChainedRow(r.seq, row_to_event(r), r.prev_hash, r.hash)
+            yield ChainedRow(r.seq, row_to_event(r), r.prev_hash, r.hash, _bytes(r.sealed))
 
     def point_ids_of_kind(self, kind: PointKind, batch: int = 2000) -> Iterator[list[str]]:
         """The ids of every contact point of a kind, in batches (streamed)."""
@@ -125,3 +154,8 @@ class LedgerReads(Connected):
             "contact_points": n(t.contact_points),
             "purposes": n(t.purposes),
         }
+
+
+def _bytes(value: Any) -> bytes | None:
+    """A binary column as bytes (PostgreSQL's driver gives a memoryview)."""
+    return None if value is None else bytes(value)

@@ -3,6 +3,9 @@ and the audience (`services.ports.Reading`)."""
 
 from __future__ import annotations
 
+from sqlalchemy.engine import Connection
+
+from consentry.adapters.crypto.vault import Vault
 from consentry.adapters.sql.audience import AudienceReads
 from consentry.adapters.sql.audit import AuditReads
 from consentry.adapters.sql.campaigns import CampaignReads
@@ -13,3 +16,7 @@ from consentry.adapters.sql.projection import ProjectionReads
 
 class Reader(LedgerReads, ProjectionReads, CatalogReads, AudienceReads, CampaignReads, AuditReads):
     """Read access within one consistent snapshot."""
+
+    def __init__(self, conn: Connection, vault: Vault) -> None:
+        super().__init__(conn)
+        self.vault = vault

@@ -13,10 +13,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from consentry.adapters.crypto.vault import Vault
 from consentry.adapters.sql import audience, schema
 from consentry.adapters.sql.audience import AudienceQuery
 from consentry.adapters.sql.campaign_queue import WorkerLock
-from consentry.adapters.sql.engine import bulk_load_settings, require_schema
+from consentry.adapters.sql.data_keys import check_at_start
+from consentry.adapters.sql.engine import bulk_load_settings, has_schema, require_schema
 from consentry.adapters.sql.reader import Reader
 from consentry.adapters.sql.writer import Writer
 from consentry.services.errors import AlreadyExists
@@ -26,10 +28,12 @@ from consentry.services.ports import AudienceAsk
 class SqlStore:
     """Transactions over one database."""
 
-    def __init__(self, engine: Engine, now: Any = None) -> None:
+    def __init__(self, engine: Engine, vault: Vault, now: Any = None) -> None:
         self.engine = engine
+        self.vault = vault
         self._now = now or (lambda: datetime.now(UTC))
         self._schema_seen = False
+        self._keys_checked = False
 
     @contextmanager
     def reader(self) -> Iterator[Reader]:
@@ -37,13 +41,15 @@ class SqlStore:
         opts: dict[str, Any] = {}
         if self.engine.dialect.name == "postgresql":
             opts["isolation_level"] = "REPEATABLE READ"
+        self.check_keys()
         with self.engine.connect().execution_options(**opts) as conn, conn.begin():
             self._require_schema(conn)
-            yield Reader(conn)
+            yield Reader(conn, self.vault)
 
     @contextmanager
     def writer(self) -> Iterator[Writer]:
         """A write transaction holding the ledger lock; rolls back on any error."""
+        self.check_keys()
         with self.engine.connect().execution_options(consentry_write=True) as conn, self._writing(conn) as w:
             yield w
 
@@ -53,7 +59,7 @@ class SqlStore:
         try:
             with conn.begin():
                 self._require_schema(conn)
-                w = Writer(conn, self._now())
+                w = Writer(conn, self._now(), self.vault)
                 yield w
                 # Whatever a caller deferred, the projection commits in step with the ledger.
                 w.project_pending()
@@ -69,6 +75,7 @@ class SqlStore:
         Each transaction is what `writer()` gives; the connection has the bulk-load
         settings of `engine.bulk_load_settings` while the load runs.
         """
+        self.check_keys()
         with (
             self.engine.connect().execution_options(consentry_write=True) as conn,
             bulk_load_settings(conn),
@@ -91,7 +98,22 @@ class SqlStore:
     def migrate(self) -> str:
         """Create or upgrade the schema; the revision it is at."""
         schema.upgrade(self.engine)
+        self.check_keys()
         return schema.current_revision(self.engine) or "-"
+
+    def check_keys(self) -> None:
+        """Refuse a master key the database's data keys are not wrapped under (`WrongMasterKey`).
+
+        Runs once, before the first transaction (`data_keys.check_at_start`); a database
+        without the schema is left to the schema check.
+        """
+        if self._keys_checked:
+            return
+        with self.engine.connect() as conn:
+            if not has_schema(conn):
+                return
+        check_at_start(self.engine, self.vault.keys, self._now())
+        self._keys_checked = True
 
     def _require_schema(self, conn: Connection) -> None:
         if not self._schema_seen:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Connection
 
@@ -19,7 +19,10 @@ from consentry.domain.events import Event
 CHUNK = 500
 
 
-def chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+_T = TypeVar("_T")
+
+
+def chunks(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
     """`items` in slices of at most `CHUNK`."""
     for i in range(0, len(items), CHUNK):
         yield items[i : i + CHUNK]

@@ -41,7 +41,10 @@ events = sa.Table(
     sa.Column("occurred_at", UTCDateTime(), nullable=False),
     sa.Column("recorded_at", UTCDateTime(), nullable=False),
     sa.Column("schema_version", sa.SmallInteger, nullable=False),
+    #: The clear fields of the payload (see `consentry.adapters.sql.sealing`).
     sa.Column("payload", JSONType, nullable=False),
+    #: The personal fields, encrypted under the contact's data key; NULL when there are none.
+    sa.Column("sealed", sa.LargeBinary, nullable=True),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Index("ix_events_point_time", "contact_point_id", "occurred_at", "seq"),
@@ -55,14 +58,18 @@ ledger_head = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
+#: Registered contact points, found by the blind index of their normalised value (`lookup`),
+#: never by the value itself; `contact_ref` names the contact whose data key seals their fields.
+#: An erased point keeps its row with `lookup` NULL (its suppression record keeps the index).
 contact_points = sa.Table(
     "contact_points",
     metadata,
     sa.Column("id", sa.String(40), primary_key=True),
     sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("value", sa.String(512), nullable=False),
+    sa.Column("lookup", sa.LargeBinary(16), nullable=True),
+    sa.Column("contact_ref", sa.String(40), nullable=False),
     sa.Column("registered_seq", sa.BigInteger, nullable=False),
-    sa.UniqueConstraint("kind", "value", name="uq_contact_points_kind_value"),
+    sa.UniqueConstraint("kind", "lookup", name="uq_contact_points_kind_lookup"),
 )
 
 contact_state = sa.Table(

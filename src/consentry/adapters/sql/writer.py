@@ -8,19 +8,21 @@ the projection of every contact point it touched, in that transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from consentry.adapters.crypto.vault import Vault
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.campaigns import CampaignWrites
 from consentry.adapters.sql.catalog import CatalogWrites
 from consentry.adapters.sql.projection import ProjectionWrites
 from consentry.adapters.sql.reader import Reader
 from consentry.adapters.sql.registers import RegisterWrites
+from consentry.adapters.sql.sealing import contact_ref, seal, split
 from consentry.adapters.sql.stored import bulk_insert, naive_utc
 from consentry.domain.chain import ChainedRow, link, payload_json
 from consentry.domain.events import Event
@@ -30,17 +32,18 @@ from consentry.services.errors import VERIFY, LedgerDamaged
 _PROJECT_EVERY = 50_000
 
 _EVENT_COLUMNS = (
-    "seq, id, contact_point_id, type, occurred_at, recorded_at, schema_version, payload, prev_hash, hash"
+    "seq, id, contact_point_id, type, occurred_at, recorded_at, schema_version, payload, sealed, "
+    "prev_hash, hash"
 )
 _EVENT_TIMES = (4, 5)
-_POINT_COLUMNS = "id, kind, value, registered_seq"
+_POINT_COLUMNS = "id, kind, lookup, contact_ref, registered_seq"
 
 
 class Writer(Reader, ProjectionWrites, CatalogWrites, RegisterWrites, CampaignWrites):
     """Write access (`services.ports.Writing`): holds the ledger lock for the whole transaction."""
 
-    def __init__(self, conn: Connection, clock_now: datetime) -> None:
-        super().__init__(conn)
+    def __init__(self, conn: Connection, clock_now: datetime, vault: Vault) -> None:
+        super().__init__(conn, vault)
         self.now = clock_now
         row = conn.execute(
             sa.select(t.ledger_head.c.seq, t.ledger_head.c.hash)
@@ -56,47 +59,69 @@ class Writer(Reader, ProjectionWrites, CatalogWrites, RegisterWrites, CampaignWr
         self._waiting = 0
 
     def append(self, events: Sequence[Event], project: bool = True) -> list[ChainedRow]:
-        """Chain, store and project events; all in this transaction.
+        """Seal, chain, store and project events; all in this transaction.
 
-        With `project=False` the projection waits for `project_pending()` (or until
-        `_PROJECT_EVERY` events wait), so a bulk append folds each contact point it
-        touches once rather than once per batch.
+        Each event's personal fields are sealed under its contact's data key (`sealing`);
+        contacts new to the ledger get their keys here, in one batch. With `project=False`
+        the projection waits for `project_pending()` (or until `_PROJECT_EVERY` events
+        wait), so a bulk append folds each contact point it touches once rather than once
+        per batch. The rows returned hold the events as stored (see `ChainedRow`).
         """
         if not events:
             return []
+        vault = self.vault
+        parts = [split(ev.type, ev.payload) for ev in events]
+        refs = self._ref_cache()
+        new_points: list[tuple[str, str, bytes, str, int]] = []
+        for ev in events:
+            if ev.type == "contact_point.registered":
+                refs[ev.contact_point_id] = contact_ref(
+                    vault, ev.contact_point_id, ev.payload.get("contact_id")
+                )
+        sealing = {ev.contact_point_id for ev, part in zip(events, parts, strict=True) if part[1] is not None}
+        self.contact_refs(sealing)
+        self.new_ciphers((refs.get(p, p) for p in sealing), self.now)
+        ciphers = self._cipher_cache()
         rows: list[tuple[Any, ...]] = []
         chained: list[ChainedRow] = []
-        new_points: list[tuple[str, str, str, int]] = []
         by_point = self._touched
         seq, prev = self._seq, self._hash
         # The events of one append share their recorded_at: write it out once.
         recorded: dict[datetime, tuple[str, datetime]] = {}
-        for ev in events:
+        for ev, (clear, personal) in zip(events, parts, strict=True):
             seq += 1
-            text = payload_json(ev.payload)
+            pid = ev.contact_point_id
+            sealed = None
+            if personal is not None:
+                cipher = ciphers[refs.get(pid, pid)]
+                assert cipher is not None  # made above
+                sealed = seal(cipher, ev.id, personal)
+            text = payload_json(clear)
             rec = recorded.get(ev.recorded_at)
             if rec is None:
                 rec = recorded[ev.recorded_at] = (ev.recorded_at.isoformat(), naive_utc(ev.recorded_at))
-            h = link(prev, ev, seq, text, rec[0])
+            h = link(prev, ev, seq, text, rec[0], sealed)
             rows.append(
                 (
                     seq,
                     ev.id,
-                    ev.contact_point_id,
+                    pid,
                     ev.type,
                     naive_utc(ev.occurred_at),
                     rec[1],
                     ev.schema_version,
                     text,
+                    sealed,
                     prev,
                     h,
                 )
             )
-            stored = _with_seq(ev, seq)
-            chained.append(ChainedRow(seq, stored, prev, h))
-            by_point.setdefault(ev.contact_point_id, []).append(stored)
+            full = _with_seq(ev, seq, ev.payload)
+            chained.append(ChainedRow(seq, _with_seq(ev, seq, clear), prev, h, sealed))
+            by_point.setdefault(pid, []).append(full)
             if ev.type == "contact_point.registered":
-                new_points.append((ev.contact_point_id, ev.payload["kind"], ev.payload["value"], seq))
+                kind = ev.payload["kind"]
+                new_points.append((pid, kind, vault.blind.index(kind, ev.payload["value"]), refs[pid], seq))
             prev = h
         if new_points:
             bulk_insert(self.conn, "contact_points", _POINT_COLUMNS, new_points)
@@ -119,14 +144,7 @@ class Writer(Reader, ProjectionWrites, CatalogWrites, RegisterWrites, CampaignWr
         self._seq, self._hash = seq, digest
 
 
-def _with_seq(e: Event, seq: int) -> Event:
+def _with_seq(e: Event, seq: int, payload: Mapping[str, Any]) -> Event:
     return Event(
-        e.id,
-        e.type,
-        e.contact_point_id,
-        e.occurred_at,
-        e.recorded_at,
-        e.payload,
-        e.schema_version,
-        seq,
+        e.id, e.type, e.contact_point_id, e.occurred_at, e.recorded_at, payload, e.schema_version, seq
     )

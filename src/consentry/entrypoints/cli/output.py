@@ -12,6 +12,8 @@ from typing import Any, Protocol, TypeVar
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from consentry.adapters.crypto.configured import KeySettingError
+from consentry.adapters.sql.data_keys import WrongMasterKey
 from consentry.adapters.sql.engine import SchemaMissing
 from consentry.bootstrap import MissingSecret
 from consentry.domain.clock import MomentError
@@ -50,7 +52,14 @@ def handled(fn: F) -> F:
                 err(f"error: {p}")
             err(f"error: {exc}")
             raise typer.Exit(2) from None
-        except (InputError, MomentError, SchemaMissing, MissingSecret) as exc:
+        except (
+            InputError,
+            MomentError,
+            SchemaMissing,
+            MissingSecret,
+            KeySettingError,
+            WrongMasterKey,
+        ) as exc:
             err(f"error: {exc}")
             raise typer.Exit(2) from None
         except (LedgerDamaged, CheckpointRefused) as exc:  # the ledger, not the input, is at fault

@@ -32,6 +32,12 @@ def init(
     """Create or upgrade the database (migrations) and store the controller profile."""
     a = current()
     rev = setup.init(a, name, sector, postal_sector)
+    made = a.store.vault.made_key_file
+    if made is not None:
+        typer.echo(
+            f"keys made in {made}: keep this file with the database (and out of its backups); "
+            "without it the contacts' data cannot be read (docs/privacy.md)"
+        )
     typer.echo(f"database ready at {a.store.engine.url.render_as_string(hide_password=True)} (schema {rev})")
 
 

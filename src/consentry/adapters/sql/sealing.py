@@ -1,0 +1,149 @@
+"""Sealing personal fields: what of an event is stored in clear and what under the contact's data key.
+
+Every personal field of a payload (the `PERSONAL` names, whatever the event type) is taken
+out of the stored payload and kept, as the canonical JSON of those fields, in the event's
+`sealed` column: encrypted with the data key of the point's contact (`contact_ref`), bound
+to the event's id. The rules and the audience SQL read only clear fields (kinds, purposes,
+channels, flags, dates, tags, campaign keys), so nothing they need is sealed.
+`contact_point.erased` is the exception: its `reason` is a code that must stay readable
+after the key is gone, and it carries nothing personal.
+
+A contact point's contact (`contact_ref`, the owner of the data key) is fixed when the
+point is registered: `c` + the blind index of the registration's `contact_id` (an
+importer's contact id may itself be personal), or else the point's own id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from consentry.adapters.crypto.fields import ContactCipher
+from consentry.adapters.crypto.vault import Vault
+from consentry.adapters.sql.connected import Connected
+from consentry.adapters.sql.data_keys import DataKeyStore
+from consentry.adapters.sql.stored import chunks
+
+__all__ = ["PERSONAL", "Ciphers", "contact_ref", "event_field", "open_payload", "split"]
+
+#: The payload fields that are personal data, by name, in any event type.
+PERSONAL = frozenset(
+    {
+        "value",
+        "display_name",
+        "attributes",
+        "source_detail",
+        "published_for_offers_evidence",
+        "source_fields",
+        "ip",
+        "user_agent",
+        "reason",
+        "note",
+        "mail_from",
+        "diagnostic",
+        "order_ref",
+        "contact_id",
+    }
+)
+#: Event types stored wholly in clear (they carry codes, nothing personal).
+CLEAR_TYPES = frozenset({"contact_point.erased"})
+
+
+def contact_ref(vault: Vault, point_id: str, contact_id: Any) -> str:
+    """The contact that owns a point's data key: its importer's contact id, blinded, or the point."""
+    if isinstance(contact_id, str) and contact_id:
+        return "c" + vault.blind.index("contact", contact_id).hex()[:32]
+    return point_id
+
+
+def split(event_type: str, payload: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The payload's clear fields, and its personal ones (None when it has none)."""
+    if event_type in CLEAR_TYPES or not any(k in PERSONAL for k in payload):
+        return dict(payload), None
+    clear: dict[str, Any] = {}
+    personal: dict[str, Any] = {}
+    for k, v in payload.items():
+        (personal if k in PERSONAL else clear)[k] = v
+    return clear, personal
+
+
+def event_field(event_id: str) -> str:
+    """The field name an event's sealed bytes are bound to."""
+    return "event:" + event_id
+
+
+def seal(cipher: ContactCipher, event_id: str, personal: Mapping[str, Any]) -> bytes:
+    """The personal fields of an event, encrypted under its contact's key."""
+    return cipher.encrypt_bytes(event_field(event_id), orjson.dumps(personal, option=orjson.OPT_SORT_KEYS))
+
+
+def open_payload(
+    cipher: ContactCipher | None, event_id: str, clear: Mapping[str, Any], sealed: bytes | None
+) -> Mapping[str, Any]:
+    """The payload as recorded: the clear fields with the sealed ones merged back.
+
+    Without a cipher (the contact's key was destroyed) only the clear fields remain.
+    """
+    if sealed is None or cipher is None:
+        return clear
+    personal = orjson.loads(cipher.decrypt_bytes(event_field(event_id), bytes(sealed)))
+    return {**clear, **personal}
+
+
+class Ciphers(Connected):
+    """The ciphers of contacts and the contacts of points, cached for one transaction.
+
+    Keys are loaded a batch at a time (one query per 500 contacts); a destroyed key is
+    remembered as None, so its contact's sealed fields are left closed.
+    """
+
+    vault: Vault
+
+    def _cipher_cache(self) -> dict[str, ContactCipher | None]:
+        found: dict[str, ContactCipher | None] | None = self.__dict__.get("_ciphers")
+        if found is None:
+            found = self.__dict__["_ciphers"] = {}
+        return found
+
+    def _ref_cache(self) -> dict[str, str]:
+        found: dict[str, str] | None = self.__dict__.get("_refs")
+        if found is None:
+            found = self.__dict__["_refs"] = {}
+        return found
+
+    def contact_refs(self, point_ids: Iterable[str]) -> dict[str, str]:
+        """The contact (`contact_ref`) of each of these registered points, in one query per 500."""
+        cache = self._ref_cache()
+        wanted = [p for p in dict.fromkeys(point_ids) if p not in cache]
+        for chunk in chunks(wanted):
+            where, params = self._in("id", chunk)
+            cache.update(self._plain(f"SELECT id, contact_ref FROM contact_points WHERE {where}", params))
+        return cache
+
+    def ciphers(self, refs: Iterable[str]) -> dict[str, ContactCipher | None]:
+        """The cipher of each of these contacts (None for one without a key), loaded in batches."""
+        cache = self._cipher_cache()
+        wanted = [r for r in dict.fromkeys(refs) if r not in cache]
+        if wanted:
+            ring = self.vault.keyring(DataKeyStore(self.conn, self.vault.keys).wrapped(wanted))
+            for r in wanted:
+                cache[r] = ring.get(r)
+        return cache
+
+    def new_ciphers(self, refs: Iterable[str], now: datetime) -> None:
+        """Data keys for those of these contacts that have none (in this transaction's cache)."""
+        wanted = list(dict.fromkeys(refs))
+        cache = self.ciphers(wanted)
+        missing = [r for r in wanted if cache.get(r) is None]
+        if missing:
+            cache.update(DataKeyStore(self.conn, self.vault.keys).create_many(missing, now))
+
+    def forget_ciphers(self, refs: Iterable[str]) -> None:
+        """Drop these contacts' ciphers from the cache (their keys were destroyed)."""
+        cache = self._cipher_cache()
+        for r in refs:
+            cache.pop(r, None)
+        self.vault.forget(refs)
