@@ -59,6 +59,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import benchkeys  # noqa: F401  (the stores' keys, before any store is built)
 import psycopg
 from sqlalchemy.engine import make_url
 

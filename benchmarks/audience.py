@@ -152,27 +152,23 @@ def build(store_url: str, base: int, contacts: int) -> None:
     with app.store.writer() as w:
         w.put_register("bel-me-niet", "Bel-me-niet Register", PointKind.PHONE, False, None, None)
         w.put_register("postfilter", "Postfilter", PointKind.POSTAL, True, None, None)
-        phones = [
-            v
-            for (v,) in w.conn.execute(
-                sa.text("SELECT value FROM point_facts WHERE kind = 'phone' ORDER BY value")
-            )
-        ]
-        posts = [
-            v
-            for (v,) in w.conn.execute(
-                sa.text("SELECT value FROM point_facts WHERE kind = 'postal' ORDER BY value")
-            )
-        ]
+        # The values are sealed in the store: read them as the ledger recorded them.
+        values: dict[str, list[str]] = {"phone": [], "postal": []}
+        for events in w.events_for_many(w.point_ids()).values():
+            first = events[0].payload
+            if first.get("kind") in values:
+                values[first["kind"]].append(first["value"])
+        phones, posts = sorted(values["phone"]), sorted(values["postal"])
         w.put_register_entries("bel-me-niet", [v for v in phones if rnd.random() < 0.1], None, None)
         w.put_register_entries("postfilter", [entry_hash(v) for v in posts if rnd.random() < 0.1], None, None)
     with app.store.engine.connect() as conn:
         emails = conn.execute(sa.text("SELECT count(*) FROM point_facts WHERE kind = 'email'")).scalar_one()
     copies = -(-contacts // emails) - 1
-    from consentry.policy.factrows import COLUMNS
+    from consentry.adapters.sql.projection import FACT_COLUMNS
 
-    cols = ", ".join(COLUMNS[1:])
-    copied = ", ".join(f"f.{c}" for c in COLUMNS[1:])
+    names = [c.strip() for c in FACT_COLUMNS.split(",")][1:]
+    cols = ", ".join(names)
+    copied = ", ".join(f"f.{c}" for c in names)
     with app.store.engine.begin() as conn:
         if copies > 0:
             series = (

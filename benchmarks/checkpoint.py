@@ -32,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+import benchkeys  # noqa: F401  (the stores' keys, before any store is built)
 from append import generate, pg_app, pg_reachable, sqlite_app
 
 from consentry.adapters import signing

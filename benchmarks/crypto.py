@@ -38,6 +38,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+import benchkeys  # noqa: F401  (the stores' keys, before any store is built)
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from consentry.adapters.crypto.blind import BlindIndex

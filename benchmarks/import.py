@@ -25,8 +25,11 @@ the run had.
     python benchmarks/import.py                         # 1,000,000 rows, both stores
     python benchmarks/import.py --rows 100000 --store sqlite
 
+The database's size per imported contact point is printed too (SQLite: the file with its
+write-ahead log folded in; PostgreSQL: the database's size; each less its size before the import).
+
 `--floor` also measures what the store alone costs on this machine: the rows the import
-wrote (contact points, events, states, facts) are read back and written again into a fresh
+wrote (data keys, contact points, events, facts, terms) are read back and written again into a fresh
 ledger with the store's bulk insert statements, on its bulk connection (SQLite:
 `executemany` with the import's settings; PostgreSQL: COPY, here of text already in COPY's
 format, so not even the rows' formatting is counted), as many contacts to a transaction as
@@ -71,7 +74,7 @@ TAGS = ['"Klant"', '"VIP"', '"Beurs 2025"', '"Webinar"']
 BENCH_DB = "consentry_bench_import"
 FLOOR_DB = "consentry_bench_floor"
 #: The projection and the ledger's own tables an import writes, in the order it writes them.
-FLOOR_TABLES = ("contact_points", "events", "contact_state", "point_facts")
+FLOOR_TABLES = ("data_keys", "contact_points", "events", "point_facts", "point_terms")
 
 
 def generate(path: Path, rows: int, seed: int = 7, shared_role_addresses: bool = False) -> None:
@@ -119,11 +122,13 @@ def _point_groups(raw: Any, size: int) -> list[tuple[str, str]]:
 
 
 _FLOOR_SELECT = {
+    "data_keys": "SELECT * FROM data_keys WHERE contact_id IN "
+    "(SELECT contact_ref FROM contact_points WHERE id BETWEEN {lo} AND {hi}) ORDER BY contact_id",
     "contact_points": "SELECT * FROM contact_points WHERE id BETWEEN {lo} AND {hi} ORDER BY id",
     "events": "SELECT * FROM events WHERE contact_point_id BETWEEN {lo} AND {hi} ORDER BY seq",
-    "contact_state": "SELECT * FROM contact_state WHERE contact_point_id BETWEEN {lo} AND {hi} "
-    "ORDER BY contact_point_id",
     "point_facts": "SELECT * FROM point_facts WHERE contact_point_id BETWEEN {lo} AND {hi} "
+    "ORDER BY contact_point_id",
+    "point_terms": "SELECT * FROM point_terms WHERE contact_point_id BETWEEN {lo} AND {hi} "
     "ORDER BY contact_point_id",
 }
 
@@ -212,6 +217,7 @@ def child(store_url: str, csv_path: Path, floor_url: str | None = None) -> None:
     app = bootstrap(Settings(database_url=store_url, secret_key="bench-secret-key-0123456789"))
     setup.init(app)
     purposes.define(app, "nieuwsbrief", "Nieuwsbrief", "Newsletter", categories=["koffie"])
+    empty = database_bytes(app.store.engine)
     before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
     result = mailchimp.run(app, csv_path, "nieuwsbrief", status="subscribed")
@@ -219,6 +225,9 @@ def child(store_url: str, csv_path: Path, floor_url: str | None = None) -> None:
     report = result.files[0].report
     me = resource.getrusage(resource.RUSAGE_SELF)
     cpu = me.ru_utime + me.ru_stime - before.ru_utime - before.ru_stime
+    with app.store.reader() as r:
+        points = r.counts()["contact_points"]
+    stored = database_bytes(app.store.engine) - empty
     floor = store_floor(store_url, floor_url) if floor_url else None
     print(
         json.dumps(
@@ -230,9 +239,22 @@ def child(store_url: str, csv_path: Path, floor_url: str | None = None) -> None:
                 "seconds": seconds,
                 "cpu": cpu,
                 "peak_mb": me.ru_maxrss / 1024,
+                "points": points,
+                "bytes": stored,
             }
         )
     )
+
+
+def database_bytes(engine: Any) -> int:
+    """The database's size on disk: SQLite's file once its log is folded in, PostgreSQL's database."""
+    with engine.connect() as conn:
+        raw: Any = conn.connection.driver_connection
+        if engine.dialect.name == "sqlite":
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            path = Path(engine.url.database)
+            return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+        return int(raw.execute("SELECT pg_database_size(current_database())").fetchone()[0])
 
 
 def measure(label: str, store_url: str, csv_path: Path, target: float, floor_url: str | None = None) -> bool:
@@ -253,6 +275,8 @@ def measure(label: str, store_url: str, csv_path: Path, target: float, floor_url
         f"{label:10} {fig['rows']:>9,} rows in {fig['seconds']:6.1f} s = {rate:>8,.0f} rows/s wall, "
         f"{fig['rows'] / fig['cpu']:>7,.0f} rows per CPU-second ({fig['cpu']:.1f} CPU-s); "
         f"{fig['events']:,} events; peak {peak:.0f} MB; load {load}\n"
+        f"{'':10} {fig['bytes'] / max(fig['points'], 1):,.0f} bytes a contact point on disk "
+        f"({fig['bytes'] / 1e6:,.0f} MB for {fig['points']:,})\n"
         f"{'':10} {'PASS' if ok else 'FAIL'} (target {target:,.0f} rows/s wall, 500 MB)"
     )
     if fig["floor"]:

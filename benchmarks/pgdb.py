@@ -1,6 +1,7 @@
 """A scratch PostgreSQL database for a benchmark: created empty, dropped afterwards.
 
 The server is CONSENTRY_BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/test).
+A PostgreSQL store needs its keys in the settings: see `benchkeys`.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import benchkeys  # noqa: F401  (the stores' keys, before any store is built)
 import sqlalchemy as sa
 
 PG_URL = os.environ.get("CONSENTRY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

@@ -45,6 +45,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import benchkeys  # noqa: F401  (the stores' keys, before any store is built)
 import sqlalchemy as sa
 
 from consentry.bootstrap import App, bootstrap

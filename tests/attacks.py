@@ -41,7 +41,7 @@ def recompute_chain(app: App, drop_seq: int | None = None) -> None:
             conn.execute(sa.text("DELETE FROM events WHERE seq = :s"), {"s": drop_seq})
         for row in rows:
             seq += 1
-            h = link(prev, row.event, seq)
+            h = link(prev, row.event, seq, sealed=row.sealed)
             conn.execute(
                 sa.text("UPDATE events SET seq = :new, prev_hash = :p, hash = :h WHERE id = :id"),
                 {"new": seq, "p": prev, "h": h, "id": row.event.id},

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from tests.conftest import define_purposes, make_app
 
 from consentry.adapters.crypto.configured import KeySettingError
 from consentry.adapters.crypto.vault import key_file_for, vault
@@ -22,7 +23,6 @@ from consentry.bootstrap import App, bootstrap
 from consentry.domain.vocabulary import PointKind
 from consentry.services import integrity, ledger
 from consentry.settings import Settings
-from tests.conftest import define_purposes, make_app
 
 ADDRESS = "eva.hendriks@example.nl"
 
@@ -104,9 +104,8 @@ def test_the_chain_verifies_before_and_after_the_contacts_key_is_destroyed(app: 
 def test_a_wrong_master_key_refuses_to_start(app: App, store_url: str) -> None:
     _register(app)
     other = make_settings(store_url, master_key="b3RoZXItbWFzdGVyLWtleS1vZi10aGlydHktdHdvISE=")
-    with pytest.raises(WrongMasterKey, match="Refusing to start"):
-        with bootstrap(other).store.reader():
-            pass
+    with pytest.raises(WrongMasterKey, match="Refusing to start"), bootstrap(other).store.reader():
+        pass
 
 
 def make_settings(url: str, **given: object) -> Settings:
@@ -137,7 +136,7 @@ def test_a_new_sqlite_database_gets_a_private_key_file_that_later_runs_read(
 def test_production_without_keys_refuses_naming_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CONSENTRY_MASTER_KEY")
     monkeypatch.delenv("CONSENTRY_BLIND_INDEX_KEY")
-    with pytest.raises(KeySettingError, match="CONSENTRY_MASTER_KEY.*CONSENTRY_BLIND_INDEX_KEY"):
+    with pytest.raises(KeySettingError, match=r"CONSENTRY_MASTER_KEY.*CONSENTRY_BLIND_INDEX_KEY"):
         vault(Settings(env="production", database_url="sqlite:////tmp/x.db"))
     with pytest.raises(KeySettingError, match="only a local SQLite database"):
         vault(Settings(database_url="postgresql+psycopg://postgres@127.0.0.1/x"))

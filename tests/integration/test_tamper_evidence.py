@@ -162,12 +162,11 @@ def test_an_edited_projection_is_named_by_table_column_and_contact_point(signed:
 def test_a_projection_row_for_no_contact_point_and_a_missing_row_are_both_reported(signed: App) -> None:
     with signed.store.reader() as r:
         b_id = r.point_id(*_email(B))
-    sql(signed, f"DELETE FROM contact_state WHERE contact_point_id = '{b_id}'")
     sql(signed, f"UPDATE point_facts SET contact_point_id = 'cp_ghost' WHERE contact_point_id = '{b_id}'")
     report = audit.verify_projection(signed)
     assert report.differences == [
         "cp_ghost: has projection rows but is not a contact point in the ledger",
-        f"{b_id}: no contact_state and no point_facts row, the ledger has events for it",
+        f"{b_id}: no point_facts row, the ledger has events for it",
     ]
 
 

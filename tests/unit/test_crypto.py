@@ -16,6 +16,15 @@ from consentry.adapters.crypto.keys import LocalKeyManager, UnknownMasterKey, Un
 from consentry.settings import Settings
 
 MASTER = bytes(range(32))
+
+
+@pytest.fixture(autouse=True)
+def no_keys_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests give the key settings themselves: not the test keys from the environment."""
+    monkeypatch.delenv("CONSENTRY_MASTER_KEY", raising=False)
+    monkeypatch.delenv("CONSENTRY_BLIND_INDEX_KEY", raising=False)
+
+
 OTHER = bytes(range(1, 33))
 
 

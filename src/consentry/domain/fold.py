@@ -158,7 +158,8 @@ def _erased(state: ContactState, e: Event, p: Payload) -> None:
 
 
 def _attributes(state: ContactState, e: Event, p: Payload) -> None:
-    state.attributes.update(p["attributes"])
+    # Personal fields are absent from an erased contact's events (its key is destroyed).
+    state.attributes.update(p.get("attributes", {}))
 
 
 def _tags(state: ContactState, e: Event, p: Payload) -> None:
@@ -171,7 +172,7 @@ def _request(state: ContactState, e: Event, p: Payload) -> None:
 
 def _registered(state: ContactState, e: Event, p: Payload) -> None:
     state.kind = PointKind(p["kind"])
-    state.value = p["value"]
+    state.value = p.get("value", "")  # absent once the contact's key is destroyed (erased)
     state.source = Source(p["source"])
     state.source_detail = p.get("source_detail")
     state.registered_at = e.occurred_at

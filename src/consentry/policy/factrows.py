@@ -11,6 +11,8 @@ one substring test on the row itself.
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from collections.abc import Collection, Iterable
 from datetime import date
 from typing import Any
@@ -28,6 +30,7 @@ from consentry.policy.facts import (
 #: Any purpose or any channel, in opt-out tokens.
 ANY = "*"
 EMPTY = "|"
+_WORD = re.compile(r"\w+")
 
 
 def tok(text: str) -> str:
@@ -58,13 +61,15 @@ def value_hash(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-#: The columns of `point_facts`, in the order `facts_row` gives them.
+#: The columns of `point_facts` that `facts_row` gives, in its order: every clear fact. The
+#: store adds the point's contact, its blind index, its sealed value, name and attributes and
+#: its head (see `consentry.adapters.sql.projection`); no column here holds personal data.
 COLUMNS = (
-    "contact_point_id", "kind", "value", "value_hash", "name", "party", "source", "source_detail",
+    "contact_point_id", "kind", "value_hash", "party", "source",
     "erased", "objected_dm", "objected_profiling", "suppressed", "published", "published_unproven",
     "outside_eea", "local_rules_met", "notice14", "bought_any", "consented_ever", "ended_day",
     "c_valid", "c_own", "c_pending", "c_defective", "subscribed", "opt_outs", "bought", "bought_ex",
-    "tags", "attrs", "listed", "contact_id", "c_timed",
+    "tags", "listed", "c_timed",
 )  # fmt: skip
 #: Columns holding dates (stored form differs per database).
 DATE_COLUMNS = (COLUMNS.index("ended_day"),)
@@ -110,12 +115,9 @@ def facts_row(s: ContactState) -> tuple[Any, ...]:
     return (
         s.id,
         s.kind.value,
-        s.value,
         value_hash(s.value),
-        s.display_name,
         s.party.value,
         s.source.value,
-        s.source_detail,
         s.erased_at is not None,
         _DIRECT_MARKETING in s.objections,
         _PROFILING in s.objections,
@@ -137,9 +139,7 @@ def facts_row(s: ContactState) -> tuple[Any, ...]:
         _tokens(bought),
         _tokens(bought_ex),
         tokens(tok(t) for t in s.tags) if s.tags else EMPTY,
-        tokens(f"{tok(k)}={tok(v)}" for k, v in s.attributes.items()) if s.attributes else EMPTY,
         tokens(tok(li.register) for li in s.listings) if s.listings else EMPTY,
-        s.contact_id,
         _tokens([f"{k}{d.isoformat()}" for k, d in until.items()]),
     )
 
@@ -149,17 +149,17 @@ def _later(until: dict[str, date], key: str, day: date) -> None:
         until[key] = day
 
 
-_ID, _CONTACT, _OBJ_DM, _OBJ_PROF = (
-    COLUMNS.index(c) for c in ("contact_point_id", "contact_id", "objected_dm", "objected_profiling")
+_ID, _OBJ_DM, _OBJ_PROF = (
+    COLUMNS.index(c) for c in ("contact_point_id", "objected_dm", "objected_profiling")
 )
 
 
-def objection_rows(facts: tuple[Any, ...]) -> list[tuple[str, str, str]]:
-    """The `contact_objections` rows of a `point_facts` row: its objections, under its contact.
+def objection_rows(facts: tuple[Any, ...], contact: str | None) -> list[tuple[str, str, str]]:
+    """The `contact_objections` rows of a `point_facts` row: its objections, under its contact
+    (as the store names it).
 
     A point without a contact is its own person: its own flags say all, so it has none.
     """
-    contact = facts[_CONTACT]
     if contact is None or not (facts[_OBJ_DM] or facts[_OBJ_PROF]):
         return []
     rows = []
@@ -170,8 +170,34 @@ def objection_rows(facts: tuple[Any, ...]) -> list[tuple[str, str, str]]:
     return rows
 
 
-def _sectors(sectors: frozenset[str] | None) -> str | None:
-    return None if sectors is None else tokens(map(tok, sectors))
+def words(text: str) -> list[str]:
+    """The words of a name as a search finds them: case folded, accents stripped, each once."""
+    plain = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    return list(dict.fromkeys(w for w in _WORD.findall(plain)))
+
+
+def terms(s: ContactState) -> list[str]:
+    """What a point is found and selected by, before it is blinded (`point_terms`).
+
+    `name:<word>` for each word of the display name, `attr:<name>=<value>` for each
+    attribute (a campaign's selection by attribute), `source:<detail>` for the source detail.
+    """
+    found = [f"name:{w}" for w in words(s.display_name)] if s.display_name else []
+    found.extend(attribute_term(k, v) for k, v in s.attributes.items())
+    if s.source_detail:
+        found.append(source_term(s.source_detail))
+    return found
+
+
+def attribute_term(name: str, value: str) -> str:
+    """The term a selection by attribute looks for (see `terms`)."""
+    return f"attr:{tok(name)}={tok(value)}"
+
+
+def source_term(detail: str) -> str:
+    """The term a selection by source detail looks for (see `terms`)."""
+    return f"source:{detail}"
 
 
 def listing_rows(s: ContactState) -> list[tuple[str, str, date, date | None, str | None]]:

@@ -206,7 +206,9 @@ def _listed(register: str, by_sector: bool = False) -> Callable[[Sql], str]:
         found = q.registers.get(register)
         if found is None or found.kind != q.point_kind or not found.in_force(q.day):
             return own
-        entry = f"{f}.value_hash" if found.hashed else f"{f}.value"
+        # A clear register lists blind indexes (hex), as the point's own `lookup` is one.
+        blind = f"encode({f}.lookup, 'hex')" if q.dialect == "postgresql" else f"lower(hex({f}.lookup))"
+        entry = f"{f}.value_hash" if found.hashed else blind
         registered = (
             f"EXISTS (SELECT 1 FROM register_entries e WHERE e.register = {reg} AND e.entry = {entry} "
             f"AND (e.listed_from IS NULL OR e.listed_from <= {day}) "

@@ -18,10 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from consentry.adapters.crypto.blind import BlindIndex
+from consentry.adapters.sql.projection import ProjectionReads
 from consentry.adapters.sql.registers import RegisterReads
+from consentry.adapters.sql.stored import CHUNK
 from consentry.domain.campaigns import Selection
 from consentry.domain.vocabulary import PointKind
-from consentry.policy.factrows import tok
+from consentry.policy.factrows import attribute_term, source_term, tok
 from consentry.policy.rules import Rule, RulePack
 from consentry.policy.sqlfacts import Register, Sql, compile_plan
 from consentry.services.ports import AudienceAsk, Judging
@@ -40,8 +43,10 @@ PARTS = max(1, min(4, os.cpu_count() or 1))
 class AudienceQuery:
     """The SQL that judges every considered contact point, and how to read its rows.
 
-    `inner` selects contact_point_id, value, name, party, rule, then ob0 ... obN (1
-    where the N-th obligation rule holds); `sql` adds the verdict after the rule.
+    `inner` selects contact_point_id, contact_id, value_ct, name_ct, party, rule, then ob0
+    ... obN (1 where the N-th obligation rule holds): the value and name sealed, as stored
+    (`judged_rows` opens them a batch at a time); `sql` selects contact_point_id, value_ct,
+    name_ct, party, rule, the verdict after the rule, then the obligations.
     The verdict follows from the rule, so readers that can should filter on rules:
     the database then computes each row's rule once.
     """
@@ -60,25 +65,27 @@ class AudienceQuery:
         return sa.text(self.sql).bindparams(**self.params)
 
 
-def compile_audience(dialect: str, ask: AudienceAsk, registers: dict[str, Register]) -> AudienceQuery:
+def compile_audience(
+    dialect: str, ask: AudienceAsk, registers: dict[str, Register], blind: BlindIndex
+) -> AudienceQuery:
     """Compile the question into SQL for this database."""
     x, pack, kind = ask.situation, ask.pack, ask.point_kind
     q = Sql(dialect, x.q.channel, x.q.purpose, x.day, kind, registers)
     q.postal_sector = x.controller.postal_sector
     plan = pack.plan(x)
     compiled = compile_plan(q, plan, pack.fallback)
-    where = [f"f.kind = {q.param(kind.value)}", *_selected(q, ask.selection)]
+    where = [f"f.kind = {q.param(kind.value)}", *_selected(q, ask.selection, blind)]
     obligations = "".join(f", {sql} AS ob{i}" for i, (_, sql) in enumerate(compiled.obligations))
     terminal = [rule for rule, _ in plan[0]] + [pack.fallback]
     verdict = " ".join(f"WHEN {q.param(rule.id)} THEN {q.param(rule.effect.value)}" for rule in terminal)
     inner = (
-        f"SELECT f.contact_point_id, f.value, f.name, f.party, {compiled.rule} AS rule{obligations} "
-        f"FROM point_facts f WHERE {' AND '.join(where)}"
+        f"SELECT f.contact_point_id, f.contact_id, f.value_ct, f.name_ct, f.party, "
+        f"{compiled.rule} AS rule{obligations} FROM point_facts f WHERE {' AND '.join(where)}"
     )
     ruled = f"SELECT {compiled.rule} AS rule FROM point_facts f WHERE {' AND '.join(where)}"
     obs = "".join(f", a.ob{i}" for i in range(len(compiled.obligations)))
     sql = (
-        f"SELECT a.contact_point_id, a.value, a.name, a.party, a.rule, "
+        f"SELECT a.contact_point_id, a.value_ct, a.name_ct, a.party, a.rule, "
         f"CASE a.rule {verdict} END AS verdict{obs} FROM ({inner}{_fence(q.dialect)}) a"
     )
     return AudienceQuery(
@@ -92,17 +99,23 @@ def compile_audience(dialect: str, ask: AudienceAsk, registers: dict[str, Regist
     )
 
 
-def _selected(q: Sql, s: Selection) -> list[str]:
+def _selected(q: Sql, s: Selection, blind: BlindIndex) -> list[str]:
     where = []
     if s.tag:
         where.append(q.has("tags", tok(s.tag)))
     if s.attribute:
-        where.append(q.has("attrs", f"{tok(s.attribute[0])}={tok(s.attribute[1])}"))
+        where.append(_term(q, blind, attribute_term(*s.attribute)))
     if s.subscribers_of:
         where.append(q.has("subscribed", tok(s.subscribers_of)))
     if s.source_detail:
-        where.append(f"f.source_detail = {q.param(s.source_detail)}")
+        where.append(_term(q, blind, source_term(s.source_detail)))
     return where
+
+
+def _term(q: Sql, blind: BlindIndex, term: str) -> str:
+    """The point has this term (`point_terms`, by its blind index): one index lookup per query."""
+    found = q.param(blind.index("term", term))
+    return f"f.contact_point_id IN (SELECT pt.contact_point_id FROM point_terms pt WHERE pt.term = {found})"
 
 
 def _fence(dialect: str) -> str:
@@ -115,7 +128,7 @@ def _fence(dialect: str) -> str:
     return " LIMIT -1" if dialect == "sqlite" else ""
 
 
-class AudienceReads(RegisterReads):
+class AudienceReads(RegisterReads, ProjectionReads):
     """Judging audiences within a read (or write) transaction."""
 
     def judging(self, ask: AudienceAsk) -> AudienceQuery:
@@ -126,12 +139,16 @@ class AudienceReads(RegisterReads):
             )
             for reg in self.register_definitions()
         }
-        return compile_audience(self.conn.dialect.name, ask, registers)
+        return compile_audience(self.conn.dialect.name, ask, registers, self.vault.blind)
 
     def judged_rows(
         self, judging: Judging, rules: Sequence[str] | None, after: str | None, limit: int | None
     ) -> Iterator[Sequence[Any]]:
-        """Stream the judged rows, optionally only some rules' or a page in id order after `after`."""
+        """Stream the judged rows, optionally only some rules' or a page in id order after `after`.
+
+        Each row is (contact_point_id, value, name, party, rule, ob0 ... obN): the value and
+        name opened with the keyring of the batch's contacts (one key query per 500 rows).
+        """
         assert isinstance(judging, AudienceQuery)  # compiled by this store
         self._tune()
         params = dict(judging.params)
@@ -153,9 +170,13 @@ class AudienceReads(RegisterReads):
         if limit is not None:
             params["limit"] = limit
             sql += " ORDER BY m.contact_point_id LIMIT :limit"
-        yield from self.conn.execution_options(stream_results=True, yield_per=BATCH).execute(
+        result = self.conn.execution_options(stream_results=True, yield_per=BATCH).execute(
             sa.text(sql), params
         )
+        for part in result.partitions(CHUNK):
+            opened = self.open_facts([(row[1], row[2], row[3]) for row in part])
+            for row, (value, name) in zip(part, opened, strict=True):
+                yield (row[0], value, name, *row[4:])
 
     def _tune(self) -> None:
         """PostgreSQL: no JIT for audience queries. It compiles the CASE anew for each query,

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
-from consentry.adapters.sql.projection import StateRow, state_row
+from consentry.adapters.sql.projection import STORED_COLUMNS
+from consentry.adapters.sql.sealing import contact_ref
 from consentry.adapters.sql.stored import row_to_event
 from consentry.domain.chain import ChainedRow
 from consentry.domain.state import ContactState
@@ -26,8 +27,19 @@ from consentry.policy.factrows import facts_row
 if TYPE_CHECKING:
     from consentry.adapters.sql.reader import Reader
 
-#: contact_state's columns, in the order of the store's own projection row.
-STATE_COLUMNS = StateRow._fields
+#: point_facts' columns as compared: the clear facts, then what the store adds (opened).
+_COMPARED = (
+    *FACT_COLUMNS,
+    "contact_id",
+    "lookup",
+    "value",
+    "name",
+    "attrs",
+    "event_count",
+    "last_seq",
+    "last_event_at",
+    "suppressed_since",
+)
 
 
 def chain_hashes(
@@ -52,15 +64,17 @@ def event_by_id(r: Reader, event_id: str) -> ChainedRow | None:
 
 
 def projected_ids(r: Reader) -> set[str]:
-    """Every contact point id with a row in contact_state or point_facts."""
+    """Every contact point id with a row in point_facts or point_terms."""
     found: set[str] = set()
-    for table in (t.contact_state, t.point_facts):
+    for table in (t.point_facts, t.point_terms):
         found.update(r.conn.execute(sa.select(table.c.contact_point_id)).scalars())
     return found
 
 
 def _norm(value: Any) -> Any:
     """A stored or computed value in one form for comparing (each database keeps its own)."""
+    if isinstance(value, memoryview):
+        return bytes(value)
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, datetime):
@@ -86,31 +100,54 @@ def _stored(r: Reader, table: str, columns: Sequence[str], ids: Sequence[str]) -
 def projection_differences(r: Reader, states: Sequence[ContactState]) -> list[tuple[str, str, str, Any, Any]]:
     """Where the stored projection of these folded states differs: (point, table, column, stored, folded).
 
-    Every column the store's projection writes is compared: `contact_state` as the
-    store's own row makes it, `point_facts` as `facts_row` gives it, whatever facts it holds.
+    Every column of `point_facts` is compared: the clear facts as `facts_row` gives them, the
+    sealed value, name and attributes once opened, and the rest as the store makes them. A
+    point whose contact has no data key (erased) must have no row.
     """
     if not states:
         return []
     ids = [s.id for s in states]
-    stored_state = _stored(r, "contact_state", STATE_COLUMNS, ids)
-    stored_facts = _stored(r, "point_facts", FACT_COLUMNS, ids)
+    stored_facts = _stored(r, "point_facts", (*FACT_COLUMNS, *STORED_COLUMNS), ids)
+    refs, ciphers = r.point_ciphers(ids)
+    lookups = {s.id: r.vault.blind.index(s.kind.value, s.value) for s in states}
+    since = r.suppressed_since([(s.kind.value, lookups[s.id]) for s in states])
     out: list[tuple[str, str, str, Any, Any]] = []
     for s in states:
-        for table, columns, stored, expected in (
-            ("contact_state", STATE_COLUMNS, stored_state.get(s.id), state_row(s)),
-            ("point_facts", FACT_COLUMNS, stored_facts.get(s.id), facts_row(s)),
-        ):
-            if stored is None:
-                out.append((s.id, table, "*", None, "a row"))
+        stored = stored_facts.get(s.id)
+        cipher = ciphers.get(refs.get(s.id, ""))
+        if cipher is None:
+            if stored is not None:
+                out.append((s.id, "point_facts", "*", "a row", "none: the contact's key is gone"))
+            continue
+        if stored is None:
+            out.append((s.id, "point_facts", "*", None, "a row"))
+            continue
+        n = len(FACT_COLUMNS)
+        value_ct, name_ct, attrs_ct = stored[n + 2 : n + 5]
+        have = (
+            *stored[: n + 2],
+            cipher.decrypt("value", bytes(value_ct)),
+            None if name_ct is None else cipher.decrypt("name", bytes(name_ct)),
+            None if attrs_ct is None else orjson.loads(cipher.decrypt_bytes("attributes", bytes(attrs_ct))),
+            *stored[n + 5 :],
+        )
+        want = (
+            *facts_row(s),
+            contact_ref(r.vault, s.id, s.contact_id),
+            lookups[s.id],
+            s.value,
+            s.display_name or None,
+            dict(s.attributes) or None,
+            s.event_count,
+            s.last_seq,
+            s.last_event_at,
+            since.get(lookups[s.id]),
+        )
+        for name, a, b in zip(_COMPARED, have, want, strict=True):
+            if a == b and type(a) is type(b):
                 continue
-            for name, have, want in zip(columns, stored, expected, strict=True):
-                if have == want and type(have) is type(want):
-                    continue
-                if name == "state":
-                    have = orjson.loads(have) if isinstance(have, str) else have
-                    want = orjson.loads(want)
-                if _norm(have) != _norm(want):
-                    out.append((s.id, table, name, have, want))
+            if _norm(a) != _norm(b):
+                out.append((s.id, "point_facts", name, a, b))
     return out
 
 

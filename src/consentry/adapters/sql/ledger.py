@@ -100,8 +100,7 @@ class LedgerReads(Ciphers):
     def _opened(self, rows: Sequence[Any]) -> dict[str, list[Event]]:
         """Events (`_EVENT_SELECT` rows, in order) by point, their sealed fields opened."""
         sealed_points = {row[2] for row in rows if row[8] is not None}
-        refs = self.contact_refs(sealed_points) if sealed_points else {}
-        ciphers = self.ciphers(refs[p] for p in sealed_points if p in refs) if refs else {}
+        refs, ciphers = self.point_ciphers(sealed_points) if sealed_points else ({}, {})
         json_text = self._sqlite
         out: dict[str, list[Event]] = {}
         for eid, etype, pid, occurred, recorded, version, payload, seq, sealed in rows:

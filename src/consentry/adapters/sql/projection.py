@@ -1,7 +1,11 @@
-"""The projection: each contact point's folded state (`contact_state`), the facts the
-audience queries test (`point_facts`) and its own register listings (`point_listings`).
+"""The projection: the facts the audience queries test (`point_facts`), the terms a point is
+searched and selected by (`point_terms`), its own register listings (`point_listings`) and
+the objections that reach the rest of its person (`contact_objections`).
 
-Every row here is derived from the ledger and rebuilt from it; the writer refreshes
+No row here holds personal data in clear: a point's value, name and attributes are sealed
+under its contact's data key (for the sender and the export), its terms are blind indexes.
+There is no stored state: a point's state is the fold of its (opened) events, read when
+asked for. Every row is derived from the ledger and rebuilt from it; the writer refreshes
 the rows of every point it appends to, in the same transaction.
 """
 
@@ -9,107 +13,94 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence, Set
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
-import sqlalchemy as sa
 
+from consentry.adapters.crypto.fields import ContactCipher
 from consentry.adapters.sql import tables as t
-from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.ledger import LedgerReads
+from consentry.adapters.sql.sealing import contact_ref
 from consentry.adapters.sql.stored import bulk_insert, chunks, iso_dates, naive_utc, utc
 from consentry.domain.events import Event
 from consentry.domain.fold import fold
 from consentry.domain.state import ContactState
-from consentry.domain.vocabulary import ObjectionScope
 from consentry.policy.factrows import COLUMNS as FACT_COLUMN_NAMES
-from consentry.policy.factrows import DATE_COLUMNS, facts_row, listing_rows, objection_rows
+from consentry.policy.factrows import DATE_COLUMNS, facts_row, listing_rows, objection_rows, terms
 
-_DIRECT_MARKETING = ObjectionScope.DIRECT_MARKETING.value
-_PROFILING = ObjectionScope.PROFILING.value
-
-
-class StateRow(NamedTuple):
-    """A `contact_state` row in stored form (see `stored.bulk_insert`)."""
-
-    contact_point_id: str
-    party: str
-    source: str
-    erased: bool
-    objected_dm: bool
-    objected_profiling: bool
-    suppressed: bool
-    event_count: int
-    last_seq: int
-    #: Naive UTC (`stored.bulk_insert` writes SQLite's text).
-    last_event_at: datetime | None
-    #: The state's JSON text.
-    state: str
-
-
-STATE_COLUMNS = ", ".join(StateRow._fields)
-FACT_COLUMNS = ", ".join(FACT_COLUMN_NAMES)
+#: What the store adds to `factrows.facts_row`, in this order (see `stored_facts`).
+STORED_COLUMNS = (
+    "contact_id",
+    "lookup",
+    "value_ct",
+    "name_ct",
+    "attrs_ct",
+    "event_count",
+    "last_seq",
+    "last_event_at",
+    "suppressed_since",
+)
+FACT_COLUMNS = ", ".join((*FACT_COLUMN_NAMES, *STORED_COLUMNS))
 LISTING_COLUMNS = "contact_point_id, register, listed_from, listed_until, sectors"
 OBJECTION_COLUMNS = "contact_point_id, contact_id, scope"
-_LAST_EVENT_AT = StateRow._fields.index("last_event_at")
+_TIMES = tuple(
+    len(FACT_COLUMN_NAMES) + STORED_COLUMNS.index(c) for c in ("last_event_at", "suppressed_since")
+)
 _LISTING_DATES = (2, 3)
+#: Points folded at a time when states are streamed.
+_STREAM = 1000
 
 
-def state_row(s: ContactState) -> StateRow:
-    """The projection row of a folded state (its JSON serialised once, here)."""
-    return StateRow(
-        s.id,
-        s.party.value,
-        s.source.value,
-        s.erased_at is not None,
-        _DIRECT_MARKETING in s.objections,
-        _PROFILING in s.objections,
-        s.hard_bounced_at is not None or s.complained_at is not None,
-        s.event_count,
-        s.last_seq,
-        naive_utc(s.last_event_at) if s.last_event_at else None,
-        orjson.dumps(s.to_json()).decode(),
-    )
-
-
-class ProjectionReads(Connected):
-    """Reading the projection."""
+class ProjectionReads(LedgerReads):
+    """Reading the projection, and the states folded from the ledger."""
 
     def heads(self, point_ids: Sequence[str]) -> dict[str, tuple[int, datetime | None]]:
         """Each point's projection head: the last event's seq and the latest occurred_at."""
         found: dict[str, tuple[int, datetime | None]] = {}
         for chunk in chunks(list(dict.fromkeys(point_ids))):
             where, params = self._in("contact_point_id", chunk)
-            sql = f"SELECT contact_point_id, last_seq, last_event_at FROM contact_state WHERE {where}"
+            sql = f"SELECT contact_point_id, last_seq, last_event_at FROM point_facts WHERE {where}"
             for pid, seq, at in self._plain(sql, params):
                 found[pid] = (seq, utc(at) if at is not None else None)
         return found
 
     def state(self, point_id: str) -> dict[str, Any] | None:
-        """The stored projection of a contact point, as JSON."""
-        return self.conn.execute(
-            sa.select(t.contact_state.c.state).where(t.contact_state.c.contact_point_id == point_id)
-        ).scalar_one_or_none()
+        """A contact point's state (the fold of its events), as JSON; None without events."""
+        events = self.events_for(point_id)
+        return fold(point_id, events).to_json() if events else None
 
     def states_from_sources(self, sources: Iterable[str]) -> Iterator[dict[str, Any]]:
-        """The projections of contact points with one of these sources, streamed."""
-        c = t.contact_state.c
-        q = sa.select(c.state).where(c.source.in_(list(sources)), c.erased.is_(False))
-        for (state,) in self.conn.execution_options(yield_per=2000).execute(q):
-            yield state
+        """The states of the contact points with one of these sources, not erased, streamed."""
+        wanted = list(sources)
+        if not wanted:
+            return
+        marks = ", ".join("?" * len(wanted))
+        false = "0" if self._sqlite else "false"
+        ids = [
+            row[0]
+            for row in self._plain(
+                f"SELECT contact_point_id FROM point_facts WHERE source IN ({marks}) AND erased = {false} "
+                "ORDER BY contact_point_id",
+                wanted,
+            )
+        ]
+        for chunk in chunks(ids):
+            for pid, events in self.events_for_many(chunk).items():
+                yield fold(pid, events).to_json()
 
     def objecting_points(self, contact_ids: Sequence[str]) -> dict[str, list[str]]:
         """Per contact, its points that ever had an objection recorded (their ledger says when)."""
+        by_ref = {contact_ref(self.vault, "", c): c for c in dict.fromkeys(contact_ids)}
         out: dict[str, list[str]] = {}
-        for chunk in chunks(list(dict.fromkeys(contact_ids))):
+        for chunk in chunks(list(by_ref)):
             where, params = self._in("f.contact_id", chunk)
             sql = (
                 f"SELECT f.contact_id, f.contact_point_id FROM point_facts f WHERE {where} AND EXISTS "
                 "(SELECT 1 FROM events e WHERE e.contact_point_id = f.contact_point_id "
                 "AND e.type = 'objection.recorded')"
             )
-            for contact, pid in self._plain(sql, params):
-                out.setdefault(contact, []).append(pid)
+            for ref, pid in self._plain(sql, params):
+                out.setdefault(by_ref[ref], []).append(pid)
         return out
 
     def contact_points_of(self, contact_ids: Sequence[str]) -> dict[str, list[str]]:
@@ -126,15 +117,43 @@ class ProjectionReads(Connected):
         return out
 
     def projection_complete(self) -> bool:
-        """True when every projected contact point has its audience facts row."""
-        n = [
-            self.conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-            for table in (t.contact_state, t.point_facts)
-        ]
-        return bool(n[0] == n[1])
+        """True when every contact point that is not erased has its audience facts row."""
+        ((facts,),) = self._plain("SELECT count(*) FROM point_facts")
+        ((points,),) = self._plain("SELECT count(*) FROM contact_points WHERE lookup IS NOT NULL")
+        return bool(facts == points)
+
+    def open_facts(self, rows: Sequence[tuple[str, Any, Any]]) -> list[tuple[str, str | None]]:
+        """The value and name of (contact_id, value_ct, name_ct) rows of `point_facts`, opened.
+
+        One keyring load for the rows' contacts (a query per 500); a contact whose key is
+        gone gives ("", None).
+        """
+        ciphers = self.ciphers(r[0] for r in rows)
+        out: list[tuple[str, str | None]] = []
+        for contact, value_ct, name_ct in rows:
+            cipher = ciphers.get(contact)
+            if cipher is None or value_ct is None:
+                out.append(("", None))
+                continue
+            name = cipher.decrypt("name", bytes(name_ct)) if name_ct is not None else None
+            out.append((cipher.decrypt("value", bytes(value_ct)), name))
+        return out
+
+    def suppressed_since(self, keys: Sequence[tuple[str, bytes]]) -> dict[bytes, datetime]:
+        """When the suppressions of these (kind, lookup) pairs began, by lookup."""
+        found: dict[bytes, datetime] = {}
+        kinds = {lookup: kind for kind, lookup in keys}
+        for chunk in chunks(list(kinds)):
+            where, params = self._in("lookup", chunk, "bytea")
+            for kind, lookup, since in self._plain(
+                f"SELECT kind, lookup, since FROM suppressions WHERE {where}", params
+            ):
+                if kinds.get(bytes(lookup)) == kind:
+                    found[bytes(lookup)] = utc(since)
+        return found
 
 
-class ProjectionWrites(LedgerReads):
+class ProjectionWrites(ProjectionReads):
     """Refreshing the projection from the ledger."""
 
     def refresh(self, new: dict[str, list[Event]], fresh: Set[str]) -> None:
@@ -152,29 +171,71 @@ class ProjectionWrites(LedgerReads):
         self.write_states((fold(pid, evs) for pid, evs in merged.items()), fresh)
 
     def write_states(self, states: Iterable[ContactState], fresh: Set[str] = frozenset()) -> None:
-        """Replace the projection rows of these contact points (`fresh` ones have none yet)."""
+        """Replace the projection rows of these contact points (`fresh` ones have none yet).
+
+        A point whose contact has no data key (erased) gets no rows.
+        """
         states = list(states)
-        rows = [state_row(s) for s in states]
-        stale = [r.contact_point_id for r in rows if r.contact_point_id not in fresh]
-        for table in (t.contact_state, t.point_facts, t.point_listings, t.contact_objections):
+        stale = [s.id for s in states if s.id not in fresh]
+        for table in (t.point_facts, t.point_terms, t.point_listings, t.contact_objections):
             for chunk in chunks(stale):
                 self.conn.execute(table.delete().where(table.c.contact_point_id.in_(chunk)))
-        if not rows:
+        refs, ciphers = self.point_ciphers(s.id for s in states)
+        keyed = [(s, c) for s in states if (c := ciphers.get(refs.get(s.id, ""))) is not None]
+        if not keyed:
             return
-        bulk_insert(self.conn, "contact_state", STATE_COLUMNS, rows, times=(_LAST_EVENT_AT,))
-        facts = [facts_row(s) for s in states]
-        listed = [row for s in states if s.listings for row in listing_rows(s)]
+        lookups = {s.id: self.vault.blind.index(s.kind.value, s.value) for s, _ in keyed}
+        since = self.suppressed_since([(s.kind.value, lookups[s.id]) for s, _ in keyed])
+        facts: list[tuple[Any, ...]] = []
+        listed: list[tuple[Any, ...]] = []
+        objections: list[tuple[str, str, str]] = []
+        found: list[tuple[bytes, str]] = []
+        term = self.vault.blind.index
+        for s, cipher in keyed:
+            clear = facts_row(s)
+            contact = contact_ref(self.vault, s.id, s.contact_id)
+            facts.append((*clear, *self._stored(s, cipher, contact, lookups[s.id], since)))
+            if s.listings:
+                listed.extend(listing_rows(s))
+            objections.extend(objection_rows(clear, contact if s.contact_id else None))
+            found.extend((term("term", x), s.id) for x in terms(s))
         if self._sqlite:  # dates as SQLite keeps them: ISO text
             facts = [iso_dates(r, DATE_COLUMNS) for r in facts]
             listed = [iso_dates(r, _LISTING_DATES) for r in listed]
-        bulk_insert(self.conn, "point_facts", FACT_COLUMNS, facts)
+        bulk_insert(self.conn, "point_facts", FACT_COLUMNS, facts, times=_TIMES)
+        if found:
+            bulk_insert(self.conn, "point_terms", "term, contact_point_id", found)
         if listed:
             bulk_insert(self.conn, "point_listings", LISTING_COLUMNS, listed)
         # Objections of points that belong to a contact: the audience SQL covers the whole
         # contact with them (an objection binds the person, GDPR Art. 21).
-        objections = [row for f in facts for row in objection_rows(f)]
         if objections:
             bulk_insert(self.conn, "contact_objections", OBJECTION_COLUMNS, objections)
+
+    @staticmethod
+    def _stored(
+        s: ContactState,
+        cipher: ContactCipher,
+        contact: str,
+        lookup: bytes,
+        since: dict[bytes, datetime],
+    ) -> tuple[Any, ...]:
+        """The columns `STORED_COLUMNS` names, for one state."""
+        name = cipher.encrypt("name", s.display_name) if s.display_name else None
+        attrs = cipher.encrypt_bytes("attributes", orjson.dumps(s.attributes)) if s.attributes else None
+        last = naive_utc(s.last_event_at) if s.last_event_at else None
+        prior = since.get(lookup)
+        return (
+            contact,
+            lookup,
+            cipher.encrypt("value", s.value),
+            name,
+            attrs,
+            s.event_count,
+            s.last_seq,
+            last,
+            naive_utc(prior) if prior is not None else None,
+        )
 
 
 def _fold_key(e: Event) -> tuple[datetime, int]:

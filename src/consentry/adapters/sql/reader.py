@@ -14,7 +14,7 @@ from consentry.adapters.sql.ledger import LedgerReads
 from consentry.adapters.sql.projection import ProjectionReads
 
 
-class Reader(LedgerReads, ProjectionReads, CatalogReads, AudienceReads, CampaignReads, AuditReads):
+class Reader(AudienceReads, ProjectionReads, LedgerReads, CatalogReads, CampaignReads, AuditReads):
     """Read access within one consistent snapshot."""
 
     def __init__(self, conn: Connection, vault: Vault) -> None:

@@ -1,4 +1,9 @@
-"""Do-not-contact registers (the Bel-me-niet Register, a company's own lists) and their entries."""
+"""Do-not-contact registers (the Bel-me-niet Register, a company's own lists) and their entries.
+
+A hashed register lists SHA-256 hashes, as such registers are delivered. A clear register's
+entries are stored as the blind index (hex) of the normalised entry, not in clear: a point
+is matched by its own blind index (`point_facts.lookup`).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from consentry.adapters.crypto.vault import Vault
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.stored import chunks, day, utc
@@ -15,11 +21,18 @@ from consentry.domain.state import Listing
 from consentry.domain.vocabulary import PointKind
 from consentry.policy.factrows import value_hash as entry_hash
 
-__all__ = ["RegisterReads", "RegisterWrites", "entry_hash"]
+__all__ = ["RegisterReads", "RegisterWrites", "clear_entry", "entry_hash"]
+
+
+def clear_entry(vault: Vault, kind: PointKind | str, normalised: str) -> str:
+    """How a clear (not hashed) register stores an entry: its blind index, in hex."""
+    return vault.blind.index(kind if isinstance(kind, str) else kind.value, normalised).hex()
 
 
 class RegisterReads(Connected):
     """Reading registers and looking contact points up in them."""
+
+    vault: Vault
 
     def registers_version(self) -> tuple[int, datetime | None]:
         """Changes whenever a register is (re)imported: its count and latest update."""
@@ -37,10 +50,11 @@ class RegisterReads(Connected):
         if not regs:
             return {}
         wanted = list(dict.fromkeys(keys))
-        by_entry: dict[str, list[tuple[PointKind, str]]] = {}
+        # Each point as a clear register lists it (blind) and as a hashed one does (SHA-256).
+        by_entry: dict[str, list[tuple[tuple[PointKind, str], bool]]] = {}
         for kind, value in wanted:
-            by_entry.setdefault(value, []).append((kind, value))
-            by_entry.setdefault(entry_hash(value), []).append((kind, value))
+            by_entry.setdefault(clear_entry(self.vault, kind, value), []).append(((kind, value), False))
+            by_entry.setdefault(entry_hash(value), []).append(((kind, value), True))
         info = {
             key: (PointKind(kind), bool(hashed), day(start), day(end))
             for key, kind, hashed, start, end in regs
@@ -54,8 +68,8 @@ class RegisterReads(Connected):
                 kind, hashed, valid_from, valid_until = info[register]
                 start = max(d for d in (valid_from, listed_from, date.min) if d is not None)
                 ends = [d for d in (valid_until, listed_until) if d is not None]
-                for key in by_entry[entry]:
-                    if key[0] is kind and (entry == key[1]) is not hashed:
+                for key, as_hash in by_entry[entry]:
+                    if key[0] is kind and as_hash is hashed:
                         found.setdefault(key, []).append(
                             Listing(register, start, min(ends) if ends else None)
                         )
@@ -81,6 +95,7 @@ class RegisterWrites(Connected):
     """Defining registers and adding their entries (in a write transaction at `now`)."""
 
     now: datetime
+    vault: Vault
 
     def put_register(
         self,
@@ -108,8 +123,17 @@ class RegisterWrites(Connected):
     def put_register_entries(
         self, key: str, entries: Sequence[str], listed_from: date | None, listed_until: date | None
     ) -> int:
-        """Add entries to a register; entries it already has get the new period. Returns how many were new."""
+        """Add entries to a register; entries it already has get the new period. Returns how many were new.
+
+        The entries are normalised; a clear register stores their blind indexes (`clear_entry`).
+        """
         e = t.register_entries.c
+        r = t.registers.c
+        found = self.conn.execute(sa.select(r.kind, r.hashed).where(r.key == key)).first()
+        if found is None:
+            raise LookupError(f"register {key!r} is not defined: define it before adding entries")
+        if not found.hashed:
+            entries = [clear_entry(self.vault, found.kind, x) for x in entries]
         existing: set[str] = set()
         for chunk in chunks(entries):
             existing.update(

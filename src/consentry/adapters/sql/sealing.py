@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from consentry.adapters.crypto.fields import ContactCipher
+from consentry.adapters.crypto.keys import WrappedKey
 from consentry.adapters.crypto.vault import Vault
 from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.data_keys import DataKeyStore
@@ -122,6 +123,33 @@ class Ciphers(Connected):
             where, params = self._in("id", chunk)
             cache.update(self._plain(f"SELECT id, contact_ref FROM contact_points WHERE {where}", params))
         return cache
+
+    def point_ciphers(
+        self, point_ids: Iterable[str]
+    ) -> tuple[dict[str, str], dict[str, ContactCipher | None]]:
+        """The contact of each of these points and its cipher: one query per 500 points for both."""
+        refs, cache = self._ref_cache(), self._cipher_cache()
+        wanted = [p for p in dict.fromkeys(point_ids) if p not in refs or refs[p] not in cache]
+        found: dict[str, WrappedKey] = {}
+        for chunk in chunks(wanted):
+            where, params = self._in("p.id", chunk)
+            sql = (
+                "SELECT p.id, p.contact_ref, k.key_id, k.wrapped FROM contact_points p "
+                f"LEFT JOIN data_keys k ON k.contact_id = p.contact_ref WHERE {where}"
+            )
+            for pid, ref, key_id, wrapped in self._plain(sql, params):
+                refs[pid] = ref
+                if ref in cache:
+                    continue
+                if wrapped is None:
+                    cache[ref] = None
+                else:
+                    found[ref] = WrappedKey(ref, key_id, bytes(wrapped))
+        if found:
+            ring = self.vault.keyring(list(found.values()))
+            for ref in found:
+                cache[ref] = ring.get(ref)
+        return refs, cache
 
     def ciphers(self, refs: Iterable[str]) -> dict[str, ContactCipher | None]:
         """The cipher of each of these contacts (None for one without a key), loaded in batches."""

@@ -72,22 +72,6 @@ contact_points = sa.Table(
     sa.UniqueConstraint("kind", "lookup", name="uq_contact_points_kind_lookup"),
 )
 
-contact_state = sa.Table(
-    "contact_state",
-    metadata,
-    sa.Column("contact_point_id", sa.String(40), primary_key=True),
-    sa.Column("party", sa.String(20), nullable=False),
-    sa.Column("source", sa.String(40), nullable=False),
-    sa.Column("erased", sa.Boolean, nullable=False),
-    sa.Column("objected_dm", sa.Boolean, nullable=False),
-    sa.Column("objected_profiling", sa.Boolean, nullable=False),
-    sa.Column("suppressed", sa.Boolean, nullable=False),
-    sa.Column("event_count", sa.Integer, nullable=False),
-    sa.Column("last_seq", sa.BigInteger, nullable=False),
-    sa.Column("last_event_at", UTCDateTime(), nullable=True),
-    sa.Column("state", JSONType, nullable=False),
-)
-
 purposes = sa.Table(
     "purposes",
     metadata,
@@ -149,19 +133,18 @@ register_entries = sa.Table(
     sa.Index("ix_register_entries_entry", "entry"),
 )
 
-#: The audience projection: one narrow row per contact point with every fact the
-#: rules ask, written with `contact_state` (see consentry.policy.factrows).
+#: The audience projection: one narrow row per contact point with every fact the rules ask
+#: (see consentry.policy.factrows), its head (for the state cache) and, for the sender and the
+#: export, its value, name and attributes sealed under its contact's data key.
 point_facts = sa.Table(
     "point_facts",
     metadata,
     sa.Column("contact_point_id", sa.String(40), primary_key=True),
     sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("value", sa.String(512), nullable=False),
+    #: SHA-256 of the value, as hashed registers list it (docs/privacy.md).
     sa.Column("value_hash", sa.String(64), nullable=False),
-    sa.Column("name", sa.Text, nullable=True),
     sa.Column("party", sa.String(20), nullable=False),
     sa.Column("source", sa.String(40), nullable=False),
-    sa.Column("source_detail", sa.Text, nullable=True),
     *(
         sa.Column(name, sa.Boolean, nullable=False)
         for name in (
@@ -191,14 +174,64 @@ point_facts = sa.Table(
             "bought",
             "bought_ex",
             "tags",
-            "attrs",
             "listed",
+            "c_timed",
         )
     ),
-    # The point's contact (one person or organisation), for objections that follow the person.
-    sa.Column("contact_id", sa.Text, nullable=True),
-    sa.Column("c_timed", sa.Text, nullable=False, server_default="|"),
+    #: The point's contact (one person or organisation) as the store names it (`contact_ref`
+    #: of its current contact id), for objections that follow the person.
+    sa.Column("contact_id", sa.String(40), nullable=False),
+    #: The blind index of the value (clear registers list blind indexes too).
+    sa.Column("lookup", sa.LargeBinary(16), nullable=False),
+    sa.Column("value_ct", sa.LargeBinary, nullable=False),
+    sa.Column("name_ct", sa.LargeBinary, nullable=True),
+    sa.Column("attrs_ct", sa.LargeBinary, nullable=True),
+    sa.Column("event_count", sa.Integer, nullable=False),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+    sa.Column("last_event_at", UTCDateTime(), nullable=True),
+    #: When an earlier suppression of the same address or number began (`suppressions`).
+    sa.Column("suppressed_since", UTCDateTime(), nullable=True),
     sa.Index("ix_point_facts_contact", "contact_id"),
+)
+
+#: Blind indexes of what a contact point is searched and selected by (`factrows.terms`):
+#: words of its name, its attributes, its source detail.
+point_terms = sa.Table(
+    "point_terms",
+    metadata,
+    sa.Column("term", sa.LargeBinary(16), nullable=False),
+    sa.Column("contact_point_id", sa.String(40), nullable=False),
+    sa.Index("ix_point_terms_term", "term"),
+    sa.Index("ix_point_terms_point", "contact_point_id"),
+)
+
+#: Addresses and numbers that stay suppressed, also after their contact is erased: only the
+#: blind index remains ("uitgeschreven = uitgeschreven").
+suppressions = sa.Table(
+    "suppressions",
+    metadata,
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("lookup", sa.LargeBinary(16), primary_key=True),
+    #: `unsubscribed`, `objection`, `complaint`, `hard_bounce` or `erased`.
+    sa.Column("what", sa.String(32), nullable=False),
+    #: JSON list of channels, or "all".
+    sa.Column("scope", sa.Text, nullable=False),
+    sa.Column("since", UTCDateTime(), nullable=False),
+    #: A code: `request`, `retention:<policy>` ...
+    sa.Column("reason", sa.String(64), nullable=False),
+    #: The event that recorded it (the erasure).
+    sa.Column("seq", sa.BigInteger, nullable=False),
+)
+
+#: Where the hash chain was started anew: an epoch records the head of the chain before it.
+chain_epochs = sa.Table(
+    "chain_epochs",
+    metadata,
+    sa.Column("epoch", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("first_seq", sa.BigInteger, nullable=False),
+    sa.Column("previous_head_seq", sa.BigInteger, nullable=False),
+    sa.Column("previous_head_hash", sa.String(64), nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
 )
 
 #: Register listings recorded in a contact point's own ledger (`register.listed`).
@@ -220,7 +253,7 @@ contact_objections = sa.Table(
     "contact_objections",
     metadata,
     sa.Column("contact_point_id", sa.String(40), nullable=False),
-    sa.Column("contact_id", sa.Text, nullable=False),
+    sa.Column("contact_id", sa.String(40), nullable=False),
     sa.Column("scope", sa.String(32), nullable=False),
     sa.Index("ix_contact_objections_point", "contact_point_id"),
     sa.Index("ix_contact_objections_scope", "scope", "contact_id"),
