@@ -187,7 +187,7 @@ def terms(s: ContactState) -> list[str]:
     found.extend(attribute_term(k, v) for k, v in s.attributes.items())
     if s.source_detail:
         found.append(source_term(s.source_detail))
-    return found
+    return list(dict.fromkeys(found))
 
 
 def attribute_term(name: str, value: str) -> str:

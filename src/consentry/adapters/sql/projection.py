@@ -184,12 +184,12 @@ class ProjectionWrites(ProjectionReads):
         keyed = [(s, c) for s in states if (c := ciphers.get(refs.get(s.id, ""))) is not None]
         if not keyed:
             return
-        lookups = {s.id: self.vault.blind.index(s.kind.value, s.value) for s, _ in keyed}
+        lookups = self.lookups_of(s for s, _ in keyed)
         since = self.suppressed_since([(s.kind.value, lookups[s.id]) for s, _ in keyed])
         facts: list[tuple[Any, ...]] = []
         listed: list[tuple[Any, ...]] = []
         objections: list[tuple[str, str, str]] = []
-        found: list[tuple[bytes, str]] = []
+        found: list[tuple[str, bytes]] = []
         term = self.vault.blind.index
         for s, cipher in keyed:
             clear = facts_row(s)
@@ -198,13 +198,13 @@ class ProjectionWrites(ProjectionReads):
             if s.listings:
                 listed.extend(listing_rows(s))
             objections.extend(objection_rows(clear, contact if s.contact_id else None))
-            found.extend((term("term", x), s.id) for x in terms(s))
+            found.extend((s.id, term("term", x)) for x in terms(s))
         if self._sqlite:  # dates as SQLite keeps them: ISO text
             facts = [iso_dates(r, DATE_COLUMNS) for r in facts]
             listed = [iso_dates(r, _LISTING_DATES) for r in listed]
         bulk_insert(self.conn, "point_facts", FACT_COLUMNS, facts, times=_TIMES)
         if found:
-            bulk_insert(self.conn, "point_terms", "term, contact_point_id", found)
+            bulk_insert(self.conn, "point_terms", "contact_point_id, term", found)
         if listed:
             bulk_insert(self.conn, "point_listings", LISTING_COLUMNS, listed)
         # Objections of points that belong to a contact: the audience SQL covers the whole

@@ -27,6 +27,7 @@ from consentry.adapters.crypto.vault import Vault
 from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.data_keys import DataKeyStore
 from consentry.adapters.sql.stored import chunks
+from consentry.domain.state import ContactState
 
 __all__ = ["PERSONAL", "Ciphers", "contact_ref", "event_field", "open_payload", "split"]
 
@@ -114,6 +115,19 @@ class Ciphers(Connected):
         if found is None:
             found = self.__dict__["_refs"] = {}
         return found
+
+    def lookup_cache(self) -> dict[str, bytes]:
+        """The blind indexes of points registered in this transaction, by point (the writer fills it)."""
+        found: dict[str, bytes] | None = self.__dict__.get("_lookups")
+        if found is None:
+            found = self.__dict__["_lookups"] = {}
+        return found
+
+    def lookups_of(self, states: Iterable[ContactState]) -> dict[str, bytes]:
+        """The blind index of each state's value, by point (those registered here are not made again)."""
+        known = self.lookup_cache()
+        index = self.vault.blind.index
+        return {s.id: known.get(s.id) or index(s.kind.value, s.value) for s in states}
 
     def contact_refs(self, point_ids: Iterable[str]) -> dict[str, str]:
         """The contact (`contact_ref`) of each of these registered points, in one query per 500."""

@@ -195,14 +195,16 @@ point_facts = sa.Table(
 )
 
 #: Blind indexes of what a contact point is searched and selected by (`factrows.terms`):
-#: words of its name, its attributes, its source detail.
+#: words of its name, its attributes, its source detail. The key (point, term) is the index
+#: a refresh deletes a point's terms by; on SQLite the table is that index itself (WITHOUT
+#: ROWID), which halves its size (a point has about ten terms).
 point_terms = sa.Table(
     "point_terms",
     metadata,
-    sa.Column("term", sa.LargeBinary(16), nullable=False),
-    sa.Column("contact_point_id", sa.String(40), nullable=False),
+    sa.Column("contact_point_id", sa.String(40), primary_key=True),
+    sa.Column("term", sa.LargeBinary(16), primary_key=True),
     sa.Index("ix_point_terms_term", "term"),
-    sa.Index("ix_point_terms_point", "contact_point_id"),
+    sqlite_with_rowid=False,
 )
 
 #: Addresses and numbers that stay suppressed, also after their contact is erased: only the

@@ -82,6 +82,7 @@ class Writer(Reader, ProjectionWrites, CatalogWrites, RegisterWrites, CampaignWr
         self.contact_refs(sealing)
         self.new_ciphers((refs.get(p, p) for p in sealing), self.now)
         ciphers = self._cipher_cache()
+        lookups = self.lookup_cache()
         rows: list[tuple[Any, ...]] = []
         chained: list[ChainedRow] = []
         by_point = self._touched
@@ -121,7 +122,8 @@ class Writer(Reader, ProjectionWrites, CatalogWrites, RegisterWrites, CampaignWr
             by_point.setdefault(pid, []).append(full)
             if ev.type == "contact_point.registered":
                 kind = ev.payload["kind"]
-                new_points.append((pid, kind, vault.blind.index(kind, ev.payload["value"]), refs[pid], seq))
+                lookup = lookups[pid] = vault.blind.index(kind, ev.payload["value"])
+                new_points.append((pid, kind, lookup, refs[pid], seq))
             prev = h
         if new_points:
             bulk_insert(self.conn, "contact_points", _POINT_COLUMNS, new_points)

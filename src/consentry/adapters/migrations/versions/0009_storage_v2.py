@@ -124,11 +124,11 @@ def upgrade() -> None:
     op.create_index("ix_point_facts_contact", "point_facts", ["contact_id"])
     op.create_table(
         "point_terms",
-        sa.Column("term", sa.LargeBinary(16), nullable=False),
-        sa.Column("contact_point_id", sa.String(40), nullable=False),
+        sa.Column("contact_point_id", sa.String(40), primary_key=True),
+        sa.Column("term", sa.LargeBinary(16), primary_key=True),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_point_terms_term", "point_terms", ["term"])
-    op.create_index("ix_point_terms_point", "point_terms", ["contact_point_id"])
     _objections(sa.String(40))
     op.create_table(
         "suppressions",
@@ -155,7 +155,6 @@ def downgrade() -> None:
     _refuse_populated()
     op.drop_table("chain_epochs")
     op.drop_table("suppressions")
-    op.drop_index("ix_point_terms_point", "point_terms")
     op.drop_index("ix_point_terms_term", "point_terms")
     op.drop_table("point_terms")
     _drop_changed()
