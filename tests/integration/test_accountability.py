@@ -187,10 +187,12 @@ def test_the_proof_shows_each_consents_evidence_and_its_stored_chain_links(app: 
 def test_a_receipt_traces_every_field_to_its_ledger_event(app: App) -> None:
     _people(app)
     with app.store.reader() as r:
-        rows = {row.event.id: row for row in r.chain()}
-    given = next(row for row in rows.values() if row.event.payload.get("ip") == "192.0.2.10")
+        rows = {row.event.id: row for row in r.chain()}  # as stored: personal fields sealed
+        recorded = [e for events in r.events_for_many(r.point_ids()).values() for e in events]
+    opened = next(e for e in recorded if e.payload.get("ip") == "192.0.2.10")
+    given = rows[opened.id]
     receipt = receipts.for_event(app, given.event.id)
-    p = given.event.payload
+    p = opened.payload
     assert receipt["record_id"] == given.event.id and receipt["pii_principal_id"] == "K1"
     processing = receipt["pii_processing"]
     assert processing["privacy_notice"] == p["text_version"] and processing["language"] == p["language"]

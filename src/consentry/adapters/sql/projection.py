@@ -104,16 +104,20 @@ class ProjectionReads(LedgerReads):
         return out
 
     def contact_points_of(self, contact_ids: Sequence[str]) -> dict[str, list[str]]:
-        """Per contact, the ids of its projected points (an access export gathers the person)."""
+        """Per contact, the ids of its projected points (an access export gathers the person).
+
+        The contact ids are as recorded; `point_facts` names each contact by its blind index.
+        """
+        by_ref = {contact_ref(self.vault, "", c): c for c in dict.fromkeys(contact_ids)}
         out: dict[str, list[str]] = {}
-        for chunk in chunks(list(dict.fromkeys(contact_ids))):
+        for chunk in chunks(list(by_ref)):
             where, params = self._in("contact_id", chunk)
             sql = (
                 f"SELECT contact_id, contact_point_id FROM point_facts WHERE {where} "
                 "ORDER BY contact_point_id"
             )
-            for contact, pid in self._plain(sql, params):
-                out.setdefault(contact, []).append(pid)
+            for ref, pid in self._plain(sql, params):
+                out.setdefault(by_ref[ref], []).append(pid)
         return out
 
     def projection_complete(self) -> bool:
