@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ class Vault:
     made_key_file: Path | None = None
     #: contact -> (its wrapped key as stored, its cipher): a key is unwrapped once while unchanged.
     _unwrapped: dict[str, tuple[bytes, ContactCipher]] = field(default_factory=dict, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False)
 
     def __repr__(self) -> str:  # never the keys
         return f"Vault(keys={self.keys!r})"
@@ -67,18 +69,20 @@ class Vault:
                 todo.append(w)
         if todo:
             ring = Keyring.unwrapped(self.keys, todo)
-            for w in todo:
-                cipher = ring.cipher(w.contact_id)
-                ciphers[w.contact_id] = cipher
-                cache[w.contact_id] = (w.wrapped, cipher)
-            while len(cache) > CACHED_KEYS:
-                del cache[next(iter(cache))]
+            with self._lock:  # requests share the vault: one thread at a time changes the cache
+                for w in todo:
+                    cipher = ring.cipher(w.contact_id)
+                    ciphers[w.contact_id] = cipher
+                    cache[w.contact_id] = (w.wrapped, cipher)
+                while len(cache) > CACHED_KEYS:
+                    del cache[next(iter(cache))]
         return Keyring(ciphers)
 
     def forget(self, contact_ids: Iterable[str]) -> None:
         """Drop these contacts' unwrapped keys from memory (their keys were destroyed)."""
-        for c in contact_ids:
-            self._unwrapped.pop(c, None)
+        with self._lock:
+            for c in contact_ids:
+                self._unwrapped.pop(c, None)
 
 
 def key_file_for(database_url: str) -> Path | None:
