@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from consentry.adapters.mime import Mail
-from consentry.domain.chain import GENESIS, ChainedRow, link, payload_json
+from consentry.domain.chain import GENESIS, ChainedRow, ChainEpoch, link, payload_json
 from consentry.domain.events import Event
 from consentry.domain.fold import fold
 from consentry.domain.purposes import Purpose
@@ -180,6 +180,9 @@ class FakeTransaction:
 
     def head_row(self) -> tuple[int, str] | None:
         return self.head()
+
+    def chain_epoch(self) -> ChainEpoch | None:
+        return None  # a fake ledger starts at the genesis
 
     def last_event(self) -> tuple[int, str] | None:
         return (self.data.rows[-1].seq, self.data.rows[-1].hash) if self.data.rows else None

@@ -19,10 +19,24 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from consentry.domain.events import Event
 
 GENESIS = "0" * 64
+#: What a new chain epoch's genesis hashes before the previous chain's head (see `epoch_genesis`).
+EPOCH_PREFIX = "consentry-chain-v2:"
+
+
+def epoch_genesis(previous_head_hash: str) -> str:
+    """The `prev_hash` of the first event of a chain that continues an earlier one.
+
+    When the storage upgrade rewrote the chain (storage v2 seals the personal fields, so
+    every event's stored form changed), the new chain starts from this hash of the old
+    chain's head: the new chain commits to the old one, and the old head printed or
+    signed before the upgrade proves the continuity (docs/ledger.md).
+    """
+    return hashlib.sha256((EPOCH_PREFIX + previous_head_hash).encode("ascii")).hexdigest()
 
 
 #: Built once: json.dumps with options constructs a new JSONEncoder on every call.
@@ -122,6 +136,26 @@ def chain_hash(prev_hash: str, canonical_form: bytes) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class ChainEpoch:
+    """Where the chain was started anew, continuing an earlier chain: that chain's head.
+
+    The first event of the epoch (`first_seq`) carries `genesis` as its previous hash,
+    which commits to the earlier chain's head (`previous_head_seq`, `previous_head_hash`).
+    """
+
+    epoch: int
+    first_seq: int
+    previous_head_seq: int
+    previous_head_hash: str
+    started_at: datetime
+
+    @property
+    def genesis(self) -> str:
+        """The previous hash the epoch's first event carries."""
+        return epoch_genesis(self.previous_head_hash)
+
+
+@dataclass(frozen=True, slots=True)
 class ChainedRow:
     """An event as stored: with its position and the hashes around it.
 
@@ -149,12 +183,18 @@ class ChainProblem:
     problem: str
 
 
-def verify(rows: Iterable[ChainedRow], head: tuple[int, str] | None) -> list[ChainProblem]:
-    """Walk stored rows in order and report every break; `head` is the recorded tip."""
+def verify(
+    rows: Iterable[ChainedRow], head: tuple[int, str] | None, genesis: str = GENESIS
+) -> list[ChainProblem]:
+    """Walk stored rows in order and report every break; `head` is the recorded tip.
+
+    `genesis` is the `prev_hash` the first event must carry: `GENESIS`, or for a chain
+    that continues an earlier one the `epoch_genesis` of that chain's recorded head.
+    """
     problems: list[ChainProblem] = []
-    expected_prev = GENESIS
+    expected_prev = genesis
     expected_seq = 1
-    last: tuple[int, str] = (0, GENESIS)
+    last: tuple[int, str] = (0, genesis)
     for row in rows:
         if row.seq != expected_seq:
             problems.append(

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from consentry.domain.chain import ChainProblem, verify
+from consentry.domain.chain import GENESIS, ChainEpoch, ChainProblem, verify
 from consentry.domain.fold import fold
 from consentry.services.app import App
 
@@ -18,6 +18,9 @@ class VerifyReport:
     events: int
     head_seq: int
     problems: list[ChainProblem]
+    #: Where the chain continues an earlier one (the storage upgrade): its first event's
+    #: previous hash was checked against that chain's recorded head.
+    epoch: ChainEpoch | None = None
 
     @property
     def ok(self) -> bool:
@@ -26,11 +29,16 @@ class VerifyReport:
 
 
 def verify_ledger(app: App, progress: Callable[[int], None] | None = None) -> VerifyReport:
-    """Walk every event in order, recomputing each hash; report every break."""
+    """Walk every event in order, recomputing each hash; report every break.
+
+    A chain that continues an earlier one (`ChainEpoch`) must start from the genesis that
+    commits to the earlier chain's recorded head.
+    """
     counted = 0
 
     with app.store.reader() as r:
         head = r.head()
+        epoch = r.chain_epoch()
 
         def rows() -> Any:
             nonlocal counted
@@ -40,8 +48,8 @@ def verify_ledger(app: App, progress: Callable[[int], None] | None = None) -> Ve
                     progress(10000)
                 yield row
 
-        problems = verify(rows(), head)
-    return VerifyReport(counted, head[0], problems)
+        problems = verify(rows(), head, GENESIS if epoch is None else epoch.genesis)
+    return VerifyReport(counted, head[0], problems, epoch)
 
 
 def rebuild_projection(app: App) -> int:

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from consentry.adapters.mime import Mail
 from consentry.domain.campaigns import Selection
-from consentry.domain.chain import ChainedRow
+from consentry.domain.chain import ChainedRow, ChainEpoch
 from consentry.domain.events import Event
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState, Listing
@@ -265,6 +265,9 @@ class LedgerAudit(Protocol):
 
     def head_row(self) -> tuple[int, str] | None:
         """The ledger head as stored, or None when its row is gone."""
+
+    def chain_epoch(self) -> ChainEpoch | None:
+        """The latest epoch the chain was started anew in (continuing an earlier chain), if any."""
 
     def last_event(self) -> tuple[int, str] | None:
         """(seq, chain hash) of the last stored event."""

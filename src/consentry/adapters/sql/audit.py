@@ -19,7 +19,7 @@ from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.projection import STORED_COLUMNS
 from consentry.adapters.sql.sealing import contact_ref
 from consentry.adapters.sql.stored import row_to_event
-from consentry.domain.chain import ChainedRow
+from consentry.domain.chain import ChainedRow, ChainEpoch
 from consentry.domain.state import ContactState
 from consentry.policy.factrows import COLUMNS as FACT_COLUMNS
 from consentry.policy.factrows import facts_row
@@ -157,6 +157,21 @@ def head_row(r: Reader) -> tuple[int, str] | None:
     return None if row is None else (int(row.seq), str(row.hash))
 
 
+def chain_epoch(r: Reader) -> ChainEpoch | None:
+    """The latest chain epoch recorded (`chain_epochs`), or None when the chain never restarted."""
+    c = t.chain_epochs.c
+    row = r.conn.execute(sa.select(t.chain_epochs).order_by(c.epoch.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return ChainEpoch(
+        int(row.epoch),
+        int(row.first_seq),
+        int(row.previous_head_seq),
+        str(row.previous_head_hash),
+        row.started_at,
+    )
+
+
 def last_event(r: Reader) -> tuple[int, str] | None:
     """(seq, chain hash) of the stored event with the highest seq, or None without events."""
     c = t.events.c
@@ -202,6 +217,10 @@ class AuditReads(Connected):
     def last_event(self) -> tuple[int, str] | None:
         """(seq, chain hash) of the last stored event."""
         return last_event(self._reader())
+
+    def chain_epoch(self) -> ChainEpoch | None:
+        """The latest epoch the chain was started anew in, if any."""
+        return chain_epoch(self._reader())
 
     def hash_at(self, seq: int) -> str | None:
         """The stored chain hash at `seq`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from alembic import command
@@ -9,6 +10,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
+
+from consentry.adapters.crypto.vault import Vault
 
 #: The migrations stay beside the store package (`adapters/migrations`), where Alembic and
 #: the package data expect them.
@@ -23,12 +26,20 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def upgrade(engine: Engine) -> None:
-    """Apply every migration not yet applied."""
+def upgrade(
+    engine: Engine, vault: Vault | None = None, now: datetime | None = None, to: str = "head"
+) -> None:
+    """Apply every migration not yet applied (up to revision `to`), in one transaction.
+
+    `vault` and `now` are the store's keys and clock, for a migration that seals data
+    (0009 upgrading a populated ledger); without them it reads the keys from the settings.
+    """
     cfg = alembic_config(engine)
-    with engine.begin() as conn:
+    with engine.connect().execution_options(consentry_write=True) as conn, conn.begin():
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        cfg.attributes["vault"] = vault
+        cfg.attributes["now"] = now
+        command.upgrade(cfg, to)
 
 
 def current_revision(engine: Engine) -> str | None:

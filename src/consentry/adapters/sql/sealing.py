@@ -183,6 +183,11 @@ class Ciphers(Connected):
         if missing:
             cache.update(DataKeyStore(self.conn, self.vault.keys).create_many(missing, now))
 
+    def drop_caches(self) -> None:
+        """Forget the cached ciphers and contacts: a long transaction (an upgrade) bounds its memory so."""
+        self.__dict__.pop("_ciphers", None)
+        self.__dict__.pop("_refs", None)
+
     def forget_ciphers(self, refs: Iterable[str]) -> None:
         """Drop these contacts' ciphers from the cache (their keys were destroyed)."""
         cache = self._cipher_cache()

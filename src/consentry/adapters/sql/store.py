@@ -97,7 +97,7 @@ class SqlStore:
 
     def migrate(self) -> str:
         """Create or upgrade the schema; the revision it is at."""
-        schema.upgrade(self.engine)
+        schema.upgrade(self.engine, self.vault, self._now())
         self.check_keys()
         return schema.current_revision(self.engine) or "-"
 

@@ -91,6 +91,12 @@ def ledger_verify(
     bad += len(folded.differences)
     if folded.ok:
         typer.echo(f"projection equals the ledger for {folded.checked} of {folded.of} contact points")
+    if report.epoch is not None:
+        e = report.epoch
+        typer.echo(
+            f"chain epoch {e.epoch} (since {e.started_at.isoformat()}) continues the earlier chain, whose "
+            f"head was seq {e.previous_head_seq} with hash {e.previous_head_hash} (docs/ledger.md)"
+        )
     if not bad:
         typer.echo(f"ledger intact: {report.events} events, head at seq {report.head_seq}")
         return

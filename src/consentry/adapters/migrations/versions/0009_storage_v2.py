@@ -4,18 +4,27 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-06
 
-This revision creates the v2 schema on a database whose ledger is empty (a new database,
-or one initialised but never written to): the changed tables are dropped and created
-anew. A database with events is refused with a clear message; the upgrade of a populated
-database (resealing every event, the new chain recording the old head in `chain_epochs`)
-is a later revision's work. Self-contained on purpose, as every migration (see 0001).
+The changed tables are dropped and created anew. A database whose ledger holds events is
+upgraded in the same transaction by `consentry.adapters.sql.upgrade_v2`: its events are
+set aside first, then appended again through the store's own writer (sealed under a key
+per contact, the chain written anew from the old head, recorded in `chain_epochs`, the
+projections rebuilt); it needs the master key and the blind index secret. Unlike the other
+migrations this one uses the store's code: sealing and projecting are the store's, not a
+copy of them frozen here. The keys and the moment come from the caller (`schema.upgrade`
+passes the store's), or from the settings when Alembic is run by hand.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
+from consentry.adapters.crypto.vault import Vault, vault
+from consentry.adapters.sql import upgrade_v2
+from consentry.settings import Settings
 
 revision = "0009"
 down_revision = "0008"
@@ -34,16 +43,16 @@ _TOKENS = (
 
 
 class PopulatedLedger(RuntimeError):
-    """The database holds events: this revision creates the v2 schema on an empty ledger only."""
+    """The database holds events: the downgrade (back to clear storage) runs on an empty ledger only."""
 
 
 def _refuse_populated() -> None:
     n = op.get_bind().execute(sa.text("SELECT count(*) FROM events")).scalar_one()
     if n:
         raise PopulatedLedger(
-            f"this database's ledger holds {n} events; storage v2 (revision 0009) is created on an "
-            "empty ledger only. Keep running the previous consentry version on it until the "
-            "migration of populated databases is released (issue #16), or start a new database."
+            f"this database's ledger holds {n} events: storage v2 (revision 0009) is not taken back "
+            "on a populated ledger (its personal data would be written out in clear again); restore "
+            "the backup made before the upgrade instead."
         )
 
 
@@ -87,8 +96,21 @@ def _drop_changed() -> None:
     op.drop_table("contact_objections")
 
 
+def _keys() -> Vault:
+    given = op.get_context().config.attributes.get("vault")
+    if isinstance(given, Vault):
+        return given
+    url = op.get_bind().engine.url.render_as_string(hide_password=False)
+    return vault(Settings(database_url=url))
+
+
+def _now() -> datetime:
+    given = op.get_context().config.attributes.get("now")
+    return given if isinstance(given, datetime) else datetime.now(UTC)
+
+
 def upgrade() -> None:
-    _refuse_populated()
+    carried = upgrade_v2.set_aside(op.get_bind(), _keys, _now())
     _drop_changed()
     op.drop_table("contact_state")
     _events(sealed=True)
@@ -148,6 +170,8 @@ def upgrade() -> None:
         sa.Column("previous_head_hash", sa.String(64), nullable=False),
         sa.Column("started_at", sa.DateTime, nullable=False),
     )
+    if carried is not None:
+        upgrade_v2.carry_over(op.get_bind(), carried, _now())
 
 
 def downgrade() -> None:
