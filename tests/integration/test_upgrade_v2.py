@@ -9,10 +9,12 @@ upgraded to head, on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import json
 import subprocess
+from base64 import b64encode
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ import pytest
 import sqlalchemy as sa
 from tests.conftest import NOW, make_app
 
+from consentry.adapters import signing
 from consentry.adapters.sql import schema
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.engine import create_engine
@@ -28,14 +31,17 @@ from consentry.adapters.sql.sealing import PERSONAL, contact_ref
 from consentry.adapters.sql.upgrade_v2 import UpgradeRefused
 from consentry.bootstrap import App, bootstrap
 from consentry.domain.chain import GENESIS, epoch_genesis, link, payload_json
+from consentry.domain.checkpoint import Checkpoint
 from consentry.domain.clock import FixedClock
 from consentry.domain.events import Event
 from consentry.domain.fold import fold
 from consentry.domain.ids import counting_ids
+from consentry.domain.merkle import Frontier, leaf_of_chain_hash
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, PointKind
 from consentry.policy.facts.core import BEL_ME_NIET
 from consentry.policy.rules import Decision
-from consentry.services import audit, demo, integrity
+from consentry.services import audit, checkpoints, demo, integrity
+from consentry.services.checkpoints import CheckpointRefused
 from consentry.services.decide import decide
 from consentry.settings import Settings
 
@@ -209,8 +215,9 @@ def make_v1_database(url: str, scratch: App) -> Before:
     return Before(events, (len(rows), prev), decisions, _personal(events))
 
 
-def _upgraded(url: str) -> App:
-    app = bootstrap(_settings(url), clock=FixedClock(NOW), ids=counting_ids())
+def _upgraded(url: str, **settings: object) -> App:
+    config = _settings(url).model_copy(update=settings)
+    app = bootstrap(config, clock=FixedClock(NOW), ids=counting_ids())
     app.store.migrate()
     return app
 
@@ -352,3 +359,46 @@ def test_a_broken_v1_chain_is_not_sealed_and_nothing_changes(store_url: str, scr
         )
     engine.dispose()
     _still_v1(store_url, before)
+
+
+def _signed(app: App, signer: signing.Signer, size: int, head: str, hashes: list[str]) -> Checkpoint:
+    frontier = Frontier()
+    for h in hashes[:size]:
+        frontier.append(leaf_of_chain_hash(h))
+    cp = Checkpoint(
+        app.settings.checkpoint_origin, size, head, frontier.root().hex(), NOW - timedelta(days=1)
+    )
+    return replace(cp, key_id=signer.public.id, signature=b64encode(signer.sign(cp.signed_bytes())).decode())
+
+
+def test_a_checkpoint_signed_before_the_upgrade_proves_the_continuity(
+    sqlite_url: str, scratch: App, tmp_path: Path
+) -> None:
+    before = make_v1_database(sqlite_url, scratch)
+    engine = create_engine(sqlite_url)
+    with engine.connect() as conn:
+        hashes = list(conn.execute(sa.text("SELECT hash FROM events ORDER BY seq")).scalars())
+    engine.dispose()
+    exported = tmp_path / "checkpoints.jsonl"
+    app = _upgraded(sqlite_url, checkpoint_file=str(exported))
+    try:
+        signer = signing.generate(tmp_path / "checkpoint.key")
+        n, head = before.head
+        at_head = _signed(app, signer, n, head, hashes)
+        prefix = _signed(app, signer, 10, hashes[9], hashes)
+        held = audit.verify_checkpoints(app, [prefix, at_head], signer.public)
+        assert held.ok, held.problems
+        assert any(f"seq {n}, {head}" in note and "continues it" in note for note in held.notes)
+        forged = _signed(app, signer, n, hashes[0], hashes)
+        longer = _signed(app, signer, n + 1, head, hashes)
+        assert len(audit.verify_checkpoints(app, [forged, longer], signer.public).problems) == 2
+        # The next checkpoint is made on the new chain, held against the recorded head.
+        exported.write_text(json.dumps(at_head.to_json()) + "\n", encoding="utf-8")
+        fresh = checkpoints.make(app, signer)
+        assert fresh.size == n and fresh.head != head
+        assert audit.verify_checkpoints(app, [at_head, fresh], signer.public).ok
+        exported.write_text(json.dumps(forged.to_json()) + "\n", encoding="utf-8")
+        with pytest.raises(CheckpointRefused, match="changed before the upgrade"):
+            checkpoints.make(app, signer)
+    finally:
+        app.store.engine.dispose()

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from consentry.adapters.signing import PublicKey
+from consentry.domain.chain import ChainEpoch
 from consentry.domain.checkpoint import Checkpoint
 from consentry.domain.fold import fold
 from consentry.domain.merkle import Frontier, leaf_of_chain_hash
@@ -31,6 +32,8 @@ class CheckpointReport:
     checked: int
     events: int
     problems: list[str]
+    #: What checkpoints of an earlier chain (before the storage upgrade) say about it.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -66,6 +69,13 @@ def verify_checkpoints(app: App, checkpoints: Sequence[Checkpoint], key: PublicK
             problems.append(problem)
         else:
             trusted.append(cp)
+    with app.store.reader() as r:
+        epoch = r.chain_epoch()
+    notes: list[str] = []
+    if epoch is not None:
+        earlier = [cp for cp in trusted if cp.time < epoch.started_at]
+        trusted = [cp for cp in trusted if cp.time >= epoch.started_at]
+        problems.extend(_earlier_chain(earlier, epoch, notes))
     wanted: dict[int, list[Checkpoint]] = {}
     for cp in trusted:
         wanted.setdefault(cp.size, []).append(cp)
@@ -102,7 +112,39 @@ def verify_checkpoints(app: App, checkpoints: Sequence[Checkpoint], key: PublicK
             f"{_name(cp)}: the ledger's first {cp.size} events differ from what was signed: "
             f"events in {where} were changed, removed or inserted and the chain recomputed"
         )
-    return CheckpointReport(len(checkpoints), events, problems)
+    return CheckpointReport(len(checkpoints), events, problems, notes)
+
+
+def _earlier_chain(checkpoints: Sequence[Checkpoint], epoch: ChainEpoch, notes: list[str]) -> list[str]:
+    """Hold checkpoints signed before the chain was started anew against the head it recorded.
+
+    The earlier chain's hashes are gone (the upgrade rewrote every event's stored form); what
+    remains is its head, which the new chain's first link commits to. A checkpoint of that
+    head proves the continuity; an earlier one covers a prefix of it (nothing to hold it
+    against any more); one that covers more events than the head, or the same number with
+    another hash, shows that the chain was changed before the upgrade.
+    """
+    problems: list[str] = []
+    seq, head = epoch.previous_head_seq, epoch.previous_head_hash
+    for cp in sorted(checkpoints, key=lambda c: c.size):
+        if cp.size > seq:
+            problems.append(
+                f"{_name(cp)} covers {cp.size} events, but the chain upgraded on "
+                f"{epoch.started_at.isoformat()} ended at seq {seq}: events were removed before the upgrade"
+            )
+        elif cp.size == seq and cp.head != head:
+            problems.append(
+                f"{_name(cp)} signed head {cp.head} at seq {seq}, but the upgrade recorded {head}: "
+                "the chain was changed before the upgrade"
+            )
+        elif cp.size == seq:
+            notes.append(
+                f"{_name(cp)} signed the head of the chain before epoch {epoch.epoch} (seq {seq}, {head}): "
+                "the new chain continues it"
+            )
+        else:
+            notes.append(f"{_name(cp)} covers the chain before epoch {epoch.epoch} up to seq {cp.size}")
+    return problems
 
 
 @dataclass(frozen=True, slots=True)

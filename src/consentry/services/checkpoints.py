@@ -21,6 +21,7 @@ import httpx
 
 from consentry.adapters import signing, webhook
 from consentry.adapters.mailer import SmtpMailer
+from consentry.domain.chain import ChainEpoch
 from consentry.domain.checkpoint import Checkpoint, CheckpointFormatError, read_lines
 from consentry.domain.merkle import Frontier, leaf_of_chain_hash
 from consentry.services.app import App
@@ -141,6 +142,10 @@ def grow(app: App, frontier: Frontier, previous: Checkpoint | None) -> str:
     start = frontier.size
     last = ""
     with app.store.reader() as r:
+        epoch = r.chain_epoch()
+        if previous is not None and epoch is not None and previous.time < epoch.started_at:
+            _hold_across(previous, epoch)
+            previous = None  # it signed the chain before the upgrade: the new one starts afresh
         head_seq, head_hash = r.head()
         for seq, h in r.chain_hashes(head_seq, after=start):
             if seq != frontier.size + 1:
@@ -161,6 +166,17 @@ def grow(app: App, frontier: Frontier, previous: Checkpoint | None) -> str:
             f"the stored events do not end at the ledger head (seq {head_seq}); not signing"
         )
     return last or head_hash
+
+
+def _hold_across(previous: Checkpoint, epoch: ChainEpoch) -> None:
+    """Refuse unless a checkpoint of the chain before `epoch` agrees with the head it recorded."""
+    seq, head = epoch.previous_head_seq, epoch.previous_head_hash
+    if previous.size > seq or (previous.size == seq and previous.head != head):
+        raise CheckpointRefused(
+            f"the last checkpoint ({previous.time.isoformat()}) signed seq {previous.size} with hash "
+            f"{previous.head}, but the chain upgraded on {epoch.started_at.isoformat()} ended at seq {seq} "
+            f"with hash {head}: the chain was changed before the upgrade; not signing"
+        )
 
 
 def _hold_against(previous: Checkpoint, frontier: Frontier, head: str) -> None:

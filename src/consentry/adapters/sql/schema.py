@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -40,6 +41,12 @@ def upgrade(
         cfg.attributes["vault"] = vault
         cfg.attributes["now"] = now
         command.upgrade(cfg, to)
+    if engine.dialect.name == "sqlite":
+        # An upgrade that sealed clear data (0009) leaves the pages as they were in the
+        # write-ahead log: empty it (the file's freed pages are zeroed by secure_delete).
+        with engine.connect() as conn:
+            raw: Any = conn.connection.driver_connection
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def current_revision(engine: Engine) -> str | None:

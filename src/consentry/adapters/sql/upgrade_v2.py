@@ -115,7 +115,11 @@ def carry_over(conn: Connection, carried: Carried, now: datetime) -> None:
         for seq, eid, pid, etype, occurred, recorded, version, payload, prev_hash, digest in rows:
             body: Any = orjson.loads(payload) if sqlite else payload
             ev = Event(eid, etype, pid, utc(occurred), utc(recorded), body, int(version), int(seq))
-            if seq != after + 1 or prev_hash != prev or chain_hash(prev_hash, canonical(ev, seq)) != digest:
+            if (
+                seq != after + 1
+                or prev_hash != prev
+                or not _links(ev, prev_hash, digest, payload if sqlite else None)
+            ):
                 raise UpgradeRefused(
                     f"the v1 ledger's hash chain is broken at seq {seq} (event {eid}): the upgrade "
                     "would seal a chain that does not verify. Run `consentry ledger verify` with the "
@@ -147,6 +151,18 @@ def carry_over(conn: Connection, carried: Carried, now: datetime) -> None:
     _blind_clear_registers(conn, carried.vault)
     conn.exec_driver_sql("DROP INDEX ix_v1_events_seq")
     conn.exec_driver_sql("DROP TABLE v1_events")
+
+
+def _links(ev: Event, prev_hash: str, digest: str, stored_text: str | None) -> bool:
+    """Whether a v1 event hashes, chained to `prev_hash`, to `digest` (the v1 canonical form).
+
+    SQLite keeps the payload as v1 wrote it, its canonical JSON: that text is tried first,
+    then (for text stored otherwise) the payload encoded anew, as v1's verify did.
+    """
+    seq = ev.seq or 0
+    if stored_text is not None and chain_hash(prev_hash, canonical(ev, seq, stored_text)) == digest:
+        return True
+    return chain_hash(prev_hash, canonical(ev, seq)) == digest
 
 
 def _blind_clear_registers(conn: Connection, vault: Vault) -> None:

@@ -76,6 +76,8 @@ def ledger_verify(
     found = [cp for f in files for cp in checkpoints.read_checkpoints(f)]
     if found:
         held = audit.verify_checkpoints(a, found, checkpoints.public_key(a.settings, public_key))
+        for note in held.notes:
+            typer.echo(note)
         for problem in held.problems:
             err(problem)
         bad += len(held.problems)
