@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 from tests.conftest import NOW, make_app
 
 from consentry.adapters import signing
@@ -38,6 +39,7 @@ from consentry.domain.fold import fold
 from consentry.domain.ids import counting_ids
 from consentry.domain.merkle import Frontier, leaf_of_chain_hash
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, PointKind
+from consentry.entrypoints.cli import app as cli
 from consentry.policy.facts.core import BEL_ME_NIET
 from consentry.policy.rules import Decision
 from consentry.services import audit, checkpoints, demo, integrity
@@ -402,3 +404,29 @@ def test_a_checkpoint_signed_before_the_upgrade_proves_the_continuity(
             checkpoints.make(app, signer)
     finally:
         app.store.engine.dispose()
+
+
+def test_consentry_init_upgrades_and_ledger_verify_shows_the_old_head(sqlite_url: str, scratch: App) -> None:
+    before = make_v1_database(sqlite_url, scratch)
+    runner = CliRunner()
+    done = runner.invoke(cli, ["--database-url", sqlite_url, "init"])
+    assert done.exit_code == 0, done.stderr
+    done = runner.invoke(cli, ["--database-url", sqlite_url, "ledger", "verify", "--quiet"])
+    assert done.exit_code == 0, done.stderr
+    n, head = before.head
+    assert f"chain epoch 2 (since " in done.stdout
+    assert f"continues the earlier chain, whose head was seq {n} with hash {head}" in done.stdout
+    assert f"ledger intact: {n} events, head at seq {n}" in done.stdout
+
+
+def test_consentry_init_without_the_keys_says_which_settings_and_changes_nothing(
+    sqlite_url: str, scratch: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = make_v1_database(sqlite_url, scratch)
+    monkeypatch.delenv("CONSENTRY_MASTER_KEY")
+    monkeypatch.delenv("CONSENTRY_BLIND_INDEX_KEY")
+    done = CliRunner().invoke(cli, ["--database-url", sqlite_url, "init"])
+    assert done.exit_code == 2
+    assert "CONSENTRY_MASTER_KEY" in done.stderr and "CONSENTRY_BLIND_INDEX_KEY" in done.stderr
+    assert "docs/privacy.md" in done.stderr
+    _still_v1(sqlite_url, before)

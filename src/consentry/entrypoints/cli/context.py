@@ -6,17 +6,24 @@ from consentry.bootstrap import App, bootstrap
 from consentry.settings import Settings
 
 _state: dict[str, App] = {}
+_named: dict[str, str] = {}
 
 
 def use(database_url: str | None) -> None:
-    """Start a run: forget the last run's app; wire one now when a database is named."""
+    """Start a run: forget the last run's app and remember the database named, if any.
+
+    The app is wired when the command first asks for it, inside the command's error
+    handling, so a missing key or setting is reported as a message, not a traceback.
+    """
     _state.pop("app", None)
+    _named.pop("url", None)
     if database_url:
-        _state["app"] = bootstrap(Settings(database_url=database_url))
+        _named["url"] = database_url
 
 
 def current() -> App:
-    """The run's app, wired from the settings (environment) when no database was named."""
+    """The run's app, wired from the settings (environment) and the database named."""
     if "app" not in _state:
-        _state["app"] = bootstrap(Settings())
+        url = _named.get("url")
+        _state["app"] = bootstrap(Settings(database_url=url) if url else Settings())
     return _state["app"]

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from consentry.adapters.crypto.configured import KeySettingError
 from consentry.adapters.sql.data_keys import WrongMasterKey
 from consentry.adapters.sql.engine import SchemaMissing
+from consentry.adapters.sql.upgrade_v2 import UpgradeRefused
 from consentry.bootstrap import MissingSecret
 from consentry.domain.clock import MomentError
 from consentry.services.checkpoints import CheckpointRefused
@@ -59,6 +60,7 @@ def handled(fn: F) -> F:
             MissingSecret,
             KeySettingError,
             WrongMasterKey,
+            UpgradeRefused,
         ) as exc:
             err(f"error: {exc}")
             raise typer.Exit(2) from None
