@@ -21,8 +21,8 @@ from typing import Any
 import orjson
 import pytest
 import sqlalchemy as sa
-from typer.testing import CliRunner
 from tests.conftest import NOW, make_app
+from typer.testing import CliRunner
 
 from consentry.adapters import signing
 from consentry.adapters.sql import schema
@@ -414,7 +414,7 @@ def test_consentry_init_upgrades_and_ledger_verify_shows_the_old_head(sqlite_url
     done = runner.invoke(cli, ["--database-url", sqlite_url, "ledger", "verify", "--quiet"])
     assert done.exit_code == 0, done.stderr
     n, head = before.head
-    assert f"chain epoch 2 (since " in done.stdout
+    assert "chain epoch 2 (since " in done.stdout
     assert f"continues the earlier chain, whose head was seq {n} with hash {head}" in done.stdout
     assert f"ledger intact: {n} events, head at seq {n}" in done.stdout
 
