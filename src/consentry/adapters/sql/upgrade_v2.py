@@ -11,8 +11,8 @@ around the migration's schema changes:
   point gets its contact (`contact_ref`) and lookup, every contact its data key, every
   event's personal fields are sealed and the chain is written anew from seq 1, starting
   from `epoch_genesis(old head hash)`; the projections are rebuilt by the writer's own
-  projection code. It records the old head in `chain_epochs`, stores the entries of clear
-  registers as blind indexes and drops `v1_events`.
+  projection code. It stores the entries of clear registers as blind indexes (first, so
+  nothing reads them in clear), records the old head in `chain_epochs` and drops `v1_events`.
 
 Memory stays bounded: the writer projects every `_PROJECT_EVERY` events and the key caches
 are dropped with each projection. On SQLite the engine's `secure_delete` zeroes what the
@@ -106,6 +106,7 @@ def carry_over(conn: Connection, carried: Carried, now: datetime) -> None:
     for name in _PROJECTIONS:
         if name in t.metadata.tables:
             conn.execute(t.metadata.tables[name].delete())
+    _blind_clear_registers(conn, carried.vault)
     w = Writer(conn, now, carried.vault)
     sqlite = conn.dialect.name == "sqlite"
     select = sa.text(f"SELECT {_V1_COLUMNS} FROM v1_events WHERE seq > :after ORDER BY seq LIMIT {BATCH}")
@@ -148,7 +149,6 @@ def carry_over(conn: Connection, carried: Carried, now: datetime) -> None:
             started_at=now,
         )
     )
-    _blind_clear_registers(conn, carried.vault)
     conn.exec_driver_sql("DROP INDEX ix_v1_events_seq")
     conn.exec_driver_sql("DROP TABLE v1_events")
 
