@@ -19,10 +19,11 @@ from typing import Any
 
 from consentry.adapters.mime import Mail
 from consentry.domain.chain import GENESIS, ChainedRow, ChainEpoch, link, payload_json
+from consentry.domain.erasure import SuppressionRecord
 from consentry.domain.events import Event
 from consentry.domain.fold import fold
 from consentry.domain.purposes import Purpose
-from consentry.domain.state import ContactState, Listing
+from consentry.domain.state import ContactState, Listing, PriorSuppression
 from consentry.domain.users import AuditEntry
 from consentry.domain.vocabulary import PointKind
 from consentry.services.errors import AlreadyExists
@@ -39,6 +40,8 @@ class _Data:
     forms: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
     api_keys: dict[str, dict[str, Any]] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
+    #: Suppression records by (kind, value): the fake keeps no blind index, the store does.
+    suppressions: dict[tuple[PointKind, str], PriorSuppression] = field(default_factory=dict)
 
 
 class FakeTransaction:
@@ -110,6 +113,30 @@ class FakeTransaction:
             if contact in contact_ids:
                 out.setdefault(contact, []).append(pid)
         return out
+
+    def prior_suppressions(
+        self, keys: Iterable[tuple[PointKind, str]]
+    ) -> dict[tuple[PointKind, str], PriorSuppression]:
+        return {key: self.data.suppressions[key] for key in keys if key in self.data.suppressions}
+
+    def suppression_of(self, kind: PointKind, value: str) -> PriorSuppression | None:
+        return self.data.suppressions.get((kind, value))
+
+    def points_of_contact(self, contact_id: str) -> list[str]:
+        found = []
+        for pid in sorted(self.data.points):
+            state = fold(pid, self.events_for(pid))
+            if state.contact_id == contact_id and state.erased_at is None:
+                found.append(pid)
+        return found
+
+    def erase_points(self, records: Sequence[SuppressionRecord]) -> tuple[int, list[str]]:
+        for r in records:
+            self.data.suppressions[(r.kind, r.value)] = PriorSuppression(
+                r.what, r.channels, r.since, r.reason
+            )
+            self.data.points[r.point_id] = (r.kind, f"erased:{r.point_id}")
+        return 0, []
 
     def point_ids_of_kind(self, kind: PointKind, batch: int = 2000) -> Iterator[list[str]]:
         ids = sorted(pid for pid, key in self.data.points.items() if key[0] is kind)
@@ -275,6 +302,10 @@ class FakeStore:
     @contextmanager
     def reader(self) -> Iterator[FakeTransaction]:
         yield FakeTransaction(self.data, self._now())
+
+    def scrub_erased(self) -> bool:
+        """Nothing stays behind in memory."""
+        return True
 
     @contextmanager
     def writer(self) -> Iterator[FakeTransaction]:

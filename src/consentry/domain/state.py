@@ -97,6 +97,25 @@ class Listing:
         return self.listed_from <= day and (self.listed_until is None or day <= self.listed_until)
 
 
+@dataclass(frozen=True, slots=True)
+class PriorSuppression:
+    """A suppression record that outlived an erased contact point with the same address or number.
+
+    `what` the earlier point was suppressed for (`unsubscribed`, `objection`, `complaint`,
+    `hard_bounce`, `erased`), `channels` it covers (None: every channel), `since` when the
+    record was made, `reason` why it was erased (`request`, `retention:<policy>` ...).
+    """
+
+    what: str
+    channels: frozenset[str] | None
+    since: datetime
+    reason: str
+
+    def covers(self, channel: str) -> bool:
+        """True when the suppression applies to this channel."""
+        return self.channels is None or channel in self.channels
+
+
 @dataclass(slots=True)
 class ContactState:
     """Everything the rules need to know about one contact point."""
@@ -139,6 +158,10 @@ class ContactState:
     #: scope: the point and the moment. Not folded from this point's events: the services
     #: fill it from the ledger when they load a state to judge (GDPR Art. 21 binds the person).
     person_objections: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    #: The suppression record of an earlier, erased point with the same address or number
+    #: ("uitgeschreven = uitgeschreven", also after erasure). Not folded from this point's
+    #: events: the store fills it by the point's blind index when it loads or projects a state.
+    prior_suppression: PriorSuppression | None = None
 
     @property
     def relationship_end(self) -> datetime | None:

@@ -17,6 +17,7 @@ from collections.abc import Collection, Iterable
 from datetime import date
 from typing import Any
 
+from consentry.domain.erasure import lifting_pairs
 from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import (
     EEA_COUNTRIES,
@@ -69,7 +70,7 @@ COLUMNS = (
     "erased", "objected_dm", "objected_profiling", "suppressed", "published", "published_unproven",
     "outside_eea", "local_rules_met", "notice14", "bought_any", "consented_ever", "ended_day",
     "c_valid", "c_own", "c_pending", "c_defective", "subscribed", "opt_outs", "bought", "bought_ex",
-    "tags", "listed", "c_timed",
+    "tags", "listed", "c_timed", "suppressed_for", "c_fresh",
 )  # fmt: skip
 #: Columns holding dates (stored form differs per database).
 DATE_COLUMNS = (COLUMNS.index("ended_day"),)
@@ -141,7 +142,18 @@ def facts_row(s: ContactState) -> tuple[Any, ...]:
         tokens(tok(t) for t in s.tags) if s.tags else EMPTY,
         tokens(tok(li.register) for li in s.listings) if s.listings else EMPTY,
         _tokens([f"{k}{d.isoformat()}" for k, d in until.items()]),
+        *_prior(s),
     )
+
+
+def _prior(s: ContactState) -> tuple[str, str]:
+    """A prior suppression's columns (its moment the store keeps beside them): the channels it
+    covers (`*`: all), and the purpose/channel pairs a fresh confirmed opt-in lifts it for."""
+    prior = s.prior_suppression
+    if prior is None:
+        return EMPTY, EMPTY
+    covers = tokens([ANY] if prior.channels is None else [tok(c) for c in prior.channels])
+    return covers, _tokens([pair(p, c) for p, c in lifting_pairs(s)])
 
 
 def _later(until: dict[str, date], key: str, day: date) -> None:

@@ -13,8 +13,8 @@ Evaluation order (the only place it is defined):
    allow or review: a denied message has nothing to comply with.
 5. When no terminal rule holds, the pack's fallback decides (review): the law
    in the pack does not cover the case and a person must judge it.
-6. The deciding rule's explanation is completed, where the pack has a detail
-   for that rule, with the fact that decided it in this situation (the day of
+6. The deciding rule's explanation (and an obligation rule's) is completed, where
+   the pack has a detail for that rule, with the fact that decided it in this situation (the day of
    the sale, of the objection, of the expiry), written as a Dutch calendar day.
    A detail only adds words; it never changes the verdict.
 
@@ -227,14 +227,21 @@ Detail = Callable[[Situation], "tuple[str, str] | None"]
 
 
 def _detailed(pack: RulePack, x: Situation, reasons: tuple[Reason, ...]) -> tuple[Reason, ...]:
-    """The reasons with the deciding rule's explanation naming the fact that decided it."""
-    detail = pack.details.get(reasons[0].rule)
-    said = detail(x) if detail is not None else None
-    if said is None:
-        return reasons
-    first = reasons[0]
-    nl, en = f"{first.nl} {said[0]}", f"{first.en} {said[1]}"
-    return (Reason(first.rule, first.citation, nl, en, first.authority), *reasons[1:])
+    """The reasons with each explanation the pack has a detail for naming the fact behind it
+    (the deciding rule's, and an obligation rule's such as a lifted suppression's)."""
+    details = pack.details
+    out: list[Reason] | None = None
+    for i, reason in enumerate(reasons):
+        detail = details.get(reason.rule)
+        said = detail(x) if detail is not None else None
+        if said is None:
+            continue
+        if out is None:
+            out = list(reasons)
+        out[i] = Reason(
+            reason.rule, reason.citation, f"{reason.nl} {said[0]}", f"{reason.en} {said[1]}", reason.authority
+        )
+    return reasons if out is None else tuple(out)
 
 
 def _reason(r: Rule) -> Reason:

@@ -171,6 +171,15 @@ def _objected(scope: str, column: str) -> Callable[[Sql], str]:
     return sql
 
 
+def _prior_suppression(q: Sql) -> str:
+    """The point carries an erased predecessor's suppression covering the channel.
+
+    Most rows carry none (`suppressed_for` is `|`): comparing with it first spares them the rest.
+    """
+    covers = _any_of([q.has("suppressed_for", ANY), q.has("suppressed_for", tok(q.channel.value))])
+    return f"({q.col('suppressed_for')} <> {q.param(EMPTY)} AND {covers})"
+
+
 def _opted_out(q: Sql) -> str:
     p, ch = q.purpose.key, q.channel.value
     return _any_of([q.has("opt_outs", pair(a, b)) for a in (p, ANY) for b in (ch, ANY)])
@@ -238,6 +247,8 @@ SQL_FACTS: dict[str, Callable[[Sql], str]] = {
     "objected_dm": _objected(_DIRECT_MARKETING, "objected_dm"),
     "objected_profiling": _objected(_PROFILING, "objected_profiling"),
     "suppressed": lambda q: q.flag("suppressed"),
+    "prior_suppression": _prior_suppression,
+    "fresh_opt_in": lambda q: q.has("c_fresh", pair(q.purpose.key, q.channel.value)),
     "consent_valid": _consent("c_valid", timed=True),
     "consent_collected_by_sender": _consent("c_own", timed=True, own=True),
     "consent_expired": lambda q: _timed(q, False),

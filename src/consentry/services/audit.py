@@ -23,6 +23,7 @@ from consentry.domain.checkpoint import Checkpoint
 from consentry.domain.fold import fold
 from consentry.domain.merkle import Frontier, leaf_of_chain_hash
 from consentry.services.app import App
+from consentry.services.states import with_prior_suppression
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +176,7 @@ def verify_projection(app: App, sample: int | None = None, seed: int | None = No
         for i in range(0, len(chosen), 500):
             part = chosen[i : i + 500]
             events = r.events_for_many(part)
-            states = [fold(pid, events.get(pid, [])) for pid in part]
+            states = with_prior_suppression(r, [fold(pid, events.get(pid, [])) for pid in part])
             by_point: dict[str, list[tuple[str, str, object, object]]] = {}
             for pid, table, column, stored, folded in r.projection_differences(states):
                 by_point.setdefault(pid, []).append((table, column, stored, folded))
@@ -192,6 +193,9 @@ def _described(pid: str, found: list[tuple[str, str, object, object]], has_event
     """One line for one contact point's differing projection."""
     if not has_events:
         return f"{pid}: has projection rows but no events in the ledger"
+    kept = [table for table, column, stored, _ in found if column == "*" and stored is not None]
+    if kept:
+        return f"{pid}: was erased, yet has a {' and a '.join(kept)} row"
     missing = [table for table, column, _, _ in found if column == "*"]
     if missing:
         return f"{pid}: no {' and no '.join(missing)} row, the ledger has events for it"

@@ -22,9 +22,10 @@ from typing import Any, Protocol
 from consentry.adapters.mime import Mail
 from consentry.domain.campaigns import Selection
 from consentry.domain.chain import ChainedRow, ChainEpoch
+from consentry.domain.erasure import SuppressionRecord
 from consentry.domain.events import Event
 from consentry.domain.purposes import Purpose
-from consentry.domain.state import ContactState, Listing
+from consentry.domain.state import ContactState, Listing, PriorSuppression
 from consentry.domain.users import AuditEntry
 from consentry.domain.vocabulary import PointKind
 from consentry.policy.facts import Situation
@@ -93,6 +94,17 @@ class LedgerReader(Protocol):
     def contact_points_of(self, contact_ids: Sequence[str]) -> dict[str, list[str]]:
         """Per contact (`contact_id`), the ids of its projected contact points."""
 
+    def prior_suppressions(
+        self, keys: Iterable[tuple[PointKind, str]]
+    ) -> dict[tuple[PointKind, str], PriorSuppression]:
+        """The suppression records erased points left for these (kind, normalised value) pairs."""
+
+    def points_of_contact(self, contact_id: str) -> list[str]:
+        """The contact points (not erased) of a contact, by its contact id."""
+
+    def suppression_of(self, kind: PointKind, value: str) -> PriorSuppression | None:
+        """The suppression record an erased point left for this address or number, if any."""
+
 
 class LedgerWriter(LedgerReader, Protocol):
     """Appending to the ledger under its lock; the projection follows in the same transaction."""
@@ -107,6 +119,11 @@ class LedgerWriter(LedgerReader, Protocol):
 
     def write_states(self, states: Iterable[ContactState], fresh: Set[str] = frozenset()) -> None:
         """Replace the projection of these points (a rebuild)."""
+
+    def erase_points(self, records: Sequence[SuppressionRecord]) -> tuple[int, list[str]]:
+        """After their `contact_point.erased` events: keep a suppression record per point and
+        forget the rest (lookup, projection rows, personal error text, data keys). Returns the
+        data keys destroyed and the contacts whose key stays (other points of theirs remain)."""
 
 
 # -- the catalog: purposes, forms, API keys, settings -------------------------------------------
@@ -311,6 +328,9 @@ class Store(Protocol):
     @property
     def tells_live_workers(self) -> bool:
         """Whether claims of a live worker can be told from a dead one's (else one worker at a time)."""
+
+    def scrub_erased(self) -> bool:
+        """After an erasure: remove what deleted rows and keys leave in the database files."""
 
     def migrate(self) -> str:
         """Create or upgrade the schema; the revision."""

@@ -15,6 +15,9 @@ An objection (GDPR Art. 21) binds the person, not one address: every state hande
 out carries the objections made on the other points of its contact (`contact_id`)
 by the moment asked about, read from those points' ledger on each load, never
 cached with the point (their events do not move this point's head).
+
+A point registered with the address of an erased one carries that point's suppression
+record (`ContactState.prior_suppression`), read by the address's blind index when it is folded.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from threading import Lock
 from consentry.domain.fold import fold
 from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import PointKind
-from consentry.services.ports import LedgerView
+from consentry.services.ports import LedgerReader, LedgerView
 
 #: From this many points on, one read of the ledger head is cheaper than a read per point.
 MANY = 32
@@ -41,6 +44,7 @@ def load(r: LedgerView, point_id: str, as_of: datetime | None = None) -> Contact
     """One contact point's state as of a moment."""
     state = fold(point_id, r.events_for(point_id, as_of=as_of))
     _listed(r, [state])
+    (state,) = with_prior_suppression(r, [state])
     return with_person(r, {point_id: state}, as_of)[point_id]
 
 
@@ -55,7 +59,20 @@ def _folded(r: LedgerView, point_ids: Sequence[str], as_of: datetime | None) -> 
     events = r.events_for_many(point_ids)
     states = {pid: fold(pid, evs, as_of=as_of) for pid, evs in events.items()}
     _listed(r, list(states.values()))
-    return states
+    # A point's prior suppression is fixed when it is registered (the record came first), so it
+    # is cached with the state like the fold itself.
+    return {s.id: s for s in with_prior_suppression(r, list(states.values()))}
+
+
+def with_prior_suppression(r: LedgerReader, states: list[ContactState]) -> list[ContactState]:
+    """The states, each carrying the suppression record an erased point with its address left."""
+    found = r.prior_suppressions((s.kind, s.value) for s in states if s.value and s.erased_at is None)
+    if not found:
+        return states
+    return [
+        replace(s, prior_suppression=found[(s.kind, s.value)]) if (s.kind, s.value) in found else s
+        for s in states
+    ]
 
 
 def with_person(
@@ -170,6 +187,8 @@ class StateCache:
             return with_person(r, found, as_of)
         heads = r.heads(check)
         missing: list[str] = []
+        # Without projection rows: erased points (folded from the ledger, never cached) or unknown ids.
+        unprojected = [pid for pid in check if pid not in heads]
         with self._lock:
             for pid in check:
                 head = heads.get(pid)
@@ -197,4 +216,6 @@ class StateCache:
                 while len(self._items) > self.size:
                     self._items.popitem(last=False)
             found.update(loaded)
+        if unprojected:
+            found.update(_folded(r, unprojected, as_of))
         return with_person(r, found, as_of)

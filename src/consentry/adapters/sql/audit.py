@@ -110,14 +110,13 @@ def projection_differences(r: Reader, states: Sequence[ContactState]) -> list[tu
     stored_facts = _stored(r, "point_facts", (*FACT_COLUMNS, *STORED_COLUMNS), ids)
     refs, ciphers = r.point_ciphers(ids)
     lookups = {s.id: r.vault.blind.index(s.kind.value, s.value) for s in states}
-    since = r.suppressed_since([(s.kind.value, lookups[s.id]) for s in states])
     out: list[tuple[str, str, str, Any, Any]] = []
     for s in states:
         stored = stored_facts.get(s.id)
         cipher = ciphers.get(refs.get(s.id, ""))
-        if cipher is None:
+        if cipher is None or s.erased_at is not None:
             if stored is not None:
-                out.append((s.id, "point_facts", "*", "a row", "none: the contact's key is gone"))
+                out.append((s.id, "point_facts", "*", "a row", "none: the point was erased"))
             continue
         if stored is None:
             out.append((s.id, "point_facts", "*", None, "a row"))
@@ -141,7 +140,7 @@ def projection_differences(r: Reader, states: Sequence[ContactState]) -> list[tu
             s.event_count,
             s.last_seq,
             s.last_event_at,
-            since.get(lookups[s.id]),
+            s.prior_suppression.since if s.prior_suppression is not None else None,
         )
         for name, a, b in zip(_COMPARED, have, want, strict=True):
             if a == b and type(a) is type(b):

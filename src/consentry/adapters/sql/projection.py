@@ -22,6 +22,7 @@ from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.ledger import LedgerReads
 from consentry.adapters.sql.sealing import contact_ref
 from consentry.adapters.sql.stored import bulk_insert, chunks, iso_dates, naive_utc, utc
+from consentry.adapters.sql.suppressions import SuppressionReads
 from consentry.domain.events import Event
 from consentry.domain.fold import fold
 from consentry.domain.state import ContactState
@@ -143,21 +144,8 @@ class ProjectionReads(LedgerReads):
             out.append((cipher.decrypt("value", bytes(value_ct)), name))
         return out
 
-    def suppressed_since(self, keys: Sequence[tuple[str, bytes]]) -> dict[bytes, datetime]:
-        """When the suppressions of these (kind, lookup) pairs began, by lookup."""
-        found: dict[bytes, datetime] = {}
-        kinds = {lookup: kind for kind, lookup in keys}
-        for chunk in chunks(list(kinds)):
-            where, params = self._in("lookup", chunk, "bytea")
-            for kind, lookup, since in self._plain(
-                f"SELECT kind, lookup, since FROM suppressions WHERE {where}", params
-            ):
-                if kinds.get(bytes(lookup)) == kind:
-                    found[bytes(lookup)] = utc(since)
-        return found
 
-
-class ProjectionWrites(ProjectionReads):
+class ProjectionWrites(ProjectionReads, SuppressionReads):
     """Refreshing the projection from the ledger."""
 
     def refresh(self, new: dict[str, list[Event]], fresh: Set[str]) -> None:
@@ -177,19 +165,20 @@ class ProjectionWrites(ProjectionReads):
     def write_states(self, states: Iterable[ContactState], fresh: Set[str] = frozenset()) -> None:
         """Replace the projection rows of these contact points (`fresh` ones have none yet).
 
-        A point whose contact has no data key (erased) gets no rows.
+        An erased point gets no rows (nor does one whose contact has no data key). A point
+        registered with an erased point's address carries that point's suppression record.
         """
-        states = list(states)
-        stale = [s.id for s in states if s.id not in fresh]
+        given = list(states)
+        stale = [s.id for s in given if s.id not in fresh]
         for table in (t.point_facts, t.point_terms, t.point_listings, t.contact_objections):
             for chunk in chunks(stale):
                 self.conn.execute(table.delete().where(table.c.contact_point_id.in_(chunk)))
+        states = self.with_prior_suppressions([s for s in given if s.erased_at is None])
         refs, ciphers = self.point_ciphers(s.id for s in states)
         keyed = [(s, c) for s in states if (c := ciphers.get(refs.get(s.id, ""))) is not None]
         if not keyed:
             return
         lookups = self.lookups_of(s for s, _ in keyed)
-        since = self.suppressed_since([(s.kind.value, lookups[s.id]) for s, _ in keyed])
         facts: list[tuple[Any, ...]] = []
         listed: list[tuple[Any, ...]] = []
         objections: list[tuple[str, str, str]] = []
@@ -198,7 +187,7 @@ class ProjectionWrites(ProjectionReads):
         for s, cipher in keyed:
             clear = facts_row(s)
             contact = contact_ref(self.vault, s.id, s.contact_id)
-            facts.append((*clear, *self._stored(s, cipher, contact, lookups[s.id], since)))
+            facts.append((*clear, *self._stored(s, cipher, contact, lookups[s.id])))
             if s.listings:
                 listed.extend(listing_rows(s))
             objections.extend(objection_rows(clear, contact if s.contact_id else None))
@@ -222,13 +211,12 @@ class ProjectionWrites(ProjectionReads):
         cipher: ContactCipher,
         contact: str,
         lookup: bytes,
-        since: dict[bytes, datetime],
     ) -> tuple[Any, ...]:
         """The columns `STORED_COLUMNS` names, for one state."""
         name = cipher.encrypt("name", s.display_name) if s.display_name else None
         attrs = cipher.encrypt_bytes("attributes", orjson.dumps(s.attributes)) if s.attributes else None
         last = naive_utc(s.last_event_at) if s.last_event_at else None
-        prior = since.get(lookup)
+        prior = s.prior_suppression.since if s.prior_suppression is not None else None
         return (
             contact,
             lookup,

@@ -12,9 +12,12 @@ from consentry.adapters.sql.campaigns import CampaignReads
 from consentry.adapters.sql.catalog import CatalogReads
 from consentry.adapters.sql.ledger import LedgerReads
 from consentry.adapters.sql.projection import ProjectionReads
+from consentry.adapters.sql.suppressions import SuppressionReads
 
 
-class Reader(AudienceReads, ProjectionReads, LedgerReads, CatalogReads, CampaignReads, AuditReads):
+class Reader(
+    AudienceReads, ProjectionReads, LedgerReads, CatalogReads, CampaignReads, AuditReads, SuppressionReads
+):
     """Read access within one consistent snapshot."""
 
     def __init__(self, conn: Connection, vault: Vault) -> None:

@@ -17,7 +17,7 @@ from consentry.adapters.crypto.vault import Vault
 from consentry.adapters.sql import audience, schema
 from consentry.adapters.sql.audience import AudienceQuery
 from consentry.adapters.sql.campaign_queue import WorkerLock
-from consentry.adapters.sql.data_keys import check_at_start
+from consentry.adapters.sql.data_keys import check_at_start, scrub_destroyed_keys
 from consentry.adapters.sql.engine import bulk_load_settings, has_schema, require_schema
 from consentry.adapters.sql.reader import Reader
 from consentry.adapters.sql.writer import Writer
@@ -94,6 +94,11 @@ class SqlStore:
     def tells_live_workers(self) -> bool:
         """PostgreSQL tells a live worker's claims by its advisory lock; SQLite has one worker."""
         return self.engine.dialect.name == "postgresql"
+
+    def scrub_erased(self) -> bool:
+        """Remove what erased contacts' deleted rows and keys leave in the database files
+        (`data_keys.scrub_destroyed_keys`); False when a reader kept SQLite's log (try again)."""
+        return scrub_destroyed_keys(self.engine)
 
     def migrate(self) -> str:
         """Create or upgrade the schema; the revision it is at."""

@@ -191,6 +191,10 @@ point_facts = sa.Table(
     sa.Column("last_event_at", UTCDateTime(), nullable=True),
     #: When an earlier suppression of the same address or number began (`suppressions`).
     sa.Column("suppressed_since", UTCDateTime(), nullable=True),
+    #: That suppression's channels (`|*|`: all) and the purpose/channel pairs a fresh opt-in
+    #: confirmed after it lifts it for (`factrows.facts_row`; migration 0010).
+    sa.Column("suppressed_for", sa.Text, nullable=False, server_default="|"),
+    sa.Column("c_fresh", sa.Text, nullable=False, server_default="|"),
     sa.Index("ix_point_facts_contact", "contact_id"),
 )
 

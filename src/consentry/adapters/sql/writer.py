@@ -24,6 +24,7 @@ from consentry.adapters.sql.reader import Reader
 from consentry.adapters.sql.registers import RegisterWrites
 from consentry.adapters.sql.sealing import contact_ref, seal, split
 from consentry.adapters.sql.stored import bulk_insert, naive_utc
+from consentry.adapters.sql.suppressions import SuppressionWrites
 from consentry.domain.chain import ChainedRow, link, payload_json
 from consentry.domain.events import Event
 from consentry.services.errors import VERIFY, LedgerDamaged
@@ -39,7 +40,7 @@ _EVENT_TIMES = (4, 5)
 _POINT_COLUMNS = "id, kind, lookup, contact_ref, registered_seq"
 
 
-class Writer(Reader, ProjectionWrites, CatalogWrites, RegisterWrites, CampaignWrites):
+class Writer(Reader, ProjectionWrites, CatalogWrites, RegisterWrites, CampaignWrites, SuppressionWrites):
     """Write access (`services.ports.Writing`): holds the ledger lock for the whole transaction."""
 
     def __init__(self, conn: Connection, clock_now: datetime, vault: Vault) -> None:

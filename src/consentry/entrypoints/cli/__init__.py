@@ -18,6 +18,7 @@ from consentry.entrypoints.cli import (
     contacts,
     context,
     decisions,
+    erasure,
     feedback,
     forms,
     imports,
@@ -63,6 +64,7 @@ app.command("audience")(audience.audience_report)
 app.command("export-person")(accountability.export_person)
 app.command("proof")(accountability.proof)
 app.command("receipts")(accountability.receipts_export)
+app.command("erase")(erasure.erase)
 
 imports.app.command("register")(registers.import_register)
 

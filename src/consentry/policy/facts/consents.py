@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from consentry.domain.erasure import fresh_opt_in
 from consentry.domain.vocabulary import (
     ConsentMethod,
     ObjectionScope,
@@ -54,6 +55,29 @@ def _obj_prof(x: Situation) -> bool:
 )
 def _suppressed(x: Situation) -> bool:
     return x.s.hard_bounced_at is not None or x.s.complained_at is not None
+
+
+@fact(
+    "prior_suppression",
+    "An earlier contact point with the same address or number was erased; its suppression "
+    "record covers this channel.",
+    "Een eerder contactpunt met hetzelfde adres of nummer is gewist; de blokkeringsregistratie "
+    "daarvan geldt voor dit kanaal.",
+)
+def _prior_suppression(x: Situation) -> bool:
+    prior = x.s.prior_suppression
+    return prior is not None and prior.covers(x.q.channel.value)
+
+
+@fact(
+    "fresh_opt_in",
+    "After that suppression the person gave consent for this purpose and channel and confirmed "
+    "it by double opt-in (not withdrawn).",
+    "Na die blokkering heeft de persoon toestemming gegeven voor dit doel en kanaal en die "
+    "bevestigd met dubbele opt-in (niet ingetrokken).",
+)
+def _fresh_opt_in(x: Situation) -> bool:
+    return fresh_opt_in(x.s, x.q.purpose.key, x.q.channel.value) is not None
 
 
 def _consents(x: Situation) -> list[tuple[bool, ConsentMethod]]:

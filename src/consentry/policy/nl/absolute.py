@@ -22,6 +22,32 @@ ROWS: tuple[Rule, ...] = (
         "never contacted again: unsubscribed means unsubscribed.",
     ),
     Rule(
+        "EU-GDPR-09.prior",
+        ("direct_marketing", "prior_suppression", "!fresh_opt_in"),
+        Effect.DENY,
+        "GDPR Art. 17, 21(3), 7(3); Tw 11.7(1) (uitgeschreven = uitgeschreven, seed 004)",
+        "Dit adres of nummer hoorde bij een contactpunt dat is gewist; de blokkeringsregistratie "
+        "daarvan blijft gelden, ook nu het opnieuw is ingevoerd, aangemeld of geïmporteerd: "
+        "uitgeschreven is uitgeschreven. Alleen een nieuwe toestemming van de persoon zelf, "
+        "daarna gegeven en bevestigd met dubbele opt-in, heft de blokkering op.",
+        "This address or number belonged to a contact point that was erased; its suppression "
+        "record still holds, also now that it was entered, signed up or imported again: "
+        "unsubscribed means unsubscribed. Only a fresh consent from the person, given after "
+        "that and confirmed by double opt-in, lifts the suppression.",
+    ),
+    Rule(
+        "EU-GDPR-09.lifted",
+        ("direct_marketing", "prior_suppression", "fresh_opt_in"),
+        Effect.OBLIGE,
+        "GDPR Art. 7(1), 17, 21(3)",
+        "Dit adres of nummer staat op de blokkeerlijst van een eerder gewist contactpunt. De "
+        "persoon heeft daarna zelf opnieuw toestemming gegeven voor dit doel en kanaal en die "
+        "bevestigd met dubbele opt-in; dat heft de blokkering hiervoor op.",
+        "This address or number is on the suppression list of a contact point erased earlier. "
+        "The person has since given consent again for this purpose and channel and confirmed "
+        "it by double opt-in; that lifts the suppression for it.",
+    ),
+    Rule(
         "EU-GDPR-04.proposal",
         ("commercial_proposal", "objected_dm"),
         Effect.DENY,

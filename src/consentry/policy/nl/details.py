@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from consentry.domain.erasure import fresh_opt_in
 from consentry.domain.vocabulary import ObjectionScope
 from consentry.policy.facts import (
     Situation,
@@ -95,6 +96,40 @@ def _expired(x: Situation) -> tuple[str, str] | None:
     return (f"De toestemming is verlopen op {nl}.", f"The consent expired on {en}.")
 
 
+#: What a suppression record says, as the explanations name it.
+_SUPPRESSED_FOR = {
+    "objection": ("na een bezwaar", "after an objection"),
+    "complaint": ("na een spamklacht", "after a spam complaint"),
+    "unsubscribed": ("na een afmelding", "after an unsubscribe"),
+    "hard_bounce": ("omdat het adres onbestelbaar was", "as the address bounced"),
+    "erased": ("bij het wissen", "at the erasure"),
+}
+
+
+def _prior(x: Situation) -> tuple[str, str] | None:
+    prior = x.s.prior_suppression
+    if prior is None:
+        return None
+    nl, en = day_both(prior.since)
+    why_nl, why_en = _SUPPRESSED_FOR.get(prior.what, (prior.what, prior.what))
+    return (
+        f"De blokkering geldt sinds {nl} ({why_nl}).",
+        f"The suppression has held since {en} ({why_en}).",
+    )
+
+
+def _lifted(x: Situation) -> tuple[str, str] | None:
+    prior = x.s.prior_suppression
+    consent = fresh_opt_in(x.s, x.q.purpose.key, x.q.channel.value)
+    if prior is None or consent is None or consent.confirmed_at is None:
+        return None
+    (since_nl, since_en), (nl, en) = day_both(prior.since), day_both(consent.confirmed_at)
+    return (
+        f"Blokkering sinds {since_nl}; de nieuwe toestemming is bevestigd op {nl}.",
+        f"Suppressed since {since_en}; the fresh consent was confirmed on {en}.",
+    )
+
+
 def _postfilter(x: Situation) -> tuple[str, str] | None:
     sector = x.controller.postal_sector
     if sector is None:
@@ -117,4 +152,6 @@ DETAILS: dict[str, Detail] = {
     "NL-TM-00.listed": _window,
     "EU-GDPR-03.expired": _expired,
     "NL-POST-01.postfilter": _postfilter,
+    "EU-GDPR-09.prior": _prior,
+    "EU-GDPR-09.lifted": _lifted,
 }

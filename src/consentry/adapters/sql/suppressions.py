@@ -1,0 +1,196 @@
+"""Suppression records that outlive erased contact points, and the erasure's own writes.
+
+A record is found by the blind index of the point's normalised value (`BlindIndex`, an
+HMAC under a secret kept outside the database), never by the value. Reads: the prior
+suppression of points registered with an erased point's address (`prior_suppressions`),
+which the projection writes into `point_facts` and the services put on a state they judge.
+Writes (`SuppressionWrites.erase_points`, inside the erasure's one write transaction):
+the records, the points' lookups, their projection rows, personal text in
+`campaign_messages.error`, and their contact's data key. Scrubbing what the deletes leave
+in the database files follows after commit (`data_keys.scrub_destroyed_keys`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+import sqlalchemy as sa
+
+from consentry.adapters.sql import tables as t
+from consentry.adapters.sql.sealing import Ciphers, contact_ref
+from consentry.adapters.sql.stored import chunks
+from consentry.domain.erasure import ALL_CHANNELS, SuppressionRecord, prior
+from consentry.domain.state import ContactState, PriorSuppression
+from consentry.domain.vocabulary import PointKind
+
+__all__ = ["SuppressionReads", "SuppressionWrites"]
+
+PointKey = tuple[PointKind, str]
+
+#: The projection tables of a contact point (all keyed by `contact_point_id`).
+_PROJECTION = (t.point_facts, t.point_terms, t.point_listings, t.contact_objections)
+
+
+def _scope(channels: frozenset[str] | None) -> str:
+    return ALL_CHANNELS if channels is None else json.dumps(sorted(channels))
+
+
+def _channels(scope: str) -> frozenset[str] | None:
+    return None if scope == ALL_CHANNELS else frozenset(json.loads(scope))
+
+
+class SuppressionReads(Ciphers):
+    """Reading suppression records by the blind index of a point's value."""
+
+    _any_suppression: bool | None = None
+
+    def _suppressions_exist(self) -> bool:
+        """Whether any record exists (read once a transaction; most databases have none yet)."""
+        if self._any_suppression is None:
+            found = self.conn.execute(sa.select(t.suppressions.c.seq).limit(1)).first()
+            self._any_suppression = found is not None
+        return self._any_suppression
+
+    def lookups(self, keys: Iterable[PointKey]) -> dict[PointKey, bytes]:
+        """The blind index of each (kind, normalised value)."""
+        index = self.vault.blind.index
+        return {(k, v): index(k.value, v) for k, v in keys if v}
+
+    def prior_suppressions(self, keys: Iterable[PointKey]) -> dict[PointKey, PriorSuppression]:
+        """The suppression records of these (kind, value) pairs, where an erased point left one."""
+        if not self._suppressions_exist():
+            return {}
+        wanted = self.lookups(keys)
+        by_kind: dict[str, dict[bytes, PointKey]] = {}
+        for key, lookup in wanted.items():
+            by_kind.setdefault(key[0].value, {})[lookup] = key
+        found: dict[PointKey, PriorSuppression] = {}
+        s = t.suppressions.c
+        for kind, lookups in by_kind.items():
+            for chunk in _byte_chunks(list(lookups)):
+                rows = self.conn.execute(
+                    sa.select(s.lookup, s.what, s.scope, s.since, s.reason).where(
+                        s.kind == kind, s.lookup.in_(chunk)
+                    )
+                )
+                for lookup, what, scope, since, reason in rows:
+                    found[lookups[bytes(lookup)]] = prior(what, _channels(scope), since, reason)
+        return found
+
+    def with_prior_suppressions(self, states: list[ContactState]) -> list[ContactState]:
+        """The states, each with the suppression record its address carries (a copy where one does)."""
+        if not states or not self._suppressions_exist():
+            return states
+        found = self.prior_suppressions((s.kind, s.value) for s in states)
+        if not found:
+            return states
+        return [
+            replace(s, prior_suppression=found[(s.kind, s.value)]) if (s.kind, s.value) in found else s
+            for s in states
+        ]
+
+    def points_of_contact(self, contact_id: str) -> list[str]:
+        """The contact points (not erased) of a contact, by its (importer's) contact id."""
+        cp = t.contact_points.c
+        ref = contact_ref(self.vault, "", contact_id)
+        rows = self.conn.execute(
+            sa.select(cp.id).where(cp.contact_ref == ref, cp.lookup.is_not(None)).order_by(cp.id)
+        )
+        return [pid for (pid,) in rows]
+
+    def suppression_of(self, kind: PointKind, value: str) -> PriorSuppression | None:
+        """The suppression record of one address or number, if an erased point left one."""
+        return self.prior_suppressions([(kind, value)]).get((kind, value))
+
+
+def _byte_chunks(items: list[bytes], size: int = 500) -> Iterable[list[bytes]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class SuppressionWrites(SuppressionReads):
+    """The erasure's writes, in the caller's write transaction (after it appended the erasures)."""
+
+    def erase_points(self, records: Sequence[SuppressionRecord]) -> tuple[int, list[str]]:
+        """Keep a suppression record per point and forget the rest: (data keys destroyed, contacts
+        whose key stays because other points of theirs are not erased).
+
+        For each point: its record (a newer erasure of the same address renews it), its lookup
+        (the clear value) removed from `contact_points`, its projection rows deleted, personal
+        text in `campaign_messages.error` cleared. Then the data keys of their contacts go.
+        """
+        if not records:
+            return 0, []
+        lookups = self.lookups((r.kind, r.value) for r in records)
+        missing = [r.point_id for r in records if (r.kind, r.value) not in lookups]
+        if missing:  # a point whose value could not be read: its key is gone already
+            raise ValueError(f"cannot keep a suppression record for {', '.join(missing)}: no value")
+        ids = [r.point_id for r in records]
+        s = t.suppressions
+        for r in records:
+            lookup = lookups[(r.kind, r.value)]
+            self.conn.execute(s.delete().where(s.c.kind == r.kind.value, s.c.lookup == lookup))
+            self.conn.execute(
+                s.insert().values(
+                    kind=r.kind.value,
+                    lookup=lookup,
+                    what=r.what,
+                    scope=_scope(r.channels),
+                    since=r.since,
+                    reason=r.reason,
+                    seq=r.seq,
+                )
+            )
+        self._any_suppression = True
+        owners, kept = self._key_owners(ids)
+        self._forget_values(ids)
+        for chunk in chunks(ids):
+            for table in _PROJECTION:
+                self.conn.execute(table.delete().where(table.c.contact_point_id.in_(chunk)))
+            m = t.campaign_messages
+            self.conn.execute(
+                m.update().where(m.c.contact_point_id.in_(chunk), m.c.error.is_not(None)).values(error=None)
+            )
+        gone = 0
+        for chunk in chunks(sorted(owners)):
+            gone += self.conn.execute(
+                t.data_keys.delete().where(t.data_keys.c.contact_id.in_(chunk))
+            ).rowcount
+        return gone, sorted(kept)
+
+    def _key_owners(self, point_ids: Sequence[str]) -> tuple[set[str], set[str]]:
+        """Whose data keys go with these points, and the contacts whose key stays.
+
+        A point's contact (`contact_ref`: its importer's contact, or the point itself) loses
+        its key once no other point of that contact is left: erasing one address of a person
+        keeps the person's other points readable.
+        """
+        erased = set(point_ids)
+        refs = {ref for pid, ref in self.contact_refs(point_ids).items() if pid in erased}
+        owners, kept = set(), set()
+        cp = t.contact_points.c
+        for ref in sorted(refs):
+            others = self.conn.execute(
+                sa.select(cp.id).where(cp.contact_ref == ref, cp.lookup.is_not(None)).limit(len(erased) + 1)
+            )
+            if all(pid in erased for (pid,) in others):
+                owners.add(ref)
+            else:
+                kept.add(ref)
+        return owners, kept
+
+    def _forget_values(self, point_ids: Sequence[str]) -> None:
+        """The points' lookups (their blind indexes) leave `contact_points`: the row stays (the ledger
+        names its id), unfindable by the address, so the same address registers anew as another
+        point. Its `contact_ref` becomes its own (`x` + id), so a later point of the same contact,
+        with a new data key, never meets the erased point's sealed events."""
+        cp = t.contact_points
+        for chunk in chunks(list(point_ids)):
+            self.conn.execute(
+                cp.update()
+                .where(cp.c.id.in_(chunk))
+                .values(lookup=None, contact_ref=sa.func.substr(sa.literal("x") + cp.c.id, 1, 40))
+            )
+        self._ref_cache().clear()
