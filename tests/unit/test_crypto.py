@@ -184,7 +184,7 @@ def test_the_blind_index_secret_comes_from_its_setting_and_must_be_long_enough()
     configured = blind_index(Settings(blind_index_key=b64(secret)))  # type: ignore[arg-type]
     assert configured.index("email", "a@b.nl") == BlindIndex(secret).index("email", "a@b.nl")
     with pytest.raises(KeySettingError, match="CONSENTRY_BLIND_INDEX_KEY"):
-        blind_index(Settings())
+        blind_index(Settings(blind_index_key=None))
     with pytest.raises(KeySettingError, match="20 bytes"):
         blind_index(Settings(blind_index_key=b64(bytes(20))))  # type: ignore[arg-type]
 

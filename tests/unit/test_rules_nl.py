@@ -39,7 +39,7 @@ from factories import (
 
 from consentry.domain.events import Event
 from consentry.domain.purposes import Purpose
-from consentry.domain.state import ContactState
+from consentry.domain.state import ContactState, PriorSuppression
 from consentry.domain.vocabulary import Activity, Basis, Channel, MessageKind, PartyKind, Sector, Verdict
 from consentry.policy.facts import Controller, Question
 from consentry.policy.nl import PACK
@@ -119,6 +119,9 @@ def organisation_email(party: str = "legal_person", **details: object) -> Event:
     return registered(SINCE, party=party, value="offertes@bedrijf.example", **details)
 
 
+#: An earlier point with the same address, unsubscribed and erased on 1 February 2023.
+ERASED_BEFORE = PriorSuppression("unsubscribed", None, utc(2023, 2, 1), "request")
+
 PUBLISHED = {"published_for_offers": True, "published_for_offers_evidence": "https://bedrijf.example/inkoop"}
 
 
@@ -139,6 +142,8 @@ class Scenario:
     kind: MessageKind = MessageKind.MARKETING
     activity: Activity = Activity.CONTACT
     controller: Controller = SHOE_SHOP
+    #: The suppression record an erased point with the same address left (not folded: the store adds it).
+    prior: PriorSuppression | None = None
 
 
 def case(says: str, *events: Event, **expect: Any) -> Scenario:
@@ -156,6 +161,28 @@ SCENARIOS = [
         at=NOW,
         rule="EU-GDPR-09",
         verdict=DENY,
+    ),
+    case(
+        "an_erased_address_imported_again_stays_suppressed_despite_the_imported_consent",
+        registered(utc(2023, 3, 1), source="import"),
+        consent_given(utc(2023, 3, 1), method="import"),
+        channel=EMAIL,
+        at=NOW,
+        rule="EU-GDPR-09.prior",
+        verdict=DENY,
+        prior=ERASED_BEFORE,
+    ),
+    case(
+        "a_fresh_double_opt_in_after_the_erasure_lifts_the_suppression_and_says_so",
+        registered(utc(2023, 3, 1)),
+        consent_given(utc(2023, 3, 1), method="double_opt_in"),
+        consent_confirmed(utc(2023, 3, 2)),
+        channel=EMAIL,
+        at=NOW,
+        rule="EU-GDPR-02",
+        verdict=ALLOW,
+        also=("EU-GDPR-09.lifted", "NL-EM-05"),
+        prior=ERASED_BEFORE,
     ),
     case(
         "an_objection_to_direct_marketing_beats_a_consent",
@@ -530,8 +557,10 @@ SCENARIOS = [
 
 
 def judge(s: Scenario) -> Decision:
+    state = history(*s.events)
+    state.prior_suppression = s.prior
     return decide(
-        history(*s.events),
+        state,
         s.channel,
         s.at,
         purpose=s.purpose,
