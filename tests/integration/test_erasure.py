@@ -1,0 +1,193 @@
+"""Erasure on SQLite and PostgreSQL: nothing personal left in the database files, the chain still
+verifies, the address stays suppressed when it comes back, and a crash leaves all or nothing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from consentry.bootstrap import App
+from consentry.entrypoints.http import create_app
+from consentry.services import apikeys, audit, erasure, imports, integrity, ledger
+from consentry.services.decide import decide
+from consentry.domain.vocabulary import Source
+
+ADDRESS = "anneke.verhoeven@example.nl"
+PHONE = "+31612345678"
+NAME = "Anneke Verhoeven"
+IP = "198.51.100.77"
+AGENT = "Mozilla/5.0 (AnnekeBrowser)"
+
+
+def person(app: App) -> None:
+    """Anneke: an address and a number of one contact, with a name, attributes and evidence."""
+    who = {"source": "web_form", "contact_id": "klant-anneke", "display_name": NAME}
+    ledger.append_records(
+        app,
+        enumerate(
+            [
+                {"type": "contact_point.registered", "kind": "email", "value": ADDRESS,
+                 "attributes": {"voornaam": "Anneke", "woonplaats": "Zwolle"}, **who},
+                {"type": "contact_point.registered", "kind": "phone", "value": PHONE, **who},
+                {"type": "consent.given", "contact": ADDRESS, "purpose": "nieuwsbrief", "channels": ["email"],
+                 "method": "double_opt_in", "ip": IP, "user_agent": AGENT, "id": "anneke-doi"},
+                {"type": "consent.confirmed", "contact": ADDRESS, "purpose": "nieuwsbrief", "ip": IP},
+                {"type": "unsubscribed", "contact": ADDRESS, "ip": IP},
+            ],
+            1,
+        ),
+    )  # fmt: skip
+
+
+def personal_bytes() -> dict[str, bytes]:
+    return {
+        "address": ADDRESS.encode(),
+        "phone": PHONE.encode(),
+        "phone (national)": b"0612345678",
+        "name": NAME.encode(),
+        "surname": b"Verhoeven",
+        "IP": IP.encode(),
+    }
+
+
+def database_bytes(app: App) -> bytes:
+    """Every byte the database keeps: the SQLite file with its WAL, or a pg_dump."""
+    url = app.store.engine.url
+    if url.get_backend_name() == "sqlite":
+        main = Path(str(url.database))
+        return b"".join(p.read_bytes() for p in (main, Path(f"{main}-wal")) if p.exists())
+    dump = shutil.which("pg_dump")
+    if dump is None:
+        pytest.skip("pg_dump is not installed")
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    return subprocess.run([dump, "--no-owner", plain], check=True, capture_output=True).stdout
+
+
+def found_in(app: App) -> list[str]:
+    data = database_bytes(app)
+    return [what for what, raw in personal_bytes().items() if raw in data]
+
+
+def test_before_erasure_the_search_finds_what_it_looks_for(app: App) -> None:
+    """The search below can fail: before the erasure it finds the address (in the projection)."""
+    person(app)
+    assert "address" in found_in(app)
+
+
+def test_after_erasure_nothing_personal_is_left_the_chain_verifies_and_the_address_stays_suppressed(
+    app: App, tmp_path: Path
+) -> None:
+    person(app)
+    report = erasure.erase(app, "contact:klant-anneke")
+    assert report.changed and len(report.erased) == 2 and report.keys_destroyed >= 1
+    assert {p.what for p in report.erased} == {"unsubscribed", "erased"}
+    assert found_in(app) == []
+    assert integrity.verify_ledger(app).ok
+    assert audit.verify_projection(app).ok
+    # The same address comes back in a CSV import, with the list's consent: still suppressed.
+    csv = tmp_path / "lijst.csv"
+    csv.write_text(f"E-mailadres;Naam;Aangemeld op\n{ADDRESS};{NAME};2026-11-20 10:00\n", encoding="utf-8")
+    spec = imports.CsvSpec(
+        source=Source.WEB_FORM,
+        basis="consent",
+        purpose="nieuwsbrief",
+        columns={"email": "E-mailadres", "name": "Naam", "consent_at": "Aangemeld op"},
+    )
+    imported = imports.run(app, csv, imports.CsvMapper(app, spec))
+    assert imported.imported == 1
+    d = decide(app, ADDRESS, "email", "nieuwsbrief")
+    assert (d.verdict.value, d.rule) == ("deny", "EU-GDPR-09.prior")
+    assert "23 november 2026" in d.reasons[0].nl and "na een afmelding" in d.reasons[0].nl
+    assert audit.verify_projection(app).ok and integrity.verify_ledger(app).ok
+
+
+def test_an_api_registration_of_an_erased_number_stays_suppressed_and_erasing_twice_says_so(app: App) -> None:
+    person(app)
+    _, token = apikeys.create(app, "test", ["admin"])
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(app)) as client:
+        first = client.post("/v1/erasures", json={"contact": PHONE, "lang": "en"}, headers=headers)
+        assert first.status_code == 200, first.text
+        body = first.json()
+        assert body["changed"] and body["erased"][0]["kind"] == "phone"
+        assert body["keys_kept_for"]  # Anneke's address is not erased: the contact's key stays
+        again = client.post("/v1/erasures", json={"contact": PHONE, "lang": "en"}, headers=headers)
+        assert again.status_code == 200 and not again.json()["changed"]
+        assert "only its suppression record remains" in again.json()["messages"][0]
+        registered = client.post(
+            "/v1/events",
+            json={"events": [{"type": "contact_point.registered", "kind": "phone", "value": "06 12345678",
+                              "source": "web_form"},
+                             {"type": "consent.given", "contact": PHONE, "purpose": "nieuwsbrief",
+                              "channels": ["sms"], "method": "single_opt_in"}]},
+            headers=headers,
+        )  # fmt: skip
+        assert registered.status_code == 201, registered.text
+        refused = client.post("/v1/erasures", json={"contact": "nobody@example.nl"}, headers=headers)
+        assert refused.status_code == 404
+        bad = client.post("/v1/erasures", json={"contact": PHONE, "reason": "he phoned us"}, headers=headers)
+        assert bad.status_code == 422
+        _, reader = apikeys.create(app, "reader", ["write"])
+        denied = client.post(
+            "/v1/erasures", json={"contact": ADDRESS}, headers={"Authorization": f"Bearer {reader}"}
+        )
+        assert denied.status_code == 403
+    d = decide(app, PHONE, "sms", "nieuwsbrief")
+    assert (d.verdict.value, d.rule) == ("deny", "EU-GDPR-09.prior")
+    assert decide(app, ADDRESS, "email", "nieuwsbrief").rule != "EU-GDPR-09.prior"
+
+
+def _keys(app: App) -> int:
+    with app.store.engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM data_keys")).scalar_one())
+
+
+def _counts(app: App) -> tuple[int, int, int]:
+    with app.store.engine.connect() as conn:
+        return tuple(  # type: ignore[return-value]
+            int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+            for table in ("data_keys", "suppressions", "events")
+        )
+
+
+CRASH = textwrap.dedent(
+    """
+    import os, sys
+    from conftest import make_app
+    from consentry.bootstrap import bootstrap
+    from consentry.settings import Settings
+    from consentry.services import erasure
+
+    app = bootstrap(Settings(database_url=sys.argv[1], secret_key="test-secret-key-0123456789"))
+    erasure.before_commit = lambda: os._exit(3)
+    erasure.erase(app, "contact:klant-anneke")
+    os._exit(0)
+    """
+)
+
+
+def test_a_process_killed_mid_erasure_leaves_the_key_and_everything_else_as_it_was(app: App) -> None:
+    person(app)
+    before = _counts(app)
+    url = app.store.engine.url.render_as_string(hide_password=False)
+    app.store.engine.dispose()
+    tests = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(tests)}
+    done = subprocess.run([sys.executable, "-c", CRASH, url], env=env, capture_output=True, timeout=120)
+    assert done.returncode == 3, done.stderr.decode()[-2000:]
+    assert _counts(app) == before  # the key, no suppression record, no erasure event
+    d = decide(app, ADDRESS, "email", "nieuwsbrief")
+    assert d.rule != "EU-GDPR-09"  # still there, still readable
+    assert "address" in found_in(app)
+    # Run again without the crash: all of it happens.
+    report = erasure.erase(app, "contact:klant-anneke")
+    assert report.changed and _counts(app)[1] == 2 and _counts(app)[0] < before[0]
+    assert integrity.verify_ledger(app).ok
