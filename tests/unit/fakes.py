@@ -122,6 +122,9 @@ class FakeTransaction:
     def suppression_of(self, kind: PointKind, value: str) -> PriorSuppression | None:
         return self.data.suppressions.get((kind, value))
 
+    def is_erased(self, point_id: str) -> bool:
+        return self.data.points.get(point_id, (None, ""))[1] == f"erased:{point_id}"
+
     def points_of_contact(self, contact_id: str) -> list[str]:
         found = []
         for pid in sorted(self.data.points):

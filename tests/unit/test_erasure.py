@@ -23,7 +23,7 @@ from consentry.policy.nl import PACK
 from consentry.services import erasure, ledger, purposes
 from consentry.services.app import App
 from consentry.services.decide import decide
-from consentry.services.errors import InputError
+from consentry.services.errors import FileRejected, InputError
 from consentry.settings import Settings
 
 NOW = datetime(2025, 9, 1, 10, 0, tzinfo=UTC)
@@ -232,3 +232,11 @@ def erasure_point(app: App) -> str:
         )
     assert found is not None
     return found
+
+
+def test_nothing_more_is_recorded_for_an_erased_point(app: App) -> None:
+    register(app)
+    point = erasure.erase(app, "jan@example.nl").erased[0].id
+    with pytest.raises(FileRejected) as refused:
+        ledger.append_lines(app, [line(type="bounce.recorded", contact=point, bounce_kind="hard")])
+    assert "was erased: nothing more is recorded" in str(refused.value.problems[0])

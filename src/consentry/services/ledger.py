@@ -83,6 +83,12 @@ class _Batch:
             kind = self.kinds.get(key) or self.w.point_kind(key)
             if kind is None:
                 raise InputError("contact", f"no contact point with id {key!r}")
+            if key not in self.kinds and self.w.is_erased(key):
+                raise InputError(
+                    "contact",
+                    f"contact point {key!r} was erased: nothing more is recorded for it (register the "
+                    "address anew; it stays suppressed until the person confirms a fresh opt-in)",
+                )
             self.kinds[key] = kind
             return key, kind
         pid = self.new_points.get(key) or self.w.point_id(*key)

@@ -99,6 +99,9 @@ class LedgerReader(Protocol):
     ) -> dict[tuple[PointKind, str], PriorSuppression]:
         """The suppression records erased points left for these (kind, normalised value) pairs."""
 
+    def is_erased(self, point_id: str) -> bool:
+        """Whether a registered contact point was erased (only its suppression record remains)."""
+
     def points_of_contact(self, contact_id: str) -> list[str]:
         """The contact points (not erased) of a contact, by its contact id."""
 

@@ -91,6 +91,12 @@ class SuppressionReads(Ciphers):
             for s in states
         ]
 
+    def is_erased(self, point_id: str) -> bool:
+        """Whether a registered contact point was erased: its lookup is gone."""
+        cp = t.contact_points.c
+        found = self.conn.execute(sa.select(cp.lookup).where(cp.id == point_id)).first()
+        return found is not None and found[0] is None
+
     def points_of_contact(self, contact_id: str) -> list[str]:
         """The contact points (not erased) of a contact, by its (importer's) contact id."""
         cp = t.contact_points.c
