@@ -6,7 +6,8 @@ endings of the relationship, notices, register listings (in the ledger, with
 Postfilter sectors, the deceased register, and in register files), bounces,
 complaints and erasures; points share a contact, so objections follow the
 person; some addresses belonged to an earlier point that was erased (by the erasure
-service), so they carry its suppression record, which only a later double opt-in lifts. For every channel, purpose and kind of question, on days around the
+service), so they carry its suppression record, which only a later double opt-in
+lifts. For every channel, purpose and kind of question, on days around the
 rules' dates and the ledgers' own dates, both evaluators must give each contact
 point the same verdict, the same deciding rule, and the same obligation rules
 and obligations.

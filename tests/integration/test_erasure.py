@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from consentry.bootstrap import App
+from consentry.domain.vocabulary import Source
 from consentry.entrypoints.http import create_app
 from consentry.services import apikeys, audit, erasure, imports, integrity, ledger
 from consentry.services.decide import decide
-from consentry.domain.vocabulary import Source
 
 ADDRESS = "anneke.verhoeven@example.nl"
 PHONE = "+31612345678"
