@@ -7,6 +7,7 @@ the audience equivalence property test.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -20,10 +21,11 @@ from consentry.domain.erasure import check_reason, fresh_opt_in, suppression_of
 from consentry.domain.fold import fold
 from consentry.domain.ids import counting_ids
 from consentry.policy.nl import PACK
-from consentry.services import erasure, ledger, purposes
+from consentry.services import erasure, forms, ledger, public, purposes
 from consentry.services.app import App
 from consentry.services.decide import decide
 from consentry.services.errors import FileRejected, InputError
+from consentry.services.public import Evidence
 from consentry.settings import Settings
 
 NOW = datetime(2025, 9, 1, 10, 0, tzinfo=UTC)
@@ -240,3 +242,32 @@ def test_nothing_more_is_recorded_for_an_erased_point(app: App) -> None:
     with pytest.raises(FileRejected) as refused:
         ledger.append_lines(app, [line(type="bounce.recorded", contact=point, bounce_kind="hard")])
     assert "was erased: nothing more is recorded" in str(refused.value.problems[0])
+
+
+def test_a_sign_up_of_an_erased_address_stays_suppressed_until_its_confirmation(app: App) -> None:
+    """The public form: unconfirmed, the sign-up is suppressed; the person's confirmation lifts it."""
+    register(app)
+    erasure.erase(app, "jan@example.nl")
+    tick(app, 1)
+    forms.save(app, FORM)
+    browser = Evidence(ip="203.0.113.9", user_agent="Mozilla/5.0 test")
+    assert public.sign_up(
+        app, "nieuwsbrief-footer", "jan@example.nl", ["nieuwsbrief"], "nl", browser
+    ).asked_confirmation
+    assert decide(app, "jan@example.nl", "email", "nieuwsbrief").rule == "EU-GDPR-09.prior"
+    mailer = app.mailer
+    assert isinstance(mailer, FakeMailer)
+    token = re.search(r"/c/(\S+)", mailer.sent[-1].text)
+    assert token is not None
+    tick(app, 1)
+    public.confirm(app, token.group(1), browser)
+    d = decide(app, "jan@example.nl", "email", "nieuwsbrief")
+    assert d.verdict.value == "allow" and "EU-GDPR-09.lifted" in [r.rule for r in d.reasons]
+
+
+FORM = {
+    "key": "nieuwsbrief-footer",
+    "title_nl": "Blijf op de hoogte",
+    "title_en": "Stay informed",
+    "items": [{"purpose": "nieuwsbrief", "text_nl": "Ja, de nieuwsbrief.", "text_en": "Yes, please."}],
+}
