@@ -134,12 +134,16 @@ class FakeTransaction:
         return found
 
     def erase_points(self, records: Sequence[SuppressionRecord]) -> tuple[int, list[str]]:
+        erased = {r.point_id for r in records}
+        kept = [
+            r.point_id for r in records if r.contact_id and set(self.points_of_contact(r.contact_id)) - erased
+        ]
         for r in records:
             self.data.suppressions[(r.kind, r.value)] = PriorSuppression(
                 r.what, r.channels, r.since, r.reason
             )
             self.data.points[r.point_id] = (r.kind, f"erased:{r.point_id}")
-        return 0, []
+        return 0, kept
 
     def point_ids_of_kind(self, kind: PointKind, batch: int = 2000) -> Iterator[list[str]]:
         ids = sorted(pid for pid, key in self.data.points.items() if key[0] is kind)

@@ -182,7 +182,8 @@ def test_a_contact_is_erased_whole_and_a_single_point_keeps_its_siblings(app: Ap
     register(app, "jan@werk.nl", contact_id="klant-7")
     register(app, "eva@example.nl", contact_id="klant-8")
     one = erasure.erase(app, "jan@werk.nl")
-    assert len(one.erased) == 1
+    assert len(one.erased) == 1 and one.keys_kept_for == ("klant-7",)
+    assert "wis ze allemaal met contact:klant-7" in " ".join(one.lines("nl"))
     whole = erasure.erase(app, "contact:klant-7", reason="retention:inactief-3-jaar")
     assert len(whole.erased) == 1 and whole.reason == "retention:inactief-3-jaar"
     assert decide(app, "eva@example.nl", "email", "nieuwsbrief").verdict.value == "allow"

@@ -19,7 +19,7 @@ double opt-in. Erasing what is already erased changes nothing and says so.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from consentry.domain.erasure import ReasonError, SuppressionRecord, check_reason, suppression_of
@@ -145,9 +145,6 @@ class ErasureRequest:
     contact: str
     reason: str = "request"
     whole_contact: bool = True
-    #: The `request.received` event the erasure answers, when there is one.
-    request_event: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def handle_request(app: App, request: ErasureRequest) -> ErasureReport:
@@ -195,7 +192,8 @@ def _erase(
             SuppressionRecord(s.id, s.kind, s.value, what, channels, now, reason, row.seq, s.contact_id)
         )
     destroyed, kept = w.erase_points(records)
-    return tuple(ErasedPoint(r.point_id, r.kind, r.what, now) for r in records), destroyed, kept
+    contacts = sorted({s.contact_id or s.id for s in states if s.id in kept})
+    return tuple(ErasedPoint(r.point_id, r.kind, r.what, now) for r in records), destroyed, contacts
 
 
 def _targets(app: App, w: Writing, ref: str, whole_contact: bool) -> list[str] | datetime:

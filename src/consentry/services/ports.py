@@ -126,7 +126,7 @@ class LedgerWriter(LedgerReader, Protocol):
     def erase_points(self, records: Sequence[SuppressionRecord]) -> tuple[int, list[str]]:
         """After their `contact_point.erased` events: keep a suppression record per point and
         forget the rest (lookup, projection rows, personal error text, data keys). Returns the
-        data keys destroyed and the contacts whose key stays (other points of theirs remain)."""
+        data keys destroyed and the points whose contact keeps its key (other points of it remain)."""
 
 
 # -- the catalog: purposes, forms, API keys, settings -------------------------------------------

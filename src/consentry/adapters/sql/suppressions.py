@@ -120,8 +120,8 @@ class SuppressionWrites(SuppressionReads):
     """The erasure's writes, in the caller's write transaction (after it appended the erasures)."""
 
     def erase_points(self, records: Sequence[SuppressionRecord]) -> tuple[int, list[str]]:
-        """Keep a suppression record per point and forget the rest: (data keys destroyed, contacts
-        whose key stays because other points of theirs are not erased).
+        """Keep a suppression record per point and forget the rest: (data keys destroyed, the points
+        whose contact keeps its key because other points of that contact are not erased).
 
         For each point: its record (a newer erasure of the same address renews it), its lookup
         (the clear value) removed from `contact_points`, its projection rows deleted, personal
@@ -167,25 +167,23 @@ class SuppressionWrites(SuppressionReads):
         return gone, sorted(kept)
 
     def _key_owners(self, point_ids: Sequence[str]) -> tuple[set[str], set[str]]:
-        """Whose data keys go with these points, and the contacts whose key stays.
+        """Whose data keys go with these points, and the points whose contact keeps its key.
 
         A point's contact (`contact_ref`: its importer's contact, or the point itself) loses
         its key once no other point of that contact is left: erasing one address of a person
         keeps the person's other points readable.
         """
         erased = set(point_ids)
-        refs = {ref for pid, ref in self.contact_refs(point_ids).items() if pid in erased}
-        owners, kept = set(), set()
+        refs = {pid: ref for pid, ref in self.contact_refs(point_ids).items() if pid in erased}
+        owners: set[str] = set()
         cp = t.contact_points.c
-        for ref in sorted(refs):
+        for ref in sorted(set(refs.values())):
             others = self.conn.execute(
                 sa.select(cp.id).where(cp.contact_ref == ref, cp.lookup.is_not(None)).limit(len(erased) + 1)
             )
             if all(pid in erased for (pid,) in others):
                 owners.add(ref)
-            else:
-                kept.add(ref)
-        return owners, kept
+        return owners, {pid for pid, ref in refs.items() if ref not in owners}
 
     def _forget_values(self, point_ids: Sequence[str]) -> None:
         """The points' lookups (their blind indexes) leave `contact_points`: the row stays (the ledger
