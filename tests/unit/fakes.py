@@ -109,8 +109,9 @@ class FakeTransaction:
     def contact_points_of(self, contact_ids: Sequence[str]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for pid in sorted(self.data.points):
-            contact = fold(pid, self.events_for(pid)).contact_id
-            if contact in contact_ids:
+            state = fold(pid, self.events_for(pid))
+            contact = state.contact_id
+            if contact in contact_ids and state.erased_at is None:  # an erased point has no projection
                 out.setdefault(contact, []).append(pid)
         return out
 
@@ -125,18 +126,12 @@ class FakeTransaction:
     def is_erased(self, point_id: str) -> bool:
         return self.data.points.get(point_id, (None, ""))[1] == f"erased:{point_id}"
 
-    def points_of_contact(self, contact_id: str) -> list[str]:
-        found = []
-        for pid in sorted(self.data.points):
-            state = fold(pid, self.events_for(pid))
-            if state.contact_id == contact_id and state.erased_at is None:
-                found.append(pid)
-        return found
-
     def erase_points(self, records: Sequence[SuppressionRecord]) -> tuple[int, list[str]]:
         erased = {r.point_id for r in records}
         kept = [
-            r.point_id for r in records if r.contact_id and set(self.points_of_contact(r.contact_id)) - erased
+            r.point_id
+            for r in records
+            if r.contact_id and set(self.contact_points_of([r.contact_id]).get(r.contact_id, [])) - erased
         ]
         for r in records:
             self.data.suppressions[(r.kind, r.value)] = PriorSuppression(

@@ -201,7 +201,7 @@ def _targets(app: App, w: Writing, ref: str, whole_contact: bool) -> list[str] |
     or, for an address only a suppression record is left of, when that record was made."""
     if ref.startswith(CONTACT_PREFIX):
         contact_id = ref.removeprefix(CONTACT_PREFIX).strip()
-        points = w.points_of_contact(contact_id) if contact_id else []
+        points = w.contact_points_of([contact_id]).get(contact_id, []) if contact_id else []
         if not points:
             raise UnknownContact(
                 "contact", f"no contact point belongs to contact {contact_id!r} (never registered, or erased)"
@@ -225,4 +225,4 @@ def _targets(app: App, w: Writing, ref: str, whole_contact: bool) -> list[str] |
     state = fold(point, w.events_for(point))
     if not state.contact_id or state.erased_at is not None:
         return [point]
-    return sorted({point, *w.points_of_contact(state.contact_id)})
+    return sorted({point, *w.contact_points_of([state.contact_id]).get(state.contact_id, [])})

@@ -102,9 +102,6 @@ class LedgerReader(Protocol):
     def is_erased(self, point_id: str) -> bool:
         """Whether a registered contact point was erased (only its suppression record remains)."""
 
-    def points_of_contact(self, contact_id: str) -> list[str]:
-        """The contact points (not erased) of a contact, by its contact id."""
-
     def suppression_of(self, kind: PointKind, value: str) -> PriorSuppression | None:
         """The suppression record an erased point left for this address or number, if any."""
 

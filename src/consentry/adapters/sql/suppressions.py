@@ -19,7 +19,7 @@ from dataclasses import replace
 import sqlalchemy as sa
 
 from consentry.adapters.sql import tables as t
-from consentry.adapters.sql.sealing import Ciphers, contact_ref
+from consentry.adapters.sql.sealing import Ciphers
 from consentry.adapters.sql.stored import chunks, utc
 from consentry.domain.erasure import ALL_CHANNELS, SuppressionRecord, prior
 from consentry.domain.state import ContactState, PriorSuppression
@@ -96,15 +96,6 @@ class SuppressionReads(Ciphers):
         cp = t.contact_points.c
         found = self.conn.execute(sa.select(cp.lookup).where(cp.id == point_id)).first()
         return found is not None and found[0] is None
-
-    def points_of_contact(self, contact_id: str) -> list[str]:
-        """The contact points (not erased) of a contact, by its (importer's) contact id."""
-        cp = t.contact_points.c
-        ref = contact_ref(self.vault, "", contact_id)
-        rows = self.conn.execute(
-            sa.select(cp.id).where(cp.contact_ref == ref, cp.lookup.is_not(None)).order_by(cp.id)
-        )
-        return [pid for (pid,) in rows]
 
     def suppression_of(self, kind: PointKind, value: str) -> PriorSuppression | None:
         """The suppression record of one address or number, if an erased point left one."""
