@@ -163,6 +163,24 @@ class Settings(BaseSettings):
         "never taken for another's.",
     )
 
+    retention_policies_file: str | None = Field(
+        default=None,
+        description="TOML file of the retention policies (`[[policy]]` tables: id, names, condition, "
+        "period, rule, citation); unset: the Dutch defaults. See docs/retention.md.",
+    )
+    retention_schedule: str | None = Field(
+        default=None,
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="`consentry serve` runs retention once a day at this Dutch time (`HH:MM`, "
+        "Europe/Amsterdam), one server at a time; unset: off (run `consentry retention run` from cron).",
+    )
+    retention_batch: int = Field(
+        default=1000,
+        ge=1,
+        le=100_000,
+        description="Contact points retention reads, and erases in one transaction, per batch.",
+    )
+
     master_key: SecretStr | None = Field(
         default=None,
         description="The master key that wraps every contact's data key: base64 of 32 random bytes "

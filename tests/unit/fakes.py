@@ -23,6 +23,7 @@ from consentry.domain.erasure import SuppressionRecord
 from consentry.domain.events import Event
 from consentry.domain.fold import fold
 from consentry.domain.purposes import Purpose
+from consentry.domain.retention import RetentionFacts, facts_of
 from consentry.domain.state import ContactState, Listing, PriorSuppression
 from consentry.domain.users import AuditEntry
 from consentry.domain.vocabulary import PointKind
@@ -159,6 +160,17 @@ class FakeTransaction:
 
     def projection_complete(self) -> bool:
         return True
+
+    def retention_facts(self, after: str | None, limit: int) -> list[RetentionFacts]:
+        found = []
+        for pid in sorted(p for p in self.data.points if after is None or p > after):
+            f = facts_of(fold(pid, self.events_for(pid)))
+            if f is None or f.consent_open or (f.customer and f.ended_day is None):
+                continue  # as the SQL store: no policy can erase these
+            found.append(f)
+            if len(found) == limit:
+                break
+        return found
 
     def append(self, events: Sequence[Event], project: bool = True) -> list[ChainedRow]:
         seq, prev = self.head()

@@ -25,6 +25,7 @@ from consentry.domain.chain import ChainedRow, ChainEpoch
 from consentry.domain.erasure import SuppressionRecord
 from consentry.domain.events import Event
 from consentry.domain.purposes import Purpose
+from consentry.domain.retention import RetentionFacts
 from consentry.domain.state import ContactState, Listing, PriorSuppression
 from consentry.domain.users import AuditEntry
 from consentry.domain.vocabulary import PointKind
@@ -296,10 +297,22 @@ class LedgerAudit(Protocol):
         """Whether a contact point is registered."""
 
 
+# -- retention ---------------------------------------------------------------------------------
+
+
+class RetentionReads(Protocol):
+    """What retention reads: the facts of the points a policy may erase, a batch at a time."""
+
+    def retention_facts(self, after: str | None, limit: int) -> list[RetentionFacts]:
+        """Up to `limit` points after id `after`, in id order: not erased, no open consent or contract."""
+
+
 # -- transactions and the store --------------------------------------------------------------------
 
 
-class Reading(LedgerReader, Catalog, Registers, CampaignReader, Audiences, LedgerAudit, Protocol):
+class Reading(
+    LedgerReader, Catalog, Registers, CampaignReader, Audiences, LedgerAudit, RetentionReads, Protocol
+):
     """A read transaction on one snapshot."""
 
 

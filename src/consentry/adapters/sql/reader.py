@@ -12,11 +12,19 @@ from consentry.adapters.sql.campaigns import CampaignReads
 from consentry.adapters.sql.catalog import CatalogReads
 from consentry.adapters.sql.ledger import LedgerReads
 from consentry.adapters.sql.projection import ProjectionReads
+from consentry.adapters.sql.retention import RetentionReads
 from consentry.adapters.sql.suppressions import SuppressionReads
 
 
 class Reader(
-    AudienceReads, ProjectionReads, LedgerReads, CatalogReads, CampaignReads, AuditReads, SuppressionReads
+    AudienceReads,
+    ProjectionReads,
+    LedgerReads,
+    CatalogReads,
+    CampaignReads,
+    AuditReads,
+    SuppressionReads,
+    RetentionReads,
 ):
     """Read access within one consistent snapshot."""
 

@@ -1,0 +1,139 @@
+"""Retention's reads, set-wise: the facts of many contact points from the audience projection.
+
+`point_facts` already holds, per point, whether a consent holds (`c_valid`, and the end
+days of those given for a time in `c_timed`), the purchases and the day the relationship
+ended, the opt-outs and the objection flags. Points with an open consent or a running
+contract are skipped in the query itself: no policy can erase them. For the rest, one
+grouped query over the batch's events gives the moments the periods count from (the last
+event, the last opt-out, the last data-subject request); objections to direct marketing,
+which can be withdrawn, are replayed from their few events. `domain.retention.facts_of`
+reads the same facts from a folded state; the tests hold the two to each other.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from consentry.adapters.sql import tables as t
+from consentry.adapters.sql.connected import Connected
+from consentry.domain.retention import ALL, RetentionFacts
+from consentry.domain.vocabulary import ObjectionScope
+from consentry.policy.factrows import EMPTY, pair
+
+_OPT_OUT_TYPES = ("unsubscribed", "consent.withdrawn")
+_REQUEST = "request.received"
+_OBJECTION_TYPES = ("objection.recorded", "objection.withdrawn")
+_DIRECT_MARKETING = ObjectionScope.DIRECT_MARKETING.value
+#: The opt-out token of an unsubscribe from every purpose on every channel.
+_OUT_OF_ALL = f"|{pair(ALL, ALL)}|"
+
+
+def untok(text: str) -> str:
+    """A token part as written before `factrows.tok` escaped it."""
+    if "%" not in text:
+        return text
+    return text.replace("%7C", "|").replace("%2F", "/").replace("%3D", "=").replace("%25", "%")
+
+
+def _parts(tokens: str) -> list[str]:
+    return [] if tokens == EMPTY else tokens.strip("|").split("|")
+
+
+def _timed_until(c_timed: str) -> date | None:
+    """The latest end day among a row's consents given for a time (tokens `purpose/channel=a=DAY`)."""
+    days = [date.fromisoformat(p.rsplit("=", 1)[1]) for p in _parts(c_timed) if "=a=" in p]
+    return max(days) if days else None
+
+
+def _purposes(subscribed: str, opt_outs: str) -> frozenset[str]:
+    held = {untok(p) for p in _parts(subscribed)}
+    held.update(untok(p.split("/", 1)[0]) for p in _parts(opt_outs))
+    return frozenset(held)
+
+
+class RetentionReads(Connected):
+    """The retention facts of the points that may be due (`services.ports.RetentionReads`)."""
+
+    def retention_facts(self, after: str | None, limit: int) -> list[RetentionFacts]:
+        """Up to `limit` points after id `after`, in id order: not erased, no open consent or contract."""
+        f = t.point_facts.c
+        q = (
+            sa.select(
+                f.contact_point_id, f.c_timed, f.bought_any, f.ended_day, f.opt_outs,
+                f.objected_dm, f.subscribed,
+            )  # fmt: skip
+            .where(
+                sa.not_(f.erased),
+                f.c_valid == EMPTY,
+                sa.or_(sa.not_(f.bought_any), f.ended_day.is_not(None)),
+            )
+            .order_by(f.contact_point_id)
+            .limit(limit)
+        )
+        if after is not None:
+            q = q.where(f.contact_point_id > after)
+        rows = self.conn.execute(q).all()
+        if not rows:
+            return []
+        ids = [r.contact_point_id for r in rows]
+        moments = self._moments(ids)
+        objected = self._dm_objections([r.contact_point_id for r in rows if r.objected_dm])
+        facts = []
+        for r in rows:
+            m = moments.get(r.contact_point_id, {})
+            outs = [at for kind, at in m.items() if kind in _OPT_OUT_TYPES]
+            dm = objected.get(r.contact_point_id)
+            if dm is not None:
+                outs.append(dm)
+            facts.append(
+                RetentionFacts(
+                    point_id=r.contact_point_id,
+                    consent_until=_timed_until(r.c_timed),
+                    customer=bool(r.bought_any),
+                    ended_day=r.ended_day,
+                    opted_out_all=_OUT_OF_ALL in r.opt_outs,
+                    objected=dm is not None,
+                    opted_out_at=max(outs) if outs else None,
+                    last_event_at=max(m.values()) if m else None,
+                    request_at=m.get(_REQUEST),
+                    purposes=_purposes(r.subscribed, r.opt_outs),
+                )
+            )
+        return facts
+
+    def _moments(self, ids: Sequence[str]) -> dict[str, dict[str, datetime]]:
+        """Per point, the last moment of each event type (one grouped query on the point index)."""
+        e = t.events.c
+        q = (
+            sa.select(e.contact_point_id, e.type, sa.func.max(e.occurred_at))
+            .where(e.contact_point_id.in_(ids))
+            .group_by(e.contact_point_id, e.type)
+        )
+        found: dict[str, dict[str, datetime]] = defaultdict(dict)
+        for point, kind, at in self.conn.execute(q):
+            found[point][kind] = at
+        return found
+
+    def _dm_objections(self, ids: Sequence[str]) -> dict[str, datetime]:
+        """When each point's standing objection to direct marketing was made (as the fold keeps it)."""
+        if not ids:
+            return {}
+        e = t.events.c
+        q = (
+            sa.select(e.contact_point_id, e.type, e.occurred_at, e.payload)
+            .where(e.contact_point_id.in_(ids), e.type.in_(_OBJECTION_TYPES))
+            .order_by(e.contact_point_id, e.occurred_at, e.seq)
+        )
+        standing: dict[str, datetime] = {}
+        for point, kind, at, payload in self.conn.execute(q):
+            if payload.get("scope") != _DIRECT_MARKETING:
+                continue
+            if kind == "objection.recorded":
+                standing.setdefault(point, at)
+            else:
+                standing.pop(point, None)
+        return standing
