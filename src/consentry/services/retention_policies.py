@@ -18,8 +18,8 @@ from consentry.services.errors import InputError
 
 DEFAULTS_FILE = Path(__file__).with_name("retention_nl.toml")
 
-#: A policy id: it is written into each erasure's reason, `retention:<id>` (64 characters at most).
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,53}$")
+#: A policy id: it is written into each erasure's reason code, `retention:<id>` (31 characters at most).
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,30}$")
 _PERIOD = re.compile(r"^\s*(\d{1,4})\s+([a-z]+)\s*$")
 _UNITS = {
     "day": Unit.DAYS, "days": Unit.DAYS, "dag": Unit.DAYS, "dagen": Unit.DAYS,
@@ -105,7 +105,7 @@ def _policy(table: Any, n: int, where: _Lines) -> RetentionPolicy:
     if not _ID.match(pid):
         raise PolicyFileError(
             where.at(n, "id", label),
-            f"{pid!r}: use lower-case letters, digits, - and _ (at most 54), starting with a letter or digit",
+            f"{pid!r}: use lower-case letters, digits, - and _ (at most 31), starting with a letter or digit",
         )
     try:
         condition = Condition(table["condition"])

@@ -25,6 +25,7 @@ from consentry.entrypoints.cli import (
     ledger,
     purposes,
     registers,
+    retention,
     start,
     users,
 )
@@ -78,6 +79,7 @@ app.add_typer(feedback.app, name="feedback")
 app.add_typer(campaigns.app, name="campaign")
 app.add_typer(users.app, name="user")
 app.add_typer(accountability.app, name="report")
+app.add_typer(retention.app, name="retention")
 
 
 def main() -> None:
