@@ -225,3 +225,20 @@ def test_a_run_as_of_a_dutch_midnight_selects_by_the_dutch_day(app: App) -> None
     before = datetime(2026, 2, 1, 23, 59, tzinfo=LOCAL_TZ)
     assert retention.run(app, POLICIES, None, at=before, dry_run=True).selected == 0
     assert retention.run(app, POLICIES, None, at=before + timedelta(minutes=1), dry_run=True).selected == 1
+
+
+def test_of_two_servers_claiming_the_same_day_at_once_exactly_one_wins(app: App) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from conftest import make_app
+
+    from consentry.services.retention_schedule import claim
+
+    other = make_app(app.settings.database_url)
+    at = datetime(2026, 12, 6, 2, 30, tzinfo=UTC)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            won = list(pool.map(lambda i: claim(app if i % 2 else other, at, f"server-{i}"), range(8)))
+    finally:
+        other.store.engine.dispose()
+    assert won.count(True) == 1

@@ -14,7 +14,10 @@ from consentry.entrypoints.api import router as api_router
 from consentry.entrypoints.body_limit import BodyLimit
 from consentry.entrypoints.web import router as web_router
 from consentry.entrypoints.wired import attach
+from consentry.services import retention_policies
 from consentry.services.checkpointing import PeriodicCheckpoints
+from consentry.services.retention_erasure import eraser_for
+from consentry.services.retention_schedule import DailyRetention
 
 DESCRIPTION = """
 consentry answers **may we contact this person, over this channel, for this purpose, now?**
@@ -27,8 +30,14 @@ Authenticate with an API key: `Authorization: Bearer cs_...` (create one with
 
 
 def _serving(app: App) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """What a serving process runs beside the requests: SQLite's checkpoints, signed ledger checkpoints."""
+    """What a serving process runs beside the requests: SQLite's checkpoints, signed ledger checkpoints,
+    the daily retention run."""
     signed = PeriodicCheckpoints.from_settings(app)  # a missing key stops the start, not a thread
+    daily = DailyRetention.from_settings(  # and so does a bad retention policy file
+        app,
+        lambda: retention_policies.load(app.settings.retention_policies_file),
+        lambda: eraser_for(app),
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -36,9 +45,13 @@ def _serving(app: App) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]
         checkpointer.start()
         if signed is not None:
             signed.start()
+        if daily is not None:
+            daily.start()
         try:
             yield
         finally:
+            if daily is not None:
+                daily.stop()
             if signed is not None:
                 signed.stop()
             checkpointer.stop()

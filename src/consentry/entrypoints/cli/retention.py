@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from consentry.domain import retention_text
 from consentry.domain.state import local_day
 from consentry.entrypoints.cli.context import current
 from consentry.entrypoints.cli.inputs import moment
@@ -31,10 +32,20 @@ PoliciesOption = Annotated[
 def policies_list(
     policies: PoliciesOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the policies as JSON.")] = False,
+    statement: Annotated[
+        str | None,
+        typer.Option("--statement", help="Print the text a privacy statement can quote, in nl or en."),
+    ] = None,
 ) -> None:
     """List the retention policies in force, in the order they are tried."""
     a = current()
     found = retention_policies.load(policies or a.settings.retention_policies_file)
+    if statement is not None:
+        if statement not in ("nl", "en"):
+            raise InputError("--statement", f"{statement!r} is not one of: nl, en")
+        for line in retention_text.statement(found.policies, statement):
+            typer.echo(line)
+        return
     if as_json:
         echo_json(
             {
@@ -49,6 +60,8 @@ def policies_list(
                         "purposes": sorted(p.purposes) if p.purposes is not None else None,
                         "rule": p.rule,
                         "citation": p.citation,
+                        "statement_nl": retention_text.sentence(p, "nl"),
+                        "statement_en": retention_text.sentence(p, "en"),
                     }
                     for p in found.policies
                 ],

@@ -10,9 +10,10 @@ import typer
 from consentry.entrypoints.cli.context import current
 from consentry.entrypoints.cli.inputs import moment
 from consentry.entrypoints.cli.output import handled
-from consentry.services import checkpoints, setup
+from consentry.services import checkpoints, retention_policies, setup
 from consentry.services import decide as decide_service
 from consentry.services import demo as demo_service
+from consentry.services.retention_erasure import eraser_for
 
 
 @handled
@@ -70,6 +71,9 @@ def serve(
         pass  # and when the database was never initialised
     if a.settings.checkpoint_every_s:
         checkpoints.signer_for(a.settings)  # and when periodic checkpoints have no key to sign with
+    if a.settings.retention_schedule:  # and when the daily retention run has no usable policies
+        retention_policies.load(a.settings.retention_policies_file)
+        eraser_for(a)
     os.environ["CONSENTRY_DATABASE_URL"] = a.settings.database_url
     typer.echo(f"serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(
