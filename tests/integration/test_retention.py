@@ -199,10 +199,21 @@ def test_the_cli_dry_run_lists_ids_and_counts_per_policy_without_erasing(app: Ap
 
 def test_the_cli_refuses_a_bad_policy_file_with_its_line(app: App, tmp_path: Any) -> None:
     bad = tmp_path / "bewaar.toml"
-    bad.write_text('[[policy]]\nid = "kort"\nname_nl = "Kort"\nname_en = "Short"\ncondition = "unsubscribed"\n'
-                   'after = "twee weken"\nrule = "EU-GDPR-09"\ncitation = "AVG art. 17"\n')  # fmt: skip
+    bad.write_text(
+        '[[policy]]\nid = "kort"\nname_nl = "Kort"\nname_en = "Short"\ncondition = "unsubscribed"\n'
+        'after = "twee weken"\nrule = "EU-GDPR-09"\ncitation = "AVG art. 17"\n'
+    )
     out = CliRunner().invoke(
-        cli, ["--database-url", app.settings.database_url, "retention", "run", "--dry-run", "--policies", str(bad)]
+        cli,
+        [
+            "--database-url",
+            app.settings.database_url,
+            "retention",
+            "run",
+            "--dry-run",
+            "--policies",
+            str(bad),
+        ],
     )
     assert out.exit_code == 2
     assert f"error: {bad}: line 6: policy 1 (kort): after: 'twee weken' is not a period" in out.stderr
@@ -217,7 +228,8 @@ def test_a_run_as_of_a_dutch_midnight_selects_by_the_dutch_day(app: App) -> None
             [
                 {"type": "contact_point.registered", "kind": "email", "value": "laat@voorbeeld.nl",
                  "source": "web_form", "occurred_at": "2026-01-01T10:00:00+00:00"},
-                {"type": "unsubscribed", "contact": "laat@voorbeeld.nl", "occurred_at": "2026-01-01T23:30:00+00:00"},
+                {"type": "unsubscribed", "contact": "laat@voorbeeld.nl",
+                 "occurred_at": "2026-01-01T23:30:00+00:00"},
             ],
             1,
         ),
@@ -231,7 +243,6 @@ def test_of_two_servers_claiming_the_same_day_at_once_exactly_one_wins(app: App)
     from concurrent.futures import ThreadPoolExecutor
 
     from conftest import make_app
-
     from consentry.services.retention_schedule import claim
 
     other = make_app(app.settings.database_url)
@@ -242,3 +253,26 @@ def test_of_two_servers_claiming_the_same_day_at_once_exactly_one_wins(app: App)
     finally:
         other.store.engine.dispose()
     assert won.count(True) == 1
+
+
+def test_a_real_run_erases_through_the_erasure_service_and_keeps_suppression_records(app: App) -> None:
+    from consentry.domain.vocabulary import PointKind
+    from consentry.services.retention_erasure import eraser_for
+
+    ids = _population(app, 60, seed=23)
+    dry = retention.run(app, POLICIES, None, dry_run=True, keep_ids=True)
+    due = {pid: p for p, c in dry.counts.items() for pid in c.point_ids}
+    values = {f"persoon{i}@voorbeeld.nl" for i in range(60)}
+    with app.store.reader() as r:
+        value_of = {r.point_id(PointKind.EMAIL, v): v for v in values}
+    report = retention.run(app, POLICIES, eraser_for(app), batch=8)
+    assert report.erased == len(due) > 0
+    assert _erased_reasons(app) == {pid: f"retention:{p}" for pid, p in due.items()}
+    with app.store.reader() as r:
+        for pid, policy in due.items():
+            record = r.suppression_of(PointKind.EMAIL, value_of[pid])
+            assert record is not None and record.reason == f"retention:{policy}"
+        kept = [pid for pid in ids if pid not in due and r.point_id(PointKind.EMAIL, value_of[pid]) == pid]
+    assert kept  # what a basis keeps is still found by its address
+    again = retention.run(app, POLICIES, eraser_for(app))
+    assert again.selected == 0

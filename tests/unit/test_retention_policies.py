@@ -127,7 +127,9 @@ def test_an_objection_counts_as_an_opt_out_until_it_is_withdrawn() -> None:
     f = facts(registered(utc(2025, 1, 1)), objected(utc(2025, 4, 1)))
     assert f.objected and f.opted_out_at == utc(2025, 4, 1)
     assert erased_by(f, utc(2025, 5, 2)) == "afgemeld-geen-grondslag"
-    lifted = facts(registered(utc(2025, 1, 1)), objected(utc(2025, 4, 1)), objection_withdrawn(utc(2025, 4, 2)))
+    lifted = facts(
+        registered(utc(2025, 1, 1)), objected(utc(2025, 4, 1)), objection_withdrawn(utc(2025, 4, 2))
+    )
     assert lifted.opted_out_at is None
     assert erased_by(lifted, utc(2025, 5, 2)) is None
     assert erased_by(lifted, utc(2026, 4, 3)) == "prospect-stil"
@@ -163,14 +165,20 @@ def test_a_former_customer_is_kept_three_years_after_the_relationship_ended() ->
 
 
 def test_one_off_purchases_end_the_relationship_with_the_last_purchase() -> None:
-    f = facts(registered(utc(2021, 5, 1), source="purchase"), purchase(utc(2021, 5, 1)), purchase(utc(2022, 7, 9)))
+    f = facts(
+        registered(utc(2021, 5, 1), source="purchase"), purchase(utc(2021, 5, 1)), purchase(utc(2022, 7, 9))
+    )
     assert f.ended_day == date(2022, 7, 9)
     assert erased_by(f, utc(2025, 7, 9)) is None
     assert erased_by(f, utc(2025, 7, 10)) == "oud-klant"
 
 
 def test_a_former_customer_who_unsubscribed_from_everything_is_erased_after_thirty_days() -> None:
-    f = facts(registered(utc(2025, 1, 1), source="purchase"), purchase(utc(2025, 1, 1)), unsubscribed(utc(2025, 3, 1)))
+    f = facts(
+        registered(utc(2025, 1, 1), source="purchase"),
+        purchase(utc(2025, 1, 1)),
+        unsubscribed(utc(2025, 3, 1)),
+    )
     assert f.opted_out_all
     assert erased_by(f, utc(2025, 3, 31)) is None
     assert erased_by(f, utc(2025, 4, 1)) == "afgemeld-geen-grondslag"
@@ -193,7 +201,9 @@ def test_a_prospect_is_erased_after_twelve_months_without_any_event() -> None:
     f = facts(registered(amsterdam(2025, 1, 31, 0, 15), source="import"))
     assert erased_by(f, amsterdam(2026, 1, 31, 23, 0)) is None
     assert erased_by(f, amsterdam(2026, 2, 1, 0, 0)) == "prospect-stil"
-    later = facts(registered(utc(2025, 1, 31), source="import"), event("tags.added", utc(2025, 8, 1), tags=["beurs"]))
+    later = facts(
+        registered(utc(2025, 1, 31), source="import"), event("tags.added", utc(2025, 8, 1), tags=["beurs"])
+    )
     assert erased_by(later, utc(2026, 2, 1)) is None
 
 
@@ -209,7 +219,9 @@ def test_a_data_subject_request_holds_the_data_for_three_months() -> None:
 
 
 def test_an_erased_point_has_no_facts() -> None:
-    assert facts_of(history(registered(utc(2025, 1, 1)), event("contact_point.erased", utc(2025, 2, 1)))) is None
+    assert (
+        facts_of(history(registered(utc(2025, 1, 1)), event("contact_point.erased", utc(2025, 2, 1)))) is None
+    )
 
 
 # -- purposes -------------------------------------------------------------------------------
@@ -255,7 +267,9 @@ def test_a_period_in_dutch_words_is_read_too() -> None:
 def test_a_bad_period_names_its_line_policy_and_field() -> None:
     text = GOOD.replace('after = "12 months"', 'after = "een jaar"')
     line = GOOD.splitlines().index('after = "12 months"') + 1
-    assert _error(text).startswith(f"retention.toml: line {line}: policy 2 (prospect-stil): after: 'een jaar'")
+    assert _error(text).startswith(
+        f"retention.toml: line {line}: policy 2 (prospect-stil): after: 'een jaar'"
+    )
 
 
 def test_a_zero_period_is_refused() -> None:
@@ -264,7 +278,10 @@ def test_a_zero_period_is_refused() -> None:
 
 def test_an_unknown_condition_lists_the_known_ones() -> None:
     message = _error(GOOD.replace('condition = "prospect"', 'condition = "stil"'))
-    assert "policy 2 (prospect-stil): condition: 'stil' is not one of: unsubscribed, prospect, former_customer" in message
+    assert (
+        "policy 2 (prospect-stil): condition: 'stil' is not one of: unsubscribed, prospect, former_customer"
+        in message
+    )
 
 
 def test_a_missing_field_names_the_policy_header_line() -> None:
@@ -274,11 +291,17 @@ def test_a_missing_field_names_the_policy_header_line() -> None:
 
 
 def test_unknown_fields_duplicate_ids_and_bad_ids_are_refused() -> None:
-    assert "unknown field" in _error(GOOD.replace('rule = "EU-GDPR-01"', 'rule = "EU-GDPR-01"\nbewaar = "kort"'))
-    assert "used by policy 1 too" in _error(GOOD.replace('id = "prospect-stil"', 'id = "afgemeld-geen-grondslag"'))
+    assert "unknown field" in _error(
+        GOOD.replace('rule = "EU-GDPR-01"', 'rule = "EU-GDPR-01"\nbewaar = "kort"')
+    )
+    assert "used by policy 1 too" in _error(
+        GOOD.replace('id = "prospect-stil"', 'id = "afgemeld-geen-grondslag"')
+    )
     assert "lower-case letters" in _error(GOOD.replace('id = "oud-klant"', 'id = "Oud Klant"'))
     assert "must be a text" in _error(GOOD.replace('name_en = "Former customer"', "name_en = 3"))
-    assert "list of purpose keys" in _error(GOOD.replace('id = "oud-klant"', 'id = "oud-klant"\npurposes = []'))
+    assert "list of purpose keys" in _error(
+        GOOD.replace('id = "oud-klant"', 'id = "oud-klant"\npurposes = []')
+    )
 
 
 def test_a_file_that_is_not_toml_or_has_no_policies_is_refused() -> None:

@@ -57,9 +57,12 @@ def _people(app: App) -> None:
          "source": "import", "occurred_at": "2024-03-01T10:00:00+00:00"}
         for i in range(5)
     ]  # fmt: skip
-    records.append({"type": "unsubscribed", "contact": "p0@voorbeeld.nl", "occurred_at": "2026-11-01T10:00:00Z"})
-    records.append({"type": "consent.given", "contact": "p1@voorbeeld.nl", "purpose": "nieuwsbrief",
-                    "channels": ["email"], "method": "single_opt_in", "occurred_at": "2024-03-02T10:00:00Z"})  # fmt: skip
+    records.append(
+        {"type": "unsubscribed", "contact": "p0@voorbeeld.nl", "occurred_at": "2026-11-01T10:00:00Z"}
+    )
+    consent = {"type": "consent.given", "contact": "p1@voorbeeld.nl", "purpose": "nieuwsbrief",
+               "channels": ["email"], "method": "single_opt_in"}  # fmt: skip
+    records.append({**consent, "occurred_at": "2024-03-02T10:00:00Z"})
     ledger.append_records(app, enumerate(records, 1))
 
 

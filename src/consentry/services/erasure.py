@@ -19,7 +19,7 @@ double opt-in. Erasing what is already erased changes nothing and says so.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from consentry.domain.erasure import ReasonError, SuppressionRecord, check_reason, suppression_of
@@ -34,7 +34,7 @@ from consentry.services.contacts import UnknownContact, point_key
 from consentry.services.errors import InputError
 from consentry.services.ports import Writing
 
-__all__ = ["CONTACT_PREFIX", "ErasureReport", "ErasureRequest", "erase", "handle_request"]
+__all__ = ["CONTACT_PREFIX", "ErasureReport", "ErasureRequest", "erase", "erase_points", "handle_request"]
 
 #: A reference to a whole contact (every point with that contact id): `contact:<id>`.
 CONTACT_PREFIX = "contact:"
@@ -154,10 +154,7 @@ def handle_request(app: App, request: ErasureRequest) -> ErasureReport:
 
 def erase(app: App, contact: str, *, reason: str = "request", whole_contact: bool = False) -> ErasureReport:
     """Erase a contact point (an id, address or number), or every point of `contact:<id>`."""
-    try:
-        reason = check_reason(reason)
-    except ReasonError as exc:
-        raise InputError(exc.field, exc.message) from None
+    reason = _reason(reason)
     if not isinstance(contact, str) or not contact.strip():
         raise InputError("contact", "is required: a contact point id, e-mail address, number or contact:<id>")
     with app.store.writer() as w:
@@ -165,18 +162,48 @@ def erase(app: App, contact: str, *, reason: str = "request", whole_contact: boo
         if isinstance(targets, datetime):
             return ErasureReport(reason, suppressed_since=targets)
         events = w.events_for_many(targets)
-        states = [fold(pid, events.get(pid, [])) for pid in targets]
-        already = tuple(
-            ErasedPoint(s.id, s.kind, "erased", s.erased_at) for s in states if s.erased_at is not None
-        )
-        todo = [s for s in states if s.erased_at is None]
-        if not todo:
-            return ErasureReport(reason, already=already)
-        erased, destroyed, kept = _erase(app, w, todo, reason)
-        if before_commit is not None:
-            before_commit()
-    scrubbed = app.store.scrub_erased()
-    return ErasureReport(reason, erased, already, destroyed, tuple(kept), scrubbed)
+        report = _erase_states(app, w, [fold(pid, events.get(pid, [])) for pid in targets], reason)
+    return replace(report, scrubbed=app.store.scrub_erased()) if report.changed else report
+
+
+def erase_points(app: App, point_ids: Sequence[str], *, reason: str) -> ErasureReport:
+    """Erase contact points by id, all in one write transaction (retention erases a batch at a time).
+
+    Each point alone, not its whole contact; an id that names no point is refused, and nothing
+    of the batch is erased then.
+    """
+    reason = _reason(reason)
+    ids = sorted(set(point_ids))
+    if not ids:
+        return ErasureReport(reason)
+    with app.store.writer() as w:
+        events = w.events_for_many(ids)
+        unknown = [pid for pid in ids if not events.get(pid)]
+        if unknown:
+            raise UnknownContact("contact", f"no contact point with id {unknown[0]!r}")
+        report = _erase_states(app, w, [fold(pid, events[pid]) for pid in ids], reason)
+    return replace(report, scrubbed=app.store.scrub_erased()) if report.changed else report
+
+
+def _reason(reason: str) -> str:
+    try:
+        return check_reason(reason)
+    except ReasonError as exc:
+        raise InputError(exc.field, exc.message) from None
+
+
+def _erase_states(app: App, w: Writing, states: Sequence[ContactState], reason: str) -> ErasureReport:
+    """Erase those of the states not erased yet, in the writer's transaction (not yet scrubbed)."""
+    already = tuple(
+        ErasedPoint(s.id, s.kind, "erased", s.erased_at) for s in states if s.erased_at is not None
+    )
+    todo = [s for s in states if s.erased_at is None]
+    if not todo:
+        return ErasureReport(reason, already=already)
+    erased, destroyed, kept = _erase(app, w, todo, reason)
+    if before_commit is not None:
+        before_commit()
+    return ErasureReport(reason, erased, already, destroyed, tuple(kept))
 
 
 def _erase(

@@ -95,7 +95,7 @@ class RunReport:
 def due_batches(
     app: App, policies: Sequence[RetentionPolicy], at: datetime, batch: int = DEFAULT_BATCH
 ) -> Iterator[tuple[int, list[tuple[str, RetentionPolicy]]]]:
-    """Per batch read: how many points it scanned, and (point id, policy) for those due on `at`'s Dutch day."""
+    """Per batch: how many points it read, and (point id, policy) for those due on `at`'s Dutch day."""
     day = local_day(at)
     after: str | None = None
     while True:
@@ -158,4 +158,3 @@ def last_run(app: App) -> dict[str, object] | None:
     with app.store.reader() as r:
         found = r.setting(LAST_RUN)
     return dict(found) if isinstance(found, dict) else None
-

@@ -131,7 +131,7 @@ def _period(text: str, field: str) -> Period:
     unit = _UNITS.get(m.group(2)) if m else None
     if m is None or unit is None:
         raise PolicyFileError(
-            field, f"{text!r} is not a period; write e.g. \"30 days\", \"12 months\" or \"3 years\""
+            field, f'{text!r} is not a period; write e.g. "30 days", "12 months" or "3 years"'
         )
     amount = int(m.group(1))
     if amount < 1:
@@ -143,7 +143,7 @@ def _purposes(value: Any, field: str) -> frozenset[str] | None:
     if value is None:
         return None
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
-        raise PolicyFileError(field, "a list of purpose keys, e.g. [\"nieuwsbrief\"]; leave it out for all")
+        raise PolicyFileError(field, 'a list of purpose keys, e.g. ["nieuwsbrief"]; leave it out for all')
     return frozenset(v.strip() for v in value)
 
 

@@ -121,4 +121,3 @@ class DailyRetention:
             ", ".join(f"{pid} {c.erased}" for pid, c in report.counts.items()),
         )
         return report
-

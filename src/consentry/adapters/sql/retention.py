@@ -63,9 +63,14 @@ class RetentionReads(Connected):
         f = t.point_facts.c
         q = (
             sa.select(
-                f.contact_point_id, f.c_timed, f.bought_any, f.ended_day, f.opt_outs,
-                f.objected_dm, f.subscribed,
-            )  # fmt: skip
+                f.contact_point_id,
+                f.c_timed,
+                f.bought_any,
+                f.ended_day,
+                f.opt_outs,
+                f.objected_dm,
+                f.subscribed,
+            )
             .where(
                 sa.not_(f.erased),
                 f.c_valid == EMPTY,

@@ -86,7 +86,8 @@ def run(
     ] = None,
     policies: PoliciesOption = None,
     batch: Annotated[
-        int | None, typer.Option(help="Points per batch (one transaction each); default CONSENTRY_RETENTION_BATCH.")
+        int | None,
+        typer.Option(help="Points per batch (one transaction each); default CONSENTRY_RETENTION_BATCH."),
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the counts per policy (and a dry run's ids) as JSON.")
@@ -133,7 +134,9 @@ def run(
         for pid, c in report.counts.items():
             for point_id in c.point_ids:
                 typer.echo(f"{point_id}  {pid}")
-        typer.echo(f"dry run for {day}: {report.selected} of {report.scanned} contact point(s) would be erased")
+        typer.echo(
+            f"dry run for {day}: {report.selected} of {report.scanned} contact point(s) would be erased"
+        )
     else:
         typer.echo(f"retention run for {day}: {report.erased} contact point(s) erased")
     for pid, c in report.counts.items():
