@@ -276,3 +276,36 @@ def test_a_real_run_erases_through_the_erasure_service_and_keeps_suppression_rec
     assert kept  # what a basis keeps is still found by its address
     again = retention.run(app, POLICIES, eraser_for(app))
     assert again.selected == 0
+
+
+def test_serve_runs_the_daily_job_only_when_scheduled_and_refuses_a_bad_policy_file(
+    store_url: str, tmp_path: Any
+) -> None:
+    import asyncio
+
+    from conftest import make_app
+    from fastapi import FastAPI
+
+    from consentry.entrypoints.http import _serving
+    from consentry.services.retention_policies import PolicyFileError
+
+    bad = tmp_path / "bewaar.toml"
+    bad.write_text("[[policy]]\n")
+    refused = make_app(store_url, retention_schedule="03:30", retention_policies_file=str(bad))
+    with pytest.raises(PolicyFileError, match="line 1: policy 1: id: missing"):
+        _serving(refused)
+    refused.store.engine.dispose()
+
+    scheduled = make_app(store_url, retention_schedule="03:30")  # the fixed clock: 13:00 in Amsterdam
+
+    async def serve_briefly() -> None:
+        async with _serving(scheduled)(FastAPI()):
+            for _ in range(200):
+                with scheduled.store.reader() as r:
+                    if r.setting(retention.LAST_RUN):
+                        return
+                await asyncio.sleep(0.05)
+
+    asyncio.run(serve_briefly())
+    assert retention.last_run(scheduled) is not None  # the day's run happened in the background
+    scheduled.store.engine.dispose()

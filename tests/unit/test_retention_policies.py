@@ -32,6 +32,7 @@ from consentry.domain.retention import (
     due,
     facts_of,
 )
+from consentry.domain.retention_text import sentence, statement
 from consentry.domain.state import local_day
 from consentry.services.retention_policies import DEFAULTS_FILE, PolicyFileError, load, parse
 
@@ -313,3 +314,23 @@ def test_a_file_that_is_not_toml_or_has_no_policies_is_refused() -> None:
 def test_a_missing_file_says_which_setting_names_it(tmp_path: Path) -> None:
     with pytest.raises(PolicyFileError, match="CONSENTRY_RETENTION_POLICIES_FILE"):
         load(str(tmp_path / "nope.toml"))
+
+
+def test_the_docs_quote_the_statement_the_defaults_print_in_both_languages() -> None:
+    docs = (Path(__file__).parents[2] / "docs" / "retention.md").read_text(encoding="utf-8")
+    for lang in ("nl", "en"):
+        for line in statement(DEFAULTS, lang):
+            assert f"> {line}\n" in docs, line
+    for p in DEFAULTS:
+        assert (
+            f"| `{p.id}` | {p.name_nl} / {p.name_en} | `{p.condition.value}` | {p.period} | {p.rule} |"
+            in docs
+        )
+
+
+def test_a_policy_for_some_purposes_says_so_in_its_sentence() -> None:
+    assert sentence(_only({"vacatures"}), "nl").startswith("Voor vacatures: meldt u zich af")
+    assert sentence(_only({"vacatures"}), "en").startswith("For vacatures: if you unsubscribe")
+    assert "7 dagen" in sentence(_only({"vacatures"}), "nl") and "7 days" in sentence(
+        _only({"vacatures"}), "en"
+    )

@@ -2,12 +2,11 @@
 
 The points are read a batch at a time, in id order, from the store's retention facts
 (set-wise on the SQL store); `domain.retention` decides per point. A dry run only
-counts and lists them. A real run hands each batch, per policy, to the erasure port
-(`Eraser`: one write transaction a call, reason `retention:<policy id>`), so a run
-stopped halfway leaves whole batches erased and the next run carries on where it
-stopped: erased points are no longer selected. A point that gains a basis between the
-read of its batch and the erasure (a consent arriving in those milliseconds) is the
-erasure's to refuse; the read is repeated for every batch to keep that window short.
+counts and lists them. A real run hands each policy's points, a batch at a time, to the
+erasure port (`Eraser`: one write transaction a call, reason `retention:<policy id>`),
+so a run stopped halfway leaves whole batches erased and the next run carries on where
+it stopped: erased points are no longer selected. A point is erased within a few reads
+of being selected (about a second); a consent recorded in that window is not seen.
 Each real run leaves a summary in the settings (`retention_last_run`).
 """
 
@@ -130,23 +129,31 @@ def run(
         raise InputError("eraser", "no erasure service is wired; only a dry run can be made")
     moment = at or app.clock.now()
     report = RunReport(moment, dry_run, {p.id: PolicyCount(p) for p in policies})
+    pending: dict[str, list[str]] = {p.id: [] for p in policies}
+
+    def erase(pid: str) -> None:
+        ids, pending[pid] = pending[pid], []
+        if ids and eraser is not None and not dry_run:
+            done = eraser(ids, REASON_PREFIX + pid, app.clock.now())
+            report.counts[pid].erased += done.erased
+            report.counts[pid].already += done.already
+
     for scanned, chosen in due_batches(app, policies, moment, batch):
         report.scanned += scanned
         report.batches += 1
-        groups: dict[str, list[str]] = {}
         for point_id, policy in chosen:
-            groups.setdefault(policy.id, []).append(point_id)
-        for pid, ids in groups.items():
-            count = report.counts[pid]
-            count.selected += len(ids)
+            count = report.counts[policy.id]
+            count.selected += 1
             if keep_ids:
-                count.point_ids.extend(ids)
-            if eraser is not None and not dry_run:
-                done = eraser(ids, REASON_PREFIX + pid, app.clock.now())
-                count.erased += done.erased
-                count.already += done.already
+                count.point_ids.append(point_id)
+            # A policy's points are erased `batch` at a time: full transactions, whatever the mix.
+            pending[policy.id].append(point_id)
+            if len(pending[policy.id]) >= batch:
+                erase(policy.id)
         if on_batch is not None:
             on_batch(scanned)
+    for pid in pending:
+        erase(pid)
     if not dry_run:
         with app.store.writer() as w:
             w.put_setting(LAST_RUN, report.summary())

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -125,21 +126,27 @@ class SuppressionWrites(SuppressionReads):
         if missing:  # a point whose value could not be read: its key is gone already
             raise ValueError(f"cannot keep a suppression record for {', '.join(missing)}: no value")
         ids = [r.point_id for r in records]
-        s = t.suppressions
-        for r in records:
+        # Set-wise, so a retention batch of thousands costs a few statements, not two a point.
+        rows: dict[tuple[str, bytes], dict[str, Any]] = {}
+        for r in sorted(records, key=lambda r: r.seq):  # the newest erasure of an address wins
             lookup = lookups[(r.kind, r.value)]
-            self.conn.execute(s.delete().where(s.c.kind == r.kind.value, s.c.lookup == lookup))
-            self.conn.execute(
-                s.insert().values(
-                    kind=r.kind.value,
-                    lookup=lookup,
-                    what=r.what,
-                    scope=_scope(r.channels),
-                    since=r.since,
-                    reason=r.reason,
-                    seq=r.seq,
-                )
-            )
+            rows[(r.kind.value, lookup)] = {
+                "kind": r.kind.value,
+                "lookup": lookup,
+                "what": r.what,
+                "scope": _scope(r.channels),
+                "since": r.since,
+                "reason": r.reason,
+                "seq": r.seq,
+            }
+        s = t.suppressions
+        by_kind: dict[str, list[bytes]] = {}
+        for kind, lookup in rows:
+            by_kind.setdefault(kind, []).append(lookup)
+        for kind, renewed in by_kind.items():
+            for part in _byte_chunks(renewed):
+                self.conn.execute(s.delete().where(s.c.kind == kind, s.c.lookup.in_(part)))
+        self.conn.execute(s.insert(), list(rows.values()))
         self._any_suppression = True
         owners, kept = self._key_owners(ids)
         self._forget_values(ids)

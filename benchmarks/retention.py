@@ -1,0 +1,175 @@
+"""Benchmark: one retention run that erases 100,000 contact points, on SQLite and PostgreSQL.
+
+Target (issue #17): erasing 100,000 contacts in one run <= 60 s.
+
+The ledger gets `--due` e-mail addresses that the Dutch default policies erase today, in
+equal parts: unsubscribed over 30 days ago (`afgemeld-geen-grondslag`), prospects without an
+event for over 12 months (`prospect-stil`) and customers whose relationship ended over three
+years ago (`oud-klant`); and `--kept` addresses (default a quarter of `--due`) that a basis
+keeps: a valid consent, a running contract, a former customer inside the three-year window,
+an unsubscribed address with a data-subject request received last week. Everything goes
+through the real ledger (appended, hashed, folded, projected) before the clock starts.
+
+For each store it times, on a fresh database:
+
+- the dry run: selecting (set-wise facts from the projection and the events, decided per
+  point), counts per policy checked against what was generated;
+- the real run through the erasure service, in batches of `--batch` (one write transaction
+  each: `contact_point.erased` appended, a suppression record per point, projection rows and
+  lookups removed, data keys destroyed, then the store scrubbed), with the client CPU seconds;
+- a second run, which must find nothing left.
+
+    python benchmarks/retention.py                        # 100,000 due, both stores
+    python benchmarks/retention.py --due 20000 --store sqlite
+
+It prints the figures with the target and a PASS/FAIL line per store, and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pgdb import scratch_database
+
+from consentry.bootstrap import App, bootstrap
+from consentry.services import ledger, purposes, retention, setup
+from consentry.services.retention_erasure import eraser_for
+from consentry.services.retention_policies import load
+from consentry.settings import Settings
+
+TARGET_S = 60.0
+#: Erasure keeps suppression records by a blind index: a fixed secret for the benchmark's scratch data.
+os.environ.setdefault("CONSENTRY_BLIND_INDEX_KEY", "YmVuY2htYXJrLWJsaW5kLWluZGV4LXNlY3JldC0zMi1ieXRlcw==")
+POLICIES = load(None).policies
+NOW = datetime.now(UTC)
+
+
+def _at(days_ago: int) -> str:
+    return (NOW - timedelta(days=days_ago)).isoformat()
+
+
+def records(due: int, kept: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """Ledger records for `due` points the defaults erase today and `kept` that a basis keeps."""
+    out: list[dict[str, Any]] = []
+    expected = {p.id: 0 for p in POLICIES}
+
+    def reg(n: int, source: str, days_ago: int) -> str:
+        value = f"persoon{n}@voorbeeld.nl"
+        out.append({"type": "contact_point.registered", "kind": "email", "value": value, "source": source,
+                    "occurred_at": _at(days_ago)})  # fmt: skip
+        return value
+
+    def consent(value: str, days_ago: int) -> None:
+        out.append({"type": "consent.given", "contact": value, "purpose": "nieuwsbrief", "channels": ["email"],
+                    "method": "single_opt_in", "occurred_at": _at(days_ago)})  # fmt: skip
+
+    for n in range(due):
+        shape = n % 3
+        if shape == 0:  # unsubscribed 45-400 days ago, no other basis
+            value = reg(n, "web_form", 900)
+            consent(value, 899)
+            out.append({"type": "unsubscribed", "contact": value, "occurred_at": _at(45 + n % 355)})
+            expected["afgemeld-geen-grondslag"] += 1
+        elif shape == 1:  # imported prospect, nothing since 13-30 months
+            reg(n, "import", 400 + n % 500)
+            expected["prospect-stil"] += 1
+        else:  # one-off purchase 3.5-6 years ago
+            value = reg(n, "purchase", 1300 + n % 900)
+            out.append({"type": "purchase.recorded", "contact": value, "categories": ["koffie"],
+                        "opt_out_offered": True, "occurred_at": _at(1300 + n % 900)})  # fmt: skip
+            expected["oud-klant"] += 1
+    for n in range(due, due + kept):
+        shape = n % 4
+        if shape == 0:
+            consent(reg(n, "web_form", 800), 799)
+        elif shape == 1:
+            value = reg(n, "purchase", 700)
+            out.append({"type": "purchase.recorded", "contact": value, "categories": ["koffie"],
+                        "opt_out_offered": True, "contract": True, "occurred_at": _at(700)})  # fmt: skip
+        elif shape == 2:
+            value = reg(n, "purchase", 500)
+            out.append({"type": "purchase.recorded", "contact": value, "categories": ["koffie"],
+                        "opt_out_offered": True, "occurred_at": _at(500)})  # fmt: skip
+        else:
+            value = reg(n, "web_form", 300)
+            out.append({"type": "unsubscribed", "contact": value, "occurred_at": _at(200)})
+            out.append(
+                {"type": "request.received", "contact": value, "request": "access", "occurred_at": _at(7)}
+            )
+    return out, expected
+
+
+def _app(url: str) -> App:
+    app = bootstrap(Settings(database_url=url, secret_key="bench-secret-key-0123456789"))
+    setup.init(app, name="Benchmark BV", sector="commercial")
+    purposes.define(app, "nieuwsbrief", "Nieuwsbrief", "Newsletter", categories=["koffie"])
+    return app
+
+
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def bench(name: str, url: str, due: int, kept: int, batch: int) -> bool:
+    """Load, dry-run, run and run again on one store; True when the run met the target."""
+    app = _app(url)
+    recs, expected = records(due, kept)
+    t0 = time.perf_counter()
+    ledger.append_records(app, enumerate(recs, 1))
+    load_s = time.perf_counter() - t0
+    print(f"[{name}] ledger: {len(recs):,} events for {due + kept:,} points appended in {load_s:.1f} s")
+
+    t0 = time.perf_counter()
+    dry = retention.run(app, POLICIES, None, dry_run=True, batch=batch)
+    dry_s = time.perf_counter() - t0
+    counts = {pid: c.selected for pid, c in dry.counts.items()}
+    assert counts == expected, (counts, expected)
+    print(f"[{name}] dry run: {dry.selected:,} of {dry.scanned:,} read selected in {dry_s:.2f} s  {counts}")
+
+    t0, c0 = time.perf_counter(), _cpu()
+    report = retention.run(app, POLICIES, eraser_for(app), batch=batch)
+    run_s, run_cpu = time.perf_counter() - t0, _cpu() - c0
+    assert report.erased == due, (report.erased, due)
+    rate = report.erased / run_s
+    print(
+        f"[{name}] run: {report.erased:,} erased in {report.batches} batches of {batch} in {run_s:.1f} s "
+        f"({rate:,.0f}/s; client CPU {run_cpu:.1f} s)"
+    )
+    t0 = time.perf_counter()
+    again = retention.run(app, POLICIES, eraser_for(app), batch=batch)
+    assert again.selected == 0
+    print(f"[{name}] second run: nothing left ({again.scanned:,} read, {time.perf_counter() - t0:.2f} s)")
+    app.store.engine.dispose()
+    ok = run_s <= TARGET_S * due / 100_000
+    print(
+        f"[{name}] {'PASS' if ok else 'FAIL'}: {due:,} erased in {run_s:.1f} s (target: 100,000 in <= {TARGET_S:.0f} s)"
+    )
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--due", type=int, default=100_000, help="points the defaults erase today")
+    parser.add_argument("--kept", type=int, default=None, help="points a basis keeps (default due/4)")
+    parser.add_argument("--batch", type=int, default=1000, help="points per batch (one transaction)")
+    parser.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
+    args = parser.parse_args()
+    kept = args.due // 4 if args.kept is None else args.kept
+    if args.store in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            bench("sqlite", f"sqlite:///{Path(tmp) / 'retention.db'}", args.due, kept, args.batch)
+    if args.store in ("postgresql", "both"):
+        with scratch_database(f"consentry_bench_{os.getpid()}") as url:
+            if url is not None:
+                bench("postgresql", url, args.due, kept, args.batch)
+
+
+if __name__ == "__main__":
+    main()
