@@ -66,8 +66,8 @@ def records(due: int, kept: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
         return value
 
     def consent(value: str, days_ago: int) -> None:
-        out.append({"type": "consent.given", "contact": value, "purpose": "nieuwsbrief", "channels": ["email"],
-                    "method": "single_opt_in", "occurred_at": _at(days_ago)})  # fmt: skip
+        out.append({"type": "consent.given", "contact": value, "purpose": "nieuwsbrief",
+                    "channels": ["email"], "method": "single_opt_in", "occurred_at": _at(days_ago)})  # fmt: skip
 
     for n in range(due):
         shape = n % 3
@@ -148,9 +148,8 @@ def bench(name: str, url: str, due: int, kept: int, batch: int) -> bool:
     print(f"[{name}] second run: nothing left ({again.scanned:,} read, {time.perf_counter() - t0:.2f} s)")
     app.store.engine.dispose()
     ok = run_s <= TARGET_S * due / 100_000
-    print(
-        f"[{name}] {'PASS' if ok else 'FAIL'}: {due:,} erased in {run_s:.1f} s (target: 100,000 in <= {TARGET_S:.0f} s)"
-    )
+    verdict = "PASS" if ok else "FAIL"
+    print(f"[{name}] {verdict}: {due:,} erased in {run_s:.1f} s (target: 100,000 in <= {TARGET_S:.0f} s)")
     return ok
 
 

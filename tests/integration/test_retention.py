@@ -283,9 +283,9 @@ def test_serve_runs_the_daily_job_only_when_scheduled_and_refuses_a_bad_policy_f
 ) -> None:
     import asyncio
 
-    from conftest import make_app
     from fastapi import FastAPI
 
+    from conftest import make_app
     from consentry.entrypoints.http import _serving
     from consentry.services.retention_policies import PolicyFileError
 
