@@ -66,8 +66,13 @@ def records(due: int, kept: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
         return value
 
     def consent(value: str, days_ago: int) -> None:
-        out.append({"type": "consent.given", "contact": value, "purpose": "nieuwsbrief",
-                    "channels": ["email"], "method": "single_opt_in", "occurred_at": _at(days_ago)})  # fmt: skip
+        given = {
+            "type": "consent.given",
+            "purpose": "nieuwsbrief",
+            "channels": ["email"],
+            "method": "single_opt_in",
+        }
+        out.append({**given, "contact": value, "occurred_at": _at(days_ago)})
 
     for n in range(due):
         shape = n % 3
