@@ -90,12 +90,13 @@ def _all_facts(app: App, batch: int) -> list[RetentionFacts]:
     after = None
     while True:
         with app.store.reader() as r:
-            got = r.retention_facts(after, batch)
-        if not got:
+            got, last = r.retention_facts(after, batch)
+        if last is None:
             return found
         assert len(got) <= batch and [f.point_id for f in got] == sorted(f.point_id for f in got)
+        assert all(after is None or after < f.point_id <= last for f in got)
         found.extend(got)
-        after = got[-1].point_id
+        after = last
 
 
 def _folded_facts(app: App, ids: Sequence[str]) -> dict[str, RetentionFacts]:

@@ -161,16 +161,15 @@ class FakeTransaction:
     def projection_complete(self) -> bool:
         return True
 
-    def retention_facts(self, after: str | None, limit: int) -> list[RetentionFacts]:
+    def retention_facts(self, after: str | None, limit: int) -> tuple[list[RetentionFacts], str | None]:
+        window = sorted(p for p in self.data.points if after is None or p > after)[:limit]
         found = []
-        for pid in sorted(p for p in self.data.points if after is None or p > after):
+        for pid in window:
             f = facts_of(fold(pid, self.events_for(pid)))
             if f is None or f.consent_open or (f.customer and f.ended_day is None):
                 continue  # as the SQL store: no policy can erase these
             found.append(f)
-            if len(found) == limit:
-                break
-        return found
+        return found, window[-1] if window else None
 
     def append(self, events: Sequence[Event], project: bool = True) -> list[ChainedRow]:
         seq, prev = self.head()

@@ -303,8 +303,9 @@ class LedgerAudit(Protocol):
 class RetentionReads(Protocol):
     """What retention reads: the facts of the points a policy may erase, a batch at a time."""
 
-    def retention_facts(self, after: str | None, limit: int) -> list[RetentionFacts]:
-        """Up to `limit` points after id `after`, in id order: not erased, no open consent or contract."""
+    def retention_facts(self, after: str | None, limit: int) -> tuple[list[RetentionFacts], str | None]:
+        """The next `limit` points after id `after`, in id order: the facts of those not erased and
+        without an open consent or contract, and the last id read (None: there were no more)."""
 
 
 # -- transactions and the store --------------------------------------------------------------------

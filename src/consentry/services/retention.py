@@ -63,7 +63,8 @@ class RunReport:
     at: datetime
     dry_run: bool
     counts: dict[str, PolicyCount]
-    scanned: int = 0
+    #: Points read that might be due (not erased, no open consent or contract).
+    considered: int = 0
     batches: int = 0
 
     @property
@@ -82,7 +83,7 @@ class RunReport:
             "at": self.at.isoformat(),
             "day": local_day(self.at).isoformat(),
             "dry_run": self.dry_run,
-            "scanned": self.scanned,
+            "considered": self.considered,
             "batches": self.batches,
             "policies": {
                 pid: {"selected": c.selected, "erased": c.erased, "already_erased": c.already}
@@ -94,15 +95,15 @@ class RunReport:
 def due_batches(
     app: App, policies: Sequence[RetentionPolicy], at: datetime, batch: int = DEFAULT_BATCH
 ) -> Iterator[tuple[int, list[tuple[str, RetentionPolicy]]]]:
-    """Per batch: how many points it read, and (point id, policy) for those due on `at`'s Dutch day."""
+    """Per batch: how many points might be due, and (point id, policy) for those due on `at`'s Dutch day."""
     day = local_day(at)
     after: str | None = None
     while True:
         with app.store.reader() as r:
-            facts = r.retention_facts(after, batch)
-        if not facts:
+            facts, last = r.retention_facts(after, batch)
+        if last is None:
             return
-        after = facts[-1].point_id
+        after = last
         yield len(facts), list(select(policies, facts, day))
 
 
@@ -138,8 +139,8 @@ def run(
             report.counts[pid].erased += done.erased
             report.counts[pid].already += done.already
 
-    for scanned, chosen in due_batches(app, policies, moment, batch):
-        report.scanned += scanned
+    for considered, chosen in due_batches(app, policies, moment, batch):
+        report.considered += considered
         report.batches += 1
         for point_id, policy in chosen:
             count = report.counts[policy.id]
@@ -151,7 +152,7 @@ def run(
             if len(pending[policy.id]) >= batch:
                 erase(policy.id)
         if on_batch is not None:
-            on_batch(scanned)
+            on_batch(considered)
     for pid in pending:
         erase(pid)
     if not dry_run:

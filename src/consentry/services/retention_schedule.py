@@ -115,8 +115,8 @@ class DailyRetention:
         )
         self.last = report
         log.info(
-            "retention run: %d scanned, %d erased (%s)",
-            report.scanned,
+            "retention run: %d considered, %d erased (%s)",
+            report.considered,
             report.erased,
             ", ".join(f"{pid} {c.erased}" for pid, c in report.counts.items()),
         )

@@ -3,7 +3,7 @@
 `point_facts` already holds, per point, whether a consent holds (`c_valid`, and the end
 days of those given for a time in `c_timed`), the purchases and the day the relationship
 ended, the opt-outs and the objection flags. Points with an open consent or a running
-contract are skipped in the query itself: no policy can erase them. For the rest, one
+contract are skipped as they are read: no policy can erase them. For the rest, one
 grouped query over the batch's events gives the moments the periods count from (the last
 event, the last opt-out, the last data-subject request); objections to direct marketing,
 which can be withdrawn, are replayed from their few events. `domain.retention.facts_of`
@@ -59,12 +59,17 @@ def _purposes(subscribed: str, opt_outs: str) -> frozenset[str]:
 class RetentionReads(Connected):
     """The retention facts of the points that may be due (`services.ports.RetentionReads`)."""
 
-    def retention_facts(self, after: str | None, limit: int) -> list[RetentionFacts]:
-        """Up to `limit` points after id `after`, in id order: not erased, no open consent or contract."""
+    def retention_facts(self, after: str | None, limit: int) -> tuple[list[RetentionFacts], str | None]:
+        """The next `limit` points after id `after`, in id order: the facts of those not erased and
+        without an open consent or contract, and the last id read (None: there were no more)."""
         f = t.point_facts.c
+        # The window is read by the primary key alone and filtered here: a filter in the query
+        # lets PostgreSQL, misjudging how few rows pass it, scan and sort the table for each batch.
         q = (
             sa.select(
                 f.contact_point_id,
+                f.erased,
+                f.c_valid,
                 f.c_timed,
                 f.bought_any,
                 f.ended_day,
@@ -72,19 +77,22 @@ class RetentionReads(Connected):
                 f.objected_dm,
                 f.subscribed,
             )
-            .where(
-                sa.not_(f.erased),
-                f.c_valid == EMPTY,
-                sa.or_(sa.not_(f.bought_any), f.ended_day.is_not(None)),
-            )
             .order_by(f.contact_point_id)
             .limit(limit)
         )
         if after is not None:
             q = q.where(f.contact_point_id > after)
-        rows = self.conn.execute(q).all()
+        window = self.conn.execute(q).all()
+        if not window:
+            return [], None
+        last = window[-1].contact_point_id
+        rows = [
+            r
+            for r in window
+            if not r.erased and r.c_valid == EMPTY and not (r.bought_any and r.ended_day is None)
+        ]
         if not rows:
-            return []
+            return [], last
         moments = self._moments([r.contact_point_id for r in rows])
         objected = self._dm_objections([r.contact_point_id for r in rows if r.objected_dm])
         facts = []
@@ -108,7 +116,7 @@ class RetentionReads(Connected):
                     purposes=_purposes(r.subscribed, r.opt_outs),
                 )
             )
-        return facts
+        return facts, last
 
     def _moments(self, ids: Sequence[str]) -> dict[str, dict[str, datetime]]:
         """Per point, the last moment of each event type: one grouped scan of the batch's id range

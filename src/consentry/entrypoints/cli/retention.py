@@ -135,7 +135,8 @@ def run(
             for point_id in c.point_ids:
                 typer.echo(f"{point_id}  {pid}")
         typer.echo(
-            f"dry run for {day}: {report.selected} of {report.scanned} contact point(s) would be erased"
+            f"dry run for {day}: {report.selected} contact point(s) would be erased "
+            f"({report.considered} without a lasting basis considered)"
         )
     else:
         typer.echo(f"retention run for {day}: {report.erased} contact point(s) erased")
