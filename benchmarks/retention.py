@@ -30,6 +30,7 @@ It prints the figures with the target and a PASS/FAIL line per store, and exits 
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import tempfile
 import time
@@ -49,8 +50,12 @@ from consentry.services.retention_policies import load
 from consentry.settings import Settings
 
 TARGET_S = 60.0
-#: Erasure keeps suppression records by a blind index: a fixed secret for the benchmark's scratch data.
-os.environ.setdefault("CONSENTRY_BLIND_INDEX_KEY", "YmVuY2htYXJrLWJsaW5kLWluZGV4LXNlY3JldC0zMi1ieXRlcw==")
+#: Storage v2 seals personal fields under a master key and keeps suppression records by a blind
+#: index: fixed keys for the benchmark's scratch data (unless the environment sets its own).
+os.environ.setdefault("CONSENTRY_MASTER_KEY", base64.b64encode(b"benchmark-master-key-32-bytes!!!").decode())
+os.environ.setdefault(
+    "CONSENTRY_BLIND_INDEX_KEY", base64.b64encode(b"benchmark-blind-index-secret-32b!").decode()
+)
 POLICIES = load(None).policies
 NOW = datetime.now(UTC)
 

@@ -173,14 +173,14 @@ class SuppressionWrites(SuppressionReads):
         """
         erased = set(point_ids)
         refs = {pid: ref for pid, ref in self.contact_refs(point_ids).items() if pid in erased}
-        owners: set[str] = set()
+        # Set-wise: one query a chunk of contacts, not one a contact (a retention batch has thousands).
+        owners = set(refs.values())
         cp = t.contact_points.c
-        for ref in sorted(set(refs.values())):
-            others = self.conn.execute(
-                sa.select(cp.id).where(cp.contact_ref == ref, cp.lookup.is_not(None)).limit(len(erased) + 1)
+        for chunk in chunks(sorted(owners)):
+            live = self.conn.execute(
+                sa.select(cp.contact_ref, cp.id).where(cp.contact_ref.in_(chunk), cp.lookup.is_not(None))
             )
-            if all(pid in erased for (pid,) in others):
-                owners.add(ref)
+            owners.difference_update(ref for ref, pid in live if pid not in erased)
         return owners, {pid for pid, ref in refs.items() if ref not in owners}
 
     def _forget_values(self, point_ids: Sequence[str]) -> None:
