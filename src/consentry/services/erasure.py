@@ -211,7 +211,10 @@ def _erase(
 ) -> tuple[tuple[ErasedPoint, ...], int, list[str]]:
     now = app.clock.now()
     payload = validate_payload(ERASED, {"reason": reason})
-    appended = w.append([Event(app.ids("ev"), ERASED, s.id, now, now, dict(payload)) for s in states])
+    # Not projected: the store deletes the erased points' projection rows with their records.
+    appended = w.append(
+        [Event(app.ids("ev"), ERASED, s.id, now, now, dict(payload)) for s in states], project=False
+    )
     records = []
     for s, row in zip(states, appended, strict=True):
         what, channels = suppression_of(s)

@@ -26,6 +26,7 @@ from consentry.adapters.sql.sealing import contact_ref, seal, split
 from consentry.adapters.sql.stored import bulk_insert, naive_utc
 from consentry.adapters.sql.suppressions import SuppressionWrites
 from consentry.domain.chain import ChainedRow, link, payload_json
+from consentry.domain.erasure import SuppressionRecord
 from consentry.domain.events import Event
 from consentry.services.errors import VERIFY, LedgerDamaged
 
@@ -141,6 +142,15 @@ class Writer(Reader, ProjectionWrites, CatalogWrites, RegisterWrites, CampaignWr
         if self._touched:
             self.refresh(self._touched, self._fresh)
         self._touched, self._fresh, self._waiting = {}, set(), 0
+
+    def erase_points(self, records: Sequence[SuppressionRecord]) -> tuple[int, list[str]]:
+        """`SuppressionWrites.erase_points`, and the erased points' waiting projection dropped: their
+        rows are deleted, so folding them first (an erasure appends with `project=False`) is waste."""
+        done = super().erase_points(records)
+        for r in records:
+            self._touched.pop(r.point_id, None)
+            self._fresh.discard(r.point_id)
+        return done
 
     def _move_head(self, seq: int, digest: str) -> None:
         self.conn.execute(t.ledger_head.update().where(t.ledger_head.c.id == 1).values(seq=seq, hash=digest))
