@@ -197,6 +197,14 @@ def test_the_cli_dry_run_lists_ids_and_counts_per_policy_without_erasing(app: Ap
     refused = runner.invoke(cli, ["--database-url", url, "retention", "run", "--at", "2031-01-01"])
     assert refused.exit_code == 2 and "--at: a real run erases as of now" in refused.stderr
 
+    real = runner.invoke(cli, ["--database-url", url, "retention", "run", "--json", "--batch", "7"])
+    assert real.exit_code == 0, real.output
+    done = json.loads(real.stdout)
+    assert [p["erased"] for p in done["policies"]] == [p["selected"] for p in doc["policies"]]
+    assert set(_erased_reasons(app)) == set(listed)
+    summary = runner.invoke(cli, ["--database-url", url, "retention", "run"])
+    assert summary.exit_code == 0 and "0 contact point(s) erased" in summary.stdout
+
 
 def test_the_cli_refuses_a_bad_policy_file_with_its_line(app: App, tmp_path: Any) -> None:
     bad = tmp_path / "bewaar.toml"
