@@ -28,8 +28,12 @@ the run had.
 The database's size per imported contact point is printed too (SQLite: the file with its
 write-ahead log folded in; PostgreSQL: the database's size; each less its size before the import).
 
-`--floor` also measures what the store alone costs on this machine: the rows the import
-wrote (data keys, contact points, events, facts, terms) are read back and written again into a fresh
+`--floor` also measures the machine: a lean reference schema (contact points and one
+~300-byte event with its chain hash) written by a minimal script, with and without building
+the JSON and the chain in Python (benchmarks/lean.py), for as many contacts, printed under
+the import's figures so their ratio is honest. And it measures what the store alone costs
+on this machine: the rows the import wrote (data keys, contact points, events, facts,
+terms) are read back and written again into a fresh
 ledger with the store's bulk insert statements, on its bulk connection (SQLite:
 `executemany` with the import's settings; PostgreSQL: COPY, here of text already in COPY's
 format, so not even the rows' formatting is counted), as many contacts to a transaction as
@@ -59,6 +63,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from lean import reference
 from pgdb import scratch_database
 
 COLUMNS = [
@@ -337,12 +342,22 @@ def main(argv: list[str] | None = None) -> int:
         if args.store in ("sqlite", "both"):
             floor = f"sqlite:///{Path(tmp) / 'floor.db'}" if args.floor else None
             measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", csv_path, 30_000, floor)
+            if args.floor:
+                _print_reference("sqlite", args.rows, Path(tmp))
         if args.store in ("postgresql", "both"):
             with scratch_database(BENCH_DB) as url, ExitStack() as stack:
                 if url is not None:
                     floor = stack.enter_context(scratch_database(FLOOR_DB)) if args.floor else None
                     measure("PostgreSQL", url, csv_path, 30_000, floor)
+            if args.floor:
+                _print_reference("postgresql", args.rows, Path(tmp))
     return 0
+
+
+def _print_reference(store: str, rows: int, tmp: Path) -> None:
+    """The machine's own figures (benchmarks/lean.py) for as many contacts, under the store's."""
+    for line in reference(store, rows, tmp):
+        print(f"{'':10} {line}")
 
 
 if __name__ == "__main__":
