@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -28,52 +28,125 @@ _CHANNELS = frozenset(c.value for c in Channel)
 _FIELD_NAMES = {name: frozenset(f.name for f in etype.fields) for name, etype in EVENT_TYPES.items()}
 
 
-def _check(f: Field, value: Any) -> Any:
-    """A field's value in its JSON-native normal form, or EventError naming the field."""
-    name, kind = f.name, f.kind
-    if isinstance(kind, type):
-        if isinstance(value, str) and value in _values(kind):
+def _enum_check(name: str, kind: type[StrEnum]) -> Callable[[Any], Any]:
+    allowed = _values(kind)
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and value in allowed:
             return value
         raise EventError(name, f"{value!r} is not one of: {', '.join(m.value for m in kind)}")
-    if kind == "str":
-        if not isinstance(value, str) or not value.strip():
-            raise EventError(name, "must be a non-empty string")
+
+    return check
+
+
+def _checker(f: Field) -> Callable[[Any], Any]:
+    """The check of one field: its value in its JSON-native normal form, or EventError naming it.
+
+    Made once per field (see `_PLANS`), so a payload's check does not pick its way through
+    the field kinds again for every value.
+    """
+    name, kind = f.name, f.kind
+    if isinstance(kind, type):
+        return _enum_check(name, kind)
+    found = _KIND_CHECKS.get(kind)
+    if found is None:
+        raise AssertionError(f"unknown field kind {kind!r}")
+    return functools.partial(found, name)
+
+
+def _str(name: str, value: Any) -> Any:
+    if type(value) is str:
+        stripped = value.strip()
+        if stripped:
+            return stripped
+    elif isinstance(value, str) and value.strip():
         return value.strip()
-    if kind == "country":
-        if not isinstance(value, str) or len(value) != 2 or not (value.isascii() and value.isalpha()):
-            raise EventError(name, f"{value!r} is not a two-letter country code like NL")
-        return value.upper()
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise EventError(name, "must be true or false")
-        return value
-    if kind == "date":
-        if not isinstance(value, str) or len(value) != 10:  # not the other forms ISO 8601 allows
-            raise EventError(name, "must be a date like 2021-07-01")
-        try:
-            return date.fromisoformat(value).isoformat()
-        except ValueError:
-            raise EventError(name, f"{value!r} is not a date like 2021-07-01") from None
-    if kind == "months":
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1200:
-            raise EventError(name, f"{value!r} is not a whole number of months from 1 to 1200")
-        return value
-    if kind == "object":
-        if not isinstance(value, dict):
-            raise EventError(name, "must be a JSON object")
-        return value
-    if kind in ("list[str]", "list[channel]"):
-        if not isinstance(value, list) or not value:
-            raise EventError(name, "must be a non-empty list")
-        if kind == "list[str]":
-            if not all(isinstance(v, str) and v.strip() for v in value):
-                raise EventError(name, "must contain non-empty strings")
-            return [v.strip() for v in value]
-        for v in value:
-            if v not in _CHANNELS:
-                raise EventError(name, f"{v!r} is not a channel ({', '.join(c.value for c in Channel)})")
-        return sorted(set(value))
-    raise AssertionError(f"unknown field kind {kind!r}")
+    raise EventError(name, "must be a non-empty string")
+
+
+def _country(name: str, value: Any) -> Any:
+    if not isinstance(value, str) or len(value) != 2 or not (value.isascii() and value.isalpha()):
+        raise EventError(name, f"{value!r} is not a two-letter country code like NL")
+    return value.upper()
+
+
+def _bool(name: str, value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise EventError(name, "must be true or false")
+    return value
+
+
+def _date(name: str, value: Any) -> Any:
+    if not isinstance(value, str) or len(value) != 10:  # not the other forms ISO 8601 allows
+        raise EventError(name, "must be a date like 2021-07-01")
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise EventError(name, f"{value!r} is not a date like 2021-07-01") from None
+
+
+def _months(name: str, value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1200:
+        raise EventError(name, f"{value!r} is not a whole number of months from 1 to 1200")
+    return value
+
+
+def _object(name: str, value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise EventError(name, "must be a JSON object")
+    return value
+
+
+def _str_list(name: str, value: Any) -> Any:
+    if not isinstance(value, list) or not value:
+        raise EventError(name, "must be a non-empty list")
+    if not all(isinstance(v, str) and v.strip() for v in value):
+        raise EventError(name, "must contain non-empty strings")
+    return [v.strip() for v in value]
+
+
+def _channel_list(name: str, value: Any) -> Any:
+    if not isinstance(value, list) or not value:
+        raise EventError(name, "must be a non-empty list")
+    for v in value:
+        if v not in _CHANNELS:
+            raise EventError(name, f"{v!r} is not a channel ({', '.join(c.value for c in Channel)})")
+    return sorted(set(value))
+
+
+_KIND_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "str": _str,
+    "country": _country,
+    "bool": _bool,
+    "date": _date,
+    "months": _months,
+    "object": _object,
+    "list[str]": _str_list,
+    "list[channel]": _channel_list,
+}
+#: Per event type, its fields in order as (name, required, check).
+_PLANS = {
+    name: tuple((f.name, f.required, _checker(f)) for f in etype.fields)
+    for name, etype in EVENT_TYPES.items()
+}
+
+
+def with_fields(type_name: str, checked: dict[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A payload `validate_payload` returned, with some fields changed, checked as that would.
+
+    Only the changed fields are checked again (and the checks across fields); the result is
+    what `validate_payload` gives for the changed payload. A field new to the payload is
+    checked with the whole payload, so the fields keep their order.
+    """
+    if not checked.keys() >= changes.keys() or any(v is None for v in changes.values()):
+        return validate_payload(type_name, {**checked, **changes})
+    check_sizes(changes)
+    _refuse_control_characters(type_name, changes)
+    out = dict(checked)
+    for name, _required, check in _PLANS[type_name]:
+        if name in changes:
+            out[name] = check(changes[name])
+    return _check_across(type_name, out)
 
 
 #: Field kinds that carry free text (the others are checked against a fixed set or form).
@@ -99,23 +172,25 @@ def _refuse_control_characters(type_name: str, payload: Mapping[str, Any]) -> No
 
 def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, Any]:
     """Check a payload against its event type; return it normalised or raise EventError."""
-    etype = EVENT_TYPES.get(type_name)
-    if etype is None:
+    plan = _PLANS.get(type_name)
+    if plan is None:
         raise EventError("type", f"unknown event type {type_name!r} (see docs/events.md)")
     known = _FIELD_NAMES[type_name]
-    for key in payload:
-        if key not in known:
-            raise EventError(key, f"is not a field of {type_name} (see docs/events.md)")
+    if not known.issuperset(payload):
+        for key in payload:
+            if key not in known:
+                raise EventError(key, f"is not a field of {type_name} (see docs/events.md)")
     check_sizes(payload)  # first: a huge value is refused before anything scans it
     _refuse_control_characters(type_name, payload)
     out: dict[str, Any] = {}
-    for f in etype.fields:
-        value = payload.get(f.name)
+    get = payload.get
+    for name, required, check in plan:
+        value = get(name)
         if value is None:
-            if f.required:
-                raise EventError(f.name, "is required")
+            if required:
+                raise EventError(name, "is required")
             continue
-        out[f.name] = _check(f, value)
+        out[name] = check(value)
     return _check_across(type_name, out)
 
 
@@ -147,8 +222,23 @@ def _check_object_size(name: str, value: dict[Any, Any]) -> None:
                 raise EventError(name, f"has a name that {limits.too_long(limits.ATTRIBUTE_NAME)}")
             if isinstance(v, str) and len(v) > limits.ATTRIBUTE_VALUE:
                 raise EventError(f"{name}.{k}", limits.too_long(limits.ATTRIBUTE_VALUE))
-    elif len(json.dumps(value, ensure_ascii=False, default=str)) > limits.OBJECT_JSON:
+    elif _json_bound(value) > limits.OBJECT_JSON and (
+        len(json.dumps(value, ensure_ascii=False, default=str)) > limits.OBJECT_JSON
+    ):
         raise EventError(name, f"is longer than the limit of {limits.OBJECT_JSON} characters as JSON")
+
+
+def _json_bound(value: dict[Any, Any]) -> int:
+    """At most the length of an object's JSON when it maps strings to strings (a character
+    takes at most six in JSON, as `\\u0000`; a pair adds its quotes, colon and comma), so most
+    objects are measured without writing them out; any other object counts as longer than
+    the limit, so it is written out and measured."""
+    total = 2
+    for k, v in value.items():
+        if type(k) is not str or type(v) is not str:
+            return limits.OBJECT_JSON + 1
+        total += 6 * (len(k) + len(v)) + 6
+    return total
 
 
 def size_limit(f: Field) -> str:

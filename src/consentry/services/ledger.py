@@ -20,7 +20,7 @@ from consentry.domain.errors import FieldError
 from consentry.domain.events import Event
 from consentry.domain.limits import too_long
 from consentry.domain.text import control_character
-from consentry.domain.validation import validate_payload
+from consentry.domain.validation import validate_payload, with_fields
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, PointKind
 from consentry.services.app import App
 from consentry.services.contacts import point_key
@@ -182,10 +182,12 @@ class _Batch:
                 raise InputError("contact", "a registration creates a contact point; give kind and value")
             # Every field is checked before the value is normalised (a wrong field is
             # named before an unusable address), and again with the normalised value.
-            validate_payload(etype, {**payload, "value": payload.get("value") or "-"})
-            pid, payload = self.register(payload, line)
+            first = validate_payload(etype, {**payload, "value": payload.get("value") or "-"})
+            pid, normal = self.register(payload, line)
             kind = self.kinds[pid]
-            clean = validate_payload(etype, payload)
+            # Only what normalising changed is checked again.
+            changes = {k: normal[k] for k in ("value", "country") if normal.get(k) is not payload.get(k)}
+            clean = with_fields(etype, first, changes)
         else:
             pid, kind = self.point(record.get("contact"))
             clean = validate_payload(etype, payload)

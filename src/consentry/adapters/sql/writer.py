@@ -23,7 +23,7 @@ from consentry.adapters.sql.projection import ProjectionWrites
 from consentry.adapters.sql.reader import Reader
 from consentry.adapters.sql.registers import RegisterWrites
 from consentry.adapters.sql.sealing import contact_ref, seal, split
-from consentry.adapters.sql.stored import bulk_insert, naive_utc
+from consentry.adapters.sql.stored import bulk_insert, naive_utc, sqlite_time
 from consentry.adapters.sql.suppressions import SuppressionWrites
 from consentry.domain.chain import ChainedRow, link, payload_json
 from consentry.domain.erasure import SuppressionRecord
@@ -37,7 +37,6 @@ _EVENT_COLUMNS = (
     "seq, id, contact_point_id, type, occurred_at, recorded_at, schema_version, payload, sealed, "
     "prev_hash, hash"
 )
-_EVENT_TIMES = (4, 5)
 _POINT_COLUMNS = "id, kind, lookup, contact_ref, registered_seq"
 
 
@@ -89,8 +88,11 @@ class Writer(Reader, ProjectionWrites, CatalogWrites, RegisterWrites, CampaignWr
         chained: list[ChainedRow] = []
         by_point = self._touched
         seq, prev = self._seq, self._hash
-        # The events of one append share their recorded_at: write it out once.
-        recorded: dict[datetime, tuple[str, datetime]] = {}
+        # The events of one append share their recorded_at: write it out once. Times are
+        # made the store's form here (SQLite: its text), not in another pass over the rows.
+        recorded: dict[datetime, tuple[str, Any]] = {}
+        stored_time = _sqlite_moment if self._sqlite else naive_utc
+        index_of = self.lookup
         for ev, (clear, personal) in zip(events, parts, strict=True):
             seq += 1
             pid = ev.contact_point_id
@@ -102,7 +104,7 @@ class Writer(Reader, ProjectionWrites, CatalogWrites, RegisterWrites, CampaignWr
             text = payload_json(clear)
             rec = recorded.get(ev.recorded_at)
             if rec is None:
-                rec = recorded[ev.recorded_at] = (ev.recorded_at.isoformat(), naive_utc(ev.recorded_at))
+                rec = recorded[ev.recorded_at] = (ev.recorded_at.isoformat(), stored_time(ev.recorded_at))
             h = link(prev, ev, seq, text, rec[0], sealed)
             rows.append(
                 (
@@ -110,7 +112,7 @@ class Writer(Reader, ProjectionWrites, CatalogWrites, RegisterWrites, CampaignWr
                     ev.id,
                     pid,
                     ev.type,
-                    naive_utc(ev.occurred_at),
+                    stored_time(ev.occurred_at),
                     rec[1],
                     ev.schema_version,
                     text,
@@ -124,12 +126,12 @@ class Writer(Reader, ProjectionWrites, CatalogWrites, RegisterWrites, CampaignWr
             by_point.setdefault(pid, []).append(full)
             if ev.type == "contact_point.registered":
                 kind = ev.payload["kind"]
-                lookup = lookups[pid] = vault.blind.index(kind, ev.payload["value"])
+                lookup = lookups[pid] = index_of(kind, ev.payload["value"])
                 new_points.append((pid, kind, lookup, refs[pid], seq))
             prev = h
         if new_points:
             bulk_insert(self.conn, "contact_points", _POINT_COLUMNS, new_points)
-        bulk_insert(self.conn, "events", _EVENT_COLUMNS, rows, times=_EVENT_TIMES)
+        bulk_insert(self.conn, "events", _EVENT_COLUMNS, rows)
         self._move_head(seq, prev)
         self._fresh.update(p[0] for p in new_points)
         self._waiting += len(chained)
@@ -161,3 +163,8 @@ def _with_seq(e: Event, seq: int, payload: Mapping[str, Any]) -> Event:
     return Event(
         e.id, e.type, e.contact_point_id, e.occurred_at, e.recorded_at, payload, e.schema_version, seq
     )
+
+
+def _sqlite_moment(d: datetime) -> str:
+    """An aware moment as SQLite keeps it (`stored.sqlite_time` of its naive UTC form)."""
+    return sqlite_time(naive_utc(d))
