@@ -200,7 +200,10 @@ def check_sizes(payload: Mapping[str, Any]) -> None:
     Checked before anything else reads the values, so an oversized value costs no more work.
     """
     for name, value in payload.items():
-        if isinstance(value, str):
+        kind = type(value)
+        if kind is bool or kind is int:  # flags and numbers have no size
+            continue
+        if kind is str or isinstance(value, str):
             limit = limits.EVENT_TEXT.get(name, limits.LABEL)
             if len(value) > limit:
                 raise EventError(name, limits.too_long(limit))
@@ -265,10 +268,17 @@ def _check_across(type_name: str, out: dict[str, Any]) -> dict[str, Any]:
         raise EventError("request", f"must be one of: {', '.join(sorted(REQUEST_KINDS))}")
     if type_name == "contact_point.registered" and out.get("stated_basis") not in (None, *STATED_BASES):
         raise EventError("stated_basis", f"must be one of: {', '.join(STATED_BASES)}")
-    for name in ("attributes", "source_fields"):
-        for k, a in out.get(name, {}).items():
-            if not (isinstance(k, str) and isinstance(a, str)):
-                raise EventError(name, "names and values must be strings")
-    if out.get("listed_until", "9999") < out.get("listed_from", "0000"):
+    for name in _STRING_OBJECTS.get(type_name, ()):
+        found = out.get(name)
+        if found and not all(isinstance(k, str) and isinstance(a, str) for k, a in found.items()):
+            raise EventError(name, "names and values must be strings")
+    if "listed_until" in out and out["listed_until"] < out.get("listed_from", "0000"):
         raise EventError("listed_until", "is before listed_from")
     return out
+
+
+#: Per event type, its fields that must map strings to strings (`_check_across`).
+_STRING_OBJECTS = {
+    name: tuple(f.name for f in etype.fields if f.name in ("attributes", "source_fields"))
+    for name, etype in EVENT_TYPES.items()
+}
