@@ -65,6 +65,18 @@ class Settings(BaseSettings):
     )
     mail_from_name: str = Field(default="consentry", description="The sender's name of confirmation mails.")
 
+    privacy_officer_email: str | None = Field(
+        default=None,
+        description="The privacy officer's address: `consentry dsr remind` (run it daily from cron) "
+        "mails it the data-subject requests due soon or overdue, each at most once a day.",
+    )
+    dsr_remind_days: int = Field(
+        default=7,
+        ge=0,
+        le=366,
+        description="A data-subject request is in the reminder from this many days before its deadline.",
+    )
+
     rate_limit_storage: str = Field(
         default="memory://",
         description="Where rate limits are counted: `memory://` (per process) or e.g. "

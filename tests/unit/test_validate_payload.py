@@ -107,7 +107,10 @@ def test_each_field_kind_gives_its_normal_form(
         (
             "request.received",
             {"request": "lunch"},
-            ("request", "must be one of: access, erasure, portability, rectification"),
+            (
+                "request",
+                "must be one of: access, erasure, objection, portability, rectification, restriction",
+            ),
         ),
         ("no.such", {}, ("type", "unknown event type 'no.such' (see docs/events.md)")),
     ],

@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from consentry.domain.dsr import IdentityMethod, IdentityStatus, Outcome, RequestKind, ToldVia
 from consentry.domain.errors import FieldError
 from consentry.domain.vocabulary import (
     ConsentMethod,
@@ -311,10 +312,85 @@ EVENT_TYPES: dict[str, EventType] = {
             "request.received",
             "The person made a data-subject request (GDPR Art. 15-21); handling follows.",
             (
-                _f("request", "str", True, "`access`, `erasure`, `rectification`, `portability`."),
+                _f(
+                    "request",
+                    "str",
+                    True,
+                    "`access`, `rectification`, `erasure`, `restriction`, `portability` or `objection`.",
+                ),
                 _f("via", "str", False, "How it reached the sender: `preference_centre`, `email` ..."),
                 _f("note", "str", False, "The person's own words, if any."),
+                _f(
+                    "request_id",
+                    "str",
+                    False,
+                    "The tracked request (`consentry dsr`) it opened; absent for one only recorded.",
+                ),
+                _f("due_at", "str", False, "When it must be answered by (ISO 8601, GDPR Art. 12(3))."),
                 *_EVIDENCE,
+            ),
+        ),
+        EventType(
+            "request.identity_checked",
+            "Whether the person making a request is who it names was checked (GDPR Art. 12(6)).",
+            (
+                _f("request_id", "str", True, "The request."),
+                _f("identity", IdentityStatus, True, "`verified` or `failed`."),
+                _f("method", IdentityMethod, True, "How it was checked."),
+                _f("handler", "str", True, "Who checked it (a user of the sender)."),
+            ),
+        ),
+        EventType(
+            "request.started",
+            "Someone of the sender took a request on.",
+            (
+                _f("request_id", "str", True, "The request."),
+                _f("handler", "str", True, "Who handles it."),
+            ),
+        ),
+        EventType(
+            "request.extended",
+            "The deadline was extended by two months, the reasons told to the person (GDPR Art. 12(3)).",
+            (
+                _f("request_id", "str", True, "The request."),
+                _f("extended_until", "date", True, "The new last day (Dutch calendar)."),
+                _f("reason", "str", True, "The reasons, as told to the person."),
+                _f("told_via", ToldVia, True, "How the person was told."),
+                _f("handler", "str", True, "Who extended it."),
+            ),
+        ),
+        EventType(
+            "request.handled",
+            "A request was closed: done, refused or withdrawn; who did it is recorded.",
+            (
+                _f("request_id", "str", True, "The request."),
+                _f("request", "str", True, "What was asked (as `request.received`)."),
+                _f("outcome", Outcome, True, "`done`, `refused` or `withdrawn`."),
+                _f("handler", "str", True, "Who handled it."),
+                _f("note", "str", False, "What was done, or why not (told to the person)."),
+            ),
+        ),
+        EventType(
+            "request.told",
+            "The person was told about their request (an outcome mail, a letter, a call).",
+            (
+                _f("request_id", "str", True, "The request."),
+                _f("about", "str", True, "`outcome`."),
+                _f("told_via", ToldVia, True, "How."),
+            ),
+        ),
+        EventType(
+            "processing.restricted",
+            "Processing is restricted (GDPR Art. 18): no marketing to or profiling of the person "
+            "until it is lifted.",
+            (_f("request_id", "str", False, "The request that asked for it."),),
+        ),
+        EventType(
+            "processing.restriction_lifted",
+            "A restriction of processing ended (GDPR Art. 18(3): the person is told first).",
+            (
+                _f("request_id", "str", False, "The request it belonged to."),
+                _f("handler", "str", False, "Who lifted it."),
             ),
         ),
         EventType(
@@ -326,4 +402,15 @@ EVENT_TYPES: dict[str, EventType] = {
 }
 
 STATED_BASES = ("consent", "legitimate_interest", "contract")
-REQUEST_KINDS = frozenset({"access", "erasure", "rectification", "portability"})
+REQUEST_KINDS = frozenset(k.value for k in RequestKind)
+#: Recorded by the request services (`services/dsr.py`) only, never appended from outside:
+#: they must agree with the request table.
+SERVICE_ONLY = frozenset(
+    {
+        "request.identity_checked",
+        "request.started",
+        "request.extended",
+        "request.handled",
+        "request.told",
+    }
+)

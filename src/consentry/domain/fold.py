@@ -170,6 +170,18 @@ def _request(state: ContactState, e: Event, p: Payload) -> None:
     state.requests.append((p["request"], e.occurred_at))
 
 
+def _restricted(state: ContactState, e: Event, p: Payload) -> None:
+    state.restricted_at = state.restricted_at or e.occurred_at
+
+
+def _restriction_lifted(state: ContactState, e: Event, p: Payload) -> None:
+    state.restricted_at = None
+
+
+def _nothing(state: ContactState, e: Event, p: Payload) -> None:
+    """A request's handling: the request table tracks it; the rules read nothing from it."""
+
+
 def _registered(state: ContactState, e: Event, p: Payload) -> None:
     state.kind = PointKind(p["kind"])
     state.value = p.get("value", "")  # absent once the contact's key is destroyed (erased)
@@ -206,6 +218,13 @@ HANDLERS: dict[str, Callable[[ContactState, Event, Payload], None]] = {
     "complaint.recorded": _complaint,
     "contact_point.erased": _erased,
     "request.received": _request,
+    "request.identity_checked": _nothing,
+    "request.started": _nothing,
+    "request.extended": _nothing,
+    "request.handled": _nothing,
+    "request.told": _nothing,
+    "processing.restricted": _restricted,
+    "processing.restriction_lifted": _restriction_lifted,
     "attributes.set": _attributes,
     "tags.added": _tags,
 }

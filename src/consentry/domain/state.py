@@ -151,6 +151,8 @@ class ContactState:
     soft_bounces: int = 0
     erased_at: datetime | None = None
     requests: list[tuple[str, datetime]] = field(default_factory=list)
+    #: Since when processing is restricted (GDPR Art. 18); None when it is not (or was lifted).
+    restricted_at: datetime | None = None
     event_count: int = 0
     last_event_at: datetime | None = None
     last_seq: int = 0
@@ -239,6 +241,7 @@ class ContactState:
             "hard_bounced_at": ts(self.hard_bounced_at),
             "complained_at": ts(self.complained_at),
             "erased_at": ts(self.erased_at),
+            "restricted_at": ts(self.restricted_at),
             "art14_notice_due": ts(self.art14_notice_due),
             "requests": [{"request": kind, "at": ts(at)} for kind, at in self.requests],
             "attributes": dict(self.attributes),

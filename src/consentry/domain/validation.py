@@ -264,8 +264,10 @@ def _check_across(type_name: str, out: dict[str, Any]) -> dict[str, Any]:
     """The checks that read more than one field (or a field against its event type)."""
     if type_name == "bounce.recorded" and out["bounce_kind"] not in _BOUNCE_KINDS:
         raise EventError("bounce_kind", "must be `hard` or `soft`")
-    if type_name == "request.received" and out["request"] not in REQUEST_KINDS:
+    if type_name in ("request.received", "request.handled") and out["request"] not in REQUEST_KINDS:
         raise EventError("request", f"must be one of: {', '.join(sorted(REQUEST_KINDS))}")
+    if type_name == "request.identity_checked" and out["identity"] == "unverified":
+        raise EventError("identity", "must be `verified` or `failed`")
     if type_name == "contact_point.registered" and out.get("stated_basis") not in (None, *STATED_BASES):
         raise EventError("stated_basis", f"must be one of: {', '.join(STATED_BASES)}")
     for name in _STRING_OBJECTS.get(type_name, ()):

@@ -70,7 +70,7 @@ COLUMNS = (
     "erased", "objected_dm", "objected_profiling", "suppressed", "published", "published_unproven",
     "outside_eea", "local_rules_met", "notice14", "bought_any", "consented_ever", "ended_day",
     "c_valid", "c_own", "c_pending", "c_defective", "subscribed", "opt_outs", "bought", "bought_ex",
-    "tags", "listed", "c_timed", "suppressed_for", "c_fresh",
+    "tags", "listed", "c_timed", "suppressed_for", "c_fresh", "restricted",
 )  # fmt: skip
 #: Columns holding dates (stored form differs per database).
 DATE_COLUMNS = (COLUMNS.index("ended_day"),)
@@ -143,6 +143,7 @@ def facts_row(s: ContactState) -> tuple[Any, ...]:
         tokens(tok(li.register) for li in s.listings) if s.listings else EMPTY,
         _tokens([f"{k}{d.isoformat()}" for k, d in until.items()]),
         *_prior(s),
+        s.restricted_at is not None,
     )
 
 

@@ -246,6 +246,7 @@ SQL_FACTS: dict[str, Callable[[Sql], str]] = {
     "erased": lambda q: q.flag("erased"),
     "objected_dm": _objected(_DIRECT_MARKETING, "objected_dm"),
     "objected_profiling": _objected(_PROFILING, "objected_profiling"),
+    "restricted": lambda q: q.flag("restricted"),
     "suppressed": lambda q: q.flag("suppressed"),
     "prior_suppression": _prior_suppression,
     "fresh_opt_in": lambda q: q.has("c_fresh", pair(q.purpose.key, q.channel.value)),

@@ -17,7 +17,7 @@ from typing import Any
 from consentry.adapters.addresses import AddressError, normalise
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.errors import FieldError
-from consentry.domain.events import Event
+from consentry.domain.events import SERVICE_ONLY, Event
 from consentry.domain.limits import too_long
 from consentry.domain.text import control_character
 from consentry.domain.validation import validate_payload, with_fields
@@ -35,6 +35,8 @@ FUTURE_SLACK = timedelta(minutes=5)
 #: The longest moment worth parsing (`2025-03-01T10:00:00.123456+01:00` is 32).
 MOMENT_CHARS = 64
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,40}$")
+#: The fields of `request.received` only the request services write.
+_TRACKED = frozenset({"request_id", "due_at"})
 _PURPOSE_FIELDS = ("consent.given", "consent.confirmed", "consent.withdrawn", "unsubscribed")
 
 Progress = Callable[[int], None]
@@ -176,6 +178,12 @@ class _Batch:
         if not isinstance(etype, str):
             raise InputError("type", "is required (see docs/events.md)")
         payload = {k: v for k, v in record.items() if k not in ENVELOPE}
+        if etype in SERVICE_ONLY or (etype == "request.received" and _TRACKED & payload.keys()):
+            raise InputError(
+                "type",
+                f"{etype} with a tracked request is recorded by `consentry dsr` (or the API's "
+                "/requests), which keeps the request and its ledger in step; it cannot be appended",
+            )
         occurred = self.moment(record.get("occurred_at"))
         if etype == "contact_point.registered":
             if "contact" in record:

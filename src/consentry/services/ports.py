@@ -32,8 +32,10 @@ from consentry.domain.vocabulary import PointKind
 from consentry.policy.facts import Situation
 from consentry.policy.rules import Rule, RulePack
 from consentry.services.campaign_ports import CampaignQueue, CampaignReader, Claim, WorkerLock
+from consentry.services.dsr_ports import RequestReader, RequestWriter
 
-__all__ = ["CampaignQueue", "CampaignReader", "Claim", "WorkerLock"]  # declared with the campaigns
+# Declared with the campaigns and the requests:
+__all__ = ["CampaignQueue", "CampaignReader", "Claim", "RequestReader", "RequestWriter", "WorkerLock"]
 
 # -- the ledger -------------------------------------------------------------------------------
 
@@ -312,12 +314,12 @@ class RetentionReads(Protocol):
 
 
 class Reading(
-    LedgerReader, Catalog, Registers, CampaignReader, Audiences, LedgerAudit, RetentionReads, Protocol
+    LedgerReader, Catalog, Registers, CampaignReader, Audiences, LedgerAudit, RetentionReads, RequestReader, Protocol
 ):
     """A read transaction on one snapshot."""
 
 
-class Writing(Reading, LedgerWriter, CatalogWriter, RegistersWriter, CampaignQueue, Protocol):
+class Writing(Reading, LedgerWriter, CatalogWriter, RegistersWriter, CampaignQueue, RequestWriter, Protocol):
     """A write transaction holding the ledger lock; rolled back on any error."""
 
 

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from consentry.domain.dsr import DsrRequest, IdentityMethod, IdentityStatus, Via
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, Channel, ObjectionScope, Verdict
 from consentry.policy.facts import Question
 from consentry.policy.rules import evaluate
-from consentry.services import ledger
+from consentry.services import dsr, ledger
 from consentry.services.app import App
 from consentry.services.errors import InputError
 from consentry.services.public import Evidence, language, mask, state_of
@@ -23,6 +24,8 @@ from consentry.services.setup import controller
 from consentry.services.tokens import TokenUse
 
 PREFERENCE_TEXT_VERSION = "preference-centre@1"
+#: The requests the preference centre takes (an objection has its own form).
+PAGE_REQUESTS = ("access", "erasure", "rectification", "restriction", "portability")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,12 +149,24 @@ def object_to(app: App, token: str, scope: str, evidence: Evidence) -> None:
     ledger.append_records(app, [(1, {**record, "via": "preference_centre", **evidence.fields()})])
 
 
-def make_request(app: App, token: str, kind: str, note: str | None, evidence: Evidence) -> None:
-    """Record a request for a copy of the data or for erasure (handled later, within the month)."""
+def make_request(
+    app: App, token: str, kind: str, note: str | None, evidence: Evidence, lang: str | None = None
+) -> DsrRequest:
+    """Open a data-subject request for the person the link names (due within the month).
+
+    The link was mailed to this address and signed: that is the identity check
+    (GDPR Art. 12(6)). An objection has its own form (`object_to`).
+    """
     claims = app.signer().read(TokenUse.PREFERENCES, token)
-    if kind not in ("access", "erasure"):
-        raise InputError("request", "must be access or erasure")
-    record: dict[str, Any] = {"type": "request.received", "contact": claims.contact_point, "request": kind}
-    if note and note.strip():
-        record["note"] = note.strip()[:2000]
-    ledger.append_records(app, [(1, {**record, "via": "preference_centre", **evidence.fields()})])
+    if kind not in PAGE_REQUESTS:
+        raise InputError("request", f"must be one of: {', '.join(PAGE_REQUESTS)}")
+    return dsr.open_request(
+        app,
+        claims.contact_point,
+        kind,
+        via=Via.PREFERENCE_CENTRE,
+        note=note.strip()[:2000] if note and note.strip() else None,
+        language=language(lang) if lang is not None else None,
+        identity=dsr.Identity(IdentityStatus.VERIFIED, IdentityMethod.SIGNED_LINK),
+        evidence=evidence.fields(),
+    )

@@ -12,6 +12,7 @@ from consentry.adapters.sql.campaigns import CampaignReads
 from consentry.adapters.sql.catalog import CatalogReads
 from consentry.adapters.sql.ledger import LedgerReads
 from consentry.adapters.sql.projection import ProjectionReads
+from consentry.adapters.sql.requests import RequestReads
 from consentry.adapters.sql.retention import RetentionReads
 from consentry.adapters.sql.suppressions import SuppressionReads
 
@@ -25,6 +26,7 @@ class Reader(
     AuditReads,
     SuppressionReads,
     RetentionReads,
+    RequestReads,
 ):
     """Read access within one consistent snapshot."""
 

@@ -195,6 +195,8 @@ point_facts = sa.Table(
     #: confirmed after it lifts it for (`factrows.facts_row`; migration 0010).
     sa.Column("suppressed_for", sa.Text, nullable=False, server_default="|"),
     sa.Column("c_fresh", sa.Text, nullable=False, server_default="|"),
+    # Processing restricted (GDPR Art. 18): no marketing until lifted (migration 0011).
+    sa.Column("restricted", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_point_facts_contact", "contact_id"),
 )
 
@@ -351,4 +353,35 @@ admin_audit = sa.Table(
     sa.Column("subject", sa.String(320), nullable=True),
     sa.Column("detail", JSONType, nullable=False),
     sa.Index("ix_admin_audit_at", "at"),
+)
+
+#: Data-subject requests (GDPR Art. 12(3), 15-21) and their deadlines: ids, codes and moments
+#: only; the note, the reasons and the outcome are in the ledger events the row names.
+dsr_requests = sa.Table(
+    "dsr_requests",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("contact_point_id", sa.String(40), nullable=False),
+    sa.Column("contact_ref", sa.Text, nullable=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("via", sa.String(32), nullable=False),
+    sa.Column("language", sa.String(2), nullable=False),
+    sa.Column("received_at", UTCDateTime(), nullable=False),
+    sa.Column("received_event", sa.String(40), nullable=False),
+    sa.Column("due_at", UTCDateTime(), nullable=False),
+    sa.Column("extended_until", UTCDateTime(), nullable=True),
+    sa.Column("extension_event", sa.String(40), nullable=True),
+    sa.Column("extension_notified_at", UTCDateTime(), nullable=True),
+    sa.Column("identity", sa.String(16), nullable=False),
+    sa.Column("identity_method", sa.String(32), nullable=True),
+    sa.Column("identity_checked_at", UTCDateTime(), nullable=True),
+    sa.Column("handler", sa.String(120), nullable=True),
+    sa.Column("handled_at", UTCDateTime(), nullable=True),
+    sa.Column("outcome_event", sa.String(40), nullable=True),
+    sa.Column("person_told_at", UTCDateTime(), nullable=True),
+    sa.Column("reminded_on", sa.Date, nullable=True),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Index("ix_dsr_requests_state_due", "state", "due_at"),
+    sa.Index("ix_dsr_requests_point", "contact_point_id"),
 )

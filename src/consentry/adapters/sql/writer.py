@@ -22,6 +22,7 @@ from consentry.adapters.sql.catalog import CatalogWrites
 from consentry.adapters.sql.projection import ProjectionWrites
 from consentry.adapters.sql.reader import Reader
 from consentry.adapters.sql.registers import RegisterWrites
+from consentry.adapters.sql.requests import RequestWrites
 from consentry.adapters.sql.sealing import contact_ref, seal, split
 from consentry.adapters.sql.stored import bulk_insert, naive_utc, sqlite_time
 from consentry.adapters.sql.suppressions import SuppressionWrites
@@ -40,7 +41,9 @@ _EVENT_COLUMNS = (
 _POINT_COLUMNS = "id, kind, lookup, contact_ref, registered_seq"
 
 
-class Writer(Reader, ProjectionWrites, CatalogWrites, RegisterWrites, CampaignWrites, SuppressionWrites):
+class Writer(
+    Reader, ProjectionWrites, CatalogWrites, RegisterWrites, CampaignWrites, SuppressionWrites, RequestWrites
+):
     """Write access (`services.ports.Writing`): holds the ledger lock for the whole transaction."""
 
     def __init__(self, conn: Connection, clock_now: datetime, vault: Vault) -> None:

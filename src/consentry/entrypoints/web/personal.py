@@ -144,7 +144,7 @@ def make_request(
 ) -> RedirectResponse:
     """Record a request for a copy of the data or for its erasure."""
     csrf.check(app, request, csrf_token, public.link_owner(app, TokenUse.PREFERENCES, token))
-    preferences.make_request(app, token, kind, note, views.evidence(request))
+    preferences.make_request(app, token, kind, note, views.evidence(request), views.page_lang(request))
     return _done(request, token, kind)
 
 

@@ -49,6 +49,16 @@ def _obj_prof(x: Situation) -> bool:
 
 
 @fact(
+    "restricted",
+    "Processing of the person's data is restricted (GDPR Art. 18) and the restriction was not lifted.",
+    "De verwerking van de gegevens van de persoon is beperkt (AVG art. 18) en die beperking is "
+    "niet opgeheven.",
+)
+def _restricted(x: Situation) -> bool:
+    return x.s.restricted_at is not None
+
+
+@fact(
     "suppressed",
     "The point hard-bounced or the person complained (spam report).",
     "Het adres is onbestelbaar gebleken of de persoon heeft een spamklacht gedaan.",

@@ -83,6 +83,18 @@ ROWS: tuple[Rule, ...] = (
         "of that person.",
     ),
     Rule(
+        "EU-GDPR-18",
+        ("direct_marketing", "restricted"),
+        Effect.DENY,
+        "GDPR Art. 18(1)-(3)",
+        "De persoon heeft gevraagd de verwerking van de gegevens te beperken. Zolang die beperking "
+        "niet is opgeheven worden de gegevens alleen bewaard: geen marketing en geen profilering, "
+        "via geen enkel kanaal. De persoon hoort het voordat de beperking wordt opgeheven.",
+        "The person asked for processing of their data to be restricted. Until the restriction is "
+        "lifted the data are only stored: no marketing and no profiling, on any channel. The "
+        "person is told before the restriction is lifted.",
+    ),
+    Rule(
         "OPS-SUPP-01",
         ("suppressed", "!post", "!live_call"),
         Effect.DENY,

@@ -1,0 +1,126 @@
+"""Data-subject requests as methods of a Reader and a Writer (`services.dsr_ports`)."""
+
+from __future__ import annotations
+
+from collections.abc import Set
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from consentry.adapters.sql import tables as t
+from consentry.adapters.sql.connected import Connected
+from consentry.domain.dsr import (
+    DsrRequest,
+    IdentityMethod,
+    IdentityStatus,
+    RequestKind,
+    RequestState,
+    Via,
+)
+
+_R = t.dsr_requests
+
+
+def _request(row: Any) -> DsrRequest:
+    return DsrRequest(
+        id=row.id,
+        contact_point_id=row.contact_point_id,
+        contact_ref=row.contact_ref,
+        kind=RequestKind(row.kind),
+        state=RequestState(row.state),
+        via=Via(row.via),
+        language=row.language,
+        received_at=row.received_at,
+        received_event=row.received_event,
+        due_at=row.due_at,
+        extended_until=row.extended_until,
+        extension_event=row.extension_event,
+        extension_notified_at=row.extension_notified_at,
+        identity=IdentityStatus(row.identity),
+        identity_method=IdentityMethod(row.identity_method) if row.identity_method else None,
+        identity_checked_at=row.identity_checked_at,
+        handler=row.handler,
+        handled_at=row.handled_at,
+        outcome_event=row.outcome_event,
+        person_told_at=row.person_told_at,
+        reminded_on=row.reminded_on,
+        updated_at=row.updated_at,
+    )
+
+
+def _values(r: DsrRequest) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "contact_point_id": r.contact_point_id,
+        "contact_ref": r.contact_ref,
+        "kind": r.kind.value,
+        "state": r.state.value,
+        "via": r.via.value,
+        "language": r.language,
+        "received_at": r.received_at,
+        "received_event": r.received_event,
+        "due_at": r.due_at,
+        "extended_until": r.extended_until,
+        "extension_event": r.extension_event,
+        "extension_notified_at": r.extension_notified_at,
+        "identity": r.identity.value,
+        "identity_method": r.identity_method.value if r.identity_method else None,
+        "identity_checked_at": r.identity_checked_at,
+        "handler": r.handler,
+        "handled_at": r.handled_at,
+        "outcome_event": r.outcome_event,
+        "person_told_at": r.person_told_at,
+        "reminded_on": r.reminded_on,
+        "updated_at": r.updated_at,
+    }
+
+
+class RequestReads(Connected):
+    """Stored requests, and the contact a point belongs to."""
+
+    def dsr(self, request_id: str) -> DsrRequest | None:
+        """A request by id."""
+        row = self.conn.execute(sa.select(_R).where(_R.c.id == request_id)).first()
+        return None if row is None else _request(row)
+
+    def dsr_requests(
+        self,
+        states: Set[RequestState] | None = None,
+        deadline_before: datetime | None = None,
+        contact_point_id: str | None = None,
+    ) -> list[DsrRequest]:
+        """Requests by state, deadline and point; earliest deadline first."""
+        deadline = sa.func.coalesce(_R.c.extended_until, _R.c.due_at)
+        q = sa.select(_R).order_by(deadline, _R.c.received_at, _R.c.id)
+        if states is not None:
+            q = q.where(_R.c.state.in_(sorted(s.value for s in states)))
+        if deadline_before is not None:
+            q = q.where(deadline < deadline_before)
+        if contact_point_id is not None:
+            q = q.where(_R.c.contact_point_id == contact_point_id)
+        return [_request(row) for row in self.conn.execute(q)]
+
+    def person_points(self, point_id: str) -> tuple[str | None, list[str]]:
+        """The point's contact (`point_facts.contact_id`) and every point of that contact."""
+        f = t.point_facts
+        contact = self.conn.execute(
+            sa.select(f.c.contact_id).where(f.c.contact_point_id == point_id)
+        ).scalar_one_or_none()
+        if contact is None:
+            return None, [point_id]
+        ids = self.conn.execute(
+            sa.select(f.c.contact_point_id).where(f.c.contact_id == contact).order_by(f.c.contact_point_id)
+        ).scalars()
+        return contact, sorted({point_id, *ids})
+
+
+class RequestWrites(RequestReads):
+    """Storing requests in the write transaction."""
+
+    def put_dsr(self, request: DsrRequest) -> None:
+        """Insert a new request, or replace the stored row of one."""
+        values = _values(request)
+        done = self.conn.execute(_R.update().where(_R.c.id == request.id).values(**values))
+        if done.rowcount == 0:
+            self.conn.execute(_R.insert().values(**values))

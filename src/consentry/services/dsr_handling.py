@@ -1,0 +1,262 @@
+"""Handling a data-subject request: doing what it asks, closing it, telling the person.
+
+What each kind does when handled:
+- access, portability: the injected `Hooks.export` produces the copy (services of the
+  access export); the reference it returns is recorded in the outcome;
+- erasure: the injected `Hooks.erase` erases every point of the person (storage v2's
+  erasure) with the reason `request:<id>`; the outcome note is then not kept, as the
+  person's data is gone;
+- rectification: the corrected attributes (`attributes.set`) and details
+  (`contact_point.updated`) are ledger events on the request's point;
+- restriction: `processing.restricted` on every point of the person; rule EU-GDPR-18
+  stops marketing and profiling until `lift_restriction`, which tells the person first;
+- objection: `objection.recorded` (direct marketing), which binds the whole person.
+
+The request's row, the kind's events and `request.handled` are one write transaction;
+the erasure and the export run before it (their own transactions), so a failure there
+leaves the request open. The person's e-mail address is read before anything is done
+(an erasure removes it); the mail goes out after the commit, and `request.told`
+records it. A mail that fails leaves the request handled and untold: `tell` retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from consentry.domain.dsr import (
+    DsrRequest,
+    IdentityStatus,
+    Outcome,
+    RequestKind,
+    RequestState,
+    ToldVia,
+)
+from consentry.domain.errors import FieldError
+from consentry.domain.validation import validate_payload
+from consentry.services import dsr_mails
+from consentry.services.app import App
+from consentry.services.dsr import get, handler_name, point_state, record, show, still_open
+from consentry.services.errors import InputError, MailError, choice
+
+
+class Eraser(Protocol):
+    """Erases contact points (all of a person's), keeping their suppression records."""
+
+    def __call__(self, app: App, point_ids: Sequence[str], reason: str) -> None: ...
+
+
+class Exporter(Protocol):
+    """Produces the copy of an access or portability request; returns what to record (a reference)."""
+
+    def __call__(self, app: App, request: DsrRequest, point_ids: Sequence[str]) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Hooks:
+    """The services other parts of consentry provide for handling (wired in entrypoints/dsr_hooks.py)."""
+
+    erase: Eraser | None = None
+    export: Exporter | None = None
+
+
+class HandlerMissing(InputError):
+    """This installation cannot carry out this kind of request: its service is not wired."""
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """A handled or closed request, and whether the person was told."""
+
+    request: DsrRequest
+    told: bool
+    problem: str | None = None
+    exported: str | None = None
+    events: list[str] = field(default_factory=list)
+
+
+def _checked(etype: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return validate_payload(etype, payload)
+    except FieldError as exc:
+        raise InputError(exc.field, exc.message) from None
+
+
+def handle(
+    app: App,
+    request_id: str,
+    by: str,
+    outcome: str | None,
+    hooks: Hooks,
+    *,
+    attributes: Mapping[str, str] | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> Handled:
+    """Do what the request asks, record it as done by `by`, and tell the person."""
+    by = handler_name(by)
+    note = outcome.strip() if outcome and outcome.strip() else None
+    with app.store.reader() as r:
+        req = get(r, request_id)
+        still_open(req)
+        if req.kind is not RequestKind.OBJECTION and req.identity is not IdentityStatus.VERIFIED:
+            raise InputError(
+                "identity",
+                f"the person's identity is {req.identity.value}: verify it first (consentry dsr "
+                f"verify-identity {req.id} --method ...), or refuse the request (consentry dsr close "
+                f"{req.id} --refused --reason ...)",
+            )
+        _contact, points = r.person_points(req.contact_point_id)
+        live = [p for p in points if point_state(r, p).erased_at is None]
+        to = dsr_mails.address_of(r, req)
+    items = _kind_items(req, live, attributes, details)
+    exported = None
+    if req.kind is RequestKind.ERASURE and live:
+        if hooks.erase is None:
+            raise HandlerMissing("kind", "erasure cannot be carried out here: no erasure service is wired")
+        hooks.erase(app, live, f"request:{req.id}")
+        note = None  # the person's data is gone; who erased and when is what stays
+    elif req.kind in (RequestKind.ACCESS, RequestKind.PORTABILITY):
+        if hooks.export is None:
+            raise HandlerMissing("kind", f"{req.kind.value} cannot be carried out here: no export is wired")
+        exported = hooks.export(app, req, live)
+        note = "\n".join(x for x in (note, f"copy: {exported}" if exported else None) if x) or None
+    now = app.clock.now()
+    with app.store.writer() as w:
+        req = get(w, request_id)
+        still_open(req)  # closed by someone else meanwhile: nothing recorded
+        events = [ev for pid, its in items for ev in record(app, w, pid, its)]
+        handled = {"request_id": req.id, "request": req.kind.value, "outcome": Outcome.DONE.value}
+        handled |= {"handler": by, **({"note": note} if note else {})}
+        (done,) = record(app, w, req.contact_point_id, [("request.handled", handled)])
+        req = req.but(
+            state=RequestState.DONE, handler=by, handled_at=now, outcome_event=done.id, updated_at=now
+        )
+        w.put_dsr(req)
+    req, told, problem = _tell(app, req, to, note)
+    return Handled(req, told, problem, exported, [e.id for e in events] + [done.id])
+
+
+def _kind_items(
+    req: DsrRequest,
+    live: list[str],
+    attributes: Mapping[str, str] | None,
+    details: Mapping[str, Any] | None,
+) -> list[tuple[str, list[tuple[str, dict[str, Any]]]]]:
+    """The ledger events a kind adds, by point; checked before anything is done."""
+    if (attributes or details) and req.kind is not RequestKind.RECTIFICATION:
+        raise InputError("attributes", f"corrections belong to a rectification, not to {req.kind.value}")
+    point = req.contact_point_id
+    if req.kind is RequestKind.RECTIFICATION:
+        if not attributes and not details:
+            raise InputError(
+                "attributes",
+                "say what to correct (--attribute NAME=VALUE, --display-name), or refuse the request",
+            )
+        its: list[tuple[str, dict[str, Any]]] = []
+        if attributes:
+            its.append(("attributes.set", _checked("attributes.set", {"attributes": dict(attributes)})))
+        if details:
+            its.append(("contact_point.updated", _checked("contact_point.updated", dict(details))))
+        return [(point, its)]
+    if req.kind is RequestKind.RESTRICTION:
+        return [(pid, [("processing.restricted", {"request_id": req.id})]) for pid in live]
+    if req.kind is RequestKind.OBJECTION and point in live:
+        return [(point, [("objection.recorded", {"scope": "direct_marketing", "via": "request"})])]
+    return []
+
+
+def close(app: App, request_id: str, outcome: str, by: str, reason: str | None) -> Handled:
+    """Close a request without doing it: refused (the person is told why) or withdrawn by them."""
+    result = choice(Outcome, "outcome", outcome)
+    if result is Outcome.DONE:
+        raise InputError("outcome", "a request is done by handling it (consentry dsr handle)")
+    by = handler_name(by)
+    reason = reason.strip() if reason and reason.strip() else None
+    if result is Outcome.REFUSED and not reason:
+        raise InputError("reason", "give the reasons for refusing: they are told to the person (Art. 12(4))")
+    now = app.clock.now()
+    with app.store.writer() as w:
+        req = get(w, request_id)
+        still_open(req)
+        to = dsr_mails.address_of(w, req) if result is Outcome.REFUSED else None
+        payload = {"request_id": req.id, "request": req.kind.value, "outcome": result.value, "handler": by}
+        (done,) = record(
+            app,
+            w,
+            req.contact_point_id,
+            [("request.handled", {**payload, **({"note": reason} if reason else {})})],
+        )
+        req = req.but(
+            state=RequestState(result.value),
+            handler=by,
+            handled_at=now,
+            outcome_event=done.id,
+            updated_at=now,
+        )
+        w.put_dsr(req)
+    if result is Outcome.WITHDRAWN:
+        return Handled(req, False, None, None, [done.id])
+    req, told, problem = _tell(app, req, to, reason)
+    return Handled(req, told, problem, None, [done.id])
+
+
+def _tell(app: App, req: DsrRequest, to: str | None, note: str | None) -> tuple[DsrRequest, bool, str | None]:
+    """Mail the person the outcome and record it; a problem is reported, not raised."""
+    if to is None:
+        return req, False, "the person has no e-mail address here: tell them by letter or phone"
+    try:
+        dsr_mails.send_outcome(app, req, to, note)
+    except MailError as exc:
+        return req, False, f"the mail to the person failed ({exc}); retry with consentry dsr tell {req.id}"
+    now = app.clock.now()
+    with app.store.writer() as w:
+        current = get(w, req.id)
+        payload = {"request_id": req.id, "about": "outcome", "told_via": ToldVia.EMAIL.value}
+        record(app, w, req.contact_point_id, [("request.told", payload)])
+        req = current.but(person_told_at=now, updated_at=now)
+        w.put_dsr(req)
+    return req, True, None
+
+
+def tell(app: App, request_id: str) -> Handled:
+    """Mail the person the outcome of a handled or refused request again (after a failed mail)."""
+    view = show(app, request_id)
+    req = view.request
+    if req.state not in (RequestState.DONE, RequestState.REFUSED):
+        raise InputError("request", f"request {req.id} is {req.state.value}: there is no outcome to tell yet")
+    if req.person_told_at is not None:
+        raise InputError("request", f"the person was told on {req.person_told_at.isoformat()} already")
+    outcome = next((e for e in view.events if e.id == req.outcome_event), None)
+    note = outcome.payload.get("note") if outcome is not None else None
+    with app.store.reader() as r:
+        to = dsr_mails.address_of(r, req)
+    req, told, problem = _tell(app, req, to, note)
+    if problem:
+        raise InputError("request", problem)
+    return Handled(req, told)
+
+
+def lift_restriction(app: App, request_id: str, by: str) -> Handled:
+    """Lift a restriction a handled request put on the person, telling them first (Art. 18(3))."""
+    by = handler_name(by)
+    with app.store.reader() as r:
+        req = get(r, request_id)
+        if req.kind is not RequestKind.RESTRICTION or req.state is not RequestState.DONE:
+            raise InputError("request", f"request {req.id} is no handled restriction: nothing to lift")
+        _contact, points = r.person_points(req.contact_point_id)
+        restricted = [p for p in points if point_state(r, p).restricted_at is not None]
+        to = dsr_mails.address_of(r, req)
+    if not restricted:
+        raise InputError("request", f"the restriction of request {req.id} was lifted already")
+    if to is None:
+        raise InputError("request", "the person has no e-mail address here to be told first: write to them")
+    dsr_mails.send_lifted(app, req, to)
+    with app.store.writer() as w:
+        lifted = {"request_id": req.id, "handler": by}
+        events = [
+            ev
+            for pid in restricted
+            for ev in record(app, w, pid, [("processing.restriction_lifted", lifted)])
+        ]
+    return Handled(req, True, None, None, [e.id for e in events])
