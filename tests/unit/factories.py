@@ -198,6 +198,16 @@ def complained(at: datetime) -> Event:
     return event("complaint.recorded", at, feedback_source="example-mail")
 
 
+def restricted(at: datetime) -> Event:
+    """Processing of the person's data is restricted (GDPR Art. 18)."""
+    return event("processing.restricted", at, request_id="dsr_1")
+
+
+def restriction_lifted(at: datetime) -> Event:
+    """The restriction ends."""
+    return event("processing.restriction_lifted", at, request_id="dsr_1")
+
+
 def erased(at: datetime) -> Event:
     """The point was erased (GDPR Art. 17)."""
     return event("contact_point.erased", at, reason="erasure request")

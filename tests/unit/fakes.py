@@ -20,6 +20,7 @@ from typing import Any
 from consentry.adapters.mime import Mail
 from consentry.domain.chain import GENESIS, ChainedRow, ChainEpoch, link, payload_json
 from consentry.domain.erasure import SuppressionRecord
+from consentry.domain.dsr import DsrRequest, RequestState
 from consentry.domain.events import Event
 from consentry.domain.fold import fold
 from consentry.domain.purposes import Purpose
@@ -43,6 +44,7 @@ class _Data:
     audit: list[AuditEntry] = field(default_factory=list)
     #: Suppression records by (kind, value): the fake keeps no blind index, the store does.
     suppressions: dict[tuple[PointKind, str], PriorSuppression] = field(default_factory=dict)
+    requests: dict[str, DsrRequest] = field(default_factory=dict)
 
 
 class FakeTransaction:
@@ -288,6 +290,36 @@ class FakeTransaction:
 
     def record_audit(self, entry: AuditEntry) -> None:
         self.data.audit.append(entry)
+
+    # -- data-subject requests -------------------------------------------------------------------
+
+    def dsr(self, request_id: str) -> DsrRequest | None:
+        return self.data.requests.get(request_id)
+
+    def dsr_requests(
+        self,
+        states: Set[RequestState] | None = None,
+        deadline_before: datetime | None = None,
+        contact_point_id: str | None = None,
+    ) -> list[DsrRequest]:
+        found = [
+            q
+            for q in self.data.requests.values()
+            if (states is None or q.state in states)
+            and (deadline_before is None or q.deadline < deadline_before)
+            and (contact_point_id is None or q.contact_point_id == contact_point_id)
+        ]
+        return sorted(found, key=lambda q: (q.deadline, q.received_at, q.id))
+
+    def person_points(self, point_id: str) -> tuple[str | None, list[str]]:
+        contact = fold(point_id, self.events_for(point_id)).contact_id
+        if contact is None:
+            return None, [point_id]
+        same = [p for p in self.data.points if fold(p, self.events_for(p)).contact_id == contact]
+        return contact, sorted({point_id, *same})
+
+    def put_dsr(self, request: DsrRequest) -> None:
+        self.data.requests[request.id] = request
 
     # -- the registers: none ---------------------------------------------------------------------
 

@@ -186,7 +186,15 @@ def test_an_api_key_is_made_checked_and_revoked(app: App) -> None:
 
 
 @pytest.mark.parametrize(
-    "port", [ports.LedgerWriter, ports.CatalogWriter, ports.Registers, ports.LedgerView, ports.LedgerAudit]
+    "port",
+    [
+        ports.LedgerWriter,
+        ports.CatalogWriter,
+        ports.Registers,
+        ports.LedgerView,
+        ports.LedgerAudit,
+        ports.RequestWriter,
+    ],
 )
 def test_the_fake_store_has_every_member_of_the_ports_it_stands_in_for(port: type) -> None:
     members = {

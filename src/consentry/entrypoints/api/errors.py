@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException
 from consentry.adapters.busy import RETRY_AFTER_S, is_busy
 from consentry.adapters.sql.engine import SchemaMissing
 from consentry.services.contacts import UnknownContact
+from consentry.services.dsr import RequestClosed, UnknownRequest
 from consentry.services.errors import InputError
 from consentry.services.ledger import AlreadyRegistered
 from consentry.services.ledger_guard import LedgerDamaged
@@ -106,9 +107,9 @@ def field_loc(name: str) -> Loc:
 def input_error(exc: InputError, where: str) -> ApiError:
     """A service's InputError as an API error: 404 for an unknown contact, 409 for a clash, else 422."""
     loc: Loc = [where, *field_loc(exc.field)]
-    if isinstance(exc, UnknownContact):
+    if isinstance(exc, UnknownContact | UnknownRequest):
         return ApiError.one(404, loc, exc.message, "not_found")
-    if isinstance(exc, AlreadyRegistered):
+    if isinstance(exc, AlreadyRegistered | RequestClosed):
         return ApiError.one(409, loc, exc.message, "conflict")
     return ApiError.one(422, loc, exc.message, "invalid")
 

@@ -18,6 +18,7 @@ from consentry.entrypoints.api import (
     routes_keys,
     routes_links,
     routes_purposes,
+    routes_requests,
 )
 from consentry.entrypoints.api.allow import AllowHeader
 from consentry.entrypoints.api.deps import KeyCache
@@ -38,6 +39,7 @@ for module in (
     routes_campaigns,
     routes_audience,
     routes_accountability,
+    routes_requests,
 ):
     v1.include_router(module.router)
 

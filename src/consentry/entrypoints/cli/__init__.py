@@ -18,6 +18,7 @@ from consentry.entrypoints.cli import (
     contacts,
     context,
     decisions,
+    dsr,
     erasure,
     feedback,
     forms,
@@ -80,6 +81,7 @@ app.add_typer(campaigns.app, name="campaign")
 app.add_typer(users.app, name="user")
 app.add_typer(accountability.app, name="report")
 app.add_typer(retention.app, name="retention")
+app.add_typer(dsr.app, name="dsr")
 
 
 def main() -> None:

@@ -1,0 +1,16 @@
+"""What carries out erasure and access requests (`services/dsr_handling.Hooks`), for the CLI and the API.
+
+The erasure (storage v2's `services/erasure.py`) and the access export (`services/access.py`)
+are separate services; this is the one place that hands them to request handling. Until
+they are wired here, handling such a request says so and changes nothing.
+"""
+
+from __future__ import annotations
+
+from consentry.bootstrap import App
+from consentry.services.dsr_handling import Hooks
+
+
+def hooks(app: App) -> Hooks:
+    """The erase and export services of this installation."""
+    return Hooks()
