@@ -4,7 +4,7 @@ Hypothesis writes ledgers of contact points with consents (some for a limited
 time), confirmations, opt-outs, objections, purchases (one-off or a contract),
 endings of the relationship, notices, register listings (in the ledger, with
 Postfilter sectors, the deceased register, and in register files), bounces,
-complaints and erasures; points share a contact, so objections follow the
+complaints, erasures and restrictions of processing; points share a contact, so objections follow the
 person; some addresses belonged to an earlier point that was erased (by the erasure
 service), so they carry its suppression record, which only a later double opt-in
 lifts. For every channel, purpose and kind of question, on days around the
@@ -147,6 +147,8 @@ def _event(channels: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
         ),
         st.just({"type": "complaint.recorded"}),
         st.just({"type": "contact_point.erased"}),
+        st.just({"type": "processing.restricted"}),
+        st.just({"type": "processing.restriction_lifted"}),
     )
 
 
