@@ -74,7 +74,7 @@ def test_a_request_is_opened_listed_verified_extended_and_handled_from_the_comma
     )  # fmt: skip
     assert code == 0 and " done " in out and "told by e-mail" in out, err
     mail = inbox.wait_for(2)[1]
-    assert mail["Subject"] == "Uw verzoek is afgehandeld" and "Naam verbeterd" in body_text(mail)
+    assert mail["Subject"] == "Je verzoek is afgehandeld" and "Naam verbeterd" in body_text(mail)
     code, out, _ = cli(db, "dsr", "show", rid, "--json")
     doc = json.loads(out)
     assert [e["type"] for e in doc["events"]] == [

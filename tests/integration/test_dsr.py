@@ -132,7 +132,7 @@ def test_an_extension_is_mailed_in_dutch_with_its_reasons_and_refused_a_second_t
     q = preferences.make_request(dsr_app, token, "erasure", None, BROWSER, "nl")
     extended = dsr.extend(dsr_app, q.id, "We moeten drie systemen nalopen.", "anna@koffie.example")
     msg = inbox.wait_for(2)[-1]
-    assert msg["Subject"] == "Uw verzoek: we hebben meer tijd nodig"
+    assert msg["Subject"] == "Je verzoek: we hebben meer tijd nodig"
     assert "uiterlijk op 23 februari 2027" in body_text(msg) and "drie systemen" in body_text(msg)
     assert extended.deadline_day.isoformat() == "2027-02-23"
     with pytest.raises(InputError, match="only once"):

@@ -260,7 +260,7 @@ def test_a_refusal_tells_the_person_why_and_where_to_complain(app: App) -> None:
         dsr_handling.close(app, q.id, "refused", "anna@deboon.nl", None)
     dsr_handling.close(app, q.id, "refused", "anna@deboon.nl", "We moeten de factuur 7 jaar bewaren.")
     mail = mails(app)[-1]
-    assert mail.lang == "nl" and mail.subject == "Uw verzoek is niet ingewilligd"
+    assert mail.lang == "nl" and mail.subject == "Je verzoek is niet ingewilligd"
     assert "We moeten de factuur 7 jaar bewaren." in mail.text and "Autoriteit Persoonsgegevens" in mail.text
 
 

@@ -1,6 +1,7 @@
 """The mails of data-subject requests: to the person (an extension, an outcome) and reminders.
 
-A person is written to in the language of their request, Dutch unless it is English.
+A person is written to in the language of their request, Dutch unless it is English, and
+addressed as the public pages address them (`je`).
 The texts are kept here, a Dutch and an English version side by side (as the rule
 explanations are), so a reviewer reads both at once. A reminder goes to the privacy
 officer's address (`CONSENTRY_PRIVACY_OFFICER_EMAIL`): request ids, kinds and days
@@ -23,32 +24,32 @@ from consentry.services.errors import InputError
 from consentry.services.ports import Reading
 
 KINDS = {
-    RequestKind.ACCESS: ("inzage in uw gegevens", "access to your data"),
-    RequestKind.RECTIFICATION: ("correctie van uw gegevens", "rectification of your data"),
-    RequestKind.ERASURE: ("het wissen van uw gegevens", "erasure of your data"),
-    RequestKind.RESTRICTION: ("beperking van de verwerking van uw gegevens", "restriction of processing"),
-    RequestKind.PORTABILITY: ("een overdraagbare kopie van uw gegevens", "a portable copy of your data"),
+    RequestKind.ACCESS: ("inzage in je gegevens", "access to your data"),
+    RequestKind.RECTIFICATION: ("correctie van je gegevens", "rectification of your data"),
+    RequestKind.ERASURE: ("het wissen van je gegevens", "erasure of your data"),
+    RequestKind.RESTRICTION: ("beperking van de verwerking van je gegevens", "restriction of processing"),
+    RequestKind.PORTABILITY: ("een overdraagbare kopie van je gegevens", "a portable copy of your data"),
     RequestKind.OBJECTION: ("bezwaar tegen direct marketing", "objection to direct marketing"),
 }
 
 TEXTS = {
     "nl": {
         "hello": "Hallo,",
-        "extension_subject": "Uw verzoek: we hebben meer tijd nodig",
-        "extension": "We hebben uw verzoek om {kind} ontvangen op {received}. We hebben meer tijd nodig "
-        "om het goed af te handelen: u hoort uiterlijk op {until} van ons.",
+        "extension_subject": "Je verzoek: we hebben meer tijd nodig",
+        "extension": "We hebben je verzoek om {kind} ontvangen op {received}. We hebben meer tijd nodig "
+        "om het goed af te handelen: je hoort uiterlijk op {until} van ons.",
         "reasons": "De reden:",
-        "done_subject": "Uw verzoek is afgehandeld",
-        "done": "We hebben uw verzoek om {kind} van {received} afgehandeld op {today}.",
-        "refused_subject": "Uw verzoek is niet ingewilligd",
-        "refused": "We hebben uw verzoek om {kind} van {received} niet ingewilligd. De reden:",
-        "complain": "Bent u het hier niet mee eens, dan kunt u een klacht indienen bij de Autoriteit "
+        "done_subject": "Je verzoek is afgehandeld",
+        "done": "We hebben je verzoek om {kind} van {received} afgehandeld op {today}.",
+        "refused_subject": "Je verzoek is niet ingewilligd",
+        "refused": "We hebben je verzoek om {kind} van {received} niet ingewilligd. De reden:",
+        "complain": "Ben je het hier niet mee eens, dan kun je een klacht indienen bij de Autoriteit "
         "Persoonsgegevens (autoriteitpersoonsgegevens.nl) of naar de rechter stappen.",
-        "lifted_subject": "De beperking van uw gegevens wordt opgeheven",
-        "lifted": "U vroeg ons op {received} om de verwerking van uw gegevens te beperken. Die "
-        "beperking heffen we nu op: we mogen uw gegevens weer gebruiken zoals daarvoor, volgens uw "
+        "lifted_subject": "De beperking van je gegevens wordt opgeheven",
+        "lifted": "Je vroeg ons op {received} om de verwerking van je gegevens te beperken. Die "
+        "beperking heffen we nu op: we mogen je gegevens weer gebruiken zoals daarvoor, volgens je "
         "voorkeuren en toestemmingen.",
-        "questions": "Heeft u vragen? Beantwoord dan deze e-mail.",
+        "questions": "Heb je vragen? Beantwoord dan deze e-mail.",
         "sent_by": "Verstuurd door {sender}.",
     },
     "en": {
