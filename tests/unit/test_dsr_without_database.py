@@ -14,6 +14,7 @@ from consentry.adapters.ratelimit import RateLimiter
 from consentry.adapters.tokens import TokenSigner
 from consentry.domain.clock import FixedClock
 from consentry.domain.dsr import DsrRequest, IdentityStatus, RequestState
+from consentry.domain.events import Event
 from consentry.domain.ids import counting_ids
 from consentry.policy.nl import PACK
 from consentry.services import dsr, dsr_handling, ledger, purposes
@@ -23,6 +24,7 @@ from consentry.services.decide import decide
 from consentry.services.dsr import RequestClosed, UnknownRequest
 from consentry.services.dsr_handling import HandlerMissing, Hooks
 from consentry.services.errors import FileRejected, InputError, MailError
+from consentry.services.ports import Writing
 from consentry.settings import Settings
 
 NOW = datetime(2027, 1, 15, 9, 0, tzinfo=UTC)
@@ -191,13 +193,17 @@ def test_handling_needs_a_verified_identity_except_for_an_objection(app: App) ->
 
 
 class FakeErasure:
-    """Stands in for the erasure service: remembers what it was asked to erase."""
+    """Stands in for the erasure service: appends `contact_point.erased` in the caller's transaction."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[list[str], str]] = []
 
-    def __call__(self, app: App, point_ids: Sequence[str], reason: str) -> None:
+    def __call__(self, app: App, w: Writing, point_ids: Sequence[str], reason: str) -> None:
         self.calls.append((list(point_ids), reason))
+        now = app.clock.now()
+        w.append(
+            [Event(app.ids("ev"), "contact_point.erased", p, now, now, {"reason": reason}) for p in point_ids]
+        )
 
 
 def test_an_erasure_calls_the_erasure_service_for_every_point_of_the_person(app: App) -> None:
@@ -205,12 +211,28 @@ def test_an_erasure_calls_the_erasure_service_for_every_point_of_the_person(app:
     with pytest.raises(HandlerMissing, match="no erasure service is wired"):
         dsr_handling.handle(app, q.id, "anna@deboon.nl", "Erased", Hooks())
     assert dsr.show(app, q.id).request.state is RequestState.OPEN
-    erase = FakeErasure()
-    done = dsr_handling.handle(app, q.id, "anna@deboon.nl", "Erased", Hooks(erase=erase))
-    assert erase.calls == [(["cp_000001", "cp_000002"], f"request:{q.id}")]
+    erase, scrubbed = FakeErasure(), []
+    hooks = Hooks(erase=erase, scrub=scrubbed.append)
+    done = dsr_handling.handle(app, q.id, "anna@deboon.nl", "Erased", hooks)
+    assert erase.calls == [(["cp_000001", "cp_000002"], f"request:{q.id}")] and scrubbed == [app]
     handled = next(e for e in dsr.show(app, q.id).events if e.type == "request.handled")
     assert "note" not in handled.payload and handled.payload["handler"] == "anna@deboon.nl"
     assert done.told and mails(app)[-1].to == "jan@example.nl"  # read before the erasure
+    assert "erasure of your data" in mails(app)[-1].text
+    with app.store.reader() as r:
+        order = [e.type for e in r.events_for("cp_000001")][-4:]
+    # nothing is recorded on an erased point afterwards: the request's events come first
+    assert order == ["request.identity_checked", "request.handled", "request.told", "contact_point.erased"]
+    assert decide(app, "jan@example.nl", "email", "nieuwsbrief").rule == "EU-GDPR-09"
+
+
+def test_an_erasure_whose_mail_fails_erases_and_records_nothing(app: App) -> None:
+    q = verified(app, "erasure")
+    app.mailer = FailingMailer()
+    before = events(app)
+    with pytest.raises(InputError, match="nothing was erased or recorded"):
+        dsr_handling.handle(app, q.id, "anna@deboon.nl", "Erased", Hooks(erase=FakeErasure()))
+    assert events(app) == before and dsr.show(app, q.id).request.state is RequestState.OPEN
 
 
 def test_an_access_request_calls_the_export_and_records_what_it_made(app: App) -> None:

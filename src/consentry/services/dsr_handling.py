@@ -4,8 +4,10 @@ What each kind does when handled:
 - access, portability: the injected `Hooks.export` produces the copy (services of the
   access export); the reference it returns is recorded in the outcome;
 - erasure: the injected `Hooks.erase` erases every point of the person (storage v2's
-  erasure) with the reason `request:<id>`; the outcome note is then not kept, as the
-  person's data is gone;
+  erasure) with the reason `request:<id>`, inside the request's own transaction: nothing
+  is recorded on an erased point afterwards, so `request.handled` and `request.told` come
+  first and the mail to the person goes out before the commit (a failed mail undoes it
+  all); the outcome note is not kept, as the person's data is gone;
 - rectification: the corrected attributes (`attributes.set`) and details
   (`contact_point.updated`) are ledger events on the request's point;
 - restriction: `processing.restricted` on every point of the person; rule EU-GDPR-18
@@ -13,15 +15,15 @@ What each kind does when handled:
 - objection: `objection.recorded` (direct marketing), which binds the whole person.
 
 The request's row, the kind's events and `request.handled` are one write transaction;
-the erasure and the export run before it (their own transactions), so a failure there
-leaves the request open. The person's e-mail address is read before anything is done
-(an erasure removes it); the mail goes out after the commit, and `request.told`
-records it. A mail that fails leaves the request handled and untold: `tell` retries.
+the export runs before it, so a failure there leaves the request open. The person's
+e-mail address is read before anything is done (an erasure removes it); apart from an
+erasure, the mail goes out after the commit and `request.told` records it. A mail that
+fails leaves the request handled and untold: `tell` retries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -39,12 +41,13 @@ from consentry.services import dsr_mails
 from consentry.services.app import App
 from consentry.services.dsr import get, handler_name, point_state, record, show, still_open
 from consentry.services.errors import InputError, MailError, choice
+from consentry.services.ports import Writing
 
 
 class Eraser(Protocol):
-    """Erases contact points (all of a person's), keeping their suppression records."""
+    """Erases contact points inside the caller's write transaction, keeping their suppression records."""
 
-    def __call__(self, app: App, point_ids: Sequence[str], reason: str) -> None: ...
+    def __call__(self, app: App, w: Writing, point_ids: Sequence[str], reason: str) -> None: ...
 
 
 class Exporter(Protocol):
@@ -55,9 +58,13 @@ class Exporter(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Hooks:
-    """The services other parts of consentry provide for handling (wired in entrypoints/dsr_hooks.py)."""
+    """The services other parts of consentry provide for handling (wired in entrypoints/dsr_hooks.py).
+
+    `scrub` runs after an erasure committed (the store's files forget what it deleted).
+    """
 
     erase: Eraser | None = None
+    scrub: Callable[[App], None] | None = None
     export: Exporter | None = None
 
 
@@ -111,11 +118,11 @@ def handle(
         to = dsr_mails.address_of(r, req)
     items = _kind_items(req, live, attributes, details)
     exported = None
-    if req.kind is RequestKind.ERASURE and live:
+    erasing = req.kind is RequestKind.ERASURE and bool(live)
+    if erasing:
         if hooks.erase is None:
             raise HandlerMissing("kind", "erasure cannot be carried out here: no erasure service is wired")
-        hooks.erase(app, live, f"request:{req.id}")
-        note = None  # the person's data is gone; who erased and when is what stays
+        note = None  # the person's data is going; who erased and when is what stays
     elif req.kind in (RequestKind.ACCESS, RequestKind.PORTABILITY):
         if hooks.export is None:
             raise HandlerMissing("kind", f"{req.kind.value} cannot be carried out here: no export is wired")
@@ -132,9 +139,41 @@ def handle(
         req = req.but(
             state=RequestState.DONE, handler=by, handled_at=now, outcome_event=done.id, updated_at=now
         )
+        if erasing:
+            assert hooks.erase is not None
+            req = _erase_and_tell(app, w, req, live, to, hooks.erase)
         w.put_dsr(req)
+    if erasing:
+        if hooks.scrub is not None:
+            hooks.scrub(app)
+        problem = None if to else "the person has no e-mail address here: tell them by letter or phone"
+        return Handled(req, to is not None, problem, None, [done.id])
     req, told, problem = _tell(app, req, to, note)
     return Handled(req, told, problem, exported, [e.id for e in events] + [done.id])
+
+
+def _erase_and_tell(
+    app: App, w: Writing, req: DsrRequest, points: list[str], to: str | None, erase: Eraser
+) -> DsrRequest:
+    """Erase the person in the request's transaction, telling them before it commits.
+
+    Nothing can be recorded on an erased point afterwards, so `request.told` is written
+    before the erasure, and the mail goes out before the commit: a mail that fails
+    undoes it all (nothing erased, nothing recorded), to be tried again.
+    """
+    if to is not None:
+        told = {"request_id": req.id, "about": "outcome", "told_via": ToldVia.EMAIL.value}
+        record(app, w, req.contact_point_id, [("request.told", told)])
+        req = req.but(person_told_at=req.handled_at)
+    erase(app, w, points, f"request:{req.id}")
+    if to is not None:
+        try:
+            dsr_mails.send_outcome(app, req, to, None)
+        except MailError as exc:
+            raise InputError(
+                "mail", f"the mail to the person failed ({exc}): nothing was erased or recorded; try again"
+            ) from None
+    return req
 
 
 def _kind_items(
