@@ -214,7 +214,7 @@ def test_an_erasure_calls_the_erasure_service_for_every_point_of_the_person(app:
     erase, scrubbed = FakeErasure(), []
     hooks = Hooks(erase=erase, scrub=scrubbed.append)
     done = dsr_handling.handle(app, q.id, "anna@deboon.nl", "Erased", hooks)
-    assert erase.calls == [(["cp_000001", "cp_000002"], f"request:{q.id}")] and scrubbed == [app]
+    assert erase.calls == [(["cp_000001", "cp_000002"], "request")] and scrubbed == [app]
     handled = next(e for e in dsr.show(app, q.id).events if e.type == "request.handled")
     assert "note" not in handled.payload and handled.payload["handler"] == "anna@deboon.nl"
     assert done.told and mails(app)[-1].to == "jan@example.nl"  # read before the erasure

@@ -4,7 +4,7 @@ What each kind does when handled:
 - access, portability: the injected `Hooks.export` produces the copy (services of the
   access export); the reference it returns is recorded in the outcome;
 - erasure: the injected `Hooks.erase` erases every point of the person (storage v2's
-  erasure) with the reason `request:<id>`, inside the request's own transaction: nothing
+  erasure) with the reason code `request`, inside the request's own transaction: nothing
   is recorded on an erased point afterwards, so `request.handled` and `request.told` come
   first and the mail to the person goes out before the commit (a failed mail undoes it
   all); the outcome note is not kept, as the person's data is gone;
@@ -165,7 +165,7 @@ def _erase_and_tell(
         told = {"request_id": req.id, "about": "outcome", "told_via": ToldVia.EMAIL.value}
         record(app, w, req.contact_point_id, [("request.told", told)])
         req = req.but(person_told_at=req.handled_at)
-    erase(app, w, points, f"request:{req.id}")
+    erase(app, w, points, "request")
     if to is not None:
         try:
             dsr_mails.send_outcome(app, req, to, None)
