@@ -147,7 +147,7 @@ def test_nothing_is_half_recorded_when_the_store_fails_midway(dsr_app: App) -> N
     ledger.append_lines(dsr_app, [PIET])
     with dsr_app.store.reader() as r:
         before = r.counts()["events"]
-    with power_cut(RequestWrites, "put_dsr", 1):
+    with power_cut(RequestWrites, "add_dsr", 1):
         dsr.open_request(dsr_app, "p@example.nl", "access")
     with dsr_app.store.reader() as r:
         assert r.counts()["events"] == before and r.dsr_requests() == []

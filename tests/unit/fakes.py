@@ -318,7 +318,14 @@ class FakeTransaction:
         same = [p for p in self.data.points if fold(p, self.events_for(p)).contact_id == contact]
         return contact, sorted({point_id, *same})
 
+    def add_dsr(self, request: DsrRequest) -> None:
+        if request.id in self.data.requests:
+            raise AlreadyExists(f"request {request.id}")
+        self.data.requests[request.id] = request
+
     def put_dsr(self, request: DsrRequest) -> None:
+        if request.id not in self.data.requests:
+            raise LookupError(f"no stored request {request.id}")
         self.data.requests[request.id] = request
 
     # -- the registers: none ---------------------------------------------------------------------

@@ -326,5 +326,7 @@ def test_the_list_shows_what_is_overdue_and_what_falls_due_soon(app: App) -> Non
     assert [q.id for q in dsr.list_requests(app)] == [late.id, soon.id, later.id]
     assert [q.id for q in dsr.list_requests(app, overdue=True)] == [late.id]
     assert [q.id for q in dsr.list_requests(app, due_within=7)] == [late.id, soon.id]
+    assert [q.id for q in dsr.list_requests(app, due_within=5)] == [late.id, soon.id]  # its last day
+    assert [q.id for q in dsr.list_requests(app, due_within=4)] == [late.id]
     with pytest.raises(InputError, match="number of days"):
         dsr.list_requests(app, due_within=-1)

@@ -27,11 +27,12 @@ from consentry.domain.dsr import (
     due_after,
     extended_due,
     last_day,
+    period_end,
 )
 from consentry.domain.errors import FieldError
 from consentry.domain.events import Event
 from consentry.domain.fold import fold
-from consentry.domain.state import ContactState
+from consentry.domain.state import ContactState, local_day
 from consentry.domain.text import control_character
 from consentry.domain.validation import validate_payload
 from consentry.i18n import LANGS
@@ -212,7 +213,7 @@ def open_request(
             )
         w.append([event])
         record(app, w, point_id, items)
-        w.put_dsr(req)
+        w.add_dsr(req)
     return req
 
 
@@ -231,8 +232,13 @@ def list_requests(
         raise InputError("due_within", "must be a number of days from 0 to 3660")
     now = app.clock.now()
     states = None if include_closed else {RequestState.OPEN, RequestState.IN_PROGRESS}
+    before = None
+    if overdue:
+        before = now
+    elif due_within is not None:
+        before = period_end(local_day(now) + timedelta(days=due_within + 1))
     with app.store.reader() as r:
-        found = r.dsr_requests(states)
+        found = r.dsr_requests(states, deadline_before=before)
     if overdue:
         found = [q for q in found if q.overdue(now)]
     elif due_within is not None:

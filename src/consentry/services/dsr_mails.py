@@ -11,10 +11,10 @@ only, never a person's data, at most once per request per Dutch calendar day.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from html import escape
 
-from consentry.domain.dsr import DsrRequest, RequestKind, RequestState, last_day
+from consentry.domain.dsr import DsrRequest, RequestKind, RequestState, last_day, period_end
 from consentry.domain.fold import fold
 from consentry.domain.state import ContactState, local_day
 from consentry.domain.vocabulary import PointKind
@@ -180,9 +180,10 @@ def remind(app: App, within_days: int | None = None) -> Reminded:
     now = app.clock.now()
     today = local_day(now)
     with app.store.writer() as w:
+        soon = period_end(today + timedelta(days=days + 1))
         due = [
             q
-            for q in w.dsr_requests({RequestState.OPEN, RequestState.IN_PROGRESS})
+            for q in w.dsr_requests({RequestState.OPEN, RequestState.IN_PROGRESS}, deadline_before=soon)
             if q.days_left(now) <= days and q.reminded_on != today
         ]
         if due:

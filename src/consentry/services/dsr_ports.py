@@ -37,5 +37,8 @@ class RequestReader(Protocol):
 class RequestWriter(RequestReader, Protocol):
     """Storing requests, in the ledger's write transaction."""
 
+    def add_dsr(self, request: DsrRequest) -> None:
+        """Store a new request."""
+
     def put_dsr(self, request: DsrRequest) -> None:
-        """Store a new request or replace a stored one's row."""
+        """Replace a stored request's row."""

@@ -115,12 +115,22 @@ class RequestReads(Connected):
         return contact, sorted({point_id, *ids})
 
 
+#: Built once: a statement made per call costs more than running it.
+_INSERT = _R.insert()
+_UPDATE = _R.update().where(_R.c.id == sa.bindparam("request_id"))
+
+
 class RequestWrites(RequestReads):
     """Storing requests in the write transaction."""
 
+    def add_dsr(self, request: DsrRequest) -> None:
+        """Insert a new request."""
+        self.conn.execute(_INSERT, _values(request))
+
     def put_dsr(self, request: DsrRequest) -> None:
-        """Insert a new request, or replace the stored row of one."""
+        """Replace the stored row of a request."""
         values = _values(request)
-        done = self.conn.execute(_R.update().where(_R.c.id == request.id).values(**values))
-        if done.rowcount == 0:
-            self.conn.execute(_R.insert().values(**values))
+        del values["id"]
+        done = self.conn.execute(_UPDATE, {**values, "request_id": request.id})
+        if done.rowcount != 1:
+            raise LookupError(f"no stored request {request.id}")
