@@ -14,7 +14,7 @@ from conftest import FORM, Inbox, body_text, define_purposes, make_app, power_cu
 from consentry.adapters.sql.requests import RequestWrites
 from consentry.bootstrap import App
 from consentry.domain.clock import FixedClock
-from consentry.domain.dsr import DsrRequest, RequestState
+from consentry.domain.dsr import DsrRequest, IdentityMethod, RequestState
 from consentry.entrypoints.http import create_app
 from consentry.services import (
     apikeys,
@@ -232,3 +232,39 @@ def test_the_api_opens_lists_and_shows_requests(dsr_app: App) -> None:
         assert [x["id"] for x in client.get("/v1/requests?overdue=true", headers=r).json()] == [
             late.json()["id"]
         ]
+
+
+def test_requests_recorded_before_the_request_table_are_tracked_after_the_upgrade(dsr_app: App) -> None:
+    from alembic import command
+
+    from consentry.adapters.sql import schema
+
+    earlier = [
+        PIET,
+        '{"type": "contact_point.registered", "kind": "email", "value": "q@example.nl", "source": "import"}',
+        '{"type": "request.received", "contact": "p@example.nl", "request": "erasure", '
+        '"via": "preference_centre", "note": "Alles weg", "occurred_at": "2026-11-10T23:30:00+01:00"}',
+        '{"type": "request.received", "contact": "q@example.nl", "request": "access", "via": "fax"}',
+        '{"type": "request.received", "contact": "q@example.nl", "request": "access", '
+        '"occurred_at": "2026-11-01"}',
+        '{"type": "contact_point.erased", "contact": "q@example.nl", "reason": "request"}',
+    ]
+    ledger.append_lines(dsr_app, earlier)  # as the API and the pages recorded them: untracked
+    engine = dsr_app.store.engine
+    cfg = schema.alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008")
+    schema.upgrade(engine)
+    (q,) = dsr.list_requests(dsr_app)
+    assert (q.kind.value, q.via.value, q.identity.value, q.identity_method) == (
+        "erasure",
+        "preference_centre",
+        "verified",
+        IdentityMethod.SIGNED_LINK,
+    )
+    assert q.deadline_day.isoformat() == "2026-12-10"  # received 10 November, Dutch time
+    (received,) = dsr.show(dsr_app, q.id).events
+    assert received.id == q.received_event and received.payload["note"] == "Alles weg"
+    started = dsr.start(dsr_app, q.id, "anna@koffie.example")  # and it is handled like any other
+    assert started.state is RequestState.IN_PROGRESS

@@ -310,7 +310,9 @@ EVENT_TYPES: dict[str, EventType] = {
         ),
         EventType(
             "request.received",
-            "The person made a data-subject request (GDPR Art. 15-21); handling follows.",
+            "The person made a data-subject request (GDPR Art. 15-21). Appended as an event it is "
+            "history only; a request opened with `consentry dsr open` or `POST /v1/requests` is "
+            "tracked with its deadline (docs/requests.md).",
             (
                 _f(
                     "request",

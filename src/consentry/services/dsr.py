@@ -259,7 +259,13 @@ def show(app: App, request_id: str) -> RequestView:
     with app.store.reader() as r:
         req = get(r, request_id)
         _contact, points = r.person_points(req.contact_point_id)
-        events = [e for pid in points for e in r.events_for(pid) if e.payload.get("request_id") == req.id]
+        # A request recorded before requests were tracked names no request id in its event.
+        events = [
+            e
+            for pid in points
+            for e in r.events_for(pid)
+            if e.payload.get("request_id") == req.id or e.id == req.received_event
+        ]
     return RequestView(req, sorted(events, key=lambda e: (e.recorded_at, e.seq or 0)))
 
 
