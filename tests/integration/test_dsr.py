@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,6 +32,7 @@ from consentry.services.decide import decide
 from consentry.services.dsr_handling import Hooks
 from consentry.services.errors import InputError
 from consentry.services.integrity import verify_ledger
+from consentry.services.processing_report import processing
 from consentry.services.public import Evidence
 
 BROWSER = Evidence(ip="203.0.113.9", user_agent="Mozilla/5.0 test")
@@ -268,3 +269,10 @@ def test_requests_recorded_before_the_request_table_are_tracked_after_the_upgrad
     assert received.id == q.received_event and received.payload["note"] == "Alles weg"
     started = dsr.start(dsr_app, q.id, "anna@koffie.example")  # and it is handled like any other
     assert started.state is RequestState.IN_PROGRESS
+    clock(dsr_app).moment += timedelta(days=1)
+    dsr_handling.close(dsr_app, q.id, "refused", "anna@koffie.example", "Nog een lopend contract.")
+    clock(dsr_app).moment += timedelta(hours=1)
+    # the processing report finds the answer to the request recorded before tracking
+    report = processing(dsr_app, date(2026, 11, 1), date(2026, 11, 30))["requests"]
+    assert (report["answered"], report["by_outcome"]) == (1, {"refused": 1})
+    assert report["days_to_answer_max"] == 14  # 10 to 24 November

@@ -369,6 +369,7 @@ EVENT_TYPES: dict[str, EventType] = {
                 _f("request", "str", True, "What was asked (as `request.received`)."),
                 _f("outcome", Outcome, True, "`done`, `refused` or `withdrawn`."),
                 _f("handler", "str", True, "Who handled it."),
+                _f("received_event", "str", False, "The `request.received` event it answers."),
                 _f("note", "str", False, "What was done, or why not (told to the person)."),
             ),
         ),

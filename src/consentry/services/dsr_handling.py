@@ -134,7 +134,7 @@ def handle(
         still_open(req)  # closed by someone else meanwhile: nothing recorded
         events = [ev for pid, its in items for ev in record(app, w, pid, its)]
         handled = {"request_id": req.id, "request": req.kind.value, "outcome": Outcome.DONE.value}
-        handled |= {"handler": by, **({"note": note} if note else {})}
+        handled |= {"handler": by, "received_event": req.received_event, **({"note": note} if note else {})}
         (done,) = record(app, w, req.contact_point_id, [("request.handled", handled)])
         req = req.but(
             state=RequestState.DONE, handler=by, handled_at=now, outcome_event=done.id, updated_at=now
@@ -220,6 +220,7 @@ def close(app: App, request_id: str, outcome: str, by: str, reason: str | None) 
         still_open(req)
         to = dsr_mails.address_of(w, req) if result is Outcome.REFUSED else None
         payload = {"request_id": req.id, "request": req.kind.value, "outcome": result.value, "handler": by}
+        payload["received_event"] = req.received_event
         (done,) = record(
             app,
             w,

@@ -132,6 +132,10 @@ def summarise(events: Iterable[Event], period: Period, now: datetime) -> dict[st
 
 
 def _answer_of(request: Event, handled: list[Event]) -> Event | None:
+    # A tracked request's answer names the event it answers (also one received before tracking).
+    named = next((h for h in handled if h.payload.get("received_event") == request.id), None)
+    if named is not None:
+        return named
     rid = request.payload.get("request_id")
     if rid is not None:
         return next((h for h in handled if h.payload.get("request_id") == rid), None)
