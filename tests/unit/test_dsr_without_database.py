@@ -330,3 +330,34 @@ def test_the_list_shows_what_is_overdue_and_what_falls_due_soon(app: App) -> Non
     assert [q.id for q in dsr.list_requests(app, due_within=4)] == [late.id]
     with pytest.raises(InputError, match="number of days"):
         dsr.list_requests(app, due_within=-1)
+
+
+def erase_raw(app: App, *contacts: str) -> None:
+    lines = [
+        json.dumps({"type": "contact_point.erased", "contact": c, "reason": "request"}) for c in contacts
+    ]
+    ledger.append_lines(app, lines)
+
+
+def test_a_change_is_recorded_on_a_point_of_the_person_that_is_not_erased(app: App) -> None:
+    q = dsr.open_request(app, "jan@example.nl", "access")
+    erase_raw(app, "jan@example.nl")  # the phone number of the same person remains
+    dsr.start(app, q.id, "anna@deboon.nl")
+    started = next(e for e in dsr.show(app, q.id).events if e.type == "request.started")
+    assert started.contact_point_id == "cp_000002"
+
+
+def test_a_request_of_an_erased_person_can_only_be_closed_and_the_row_alone_says_so(app: App) -> None:
+    q = dsr.open_request(app, "els@example.nl", "access")
+    erase_raw(app, "els@example.nl")
+    before = events(app)
+    for change in (
+        lambda: dsr.start(app, q.id, "anna@deboon.nl"),
+        lambda: dsr.extend(app, q.id, "Busy", "anna@deboon.nl", told_via="letter"),
+        lambda: dsr_handling.handle(app, q.id, "anna@deboon.nl", "x", Hooks()),
+    ):
+        with pytest.raises(InputError, match="is erased: nothing more can be recorded"):
+            change()
+    closed = dsr_handling.close(app, q.id, "withdrawn", "anna@deboon.nl", None)
+    assert closed.request.state is RequestState.WITHDRAWN and closed.request.outcome_event is None
+    assert "row alone" in (closed.problem or "") and events(app) == before

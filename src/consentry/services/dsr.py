@@ -104,6 +104,25 @@ def point_state(r: Reading, point_id: str) -> ContactState:
     return fold(point_id, r.events_for(point_id))
 
 
+def live_points(r: Reading, req: DsrRequest) -> list[str]:
+    """The person's points not erased, the request's own first: where its events are recorded."""
+    _contact, points = r.person_points(req.contact_point_id)
+    ordered = [req.contact_point_id, *(p for p in points if p != req.contact_point_id)]
+    return [p for p in ordered if point_state(r, p).erased_at is None]
+
+
+def anchor(r: Reading, req: DsrRequest) -> str:
+    """The point a change of the request is recorded on; InputError when the person is erased."""
+    live = live_points(r, req)
+    if not live:
+        raise InputError(
+            "request",
+            f"every contact point of the person of request {req.id} is erased: nothing more can be "
+            f"recorded in their ledger; close it (consentry dsr close {req.id} --withdrawn --by ...)",
+        )
+    return live[0]
+
+
 # -- opening -------------------------------------------------------------------------------
 
 
@@ -282,7 +301,7 @@ def verify_identity(app: App, request_id: str, method: str, by: str, failed: boo
         req = get(w, request_id)
         still_open(req)
         payload = {"request_id": req.id, "identity": status.value, "method": method_.value, "handler": by}
-        record(app, w, req.contact_point_id, [("request.identity_checked", payload)])
+        record(app, w, anchor(w, req), [("request.identity_checked", payload)])
         req = req.but(identity=status, identity_method=method_, identity_checked_at=now, updated_at=now)
         w.put_dsr(req)
     return req
@@ -295,7 +314,7 @@ def start(app: App, request_id: str, by: str) -> DsrRequest:
     with app.store.writer() as w:
         req = get(w, request_id)
         still_open(req)
-        record(app, w, req.contact_point_id, [("request.started", {"request_id": req.id, "handler": by})])
+        record(app, w, anchor(w, req), [("request.started", {"request_id": req.id, "handler": by})])
         req = req.but(state=RequestState.IN_PROGRESS, handler=by, updated_at=now)
         w.put_dsr(req)
     return req
@@ -340,7 +359,7 @@ def extend(app: App, request_id: str, reason: str, by: str, told_via: str = Told
             "told_via": via.value,
             "handler": by,
         }
-        (event,) = record(app, w, req.contact_point_id, [("request.extended", payload)])
+        (event,) = record(app, w, anchor(w, req), [("request.extended", payload)])
         req = req.but(
             extended_until=until, extension_event=event.id, extension_notified_at=now, updated_at=now
         )

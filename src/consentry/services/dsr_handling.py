@@ -39,7 +39,16 @@ from consentry.domain.errors import FieldError
 from consentry.domain.validation import validate_payload
 from consentry.services import dsr_mails
 from consentry.services.app import App
-from consentry.services.dsr import get, handler_name, point_state, record, show, still_open
+from consentry.services.dsr import (
+    anchor,
+    get,
+    handler_name,
+    live_points,
+    point_state,
+    record,
+    show,
+    still_open,
+)
 from consentry.services.errors import InputError, MailError, choice
 from consentry.services.ports import Writing
 
@@ -106,6 +115,7 @@ def handle(
     with app.store.reader() as r:
         req = get(r, request_id)
         still_open(req)
+        anchor(r, req)  # a person erased meanwhile: say so before anything else
         if req.kind is not RequestKind.OBJECTION and req.identity is not IdentityStatus.VERIFIED:
             raise InputError(
                 "identity",
@@ -113,9 +123,9 @@ def handle(
                 f"verify-identity {req.id} --method ...), or refuse the request (consentry dsr close "
                 f"{req.id} --refused --reason ...)",
             )
-        _contact, points = r.person_points(req.contact_point_id)
-        live = [p for p in points if point_state(r, p).erased_at is None]
+        live = live_points(r, req)
         to = dsr_mails.address_of(r, req)
+    point = live[0]
     items = _kind_items(req, live, attributes, details)
     exported = None
     erasing = req.kind is RequestKind.ERASURE and bool(live)
@@ -135,7 +145,7 @@ def handle(
         events = [ev for pid, its in items for ev in record(app, w, pid, its)]
         handled = {"request_id": req.id, "request": req.kind.value, "outcome": Outcome.DONE.value}
         handled |= {"handler": by, "received_event": req.received_event, **({"note": note} if note else {})}
-        (done,) = record(app, w, req.contact_point_id, [("request.handled", handled)])
+        (done,) = record(app, w, point, [("request.handled", handled)])
         req = req.but(
             state=RequestState.DONE, handler=by, handled_at=now, outcome_event=done.id, updated_at=now
         )
@@ -163,7 +173,7 @@ def _erase_and_tell(
     """
     if to is not None:
         told = {"request_id": req.id, "about": "outcome", "told_via": ToldVia.EMAIL.value}
-        record(app, w, req.contact_point_id, [("request.told", told)])
+        record(app, w, points[0], [("request.told", told)])
         req = req.but(person_told_at=req.handled_at)
     erase(app, w, points, "request")
     if to is not None:
@@ -185,7 +195,7 @@ def _kind_items(
     """The ledger events a kind adds, by point; checked before anything is done."""
     if (attributes or details) and req.kind is not RequestKind.RECTIFICATION:
         raise InputError("attributes", f"corrections belong to a rectification, not to {req.kind.value}")
-    point = req.contact_point_id
+    point = live[0]
     if req.kind is RequestKind.RECTIFICATION:
         if not attributes and not details:
             raise InputError(
@@ -200,8 +210,8 @@ def _kind_items(
         return [(point, its)]
     if req.kind is RequestKind.RESTRICTION:
         return [(pid, [("processing.restricted", {"request_id": req.id})]) for pid in live]
-    if req.kind is RequestKind.OBJECTION and point in live:
-        return [(point, [("objection.recorded", {"scope": "direct_marketing", "via": "request"})])]
+    if req.kind is RequestKind.OBJECTION:
+        return [(live[0], [("objection.recorded", {"scope": "direct_marketing", "via": "request"})])]
     return []
 
 
@@ -218,27 +228,30 @@ def close(app: App, request_id: str, outcome: str, by: str, reason: str | None) 
     with app.store.writer() as w:
         req = get(w, request_id)
         still_open(req)
+        live = live_points(w, req)
         to = dsr_mails.address_of(w, req) if result is Outcome.REFUSED else None
         payload = {"request_id": req.id, "request": req.kind.value, "outcome": result.value, "handler": by}
         payload["received_event"] = req.received_event
-        (done,) = record(
-            app,
-            w,
-            req.contact_point_id,
-            [("request.handled", {**payload, **({"note": reason} if reason else {})})],
-        )
+        done = None
+        if live:  # an erased point's ledger takes nothing more: then only the request's row says it
+            (done,) = record(
+                app, w, live[0], [("request.handled", {**payload, **({"note": reason} if reason else {})})]
+            )
         req = req.but(
             state=RequestState(result.value),
             handler=by,
             handled_at=now,
-            outcome_event=done.id,
+            outcome_event=done.id if done else None,
             updated_at=now,
         )
         w.put_dsr(req)
+    recorded = [done.id] if done else []
+    if not live:
+        return Handled(req, False, "the person is erased: the request's row alone records this", None, [])
     if result is Outcome.WITHDRAWN:
-        return Handled(req, False, None, None, [done.id])
+        return Handled(req, False, None, None, recorded)
     req, told, problem = _tell(app, req, to, reason)
-    return Handled(req, told, problem, None, [done.id])
+    return Handled(req, told, problem, None, recorded)
 
 
 def _tell(app: App, req: DsrRequest, to: str | None, note: str | None) -> tuple[DsrRequest, bool, str | None]:
@@ -253,7 +266,7 @@ def _tell(app: App, req: DsrRequest, to: str | None, note: str | None) -> tuple[
     with app.store.writer() as w:
         current = get(w, req.id)
         payload = {"request_id": req.id, "about": "outcome", "told_via": ToldVia.EMAIL.value}
-        record(app, w, req.contact_point_id, [("request.told", payload)])
+        record(app, w, (live_points(w, req) or [req.contact_point_id])[0], [("request.told", payload)])
         req = current.but(person_told_at=now, updated_at=now)
         w.put_dsr(req)
     return req, True, None
@@ -284,8 +297,7 @@ def lift_restriction(app: App, request_id: str, by: str) -> Handled:
         req = get(r, request_id)
         if req.kind is not RequestKind.RESTRICTION or req.state is not RequestState.DONE:
             raise InputError("request", f"request {req.id} is no handled restriction: nothing to lift")
-        _contact, points = r.person_points(req.contact_point_id)
-        restricted = [p for p in points if point_state(r, p).restricted_at is not None]
+        restricted = [p for p in live_points(r, req) if point_state(r, p).restricted_at is not None]
         to = dsr_mails.address_of(r, req)
     if not restricted:
         raise InputError("request", f"the restriction of request {req.id} was lifted already")
