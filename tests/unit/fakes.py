@@ -19,8 +19,8 @@ from typing import Any
 
 from consentry.adapters.mime import Mail
 from consentry.domain.chain import GENESIS, ChainedRow, ChainEpoch, link, payload_json
-from consentry.domain.erasure import SuppressionRecord
 from consentry.domain.dsr import DsrRequest, RequestState
+from consentry.domain.erasure import SuppressionRecord
 from consentry.domain.events import Event
 from consentry.domain.fold import fold
 from consentry.domain.purposes import Purpose

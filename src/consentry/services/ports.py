@@ -314,7 +314,15 @@ class RetentionReads(Protocol):
 
 
 class Reading(
-    LedgerReader, Catalog, Registers, CampaignReader, Audiences, LedgerAudit, RetentionReads, RequestReader, Protocol
+    LedgerReader,
+    Catalog,
+    Registers,
+    CampaignReader,
+    Audiences,
+    LedgerAudit,
+    RetentionReads,
+    RequestReader,
+    Protocol,
 ):
     """A read transaction on one snapshot."""
 

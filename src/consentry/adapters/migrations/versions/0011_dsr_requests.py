@@ -1,7 +1,7 @@
 """Data-subject requests with their deadlines; restriction of processing in the audience facts.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Create Date: 2026-12-06
 
 `dsr_requests` tracks each request (GDPR Art. 12(3), 15-21): ids, codes and
@@ -30,7 +30,7 @@ _AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _VIA = {"preference_centre", "api", "email", "letter", "phone", "in_person"}
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
