@@ -70,6 +70,12 @@ class Settings(BaseSettings):
         description="The privacy officer's address: `consentry dsr remind` (run it daily from cron) "
         "mails it the data-subject requests due soon or overdue, each at most once a day.",
     )
+    access_export_dir: str | None = Field(
+        default=None,
+        description="Directory where handling an access or portability request writes the person's "
+        "copy (JSON and a Dutch or English HTML document, readable only by consentry's user), for "
+        "the privacy officer to deliver securely; unset: such requests cannot be handled here.",
+    )
     dsr_remind_days: int = Field(
         default=7,
         ge=0,

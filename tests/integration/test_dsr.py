@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,7 @@ from consentry.adapters.sql.requests import RequestWrites
 from consentry.bootstrap import App
 from consentry.domain.clock import FixedClock
 from consentry.domain.dsr import DsrRequest, IdentityMethod, RequestState
+from consentry.entrypoints import dsr_hooks
 from consentry.entrypoints.http import create_app
 from consentry.services import (
     apikeys,
@@ -255,7 +257,7 @@ def test_requests_recorded_before_the_request_table_are_tracked_after_the_upgrad
     cfg = schema.alembic_config(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0008")
+        command.downgrade(cfg, "0010")
     schema.upgrade(engine)
     (q,) = dsr.list_requests(dsr_app)
     assert (q.kind.value, q.via.value, q.identity.value, q.identity_method) == (
@@ -276,3 +278,43 @@ def test_requests_recorded_before_the_request_table_are_tracked_after_the_upgrad
     report = processing(dsr_app, date(2026, 11, 1), date(2026, 11, 30))["requests"]
     assert (report["answered"], report["by_outcome"]) == (1, {"refused": 1})
     assert report["days_to_answer_max"] == 14  # 10 to 24 November
+
+
+def test_the_wired_hooks_erase_a_person_and_write_their_access_copy(
+    store_url: str, smtp: tuple[Inbox, int], tmp_path: Path
+) -> None:
+    """The installation's own hooks (entrypoints/dsr_hooks.py): an erasure request erases the
+    person in the request's transaction, keeps the suppression record and the ledger verifies;
+    an access request writes the person's copy (JSON and HTML, readable only by its owner)."""
+    inbox, port = smtp
+    folder = tmp_path / "copies"
+    app = make_app(
+        store_url,
+        smtp_port=port,
+        mail_from="nieuws@koffie.example",
+        privacy_officer_email=OFFICER,
+        access_export_dir=str(folder),
+    )
+    try:
+        define_purposes(app)
+        forms.save(app, FORM)
+        token = subscribed(app, inbox, "joost@example.nl", "nl")
+        asked = preferences.make_request(app, token, "access", "Wat weten jullie?", BROWSER, "nl")
+        copy = dsr_handling.handle(app, asked.id, "anna@koffie.example", None, dsr_hooks.hooks(app))
+        assert copy.exported and copy.request.state is RequestState.DONE
+        written = sorted(p.name for p in folder.iterdir())
+        assert written == [f"{asked.id}-access.html", f"{asked.id}-access.json"]
+        assert all((folder / name).stat().st_mode & 0o777 == 0o600 for name in written)
+        assert "joost@example.nl" in (folder / f"{asked.id}-access.json").read_text(encoding="utf-8")
+
+        gone = preferences.make_request(app, token, "erasure", None, BROWSER, "nl")
+        done = dsr_handling.handle(app, gone.id, "anna@koffie.example", None, dsr_hooks.hooks(app))
+        assert done.request.state is RequestState.DONE
+        again = PIET.replace("p@example.nl", "joost@example.nl")
+        ledger.append_lines(app, [again])  # the address comes back, say in a bought list
+        verdict = decide(app, "joost@example.nl", "email", "nieuwsbrief")
+        assert verdict.verdict.value == "deny"
+        assert verdict.rule == "EU-GDPR-09.prior"  # recognised by its suppression record
+        assert verify_ledger(app).ok and verify_projection(app).ok
+    finally:
+        app.store.engine.dispose()

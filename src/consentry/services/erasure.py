@@ -185,6 +185,17 @@ def erase_points(app: App, point_ids: Sequence[str], *, reason: str) -> ErasureR
     return replace(report, scrubbed=app.store.scrub_erased()) if report.changed else report
 
 
+def erase_within(app: App, w: Writing, point_ids: Sequence[str], reason: str) -> ErasureReport:
+    """Erase contact points inside the caller's write transaction (a handled erasure request
+    records its outcome in the same one); the caller scrubs after it commits."""
+    ids = sorted(set(point_ids))
+    events = w.events_for_many(ids)
+    unknown = [pid for pid in ids if not events.get(pid)]
+    if unknown:
+        raise UnknownContact("contact", f"no contact point with id {unknown[0]!r}")
+    return _erase_states(app, w, [fold(pid, events[pid]) for pid in ids], _reason(reason))
+
+
 def _reason(reason: str) -> str:
     try:
         return check_reason(reason)
