@@ -108,12 +108,21 @@ def test_bad_input_on_the_command_line_is_one_clear_line_and_exit_code_2(db: str
     assert cli(db, "dsr", "list", "--all", "--json")[1].strip() == "[]"
 
 
-def test_an_erasure_is_not_carried_out_until_an_erasure_service_is_wired(db: str) -> None:
+def test_an_erasure_request_is_carried_out_and_an_access_request_needs_a_copy_folder(db: str) -> None:
     rid = str(opened(db, "els@example.nl", "erasure")["id"])
     cli(db, "dsr", "verify-identity", rid, "--method", "in_person", "--by", "anna@deboon.nl")
     code, _, err = cli(db, "dsr", "handle", rid, "--outcome", "Gewist", "--by", "anna@deboon.nl")
-    assert code == 2 and "no erasure service is wired" in err
-    assert json.loads(cli(db, "dsr", "show", rid, "--json")[1])["state"] == "open"
+    assert code == 0, err
+    assert json.loads(cli(db, "dsr", "show", rid, "--json")[1])["state"] == "done"
+    code, out, err = cli(
+        db, "decide", "--contact", "els@example.nl", "--channel", "email", "--purpose", "nieuwsbrief"
+    )
+    assert code != 0 and "Traceback" not in err + out  # erased: no longer a contact point
+    asked = str(opened(db, "jan@example.nl", "access")["id"])
+    cli(db, "dsr", "verify-identity", asked, "--method", "in_person", "--by", "anna@deboon.nl")
+    code, _, err = cli(db, "dsr", "handle", asked, "--outcome", "Kopie", "--by", "anna@deboon.nl")
+    assert code == 2 and "no export is wired" in err  # CONSENTRY_ACCESS_EXPORT_DIR is not set
+    assert json.loads(cli(db, "dsr", "show", asked, "--json")[1])["state"] == "open"
 
 
 def test_the_reminder_mails_the_privacy_officer_once_a_day(db: str, smtp: tuple[Inbox, int]) -> None:

@@ -257,7 +257,7 @@ def test_requests_recorded_before_the_request_table_are_tracked_after_the_upgrad
     cfg = schema.alembic_config(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0010")
+        command.downgrade(cfg, "0009")
     schema.upgrade(engine)
     (q,) = dsr.list_requests(dsr_app)
     assert (q.kind.value, q.via.value, q.identity.value, q.identity_method) == (

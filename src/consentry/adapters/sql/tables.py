@@ -192,10 +192,10 @@ point_facts = sa.Table(
     #: When an earlier suppression of the same address or number began (`suppressions`).
     sa.Column("suppressed_since", UTCDateTime(), nullable=True),
     #: That suppression's channels (`|*|`: all) and the purpose/channel pairs a fresh opt-in
-    #: confirmed after it lifts it for (`factrows.facts_row`; migration 0010).
+    #: confirmed after it lifts it for (`factrows.facts_row`).
     sa.Column("suppressed_for", sa.Text, nullable=False, server_default="|"),
     sa.Column("c_fresh", sa.Text, nullable=False, server_default="|"),
-    # Processing restricted (GDPR Art. 18): no marketing until lifted (migration 0011).
+    # Processing restricted (GDPR Art. 18): no marketing until lifted.
     sa.Column("restricted", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_point_facts_contact", "contact_id"),
 )

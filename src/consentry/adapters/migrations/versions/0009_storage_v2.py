@@ -142,6 +142,12 @@ def upgrade() -> None:
         sa.Column("last_seq", sa.BigInteger, nullable=False),
         sa.Column("last_event_at", sa.DateTime, nullable=True),
         sa.Column("suppressed_since", sa.DateTime, nullable=True),
+        # The channels an earlier suppression covers (`|*|`: all) and the purpose/channel pairs a
+        # fresh opt-in confirmed after it lifts it for (the erasure's prior-suppression rule).
+        sa.Column("suppressed_for", sa.Text, nullable=False, server_default="|"),
+        sa.Column("c_fresh", sa.Text, nullable=False, server_default="|"),
+        # Processing restricted (GDPR Art. 18): no marketing until lifted.
+        sa.Column("restricted", sa.Boolean, nullable=False, server_default=sa.false()),
     )
     op.create_index("ix_point_facts_contact", "point_facts", ["contact_id"])
     op.create_table(

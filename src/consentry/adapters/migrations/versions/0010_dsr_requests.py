@@ -1,13 +1,12 @@
-"""Data-subject requests with their deadlines; restriction of processing in the audience facts.
+"""Data-subject requests with their deadlines.
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06
 
 `dsr_requests` tracks each request (GDPR Art. 12(3), 15-21): ids, codes and
 moments only; what people wrote stays in the ledger events the row names.
-`point_facts` gains `restricted` (GDPR Art. 18); existing rows start unrestricted,
-which is what their ledgers say (no `processing.restricted` event existed before).
+(`point_facts.restricted`, GDPR Art. 18, came with storage v2's projection in 0009.)
 
 Requests recorded before (`request.received` from the preference centre or the API,
 which nothing tracked) become open requests with their deadline, so none is lost;
@@ -29,8 +28,8 @@ from alembic import op
 _AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _VIA = {"preference_centre", "api", "email", "letter", "phone", "in_person"}
 
-revision = "0011"
-down_revision = "0010"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
@@ -63,9 +62,6 @@ def upgrade() -> None:
     )
     op.create_index("ix_dsr_requests_state_due", "dsr_requests", ["state", "due_at"])
     op.create_index("ix_dsr_requests_point", "dsr_requests", ["contact_point_id"])
-    op.add_column(
-        "point_facts", sa.Column("restricted", sa.Boolean, nullable=False, server_default=sa.false())
-    )
     _track_earlier_requests()
 
 
@@ -138,8 +134,6 @@ def _track_earlier_requests() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("point_facts") as b:
-        b.drop_column("restricted")
     op.drop_index("ix_dsr_requests_point", "dsr_requests")
     op.drop_index("ix_dsr_requests_state_due", "dsr_requests")
     op.drop_table("dsr_requests")
