@@ -72,6 +72,8 @@ class AuditAction(StrEnum):
     CAMPAIGN_SENT = "campaign_sent"
     CAMPAIGN_PAUSED = "campaign_paused"
     LIST_EXPORTED = "list_exported"
+    OBJECTION_RECORDED = "objection_recorded"
+    ACCESS_EXPORTED = "access_exported"
 
 
 @dataclass(frozen=True, slots=True)

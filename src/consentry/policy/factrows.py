@@ -194,10 +194,12 @@ def terms(s: ContactState) -> list[str]:
     """What a point is found and selected by, before it is blinded (`point_terms`).
 
     `name:<word>` for each word of the display name, `attr:<name>=<value>` for each
-    attribute (a campaign's selection by attribute), `source:<detail>` for the source detail.
+    attribute (a campaign's selection by attribute), `source:<detail>` for the source detail,
+    `tag:<tag>` for each tag (the admin app's search by tag).
     """
     found = [f"name:{w}" for w in words(s.display_name)] if s.display_name else []
     found.extend(attribute_term(k, v) for k, v in s.attributes.items())
+    found.extend(tag_term(x) for x in sorted(s.tags))
     if s.source_detail:
         found.append(source_term(s.source_detail))
     return list(dict.fromkeys(found))
@@ -206,6 +208,11 @@ def terms(s: ContactState) -> list[str]:
 def attribute_term(name: str, value: str) -> str:
     """The term a selection by attribute looks for (see `terms`)."""
     return f"attr:{tok(name)}={tok(value)}"
+
+
+def tag_term(tag: str) -> str:
+    """The term a search by tag looks for (see `terms`)."""
+    return f"tag:{tag}"
 
 
 def source_term(detail: str) -> str:

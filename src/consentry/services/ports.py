@@ -40,6 +40,19 @@ __all__ = ["CampaignQueue", "CampaignReader", "Claim", "RequestReader", "Request
 # -- the ledger -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class FoundPoint:
+    """A contact point as a search lists it: its projection's facts, its value and name opened."""
+
+    id: str
+    kind: PointKind
+    #: Empty when the contact's key is gone.
+    value: str
+    name: str | None
+    source: str
+    last_event_at: datetime | None
+
+
 class LedgerReader(Protocol):
     """The ledger's events and contact points, and the projection of each point's state."""
 
@@ -93,6 +106,15 @@ class LedgerReader(Protocol):
 
     def objecting_points(self, contact_ids: Sequence[str]) -> dict[str, list[str]]:
         """Per contact, its points that ever had an objection recorded."""
+
+    def points_with_terms(self, terms: Sequence[str], limit: int) -> list[str]:
+        """Ids of up to `limit` projected points having all `terms` (`factrows.terms`), by id."""
+
+    def found_points(self, point_ids: Sequence[str]) -> list[FoundPoint]:
+        """The projected points among `point_ids`, in that order, their value and name opened."""
+
+    def person_points(self, point_id: str, limit: int) -> list[str]:
+        """Ids of up to `limit` projected points of `point_id`'s contact (itself too), by id."""
 
     def contact_points_of(self, contact_ids: Sequence[str]) -> dict[str, list[str]]:
         """Per contact (`contact_id`), the ids of its projected contact points."""

@@ -11,15 +11,15 @@ from consentry.adapters.sql.audit import AuditReads
 from consentry.adapters.sql.campaigns import CampaignReads
 from consentry.adapters.sql.catalog import CatalogReads
 from consentry.adapters.sql.ledger import LedgerReads
-from consentry.adapters.sql.projection import ProjectionReads
 from consentry.adapters.sql.requests import RequestReads
+from consentry.adapters.sql.search import SearchReads
 from consentry.adapters.sql.retention import RetentionReads
 from consentry.adapters.sql.suppressions import SuppressionReads
 
 
 class Reader(
     AudienceReads,
-    ProjectionReads,
+    SearchReads,
     LedgerReads,
     CatalogReads,
     CampaignReads,

@@ -38,6 +38,8 @@ ACTIONS: dict[AuditAction, str] = {
     AuditAction.API_KEY_CREATED: N_("API key made"),
     AuditAction.API_KEY_REVOKED: N_("API key revoked"),
     AuditAction.SETTINGS_CHANGED: N_("Settings changed"),
+    AuditAction.OBJECTION_RECORDED: N_("Objection recorded by phone"),
+    AuditAction.ACCESS_EXPORTED: N_("Access export opened"),
 }
 
 

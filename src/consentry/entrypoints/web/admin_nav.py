@@ -19,6 +19,7 @@ from consentry.i18n import N_
 
 _EVERYONE = frozenset(Role)
 _MARKETING = frozenset({Role.MARKETEER})
+_CONTACT_WRITERS = frozenset({Role.MARKETEER, Role.PRIVACY_OFFICER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class Page:
 #: The menu, in its order. A page is listed once its routes exist.
 PAGES: tuple[Page, ...] = (
     Page("overview", "/admin", N_("Overview"), _EVERYONE),
+    Page("contacts", "/admin/contacts", N_("Contacts"), _EVERYONE, _CONTACT_WRITERS),
     Page("purposes", "/admin/purposes", N_("Purposes"), _EVERYONE, _MARKETING),
     Page("forms", "/admin/forms", N_("Forms"), _EVERYONE, _MARKETING),
     Page("import", "/admin/import", N_("Import"), _MARKETING, _MARKETING),

@@ -13,6 +13,7 @@ from consentry.entrypoints.web import (
     admin_access,
     admin_audit,
     admin_campaigns,
+    admin_contacts,
     admin_forms,
     admin_import,
     admin_purposes,
@@ -34,6 +35,7 @@ def install(api: FastAPI) -> None:
     api.include_router(personal.router)
     api.include_router(brand.router)
     api.include_router(admin.router)
+    api.include_router(admin_contacts.router)
     api.include_router(admin_purposes.router)
     api.include_router(admin_forms.router)
     api.include_router(admin_settings.router)

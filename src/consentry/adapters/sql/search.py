@@ -1,0 +1,74 @@
+"""Finding contact points in the projection by what they are searched by: blind-indexed terms
+(name words, tags; `point_terms`), and a point's person (`point_facts.contact_id`).
+
+Every query here is an index look-up: a term is found through `ix_point_terms_term`, further
+terms through the table's key (point, term), facts by their key, a person's points through
+`ix_point_facts_contact` (tests/integration/test_contact_search.py reads the plans).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from consentry.adapters.sql.projection import ProjectionReads
+from consentry.adapters.sql.stored import chunks, utc
+from consentry.domain.vocabulary import PointKind
+from consentry.services.ports import FoundPoint
+
+_FACTS = "contact_point_id, kind, source, last_event_at, contact_id, value_ct, name_ct"
+#: A point's person: the points sharing its contact (`ix_point_facts_contact`).
+PERSON_SQL = (
+    "SELECT contact_point_id FROM point_facts WHERE contact_id = "
+    "(SELECT contact_id FROM point_facts WHERE contact_point_id = ?) "
+    "ORDER BY contact_point_id LIMIT ?"
+)
+
+
+class SearchReads(ProjectionReads):
+    """The admin app's search: terms, opened facts, a person's points."""
+
+    def terms_sql(self, terms: Sequence[str], limit: int) -> tuple[str, list[Any]]:
+        """The query `points_with_terms` runs, with its parameters (its plan is tested)."""
+        if not terms:
+            raise ValueError("at least one term")
+        blind = [self.vault.blind.index("term", x) for x in dict.fromkeys(terms)]
+        joins = "".join(
+            f" JOIN point_terms t{i} ON t{i}.contact_point_id = t0.contact_point_id AND t{i}.term = ?"
+            for i in range(1, len(blind))
+        )
+        sql = (
+            f"SELECT t0.contact_point_id FROM point_terms t0{joins} WHERE t0.term = ? "
+            "ORDER BY t0.contact_point_id LIMIT ?"
+        )
+        return sql, [*blind[1:], blind[0], limit]
+
+    def points_with_terms(self, terms: Sequence[str], limit: int) -> list[str]:
+        """Ids of up to `limit` projected points having every one of `terms`, in id order."""
+        sql, params = self.terms_sql(terms, limit)
+        return [str(row[0]) for row in self._plain(sql, params)]
+
+    def found_points(self, point_ids: Sequence[str]) -> list[FoundPoint]:
+        """The projected points among `point_ids`, in that order, their value and name opened."""
+        rows: dict[str, Any] = {}
+        for chunk in chunks(list(dict.fromkeys(point_ids))):
+            where, params = self._in("contact_point_id", chunk)
+            for row in self._plain(f"SELECT {_FACTS} FROM point_facts WHERE {where}", params):
+                rows[row[0]] = row
+        ordered = [rows[pid] for pid in point_ids if pid in rows]
+        opened = self.open_facts([(r[4], r[5], r[6]) for r in ordered])
+        return [
+            FoundPoint(
+                id=r[0],
+                kind=PointKind(r[1]),
+                value=value,
+                name=name,
+                source=r[2],
+                last_event_at=utc(r[3]) if r[3] is not None else None,
+            )
+            for r, (value, name) in zip(ordered, opened, strict=True)
+        ]
+
+    def person_points(self, point_id: str, limit: int) -> list[str]:
+        """Ids of up to `limit` projected points of the same contact as `point_id`, in id order."""
+        return [str(row[0]) for row in self._plain(PERSON_SQL, [point_id, limit])]
