@@ -30,7 +30,7 @@ def people(app: App) -> None:
         _point("email", "jan@example.nl", "web_form", contact_id="K1", display_name="Jan Jansen",
                occurred_at=(NOW - timedelta(days=30)).isoformat()),
         _point("phone", "0612345678", "purchase", contact_id="K1", display_name="Jan Jansen"),
-        _point("email", "janneke@example.nl", "import", display_name="Janneke de Vriës"),
+        _point("email", "janneke@example.nl", "referral", display_name="Janneke de Vriës"),
         _point("email", "piet@example.nl", "web_form", display_name="Piet Jansen"),
         {"type": "tags.added", "contact": "janneke@example.nl", "tags": ["beurs 2026", "vip"]},
         {"type": "tags.added", "contact": "piet@example.nl", "tags": ["vip"]},

@@ -116,6 +116,9 @@ class LedgerReader(Protocol):
     def person_points(self, point_id: str, limit: int) -> list[str]:
         """Ids of up to `limit` projected points of `point_id`'s contact (itself too), by id."""
 
+    def notices_owed(self, sources: Sequence[str], cap: int) -> int:
+        """How many points (at most `cap`) from these sources, not erased, have had no Art. 14 notice."""
+
     def contact_points_of(self, contact_ids: Sequence[str]) -> dict[str, list[str]]:
         """Per contact (`contact_id`), the ids of its projected contact points."""
 

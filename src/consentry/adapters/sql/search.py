@@ -1,5 +1,6 @@
 """Finding contact points in the projection by what they are searched by: blind-indexed terms
-(name words, tags; `point_terms`), and a point's person (`point_facts.contact_id`).
+(name words, tags; `point_terms`), and a point's person (`point_facts.contact_id`); and the
+overview's count of Art. 14 notices owed.
 
 Every query here is an index look-up: a term is found through `ix_point_terms_term`, further
 terms through the table's key (point, term), facts by their key, a person's points through
@@ -72,3 +73,17 @@ class SearchReads(ProjectionReads):
     def person_points(self, point_id: str, limit: int) -> list[str]:
         """Ids of up to `limit` projected points of the same contact as `point_id`, in id order."""
         return [str(row[0]) for row in self._plain(PERSON_SQL, [point_id, limit])]
+
+    def notices_owed(self, sources: Sequence[str], cap: int) -> int:
+        """How many points (at most `cap`) from these sources, not erased, have had no Art. 14 notice."""
+        wanted = list(sources)
+        if not wanted:
+            return 0
+        false = "0" if self._sqlite else "false"
+        marks = ", ".join("?" * len(wanted))
+        sql = (
+            f"SELECT count(*) FROM (SELECT 1 FROM point_facts WHERE source IN ({marks}) "
+            f"AND notice14 = {false} AND erased = {false} LIMIT ?) owed"
+        )
+        ((n,),) = self._plain(sql, [*wanted, cap])
+        return int(n)

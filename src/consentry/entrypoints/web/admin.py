@@ -19,6 +19,7 @@ from consentry.entrypoints.web import admin_views, csrf, views
 from consentry.entrypoints.web.admin_session import UserDep
 from consentry.entrypoints.wired import AppDep
 from consentry.services import errors, users
+from consentry.services import overview as overview_service
 from consentry.services.errors import InputError
 
 LOGIN = "/admin/login"
@@ -61,8 +62,10 @@ def root() -> RedirectResponse:
 
 @router.get("/admin", response_class=HTMLResponse)
 def overview(request: Request, user: UserDep, app: AppDep) -> HTMLResponse:
-    """Overzicht: who is logged in, with which role (later issues fill in the rest)."""
-    return admin_views.page(request, app, user, "admin_overview.html", current="overview")
+    """Overzicht: the ledger's integrity at a glance, Art. 14 notices owed, campaigns running."""
+    return admin_views.page(
+        request, app, user, "admin_overview.html", current="overview", o=overview_service.overview(app)
+    )
 
 
 @router.get(LOGIN, response_class=HTMLResponse)

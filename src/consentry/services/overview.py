@@ -1,0 +1,70 @@
+"""Overzicht: what the admin app's first page tells at a glance, from a handful of cheap reads.
+
+The ledger's integrity is the quick look every decision takes (`ledger_guard`: the head,
+the last event, the last exported checkpoint), not a walk of the chain (`ledger verify`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from consentry.domain.campaigns import CampaignStatus
+from consentry.domain.vocabulary import NOT_FROM_SUBJECT
+from consentry.services import checkpoints, ledger_guard
+from consentry.services.app import App
+from consentry.services.errors import InputError, LedgerDamaged
+
+#: Notices owed are counted up to this many ("more than").
+NOTICES_CAP = 10_000
+_RUNNING = frozenset({CampaignStatus.SENDING.value, CampaignStatus.PAUSED.value})
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    """A campaign being sent or paused."""
+
+    key: str
+    status: CampaignStatus
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    """The overview's figures."""
+
+    #: None when the quick look found nothing wrong, else what is wrong.
+    damage: str | None
+    events: int
+    checkpoint_at: datetime | None
+    checkpoint_size: int | None
+    #: Art. 14 notices owed, counted up to NOTICES_CAP (`notices_capped` when there are more).
+    notices_owed: int
+    notices_capped: bool
+    campaigns: list[Running]
+
+
+def overview(app: App) -> Overview:
+    """The ledger's quick integrity check, notices owed and campaigns running."""
+    damage: str | None = None
+    with app.store.reader() as r:
+        try:
+            ledger_guard.check(app, r)
+        except LedgerDamaged as exc:
+            damage = str(exc)
+        head, _ = r.head()
+        owed = r.notices_owed([s.value for s in NOT_FROM_SUBJECT], NOTICES_CAP + 1)
+        rows = [row for row in r.campaign_rows() if row["status"] in _RUNNING]
+    try:
+        cp = checkpoints.last_exported(app.settings)
+    except InputError as exc:
+        cp, damage = None, damage or f"{exc.field}: {exc.message}"
+    return Overview(
+        damage=damage,
+        events=head,
+        checkpoint_at=cp.time if cp is not None else None,
+        checkpoint_size=cp.size if cp is not None else None,
+        notices_owed=min(owed, NOTICES_CAP),
+        notices_capped=owed > NOTICES_CAP,
+        campaigns=[Running(row["key"], CampaignStatus(row["status"]), row["updated_at"]) for row in rows],
+    )
