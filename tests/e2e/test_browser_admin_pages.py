@@ -69,7 +69,16 @@ def test_a_beheerder_sets_up_purposes_forms_the_sender_and_a_key_on_a_tablet_wit
     accessible(page, axe)
     menu = page.get_by_role("navigation", name="Main menu")
     expect(menu.get_by_role("link")).to_have_text(
-        ["Overview", "Purposes", "Forms", "Import", "Audiences and campaigns", "Audit log", "Settings"]
+        [
+            "Overview",
+            "Contacts",
+            "Purposes",
+            "Forms",
+            "Import",
+            "Audiences and campaigns",
+            "Audit log",
+            "Settings",
+        ]
     )
 
     # Doelen: define a purpose.

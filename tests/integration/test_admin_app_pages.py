@@ -285,6 +285,7 @@ def test_a_beheerder_makes_and_revokes_an_api_key_and_manages_users_each_recorde
 MENU = {
     Role.BEHEERDER: [
         "Overview",
+        "Contacts",
         "Purposes",
         "Forms",
         "Import",
@@ -292,9 +293,9 @@ MENU = {
         "Audit log",
         "Settings",
     ],
-    Role.MARKETEER: ["Overview", "Purposes", "Forms", "Import", "Audiences and campaigns"],
-    Role.PRIVACY_OFFICER: ["Overview", "Purposes", "Forms", "Audit log"],
-    Role.READ_ONLY: ["Overview", "Purposes", "Forms"],
+    Role.MARKETEER: ["Overview", "Contacts", "Purposes", "Forms", "Import", "Audiences and campaigns"],
+    Role.PRIVACY_OFFICER: ["Overview", "Contacts", "Purposes", "Forms", "Audit log"],
+    Role.READ_ONLY: ["Overview", "Contacts", "Purposes", "Forms"],
 }
 BEHEERDER_ONLY = ["/admin/settings", "/admin/settings/keys", "/admin/settings/users"]
 

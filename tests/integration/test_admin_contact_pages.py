@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from test_admin_app_pages import BASE, PASSWORD, log_in, post
 
 from conftest import define_purposes, make_app
 from consentry.bootstrap import App
@@ -20,8 +21,7 @@ from consentry.domain.users import AuditAction, Role
 from consentry.entrypoints.accounts import accounts
 from consentry.entrypoints.http import create_app
 from consentry.services import search, users
-from test_admin_app_pages import BASE, PASSWORD, log_in, post
-from test_contact_search import people
+from contact_people import people
 
 
 @pytest.fixture

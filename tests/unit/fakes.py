@@ -28,7 +28,9 @@ from consentry.domain.retention import RetentionFacts, facts_of
 from consentry.domain.state import ContactState, Listing, PriorSuppression
 from consentry.domain.users import AuditEntry
 from consentry.domain.vocabulary import PointKind
+from consentry.policy.factrows import terms as point_terms
 from consentry.services.errors import AlreadyExists
+from consentry.services.ports import FoundPoint
 
 
 @dataclass
@@ -108,6 +110,40 @@ class FakeTransaction:
             ):
                 out.setdefault(state.contact_id, []).append(pid)
         return out
+
+    def _live(self) -> Iterator[ContactState]:
+        """Every point's state, as the projection holds it: the erased ones are gone."""
+        for pid in sorted(self.data.points):
+            state = fold(pid, self.events_for(pid))
+            if state.erased_at is None:
+                yield state
+
+    def points_with_terms(self, terms: Sequence[str], limit: int) -> list[str]:
+        wanted = set(terms)
+        return [s.id for s in self._live() if wanted <= set(point_terms(s))][:limit]
+
+    def found_points(self, point_ids: Sequence[str]) -> list[FoundPoint]:
+        states = {s.id: s for s in self._live()}
+        return [
+            FoundPoint(
+                pid, s.kind, s.value, s.display_name, s.source.value, self.events_for(pid)[-1].occurred_at
+            )
+            for pid in point_ids
+            if (s := states.get(pid)) is not None
+        ]
+
+    def person_points(self, point_id: str, limit: int) -> list[str]:
+        states = {s.id: s for s in self._live()}
+        me = states.get(point_id)
+        if me is None:
+            return []
+        if me.contact_id is None:
+            return [point_id]
+        return [pid for pid, s in states.items() if s.contact_id == me.contact_id][:limit]
+
+    def notices_owed(self, sources: Sequence[str], cap: int) -> int:
+        wanted = set(sources)
+        return min(cap, sum(1 for s in self._live() if s.source.value in wanted and "14" not in s.notices))
 
     def contact_points_of(self, contact_ids: Sequence[str]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}

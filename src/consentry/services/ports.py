@@ -108,7 +108,7 @@ class LedgerReader(Protocol):
         """Per contact, its points that ever had an objection recorded."""
 
     def points_with_terms(self, terms: Sequence[str], limit: int) -> list[str]:
-        """Ids of up to `limit` projected points having all `terms` (`factrows.terms`), by id."""
+        """Ids of up to `limit` projected points having all `terms` (`factrows.terms`), sorted."""
 
     def found_points(self, point_ids: Sequence[str]) -> list[FoundPoint]:
         """The projected points among `point_ids`, in that order, their value and name opened."""
