@@ -132,7 +132,7 @@ class FakeTransaction:
             if (s := states.get(pid)) is not None
         ]
 
-    def person_points(self, point_id: str, limit: int) -> list[str]:
+    def person_point_ids(self, point_id: str, limit: int) -> list[str]:
         states = {s.id: s for s in self._live()}
         me = states.get(point_id)
         if me is None:

@@ -69,7 +69,7 @@ def view(app: App, point_id: str, then: datetime | None = None) -> ContactView:
             raise UnknownContact("contact", f"no contact point with id {point_id!r}")
         check_often(app, r)
         point = found[0]
-        person = r.found_points(r.person_points(point_id, PERSON_POINTS))
+        person = r.found_points(r.person_point_ids(point_id, PERSON_POINTS))
         purposes = r.purposes()
         events = r.events_for(point_id)
         state = app.states.load_many(r, [point_id], as_of=now).get(point_id)

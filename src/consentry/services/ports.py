@@ -113,7 +113,7 @@ class LedgerReader(Protocol):
     def found_points(self, point_ids: Sequence[str]) -> list[FoundPoint]:
         """The projected points among `point_ids`, in that order, their value and name opened."""
 
-    def person_points(self, point_id: str, limit: int) -> list[str]:
+    def person_point_ids(self, point_id: str, limit: int) -> list[str]:
         """Ids of up to `limit` projected points of `point_id`'s contact (itself too), by id."""
 
     def notices_owed(self, sources: Sequence[str], cap: int) -> int:

@@ -12,8 +12,8 @@ from consentry.adapters.sql.campaigns import CampaignReads
 from consentry.adapters.sql.catalog import CatalogReads
 from consentry.adapters.sql.ledger import LedgerReads
 from consentry.adapters.sql.requests import RequestReads
-from consentry.adapters.sql.search import SearchReads
 from consentry.adapters.sql.retention import RetentionReads
+from consentry.adapters.sql.search import SearchReads
 from consentry.adapters.sql.suppressions import SuppressionReads
 
 

@@ -69,7 +69,7 @@ class SearchReads(ProjectionReads):
             for r, (value, name) in zip(ordered, opened, strict=True)
         ]
 
-    def person_points(self, point_id: str, limit: int) -> list[str]:
+    def person_point_ids(self, point_id: str, limit: int) -> list[str]:
         """Ids of up to `limit` projected points of the same contact as `point_id`, in id order."""
         return [str(row[0]) for row in self._plain(PERSON_SQL, [point_id, limit])]
 
