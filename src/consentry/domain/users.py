@@ -74,6 +74,8 @@ class AuditAction(StrEnum):
     LIST_EXPORTED = "list_exported"
     OBJECTION_RECORDED = "objection_recorded"
     ACCESS_EXPORTED = "access_exported"
+    REQUEST_CHANGED = "request_changed"
+    RETENTION_RUN = "retention_run"
 
 
 @dataclass(frozen=True, slots=True)

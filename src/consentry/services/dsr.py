@@ -39,6 +39,7 @@ from consentry.i18n import LANGS
 from consentry.services import dsr_mails
 from consentry.services.app import App
 from consentry.services.contacts import resolve
+from consentry.services.dsr_audit import audited
 from consentry.services.errors import InputError, choice
 from consentry.services.ports import Reading, Writing
 
@@ -291,7 +292,9 @@ def show(app: App, request_id: str) -> RequestView:
 # -- identity, taking it on, extending -------------------------------------------------------
 
 
-def verify_identity(app: App, request_id: str, method: str, by: str, failed: bool = False) -> DsrRequest:
+def verify_identity(
+    app: App, request_id: str, method: str, by: str, failed: bool = False, actor: str | None = None
+) -> DsrRequest:
     """Record that the person's identity was checked, and how: verified, or (`failed`) not."""
     method_ = choice(IdentityMethod, "method", method)
     by = handler_name(by)
@@ -304,10 +307,11 @@ def verify_identity(app: App, request_id: str, method: str, by: str, failed: boo
         record(app, w, anchor(w, req), [("request.identity_checked", payload)])
         req = req.but(identity=status, identity_method=method_, identity_checked_at=now, updated_at=now)
         w.put_dsr(req)
+        audited(app, w, actor, req, "identity", identity=status.value, method=method_.value)
     return req
 
 
-def start(app: App, request_id: str, by: str) -> DsrRequest:
+def start(app: App, request_id: str, by: str, actor: str | None = None) -> DsrRequest:
     """Someone takes the request on: it is in progress, and they are its handler."""
     by = handler_name(by)
     now = app.clock.now()
@@ -317,10 +321,13 @@ def start(app: App, request_id: str, by: str) -> DsrRequest:
         record(app, w, anchor(w, req), [("request.started", {"request_id": req.id, "handler": by})])
         req = req.but(state=RequestState.IN_PROGRESS, handler=by, updated_at=now)
         w.put_dsr(req)
+        audited(app, w, actor, req, "started")
     return req
 
 
-def extend(app: App, request_id: str, reason: str, by: str, told_via: str = ToldVia.EMAIL) -> DsrRequest:
+def extend(
+    app: App, request_id: str, reason: str, by: str, told_via: str = ToldVia.EMAIL, actor: str | None = None
+) -> DsrRequest:
     """Extend the deadline once by two months, within the first month, telling the person why.
 
     With `told_via` e-mail the person is mailed the reasons first, and the extension is
@@ -364,6 +371,7 @@ def extend(app: App, request_id: str, reason: str, by: str, told_via: str = Told
             extended_until=until, extension_event=event.id, extension_notified_at=now, updated_at=now
         )
         w.put_dsr(req)
+        audited(app, w, actor, req, "extended", until=last_day(until).isoformat(), told_via=via.value)
     return req
 
 

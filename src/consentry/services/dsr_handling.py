@@ -49,6 +49,7 @@ from consentry.services.dsr import (
     show,
     still_open,
 )
+from consentry.services.dsr_audit import audited
 from consentry.services.errors import InputError, MailError, choice
 from consentry.services.ports import Writing
 
@@ -108,8 +109,12 @@ def handle(
     *,
     attributes: Mapping[str, str] | None = None,
     details: Mapping[str, Any] | None = None,
+    actor: str | None = None,
 ) -> Handled:
-    """Do what the request asks, record it as done by `by`, and tell the person."""
+    """Do what the request asks, record it as done by `by`, and tell the person.
+
+    With an `actor` (a user of the admin app) the audit log records it in the same transaction.
+    """
     by = handler_name(by)
     note = outcome.strip() if outcome and outcome.strip() else None
     with app.store.reader() as r:
@@ -153,6 +158,7 @@ def handle(
             assert hooks.erase is not None
             req = _erase_and_tell(app, w, req, live, to, hooks.erase)
         w.put_dsr(req)
+        audited(app, w, actor, req, "handled", erased=len(live) if erasing else None, copy=exported)
     if erasing:
         if hooks.scrub is not None:
             hooks.scrub(app)
@@ -215,7 +221,9 @@ def _kind_items(
     return []
 
 
-def close(app: App, request_id: str, outcome: str, by: str, reason: str | None) -> Handled:
+def close(
+    app: App, request_id: str, outcome: str, by: str, reason: str | None, actor: str | None = None
+) -> Handled:
     """Close a request without doing it: refused (the person is told why) or withdrawn by them."""
     result = choice(Outcome, "outcome", outcome)
     if result is Outcome.DONE:
@@ -245,6 +253,7 @@ def close(app: App, request_id: str, outcome: str, by: str, reason: str | None) 
             updated_at=now,
         )
         w.put_dsr(req)
+        audited(app, w, actor, req, result.value)
     recorded = [done.id] if done else []
     if not live:
         return Handled(req, False, "the person is erased: the request's row alone records this", None, [])

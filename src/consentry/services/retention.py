@@ -19,6 +19,7 @@ from typing import Protocol
 
 from consentry.domain.retention import RetentionPolicy, select
 from consentry.domain.state import local_day
+from consentry.domain.users import AuditAction, AuditEntry
 from consentry.services.app import App
 from consentry.services.errors import InputError
 
@@ -117,10 +118,12 @@ def run(
     batch: int = DEFAULT_BATCH,
     keep_ids: bool = False,
     on_batch: Callable[[int], None] | None = None,
+    actor: str | None = None,
 ) -> RunReport:
     """Select what the policies erase as of `at` (default now) and, unless a dry run, erase it.
 
-    `keep_ids` keeps the selected ids in the report (the dry run's list).
+    `keep_ids` keeps the selected ids in the report (the dry run's list). With an `actor` (a
+    user of the admin app) a real run's summary goes to the audit log with the last-run setting.
     """
     if not policies:
         raise InputError("policies", "no retention policies to run")
@@ -158,6 +161,9 @@ def run(
     if not dry_run:
         with app.store.writer() as w:
             w.put_setting(LAST_RUN, report.summary())
+            if actor is not None:
+                entry = AuditEntry(app.clock.now(), actor, AuditAction.RETENTION_RUN, None, report.summary())
+                w.record_audit(entry)
     return report
 
 

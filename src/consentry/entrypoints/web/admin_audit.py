@@ -40,6 +40,8 @@ ACTIONS: dict[AuditAction, str] = {
     AuditAction.SETTINGS_CHANGED: N_("Settings changed"),
     AuditAction.OBJECTION_RECORDED: N_("Objection recorded by phone"),
     AuditAction.ACCESS_EXPORTED: N_("Access export opened"),
+    AuditAction.REQUEST_CHANGED: N_("Request step taken"),
+    AuditAction.RETENTION_RUN: N_("Retention run"),
 }
 
 

@@ -20,6 +20,7 @@ from consentry.i18n import N_
 _EVERYONE = frozenset(Role)
 _MARKETING = frozenset({Role.MARKETEER})
 _CONTACT_WRITERS = frozenset({Role.MARKETEER, Role.PRIVACY_OFFICER})
+_PRIVACY = frozenset({Role.PRIVACY_OFFICER})
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +45,8 @@ PAGES: tuple[Page, ...] = (
     Page("forms", "/admin/forms", N_("Forms"), _EVERYONE, _MARKETING),
     Page("import", "/admin/import", N_("Import"), _MARKETING, _MARKETING),
     Page("campaigns", "/admin/campaigns", N_("Audiences and campaigns"), _MARKETING, _MARKETING),
+    Page("requests", "/admin/requests", N_("Requests"), _PRIVACY | {Role.READ_ONLY}, _PRIVACY),
+    Page("retention", "/admin/retention", N_("Retention periods"), _PRIVACY, _PRIVACY),
     Page("audit", "/admin/audit", N_("Audit log"), frozenset({Role.PRIVACY_OFFICER})),
     Page("settings", "/admin/settings", N_("Settings"), frozenset()),
 )

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from babel.dates import format_date
 from babel.numbers import format_decimal
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -47,6 +48,7 @@ def page(
         link=lambda path, **query: link(request, path, **query),
         local_time=lambda moment: local_time(moment, lang),
         number=lambda value: format_decimal(value, locale=lang),
+        day=lambda value: format_date(value, "d MMM y", locale=lang),
         **context,
     )
     policy = response.headers["Content-Security-Policy"]

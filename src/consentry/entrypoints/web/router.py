@@ -17,6 +17,8 @@ from consentry.entrypoints.web import (
     admin_forms,
     admin_import,
     admin_purposes,
+    admin_requests,
+    admin_retention,
     admin_settings,
     brand,
     personal,
@@ -43,6 +45,8 @@ def install(api: FastAPI) -> None:
     api.include_router(admin_audit.router)
     api.include_router(admin_import.router)
     api.include_router(admin_campaigns.router)
+    api.include_router(admin_requests.router)
+    api.include_router(admin_retention.router)
     # The admin app's background work and uploads live as long as this application.
     api.state.admin_jobs = Jobs()
     api.state.admin_uploads = Uploads()

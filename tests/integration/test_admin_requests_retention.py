@@ -1,0 +1,221 @@
+"""Verzoeken and Bewaartermijnen over HTTP on both stores: the request list by deadline, a request's
+steps from its page (each recorded in the audit log with the acting user), the retention policies
+with a dry run and a confirmed real run, and who may open and change them.
+
+Texts are checked in English (?lang=en): the Dutch catalog gains them when the integrator
+re-extracts it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+import pytest
+from fastapi.testclient import TestClient
+
+from conftest import Inbox, make_app
+from consentry.bootstrap import App
+from consentry.domain.clock import FixedClock
+from consentry.domain.dsr import IdentityStatus, RequestState
+from consentry.domain.users import AuditAction, Role
+from consentry.domain.vocabulary import PointKind
+from consentry.entrypoints.accounts import accounts
+from consentry.entrypoints.http import create_app
+from consentry.services import dsr, ledger, retention, users
+from consentry.services.retention_policies import load
+from test_admin_app_pages import BASE, PASSWORD, log_in, post, token_of
+
+OFFICER = Role.PRIVACY_OFFICER.value + "@example.nl"
+
+
+def _register(app: App, value: str, at: str) -> str:
+    record = {"type": "contact_point.registered", "kind": "email", "value": value, "source": "import"}
+    ledger.append_records(app, [(1, {**record, "occurred_at": at})])
+    with app.store.reader() as r:
+        found = r.point_id(PointKind.EMAIL, value)
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+def site(store_url: str, smtp: tuple[Inbox, int]) -> Iterator[tuple[App, TestClient]]:
+    app = make_app(store_url, base_url=BASE, smtp_port=smtp[1], mail_from="nieuws@koffie.example")
+    for role in Role:
+        users.create_user(accounts(app), f"{role.value}@example.nl", role, PASSWORD, actor=None)
+    with TestClient(create_app(app), base_url=BASE) as client:
+        yield app, client
+    app.store.engine.dispose()
+
+
+def _audit(app: App, action: AuditAction) -> list[tuple[str | None, str | None, dict[str, object]]]:
+    return [
+        (e.actor, e.subject, e.detail) for e in reversed(users.audit_log(accounts(app))) if e.action is action
+    ]
+
+
+def test_a_privacy_officer_takes_an_erasure_request_from_the_list_through_every_step(
+    site: tuple[App, TestClient], smtp: tuple[Inbox, int]
+) -> None:
+    app, client = site
+    inbox, _ = smtp
+    assert isinstance(app.clock, FixedClock)
+    _register(app, "p@example.nl", "2026-10-01T09:00:00+00:00")
+    _register(app, "late@example.nl", "2026-08-01T09:00:00+00:00")
+    q = dsr.open_request(app, "p@example.nl", "erasure", via="email")
+    late = dsr.open_request(
+        app,
+        "late@example.nl",
+        "access",
+        via="letter",
+        received_at="2026-09-01T10:00:00+00:00",
+        already_overdue=True,
+    )
+    log_in(client, Role.PRIVACY_OFFICER)
+    listed = client.get("/admin/requests?lang=en")
+    assert listed.status_code == 200 and "2 requests" in listed.text
+    # Earliest deadline first; the overdue one says so in red and in words.
+    assert listed.text.index(late.id) < listed.text.index(q.id)
+    assert re.search(r'<span class="overdue">1 Oct 2026 \(overdue\)</span>', listed.text)
+    assert "CET" in listed.text and "Erasure" in listed.text and "Not checked" in listed.text
+    overdue = client.get("/admin/requests?lang=en&show=overdue")
+    assert late.id in overdue.text and q.id not in overdue.text
+    assert client.get("/admin/requests?show=nonsense&lang=en").status_code == 422
+
+    page = f"/admin/requests/{q.id}?lang=en"
+    shown = client.get(page)
+    assert (
+        shown.status_code == 200 and "request.received" in shown.text and "Check the identity" in shown.text
+    )
+    # Handling before the identity is checked is refused with the service's message; nothing recorded.
+    refused = post(client, page, f"/admin/requests/{q.id}/handle?lang=en", {"outcome": ""})
+    assert (
+        refused.status_code == 422
+        and "Nothing was saved" in refused.text
+        and "verify it first" in refused.text
+    )
+    assert dsr.show(app, q.id).request.state is RequestState.OPEN
+    checked = post(client, page, f"/admin/requests/{q.id}/identity?lang=en", {"method": "email_reply"})
+    assert checked.status_code == 303 and "done=identity" in checked.headers["location"]
+    assert dsr.show(app, q.id).request.identity is IdentityStatus.VERIFIED
+    started = post(client, page, f"/admin/requests/{q.id}/start?lang=en", {})
+    assert started.status_code == 303 and dsr.show(app, q.id).request.handler == OFFICER
+    empty = post(client, page, f"/admin/requests/{q.id}/extend?lang=en", {"reason": " ", "told_via": "phone"})
+    assert empty.status_code == 422 and "Reasons" in empty.text
+    extended = post(
+        client,
+        page,
+        f"/admin/requests/{q.id}/extend?lang=en",
+        {"reason": "Drie systemen.", "told_via": "phone"},
+    )
+    assert extended.status_code == 303
+    assert dsr.show(app, q.id).request.deadline_day.isoformat() == "2027-02-23"
+    assert "Extend the deadline" not in client.get(page).text  # only once
+    before = len(inbox.messages)
+    handled = post(client, page, f"/admin/requests/{q.id}/handle?lang=en", {"outcome": ""})
+    assert handled.status_code == 303 and "told=1" in handled.headers["location"]
+    after = client.get(handled.headers["location"])
+    assert "The request was closed." in after.text and "The person was told by e-mail." in after.text
+    assert "Handle the request" not in after.text  # closed: no more steps
+    assert inbox.wait_for(before + 1)[-1]["To"] == "p@example.nl"
+    assert dsr.show(app, q.id).request.state is RequestState.DONE
+    again = post(client, f"/admin/requests/{late.id}?lang=en", f"/admin/requests/{q.id}/start?lang=en", {})
+    assert again.status_code == 422 and "already done" in again.text
+
+    closed = post(
+        client,
+        f"/admin/requests/{late.id}?lang=en",
+        f"/admin/requests/{late.id}/close?lang=en",
+        {"outcome": "withdrawn", "reason": ""},
+    )
+    assert closed.status_code == 303 and "told" not in closed.headers["location"]
+    assert dsr.show(app, late.id).request.state is RequestState.WITHDRAWN
+    steps = [(actor, subject, d["step"]) for actor, subject, d in _audit(app, AuditAction.REQUEST_CHANGED)]
+    assert steps == [
+        (OFFICER, q.id, "identity"),
+        (OFFICER, q.id, "started"),
+        (OFFICER, q.id, "extended"),
+        (OFFICER, q.id, "handled"),
+        (OFFICER, late.id, "withdrawn"),
+    ]
+    assert "Request step taken" in client.get("/admin/audit?lang=en").text
+    assert client.get("/admin/requests/nope?lang=en").status_code == 422
+
+
+def test_retention_dry_run_shows_counts_and_ids_and_the_real_run_asks_first_and_is_recorded(
+    site: tuple[App, TestClient],
+) -> None:
+    app, client = site
+    old = _register(app, "oud@voorbeeld.nl", "2021-01-01T10:00:00+00:00")
+    fresh = _register(app, "nieuw@voorbeeld.nl", "2026-11-01T10:00:00+00:00")
+    expected = retention.run(app, load(None).policies, None, dry_run=True, keep_ids=True)
+    due = {pid for c in expected.counts.values() for pid in c.point_ids}
+    assert old in due and fresh not in due
+    log_in(client, Role.PRIVACY_OFFICER)
+    page = client.get("/admin/retention?lang=en")
+    assert page.status_code == 200 and "Retention policies in force" in page.text
+    for policy in load(None).policies:
+        assert policy.name_en in page.text and policy.rule in page.text and policy.period.en() in page.text
+    dry = post(client, "/admin/retention?lang=en", "/admin/retention/dry-run?lang=en", {})
+    assert dry.status_code == 200 and old in dry.text and fresh not in dry.text
+    assert "oud@voorbeeld.nl" not in dry.text  # ids only, never an address
+    assert "Would be erased today" in dry.text and "1 of" in dry.text
+    asked = post(client, "/admin/retention?lang=en", "/admin/retention/run?lang=en", {})
+    assert (
+        asked.status_code == 200
+        and "Erase now?" in asked.text
+        and "Yes, erase 1 contact points" in asked.text
+    )
+    assert retention.last_run(app) is None  # nothing erased before the confirmation
+    confirmed = client.post(
+        "/admin/retention/run?lang=en",
+        data={"confirmed": "yes", "csrf": token_of(asked)},
+        follow_redirects=False,
+    )
+    assert confirmed.status_code == 303 and "erased=1" in confirmed.headers["location"]
+    assert "Retention ran: 1 contact points erased." in client.get(confirmed.headers["location"]).text
+    with app.store.reader() as r:
+        assert r.is_erased(old) and not r.is_erased(fresh)
+    assert retention.run(app, load(None).policies, None, dry_run=True).selected == 0
+    ((actor, _subject, detail),) = _audit(app, AuditAction.RETENTION_RUN)
+    assert actor == OFFICER and detail["dry_run"] is False
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_who_may_open_and_change_verzoeken_and_bewaartermijnen(site: tuple[App, TestClient]) -> None:
+    app, client = site
+    _register(app, "p@example.nl", "2026-10-01T09:00:00+00:00")
+    q = dsr.open_request(app, "p@example.nl", "objection")
+    expect = {
+        Role.BEHEERDER: (200, 200, True),
+        Role.PRIVACY_OFFICER: (200, 200, True),
+        Role.READ_ONLY: (200, 403, False),
+        Role.MARKETEER: (403, 403, False),
+    }
+    for role, (requests_status, retention_status, changes) in expect.items():
+        client.cookies.clear()
+        log_in(client, role)
+        overview = client.get("/admin?lang=en").text
+        assert ('href="/admin/requests' in overview) is (requests_status == 200)
+        assert ('href="/admin/retention' in overview) is (retention_status == 200)
+        shown = client.get(f"/admin/requests/{q.id}?lang=en")
+        assert shown.status_code == requests_status
+        assert client.get("/admin/retention?lang=en").status_code == retention_status
+        if requests_status == 200:
+            assert ("Check the identity" in shown.text) is changes
+            token = token_of(shown)
+            started = client.post(
+                f"/admin/requests/{q.id}/start", data={"csrf": token}, follow_redirects=False
+            )
+            assert started.status_code == (303 if changes else 403)
+            if changes:
+                q = dsr.open_request(app, "p@example.nl", "objection")
+            dry = client.post("/admin/retention/dry-run", data={"csrf": token}, follow_redirects=False)
+            assert dry.status_code == (200 if changes else 403)
+    # Without the form token nothing changes.
+    client.cookies.clear()
+    log_in(client, Role.PRIVACY_OFFICER)
+    assert client.post(f"/admin/requests/{q.id}/start", data={}).status_code == 403
+    assert dsr.show(app, q.id).request.state is RequestState.OPEN
+    assert client.post("/admin/retention/run", data={"confirmed": "yes"}).status_code == 403
+    assert retention.last_run(app) is None
+    assert _audit(app, AuditAction.RETENTION_RUN) == []
