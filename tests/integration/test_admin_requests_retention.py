@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+
 import pytest
 from fastapi.testclient import TestClient
+from test_admin_app_pages import BASE, PASSWORD, log_in, post, token_of
 
 from conftest import Inbox, make_app
 from consentry.bootstrap import App
@@ -23,7 +25,6 @@ from consentry.entrypoints.accounts import accounts
 from consentry.entrypoints.http import create_app
 from consentry.services import dsr, ledger, retention, users
 from consentry.services.retention_policies import load
-from test_admin_app_pages import BASE, PASSWORD, log_in, post, token_of
 
 OFFICER = Role.PRIVACY_OFFICER.value + "@example.nl"
 
