@@ -21,7 +21,7 @@ from conftest import free_port, make_app, serving_app
 from consentry.bootstrap import App
 from consentry.domain.users import AuditAction, Role
 from consentry.entrypoints.accounts import accounts
-from consentry.services import apikeys, forms, sender, users
+from consentry.services import apikeys, dsr, forms, ledger, retention, sender, users
 
 __all__ = ["browser"]
 PASSWORD = "correct horse battery staple"
@@ -76,6 +76,8 @@ def test_a_beheerder_sets_up_purposes_forms_the_sender_and_a_key_on_a_tablet_wit
             "Forms",
             "Import",
             "Audiences and campaigns",
+            "Requests",
+            "Retention periods",
             "Audit log",
             "Settings",
         ]
@@ -157,3 +159,70 @@ def test_a_beheerder_sets_up_purposes_forms_the_sender_and_a_key_on_a_tablet_wit
         AuditAction.SETTINGS_CHANGED,
         AuditAction.API_KEY_CREATED,
     ]
+
+
+def test_a_privacy_officer_checks_a_request_and_dry_runs_retention_with_no_axe_violations(
+    served: tuple[App, str], browser: Browser
+) -> None:
+    app, base = served
+    users.create_user(accounts(app), "piet@example.nl", Role.PRIVACY_OFFICER, PASSWORD, actor=None)
+    old = {"type": "contact_point.registered", "kind": "email", "source": "import"}
+    ledger.append_records(
+        app,
+        [
+            (1, {**old, "value": "oud@voorbeeld.nl", "occurred_at": "2021-01-01T10:00:00+00:00"}),
+            (2, {**old, "value": "p@example.nl", "occurred_at": "2026-10-01T10:00:00+00:00"}),
+        ],
+    )
+    q = dsr.open_request(app, "p@example.nl", "erasure", via="email")
+    late = dsr.open_request(
+        app, "oud@voorbeeld.nl", "access", received_at="2026-09-01T10:00:00+00:00", already_overdue=True
+    )
+    axe = Axe()
+    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{base}/admin")
+    page.get_by_label("E-mail address").fill("piet@example.nl")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    menu = page.get_by_role("navigation", name="Main menu")
+
+    # Verzoeken: the list by deadline, the overdue one marked, then a request's steps.
+    menu.get_by_role("link", name="Requests").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Requests")
+    expect(page.locator(".overdue")).to_have_count(1)
+    accessible(page, axe)
+    page.get_by_label("Show").select_option("overdue")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("link", name=late.id)).to_be_visible()
+    expect(page.get_by_role("link", name=q.id)).to_have_count(0)
+    page.get_by_label("Show").select_option("open")
+    page.get_by_role("button", name="Show").click()
+    page.get_by_role("link", name=q.id).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Request {q.id}")
+    accessible(page, axe)
+    page.get_by_label("How the identity was checked").select_option("email_reply")
+    page.get_by_role("button", name="Record the check").click()
+    expect(page.get_by_role("status")).to_have_text("The identity check was recorded.")
+    page.get_by_role("button", name="I handle this request").click()
+    expect(page.get_by_role("status")).to_have_text("You handle this request now.")
+    accessible(page, axe)
+    page.screenshot(path=str(SCREENSHOTS / "consentry-admin-request.png"), full_page=True)
+
+    # Bewaartermijnen: the policies, a dry run with the ids, the confirmation step.
+    menu.get_by_role("link", name="Retention periods").click()
+    accessible(page, axe)
+    page.get_by_role("button", name="Dry run: show what would be erased").click()
+    expect(page.get_by_role("heading", name="Dry run")).to_be_visible()
+    accessible(page, axe)
+    page.get_by_role("button", name="Erase what is due…").click()
+    expect(page.get_by_role("heading", name="Erase now?")).to_be_visible()
+    accessible(page, axe)
+    page.screenshot(path=str(SCREENSHOTS / "consentry-admin-retention.png"), full_page=True)
+    page.get_by_role("link", name="No, go back").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Retention periods")
+    context.close()
+    assert retention.last_run(app) is None  # nothing was erased without the confirmation
+    steps = [e.detail["step"] for e in reversed(users.audit_log(accounts(app))) if e.subject == q.id]
+    assert steps == ["identity", "started"]

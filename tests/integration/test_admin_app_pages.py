@@ -290,12 +290,22 @@ MENU = {
         "Forms",
         "Import",
         "Audiences and campaigns",
+        "Requests",
+        "Retention periods",
         "Audit log",
         "Settings",
     ],
     Role.MARKETEER: ["Overview", "Contacts", "Purposes", "Forms", "Import", "Audiences and campaigns"],
-    Role.PRIVACY_OFFICER: ["Overview", "Contacts", "Purposes", "Forms", "Audit log"],
-    Role.READ_ONLY: ["Overview", "Contacts", "Purposes", "Forms"],
+    Role.PRIVACY_OFFICER: [
+        "Overview",
+        "Contacts",
+        "Purposes",
+        "Forms",
+        "Requests",
+        "Retention periods",
+        "Audit log",
+    ],
+    Role.READ_ONLY: ["Overview", "Contacts", "Purposes", "Forms", "Requests"],
 }
 BEHEERDER_ONLY = ["/admin/settings", "/admin/settings/keys", "/admin/settings/users"]
 
