@@ -20,6 +20,7 @@ from test_browser import SCREENSHOTS, browser
 from conftest import free_port, make_app, serving_app
 from consentry.bootstrap import App
 from consentry.domain.users import AuditAction, Role
+from consentry.domain.vocabulary import PointKind
 from consentry.entrypoints.accounts import accounts
 from consentry.services import apikeys, dsr, forms, ledger, retention, sender, users
 
@@ -172,8 +173,11 @@ def test_a_privacy_officer_checks_a_request_and_dry_runs_retention_with_no_axe_v
         [
             (1, {**old, "value": "oud@voorbeeld.nl", "occurred_at": "2021-01-01T10:00:00+00:00"}),
             (2, {**old, "value": "p@example.nl", "occurred_at": "2026-10-01T10:00:00+00:00"}),
+            (3, {**old, "value": "stil@voorbeeld.nl", "occurred_at": "2021-02-01T10:00:00+00:00"}),
         ],
     )
+    with app.store.reader() as r:
+        quiet = r.point_id(PointKind.EMAIL, "stil@voorbeeld.nl")
     q = dsr.open_request(app, "p@example.nl", "erasure", via="email")
     late = dsr.open_request(
         app, "oud@voorbeeld.nl", "access", received_at="2026-09-01T10:00:00+00:00", already_overdue=True
@@ -207,6 +211,7 @@ def test_a_privacy_officer_checks_a_request_and_dry_runs_retention_with_no_axe_v
     expect(page.get_by_role("status")).to_have_text("The identity check was recorded.")
     page.get_by_role("button", name="I handle this request").click()
     expect(page.get_by_role("status")).to_have_text("You handle this request now.")
+    expect(page.get_by_role("heading", name="Check the identity")).to_have_count(0)  # verified now
     accessible(page, axe)
     page.screenshot(path=str(SCREENSHOTS / "consentry-admin-request.png"), full_page=True)
 
@@ -215,9 +220,11 @@ def test_a_privacy_officer_checks_a_request_and_dry_runs_retention_with_no_axe_v
     accessible(page, axe)
     page.get_by_role("button", name="Dry run: show what would be erased").click()
     expect(page.get_by_role("heading", name="Dry run")).to_be_visible()
+    expect(page.get_by_text(quiet, exact=True)).to_be_visible()  # the old prospect's id, no address
     accessible(page, axe)
     page.get_by_role("button", name="Erase what is due…").click()
     expect(page.get_by_role("heading", name="Erase now?")).to_be_visible()
+    expect(page.get_by_role("button", name="Yes, erase 1 contact point", exact=True)).to_be_visible()
     accessible(page, axe)
     page.screenshot(path=str(SCREENSHOTS / "consentry-admin-retention.png"), full_page=True)
     page.get_by_role("link", name="No, go back").click()

@@ -111,6 +111,7 @@ def test_a_privacy_officer_takes_an_erasure_request_from_the_list_through_every_
     assert extended.status_code == 303
     assert dsr.show(app, q.id).request.deadline_day.isoformat() == "2027-02-23"
     assert "Extend the deadline" not in client.get(page).text  # only once
+    assert "Check the identity" not in client.get(page).text  # verified already
     before = len(inbox.messages)
     handled = post(client, page, f"/admin/requests/{q.id}/handle?lang=en", {"outcome": ""})
     assert handled.status_code == 303 and "told=1" in handled.headers["location"]
@@ -181,6 +182,8 @@ def test_retention_dry_run_shows_counts_and_ids_and_the_real_run_asks_first_and_
     with app.store.reader() as r:
         assert r.is_erased(old) and not r.is_erased(fresh)
     assert retention.run(app, load(None).policies, None, dry_run=True).selected == 0
+    nothing = post(client, "/admin/retention?lang=en", "/admin/retention/run?lang=en", {})
+    assert "Nothing is due today" in nothing.text and "Yes, erase" not in nothing.text
     ((actor, _subject, detail),) = _audit(app, AuditAction.RETENTION_RUN)
     assert actor == OFFICER and detail["dry_run"] is False
 
