@@ -23,6 +23,7 @@ from consentry.domain.users import AuditAction, Role
 from consentry.domain.vocabulary import PointKind
 from consentry.entrypoints.accounts import accounts
 from consentry.entrypoints.http import create_app
+from consentry.entrypoints.web import admin_requests
 from consentry.services import dsr, ledger, retention, users
 from consentry.services.retention_policies import load
 
@@ -81,6 +82,7 @@ def test_a_privacy_officer_takes_an_erasure_request_from_the_list_through_every_
     overdue = client.get("/admin/requests?lang=en&show=overdue")
     assert late.id in overdue.text and q.id not in overdue.text
     assert client.get("/admin/requests?show=nonsense&lang=en").status_code == 422
+    assert "Later deadlines" not in listed.text  # one page
 
     page = f"/admin/requests/{q.id}?lang=en"
     shown = client.get(page)
@@ -227,3 +229,23 @@ def test_who_may_open_and_change_verzoeken_and_bewaartermijnen(site: tuple[App, 
     assert client.post("/admin/retention/run", data={"confirmed": "yes"}).status_code == 403
     assert retention.last_run(app) is None
     assert _audit(app, AuditAction.RETENTION_RUN) == []
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_the_request_list_is_shown_a_page_at_a_time_by_deadline(
+    site: tuple[App, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, client = site
+    monkeypatch.setattr(admin_requests, "PAGE_SIZE", 1)
+    _register(app, "a@example.nl", "2026-10-01T09:00:00+00:00")
+    _register(app, "b@example.nl", "2026-10-01T09:00:00+00:00")
+    early = dsr.open_request(app, "a@example.nl", "access", received_at="2026-11-01T10:00:00+00:00")
+    later = dsr.open_request(app, "b@example.nl", "access")
+    log_in(client, Role.READ_ONLY)
+    first = client.get("/admin/requests?lang=en").text
+    assert "2 requests" in first and "Requests 1 to 1 of 2." in first
+    assert early.id in first and later.id not in first and "Earlier deadlines" not in first
+    found = re.search(r'href="([^"]*start=1[^"]*)">Later deadlines', first)
+    assert found
+    second = client.get(found[1].replace("&amp;", "&")).text
+    assert later.id in second and early.id not in second and "Earlier deadlines" in second

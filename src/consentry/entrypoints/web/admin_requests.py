@@ -32,6 +32,8 @@ Code = Annotated[str, Form(max_length=40)]
 Token = Annotated[str | None, Form(alias=csrf.FIELD, max_length=2000)]
 #: The list's filters: the open requests, the overdue ones, those due within a number of days.
 SHOWS = ("open", "overdue", "due", "all")
+#: Requests a page of the list shows.
+PAGE_SIZE = 100
 
 
 @router.get(PATH, response_class=HTMLResponse)
@@ -41,6 +43,7 @@ def requests_page(
     user: Reader,
     show: Annotated[str, Query(max_length=10)] = "open",
     days: Annotated[int, Query(ge=0, le=3660)] = 7,
+    start: Annotated[int, Query(ge=0)] = 0,
 ) -> HTMLResponse:
     """The requests by deadline, earliest first, filtered."""
     if show not in SHOWS:
@@ -57,7 +60,10 @@ def requests_page(
         user,
         "admin_requests.html",
         current="requests",
-        requests=found,
+        requests=found[start : start + PAGE_SIZE],
+        total=len(found),
+        start=start,
+        page_size=PAGE_SIZE,
         show=show,
         days=days,
         now=app.clock.now(),
