@@ -106,3 +106,13 @@ def test_a_period_with_nothing_in_it_says_so(run: Officer) -> None:
     code, out, err = run("report", "processing", "--from", "2010-01-01", "--to", "2010-12-31")
     assert code == 0 and "nothing was recorded from 2010-01-01 to 2010-12-31" in err
     assert json.loads(out)["empty"] is True
+
+
+def test_an_erased_address_is_said_to_be_erased_by_export_and_proof(run: Officer) -> None:
+    code, _, err = run("erase", "jan.devries@example.nl")
+    assert code == 0, err
+    for command in ("export-person", "proof"):
+        code, out, err = run(command, "jan.devries@example.nl")
+        assert code == 2 and out == ""
+        assert "alleen een onderdrukkingsregel blijft" in err and "only a suppression record remains" in err
+        assert "gewist op " in err and "unknown" not in err and "no contact point" not in err

@@ -16,7 +16,8 @@ import pytest
 from conftest import FORM, NOW
 from consentry.bootstrap import App
 from consentry.entrypoints.web.reports import render
-from consentry.services import access, consent_proof, forms, ledger, processing_report, receipts
+from consentry.services import access, consent_proof, erasure, forms, ledger, processing_report, receipts
+from consentry.services.access import ErasedAddress
 from consentry.services.contacts import UnknownContact
 from consentry.services.errors import InputError
 
@@ -132,19 +133,38 @@ def test_the_html_export_reads_in_its_language_and_prints(app: App, lang: str) -
 
 def test_an_erased_person_is_told_when_and_that_only_a_suppression_remains(app: App) -> None:
     _people(app)
+    with app.store.reader() as r:
+        jan = r.point_id(*_key("jan@example.nl"))
+    assert jan is not None
     app.clock.now = lambda: NOW + timedelta(days=3)  # type: ignore[method-assign]
-    _records(
-        app,
-        {"type": "contact_point.erased", "contact": "jan@example.nl", "reason": "request"},
-        {"type": "contact_point.erased", "contact": "0612345678", "reason": "request"},
-    )
-    doc = access.person(app, "jan@example.nl")
+    assert len(erasure.erase(app, "jan@example.nl", whole_contact=True).erased) == 2
+    doc = access.person(app, jan)  # by the point id: the ledger keeps its events, without personal fields
     assert doc["erased"]["message_nl"].startswith(
         "Gewist op 26-11-2026; alleen een onderdrukkingsregel blijft"
     )
     assert doc["erased"]["message_en"].startswith("Erased on 2026-11-26")
     assert all(p["decisions"] == [] for p in doc["contact_points"])
     assert "Gewist op 26-11-2026" in render("access", doc, "nl")
+
+
+@pytest.mark.parametrize("ref", ["jan@example.nl", "0612345678", "+31612345678"])
+def test_an_erased_address_is_said_to_be_erased_not_unknown(app: App, ref: str) -> None:
+    _people(app)
+    app.clock.now = lambda: NOW + timedelta(days=3)  # type: ignore[method-assign]
+    erasure.erase(app, "jan@example.nl", whole_contact=True)
+    said = (
+        "gewist op 26-11-2026; alleen een onderdrukkingsregel blijft / erased on 2026-11-26; "
+        "only a suppression record remains"
+    )
+    for document in (access.person, consent_proof.proof):
+        with pytest.raises(ErasedAddress) as caught:
+            document(app, ref)
+        assert caught.value.message == said and caught.value.field == "contact"
+        assert caught.value.since == NOW + timedelta(days=3)
+    # Registered anew, the address is a person again (the new point carries the suppression).
+    _records(app, _point("email", "jan@example.nl", "web_form"))
+    assert access.person(app, "jan@example.nl")["erased"] is None
+    assert consent_proof.proof(app, "jan@example.nl")["consents"] == []
 
 
 def test_an_unknown_or_malformed_contact_gets_a_clear_message(app: App) -> None:

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from consentry.bootstrap import App
 from consentry.entrypoints.http import create_app
-from consentry.services import apikeys, ledger
+from consentry.services import apikeys, erasure, ledger
 
 Headers = dict[str, str]
 
@@ -96,3 +96,14 @@ def test_bad_input_gets_a_clear_message(
 
 def test_the_documents_need_a_key(client: TestClient) -> None:
     assert client.get("/v1/access-exports/jan@example.nl").status_code == 401
+
+
+def test_an_erased_address_is_gone_and_says_so(app: App, client: TestClient, read: Headers) -> None:
+    erasure.erase(app, "jan@example.nl", whole_contact=True)
+    for url in ("/v1/access-exports/jan@example.nl", "/v1/consent-proofs/0612345678?format=json"):
+        r = client.get(url, headers=read)
+        assert r.status_code == 410, r.text
+        (item,) = r.json()["detail"]
+        assert item["type"] == "gone" and item["loc"][-1] == "contact"
+        assert item["msg"].startswith("gewist op ") and "only a suppression record remains" in item["msg"]
+    assert client.get("/v1/access-exports/piet@example.nl", headers=read).status_code == 200

@@ -27,7 +27,7 @@ from consentry.domain.vocabulary import CHANNELS_BY_POINT, NOT_FROM_SUBJECT
 from consentry.policy.facts import Controller, Question
 from consentry.policy.rules import evaluate
 from consentry.services.app import App
-from consentry.services.contacts import resolve
+from consentry.services.contacts import UnknownContact, point_key, resolve
 from consentry.services.ledger_guard import LedgerDamaged, check
 from consentry.services.ports import Reading
 from consentry.services.setup import controller
@@ -36,6 +36,20 @@ FORMAT = "consentry-access-export"
 VERSION = 1
 #: Payload fields that are evidence of how and where an action was taken.
 EVIDENCE_FIELDS = ("ip", "user_agent", "text_version", "collection_point", "language", "method", "via")
+
+
+class ErasedAddress(UnknownContact):
+    """The address or number names no contact point, but one with it was erased: only its
+    suppression record remains (nothing else is held to export or prove). `since` is when."""
+
+    def __init__(self, since: datetime) -> None:
+        day = local_day(since)
+        super().__init__(
+            "contact",
+            f"gewist op {day:%d-%m-%Y}; alleen een onderdrukkingsregel blijft / erased on "
+            f"{day.isoformat()}; only a suppression record remains",
+        )
+        self.since = since
 
 
 def points_of_person(r: Reading, point_id: str, state: ContactState) -> list[str]:
@@ -49,10 +63,18 @@ def points_of_person(r: Reading, point_id: str, state: ContactState) -> list[str
 def gather(app: App, r: Reading, ref: str, now: datetime) -> tuple[list[str], dict[str, ContactState]]:
     """The person's contact point ids (the one `ref` names first) and their states as of `now`.
 
-    UnknownContact when `ref` names no registered point. A point counts when it
-    belongs to the same contact now (a re-classification can move one away).
+    UnknownContact when `ref` names no registered point; ErasedAddress when it is an address
+    or number whose point was erased. A point counts when it belongs to the same contact now
+    (a re-classification can move one away).
     """
-    point_id, _ = resolve(r, ref, app.settings.default_region)
+    try:
+        point_id, _ = resolve(r, ref, app.settings.default_region)
+    except UnknownContact:
+        key = point_key(ref, app.settings.default_region)
+        prior = None if isinstance(key, str) else r.suppression_of(*key)
+        if prior is not None:
+            raise ErasedAddress(prior.since) from None
+        raise
     first = app.states.load_many(r, [point_id], as_of=now).get(point_id)
     if first is None:  # registered, yet without events: the ledger lost them
         check(app, r)

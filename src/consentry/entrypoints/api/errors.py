@@ -25,6 +25,7 @@ from starlette.exceptions import HTTPException
 
 from consentry.adapters.busy import RETRY_AFTER_S, is_busy
 from consentry.adapters.sql.engine import SchemaMissing
+from consentry.services.access import ErasedAddress
 from consentry.services.contacts import UnknownContact
 from consentry.services.dsr import RequestClosed, UnknownRequest
 from consentry.services.errors import InputError
@@ -76,6 +77,7 @@ _STATUS_NAMES = {
     403: "The API key lacks the scope this needs",
     404: "Not found",
     409: "Conflicts with what is stored",
+    410: "Gone: the contact point of that address was erased; only its suppression record remains",
     413: "The request body is larger than the API takes",
     422: "Invalid input; `loc` names the field",
     503: "Not answered now: the ledger is damaged (wiped, cut short, rewritten), or the store is busy "
@@ -105,8 +107,11 @@ def field_loc(name: str) -> Loc:
 
 
 def input_error(exc: InputError, where: str) -> ApiError:
-    """A service's InputError as an API error: 404 for an unknown contact, 409 for a clash, else 422."""
+    """A service's InputError as an API error: 404 for an unknown contact, 410 for an erased address,
+    409 for a clash, else 422."""
     loc: Loc = [where, *field_loc(exc.field)]
+    if isinstance(exc, ErasedAddress):  # it was there: gone for good, not merely unknown
+        return ApiError.one(410, loc, exc.message, "gone")
     if isinstance(exc, UnknownContact | UnknownRequest):
         return ApiError.one(404, loc, exc.message, "not_found")
     if isinstance(exc, AlreadyRegistered | RequestClosed):

@@ -22,7 +22,7 @@ router = APIRouter(route_class=ApiRoute, tags=["accountability"])
 
 Lang = Annotated[Literal["nl", "en"], Query(description="Language of the HTML report.")]
 _BOTH = {
-    **responses(401, 403, 404, 422),
+    **responses(401, 403, 404, 410, 422),
     200: {
         "description": "The document as JSON, or as an HTML report with `format=html`.",
         "content": {
@@ -63,7 +63,8 @@ def access_export(
 
     Every contact point of the contact, the whole ledger timeline with its evidence, the
     sources, the purposes and what is decided today per channel and purpose. An erased
-    person's export says when they were erased. 404 for an unknown contact point.
+    person's export says when they were erased. 404 for an unknown contact point; 410 for an
+    address whose point was erased (only its suppression record remains).
     """
     return _answer("access", access.person(app, ref), format, lang)
 
