@@ -54,14 +54,16 @@ def _pick(rnd: random.Random, weighted: list[tuple[str, int]]) -> str:
     return rnd.choices([v for v, _ in weighted], [w for _, w in weighted])[0]
 
 
-def ledger_records(n: int, seed: int = 11) -> list[dict[str, Any]]:
-    """Ledger records (the JSON lines `consentry ledger append` reads) for n contact points."""
+def ledger_records(n: int, seed: int = 11) -> tuple[list[dict[str, Any]], list[str]]:
+    """Ledger records (the JSON lines `consentry ledger append` reads) for n contact points, and
+    the points to erase afterwards (by the erasure service: the ledger refuses the event)."""
     rnd = random.Random(seed)
     # What issue #14 added (contacts, consents for a time, contracts) draws from its own
     # stream, so the rest of the ledger is the one earlier figures were taken on.
     extra = random.Random(seed + 1)
     start = datetime(2021, 1, 1, tzinfo=UTC)
     out: list[dict[str, Any]] = []
+    erase: list[str] = []
     for i in range(n):
         roll = rnd.random()
         kind = "email" if roll < 0.6 else "phone" if roll < 0.85 else "postal"
@@ -123,10 +125,10 @@ def ledger_records(n: int, seed: int = 11) -> list[dict[str, Any]]:
         if kind == "email" and rnd.random() < 0.005:
             ev("complaint.recorded", 60)
         if rnd.random() < 0.005:
-            ev("contact_point.erased", 70)
+            erase.append(ref)
         if rnd.random() < 0.1:
             ev("notice.given", 4, article="14")
-    return out
+    return out, erase
 
 
 def build(store_url: str, base: int, contacts: int) -> None:
@@ -136,7 +138,8 @@ def build(store_url: str, base: int, contacts: int) -> None:
     from consentry.adapters.sql.registers import entry_hash
     from consentry.bootstrap import bootstrap
     from consentry.domain.vocabulary import PointKind
-    from consentry.services import ledger, purposes, setup
+    from consentry.services import erasure, ledger, purposes, setup
+    from consentry.services.contacts import resolve
     from consentry.services.errors import FileRejected
     from consentry.settings import Settings
 
@@ -144,10 +147,14 @@ def build(store_url: str, base: int, contacts: int) -> None:
     setup.init(app, name="Koffiebranderij BV")
     purposes.define(app, "nieuwsbrief", "Nieuwsbrief", "Newsletter", categories=["koffie", "thee"])
     purposes.define(app, "aanbiedingen", "Aanbiedingen", "Offers", categories=["koffie"])
+    records, erase = ledger_records(base)
     try:
-        ledger.append_records(app, enumerate(ledger_records(base), 1))
+        ledger.append_records(app, enumerate(records, 1))
     except FileRejected as exc:
         raise SystemExit(f"the generated ledger was refused: {exc.problems[:3]}") from exc
+    with app.store.reader() as r:
+        erased_ids = [resolve(r, ref)[0] for ref in erase]
+    erasure.erase_points(app, erased_ids, reason="request")
     rnd = random.Random(3)
     with app.store.writer() as w:
         w.put_register("bel-me-niet", "Bel-me-niet Register", PointKind.PHONE, False, None, None)
@@ -156,7 +163,7 @@ def build(store_url: str, base: int, contacts: int) -> None:
         values: dict[str, list[str]] = {"phone": [], "postal": []}
         for events in w.events_for_many(w.point_ids()).values():
             first = events[0].payload
-            if first.get("kind") in values:
+            if first.get("kind") in values and "value" in first:  # an erased point's is gone
                 values[first["kind"]].append(first["value"])
         phones, posts = sorted(values["phone"]), sorted(values["postal"])
         w.put_register_entries("bel-me-niet", [v for v in phones if rnd.random() < 0.1], None, None)

@@ -68,6 +68,8 @@ KINDS = (
 )
 
 _serial = itertools.count(1)
+#: Generated among a point's events; carried out by the erasure service, not appended.
+ERASED = "contact_point.erased"
 
 moments = st.builds(
     lambda d, minutes: datetime(2018, 1, 1, tzinfo=UTC) + timedelta(days=d, minutes=minutes),
@@ -146,7 +148,7 @@ def _event(channels: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
             {"type": st.just("bounce.recorded"), "bounce_kind": st.sampled_from(["hard", "soft"])}
         ),
         st.just({"type": "complaint.recorded"}),
-        st.just({"type": "contact_point.erased"}),
+        st.just({"type": ERASED}),
         st.just({"type": "processing.restricted"}),
         st.just({"type": "processing.restriction_lifted"}),
     )
@@ -203,6 +205,7 @@ def _write(app: App, tag: str, contacts: list[dict[str, Any]]) -> dict[str, str]
     """Append the generated ledger under a tag; returns contact point id by value."""
     records: list[dict[str, Any]] = []
     values = []
+    erasures: list[tuple[str, datetime]] = []
     for c in contacts:
         reg = c["registration"]
         value = _value(reg["kind"], next(_serial))
@@ -215,16 +218,21 @@ def _write(app: App, tag: str, contacts: list[dict[str, Any]]) -> dict[str, str]
             _erased_before(app, reg["kind"], written, value, c["erased_before"])
         records.append({**reg, "value": written, "tags": [tag], "occurred_at": _iso(first)})
         for at, ev in c["events"]:
+            if ev["type"] == ERASED:  # nothing is recorded on an erased point: the rest is dropped
+                erasures.append((value, at))
+                break
             records.append({**ev, "contact": value, "occurred_at": _iso(at)})
     try:
         ledger.append_records(app, enumerate(records, 1))
     except FileRejected as exc:
         raise AssertionError([(p, records[p.line - 1]) for p in exc.problems[:3]]) from exc
-    ids: dict[str, str] = {}
+    with app.store.reader() as r:  # before an erasure removes the lookup
+        ids = {value: resolve(r, value, "NL")[0] for value, _ in values}
+    for value, at in erasures:
+        _erase_at(app, ids[value], at)
     with app.store.writer() as w:
         for value, c in values:
-            pid, _ = resolve(w, value, "NL")
-            ids[value] = pid
+            pid = ids[value]
             stored = w.state(pid)
             if stored is None:  # erased by its own ledger: no projection, in no audience
                 continue
@@ -241,10 +249,17 @@ def _erased_before(app: App, kind: str, written: str, ref: str, at: datetime) ->
     """An earlier point with this address, erased through the erasure service at `at`."""
     earlier = {"type": "contact_point.registered", "kind": kind, "value": written, "source": "import"}
     ledger.append_records(app, [(1, {**earlier, "occurred_at": _iso(datetime(2017, 6, 1, tzinfo=UTC))})])
+    with app.store.reader() as r:
+        pid, _ = resolve(r, ref, "NL")
+    _erase_at(app, pid, at)
+
+
+def _erase_at(app: App, point_id: str, at: datetime) -> None:
+    """Erase a point through the erasure service (the ledger refuses the event), as of `at`."""
     clock = app.clock
     app.clock = FixedClock(at)
     try:
-        assert erasure.erase(app, ref).changed
+        assert erasure.erase_points(app, [point_id], reason="request").changed
     finally:
         app.clock = clock
 

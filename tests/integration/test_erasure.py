@@ -200,3 +200,26 @@ def test_a_process_killed_mid_erasure_leaves_the_key_and_everything_else_as_it_w
     report = erasure.erase(app, "contact:klant-anneke")
     assert report.changed and _counts(app)[1] == 2 and _counts(app)[0] < before[0]
     assert integrity.verify_ledger(app).ok
+
+
+def test_an_erasure_appended_by_hand_is_refused_on_the_api_and_the_cli(app: App, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from consentry.entrypoints.cli import app as cli_app
+
+    person(app)
+    before = _counts(app)
+    erased = {"type": "contact_point.erased", "contact": ADDRESS, "reason": "request"}
+    _, token = apikeys.create(app, "test", ["admin"])
+    with TestClient(create_app(app)) as client:
+        r = client.post("/v1/events", json={"events": [erased]}, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 422, r.text
+    assert "`consentry erase`" in r.text and "POST /v1/erasures" in r.text
+    lines = tmp_path / "erased.jsonl"
+    lines.write_text(f'{{"type": "contact_point.erased", "contact": "{ADDRESS}"}}\n', encoding="utf-8")
+    url = app.store.engine.url.render_as_string(hide_password=False)
+    result = CliRunner().invoke(cli_app, ["--database-url", url, "ledger", "append", str(lines)])
+    assert result.exit_code != 0 and "`consentry erase`" in result.stderr
+    assert _counts(app) == before  # nothing written: no event, no record, the key stays
+    with app.store.reader() as r:
+        assert r.point_id(PointKind.EMAIL, ADDRESS) is not None

@@ -17,7 +17,7 @@ from consentry.domain.dsr import DsrRequest, IdentityStatus, RequestState
 from consentry.domain.events import Event
 from consentry.domain.ids import counting_ids
 from consentry.policy.nl import PACK
-from consentry.services import dsr, dsr_handling, ledger, purposes
+from consentry.services import dsr, dsr_handling, erasure, ledger, purposes
 from consentry.services.app import App
 from consentry.services.contacts import UnknownContact
 from consentry.services.decide import decide
@@ -319,6 +319,16 @@ def test_the_request_lifecycle_cannot_be_appended_to_the_ledger_from_outside(app
     ledger.append_lines(app, [json.dumps(untracked)])
 
 
+def test_an_erasure_cannot_be_appended_to_the_ledger_from_outside(app: App) -> None:
+    erased = {"type": "contact_point.erased", "contact": "jan@example.nl", "reason": "request"}
+    with pytest.raises(FileRejected) as caught:
+        ledger.append_lines(app, [json.dumps(erased)])
+    (problem,) = caught.value.problems
+    assert problem.field == "type" and "`consentry erase`" in problem.message
+    assert "POST /v1/erasures" in problem.message
+    assert decide(app, "jan@example.nl", "email", "nieuwsbrief").verdict.value == "allow"  # nothing written
+
+
 def test_the_list_shows_what_is_overdue_and_what_falls_due_soon(app: App) -> None:
     late = dsr.open_request(app, "jan@example.nl", "access", received_at="2026-12-10", already_overdue=True)
     soon = dsr.open_request(app, "els@example.nl", "erasure", received_at="2026-12-20")
@@ -333,10 +343,9 @@ def test_the_list_shows_what_is_overdue_and_what_falls_due_soon(app: App) -> Non
 
 
 def erase_raw(app: App, *contacts: str) -> None:
-    lines = [
-        json.dumps({"type": "contact_point.erased", "contact": c, "reason": "request"}) for c in contacts
-    ]
-    ledger.append_lines(app, lines)
+    """Erase points outside the request (by the erasure service: the ledger refuses the event)."""
+    for c in contacts:
+        assert erasure.erase(app, c).changed
 
 
 def test_a_change_is_recorded_on_a_point_of_the_person_that_is_not_erased(app: App) -> None:

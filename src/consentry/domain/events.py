@@ -398,7 +398,10 @@ EVENT_TYPES: dict[str, EventType] = {
         ),
         EventType(
             "contact_point.erased",
-            "The point was erased (GDPR Art. 17); only a suppression record remains.",
+            "The point was erased (GDPR Art. 17); only a suppression record remains. Recorded only "
+            "by the erasure (`consentry erase`, `POST /v1/erasures`, a handled erasure request, "
+            "retention), which also drops the point's lookup, keeps its suppression record and "
+            "destroys its data key; it cannot be appended.",
             (_f("reason", "str", False, "Request or retention rule that caused it."),),
         ),
     )
@@ -417,3 +420,7 @@ SERVICE_ONLY = frozenset(
         "request.told",
     }
 )
+
+#: Recorded by the erasure service (`services/erasure.py`) only: appended alone it would drop the
+#: point from audiences but keep its lookup and data key and leave no suppression record.
+ERASURE_ONLY = frozenset({"contact_point.erased"})

@@ -17,7 +17,7 @@ from typing import Any
 from consentry.adapters.addresses import AddressError, normalise
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.errors import FieldError
-from consentry.domain.events import SERVICE_ONLY, Event
+from consentry.domain.events import ERASURE_ONLY, SERVICE_ONLY, Event
 from consentry.domain.limits import too_long
 from consentry.domain.text import control_character
 from consentry.domain.validation import validate_payload, with_fields
@@ -183,6 +183,13 @@ class _Batch:
                 "type",
                 f"{etype} with a tracked request is recorded by `consentry dsr` (or the API's "
                 "/requests), which keeps the request and its ledger in step; it cannot be appended",
+            )
+        if etype in ERASURE_ONLY:
+            raise InputError(
+                "type",
+                f"{etype} is recorded only by the erasure: use `consentry erase` (or the API's "
+                "POST /v1/erasures), which also removes the address's lookup, keeps its suppression "
+                "record and destroys its data key; it cannot be appended",
             )
         occurred = self.moment(record.get("occurred_at"))
         if etype == "contact_point.registered":
