@@ -74,21 +74,22 @@ def _operations() -> list[tuple[str, str, GenerationMode]]:
 
 
 #: The error kinds of the service's own rules, which no JSON Schema expresses: whether the
-#: contact point is registered, the purpose defined, the address an e-mail address or a Dutch
-#: phone number, the date a real one.
-BEYOND_SCHEMA = frozenset({"invalid", "not_found", "conflict"})
+#: contact point is registered (or was, and is erased: 410 Gone), the purpose defined, the
+#: address an e-mail address or a Dutch phone number, the date a real one.
+BEYOND_SCHEMA = frozenset({"invalid", "not_found", "conflict", "gone"})
 #: What the schema does say (NO_NUL patterns, maxLength from consentry.domain.limits): a
 #: schema-valid request refused for one of these means the schema is wrong.
 SAID_BY_SCHEMA = ("NUL", "longer than the limit")
 
 
 def schema_valid_input_is_refused_only_for_what_no_schema_says(ctx: Any, response: Any, case: Any) -> None:
-    """positive_data_acceptance, allowing a 422 only for the service's own rules: never for a
-    pydantic error (the model and the schema disagree), a NUL or a size limit."""
+    """positive_data_acceptance, allowing a 422 (or the 410 of an erased address) only for the
+    service's own rules: never for a pydantic error (the model and the schema disagree), a NUL
+    or a size limit."""
     try:
         positive_data_acceptance(ctx, response, case)
     except Exception:
-        if response.status_code != 422:
+        if response.status_code not in (410, 422):
             raise
         items = response.json()["detail"]
         said = [
