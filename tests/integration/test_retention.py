@@ -84,6 +84,15 @@ def _population(app: App, n: int, seed: int = 17) -> list[str]:
     with app.store.reader() as r:
         erased_ids = [r.point_id(PointKind.EMAIL, value) or "" for value in erased]
     erasure.erase_points(app, erased_ids, reason="request")  # as a request erased them earlier
+    # Some people had processing restricted (GDPR Art. 18; only the request service records it).
+    with app.store.writer() as w:
+        restricted = [
+            w.point_id(PointKind.EMAIL, v) for v in values if v not in erased and rnd.random() < 0.1
+        ]
+        now = app.clock.now()
+        w.append(
+            [Event(app.ids("ev"), "processing.restricted", pid, now, now, {}) for pid in restricted if pid]
+        )
     with app.store.reader() as r:
         return sorted(r.point_ids())
 

@@ -219,6 +219,25 @@ def test_a_data_subject_request_holds_the_data_for_three_months() -> None:
     assert erased_by(f, amsterdam(2025, 4, 10, 0, 0)) == "afgemeld-geen-grondslag"
 
 
+def test_a_restriction_of_processing_keeps_the_data_until_it_is_lifted() -> None:
+    """GDPR Art. 18: a person may ask to keep data they would otherwise lose (a legal claim)."""
+    kept = facts(
+        registered(utc(2024, 1, 1)),
+        unsubscribed(utc(2024, 1, 2)),
+        event("processing.restricted", utc(2024, 1, 3)),
+    )
+    assert basis_left(kept, date(2026, 1, 1)) == "restriction"
+    assert erased_by(kept, utc(2026, 1, 1)) is None
+    lifted = facts(
+        registered(utc(2024, 1, 1)),
+        unsubscribed(utc(2024, 1, 2)),
+        event("processing.restricted", utc(2024, 1, 3)),
+        event("processing.restriction_lifted", utc(2025, 1, 3)),
+    )
+    assert not lifted.restricted
+    assert erased_by(lifted, utc(2026, 1, 1)) is not None
+
+
 def test_an_erased_point_has_no_facts() -> None:
     assert (
         facts_of(history(registered(utc(2025, 1, 1)), event("contact_point.erased", utc(2025, 2, 1)))) is None

@@ -139,6 +139,8 @@ class RetentionFacts:
     request_at: datetime | None = None
     #: The purposes the point holds a consent for or opted out of (`*`: opted out of every purpose).
     purposes: frozenset[str] = frozenset()
+    #: Processing is restricted (GDPR Art. 18): the data is kept, not processed, until lifted.
+    restricted: bool = False
 
 
 def anchor(condition: Condition, f: RetentionFacts) -> date | None:
@@ -154,6 +156,8 @@ def anchor(condition: Condition, f: RetentionFacts) -> date | None:
 
 def basis_left(f: RetentionFacts, day: date) -> str | None:
     """The basis that still holds the point's data on a Dutch day (None: no basis left)."""
+    if f.restricted:  # Art. 18(1)(b)-(d): the person asked to keep it (e.g. for a legal claim)
+        return "restriction"
     if f.consent_open or (f.consent_until is not None and day < f.consent_until):
         return "consent"
     if f.customer and f.ended_day is None:
@@ -212,6 +216,7 @@ def facts_of(s: ContactState) -> RetentionFacts | None:
         last_event_at=s.last_event_at,
         request_at=max((at for _, at in s.requests), default=None),
         purposes=frozenset(purposes),
+        restricted=s.restricted_at is not None,
     )
 
 

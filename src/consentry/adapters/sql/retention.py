@@ -76,6 +76,7 @@ class RetentionReads(Connected):
                 f.opt_outs,
                 f.objected_dm,
                 f.subscribed,
+                f.restricted,
             )
             .order_by(f.contact_point_id)
             .limit(limit)
@@ -114,6 +115,7 @@ class RetentionReads(Connected):
                     last_event_at=max(m.values()) if m else None,
                     request_at=m.get(_REQUEST),
                     purposes=_purposes(r.subscribed, r.opt_outs),
+                    restricted=bool(r.restricted),
                 )
             )
         return facts, last
