@@ -7,6 +7,7 @@ the admin audit log in the step's own transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
@@ -88,23 +89,21 @@ def verify(
     token: Token = None,
 ) -> Response:
     """Record the identity check: verified, or failed."""
-    admin_views.check(app, request, user, token)
-    try:
+
+    def act() -> None:
         dsr.verify_identity(app, request_id, method, user.email, bool(failed), actor=user.email)
-    except InputError as exc:
-        return _show(request, app, user, request_id, exc)
-    return admin_views.done(request, f"{PATH}/{request_id}", "identity")
+
+    return _step(request, app, user, request_id, token, "identity", act)
 
 
 @router.post(PATH + "/{request_id}/start", response_class=HTMLResponse)
 def start(request_id: str, request: Request, app: AppDep, user: Writer, token: Token = None) -> Response:
     """Take the request on: it is in progress, with this user as handler."""
-    admin_views.check(app, request, user, token)
-    try:
+
+    def act() -> None:
         dsr.start(app, request_id, user.email, actor=user.email)
-    except InputError as exc:
-        return _show(request, app, user, request_id, exc)
-    return admin_views.done(request, f"{PATH}/{request_id}", "started")
+
+    return _step(request, app, user, request_id, token, "started", act)
 
 
 @router.post(PATH + "/{request_id}/extend", response_class=HTMLResponse)
@@ -118,12 +117,11 @@ def extend(
     token: Token = None,
 ) -> Response:
     """Extend the deadline once by two months, telling the person the reasons."""
-    admin_views.check(app, request, user, token)
-    try:
+
+    def act() -> None:
         dsr.extend(app, request_id, reason, user.email, told_via, actor=user.email)
-    except InputError as exc:
-        return _show(request, app, user, request_id, exc)
-    return admin_views.done(request, f"{PATH}/{request_id}", "extended")
+
+    return _step(request, app, user, request_id, token, "extended", act)
 
 
 @router.post(PATH + "/{request_id}/handle", response_class=HTMLResponse)
@@ -137,21 +135,20 @@ def handle(
     token: Token = None,
 ) -> Response:
     """Do what the request asks (erase, export, restrict, correct, object) and tell the person."""
-    admin_views.check(app, request, user, token)
-    try:
-        attributes = _corrections(corrections)
+
+    def act() -> Mapping[str, object]:
         done = dsr_handling.handle(
             app,
             request_id,
             user.email,
             outcome,
             dsr_hooks.hooks(app),
-            attributes=attributes,
+            attributes=_corrections(corrections),
             actor=user.email,
         )
-    except InputError as exc:
-        return _show(request, app, user, request_id, exc)
-    return admin_views.done(request, f"{PATH}/{request_id}", "handled", told=int(done.told))
+        return {"told": int(done.told)}
+
+    return _step(request, app, user, request_id, token, "handled", act)
 
 
 @router.post(PATH + "/{request_id}/close", response_class=HTMLResponse)
@@ -165,13 +162,31 @@ def close(
     token: Token = None,
 ) -> Response:
     """Close the request without doing it: refused (with the reasons) or withdrawn."""
+
+    def act() -> Mapping[str, object]:
+        done = dsr_handling.close(app, request_id, outcome, user.email, reason, actor=user.email)
+        return {"told": int(done.told) if outcome == Outcome.REFUSED else None}
+
+    return _step(request, app, user, request_id, token, "closed", act)
+
+
+def _step(
+    request: Request,
+    app: App,
+    user: User,
+    request_id: str,
+    token: str | None,
+    notice: str,
+    act: Callable[[], Mapping[str, object] | None],
+) -> Response:
+    """A step on a request: the form token checked, the step taken, then back to the request's
+    page saying what was done (with `act`'s query values), or the page again with the refusal."""
     admin_views.check(app, request, user, token)
     try:
-        done = dsr_handling.close(app, request_id, outcome, user.email, reason, actor=user.email)
+        query = act() or {}
     except InputError as exc:
         return _show(request, app, user, request_id, exc)
-    told = int(done.told) if outcome == Outcome.REFUSED else None
-    return admin_views.done(request, f"{PATH}/{request_id}", "closed", told=told)
+    return admin_views.done(request, f"{PATH}/{request_id}", notice, **query)
 
 
 def _corrections(text: str) -> dict[str, str] | None:
