@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -36,10 +37,11 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from pgdb import scratch_database
+from pgdb import kept_database, scratch_database
 
 BENCH_DB = "consentry_bench_audience"
 QUESTIONS = (("email", "nieuwsbrief"), ("phone", "aanbiedingen"), ("post", "aanbiedingen"))
@@ -196,6 +198,85 @@ def build(store_url: str, base: int, contacts: int) -> None:
     app.store.engine.dispose()
 
 
+REF_TABLE = "bench_ref_rows"
+
+
+def reference_table(store_url: str, rows: int) -> None:
+    """The machine's reference: a plain table of `rows` rows as wide as the streamed ones.
+
+    It holds what a recipient row carries (id, contact, sealed value and name, party, rule),
+    copied from the e-mail points, so streaming it measures the driver and the machine alone.
+    """
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {REF_TABLE}"))
+        conn.execute(
+            sa.text(
+                f"CREATE TABLE {REF_TABLE} AS SELECT contact_point_id, contact_id, value_ct, name_ct, "
+                "party, 'NL-EM-02' AS rule FROM point_facts WHERE kind = 'email' "
+                "ORDER BY contact_point_id LIMIT :n"
+            ),
+            {"n": rows},
+        )
+    engine.dispose()
+
+
+def _timed(fn: Any) -> tuple[Any, float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def _reference(app: Any) -> dict[str, Any]:
+    """Reference figures on the same connection pool: the plain table streamed through the
+    driver (server-side cursor, batches of the store's size, tuples), its sealed values
+    opened (AES-256-GCM, one key per row as the sender meets them), and a grouped count
+    over the same e-mail rows by one plain column."""
+    import sqlalchemy as sa
+
+    from consentry.adapters.crypto.fields import ContactCipher
+    from consentry.adapters.sql.audience import BATCH
+
+    def stream() -> int:
+        n = 0
+        with app.store.engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            cur = raw.cursor("bench_ref") if conn.dialect.name == "postgresql" else raw.cursor()
+            columns = "contact_point_id, contact_id, value_ct, name_ct, party, rule"
+            cur.execute(f"SELECT {columns} FROM {REF_TABLE}")
+            while rows := cur.fetchmany(BATCH):
+                n += len(rows)
+            cur.close()
+            conn.rollback()
+        return n
+
+    rows, stream_s, stream_cpu = _timed(stream)
+    key = bytes(32)
+    cipher = ContactCipher("bench", key)
+    blob = cipher.encrypt("value", "klant123456@voorbeeld.nl")
+
+    def open_all() -> int:
+        for _ in range(rows):
+            ContactCipher("bench", key).decrypt("value", blob)
+        return rows
+
+    _, open_s, open_cpu = _timed(open_all)
+
+    def grouped() -> int:
+        with app.store.engine.connect() as conn:
+            sql = "SELECT party, count(*) FROM point_facts WHERE kind = 'email' GROUP BY party"
+            return sum(int(n) for _, n in conn.execute(sa.text(sql)))
+
+    counted, group_s, group_cpu = _timed(grouped)
+    return {
+        "rows": rows, "stream_s": stream_s, "stream_cpu": stream_cpu,
+        "open_s": open_s, "open_cpu": open_cpu,
+        "grouped": counted, "group_s": group_s, "group_cpu": group_cpu,
+    }  # fmt: skip
+
+
 def child(store_url: str) -> None:
     """Run in a fresh process: resolve each question, print one JSON line of figures."""
     from consentry.bootstrap import bootstrap
@@ -207,12 +288,16 @@ def child(store_url: str) -> None:
     figures = []
     for channel, purpose in QUESTIONS:
         target = audience.Target.of(channel, purpose)
-        started = time.perf_counter()
-        report = audience.report(app, target, Selection())
-        report_s = time.perf_counter() - started
-        started = time.perf_counter()
-        allowed = sum(1 for _ in audience.members(app, target, verdict="allow"))
-        stream_s = time.perf_counter() - started
+        report, report_s, report_cpu = _timed(partial(audience.report, app, target, Selection()))
+
+        def stream(target: audience.Target = target) -> int:
+            # Each recipient as the sender gets it: its address opened, its rule and obligations.
+            n = 0
+            for m in audience.members(app, target, verdict="allow"):
+                n += m.value is not None
+            return n
+
+        allowed, stream_s, stream_cpu = _timed(stream)
         figures.append(
             {
                 "question": f"{channel}/{purpose}",
@@ -222,20 +307,45 @@ def child(store_url: str) -> None:
                 "review": report.review_count,
                 "top": [(c.rule.id, c.count) for c in report.excluded[:3]],
                 "report_s": report_s,
+                "report_cpu": report_cpu,
                 "allowed": allowed,
                 "stream_s": stream_s,
+                "stream_cpu": stream_cpu,
             }
         )
+    reference = _reference(app)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"figures": figures, "peak_mb": peak_mb}))
+    print(json.dumps({"figures": figures, "reference": reference, "peak_mb": peak_mb}))
 
 
-def measure(label: str, store_url: str, base: int, contacts: int) -> bool:
-    """Build the store, resolve in a child process, print the figures."""
+def _built(store_url: str) -> bool:
+    """True when the store already holds a built audience (for --keep)."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(store_url)
+    try:
+        with engine.connect() as conn:
+            return bool(conn.execute(sa.text("SELECT count(*) FROM point_facts")).scalar_one())
+    except sa.exc.DBAPIError:
+        return False
+    finally:
+        engine.dispose()
+
+
+def prepare(label: str, store_url: str, base: int, contacts: int, keep: bool) -> None:
+    """Build the store and its reference table, unless kept built from an earlier run."""
+    if keep and _built(store_url):
+        print(f"{label}: the store built by an earlier run (--keep)")
+        return
     t0 = time.perf_counter()
     build(store_url, base, contacts)
+    reference_table(store_url, contacts // 2)
     print(f"{label}: built the ledger ({base:,} through the ledger, {contacts:,} e-mail addresses) in "
           f"{time.perf_counter() - t0:.0f} s")  # fmt: skip
+
+
+def measure(label: str, store_url: str) -> bool:
+    """Resolve in a child process, print the figures."""
     done = subprocess.run(
         [sys.executable, __file__, "--child", store_url], capture_output=True, text=True, check=False
     )
@@ -245,17 +355,29 @@ def measure(label: str, store_url: str, base: int, contacts: int) -> bool:
     out = json.loads(done.stdout.strip().splitlines()[-1])
     ok = out["peak_mb"] <= 500
     for f in out["figures"]:
-        rate = f["considered"] / f["report_s"]
+        rate = f["allowed"] / f["stream_s"]
         if f["question"].startswith("email"):  # the audience of --contacts; the others are smaller
-            ok = ok and rate >= 500_000
+            ok = ok and f["report_s"] <= 0.5 and rate >= 500_000
         print(
-            f"  {f['question']:22} {f['considered']:>9,} judged in {f['report_s']:5.2f} s = {rate:>9,.0f} "
-            f"decisions/s; {f['included']:,} in, {f['excluded']:,} out, {f['review']:,} review; "
-            f"top exclusions {f['top']}; streaming the {f['allowed']:,} allowed took {f['stream_s']:.2f} s"
+            f"  {f['question']:20} {f['considered']:>9,} judged; report {f['report_s']:5.2f} s "
+            f"(CPU {f['report_cpu']:.2f} s); {f['included']:,} in, {f['excluded']:,} out, "
+            f"{f['review']:,} review; top exclusions {f['top']}\n"
+            f"  {'':20} streaming the {f['allowed']:,} allowed (opened) {f['stream_s']:.2f} s "
+            f"(CPU {f['stream_cpu']:.2f} s) = {rate:,.0f} recipients/s"
         )
+    ref = out["reference"]
     print(
-        f"  peak memory {out['peak_mb']:.0f} MB  {'PASS' if ok else 'FAIL'} "
-        "(target for the e-mail audience: 500,000 decisions/s; 500 MB)"
+        f"  reference, same run: a plain table of {ref['rows']:,} rows as wide, streamed through the "
+        f"driver {ref['stream_s']:.2f} s (CPU {ref['stream_cpu']:.2f} s) = "
+        f"{ref['rows'] / ref['stream_s']:,.0f} rows/s; opening as many sealed values "
+        f"{ref['open_s']:.2f} s (CPU {ref['open_cpu']:.2f} s) = {ref['rows'] / ref['open_s']:,.0f}/s; "
+        f"a grouped count of the {ref['grouped']:,} e-mail rows by party {ref['group_s']:.2f} s "
+        f"(CPU {ref['group_cpu']:.2f} s)"
+    )
+    print(
+        f"  peak memory {out['peak_mb']:.0f} MB; load average {os.getloadavg()[0]:.1f}  "
+        f"{'PASS' if ok else 'FAIL'} (targets for the e-mail audience: report <= 0.5 s, "
+        "recipients streamed >= 500,000/s; 500 MB)"
     )
     return ok
 
@@ -266,6 +388,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--contacts", type=int, default=1_000_000)
     ap.add_argument("--base", type=int, default=20_000)
     ap.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="keep the stores for the next run (SQLite in DIR, PostgreSQL not dropped) and reuse "
+        "them if built; set CONSENTRY_MASTER_KEY and CONSENTRY_BLIND_INDEX_KEY to reuse",
+    )
+    ap.add_argument("--pg-database", default=BENCH_DB, help="the PostgreSQL database to build in")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -273,12 +402,22 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     base = min(args.base, args.contacts)
     with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(args.keep) if args.keep else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         if args.store in ("sqlite", "both"):
-            measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.db'}", base, args.contacts)
+            url = f"sqlite:///{folder / f'audience-{args.contacts}.db'}"
+            prepare("SQLite", url, base, args.contacts, bool(args.keep))
+            measure("SQLite", url)
         if args.store in ("postgresql", "both"):
-            with scratch_database(BENCH_DB) as url:
-                if url is not None:
-                    measure("PostgreSQL", url, base, args.contacts)
+            if args.keep:
+                url = kept_database(args.pg_database)
+                prepare("PostgreSQL", url, base, args.contacts, True)
+                measure("PostgreSQL", url)
+            else:
+                with scratch_database(args.pg_database) as scratch:
+                    if scratch is not None:
+                        prepare("PostgreSQL", scratch, base, args.contacts, False)
+                        measure("PostgreSQL", scratch)
     return 0
 
 

@@ -41,3 +41,14 @@ def scratch_database(name: str) -> Iterator[str | None]:
         yield sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     finally:
         _reset(name, create=False)
+
+
+def kept_database(name: str) -> str:
+    """The URL of database `name`, created if missing and kept afterwards (a benchmark's --keep)."""
+    engine = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        found = conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        if found is None:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)

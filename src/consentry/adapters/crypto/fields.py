@@ -26,6 +26,8 @@ FORMAT_V1 = 1
 _NONCE = 12
 _TAG = 16
 _HEADER = bytes([FORMAT_V1])
+_BODY = 1 + _NONCE
+_SHORTEST = 1 + _NONCE + _TAG
 #: Separates the contact id from the field name in the associated data (neither holds a NUL).
 _SEP = b"\x00"
 
@@ -75,12 +77,14 @@ class ContactCipher:
 
     def decrypt_bytes(self, field: str, blob: bytes) -> bytes:
         """The bytes `encrypt_bytes(field, ...)` encrypted; `DecryptionFailed` for anything else."""
-        if len(blob) < 1 + _NONCE + _TAG:
+        if len(blob) < _SHORTEST:
             raise DecryptionFailed(f"{self.contact_id}/{field}: {len(blob)} bytes is too short for a field")
         if blob[0] != FORMAT_V1:
             raise DecryptionFailed(f"{self.contact_id}/{field}: unknown format version {blob[0]}")
+        # An audience stream opens a value per recipient: the associated data straight from the dict.
+        aad = self._aad.get(field) or self._aad_for(field)
         try:
-            return self._aead.decrypt(blob[1 : 1 + _NONCE], blob[1 + _NONCE :], self._aad_for(field))
+            return self._aead.decrypt(blob[1:_BODY], blob[_BODY:], aad)
         except InvalidTag:
             raise DecryptionFailed(
                 f"{self.contact_id}/{field}: does not decrypt (another contact's or field's value, "

@@ -78,6 +78,25 @@ class Vault:
                     del cache[next(iter(cache))]
         return Keyring(ciphers)
 
+    def ciphers_of(self, stored: Iterable[tuple[str, str, bytes]]) -> dict[str, ContactCipher]:
+        """The ciphers of (contact, key_id, wrapped) as read beside the rows they open (a stream).
+
+        As `keyring`, from plain tuples: only the keys not in the cache become `WrappedKey`s.
+        """
+        ciphers: dict[str, ContactCipher] = {}
+        todo: list[WrappedKey] = []
+        cache = self._unwrapped
+        for contact, key_id, wrapped in stored:
+            known = cache.get(contact)
+            if known is not None and known[0] == wrapped:
+                ciphers[contact] = known[1]
+            elif contact not in ciphers:
+                todo.append(WrappedKey(contact, key_id, bytes(wrapped)))
+        if todo:
+            ring = self.keyring(list({w.contact_id: w for w in todo}.values()))
+            ciphers.update((w.contact_id, ring.cipher(w.contact_id)) for w in todo)
+        return ciphers
+
     def forget(self, contact_ids: Iterable[str]) -> None:
         """Drop these contacts' unwrapped keys from memory (their keys were destroyed)."""
         with self._lock:

@@ -9,7 +9,9 @@ Implements `services.ports.Audiences` (and `Store.audience_counts`).
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +23,6 @@ import sqlalchemy as sa
 from consentry.adapters.crypto.blind import BlindIndex
 from consentry.adapters.sql.projection import ProjectionReads
 from consentry.adapters.sql.registers import RegisterReads
-from consentry.adapters.sql.stored import CHUNK
 from consentry.domain.campaigns import Selection
 from consentry.domain.vocabulary import PointKind
 from consentry.policy.factrows import attribute_term, source_term, tok
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
 
 #: Rows fetched at a time when streaming members.
 BATCH = 5000
+#: A named parameter in the SQL the audience compiles (`:p0`), not a PostgreSQL cast (`::`).
+#: Names for the server-side cursors (two streams may be open in one transaction).
+_CURSORS = itertools.count()
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 #: Parts an SQLite audience count is split into, counted side by side (PostgreSQL
 #: parallelises a query itself).
 PARTS = max(1, min(4, os.cpu_count() or 1))
@@ -164,19 +169,49 @@ class AudienceReads(RegisterReads, ProjectionReads):
             conds.append("m.contact_point_id > :after")
         # A page (limit, after) reads in id order from the key: a fence would judge every row first.
         paged = limit is not None or after is not None
-        sql = f"SELECT * FROM ({judging.inner}{'' if paged else _fence(self.conn.dialect.name)}) m"
+        # Each row brings its contact's wrapped data key: the judged rows are few enough to look
+        # each up by its key, and no query per batch asks for them again.
+        sql = (
+            f"SELECT m.*, k.key_id, k.wrapped FROM ({judging.inner}"
+            f"{'' if paged else _fence(self.conn.dialect.name)}) m "
+            "LEFT JOIN data_keys k ON k.contact_id = m.contact_id"
+        )
         if conds:
             sql += " WHERE " + " AND ".join(conds)
         if limit is not None:
             params["limit"] = limit
             sql += " ORDER BY m.contact_point_id LIMIT :limit"
-        result = self.conn.execution_options(stream_results=True, yield_per=BATCH).execute(
-            sa.text(sql), params
-        )
-        for part in result.partitions(CHUNK):
-            opened = self.open_facts([(row[1], row[2], row[3]) for row in part])
-            for row, (value, name) in zip(part, opened, strict=True):
-                yield (row[0], value, name, *row[4:])
+        ciphers_of = self.vault.ciphers_of
+        for part in self._stream(sql, params):
+            # The batch's keys unwrapped through the vault's bounded cache (not the transaction's,
+            # which would keep every contact of the audience).
+            get = ciphers_of((row[1], row[-2], row[-1]) for row in part if row[-1] is not None).get
+            for row in part:
+                cipher, value_ct, name_ct = get(row[1]), row[2], row[3]
+                if cipher is None or value_ct is None:  # its key is gone
+                    yield (row[0], "", None, *row[4:-2])
+                else:
+                    name = None if name_ct is None else cipher.decrypt("name", name_ct)
+                    yield (row[0], cipher.decrypt("value", value_ct), name, *row[4:-2])
+
+    def _stream(self, sql: str, params: dict[str, Any]) -> Iterator[list[tuple[Any, ...]]]:
+        """The rows of `sql` (`:name` marks a parameter) in batches of tuples, straight from the driver.
+
+        SQLAlchemy's result rows cost more per row than judging one; PostgreSQL reads through a
+        server-side cursor in binary (no bytea as hex), SQLite steps its own cursor.
+        """
+        raw: Any = self.conn.connection.driver_connection
+        if self.conn.dialect.name == "postgresql":
+            sql = _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
+            cur = raw.cursor(name=f"audience_{next(_CURSORS)}", binary=True)
+        else:
+            cur = raw.cursor()
+        try:
+            cur.execute(sql, params)
+            while rows := cur.fetchmany(BATCH):
+                yield rows
+        finally:
+            cur.close()
 
     def _tune(self) -> None:
         """PostgreSQL: no JIT for audience queries. It compiles the CASE anew for each query,
