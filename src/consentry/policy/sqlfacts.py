@@ -111,7 +111,19 @@ class Sql:
 
     def has(self, column: str, token: str) -> str:
         """The column's token string contains the token."""
-        return self.contains(self.col(column), f"|{token}|")
+        return self.has_any(column, [token])
+
+    def has_any(self, column: str, tokens: Iterable[str]) -> str:
+        """The column's token string contains one of the tokens.
+
+        Most rows hold no token in most columns (`|`): one comparison tells them, before any
+        search (a function call per token, the larger part of judging a row).
+        """
+        col = self.col(column)
+        found = [self.contains(col, f"|{token}|") for token in tokens]
+        if not found:
+            return FALSE
+        return f"({col} <> {self.param(EMPTY)} AND {_any_of(found)})"
 
     def contains(self, expr: str, text: str) -> str:
         """The string expression contains the text."""
@@ -176,20 +188,19 @@ def _prior_suppression(q: Sql) -> str:
 
     Most rows carry none (`suppressed_for` is `|`): comparing with it first spares them the rest.
     """
-    covers = _any_of([q.has("suppressed_for", ANY), q.has("suppressed_for", tok(q.channel.value))])
-    return f"({q.col('suppressed_for')} <> {q.param(EMPTY)} AND {covers})"
+    return q.has_any("suppressed_for", [ANY, tok(q.channel.value)])
 
 
 def _opted_out(q: Sql) -> str:
     p, ch = q.purpose.key, q.channel.value
-    return _any_of([q.has("opt_outs", pair(a, b)) for a in (p, ANY) for b in (ch, ANY)])
+    return q.has_any("opt_outs", [pair(a, b) for a in (p, ANY) for b in (ch, ANY)])
 
 
 def _bought(column: str) -> Callable[[Sql], str]:
     def sql(q: Sql) -> str:
         if q.purpose.third_party:
             return FALSE
-        return _any_of([q.has(column, tok(cat)) for cat in sorted(q.purpose.categories)])
+        return q.has_any(column, [tok(cat) for cat in sorted(q.purpose.categories)])
 
     return sql
 
