@@ -232,6 +232,11 @@ def counts(store: SqlStore, ask: AudienceAsk) -> tuple[AudienceQuery, Counter[st
         if r.conn.dialect.name == "sqlite" and PARTS > 1:
             lo, hi = r.conn.execute(sa.text("SELECT min(rowid), max(rowid) FROM point_facts")).one()
         if lo is None or hi is None:  # one query: PostgreSQL, or nothing to split
+            if r.conn.dialect.name == "postgresql":
+                # PostgreSQL cannot know the rule takes a handful of values: it guesses a group per
+                # few rows and sorts a million rows on disk to count them. Hashing counts them in
+                # one pass (at 1,000,000: 1.75 s against 2.0-2.3 s at load 10).
+                r.conn.exec_driver_sql("SET LOCAL enable_sort = off")
             return built, r._count(_grouped(built, r.conn.dialect.name), built.params)
     return built, _count_in_parts(store, built, int(lo), int(hi))
 
