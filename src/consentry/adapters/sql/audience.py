@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 #: Rows fetched at a time when streaming members.
 BATCH = 5000
 #: A named parameter in the SQL the audience compiles (`:p0`), not a PostgreSQL cast (`::`).
-#: Names for the server-side cursors (two streams may be open in one transaction).
-_CURSORS = itertools.count()
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 #: Parts an SQLite audience count is split into, counted side by side (PostgreSQL
 #: parallelises a query itself).
@@ -197,19 +195,29 @@ class AudienceReads(RegisterReads, ProjectionReads):
     def _stream(self, sql: str, params: dict[str, Any]) -> Iterator[list[tuple[Any, ...]]]:
         """The rows of `sql` (`:name` marks a parameter) in batches of tuples, straight from the driver.
 
-        SQLAlchemy's result rows cost more per row than judging one; PostgreSQL reads through a
-        server-side cursor in binary (no bytea as hex), SQLite steps its own cursor.
+        SQLAlchemy's result rows cost more per row than judging one. PostgreSQL streams the
+        result in chunks (libpq's chunked rows, in binary: no bytea as hex) rather than through
+        a server-side cursor: PostgreSQL plans no parallel scan for a cursor, and judged the
+        whole audience on one core (1,008,756 rows, 507,612 sent on: 4.2 s against 2.3-2.9 s,
+        the same client CPU). The stream ends the query if left early.
         """
         raw: Any = self.conn.connection.driver_connection
         if self.conn.dialect.name == "postgresql":
             sql = _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
-            cur = raw.cursor(name=f"audience_{next(_CURSORS)}", binary=True)
-        else:
-            cur = raw.cursor()
+            cur = raw.cursor(binary=True)
+            rows = cur.stream(sql, params, size=BATCH)
+            try:
+                while part := list(itertools.islice(rows, BATCH)):
+                    yield part
+            finally:
+                rows.close()
+                cur.close()
+            return
+        cur = raw.cursor()
         try:
             cur.execute(sql, params)
-            while rows := cur.fetchmany(BATCH):
-                yield rows
+            while part := cur.fetchmany(BATCH):
+                yield part
         finally:
             cur.close()
 
