@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from psycopg import pq
 
 from consentry.adapters.crypto.blind import BlindIndex
 from consentry.adapters.sql.projection import ProjectionReads
@@ -205,7 +206,8 @@ class AudienceReads(RegisterReads, ProjectionReads):
         if self.conn.dialect.name == "postgresql":
             sql = _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
             cur = raw.cursor(binary=True)
-            rows = cur.stream(sql, params, size=BATCH)
+            # Chunks need libpq 17 (psycopg's wheels bring 17 or later); before it, a row at a time.
+            rows = cur.stream(sql, params, size=BATCH if pq.version() >= 170000 else 1)
             try:
                 while part := list(itertools.islice(rows, BATCH)):
                     yield part
