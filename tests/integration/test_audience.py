@@ -139,6 +139,18 @@ def test_the_drill_down_lists_the_contacts_behind_a_rule_and_pages_in_id_order(s
         list(audience.members(shop, target, selection, rule="NL-TM-01"))
 
 
+def test_a_stream_left_early_leaves_the_store_usable(shop: App) -> None:
+    """A reader that stops after one row ends the query (PostgreSQL cancels it) cleanly."""
+    target, selection = audience.of_campaign(shop, "najaar")
+    rows = audience.members(shop, target, selection)
+    first = next(rows)
+    rows.close()
+    assert first.value.endswith("@voorbeeld.nl")
+    again = list(audience.members(shop, target, selection))
+    assert len(again) == 8 and all(m.value.endswith("@voorbeeld.nl") for m in again)
+    assert audience.report(shop, target, selection).considered == 8
+
+
 def test_an_audience_is_judged_now_or_later_never_in_the_past(shop: App) -> None:
     target = audience.Target.of("email", "nieuwsbrief")
     later = audience.report(shop, target, at=shop.clock.now() + timedelta(days=30))
