@@ -151,7 +151,7 @@ class AudienceReads(RegisterReads, ProjectionReads):
         """Stream the judged rows, optionally only some rules' or a page in id order after `after`.
 
         Each row is (contact_point_id, value, name, party, rule, ob0 ... obN): the value and
-        name opened with the keyring of the batch's contacts (one key query per 500 rows).
+        name opened with the contact's data key, read in the same query as the row.
         """
         assert isinstance(judging, AudienceQuery)  # compiled by this store
         self._tune()
