@@ -147,6 +147,34 @@ def _cpu() -> float:
     return t.user + t.system
 
 
+def _backends(app: App) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving this database (read from /proc when
+    the server runs on this machine; empty on SQLite or when /proc cannot be read)."""
+    engine = app.store.engine
+    if engine.dialect.name != "postgresql":
+        return {}
+    with engine.connect() as conn:
+        pids = conn.exec_driver_sql(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+        ).scalars()
+        found: dict[int, float] = {}
+        tick = os.sysconf("SC_CLK_TCK")
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            found[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
+def _server_cpu(before: dict[int, float], after: dict[int, float]) -> str:
+    if not after:
+        return ""
+    spent = sum(cpu - before.get(pid, 0.0) for pid, cpu in after.items())
+    return f"; server backends CPU {spent:.1f} s"
+
+
 def bench(name: str, url: str, due: int, kept: int, batch: int, reference: bool) -> bool:
     """Load, dry-run, run and run again on one store; True when the run met the target."""
     app = _app(url)
@@ -173,14 +201,16 @@ def bench(name: str, url: str, due: int, kept: int, batch: int, reference: bool)
         assert folded == counts, (folded, counts)
         print(f"[{name}] the same selection by folding every point's events: {fold_s:.2f} s (reference)")
 
+    b0 = _backends(app)
     t0, c0 = time.perf_counter(), _cpu()
     report = retention.run(app, POLICIES, eraser_for(app), batch=batch)
     run_s, run_cpu = time.perf_counter() - t0, _cpu() - c0
+    server = _server_cpu(b0, _backends(app))
     assert report.erased == due, (report.erased, due)
     rate = report.erased / run_s
     print(
         f"[{name}] run: {report.erased:,} erased in {report.batches} batches of {batch} in {run_s:.1f} s "
-        f"({rate:,.0f}/s; client CPU {run_cpu:.1f} s)"
+        f"({rate:,.0f}/s; client CPU {run_cpu:.1f} s{server}; load average {os.getloadavg()[0]:.1f})"
     )
     t0 = time.perf_counter()
     again = retention.run(app, POLICIES, eraser_for(app), batch=batch)

@@ -166,11 +166,12 @@ def erase(app: App, contact: str, *, reason: str = "request", whole_contact: boo
     return replace(report, scrubbed=app.store.scrub_erased()) if report.changed else report
 
 
-def erase_points(app: App, point_ids: Sequence[str], *, reason: str) -> ErasureReport:
+def erase_points(app: App, point_ids: Sequence[str], *, reason: str, scrub: bool = True) -> ErasureReport:
     """Erase contact points by id, all in one write transaction (retention erases a batch at a time).
 
     Each point alone, not its whole contact; an id that names no point is refused, and nothing
-    of the batch is erased then.
+    of the batch is erased then. Without `scrub` the caller scrubs the store once it is done
+    (a retention run does, after its last batch, rather than once a batch).
     """
     reason = _reason(reason)
     ids = sorted(set(point_ids))
@@ -182,7 +183,7 @@ def erase_points(app: App, point_ids: Sequence[str], *, reason: str) -> ErasureR
         if unknown:
             raise UnknownContact("contact", f"no contact point with id {unknown[0]!r}")
         report = _erase_states(app, w, [fold(pid, events[pid]) for pid in ids], reason)
-    return replace(report, scrubbed=app.store.scrub_erased()) if report.changed else report
+    return replace(report, scrubbed=app.store.scrub_erased()) if report.changed and scrub else report
 
 
 def erase_within(app: App, w: Writing, point_ids: Sequence[str], reason: str) -> ErasureReport:

@@ -158,6 +158,11 @@ def run(
             on_batch(considered)
     for pid in pending:
         erase(pid)
+    if report.erased:
+        # Once a run, not once a batch: what the deletes left in the files (SQLite's log; on
+        # PostgreSQL a VACUUM of the keys' table) goes now; a run stopped halfway leaves it to
+        # the next run or the nightly scrub (docs/privacy.md).
+        app.store.scrub_erased()
     if not dry_run:
         with app.store.writer() as w:
             w.put_setting(LAST_RUN, report.summary())

@@ -8,6 +8,8 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import Connection
 
+from consentry.adapters.sql.stored import CHUNK
+
 
 class Connected:
     """Access within one transaction: the base of every part of a `Reader` and a `Writer`."""
@@ -39,6 +41,40 @@ class Connected:
         if self._sqlite:
             return f"{column} IN ({', '.join('?' * len(values))})", list(values)
         return f"{column} IN (SELECT unnest(?::{pg_type}[]))", [list(values)]
+
+    def _each(self, sql: str, values: Sequence[Any], pg_type: str = "text") -> int:
+        """Run a statement over a set of values, set-wise; how many rows it changed.
+
+        `sql` names the set as `{set}` (e.g. `DELETE FROM t WHERE id {set}`). PostgreSQL gets
+        the whole set at once as one array (`= ANY(?::text[])`: one statement, planned once,
+        on the column's index, however many values); SQLite, in-process, an `IN (...)` list
+        per `stored.CHUNK` values.
+        """
+        if not values:
+            return 0
+        raw: Any = self.conn.connection.driver_connection
+        if not self._sqlite:
+            text = sql.format(set=f"= ANY(?::{pg_type}[])").replace("?", "%s")
+            return int(raw.execute(text, (list(values),)).rowcount)
+        done = 0
+        for i in range(0, len(values), CHUNK):
+            part = values[i : i + CHUNK]
+            text = sql.format(set=f"IN ({', '.join('?' * len(part))})")
+            done += int(raw.execute(text, tuple(part)).rowcount)
+        return done
+
+    def _rows_of(self, sql: str, values: Sequence[Any], pg_type: str = "text") -> list[Any]:
+        """The rows of a query over a set of values (`{set}`, as `_each` runs it): on PostgreSQL one
+        query with the set as an array, on SQLite one per `stored.CHUNK` values."""
+        if not values:
+            return []
+        if not self._sqlite:
+            return self._plain(sql.format(set=f"= ANY(?::{pg_type}[])"), [list(values)])
+        found: list[Any] = []
+        for i in range(0, len(values), CHUNK):
+            part = values[i : i + CHUNK]
+            found.extend(self._plain(sql.format(set=f"IN ({', '.join('?' * len(part))})"), part))
+        return found
 
     def _json(self, value: Any) -> Any:
         """A JSON column as read by `_plain`: text on SQLite, already decoded on PostgreSQL."""

@@ -108,12 +108,8 @@ class DataKeyStore(Connected):
 
     def destroy(self, contact_ids: Iterable[str]) -> int:
         """Crypto-shred contacts: delete their data keys. How many were there."""
-        gone = 0
-        for chunk in chunks(list(dict.fromkeys(contact_ids))):
-            gone += self.conn.execute(
-                t.data_keys.delete().where(t.data_keys.c.contact_id.in_(chunk))
-            ).rowcount
-        return gone
+        # Set-wise: one statement for a retention batch's thousand contacts on PostgreSQL.
+        return self._each("DELETE FROM data_keys WHERE contact_id {set}", list(dict.fromkeys(contact_ids)))
 
 
 def _check(manager: KeyManager, key_id: str, stored: bytes) -> None:

@@ -130,12 +130,11 @@ class Ciphers(Connected):
         return {s.id: known.get(s.id) or index(s.kind.value, s.value) for s in states}
 
     def contact_refs(self, point_ids: Iterable[str]) -> dict[str, str]:
-        """The contact (`contact_ref`) of each of these registered points, in one query per 500."""
+        """The contact (`contact_ref`) of each of these registered points (one query on PostgreSQL,
+        one per 500 on SQLite)."""
         cache = self._ref_cache()
         wanted = [p for p in dict.fromkeys(point_ids) if p not in cache]
-        for chunk in chunks(wanted):
-            where, params = self._in("id", chunk)
-            cache.update(self._plain(f"SELECT id, contact_ref FROM contact_points WHERE {where}", params))
+        cache.update(self._rows_of("SELECT id, contact_ref FROM contact_points WHERE id {set}", wanted))
         return cache
 
     def point_ciphers(

@@ -20,8 +20,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from consentry.adapters.sql import tables as t
+from consentry.adapters.sql.connected import Connected
+from consentry.adapters.sql.data_keys import DataKeyStore
 from consentry.adapters.sql.sealing import Ciphers
-from consentry.adapters.sql.stored import chunks, utc
+from consentry.adapters.sql.stored import naive_utc, sqlite_time, utc
 from consentry.domain.erasure import ALL_CHANNELS, SuppressionRecord, prior
 from consentry.domain.state import ContactState, PriorSuppression
 from consentry.domain.vocabulary import PointKind
@@ -30,8 +32,8 @@ __all__ = ["SuppressionReads", "SuppressionWrites"]
 
 PointKey = tuple[PointKind, str]
 
-#: The projection tables of a contact point (all keyed by `contact_point_id`).
-_PROJECTION = (t.point_facts, t.point_terms, t.point_listings, t.contact_objections)
+#: The projection tables of a contact point, by `contact_point_id` (`point_terms`: `_drop_terms`).
+_PROJECTION = ("point_facts", "point_listings", "contact_objections")
 
 
 def _scope(channels: frozenset[str] | None) -> str:
@@ -118,6 +120,8 @@ class SuppressionWrites(SuppressionReads):
         For each point: its record (a newer erasure of the same address renews it), its lookup
         (the clear value) removed from `contact_points`, its projection rows deleted, personal
         text in `campaign_messages.error` cleared. Then the data keys of their contacts go.
+        Set-wise: each of these is one statement for the whole batch on PostgreSQL (the set as
+        an array) and one per 500 points on SQLite, each on an index by point (or contact).
         """
         if not records:
             return 0, []
@@ -126,43 +130,40 @@ class SuppressionWrites(SuppressionReads):
         if missing:  # a point whose value could not be read: its key is gone already
             raise ValueError(f"cannot keep a suppression record for {', '.join(missing)}: no value")
         ids = [r.point_id for r in records]
-        # Set-wise, so a retention batch of thousands costs a few statements, not two a point.
-        rows: dict[tuple[str, bytes], dict[str, Any]] = {}
-        for r in sorted(records, key=lambda r: r.seq):  # the newest erasure of an address wins
-            lookup = lookups[(r.kind, r.value)]
-            rows[(r.kind.value, lookup)] = {
-                "kind": r.kind.value,
-                "lookup": lookup,
-                "what": r.what,
-                "scope": _scope(r.channels),
-                "since": r.since,
-                "reason": r.reason,
-                "seq": r.seq,
-            }
-        s = t.suppressions
-        by_kind: dict[str, list[bytes]] = {}
-        for kind, lookup in rows:
-            by_kind.setdefault(kind, []).append(lookup)
-        for kind, renewed in by_kind.items():
-            for part in _byte_chunks(renewed):
-                self.conn.execute(s.delete().where(s.c.kind == kind, s.c.lookup.in_(part)))
-        self.conn.execute(s.insert(), list(rows.values()))
-        self._any_suppression = True
+        self._keep_records(records, lookups)
         owners, kept = self._key_owners(ids)
         self._forget_values(ids)
-        for chunk in chunks(ids):
-            for table in _PROJECTION:
-                self.conn.execute(table.delete().where(table.c.contact_point_id.in_(chunk)))
-            m = t.campaign_messages
-            self.conn.execute(
-                m.update().where(m.c.contact_point_id.in_(chunk), m.c.error.is_not(None)).values(error=None)
-            )
-        gone = 0
-        for chunk in chunks(sorted(owners)):
-            gone += self.conn.execute(
-                t.data_keys.delete().where(t.data_keys.c.contact_id.in_(chunk))
-            ).rowcount
+        self._drop_projection(ids)
+        clear = "UPDATE campaign_messages SET error = NULL WHERE error IS NOT NULL AND contact_point_id {set}"
+        self._each(clear, ids)
+        gone = DataKeyStore(self.conn, self.vault.keys).destroy(sorted(owners))
         return gone, sorted(kept)
+
+    def _keep_records(self, records: Sequence[SuppressionRecord], lookups: dict[PointKey, bytes]) -> None:
+        """The points' suppression records, in one upsert: a record of the same address is renewed."""
+        rows: dict[tuple[str, bytes], tuple[Any, ...]] = {}
+        pg = not self._sqlite
+        for r in sorted(records, key=lambda r: r.seq):  # the newest erasure of an address wins
+            lookup = lookups[(r.kind, r.value)]
+            since = naive_utc(r.since) if pg else sqlite_time(naive_utc(r.since))
+            scope = _scope(r.channels)
+            rows[(r.kind.value, lookup)] = (r.kind.value, lookup, r.what, scope, since, r.reason, r.seq)
+        renew = (
+            " ON CONFLICT (kind, lookup) DO UPDATE SET what = excluded.what, scope = excluded.scope, "
+            "since = excluded.since, reason = excluded.reason, seq = excluded.seq"
+        )
+        columns = "INSERT INTO suppressions (kind, lookup, what, scope, since, reason, seq) "
+        raw: Any = self.conn.connection.driver_connection
+        if pg:
+            arrays = [list(col) for col in zip(*rows.values(), strict=True)]
+            raw.execute(
+                columns + "SELECT * FROM unnest(%s::text[], %s::bytea[], %s::text[], %s::text[], "
+                "%s::timestamp[], %s::text[], %s::bigint[])" + renew,
+                arrays,
+            )
+        else:
+            raw.executemany(columns + "VALUES (?, ?, ?, ?, ?, ?, ?)" + renew, list(rows.values()))
+        self._any_suppression = True
 
     def _key_owners(self, point_ids: Sequence[str]) -> tuple[set[str], set[str]]:
         """Whose data keys go with these points, and the points whose contact keeps its key.
@@ -173,14 +174,12 @@ class SuppressionWrites(SuppressionReads):
         """
         erased = set(point_ids)
         refs = {pid: ref for pid, ref in self.contact_refs(point_ids).items() if pid in erased}
-        # Set-wise: one query a chunk of contacts, not one a contact (a retention batch has thousands).
         owners = set(refs.values())
-        cp = t.contact_points.c
-        for chunk in chunks(sorted(owners)):
-            live = self.conn.execute(
-                sa.select(cp.contact_ref, cp.id).where(cp.contact_ref.in_(chunk), cp.lookup.is_not(None))
-            )
-            owners.difference_update(ref for ref, pid in live if pid not in erased)
+        live = self._rows_of(
+            "SELECT contact_ref, id FROM contact_points WHERE lookup IS NOT NULL AND contact_ref {set}",
+            sorted(owners),
+        )
+        owners.difference_update(ref for ref, pid in live if pid not in erased)
         return owners, {pid for pid, ref in refs.items() if ref not in owners}
 
     def _forget_values(self, point_ids: Sequence[str]) -> None:
@@ -188,11 +187,20 @@ class SuppressionWrites(SuppressionReads):
         names its id), unfindable by the address, so the same address registers anew as another
         point. Its `contact_ref` becomes its own (`x` + id), so a later point of the same contact,
         with a new data key, never meets the erased point's sealed events."""
-        cp = t.contact_points
-        for chunk in chunks(list(point_ids)):
-            self.conn.execute(
-                cp.update()
-                .where(cp.c.id.in_(chunk))
-                .values(lookup=None, contact_ref=sa.func.substr(sa.literal("x") + cp.c.id, 1, 40))
-            )
+        self._each(
+            "UPDATE contact_points SET lookup = NULL, contact_ref = substr('x' || id, 1, 40) WHERE id {set}",
+            list(point_ids),
+        )
         self._ref_cache().clear()
+
+    def _drop_projection(self, point_ids: Sequence[str]) -> None:
+        """The points' projection rows, a statement a table (each by its index on the point)."""
+        for table in _PROJECTION:
+            self._each(f"DELETE FROM {table} WHERE contact_point_id {{set}}", point_ids)
+        _drop_terms(self, point_ids)
+
+
+def _drop_terms(store: Connected, point_ids: Sequence[str]) -> None:
+    """The points' search terms (`point_terms`, keyed by point and term): the one place an erasure
+    deletes them, for a change of that table's key to adapt."""
+    store._each("DELETE FROM point_terms WHERE contact_point_id {set}", point_ids)

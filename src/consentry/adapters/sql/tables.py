@@ -70,6 +70,8 @@ contact_points = sa.Table(
     sa.Column("contact_ref", sa.String(40), nullable=False),
     sa.Column("registered_seq", sa.BigInteger, nullable=False),
     sa.UniqueConstraint("kind", "lookup", name="uq_contact_points_kind_lookup"),
+    #: An erasure asks whether other points of a contact are left (its data key goes with the last).
+    sa.Index("ix_contact_points_contact_ref", "contact_ref"),
 )
 
 purposes = sa.Table(
@@ -300,6 +302,8 @@ campaign_messages = sa.Table(
     sa.Column("art14", sa.Boolean, nullable=False),
     sa.Column("error", sa.Text, nullable=True),
     sa.Index("ix_campaign_messages_claim", "campaign", "status", "next_attempt_at"),
+    #: An erasure clears its points' errors by point (the primary key starts with the campaign).
+    sa.Index("ix_campaign_messages_point", "contact_point_id"),
 )
 
 #: Each contact's data key, wrapped under the master key `key_id` (see consentry.adapters.crypto).
