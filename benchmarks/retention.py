@@ -7,8 +7,12 @@ equal parts: unsubscribed over 30 days ago (`afgemeld-geen-grondslag`), prospect
 event for over 12 months (`prospect-stil`) and customers whose relationship ended over three
 years ago (`oud-klant`); and `--kept` addresses (default a quarter of `--due`) that a basis
 keeps: a valid consent, a running contract, a former customer inside the three-year window,
-an unsubscribed address with a data-subject request received last week. Everything goes
-through the real ledger (appended, hashed, folded, projected) before the clock starts.
+an address unsubscribed half a year ago with a data-subject request received last week and
+not yet closed (`--requests` of them, default 400: a realistic number of open requests; the
+other addresses of that share unsubscribed ten days ago, inside the 30 days). Among the due
+unsubscribed addresses, `--requests` / 4 had a request that was withdrawn: a closed request
+keeps nothing. Everything goes through the real ledger (appended, hashed, folded, projected)
+and the requests through the request service before the clock starts.
 
 For each store it times, on a fresh database:
 
@@ -44,7 +48,7 @@ from consentry.bootstrap import App, bootstrap
 from consentry.domain.fold import fold
 from consentry.domain.retention import facts_of, select
 from consentry.domain.state import local_day
-from consentry.services import ledger, purposes, retention, setup
+from consentry.services import dsr, dsr_handling, ledger, purposes, retention, setup
 from consentry.services.retention_erasure import eraser_for
 from consentry.services.retention_policies import load
 from consentry.settings import Settings
@@ -64,9 +68,15 @@ def _at(days_ago: int) -> str:
     return (NOW - timedelta(days=days_ago)).isoformat()
 
 
-def records(due: int, kept: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """Ledger records for `due` points the defaults erase today and `kept` that a basis keeps."""
+Records = tuple[list[dict[str, Any]], dict[str, int], list[str], list[str]]
+
+
+def records(due: int, kept: int, requests: int) -> Records:
+    """Ledger records for `due` points the defaults erase today and `kept` that a basis keeps, and
+    the addresses to open a request on that stays open and on one that is withdrawn."""
     out: list[dict[str, Any]] = []
+    held: list[str] = []
+    withdrawn: list[str] = []
     expected = {p.id: 0 for p in POLICIES}
 
     def reg(n: int, source: str, days_ago: int) -> str:
@@ -91,6 +101,8 @@ def records(due: int, kept: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
             consent(value, 899)
             out.append({"type": "unsubscribed", "contact": value, "occurred_at": _at(45 + n % 355)})
             expected["afgemeld-geen-grondslag"] += 1
+            if len(withdrawn) < requests // 4:
+                withdrawn.append(value)
         elif shape == 1:  # imported prospect, nothing since 13-30 months
             reg(n, "import", 400 + n % 500)
             expected["prospect-stil"] += 1
@@ -111,13 +123,22 @@ def records(due: int, kept: int) -> tuple[list[dict[str, Any]], dict[str, int]]:
             value = reg(n, "purchase", 500)
             out.append({"type": "purchase.recorded", "contact": value, "categories": ["koffie"],
                         "opt_out_offered": True, "occurred_at": _at(500)})  # fmt: skip
-        else:
+        elif len(held) < requests:
             value = reg(n, "web_form", 300)
             out.append({"type": "unsubscribed", "contact": value, "occurred_at": _at(200)})
-            out.append(
-                {"type": "request.received", "contact": value, "request": "access", "occurred_at": _at(7)}
-            )
-    return out, expected
+            held.append(value)
+        else:
+            value = reg(n, "web_form", 300)
+            out.append({"type": "unsubscribed", "contact": value, "occurred_at": _at(10)})
+    return out, expected, held, withdrawn
+
+
+def _requests(app: App, held: list[str], withdrawn: list[str]) -> None:
+    """Access requests received last week: open on `held`, withdrawn on `withdrawn`."""
+    for value in held + withdrawn:
+        q = dsr.open_request(app, value, "access", via="email", received_at=_at(7))
+        if value in withdrawn:
+            dsr_handling.close(app, q.id, "withdrawn", by="benchmark", reason=None)
 
 
 def _app(url: str) -> App:
@@ -136,7 +157,10 @@ def _fold_selection(app: App, batch: int) -> dict[str, int]:
     for start in range(0, len(ids), batch):
         with app.store.reader() as r:
             events = r.events_for_many(ids[start : start + batch])
-        facts = [f for pid, evs in events.items() if (f := facts_of(fold(pid, evs))) is not None]
+            held = r.open_requests_of(ids[start : start + batch])
+        facts = [
+            f for pid, evs in events.items() if (f := facts_of(fold(pid, evs), held.get(pid, ()))) is not None
+        ]
         for _, policy in select(POLICIES, facts, day):
             counts[policy.id] += 1
     return counts
@@ -175,14 +199,18 @@ def _server_cpu(before: dict[int, float], after: dict[int, float]) -> str:
     return f"; server backends CPU {spent:.1f} s"
 
 
-def bench(name: str, url: str, due: int, kept: int, batch: int, reference: bool) -> bool:
+def bench(name: str, url: str, due: int, kept: int, batch: int, reference: bool, requests: int) -> bool:
     """Load, dry-run, run and run again on one store; True when the run met the target."""
     app = _app(url)
-    recs, expected = records(due, kept)
+    recs, expected, held, withdrawn = records(due, kept, requests)
     t0 = time.perf_counter()
     ledger.append_records(app, enumerate(recs, 1))
+    _requests(app, held, withdrawn)
     load_s = time.perf_counter() - t0
-    print(f"[{name}] ledger: {len(recs):,} events for {due + kept:,} points appended in {load_s:.1f} s")
+    print(
+        f"[{name}] ledger: {len(recs):,} events for {due + kept:,} points appended, {len(held):,} open and "
+        f"{len(withdrawn):,} withdrawn requests, in {load_s:.1f} s"
+    )
 
     t0 = time.perf_counter()
     dry = retention.run(app, POLICIES, None, dry_run=True, batch=batch)
@@ -231,6 +259,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=1000, help="points per batch (one transaction)")
     parser.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--reference", action="store_true", help="also time the selection by folding")
+    parser.add_argument("--requests", type=int, default=400, help="open requests that keep points")
     args = parser.parse_args()
     kept = args.due // 4 if args.kept is None else args.kept
     if args.store in ("sqlite", "both"):
@@ -242,11 +271,12 @@ def main() -> None:
                 kept,
                 args.batch,
                 args.reference,
+                args.requests,
             )
     if args.store in ("postgresql", "both"):
         with scratch_database(f"consentry_bench_{os.getpid()}") as url:
             if url is not None:
-                bench("postgresql", url, args.due, kept, args.batch, args.reference)
+                bench("postgresql", url, args.due, kept, args.batch, args.reference, args.requests)
 
 
 if __name__ == "__main__":

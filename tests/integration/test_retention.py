@@ -14,12 +14,13 @@ from typer.testing import CliRunner
 
 from consentry.bootstrap import App
 from consentry.domain.clock import LOCAL_TZ
+from consentry.domain.dsr import CLOSED, RequestKind, RequestState
 from consentry.domain.events import Event
 from consentry.domain.fold import fold
 from consentry.domain.retention import RetentionFacts, facts_of, select
 from consentry.domain.vocabulary import PointKind
 from consentry.entrypoints.cli import app as cli
-from consentry.services import erasure, ledger, retention
+from consentry.services import dsr, dsr_handling, erasure, ledger, retention
 from consentry.services.retention import Erased
 from consentry.services.retention_policies import load
 
@@ -74,8 +75,11 @@ def _population(app: App, n: int, seed: int = 17) -> list[str]:
         values.append(value)
         moments = sorted(_moment(rnd) for _ in range(rnd.randrange(1, 7)))
         source = rnd.choice(["web_form", "purchase", "import"])
-        records.append({"type": "contact_point.registered", "kind": "email", "value": value,
-                        "source": source, "occurred_at": moments[0]})  # fmt: skip
+        registered = {"type": "contact_point.registered", "kind": "email", "value": value,
+                      "source": source, "occurred_at": moments[0]}  # fmt: skip
+        if rnd.random() < 0.2:  # some people have several addresses: a request covers them all
+            registered["contact_id"] = f"klant-{rnd.randrange(8)}"
+        records.append(registered)
         for at in moments[1:]:
             records.append({**_event(rnd), "contact": value, "occurred_at": at})
         if rnd.random() < 0.05:
@@ -93,8 +97,25 @@ def _population(app: App, n: int, seed: int = 17) -> list[str]:
         w.append(
             [Event(app.ids("ev"), "processing.restricted", pid, now, now, {}) for pid in restricted if pid]
         )
+    _requests(app, rnd, [v for v in values if v not in erased])
     with app.store.reader() as r:
         return sorted(r.point_ids())
+
+
+def _requests(app: App, rnd: random.Random, values: Sequence[str]) -> None:
+    """Tracked data-subject requests on some live addresses: left open, taken on, or closed
+    (refused or withdrawn); a `request.received` in the ledger alone is history (`_event`)."""
+    for value in values:
+        if rnd.random() >= 0.2:
+            continue
+        q = dsr.open_request(app, value, rnd.choice([k.value for k in RequestKind]), via="email")
+        fate = rnd.choice(["open", "started", "withdrawn", "refused"])
+        if fate == "started":
+            dsr.start(app, q.id, by="test")
+        elif fate == "withdrawn":
+            dsr_handling.close(app, q.id, "withdrawn", by="test", reason=None)
+        elif fate == "refused":
+            dsr_handling.close(app, q.id, "refused", by="test", reason="Kennelijk ongegrond")
 
 
 def _all_facts(app: App, batch: int) -> list[RetentionFacts]:
@@ -114,8 +135,9 @@ def _all_facts(app: App, batch: int) -> list[RetentionFacts]:
 def _folded_facts(app: App, ids: Sequence[str]) -> dict[str, RetentionFacts]:
     out = {}
     with app.store.reader() as r:
+        held = r.open_requests_of(ids)
         for pid in ids:
-            f = facts_of(fold(pid, r.events_for(pid)))
+            f = facts_of(fold(pid, r.events_for(pid)), held.get(pid, ()))
             if f is not None:
                 out[pid] = f
     return out
@@ -129,6 +151,19 @@ def test_the_stores_facts_are_what_a_fold_of_each_point_says(app: App) -> None:
     skipped = {pid for pid, f in folded.items() if f.consent_open or (f.customer and f.ended_day is None)}
     assert skipped and set(stored) == set(folded) - skipped
     assert all(stored[pid] == folded[pid] for pid in stored)
+    # Open requests keep points, closed ones do not; a request covers the person's other points.
+    with app.store.reader() as r:
+        requests = r.dsr_requests()
+    assert {q.state for q in requests} == {
+        RequestState.OPEN,
+        RequestState.IN_PROGRESS,
+        *CLOSED - {RequestState.DONE},
+    }
+    held = {pid for pid, f in stored.items() if f.open_requests}
+    open_on = {q.contact_point_id for q in requests if q.state not in CLOSED}
+    assert held - open_on, "no point held by a request made on another point of its contact"
+    only_closed = {q.contact_point_id for q in requests if q.state in CLOSED} - open_on
+    assert any(pid in stored and not stored[pid].open_requests for pid in only_closed)
     for day in (date(2022, 6, 1), date(2024, 1, 1), date(2026, 3, 29), date(2029, 12, 31)):
         assert dict(select(POLICIES, stored.values(), day)) == dict(select(POLICIES, folded.values(), day))
     assert {p.id for _, p in select(POLICIES, stored.values(), date(2026, 12, 1))} == {p.id for p in POLICIES}

@@ -23,6 +23,7 @@ from factories import (
 
 from consentry.domain.events import Event
 from consentry.domain.retention import (
+    HOLDING_REQUESTS,
     Condition,
     Period,
     RetentionFacts,
@@ -208,15 +209,27 @@ def test_a_prospect_is_erased_after_twelve_months_without_any_event() -> None:
     assert erased_by(later, utc(2026, 2, 1)) is None
 
 
-def test_a_data_subject_request_holds_the_data_for_three_months() -> None:
-    f = facts(
+def facts_with_requests(open_requests: frozenset[str], *events: Event) -> RetentionFacts:
+    f = facts_of(history(*events), open_requests)
+    assert f is not None
+    return f
+
+
+@pytest.mark.parametrize("kind", sorted(HOLDING_REQUESTS))
+def test_a_request_not_closed_holds_the_data_however_long_it_takes(kind: str) -> None:
+    """The request's state (`dsr_requests`) decides, not its age: months after the receipt an
+    open request still keeps the data; a closed one (or a receipt in the ledger alone) does not."""
+    history_ = (
         registered(utc(2025, 1, 1)),
         unsubscribed(utc(2025, 1, 2)),
-        event("request.received", amsterdam(2025, 1, 10), request="access"),
+        event("request.received", amsterdam(2025, 1, 10), request=kind),
     )
-    assert basis_left(f, date(2025, 4, 9)) == "open_request"
-    assert erased_by(f, amsterdam(2025, 4, 9, 23, 0)) is None
-    assert erased_by(f, amsterdam(2025, 4, 10, 0, 0)) == "afgemeld-geen-grondslag"
+    held = facts_with_requests(frozenset({kind}), *history_)
+    assert basis_left(held, date(2027, 1, 1)) == "open_request"
+    assert erased_by(held, amsterdam(2027, 1, 1)) is None
+    closed = facts(*history_)
+    assert basis_left(closed, date(2025, 2, 1)) is None
+    assert erased_by(closed, amsterdam(2025, 2, 10, 0, 0)) == "afgemeld-geen-grondslag"
 
 
 def test_a_restriction_of_processing_keeps_the_data_until_it_is_lifted() -> None:

@@ -12,8 +12,8 @@ and a *period* counted from the condition's anchor:
 Whatever the policy, a point that still has a basis is never selected (`basis_left`): a
 valid consent (for any purpose, until it expires), an open contract, a former customer
 inside the three-year customer window who has not opted out of everything nor objected,
-or a data-subject request received in the last three months (the longest answer time,
-GDPR Art. 12(3): one month, extended by two).
+a restriction of processing, or a data-subject request of the person that is not closed
+yet (`dsr_requests`: open or in progress, whatever its kind; see `HOLDING_REQUESTS`).
 
 Days are Dutch calendar days (Europe/Amsterdam): the point is kept through the day
 `anchor day + period` and selected from the next day on. Policies are tried in their
@@ -31,11 +31,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from consentry.domain.dsr import RequestKind
 from consentry.domain.state import ContactState, add_months, local_day
 from consentry.domain.vocabulary import ObjectionScope
 
-#: Months a data-subject request holds the point's data (Art. 12(3): one month plus two).
-REQUEST_HOLD_MONTHS = 3
+#: The kinds of data-subject request that keep the person's data while the request is not closed:
+#: every kind. Each is answered about, or with, that data and ends with telling the person at
+#: their address, which erasure destroys: an access or portability copy must contain it, a
+#: rectification or objection is recorded on it, a restriction may be asked precisely to keep it
+#: (Art. 18(1)(b)-(c)), and an erasure request is erased by its own handling, which checks the
+#: identity, records the request's outcome and tells the person (docs/retention.md).
+HOLDING_REQUESTS = frozenset(k.value for k in RequestKind)
 #: Years after the end of a customer relationship in which the customer exception may apply.
 CUSTOMER_WINDOW_MONTHS = 36
 #: An opt-out's purpose token meaning "every purpose".
@@ -135,8 +141,9 @@ class RetentionFacts:
     #: The last opt-out, withdrawal or standing objection to direct marketing.
     opted_out_at: datetime | None = None
     last_event_at: datetime | None = None
-    #: The last data-subject request received.
-    request_at: datetime | None = None
+    #: The kinds of the person's data-subject requests not closed yet (on this point, or on
+    #: another point of the same contact), as `dsr_requests` tracks them.
+    open_requests: frozenset[str] = frozenset()
     #: The purposes the point holds a consent for or opted out of (`*`: opted out of every purpose).
     purposes: frozenset[str] = frozenset()
     #: Processing is restricted (GDPR Art. 18): the data is kept, not processed, until lifted.
@@ -169,7 +176,7 @@ def basis_left(f: RetentionFacts, day: date) -> str | None:
         and not (f.opted_out_all or f.objected)
     ):
         return "customer_exception"
-    if f.request_at is not None and day < add_months(local_day(f.request_at), REQUEST_HOLD_MONTHS):
+    if f.open_requests & HOLDING_REQUESTS:  # until the request is closed, however long that takes
         return "open_request"
     return None
 
@@ -185,8 +192,13 @@ def due(policies: Sequence[RetentionPolicy], f: RetentionFacts, day: date) -> Re
     return None
 
 
-def facts_of(s: ContactState) -> RetentionFacts | None:
-    """A folded state's retention facts; None for an erased point (nothing left to erase)."""
+def facts_of(s: ContactState, open_requests: Iterable[str] = ()) -> RetentionFacts | None:
+    """A folded state's retention facts; None for an erased point (nothing left to erase).
+
+    The ledger records a request's receipt and steps, but its state (open or closed) is the
+    request's row: `open_requests` are the kinds of the person's requests not closed yet
+    (the store's `open_requests_of`).
+    """
     if s.erased_at is not None:
         return None
     consent_open = False
@@ -214,7 +226,7 @@ def facts_of(s: ContactState) -> RetentionFacts | None:
         objected=dm is not None,
         opted_out_at=max(outs) if outs else None,
         last_event_at=s.last_event_at,
-        request_at=max((at for _, at in s.requests), default=None),
+        open_requests=frozenset(open_requests),
         purposes=frozenset(purposes),
         restricted=s.restricted_at is not None,
     )

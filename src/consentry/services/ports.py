@@ -334,6 +334,10 @@ class RetentionReads(Protocol):
         """The next `limit` points after id `after`, in id order: the facts of those not erased and
         without an open consent or contract, and the last id read (None: there were no more)."""
 
+    def open_requests_of(self, point_ids: Sequence[str]) -> dict[str, frozenset[str]]:
+        """Per point, the kinds of the person's requests not closed yet (points without one absent):
+        what `domain.retention.facts_of` judges a folded point with."""
+
 
 # -- transactions and the store --------------------------------------------------------------------
 

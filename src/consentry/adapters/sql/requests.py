@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Set
+from collections.abc import Sequence, Set
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
 from consentry.domain.dsr import (
+    CLOSED,
     DsrRequest,
     IdentityMethod,
     IdentityStatus,
@@ -100,6 +101,31 @@ class RequestReads(Connected):
         if contact_point_id is not None:
             q = q.where(_R.c.contact_point_id == contact_point_id)
         return [_request(row) for row in self.conn.execute(q)]
+
+    def open_requests_of(self, point_ids: Sequence[str]) -> dict[str, frozenset[str]]:
+        """Per point, the kinds of the requests not closed yet made on it or on another point of its
+        contact (`point_facts.contact_id`, which a request keeps as `contact_ref`); points without
+        one are absent. Read by point and by contact: what a fold of the points is judged with."""
+        ids = list(dict.fromkeys(point_ids))
+        facts = "SELECT contact_point_id, contact_id FROM point_facts WHERE contact_point_id {set}"
+        contact_of: dict[str, str] = dict(self._rows_of(facts, ids))
+        shut = ", ".join(f"'{s.value}'" for s in sorted(CLOSED))
+
+        def ask(column: str) -> str:
+            return f"SELECT {column}, kind FROM dsr_requests WHERE state NOT IN ({shut}) AND {column} {{set}}"
+
+        on_point = self._rows_of(ask("contact_point_id"), ids)
+        on_contact = self._rows_of(ask("contact_ref"), sorted(set(contact_of.values())))
+        found: dict[str, set[str]] = {}
+        for pid, kind in on_point:
+            found.setdefault(pid, set()).add(kind)
+        by_contact: dict[str, set[str]] = {}
+        for contact, kind in on_contact:
+            by_contact.setdefault(contact, set()).add(kind)
+        for pid, contact in contact_of.items():
+            if contact in by_contact:
+                found.setdefault(pid, set()).update(by_contact[contact])
+        return {pid: frozenset(kinds) for pid, kinds in found.items()}
 
     def person_points(self, point_id: str) -> tuple[str | None, list[str]]:
         """The point's contact (`point_facts.contact_id`) and every point of that contact."""

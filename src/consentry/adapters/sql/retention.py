@@ -5,8 +5,10 @@ days of those given for a time in `c_timed`), the purchases and the day the rela
 ended, the opt-outs and the objection flags. Points with an open consent or a running
 contract are skipped as they are read: no policy can erase them. For the rest, one
 grouped query over the batch's events gives the moments the periods count from (the last
-event, the last opt-out, the last data-subject request); objections to direct marketing,
-which can be withdrawn, are replayed from their few events. `domain.retention.facts_of`
+event, the last opt-out); objections to direct marketing, which can be withdrawn, are
+replayed from their few events; the data-subject requests not closed yet are read by their
+state (a few, whatever the size of the database) and matched to the batch's points by point
+and by contact. `domain.retention.facts_of`
 reads the same facts from a folded state; the tests hold the two to each other.
 """
 
@@ -21,12 +23,14 @@ import sqlalchemy as sa
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.stored import utc
+from consentry.domain.dsr import CLOSED, RequestState
 from consentry.domain.retention import ALL, RetentionFacts
 from consentry.domain.vocabulary import ObjectionScope
 from consentry.policy.factrows import EMPTY, pair
 
 _OPT_OUT_TYPES = ("unsubscribed", "consent.withdrawn")
-_REQUEST = "request.received"
+#: The states of a request that is not closed.
+_OPEN_STATES = tuple(sorted(s.value for s in RequestState if s not in CLOSED))
 _OBJECTION_TYPES = ("objection.recorded", "objection.withdrawn")
 _DIRECT_MARKETING = ObjectionScope.DIRECT_MARKETING.value
 #: The opt-out token of an unsubscribe from every purpose on every channel.
@@ -77,6 +81,7 @@ class RetentionReads(Connected):
                 f.objected_dm,
                 f.subscribed,
                 f.restricted,
+                f.contact_id,
             )
             .order_by(f.contact_point_id)
             .limit(limit)
@@ -96,6 +101,7 @@ class RetentionReads(Connected):
             return [], last
         moments = self._moments([r.contact_point_id for r in rows])
         objected = self._dm_objections([r.contact_point_id for r in rows if r.objected_dm])
+        by_point, by_contact = self._open_requests()
         facts = []
         for r in rows:
             m = moments.get(r.contact_point_id, {})
@@ -113,7 +119,9 @@ class RetentionReads(Connected):
                     objected=dm is not None,
                     opted_out_at=max(outs) if outs else None,
                     last_event_at=max(m.values()) if m else None,
-                    request_at=m.get(_REQUEST),
+                    open_requests=frozenset(
+                        by_point.get(r.contact_point_id, set()) | by_contact.get(r.contact_id, set())
+                    ),
                     purposes=_purposes(r.subscribed, r.opt_outs),
                     restricted=bool(r.restricted),
                 )
@@ -134,6 +142,21 @@ class RetentionReads(Connected):
             if point in wanted:
                 found[point][kind] = utc(at)
         return found
+
+    def _open_requests(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        """The kinds of the requests not closed yet, by their point and by their contact: read by
+        state on the requests' state index (open requests are few: each is due within a month)."""
+        by_point: dict[str, set[str]] = defaultdict(set)
+        by_contact: dict[str, set[str]] = defaultdict(set)
+        q = t.dsr_requests.c
+        rows = self.conn.execute(
+            sa.select(q.contact_point_id, q.contact_ref, q.kind).where(q.state.in_(_OPEN_STATES))
+        )
+        for point, contact, kind in rows:
+            by_point[point].add(kind)
+            if contact is not None:
+                by_contact[contact].add(kind)
+        return by_point, by_contact
 
     def _dm_objections(self, ids: Sequence[str]) -> dict[str, datetime]:
         """When each point's standing objection to direct marketing was made (as the fold keeps it)."""
