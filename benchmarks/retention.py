@@ -22,7 +22,9 @@ For each store it times, on a fresh database:
   per-point path the set-wise facts are held equal to), which must count the same;
 - the real run through the erasure service, in batches of `--batch` (one write transaction
   each: `contact_point.erased` appended, a suppression record per point, projection rows and
-  lookups removed, data keys destroyed, then the store scrubbed), with the client CPU seconds;
+  lookups removed, data keys destroyed; the store scrubbed once after the last batch), with
+  the client CPU seconds, the PostgreSQL backends' CPU seconds (read from /proc when the
+  server runs on this machine) and the load average;
 - a second run, which must find nothing left.
 
     python benchmarks/retention.py                        # 100,000 due, both stores

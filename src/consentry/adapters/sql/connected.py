@@ -46,21 +46,23 @@ class Connected:
         """Run a statement over a set of values, set-wise; how many rows it changed.
 
         `sql` names the set as `{set}` (e.g. `DELETE FROM t WHERE id {set}`). PostgreSQL gets
-        the whole set at once as one array (`= ANY(?::text[])`: one statement, planned once,
-        on the column's index, however many values); SQLite, in-process, an `IN (...)` list
-        per `stored.CHUNK` values.
+        the whole set at once as one array, joined as a set (`IN (SELECT unnest(?::text[]))`,
+        as `_in` does: one statement however many values, on the column's index even where a
+        bulk load left stale statistics; `= ANY(array)` was planned as a scan of the table);
+        SQLite, in-process, an `IN (...)` list per `stored.CHUNK` values.
         """
         if not values:
             return 0
-        raw: Any = self.conn.connection.driver_connection
+        # Through SQLAlchemy's connection (not the driver's): a write must begin the caller's
+        # transaction as SQLAlchemy knows it, or its commit would not commit it.
         if not self._sqlite:
-            text = sql.format(set=f"= ANY(?::{pg_type}[])").replace("?", "%s")
-            return int(raw.execute(text, (list(values),)).rowcount)
+            text = sql.format(set=f"IN (SELECT unnest(%s::{pg_type}[]))")
+            return int(self.conn.exec_driver_sql(text, (list(values),)).rowcount)
         done = 0
         for i in range(0, len(values), CHUNK):
             part = values[i : i + CHUNK]
             text = sql.format(set=f"IN ({', '.join('?' * len(part))})")
-            done += int(raw.execute(text, tuple(part)).rowcount)
+            done += int(self.conn.exec_driver_sql(text, tuple(part)).rowcount)
         return done
 
     def _rows_of(self, sql: str, values: Sequence[Any], pg_type: str = "text") -> list[Any]:
@@ -69,7 +71,7 @@ class Connected:
         if not values:
             return []
         if not self._sqlite:
-            return self._plain(sql.format(set=f"= ANY(?::{pg_type}[])"), [list(values)])
+            return self._plain(sql.format(set=f"IN (SELECT unnest(?::{pg_type}[]))"), [list(values)])
         found: list[Any] = []
         for i in range(0, len(values), CHUNK):
             part = values[i : i + CHUNK]

@@ -153,16 +153,15 @@ class SuppressionWrites(SuppressionReads):
             "since = excluded.since, reason = excluded.reason, seq = excluded.seq"
         )
         columns = "INSERT INTO suppressions (kind, lookup, what, scope, since, reason, seq) "
-        raw: Any = self.conn.connection.driver_connection
         if pg:
             arrays = [list(col) for col in zip(*rows.values(), strict=True)]
-            raw.execute(
+            sql = (
                 columns + "SELECT * FROM unnest(%s::text[], %s::bytea[], %s::text[], %s::text[], "
-                "%s::timestamp[], %s::text[], %s::bigint[])" + renew,
-                arrays,
+                "%s::timestamp[], %s::text[], %s::bigint[])" + renew
             )
+            self.conn.exec_driver_sql(sql, tuple(arrays))
         else:
-            raw.executemany(columns + "VALUES (?, ?, ?, ?, ?, ?, ?)" + renew, list(rows.values()))
+            self.conn.exec_driver_sql(columns + "VALUES (?, ?, ?, ?, ?, ?, ?)" + renew, list(rows.values()))
         self._any_suppression = True
 
     def _key_owners(self, point_ids: Sequence[str]) -> tuple[set[str], set[str]]:
