@@ -19,7 +19,7 @@ from typing import Any
 
 from consentry.adapters.mime import Mail
 from consentry.domain.chain import GENESIS, ChainedRow, ChainEpoch, link, payload_json
-from consentry.domain.dsr import DsrRequest, RequestState
+from consentry.domain.dsr import CLOSED, DsrRequest, RequestState
 from consentry.domain.erasure import SuppressionRecord
 from consentry.domain.events import Event
 from consentry.domain.fold import fold
@@ -202,8 +202,9 @@ class FakeTransaction:
     def retention_facts(self, after: str | None, limit: int) -> tuple[list[RetentionFacts], str | None]:
         window = sorted(p for p in self.data.points if after is None or p > after)[:limit]
         found = []
+        held = self.open_requests_of(window)
         for pid in window:
-            f = facts_of(fold(pid, self.events_for(pid)))
+            f = facts_of(fold(pid, self.events_for(pid)), held.get(pid, ()))
             if f is None or f.consent_open or (f.customer and f.ended_day is None):
                 continue  # as the SQL store: no policy can erase these
             found.append(f)
@@ -353,6 +354,16 @@ class FakeTransaction:
             return None, [point_id]
         same = [p for p in self.data.points if fold(p, self.events_for(p)).contact_id == contact]
         return contact, sorted({point_id, *same})
+
+    def open_requests_of(self, point_ids: Sequence[str]) -> dict[str, frozenset[str]]:
+        found: dict[str, set[str]] = {}
+        open_ = [q for q in self.data.requests.values() if q.state not in CLOSED]
+        for pid in point_ids:
+            contact = fold(pid, self.events_for(pid)).contact_id
+            for q in open_:
+                if q.contact_point_id == pid or (contact is not None and q.contact_ref == contact):
+                    found.setdefault(pid, set()).add(q.kind.value)
+        return {pid: frozenset(kinds) for pid, kinds in found.items()}
 
     def add_dsr(self, request: DsrRequest) -> None:
         if request.id in self.data.requests:
