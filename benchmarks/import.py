@@ -76,8 +76,8 @@ LAST = ["de Vries", "Jansen", "Bakker", "Visser", "Smit", "Meijer", "de Boer", "
 TOWNS = ["Amsterdam", "Utrecht", "Rotterdam", "Zwolle", "Groningen", "Eindhoven", "Haarlem", "Leiden"]
 DOMAINS = ["gmail.com", "hotmail.com", "ziggo.nl", "kpnmail.nl", "outlook.com", "bedrijf.nl", "example.nl"]
 TAGS = ['"Klant"', '"VIP"', '"Beurs 2025"', '"Webinar"']
-BENCH_DB = "consentry_bench_import"
-FLOOR_DB = "consentry_bench_floor"
+BENCH_DB = f"consentry_bench_import_{os.getpid()}"
+FLOOR_DB = f"consentry_bench_floor_{os.getpid()}"
 #: The projection and the ledger's own tables an import writes, in the order it writes them.
 FLOOR_TABLES = ("data_keys", "contact_points", "events", "point_facts", "point_terms")
 

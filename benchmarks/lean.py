@@ -44,7 +44,7 @@ from typing import Any
 
 from pgdb import scratch_database
 
-LEAN_DB = "consentry_bench_lean"
+LEAN_DB = f"consentry_bench_lean_{os.getpid()}"
 #: Contacts a transaction: what a big import commits at once (imports.runner).
 COMMIT_ROWS = 20_000
 _SECRET = b"lean-reference-blind-index-secret-0123456789"
