@@ -84,19 +84,19 @@ def copy_terms_and_points(store_url: str) -> tuple[int, int]:
             else "(WITH RECURSIVE s(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM s WHERE k < :n) "
             "SELECT k FROM s) k"
         )
+        copy_no = f"k.k * {audience.COPY_STRIDE}"  # as audience.build numbers its copies
         conn.execute(
             sa.text(
-                "INSERT INTO point_terms (contact_point_id, term) "
-                f"SELECT t.contact_point_id || '.' || k.k, t.term FROM point_terms t, {series} "
-                "WHERE EXISTS (SELECT 1 FROM point_facts f "
-                "WHERE f.contact_point_id = t.contact_point_id || '.' || k.k)"
+                "INSERT INTO point_terms (point_no, term) "
+                f"SELECT t.point_no + {copy_no}, t.term FROM point_terms t, {series} "
+                f"WHERE EXISTS (SELECT 1 FROM point_facts f WHERE f.point_no = t.point_no + {copy_no})"
             ),
             {"n": n},
         )
         conn.execute(
             sa.text(
                 "INSERT INTO contact_points (id, kind, lookup, contact_ref, registered_seq) "
-                f"SELECT p.id || '.' || k.k, p.kind, {blob}, p.contact_ref, p.registered_seq "
+                f"SELECT p.id || '.' || k.k, p.kind, {blob}, p.contact_ref, p.registered_seq + {copy_no} "
                 f"FROM contact_points p, {series} "
                 "WHERE EXISTS (SELECT 1 FROM point_facts f WHERE f.contact_point_id = p.id || '.' || k.k)"
             ),

@@ -56,6 +56,8 @@ from typing import Any
 from pgdb import kept_database, scratch_database
 
 BENCH_DB = "consentry_bench_audience"
+#: What a copied point's number adds to its original's per copy (far above any seq here).
+COPY_STRIDE = 10**12
 QUESTIONS = (("email", "nieuwsbrief"), ("phone", "aanbiedingen"), ("post", "aanbiedingen"))
 SOURCES = [
     ("web_form", 50), ("purchase", 20), ("import", 12), ("business_card", 5), ("linkedin", 5),
@@ -189,7 +191,8 @@ def build(store_url: str, base: int, contacts: int) -> None:
 
     names = [c.strip() for c in FACT_COLUMNS.split(",")][1:]
     cols = ", ".join(names)
-    copied = ", ".join(f"f.{c}" for c in names)
+    # a copy's number is its original's plus k * COPY_STRIDE (`point_no` is unique)
+    copied = ", ".join(f"f.{c}" if c != "point_no" else f"f.{c} + k.k * {COPY_STRIDE}" for c in names)
     with app.store.engine.begin() as conn:
         if copies > 0:
             series = (

@@ -133,8 +133,8 @@ _FLOOR_SELECT = {
     "events": "SELECT * FROM events WHERE contact_point_id BETWEEN {lo} AND {hi} ORDER BY seq",
     "point_facts": "SELECT * FROM point_facts WHERE contact_point_id BETWEEN {lo} AND {hi} "
     "ORDER BY contact_point_id",
-    "point_terms": "SELECT * FROM point_terms WHERE contact_point_id BETWEEN {lo} AND {hi} "
-    "ORDER BY contact_point_id",
+    "point_terms": "SELECT * FROM point_terms WHERE point_no IN (SELECT point_no FROM point_facts "
+    "WHERE contact_point_id BETWEEN {lo} AND {hi}) ORDER BY point_no, term",
 }
 
 

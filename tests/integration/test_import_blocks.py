@@ -79,7 +79,7 @@ def projection(app: App) -> tuple[Any, Any]:
             {**{k: v for k, v in m.items() if not k.endswith("_ct")}, "value": o[0], "name": o[1]}
             for m, o in zip(rows, opened, strict=True)
         ]
-        terms = r.conn.execute(sa.text("SELECT * FROM point_terms ORDER BY contact_point_id, term")).all()
+        terms = r.conn.execute(sa.text("SELECT * FROM point_terms ORDER BY point_no, term")).all()
     return facts, terms
 
 

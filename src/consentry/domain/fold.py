@@ -188,6 +188,7 @@ def _registered(state: ContactState, e: Event, p: Payload) -> None:
     state.source = Source(p["source"])
     state.source_detail = p.get("source_detail")
     state.registered_at = e.occurred_at
+    state.registered_seq = e.seq or 0
     _apply_details(state, p)
     if "attributes" in p:
         state.attributes.update(p["attributes"])

@@ -156,6 +156,9 @@ class ContactState:
     event_count: int = 0
     last_event_at: datetime | None = None
     last_seq: int = 0
+    #: The seq of the point's registration: the short number the projection keys its search
+    #: terms by (`contact_points.registered_seq`); 0 when no registration was folded.
+    registered_seq: int = 0
     #: Objections recorded on the person's other contact points (same `contact_id`), by
     #: scope: the point and the moment. Not folded from this point's events: the services
     #: fill it from the ledger when they load a state to judge (GDPR Art. 21 binds the person).

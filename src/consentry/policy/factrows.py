@@ -10,6 +10,7 @@ one substring test on the row itself.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -194,15 +195,65 @@ def terms(s: ContactState) -> list[str]:
     """What a point is found and selected by, before it is blinded (`point_terms`).
 
     `name:<word>` for each word of the display name, `attr:<name>=<value>` for each
-    attribute (a campaign's selection by attribute), `source:<detail>` for the source detail,
-    `tag:<tag>` for each tag (the admin app's search by tag).
+    attribute a campaign may select by (`attribute_unselectable`), `source:<detail>` for the
+    source detail, `tag:<tag>` for each tag (the admin app's search by tag).
     """
     found = [f"name:{w}" for w in words(s.display_name)] if s.display_name else []
-    found.extend(attribute_term(k, v) for k, v in s.attributes.items())
+    found.extend(
+        attribute_term(k, v)
+        for k, v in s.attributes.items()
+        if len(v) <= SELECTABLE_VALUE and not _personal(k)
+    )
     found.extend(tag_term(x) for x in sorted(s.tags))
     if s.source_detail:
         found.append(source_term(s.source_detail))
     return list(dict.fromkeys(found))
+
+
+#: The longest attribute value a campaign selects by: longer ones are free text, not a group.
+SELECTABLE_VALUE = 40
+#: Attribute names (their words, case folded) that say the value is personal and nearly
+#: unique to its person: a name, an address, a number, a birthday, free text. No campaign
+#: selects by them (a name is searched by its words), so they get no term.
+_PERSONAL_WORDS = frozenset((
+    "name", "names", "naam", "fname", "lname", "mname", "address", "addr", "adres", "street", "straat",
+    "huisnummer", "housenumber", "postcode", "zip", "zipcode", "phone", "telefoon", "tel", "mobile",
+    "mobiel", "gsm", "fax", "birthday", "birthdate", "birth", "geboortedatum", "verjaardag", "dob",
+    "email", "mail", "iban", "bsn", "notes", "note", "opmerking", "opmerkingen", "comment", "comments",
+    "latitude", "longitude", "lat", "lon", "lng",
+))  # fmt: skip
+_PERSONAL_PARTS = ("naam", "name", "adres", "address", "straat", "telefoon", "phone", "geboorte", "birth")
+_NAME_WORD = re.compile(r"[^\W_]+")
+
+
+def attribute_unselectable(name: str, value: str) -> str | None:
+    """Why a campaign cannot select points by this attribute (it gets no term), or None.
+
+    Attributes are selected as groups (a town, a rating, a country, a segment), so only
+    a value of at most `SELECTABLE_VALUE` characters of an attribute whose name does not
+    say it is a name, an address, a phone number, a birthday or notes is indexed
+    (docs/privacy.md, "Search terms").
+    """
+    if len(value) > SELECTABLE_VALUE:
+        return f"a value of more than {SELECTABLE_VALUE} characters is free text: not selectable"
+    if _personal(name):
+        return (
+            f"attribute {name!r} holds personal data (a name, address, number, birthday "
+            "or notes): not selectable"
+        )
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _personal(name: str) -> bool:
+    """Whether a word of an attribute's name says its value is personal (`_PERSONAL_WORDS`).
+
+    Cached: an import or a rebuild asks it for the same few names on every point.
+    """
+    return any(
+        w in _PERSONAL_WORDS or w.startswith(_PERSONAL_PARTS) or w.endswith(_PERSONAL_PARTS)
+        for w in _NAME_WORD.findall(name.casefold())
+    )
 
 
 def attribute_term(name: str, value: str) -> str:

@@ -25,6 +25,7 @@ from consentry.domain.campaigns import Selection
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, Activity, Channel, MessageKind, PointKind, Verdict
+from consentry.policy.factrows import attribute_unselectable
 from consentry.policy.facts import Question, Situation
 from consentry.policy.rules import Obligation, Rule, RulePack
 from consentry.services.app import App
@@ -282,6 +283,9 @@ def parse_selection(
         if not sep or not name.strip():
             raise InputError("attribute", f"{attribute!r}: write NAME=VALUE, e.g. plaats=Utrecht")
         pair = (name.strip(), value.strip())
+        unselectable = attribute_unselectable(*pair)
+        if unselectable is not None:
+            raise InputError("attribute", unselectable)
     return Selection(tag or None, pair, subscribers_of or None, source_detail or None)
 
 

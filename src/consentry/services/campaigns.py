@@ -18,6 +18,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from consentry.adapters.addresses import AddressError, normalise_email
 from consentry.domain.campaigns import Campaign, CampaignError, CampaignStatus, campaign_from_json
 from consentry.domain.users import AuditAction, AuditEntry
+from consentry.policy.factrows import attribute_unselectable
 from consentry.services.app import App
 from consentry.services.errors import AlreadyExists, InputError
 from consentry.services.ports import CampaignReader
@@ -61,6 +62,10 @@ def parse(doc: Any) -> Campaign:
         c = campaign_from_json(doc)
     except CampaignError as exc:
         raise InputError(exc.field, exc.message) from None
+    if c.selection.attribute is not None:
+        unselectable = attribute_unselectable(*c.selection.attribute)
+        if unselectable is not None:
+            raise InputError("selection.attribute", unselectable)
     templates(c)
     for where, address in (("sender.email", c.sender.email), ("sender.reply_to", c.sender.reply_to)):
         if address is not None:

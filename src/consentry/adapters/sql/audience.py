@@ -118,8 +118,8 @@ def _selected(q: Sql, s: Selection, blind: BlindIndex) -> list[str]:
 
 def _term(q: Sql, blind: BlindIndex, term: str) -> str:
     """The point has this term (`point_terms`, by its blind index): one index lookup per query."""
-    found = q.param(blind.index("term", term))
-    return f"f.contact_point_id IN (SELECT pt.contact_point_id FROM point_terms pt WHERE pt.term = {found})"
+    found = q.param(blind.term(term))
+    return f"f.point_no IN (SELECT pt.point_no FROM point_terms pt WHERE pt.term = {found})"
 
 
 def _fence(dialect: str) -> str:

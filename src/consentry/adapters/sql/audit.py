@@ -39,6 +39,7 @@ _COMPARED = (
     "last_seq",
     "last_event_at",
     "suppressed_since",
+    "point_no",
 )
 
 
@@ -65,9 +66,13 @@ def event_by_id(r: Reader, event_id: str) -> ChainedRow | None:
 
 def projected_ids(r: Reader) -> set[str]:
     """Every contact point id with a row in point_facts or point_terms."""
-    found: set[str] = set()
-    for table in (t.point_facts, t.point_terms):
-        found.update(r.conn.execute(sa.select(table.c.contact_point_id)).scalars())
+    found = set(r.conn.execute(sa.select(t.point_facts.c.contact_point_id)).scalars())
+    facts, terms, points = t.point_facts.c, t.point_terms.c, t.contact_points.c
+    # Terms are named by the point's number: those of a point without facts are left over.
+    orphans = sa.select(terms.point_no).distinct().where(terms.point_no.not_in(sa.select(facts.point_no)))
+    for no in r.conn.execute(orphans).scalars():
+        pid = r.conn.execute(sa.select(points.id).where(points.registered_seq == no)).scalar()
+        found.add(str(pid) if pid is not None else f"#{no}")
     return found
 
 
@@ -141,6 +146,7 @@ def projection_differences(r: Reader, states: Sequence[ContactState]) -> list[tu
             s.last_seq,
             s.last_event_at,
             s.prior_suppression.since if s.prior_suppression is not None else None,
+            s.registered_seq,
         )
         for name, a, b in zip(_COMPARED, have, want, strict=True):
             if a == b and type(a) is type(b):

@@ -40,6 +40,7 @@ STORED_COLUMNS = (
     "last_seq",
     "last_event_at",
     "suppressed_since",
+    "point_no",
 )
 FACT_COLUMNS = ", ".join((*FACT_COLUMN_NAMES, *STORED_COLUMNS))
 LISTING_COLUMNS = "contact_point_id, register, listed_from, listed_until, sectors"
@@ -169,10 +170,13 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         registered with an erased point's address carries that point's suppression record.
         """
         given = list(states)
-        stale = [s.id for s in given if s.id not in fresh]
-        for table in (t.point_facts, t.point_terms, t.point_listings, t.contact_objections):
-            for chunk in chunks(stale):
-                self.conn.execute(table.delete().where(table.c.contact_point_id.in_(chunk)))
+        stale = [s for s in given if s.id not in fresh]
+        for chunk in chunks(stale):
+            ids = [s.id for s in chunk]
+            for table in (t.point_facts, t.point_listings, t.contact_objections):
+                self.conn.execute(table.delete().where(table.c.contact_point_id.in_(ids)))
+            nos = [s.registered_seq for s in chunk]
+            self.conn.execute(t.point_terms.delete().where(t.point_terms.c.point_no.in_(nos)))
         states = self.with_prior_suppressions([s for s in given if s.erased_at is None])
         refs, ciphers = self.point_ciphers(s.id for s in states)
         keyed = [(s, c) for s in states if (c := ciphers.get(refs.get(s.id, ""))) is not None]
@@ -182,8 +186,10 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         facts: list[tuple[Any, ...]] = []
         listed: list[tuple[Any, ...]] = []
         objections: list[tuple[str, str, str]] = []
-        found: list[tuple[str, bytes]] = []
-        term = self.vault.blind.index
+        found: list[tuple[int, bytes]] = []
+        # Many points share a term (a town, a tag, a rating): blind each one once per refresh.
+        blinded: dict[str, bytes] = {}
+        term = self.vault.blind.term
         for s, cipher in keyed:
             clear = facts_row(s)
             contact = contact_ref(self.vault, s.id, s.contact_id)
@@ -191,13 +197,18 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
             if s.listings:
                 listed.extend(listing_rows(s))
             objections.extend(objection_rows(clear, contact if s.contact_id else None))
-            found.extend((s.id, term("term", x)) for x in terms(s))
+            no = s.registered_seq
+            for x in terms(s):
+                b = blinded.get(x)
+                if b is None:
+                    b = blinded[x] = term(x)
+                found.append((no, b))
         if self._sqlite:  # dates as SQLite keeps them: ISO text
             facts = [iso_dates(r, DATE_COLUMNS) for r in facts]
             listed = [iso_dates(r, _LISTING_DATES) for r in listed]
         bulk_insert(self.conn, "point_facts", FACT_COLUMNS, facts, times=_TIMES)
         if found:
-            bulk_insert(self.conn, "point_terms", "contact_point_id, term", found)
+            bulk_insert(self.conn, "point_terms", "point_no, term", found)
         if listed:
             bulk_insert(self.conn, "point_listings", LISTING_COLUMNS, listed)
         # Objections of points that belong to a contact: the audience SQL covers the whole
@@ -227,6 +238,7 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
             s.last_seq,
             last,
             naive_utc(prior) if prior is not None else None,
+            s.registered_seq,
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from consentry.adapters.crypto.vault import Vault
 
@@ -40,13 +40,32 @@ def upgrade(
         cfg.attributes["connection"] = conn
         cfg.attributes["vault"] = vault
         cfg.attributes["now"] = now
+        before = MigrationContext.configure(conn).get_current_revision()
         command.upgrade(cfg, to)
+        after = MigrationContext.configure(conn).get_current_revision()
+        if after != before and after == ScriptDirectory.from_config(cfg).get_current_head():
+            _project_again(conn, vault, now)
     if engine.dialect.name == "sqlite":
         # An upgrade that sealed clear data (0009) leaves the pages as they were in the
         # write-ahead log: empty it (the file's freed pages are zeroed by secure_delete).
         with engine.connect() as conn:
             raw: Any = conn.connection.driver_connection
             raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _project_again(conn: Connection, given: Vault | None, now: datetime | None) -> None:
+    """Rebuild the projection a migration emptied (`upgrade_v2.rebuild_emptied_projection`)."""
+    from consentry.adapters.sql.upgrade_v2 import rebuild_emptied_projection
+
+    def keys() -> Vault:
+        if given is not None:
+            return given
+        from consentry.adapters.crypto.vault import vault
+        from consentry.settings import Settings
+
+        return vault(Settings(database_url=conn.engine.url.render_as_string(hide_password=False)))
+
+    rebuild_emptied_projection(conn, keys, now or datetime.now(UTC))
 
 
 def current_revision(engine: Engine) -> str | None:

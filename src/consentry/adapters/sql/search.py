@@ -3,7 +3,8 @@
 overview's count of Art. 14 notices owed.
 
 Every query here is an index look-up: a term is found through `ix_point_terms_term`, further
-terms through the table's key (point, term), facts by their key, a person's points through
+terms through the table's key (point number, term), the point's id by its number through
+`ix_point_facts_point_no`, facts by their key, a person's points through
 `ix_point_facts_contact` (tests/integration/test_contact_search.py reads the plans).
 """
 
@@ -33,14 +34,17 @@ class SearchReads(ProjectionReads):
         """The query `points_with_terms` runs, with its parameters (its plan is tested)."""
         if not terms:
             raise ValueError("at least one term")
-        blind = [self.vault.blind.index("term", x) for x in dict.fromkeys(terms)]
+        blind = [self.vault.blind.term(x) for x in dict.fromkeys(terms)]
         joins = "".join(
-            f" JOIN point_terms t{i} ON t{i}.contact_point_id = t0.contact_point_id AND t{i}.term = ?"
+            f" JOIN point_terms t{i} ON t{i}.point_no = t0.point_no AND t{i}.term = ?"
             for i in range(1, len(blind))
         )
         # No ORDER BY: PostgreSQL's index is on the term alone, and sorting every point with
         # a common word or tag would cost more than the page may; the caller sorts what it got.
-        sql = f"SELECT t0.contact_point_id FROM point_terms t0{joins} WHERE t0.term = ? LIMIT ?"
+        sql = (
+            f"SELECT f.contact_point_id FROM point_terms t0{joins} "
+            "JOIN point_facts f ON f.point_no = t0.point_no WHERE t0.term = ? LIMIT ?"
+        )
         return sql, [*blind[1:], blind[0], limit]
 
     def points_with_terms(self, terms: Sequence[str], limit: int) -> list[str]:

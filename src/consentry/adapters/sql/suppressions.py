@@ -32,7 +32,8 @@ __all__ = ["SuppressionReads", "SuppressionWrites"]
 
 PointKey = tuple[PointKind, str]
 
-#: The projection tables of a contact point, by `contact_point_id` (`point_terms`: `_drop_terms`).
+#: The projection tables of a contact point, by `contact_point_id` (`point_terms`, keyed by the
+#: point's number: `_drop_terms`).
 _PROJECTION = ("point_facts", "point_listings", "contact_objections")
 
 
@@ -200,6 +201,8 @@ class SuppressionWrites(SuppressionReads):
 
 
 def _drop_terms(store: Connected, point_ids: Sequence[str]) -> None:
-    """The points' search terms (`point_terms`, keyed by point and term): the one place an erasure
-    deletes them, for a change of that table's key to adapt."""
-    store._each("DELETE FROM point_terms WHERE contact_point_id {set}", point_ids)
+    """The points' search terms (`point_terms`, keyed by the point's number, its registered_seq)."""
+    store._each(
+        "DELETE FROM point_terms WHERE point_no IN (SELECT registered_seq FROM contact_points WHERE id {set})",
+        point_ids,
+    )

@@ -199,18 +199,22 @@ point_facts = sa.Table(
     sa.Column("c_fresh", sa.Text, nullable=False, server_default="|"),
     # Processing restricted (GDPR Art. 18): no marketing until lifted.
     sa.Column("restricted", sa.Boolean, nullable=False, server_default=sa.false()),
+    #: The point's short number (`contact_points.registered_seq`): what `point_terms` names it by.
+    sa.Column("point_no", sa.BigInteger, nullable=False),
     sa.Index("ix_point_facts_contact", "contact_id"),
+    sa.Index("ix_point_facts_point_no", "point_no", unique=True),
 )
 
-#: Blind indexes of what a contact point is searched and selected by (`factrows.terms`):
-#: words of its name, its attributes, its source detail. The key (point, term) is the index
-#: a refresh deletes a point's terms by; on SQLite the table is that index itself (WITHOUT
-#: ROWID), which halves its size (a point has about ten terms).
+#: Blind indexes (8 bytes, `BlindIndex.term`) of what a contact point is searched and selected
+#: by (`factrows.terms`): words of its name, its selectable attributes, its source detail, its
+#: tags; the point named by its short number (`point_facts.point_no`), not its 26-character id.
+#: The key (point, term) is the index a refresh deletes a point's terms by; on SQLite the table
+#: is that index itself (WITHOUT ROWID). A search finds a term through `ix_point_terms_term`.
 point_terms = sa.Table(
     "point_terms",
     metadata,
-    sa.Column("contact_point_id", sa.String(40), primary_key=True),
-    sa.Column("term", sa.LargeBinary(16), primary_key=True),
+    sa.Column("point_no", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("term", sa.LargeBinary(8), primary_key=True),
     sa.Index("ix_point_terms_term", "term"),
     sqlite_with_rowid=False,
 )

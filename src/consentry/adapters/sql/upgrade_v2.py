@@ -10,18 +10,19 @@ around the migration's schema changes:
   old chain link by link, and appends them again through the store's own `Writer`: every
   point gets its contact (`contact_ref`) and lookup, every contact its data key, every
   event's personal fields are sealed and the chain is written anew from seq 1, starting
-  from `epoch_genesis(old head hash)`; the projections are rebuilt by the writer's own
-  projection code. It stores the entries of clear registers as blind indexes (first, so
-  nothing reads them in clear), records the old head in `chain_epochs` and drops `v1_events`.
+  from `epoch_genesis(old head hash)`. It stores the entries of clear registers as blind
+  indexes (first, so nothing reads them in clear), records the old head in `chain_epochs`
+  and drops `v1_events`. The projection is left empty (0009's tables are not today's):
+  `rebuild_emptied_projection` builds it once every migration has run.
 
-Memory stays bounded: the writer projects every `_PROJECT_EVERY` events and the key caches
-are dropped with each projection. On SQLite the engine's `secure_delete` zeroes what the
-drops and rewrites free, so no clear copy stays in the file.
+Memory stays bounded: the writer's key caches are dropped every stretch of events. On
+SQLite the engine's `secure_delete` zeroes what the drops and rewrites free, so no clear
+copy stays in the file.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,14 +40,25 @@ from consentry.adapters.sql.stored import utc
 from consentry.adapters.sql.writer import Writer
 from consentry.domain.chain import GENESIS, canonical, chain_hash, epoch_genesis
 from consentry.domain.events import Event
+from consentry.domain.fold import fold
 
-__all__ = ["EPOCH", "Carried", "UpgradeRefused", "carry_over", "set_aside"]
+__all__ = [
+    "EPOCH",
+    "Carried",
+    "UpgradeRefused",
+    "carry_over",
+    "keys_to_project",
+    "rebuild_emptied_projection",
+    "set_aside",
+]
 
 #: The chain epoch storage v2 starts (epoch 1 is the v1 chain).
 EPOCH = 2
 #: v1 events appended again per batch, and projected (then the key caches dropped) per stretch.
 BATCH = 5000
 STRETCH = 40_000
+#: Points folded and projected at a time by `rebuild_emptied_projection`.
+REBUILD = 2000
 #: The projection tables (derived from the ledger), those of them the schema has.
 _PROJECTIONS = ("contact_state", "point_facts", "point_terms", "point_listings", "contact_objections")
 _V1_COLUMNS = (
@@ -56,6 +68,59 @@ _V1_COLUMNS = (
 
 class UpgradeRefused(RuntimeError):
     """The upgrade cannot run on this database; nothing was changed (the transaction rolls back)."""
+
+
+class _LedgerOnly(Writer):
+    """The store's writer without its projection: 0009 writes the ledger into tables a later
+    migration changes the projection of; `rebuild_emptied_projection` projects at the end."""
+
+    def refresh(self, new: dict[str, list[Event]], fresh: Set[str]) -> None:
+        return None
+
+
+def keys_to_project(conn: Connection, keys: Callable[[], Vault], now: datetime) -> Vault | None:
+    """The keys a projection rebuild needs, checked; None when no contact point is left to project.
+
+    A migration that empties the projection calls this before it changes anything (SQLite
+    does not roll every schema change back), so a missing key leaves the database as it was.
+    """
+    live = "SELECT count(*) FROM contact_points WHERE lookup IS NOT NULL"
+    n = int(conn.exec_driver_sql(live).scalar_one())
+    if not n:
+        return None
+    try:
+        vault = keys()
+    except KeySettingError as exc:
+        raise UpgradeRefused(
+            f"this upgrade rebuilds the search and audience projection of {n} contact points from the "
+            "ledger, whose personal fields are sealed: it needs the master key (CONSENTRY_MASTER_KEY or "
+            "CONSENTRY_MASTER_KEY_FILE) and the blind index secret (CONSENTRY_BLIND_INDEX_KEY); see "
+            f"docs/privacy.md. Nothing was changed. ({exc})"
+        ) from None
+    check_master_key(conn, vault.keys, now)
+    return vault
+
+
+def rebuild_emptied_projection(conn: Connection, keys: Callable[[], Vault], now: datetime) -> int:
+    """Project every contact point again when the migrations just run left the projection empty.
+
+    A migration that changes the projection's tables (0009, 0011) leaves them empty: the rows
+    are the fold of the ledger, written here by today's code into today's tables, after the
+    last migration and in the same transaction. Without the keys this is refused (and the
+    whole upgrade rolls back). Returns how many points were projected (0: nothing to do).
+    """
+    if conn.exec_driver_sql("SELECT 1 FROM point_facts LIMIT 1").first() is not None:
+        return 0
+    vault = keys_to_project(conn, keys, now)
+    if vault is None:
+        return 0
+    w = Writer(conn, now, vault)
+    ids = w.point_ids()
+    for i in range(0, len(ids), REBUILD):
+        events = w.events_for_many(ids[i : i + REBUILD])
+        w.write_states((fold(pid, evs) for pid, evs in events.items()), frozenset(events))
+        w.drop_caches()
+    return len(ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +172,7 @@ def carry_over(conn: Connection, carried: Carried, now: datetime) -> None:
         if name in t.metadata.tables:
             conn.execute(t.metadata.tables[name].delete())
     _blind_clear_registers(conn, carried.vault)
-    w = Writer(conn, now, carried.vault)
+    w = _LedgerOnly(conn, now, carried.vault)
     sqlite = conn.dialect.name == "sqlite"
     select = sa.text(f"SELECT {_V1_COLUMNS} FROM v1_events WHERE seq > :after ORDER BY seq LIMIT {BATCH}")
     after, prev, waiting = 0, GENESIS, 0
