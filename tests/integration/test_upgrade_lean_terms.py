@@ -3,8 +3,9 @@
 The database is made as revision 0010 left it: the projection in its 0010 shape (terms keyed
 by the 26-character point id, 16-byte indexes, a term for every attribute), filled as 0010's
 code filled it. After `consentry init`'s upgrade the projection is rebuilt from the ledger:
-8-byte terms keyed by the point's number, none for an attribute that names a number, and
-search, selection and the projection check answer as before.
+8-byte search terms keyed by the point's number, selection terms in `point_facts`, none for
+an attribute that names a number, and search, selection and the projection check answer as
+before.
 """
 
 from __future__ import annotations
@@ -131,8 +132,13 @@ def test_a_populated_0010_database_gets_its_terms_rebuilt_lean(populated: App) -
         registered = dict(conn.execute(sa.text("SELECT id, registered_seq FROM contact_points")).all())
     assert numbers == registered
     assert terms and all(len(bytes(x)) == 8 for _, x in terms)
-    phone = app.store.vault.blind.term(attribute_term(*PHONE_ATTRIBUTE))
+    blind = app.store.vault.blind
+    phone, town = (blind.term(attribute_term(*a)) for a in (PHONE_ATTRIBUTE, ("woonplaats", "Zwolle")))
     assert phone not in {bytes(x) for _, x in terms}
+    with app.store.engine.connect() as conn:
+        selected = [row[0] for row in conn.execute(sa.text("SELECT selected_by FROM point_facts"))]
+    assert sum(f"|{town.hex()}|" in x for x in selected) == 2
+    assert not any(phone.hex() in x for x in selected)
     assert audit.verify_projection(app).ok
     with pytest.raises(InputError, match="not selectable"):
         audience.parse_selection(attribute="=".join(PHONE_ATTRIBUTE))

@@ -192,22 +192,30 @@ def words(text: str) -> list[str]:
 
 
 def terms(s: ContactState) -> list[str]:
-    """What a point is found and selected by, before it is blinded (`point_terms`).
+    """What the admin app searches a point by, before it is blinded (`point_terms`).
 
-    `name:<word>` for each word of the display name, `attr:<name>=<value>` for each
-    attribute a campaign may select by (`attribute_unselectable`), `source:<detail>` for the
-    source detail, `tag:<tag>` for each tag (the admin app's search by tag).
+    `name:<word>` for each word of the display name, `tag:<tag>` for each tag.
     """
     found = [f"name:{w}" for w in words(s.display_name)] if s.display_name else []
-    found.extend(
+    found.extend(tag_term(x) for x in sorted(s.tags))
+    return list(dict.fromkeys(found))
+
+
+def selection_terms(s: ContactState) -> list[str]:
+    """What a campaign selects a point by, before it is blinded (`point_facts.selected_by`).
+
+    `attr:<name>=<value>` for each attribute a campaign may select by
+    (`attribute_unselectable`), `source:<detail>` for the source detail. The audience query
+    reads every `point_facts` row anyway, so these are tokens in the row, not index rows.
+    """
+    found = [
         attribute_term(k, v)
         for k, v in s.attributes.items()
         if len(v) <= SELECTABLE_VALUE and not _personal(k)
-    )
-    found.extend(tag_term(x) for x in sorted(s.tags))
+    ]
     if s.source_detail:
         found.append(source_term(s.source_detail))
-    return list(dict.fromkeys(found))
+    return found
 
 
 #: The longest attribute value a campaign selects by: longer ones are free text, not a group.

@@ -117,9 +117,8 @@ def _selected(q: Sql, s: Selection, blind: BlindIndex) -> list[str]:
 
 
 def _term(q: Sql, blind: BlindIndex, term: str) -> str:
-    """The point has this term (`point_terms`, by its blind index): one index lookup per query."""
-    found = q.param(blind.term(term))
-    return f"f.point_no IN (SELECT pt.point_no FROM point_terms pt WHERE pt.term = {found})"
+    """The point has this selection term (its blind index among `point_facts.selected_by`)."""
+    return q.has("selected_by", blind.term(term).hex())
 
 
 def _fence(dialect: str) -> str:

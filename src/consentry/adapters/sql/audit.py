@@ -16,13 +16,13 @@ import sqlalchemy as sa
 
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
-from consentry.adapters.sql.projection import STORED_COLUMNS
+from consentry.adapters.sql.projection import STORED_COLUMNS, selected_by
 from consentry.adapters.sql.sealing import contact_ref
 from consentry.adapters.sql.stored import row_to_event
 from consentry.domain.chain import ChainedRow, ChainEpoch
 from consentry.domain.state import ContactState
 from consentry.policy.factrows import COLUMNS as FACT_COLUMNS
-from consentry.policy.factrows import facts_row
+from consentry.policy.factrows import facts_row, selection_terms
 
 if TYPE_CHECKING:
     from consentry.adapters.sql.reader import Reader
@@ -40,6 +40,7 @@ _COMPARED = (
     "last_event_at",
     "suppressed_since",
     "point_no",
+    "selected_by",
 )
 
 
@@ -147,6 +148,7 @@ def projection_differences(r: Reader, states: Sequence[ContactState]) -> list[tu
             s.last_event_at,
             s.prior_suppression.since if s.prior_suppression is not None else None,
             s.registered_seq,
+            selected_by(r.vault.blind.term(x) for x in selection_terms(s)),
         )
         for name, a, b in zip(_COMPARED, have, want, strict=True):
             if a == b and type(a) is type(b):

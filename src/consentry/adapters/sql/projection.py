@@ -27,7 +27,15 @@ from consentry.domain.events import Event
 from consentry.domain.fold import fold
 from consentry.domain.state import ContactState
 from consentry.policy.factrows import COLUMNS as FACT_COLUMN_NAMES
-from consentry.policy.factrows import DATE_COLUMNS, facts_row, listing_rows, objection_rows, terms
+from consentry.policy.factrows import (
+    DATE_COLUMNS,
+    EMPTY,
+    facts_row,
+    listing_rows,
+    objection_rows,
+    selection_terms,
+    terms,
+)
 
 #: What the store adds to `factrows.facts_row`, in this order (see `stored_facts`).
 STORED_COLUMNS = (
@@ -41,6 +49,7 @@ STORED_COLUMNS = (
     "last_event_at",
     "suppressed_since",
     "point_no",
+    "selected_by",
 )
 FACT_COLUMNS = ", ".join((*FACT_COLUMN_NAMES, *STORED_COLUMNS))
 LISTING_COLUMNS = "contact_point_id, register, listed_from, listed_until, sectors"
@@ -193,7 +202,8 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         for s, cipher in keyed:
             clear = facts_row(s)
             contact = contact_ref(self.vault, s.id, s.contact_id)
-            facts.append((*clear, *self._stored(s, cipher, contact, lookups[s.id])))
+            selected = [blinded.get(x) or blinded.setdefault(x, term(x)) for x in selection_terms(s)]
+            facts.append((*clear, *self._stored(s, cipher, contact, lookups[s.id]), selected_by(selected)))
             if s.listings:
                 listed.extend(listing_rows(s))
             objections.extend(objection_rows(clear, contact if s.contact_id else None))
@@ -239,7 +249,13 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
             last,
             naive_utc(prior) if prior is not None else None,
             s.registered_seq,
-        )
+        )  # and `selected_by`, made by the caller
+
+
+def selected_by(blinded: Iterable[bytes]) -> str:
+    """`point_facts.selected_by`: the blind indexes of a point's selection terms as `|<hex>|` tokens."""
+    found = sorted({b.hex() for b in blinded})
+    return f"|{'|'.join(found)}|" if found else EMPTY
 
 
 def _fold_key(e: Event) -> tuple[datetime, int]:

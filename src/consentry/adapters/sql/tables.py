@@ -201,13 +201,16 @@ point_facts = sa.Table(
     sa.Column("restricted", sa.Boolean, nullable=False, server_default=sa.false()),
     #: The point's short number (`contact_points.registered_seq`): what `point_terms` names it by.
     sa.Column("point_no", sa.BigInteger, nullable=False),
+    #: What a campaign selects the point by (`factrows.selection_terms`: selectable attributes,
+    #: the source detail) as `|<hex>|...` tokens of their 8-byte blind indexes (`BlindIndex.term`).
+    sa.Column("selected_by", sa.Text, nullable=False),
     sa.Index("ix_point_facts_contact", "contact_id"),
     sa.Index("ix_point_facts_point_no", "point_no", unique=True),
 )
 
-#: Blind indexes (8 bytes, `BlindIndex.term`) of what a contact point is searched and selected
-#: by (`factrows.terms`): words of its name, its selectable attributes, its source detail, its
-#: tags; the point named by its short number (`point_facts.point_no`), not its 26-character id.
+#: Blind indexes (8 bytes, `BlindIndex.term`) of what the admin app searches a contact point by
+#: (`factrows.terms`): the words of its name, its tags; the point named by its short number
+#: (`point_facts.point_no`), not its 26-character id.
 #: The key (point, term) is the index a refresh deletes a point's terms by; on SQLite the table
 #: is that index itself (WITHOUT ROWID). A search finds a term through `ix_point_terms_term`.
 point_terms = sa.Table(

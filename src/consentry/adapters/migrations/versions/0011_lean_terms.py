@@ -4,10 +4,13 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-06
 
-`point_facts` gains `point_no` (the point's `contact_points.registered_seq`, unique), and
+`point_facts` gains `point_no` (the point's `contact_points.registered_seq`, unique) and
+`selected_by` (the blind indexes of what a campaign selects by: selectable attributes and
+the source detail, as tokens in the row the audience query reads anyway), and
 `point_terms` becomes (point_no, term) with 8-byte blind indexes instead of (26-character
-point id, 16-byte term); attributes that name a person, an address, a number, a birthday or
-notes, and long values, get no term any more (`policy.factrows.attribute_unselectable`).
+point id, 16-byte term), for what the admin app searches by (name words, tags) only.
+Attributes that name a person, an address, a number, a birthday or notes, and long
+values, get no term at all (`policy.factrows.attribute_unselectable`).
 
 The projection is derived from the ledger, and which terms a point keeps cannot be told
 from the stored blind indexes: the projection tables are emptied here, and
@@ -84,7 +87,14 @@ def _point_facts(numbered: bool) -> None:
         sa.Column("suppressed_for", sa.Text, nullable=False, server_default="|"),
         sa.Column("c_fresh", sa.Text, nullable=False, server_default="|"),
         sa.Column("restricted", sa.Boolean, nullable=False, server_default=sa.false()),
-        *([sa.Column("point_no", sa.BigInteger, nullable=False)] if numbered else []),
+        *(
+            [
+                sa.Column("point_no", sa.BigInteger, nullable=False),
+                sa.Column("selected_by", sa.Text, nullable=False),
+            ]
+            if numbered
+            else []
+        ),
     )
     op.create_index("ix_point_facts_contact", "point_facts", ["contact_id"])
     if numbered:
