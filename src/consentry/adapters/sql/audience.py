@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from psycopg import pq
 
 from consentry.adapters.crypto.blind import BlindIndex
-from consentry.adapters.sql.projection import ProjectionReads
+from consentry.adapters.sql.projection import ProjectionReads, term_token
 from consentry.adapters.sql.registers import RegisterReads
 from consentry.domain.campaigns import Selection
 from consentry.domain.vocabulary import PointKind
@@ -118,7 +118,7 @@ def _selected(q: Sql, s: Selection, blind: BlindIndex) -> list[str]:
 
 def _term(q: Sql, blind: BlindIndex, term: str) -> str:
     """The point has this selection term (its blind index among `point_facts.selected_by`)."""
-    return q.has("selected_by", blind.term(term).hex())
+    return q.has("selected_by", term_token(blind.term(term)))
 
 
 def _fence(dialect: str) -> str:

@@ -202,7 +202,7 @@ point_facts = sa.Table(
     #: The point's short number (`contact_points.registered_seq`): what `point_terms` names it by.
     sa.Column("point_no", sa.BigInteger, nullable=False),
     #: What a campaign selects the point by (`factrows.selection_terms`: selectable attributes,
-    #: the source detail) as `|<hex>|...` tokens of their 8-byte blind indexes (`BlindIndex.term`).
+    #: the source detail) as `|<token>|...`: their 8-byte blind indexes (`BlindIndex.term`) in base64.
     sa.Column("selected_by", sa.Text, nullable=False),
     sa.Index("ix_point_facts_contact", "contact_id"),
     sa.Index("ix_point_facts_point_no", "point_no", unique=True),
