@@ -264,6 +264,7 @@ def _personal(name: str) -> bool:
     )
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def attribute_term(name: str, value: str) -> str:
     """The term a selection by attribute looks for (see `terms`)."""
     return f"attr:{tok(name)}={tok(value)}"

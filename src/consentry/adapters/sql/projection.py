@@ -199,12 +199,15 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         found: list[tuple[int, bytes]] = []
         # Many points share a term (a town, a tag, a rating): blind each one once per refresh.
         blinded: dict[str, bytes] = {}
+        tokens: dict[str, str] = {}  # selection terms, blinded and made `selected_by` tokens
         term = self.vault.blind.term
         for s, cipher in keyed:
             clear = facts_row(s)
             contact = contact_ref(self.vault, s.id, s.contact_id)
-            selected = [blinded.get(x) or blinded.setdefault(x, term(x)) for x in selection_terms(s)]
-            facts.append((*clear, *self._stored(s, cipher, contact, lookups[s.id]), selected_by(selected)))
+            selected = [
+                tokens.get(x) or tokens.setdefault(x, term_token(term(x))) for x in selection_terms(s)
+            ]
+            facts.append((*clear, *self._stored(s, cipher, contact, lookups[s.id]), _joined(selected)))
             if s.listings:
                 listed.extend(listing_rows(s))
             objections.extend(objection_rows(clear, contact if s.contact_id else None))
@@ -255,8 +258,12 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
 
 def selected_by(blinded: Iterable[bytes]) -> str:
     """`point_facts.selected_by`: the blind indexes of a point's selection terms as `|<token>|`s."""
-    found = sorted({term_token(b) for b in blinded})
-    return f"|{'|'.join(found)}|" if found else EMPTY
+    return _joined([term_token(b) for b in blinded])
+
+
+def _joined(tokens: list[str]) -> str:
+    """`|a|b|`: tokens as `selected_by` keeps them, each once, sorted (`|` when none)."""
+    return f"|{'|'.join(sorted(set(tokens)))}|" if tokens else EMPTY
 
 
 def term_token(blinded: bytes) -> str:
