@@ -3,8 +3,8 @@
 overview's count of Art. 14 notices owed.
 
 Every query here is an index look-up: a term is found through `ix_point_terms_term`, further
-terms through the table's key (point number, term), the point's id by its number through
-`ix_point_facts_point_no`, facts by their key, a person's points through
+terms through the table's key (point number, term), the point's id by its number (the key of
+`point_facts`), facts by their id (its unique index), a person's points through
 `ix_point_facts_contact` (tests/integration/test_contact_search.py reads the plans).
 """
 

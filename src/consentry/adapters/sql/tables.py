@@ -141,7 +141,16 @@ register_entries = sa.Table(
 point_facts = sa.Table(
     "point_facts",
     metadata,
-    sa.Column("contact_point_id", sa.String(40), primary_key=True),
+    #: The point's short number (`contact_points.registered_seq`): its key, and what `point_terms`
+    #: names it by. On SQLite it is the table's rowid (INTEGER PRIMARY KEY): no index of its own,
+    #: and an import appends at the right-hand end of the table.
+    sa.Column(
+        "point_no",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("contact_point_id", sa.String(40), nullable=False, unique=True),
     sa.Column("kind", sa.String(16), nullable=False),
     #: SHA-256 of the value, as hashed registers list it (docs/privacy.md).
     sa.Column("value_hash", sa.String(64), nullable=False),
@@ -199,13 +208,10 @@ point_facts = sa.Table(
     sa.Column("c_fresh", sa.Text, nullable=False, server_default="|"),
     # Processing restricted (GDPR Art. 18): no marketing until lifted.
     sa.Column("restricted", sa.Boolean, nullable=False, server_default=sa.false()),
-    #: The point's short number (`contact_points.registered_seq`): what `point_terms` names it by.
-    sa.Column("point_no", sa.BigInteger, nullable=False),
     #: What a campaign selects the point by (`factrows.selection_terms`: selectable attributes,
     #: the source detail) as `|<token>|...`: their 8-byte blind indexes (`BlindIndex.term`) in base64.
     sa.Column("selected_by", sa.Text, nullable=False),
     sa.Index("ix_point_facts_contact", "contact_id"),
-    sa.Index("ix_point_facts_point_no", "point_no", unique=True),
 )
 
 #: Blind indexes (8 bytes, `BlindIndex.term`) of what the admin app searches a contact point by

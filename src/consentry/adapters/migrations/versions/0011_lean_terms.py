@@ -4,7 +4,8 @@ Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-06
 
-`point_facts` gains `point_no` (the point's `contact_points.registered_seq`, unique) and
+`point_facts` is keyed by `point_no` (the point's `contact_points.registered_seq`; on SQLite
+the rowid itself, so no index of its own; `contact_point_id` stays unique) and gains
 `selected_by` (the blind indexes of what a campaign selects by: selectable attributes and
 the source detail, as tokens in the row the audience query reads anyway), and
 `point_terms` becomes (point_no, term) with 8-byte blind indexes instead of (26-character
@@ -23,6 +24,7 @@ anything). The tables are spelled out as they are at this revision.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -65,9 +67,23 @@ _TOKENS = (
 
 
 def _point_facts(numbered: bool) -> None:
+    key: list[sa.Column[Any]] = (
+        [
+            # SQLite: INTEGER PRIMARY KEY, the rowid itself.
+            sa.Column(
+                "point_no",
+                sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                primary_key=True,
+                autoincrement=False,
+            ),
+            sa.Column("contact_point_id", sa.String(40), nullable=False, unique=True),
+        ]
+        if numbered
+        else [sa.Column("contact_point_id", sa.String(40), primary_key=True)]
+    )
     op.create_table(
         "point_facts",
-        sa.Column("contact_point_id", sa.String(40), primary_key=True),
+        *key,
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("value_hash", sa.String(64), nullable=False),
         sa.Column("party", sa.String(20), nullable=False),
@@ -87,26 +103,15 @@ def _point_facts(numbered: bool) -> None:
         sa.Column("suppressed_for", sa.Text, nullable=False, server_default="|"),
         sa.Column("c_fresh", sa.Text, nullable=False, server_default="|"),
         sa.Column("restricted", sa.Boolean, nullable=False, server_default=sa.false()),
-        *(
-            [
-                sa.Column("point_no", sa.BigInteger, nullable=False),
-                sa.Column("selected_by", sa.Text, nullable=False),
-            ]
-            if numbered
-            else []
-        ),
+        *([sa.Column("selected_by", sa.Text, nullable=False)] if numbered else []),
     )
     op.create_index("ix_point_facts_contact", "point_facts", ["contact_id"])
-    if numbered:
-        op.create_index("ix_point_facts_point_no", "point_facts", ["point_no"], unique=True)
 
 
 def _drop_projection() -> None:
     op.drop_index("ix_point_terms_term", "point_terms")
     op.drop_table("point_terms")
     op.drop_index("ix_point_facts_contact", "point_facts")
-    if "ix_point_facts_point_no" in {i["name"] for i in sa.inspect(op.get_bind()).get_indexes("point_facts")}:
-        op.drop_index("ix_point_facts_point_no", "point_facts")
     op.drop_table("point_facts")
     op.execute("DELETE FROM point_listings")
     op.execute("DELETE FROM contact_objections")
