@@ -203,6 +203,7 @@ class SuppressionWrites(SuppressionReads):
 def _drop_terms(store: Connected, point_ids: Sequence[str]) -> None:
     """The points' search terms (`point_terms`, keyed by the point's number, its registered_seq)."""
     store._each(
-        "DELETE FROM point_terms WHERE point_no IN (SELECT registered_seq FROM contact_points WHERE id {set})",
+        "DELETE FROM point_terms WHERE point_no IN "
+        "(SELECT registered_seq FROM contact_points WHERE id {set})",
         point_ids,
     )

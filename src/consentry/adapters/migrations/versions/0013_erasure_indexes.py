@@ -1,7 +1,7 @@
 """Indexes the set-wise erasure deletes and updates by.
 
-Revision ID: 0014
-Revises: 0010
+Revision ID: 0013
+Revises: 0011
 Create Date: 2026-12-06
 
 An erasure batch (a retention run erases a thousand points a transaction) finds the
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0014"
-down_revision = "0010"
+revision = "0013"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
