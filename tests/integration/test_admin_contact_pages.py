@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from test_admin_app_pages import BASE, PASSWORD, log_in, post
+from test_admin_app_pages import BASE, PASSWORD, log_in, post, token_of
 
 from conftest import define_purposes, make_app
 from consentry.bootstrap import App
@@ -110,3 +110,135 @@ def test_the_overview_tells_integrity_notices_owed_and_campaigns(site: tuple[App
     # Janneke was referred by someone else and has had no privacy notice.
     assert "1 contact point whose data did not come from the person" in page
     assert "No campaign is being sent." in page
+
+
+@pytest.fixture
+def both(store_url: str) -> Iterator[tuple[App, TestClient]]:
+    """The same people on SQLite and on PostgreSQL."""
+    app = make_app(store_url, base_url=BASE)
+    define_purposes(app)
+    people(app)
+    for role in Role:
+        users.create_user(accounts(app), f"{role.value}@example.nl", role, PASSWORD, actor=None)
+    with TestClient(create_app(app), base_url=BASE) as client:
+        yield app, client
+    app.store.engine.dispose()
+
+
+def _matrix(html: str) -> str:
+    return html[html.index('id="matrix"') : html.index('id="timeline"')]
+
+
+def test_a_note_is_sealed_in_the_ledger_shown_in_the_timeline_and_changes_no_decision(
+    both: tuple[App, TestClient],
+) -> None:
+    app, client = both
+    log_in(client, Role.MARKETEER)
+    jan = search.search(app, "jan@example.nl").points[0].id
+    page = f"/admin/contacts/{jan}?lang=en"
+    before = client.get(page).text
+    assert "Add the note" in before
+    written = {"note": " Belde terug.\nWil alleen post. "}
+    done = post(client, page, f"/admin/contacts/{jan}/note?lang=en", written)
+    assert done.status_code == 303 and "done=note" in done.headers["location"]
+    after = client.get(done.headers["location"]).text
+    assert "The note was added to the timeline." in after
+    assert "Belde terug.\nWil alleen post." in unescape(after) and "marketeer@example.nl" in after
+    assert _matrix(after) == _matrix(before)  # the rules read nothing from a note
+    with app.store.reader() as r:
+        (noted,) = [e for e in r.events_for(jan) if e.type == "note.recorded"]
+    assert noted.payload["note"] == "Belde terug.\nWil alleen post."
+    with app.store.engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT payload, sealed FROM events WHERE type = 'note.recorded'").one()
+    assert "Belde" not in str(stored[0]) and b"Belde" not in bytes(stored[1])  # sealed, not in clear
+    (entry,) = [e for e in users.audit_log(accounts(app)) if e.action is AuditAction.NOTE_RECORDED]
+    assert (entry.actor, entry.subject, entry.detail["event"]) == ("marketeer@example.nl", jan, noted.id)
+    assert "Belde" not in str(entry.detail)
+    for bad, says in (
+        ("Belde\x1bterug", "control character (U+001B, ESC)"),
+        ("x" * 4001, "longer than the limit of 4000 characters"),
+        ("   ", "it is empty"),
+    ):
+        refused = post(client, page, f"/admin/contacts/{jan}/note?lang=en", {"note": bad})
+        assert refused.status_code == 422 and "Nothing was saved" in refused.text
+        assert says in unescape(refused.text)
+    with app.store.reader() as r:
+        assert sum(e.type == "note.recorded" for e in r.events_for(jan)) == 1
+    client.cookies.clear()
+    log_in(client, Role.READ_ONLY)
+    shown = client.get(page)
+    assert "Add the note" not in shown.text
+    refused = client.post(f"/admin/contacts/{jan}/note", data={"csrf": token_of(shown), "note": "x"})
+    assert refused.status_code == 403
+
+
+def test_a_privacy_officer_erases_a_person_after_a_confirmation_and_the_page_says_when(
+    both: tuple[App, TestClient],
+) -> None:
+    app, client = both
+    log_in(client, Role.PRIVACY_OFFICER)
+    jan = search.search(app, "jan@example.nl").points[0].id
+    phone = search.search(app, "0612345678").points[0].id
+    assert "Erase this person" in client.get(f"/admin/contacts/{jan}?lang=en").text
+    ask = client.get(f"/admin/contacts/{jan}/erase?lang=en")
+    assert ask.status_code == 200
+    asked = text(ask.text)
+    assert "jan@example.nl" in asked and "+31612345678" in asked and phone in asked
+    assert "These 2 contact points of the person are erased for good" in asked
+    assert "A suppression record per contact point" in asked and "Yes, erase 2 contact points" in asked
+    no_reason = post(client, f"/admin/contacts/{jan}/erase?lang=en", f"/admin/contacts/{jan}/erase?lang=en",
+                     {"reason": ""})  # fmt: skip
+    assert no_reason.status_code == 422 and "Nothing was saved" in no_reason.text
+    free_text = post(client, f"/admin/contacts/{jan}/erase?lang=en", f"/admin/contacts/{jan}/erase?lang=en",
+                     {"reason": "he called"})  # fmt: skip
+    assert free_text.status_code == 422
+    with app.store.reader() as r:
+        assert not r.is_erased(jan)
+    done = post(client, f"/admin/contacts/{jan}/erase?lang=en", f"/admin/contacts/{jan}/erase?lang=en",
+                {"reason": "request"})  # fmt: skip
+    assert done.status_code == 303 and "done=erased" in done.headers["location"]
+    after = client.get(done.headers["location"])
+    assert after.status_code == 200
+    shown = text(after.text)
+    assert "The person was erased; their suppression records stay." in shown
+    assert re.search(r"Erased on \d+ \w+ 2026", shown)
+    assert "CET" in shown and "Only a suppression record remains" in shown
+    assert "jan@example.nl" not in after.text and "Jan Jansen" not in after.text
+    assert "192.0.2.10" not in after.text  # the consent's evidence went with the key
+    assert "Consent given" in shown and "Erased" in shown  # the clear part of the timeline stays
+    with app.store.reader() as r:
+        assert r.is_erased(jan) and r.is_erased(phone)
+    assert client.get(f"/admin/contacts/{phone}?lang=en").status_code == 200
+    assert "Erased on" in client.get(f"/admin/contacts/{jan}/erase?lang=en").text  # nothing left to erase
+    assert "Erase this person" not in after.text and "Add the note" not in after.text
+    (entry,) = [e for e in users.audit_log(accounts(app)) if e.action is AuditAction.CONTACT_ERASED]
+    assert (entry.actor, entry.subject) == ("privacy_officer@example.nl", jan)
+    assert entry.detail == {"reason": "request", "points": sorted([jan, phone]), "keys_destroyed": 1}
+    assert "Person erased" in client.get("/admin/audit?lang=en").text
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_a_marketer_and_read_only_cannot_erase_a_beheerder_can(both: tuple[App, TestClient]) -> None:
+    app, client = both
+    piet = search.search(app, "piet@example.nl").points[0].id
+    for role in (Role.MARKETEER, Role.READ_ONLY):
+        client.cookies.clear()
+        log_in(client, role)
+        shown = client.get(f"/admin/contacts/{piet}?lang=en")
+        assert shown.status_code == 200 and "Erase this person" not in shown.text
+        assert client.get(f"/admin/contacts/{piet}/erase").status_code == 403
+        refused = client.post(
+            f"/admin/contacts/{piet}/erase", data={"csrf": token_of(shown), "reason": "request"}
+        )
+        assert refused.status_code == 403
+    with app.store.reader() as r:
+        assert not r.is_erased(piet)
+    client.cookies.clear()
+    log_in(client, Role.BEHEERDER)
+    page = f"/admin/contacts/{piet}/erase?lang=en"
+    assert "This contact point of the person is erased for good" in client.get(page).text
+    assert client.post(f"/admin/contacts/{piet}/erase", data={"reason": "request"}).status_code == 403
+    done = post(client, page, f"/admin/contacts/{piet}/erase?lang=en", {"reason": "duplicate"})
+    assert done.status_code == 303
+    with app.store.reader() as r:
+        assert r.is_erased(piet)

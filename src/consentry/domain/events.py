@@ -397,6 +397,15 @@ EVENT_TYPES: dict[str, EventType] = {
             ),
         ),
         EventType(
+            "note.recorded",
+            "A user of the sender wrote a note on the contact point (the admin app's contact page). "
+            "The rules read nothing from it; the note is personal data, sealed like a reason.",
+            (
+                _f("note", "str", True, "The note, free text (lines allowed, no control characters)."),
+                _f("author", "str", False, "Who wrote it (a user of the sender)."),
+            ),
+        ),
+        EventType(
             "contact_point.erased",
             "The point was erased (GDPR Art. 17); only a suppression record remains. Recorded only "
             "by the erasure (`consentry erase`, `POST /v1/erasures`, a handled erasure request, "

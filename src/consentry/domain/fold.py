@@ -179,7 +179,7 @@ def _restriction_lifted(state: ContactState, e: Event, p: Payload) -> None:
 
 
 def _nothing(state: ContactState, e: Event, p: Payload) -> None:
-    """A request's handling: the request table tracks it; the rules read nothing from it."""
+    """A request's handling (the request table tracks it) or a note: the rules read nothing from it."""
 
 
 def _registered(state: ContactState, e: Event, p: Payload) -> None:
@@ -224,6 +224,7 @@ HANDLERS: dict[str, Callable[[ContactState, Event, Payload], None]] = {
     "request.extended": _nothing,
     "request.handled": _nothing,
     "request.told": _nothing,
+    "note.recorded": _nothing,
     "processing.restricted": _restricted,
     "processing.restriction_lifted": _restriction_lifted,
     "attributes.set": _attributes,

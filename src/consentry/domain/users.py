@@ -76,6 +76,8 @@ class AuditAction(StrEnum):
     ACCESS_EXPORTED = "access_exported"
     REQUEST_CHANGED = "request_changed"
     RETENTION_RUN = "retention_run"
+    CONTACT_ERASED = "contact_erased"
+    NOTE_RECORDED = "note_recorded"
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,8 @@ ACTIONS: dict[AuditAction, str] = {
     AuditAction.ACCESS_EXPORTED: N_("Access export opened"),
     AuditAction.REQUEST_CHANGED: N_("Request step taken"),
     AuditAction.RETENTION_RUN: N_("Retention run"),
+    AuditAction.CONTACT_ERASED: N_("Person erased"),
+    AuditAction.NOTE_RECORDED: N_("Note added"),
 }
 
 

@@ -1,6 +1,7 @@
 """Contacten (/admin/contacts): the search, a contact point's page (its person's points, the
-permission matrix, the ledger timeline), its proof of consent and access export, and an
-objection taken by phone."""
+permission matrix, the ledger timeline), its proof of consent and access export, an
+objection taken by phone, a note, and the person's erasure (privacy officer and beheerder,
+after a confirmation step that names what goes and asks for the reason)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from consentry.bootstrap import App
+from consentry.domain import limits
 from consentry.domain.clock import LOCAL_TZ
 from consentry.domain.users import User
 from consentry.entrypoints.web import admin_nav, admin_views, csrf, views
@@ -18,6 +20,7 @@ from consentry.entrypoints.web.admin import AdminRoute
 from consentry.entrypoints.web.report_texts import word
 from consentry.entrypoints.web.reports import render
 from consentry.entrypoints.wired import AppDep
+from consentry.i18n import N_
 from consentry.services import consent_proof, contact_page, search
 from consentry.services.errors import InputError
 
@@ -25,7 +28,16 @@ router = APIRouter(route_class=AdminRoute, include_in_schema=False)
 PATH = "/admin/contacts"
 Reader = Annotated[User, Depends(admin_nav.opens("contacts"))]
 Writer = Annotated[User, Depends(admin_nav.changes("contacts"))]
+Eraser = Annotated[User, Depends(admin_nav.erases())]
 Token = Annotated[str | None, Form(alias=csrf.FIELD, max_length=2000)]
+#: The erasure reasons the page offers (codes as the ledger keeps them), by name.
+REASONS = {
+    "request": N_("The person asked for it (GDPR Art. 17)"),
+    "no_basis": N_("No basis left to keep the data"),
+    "unlawful": N_("The data was obtained or kept unlawfully"),
+    "duplicate": N_("A duplicate or mistaken entry"),
+}
+assert tuple(REASONS) == contact_page.ERASURE_REASONS
 #: A report's only resource is its own inline style: no script, no fetch.
 _REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
@@ -70,17 +82,7 @@ def contact(
 ) -> HTMLResponse:
     """One contact point: its person's points, the permission matrix (now and as of `at`), its timeline."""
     then = _end_of_day(at, app.clock.now()) if at else None
-    shown = contact_page.view(app, point_id, then)
-    return _page(
-        request,
-        app,
-        user,
-        "admin_contact.html",
-        current="contacts",
-        c=shown,
-        at=at,
-        today=app.clock.now().astimezone(LOCAL_TZ).date().isoformat(),
-    )
+    return _contact(request, app, user, point_id, then, at)
 
 
 @router.get(PATH + "/{point_id}/proof", response_class=HTMLResponse)
@@ -111,6 +113,97 @@ def objection(
     admin_views.check(app, request, user, token)
     contact_page.record_objection(app, point_id, scope, user.email)
     return admin_views.done(request, f"{PATH}/{point_id}", "objection")
+
+
+@router.post(PATH + "/{point_id}/note", response_class=HTMLResponse)
+def note(
+    point_id: str,
+    request: Request,
+    app: AppDep,
+    user: Writer,
+    text: Annotated[str, Form(alias="note", max_length=limits.TEXT + 1000)] = "",
+    token: Token = None,
+) -> Response:
+    """Add a note to the point's timeline (sealed in the ledger; the audit log says who wrote it)."""
+    admin_views.check(app, request, user, token)
+    try:
+        contact_page.record_note(app, point_id, text, user.email)
+    except InputError as exc:
+        return _contact(request, app, user, point_id, error=exc, note_text=text)
+    return admin_views.done(request, f"{PATH}/{point_id}", "note")
+
+
+@router.get(PATH + "/{point_id}/erase", response_class=HTMLResponse)
+def erase_page(point_id: str, request: Request, app: AppDep, user: Eraser) -> HTMLResponse:
+    """The confirmation step: which points go, that their suppression records stay, and why."""
+    return _erase_page(request, app, user, point_id)
+
+
+@router.post(PATH + "/{point_id}/erase", response_class=HTMLResponse)
+def erase(
+    point_id: str,
+    request: Request,
+    app: AppDep,
+    user: Eraser,
+    reason: Annotated[str, Form(max_length=40)] = "",
+    token: Token = None,
+) -> Response:
+    """Erase the person of the point, recorded in the audit log with the user; then the point's page."""
+    admin_views.check(app, request, user, token)
+    try:
+        contact_page.erase_person(app, point_id, reason, user.email)
+    except InputError as exc:
+        return _erase_page(request, app, user, point_id, exc)
+    return admin_views.done(request, f"{PATH}/{point_id}", "erased")
+
+
+def _contact(
+    request: Request,
+    app: App,
+    user: User,
+    point_id: str,
+    then: datetime | None = None,
+    at: str = "",
+    error: InputError | None = None,
+    note_text: str = "",
+) -> HTMLResponse:
+    shown = contact_page.view(app, point_id, then)
+    erased = isinstance(shown, contact_page.ErasedView)
+    return _page(
+        request,
+        app,
+        user,
+        "admin_contact_erased.html" if erased else "admin_contact.html",
+        current="contacts",
+        status=422 if error else 200,
+        c=shown,
+        at=at,
+        today=app.clock.now().astimezone(LOCAL_TZ).date().isoformat(),
+        may_erase=admin_nav.may_erase(user),
+        error=error,
+        note_text=note_text[: limits.TEXT + 1000],
+        note_limit=limits.TEXT,
+        reasons=REASONS,
+    )
+
+
+def _erase_page(
+    request: Request, app: App, user: User, point_id: str, error: InputError | None = None
+) -> HTMLResponse:
+    shown = contact_page.view(app, point_id)
+    if isinstance(shown, contact_page.ErasedView):
+        return _contact(request, app, user, point_id)
+    return _page(
+        request,
+        app,
+        user,
+        "admin_contact_erase.html",
+        current="contacts",
+        status=422 if error else 200,
+        c=shown,
+        error=error,
+        reasons=REASONS,
+    )
 
 
 def _page(request: Request, app: App, user: User, template: str, **context: Any) -> HTMLResponse:

@@ -73,4 +73,18 @@ def changes(key: str) -> Callable[[User], User]:
     return allow(*_BY_KEY[key].writers)
 
 
+#: Who may erase a person from their contact page (besides a beheerder): not a marketer.
+_ERASERS = _PRIVACY
+
+
+def may_erase(user: User) -> bool:
+    """True when `user` may erase a person from the contact page (templates hide the button)."""
+    return user.role is Role.BEHEERDER or user.role in _ERASERS
+
+
+def erases() -> Callable[[User], User]:
+    """The guard of the contact page's erasure: privacy officer or beheerder."""
+    return allow(*_ERASERS)
+
+
 Beheerder = Annotated[User, Depends(allow())]

@@ -200,6 +200,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "tags.added": ("Labels toegevoegd", "Tags added"),
         "request.received": ("Verzoek ontvangen", "Request received"),
         "request.handled": ("Verzoek afgehandeld", "Request handled"),
+        "note.recorded": ("Notitie", "Note"),
         "contact_point.erased": ("Gewist", "Erased"),
     },
     "channel": {
