@@ -9,7 +9,10 @@ re-extracts it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,8 +26,9 @@ from consentry.domain.users import AuditAction, Role
 from consentry.domain.vocabulary import PointKind
 from consentry.entrypoints.accounts import accounts
 from consentry.entrypoints.http import create_app
-from consentry.entrypoints.web import admin_requests
+from consentry.entrypoints.web import admin_requests, admin_retention
 from consentry.services import dsr, ledger, retention, users
+from consentry.services.retention import Erased, Eraser
 from consentry.services.retention_policies import load
 
 OFFICER = Role.PRIVACY_OFFICER.value + "@example.nl"
@@ -172,10 +176,12 @@ def test_retention_dry_run_shows_counts_and_ids_and_the_real_run_asks_first_and_
     assert retention.last_run(app) is None  # nothing erased before the confirmation
     confirmed = client.post(
         "/admin/retention/run?lang=en",
-        data={"confirmed": "yes", "csrf": token_of(asked)},
+        data={"confirmed": "yes", "expected": "1", "csrf": token_of(asked)},
         follow_redirects=False,
     )
-    assert confirmed.status_code == 303 and "erased=1" in confirmed.headers["location"]
+    assert confirmed.status_code == 303 and "done=run" in confirmed.headers["location"]
+    # The run goes on in the background; the page polls its progress until it is done.
+    assert wait_for_retention(client) == {"running": False, "done": 1, "total": 1}
     after = client.get(confirmed.headers["location"]).text
     assert (
         "Retention ran: 1 contact point erased." in after
@@ -188,6 +194,16 @@ def test_retention_dry_run_shows_counts_and_ids_and_the_real_run_asks_first_and_
     assert "Nothing is due today" in nothing.text and "Yes, erase" not in nothing.text
     ((actor, _subject, detail),) = _audit(app, AuditAction.RETENTION_RUN)
     assert actor == OFFICER and detail["dry_run"] is False
+
+
+def wait_for_retention(client: TestClient, timeout: float = 30.0) -> dict[str, object]:
+    """The background run's progress once it no longer runs."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state: dict[str, object] = client.get("/admin/retention/progress").json()
+        if not state["running"] or time.monotonic() > deadline:
+            return state
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
@@ -249,3 +265,49 @@ def test_the_request_list_is_shown_a_page_at_a_time_by_deadline(
     assert found
     second = client.get(found[1].replace("&amp;", "&")).text
     assert later.id in second and early.id not in second and "Earlier deadlines" in second
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_the_real_retention_run_goes_on_in_the_background_and_the_page_shows_its_progress(
+    site: tuple[App, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, client = site
+    old = _register(app, "oud@voorbeeld.nl", "2021-01-01T10:00:00+00:00")
+    release = threading.Event()
+    real = admin_retention.eraser_for
+
+    def held(app: App) -> Eraser:
+        erase = real(app)
+
+        def waiting(point_ids: Sequence[str], reason: str, now: datetime) -> Erased:
+            assert release.wait(30)
+            return erase(point_ids, reason, now)
+
+        return waiting
+
+    monkeypatch.setattr(admin_retention, "eraser_for", held)
+    log_in(client, Role.PRIVACY_OFFICER)
+    asked = post(client, "/admin/retention?lang=en", "/admin/retention/run?lang=en", {})
+    started = client.post(
+        "/admin/retention/run?lang=en",
+        data={"confirmed": "yes", "expected": "1", "csrf": token_of(asked)},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303  # answered while the erasure waits
+    running = client.get(started.headers["location"]).text
+    assert "Retention is running" in running and "data-progress=" in running
+    assert "/static/admin-progress.js" in running and "Erase what is due" not in running
+    assert client.get("/admin/retention/progress").json() == {"running": True, "done": 0, "total": 1}
+    # Someone else opening the page sees it run too, and cannot start a second one.
+    assert "Retention is running" in client.get("/admin/retention?lang=en").text
+    with app.store.reader() as r:
+        assert not r.is_erased(old)
+    release.set()
+    assert wait_for_retention(client)["running"] is False
+    after = client.get(started.headers["location"]).text
+    assert "Retention ran: 1 contact point erased." in after and "Erase what is due" in after
+    assert "Retention ran:" not in client.get("/admin/retention?lang=en").text  # told once, to the starter
+    with app.store.reader() as r:
+        assert r.is_erased(old)
+    ((actor, _subject, detail),) = _audit(app, AuditAction.RETENTION_RUN)
+    assert actor == OFFICER and detail["dry_run"] is False
