@@ -7,6 +7,7 @@ integrator re-extracts it.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
@@ -14,13 +15,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from test_admin_app_pages import BASE, PASSWORD, log_in, post, token_of
+from test_admin_import_pages import CSV, csrf_of, upload
 
 from conftest import define_purposes, make_app
 from consentry.bootstrap import App
 from consentry.domain.users import AuditAction, Role
 from consentry.entrypoints.accounts import accounts
 from consentry.entrypoints.http import create_app
-from consentry.services import search, users
+from consentry.services import imports, search, users
 from contact_people import people
 
 
@@ -242,3 +244,65 @@ def test_a_marketer_and_read_only_cannot_erase_a_beheerder_can(both: tuple[App, 
     assert done.status_code == 303
     with app.store.reader() as r:
         assert r.is_erased(piet)
+
+
+def wait_for_import(client: TestClient, path: str) -> None:
+    deadline = time.monotonic() + 30
+    while client.get(f"{path}/progress").json()["running"]:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def _import_through_the_pages(client: TestClient, data: bytes, name: str) -> None:
+    """Upload, map, dry-run and import a CSV as a marketer does on the Importeren pages."""
+    mapping = upload(client, data, name)
+    path = mapping.url.path
+    form = {"csrf": csrf_of(mapping), "map_email": "E-mailadres", "map_consent_at": "Aangemeld op",
+            "source": "web_form", "basis": "consent", "purpose": "nieuwsbrief"}  # fmt: skip
+    client.post(path, data=form)
+    wait_for_import(client, path)
+    report = client.get(f"{path}/report")
+    client.post(f"{path}/run", data={"csrf": csrf_of(report)})
+    wait_for_import(client, path)
+
+
+def test_the_overview_lists_recent_imports_with_their_accounting_and_state(
+    both: tuple[App, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, client = both
+    log_in(client, Role.MARKETEER)
+    assert "No file has been imported in the app yet." in text(client.get("/admin?lang=en").text)
+    _import_through_the_pages(client, CSV + b"kapot;Bert;1-1-2024\r\nanna@example.nl;Anna;\r\n", "lente.csv")
+
+    def broken(*args: object, **kw: object) -> None:
+        raise RuntimeError("disk full")
+
+    mapping = upload(client, CSV, "zomer.csv")
+    form = {"csrf": csrf_of(mapping), "map_email": "E-mailadres", "source": "web_form", "basis": "consent",
+            "purpose": "nieuwsbrief"}  # fmt: skip
+    client.post(mapping.url.path, data=form)
+    wait_for_import(client, mapping.url.path)
+    report = client.get(f"{mapping.url.path}/report")
+    monkeypatch.setattr(imports, "run", broken)
+    client.post(f"{mapping.url.path}/run", data={"csrf": csrf_of(report)})
+    wait_for_import(client, mapping.url.path)
+    page = client.get("/admin?lang=en").text
+    shown = text(page)
+    assert "Recent imports" in shown and "Rows in = imported + merged + rejected" in shown
+    rows = re.findall(
+        r"<tr>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>\s*<td>(.*?)</td>", page
+    )
+    assert [(who, file, rows_in, state) for _, who, file, rows_in, state in rows] == [
+        ("marketeer@example.nl", "zomer.csv", "–", "failed"),
+        ("marketeer@example.nl", "lente.csv", "3 = 1 + 1 + 1", "imported"),
+    ]
+    assert all("CET" in at for at, *_ in rows)
+    assert [
+        e.detail.get("state") for e in users.audit_log(accounts(app)) if e.action is AuditAction.IMPORTED
+    ] == [
+        "failed",
+        "done",
+    ]
+    client.cookies.clear()
+    log_in(client, Role.READ_ONLY)
+    assert "lente.csv" in client.get("/admin?lang=en").text

@@ -2,6 +2,9 @@
 
 The ledger's integrity is the quick look every decision takes (`ledger_guard`: the head,
 the last event, the last exported checkpoint), not a walk of the chain (`ledger verify`).
+Recent imports are the admin app's imports as its audit log records them (`imported`: who,
+when, the file, its accounting and how it ended); imports from the CLI or the API are not
+among them.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from consentry.domain.campaigns import CampaignStatus
+from consentry.domain.users import AuditAction, AuditEntry
 from consentry.domain.vocabulary import NOT_FROM_SUBJECT
 from consentry.services import checkpoints, ledger_guard
 from consentry.services.app import App
@@ -18,6 +22,8 @@ from consentry.services.errors import InputError, LedgerDamaged
 #: Notices owed are counted up to this many ("more than").
 NOTICES_CAP = 10_000
 _RUNNING = frozenset({CampaignStatus.SENDING.value, CampaignStatus.PAUSED.value})
+#: Recent imports shown.
+RECENT_IMPORTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +33,41 @@ class Running:
     key: str
     status: CampaignStatus
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RecentImport:
+    """One import run from the admin app: rows in = imported + merged + rejected, and its state."""
+
+    at: datetime
+    by: str | None
+    file: str
+    #: `done` or `failed` (a failed run has no counts).
+    state: str
+    rows: int
+    imported: int
+    merged: int
+    rejected: int
+
+    @staticmethod
+    def of(entry: AuditEntry) -> RecentImport:
+        """The import an `imported` audit entry records (entries before `state` was kept were done)."""
+        d = entry.detail
+
+        def count(key: str) -> int:
+            value = d.get(key, 0)
+            return value if isinstance(value, int) else 0
+
+        return RecentImport(
+            at=entry.at,
+            by=entry.actor,
+            file=entry.subject or "",
+            state=str(d.get("state", "done")),
+            rows=count("rows"),
+            imported=count("imported"),
+            merged=count("merged"),
+            rejected=count("rejected"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +83,11 @@ class Overview:
     notices_owed: int
     notices_capped: bool
     campaigns: list[Running]
+    imports: list[RecentImport]
 
 
 def overview(app: App) -> Overview:
-    """The ledger's quick integrity check, notices owed and campaigns running."""
+    """The ledger's quick integrity check, notices owed, campaigns running and recent imports."""
     damage: str | None = None
     with app.store.reader() as r:
         try:
@@ -55,6 +97,7 @@ def overview(app: App) -> Overview:
         head, _ = r.head()
         owed = r.notices_owed([s.value for s in NOT_FROM_SUBJECT], NOTICES_CAP + 1)
         rows = [row for row in r.campaign_rows() if row["status"] in _RUNNING]
+        imported = r.audit_entries(AuditAction.IMPORTED, RECENT_IMPORTS)
     try:
         cp = checkpoints.last_exported(app.settings)
     except InputError as exc:
@@ -67,4 +110,5 @@ def overview(app: App) -> Overview:
         notices_owed=min(owed, NOTICES_CAP),
         notices_capped=owed > NOTICES_CAP,
         campaigns=[Running(row["key"], CampaignStatus(row["status"]), row["updated_at"]) for row in rows],
+        imports=[RecentImport.of(e) for e in imported],
     )

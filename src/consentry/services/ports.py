@@ -27,7 +27,7 @@ from consentry.domain.events import Event
 from consentry.domain.purposes import Purpose
 from consentry.domain.retention import RetentionFacts
 from consentry.domain.state import ContactState, Listing, PriorSuppression
-from consentry.domain.users import AuditEntry
+from consentry.domain.users import AuditAction, AuditEntry
 from consentry.domain.vocabulary import PointKind
 from consentry.policy.facts import Situation
 from consentry.policy.rules import Rule, RulePack
@@ -168,6 +168,9 @@ class Catalog(Protocol):
 
     def setting(self, key: str) -> Any:
         """A stored setting (JSON), or None."""
+
+    def audit_entries(self, action: AuditAction, limit: int) -> list[AuditEntry]:
+        """The newest entries of the admin audit log recording `action`, newest first."""
 
     def form(self, key: str, version: int | None = None) -> dict[str, Any] | None:
         """A form's definition, the newest version unless one is named."""

@@ -1,4 +1,5 @@
-"""The catalog: purposes, form versions, API keys and settings (changes with their audit entries)."""
+"""The catalog: purposes, form versions, API keys and settings (changes with their audit entries),
+and the newest audit entries of one kind (the overview's recent imports)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.users import record_audit
 from consentry.domain.purposes import Purpose
-from consentry.domain.users import AuditEntry
+from consentry.domain.users import AuditAction, AuditEntry
 from consentry.domain.vocabulary import PurposeKind
 
 
@@ -48,6 +49,13 @@ class CatalogReads(Connected):
         """A stored setting, or None."""
         rows = self._plain("SELECT value FROM settings WHERE key = ?", [key])
         return self._json(rows[0][0]) if rows else None
+
+    def audit_entries(self, action: AuditAction, limit: int) -> list[AuditEntry]:
+        """The newest `limit` entries of the admin audit log recording `action`, newest first."""
+        a = t.admin_audit.c
+        q = sa.select(a.id, a.at, a.actor, a.subject, a.detail).where(a.action == action.value)
+        rows = self.conn.execute(q.order_by(a.id.desc()).limit(limit))
+        return [AuditEntry(r.at, r.actor, action, r.subject, dict(r.detail), id=r.id) for r in rows]
 
     def form(self, key: str, version: int | None = None) -> dict[str, Any] | None:
         """A form version's stored definition (the newest when no version is given)."""

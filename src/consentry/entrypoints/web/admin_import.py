@@ -158,6 +158,9 @@ def run(request: Request, app: AppDep, user: Marketer, upload_id: str, token: To
     def work(job: Job) -> Any:
         try:
             result = real(job)
+        except Exception:
+            users.record(accounts(app), user, AuditAction.IMPORTED, up.name, state="failed")
+            raise
         finally:
             store.delete(up.id)  # the ledger has what it needed; the file holds personal data
         _record(app, user, up, result)
@@ -255,7 +258,7 @@ def _record(app: App, user: User, up: Upload, result: list[tuple[str, str, impor
         totals["imported"] += r.imported
         totals["merged"] += r.merged
         totals["rejected"] += r.rejected_rows
-    users.record(accounts(app), user, AuditAction.IMPORTED, up.name, **totals)
+    users.record(accounts(app), user, AuditAction.IMPORTED, up.name, state="done", **totals)
 
 
 def _mapping(
