@@ -1,6 +1,7 @@
 """Contacten in a real headless Chromium (Debian's): a privacy officer finds a person by address
 and by name, opens the contact page (its permission matrix, its timeline), reads why a cell
-says what it says, and opens the proof of consent; axe-core finds no WCAG 2.1 A/AA violation.
+says what it says, opens the proof of consent, adds a note and erases the person after the
+confirmation step; axe-core finds no WCAG 2.1 A/AA violation.
 
 The browser asks for English: the new texts are in the Dutch catalog once the integrator
 re-extracts it, and the test should not depend on that.
@@ -20,6 +21,7 @@ from test_browser_admin_pages import PASSWORD, accessible
 from conftest import define_purposes, free_port, make_app, serving_app
 from consentry.bootstrap import App
 from consentry.domain.users import Role
+from consentry.domain.vocabulary import PointKind
 from consentry.entrypoints.accounts import accounts
 from consentry.services import users
 from contact_people import people
@@ -43,10 +45,10 @@ def served(tmp_path: Path) -> Iterator[tuple[App, str]]:
         app.store.engine.dispose()
 
 
-def test_a_privacy_officer_finds_a_person_opens_the_matrix_timeline_and_proof_with_no_axe_violations(
+def test_a_privacy_officer_finds_a_person_opens_the_matrix_timeline_and_proof_adds_a_note_and_erases_them(
     served: tuple[App, str], browser: Browser
 ) -> None:
-    _, base = served
+    app, base = served
     axe = Axe()
     context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -92,4 +94,31 @@ def test_a_privacy_officer_finds_a_person_opens_the_matrix_timeline_and_proof_wi
     page.get_by_role("link", name="Proof of consent").click()
     expect(page.locator("body")).to_contain_text("192.0.2.10")
     accessible(page, axe)
+    page.go_back()
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text("jan@example.nl")
+
+    # A note, taken down after a call: in the timeline, sealed in the ledger.
+    page.get_by_label("Your note").fill("Belde terug.\nWil alleen post.")
+    page.get_by_role("button", name="Add the note").click()
+    expect(page.get_by_text("The note was added to the timeline.")).to_be_visible()
+    timeline = page.get_by_role("table").filter(has_text="Consent given")
+    expect(timeline.get_by_role("row").filter(has_text="Belde terug.")).to_contain_text("Note")
+    accessible(page, axe)
+
+    # The erasure: a confirmation that names what goes and asks why, then the page says when.
+    page.get_by_role("link", name="Erase this person…").click()
+    expect(heading).to_have_text("Erase jan@example.nl?")
+    expect(page.locator("main")).to_contain_text("+31612345678")
+    expect(page.locator("main")).to_contain_text("A suppression record per contact point")
+    accessible(page, axe)
+    page.get_by_label("Reason for the erasure").select_option("request")
+    page.get_by_role("button", name="Yes, erase 2 contact points").click()
+    expect(page.get_by_text("The person was erased; their suppression records stay.")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Erased on")
+    expect(page.locator("main")).not_to_contain_text("jan@example.nl")
+    expect(page.locator("main")).not_to_contain_text("Belde terug.")
+    accessible(page, axe)
+    with app.store.reader() as r:
+        assert r.point_id(PointKind.EMAIL, "jan@example.nl") is None
     context.close()
