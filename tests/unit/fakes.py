@@ -26,7 +26,7 @@ from consentry.domain.fold import fold
 from consentry.domain.purposes import Purpose
 from consentry.domain.retention import RetentionFacts, facts_of
 from consentry.domain.state import ContactState, Listing, PriorSuppression
-from consentry.domain.users import AuditEntry
+from consentry.domain.users import AuditAction, AuditEntry
 from consentry.domain.vocabulary import PointKind
 from consentry.policy.factrows import terms as point_terms
 from consentry.services.errors import AlreadyExists
@@ -327,6 +327,9 @@ class FakeTransaction:
 
     def record_audit(self, entry: AuditEntry) -> None:
         self.data.audit.append(entry)
+
+    def audit_entries(self, action: AuditAction, limit: int) -> list[AuditEntry]:
+        return [e for e in reversed(self.data.audit) if e.action is action][:limit]
 
     # -- data-subject requests -------------------------------------------------------------------
 
