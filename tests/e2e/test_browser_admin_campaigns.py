@@ -115,6 +115,11 @@ def test_a_marketer_imports_an_excel_csv_defines_a_campaign_reads_its_exclusions
     page.get_by_role("button", name="Nu importeren").click()
     expect(accounting).to_have_text("3 rijen in = 2 geïmporteerd + 0 samengevoegd + 1 afgewezen")
     expect(page.get_by_role("status")).to_contain_text("De import is klaar.")
+    # Overzicht lists it among the recent imports, with its accounting.
+    page.get_by_role("link", name="Overzicht", exact=True).click()
+    recent = page.locator("section[aria-labelledby=imports]")
+    expect(recent.get_by_role("row").filter(has_text="klanten export.csv")).to_contain_text("3 = 2 + 0 + 1")
+    _axe(page)
 
     # A campaign, defined in the form.
     page.get_by_role("link", name="Doelgroepen en campagnes").click()
