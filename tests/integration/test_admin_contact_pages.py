@@ -213,6 +213,10 @@ def test_a_privacy_officer_erases_a_person_after_a_confirmation_and_the_page_say
     assert client.get(f"/admin/contacts/{phone}?lang=en").status_code == 200
     assert "Erased on" in client.get(f"/admin/contacts/{jan}/erase?lang=en").text  # nothing left to erase
     assert "Erase this person" not in after.text and "Add the note" not in after.text
+    late = post(
+        client, f"/admin/contacts/{phone}?lang=en", f"/admin/contacts/{phone}/note?lang=en", {"note": "x"}
+    )
+    assert late.status_code == 422 and "Erased on" in late.text and "erased" in late.text
     (entry,) = [e for e in users.audit_log(accounts(app)) if e.action is AuditAction.CONTACT_ERASED]
     assert (entry.actor, entry.subject) == ("privacy_officer@example.nl", jan)
     assert entry.detail == {"reason": "request", "points": sorted([jan, phone]), "keys_destroyed": 1}
