@@ -9,9 +9,9 @@ pages use has its full size. Copies share their original's contact: a person the
 points (the contact page lists at most 100). The pages open original points, which have
 their events; the ledger itself keeps its 20,000 points' events (the event index is per point).
 
-The admin audit log holds `--audit-entries` entries (logins), the five imports Overzicht lists
-being the oldest of them: the worst case for its "recent imports", which reads the log newest
-first until it has found them.
+The admin audit log holds `--audit-entries` entries (logins), five imports being the oldest of
+them: the worst case for Overzicht's "recent imports", which reads the log's newest entries
+(`overview.RECENT_ENTRIES`) backwards for imports and, here, reads them all without finding one.
 
 A privacy officer logs in and each page is asked `--rounds` times through the real ASGI app
 (FastAPI's TestClient, in process). The reference is a bare route of the same app answering
@@ -149,10 +149,11 @@ def measure(label: str, store_url: str, contacts: int, rounds: int, audit_entrie
     from fastapi.testclient import TestClient
 
     from consentry.bootstrap import bootstrap
-    from consentry.domain.users import Role
+    from consentry.domain.users import AuditAction, Role
     from consentry.entrypoints.accounts import accounts
     from consentry.entrypoints.http import create_app
     from consentry.services import search, users
+    from consentry.services.overview import RECENT_ENTRIES, RECENT_IMPORTS
     from consentry.settings import Settings
 
     t0 = time.perf_counter()
@@ -185,9 +186,16 @@ def measure(label: str, store_url: str, contacts: int, rounds: int, audit_entrie
             phone = r["value"]
             break
     jan = search.search(app, email).points[0].id
+
+    def recent_imports() -> object:
+        with app.store.reader() as r:
+            return r.audit_entries(AuditAction.IMPORTED, RECENT_IMPORTS, RECENT_ENTRIES)
+
     pages: dict[str, Callable[[], object]] = {
         "reference (bare route)": lambda: client.get("/admin/bench-reference"),
         "overzicht": lambda: client.get("/admin"),
+        # Not a page: Overzicht's read of the recent imports alone, its share of the page.
+        "  of which recent imports": recent_imports,
         "search form": lambda: client.get("/admin/contacts"),
         "search e-mail address": lambda: client.get("/admin/contacts", params={"q": email}),
         "search phone number": lambda: client.get("/admin/contacts", params={"q": phone}),
@@ -211,7 +219,7 @@ def measure(label: str, store_url: str, contacts: int, rounds: int, audit_entrie
             cpu.append(time.process_time() - c)
             assert getattr(response, "status_code", 200) == 200, (name, response)
         worst = p95(samples)
-        within = worst <= 0.2 or name.startswith("reference")
+        within = worst <= 0.2 or name.startswith(("reference", " "))
         ok = ok and within
         verdict = "ok" if within else "OVER 200 ms"
         print(f"  {name:28} p95 {worst * 1000:7.1f} ms  median {statistics.median(samples) * 1000:7.1f} ms  "
