@@ -55,7 +55,7 @@ def real_run(
     app: AppDep,
     user: Writer,
     confirmed: Annotated[str, Form(max_length=10)] = "",
-    expected: Annotated[int, Form(ge=0)] = 0,
+    expected: Annotated[int, Form(ge=0, le=1_000_000_000)] = 0,
     token: Token = None,
 ) -> Response:
     """Without confirmation: the dry run and the question. Confirmed: erase in the background."""
