@@ -22,7 +22,7 @@ from consentry.bootstrap import App
 from consentry.domain.users import AuditAction, Role
 from consentry.entrypoints.accounts import accounts
 from consentry.entrypoints.http import create_app
-from consentry.services import imports, search, users
+from consentry.services import contact_page, imports, search, users
 from contact_people import people
 
 
@@ -188,6 +188,7 @@ def test_a_privacy_officer_erases_a_person_after_a_confirmation_and_the_page_say
     assert "jan@example.nl" in asked and "+31612345678" in asked and phone in asked
     assert "These 2 contact points of the person are erased for good" in asked
     assert "A suppression record per contact point" in asked and "Yes, erase 2 contact points" in asked
+    assert "The list shows the first" not in asked
     no_reason = post(client, f"/admin/contacts/{jan}/erase?lang=en", f"/admin/contacts/{jan}/erase?lang=en",
                      {"reason": ""})  # fmt: skip
     assert no_reason.status_code == 422 and "Nothing was saved" in no_reason.text
@@ -224,7 +225,9 @@ def test_a_privacy_officer_erases_a_person_after_a_confirmation_and_the_page_say
 
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
-def test_a_marketer_and_read_only_cannot_erase_a_beheerder_can(both: tuple[App, TestClient]) -> None:
+def test_a_marketer_and_read_only_cannot_erase_a_beheerder_can(
+    both: tuple[App, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
     app, client = both
     piet = search.search(app, "piet@example.nl").points[0].id
     for role in (Role.MARKETEER, Role.READ_ONLY):
@@ -241,6 +244,10 @@ def test_a_marketer_and_read_only_cannot_erase_a_beheerder_can(both: tuple[App, 
         assert not r.is_erased(piet)
     client.cookies.clear()
     log_in(client, Role.BEHEERDER)
+    jan = search.search(app, "jan@example.nl").points[0].id
+    monkeypatch.setattr(contact_page, "PERSON_POINTS", 2)  # a person with more points than listed
+    capped = client.get(f"/admin/contacts/{jan}/erase?lang=en").text
+    assert "The list shows the first 2; every contact point of the person is erased." in capped
     page = f"/admin/contacts/{piet}/erase?lang=en"
     assert "This contact point of the person is erased for good" in client.get(page).text
     assert client.post(f"/admin/contacts/{piet}/erase", data={"reason": "request"}).status_code == 403

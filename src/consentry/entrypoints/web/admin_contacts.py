@@ -203,6 +203,7 @@ def _erase_page(
         c=shown,
         error=error,
         reasons=REASONS,
+        person_cap=contact_page.PERSON_POINTS,
     )
 
 
