@@ -35,6 +35,8 @@ from consentry.services.app import App
 OBJECTION = frozenset({"mention-right-to-object", "honour-objection", "profiling-notice"})
 OPT_OUT = frozenset({"opt-out-in-every-message", "opt-out-address"})
 ART14 = "art14-notice"
+#: Paragraphs whose HTML a campaign's composer keeps at most.
+_PARAGRAPHS_KEPT = 1024
 #: Where the data came from (`ContactState.source`), as the Art. 14 notice says it.
 SOURCES = {
     "business_card": N_("a business card"),
@@ -80,6 +82,7 @@ class Composer:
         self.templates: dict[str, tuple[Template | None, Template]] = campaigns.templates(campaign)
         body = next(iter(self.templates.values()))[1]
         self._globals = dict(body.globals)  # the environment's; flattened once, not on every render
+        self._paragraphs: dict[str, str] = {}  # HTML of body paragraphs written so far (`_html`)
 
     def compose(self, state: ContactState, decision: Decision, notice_again: bool = False) -> Composed:
         """The message for this person, as the decision that allowed it requires."""
@@ -128,7 +131,7 @@ class Composer:
             lang,
             subject,
             text,
-            _html(lang, body, footer),
+            _html(lang, body, footer, self._paragraphs),
             links["unsubscribe"],
             links["preferences"],
             notice14,
@@ -165,14 +168,23 @@ class Composer:
         return f"{label} ({state.source_detail})" if state.source_detail else label
 
 
-def _html(lang: str, body: str, footer: list[tuple[str, str]]) -> str:
-    paragraphs = "".join(
-        f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in body.split("\n\n") if p.strip()
-    )
+def _html(lang: str, body: str, footer: list[tuple[str, str]], kept: dict[str, str] | None = None) -> str:
+    """The HTML part; `kept`: the HTML of paragraphs already written (most are the same for all)."""
+    kept = {} if kept is None else kept
+    paragraphs = []
+    for p in body.split("\n\n"):
+        if not p.strip():
+            continue
+        done = kept.get(p)
+        if done is None:
+            if len(kept) >= _PARAGRAPHS_KEPT:
+                kept.clear()
+            done = kept[p] = f"<p>{escape(p).replace(chr(10), '<br>')}</p>"
+        paragraphs.append(done)
     small = "".join(
         f'<p style="font-size:smaller;color:#555">{_linked(line, url)}</p>' for line, url in footer
     )
-    return f'<!doctype html><html lang="{lang}"><body>{paragraphs}<hr>{small}</body></html>'
+    return f'<!doctype html><html lang="{lang}"><body>{"".join(paragraphs)}<hr>{small}</body></html>'
 
 
 def _linked(line: str, url: str) -> str:

@@ -155,6 +155,8 @@ def _many(conn: Connection, key: str, values: dict[str, Any], rows: Sequence[dic
 
 def skip(conn: Connection, key: str, rules: dict[str, str]) -> None:
     """Mark messages skipped, each with the rule that stopped it."""
+    if not rules:
+        return
     rows = [{"b_point": pid, "b_rule": rule} for pid, rule in rules.items()]
     _many(conn, key, {"status": SKIPPED, "rule": sa.bindparam("b_rule"), "worker": None}, rows)
 
@@ -187,6 +189,8 @@ def mark_sent(conn: Connection, key: str, sent: Sequence[tuple[str, str, bool]],
 
 def retry(conn: Connection, key: str, later: Sequence[tuple[str, str, datetime]]) -> None:
     """Put messages back in the queue after a temporary failure: (contact point, error, when)."""
+    if not later:
+        return
     rows = [{"b_point": pid, "b_error": err[:1000], "b_next": at} for pid, err, at in later]
     values = {
         "status": QUEUED,
@@ -201,6 +205,8 @@ def retry(conn: Connection, key: str, later: Sequence[tuple[str, str, datetime]]
 
 def fail(conn: Connection, key: str, failed: Sequence[tuple[str, str]]) -> None:
     """Mark messages failed for good: (contact point, the server's code and text)."""
+    if not failed:
+        return
     rows = [{"b_point": pid, "b_error": err[:1000]} for pid, err in failed]
     values = {"status": FAILED, "attempts": c.attempts + 1, "error": sa.bindparam("b_error"), "worker": None}
     _many(conn, key, values, rows)
