@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import re
 import socket
 import ssl
 from collections import deque
@@ -41,7 +40,6 @@ DKIM_HEADERS = (
     "content-type",
     "content-language",
 )
-_LINE_START_DOT = re.compile(rb"(?m)^\.")
 
 
 class DkimSigner:
@@ -80,9 +78,10 @@ def dot_stuffed(data: bytes) -> bytes:
     """The message as sent after DATA: a leading dot doubled on every line, ending in CRLF."""
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
-    if b"\n." not in data and not data.startswith(b"."):  # most messages: nothing to stuff
-        return data
-    return _LINE_START_DOT.sub(b"..", data)
+    # A byte replace, not a multiline regex: a quoted-printable part puts dots at line starts
+    # in most campaign messages, and the regex cost ~10 µs a message.
+    stuffed = data.replace(b"\n.", b"\n..")
+    return b"." + stuffed if stuffed.startswith(b".") else stuffed
 
 
 class SmtpError(Exception):
