@@ -30,7 +30,7 @@ from consentry.domain.users import AuditAction, AuditEntry
 from consentry.domain.vocabulary import PointKind
 from consentry.policy.factrows import terms as point_terms
 from consentry.services.errors import AlreadyExists
-from consentry.services.ports import FoundPoint
+from consentry.services.ports import DecisionBasis, FoundPoint, PointRef
 
 
 @dataclass
@@ -100,6 +100,17 @@ class FakeTransaction:
     def heads(self, point_ids: Sequence[str]) -> dict[str, tuple[int, datetime | None]]:
         states = {pid: fold(pid, self.events_for(pid)) for pid in point_ids if pid in self.data.points}
         return {pid: (s.last_seq, s.last_event_at) for pid, s in states.items()}
+
+    def decision_basis(self, point: PointRef, purpose_key: str) -> DecisionBasis | None:
+        point_id = point if isinstance(point, str) else self.point_id(*point)
+        kind = None if point_id is None else self.point_kind(point_id)
+        if point_id is None or kind is None:
+            return None
+        head = self.heads([point_id]).get(point_id)
+        purpose = self.purpose(purpose_key)
+        return DecisionBasis(
+            point_id, kind, head, self.registers_version(), purpose, self.setting("controller")
+        )
 
     def objecting_points(self, contact_ids: Sequence[str]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}

@@ -55,12 +55,19 @@ def resolve(reader: LedgerReader, ref: str, region: str = "NL") -> tuple[str, Po
     if isinstance(key, str):
         kind = reader.point_kind(key)
         if kind is None:
-            raise UnknownContact("contact", f"no contact point with id {key!r}")
+            raise unknown(key)
         return key, kind
     point_id = reader.point_id(*key)
     if point_id is None:
-        raise UnknownContact("contact", f"no contact point {key[1]!r} is registered")
+        raise unknown(key)
     return point_id, key[0]
+
+
+def unknown(key: tuple[PointKind, str] | str) -> UnknownContact:
+    """The error for a reference (`point_key`) that names no registered contact point."""
+    if isinstance(key, str):
+        return UnknownContact("contact", f"no contact point with id {key!r}")
+    return UnknownContact("contact", f"no contact point {key[1]!r} is registered")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,11 +13,11 @@ from consentry.domain.vocabulary import CHANNELS_BY_POINT, Activity, Channel, Me
 from consentry.policy.facts import Question
 from consentry.policy.rules import Decision, evaluate
 from consentry.services.app import App
-from consentry.services.contacts import UnknownContact, point_key, resolve
+from consentry.services.contacts import UnknownContact, point_key, unknown
 from consentry.services.errors import InputError, choice
 from consentry.services.ledger_guard import LedgerDamaged, check, check_often
 from consentry.services.ports import Reading
-from consentry.services.setup import controller
+from consentry.services.setup import controller, controller_of
 
 
 def decide(
@@ -49,15 +49,28 @@ def decide_in(
     activity: Activity,
     at: datetime,
 ) -> Decision:
-    """`decide` within an open read transaction (for batches)."""
-    point_id, point_kind = resolve(r, contact, app.settings.default_region)
-    purpose = _checked(point_kind, channel, purpose_key, r.purpose(purpose_key))
-    state = app.states.load_many(r, [point_id], as_of=at).get(point_id)
+    """`decide` within an open read transaction (for batches).
+
+    The point, its head, the purpose and the controller come in one read
+    (`DecisionBasis`); the state from the cache when the head shows it current.
+    """
+    key = _point_key(contact, app.settings.default_region)
+    if isinstance(key, InputError):  # raised anew: the remembered one stands in other answers
+        raise type(key)(key.field, key.message)
+    basis = r.decision_basis(key, purpose_key)
+    if basis is None:
+        raise unknown(key)
+    point_id = basis.point_id
+    purpose = _checked(basis.kind, channel, purpose_key, basis.purpose)
+    heads = {point_id: basis.head} if basis.head is not None else {}
+    state = app.states.load_many(r, [point_id], as_of=at, heads=heads, registers=basis.registers).get(
+        point_id
+    )
     if state is None:  # registered, yet without events: the ledger lost them
         check(app, r)
         raise LedgerDamaged(f"contact point {point_id} is registered but has no events in the ledger")
     question = Question(channel=channel, purpose=purpose, at=at, kind=kind, activity=activity)
-    return evaluate(app.pack, state, question, controller(r))
+    return evaluate(app.pack, state, question, controller_of(basis.controller))
 
 
 @dataclass(frozen=True, slots=True)

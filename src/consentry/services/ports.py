@@ -251,6 +251,35 @@ class LedgerView(LedgerReader, Registers, Protocol):
     """The ledger with the registers: what a contact point's state is read from."""
 
 
+# -- one decision ---------------------------------------------------------------------------------
+
+#: A contact point as a question names it: (kind, normalised value), or its id.
+PointRef = tuple[PointKind, str] | str
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionBasis:
+    """What one decision reads besides the point's state, read together (one query on SQL)."""
+
+    point_id: str
+    kind: PointKind
+    #: The point's projection head (last seq, last occurred_at); None when it has no projection row.
+    head: tuple[int, datetime | None] | None
+    #: `Registers.registers_version`.
+    registers: tuple[int, datetime | None]
+    #: The purpose asked about; None when it is not defined.
+    purpose: Purpose | None
+    #: The stored controller setting (JSON), None when there is none.
+    controller: Any
+
+
+class Deciding(Protocol):
+    """The reads one decision makes before it folds or takes a cached state."""
+
+    def decision_basis(self, point: PointRef, purpose_key: str) -> DecisionBasis | None:
+        """The point, its head, the registers' version, the purpose and the controller (None: no point)."""
+
+
 # -- the audience ---------------------------------------------------------------------------------
 
 
@@ -348,6 +377,7 @@ class RetentionReads(Protocol):
 
 class Reading(
     LedgerReader,
+    Deciding,
     Catalog,
     Registers,
     CampaignReader,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from consentry.domain.vocabulary import Sector
 from consentry.policy.facts import Controller
 from consentry.services import integrity
@@ -45,7 +47,11 @@ def _fill_point_facts(app: App) -> None:
 
 def controller(r: Catalog) -> Controller:
     """The controller profile, or the default when none was stored."""
-    raw = r.setting("controller")
+    return controller_of(r.setting("controller"))
+
+
+def controller_of(raw: Any) -> Controller:
+    """The controller profile from its stored setting (None: the default)."""
     if not raw:
         return Controller()
     return Controller(

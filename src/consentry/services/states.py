@@ -160,11 +160,22 @@ class StateCache:
         return found
 
     def load_many(
-        self, r: LedgerView, point_ids: Sequence[str], as_of: datetime | None = None
+        self,
+        r: LedgerView,
+        point_ids: Sequence[str],
+        as_of: datetime | None = None,
+        heads: dict[str, tuple[int, datetime | None]] | None = None,
+        registers: tuple[int, datetime | None] | None = None,
     ) -> dict[str, ContactState]:
-        """As `load_many`, serving unchanged points from the cache (states are shared: never mutate)."""
+        """As `load_many`, serving unchanged points from the cache (states are shared: never mutate).
+
+        `heads` (of every point asked about that has a projection row) and `registers`
+        are what `LedgerReader.heads` and `Registers.registers_version` would read in this
+        transaction, when the caller has read them already (`DecisionBasis`).
+        """
         wanted = list(dict.fromkeys(point_ids))
-        registers = r.registers_version()
+        if registers is None:
+            registers = r.registers_version()
         version: Version = (r.head() if len(wanted) >= MANY else None, registers)
         found: dict[str, ContactState] = {}
         check: list[str] = []
@@ -185,7 +196,8 @@ class StateCache:
             with self._lock:
                 self.hits += len(found)
             return with_person(r, found, as_of)
-        heads = r.heads(check)
+        if heads is None:
+            heads = r.heads(check)
         missing: list[str] = []
         # Without projection rows: erased points (folded from the ledger, never cached) or unknown ids.
         unprojected = [pid for pid in check if pid not in heads]

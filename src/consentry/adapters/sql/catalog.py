@@ -16,24 +16,19 @@ from consentry.domain.users import AuditAction, AuditEntry
 from consentry.domain.vocabulary import PurposeKind
 
 
-def _purpose(r: Any) -> Purpose:
-    return Purpose(
-        key=r.key,
-        name_nl=r.name_nl,
-        name_en=r.name_en,
-        kind=PurposeKind(r.kind),
-        categories=frozenset(r.categories),
-        third_party=r.third_party,
-    )
-
-
 class CatalogReads(Connected):
     """Reading purposes, forms, API keys and settings."""
 
     def purpose(self, key: str) -> Purpose | None:
         """A defined purpose by key."""
-        row = self.conn.execute(sa.select(t.purposes).where(t.purposes.c.key == key)).first()
-        return None if row is None else _purpose(row)
+        # Plain SQL: every decision reads its purpose (see `Connected._plain`).
+        rows = self._plain(
+            "SELECT key, name_nl, name_en, kind, categories, third_party FROM purposes WHERE key = ?", [key]
+        )
+        if not rows:
+            return None
+        key, nl, en, kind, cats, third = rows[0]
+        return Purpose(key, nl, en, PurposeKind(kind), frozenset(self._json(cats)), bool(third))
 
     def purposes(self) -> list[Purpose]:
         """All defined purposes, by key."""

@@ -2,21 +2,70 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import PoolProxiedConnection
+
+
+class Pooled:
+    """A pooled connection whose (read) transaction was begun on the driver (`read_transaction`).
+
+    SQLAlchemy's `Connection` over it is made only when a read asks for one.
+    """
+
+    def __init__(self, engine: Engine, pooled: PoolProxiedConnection) -> None:
+        self.engine = engine
+        self.pooled = pooled
+        self._conn: Connection | None = None
+
+    def connection(self) -> Connection:
+        """SQLAlchemy's connection over it, made on first use."""
+        if self._conn is None:
+            self._conn = Connection(self.engine, connection=self.pooled)
+        return self._conn
+
+    def release(self) -> None:
+        """Give the connection back to the pool (the driver's transaction has ended)."""
+        if self._conn is not None:
+            self._conn.close()  # ends its notional transaction (nothing left to end) and checks in
+        else:
+            self.pooled.close()
 
 from consentry.adapters.sql.stored import CHUNK
 
 
 class Connected:
-    """Access within one transaction: the base of every part of a `Reader` and a `Writer`."""
+    """Access within one transaction: the base of every part of a `Reader` and a `Writer`.
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self._sqlite = conn.dialect.name == "sqlite"
+    Given a `Pooled` connection (a read transaction), SQLAlchemy's `Connection` is made
+    only when a read uses it: the plain-SQL reads every decision makes need none, and
+    making one, beginning and ending it costs more than a decision's whole query.
+    """
+
+    def __init__(self, conn: Connection | Pooled) -> None:
+        if isinstance(conn, Pooled):
+            self._conn: Connection | None = None
+            self._pooled: Pooled | None = conn
+            engine = conn.engine
+            raw = conn.pooled.driver_connection
+        else:
+            self._conn, self._pooled = conn, None
+            engine = conn.engine
+            raw = conn.connection.driver_connection
+        self._raw: Any = raw
+        self._sqlite = engine.dialect.name == "sqlite"
+
+    @property
+    def conn(self) -> Connection:
+        """SQLAlchemy's connection in this transaction (made on first use over a `Pooled` one)."""
+        if self._conn is None:
+            assert self._pooled is not None
+            self._conn = self._pooled.connection()
+        return self._conn
 
     def _plain(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         """Rows of plain SQL (`?` marks a parameter) run on the driver's cursor, in this transaction.
@@ -27,8 +76,7 @@ class Connected:
         """
         if not self._sqlite:
             sql = sql.replace("?", "%s")
-        raw: Any = self.conn.connection.driver_connection
-        return list(raw.execute(sql, tuple(params)).fetchall())
+        return list(self._raw.execute(sql, tuple(params)).fetchall())
 
     def _in(self, column: str, values: Sequence[Any], pg_type: str = "text") -> tuple[str, list[Any]]:
         """`column IN (...)` for `_plain`, as each database plans it well.
@@ -81,3 +129,46 @@ class Connected:
     def _json(self, value: Any) -> Any:
         """A JSON column as read by `_plain`: text on SQLite, already decoded on PostgreSQL."""
         return orjson.loads(value) if self._sqlite and value is not None else value
+
+
+@contextmanager
+def read_transaction(engine: Engine) -> Iterator[Pooled]:
+    """A read transaction begun and ended on the driver: committed, or rolled back on an error.
+
+    SQLite begins a deferred transaction (a snapshot from its first read); PostgreSQL
+    runs it REPEATABLE READ, one snapshot for every statement. A `Connected` made on it
+    gives the connection back to the pool when the transaction ends.
+    """
+    pooled = engine.raw_connection()
+    raw: Any = pooled.driver_connection
+    sqlite = engine.dialect.name == "sqlite"
+    level = None
+    try:
+        if sqlite:
+            raw.execute("BEGIN")
+        else:
+            level = raw.isolation_level
+            raw.isolation_level = _repeatable_read()
+    except BaseException:
+        pooled.close()
+        raise
+    opened = Pooled(engine, pooled)
+    try:
+        yield opened
+    except BaseException:
+        raw.rollback()
+        raise
+    else:
+        raw.commit()
+    finally:
+        try:
+            if not sqlite:
+                raw.isolation_level = level
+        finally:
+            opened.release()
+
+
+def _repeatable_read() -> Any:
+    import psycopg  # only PostgreSQL stores need the driver loaded
+
+    return psycopg.IsolationLevel.REPEATABLE_READ

@@ -83,10 +83,8 @@ class LedgerReads(Ciphers):
 
     def point_kind(self, point_id: str) -> PointKind | None:
         """The kind of a registered contact point, or None when there is none."""
-        kind = self.conn.execute(
-            sa.select(t.contact_points.c.kind).where(t.contact_points.c.id == point_id)
-        ).scalar_one_or_none()
-        return None if kind is None else PointKind(kind)
+        rows = self._plain("SELECT kind FROM contact_points WHERE id = ?", [point_id])
+        return PointKind(rows[0][0]) if rows else None
 
     def events_for(self, point_id: str, as_of: datetime | None = None) -> list[Event]:
         """A contact point's events in fold order, optionally only those that occurred by `as_of`."""

@@ -10,6 +10,8 @@ from consentry.adapters.sql.audience import AudienceReads
 from consentry.adapters.sql.audit import AuditReads
 from consentry.adapters.sql.campaigns import CampaignReads
 from consentry.adapters.sql.catalog import CatalogReads
+from consentry.adapters.sql.connected import Pooled
+from consentry.adapters.sql.deciding import DecisionReads
 from consentry.adapters.sql.ledger import LedgerReads
 from consentry.adapters.sql.requests import RequestReads
 from consentry.adapters.sql.retention import RetentionReads
@@ -20,6 +22,7 @@ from consentry.adapters.sql.suppressions import SuppressionReads
 class Reader(
     AudienceReads,
     SearchReads,
+    DecisionReads,
     LedgerReads,
     CatalogReads,
     CampaignReads,
@@ -30,6 +33,6 @@ class Reader(
 ):
     """Read access within one consistent snapshot."""
 
-    def __init__(self, conn: Connection, vault: Vault) -> None:
+    def __init__(self, conn: Connection | Pooled, vault: Vault) -> None:
         super().__init__(conn)
         self.vault = vault

@@ -17,6 +17,7 @@ from consentry.adapters.crypto.vault import Vault
 from consentry.adapters.sql import audience, schema
 from consentry.adapters.sql.audience import AudienceQuery
 from consentry.adapters.sql.campaign_queue import WorkerLock
+from consentry.adapters.sql.connected import read_transaction
 from consentry.adapters.sql.data_keys import check_at_start, scrub_destroyed_keys
 from consentry.adapters.sql.engine import bulk_load_settings, has_schema, require_schema
 from consentry.adapters.sql.reader import Reader
@@ -37,14 +38,13 @@ class SqlStore:
 
     @contextmanager
     def reader(self) -> Iterator[Reader]:
-        """A read transaction on one snapshot."""
-        opts: dict[str, Any] = {}
-        if self.engine.dialect.name == "postgresql":
-            opts["isolation_level"] = "REPEATABLE READ"
+        """A read transaction on one snapshot (begun on the driver: see `connected.read_transaction`)."""
         self.check_keys()
-        with self.engine.connect().execution_options(**opts) as conn, conn.begin():
-            self._require_schema(conn)
-            yield Reader(conn, self.vault)
+        with read_transaction(self.engine) as opened:
+            r = Reader(opened, self.vault)
+            if not self._schema_seen:
+                self._require_schema(r.conn)
+            yield r
 
     @contextmanager
     def writer(self) -> Iterator[Writer]:
