@@ -1,16 +1,21 @@
 """Benchmark: how long one decision takes, for a contact point with 20 ledger events.
 
-Target (issue): one decision in-process, for a contact point with 20 events, median <= 50 µs.
+Targets (issue #16): one decision in-process, for a contact point with 20 events, median <= 50 µs;
+one decision through the service WITH its store read, median <= 100 µs.
 
 What is measured, each over many thousand runs timed one by one with time.perf_counter_ns:
 
 (a) the pure in-process decision: fold the point's events (as read from the store, up to the
-    moment asked about) and evaluate the question with the `nl` rule pack. This is the target.
+    moment asked about) and evaluate the question with the `nl` rule pack. The reference.
 (b) evaluate alone, on a state folded beforehand.
-(c) the full service `consentry.services.decide.decide()` on a SQLite file database in a temp
-    directory: resolving the contact reference, reading the purpose, the events and the
-    controller profile, then (a). Measured twice: with the address as typed and with the
-    contact point id (which skips address normalisation).
+(c) the full service `consentry.services.decide.decide()` on each store (a SQLite file in a
+    temp directory; a scratch PostgreSQL database, see benchmarks/pgdb.py): its read
+    transaction, the point found by its blind index, its head, purpose, registers' version
+    and controller, the state (from the process's state cache when the point's head shows it
+    current, else read, opened and folded), then (a). Measured twice: with the address as
+    typed and with the contact point id (which skips address normalisation). Beside the wall
+    figures: the process's CPU time per decision, and on PostgreSQL the round trips to the
+    server per decision (counted in libpq's protocol trace: each Query or Sync message).
 
 Seven questions rotate (e-mail for three purposes, phone calls in 2019, 2025 and 2026, post) so
 no single code path is measured alone. The three contact points (e-mail, phone, postal) have 20
@@ -19,16 +24,18 @@ another purpose, notices, a register listing, bounces, an objection to profiling
 
 Run from the repository root with the virtualenv active:
 
-    python benchmarks/decide.py              # default run counts
-    python benchmarks/decide.py --runs 50000 # more runs for (a) and (b)
+    python benchmarks/decide.py                    # both stores, default run counts
+    python benchmarks/decide.py --store sqlite     # or postgresql
+    python benchmarks/decide.py --runs 50000       # more runs for (a) and (b)
 
-It prints median, p99 and mean per measurement, a PASS/FAIL line for the target, and exits 0.
+It prints median, p99 and mean per measurement, PASS/FAIL lines for the targets, and exits 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import sys
 import tempfile
@@ -52,6 +59,7 @@ from consentry.services.ledger import append_records
 from consentry.settings import Settings
 
 TARGET_MEDIAN_US = 50.0
+TARGET_SERVICE_US = 100.0
 
 PURPOSES = (
     ("nieuwsbrief", "Nieuwsbrief", "Newsletter", ("koffiebonen", "apparatuur"), False),
@@ -383,15 +391,93 @@ def report(title: str, cases: list[Prepared], per: list[list[int]], pooled: list
     return total
 
 
+def round_trips(app: App, cases: list[Prepared], ref: Callable[[Prepared], str]) -> list[int]:
+    """Round trips to PostgreSQL per decision, per case (Query and Sync messages in libpq's trace)."""
+    import sqlalchemy as sa
+
+    engine = app.store.engine
+    with tempfile.NamedTemporaryFile("w+", suffix=".trace") as trace:
+        traced: list[Any] = []
+
+        def on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+            dbapi_conn.pgconn.trace(trace.fileno())
+            traced.append(dbapi_conn)
+
+        out = []
+        for p in cases:
+            c = p.case
+            decide(app, ref(p), c.channel, c.purpose, at=c.at)  # any first-use reads
+            start = Path(trace.name).stat().st_size
+            sa.event.listen(engine, "checkout", on_checkout)
+            try:
+                decide(app, ref(p), c.channel, c.purpose, at=c.at)
+            finally:
+                sa.event.remove(engine, "checkout", on_checkout)
+                for conn in traced:
+                    conn.pgconn.untrace()  # flushes libpq's buffer
+                traced.clear()
+            with open(trace.name, encoding="utf-8", errors="replace") as f:
+                f.seek(start)
+                out.append(sum(1 for line in f if _sent(line)))
+    return out
+
+
+def _select_one(app: App) -> None:
+    """The machine's floor for a PostgreSQL decision: one round trip on a pooled connection."""
+    pooled = app.store.engine.raw_connection()
+    try:
+        raw: Any = pooled.driver_connection
+        raw.autocommit = True
+        raw.execute("SELECT 1").fetchall()
+        raw.autocommit = False
+    finally:
+        pooled.close()
+
+
+def _sent(line: str) -> bool:
+    parts = line.split("\t")
+    return len(parts) > 3 and parts[1] == "F" and parts[3].strip() in ("Query", "Sync")
+
+
+def service_runs(app: App, store: str, cases: list[Prepared], rounds: int) -> Stats:
+    """(c) and (c') on one store; the typed figure is returned."""
+
+    def service(p: Prepared, ref: str) -> Callable[[], object]:
+        c = p.case
+        return lambda: decide(app, ref, c.channel, c.purpose, at=c.at)
+
+    if store.startswith("PostgreSQL"):
+        per, _ = timed([lambda: _select_one(app)], rounds * len(cases), warmup=20)
+        line = Stats.of(per[0]).line("one round trip: SELECT 1, pooled, autocommit")
+        print(f"\nreference on {store}, same run\n{line}")
+    totals = []
+    for label, ref in (("typed", lambda p: p.case.contact), ("id", lambda p: p.point_id)):
+        cpu0 = time.process_time()
+        per, pooled = timed([service(p, ref(p)) for p in cases], rounds, warmup=20)
+        cpu = (time.process_time() - cpu0) / (len(cases) * (rounds + 20))
+        name = "(c)" if label == "typed" else "(c')"
+        total = report(f"{name} service decide(), {store}, contact given as {label}", cases, per, pooled)
+        print(f"  client CPU per decision {fmt(cpu * 1e9)} (process time; wall median above)")
+        if store.startswith("PostgreSQL"):
+            trips = round_trips(app, cases, ref)
+            print("  round trips to the server per decision: " + ", ".join(map(str, trips)))
+        totals.append(total)
+    return totals[0]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=10_000, help="runs per question for (a) and (b)")
     ap.add_argument("--service-runs", type=int, default=1_000, help="runs per question for (c)")
+    ap.add_argument("--store", choices=("sqlite", "postgresql", "both"), default="both")
     args = ap.parse_args(argv)
 
     overhead = statistics.median(_empty_timing() for _ in range(10_000))
     print(f"Python {sys.version.split()[0]}; perf_counter_ns overhead ~{overhead:.0f} ns (not subtracted)")
+    print("load average at start: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
 
+    service: dict[str, Stats] = {}
+    total_a: Stats | None = None
     with tempfile.TemporaryDirectory(prefix="consentry-bench-") as tmp:
         app = bootstrap(Settings(database_url=f"sqlite:///{Path(tmp) / 'bench.db'}"))
         cases = build(app)
@@ -407,7 +493,7 @@ def main(argv: list[str] | None = None) -> int:
             return lambda: evaluate(pack, fold(p.point_id, p.events), p.question, ctrl)
 
         per, pooled = timed([pure(p) for p in cases], args.runs)
-        total_a = report("(a) pure decision: fold the events + evaluate (target)", cases, per, pooled)
+        total_a = report("(a) pure decision: fold the events + evaluate (reference)", cases, per, pooled)
 
         def only_eval(p: Prepared) -> Callable[[], object]:
             state = fold(p.point_id, p.events)
@@ -422,22 +508,40 @@ def main(argv: list[str] | None = None) -> int:
         per, pooled = timed([fold_only(p) for p in cases], args.runs)
         report("    fold alone (for reference)", cases, per, pooled)
 
-        def service(p: Prepared, ref: str) -> Callable[[], object]:
-            c = p.case
-            return lambda: decide(app, ref, c.channel, c.purpose, at=c.at)
-
-        per, pooled = timed([service(p, p.case.contact) for p in cases], args.service_runs, warmup=20)
-        report("(c) service decide(), SQLite file, contact given as typed", cases, per, pooled)
-        per, pooled = timed([service(p, p.point_id) for p in cases], args.service_runs, warmup=20)
-        report("(c') service decide(), SQLite file, contact given as id", cases, per, pooled)
+        if args.store in ("sqlite", "both"):
+            service["SQLite"] = service_runs(app, "SQLite file", cases, args.service_runs)
         app.store.engine.dispose()
 
+    if args.store in ("postgresql", "both"):
+        from pgdb import scratch_database
+
+        with scratch_database(f"consentry_bench_decide_{os.getpid()}") as url:
+            if url is not None:
+                app = bootstrap(Settings(database_url=url))
+                cases = build(app)
+                name = f"PostgreSQL ({sa_url(url)})"
+                service["PostgreSQL"] = service_runs(app, name, cases, args.service_runs)
+                app.store.engine.dispose()
+
+    print("\nload average at the end: " + " ".join(f"{x:.2f}" for x in os.getloadavg()))
     ok = total_a.median <= TARGET_MEDIAN_US * 1000
     print(
         f"\n{'PASS' if ok else 'FAIL'}: pure decision median {fmt(total_a.median)} "
         f"(p99 {fmt(total_a.p99)}) against the target median <= {TARGET_MEDIAN_US:.0f} µs"
     )
+    for store, total in service.items():
+        ok = total.median <= TARGET_SERVICE_US * 1000
+        print(
+            f"{'PASS' if ok else 'FAIL'}: {store} service decision (typed address) median "
+            f"{fmt(total.median)} (p99 {fmt(total.p99)}) against the target median <= "
+            f"{TARGET_SERVICE_US:.0f} µs; pure decision in the same run {fmt(total_a.median)}"
+        )
     return 0
+
+
+def sa_url(url: str) -> str:
+    """The database's name, for the report."""
+    return url.rsplit("/", 1)[-1]
 
 
 if __name__ == "__main__":

@@ -159,6 +159,28 @@ class StateCache:
                     self._ids.popitem(last=False)
         return found
 
+    def current(
+        self,
+        point_id: str,
+        head: tuple[int, datetime | None],
+        registers: tuple[int, datetime | None],
+        as_of: datetime | None,
+    ) -> ContactState | None:
+        """The cached state of a point, when `head` and `registers` (read together, just now) show
+        it current for `as_of`; None otherwise. Without the person's objections (`with_person`)."""
+        with self._lock:
+            item = self._items.get(point_id)
+            if (
+                item is None
+                or item.seq != head[0]
+                or item.version[1] != registers
+                or not (as_of is None or head[1] is None or as_of >= head[1])
+            ):
+                return None
+            self._items.move_to_end(point_id)
+            self.hits += 1
+            return item.state
+
     def load_many(
         self,
         r: LedgerView,

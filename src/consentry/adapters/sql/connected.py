@@ -168,6 +168,30 @@ def read_transaction(engine: Engine) -> Iterator[Pooled]:
             opened.release()
 
 
+@contextmanager
+def single_statements(engine: Engine) -> Iterator[Pooled]:
+    """A pooled connection outside any transaction: each statement on it stands alone.
+
+    For a reader that needs one statement and no more (a decision whose state is cached):
+    one statement sees one snapshot, and PostgreSQL is spared the round trips of BEGIN
+    and COMMIT.
+    """
+    pooled = engine.raw_connection()
+    raw: Any = pooled.driver_connection
+    sqlite = engine.dialect.name == "sqlite"
+    opened = Pooled(engine, pooled)
+    try:
+        if not sqlite:
+            raw.autocommit = True
+        yield opened
+    finally:
+        try:
+            if not sqlite:
+                raw.autocommit = False
+        finally:
+            opened.release()
+
+
 def _repeatable_read() -> Any:
     import psycopg  # only PostgreSQL stores need the driver loaded
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -82,10 +83,42 @@ def create_engine(url: str, serving: bool = False, lock_wait_s: float | None = N
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    if lock_wait_s is None:
-        return sa.create_engine(url, pool_pre_ping=True)
-    options = f"-c lock_timeout={max(1, int(lock_wait_s * 1000))}"
-    return sa.create_engine(url, pool_pre_ping=True, connect_args={"options": options})
+    connect_args = {}
+    if lock_wait_s is not None:
+        connect_args["options"] = f"-c lock_timeout={max(1, int(lock_wait_s * 1000))}"
+    engine = sa.create_engine(url, connect_args=connect_args)
+    _ping_when_idle(engine)
+    return engine
+
+
+#: A pooled PostgreSQL connection unused for longer than this is pinged before it is handed out.
+PING_IDLE_S = 1.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before use only when it sat idle (`PING_IDLE_S`).
+
+    SQLAlchemy's `pool_pre_ping` pings on every checkout: a round trip to the server
+    before every transaction, on a decision as much as its own query. A connection in
+    steady use was just seen working; one left idle may have been cut (a server
+    restart, a firewall's timeout) and is pinged, and replaced when the ping fails.
+    """
+
+    @sa_event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa_event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # the driver's own error for a cut connection
+            raise sa.exc.DisconnectionError(f"pooled connection lost: {exc}") from exc
+        if not alive:
+            raise sa.exc.DisconnectionError("pooled connection lost")
 
 
 def require_schema(conn: Connection) -> None:

@@ -1,0 +1,148 @@
+"""One decision's reads: one statement for what it needs besides the state, on both stores.
+
+`decide` first reads the point's head, the registers' version, the purpose and the
+controller in one statement outside a transaction (`Store.decision_basis`) and answers from
+the state cache when that head shows the cached state current; anything else goes through a
+read transaction. These tests hold the two ways equal and the reads' connections honest.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from consentry.adapters.sql import engine as engines
+from consentry.bootstrap import App
+from consentry.domain.vocabulary import PointKind
+from consentry.services import ledger, ledger_guard, setup
+from consentry.services.decide import decide
+from consentry.services.ports import Reading
+
+AT = datetime(2024, 6, 1, 12, tzinfo=UTC)
+
+
+def line(**fields: object) -> str:
+    return json.dumps(fields)
+
+
+def registered(app: App) -> str:
+    ledger.append_lines(
+        app,
+        [
+            line(type="contact_point.registered", kind="email", value="Anna@Example.nl", source="web_form",
+                 occurred_at="2023-01-01"),
+            line(type="consent.given", contact="anna@example.nl", purpose="nieuwsbrief", channels=["email"],
+                 method="single_opt_in", text_version="v1", occurred_at="2023-01-02"),
+        ],
+    )  # fmt: skip
+    with app.store.reader() as r:
+        (pid,) = r.point_ids()
+    return pid
+
+
+@contextmanager
+def no_transactions(app: App) -> Iterator[None]:
+    """Fail any read transaction opened while inside."""
+
+    @contextmanager
+    def refused() -> Iterator[Reading]:
+        raise AssertionError("a read transaction was opened")
+        yield  # pragma: no cover
+
+    real = app.store.reader
+    app.store.reader = refused  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        app.store.reader = real  # type: ignore[method-assign]
+
+
+def test_the_decision_basis_is_what_the_separate_reads_give(app: App) -> None:
+    pid = registered(app)
+    with app.store.reader() as r:
+        by_value = r.decision_basis((PointKind.EMAIL, "anna@example.nl"), "nieuwsbrief")
+        by_id = r.decision_basis(pid, "nieuwsbrief")
+        assert by_value is not None and by_value == by_id
+        assert (by_value.point_id, by_value.kind) == (pid, PointKind.EMAIL)
+        assert by_value.head == r.heads([pid])[pid]
+        assert by_value.registers == r.registers_version()
+        assert by_value.purpose == r.purpose("nieuwsbrief")
+        assert setup.controller_of(by_value.controller) == setup.controller(r)
+        unknown_purpose = r.decision_basis(pid, "geen-doel")
+        assert unknown_purpose is not None and unknown_purpose.purpose is None
+        assert r.decision_basis((PointKind.EMAIL, "niemand@example.nl"), "nieuwsbrief") is None
+        assert r.decision_basis("cp_unknown", "nieuwsbrief") is None
+    assert app.store.decision_basis(pid, "nieuwsbrief") == by_value
+
+
+def test_a_cached_point_is_decided_on_one_statement_and_an_append_is_seen_at_once(app: App) -> None:
+    pid = registered(app)
+    ledger_guard.check_now(app)
+    first = decide(app, "anna@example.nl", "email", "nieuwsbrief", at=AT)  # folds and caches
+    assert first.verdict.value == "allow"
+    with no_transactions(app):
+        ledger_guard._checked[ledger_guard._key(app.store)] = 1e18  # the periodic check is not due
+        assert decide(app, "Anna@Example.nl", "email", "nieuwsbrief", at=AT) == first
+        assert decide(app, pid, "email", "nieuwsbrief", at=AT) == first
+    ledger_guard._checked.clear()
+
+    ledger.append_lines(app, [line(type="unsubscribed", contact=pid, purpose="nieuwsbrief", via="link")])
+    later = datetime.now(UTC)
+    after = decide(app, pid, "email", "nieuwsbrief", at=later)
+    assert after.verdict.value == "deny"
+    app.states._items.clear()  # the same question folded afresh in a transaction
+    assert decide(app, pid, "email", "nieuwsbrief", at=later) == after
+
+
+def test_what_the_quick_read_cannot_answer_goes_through_a_transaction_with_the_same_errors(app: App) -> None:
+    pid = registered(app)
+    decide(app, pid, "email", "nieuwsbrief", at=AT)
+    with pytest.raises(Exception, match="unknown purpose"):
+        decide(app, pid, "email", "geen-doel", at=AT)
+    with pytest.raises(Exception, match="no contact point"):
+        decide(app, "niemand@example.nl", "email", "nieuwsbrief", at=AT)
+    with pytest.raises(Exception, match="cannot be reached by phone"):
+        decide(app, pid, "phone", "nieuwsbrief", at=AT)
+    # a moment before the point's last event is folded in a transaction, as before
+    before = datetime(2023, 1, 1, 12, tzinfo=UTC)
+    assert decide(app, pid, "email", "nieuwsbrief", at=before).verdict.value == "deny"
+
+
+def test_a_read_transaction_gives_its_connection_back_whether_or_not_sqlalchemy_was_used(app: App) -> None:
+    pool = app.store.engine.pool
+    base = pool.checkedout()  # type: ignore[attr-defined]
+    with app.store.reader() as r:
+        r.purposes()  # plain SQL only
+    assert pool.checkedout() == base  # type: ignore[attr-defined]
+    with app.store.reader() as r:
+        head = r.head()  # through SQLAlchemy, in the same transaction
+        assert r.head_row() == head
+    assert pool.checkedout() == base  # type: ignore[attr-defined]
+    with pytest.raises(RuntimeError), app.store.reader() as r:
+        r.head()
+        raise RuntimeError("boom")
+    assert pool.checkedout() == base  # type: ignore[attr-defined]
+    registered(app)  # a write transaction still begins and commits as before
+    with app.store.reader() as r:
+        assert len(r.point_ids()) == 1
+
+
+def test_a_postgresql_connection_cut_while_idle_in_the_pool_is_replaced(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if app.store.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's pooled connections")
+    pid = registered(app)
+    with app.store.reader() as r:
+        backend = r.conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    admin = sa.create_engine(app.store.engine.url, poolclass=sa.pool.NullPool)
+    with admin.connect() as conn:
+        conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": backend})
+    admin.dispose()
+    monkeypatch.setattr(engines, "PING_IDLE_S", 0.0)
+    assert decide(app, pid, "email", "nieuwsbrief", at=AT).verdict.value == "allow"
