@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from consentry.adapters.sql import engine as engines
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import PointKind
-from consentry.services import ledger, ledger_guard, setup
+from consentry.services import ledger, ledger_guard, setup, states
 from consentry.services.decide import decide
 from consentry.services.ports import Reading
 
@@ -146,3 +146,36 @@ def test_a_postgresql_connection_cut_while_idle_in_the_pool_is_replaced(
     admin.dispose()
     monkeypatch.setattr(engines, "PING_IDLE_S", 0.0)
     assert decide(app, pid, "email", "nieuwsbrief", at=AT).verdict.value == "allow"
+
+
+def test_a_question_about_an_earlier_moment_is_folded_from_kept_events_as_afresh(app: App) -> None:
+    pid = registered(app)
+    ledger.append_lines(
+        app,
+        [line(type="unsubscribed", contact=pid, purpose="nieuwsbrief", via="link", occurred_at="2024-01-01")],
+    )
+    early = datetime(2023, 6, 1, tzinfo=UTC)
+
+    def fresh() -> dict[str, object]:
+        with app.store.reader() as r:
+            return states.load(r, pid, as_of=early).to_json()
+
+    def cached() -> dict[str, object]:
+        with app.store.reader() as r:
+            return app.states.load_many(r, [pid], as_of=early)[pid].to_json()
+
+    first = decide(app, pid, "email", "nieuwsbrief", at=early)  # read, folded, its events kept
+    assert first.verdict.value == "allow"
+    assert cached() == fresh()
+    with no_transactions(app):
+        ledger_guard._checked[ledger_guard._key(app.store)] = 1e18
+        assert decide(app, pid, "email", "nieuwsbrief", at=early) == first
+    ledger_guard._checked.clear()
+
+    # an event back-filled before the moment: the kept events are read again
+    ledger.append_lines(
+        app,
+        [line(type="objection.recorded", contact=pid, scope="direct_marketing", occurred_at="2023-03-01")],
+    )
+    assert cached() == fresh() and "direct_marketing" in fresh()["objections"]  # type: ignore[operator]
+    assert decide(app, pid, "email", "nieuwsbrief", at=early).verdict.value == "deny"

@@ -18,6 +18,12 @@ cached with the point (their events do not move this point's head).
 
 A point registered with the address of an erased one carries that point's suppression
 record (`ContactState.prior_suppression`), read by the address's blind index when it is folded.
+
+A question about a moment before a point's last event cannot take the cached state (it
+folds events the moment had not seen). For the last `HISTORY` points asked about so, the
+cache keeps their opened events with the register listings and suppression record read with
+them, under the same check (the point's head and the registers' version): such a question
+is then a fold in memory, not a read of the events with their sealed fields opened again.
 """
 
 from __future__ import annotations
@@ -28,13 +34,16 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from threading import Lock
 
+from consentry.domain.events import Event
 from consentry.domain.fold import fold
-from consentry.domain.state import ContactState
+from consentry.domain.state import ContactState, Listing, PriorSuppression
 from consentry.domain.vocabulary import PointKind
 from consentry.services.ports import LedgerReader, LedgerView
 
 #: From this many points on, one read of the ledger head is cheaper than a read per point.
 MANY = 32
+#: How many points' events the cache keeps for questions about an earlier moment.
+HISTORY = 1_000
 
 Version = tuple[tuple[int, str] | None, tuple[int, datetime | None]]
 PointKey = tuple[PointKind, str]
@@ -55,13 +64,42 @@ def load_many(
     return with_person(r, _folded(r, point_ids, as_of), as_of)
 
 
-def _folded(r: LedgerView, point_ids: Sequence[str], as_of: datetime | None) -> dict[str, ContactState]:
+def _folded(
+    r: LedgerView,
+    point_ids: Sequence[str],
+    as_of: datetime | None,
+    keep: dict[str, _Read] | None = None,
+) -> dict[str, ContactState]:
+    """The states as of a moment, read and folded; with `keep`, what was read for each point too."""
     events = r.events_for_many(point_ids)
     states = {pid: fold(pid, evs, as_of=as_of) for pid, evs in events.items()}
-    _listed(r, list(states.values()))
+    listed = _listed(r, list(states.values()))
     # A point's prior suppression is fixed when it is registered (the record came first), so it
     # is cached with the state like the fold itself.
-    return {s.id: s for s in with_prior_suppression(r, list(states.values()))}
+    out = {s.id: s for s in with_prior_suppression(r, list(states.values()))}
+    if keep is not None:
+        for pid, s in out.items():
+            if s.value:  # registered by the moment: its listings and record were read
+                keep[pid] = _Read(events[pid], listed.get((s.kind, s.value), []), s.prior_suppression)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A point's opened events, with the register listings and the suppression record of its value."""
+
+    events: list[Event]
+    listings: list[Listing]
+    prior: PriorSuppression | None
+
+    def state(self, point_id: str, as_of: datetime | None) -> ContactState:
+        """What `_folded` gives for this point as of a moment."""
+        state = fold(point_id, self.events, as_of=as_of)
+        if state.value:
+            state.listings.extend(self.listings)
+            if self.prior is not None and state.erased_at is None:
+                state = replace(state, prior_suppression=self.prior)
+        return state
 
 
 def with_prior_suppression(r: LedgerReader, states: list[ContactState]) -> list[ContactState]:
@@ -107,12 +145,18 @@ def with_person(
     return out
 
 
-def _listed(r: LedgerView, states: list[ContactState]) -> None:
-    """Add the do-not-contact register listings (the ledger's own listings stay)."""
+def _listed(r: LedgerView, states: list[ContactState]) -> dict[PointKey, list[Listing]]:
+    """Add the do-not-contact register listings (the ledger's own listings stay); those found."""
     found = r.listings((s.kind, s.value) for s in states if s.value)
     if found:
         for s in states:
             s.listings.extend(found.get((s.kind, s.value), ()))
+    return found
+
+
+def _before(as_of: datetime | None, head: tuple[int, datetime | None]) -> bool:
+    """Whether a moment is before a point's last event (a cached current state cannot answer it)."""
+    return as_of is not None and head[1] is not None and as_of < head[1]
 
 
 @dataclass(slots=True)
@@ -123,6 +167,13 @@ class _Item:
     state: ContactState
 
 
+@dataclass(frozen=True, slots=True)
+class _Past:
+    seq: int  # the point's last seq when read
+    registers: tuple[int, datetime | None]  # the registers' version when read
+    read: _Read
+
+
 class StateCache:
     """Folded states of recently asked-about contact points, checked against the store on each use."""
 
@@ -130,6 +181,7 @@ class StateCache:
         self.size = size
         self._items: OrderedDict[str, _Item] = OrderedDict()
         self._ids: OrderedDict[PointKey, tuple[str, tuple[int, str]]] = OrderedDict()
+        self._past: OrderedDict[str, _Past] = OrderedDict()
         self._lock = Lock()
         self.hits = self.misses = 0
 
@@ -168,18 +220,47 @@ class StateCache:
     ) -> ContactState | None:
         """The cached state of a point, when `head` and `registers` (read together, just now) show
         it current for `as_of`; None otherwise. Without the person's objections (`with_person`)."""
+        if not (as_of is None or head[1] is None or as_of >= head[1]):
+            return self._earlier(point_id, head[0], registers, as_of)
         with self._lock:
             item = self._items.get(point_id)
-            if (
-                item is None
-                or item.seq != head[0]
-                or item.version[1] != registers
-                or not (as_of is None or head[1] is None or as_of >= head[1])
-            ):
+            if item is None or item.seq != head[0] or item.version[1] != registers:
                 return None
             self._items.move_to_end(point_id)
             self.hits += 1
             return item.state
+
+    def _earlier(
+        self, point_id: str, seq: int, registers: tuple[int, datetime | None], as_of: datetime
+    ) -> ContactState | None:
+        """The state as of a moment before the point's last event, from its kept events; None without."""
+        with self._lock:
+            past = self._valid_past(point_id, seq, registers)
+            if past is None:
+                return None
+            self.hits += 1
+        return past.state(point_id, as_of)
+
+    def _valid_past(self, point_id: str, seq: int, registers: tuple[int, datetime | None]) -> _Read | None:
+        """A point's kept events while its head and the registers are as when read (lock held)."""
+        past = self._past.get(point_id)
+        if past is None or past.seq != seq or past.registers != registers:
+            return None
+        self._past.move_to_end(point_id)
+        return past.read
+
+    def _keep(
+        self,
+        read: dict[str, _Read],
+        heads: dict[str, tuple[int, datetime | None]],
+        registers: tuple[int, datetime | None],
+    ) -> None:
+        with self._lock:
+            for pid, got in read.items():
+                self._past[pid] = _Past(heads[pid][0], registers, got)
+                self._past.move_to_end(pid)
+            while len(self._past) > HISTORY:
+                self._past.popitem(last=False)
 
     def load_many(
         self,
@@ -221,6 +302,7 @@ class StateCache:
         if heads is None:
             heads = r.heads(check)
         missing: list[str] = []
+        earlier: list[tuple[str, _Read]] = []
         # Without projection rows: erased points (folded from the ledger, never cached) or unknown ids.
         unprojected = [pid for pid in check if pid not in heads]
         with self._lock:
@@ -235,12 +317,19 @@ class StateCache:
                         item.version = version
                     self._items.move_to_end(pid)
                     found[pid] = item.state
+                elif not current and (past := self._valid_past(pid, head[0], registers)) is not None:
+                    earlier.append((pid, past))
                 else:
                     missing.append(pid)
-            self.hits += len(found)
+            self.hits += len(found) + len(earlier)
             self.misses += len(missing)
+        for pid, got in earlier:
+            found[pid] = got.state(pid, as_of)
         if missing:
-            loaded = _folded(r, missing, as_of)
+            read: dict[str, _Read] = {}
+            loaded = _folded(r, missing, as_of, read if as_of is not None else None)
+            kept = {pid: got for pid, got in read.items() if _before(as_of, heads[pid])}
+            self._keep(kept, heads, registers)
             with self._lock:
                 for pid, state in loaded.items():
                     head = heads[pid]
