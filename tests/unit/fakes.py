@@ -416,10 +416,6 @@ class FakeStore:
     def reader(self) -> Iterator[FakeTransaction]:
         yield FakeTransaction(self.data, self._now())
 
-    def decision_basis(self, point: PointRef, purpose_key: str) -> DecisionBasis | None:
-        with self.reader() as r:
-            return r.decision_basis(point, purpose_key)
-
     def scrub_erased(self) -> bool:
         """Nothing stays behind in memory."""
         return True

@@ -15,7 +15,7 @@ from consentry.policy.rules import Decision, evaluate
 from consentry.services.app import App
 from consentry.services.contacts import UnknownContact, point_key, unknown
 from consentry.services.errors import InputError, choice
-from consentry.services.ledger_guard import LedgerDamaged, check, check_due, check_often
+from consentry.services.ledger_guard import LedgerDamaged, check, check_often
 from consentry.services.ports import Reading
 from consentry.services.setup import controller, controller_of
 
@@ -34,43 +34,9 @@ def decide(
     mk = choice(MessageKind, "kind", kind)
     act = choice(Activity, "activity", activity)
     moment = at or app.clock.now()
-    quick = _from_cache(app, contact, ch, purpose, mk, act, moment)
-    if quick is not None:
-        return quick
     with app.store.reader() as r:
         check_often(app, r)
         return decide_in(app, r, contact, ch, purpose, mk, act, moment)
-
-
-def _from_cache(
-    app: App,
-    contact: str,
-    channel: Channel,
-    purpose_key: str,
-    kind: MessageKind,
-    activity: Activity,
-    at: datetime,
-) -> Decision | None:
-    """`decide_in` on one statement's snapshot, when the point's state is cached and current; else None.
-
-    The point's head, the registers' version, the purpose and the controller are read in
-    one statement (`Store.decision_basis`); a cached state that this head shows current
-    is what a fold in a transaction would give. Anything more to read (a state not
-    cached, the person's objections on their other points, the ledger's periodic check)
-    is left to `decide_in` in a read transaction, and so is every error.
-    """
-    key = _point_key(contact, app.settings.default_region)
-    if isinstance(key, InputError) or check_due(app):
-        return None
-    basis = app.store.decision_basis(key, purpose_key)
-    if basis is None or basis.head is None or basis.purpose is None:
-        return None
-    state = app.states.current(basis.point_id, basis.head, basis.registers, at)
-    if state is None or state.contact_id:
-        return None
-    purpose = _checked(basis.kind, channel, purpose_key, basis.purpose)
-    question = Question(channel=channel, purpose=purpose, at=at, kind=kind, activity=activity)
-    return evaluate(app.pack, state, question, controller_of(basis.controller))
 
 
 def decide_in(

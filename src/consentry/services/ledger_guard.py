@@ -19,7 +19,7 @@ from consentry.services.app import App
 from consentry.services.errors import VERIFY, LedgerDamaged
 from consentry.services.ports import LedgerAudit, Store
 
-__all__ = ["RECHECK_S", "VERIFY", "LedgerDamaged", "check", "check_due", "check_now", "check_often"]
+__all__ = ["RECHECK_S", "VERIFY", "LedgerDamaged", "check", "check_now", "check_often"]
 
 #: A serving process looks again at most this often (seconds) while all is well.
 RECHECK_S = 5.0
@@ -78,12 +78,6 @@ def check_often(app: App, r: LedgerAudit) -> None:
     check(app, r)
     with _lock:
         _checked[key] = now
-
-
-def check_due(app: App) -> bool:
-    """Whether `check_often` would look at the ledger now."""
-    with _lock:
-        return time.monotonic() - _checked.get(_key(app.store), -RECHECK_S) >= RECHECK_S
 
 
 def _key(store: Store) -> int:

@@ -400,9 +400,6 @@ class Store(Protocol):
     def reader(self) -> AbstractContextManager[Reading]:
         """A read transaction."""
 
-    def decision_basis(self, point: PointRef, purpose_key: str) -> DecisionBasis | None:
-        """`Deciding.decision_basis` as one statement on its own snapshot, outside any transaction."""
-
     def writer(self) -> AbstractContextManager[Writing]:
         """A write transaction."""
 

@@ -211,36 +211,6 @@ class StateCache:
                     self._ids.popitem(last=False)
         return found
 
-    def current(
-        self,
-        point_id: str,
-        head: tuple[int, datetime | None],
-        registers: tuple[int, datetime | None],
-        as_of: datetime | None,
-    ) -> ContactState | None:
-        """The cached state of a point, when `head` and `registers` (read together, just now) show
-        it current for `as_of`; None otherwise. Without the person's objections (`with_person`)."""
-        if not (as_of is None or head[1] is None or as_of >= head[1]):
-            return self._earlier(point_id, head[0], registers, as_of)
-        with self._lock:
-            item = self._items.get(point_id)
-            if item is None or item.seq != head[0] or item.version[1] != registers:
-                return None
-            self._items.move_to_end(point_id)
-            self.hits += 1
-            return item.state
-
-    def _earlier(
-        self, point_id: str, seq: int, registers: tuple[int, datetime | None], as_of: datetime
-    ) -> ContactState | None:
-        """The state as of a moment before the point's last event, from its kept events; None without."""
-        with self._lock:
-            past = self._valid_past(point_id, seq, registers)
-            if past is None:
-                return None
-            self.hits += 1
-        return past.state(point_id, as_of)
-
     def _valid_past(self, point_id: str, seq: int, registers: tuple[int, datetime | None]) -> _Read | None:
         """A point's kept events while its head and the registers are as when read (lock held)."""
         past = self._past.get(point_id)

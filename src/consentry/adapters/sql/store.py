@@ -17,13 +17,13 @@ from consentry.adapters.crypto.vault import Vault
 from consentry.adapters.sql import audience, schema
 from consentry.adapters.sql.audience import AudienceQuery
 from consentry.adapters.sql.campaign_queue import WorkerLock
-from consentry.adapters.sql.connected import read_transaction, single_statements
+from consentry.adapters.sql.connected import read_transaction
 from consentry.adapters.sql.data_keys import check_at_start, scrub_destroyed_keys
 from consentry.adapters.sql.engine import bulk_load_settings, has_schema, require_schema
 from consentry.adapters.sql.reader import Reader
 from consentry.adapters.sql.writer import Writer
 from consentry.services.errors import AlreadyExists
-from consentry.services.ports import AudienceAsk, DecisionBasis, PointRef
+from consentry.services.ports import AudienceAsk
 
 
 class SqlStore:
@@ -45,15 +45,6 @@ class SqlStore:
             if not self._schema_seen:
                 self._require_schema(r.conn)
             yield r
-
-    def decision_basis(self, point: PointRef, purpose_key: str) -> DecisionBasis | None:
-        """`Reader.decision_basis` as one statement on its own snapshot, outside any transaction."""
-        self.check_keys()
-        if not self._schema_seen:
-            with self.reader() as r:  # says so when there is no schema
-                return r.decision_basis(point, purpose_key)
-        with single_statements(self.engine) as opened:
-            return Reader(opened, self.vault).decision_basis(point, purpose_key)
 
     @contextmanager
     def writer(self) -> Iterator[Writer]:
