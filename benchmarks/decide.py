@@ -15,7 +15,9 @@ What is measured, each over many thousand runs timed one by one with time.perf_c
     current, else read, opened and folded), then (a). Measured twice: with the address as
     typed and with the contact point id (which skips address normalisation). Beside the wall
     figures: the process's CPU time per decision, and on PostgreSQL the round trips to the
-    server per decision (counted in libpq's protocol trace: each Query or Sync message).
+    server per decision (counted in libpq's protocol trace: each Query or Sync message,
+    from the pool's checkout on: a pre-ping made before it is not counted) and a bare
+    `SELECT 1` on a pooled connection as the machine's reference.
 
 Seven questions rotate (e-mail for three purposes, phone calls in 2019, 2025 and 2026, post) so
 no single code path is measured alone. The three contact points (e-mail, phone, postal) have 20

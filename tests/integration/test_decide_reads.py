@@ -2,9 +2,9 @@
 
 `decide` reads the point's head, the registers' version, the purpose and the controller in
 one statement (`Reading.decision_basis`) and takes the state from the cache when that head
-shows it current. Read transactions are begun on the driver (on PostgreSQL with their first
-statement); these tests hold the reads equal to the separate ones, the snapshot whole, and
-the connections given back.
+shows it current. Read transactions are begun and ended on the driver, SQLAlchemy's
+connection made only when a read uses it; these tests hold the reads equal to the separate
+ones, the snapshot whole, and the connections given back.
 """
 
 from __future__ import annotations

@@ -10,9 +10,6 @@ import orjson
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import PoolProxiedConnection
 
-#: How a read transaction begins on PostgreSQL (see `read_transaction`).
-BEGIN_READ = "BEGIN ISOLATION LEVEL REPEATABLE READ"
-
 
 class Pooled:
     """A pooled connection whose (read) transaction was begun on the driver (`read_transaction`).
@@ -23,16 +20,11 @@ class Pooled:
     def __init__(self, engine: Engine, pooled: PoolProxiedConnection) -> None:
         self.engine = engine
         self.pooled = pooled
-        #: PostgreSQL: the transaction's BEGIN is still to be sent, with the first plain statement.
-        self.begin_pending = False
         self._conn: Connection | None = None
 
     def connection(self) -> Connection:
         """SQLAlchemy's connection over it, made on first use."""
         if self._conn is None:
-            if self.begin_pending:  # SQLAlchemy's statements run in the transaction begun here
-                self.pooled.driver_connection.execute(BEGIN_READ)  # type: ignore[union-attr]
-                self.begin_pending = False
             self._conn = Connection(self.engine, connection=self.pooled)
         return self._conn
 
@@ -82,18 +74,8 @@ class Connected:
         cost ~50-100 µs a query and several µs a row, the driver's a few µs. Columns come
         as the driver gives them; `_json` and `stored.utc` convert JSON and moments.
         """
-        if self._sqlite:
-            return list(self._raw.execute(sql, tuple(params)).fetchall())
-        sql = sql.replace("?", "%s")
-        pooled = self._pooled
-        if pooled is not None and pooled.begin_pending:
-            # The driver's BEGIN and the first statement go out together (pipeline mode):
-            # one round trip to the server, not two; a decision's read is one statement.
-            pooled.begin_pending = False
-            with self._raw.pipeline():
-                self._raw.execute(BEGIN_READ)
-                cursor = self._raw.execute(sql, tuple(params))
-            return list(cursor.fetchall())
+        if not self._sqlite:
+            sql = sql.replace("?", "%s")
         return list(self._raw.execute(sql, tuple(params)).fetchall())
 
     def _in(self, column: str, values: Sequence[Any], pg_type: str = "text") -> tuple[str, list[Any]]:
@@ -153,36 +135,40 @@ class Connected:
 def read_transaction(engine: Engine) -> Iterator[Pooled]:
     """A read transaction begun and ended on the driver: committed, or rolled back on an error.
 
-    SQLite begins a deferred transaction (a snapshot from its first read). PostgreSQL runs
-    it REPEATABLE READ, one snapshot for every statement; the driver is put in autocommit
-    mode so that it sends no BEGIN of its own, and the transaction's BEGIN goes out with its
-    first statement (`Connected._plain`, or `Pooled.connection`): a read that is one
-    statement costs two round trips (that statement, COMMIT), not three. A `Connected` made
-    on it gives the connection back to the pool when the transaction ends.
+    SQLite begins a deferred transaction (a snapshot from its first read); PostgreSQL
+    runs it REPEATABLE READ, one snapshot for every statement. A `Connected` made on it
+    gives the connection back to the pool when the transaction ends.
     """
     pooled = engine.raw_connection()
     raw: Any = pooled.driver_connection
     sqlite = engine.dialect.name == "sqlite"
+    level = None
     try:
         if sqlite:
             raw.execute("BEGIN")
         else:
-            raw.autocommit = True
+            level = raw.isolation_level
+            raw.isolation_level = _repeatable_read()
     except BaseException:
         pooled.close()
         raise
     opened = Pooled(engine, pooled)
-    opened.begin_pending = not sqlite
     try:
         yield opened
     except BaseException:
-        raw.rollback()  # on PostgreSQL a ROLLBACK only when BEGIN was sent (the driver sees it)
+        raw.rollback()
         raise
     else:
         raw.commit()
     finally:
         try:
             if not sqlite:
-                raw.autocommit = False
+                raw.isolation_level = level
         finally:
             opened.release()
+
+
+def _repeatable_read() -> Any:
+    import psycopg  # only PostgreSQL stores need the driver loaded
+
+    return psycopg.IsolationLevel.REPEATABLE_READ
