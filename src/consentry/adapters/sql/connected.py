@@ -10,6 +10,8 @@ import orjson
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import PoolProxiedConnection
 
+from consentry.adapters.sql.stored import CHUNK
+
 
 class Pooled:
     """A pooled connection whose (read) transaction was begun on the driver (`read_transaction`).
@@ -34,8 +36,6 @@ class Pooled:
             self._conn.close()  # ends its notional transaction (nothing left to end) and checks in
         else:
             self.pooled.close()
-
-from consentry.adapters.sql.stored import CHUNK
 
 
 class Connected:
