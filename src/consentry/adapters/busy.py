@@ -16,10 +16,12 @@ _PG_LOCK_NOT_AVAILABLE = "55P03"
 
 
 def is_busy(exc: BaseException) -> bool:
-    """Whether `exc` is the database refusing because another connection held a lock too long."""
-    if not isinstance(exc, DBAPIError):
-        return False
-    orig = exc.orig
+    """Whether `exc` is the database refusing because another connection held a lock too long.
+
+    SQLAlchemy wraps the driver's error; a transaction begun on the driver itself (the read
+    transactions, and the BEGIN IMMEDIATE of a write on SQLite) raises the driver's own.
+    """
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
     name = str(getattr(orig, "sqlite_errorname", ""))
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
         return True
