@@ -352,15 +352,26 @@ class FakeTransaction:
         states: Set[RequestState] | None = None,
         deadline_before: datetime | None = None,
         contact_point_id: str | None = None,
+        *,
+        deadline_until: datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[DsrRequest]:
         found = [
             q
             for q in self.data.requests.values()
             if (states is None or q.state in states)
             and (deadline_before is None or q.deadline < deadline_before)
+            and (deadline_until is None or q.deadline <= deadline_until)
             and (contact_point_id is None or q.contact_point_id == contact_point_id)
         ]
-        return sorted(found, key=lambda q: (q.deadline, q.received_at, q.id))
+        ordered = sorted(found, key=lambda q: (q.deadline, q.received_at, q.id))
+        return ordered[offset:] if limit is None else ordered[offset : offset + limit]
+
+    def count_dsr_requests(
+        self, states: Set[RequestState] | None = None, *, deadline_until: datetime | None = None
+    ) -> int:
+        return len(self.dsr_requests(states, deadline_until=deadline_until))
 
     def person_points(self, point_id: str) -> tuple[str | None, list[str]]:
         contact = fold(point_id, self.events_for(point_id)).contact_id

@@ -240,6 +240,24 @@ def open_request(
 # -- reading -------------------------------------------------------------------------------
 
 
+def _filter(
+    app: App, overdue: bool, due_within: int | None, include_closed: bool
+) -> tuple[set[RequestState] | None, datetime | None]:
+    """The states and the latest deadline (inclusive) of the requests a list shows."""
+    if due_within is not None and not 0 <= due_within <= 3660:
+        raise InputError("due_within", "must be a number of days from 0 to 3660")
+    now = app.clock.now()
+    if overdue:  # still open and now >= deadline
+        return set(OPEN_STATES), now
+    if due_within is not None:  # still open and deadline_day <= today + due_within
+        return set(OPEN_STATES), period_end(local_day(now) + timedelta(days=due_within))
+    return (None if include_closed else set(OPEN_STATES)), None
+
+
+#: The states of a request that still has to be answered.
+OPEN_STATES = frozenset({RequestState.OPEN, RequestState.IN_PROGRESS})
+
+
 def list_requests(
     app: App,
     *,
@@ -248,22 +266,38 @@ def list_requests(
     include_closed: bool = False,
 ) -> list[DsrRequest]:
     """Requests by deadline, earliest first: the open ones, or only the overdue or those due soon."""
-    if due_within is not None and not 0 <= due_within <= 3660:
-        raise InputError("due_within", "must be a number of days from 0 to 3660")
-    now = app.clock.now()
-    states = None if include_closed else {RequestState.OPEN, RequestState.IN_PROGRESS}
-    before = None
-    if overdue:
-        before = now
-    elif due_within is not None:
-        before = period_end(local_day(now) + timedelta(days=due_within + 1))
+    states, until = _filter(app, overdue, due_within, include_closed)
     with app.store.reader() as r:
-        found = r.dsr_requests(states, deadline_before=before)
-    if overdue:
-        found = [q for q in found if q.overdue(now)]
-    elif due_within is not None:
-        found = [q for q in found if not q.closed and q.days_left(now) <= due_within]
-    return found
+        return r.dsr_requests(states, deadline_until=until)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPage:
+    """One page of a list of requests, and how many the whole list has."""
+
+    requests: list[DsrRequest]
+    total: int
+    start: int
+
+
+def page_of_requests(
+    app: App,
+    *,
+    overdue: bool = False,
+    due_within: int | None = None,
+    include_closed: bool = False,
+    start: int = 0,
+    size: int = 100,
+) -> RequestPage:
+    """`size` requests of the list `list_requests` gives, from place `start` (0 = the first), and
+    the list's length; only that page is read (the admin list at thousands of open requests)."""
+    if start < 0 or not 1 <= size <= 1000:
+        raise InputError("start", "a page starts at 0 or later and has 1 to 1000 requests")
+    states, until = _filter(app, overdue, due_within, include_closed)
+    with app.store.reader() as r:
+        total = r.count_dsr_requests(states, deadline_until=until)
+        found = r.dsr_requests(states, deadline_until=until, limit=size, offset=start)
+    return RequestPage(found, total, start)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,9 +25,19 @@ class RequestReader(Protocol):
         states: Set[RequestState] | None = None,
         deadline_before: datetime | None = None,
         contact_point_id: str | None = None,
+        *,
+        deadline_until: datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[DsrRequest]:
-        """Requests in these states (all when None), with a deadline before a moment, on a point;
-        by deadline, earliest first."""
+        """Requests in these states (all when None), with a deadline before a moment (or at the
+        latest `deadline_until`), on a point; by deadline, earliest first (then received, id);
+        `limit` of them from place `offset`."""
+
+    def count_dsr_requests(
+        self, states: Set[RequestState] | None = None, *, deadline_until: datetime | None = None
+    ) -> int:
+        """How many requests `dsr_requests` gives with the same filters (one count)."""
 
     def person_points(self, point_id: str) -> tuple[str | None, list[str]]:
         """The point's contact as the store keys it, and every point of that contact (the point

@@ -77,6 +77,28 @@ def _values(r: DsrRequest) -> dict[str, Any]:
     }
 
 
+#: The deadline in force: the extended one once extended (`DsrRequest.deadline`).
+_deadline = sa.func.coalesce(_R.c.extended_until, _R.c.due_at)
+
+
+def _filtered(
+    q: sa.Select[Any],
+    states: Set[RequestState] | None,
+    deadline_before: datetime | None,
+    contact_point_id: str | None,
+    deadline_until: datetime | None,
+) -> sa.Select[Any]:
+    if states is not None:
+        q = q.where(_R.c.state.in_(sorted(s.value for s in states)))
+    if deadline_before is not None:
+        q = q.where(_deadline < deadline_before)
+    if deadline_until is not None:
+        q = q.where(_deadline <= deadline_until)
+    if contact_point_id is not None:
+        q = q.where(_R.c.contact_point_id == contact_point_id)
+    return q
+
+
 class RequestReads(Connected):
     """Stored requests, and the contact a point belongs to."""
 
@@ -90,16 +112,18 @@ class RequestReads(Connected):
         states: Set[RequestState] | None = None,
         deadline_before: datetime | None = None,
         contact_point_id: str | None = None,
+        *,
+        deadline_until: datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[DsrRequest]:
-        """Requests by state, deadline and point; earliest deadline first."""
-        deadline = sa.func.coalesce(_R.c.extended_until, _R.c.due_at)
-        q = sa.select(_R).order_by(deadline, _R.c.received_at, _R.c.id)
-        if states is not None:
-            q = q.where(_R.c.state.in_(sorted(s.value for s in states)))
-        if deadline_before is not None:
-            q = q.where(deadline < deadline_before)
-        if contact_point_id is not None:
-            q = q.where(_R.c.contact_point_id == contact_point_id)
+        """Requests by state, deadline and point; earliest deadline first; a page of them."""
+        q = _filtered(sa.select(_R), states, deadline_before, contact_point_id, deadline_until)
+        q = q.order_by(_deadline, _R.c.received_at, _R.c.id)
+        if limit is not None:
+            q = q.limit(limit).offset(offset)
+        elif offset:
+            q = q.offset(offset)
         return [_request(row) for row in self.conn.execute(q)]
 
     def open_requests_of(self, point_ids: Sequence[str]) -> dict[str, frozenset[str]]:
@@ -126,6 +150,13 @@ class RequestReads(Connected):
             if contact in by_contact:
                 found.setdefault(pid, set()).update(by_contact[contact])
         return {pid: frozenset(kinds) for pid, kinds in found.items()}
+
+    def count_dsr_requests(
+        self, states: Set[RequestState] | None = None, *, deadline_until: datetime | None = None
+    ) -> int:
+        """How many requests `dsr_requests` gives with these filters."""
+        q = _filtered(sa.select(sa.func.count()).select_from(_R), states, None, None, deadline_until)
+        return int(self.conn.execute(q).scalar_one())
 
     def person_points(self, point_id: str) -> tuple[str | None, list[str]]:
         """The point's contact (`point_facts.contact_id`) and every point of that contact."""

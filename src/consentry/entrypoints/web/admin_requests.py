@@ -49,11 +49,13 @@ def requests_page(
     """The requests by deadline, earliest first, filtered."""
     if show not in SHOWS:
         raise InputError("show", f"show one of {', '.join(SHOWS)}")
-    found = dsr.list_requests(
+    found = dsr.page_of_requests(
         app,
         overdue=show == "overdue",
         due_within=days if show == "due" else None,
         include_closed=show == "all",
+        start=start,
+        size=PAGE_SIZE,
     )
     return admin_views.page(
         request,
@@ -61,8 +63,8 @@ def requests_page(
         user,
         "admin_requests.html",
         current="requests",
-        requests=found[start : start + PAGE_SIZE],
-        total=len(found),
+        requests=found.requests,
+        total=found.total,
         start=start,
         page_size=PAGE_SIZE,
         show=show,
