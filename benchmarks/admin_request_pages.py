@@ -1,117 +1,172 @@
-"""Benchmark: the Verzoeken and Bewaartermijnen pages of the admin app.
+"""Benchmark: the Verzoeken and Bewaartermijnen pages of the admin app with 1,000,000 contact points.
 
-Target (issue #19): every page answers in <= 200 ms at the 95th percentile. For each store, on
-a fresh database with N contact points (default 2,000), each with one access request
-back-dated over the last 40 days (some overdue), a privacy officer logs in and each page is
-asked for `--rounds` times through the real ASGI app (FastAPI's TestClient, in process: the
-server's time plus a little client overhead). The list pages read the requests table by
-deadline, so they depend on the number of open requests, not on the number of contacts.
-The retention dry run reads every contact point's retention facts: it is a button, not a
-page, and its time is printed apart (one run).
+Target (issue #19): every page answers in <= 200 ms at the 95th percentile, on SQLite and on
+PostgreSQL, with 1,000,000 contact points in the database. The store is the one
+`benchmarks/admin_pages.py` builds (the audience benchmark's 20,000 points through the ledger,
+their projection, search-term and contact-point rows copied up to about 1,000,000 points), and
+then `--requests` (default 2,000) access requests are opened through the request service on
+original points, received over the last 40 days (some overdue).
 
-    python benchmarks/admin_request_pages.py [--requests 2000] [--rounds 40] [--store sqlite|postgresql|both]
+A privacy officer logs in and each page is asked `--rounds` times through the real ASGI app
+(FastAPI's TestClient, in process). The reference, in the same run, is a bare route of the same
+app answering the same session's cookie with a tiny page: what the app, the session check and
+the client cost before a page does anything. Beside the wall-clock p95 each line gives the
+median process (CPU) time of this process per answer (on PostgreSQL the server's work is not
+in it). The retention dry run reads every contact point's retention facts: it is a button, not
+a page; `--dry-run` times it once.
+
+    python benchmarks/admin_request_pages.py                        # ~1,000,000 points, both stores
+    python benchmarks/admin_request_pages.py --contacts 20000 --store sqlite
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
+import admin_pages
+import audience
+import sqlalchemy as sa
+from fastapi import Request
+from fastapi.responses import HTMLResponse
 from pgdb import scratch_database
 
-from consentry.bootstrap import bootstrap
-from consentry.domain.clock import FixedClock
-from consentry.domain.users import Role
-from consentry.entrypoints.accounts import accounts
-from consentry.entrypoints.http import create_app
-from consentry.services import dsr, ledger, setup, users
-from consentry.settings import Settings
+from consentry.entrypoints.web.admin_session import UserDep
 
-NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery staple"
 
 
-def p95(samples: list[float]) -> float:
-    """The 95th percentile of `samples` (seconds)."""
-    return statistics.quantiles(samples, n=20)[-1] if len(samples) > 1 else samples[0]
+def open_requests(app: object, n: int) -> str:
+    """Open `n` access requests on original e-mail points, received over the last 40 days; the first id."""
+    from consentry.bootstrap import App
+    from consentry.services import dsr
+
+    assert isinstance(app, App)
+    with app.store.engine.connect() as conn:
+        ids = conn.execute(
+            sa.text(
+                "SELECT contact_point_id FROM point_facts WHERE kind = 'email' "
+                "AND contact_point_id NOT LIKE '%.%' ORDER BY contact_point_id LIMIT :n"
+            ),
+            {"n": n},
+        ).scalars().all()  # fmt: skip
+    now = app.clock.now()
+    first = ""
+    for i, pid in enumerate(ids):
+        received = now - timedelta(minutes=(i * 40 * 24 * 60) // max(1, len(ids)))
+        q = dsr.open_request(app, pid, "access", received_at=received, already_overdue=True)
+        first = first or q.id
+    return first
 
 
-def run(url: str, n: int, rounds: int) -> bool:
+def measure(label: str, store_url: str, contacts: int, requests: int, rounds: int, dry_run: bool) -> bool:
+    """Build the store, then time each page and the reference."""
     from fastapi.testclient import TestClient
 
-    settings = Settings(
-        database_url=url, secret_key="bench-secret-key-0123456789", base_url="http://testserver"
+    from consentry.bootstrap import bootstrap
+    from consentry.domain.users import Role
+    from consentry.entrypoints.accounts import accounts
+    from consentry.entrypoints.http import create_app
+    from consentry.services import users
+    from consentry.settings import Settings
+
+    t0 = time.perf_counter()
+    audience.ledger_records = admin_pages.named(audience.ledger_records)  # type: ignore[assignment]
+    audience.build(store_url, min(20_000, contacts), contacts)
+    points, _terms = admin_pages.copy_terms_and_points(store_url)
+    base = "http://127.0.0.1:8000"
+    app = bootstrap(Settings(database_url=store_url, secret_key="bench-secret-key-0123456789", base_url=base))
+    first = open_requests(app, requests)
+    with app.store.engine.begin() as conn:
+        conn.execute(sa.text("ANALYZE"))
+    took = time.perf_counter() - t0
+    print(f"{label}: built {points:,} contact points and {requests:,} open requests in {took:.0f} s")
+    users.create_user(accounts(app), "pim@example.nl", Role.PRIVACY_OFFICER, PASSWORD, actor=None)
+    api = create_app(app)
+
+    @api.get("/admin/bench-reference", response_class=HTMLResponse)
+    def reference(request: Request, user: UserDep) -> HTMLResponse:
+        return HTMLResponse(f"<p>{user.email}</p>")
+
+    client = TestClient(api, base_url=base)
+    login = client.get("/admin/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', login.text)
+    assert token is not None
+    client.post(
+        "/admin/login", data={"email": "pim@example.nl", "password": PASSWORD, "csrf": token.group(1)}
     )
-    app = bootstrap(settings, clock=FixedClock(NOW))
-    setup.init(app, name="Bench BV", sector="commercial")
-    lines = (
-        json.dumps({"type": "contact_point.registered", "kind": "email", "value": f"p{i}@example.nl",
-                    "source": "import", "occurred_at": "2025-01-05"})
-        for i in range(n)
-    )  # fmt: skip
-    ledger.append_lines(app, lines)
-    first = None
-    for i in range(n):
-        received = NOW - timedelta(minutes=(i * 40 * 24 * 60) // n)
-        q = dsr.open_request(app, f"p{i}@example.nl", "access", received_at=received, already_overdue=True)
-        first = first or q.id
-    users.create_user(accounts(app), "po@example.nl", Role.PRIVACY_OFFICER, PASSWORD, actor=None)
+    pages: dict[str, Callable[[], object]] = {
+        "reference (bare route)": lambda: client.get("/admin/bench-reference"),
+        "verzoeken (open)": lambda: client.get("/admin/requests"),
+        "verzoeken, page 10": lambda: client.get("/admin/requests", params={"start": 900}),
+        "verzoeken (overdue)": lambda: client.get("/admin/requests", params={"show": "overdue"}),
+        "verzoeken (due in 7 days)": lambda: client.get("/admin/requests", params={"show": "due", "days": 7}),
+        "verzoeken (all)": lambda: client.get("/admin/requests", params={"show": "all"}),
+        "one request": lambda: client.get(f"/admin/requests/{first}"),
+        "bewaartermijnen": lambda: client.get("/admin/retention"),
+    }
     ok = True
-    with TestClient(create_app(app)) as client:
-        form = client.get("/admin/login").text
-        token = re.search(r'name="csrf" value="([^"]+)"', form)
-        assert token
-        client.post("/admin/login", data={"email": "po@example.nl", "password": PASSWORD, "csrf": token[1]})
-        for path in (
-            "/admin/requests",
-            "/admin/requests?show=overdue",
-            "/admin/requests?show=due&days=7",
-            f"/admin/requests/{first}",
-            "/admin/retention",
-        ):
-            times = []
-            for _ in range(rounds):
-                t = time.perf_counter()
-                page = client.get(path)
-                times.append(time.perf_counter() - t)
-                assert page.status_code == 200, (path, page.status_code)
-            took = p95(times) * 1000
-            ok = ok and took <= 200
-            print(f"  {path:36} p95 {took:7.1f} ms, median {statistics.median(times) * 1000:7.1f} ms")
+    for name, ask in pages.items():
+        samples, cpu = [], []
+        for _ in range(rounds):
+            t, c = time.perf_counter(), time.process_time()
+            response = ask()
+            samples.append(time.perf_counter() - t)
+            cpu.append(time.process_time() - c)
+            assert getattr(response, "status_code", 200) == 200, (name, response)
+        worst = admin_pages.p95(samples)
+        within = worst <= 0.2 or name.startswith("reference")
+        ok = ok and within
+        print(f"  {name:28} p95 {worst * 1000:7.1f} ms  median {statistics.median(samples) * 1000:7.1f} ms  "
+              f"CPU median {statistics.median(cpu) * 1000:6.1f} ms  "
+              f"{'ok' if within else 'OVER 200 ms'}")  # fmt: skip
+    if dry_run:
         page = client.get("/admin/retention").text
         token = re.search(r'name="csrf" value="([^"]+)"', page)
         assert token
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         dry = client.post("/admin/retention/dry-run", data={"csrf": token[1]})
-        print(f"  retention dry run (button, {n} points)  {(time.perf_counter() - t) * 1000:7.1f} ms")
+        print(f"  retention dry run (a button, {points:,} points): {time.perf_counter() - t:.1f} s, "
+              f"CPU {time.process_time() - c:.1f} s")  # fmt: skip
         assert dry.status_code == 200
     app.store.engine.dispose()
+    print(f"  {'PASS' if ok else 'FAIL'} (target: every page <= 200 ms at the 95th percentile); "
+          f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")  # fmt: skip
     return ok
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=40)
-    parser.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
-    args = parser.parse_args()
-    if args.store in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory() as tmp:
-            print(f"SQLite, {args.requests} open requests")
-            run(f"sqlite:///{Path(tmp) / 'bench.db'}", args.requests, args.rounds)
-    if args.store in ("postgresql", "both"):
-        with scratch_database(f"consentry_bench_admin_req_{os.getpid()}") as url:
-            if url is not None:
-                print(f"PostgreSQL, {args.requests} open requests")
-                run(url, args.requests, args.rounds)
+def main(argv: list[str] | None = None) -> int:
+    """Measure each store."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    # E-mail addresses: with the phones and postal addresses copied alike, 600,000 make
+    # about 1,000,000 contact points (as in admin_pages.py).
+    ap.add_argument("--contacts", type=int, default=600_000)
+    ap.add_argument("--requests", type=int, default=2000)
+    ap.add_argument("--rounds", type=int, default=40)
+    ap.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
+    ap.add_argument("--dry-run", action="store_true", help="Also time the retention dry run once.")
+    args = ap.parse_args(argv)
+    ok = True
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.store in ("sqlite", "both"):
+            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+            ok = measure("SQLite", url, args.contacts, args.requests, args.rounds, args.dry_run) and ok
+        if args.store in ("postgresql", "both"):
+            with scratch_database(f"consentry_bench_admin_req_{os.getpid()}") as url:
+                if url is not None:
+                    ok = (
+                        measure("PostgreSQL", url, args.contacts, args.requests, args.rounds, args.dry_run)
+                        and ok
+                    )
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
