@@ -113,7 +113,36 @@ def verify_checkpoints(app: App, checkpoints: Sequence[Checkpoint], key: PublicK
             f"{_name(cp)}: the ledger's first {cp.size} events differ from what was signed: "
             f"events in {where} were changed, removed or inserted and the chain recomputed"
         )
+    problems.extend(_audit_log_problems(app, trusted))
     return CheckpointReport(len(checkpoints), events, problems, notes)
+
+
+def _audit_log_problems(app: App, checkpoints: Sequence[Checkpoint]) -> list[str]:
+    """Hold the admin audit log against the heads signed in (version 2) checkpoints.
+
+    Its chain (`integrity.verify_audit_log`) shows an entry edited in place; a signed head
+    shows what the chain cannot: entries removed from the end, or the log rewritten with
+    every hash after the change recomputed.
+    """
+    problems: list[str] = []
+    with app.store.reader() as r:
+        for cp in sorted((c for c in checkpoints if c.audit is not None), key=lambda c: c.audit or (0, "")):
+            assert cp.audit is not None
+            size, head = cp.audit
+            if size == 0:
+                continue
+            stored = r.audit_log_hash_at(size)
+            if stored is None:
+                problems.append(
+                    f"{_name(cp)} signed {size} admin audit entries but entry #{size} is gone: "
+                    "audit entries were deleted"
+                )
+            elif stored != head:
+                problems.append(
+                    f"{_name(cp)}: the admin audit log's first {size} entries differ from what was signed: "
+                    f"entries up to #{size} were changed, removed or inserted and the chain recomputed"
+                )
+    return problems
 
 
 def _earlier_chain(checkpoints: Sequence[Checkpoint], epoch: ChainEpoch, notes: list[str]) -> list[str]:

@@ -113,7 +113,13 @@ _TAIL = 8192
 
 
 def sign(app: App, signer: signing.Signer, frontier: Frontier, head: str) -> Checkpoint:
-    """A checkpoint of a tree, signed."""
+    """A checkpoint of a tree and of the admin audit log's head as it is now, signed."""
+    with app.store.reader() as r:
+        audit = r.audit_log_head()
+    if audit is None:
+        raise CheckpointRefused(
+            "the admin audit log's head is missing; not signing: run `consentry ledger verify`"
+        )
     cp = Checkpoint(
         origin=app.settings.checkpoint_origin,
         size=frontier.size,
@@ -121,15 +127,27 @@ def sign(app: App, signer: signing.Signer, frontier: Frontier, head: str) -> Che
         root=frontier.root().hex(),
         time=app.clock.now(),
         key_id=signer.public.id,
+        audit=audit,
     )
     return replace(cp, signature=b64encode(signer.sign(cp.signed_bytes())).decode())
 
 
 def make(app: App, signer: signing.Signer | None = None) -> Checkpoint:
-    """Sign a checkpoint of the ledger as it is now, after holding it against the last one exported."""
+    """Sign a checkpoint of the ledger as it is now, after holding it (and the admin audit log)
+    against the last one exported."""
     signer = signer or signer_for(app.settings)
     frontier = Frontier()
-    head = grow(app, frontier, last_exported(app.settings))
+    previous = last_exported(app.settings)
+    head = grow(app, frontier, previous)
+    if previous is not None and previous.audit is not None:
+        with app.store.reader() as r:
+            held = r.audit_log_hash_at(previous.audit[0]) if previous.audit[0] else "0" * 64
+        if held != previous.audit[1]:
+            raise CheckpointRefused(
+                f"the admin audit log's first {previous.audit[0]} entries no longer match the last "
+                f"checkpoint ({previous.time.isoformat()}): the audit log was rewritten or truncated; "
+                "not signing"
+            )
     return sign(app, signer, frontier, head)
 
 

@@ -1,4 +1,5 @@
-"""Verifying the hash chain, and rebuilding the projection from the ledger."""
+"""Verifying the hash chains (the ledger's and the admin audit log's), and rebuilding the projection
+from the ledger."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from consentry.domain import audit_chain
 from consentry.domain.chain import GENESIS, ChainEpoch, ChainProblem, verify
 from consentry.domain.fold import fold
 from consentry.services.app import App
@@ -50,6 +52,36 @@ def verify_ledger(app: App, progress: Callable[[int], None] | None = None) -> Ve
 
         problems = verify(rows(), head, GENESIS if epoch is None else epoch.genesis)
     return VerifyReport(counted, head[0], problems, epoch)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditLogReport:
+    """The outcome of walking the admin audit log's chain."""
+
+    entries: int
+    head: tuple[int, str] | None
+    problems: list[audit_chain.AuditProblem]
+
+    @property
+    def ok(self) -> bool:
+        """True when the audit log's chain is intact."""
+        return not self.problems
+
+
+def verify_audit_log(app: App) -> AuditLogReport:
+    """Walk every admin audit entry in order, recomputing each hash; report every break."""
+    counted = 0
+    with app.store.reader() as r:
+        head = r.audit_log_head()
+
+        def rows() -> Any:
+            nonlocal counted
+            for row in r.audit_log_rows():
+                counted += 1
+                yield row
+
+        problems = audit_chain.verify(rows(), head)
+    return AuditLogReport(counted, head, problems)
 
 
 def rebuild_projection(app: App) -> int:

@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from consentry.adapters.mime import Mail
+from consentry.domain.audit_chain import AuditRow
 from consentry.domain.campaigns import Selection
 from consentry.domain.chain import ChainedRow, ChainEpoch
 from consentry.domain.erasure import SuppressionRecord
@@ -355,6 +356,15 @@ class LedgerAudit(Protocol):
 
     def any_point(self) -> bool:
         """Whether a contact point is registered."""
+
+    def audit_log_rows(self) -> Iterator[AuditRow]:
+        """Every entry of the admin audit log, by `seq`, with its hashes."""
+
+    def audit_log_head(self) -> tuple[int, str] | None:
+        """The audit log's head as stored (last entry's seq and hash), or None when its row is gone."""
+
+    def audit_log_hash_at(self, seq: int) -> str | None:
+        """The stored hash of the audit entry at `seq`."""
 
 
 # -- retention ---------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.projection import STORED_COLUMNS, selected_by
 from consentry.adapters.sql.sealing import contact_ref
 from consentry.adapters.sql.stored import row_to_event
+from consentry.domain.audit_chain import AuditRow
 from consentry.domain.chain import ChainedRow, ChainEpoch
 from consentry.domain.state import ContactState
 from consentry.policy.factrows import COLUMNS as FACT_COLUMNS
@@ -196,6 +197,37 @@ def any_point(r: Reader) -> bool:
     return r.conn.execute(sa.select(t.contact_points.c.id).limit(1)).first() is not None
 
 
+def audit_log_rows(r: Reader, batch: int = 5000) -> Iterator[AuditRow]:
+    """Every entry of the admin audit log as the chain sees it, by `seq`."""
+    a = t.admin_audit.c
+    q = sa.select(a.seq, a.id, a.at, a.actor, a.action, a.subject, a.detail, a.prev_hash, a.hash)
+    for row in r.conn.execution_options(yield_per=batch).execute(q.order_by(a.seq)):
+        yield AuditRow(
+            int(row.seq),
+            int(row.id),
+            row.at,
+            row.actor,
+            row.action,
+            row.subject,
+            row.detail,
+            row.prev_hash,
+            row.hash,
+        )
+
+
+def audit_log_head(r: Reader) -> tuple[int, str] | None:
+    """The audit log's head as stored (last entry's seq and hash), or None when its row is gone."""
+    h = t.admin_audit_head.c
+    row = r.conn.execute(sa.select(h.seq, h.hash).where(h.id == 1)).first()
+    return None if row is None else (int(row.seq), str(row.hash))
+
+
+def audit_log_hash_at(r: Reader, seq: int) -> str | None:
+    """The stored hash of the audit entry at `seq`, if there is one."""
+    a = t.admin_audit.c
+    return r.conn.execute(sa.select(a.hash).where(a.seq == seq)).scalar_one_or_none()
+
+
 class AuditReads(Connected):
     """The audit's reads as methods of a read transaction (see the functions above)."""
 
@@ -236,6 +268,18 @@ class AuditReads(Connected):
     def any_point(self) -> bool:
         """Whether a contact point is registered."""
         return any_point(self._reader())
+
+    def audit_log_rows(self) -> Iterator[AuditRow]:
+        """Every entry of the admin audit log, by `seq`, with its hashes."""
+        return audit_log_rows(self._reader())
+
+    def audit_log_head(self) -> tuple[int, str] | None:
+        """The audit log's head as stored, or None when its row is gone."""
+        return audit_log_head(self._reader())
+
+    def audit_log_hash_at(self, seq: int) -> str | None:
+        """The stored hash of the audit entry at `seq`."""
+        return audit_log_hash_at(self._reader(), seq)
 
     def _reader(self) -> Reader:
         # Only a Reader (or Writer) mixes this in: the functions take one.

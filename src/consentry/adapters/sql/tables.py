@@ -359,7 +359,9 @@ admin_users = sa.Table(
     sa.Column("disabled_at", UTCDateTime(), nullable=True),
 )
 
-#: Who did what in the admin app: logins, failed logins, lockouts, logouts, user changes.
+#: Who did what in the admin app: logins, failed logins, lockouts, logouts, user changes,
+#: erasures, exports, sends. Hash-chained in `seq` order (`domain/audit_chain.py`): each
+#: entry's `hash` covers its content and `prev_hash`; `ledger verify` walks it.
 admin_audit = sa.Table(
     "admin_audit",
     metadata,
@@ -369,7 +371,21 @@ admin_audit = sa.Table(
     sa.Column("action", sa.String(40), nullable=False),
     sa.Column("subject", sa.String(320), nullable=True),
     sa.Column("detail", JSONType, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
     sa.Index("ix_admin_audit_at", "at"),
+    sa.Index("ix_admin_audit_seq", "seq", unique=True),
+)
+
+#: The audit log's head: its last entry's `seq` and `hash` (one row, id 1). Appending locks
+#: it, so entries are chained one at a time without waiting for the ledger's lock.
+admin_audit_head = sa.Table(
+    "admin_audit_head",
+    metadata,
+    sa.Column("id", sa.SmallInteger, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
 )
 
 #: Data-subject requests (GDPR Art. 12(3), 15-21) and their deadlines: ids, codes and moments

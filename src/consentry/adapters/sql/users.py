@@ -7,6 +7,8 @@ written in the same transaction, so neither is ever recorded without the other.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -15,8 +17,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from consentry.adapters.sql import tables as t
+from consentry.domain.audit_chain import canonical, link
 from consentry.domain.users import AuditAction, AuditEntry, Role, User
-from consentry.services.errors import AlreadyExists
+from consentry.services.errors import AlreadyExists, LedgerDamaged
 
 _U = t.admin_users
 
@@ -63,7 +66,7 @@ class SqlUsers:
     def add_user(self, user: User, audit: AuditEntry) -> None:
         """Store a new user; AlreadyExists when the address is taken."""
         try:
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 conn.execute(
                     _U.insert().values(
                         id=user.id,
@@ -82,7 +85,7 @@ class SqlUsers:
 
     def update_user(self, user_id: str, audit: AuditEntry | None = None, **changes: Any) -> None:
         """Change some of a user's columns (and record why, when `audit` is given)."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(_U.update().where(_U.c.id == user_id).values(**changes))
             if audit is not None:
                 record_audit(conn, audit)
@@ -97,7 +100,7 @@ class SqlUsers:
         True when this failure locked the user. The increment is one UPDATE, so two
         concurrent failures are both counted.
         """
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             record_audit(conn, audit)
             conn.execute(_U.update().where(_U.c.id == user_id).values(failed_logins=_U.c.failed_logins + 1))
             failed = conn.execute(sa.select(_U.c.failed_logins).where(_U.c.id == user_id)).scalar_one()
@@ -120,7 +123,7 @@ class SqlUsers:
 
     def record(self, entry: AuditEntry) -> None:
         """Add one entry to the audit log."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             record_audit(conn, entry)
 
     def audit_log(self, limit: int = 100, before: int | None = None) -> list[AuditEntry]:
@@ -144,7 +147,23 @@ class SqlUsers:
 
 
 def record_audit(conn: Connection, entry: AuditEntry) -> None:
-    """Add `entry` to the audit log in the transaction of `conn` (with the change it records)."""
+    """Add `entry` to the audit log in the transaction of `conn` (with the change it records).
+
+    Chained to the head, which is locked until the transaction ends: entries are appended one
+    at a time, in the order of their numbers. `conn` must be a write transaction (on SQLite
+    BEGIN IMMEDIATE, `write_transaction`), or two appends could read the same head.
+    """
+    h = t.admin_audit_head
+    head = conn.execute(sa.select(h.c.seq, h.c.hash).where(h.c.id == 1).with_for_update()).first()
+    if head is None:
+        raise LedgerDamaged(
+            "the admin audit log's head is missing: the audit log was wiped or damaged; "
+            "run `consentry ledger verify`"
+        )
+    seq = int(head.seq) + 1
+    digest = link(
+        head.hash, canonical(seq, entry.at, entry.actor, entry.action.value, entry.subject, entry.detail)
+    )
     conn.execute(
         t.admin_audit.insert().values(
             at=entry.at,
@@ -152,5 +171,16 @@ def record_audit(conn: Connection, entry: AuditEntry) -> None:
             action=entry.action.value,
             subject=entry.subject,
             detail=entry.detail,
+            seq=seq,
+            prev_hash=head.hash,
+            hash=digest,
         )
     )
+    conn.execute(h.update().where(h.c.id == 1).values(seq=seq, hash=digest))
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A write transaction of its own (BEGIN IMMEDIATE on SQLite: the audit head is read, then written)."""
+    with engine.connect().execution_options(consentry_write=True) as conn, conn.begin():
+        yield conn

@@ -62,8 +62,9 @@ def ledger_verify(
     ] = False,
     sample: Annotated[int, typer.Option(help="How many contact points --quick folds.")] = 1000,
 ) -> None:
-    """Recompute the hash chain, hold the ledger against signed checkpoints and the projections against
-    the ledger; report every edited, removed, reordered or rewritten event and every differing row."""
+    """Recompute the hash chains of the ledger and of the admin audit log, hold both against signed
+    checkpoints and the projections against the ledger; report every edited, removed, reordered or
+    rewritten event or audit entry and every differing row."""
     a = current()
     with progress("verifying", None, quiet) as advance:
         report = integrity.verify_ledger(a, advance)
@@ -71,6 +72,12 @@ def ledger_verify(
     for p in report.problems:
         err(f"seq {p.seq} ({p.event_id}): {p.problem}")
     bad += len(report.problems)
+    logged = integrity.verify_audit_log(a)
+    for q in logged.problems:
+        err(f"admin audit log, {q.where}: {q.problem}")
+    bad += len(logged.problems)
+    if logged.ok:
+        typer.echo(f"admin audit log intact: {logged.entries} entries, head at #{logged.entries}")
     configured = Path(a.settings.checkpoint_file) if a.settings.checkpoint_file else None
     files = checkpoint or ([configured] if configured is not None and configured.exists() else [])
     found = [cp for f in files for cp in checkpoints.read_checkpoints(f)]
