@@ -314,10 +314,11 @@ def show(app: App, request_id: str) -> RequestView:
         req = get(r, request_id)
         _contact, points = r.person_points(req.contact_point_id)
         # A request recorded before requests were tracked names no request id in its event.
+        found = r.events_for_many(points)  # one query for the person's points, not one per point
         events = [
             e
             for pid in points
-            for e in r.events_for(pid)
+            for e in found.get(pid, [])
             if e.payload.get("request_id") == req.id or e.id == req.received_event
         ]
     return RequestView(req, sorted(events, key=lambda e: (e.recorded_at, e.seq or 0)))
