@@ -65,6 +65,8 @@ def test_the_right_password_logs_in_and_a_wrong_one_or_an_unknown_address_fails_
     log = users.audit_log(acc)
     assert [e.action for e in log[:3]] == [AuditAction.LOGIN_FAILED] * 2 + [AuditAction.LOGIN]
     assert log[2].actor == "anna@example.nl" and log[0].detail["reason"] == "unknown"
+    assert log[0].subject == "*@example.nl"  # an address that is no user's is not kept in the log
+    assert log[1].subject == "anna@example.nl"
 
 
 def test_a_hash_with_older_parameters_is_replaced_at_the_next_login(acc: Accounts) -> None:
@@ -115,6 +117,8 @@ def test_one_client_is_rate_limited_whichever_addresses_it_tries(app: App) -> No
     with pytest.raises(errors.TooManyAttempts):
         users.check_password(acc, "guess9@example.nl", PASSWORD, "10.0.0.9")
     assert _actions(acc)[-1] is AuditAction.RATE_LIMITED
+    # the addresses tried are no user's: the (never erased) audit log keeps their domain only
+    assert {e.subject for e in users.audit_log(acc)} == {"*@example.nl"}
     with pytest.raises(errors.LoginFailed):  # another client is not held back
         users.check_password(acc, "guess9@example.nl", PASSWORD, "10.0.0.10")
 

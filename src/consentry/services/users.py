@@ -230,7 +230,8 @@ def check_password(acc: Accounts, email: str, password: str, client: str) -> Use
     user = acc.users.user_by_email(typed)
     if user is None or not user.active:
         acc.passwords.verify(_UNKNOWN, password[:MAX_PASSWORD])
-        acc.users.record(_entry(acc, AuditAction.LOGIN_FAILED, None, typed, reason="unknown", client=client))
+        who = typed if user is not None else _not_a_user(typed)
+        acc.users.record(_entry(acc, AuditAction.LOGIN_FAILED, None, who, reason="unknown", client=client))
         raise LoginFailed
     _refuse_locked(acc, user, client)
     if len(password) > MAX_PASSWORD or not acc.passwords.verify(user.password_hash, password):
@@ -261,8 +262,21 @@ def check_code(acc: Accounts, user_id: str, code: str, client: str) -> User:
 def _limit(acc: Accounts, client: str, typed: str | None) -> None:
     wait = acc.attempt(acc.settings.admin_login_limit_per_client, "admin-login", client)
     if wait is not None:
-        acc.users.record(_entry(acc, AuditAction.RATE_LIMITED, None, typed, client=client))
+        known = typed is not None and acc.users.user_by_email(typed) is not None
+        subject = typed if known or typed is None else _not_a_user(typed)
+        acc.users.record(_entry(acc, AuditAction.RATE_LIMITED, None, subject, client=client))
         raise TooManyAttempts(wait)
+
+
+def _not_a_user(typed: str) -> str | None:
+    """What the audit log keeps of an address typed at the login that is no user's: its domain.
+
+    The log is hash-chained and kept as long as the installation: an entry cannot be erased
+    without breaking the chain, so it holds no one's address but the users' own (someone
+    may type a customer's address, or their own private one, by mistake).
+    """
+    local, at, domain = typed.rpartition("@")
+    return f"*@{domain[:200]}" if at and local else None
 
 
 def _refuse_locked(acc: Accounts, user: User, client: str) -> None:
