@@ -243,3 +243,16 @@ def test_entries_written_before_the_chain_are_chained_in_order_by_the_migration(
         assert actions == ["login", "logout", "imported", "login"]
     finally:
         app.store.engine.dispose()
+
+
+def test_the_serving_process_signs_again_when_only_the_audit_log_grew(logged: App) -> None:
+    from consentry.services.checkpointing import PeriodicCheckpoints
+
+    checkpoints.checkpoint(logged)
+    periodic = PeriodicCheckpoints(logged, checkpoints.signer_for(logged.settings), every_s=60)
+    assert periodic.tick() is None  # the CLI already signed this ledger and this audit head
+    SqlUsers(logged.store.engine).record(entry(AuditAction.LOGOUT, 9, ADMIN))
+    done = periodic.tick()
+    assert done is not None and done.checkpoint.audit == (6, rows(logged)[-1].hash)
+    assert periodic.tick() is None
+    assert problems(logged) == []

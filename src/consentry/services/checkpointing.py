@@ -28,7 +28,8 @@ log = logging.getLogger("consentry.checkpoints")
 
 
 class PeriodicCheckpoints:
-    """Signs and exports a checkpoint every `every_s` seconds while the ledger grows."""
+    """Signs and exports a checkpoint every `every_s` seconds while the ledger (or the admin
+    audit log) grows."""
 
     def __init__(self, app: App, signer: Signer, every_s: float) -> None:
         self.app = app
@@ -36,6 +37,7 @@ class PeriodicCheckpoints:
         self.every_s = every_s
         self._frontier: Frontier | None = None
         self._signed_size = -1
+        self._signed_audit: tuple[int, str] | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -75,7 +77,7 @@ class PeriodicCheckpoints:
             log.exception("ledger checkpoint failed")
 
     def tick(self) -> Exported | None:
-        """Sign and export a checkpoint if the ledger grew since the last one."""
+        """Sign and export a checkpoint if the ledger or the admin audit log grew since the last one."""
         with _exclusive(self.app.settings.checkpoint_file) as mine:
             if not mine:
                 return None
@@ -85,15 +87,16 @@ class PeriodicCheckpoints:
                 self._frontier = frontier
             else:
                 head = checkpoints.grow(self.app, self._frontier, None)
-            if self._frontier.size == self._signed_size:
+            audit = checkpoints.audit_head(self.app)  # admin actions count as growth too
+            if (self._frontier.size, audit) == (self._signed_size, self._signed_audit):
                 return None
             last = checkpoints.last_exported(self.app.settings)
-            if last is not None and (last.size, last.head) == (self._frontier.size, head):
-                self._signed_size = last.size  # another process signed this head already
+            if last is not None and (last.size, last.head, last.audit) == (self._frontier.size, head, audit):
+                self._signed_size, self._signed_audit = last.size, last.audit  # another process signed it
                 return None
-            cp = checkpoints.sign(self.app, self.signer, self._frontier, head)
+            cp = checkpoints.sign(self.app, self.signer, self._frontier, head, audit)
             done = checkpoints.export(self.app, cp)
-            self._signed_size = cp.size
+            self._signed_size, self._signed_audit = cp.size, cp.audit
             for failure in done.failed:
                 log.error("ledger checkpoint #%d not delivered to %s", cp.size, failure)
             return done

@@ -112,10 +112,17 @@ def last_exported(settings: Settings) -> Checkpoint | None:
 _TAIL = 8192
 
 
-def sign(app: App, signer: signing.Signer, frontier: Frontier, head: str) -> Checkpoint:
-    """A checkpoint of a tree and of the admin audit log's head as it is now, signed."""
+def audit_head(app: App) -> tuple[int, str] | None:
+    """The admin audit log's head (entries, last hash) as stored; None when its row is gone."""
     with app.store.reader() as r:
-        audit = r.audit_log_head()
+        return r.audit_log_head()
+
+
+def sign(
+    app: App, signer: signing.Signer, frontier: Frontier, head: str, audit: tuple[int, str] | None = None
+) -> Checkpoint:
+    """A checkpoint of a tree and of the admin audit log's head (`audit`, default: as it is now), signed."""
+    audit = audit or audit_head(app)
     if audit is None:
         raise CheckpointRefused(
             "the admin audit log's head is missing; not signing: run `consentry ledger verify`"
