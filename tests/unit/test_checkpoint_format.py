@@ -66,3 +66,29 @@ def test_the_last_exported_checkpoint_is_read_from_the_files_tail(tmp_path: Path
     log.write_text(CP.line() + "\nnot json\n")
     with pytest.raises(InputError, match="line 2: not JSON"):
         checkpoints.last_exported(settings)
+
+
+def test_a_version_1_line_is_read_and_signed_over_as_it_was_before_the_audit_head() -> None:
+    line = (
+        '{"format":"consentry-checkpoint","head":"' + "a" * 64 + '","key_id":"k","origin":"consentry",'
+        '"root":"' + "b" * 64 + '","signature":"c2ln","size":3,"time":"2026-12-06T03:00:00+00:00","v":1}'
+    )
+    (old,) = read_lines(line, "old.jsonl")
+    assert old == CP and old.version == 1 and old.line() == line
+    assert old.signed_bytes() == (
+        b'{"format":"consentry-checkpoint","head":"' + b"a" * 64 + b'","origin":"consentry","root":"'
+        + b"b" * 64 + b'","size":3,"time":"2026-12-06T03:00:00+00:00","v":1}'
+    )  # fmt: skip
+
+
+def test_a_version_2_checkpoint_signs_the_audit_head_and_reads_back() -> None:
+    new = replace(CP, audit=(12, "d" * 64))
+    assert new.version == 2 and new.line().startswith('{"format":"consentry-checkpoint","audit":')
+    assert b'"audit":{"head":"' + b"d" * 64 + b'","size":12}' in new.signed_bytes()
+    assert read_lines(new.line(), "log") == [new]
+    assert replace(new, audit=(11, "d" * 64)).signed_bytes() != new.signed_bytes()
+    broken = new.to_json() | {"audit": {"size": 12}}
+    with pytest.raises(CheckpointFormatError, match="missing or bad field"):
+        read_lines(json.dumps(broken), "log")
+    with pytest.raises(CheckpointFormatError, match="audit log's size or head"):
+        read_lines(json.dumps(new.to_json() | {"audit": {"size": 12, "head": "short"}}), "log")
