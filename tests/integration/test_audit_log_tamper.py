@@ -256,3 +256,17 @@ def test_the_serving_process_signs_again_when_only_the_audit_log_grew(logged: Ap
     assert done is not None and done.checkpoint.audit == (6, rows(logged)[-1].hash)
     assert periodic.tick() is None
     assert problems(logged) == []
+
+
+def test_the_overview_shows_an_audit_log_cut_short_or_rewritten(logged: App) -> None:
+    from consentry.services import overview
+
+    checkpoints.checkpoint(logged)
+    assert overview.overview(logged).damage is None
+    sql(logged, "DELETE FROM admin_audit WHERE seq = 5")
+    damage = overview.overview(logged).damage
+    assert damage is not None and "admin audit log's head (#5) is not its last entry" in damage
+    kept = rows(logged)[-1].hash
+    sql(logged, f"UPDATE admin_audit_head SET seq = 4, hash = '{kept}'")
+    damage = overview.overview(logged).damage
+    assert damage is not None and "no longer matches the checkpoint" in damage and "entry #5" in damage

@@ -62,6 +62,30 @@ def check(app: App, r: LedgerAudit) -> None:
             )
 
 
+def check_audit_log(app: App, r: LedgerAudit) -> None:
+    """Raise LedgerDamaged unless the admin audit log looks whole: its head is there and is its
+    last entry, and the last exported checkpoint's audit head still matches (a few point reads;
+    `ledger verify` walks the whole chain). Not part of `check`: decisions do not wait on it."""
+    head = r.audit_log_head()
+    if head is None:
+        raise LedgerDamaged(
+            f"the admin audit log's head is missing: the audit log was wiped or damaged; {VERIFY}"
+        )
+    seq, digest = head
+    if (seq and r.audit_log_hash_at(seq) != digest) or r.audit_log_hash_at(seq + 1) is not None:
+        raise LedgerDamaged(
+            f"the admin audit log's head (#{seq}) is not its last entry: entries were removed, added or "
+            f"altered; {VERIFY}"
+        )
+    cp = _last_exported(app)
+    signed = cp.audit if cp is not None and cp.audit is not None and cp.audit[0] else None
+    if cp is not None and signed is not None and r.audit_log_hash_at(signed[0]) != signed[1]:
+        raise LedgerDamaged(
+            f"the admin audit log no longer matches the checkpoint of {cp.time.isoformat()} at entry "
+            f"#{signed[0]}: it was rewritten or cut short; {VERIFY}"
+        )
+
+
 def check_now(app: App) -> None:
     """`check` in a read transaction of its own (before a campaign is sent, say)."""
     with app.store.reader() as r:

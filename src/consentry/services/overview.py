@@ -1,10 +1,10 @@
 """Overzicht: what the admin app's first page tells at a glance, from a handful of cheap reads.
 
 The ledger's integrity is the quick look every decision takes (`ledger_guard`: the head,
-the last event, the last exported checkpoint), not a walk of the chain (`ledger verify`).
-Recent imports are the admin app's imports as its audit log records them (`imported`: who,
-when, the file, its accounting and how it ended), among its newest `RECENT_ENTRIES` entries;
-imports from the CLI or the API are not among them.
+the last event, the last exported checkpoint), and the same look at the admin audit log, not
+a walk of the chains (`ledger verify`). Recent imports are the admin app's imports as its audit
+log records them (`imported`: who, when, the file, its accounting and how it ended), among its
+newest `RECENT_ENTRIES` entries; imports from the CLI or the API are not among them.
 """
 
 from __future__ import annotations
@@ -95,6 +95,7 @@ def overview(app: App) -> Overview:
     with app.store.reader() as r:
         try:
             ledger_guard.check(app, r)
+            ledger_guard.check_audit_log(app, r)
         except LedgerDamaged as exc:
             damage = str(exc)
         head, _ = r.head()
