@@ -270,3 +270,22 @@ def test_the_overview_shows_an_audit_log_cut_short_or_rewritten(logged: App) -> 
     sql(logged, f"UPDATE admin_audit_head SET seq = 4, hash = '{kept}'")
     damage = overview.overview(logged).damage
     assert damage is not None and "no longer matches the checkpoint" in damage and "entry #5" in damage
+
+
+def test_concurrent_appends_keep_one_unbroken_audit_chain(logged: App) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    users = SqlUsers(logged.store.engine)
+
+    def append(n: int) -> None:
+        for i in range(10):
+            if i % 2:
+                users.record(entry(AuditAction.LOGIN, 100 + n, ADMIN, n=n, i=i))
+            else:
+                with logged.store.writer() as w:
+                    w.record_audit(entry(AuditAction.LIST_EXPORTED, 100 + n, "email:nieuwsbrief", n=n, i=i))
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(append, range(4)))
+    report = integrity.verify_audit_log(logged)
+    assert report.ok and report.entries == 45, report.problems
