@@ -27,7 +27,7 @@ from consentry.domain.vocabulary import PointKind
 from consentry.entrypoints.accounts import accounts
 from consentry.entrypoints.http import create_app
 from consentry.entrypoints.web import admin_requests, admin_retention
-from consentry.services import dsr, ledger, retention, users
+from consentry.services import dsr, integrity, ledger, retention, users
 from consentry.services.retention import Erased, Eraser
 from consentry.services.retention_policies import load
 
@@ -147,6 +147,10 @@ def test_a_privacy_officer_takes_an_erasure_request_from_the_list_through_every_
     ]
     assert "Request step taken" in client.get("/admin/audit?lang=en").text
     assert client.get("/admin/requests/nope?lang=en").status_code == 422
+    # the audit log (chained, never erased) names the request, not the person
+    logged = repr([(e.subject, e.detail) for e in users.audit_log(accounts(app), 1000)])
+    assert "p@example.nl" not in logged and "late@example.nl" not in logged and "Drie systemen" not in logged
+    assert integrity.verify_audit_log(app).ok
 
 
 def test_retention_dry_run_shows_counts_and_ids_and_the_real_run_asks_first_and_is_recorded(
