@@ -17,7 +17,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from consentry.adapters.mime import Mail
+from consentry.domain import audit_chain
+from consentry.domain.audit_chain import AuditRow
 from consentry.domain.chain import GENESIS, ChainedRow, ChainEpoch, link, payload_json
 from consentry.domain.dsr import CLOSED, DsrRequest, RequestState
 from consentry.domain.erasure import SuppressionRecord
@@ -282,6 +286,23 @@ class FakeTransaction:
 
     def any_point(self) -> bool:
         return bool(self.data.points)
+
+    def audit_log_rows(self) -> Iterator[AuditRow]:
+        prev = audit_chain.GENESIS
+        for n, e in enumerate(self.data.audit, start=1):
+            detail = orjson.loads(orjson.dumps(e.detail))  # as a store keeps it: JSON
+            digest = audit_chain.link(
+                prev, audit_chain.canonical(n, e.at, e.actor, e.action.value, e.subject, detail)
+            )
+            yield AuditRow(n, n, e.at, e.actor, e.action.value, e.subject, detail, prev, digest)
+            prev = digest
+
+    def audit_log_head(self) -> tuple[int, str] | None:
+        last = list(self.audit_log_rows())[-1:]
+        return (last[0].seq, last[0].hash) if last else (0, audit_chain.GENESIS)
+
+    def audit_log_hash_at(self, seq: int) -> str | None:
+        return next((row.hash for row in self.audit_log_rows() if row.seq == seq), None)
 
     # -- the catalog -----------------------------------------------------------------------------
 

@@ -359,9 +359,7 @@ admin_users = sa.Table(
     sa.Column("disabled_at", UTCDateTime(), nullable=True),
 )
 
-#: Who did what in the admin app: logins, failed logins, lockouts, logouts, user changes,
-#: erasures, exports, sends. Hash-chained in `seq` order (`domain/audit_chain.py`): each
-#: entry's `hash` covers its content and `prev_hash`; `ledger verify` walks it.
+#: Who did what in the admin app, hash-chained in `seq` order (`domain/audit_chain.py`, `ledger verify`).
 admin_audit = sa.Table(
     "admin_audit",
     metadata,
@@ -378,8 +376,7 @@ admin_audit = sa.Table(
     sa.Index("ix_admin_audit_seq", "seq", unique=True),
 )
 
-#: The audit log's head: its last entry's `seq` and `hash` (one row, id 1). Appending locks
-#: it, so entries are chained one at a time without waiting for the ledger's lock.
+#: The audit log's head (last `seq` and `hash`, one row): appending locks it, not the ledger.
 admin_audit_head = sa.Table(
     "admin_audit_head",
     metadata,
