@@ -239,6 +239,9 @@ def open_request(
 
 # -- reading -------------------------------------------------------------------------------
 
+#: The states of a request that still has to be answered.
+OPEN_STATES = frozenset({RequestState.OPEN, RequestState.IN_PROGRESS})
+
 
 def _filter(
     app: App, overdue: bool, due_within: int | None, include_closed: bool
@@ -252,10 +255,6 @@ def _filter(
     if due_within is not None:  # still open and deadline_day <= today + due_within
         return set(OPEN_STATES), period_end(local_day(now) + timedelta(days=due_within))
     return (None if include_closed else set(OPEN_STATES)), None
-
-
-#: The states of a request that still has to be answered.
-OPEN_STATES = frozenset({RequestState.OPEN, RequestState.IN_PROGRESS})
 
 
 def list_requests(
