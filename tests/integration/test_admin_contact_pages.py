@@ -314,9 +314,8 @@ def test_the_overview_lists_recent_imports_with_their_accounting_and_state(
         "failed",
         "done",
     ]
-    with app.store.reader() as r:  # "recent": among the newest entries of the log, a bounded read
-        assert [e.subject for e in r.audit_entries(AuditAction.IMPORTED, 5, 1)] == ["zomer.csv"]
-        assert [e.subject for e in r.audit_entries(AuditAction.IMPORTED, 1, 1000)] == ["zomer.csv"]
+    with app.store.reader() as r:  # the newest import first, read on the action's index
+        assert [e.subject for e in r.audit_entries(AuditAction.IMPORTED, 1)] == ["zomer.csv"]
     client.cookies.clear()
     log_in(client, Role.READ_ONLY)
     assert "lente.csv" in client.get("/admin?lang=en").text

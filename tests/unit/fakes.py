@@ -360,8 +360,8 @@ class FakeTransaction:
     def record_audit(self, entry: AuditEntry) -> None:
         self.data.audit.append(entry)
 
-    def audit_entries(self, action: AuditAction, limit: int, within: int) -> list[AuditEntry]:
-        return [e for e in self.data.audit[-within:][::-1] if e.action is action][:limit]
+    def audit_entries(self, action: AuditAction, limit: int) -> list[AuditEntry]:
+        return [e for e in self.data.audit[::-1] if e.action is action][:limit]
 
     # -- data-subject requests -------------------------------------------------------------------
 

@@ -3,8 +3,8 @@
 The ledger's integrity is the quick look every decision takes (`ledger_guard`: the head,
 the last event, the last exported checkpoint), and the same look at the admin audit log, not
 a walk of the chains (`ledger verify`). Recent imports are the admin app's imports as its audit
-log records them (`imported`: who, when, the file, its accounting and how it ended), among its
-newest `RECENT_ENTRIES` entries; imports from the CLI or the API are not among them.
+log records them (`imported`: who, when, the file, its accounting and how it ended); imports
+from the CLI or the API are not among them.
 """
 
 from __future__ import annotations
@@ -24,9 +24,6 @@ NOTICES_CAP = 10_000
 _RUNNING = frozenset({CampaignStatus.SENDING.value, CampaignStatus.PAUSED.value})
 #: Recent imports shown.
 RECENT_IMPORTS = 5
-#: "Recent": among the newest this many entries of the audit log (a bounded read; months of
-#: logins, sends and changes in an ordinary installation).
-RECENT_ENTRIES = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +98,7 @@ def overview(app: App) -> Overview:
         head, _ = r.head()
         owed = r.notices_owed([s.value for s in NOT_FROM_SUBJECT], NOTICES_CAP + 1)
         rows = [row for row in r.campaign_rows() if row["status"] in _RUNNING]
-        imported = r.audit_entries(AuditAction.IMPORTED, RECENT_IMPORTS, RECENT_ENTRIES)
+        imported = r.audit_entries(AuditAction.IMPORTED, RECENT_IMPORTS)
     try:
         cp = checkpoints.last_exported(app.settings)
     except InputError as exc:

@@ -170,9 +170,8 @@ class Catalog(Protocol):
     def setting(self, key: str) -> Any:
         """A stored setting (JSON), or None."""
 
-    def audit_entries(self, action: AuditAction, limit: int, within: int) -> list[AuditEntry]:
-        """The newest `limit` entries recording `action` among the newest `within` of the admin
-        audit log, newest first."""
+    def audit_entries(self, action: AuditAction, limit: int) -> list[AuditEntry]:
+        """The newest `limit` entries of the admin audit log recording `action`, newest first."""
 
     def form(self, key: str, version: int | None = None) -> dict[str, Any] | None:
         """A form's definition, the newest version unless one is named."""

@@ -1,34 +1,16 @@
-"""Table definitions (SQLAlchemy Core). The migrations create exactly these."""
+"""Table definitions (SQLAlchemy Core). The migrations create exactly these.
+
+The admin app's own tables (users, its audit log) are in `admin_tables`, re-exported here.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.types import TypeDecorator
 
-metadata = sa.MetaData()
+from consentry.adapters.sql.admin_tables import admin_audit, admin_audit_head, admin_users
+from consentry.adapters.sql.columns import JSONType, UTCDateTime, metadata
 
-JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stores aware datetimes as naive UTC; reads them back as aware UTC."""
-
-    impl = sa.DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
+__all__ = ["JSONType", "UTCDateTime", "admin_audit", "admin_audit_head", "admin_users", "metadata"]
 
 
 events = sa.Table(
@@ -338,51 +320,6 @@ master_keys = sa.Table(
     sa.Column("key_id", sa.String(64), primary_key=True),
     sa.Column("key_check", sa.LargeBinary, nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
-)
-
-#: The admin app's users; passwords only as Argon2 hashes.
-admin_users = sa.Table(
-    "admin_users",
-    metadata,
-    sa.Column("id", sa.String(40), primary_key=True),
-    sa.Column("email", sa.String(320), nullable=False, unique=True),
-    sa.Column("role", sa.String(20), nullable=False),
-    sa.Column("password_hash", sa.String(200), nullable=False),
-    sa.Column("totp_secret", sa.String(64), nullable=True),
-    #: The last TOTP time step accepted, so a code is never accepted twice.
-    sa.Column("totp_last_step", sa.BigInteger, nullable=True),
-    #: Raised by a logout or a disable: every session cookie of an older epoch stops working.
-    sa.Column("session_epoch", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("locked_until", UTCDateTime(), nullable=True),
-    sa.Column("created_at", UTCDateTime(), nullable=False),
-    sa.Column("disabled_at", UTCDateTime(), nullable=True),
-)
-
-#: Who did what in the admin app, hash-chained in `seq` order (`domain/audit_chain.py`, `ledger verify`).
-admin_audit = sa.Table(
-    "admin_audit",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", UTCDateTime(), nullable=False),
-    sa.Column("actor", sa.String(320), nullable=True),
-    sa.Column("action", sa.String(40), nullable=False),
-    sa.Column("subject", sa.String(320), nullable=True),
-    sa.Column("detail", JSONType, nullable=False),
-    sa.Column("seq", sa.BigInteger, nullable=False),
-    sa.Column("prev_hash", sa.String(64), nullable=False),
-    sa.Column("hash", sa.String(64), nullable=False),
-    sa.Index("ix_admin_audit_at", "at"),
-    sa.Index("ix_admin_audit_seq", "seq", unique=True),
-)
-
-#: The audit log's head (last `seq` and `hash`, one row): appending locks it, not the ledger.
-admin_audit_head = sa.Table(
-    "admin_audit_head",
-    metadata,
-    sa.Column("id", sa.SmallInteger, primary_key=True, autoincrement=False),
-    sa.Column("seq", sa.BigInteger, nullable=False),
-    sa.Column("hash", sa.String(64), nullable=False),
 )
 
 #: Data-subject requests (GDPR Art. 12(3), 15-21) and their deadlines: ids, codes and moments

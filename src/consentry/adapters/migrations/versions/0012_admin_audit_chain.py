@@ -1,7 +1,7 @@
 """The admin audit log hash-chained, so that `consentry ledger verify` covers it.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-06
 
 Each entry gets its place in the chain (`seq`), the previous entry's hash and its own hash
@@ -24,7 +24,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
@@ -90,6 +90,7 @@ def upgrade() -> None:
         batch.alter_column("prev_hash", existing_type=sa.String(64), nullable=False)
         batch.alter_column("hash", existing_type=sa.String(64), nullable=False)
     op.create_index("ix_admin_audit_seq", "admin_audit", ["seq"], unique=True)
+    op.create_index("ix_admin_audit_action", "admin_audit", ["action", "id"])
     head = op.create_table(
         "admin_audit_head",
         sa.Column("id", sa.SmallInteger, primary_key=True, autoincrement=False),
@@ -101,6 +102,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("admin_audit_head")
+    op.drop_index("ix_admin_audit_action", "admin_audit")
     op.drop_index("ix_admin_audit_seq", "admin_audit")
     with op.batch_alter_table("admin_audit") as batch:
         batch.drop_column("hash")

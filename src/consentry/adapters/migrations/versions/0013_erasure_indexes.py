@@ -1,7 +1,7 @@
 """Indexes the set-wise erasure deletes and updates by.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-06
 
 An erasure batch (a retention run erases a thousand points a transaction) finds the
@@ -16,7 +16,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
