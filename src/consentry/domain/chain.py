@@ -17,9 +17,10 @@ import base64
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from consentry.domain.events import Event
 
@@ -39,8 +40,29 @@ def epoch_genesis(previous_head_hash: str) -> str:
     return hashlib.sha256((EPOCH_PREFIX + previous_head_hash).encode("ascii")).hexdigest()
 
 
-#: Built once: json.dumps with options constructs a new JSONEncoder on every call.
-_PAYLOAD_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+def _payload_encoder() -> Callable[[object], str]:
+    """`json`'s own C encoder with the canonical options, called directly.
+
+    `JSONEncoder.encode` reaches the same C encoder through two Python calls and a fresh
+    circular-reference memo per payload; a payload comes from JSON, so it cannot hold
+    itself. Without the C encoder (an interpreter built without `_json`) the encoder
+    object is used: the same text either way.
+    """
+    encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    make: Any = getattr(json.encoder, "c_make_encoder", None)  # not in typeshed
+    if make is None:  # pragma: no cover - CPython has it
+        return encoder.encode
+    chunks = make(None, encoder.default, json.encoder.encode_basestring, None, ":", ",", True, False, True)
+    join = "".join
+
+    def encode(payload: object) -> str:
+        text: str = join(chunks(payload, 0))
+        return text
+
+    return encode
+
+
+_PAYLOAD_JSON = _payload_encoder()
 
 
 def payload_json(payload: object) -> str:
@@ -54,6 +76,7 @@ def canonical(
     payload_text: str | None = None,
     recorded_text: str | None = None,
     sealed: bytes | None = None,
+    occurred_text: str | None = None,
 ) -> bytes:
     """The exact bytes that are hashed for an event at position `seq`.
 
@@ -62,58 +85,36 @@ def canonical(
     reused for storage instead of being encoded twice (and a batch's one
     `recorded_at` written out once). `event.payload` is the clear payload as stored;
     `sealed` (the stored ciphertext of the personal fields) is left out when None.
+    `occurred_text`, when given, is `event.occurred_at.isoformat()` (the writer makes it
+    once for the chain and the stored time).
     """
     if payload_text is None:
         payload_text = payload_json(event.payload)
     if recorded_text is None:
         recorded_text = event.recorded_at.isoformat()
-    head, tail = canonical_parts(event)
-    return assemble(quote(event.contact_point_id), head, payload_text, recorded_text, seq, tail, sealed)
-
-
-def assemble(
-    quoted_cp: str,
-    head: str,
-    payload_text: str,
-    recorded_text: str,
-    seq: int,
-    tail: str,
-    sealed: bytes | None = None,
-) -> bytes:
-    """The canonical form from its parts: the quoted point id, `canonical_parts`, the payload
-    JSON, the recorded time as text, the sealed bytes (or None) and the seq."""
-    mid = "" if sealed is None else f',"sealed":"{base64.b64encode(sealed).decode()}"'
-    text = f'{{"cp":{quoted_cp}{head}{payload_text},"recorded_at":"{recorded_text}"{mid},"seq":{seq}{tail}'
-    return text.encode()
-
-
-def canonical_parts(event: Event, occurred_text: str | None = None) -> tuple[str, str]:
-    """The text of an event's canonical form that depends on the event alone.
-
-    `assemble` puts them together with the rest; a bulk load prepares head and tail
-    before the event has its contact point id, recorded time and seq. `occurred_text`,
-    when given, is `event.occurred_at.isoformat()` (a caller that needs it too makes it once).
-    """
     if occurred_text is None:
         occurred_text = event.occurred_at.isoformat()
     quoted_type = _QUOTED_TYPES.get(event.type)
     if quoted_type is None:
         quoted_type = _QUOTED_TYPES[event.type] = quote(event.type)
-    head = f',"id":{quote(event.id)},"occurred_at":"{occurred_text}","payload":'
-    tail = f',"type":{quoted_type},"v":{event.schema_version}}}'
-    return head, tail
+    mid = "" if sealed is None else f',"sealed":"{base64.b64encode(sealed).decode()}"'
+    return (
+        f'{{"cp":{quote(event.contact_point_id)},"id":{quote(event.id)},"occurred_at":"{occurred_text}",'
+        f'"payload":{payload_text},"recorded_at":"{recorded_text}"{mid},"seq":{seq},'
+        f'"type":{quoted_type},"v":{event.schema_version}}}'
+    ).encode()
 
 
 #: Event type names as JSON strings (a handful of names, quoted once each).
 _QUOTED_TYPES: dict[str, str] = {}
 
 
-_PLAIN = re.compile(r"^[A-Za-z0-9_.:@-]*$")
+_PLAIN = re.compile(r"^[A-Za-z0-9_.:@-]*$").match
 
 
 def quote(s: str) -> str:
     """A JSON string literal; ids and type names need no escaping, so skip the encoder."""
-    return f'"{s}"' if _PLAIN.match(s) else json.dumps(s, ensure_ascii=False)
+    return f'"{s}"' if _PLAIN(s) else json.dumps(s, ensure_ascii=False)
 
 
 def link(
@@ -123,16 +124,15 @@ def link(
     payload_text: str | None = None,
     recorded_text: str | None = None,
     sealed: bytes | None = None,
+    occurred_text: str | None = None,
 ) -> str:
     """Hash of an event (as stored: clear payload and sealed bytes) chained to its predecessor's hash."""
-    return chain_hash(prev_hash, canonical(event, seq, payload_text, recorded_text, sealed))
+    return chain_hash(prev_hash, canonical(event, seq, payload_text, recorded_text, sealed, occurred_text))
 
 
 def chain_hash(prev_hash: str, canonical_form: bytes) -> str:
     """The hash of an event's canonical form chained to its predecessor's hash."""
-    h = hashlib.sha256(prev_hash.encode("ascii"))
-    h.update(canonical_form)
-    return h.hexdigest()
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical_form).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-__all__ = ["DATA_KEY_BYTES", "FORMAT_V1", "ContactCipher", "DecryptionFailed", "new_data_key"]
+__all__ = ["DATA_KEY_BYTES", "FORMAT_V1", "ContactCipher", "DecryptionFailed", "new_data_key", "nonces"]
 
 #: A data key is an AES-256 key.
 DATA_KEY_BYTES = 32
@@ -41,6 +41,16 @@ def new_data_key(count: int = 1) -> bytes:
     return os.urandom(DATA_KEY_BYTES * count)
 
 
+def nonces(count: int) -> list[bytes]:
+    """`count` random nonces, drawn from the system's random source in one read.
+
+    Each is as random as one read of its own (`os.urandom(12)`), for a fraction of the
+    cost: a batch of events is sealed with one read instead of one a field.
+    """
+    block = os.urandom(_NONCE * count)
+    return [block[i : i + _NONCE] for i in range(0, _NONCE * count, _NONCE)]
+
+
 def _associated(contact_id: str, field: str) -> bytes:
     if "\x00" in field or "\x00" in contact_id:
         raise ValueError(f"a contact id or field name may not hold a NUL character: {field!r}")
@@ -57,22 +67,28 @@ class ContactCipher:
             raise ValueError(f"a data key has {DATA_KEY_BYTES} bytes, not {len(data_key)}")
         self.contact_id = contact_id
         self._aead = AESGCM(data_key)
-        # The associated data per field is built once: a contact has a handful of fields,
-        # and building it costs as much as a short field's encryption.
-        self._aad: dict[str, bytes] = {}
+        # The associated data's common part is built once; each field adds its name. (Each
+        # event's sealed fields are bound to the event's own name, so a memo per field name
+        # would only grow.)
+        self._aad = _associated(contact_id, "")
 
     def __repr__(self) -> str:  # never the key
         return f"ContactCipher({self.contact_id!r})"
 
     def _aad_for(self, field: str) -> bytes:
-        aad = self._aad.get(field)
-        if aad is None:
-            aad = self._aad[field] = _associated(self.contact_id, field)
-        return aad
+        if "\x00" in field:
+            raise ValueError(f"a contact id or field name may not hold a NUL character: {field!r}")
+        return self._aad + field.encode()
 
-    def encrypt_bytes(self, field: str, data: bytes) -> bytes:
-        """`data` of `field`, encrypted and bound to this contact and field."""
-        nonce = os.urandom(_NONCE)
+    def encrypt_bytes(self, field: str, data: bytes, nonce: bytes | None = None) -> bytes:
+        """`data` of `field`, encrypted and bound to this contact and field.
+
+        `nonce`, when given, is 12 fresh random bytes (`nonces`) for this encryption alone.
+        """
+        if nonce is None:
+            nonce = os.urandom(_NONCE)
+        elif len(nonce) != _NONCE:
+            raise ValueError(f"a nonce has {_NONCE} bytes, not {len(nonce)}")
         return _HEADER + nonce + self._aead.encrypt(nonce, data, self._aad_for(field))
 
     def decrypt_bytes(self, field: str, blob: bytes) -> bytes:

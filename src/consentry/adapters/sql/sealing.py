@@ -61,15 +61,16 @@ def contact_ref(vault: Vault, point_id: str, contact_id: Any) -> str:
     return point_id
 
 
-def split(event_type: str, payload: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
-    """The payload's clear fields, and its personal ones (None when it has none)."""
-    if event_type in CLEAR_TYPES or not any(k in PERSONAL for k in payload):
-        return dict(payload), None
-    clear: dict[str, Any] = {}
-    personal: dict[str, Any] = {}
-    for k, v in payload.items():
-        (personal if k in PERSONAL else clear)[k] = v
-    return clear, personal
+def split(event_type: str, payload: Mapping[str, Any]) -> tuple[Mapping[str, Any], dict[str, Any] | None]:
+    """The payload's clear fields, and its personal ones (None when it has none).
+
+    A payload without personal fields is its own clear part (not copied: events are not
+    changed once made).
+    """
+    if event_type in CLEAR_TYPES or PERSONAL.isdisjoint(payload):
+        return payload, None
+    clear = {k: v for k, v in payload.items() if k not in PERSONAL}
+    return clear, {k: v for k, v in payload.items() if k in PERSONAL}
 
 
 def event_field(event_id: str) -> str:
@@ -77,9 +78,14 @@ def event_field(event_id: str) -> str:
     return "event:" + event_id
 
 
-def seal(cipher: ContactCipher, event_id: str, personal: Mapping[str, Any]) -> bytes:
-    """The personal fields of an event, encrypted under its contact's key."""
-    return cipher.encrypt_bytes(event_field(event_id), orjson.dumps(personal, option=orjson.OPT_SORT_KEYS))
+def seal(
+    cipher: ContactCipher, event_id: str, personal: Mapping[str, Any], nonce: bytes | None = None
+) -> bytes:
+    """The personal fields of an event, encrypted under its contact's key (with `nonce`, when
+    given: fresh random bytes for this event alone, `fields.nonces`)."""
+    return cipher.encrypt_bytes(
+        event_field(event_id), orjson.dumps(personal, option=orjson.OPT_SORT_KEYS), nonce
+    )
 
 
 def open_payload(

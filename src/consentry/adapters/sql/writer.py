@@ -9,12 +9,13 @@ the projection of every contact point it touched, in that transaction.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from consentry.adapters.crypto.fields import nonces
 from consentry.adapters.crypto.vault import Vault
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.campaigns import CampaignWrites
@@ -87,6 +88,8 @@ class Writer(
         self.new_ciphers((refs.get(p, p) for p in sealing), self.now)
         ciphers = self._cipher_cache()
         lookups = self.lookup_cache()
+        # One read of the random source for the nonces of the whole append.
+        fresh_nonces = iter(nonces(sum(1 for part in parts if part[1] is not None)))
         rows: list[tuple[Any, ...]] = []
         chained: list[ChainedRow] = []
         by_point = self._touched
@@ -94,7 +97,7 @@ class Writer(
         # The events of one append share their recorded_at: write it out once. Times are
         # made the store's form here (SQLite: its text), not in another pass over the rows.
         recorded: dict[datetime, tuple[str, Any]] = {}
-        stored_time = _sqlite_moment if self._sqlite else naive_utc
+        stored_time = _sqlite_moment if self._sqlite else _postgres_moment
         index_of = self.lookup
         for ev, (clear, personal) in zip(events, parts, strict=True):
             seq += 1
@@ -103,29 +106,21 @@ class Writer(
             if personal is not None:
                 cipher = ciphers[refs.get(pid, pid)]
                 assert cipher is not None  # made above
-                sealed = seal(cipher, ev.id, personal)
+                sealed = seal(cipher, ev.id, personal, next(fresh_nonces))
             text = payload_json(clear)
             rec = recorded.get(ev.recorded_at)
             if rec is None:
-                rec = recorded[ev.recorded_at] = (ev.recorded_at.isoformat(), stored_time(ev.recorded_at))
-            h = link(prev, ev, seq, text, rec[0], sealed)
+                rec = recorded[ev.recorded_at] = stored_time(ev.recorded_at)
+            occurred = stored_time(ev.occurred_at)
+            h = link(prev, ev, seq, text, rec[0], sealed, occurred[0])
             rows.append(
-                (
-                    seq,
-                    ev.id,
-                    pid,
-                    ev.type,
-                    stored_time(ev.occurred_at),
-                    rec[1],
-                    ev.schema_version,
-                    text,
-                    sealed,
-                    prev,
-                    h,
-                )
+                (seq, ev.id, pid, ev.type, occurred[1], rec[1], ev.schema_version, text, sealed, prev, h)
             )
             full = _with_seq(ev, seq, ev.payload)
-            chained.append(ChainedRow(seq, _with_seq(ev, seq, clear), prev, h, sealed))
+            # An event without personal fields is stored as it is: one event for both uses.
+            chained.append(
+                ChainedRow(seq, full if clear is ev.payload else _with_seq(ev, seq, clear), prev, h, sealed)
+            )
             by_point.setdefault(pid, []).append(full)
             if ev.type == "contact_point.registered":
                 kind = ev.payload["kind"]
@@ -168,6 +163,21 @@ def _with_seq(e: Event, seq: int, payload: Mapping[str, Any]) -> Event:
     )
 
 
-def _sqlite_moment(d: datetime) -> str:
-    """An aware moment as SQLite keeps it (`stored.sqlite_time` of its naive UTC form)."""
-    return sqlite_time(naive_utc(d))
+def _sqlite_moment(d: datetime) -> tuple[str, str]:
+    """An aware moment as the chain writes it (`isoformat`) and as SQLite keeps it
+    (`stored.sqlite_time` of its naive UTC form).
+
+    A moment in UTC (as the clock and `parse_moment` give them) has its stored form in its
+    ISO text already: `2025-03-01T10:00:00+00:00` is kept as `2025-03-01 10:00:00.000000`.
+    """
+    iso = d.isoformat()
+    if d.tzinfo is not UTC:
+        return iso, sqlite_time(naive_utc(d))
+    if len(iso) == 25:  # no fraction of a second
+        return iso, f"{iso[:10]} {iso[11:19]}.000000"
+    return iso, f"{iso[:10]} {iso[11:26]}"
+
+
+def _postgres_moment(d: datetime) -> tuple[str, datetime]:
+    """An aware moment as the chain writes it (`isoformat`) and as PostgreSQL keeps it (naive UTC)."""
+    return d.isoformat(), naive_utc(d)
