@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import threading
 import time
 
 from consentry.domain.ids import random_ids
@@ -18,3 +20,31 @@ def test_ids_are_unique_fit_their_columns_and_sort_by_creation_time() -> None:
     assert max(earlier) < min(later)
     # Within one millisecond the order is random: 80 random bits follow the time.
     assert len({i[3:15] for i in earlier}) < len(earlier)
+
+
+def test_a_forked_process_makes_ids_of_its_own_not_the_parents_next_ones() -> None:
+    random_ids("ev")  # the parent has random bits read ahead
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child process
+        os.write(write, random_ids("ev").encode())
+        os._exit(0)
+    os.waitpid(child, 0)
+    in_child = os.read(read, 100).decode()
+    in_parent = random_ids("ev")
+    assert in_child[15:] != in_parent[15:]
+
+
+def test_threads_never_share_an_id() -> None:
+    made: list[list[str]] = [[] for _ in range(4)]
+
+    def make(out: list[str]) -> None:
+        out.extend(random_ids("ev") for _ in range(3000))
+
+    threads = [threading.Thread(target=make, args=(out,)) for out in made]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    every = [i for out in made for i in out]
+    assert len(set(every)) == len(every) == 12000

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
+import os
+import threading
 import time
 from collections.abc import Callable
 
@@ -20,7 +21,39 @@ def random_ids(prefix: str) -> str:
     outgrow the cache, random keys cost a page read and write per index per row. The
     random part keeps ids unguessable and unique across processes.
     """
-    return f"{prefix}_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
+    return f"{prefix}_{time.time_ns() // 1_000_000:012x}{_random_hex()}"
+
+
+class _RandomHex:
+    """80 random bits as 20 hex digits, read from the system's random source a block at a time.
+
+    One `os.urandom` call a block instead of one an id (an append makes an id per event).
+    The block is used once, under a lock (threads share it), and dropped in a forked child,
+    so no two ids, in any thread or process, get the same bits.
+    """
+
+    _BLOCK = 256  # ids a read
+
+    def __init__(self) -> None:
+        self._reset()
+        os.register_at_fork(after_in_child=self._reset)
+
+    def _reset(self) -> None:
+        # In a forked child: the parent's unused bits are dropped, and a lock another
+        # thread held at the fork is not inherited held.
+        self._lock = threading.Lock()
+        self._left: list[str] = []
+
+    def __call__(self) -> str:
+        with self._lock:
+            left = self._left
+            if not left:
+                block = os.urandom(10 * self._BLOCK).hex()
+                left.extend(block[i : i + 20] for i in range(0, len(block), 20))
+            return left.pop()
+
+
+_random_hex = _RandomHex()
 
 
 def counting_ids() -> IdFactory:

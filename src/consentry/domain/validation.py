@@ -157,6 +157,21 @@ _TEXT_FIELDS = {
 }
 
 
+#: Per event type, each field by name: (its place in the type's order, its check, whether
+#: it carries free text, the size limit of a string in it).
+_FIELDS = {
+    name: {
+        f.name: (i, check, f.kind in _TEXT_KINDS, limits.EVENT_TEXT.get(f.name, limits.LABEL))
+        for i, (f, (_n, _r, check)) in enumerate(zip(etype.fields, _PLANS[name], strict=True))
+    }
+    for name, etype in EVENT_TYPES.items()
+}
+#: Per event type, the names of its required fields.
+_REQUIRED = {
+    name: frozenset(f.name for f in etype.fields if f.required) for name, etype in EVENT_TYPES.items()
+}
+
+
 def _refuse_control_characters(type_name: str, payload: Mapping[str, Any]) -> None:
     """EventError when a text field holds a control character anywhere (`domain.text`):
     NUL cannot be stored on PostgreSQL, and SQLite must refuse what PostgreSQL does."""
@@ -171,27 +186,68 @@ def _refuse_control_characters(type_name: str, payload: Mapping[str, Any]) -> No
 
 
 def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-    """Check a payload against its event type; return it normalised or raise EventError."""
-    plan = _PLANS.get(type_name)
-    if plan is None:
+    """Check a payload against its event type; return it normalised or raise EventError.
+
+    One pass over the payload's fields checks each one's size, control characters and
+    kind. The refusal named is the one of the documented order (`_first_fault`): an
+    unknown field, then a size (in the payload's order), then a control character, then
+    a missing or wrong field (in the type's field order); the pass only finds that there
+    is one.
+    """
+    fields = _FIELDS.get(type_name)
+    if fields is None:
         raise EventError("type", f"unknown event type {type_name!r} (see docs/events.md)")
-    known = _FIELD_NAMES[type_name]
-    if not known.issuperset(payload):
+    if not fields.keys() >= payload.keys():
         for key in payload:
-            if key not in known:
+            if key not in fields:
                 raise EventError(key, f"is not a field of {type_name} (see docs/events.md)")
-    check_sizes(payload)  # first: a huge value is refused before anything scans it
-    _refuse_control_characters(type_name, payload)
     out: dict[str, Any] = {}
-    get = payload.get
-    for name, required, check in plan:
-        value = get(name)
+    faulty = False
+    last = -1
+    ordered = True
+    for name, value in payload.items():
+        if value is None:
+            continue
+        position, check, text, limit = fields[name]
+        kind = type(value)
+        if kind is str:
+            if len(value) > limit:
+                raise EventError(name, limits.too_long(limit))
+            if text and has_control_character(value):
+                faulty = True
+                continue
+        elif kind is not bool and kind is not int:
+            _check_size(name, value)
+            if text and find_control_character(value) is not None:
+                faulty = True
+                continue
+        try:
+            out[name] = check(value)
+        except Exception:  # `_first_fault` raises it again, in its order
+            faulty = True
+            continue
+        if position < last:
+            ordered = False
+        last = position
+    if faulty or not _REQUIRED[type_name] <= out.keys():
+        _first_fault(type_name, payload)
+    if not ordered:  # the fields in the type's documented order
+        out = {name: out[name] for name in sorted(out, key=lambda n: fields[n][0])}
+    return _check_across(type_name, out)
+
+
+def _first_fault(type_name: str, payload: Mapping[str, Any]) -> None:
+    """Raise the refusal of a payload whose sizes pass but that has a fault: a control
+    character first, then a missing or wrong field, each in the type's field order."""
+    _refuse_control_characters(type_name, payload)
+    for name, required, check in _PLANS[type_name]:
+        value = payload.get(name)
         if value is None:
             if required:
                 raise EventError(name, "is required")
             continue
-        out[name] = check(value)
-    return _check_across(type_name, out)
+        check(value)
+    raise AssertionError(f"no fault found in a {type_name} payload that had one")  # pragma: no cover
 
 
 def check_sizes(payload: Mapping[str, Any]) -> None:
@@ -200,20 +256,25 @@ def check_sizes(payload: Mapping[str, Any]) -> None:
     Checked before anything else reads the values, so an oversized value costs no more work.
     """
     for name, value in payload.items():
-        kind = type(value)
-        if kind is bool or kind is int:  # flags and numbers have no size
-            continue
-        if kind is str or isinstance(value, str):
-            limit = limits.EVENT_TEXT.get(name, limits.LABEL)
-            if len(value) > limit:
-                raise EventError(name, limits.too_long(limit))
-        elif isinstance(value, list):
-            if len(value) > limits.ITEMS:
-                raise EventError(name, f"has more than {limits.ITEMS} entries")
-            if any(isinstance(v, str) and len(v) > limits.LABEL for v in value):
-                raise EventError(name, f"has an entry that {limits.too_long(limits.LABEL)}")
-        elif isinstance(value, dict):
-            _check_object_size(name, value)
+        _check_size(name, value)
+
+
+def _check_size(name: str, value: Any) -> None:
+    """`check_sizes` for one field."""
+    kind = type(value)
+    if kind is bool or kind is int:  # flags and numbers have no size
+        return
+    if kind is str or isinstance(value, str):
+        limit = limits.EVENT_TEXT.get(name, limits.LABEL)
+        if len(value) > limit:
+            raise EventError(name, limits.too_long(limit))
+    elif isinstance(value, list):
+        if len(value) > limits.ITEMS:
+            raise EventError(name, f"has more than {limits.ITEMS} entries")
+        if any(isinstance(v, str) and len(v) > limits.LABEL for v in value):
+            raise EventError(name, f"has an entry that {limits.too_long(limits.LABEL)}")
+    elif isinstance(value, dict):
+        _check_object_size(name, value)
 
 
 def _check_object_size(name: str, value: dict[Any, Any]) -> None:

@@ -121,7 +121,11 @@ class Writer(
             chained.append(
                 ChainedRow(seq, full if clear is ev.payload else _with_seq(ev, seq, clear), prev, h, sealed)
             )
-            by_point.setdefault(pid, []).append(full)
+            point_events = by_point.get(pid)
+            if point_events is None:
+                by_point[pid] = [full]
+            else:
+                point_events.append(full)
             if ev.type == "contact_point.registered":
                 kind = ev.payload["kind"]
                 lookup = lookups[pid] = index_of(kind, ev.payload["value"])

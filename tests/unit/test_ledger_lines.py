@@ -1,0 +1,100 @@
+"""Reading JSON lines for `ledger append`: what `json` accepted is still accepted, refused as before."""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import random
+import threading
+
+from consentry.services.collector import collector_paused
+from consentry.services.errors import InputError
+from consentry.services.ledger import _decode
+
+
+def test_lines_are_read_as_json_objects_numbered_and_blank_lines_skipped() -> None:
+    got = list(_decode(['{"type": "x", "a": [1, "é"]}', "", "   \n", "\x0c", '{"b": true}\n']))
+    assert got == [(1, {"type": "x", "a": [1, "é"]}), (5, {"b": True})]
+
+
+def test_what_only_the_lenient_reader_accepts_is_still_accepted() -> None:
+    (_, nan), (_, big), (_, lone), (_, edge) = _decode(
+        [
+            '{"a": NaN}',
+            '{"a": 123456789012345678901234567890}',
+            '{"a": "\\ud800"}',
+            '{"a": -9223372036854775809, "b": 18446744073709551616}',
+        ]
+    )
+    assert math.isnan(nan["a"])
+    assert big == {"a": 123456789012345678901234567890}
+    assert lone == {"a": "\ud800"}  # refused later, by the control character check, naming the field
+    assert edge == {"a": -9223372036854775809, "b": 18446744073709551616}
+
+
+def test_a_line_that_is_not_json_is_refused_with_the_readers_own_words() -> None:
+    [(line, problem)] = list(_decode(["", "{not json"]))
+    assert line == 2
+    assert isinstance(problem, InputError)
+    assert problem.field == "-"
+    assert problem.message == "not valid JSON (Expecting property name enclosed in double quotes, column 2)"
+
+
+def test_the_collector_is_paused_while_appending_and_back_as_it_was_afterwards() -> None:
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # it was off: it stays off
+    finally:
+        gc.enable()
+
+
+def test_the_last_of_concurrent_appends_turns_the_collector_back_on() -> None:
+    inside, leave = threading.Barrier(2), threading.Event()
+
+    def append() -> None:
+        with collector_paused():
+            inside.wait()
+            leave.wait()
+
+    other = threading.Thread(target=append)
+    other.start()
+    with collector_paused():
+        inside.wait()
+    assert not gc.isenabled()  # the other append still runs
+    leave.set()
+    other.join()
+    assert gc.isenabled()
+
+
+def _value(rnd: random.Random, depth: int = 0) -> object:
+    pick = rnd.randrange(9 if depth < 3 else 6)
+    if pick == 0:
+        return rnd.choice([0, -1, 7, 2**31, 2**53 + 1, 2**63 - 1, -(2**63), 2**64 - 1, 10**18])
+    if pick == 1:
+        return rnd.choice([0.1, -0.0, 1e16, 5e-324, 1.7976931348623157e308, 2.5, 1e-7, 123456.789])
+    if pick == 2:
+        return rnd.choice([True, False, None])
+    if pick in (3, 4, 5):
+        return "".join(rnd.choice('aé€😀"\\/\n\t ') for _ in range(rnd.randrange(6)))
+    if pick in (6, 7):
+        return {str(_value(rnd, 3)): _value(rnd, depth + 1) for _ in range(rnd.randrange(4))}
+    return [_value(rnd, depth + 1) for _ in range(rnd.randrange(4))]
+
+
+def test_every_line_reads_as_json_reads_it() -> None:
+    rnd = random.Random(16)
+    for _ in range(3000):
+        value = {"type": "x", "v": _value(rnd)}
+        line = json.dumps(value, ensure_ascii=rnd.random() < 0.5)
+        [(_, got)] = list(_decode([line]))
+        assert repr(got) == repr(json.loads(line))
