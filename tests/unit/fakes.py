@@ -225,7 +225,7 @@ class FakeTransaction:
             found.append(f)
         return found, window[-1] if window else None
 
-    def append(self, events: Sequence[Event], project: bool = True) -> list[ChainedRow]:
+    def append(self, events: Sequence[Event], project: bool = True) -> range:
         seq, prev = self.head()
         chained = []
         for ev in events:
@@ -246,7 +246,7 @@ class FakeTransaction:
                 self.data.points[ev.contact_point_id] = (PointKind(ev.payload["kind"]), ev.payload["value"])
             prev = digest
         self.data.rows.extend(chained)
-        return chained
+        return range(seq - len(chained) + 1, seq + 1)
 
     def project_pending(self) -> None:
         """Nothing to do: states are folded from the events when read."""

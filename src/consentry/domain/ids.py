@@ -21,11 +21,12 @@ def random_ids(prefix: str) -> str:
     outgrow the cache, random keys cost a page read and write per index per row. The
     random part keeps ids unguessable and unique across processes.
     """
-    return f"{prefix}_{time.time_ns() // 1_000_000:012x}{_random_hex()}"
+    return f"{prefix}_{_time_and_random()}"
 
 
-class _RandomHex:
-    """80 random bits as 20 hex digits, read from the system's random source a block at a time.
+class _TimeAndRandom:
+    """The time in milliseconds as 12 hex digits (written out once a millisecond), then 80
+    random bits as 20 hex digits, read from the system's random source a block at a time.
 
     One `os.urandom` call a block instead of one an id (an append makes an id per event).
     The block is used once, under a lock (threads share it), and dropped in a forked child,
@@ -43,17 +44,22 @@ class _RandomHex:
         # thread held at the fork is not inherited held.
         self._lock = threading.Lock()
         self._left: list[str] = []
+        self._millis = (-1, "")
 
     def __call__(self) -> str:
+        now = time.time_ns() // 1_000_000
         with self._lock:
             left = self._left
             if not left:
                 block = os.urandom(10 * self._BLOCK).hex()
                 left.extend(block[i : i + 20] for i in range(0, len(block), 20))
-            return left.pop()
+            millis, text = self._millis
+            if millis != now:
+                self._millis = (now, text := f"{now:012x}")
+            return text + left.pop()
 
 
-_random_hex = _RandomHex()
+_time_and_random = _TimeAndRandom()
 
 
 def counting_ids() -> IdFactory:

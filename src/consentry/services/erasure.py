@@ -237,14 +237,14 @@ def _erase(
     now = app.clock.now()
     payload = validate_payload(ERASED, {"reason": reason})
     # Not projected: the store deletes the erased points' projection rows with their records.
-    appended = w.append(
+    seqs = w.append(
         [Event(app.ids("ev"), ERASED, s.id, now, now, dict(payload)) for s in states], project=False
     )
     records = []
-    for s, row in zip(states, appended, strict=True):
+    for s, seq in zip(states, seqs, strict=True):
         what, channels = suppression_of(s)
         records.append(
-            SuppressionRecord(s.id, s.kind, s.value, what, channels, now, reason, row.seq, s.contact_id)
+            SuppressionRecord(s.id, s.kind, s.value, what, channels, now, reason, seq, s.contact_id)
         )
     destroyed, kept = w.erase_points(records)
     contacts = sorted({s.contact_id or s.id for s in states if s.id in kept})

@@ -274,14 +274,14 @@ def _append_in(
             problems.extend(clashes)
             pending.clear()
             return
-        rows = w.append(pending, project=False)
-        if rows:
-            first = first or rows[0].seq
-            last = rows[-1].seq
-        appended += len(rows)
-        registered += sum(1 for r in rows if r.event.type == "contact_point.registered")
+        seqs = w.append(pending, project=False)
+        if seqs:
+            first = first or seqs[0]
+            last = seqs[-1]
+        appended += len(seqs)
+        registered += sum(1 for ev in pending if ev.type == "contact_point.registered")
         if progress:
-            progress(len(rows))
+            progress(len(seqs))
         pending.clear()
 
     for line, record in records:

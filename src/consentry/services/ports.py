@@ -140,8 +140,8 @@ class LedgerWriter(LedgerReader, Protocol):
 
     now: datetime
 
-    def append(self, events: Sequence[Event], project: bool = True) -> list[ChainedRow]:
-        """Chain, store and (unless deferred) project events."""
+    def append(self, events: Sequence[Event], project: bool = True) -> range:
+        """Chain, store and (unless deferred) project events; the sequence numbers they were given."""
 
     def project_pending(self) -> None:
         """Project every point appended to since the last projection."""

@@ -8,7 +8,7 @@ the projection of every contact point it touched, in that transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from consentry.adapters.sql.requests import RequestWrites
 from consentry.adapters.sql.sealing import contact_ref, seal, split
 from consentry.adapters.sql.stored import bulk_insert, naive_utc, sqlite_time
 from consentry.adapters.sql.suppressions import SuppressionWrites
-from consentry.domain.chain import ChainedRow, link, payload_json
+from consentry.domain.chain import link, payload_json
 from consentry.domain.erasure import SuppressionRecord
 from consentry.domain.events import Event
 from consentry.services.errors import VERIFY, LedgerDamaged
@@ -63,17 +63,17 @@ class Writer(
         self._fresh: set[str] = set()  # points registered among them
         self._waiting = 0
 
-    def append(self, events: Sequence[Event], project: bool = True) -> list[ChainedRow]:
+    def append(self, events: Sequence[Event], project: bool = True) -> range:
         """Seal, chain, store and project events; all in this transaction.
 
         Each event's personal fields are sealed under its contact's data key (`sealing`);
         contacts new to the ledger get their keys here, in one batch. With `project=False`
         the projection waits for `project_pending()` (or until `_PROJECT_EVERY` events
         wait), so a bulk append folds each contact point it touches once rather than once
-        per batch. The rows returned hold the events as stored (see `ChainedRow`).
+        per batch. Returns the sequence numbers the events were given, in their order.
         """
         if not events:
-            return []
+            return range(self._seq + 1, self._seq + 1)
         vault = self.vault
         parts = [split(ev.type, ev.payload) for ev in events]
         refs = self._ref_cache()
@@ -91,7 +91,6 @@ class Writer(
         # One read of the random source for the nonces of the whole append.
         fresh_nonces = iter(nonces(sum(1 for part in parts if part[1] is not None)))
         rows: list[tuple[Any, ...]] = []
-        chained: list[ChainedRow] = []
         by_point = self._touched
         seq, prev = self._seq, self._hash
         # The events of one append share their recorded_at: write it out once. Times are
@@ -116,11 +115,7 @@ class Writer(
             rows.append(
                 (seq, ev.id, pid, ev.type, occurred[1], rec[1], ev.schema_version, text, sealed, prev, h)
             )
-            full = _with_seq(ev, seq, ev.payload)
-            # An event without personal fields is stored as it is: one event for both uses.
-            chained.append(
-                ChainedRow(seq, full if clear is ev.payload else _with_seq(ev, seq, clear), prev, h, sealed)
-            )
+            full = _with_seq(ev, seq)
             point_events = by_point.get(pid)
             if point_events is None:
                 by_point[pid] = [full]
@@ -136,10 +131,10 @@ class Writer(
         bulk_insert(self.conn, "events", _EVENT_COLUMNS, rows)
         self._move_head(seq, prev)
         self._fresh.update(p[0] for p in new_points)
-        self._waiting += len(chained)
+        self._waiting += len(events)
         if project or self._waiting >= _PROJECT_EVERY:
             self.project_pending()
-        return chained
+        return range(seq - len(events) + 1, seq + 1)
 
     def project_pending(self) -> None:
         """Refresh the projection of every contact point appended to since the last refresh."""
@@ -161,9 +156,9 @@ class Writer(
         self._seq, self._hash = seq, digest
 
 
-def _with_seq(e: Event, seq: int, payload: Mapping[str, Any]) -> Event:
+def _with_seq(e: Event, seq: int) -> Event:
     return Event(
-        e.id, e.type, e.contact_point_id, e.occurred_at, e.recorded_at, payload, e.schema_version, seq
+        e.id, e.type, e.contact_point_id, e.occurred_at, e.recorded_at, e.payload, e.schema_version, seq
     )
 
 
