@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
-from datetime import UTC, datetime
+import random
+from datetime import UTC, datetime, timedelta, timezone
 
-from consentry.domain.chain import GENESIS, ChainedRow, canonical, link, verify
+from consentry.domain.chain import GENESIS, ChainedRow, canonical, link, payload_json, verify
 from consentry.domain.events import Event
 
 
@@ -45,3 +47,42 @@ def test_an_intact_chain_verifies_and_any_change_to_an_event_is_found() -> None:
     edited = [rows[0], ChainedRow(2, _event(2, purpose="B"), rows[1].prev_hash, rows[1].hash), rows[2]]
     assert [(p.seq, "edited" in p.problem) for p in verify(edited, (3, rows[-1].hash))] == [(2, True)]
     assert verify(rows[:2], (3, rows[-1].hash))[-1].problem.startswith("ledger head says seq 3")
+
+
+def test_the_canonical_form_is_that_json_for_any_event_payload_and_sealed_bytes() -> None:
+    rnd = random.Random(16)
+    texts = ["", "a", "é", 'q"uote', "back\\slash", "line\nfeed", "\t", "\x7f", "\u2028", "😀", "</x>", "ﬀ"]
+    for n in range(2000):
+        payload = {
+            rnd.choice(texts) + str(i): rnd.choice([rnd.choice(texts), 7, -0.0, 1e16, True, None, [1, "é"]])
+            for i in range(rnd.randrange(5))
+        }
+        at = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(seconds=rnd.random() * 1e8)
+        if n % 3 == 0:
+            at = at.astimezone(timezone(timedelta(hours=rnd.randint(-12, 12))))
+        e = Event(
+            rnd.choice(["ev_1", "ev é", 'ev"1', "im:a.b-c@d"]),
+            rnd.choice(["consent.given", "x\ty"]),
+            rnd.choice(["cp_1", "cp\\2", "cp 3"]),
+            at,
+            at.replace(microsecond=0),
+            payload,
+        )
+        sealed = bytes(rnd.randrange(256) for _ in range(rnd.randrange(40))) if n % 2 else None
+        doc = {
+            "seq": n,
+            "id": e.id,
+            "type": e.type,
+            "cp": e.contact_point_id,
+            "occurred_at": e.occurred_at.isoformat(),
+            "recorded_at": e.recorded_at.isoformat(),
+            "v": 1,
+            "payload": e.payload,
+        }
+        if sealed is not None:
+            doc["sealed"] = base64.b64encode(sealed).decode()
+        expected = json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        assert canonical(e, n, sealed=sealed) == expected
+        assert payload_json(payload) == json.dumps(
+            payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -109,12 +108,15 @@ def canonical(
 _QUOTED_TYPES: dict[str, str] = {}
 
 
-_PLAIN = re.compile(r"^[A-Za-z0-9_.:@-]*$").match
-
-
 def quote(s: str) -> str:
-    """A JSON string literal; ids and type names need no escaping, so skip the encoder."""
-    return f'"{s}"' if _PLAIN(s) else json.dumps(s, ensure_ascii=False)
+    """A JSON string literal; ids and type names need no escaping, so skip the encoder.
+
+    JSON (with UTF-8 kept) escapes only quotes, backslashes and control characters; a
+    printable string without quotes or backslashes has none of them.
+    """
+    if s.isprintable() and '"' not in s and "\\" not in s:
+        return f'"{s}"'
+    return json.dumps(s, ensure_ascii=False)
 
 
 def link(

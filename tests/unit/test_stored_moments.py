@@ -1,0 +1,22 @@
+"""The writer's stored form of a moment is the one `stored` defines, whatever the moment."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta, timezone
+
+from consentry.adapters.sql.stored import naive_utc, sqlite_time
+from consentry.adapters.sql.writer import _postgres_moment, _sqlite_moment
+
+
+def test_a_moment_is_written_for_the_chain_and_for_each_store_as_stored_defines_it() -> None:
+    rnd = random.Random(16)
+    start = datetime(1900, 1, 1, tzinfo=UTC)
+    for n in range(20_000):
+        at = start + timedelta(microseconds=rnd.randrange(0, 200 * 365 * 86_400 * 10**6))
+        if n % 2:
+            at = at.replace(microsecond=0)
+        if n % 5 == 0:
+            at = at.astimezone(timezone(timedelta(minutes=rnd.randrange(-720, 720, 15))))
+        assert _sqlite_moment(at) == (at.isoformat(), sqlite_time(naive_utc(at)))
+        assert _postgres_moment(at) == (at.isoformat(), naive_utc(at))
