@@ -177,6 +177,13 @@ def _sqlite_moment(d: datetime) -> tuple[str, str]:
     return iso, f"{iso[:10]} {iso[11:26]}"
 
 
-def _postgres_moment(d: datetime) -> tuple[str, datetime]:
-    """An aware moment as the chain writes it (`isoformat`) and as PostgreSQL keeps it (naive UTC)."""
-    return d.isoformat(), naive_utc(d)
+def _postgres_moment(d: datetime) -> tuple[str, str | datetime]:
+    """An aware moment as the chain writes it (`isoformat`) and as PostgreSQL keeps it (naive UTC).
+
+    A moment in UTC goes to COPY as its ISO text without the offset, which PostgreSQL reads
+    as that naive UTC time (no datetime made and formatted again); any other as naive UTC.
+    """
+    iso = d.isoformat()
+    if d.tzinfo is UTC:
+        return iso, iso[:-6]
+    return iso, naive_utc(d)
