@@ -4,8 +4,9 @@ An append keeps every event it makes until the projection folds them (up to 50,0
 time) and holds a block of records and rows besides, so nearly everything it allocates
 lives long enough to reach the collector's oldest generation; each full pass then walks
 all of it again. In `benchmarks/append.py` (50,000 events, SQLite) that was a fifth of the
-append's CPU: seven full passes of 60-70 ms. What an append makes holds no reference
-cycles, so reference counting frees it as before; the collector only waits.
+append's CPU (0.6-0.7 of 2.7-2.9 s), most of it in seven full passes of 60-70 ms. What an
+append makes for its events holds no reference cycles, so reference counting frees it as
+before; the collector only waits (and collects the few cycles left meanwhile afterwards).
 
 The collector has one switch for the whole process: the first of concurrent appends
 turns it off (if it was on) and the last to finish turns it back on.
