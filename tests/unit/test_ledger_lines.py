@@ -8,7 +8,7 @@ import math
 import random
 import threading
 
-from consentry.services.collector import collector_paused
+from consentry.services.collector import LOAD_THRESHOLDS, rare_collections
 from consentry.services.errors import InputError
 from consentry.services.ledger import _decode
 
@@ -41,39 +41,33 @@ def test_a_line_that_is_not_json_is_refused_with_the_readers_own_words() -> None
     assert problem.message == "not valid JSON (Expecting property name enclosed in double quotes, column 2)"
 
 
-def test_the_collector_is_paused_while_appending_and_back_as_it_was_afterwards() -> None:
-    assert gc.isenabled()
-    with collector_paused():
-        assert not gc.isenabled()
-        with collector_paused():
-            assert not gc.isenabled()
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with collector_paused():
-            pass
-        assert not gc.isenabled()  # it was off: it stays off
-    finally:
-        gc.enable()
+def test_the_collector_collects_rarely_while_appending_and_as_before_afterwards() -> None:
+    before = gc.get_threshold()
+    with rare_collections():
+        assert gc.get_threshold() == LOAD_THRESHOLDS
+        with rare_collections():
+            assert gc.get_threshold() == LOAD_THRESHOLDS
+        assert gc.get_threshold() == LOAD_THRESHOLDS
+    assert gc.get_threshold() == before
 
 
-def test_the_last_of_concurrent_appends_turns_the_collector_back_on() -> None:
+def test_the_last_of_concurrent_loads_puts_the_thresholds_back() -> None:
+    before = gc.get_threshold()
     inside, leave = threading.Barrier(2), threading.Event()
 
-    def append() -> None:
-        with collector_paused():
+    def load() -> None:
+        with rare_collections():
             inside.wait()
             leave.wait()
 
-    other = threading.Thread(target=append)
+    other = threading.Thread(target=load)
     other.start()
-    with collector_paused():
+    with rare_collections():
         inside.wait()
-    assert not gc.isenabled()  # the other append still runs
+    assert gc.get_threshold() == LOAD_THRESHOLDS  # the other load still runs
     leave.set()
     other.join()
-    assert gc.isenabled()
+    assert gc.get_threshold() == before
 
 
 def _value(rnd: random.Random, depth: int = 0) -> object:

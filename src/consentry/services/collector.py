@@ -1,15 +1,16 @@
-"""Pausing Python's cyclic garbage collector while a bulk append runs.
+"""Collecting garbage rarely while a load runs: an import, a bulk append.
 
-An append keeps every event it makes until the projection folds them (up to 50,000 at a
-time) and holds a block of records and rows besides, so nearly everything it allocates
-lives long enough to reach the collector's oldest generation; each full pass then walks
-all of it again. In `benchmarks/append.py` (50,000 events, SQLite) that was a fifth of the
-append's CPU (0.6-0.7 of 2.7-2.9 s), most of it in seven full passes of 60-70 ms. What an
-append makes for its events holds no reference cycles, so reference counting frees it as
-before; the collector only waits (and collects the few cycles left meanwhile afterwards).
+A load's objects (rows, records, events) hold no reference cycles, so reference counting
+frees them; the cyclic collector only walks them. At its default thresholds (700, 10, 10)
+it collects the young generation every few hundred records for nothing and the older
+ones, which hold every object the process has, far too often. An append keeps its events
+until the projection folds them (up to 50,000 at a time), so nearly all of them reach the
+oldest generation and each full pass walks them all again: in `benchmarks/append.py`
+(50,000 events, SQLite) a fifth of the append's CPU (0.6-0.7 of 2.7-2.9 s), most of it in
+seven full passes of 60-70 ms.
 
-The collector has one switch for the whole process: the first of concurrent appends
-turns it off (if it was on) and the last to finish turns it back on.
+Only the thresholds change (no freezing, which a serving process may have done for itself
+at start-up), and they are put back by the last of concurrent loads to finish.
 """
 
 from __future__ import annotations
@@ -19,24 +20,28 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+#: The collector's thresholds while a load runs: the young generation every 50,000
+#: allocations (about a millisecond each), the oldest practically never during a load.
+LOAD_THRESHOLDS = (50_000, 50, 100)
+
 _lock = threading.Lock()
-_holders = 0
-_was_enabled = False
+_loads = 0
+_before = gc.get_threshold()
 
 
 @contextmanager
-def collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for the block (as it was again afterwards)."""
-    global _holders, _was_enabled
+def rare_collections() -> Iterator[None]:
+    """The collector at `LOAD_THRESHOLDS` for the block (as it was again afterwards)."""
+    global _loads, _before
     with _lock:
-        if _holders == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _holders += 1
+        if _loads == 0:
+            _before = gc.get_threshold()
+            gc.set_threshold(*LOAD_THRESHOLDS)
+        _loads += 1
     try:
         yield
     finally:
         with _lock:
-            _holders -= 1
-            if _holders == 0 and _was_enabled:
-                gc.enable()
+            _loads -= 1
+            if _loads == 0:
+                gc.set_threshold(*_before)

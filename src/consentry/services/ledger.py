@@ -25,7 +25,7 @@ from consentry.domain.text import control_character
 from consentry.domain.validation import validate_payload, with_fields
 from consentry.domain.vocabulary import CHANNELS_BY_POINT, PointKind
 from consentry.services.app import App
-from consentry.services.collector import collector_paused
+from consentry.services.collector import rare_collections
 from consentry.services.contacts import point_key
 from consentry.services.errors import FileRejected, InputError, LineProblem
 from consentry.services.ports import Writing
@@ -249,7 +249,7 @@ def append_in(
     registered values are new (the importer checks a whole block at once), so
     they are not looked up again.
     """
-    with collector_paused():
+    with rare_collections():
         return _append_in(app, w, records, progress, trusted_ids)
 
 

@@ -14,14 +14,14 @@ second, "bulk" path (blocks prepared in worker processes, stored by
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Generator, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from consentry.adapters.csvfile import BadRow, CsvError, Row, open_text, read_rows
 from consentry.domain.vocabulary import PointKind
 from consentry.services.app import App
+from consentry.services.collector import rare_collections
 from consentry.services.errors import FileRejected, InputError, LineProblem
 from consentry.services.imports.model import (
     DERIVED,
@@ -47,11 +47,6 @@ BIG_FILE_BYTES = 4 << 20
 #: (contact point ids, event ids), so with 2,000 rows a commit nearly every leaf of
 #: them is written once per block; ten blocks (~75 MB of SQLite pages) share those writes.
 COMMIT_BLOCKS = 10
-#: The collector's thresholds while a load runs: its objects (rows, records, events)
-#: are short-lived and hold no cycles, so at the default (700) the young generation
-#: would be collected every few hundred records for nothing, and the older ones, which
-#: hold every object the process has, far too often.
-_LOAD_GC_THRESHOLDS = (50_000, 50, 100)
 
 #: A row of the file as read: named values, or the reader's refusal.
 RawRow = Row | BadRow
@@ -120,21 +115,6 @@ def run(
     report.tally = dict(ctx.tally)
     report.rejected.sort(key=lambda p: p.line)
     return report
-
-
-@contextmanager
-def rare_collections() -> Iterator[None]:
-    """Collect garbage rarely while a file loads (see `_LOAD_GC_THRESHOLDS`).
-
-    Only the thresholds change, and they are put back: no freezing, which a serving
-    process that imports (the API) may have done for itself at start-up.
-    """
-    before = gc.get_threshold()
-    gc.set_threshold(*_LOAD_GC_THRESHOLDS)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def batched(rows: Iterator[RawRow], size: int) -> Generator[list[RawRow], None, None]:
