@@ -37,7 +37,8 @@ class _TimeAndRandom:
 
     def __init__(self) -> None:
         self._reset()
-        os.register_at_fork(after_in_child=self._reset)
+        if hasattr(os, "register_at_fork"):  # where processes fork (not on Windows)
+            os.register_at_fork(after_in_child=self._reset)
 
     def _reset(self) -> None:
         # In a forked child: the parent's unused bits are dropped, and a lock another
