@@ -97,10 +97,8 @@ class ContactCipher:
             raise DecryptionFailed(f"{self.contact_id}/{field}: {len(blob)} bytes is too short for a field")
         if blob[0] != FORMAT_V1:
             raise DecryptionFailed(f"{self.contact_id}/{field}: unknown format version {blob[0]}")
-        # An audience stream opens a value per recipient: the associated data straight from the dict.
-        aad = self._aad.get(field) or self._aad_for(field)
         try:
-            return self._aead.decrypt(blob[1:_BODY], blob[_BODY:], aad)
+            return self._aead.decrypt(blob[1:_BODY], blob[_BODY:], self._aad_for(field))
         except InvalidTag:
             raise DecryptionFailed(
                 f"{self.contact_id}/{field}: does not decrypt (another contact's or field's value, "
