@@ -122,6 +122,16 @@ def test_a_selection_narrows_whom_the_rules_judge(shop: App) -> None:
     assert _counts(listed)["out"] == {"EU-GDPR-07": 1}
     with pytest.raises(InputError, match="NAME=VALUE"):
         audience.parse_selection(attribute="plaats")
+    # A selection by an attribute that gets no search term (a draft stored before the attribute
+    # lost it) is refused with the reason, not answered with an empty audience.
+    stored = Selection(attribute=("telefoon", "0612345678"))
+    for run in (
+        lambda: audience.report(shop, email, stored),
+        lambda: list(audience.members(shop, email, stored)),
+    ):
+        with pytest.raises(InputError) as refused:
+            run()
+        assert refused.value.field == "selection.attribute"
 
 
 def test_the_drill_down_lists_the_contacts_behind_a_rule_and_pages_in_id_order(shop: App) -> None:

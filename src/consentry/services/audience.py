@@ -58,7 +58,13 @@ class Target:
 
 
 def ask(r: Reading, pack: RulePack, target: Target, selection: Selection, at: datetime) -> AudienceAsk:
-    """The question put to every considered contact point (InputError for an unknown purpose)."""
+    """The question put to every considered contact point (InputError for an unknown purpose, or a
+    selection by an attribute that has no term: a draft stored before that attribute lost it would
+    otherwise select nobody without a word)."""
+    if selection.attribute is not None:
+        unselectable = attribute_unselectable(*selection.attribute)
+        if unselectable is not None:
+            raise InputError("selection.attribute", unselectable)
     purpose = _purpose(r, target.purpose)
     if selection.subscribers_of is not None:
         _purpose(r, selection.subscribers_of)
