@@ -292,10 +292,19 @@ MENU = {
         "Audiences and campaigns",
         "Requests",
         "Retention periods",
+        "Registers",
         "Audit log",
         "Settings",
     ],
-    Role.MARKETEER: ["Overview", "Contacts", "Purposes", "Forms", "Import", "Audiences and campaigns"],
+    Role.MARKETEER: [
+        "Overview",
+        "Contacts",
+        "Purposes",
+        "Forms",
+        "Import",
+        "Audiences and campaigns",
+        "Registers",
+    ],
     Role.PRIVACY_OFFICER: [
         "Overview",
         "Contacts",
@@ -303,9 +312,10 @@ MENU = {
         "Forms",
         "Requests",
         "Retention periods",
+        "Registers",
         "Audit log",
     ],
-    Role.READ_ONLY: ["Overview", "Contacts", "Purposes", "Forms", "Requests"],
+    Role.READ_ONLY: ["Overview", "Contacts", "Purposes", "Forms", "Requests", "Registers"],
 }
 BEHEERDER_ONLY = ["/admin/settings", "/admin/settings/keys", "/admin/settings/users"]
 

@@ -48,6 +48,9 @@ PAGE_BYTES: Final = 64 * 1024
 ADMIN_BYTES: Final = 1024 * 1024
 #: A file uploaded to the admin app's import (a million contacts in a CSV fit).
 UPLOAD_BYTES: Final = 512 * 1024 * 1024
+#: A register file uploaded to the admin app's Registers page, imported while the page waits
+#: (a million hashed entries fit); a larger register goes through `consentry import register`.
+REGISTER_UPLOAD_BYTES: Final = 80 * 1024 * 1024
 
 #: The limit of each text field of a ledger event, by field name; any other text field is a `LABEL`.
 EVENT_TEXT: Final[dict[str, int]] = {

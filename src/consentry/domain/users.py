@@ -78,6 +78,7 @@ class AuditAction(StrEnum):
     RETENTION_RUN = "retention_run"
     CONTACT_ERASED = "contact_erased"
     NOTE_RECORDED = "note_recorded"
+    REGISTER_IMPORTED = "register_imported"
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,8 @@
 
 The API takes up to `limits.REQUEST_BYTES` (a batch of 10,000 events fits); the
 public pages, whose forms post a few fields, take `limits.PAGE_BYTES`; the admin
-pages `limits.ADMIN_BYTES` (a campaign's texts), and the import's upload
-`limits.UPLOAD_BYTES`. A body
+pages `limits.ADMIN_BYTES` (a campaign's texts), the import's upload
+`limits.UPLOAD_BYTES` and a register's `limits.REGISTER_UPLOAD_BYTES`. A body
 over the cap is answered 413: unread when its Content-Length says so, else as
 soon as the streamed bytes pass the cap.
 """
@@ -23,6 +23,8 @@ def _cap(scope: Scope) -> int:
         return limits.REQUEST_BYTES
     if path == "/admin/import":
         return limits.UPLOAD_BYTES
+    if path == "/admin/registers":
+        return limits.REGISTER_UPLOAD_BYTES
     if path.startswith("/admin/"):
         return limits.ADMIN_BYTES
     return limits.PAGE_BYTES

@@ -44,6 +44,7 @@ ACTIONS: dict[AuditAction, str] = {
     AuditAction.RETENTION_RUN: N_("Retention run"),
     AuditAction.CONTACT_ERASED: N_("Person erased"),
     AuditAction.NOTE_RECORDED: N_("Note added"),
+    AuditAction.REGISTER_IMPORTED: N_("Register file imported"),
 }
 
 

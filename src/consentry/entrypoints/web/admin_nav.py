@@ -47,6 +47,7 @@ PAGES: tuple[Page, ...] = (
     Page("campaigns", "/admin/campaigns", N_("Audiences and campaigns"), _MARKETING, _MARKETING),
     Page("requests", "/admin/requests", N_("Requests"), _PRIVACY | {Role.READ_ONLY}, _PRIVACY),
     Page("retention", "/admin/retention", N_("Retention periods"), _PRIVACY, _PRIVACY),
+    Page("registers", "/admin/registers", N_("Registers"), _EVERYONE, _PRIVACY),
     Page("audit", "/admin/audit", N_("Audit log"), frozenset({Role.PRIVACY_OFFICER})),
     Page("settings", "/admin/settings", N_("Settings"), frozenset()),
 )

@@ -17,6 +17,7 @@ from consentry.entrypoints.web import (
     admin_forms,
     admin_import,
     admin_purposes,
+    admin_registers,
     admin_requests,
     admin_retention,
     admin_settings,
@@ -47,6 +48,7 @@ def install(api: FastAPI) -> None:
     api.include_router(admin_campaigns.router)
     api.include_router(admin_requests.router)
     api.include_router(admin_retention.router)
+    api.include_router(admin_registers.router)
     # The admin app's background work and uploads live as long as this application.
     api.state.admin_jobs = Jobs()
     api.state.admin_uploads = Uploads()
