@@ -22,7 +22,7 @@ from consentry.bootstrap import App
 from consentry.domain.users import AuditAction, Role
 from consentry.domain.vocabulary import PointKind
 from consentry.entrypoints.accounts import accounts
-from consentry.services import apikeys, dsr, forms, ledger, retention, sender, users
+from consentry.services import apikeys, dsr, forms, ledger, registers, retention, sender, users
 
 __all__ = ["browser"]
 PASSWORD = "correct horse battery staple"
@@ -79,6 +79,7 @@ def test_a_beheerder_sets_up_purposes_forms_the_sender_and_a_key_on_a_tablet_wit
             "Audiences and campaigns",
             "Requests",
             "Retention periods",
+            "Registers",
             "Audit log",
             "Settings",
         ]
@@ -233,3 +234,52 @@ def test_a_privacy_officer_checks_a_request_and_dry_runs_retention_with_no_axe_v
     assert retention.last_run(app) is None  # nothing was erased without the confirmation
     steps = [e.detail["step"] for e in reversed(users.audit_log(accounts(app))) if e.subject == q.id]
     assert steps == ["identity", "started"]
+
+
+def test_a_privacy_officer_uploads_a_register_and_a_marketer_reads_it_with_no_axe_violations(
+    served: tuple[App, str], browser: Browser, tmp_path: Path
+) -> None:
+    app, base = served
+    users.create_user(accounts(app), "piet@example.nl", Role.PRIVACY_OFFICER, PASSWORD, actor=None)
+    users.create_user(accounts(app), "mia@example.nl", Role.MARKETEER, PASSWORD, actor=None)
+    file = tmp_path / "bel-me-niet.txt"
+    file.write_text("0612345678\nniet-een-nummer\n0687654321\n")
+    axe = Axe()
+    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{base}/admin")
+    page.get_by_label("E-mail address").fill("piet@example.nl")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    menu = page.get_by_role("navigation", name="Main menu")
+    menu.get_by_role("link", name="Registers").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Registers")
+    accessible(page, axe)
+    page.get_by_label("Register key").fill("bel-me-niet")
+    page.get_by_label("Valid from").fill("2009-01-01")
+    page.get_by_label("Register file").set_input_files(str(file))
+    page.get_by_role("button", name="Upload and import").click()
+    expect(page.get_by_role("status")).to_have_text("3 entries read: 2 new, 0 already listed, 1 rejected.")
+    expect(page.get_by_role("table", name="Rejected entries, by line")).to_be_visible()
+    accessible(page, axe)
+    page.screenshot(path=str(SCREENSHOTS / "consentry-admin-registers.png"), full_page=True)
+    context.close()
+
+    # A marketer reads whether the list is current, and gets no upload form.
+    context = browser.new_context(locale="en-GB", viewport={"width": 768, "height": 1024})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    page.goto(f"{base}/admin")
+    page.get_by_label("E-mail address").fill("mia@example.nl")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.keyboard.press("Enter")
+    page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Registers").click()
+    expect(page.get_by_role("cell", name="Bel-me-niet Register")).to_be_visible()
+    expect(page.get_by_role("button", name="Upload and import")).to_have_count(0)
+    accessible(page, axe)
+    context.close()
+    assert registers.list_all(app)[0]["entries"] == 2
+    assert [e.actor for e in users.audit_log(accounts(app)) if e.action is AuditAction.REGISTER_IMPORTED] == [
+        "piet@example.nl"
+    ]
