@@ -12,7 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -315,3 +315,39 @@ def test_the_real_retention_run_goes_on_in_the_background_and_the_page_shows_its
         assert r.is_erased(old)
     ((actor, _subject, detail),) = _audit(app, AuditAction.RETENTION_RUN)
     assert actor == OFFICER and detail["dry_run"] is False
+
+
+def test_the_overview_counts_requests_overdue_and_due_within_a_week_for_those_who_see_requests(
+    site: tuple[App, TestClient],
+) -> None:
+    app, client = site
+    log_in(client, Role.PRIVACY_OFFICER)
+    none = client.get("/admin?lang=en").text
+    assert "No request is overdue." in none and "No request is due within 7 days." in none
+    for name in ("late", "soon", "later"):
+        _register(app, f"{name}@example.nl", "2026-08-01T09:00:00+00:00")
+    late = dsr.open_request(
+        app, "late@example.nl", "access", received_at="2026-09-01T10:00:00+00:00", already_overdue=True
+    )
+    soon_at = (app.clock.now() - timedelta(days=27)).isoformat()
+    soon = dsr.open_request(app, "soon@example.nl", "access", received_at=soon_at)
+    dsr.open_request(app, "later@example.nl", "access")  # a month to go
+    assert late.overdue(app.clock.now()) and not soon.overdue(app.clock.now())
+    page = client.get("/admin?lang=en").text
+    section = page.split('id="requests-due"')[1].split("</section>")[0]
+    assert (
+        '<a class="overdue" href="/admin/requests?lang=en&amp;show=overdue">'
+        "1 request is overdue: its deadline has passed.</a>" in section
+    )
+    assert "2 requests are due within 7 days (the overdue ones included).</a>" in section
+    found = re.search(r'href="([^"]*show=due[^"]*)"', section)
+    assert found and "days=7" in found[1]
+    # Each link opens the list its count counts.
+    overdue_list = client.get("/admin/requests?lang=en&show=overdue").text
+    due_list = client.get(found[1].replace("&amp;", "&")).text
+    assert late.id in overdue_list and soon.id not in overdue_list
+    assert late.id in due_list and soon.id in due_list and "2 requests" in due_list
+    # A marketer does not see requests, on the overview either.
+    client.cookies.clear()
+    log_in(client, Role.MARKETEER)
+    assert "requests-due" not in client.get("/admin?lang=en").text

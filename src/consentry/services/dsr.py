@@ -270,6 +270,28 @@ def list_requests(
         return r.dsr_requests(states, deadline_until=until)
 
 
+#: Overzicht counts the open requests due within this many days.
+DUE_SOON_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class DueCounts:
+    """Open requests past their deadline, and due within `days` (the overdue ones included),
+    counted as the request list filters them (`show=overdue`, `show=due&days=...`)."""
+
+    overdue: int
+    due: int
+    days: int
+
+
+def due_counts(app: App, r: Reading, days: int = DUE_SOON_DAYS) -> DueCounts:
+    """Two indexed counts (`ix_dsr_requests_state_due`) in the caller's read."""
+    states, now = _filter(app, True, None, False)
+    overdue = r.count_dsr_requests(states, deadline_until=now)
+    states, until = _filter(app, False, days, False)
+    return DueCounts(overdue, r.count_dsr_requests(states, deadline_until=until), days)
+
+
 @dataclass(frozen=True, slots=True)
 class RequestPage:
     """One page of a list of requests, and how many the whole list has."""

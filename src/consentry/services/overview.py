@@ -4,7 +4,8 @@ The ledger's integrity is the quick look every decision takes (`ledger_guard`: t
 the last event, the last exported checkpoint), and the same look at the admin audit log, not
 a walk of the chains (`ledger verify`). Recent imports are the admin app's imports as its audit
 log records them (`imported`: who, when, the file, its accounting and how it ended); imports
-from the CLI or the API are not among them.
+from the CLI or the API are not among them. The data-subject requests overdue and due within a
+week are two counts on the requests' (state, deadline) index.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime
 from consentry.domain.campaigns import CampaignStatus
 from consentry.domain.users import AuditAction, AuditEntry
 from consentry.domain.vocabulary import NOT_FROM_SUBJECT
-from consentry.services import checkpoints, ledger_guard
+from consentry.services import checkpoints, dsr, ledger_guard
 from consentry.services.app import App
 from consentry.services.errors import InputError, LedgerDamaged
 
@@ -84,10 +85,13 @@ class Overview:
     notices_capped: bool
     campaigns: list[Running]
     imports: list[RecentImport]
+    #: Open requests overdue and due soon; None when not asked for (a role that does not see them).
+    requests: dsr.DueCounts | None = None
 
 
-def overview(app: App) -> Overview:
-    """The ledger's quick integrity check, notices owed, campaigns running and recent imports."""
+def overview(app: App, *, requests: bool = False) -> Overview:
+    """The ledger's quick integrity check, notices owed, campaigns running and recent imports;
+    with `requests`, the data-subject requests overdue and due within a week (two indexed counts)."""
     damage: str | None = None
     with app.store.reader() as r:
         try:
@@ -99,6 +103,7 @@ def overview(app: App) -> Overview:
         owed = r.notices_owed([s.value for s in NOT_FROM_SUBJECT], NOTICES_CAP + 1)
         rows = [row for row in r.campaign_rows() if row["status"] in _RUNNING]
         imported = r.audit_entries(AuditAction.IMPORTED, RECENT_IMPORTS)
+        due = dsr.due_counts(app, r) if requests else None
     try:
         cp = checkpoints.last_exported(app.settings)
     except InputError as exc:
@@ -112,4 +117,5 @@ def overview(app: App) -> Overview:
         notices_capped=owed > NOTICES_CAP,
         campaigns=[Running(row["key"], CampaignStatus(row["status"]), row["updated_at"]) for row in rows],
         imports=[RecentImport.of(e) for e in imported],
+        requests=due,
     )

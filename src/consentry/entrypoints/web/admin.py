@@ -14,8 +14,8 @@ from consentry.adapters.tokens import TokenInvalid, TokenUse
 from consentry.bootstrap import App
 from consentry.domain.users import User
 from consentry.entrypoints.accounts import accounts
+from consentry.entrypoints.web import admin_nav, admin_views, csrf, views
 from consentry.entrypoints.web import admin_session as session
-from consentry.entrypoints.web import admin_views, csrf, views
 from consentry.entrypoints.web.admin_session import UserDep
 from consentry.entrypoints.wired import AppDep
 from consentry.services import errors, users
@@ -62,10 +62,11 @@ def root() -> RedirectResponse:
 
 @router.get("/admin", response_class=HTMLResponse)
 def overview(request: Request, user: UserDep, app: AppDep) -> HTMLResponse:
-    """Overzicht: the ledger's integrity at a glance, Art. 14 notices owed, campaigns running."""
-    return admin_views.page(
-        request, app, user, "admin_overview.html", current="overview", o=overview_service.overview(app)
-    )
+    """Overzicht: ledger integrity, requests due, Art. 14 notices owed, campaigns running."""
+    # Requests due are shown to the roles that may open Verzoeken (its menu entry).
+    sees_requests = any(p.key == "requests" for p in admin_nav.menu(user))
+    o = overview_service.overview(app, requests=sees_requests)
+    return admin_views.page(request, app, user, "admin_overview.html", current="overview", o=o)
 
 
 @router.get(LOGIN, response_class=HTMLResponse)
