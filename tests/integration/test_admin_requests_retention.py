@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from test_admin_app_pages import BASE, PASSWORD, log_in, post, token_of
@@ -167,10 +168,15 @@ def test_retention_dry_run_shows_counts_and_ids_and_the_real_run_asks_first_and_
     assert page.status_code == 200 and "Retention policies in force" in page.text
     for policy in load(None).policies:
         assert policy.name_en in page.text and policy.rule in page.text and policy.period.en() in page.text
-    dry = post(client, "/admin/retention?lang=en", "/admin/retention/dry-run?lang=en", {})
+    started = post(client, "/admin/retention?lang=en", "/admin/retention/dry-run?lang=en", {})
+    assert started.status_code == 303 and "done=dry-run" in started.headers["location"]
+    assert wait_for_retention(client, "dry-run")["running"] is False
+    dry = client.get(started.headers["location"])
     assert dry.status_code == 200 and old in dry.text and fresh not in dry.text
     assert "oud@voorbeeld.nl" not in dry.text  # ids only, never an address
     assert "Would be erased today" in dry.text and "1 of" in dry.text
+    assert f"Dry run started by {OFFICER}." in dry.text
+    # The confirmation takes the finished dry run's count: no second dry run in the request.
     asked = post(client, "/admin/retention?lang=en", "/admin/retention/run?lang=en", {})
     assert (
         asked.status_code == 200
@@ -194,17 +200,30 @@ def test_retention_dry_run_shows_counts_and_ids_and_the_real_run_asks_first_and_
     with app.store.reader() as r:
         assert r.is_erased(old) and not r.is_erased(fresh)
     assert retention.run(app, load(None).policies, None, dry_run=True).selected == 0
-    nothing = post(client, "/admin/retention?lang=en", "/admin/retention/run?lang=en", {})
+    # The dry run before the real run is stale now: asking again runs a new one first.
+    assert "Would be erased today" not in after
+    nothing = ask_to_erase(client)
     assert "Nothing is due today" in nothing.text and "Yes, erase" not in nothing.text
     ((actor, _subject, detail),) = _audit(app, AuditAction.RETENTION_RUN)
     assert actor == OFFICER and detail["dry_run"] is False
 
 
-def wait_for_retention(client: TestClient, timeout: float = 30.0) -> dict[str, object]:
-    """The background run's progress once it no longer runs."""
+def ask_to_erase(client: TestClient) -> httpx.Response:
+    """ "Erase what is due…": the question at once after a dry run of today, else once the dry run
+    it starts is done (the page its starter is sent to)."""
+    asked = post(client, "/admin/retention?lang=en", "/admin/retention/run?lang=en", {})
+    if asked.status_code != 303:
+        return asked
+    assert "done=confirm" in asked.headers["location"]
+    assert wait_for_retention(client, "dry-run")["running"] is False
+    return client.get(asked.headers["location"])
+
+
+def wait_for_retention(client: TestClient, of: str = "run", timeout: float = 30.0) -> dict[str, object]:
+    """The background run's (or dry run's) progress once it no longer runs."""
     deadline = time.monotonic() + timeout
     while True:
-        state: dict[str, object] = client.get("/admin/retention/progress").json()
+        state: dict[str, object] = client.get(f"/admin/retention/progress?of={of}").json()
         if not state["running"] or time.monotonic() > deadline:
             return state
         time.sleep(0.05)
@@ -240,7 +259,7 @@ def test_who_may_open_and_change_verzoeken_and_bewaartermijnen(site: tuple[App, 
             if changes:
                 q = dsr.open_request(app, "p@example.nl", "objection")
             dry = client.post("/admin/retention/dry-run", data={"csrf": token}, follow_redirects=False)
-            assert dry.status_code == (200 if changes else 403)
+            assert dry.status_code == (303 if changes else 403)
     # Without the form token nothing changes.
     client.cookies.clear()
     log_in(client, Role.PRIVACY_OFFICER)
@@ -291,7 +310,8 @@ def test_the_real_retention_run_goes_on_in_the_background_and_the_page_shows_its
 
     monkeypatch.setattr(admin_retention, "eraser_for", held)
     log_in(client, Role.PRIVACY_OFFICER)
-    asked = post(client, "/admin/retention?lang=en", "/admin/retention/run?lang=en", {})
+    asked = ask_to_erase(client)
+    assert "Erase now?" in asked.text
     started = client.post(
         "/admin/retention/run?lang=en",
         data={"confirmed": "yes", "expected": "1", "csrf": token_of(asked)},
@@ -351,3 +371,70 @@ def test_the_overview_counts_requests_overdue_and_due_within_a_week_for_those_wh
     client.cookies.clear()
     log_in(client, Role.MARKETEER)
     assert "requests-due" not in client.get("/admin?lang=en").text
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_the_dry_run_goes_on_in_the_background_and_its_report_is_shown_to_everyone_on_the_page(
+    site: tuple[App, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, client = site
+    old = _register(app, "oud@voorbeeld.nl", "2021-01-01T10:00:00+00:00")
+    release = threading.Event()
+    real = retention.run
+    calls: list[bool] = []
+
+    def held(*args: object, **kwargs: object) -> retention.RunReport:
+        calls.append(bool(kwargs.get("dry_run")))
+        assert release.wait(30)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(retention, "run", held)
+    log_in(client, Role.PRIVACY_OFFICER)
+    started = post(client, "/admin/retention?lang=en", "/admin/retention/dry-run?lang=en", {})
+    assert started.status_code == 303  # answered while the dry run waits
+    opened = client.get(started.headers["location"])
+    running = opened.text
+    assert "Finding what is due" in running and "progress?lang=en&amp;of=dry-run" in running
+    assert "/static/admin-progress.js" in running and "Erase what is due" not in running
+    assert client.get("/admin/retention/progress?of=dry-run").json()["running"] is True
+    # Nothing else starts beside it: a second dry run joins it, a real run waits for it.
+    again = client.post("/admin/retention/dry-run", data={"csrf": token_of(opened)}, follow_redirects=False)
+    assert again.status_code == 303
+    erase = client.post(
+        "/admin/retention/run",
+        data={"confirmed": "yes", "expected": "1", "csrf": token_of(opened)},
+        follow_redirects=False,
+    )
+    assert erase.status_code == 303 and "done=busy" in erase.headers["location"]
+    release.set()
+    assert wait_for_retention(client, "dry-run")["running"] is False
+    assert calls == [True]
+    with app.store.reader() as r:
+        assert not r.is_erased(old)
+    # Someone else opening the page sees the finished dry run, who started it, and may confirm
+    # with its count without another dry run.
+    client.cookies.clear()
+    log_in(client, Role.BEHEERDER)
+    seen = client.get("/admin/retention?lang=en").text
+    assert old in seen and f"Dry run started by {OFFICER}." in seen and "Finding what is due" not in seen
+    asked = ask_to_erase(client)
+    assert "Yes, erase 1 contact point<" in asked.text and calls == [True]
+    assert retention.last_run(app) is None
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_a_dry_run_that_fails_says_so_to_its_starter(
+    site: tuple[App, TestClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _app, client = site
+
+    def broken(*args: object, **kwargs: object) -> retention.RunReport:
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(retention, "run", broken)
+    log_in(client, Role.PRIVACY_OFFICER)
+    started = post(client, "/admin/retention?lang=en", "/admin/retention/dry-run?lang=en", {})
+    assert wait_for_retention(client, "dry-run")["running"] is False
+    page = client.get(started.headers["location"]).text
+    assert "The dry run stopped" in page and "Would be erased today" not in page
+    assert "Dry run: show what would be erased" in page  # may be tried again
