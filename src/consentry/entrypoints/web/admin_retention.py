@@ -48,7 +48,8 @@ _DRY = ("dry-run", "confirm")
 
 @router.get(PATH, response_class=HTMLResponse)
 def retention_page(request: Request, app: AppDep, user: Reader) -> HTMLResponse:
-    """The policies in force, in the order they are tried, the last real run, and one running now."""
+    """The policies in force in the order they are tried, the last real run, the dry run of today,
+    and a run or dry run running now."""
     return _page(request, app, user)
 
 
@@ -75,7 +76,7 @@ def real_run(
     if _busy(request):  # the page shows what runs; nothing starts beside it
         return admin_views.done(request, PATH, "busy")
     if confirmed != "yes":
-        finished = _finished_dry_run(request, app)
+        finished = _finished_dry_run(request, app, retention.last_run(app))
         if finished is not None:
             return _page(request, app, user, confirm=True)
         _start_dry_run(request, app, user)
@@ -139,8 +140,9 @@ def _busy(request: Request) -> bool:
     return any(j is not None and j.running for j in (jobs(request).get(JOB), jobs(request).get(DRY_JOB)))
 
 
-def _finished_dry_run(request: Request, app: App) -> DryRun | None:
-    """The last dry run, when it finished today (Dutch day) and no real run started after it."""
+def _finished_dry_run(request: Request, app: App, last: dict[str, object] | None) -> DryRun | None:
+    """The last dry run, when it finished today (Dutch day) and no real run started after it
+    (`last`: the summary of the last real run, `retention.last_run`)."""
     dry = jobs(request).get(DRY_JOB)
     if dry is None or dry.state != "done" or dry.ended is None or not isinstance(dry.result, DryRun):
         return None
@@ -150,8 +152,7 @@ def _finished_dry_run(request: Request, app: App) -> DryRun | None:
     report = dry.result.report
     if local_day(report.at) != local_day(app.clock.now()):
         return None
-    last = retention.last_run(app)  # a run from another process (the CLI) since
-    if last and datetime.fromisoformat(str(last["at"])) > report.at:
+    if last and datetime.fromisoformat(str(last["at"])) > report.at:  # a run since, e.g. the CLI's
         return None
     return dry.result
 
@@ -175,7 +176,7 @@ def _page(request: Request, app: App, user: User, confirm: bool = False) -> HTML
     # of today, to everyone who opens the page (ids only, never an address), until a real run.
     dry = jobs(request).get(DRY_JOB)
     dry_shown = dry if dry is not None and (dry.running or (dry.state == "failed" and told in _DRY)) else None
-    finished = _finished_dry_run(request, app)
+    finished = _finished_dry_run(request, app, last)
     may_confirm = admin_nav.may_change(user, "retention") and finished is not None
     return admin_views.page(
         request,
