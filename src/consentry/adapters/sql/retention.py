@@ -101,7 +101,9 @@ class RetentionReads(Connected):
             return [], last
         moments = self._moments([r.contact_point_id for r in rows])
         objected = self._dm_objections([r.contact_point_id for r in rows if r.objected_dm])
-        by_point, by_contact = self._open_requests()
+        by_point, by_contact = self._open_requests(
+            [r.contact_point_id for r in rows], sorted({r.contact_id for r in rows})
+        )
         facts = []
         for r in rows:
             m = moments.get(r.contact_point_id, {})
@@ -143,15 +145,22 @@ class RetentionReads(Connected):
                 found[point][kind] = utc(at)
         return found
 
-    def _open_requests(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-        """The kinds of the requests not closed yet, by their point and by their contact: read by
-        state on the requests' state index (open requests are few: each is due within a month)."""
+    def _open_requests(
+        self, point_ids: Sequence[str], contact_ids: Sequence[str]
+    ) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        """The kinds of the requests not closed yet on these points or of these contacts, by their
+        point and by their contact: on the requests' state index, filtered to the batch in the
+        database (a batch reads only its own, not every open request again)."""
         by_point: dict[str, set[str]] = defaultdict(set)
         by_contact: dict[str, set[str]] = defaultdict(set)
-        q = t.dsr_requests.c
-        rows = self.conn.execute(
-            sa.select(q.contact_point_id, q.contact_ref, q.kind).where(q.state.in_(_OPEN_STATES))
+        open_states = ", ".join(f"'{state}'" for state in sorted(_OPEN_STATES))
+        ask = (
+            "SELECT contact_point_id, contact_ref, kind FROM dsr_requests WHERE state IN ({}) AND {} {{set}}"
         )
+        rows = [
+            *self._rows_of(ask.format(open_states, "contact_point_id"), point_ids),
+            *self._rows_of(ask.format(open_states, "contact_ref"), contact_ids),
+        ]
         for point, contact, kind in rows:
             by_point[point].add(kind)
             if contact is not None:
