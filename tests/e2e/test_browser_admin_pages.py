@@ -228,7 +228,7 @@ def test_a_privacy_officer_checks_a_request_and_dry_runs_retention_with_no_axe_v
     accessible(page, axe)
     page.get_by_role("button", name="Dry run: show what would be erased").click()
     # It runs in the background; the page reloads itself with the report when it is done.
-    expect(page.get_by_role("heading", name="Dry run", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="What the retention periods would erase")).to_be_visible()
     expect(page.get_by_text(quiet, exact=True)).to_be_visible()  # the old prospect's id, no address
     accessible(page, axe)
     page.get_by_role("button", name="Erase what is due…").click()
