@@ -123,6 +123,7 @@ def fill_audit_log(store_url: str, entries: int) -> None:
     import sqlalchemy as sa
 
     from consentry.adapters.sql import tables as t
+    from consentry.domain.audit_chain import canonical, link
 
     start = datetime(2026, 1, 1, tzinfo=UTC)
     imported = {"state": "done", "rows": 120, "imported": 100, "merged": 15, "rejected": 5}
@@ -138,13 +139,53 @@ def fill_audit_log(store_url: str, entries: int) -> None:
     ]  # fmt: skip
     engine = sa.create_engine(store_url)
     with engine.begin() as conn:
+        # Chained as the store chains them (`users.record_audit`), after what the log holds.
+        head = t.admin_audit_head
+        seq, digest = conn.execute(sa.select(head.c.seq, head.c.hash).where(head.c.id == 1)).one()
+        for row in rows:
+            seq += 1
+            form = canonical(seq, row["at"], row["actor"], row["action"], row["subject"], row["detail"])
+            row.update(seq=seq, prev_hash=digest, hash=link(digest, form))
+            digest = row["hash"]
         for i in range(0, len(rows), 10_000):
             conn.execute(t.admin_audit.insert(), rows[i : i + 10_000])
+        conn.execute(head.update().where(head.c.id == 1).values(seq=seq, hash=digest))
         conn.execute(sa.text("ANALYZE"))
     engine.dispose()
 
 
-def measure(label: str, store_url: str, contacts: int, rounds: int, audit_entries: int = 0) -> bool:
+def fill_register(store_url: str, entries: int) -> None:
+    """A hashed do-not-contact register of `entries` entries (the Registers page counts them)."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from consentry.adapters.sql import tables as t
+
+    if entries <= 0:
+        return
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(
+            t.registers.insert(),
+            {"key": "bench-hashed", "name": "Benchmark register", "kind": "phone", "hashed": True,
+             "valid_from": None, "valid_until": None, "updated_at": datetime(2026, 11, 1, tzinfo=UTC)},
+        )  # fmt: skip
+        for i in range(0, entries, 50_000):
+            conn.execute(
+                t.register_entries.insert(),
+                [{"register": "bench-hashed", "entry": hashlib.sha256(str(n).encode()).hexdigest(),
+                  "listed_from": None, "listed_until": None}
+                 for n in range(i, min(entries, i + 50_000))],
+            )  # fmt: skip
+        conn.execute(sa.text("ANALYZE"))
+    engine.dispose()
+
+
+def measure(
+    label: str, store_url: str, contacts: int, rounds: int, audit_entries: int = 0, register_entries: int = 0
+) -> bool:
     """Build the store, then time each page and the reference."""
     from fastapi.testclient import TestClient
 
@@ -161,6 +202,7 @@ def measure(label: str, store_url: str, contacts: int, rounds: int, audit_entrie
     audience.build(store_url, min(20_000, contacts), contacts)
     points, terms = copy_terms_and_points(store_url)
     fill_audit_log(store_url, audit_entries)
+    fill_register(store_url, register_entries)
     took = time.perf_counter() - t0
     print(f"{label}: built {points:,} contact points ({terms:,} search terms, {audit_entries:,} audit "
           f"entries) in {took:.0f} s")  # fmt: skip
@@ -208,6 +250,7 @@ def measure(label: str, store_url: str, contacts: int, rounds: int, audit_entrie
         ),
         "proof of consent": lambda: client.get(f"/admin/contacts/{jan}/proof"),
         "erasure confirmation": lambda: client.get(f"/admin/contacts/{jan}/erase"),
+        "registers": lambda: client.get("/admin/registers"),
     }
     ok = True
     for name, ask in pages.items():
@@ -239,16 +282,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=40)
     ap.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
     ap.add_argument("--audit-entries", type=int, default=200_000)
+    ap.add_argument("--register-entries", type=int, default=1_000_000, help="entries of a hashed register")
     args = ap.parse_args(argv)
     ok = True
     with tempfile.TemporaryDirectory() as tmp:
+        sizes = (args.contacts, args.rounds, args.audit_entries, args.register_entries)
         if args.store in ("sqlite", "both"):
             url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-            ok = measure("SQLite", url, args.contacts, args.rounds, args.audit_entries) and ok
+            ok = measure("SQLite", url, *sizes) and ok
         if args.store in ("postgresql", "both"):
             with scratch_database(BENCH_DB) as url:
                 if url is not None:
-                    ok = measure("PostgreSQL", url, args.contacts, args.rounds, args.audit_entries) and ok
+                    ok = measure("PostgreSQL", url, *sizes) and ok
     return 0 if ok else 1
 
 
