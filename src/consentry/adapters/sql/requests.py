@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
+from collections.abc import Mapping, Sequence, Set
 from datetime import datetime
 from typing import Any
 
@@ -132,24 +132,7 @@ class RequestReads(Connected):
         one are absent. Read by point and by contact: what a fold of the points is judged with."""
         ids = list(dict.fromkeys(point_ids))
         facts = "SELECT contact_point_id, contact_id FROM point_facts WHERE contact_point_id {set}"
-        contact_of: dict[str, str] = dict(self._rows_of(facts, ids))
-        shut = ", ".join(f"'{s.value}'" for s in sorted(CLOSED))
-
-        def ask(column: str) -> str:
-            return f"SELECT {column}, kind FROM dsr_requests WHERE state NOT IN ({shut}) AND {column} {{set}}"
-
-        on_point = self._rows_of(ask("contact_point_id"), ids)
-        on_contact = self._rows_of(ask("contact_ref"), sorted(set(contact_of.values())))
-        found: dict[str, set[str]] = {}
-        for pid, kind in on_point:
-            found.setdefault(pid, set()).add(kind)
-        by_contact: dict[str, set[str]] = {}
-        for contact, kind in on_contact:
-            by_contact.setdefault(contact, set()).add(kind)
-        for pid, contact in contact_of.items():
-            if contact in by_contact:
-                found.setdefault(pid, set()).update(by_contact[contact])
-        return {pid: frozenset(kinds) for pid, kinds in found.items()}
+        return open_request_kinds(self, dict(self._rows_of(facts, ids)), ids)
 
     def count_dsr_requests(
         self, states: Set[RequestState] | None = None, *, deadline_until: datetime | None = None
@@ -173,6 +156,30 @@ class RequestReads(Connected):
 
 
 #: Built once: a statement made per call costs more than running it.
+def open_request_kinds(
+    store: Connected, contact_of: Mapping[str, str], point_ids: Sequence[str]
+) -> dict[str, frozenset[str]]:
+    """Per point of `point_ids`, the kinds of the requests not closed yet made on it or on another
+    point of its contact (`contact_of`: point -> `point_facts.contact_id`, which a request keeps as
+    `contact_ref`); points without one are absent. Two queries over the points and their contacts,
+    each on an index, whatever the number of open requests elsewhere."""
+    shut = ", ".join(f"'{s.value}'" for s in sorted(CLOSED))
+
+    def ask(column: str) -> str:
+        return f"SELECT {column}, kind FROM dsr_requests WHERE state NOT IN ({shut}) AND {column} {{set}}"
+
+    found: dict[str, set[str]] = {}
+    for pid, kind in store._rows_of(ask("contact_point_id"), point_ids):
+        found.setdefault(pid, set()).add(kind)
+    by_contact: dict[str, set[str]] = {}
+    for contact, kind in store._rows_of(ask("contact_ref"), sorted(set(contact_of.values()))):
+        by_contact.setdefault(contact, set()).add(kind)
+    for pid, contact in contact_of.items():
+        if contact in by_contact:
+            found.setdefault(pid, set()).update(by_contact[contact])
+    return {pid: frozenset(kinds) for pid, kinds in found.items()}
+
+
 _INSERT = _R.insert()
 _UPDATE = _R.update().where(_R.c.id == sa.bindparam("request_id"))
 

@@ -22,15 +22,13 @@ import sqlalchemy as sa
 
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
+from consentry.adapters.sql.requests import open_request_kinds
 from consentry.adapters.sql.stored import utc
-from consentry.domain.dsr import CLOSED, RequestState
 from consentry.domain.retention import ALL, RetentionFacts
 from consentry.domain.vocabulary import ObjectionScope
 from consentry.policy.factrows import EMPTY, pair
 
 _OPT_OUT_TYPES = ("unsubscribed", "consent.withdrawn")
-#: The states of a request that is not closed.
-_OPEN_STATES = tuple(sorted(s.value for s in RequestState if s not in CLOSED))
 _OBJECTION_TYPES = ("objection.recorded", "objection.withdrawn")
 _DIRECT_MARKETING = ObjectionScope.DIRECT_MARKETING.value
 #: The opt-out token of an unsubscribe from every purpose on every channel.
@@ -99,11 +97,10 @@ class RetentionReads(Connected):
         ]
         if not rows:
             return [], last
-        moments = self._moments([r.contact_point_id for r in rows])
+        ids = [r.contact_point_id for r in rows]
+        moments = self._moments(ids)
         objected = self._dm_objections([r.contact_point_id for r in rows if r.objected_dm])
-        by_point, by_contact = self._open_requests(
-            [r.contact_point_id for r in rows], sorted({r.contact_id for r in rows})
-        )
+        held = open_request_kinds(self, {r.contact_point_id: r.contact_id for r in rows}, ids)
         facts = []
         for r in rows:
             m = moments.get(r.contact_point_id, {})
@@ -121,9 +118,7 @@ class RetentionReads(Connected):
                     objected=dm is not None,
                     opted_out_at=max(outs) if outs else None,
                     last_event_at=max(m.values()) if m else None,
-                    open_requests=frozenset(
-                        by_point.get(r.contact_point_id, set()) | by_contact.get(r.contact_id, set())
-                    ),
+                    open_requests=held.get(r.contact_point_id, frozenset()),
                     purposes=_purposes(r.subscribed, r.opt_outs),
                     restricted=bool(r.restricted),
                 )
@@ -144,28 +139,6 @@ class RetentionReads(Connected):
             if point in wanted:
                 found[point][kind] = utc(at)
         return found
-
-    def _open_requests(
-        self, point_ids: Sequence[str], contact_ids: Sequence[str]
-    ) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
-        """The kinds of the requests not closed yet on these points or of these contacts, by their
-        point and by their contact: on the requests' state index, filtered to the batch in the
-        database (a batch reads only its own, not every open request again)."""
-        by_point: dict[str, set[str]] = defaultdict(set)
-        by_contact: dict[str, set[str]] = defaultdict(set)
-        open_states = ", ".join(f"'{state}'" for state in sorted(_OPEN_STATES))
-        ask = (
-            "SELECT contact_point_id, contact_ref, kind FROM dsr_requests WHERE state IN ({}) AND {} {{set}}"
-        )
-        rows = [
-            *self._rows_of(ask.format(open_states, "contact_point_id"), point_ids),
-            *self._rows_of(ask.format(open_states, "contact_ref"), contact_ids),
-        ]
-        for point, contact, kind in rows:
-            by_point[point].add(kind)
-            if contact is not None:
-                by_contact[contact].add(kind)
-        return by_point, by_contact
 
     def _dm_objections(self, ids: Sequence[str]) -> dict[str, datetime]:
         """When each point's standing objection to direct marketing was made (as the fold keeps it)."""
