@@ -28,21 +28,9 @@ from consentry.policy.factrows import facts_row, selection_terms
 if TYPE_CHECKING:
     from consentry.adapters.sql.reader import Reader
 
-#: point_facts' columns as compared: the clear facts, then what the store adds (opened).
-_COMPARED = (
-    *FACT_COLUMNS,
-    "contact_id",
-    "lookup",
-    "value",
-    "name",
-    "attrs",
-    "event_count",
-    "last_seq",
-    "last_event_at",
-    "suppressed_since",
-    "point_no",
-    "selected_by",
-)
+#: point_facts' columns as compared: the clear facts, then what the store adds (the sealed ones
+#: opened, so named without their `_ct`).
+_COMPARED = (*FACT_COLUMNS, *(c.removesuffix("_ct") for c in STORED_COLUMNS))
 
 
 def chain_hashes(
