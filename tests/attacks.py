@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from consentry.adapters.sql.stored import stored_hash
 from consentry.bootstrap import App
 from consentry.domain.chain import GENESIS, link
 from consentry.services import integrity
@@ -43,8 +44,8 @@ def recompute_chain(app: App, drop_seq: int | None = None) -> None:
             seq += 1
             h = link(prev, row.event, seq, sealed=row.sealed)
             conn.execute(
-                sa.text("UPDATE events SET seq = :new, prev_hash = :p, hash = :h WHERE id = :id"),
-                {"new": seq, "p": prev, "h": h, "id": row.event.id},
+                sa.text("UPDATE events SET seq = :new, hash = :h WHERE id = :id"),
+                {"new": seq, "h": stored_hash(h), "id": row.event.id},
             )
             prev = h
         conn.execute(sa.text("UPDATE ledger_head SET seq = :s, hash = :h"), {"s": seq, "h": prev})

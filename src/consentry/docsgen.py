@@ -135,7 +135,8 @@ def events_md() -> str:
         )
         out.append("")
     out.append("Every stored event also has `seq`, `id`, `contact_point_id`, `recorded_at`, ")
-    out.append("`schema_version` (now 1), `prev_hash` and `hash`.")
+    out.append("`schema_version` (now 1) and its chain `hash`, which covers the previous event's hash ")
+    out.append("(docs/ledger.md).")
     return "\n".join(out) + "\n"
 
 

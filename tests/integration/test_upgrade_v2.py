@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from tests.conftest import NOW, make_app
 from typer.testing import CliRunner
 
@@ -317,6 +318,28 @@ def _still_v1(url: str, before: Before) -> None:
         ]
     finally:
         engine.dispose()
+
+
+def test_the_upgraded_chain_goes_back_to_0013_with_each_previous_hash_and_up_again(
+    store_url: str, scratch: App
+) -> None:
+    before = make_v1_database(store_url, scratch)
+    app = _upgraded(store_url)
+    try:
+        with app.store.reader() as r:
+            chain = [(row.seq, row.prev_hash, row.hash) for row in r.chain()]
+        assert chain[0][1] == epoch_genesis(before.head[1])
+        cfg = schema.alembic_config(app.store.engine)
+        with app.store.engine.connect() as conn, conn.begin():
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0013")  # 0015 keeps no previous hash: it is written back
+        with app.store.engine.connect() as conn:
+            stored = conn.execute(sa.text("SELECT seq, prev_hash, hash FROM events ORDER BY seq")).all()
+        assert [tuple(row) for row in stored] == chain
+        app.store.migrate()
+        assert integrity.verify_ledger(app).ok
+    finally:
+        app.store.engine.dispose()
 
 
 def test_without_the_keys_the_upgrade_is_refused_naming_the_settings_and_nothing_changes(

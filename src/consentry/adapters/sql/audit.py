@@ -18,7 +18,7 @@ from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.projection import STORED_COLUMNS, selected_by
 from consentry.adapters.sql.sealing import contact_ref
-from consentry.adapters.sql.stored import row_to_event
+from consentry.adapters.sql.stored import chain_hex, row_to_event
 from consentry.domain.audit_chain import AuditRow
 from consentry.domain.chain import ChainedRow, ChainEpoch
 from consentry.domain.state import ContactState
@@ -42,16 +42,18 @@ def chain_hashes(
     if upto is not None:
         q = q.where(c.seq <= upto)
     for seq, h in r.conn.execution_options(yield_per=batch).execute(q):
-        yield int(seq), str(h)
+        yield int(seq), chain_hex(h)
 
 
 def event_by_id(r: Reader, event_id: str) -> ChainedRow | None:
-    """One stored event with its position and hashes, or None."""
+    """One stored event with its position, its hash and the hash it is chained to, or None."""
     row = r.conn.execute(sa.select(t.events).where(t.events.c.id == event_id)).first()
     if row is None:
         return None
     sealed = None if row.sealed is None else bytes(row.sealed)
-    return ChainedRow(row.seq, row_to_event(row), row.prev_hash, row.hash, sealed)
+    # Chained to the row before's hash (`LedgerReads.chain`); the first to the chain's genesis.
+    prev = hash_at(r, row.seq - 1) if row.seq > 1 else None
+    return ChainedRow(row.seq, row_to_event(row), prev or r.chain_genesis(), chain_hex(row.hash), sealed)
 
 
 def projected_ids(r: Reader) -> set[str]:
@@ -172,12 +174,13 @@ def last_event(r: Reader) -> tuple[int, str] | None:
     """(seq, chain hash) of the stored event with the highest seq, or None without events."""
     c = t.events.c
     row = r.conn.execute(sa.select(c.seq, c.hash).order_by(c.seq.desc()).limit(1)).first()
-    return None if row is None else (int(row.seq), str(row.hash))
+    return None if row is None else (int(row.seq), chain_hex(row.hash))
 
 
 def hash_at(r: Reader, seq: int) -> str | None:
     """The stored chain hash of the event at `seq`, if there is one."""
-    return r.conn.execute(sa.select(t.events.c.hash).where(t.events.c.seq == seq)).scalar_one_or_none()
+    found = r.conn.execute(sa.select(t.events.c.hash).where(t.events.c.seq == seq)).scalar_one_or_none()
+    return None if found is None else chain_hex(found)
 
 
 def any_point(r: Reader) -> bool:

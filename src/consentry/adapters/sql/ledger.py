@@ -4,7 +4,9 @@ Events are read as recorded: their sealed personal fields decrypted under the co
 data key (loaded a batch of contacts at a time) and merged back into the payload; a
 contact whose key was destroyed (erased) gets its events with their clear fields only.
 `chain` and the audit read the events as stored (clear payload and sealed bytes), which
-is what the hash chain covers: they need no key.
+is what the hash chain covers: they need no key. A row keeps its own chain hash only: the
+hash it is chained to is the row before's (the chain's genesis for the first), so a
+`ChainedRow`'s `prev_hash` is read from there.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ import sqlalchemy as sa
 
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.sealing import Ciphers, open_payload
-from consentry.adapters.sql.stored import chunks, naive_utc, row_to_event, sqlite_time, utc
-from consentry.domain.chain import GENESIS, ChainedRow
+from consentry.adapters.sql.stored import chain_hex, chunks, naive_utc, row_to_event, sqlite_time, utc
+from consentry.domain.chain import GENESIS, ChainedRow, epoch_genesis
 from consentry.domain.events import Event
 from consentry.domain.vocabulary import PointKind
 
@@ -128,12 +130,24 @@ class LedgerReads(Ciphers):
         return (0, GENESIS) if row is None else (row.seq, row.hash)
 
     def chain(self, batch: int = 5000) -> Iterator[ChainedRow]:
-        """Every stored event in sequence order, streamed."""
+        """Every stored event in sequence order, streamed, each with the hash it is chained to."""
+        prev = self.chain_genesis()
         result = self.conn.execution_options(yield_per=batch).execute(
             sa.select(t.events).order_by(t.events.c.seq)
         )
         for r in result:
-            yield ChainedRow(r.seq, row_to_event(r), r.prev_hash, r.hash, _bytes(r.sealed))
+            digest = chain_hex(r.hash)
+            yield ChainedRow(r.seq, row_to_event(r), prev, digest, _bytes(r.sealed))
+            prev = digest
+
+    def chain_genesis(self) -> str:
+        """The hash the chain's first event is chained to: `GENESIS`, or for a chain that continues
+        an earlier one (`chain_epochs`) the `epoch_genesis` of that chain's head."""
+        c = t.chain_epochs.c
+        previous = self.conn.execute(
+            sa.select(c.previous_head_hash).order_by(c.epoch.desc()).limit(1)
+        ).scalar_one_or_none()
+        return GENESIS if previous is None else epoch_genesis(previous)
 
     def point_ids_of_kind(self, kind: PointKind, batch: int = 2000) -> Iterator[list[str]]:
         """The ids of every contact point of a kind, in batches (streamed)."""

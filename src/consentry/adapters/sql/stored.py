@@ -1,8 +1,11 @@
 """Values in the form the store keeps them, and bulk inserts of rows already in that form.
 
 SQLite keeps moments as text in SQLAlchemy's format and dates as ISO text; PostgreSQL
-takes naive UTC datetimes and dates. The ledger's hot paths write through the driver
-(COPY, executemany) with rows already converted, skipping SQLAlchemy's per-row work.
+takes naive UTC datetimes and dates. Both keep an event's chain hashes as their 32 bytes
+(BLOB, bytea); the chain and everything it is shown or exported in spells them in hex, so
+they are converted here, on the way in (`stored_hash`) and out (`chain_hex`), and nowhere
+else. The ledger's hot paths write through the driver (COPY, executemany) with rows
+already converted, skipping SQLAlchemy's per-row work.
 """
 
 from __future__ import annotations
@@ -47,6 +50,16 @@ def utc(value: datetime | str) -> datetime:
     """A stored moment read straight from the driver (SQLite: text; PostgreSQL: naive) as aware UTC."""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return moment.replace(tzinfo=UTC)
+
+
+def stored_hash(digest: str) -> bytes:
+    """A chain hash (64 hex digits, as `domain.chain` writes it) as the 32 bytes the store keeps."""
+    return bytes.fromhex(digest)
+
+
+def chain_hex(value: bytes | memoryview) -> str:
+    """A stored chain hash (PostgreSQL's driver gives a memoryview) as the chain spells it: hex."""
+    return value.hex()
 
 
 def iso_dates(row: tuple[Any, ...], columns: Sequence[int]) -> tuple[Any, ...]:

@@ -16,7 +16,14 @@ __all__ = ["JSONType", "UTCDateTime", "admin_audit", "admin_audit_head", "admin_
 events = sa.Table(
     "events",
     metadata,
-    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    #: On SQLite the table's rowid itself (INTEGER PRIMARY KEY): no hidden rowid and no second
+    #: b-tree for the key; an append writes at the right-hand end of the table.
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=False,
+    ),
     sa.Column("id", sa.String(40), nullable=False, unique=True),
     sa.Column("contact_point_id", sa.String(40), nullable=False),
     sa.Column("type", sa.String(40), nullable=False),
@@ -27,8 +34,10 @@ events = sa.Table(
     sa.Column("payload", JSONType, nullable=False),
     #: The personal fields, encrypted under the contact's data key; NULL when there are none.
     sa.Column("sealed", sa.LargeBinary, nullable=True),
-    sa.Column("prev_hash", sa.String(64), nullable=False),
-    sa.Column("hash", sa.String(64), nullable=False),
+    #: The event's chain hash as its 32 bytes (`stored.stored_hash`); the chain, its exports and
+    #: checkpoints spell it in hex (`stored.chain_hex`). The hash it is chained to is the previous
+    #: row's (the chain's genesis for the first): not stored twice (docs/ledger.md).
+    sa.Column("hash", sa.LargeBinary(32), nullable=False),
     sa.Index("ix_events_point_time", "contact_point_id", "occurred_at", "seq"),
 )
 

@@ -36,7 +36,7 @@ from consentry.adapters.crypto.vault import Vault
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.data_keys import check_master_key
 from consentry.adapters.sql.registers import clear_entry
-from consentry.adapters.sql.stored import utc
+from consentry.adapters.sql.stored import bulk_insert, chain_hex, utc
 from consentry.adapters.sql.writer import Writer
 from consentry.domain.chain import GENESIS, canonical, chain_hash, epoch_genesis
 from consentry.domain.events import Event
@@ -61,6 +61,10 @@ STRETCH = 40_000
 REBUILD = 2000
 #: The projection tables (derived from the ledger), those of them the schema has.
 _PROJECTIONS = ("contact_state", "point_facts", "point_terms", "point_listings", "contact_objections")
+_V2_COLUMNS = (
+    "seq, id, contact_point_id, type, occurred_at, recorded_at, schema_version, payload, sealed, "
+    "prev_hash, hash"
+)
 _V1_COLUMNS = (
     "seq, id, contact_point_id, type, occurred_at, recorded_at, schema_version, payload, prev_hash, hash"
 )
@@ -73,6 +77,17 @@ class UpgradeRefused(RuntimeError):
 class _LedgerOnly(Writer):
     """The store's writer without its projection: 0009 writes the ledger into tables a later
     migration changes the projection of; `rebuild_emptied_projection` projects at the end."""
+
+    def _insert_events(self, rows: list[tuple[Any, ...]]) -> None:
+        """As 0009's `events` keep them: each row with its previous hash, both in hex (0015 made
+        the hash 32 bytes and dropped the previous one, the row before's hash)."""
+        prev = self._hash
+        stored: list[tuple[Any, ...]] = []
+        for row in rows:
+            digest = chain_hex(row[-1])
+            stored.append((*row[:-1], prev, digest))
+            prev = digest
+        bulk_insert(self.conn, "events", _V2_COLUMNS, stored)
 
     def refresh(self, new: dict[str, list[Event]], fresh: Set[str]) -> None:
         return None

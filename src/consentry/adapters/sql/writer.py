@@ -25,7 +25,7 @@ from consentry.adapters.sql.reader import Reader
 from consentry.adapters.sql.registers import RegisterWrites
 from consentry.adapters.sql.requests import RequestWrites
 from consentry.adapters.sql.sealing import contact_ref, seal, split
-from consentry.adapters.sql.stored import bulk_insert, naive_utc, sqlite_time
+from consentry.adapters.sql.stored import bulk_insert, naive_utc, sqlite_time, stored_hash
 from consentry.adapters.sql.suppressions import SuppressionWrites
 from consentry.domain.chain import link, payload_json
 from consentry.domain.erasure import SuppressionRecord
@@ -35,9 +35,9 @@ from consentry.services.errors import VERIFY, LedgerDamaged
 #: A deferred projection is refreshed after this many events at the latest (bounds memory).
 _PROJECT_EVERY = 50_000
 
+#: An event's row keeps its own chain hash only: the link to the one before is that row's hash.
 _EVENT_COLUMNS = (
-    "seq, id, contact_point_id, type, occurred_at, recorded_at, schema_version, payload, sealed, "
-    "prev_hash, hash"
+    "seq, id, contact_point_id, type, occurred_at, recorded_at, schema_version, payload, sealed, hash"
 )
 _POINT_COLUMNS = "id, kind, lookup, contact_ref, registered_seq"
 
@@ -112,8 +112,9 @@ class Writer(
                 rec = recorded[ev.recorded_at] = stored_time(ev.recorded_at)
             occurred = stored_time(ev.occurred_at)
             h = link(prev, ev, seq, text, rec[0], sealed, occurred[0])
+            digest = stored_hash(h)
             rows.append(
-                (seq, ev.id, pid, ev.type, occurred[1], rec[1], ev.schema_version, text, sealed, prev, h)
+                (seq, ev.id, pid, ev.type, occurred[1], rec[1], ev.schema_version, text, sealed, digest)
             )
             full = _with_seq(ev, seq)
             point_events = by_point.get(pid)
@@ -128,7 +129,7 @@ class Writer(
             prev = h
         if new_points:
             bulk_insert(self.conn, "contact_points", _POINT_COLUMNS, new_points)
-        bulk_insert(self.conn, "events", _EVENT_COLUMNS, rows)
+        self._insert_events(rows)
         self._move_head(seq, prev)
         self._fresh.update(p[0] for p in new_points)
         self._waiting += len(events)
@@ -150,6 +151,10 @@ class Writer(
             self._touched.pop(r.point_id, None)
             self._fresh.discard(r.point_id)
         return done
+
+    def _insert_events(self, rows: list[tuple[Any, ...]]) -> None:
+        """Store chained event rows (`_EVENT_COLUMNS`, in seq order) after the head."""
+        bulk_insert(self.conn, "events", _EVENT_COLUMNS, rows)
 
     def _move_head(self, seq: int, digest: str) -> None:
         self.conn.execute(t.ledger_head.update().where(t.ledger_head.c.id == 1).values(seq=seq, hash=digest))
