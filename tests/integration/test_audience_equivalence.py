@@ -43,9 +43,10 @@ from consentry.domain.vocabulary import (
     Sector,
     Verdict,
 )
+from consentry.policy.factrows import Numbering
 from consentry.policy.facts import LEGAL_TZ, Question, add_years
 from consentry.policy.rules import evaluate
-from consentry.services import audience, erasure, ledger, purposes, states
+from consentry.services import audience, audit, erasure, ledger, purposes, states
 from consentry.services.contacts import resolve
 from consentry.services.errors import FileRejected
 from consentry.services.setup import controller
@@ -377,6 +378,24 @@ def test_setwise_and_per_contact_evaluators_agree(
 
 def test_every_rule_and_obligation_agrees_on_a_known_mix(judged_app: App) -> None:
     """A fixed ledger where each kind of event occurs, so the comparison never runs on nothing."""
+    _known_mix(judged_app)
+
+
+def test_tokens_numbered_beyond_a_masks_bits_are_judged_alike(
+    judged_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With masks of one bit, every token but the first of each column is kept in `more`."""
+    monkeypatch.setattr(Numbering, "BITS", 1)
+    _known_mix(judged_app)
+    with judged_app.store.reader() as r:
+        more = [row[0] for row in r.conn.execute(sa.text("SELECT more FROM point_facts"))]
+        bits = r.fact_bits()
+    assert any(x != "|" for x in more)
+    assert max(bits.known.values()) >= 1
+    assert audit.verify_projection(judged_app).ok
+
+
+def _known_mix(judged_app: App) -> None:
     at = datetime(2019, 3, 1, 10, tzinfo=UTC)
     mixed = [
         {

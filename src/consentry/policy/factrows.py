@@ -3,9 +3,17 @@
 The store writes one narrow `point_facts` row per contact point with every state it
 projects (`facts_row`), plus the point's register listings (`listing_rows`) and the
 objections that reach the rest of its person (`objection_rows`). What the rules ask per
-purpose and channel ("a valid consent for nieuwsbrief by e-mail") is kept as a string of
-tokens, `|nieuwsbrief/email|...`, so that `consentry.policy.sqlfacts` can test a fact with
-one substring test on the row itself.
+purpose and channel ("a valid consent for nieuwsbrief by e-mail") is a set of tokens
+(`nieuwsbrief/email`), kept as an integer bit mask: each column numbers its own tokens
+(`Numbering`, stored in `fact_bits`), so that `consentry.policy.sqlfacts` tests a fact with
+one integer comparison on the row itself, `(c_valid & 4) <> 0`.
+
+A mask has `Numbering.BITS` bits (63: a signed 64-bit integer in both databases). A column
+that has numbered more tokens than that keeps the rest as `|<column>.<number>|` tokens in the
+row's `more` column, tested by substring search: every answer stays right, only such tokens
+cost a search (a shop would need more than 63 purpose/channel pairs, categories or registers).
+Tags, the end days of consents given for a time (`c_timed`) and the selection terms stay
+token strings: they are open-ended, and only a selection or a timed consent reads them.
 """
 
 from __future__ import annotations
@@ -59,8 +67,85 @@ def pair(purpose: str, channel: str) -> str:
 
 
 def value_hash(value: str) -> str:
-    """How hashed registers list a value (SHA-256, hex); see `adapters.sql.registers.entry_hash`."""
+    """How hashed registers list a value (SHA-256, hex); see `adapters.sql.registers.entry_hash`.
+
+    `point_facts.value_hash` keeps the same digest as its 32 bytes; the SQL compares it as hex.
+    """
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+#: The columns kept as bit masks (`Numbering`): each numbers its own tokens.
+MASKS = (
+    "c_valid", "c_own", "c_pending", "c_defective", "subscribed", "opt_outs", "bought", "bought_ex",
+    "listed", "suppressed_for", "c_fresh",
+)  # fmt: skip
+
+
+def overflow_token(column: str, number: int) -> str:
+    """How a token numbered beyond a mask's bits is kept in `more`: `<column>.<number>`."""
+    return f"{column}.{number}"
+
+
+class Numbering:
+    """The bit of each token of each mask column (`fact_bits`): numbered on first sight, never reused.
+
+    A writer numbers the tokens it meets (`added` says which are new, to be stored in the same
+    transaction); a reader asks `find`, and a token never numbered is held by no row.
+    """
+
+    #: Bits of a mask: 0-62 (a signed 64-bit integer in both databases).
+    BITS = 63
+
+    def __init__(self, known: Iterable[tuple[str, str, int]] = ()) -> None:
+        self.known: dict[tuple[str, str], int] = {}
+        self.names: dict[tuple[str, int], str] = {}
+        self.next: dict[str, int] = {}
+        self.added: list[tuple[str, str, int]] = []
+        self.bits = self.BITS
+        for column, token, number in known:
+            self._put(column, token, number)
+
+    def _put(self, column: str, token: str, number: int) -> None:
+        self.known[(column, token)] = number
+        self.names[(column, number)] = token
+        self.next[column] = max(self.next.get(column, 0), number + 1)
+
+    def find(self, column: str, token: str) -> int | None:
+        """The token's number in the column, or None when no row ever held it."""
+        return self.known.get((column, token))
+
+    def number(self, column: str, token: str) -> int:
+        """The token's number in the column, numbering it when new."""
+        found = self.known.get((column, token))
+        if found is None:
+            found = self.next.get(column, 0)
+            self._put(column, token, found)
+            self.added.append((column, token, found))
+        return found
+
+    def mask(self, column: str, tokens: Collection[str], more: list[str]) -> int:
+        """The tokens as the column's mask; those beyond its bits added to `more`."""
+        out = 0
+        for token in sorted(set(tokens)):
+            n = self.number(column, token)
+            if n < self.bits:
+                out |= 1 << n
+            else:
+                more.append(overflow_token(column, n))
+        return out
+
+    def tokens(self, column: str, mask: int, more: str) -> set[str]:
+        """The tokens a row's mask (and its `more` tokens) hold in the column."""
+        found = {self.names[(column, n)] for n in range(min(self.bits, mask.bit_length())) if mask >> n & 1}
+        prefix = f"{column}."
+        for part in _parts(more):
+            if part.startswith(prefix):
+                found.add(self.names[(column, int(part[len(prefix) :]))])
+        return found
+
+
+def _parts(tokens: str) -> list[str]:
+    return [] if tokens == EMPTY else tokens.strip("|").split("|")
 
 
 #: The columns of `point_facts` that `facts_row` gives, in its order: every clear fact. The
@@ -71,7 +156,7 @@ COLUMNS = (
     "erased", "objected_dm", "objected_profiling", "suppressed", "published", "published_unproven",
     "outside_eea", "local_rules_met", "notice14", "bought_any", "consented_ever", "ended_day",
     "c_valid", "c_own", "c_pending", "c_defective", "subscribed", "opt_outs", "bought", "bought_ex",
-    "tags", "listed", "c_timed", "suppressed_for", "c_fresh", "restricted",
+    "tags", "listed", "c_timed", "suppressed_for", "c_fresh", "restricted", "more",
 )  # fmt: skip
 #: Columns holding dates (stored form differs per database).
 DATE_COLUMNS = (COLUMNS.index("ended_day"),)
@@ -81,8 +166,11 @@ _DIRECT_MARKETING = ObjectionScope.DIRECT_MARKETING.value
 _PROFILING = ObjectionScope.PROFILING.value
 
 
-def facts_row(s: ContactState) -> tuple[Any, ...]:
-    """The `point_facts` row of a folded state: each fact the rules ask, ready to test in SQL."""
+def facts_row(s: ContactState, bits: Numbering) -> tuple[Any, ...]:
+    """The `point_facts` row of a folded state: each fact the rules ask, ready to test in SQL.
+
+    Token sets are masks numbered by `bits` (which numbers the tokens it has not met yet).
+    """
     valid, own, pending, defective, subscribed = [], [], [], [], []
     until: dict[str, date] = {}
     for c in s.consents:
@@ -114,10 +202,16 @@ def facts_row(s: ContactState) -> tuple[Any, ...]:
         tok(cat) for p in s.purchases if p.collected_by_sender and p.opt_out_offered for cat in p.categories
     ]
     ended = s.relationship_end
-    return (
+    more: list[str] = []
+
+    def mask(column: str, items: Collection[str]) -> int:
+        return bits.mask(column, items, more) if items else 0
+
+    covers, lifts = _prior(s)
+    row = (
         s.id,
         s.kind.value,
-        value_hash(s.value),
+        hashlib.sha256(s.value.encode()).digest(),
         s.party.value,
         s.source.value,
         s.erased_at is not None,
@@ -132,30 +226,32 @@ def facts_row(s: ContactState) -> tuple[Any, ...]:
         bool(s.purchases),
         bool(s.consents),
         ended.astimezone(LEGAL_TZ).date() if ended is not None else None,
-        _tokens(valid),
-        _tokens(own),
-        _tokens(pending),
-        _tokens(defective),
-        _tokens(subscribed),
-        _tokens(outs),
-        _tokens(bought),
-        _tokens(bought_ex),
+        mask("c_valid", valid),
+        mask("c_own", own),
+        mask("c_pending", pending),
+        mask("c_defective", defective),
+        mask("subscribed", subscribed),
+        mask("opt_outs", outs),
+        mask("bought", bought),
+        mask("bought_ex", bought_ex),
         tokens(tok(t) for t in s.tags) if s.tags else EMPTY,
-        tokens(tok(li.register) for li in s.listings) if s.listings else EMPTY,
+        mask("listed", [tok(li.register) for li in s.listings]),
         _tokens([f"{k}{d.isoformat()}" for k, d in until.items()]),
-        *_prior(s),
+        mask("suppressed_for", covers),
+        mask("c_fresh", lifts),
         s.restricted_at is not None,
     )
+    return (*row, _tokens(more))
 
 
-def _prior(s: ContactState) -> tuple[str, str]:
-    """A prior suppression's columns (its moment the store keeps beside them): the channels it
-    covers (`*`: all), and the purpose/channel pairs a fresh confirmed opt-in lifts it for."""
+def _prior(s: ContactState) -> tuple[list[str], list[str]]:
+    """A prior suppression's token sets (its moment the store keeps beside them): the channels
+    it covers (`*`: all), and the purpose/channel pairs a fresh confirmed opt-in lifts it for."""
     prior = s.prior_suppression
     if prior is None:
-        return EMPTY, EMPTY
-    covers = tokens([ANY] if prior.channels is None else [tok(c) for c in prior.channels])
-    return covers, _tokens([pair(p, c) for p, c in lifting_pairs(s)])
+        return [], []
+    covers = [ANY] if prior.channels is None else [tok(c) for c in prior.channels]
+    return covers, [pair(p, c) for p, c in lifting_pairs(s)]
 
 
 def _later(until: dict[str, date], key: str, day: date) -> None:

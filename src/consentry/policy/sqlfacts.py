@@ -4,11 +4,12 @@
 says the same facts in SQL over the audience projection, `point_facts`: one
 narrow row per contact point that the store writes with every state it projects
 (`consentry.policy.factrows`). What the rules ask per purpose and channel ("a valid consent
-for nieuwsbrief by e-mail") is kept as a string of tokens, `|nieuwsbrief/email|...`,
-so that a fact is one substring test on the row itself and a million rows are
-judged in one scan without joins. Register listings depend on the day asked
-about and are looked up (`point_listings`, `register_entries`) only by plans
-that ask about them.
+for nieuwsbrief by e-mail") is kept as a bit mask, so that a fact is one integer test on
+the row itself, `(c_valid & :bit) <> 0`, and a million rows are judged in one scan without
+joins. The bits are looked up once per query (`factrows.Numbering`): a token no row holds
+is FALSE, one numbered beyond a mask's bits a substring test on the row's `more` column.
+Register listings depend on the day asked about and are looked up (`point_listings`,
+`register_entries`) only by plans that ask about them.
 
 `compile_plan` turns the plan `RulePack.plan` makes for one kind of question into
 one SQL expression per terminal rule chain (a CASE: the first rule whose checks
@@ -38,7 +39,7 @@ from consentry.domain.vocabulary import (
     PointKind,
     Source,
 )
-from consentry.policy.factrows import ANY, EMPTY, pair, tok
+from consentry.policy.factrows import ANY, EMPTY, MASKS, Numbering, overflow_token, pair, tok
 from consentry.policy.facts import (
     BEL_ME_NIET,
     CUSTOMER_WINDOW_YEARS,
@@ -96,6 +97,8 @@ class Sql:
     alias: str = "f"
     #: The sender's declared Postfilter sector (None: every listing counts).
     postal_sector: str | None = None
+    #: The bits of the mask columns' tokens, as stored (`fact_bits`).
+    bits: Numbering = field(default_factory=Numbering)
 
     def param(self, value: Any) -> str:
         """A bound parameter for a value (dates in the stored form of the dialect)."""
@@ -114,16 +117,30 @@ class Sql:
         return self.has_any(column, [token])
 
     def has_any(self, column: str, tokens: Iterable[str]) -> str:
-        """The column's token string contains one of the tokens.
+        """The column holds one of the tokens.
 
-        Most rows hold no token in most columns (`|`): one comparison tells them, before any
+        A mask column (`factrows.MASKS`) is one integer test against the tokens' bits together;
+        a token numbered beyond the bits is searched for in `more`. Another column is a token
+        string: most rows hold no token in it (`|`), and one comparison tells them before any
         search (a function call per token, the larger part of judging a row).
         """
         col = self.col(column)
-        found = [self.contains(col, f"|{token}|") for token in tokens]
-        if not found:
-            return FALSE
-        return f"({col} <> {self.param(EMPTY)} AND {_any_of(found)})"
+        if column not in MASKS:
+            found = [self.contains(col, f"|{token}|") for token in tokens]
+            return f"({col} <> {self.param(EMPTY)} AND {_any_of(found)})" if found else FALSE
+        mask, beyond = 0, []
+        for token in tokens:
+            n = self.bits.find(column, token)
+            if n is None:  # never numbered: no row holds it
+                continue
+            if n < self.bits.bits:
+                mask |= 1 << n
+            else:
+                beyond.append(self.contains(self.col("more"), f"|{overflow_token(column, n)}|"))
+        parts = [f"({col} & {self.param(mask)}) <> 0"] if mask else []
+        if beyond:
+            parts.append(f"({self.col('more')} <> {self.param(EMPTY)} AND {_any_of(beyond)})")
+        return _any_of(parts) if len(parts) != 1 else parts[0]
 
     def contains(self, expr: str, text: str) -> str:
         """The string expression contains the text."""
@@ -226,9 +243,10 @@ def _listed(register: str, by_sector: bool = False) -> Callable[[Sql], str]:
         found = q.registers.get(register)
         if found is None or found.kind != q.point_kind or not found.in_force(q.day):
             return own
-        # A clear register lists blind indexes (hex), as the point's own `lookup` is one.
-        blind = f"encode({f}.lookup, 'hex')" if q.dialect == "postgresql" else f"lower(hex({f}.lookup))"
-        entry = f"{f}.value_hash" if found.hashed else blind
+        # A clear register lists blind indexes (hex), as the point's own `lookup` is one; a hashed
+        # one the value's SHA-256 (hex), which the row keeps as its 32 bytes.
+        column = f"{f}.value_hash" if found.hashed else f"{f}.lookup"
+        entry = f"encode({column}, 'hex')" if q.dialect == "postgresql" else f"lower(hex({column}))"
         registered = (
             f"EXISTS (SELECT 1 FROM register_entries e WHERE e.register = {reg} AND e.entry = {entry} "
             f"AND (e.listed_from IS NULL OR e.listed_from <= {day}) "

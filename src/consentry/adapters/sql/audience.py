@@ -26,7 +26,7 @@ from consentry.adapters.sql.projection import ProjectionReads, term_token
 from consentry.adapters.sql.registers import RegisterReads
 from consentry.domain.campaigns import Selection
 from consentry.domain.vocabulary import PointKind
-from consentry.policy.factrows import attribute_term, source_term, tok
+from consentry.policy.factrows import Numbering, attribute_term, source_term, tok
 from consentry.policy.rules import Rule, RulePack
 from consentry.policy.sqlfacts import Register, Sql, compile_plan
 from consentry.services.ports import AudienceAsk, Judging
@@ -70,11 +70,11 @@ class AudienceQuery:
 
 
 def compile_audience(
-    dialect: str, ask: AudienceAsk, registers: dict[str, Register], blind: BlindIndex
+    dialect: str, ask: AudienceAsk, registers: dict[str, Register], blind: BlindIndex, bits: Numbering
 ) -> AudienceQuery:
-    """Compile the question into SQL for this database."""
+    """Compile the question into SQL for this database (`bits`: the mask columns' bits as stored)."""
     x, pack, kind = ask.situation, ask.pack, ask.point_kind
-    q = Sql(dialect, x.q.channel, x.q.purpose, x.day, kind, registers)
+    q = Sql(dialect, x.q.channel, x.q.purpose, x.day, kind, registers, bits=bits)
     q.postal_sector = x.controller.postal_sector
     plan = pack.plan(x)
     compiled = compile_plan(q, plan, pack.fallback)
@@ -142,7 +142,7 @@ class AudienceReads(RegisterReads, ProjectionReads):
             )
             for reg in self.register_definitions()
         }
-        return compile_audience(self.conn.dialect.name, ask, registers, self.vault.blind)
+        return compile_audience(self.conn.dialect.name, ask, registers, self.vault.blind, self.fact_bits())
 
     def judged_rows(
         self, judging: Judging, rules: Sequence[str] | None, after: str | None, limit: int | None

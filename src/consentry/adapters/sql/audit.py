@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
-from consentry.adapters.sql.projection import STORED_COLUMNS, selected_by
+from consentry.adapters.sql.projection import STORED_COLUMNS, fact_bits, selected_by
 from consentry.adapters.sql.sealing import contact_ref
 from consentry.adapters.sql.stored import chain_hex, row_to_event
 from consentry.domain.audit_chain import AuditRow
@@ -107,6 +107,8 @@ def projection_differences(r: Reader, states: Sequence[ContactState]) -> list[tu
     stored_facts = _stored(r, "point_facts", (*FACT_COLUMNS, *STORED_COLUMNS), ids)
     refs, ciphers = r.point_ciphers(ids)
     lookups = {s.id: r.vault.blind.index(s.kind.value, s.value) for s in states}
+    # A token the stored numbering lacks gets a new bit here (not stored): its row differs.
+    bits = fact_bits(r)
     out: list[tuple[str, str, str, Any, Any]] = []
     for s in states:
         stored = stored_facts.get(s.id)
@@ -128,7 +130,7 @@ def projection_differences(r: Reader, states: Sequence[ContactState]) -> list[tu
             *stored[n + 5 :],
         )
         want = (
-            *facts_row(s),
+            *facts_row(s, bits),
             contact_ref(r.vault, s.id, s.contact_id),
             lookups[s.id],
             s.value,

@@ -20,6 +20,7 @@ import orjson
 
 from consentry.adapters.crypto.fields import ContactCipher
 from consentry.adapters.sql import tables as t
+from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.ledger import LedgerReads
 from consentry.adapters.sql.sealing import contact_ref
 from consentry.adapters.sql.stored import bulk_insert, chunks, iso_dates, naive_utc, utc
@@ -31,6 +32,7 @@ from consentry.policy.factrows import COLUMNS as FACT_COLUMN_NAMES
 from consentry.policy.factrows import (
     DATE_COLUMNS,
     EMPTY,
+    Numbering,
     facts_row,
     listing_rows,
     objection_rows,
@@ -63,8 +65,17 @@ _LISTING_DATES = (2, 3)
 _STREAM = 1000
 
 
+def fact_bits(c: Connected) -> Numbering:
+    """The bits the mask columns of `point_facts` give their tokens, as stored (`fact_bits`)."""
+    return Numbering(c._plain("SELECT col, token, bit FROM fact_bits"))
+
+
 class ProjectionReads(LedgerReads):
     """Reading the projection, and the states folded from the ledger."""
+
+    def fact_bits(self) -> Numbering:
+        """The bits the mask columns of `point_facts` give their tokens (`fact_bits`)."""
+        return fact_bits(self)
 
     def heads(self, point_ids: Sequence[str]) -> dict[str, tuple[int, datetime | None]]:
         """Each point's projection head: the last event's seq and the latest occurred_at."""
@@ -193,6 +204,7 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         if not keyed:
             return
         lookups = self.lookups_of(s for s, _ in keyed)
+        bits = self.fact_bits()
         facts: list[tuple[Any, ...]] = []
         listed: list[tuple[Any, ...]] = []
         objections: list[tuple[str, str, str]] = []
@@ -202,7 +214,7 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         tokens: dict[str, str] = {}  # selection terms, blinded and made `selected_by` tokens
         term = self.vault.blind.term
         for s, cipher in keyed:
-            clear = facts_row(s)
+            clear = facts_row(s, bits)
             contact = contact_ref(self.vault, s.id, s.contact_id)
             selected = [
                 tokens.get(x) or tokens.setdefault(x, term_token(term(x))) for x in selection_terms(s)
@@ -220,6 +232,8 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         if self._sqlite:  # dates as SQLite keeps them: ISO text
             facts = [iso_dates(r, DATE_COLUMNS) for r in facts]
             listed = [iso_dates(r, _LISTING_DATES) for r in listed]
+        if bits.added:  # tokens met for the first time: numbered under the ledger lock this writer holds
+            bulk_insert(self.conn, "fact_bits", "col, token, bit", bits.added)
         bulk_insert(self.conn, "point_facts", FACT_COLUMNS, facts, times=_TIMES)
         if found:
             bulk_insert(self.conn, "point_terms", "point_no, term", found)

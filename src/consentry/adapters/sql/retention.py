@@ -22,17 +22,18 @@ import sqlalchemy as sa
 
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
+from consentry.adapters.sql.projection import fact_bits
 from consentry.adapters.sql.requests import open_request_kinds
 from consentry.adapters.sql.stored import utc
 from consentry.domain.retention import ALL, RetentionFacts
 from consentry.domain.vocabulary import ObjectionScope
-from consentry.policy.factrows import EMPTY, pair
+from consentry.policy.factrows import Numbering, pair
 
 _OPT_OUT_TYPES = ("unsubscribed", "consent.withdrawn")
 _OBJECTION_TYPES = ("objection.recorded", "objection.withdrawn")
 _DIRECT_MARKETING = ObjectionScope.DIRECT_MARKETING.value
 #: The opt-out token of an unsubscribe from every purpose on every channel.
-_OUT_OF_ALL = f"|{pair(ALL, ALL)}|"
+_OUT_OF_ALL = pair(ALL, ALL)
 
 
 def untok(text: str) -> str:
@@ -42,19 +43,16 @@ def untok(text: str) -> str:
     return text.replace("%7C", "|").replace("%2F", "/").replace("%3D", "=").replace("%25", "%")
 
 
-def _parts(tokens: str) -> list[str]:
-    return [] if tokens == EMPTY else tokens.strip("|").split("|")
-
-
 def _timed_until(c_timed: str) -> date | None:
     """The latest end day among a row's consents given for a time (tokens `purpose/channel=a=DAY`)."""
-    days = [date.fromisoformat(p.rsplit("=", 1)[1]) for p in _parts(c_timed) if "=a=" in p]
+    parts = [] if c_timed == "|" else c_timed.strip("|").split("|")
+    days = [date.fromisoformat(p.rsplit("=", 1)[1]) for p in parts if "=a=" in p]
     return max(days) if days else None
 
 
-def _purposes(subscribed: str, opt_outs: str) -> frozenset[str]:
-    held = {untok(p) for p in _parts(subscribed)}
-    held.update(untok(p.split("/", 1)[0]) for p in _parts(opt_outs))
+def _purposes(bits: Numbering, subscribed: int, opt_outs: int, more: str) -> frozenset[str]:
+    held = {untok(p) for p in bits.tokens("subscribed", subscribed, more)}
+    held.update(untok(p.split("/", 1)[0]) for p in bits.tokens("opt_outs", opt_outs, more))
     return frozenset(held)
 
 
@@ -80,6 +78,7 @@ class RetentionReads(Connected):
                 f.subscribed,
                 f.restricted,
                 f.contact_id,
+                f.more,
             )
             .order_by(f.contact_point_id)
             .limit(limit)
@@ -90,10 +89,13 @@ class RetentionReads(Connected):
         if not window:
             return [], None
         last = window[-1].contact_point_id
+        bits = fact_bits(self)
         rows = [
             r
             for r in window
-            if not r.erased and r.c_valid == EMPTY and not (r.bought_any and r.ended_day is None)
+            if not r.erased
+            and not bits.tokens("c_valid", r.c_valid, r.more)
+            and not (r.bought_any and r.ended_day is None)
         ]
         if not rows:
             return [], last
@@ -114,12 +116,12 @@ class RetentionReads(Connected):
                     consent_until=_timed_until(r.c_timed),
                     customer=bool(r.bought_any),
                     ended_day=r.ended_day,
-                    opted_out_all=_OUT_OF_ALL in r.opt_outs,
+                    opted_out_all=_OUT_OF_ALL in bits.tokens("opt_outs", r.opt_outs, r.more),
                     objected=dm is not None,
                     opted_out_at=max(outs) if outs else None,
                     last_event_at=max(m.values()) if m else None,
                     open_requests=held.get(r.contact_point_id, frozenset()),
-                    purposes=_purposes(r.subscribed, r.opt_outs),
+                    purposes=_purposes(bits, r.subscribed, r.opt_outs, r.more),
                     restricted=bool(r.restricted),
                 )
             )

@@ -126,6 +126,13 @@ register_entries = sa.Table(
     sa.Index("ix_register_entries_entry", "entry"),
 )
 
+#: The mask columns of `point_facts`: that suppression's channels (`suppressed_for`, `*`: all)
+#: and the purpose/channel pairs a fresh opt-in confirmed after it lifts it for (`c_fresh`).
+FACT_MASKS = (
+    "c_valid", "c_own", "c_pending", "c_defective", "subscribed", "opt_outs", "bought", "bought_ex",
+    "listed", "suppressed_for", "c_fresh",
+)  # fmt: skip
+
 #: The audience projection: one narrow row per contact point with every fact the rules ask
 #: (see consentry.policy.factrows), its head (for the state cache) and, for the sender and the
 #: export, its value, name and attributes sealed under its contact's data key.
@@ -143,8 +150,8 @@ point_facts = sa.Table(
     ),
     sa.Column("contact_point_id", sa.String(40), nullable=False, unique=True),
     sa.Column("kind", sa.String(16), nullable=False),
-    #: SHA-256 of the value, as hashed registers list it (docs/privacy.md).
-    sa.Column("value_hash", sa.String(64), nullable=False),
+    #: SHA-256 of the value, as hashed registers list it in hex (docs/privacy.md): its 32 bytes.
+    sa.Column("value_hash", sa.LargeBinary(32), nullable=False),
     sa.Column("party", sa.String(20), nullable=False),
     sa.Column("source", sa.String(40), nullable=False),
     *(
@@ -164,22 +171,12 @@ point_facts = sa.Table(
         )
     ),
     sa.Column("ended_day", sa.Date, nullable=True),
-    *(
-        sa.Column(name, sa.Text, nullable=False)
-        for name in (
-            "c_valid",
-            "c_own",
-            "c_pending",
-            "c_defective",
-            "subscribed",
-            "opt_outs",
-            "bought",
-            "bought_ex",
-            "tags",
-            "listed",
-            "c_timed",
-        )
-    ),
+    #: What the rules ask per purpose and channel, category or register: token sets as bit
+    #: masks, each column numbering its own tokens (`fact_bits`, `factrows.Numbering`).
+    *(sa.Column(name, sa.BigInteger, nullable=False) for name in FACT_MASKS),
+    #: Open-ended token strings (`|a|b|`): tags, the end days of consents given for a time.
+    sa.Column("tags", sa.Text, nullable=False),
+    sa.Column("c_timed", sa.Text, nullable=False),
     #: The point's contact (one person or organisation) as the store names it (`contact_ref`
     #: of its current contact id), for objections that follow the person.
     sa.Column("contact_id", sa.String(40), nullable=False),
@@ -193,16 +190,26 @@ point_facts = sa.Table(
     sa.Column("last_event_at", UTCDateTime(), nullable=True),
     #: When an earlier suppression of the same address or number began (`suppressions`).
     sa.Column("suppressed_since", UTCDateTime(), nullable=True),
-    #: That suppression's channels (`|*|`: all) and the purpose/channel pairs a fresh opt-in
-    #: confirmed after it lifts it for (`factrows.facts_row`).
-    sa.Column("suppressed_for", sa.Text, nullable=False, server_default="|"),
-    sa.Column("c_fresh", sa.Text, nullable=False, server_default="|"),
     # Processing restricted (GDPR Art. 18): no marketing until lifted.
-    sa.Column("restricted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("restricted", sa.Boolean, nullable=False),
+    #: Tokens numbered beyond a mask's 63 bits, as `|<column>.<number>|` (`factrows.Numbering`).
+    sa.Column("more", sa.Text, nullable=False),
     #: What a campaign selects the point by (`factrows.selection_terms`: selectable attributes,
     #: the source detail) as `|<token>|...`: their 8-byte blind indexes (`BlindIndex.term`) in base64.
     sa.Column("selected_by", sa.Text, nullable=False),
     sa.Index("ix_point_facts_contact", "contact_id"),
+)
+
+#: The bit each token of a `point_facts` mask column has: numbered on first sight by the writer
+#: (which holds the ledger lock), never reused. Tokens name purposes, channels, categories and
+#: registers, never a person.
+fact_bits = sa.Table(
+    "fact_bits",
+    metadata,
+    sa.Column("col", sa.String(32), primary_key=True),
+    sa.Column("token", sa.String(200), primary_key=True),
+    sa.Column("bit", sa.Integer, nullable=False),
+    sa.UniqueConstraint("col", "bit", name="uq_fact_bits_col_bit"),
 )
 
 #: Blind indexes (8 bytes, `BlindIndex.term`) of what the admin app searches a contact point by
