@@ -25,6 +25,9 @@ from consentry.policy.factrows import MASKS, tokens
 from consentry.services import audience, audit, ledger, search
 from contact_people import people
 
+#: A category as long as the ledger takes one (200 characters), longer once its `/`s are escaped.
+LONG = "koffie/" * 28 + "thee"
+
 #: The projection tables 0014 empties and rebuilds besides `point_facts`.
 _OTHERS = ("point_terms", "point_listings", "contact_objections")
 
@@ -34,7 +37,7 @@ def _extra(app: App) -> None:
     records = [
         {"type": "unsubscribed", "contact": "piet@example.nl", "purpose": "nieuwsbrief"},
         {"type": "objection.recorded", "contact": "0612345678", "scope": "direct_marketing"},
-        {"type": "purchase.recorded", "contact": "janneke@example.nl", "categories": ["koffie"],
+        {"type": "purchase.recorded", "contact": "janneke@example.nl", "categories": ["koffie", LONG],
          "opt_out_offered": True},
         {"type": "register.listed", "contact": "0612345678", "register": "bel-me-niet"},
         {"type": "consent.given", "contact": "janneke@example.nl", "purpose": "nieuwsbrief",

@@ -207,7 +207,7 @@ fact_bits = sa.Table(
     "fact_bits",
     metadata,
     sa.Column("col", sa.String(32), primary_key=True),
-    sa.Column("token", sa.String(200), primary_key=True),
+    sa.Column("token", sa.Text, primary_key=True),
     sa.Column("bit", sa.Integer, nullable=False),
     sa.UniqueConstraint("col", "bit", name="uq_fact_bits_col_bit"),
 )
