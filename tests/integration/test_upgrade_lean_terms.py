@@ -11,7 +11,6 @@ before.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -30,6 +29,7 @@ from consentry.policy.factrows import attribute_term, source_term, tag_term, wor
 from consentry.services import audience, audit, ledger, search
 from consentry.services.errors import InputError
 from contact_people import people
+from old_facts import as_tokens
 
 PHONE_ATTRIBUTE = ("telefoon", "0201234567")
 
@@ -64,8 +64,9 @@ def _old_terms(app: App) -> list[tuple[str, bytes]]:
 def _as_0010(app: App) -> None:
     """Turn the database into a populated revision 0010 one (the projection as 0010 kept it)."""
     engine = app.store.engine
-    with engine.connect() as conn:
-        facts = [dict(m) for m in conn.execute(sa.select(t.point_facts)).mappings()]
+    with app.store.reader() as r:
+        bits = r.fact_bits()
+        facts = [as_tokens(dict(m), bits) for m in r.conn.execute(sa.select(t.point_facts)).mappings()]
     terms = _old_terms(app)
     cfg = schema.alembic_config(engine)
     with engine.connect() as conn, conn.begin():
@@ -82,11 +83,7 @@ def _as_0010(app: App) -> None:
 
 
 def _without_point_no(row: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in row.items() if k != "point_no"}
-    for k in ("last_event_at", "suppressed_since"):  # as a DateTime column takes them: naive UTC
-        if isinstance(out[k], datetime):
-            out[k] = out[k].astimezone(UTC).replace(tzinfo=None)
-    return out
+    return {k: v for k, v in row.items() if k != "point_no"}
 
 
 def _answers(app: App) -> tuple[Any, ...]:

@@ -9,7 +9,6 @@ in `fact_bits`, and the audience, search and the projection check answer as befo
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -21,9 +20,9 @@ from consentry.adapters.sql import schema
 from consentry.adapters.sql import tables as t
 from consentry.bootstrap import App
 from consentry.domain.campaigns import Selection
-from consentry.policy.factrows import MASKS, tokens
 from consentry.services import audience, audit, ledger, search
 from contact_people import people
+from old_facts import as_tokens
 
 #: A category as long as the ledger takes one (200 characters), longer once its `/`s are escaped.
 LONG = "koffie/" * 28 + "thee"
@@ -63,21 +62,10 @@ def _as_0013(app: App) -> None:
         old.reflect(conn, only=["point_facts"])
         assert "more" not in old.tables["point_facts"].c
         assert not sa.inspect(conn).has_table("fact_bits")
-        conn.execute(old.tables["point_facts"].insert(), [_as_tokens(f, bits) for f in facts])
+        conn.execute(old.tables["point_facts"].insert(), [as_tokens(f, bits) for f in facts])
         for table, rows in others.items():
             if rows:
                 conn.execute(t.metadata.tables[table].insert(), rows)
-
-
-def _as_tokens(row: dict[str, Any], bits: Any) -> dict[str, Any]:
-    out = {k: v for k, v in row.items() if k != "more"}
-    out["value_hash"] = bytes(row["value_hash"]).hex()  # 0013 kept the hex digits
-    for column in MASKS:
-        out[column] = tokens(bits.tokens(column, row[column], row["more"]))
-    for k in ("last_event_at", "suppressed_since"):  # as a DateTime column takes them: naive UTC
-        if isinstance(out[k], datetime):
-            out[k] = out[k].astimezone(UTC).replace(tzinfo=None)
-    return out
 
 
 def _answers(app: App) -> tuple[Any, ...]:
