@@ -1,6 +1,6 @@
 """Revision 0015 (the events table's lean stored form) on a populated database, on both stores.
 
-The database is taken back to revision 0013 (each row's hash and the one before it as 64 hex
+The database is taken back to revision 0014 (each row's hash and the one before it as 64 hex
 characters; on SQLite `seq` a BIGINT key beside a hidden rowid), then upgraded again: a row
 keeps its own hash as 32 bytes, SQLite's `seq` is the rowid, and the chain, its verification
 and a checkpoint signed before the upgrade hold as before. Without a stored previous hash, a
@@ -39,11 +39,11 @@ def _stored(app: App, columns: str) -> list[tuple[object, ...]]:
         return [tuple(row) for row in conn.execute(sa.text(f"SELECT {columns} FROM events ORDER BY seq"))]
 
 
-def _as_0013(app: App) -> None:
+def _as_0014(app: App) -> None:
     cfg = schema.alembic_config(app.store.engine)
     with app.store.engine.connect() as conn, conn.begin():
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0013")
+        command.downgrade(cfg, "0014")
 
 
 def _sqlite_keys(app: App) -> list[str]:
@@ -55,7 +55,7 @@ def _sqlite_keys(app: App) -> list[str]:
         return sorted(row[0] for row in rows)
 
 
-def test_a_populated_0013_ledger_keeps_its_chain_in_32_byte_hashes(populated: App, tmp_path: Path) -> None:
+def test_a_populated_0014_ledger_keeps_its_chain_in_32_byte_hashes(populated: App, tmp_path: Path) -> None:
     app = populated
     with app.store.reader() as r:
         chain = [(row.seq, row.prev_hash, row.hash) for row in r.chain()]
@@ -64,9 +64,9 @@ def test_a_populated_0013_ledger_keeps_its_chain_in_32_byte_hashes(populated: Ap
     signer = signing.generate(tmp_path / "checkpoint.key")
     signed = checkpoints.make(app, signer)
 
-    _as_0013(app)
-    assert schema.current_revision(app.store.engine) == "0013"
-    # As 0013 kept them: the same hashes, in hex.
+    _as_0014(app)
+    assert schema.current_revision(app.store.engine) == "0014"
+    # As 0014 kept them: the same hashes, in hex.
     assert _stored(app, "seq, prev_hash, hash") == chain
     if app.store.engine.dialect.name == "sqlite":
         assert _sqlite_keys(app) == [

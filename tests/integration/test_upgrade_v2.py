@@ -320,7 +320,7 @@ def _still_v1(url: str, before: Before) -> None:
         engine.dispose()
 
 
-def test_the_upgraded_chain_goes_back_to_0013_with_each_previous_hash_and_up_again(
+def test_the_upgraded_chain_goes_back_to_0014_with_each_previous_hash_and_up_again(
     store_url: str, scratch: App
 ) -> None:
     before = make_v1_database(store_url, scratch)
@@ -332,7 +332,7 @@ def test_the_upgraded_chain_goes_back_to_0013_with_each_previous_hash_and_up_aga
         cfg = schema.alembic_config(app.store.engine)
         with app.store.engine.connect() as conn, conn.begin():
             cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0013")  # 0015 keeps no previous hash: it is written back
+            command.downgrade(cfg, "0014")  # 0015 keeps no previous hash: it is written back
         with app.store.engine.connect() as conn:
             stored = conn.execute(sa.text("SELECT seq, prev_hash, hash FROM events ORDER BY seq")).all()
         assert [tuple(row) for row in stored] == chain

@@ -1,7 +1,7 @@
 """The events table's stored form, lean: one chain hash of 32 bytes a row; on SQLite, seq the rowid.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-06
 
 `events.hash` was 64 hex characters; it becomes the hash's 32 bytes (BLOB, bytea).
@@ -32,7 +32,7 @@ from alembic import op
 from consentry.domain.chain import GENESIS, epoch_genesis
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
@@ -55,7 +55,7 @@ def _genesis() -> str:
 
 
 def _rebuild_sqlite(lean: bool) -> None:
-    """Write `events` anew: lean (seq the rowid, one hash in bytes) or as 0013 kept it."""
+    """Write `events` anew: lean (seq the rowid, one hash in bytes) or as 0013 and 0014 kept it."""
     conn = op.get_bind()
     raw: Any = conn.connection.driver_connection
     raw.create_function("consentry_unhex", 1, _unhex, deterministic=True)
