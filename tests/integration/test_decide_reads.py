@@ -2,24 +2,30 @@
 
 `decide` reads the point's head, the registers' version, the purpose and the controller in
 one statement (`Reading.decision_basis`) and takes the state from the cache when that head
-shows it current. Read transactions are begun and ended on the driver, SQLAlchemy's
-connection made only when a read uses it; these tests hold the reads equal to the separate
-ones, the snapshot whole, and the connections given back.
+shows it current; it runs outside a transaction (`Store.statement_reader`), so a cached
+decision is that one statement. Read transactions are begun and ended on the driver,
+SQLAlchemy's connection made only when a read uses it; these tests hold the reads equal to
+the separate ones, the snapshot whole, the connections given back, and a decision whose
+statements an erasure falls between erased.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from consentry.adapters.sql import engine as engines
+from consentry.adapters.sql.reader import Reader
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import PointKind
-from consentry.services import ledger, purposes, setup, states
+from consentry.services import erasure, ledger, purposes, setup, states
 from consentry.services.decide import decide
+from consentry.services.states import StateCache
 
 AT = datetime(2024, 6, 1, 12, tzinfo=UTC)
 
@@ -168,3 +174,75 @@ def test_a_question_about_an_earlier_moment_is_folded_from_kept_events_as_afresh
     )
     assert cached() == fresh() and "direct_marketing" in fresh()["objections"]  # type: ignore[operator]
     assert decide(app, pid, "email", "nieuwsbrief", at=early).verdict.value == "deny"
+
+
+def test_a_statement_reader_sees_each_commit_and_gives_its_connection_back_as_it_found_it(app: App) -> None:
+    pool = app.store.engine.pool
+    base = pool.checkedout()  # type: ignore[attr-defined]
+    with app.store.statement_reader() as r:
+        before = {p.key for p in r.purposes()}
+        purposes.define(app, "later", "Later", "Later", categories=["koffie"])  # committed meanwhile
+        assert {p.key for p in r.purposes()} == before | {"later"}  # no snapshot held between statements
+        assert r.head() == r.head_row()  # through SQLAlchemy too
+    assert pool.checkedout() == base  # type: ignore[attr-defined]
+    with pytest.raises(RuntimeError), app.store.statement_reader() as r:
+        r.purposes()
+        raise RuntimeError("boom")
+    assert pool.checkedout() == base  # type: ignore[attr-defined]
+    with app.store.reader() as r:  # the connection it gave back begins transactions as before
+        first = {p.key for p in r.purposes()}
+        purposes.define(app, "later-still", "Later", "Later", categories=["koffie"])
+        assert {p.key for p in r.purposes()} == first
+
+
+def test_a_cached_decision_is_one_statement(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    pid = registered(app)
+    first = decide(app, pid, "email", "nieuwsbrief", at=AT)  # folds and caches (and checks the ledger)
+    ran: list[str] = []
+    plain = Reader._plain
+
+    def counted(self: Reader, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        ran.append(sql)
+        return plain(self, sql, params)
+
+    monkeypatch.setattr(Reader, "_plain", counted)
+    assert decide(app, pid, "email", "nieuwsbrief", at=AT) == first
+    assert len(ran) == 1
+
+
+@pytest.mark.parametrize(
+    ("when", "read"), [("after", "decision_basis"), ("after", "point_ciphers"), ("before", "_opened")]
+)
+def test_an_erasure_between_a_decisions_statements_gives_the_erased_answer_never_an_allow(
+    app: App, monkeypatch: pytest.MonkeyPatch, when: str, read: str
+) -> None:
+    """Erased after the basis, after the keys were read, or after the events were (read, not yet
+    opened): the decision is the erased one or the one of the address's suppression record."""
+    pid = registered(app)
+    at = datetime(2030, 1, 1, tzinfo=UTC)  # after the erasure (about an earlier moment it was allowed)
+    assert decide(app, pid, "email", "nieuwsbrief", at=at).verdict.value == "allow"
+    app.states = StateCache()  # not cached: the state is read after the basis, in statements of its own
+    method = getattr(Reader, read)
+    erased: list[str] = []
+
+    def erase(r: Reader) -> None:
+        if r._own_snapshots and not erased:  # the decision's reads; the eraser's own are in a transaction
+            erased.append(pid)
+            erasure.erase(app, pid, reason="request")  # commits between two statements of the decision
+
+    def erasing(self: Reader, *args: Any) -> Any:
+        if when == "before":
+            erase(self)
+        found = method(self, *args)
+        if when == "after":
+            erase(self)
+        return found
+
+    monkeypatch.setattr(Reader, read, erasing)
+    raced = decide(app, pid, "email", "nieuwsbrief", at=at)
+    assert erased == [pid]
+    assert raced.verdict.value == "deny" and raced.rule in ("EU-GDPR-09", "EU-GDPR-09.prior")
+    monkeypatch.undo()
+    app.states = StateCache()
+    settled = decide(app, pid, "email", "nieuwsbrief", at=at)  # decided after the erasure
+    assert (settled.verdict.value, settled.rule) == ("deny", "EU-GDPR-09")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Iterator, Sequence, Set
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -447,6 +447,10 @@ class FakeStore:
     @contextmanager
     def reader(self) -> Iterator[FakeTransaction]:
         yield FakeTransaction(self.data, self._now())
+
+    def statement_reader(self) -> AbstractContextManager[FakeTransaction]:
+        """Memory has no snapshots to tell apart: the same as a read transaction."""
+        return self.reader()
 
     def scrub_erased(self) -> bool:
         """Nothing stays behind in memory."""

@@ -15,7 +15,7 @@ from consentry.policy.rules import Decision, evaluate
 from consentry.services.app import App
 from consentry.services.contacts import UnknownContact, point_key, unknown
 from consentry.services.errors import InputError, choice
-from consentry.services.ledger_guard import LedgerDamaged, check, check_often
+from consentry.services.ledger_guard import LedgerDamaged, check, check_now, check_often
 from consentry.services.ports import Reading
 from consentry.services.setup import controller, controller_of
 
@@ -34,8 +34,8 @@ def decide(
     mk = choice(MessageKind, "kind", kind)
     act = choice(Activity, "activity", activity)
     moment = at or app.clock.now()
-    with app.store.reader() as r:
-        check_often(app, r)
+    check_often(app)  # when due, in a read transaction of its own
+    with app.store.statement_reader() as r:
         return decide_in(app, r, contact, ch, purpose, mk, act, moment)
 
 
@@ -49,10 +49,18 @@ def decide_in(
     activity: Activity,
     at: datetime,
 ) -> Decision:
-    """`decide` within an open read transaction (for batches).
+    """`decide` on `r`, which may run each statement on a snapshot of its own (`Store.statement_reader`).
 
-    The point, its head, the purpose and the controller come in one read
-    (`DecisionBasis`); the state from the cache when the head shows it current.
+    The point, its head, the purpose and the controller come in one statement
+    (`DecisionBasis`); the state from the cache when the head shows it current, so a
+    decision is then one statement and needs no transaction. Otherwise the state is read
+    in statements of their own, later than the basis. That is safe because the ledger is
+    append-only: a later read sees the basis's history and perhaps events appended since,
+    never less, and a state is cached under the basis's head, so one read with newer
+    events is read again next time. An erasure committed in between is seen whole by the
+    reads after it (its event with its destroyed key: `LedgerReads.events_for_many` reads
+    the keys first), so the point is decided as erased, or by its address's suppression
+    record when only the last reads see it; never on events whose key vanished unseen.
     """
     key = _point_key(contact, app.settings.default_region)
     if isinstance(key, InputError):  # raised anew: the remembered one stands in other answers
@@ -67,7 +75,7 @@ def decide_in(
         point_id
     )
     if state is None:  # registered, yet without events: the ledger lost them
-        check(app, r)
+        check_now(app)  # its reads must agree with each other: a transaction of its own
         raise LedgerDamaged(f"contact point {point_id} is registered but has no events in the ledger")
     question = Question(channel=channel, purpose=purpose, at=at, kind=kind, activity=activity)
     return evaluate(app.pack, state, question, controller_of(basis.controller))

@@ -92,14 +92,21 @@ def check_now(app: App) -> None:
         check(app, r)
 
 
-def check_often(app: App, r: LedgerAudit) -> None:
-    """`check`, but at most every RECHECK_S seconds per store while it passes (for every decision)."""
+def check_often(app: App, r: LedgerAudit | None = None) -> None:
+    """`check`, but at most every RECHECK_S seconds per store while it passes (for every decision).
+
+    Without `r`, a check that is due runs in a read transaction of its own: its reads must
+    see one snapshot (a decision's own reads run outside a transaction).
+    """
     key = _key(app.store)
     now = time.monotonic()
     with _lock:
         if now - _checked.get(key, -RECHECK_S) < RECHECK_S:
             return
-    check(app, r)
+    if r is None:
+        check_now(app)
+    else:
+        check(app, r)
     with _lock:
         _checked[key] = now
 

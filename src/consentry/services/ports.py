@@ -409,6 +409,9 @@ class Store(Protocol):
     def reader(self) -> AbstractContextManager[Reading]:
         """A read transaction."""
 
+    def statement_reader(self) -> AbstractContextManager[Reading]:
+        """Reads outside a transaction: each statement sees what was committed when it ran."""
+
     def writer(self) -> AbstractContextManager[Writing]:
         """A write transaction."""
 

@@ -8,6 +8,10 @@ SQLite five times the driver's and Python's per-statement cost. Joined, it is on
 
 from __future__ import annotations
 
+from typing import Any
+
+import orjson
+
 from consentry.adapters.sql.ledger import LedgerReads
 from consentry.adapters.sql.stored import utc
 from consentry.domain.purposes import Purpose
@@ -17,8 +21,8 @@ from consentry.services.ports import DecisionBasis, PointRef
 _BASIS = (
     "SELECT p.id, p.kind, f.last_seq, f.last_event_at, "
     "(SELECT count(*) FROM registers), (SELECT max(updated_at) FROM registers), "
-    "u.key, u.name_nl, u.name_en, u.kind, u.categories, u.third_party, "
-    "(SELECT value FROM settings WHERE key = 'controller') "
+    "u.key, u.name_nl, u.name_en, u.kind, CAST(u.categories AS TEXT), u.third_party, "
+    "(SELECT CAST(value AS TEXT) FROM settings WHERE key = 'controller') "
     "FROM contact_points p "
     "LEFT JOIN point_facts f ON f.contact_point_id = p.id "
     "LEFT JOIN purposes u ON u.key = ? "
@@ -43,8 +47,14 @@ class DecisionReads(LedgerReads):
         purpose = (
             None
             if key is None
-            else Purpose(key, nl, en, PurposeKind(pkind), frozenset(self._json(cats)), bool(third))
+            else Purpose(key, nl, en, PurposeKind(pkind), frozenset(_json(cats)), bool(third))
         )
         head = None if seq is None else (int(seq), None if at is None else utc(at))
         registers = (int(n_regs), None if regs_at is None else utc(regs_at))
-        return DecisionBasis(pid, PointKind(kind_), head, registers, purpose, self._json(ctl))
+        return DecisionBasis(pid, PointKind(kind_), head, registers, purpose, _json(ctl))
+
+
+def _json(text: str | None) -> Any:
+    """A JSON column the statement reads as text on both stores (`CAST(.. AS TEXT)`): orjson decodes
+    it in ~1 µs, where psycopg's own JSON loader (the standard library's) took ~6 µs a column."""
+    return None if text is None else orjson.loads(text)

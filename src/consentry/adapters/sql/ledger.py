@@ -101,7 +101,15 @@ class LedgerReads(Ciphers):
     def events_for_many(self, point_ids: Sequence[str]) -> dict[str, list[Event]]:
         """The events of many contact points, each in fold order; points without events are absent."""
         out: dict[str, list[Event]] = {}
-        for chunk in chunks(list(dict.fromkeys(point_ids))):
+        ids = list(dict.fromkeys(point_ids))
+        if self._own_snapshots:
+            # Each read on its own snapshot: the keys are read before the events. A key found then
+            # opens the events, whatever is appended later; a key destroyed by then went with its
+            # erasure's event, which the later read of the events holds, so the point folds as
+            # erased. The other way round, an erasure between the two reads would leave the
+            # events unopened and the point unerased.
+            self.point_ciphers(ids)
+        for chunk in chunks(ids):
             where, params = self._in("contact_point_id", chunk)
             sql = f"{_EVENT_SELECT} FROM events WHERE {where} ORDER BY contact_point_id, occurred_at, seq"
             out.update(self._opened(self._plain(sql, params)))

@@ -17,7 +17,7 @@ from consentry.adapters.crypto.vault import Vault
 from consentry.adapters.sql import audience, schema
 from consentry.adapters.sql.audience import AudienceQuery
 from consentry.adapters.sql.campaign_queue import WorkerLock
-from consentry.adapters.sql.connected import read_transaction
+from consentry.adapters.sql.connected import read_transaction, statement_reads
 from consentry.adapters.sql.data_keys import check_at_start, scrub_destroyed_keys
 from consentry.adapters.sql.engine import bulk_load_settings, has_schema, require_schema
 from consentry.adapters.sql.reader import Reader
@@ -41,6 +41,16 @@ class SqlStore:
         """A read transaction on one snapshot (begun on the driver: see `connected.read_transaction`)."""
         self.check_keys()
         with read_transaction(self.engine) as opened:
+            r = Reader(opened, self.vault)
+            if not self._schema_seen:
+                self._require_schema(r.conn)
+            yield r
+
+    @contextmanager
+    def statement_reader(self) -> Iterator[Reader]:
+        """Reads outside a transaction, each statement on its own snapshot (`connected.statement_reads`)."""
+        self.check_keys()
+        with statement_reads(self.engine) as opened:
             r = Reader(opened, self.vault)
             if not self._schema_seen:
                 self._require_schema(r.conn)
