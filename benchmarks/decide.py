@@ -9,15 +9,15 @@ What is measured, each over many thousand runs timed one by one with time.perf_c
     moment asked about) and evaluate the question with the `nl` rule pack. The reference.
 (b) evaluate alone, on a state folded beforehand.
 (c) the full service `consentry.services.decide.decide()` on each store (a SQLite file in a
-    temp directory; a scratch PostgreSQL database, see benchmarks/pgdb.py): its read
-    transaction, the point found by its blind index, its head, purpose, registers' version
-    and controller, the state (from the process's state cache when the point's head shows it
+    temp directory; a scratch PostgreSQL database, see benchmarks/pgdb.py): its reads (no
+    transaction), the point found by its blind index, its head, purpose, registers' version
+    and controller in one statement, the state (from the process's state cache when the point's head shows it
     current, else read, opened and folded), then (a). Measured twice: with the address as
     typed and with the contact point id (which skips address normalisation). Beside the wall
     figures: the process's CPU time per decision, and on PostgreSQL the round trips to the
     server per decision (counted in libpq's protocol trace: each Query or Sync message,
-    from the pool's checkout on: a pre-ping made before it is not counted) and a bare
-    `SELECT 1` on a pooled connection as the machine's reference.
+    from the pool's checkout on: a pre-ping made before it is not counted), with the state
+    cached and not, and a bare `SELECT 1` on a pooled connection as the machine's reference.
 
 Seven questions rotate (e-mail for three purposes, phone calls in 2019, 2025 and 2026, post) so
 no single code path is measured alone. The three contact points (e-mail, phone, postal) have 20
@@ -58,6 +58,7 @@ from consentry.services import purposes, setup
 from consentry.services.contacts import resolve
 from consentry.services.decide import decide
 from consentry.services.ledger import append_records
+from consentry.services.states import StateCache
 from consentry.settings import Settings
 
 TARGET_MEDIAN_US = 50.0
@@ -393,8 +394,13 @@ def report(title: str, cases: list[Prepared], per: list[list[int]], pooled: list
     return total
 
 
-def round_trips(app: App, cases: list[Prepared], ref: Callable[[Prepared], str]) -> list[int]:
-    """Round trips to PostgreSQL per decision, per case (Query and Sync messages in libpq's trace)."""
+def round_trips(
+    app: App, cases: list[Prepared], ref: Callable[[Prepared], str], cold: bool = False
+) -> list[int]:
+    """Round trips to PostgreSQL per decision, per case (Query and Sync messages in libpq's trace).
+
+    `cold`: the state cache emptied before the traced decision, which reads and folds the state.
+    """
     import sqlalchemy as sa
 
     engine = app.store.engine
@@ -409,11 +415,15 @@ def round_trips(app: App, cases: list[Prepared], ref: Callable[[Prepared], str])
         for p in cases:
             c = p.case
             decide(app, ref(p), c.channel, c.purpose, at=c.at)  # any first-use reads
+            warm = app.states
+            if cold:
+                app.states = StateCache()
             start = Path(trace.name).stat().st_size
             sa.event.listen(engine, "checkout", on_checkout)
             try:
                 decide(app, ref(p), c.channel, c.purpose, at=c.at)
             finally:
+                app.states = warm
                 sa.event.remove(engine, "checkout", on_checkout)
                 for conn in traced:
                     conn.pgconn.untrace()  # flushes libpq's buffer
@@ -463,6 +473,8 @@ def service_runs(app: App, store: str, cases: list[Prepared], rounds: int) -> St
         if pg:
             trips = round_trips(app, cases, ref)
             print("  round trips to the server per decision: " + ", ".join(map(str, trips)))
+            trips = round_trips(app, cases, ref, cold=True)
+            print("  round trips, the state not cached (read and folded): " + ", ".join(map(str, trips)))
         totals.append(total)
     return totals[0]
 
