@@ -144,6 +144,22 @@ def test_a_postgresql_connection_cut_while_idle_in_the_pool_is_replaced(
     assert decide(app, pid, "email", "nieuwsbrief", at=AT).verdict.value == "allow"
 
 
+def test_a_connection_cut_under_a_statement_reader_raises_its_error_and_is_not_handed_out_again(
+    app: App,
+) -> None:
+    if app.store.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's pooled connections")
+    pid = registered(app)
+    admin = sa.create_engine(app.store.engine.url, poolclass=sa.pool.NullPool)
+    with pytest.raises(Exception, match="terminating connection"), app.store.statement_reader() as r:
+        backend = r.conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+        with admin.connect() as conn:
+            conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": backend})
+        r.purposes()
+    admin.dispose()
+    assert decide(app, pid, "email", "nieuwsbrief", at=AT).verdict.value == "allow"
+
+
 def test_a_question_about_an_earlier_moment_is_folded_from_kept_events_as_afresh(app: App) -> None:
     pid = registered(app)
     ledger.append_lines(

@@ -215,6 +215,8 @@ def statement_reads(engine: Engine) -> Iterator[Pooled]:
         try:
             if not sqlite:
                 raw.autocommit = False
+        except Exception:  # a broken connection refuses it: the pool must not hand it out again
+            pooled.invalidate()
         finally:
             opened.release()
 
