@@ -69,11 +69,17 @@ def _folded(
     point_ids: Sequence[str],
     as_of: datetime | None,
     keep: dict[str, _Read] | None = None,
+    registers: tuple[int, datetime | None] | None = None,
 ) -> dict[str, ContactState]:
-    """The states as of a moment, read and folded; with `keep`, what was read for each point too."""
+    """The states as of a moment, read and folded; with `keep`, what was read for each point too.
+
+    `registers`: the registers' version read before (their count first); with none, no
+    listings are looked for (a register imported since changes the version the states are
+    cached under, so they are folded again).
+    """
     events = r.events_for_many(point_ids)
     states = {pid: fold(pid, evs, as_of=as_of) for pid, evs in events.items()}
-    listed = _listed(r, list(states.values()))
+    listed = {} if registers is not None and registers[0] == 0 else _listed(r, list(states.values()))
     # A point's prior suppression is fixed when it is registered (the record came first), so it
     # is cached with the state like the fold itself.
     out = {s.id: s for s in with_prior_suppression(r, list(states.values()))}
@@ -297,7 +303,7 @@ class StateCache:
             found[pid] = got.state(pid, as_of)
         if missing:
             read: dict[str, _Read] = {}
-            loaded = _folded(r, missing, as_of, read if as_of is not None else None)
+            loaded = _folded(r, missing, as_of, read if as_of is not None else None, registers)
             kept = {pid: got for pid, got in read.items() if _before(as_of, heads[pid])}
             self._keep(kept, heads, registers)
             with self._lock:
@@ -310,5 +316,5 @@ class StateCache:
                     self._items.popitem(last=False)
             found.update(loaded)
         if unprojected:
-            found.update(_folded(r, unprojected, as_of))
+            found.update(_folded(r, unprojected, as_of, registers=registers))
         return with_person(r, found, as_of)
