@@ -146,3 +146,29 @@ def test_an_empty_payload_names_the_first_required_field_or_is_accepted_when_non
         assert _refusal(type_name, {}) == (required[0], "is required")
     else:
         assert validate_payload(type_name, {}) == {}
+
+
+class _Text(str):
+    """A string of another class (`str` subclasses pass the string checks, as before)."""
+
+
+def test_objects_of_strings_are_accepted_also_when_a_name_or_value_is_a_str_subclass() -> None:
+    given = {**REGISTERED, "attributes": {_Text("FNAME"): "Jan", "LNAME": _Text("Jansen")}}
+    assert validate_payload("contact_point.registered", given)["attributes"] == {"FNAME": "Jan", "LNAME": "Jansen"}
+    refused = {**CONSENT, "source_fields": {"EUID": "abc", "RATING": 3}}
+    assert _refusal("consent.given", refused) == ("source_fields", "names and values must be strings")
+
+
+def test_an_object_over_its_json_limit_is_refused_whatever_its_strings_escape_to() -> None:
+    from consentry.domain import limits
+
+    half = limits.OBJECT_JSON // 2
+    near = {"a": "x" * (limits.OBJECT_JSON - 9)}  # `{"a": "…"}` is 9 characters more
+    assert validate_payload("consent.given", {**CONSENT, "source_fields": near})["source_fields"] == near
+    over = {"a": "x" * half, "b": "\x01" * 1}  # refused for its control character, not its size
+    assert _refusal("consent.given", {**CONSENT, "source_fields": over})[0] == "source_fields.b"
+    long = {"a": "x" * half, "b": "é" * half}
+    assert _refusal("consent.given", {**CONSENT, "source_fields": long}) == (
+        "source_fields",
+        f"is longer than the limit of {limits.OBJECT_JSON} characters as JSON",
+    )

@@ -93,10 +93,14 @@ class Writer(
         rows: list[tuple[Any, ...]] = []
         by_point = self._touched
         seq, prev = self._seq, self._hash
-        # The events of one append share their recorded_at: write it out once. Times are
-        # made the store's form here (SQLite: its text), not in another pass over the rows.
+        # The events of one append share their recorded_at: write it out once; an event
+        # that happened when the one before it did (an imported row's) shares its moment
+        # too. Times are made the store's form here (SQLite: its text), not in another
+        # pass over the rows.
         recorded: dict[datetime, tuple[str, Any]] = {}
         stored_time = _sqlite_moment if self._sqlite else _postgres_moment
+        last_at: datetime | None = None
+        occurred: tuple[str, Any] = ("", None)
         index_of = self.lookup
         for ev, (clear, personal) in zip(events, parts, strict=True):
             seq += 1
@@ -110,7 +114,9 @@ class Writer(
             rec = recorded.get(ev.recorded_at)
             if rec is None:
                 rec = recorded[ev.recorded_at] = stored_time(ev.recorded_at)
-            occurred = stored_time(ev.occurred_at)
+            if ev.occurred_at is not last_at:
+                last_at = ev.occurred_at
+                occurred = stored_time(last_at)
             h = link(prev, ev, seq, text, rec[0], sealed, occurred[0])
             digest = stored_hash(h)
             rows.append(
