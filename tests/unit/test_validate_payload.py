@@ -154,7 +154,8 @@ class _Text(str):
 
 def test_objects_of_strings_are_accepted_also_when_a_name_or_value_is_a_str_subclass() -> None:
     given = {**REGISTERED, "attributes": {_Text("FNAME"): "Jan", "LNAME": _Text("Jansen")}}
-    assert validate_payload("contact_point.registered", given)["attributes"] == {"FNAME": "Jan", "LNAME": "Jansen"}
+    checked = validate_payload("contact_point.registered", given)
+    assert checked["attributes"] == {"FNAME": "Jan", "LNAME": "Jansen"}
     refused = {**CONSENT, "source_fields": {"EUID": "abc", "RATING": 3}}
     assert _refusal("consent.given", refused) == ("source_fields", "names and values must be strings")
 

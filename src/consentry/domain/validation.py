@@ -100,6 +100,11 @@ def _object(name: str, value: Any) -> Any:
 def _str_list(name: str, value: Any) -> Any:
     if not isinstance(value, list) or not value:
         raise EventError(name, "must be a non-empty list")
+    if _plain_strings(value):  # the common case, without a loop in Python
+        stripped = list(map(str.strip, value))
+        if all(stripped):
+            return stripped
+        raise EventError(name, "must contain non-empty strings")
     if not all(isinstance(v, str) and v.strip() for v in value):
         raise EventError(name, "must contain non-empty strings")
     return [v.strip() for v in value]
@@ -141,12 +146,16 @@ def with_fields(type_name: str, checked: dict[str, Any], changes: Mapping[str, A
     if not checked.keys() >= changes.keys() or any(v is None for v in changes.values()):
         return validate_payload(type_name, {**checked, **changes})
     check_sizes(changes)
-    _refuse_control_characters(type_name, changes)
+    fields = _FIELDS[type_name]
+    # In the type's field order, as `validate_payload` finds faults: control characters, then kinds.
+    names = sorted(changes, key=_POSITIONS[type_name].__getitem__) if len(changes) > 1 else list(changes)
+    for name in names:
+        if fields[name][2]:
+            _refuse_control_character(name, changes[name])
     out = dict(checked)
-    for name, _required, check in _PLANS[type_name]:
-        if name in changes:
-            out[name] = check(changes[name])
-    return _check_across(type_name, out)
+    for name in names:
+        out[name] = fields[name][1](changes[name])
+    return _check_across(type_name, out) if type_name in _ACROSS else out
 
 
 #: Field kinds that carry free text (the others are checked against a fixed set or form).
@@ -184,13 +193,17 @@ def _refuse_control_characters(type_name: str, payload: Mapping[str, Any]) -> No
     """EventError when a text field holds a control character anywhere (`domain.text`):
     NUL cannot be stored on PostgreSQL, and SQLite must refuse what PostgreSQL does."""
     for name in _TEXT_FIELDS[type_name]:
-        value = payload.get(name)
-        # Most values are plain strings without one: one regex search, no walk.
-        if value is None or (type(value) is str and not has_control_character(value)):
-            continue
-        found = find_control_character(value)
-        if found is not None:
-            raise EventError(name + found[0], found[1])
+        _refuse_control_character(name, payload.get(name))
+
+
+def _refuse_control_character(name: str, value: Any) -> None:
+    """`_refuse_control_characters` for one field's value (None: absent)."""
+    # Most values are plain strings without one: one regex search, no walk.
+    if value is None or (type(value) is str and not has_control_character(value)):
+        return
+    found = find_control_character(value)
+    if found is not None:
+        raise EventError(name + found[0], found[1])
 
 
 def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -289,10 +302,16 @@ def _check_size(name: str, value: Any) -> None:
     elif isinstance(value, list):
         if len(value) > limits.ITEMS:
             raise EventError(name, f"has more than {limits.ITEMS} entries")
-        if any(isinstance(v, str) and len(v) > limits.LABEL for v in value):
+        plain = _plain_strings(value)
+        if (max(map(len, value), default=0) > limits.LABEL) if plain else _long_entry(value):
             raise EventError(name, f"has an entry that {limits.too_long(limits.LABEL)}")
     elif isinstance(value, dict):
         _check_object_size(name, value)
+
+
+def _long_entry(value: list[Any]) -> bool:
+    """Whether a list holds a string longer than a label."""
+    return any(isinstance(v, str) and len(v) > limits.LABEL for v in value)
 
 
 def _check_object_size(name: str, value: dict[Any, Any]) -> None:
@@ -331,11 +350,13 @@ def _json_bound(value: dict[Any, Any]) -> int:
 _JUST_STR = frozenset({str})
 
 
-def _plain_strings(value: dict[Any, Any]) -> bool:
-    """Whether every name and value of an object is a `str` (not a subclass), tested without
-    a loop in Python (an imported contact's attributes and source fields have many)."""
+def _plain_strings(value: dict[Any, Any] | list[Any]) -> bool:
+    """Whether every item of a list, or name and value of an object, is a `str` (not a
+    subclass), tested without a loop in Python (an imported contact's attributes and
+    source fields have many)."""
     kinds = set(map(type, value))
-    kinds.update(map(type, value.values()))
+    if isinstance(value, dict):
+        kinds.update(map(type, value.values()))
     return kinds <= _JUST_STR
 
 
