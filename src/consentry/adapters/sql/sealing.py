@@ -65,12 +65,17 @@ def split(event_type: str, payload: Mapping[str, Any]) -> tuple[Mapping[str, Any
     """The payload's clear fields, and its personal ones (None when it has none).
 
     A payload without personal fields is its own clear part (not copied: events are not
-    changed once made).
+    changed once made). The clear fields keep the payload's order; the personal ones come
+    in no particular order (they are sealed as JSON with sorted keys).
     """
-    if event_type in CLEAR_TYPES or PERSONAL.isdisjoint(payload):
+    if event_type in CLEAR_TYPES:
         return payload, None
-    clear = {k: v for k, v in payload.items() if k not in PERSONAL}
-    return clear, {k: v for k, v in payload.items() if k in PERSONAL}
+    names = PERSONAL.intersection(payload)
+    if not names:
+        return payload, None
+    clear = dict(payload)
+    pop = clear.pop
+    return clear, {k: pop(k) for k in names}
 
 
 def event_field(event_id: str) -> str:
