@@ -225,6 +225,9 @@ class FakeTransaction:
             found.append(f)
         return found, window[-1] if window else None
 
+    def next_seq(self) -> int:
+        return self.head()[0] + 1
+
     def append(self, events: Sequence[Event], project: bool = True) -> range:
         seq, prev = self.head()
         chained = []

@@ -73,9 +73,13 @@ def test_the_last_of_concurrent_loads_puts_the_thresholds_back() -> None:
 def _value(rnd: random.Random, depth: int = 0) -> object:
     pick = rnd.randrange(9 if depth < 3 else 6)
     if pick == 0:
-        return rnd.choice([0, -1, 7, 2**31, 2**53 + 1, 2**63 - 1, -(2**63), 2**64 - 1, 10**18])
+        return rnd.choice(
+            [0, -1, 7, 2**31, 2**53 + 1, 2**63 - 1, -(2**63), 2**64 - 1, 10**18, 2**64, -(2**63) - 1, 10**30]
+        )
     if pick == 1:
-        return rnd.choice([0.1, -0.0, 1e16, 5e-324, 1.7976931348623157e308, 2.5, 1e-7, 123456.789])
+        return rnd.choice(
+            [0.1, -0.0, 1e16, 5e-324, 1.7976931348623157e308, 2.5, 1e-7, 123456.789, 1e19, -1e19, 2.0**63]
+        )
     if pick == 2:
         return rnd.choice([True, False, None])
     if pick in (3, 4, 5):
@@ -87,7 +91,7 @@ def _value(rnd: random.Random, depth: int = 0) -> object:
 
 def test_every_line_reads_as_json_reads_it() -> None:
     rnd = random.Random(16)
-    for _ in range(3000):
+    for _ in range(6000):
         value = {"type": "x", "v": _value(rnd)}
         line = json.dumps(value, ensure_ascii=rnd.random() < 0.5)
         [(_, got)] = list(_decode([line]))

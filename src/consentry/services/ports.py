@@ -143,6 +143,9 @@ class LedgerWriter(LedgerReader, Protocol):
     def append(self, events: Sequence[Event], project: bool = True) -> range:
         """Chain, store and (unless deferred) project events; the sequence numbers they were given."""
 
+    def next_seq(self) -> int:
+        """The sequence number the next appended event gets (an event made with it is kept as made)."""
+
     def project_pending(self) -> None:
         """Project every point appended to since the last projection."""
 

@@ -122,7 +122,7 @@ class Writer(
             rows.append(
                 (seq, ev.id, pid, ev.type, occurred[1], rec[1], ev.schema_version, text, sealed, digest)
             )
-            full = _with_seq(ev, seq)
+            full = ev if ev.seq == seq else _with_seq(ev, seq)
             point_events = by_point.get(pid)
             if point_events is None:
                 by_point[pid] = [full]
@@ -142,6 +142,15 @@ class Writer(
         if project or self._waiting >= _PROJECT_EVERY:
             self.project_pending()
         return range(seq - len(events) + 1, seq + 1)
+
+    def next_seq(self) -> int:
+        """The sequence number the next appended event gets.
+
+        `append` gives each event its number; an event made with that number already (the
+        ledger service numbers a file's events from here) is kept as it is, any other is
+        copied with its number, so a wrong guess costs a copy, never a wrong number.
+        """
+        return self._seq + 1
 
     def project_pending(self) -> None:
         """Refresh the projection of every contact point appended to since the last refresh."""
