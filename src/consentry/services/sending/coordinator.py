@@ -11,17 +11,13 @@ The coordinator
     Claims (`consentry.services.sending.queue`) whenever the connections run
     low, and gathers the messages that wait for their dot into groups: one
     commit costs as much as one for many. Each group is recorded in one writer
-    transaction (judged once more, marked sent) on the worker's commit thread,
-    while the loop goes on preparing the next messages: SQLite's commit waits
-    for the disk (fsync, ~5 ms), and the loop stood still for it when the
-    transaction ran on its thread. One group is recorded at a time, and the
-    coordinator claims nothing meanwhile. When the commit returns, the thread
-    hands the loop one callback that writes the final dot to every connection
-    of the group in a tight loop - nothing but writes between the loop's next
-    turn and the last dot, which keeps the at-most-once window (see the queue)
-    to the commit's way back to the loop (a callback, run before anything
-    scheduled after it). The connections then read the replies, which the
-    queue writes with its next transaction.
+    transaction (judged once more, marked sent); the transaction runs on the
+    loop's thread, so no connection moves while it does. Only after the commit,
+    in the same call, the final dot is written to every connection of the group
+    in a tight loop - nothing but writes between the commit and the last dot,
+    which is what keeps the at-most-once window (see the queue) to
+    microseconds. The connections then read the replies, which the queue writes
+    with its next transaction.
 
 One thread rather than one per connection
     The sender's work is CPU (judging, templates, MIME, SQL), and threads took
@@ -47,8 +43,7 @@ import socket
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from consentry.adapters.transport import AsyncSession, Reply, Transport
@@ -150,8 +145,6 @@ class Coordinator:
         self.pacer = _Pacer(opts.rate)
         self.stopping = False
         self.tasks: list[asyncio.Task[None]] = []
-        #: The commit thread: records one group at a time while the loop prepares the next.
-        self._committer: ThreadPoolExecutor | None = None
         self._idle: list[asyncio.Future[None]] = []  # connections waiting for a job
         self._poked: asyncio.Future[None] | None = None  # the coordinator waiting for the connections
 
@@ -164,7 +157,6 @@ class Coordinator:
         """Send until nothing is left (or the campaign stops); the report."""
         self.queue.acquire()
         loop = _new_loop()
-        self._committer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="consentry-commit")
         try:
             self.queue.reclaim(everyone=not self.app.store.tells_live_workers)
             main = loop.create_task(self._main())
@@ -178,7 +170,6 @@ class Coordinator:
                 loop.run_until_complete(self._shutdown())
         finally:
             try:
-                self._committer.shutdown(wait=True)
                 loop.close()
             finally:
                 self.queue.lock.release()
@@ -207,7 +198,7 @@ class Coordinator:
                 return
             group = await self._ready_group(timeout=0.05 if self.outstanding else 0.0)
             if group:
-                await self._commit(group)
+                self._commit(group)
             elif self.queue.pending and (self.outstanding == 0 or len(self.queue.pending) >= self.opts.batch):
                 self.queue.flush()
 
@@ -267,56 +258,16 @@ class Coordinator:
             _wake(waiter)
         del self._idle[:n]
 
-    async def _commit(self, group: list[_Prepared]) -> None:
-        """Mark a group sent (judged once more) in one transaction, then let every dot go at once.
-
-        The transaction runs on the commit thread; the loop prepares other messages meanwhile.
-        Its outcome is acted on by `_recorded`, a callback the thread hands the loop, so the
-        dots follow the commit at the loop's next turn. Interrupted while it runs, this waits
-        for the outcome all the same: a committed group gets its dots, never a hang-up.
-        """
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-        held = [Held(p.job, p.key, p.session.revocable) for p in group]
-
-        def record() -> None:
-            try:
-                may = self.queue.record(held)
-            except BaseException as exc:
-                loop.call_soon_threadsafe(self._recorded, group, None, exc, done)
-            else:
-                loop.call_soon_threadsafe(self._recorded, group, may, None, done)
-
-        assert self._committer is not None  # made by `run`
-        self._committer.submit(record)
+    def _commit(self, group: list[_Prepared]) -> None:
+        """Mark a group sent (judged once more) in one transaction, then let every dot go at once."""
         try:
-            await asyncio.shield(done)
-        except asyncio.CancelledError:
-            with contextlib.suppress(BaseException):
-                await done  # the group's outcome is acted on first (see above)
+            may = self.queue.record([Held(p.job, p.key, p.session.revocable) for p in group])
+        except BaseException:
+            for p in group:  # nothing was committed: every connection hangs up without its dot
+                _stop(p)
+            self.outstanding -= len(group)
             raise
-
-    def _recorded(
-        self,
-        group: list[_Prepared],
-        may: Sequence[bool] | None,
-        error: BaseException | None,
-        done: asyncio.Future[None],
-    ) -> None:
-        """On the loop, as soon as the commit thread is through: the dots, or every hang-up."""
-        try:
-            if may is None:
-                for p in group:  # nothing was committed: every connection hangs up without its dot
-                    _stop(p)
-                self.outstanding -= len(group)
-            else:
-                self._let_go(group, [p for p, ok in zip(group, may, strict=True) if ok])
-        except BaseException as exc:
-            error = error or exc
-        if error is None:
-            done.set_result(None)
-        else:
-            done.set_exception(error)
+        self._let_go(group, [p for p, ok in zip(group, may, strict=True) if ok])
 
     def _let_go(self, group: list[_Prepared], go: list[_Prepared]) -> None:
         """Write every dot of a committed group in one tight loop, then wake the connections."""
