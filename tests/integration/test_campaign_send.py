@@ -399,6 +399,27 @@ def test_a_temporary_refusal_is_retried_and_then_delivered(shop: App, server: tu
     assert {r["attempts"] for r in rows(shop).values()} == {1}
 
 
+def test_a_claim_takes_no_more_than_asked_of_the_due_rows_the_earliest_due_first(shop: App) -> None:
+    people = [f"klant{i}@example.nl" for i in range(5)]
+    load(shop, *(person(a, a) for a in people))
+    campaigns.define(shop, CAMPAIGN)
+    sending.start(shop, "najaar")
+    now = shop.clock.now()
+    first, second, later = (point(shop, a) for a in people[:3])
+    with shop.store.writer() as w:  # two put back as due before the rest, one not due yet
+        hours = [(second, -1), (first, -2), (later, 1)]
+        w.retry("najaar", [(pid, "451", now + timedelta(hours=h)) for pid, h in hours])
+    with shop.store.writer() as w:
+        assert [c.contact_point_id for c in w.claim("najaar", "w1", 2, now)] == [first, second]
+    with shop.store.writer() as w:
+        rest = w.claim("najaar", "w1", 10, now)
+    assert sorted(c.contact_point_id for c in rest) == sorted(point(shop, a) for a in people[3:])
+    assert {c.attempts for c in rest} == {0}
+    statuses = {pid: row["status"] for pid, row in rows(shop).items()}
+    assert statuses.pop(later) == MessageStatus.QUEUED.value
+    assert set(statuses.values()) == {MessageStatus.CLAIMED.value}
+
+
 class PipeliningServer(Server):
     """The same server, offering PIPELINING (RFC 2920): MAIL, RCPT and DATA arrive in one write."""
 
