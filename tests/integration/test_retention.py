@@ -20,6 +20,7 @@ from consentry.domain.fold import fold
 from consentry.domain.retention import RetentionFacts, facts_of, select
 from consentry.domain.vocabulary import PointKind
 from consentry.entrypoints.cli import app as cli
+from consentry.policy.factrows import Numbering
 from consentry.services import dsr, dsr_handling, erasure, ledger, retention
 from consentry.services.retention import Erased
 from consentry.services.retention_policies import load
@@ -167,6 +168,23 @@ def test_the_stores_facts_are_what_a_fold_of_each_point_says(app: App) -> None:
     for day in (date(2022, 6, 1), date(2024, 1, 1), date(2026, 3, 29), date(2029, 12, 31)):
         assert dict(select(POLICIES, stored.values(), day)) == dict(select(POLICIES, folded.values(), day))
     assert {p.id for _, p in select(POLICIES, stored.values(), date(2026, 12, 1))} == {p.id for p in POLICIES}
+
+
+def test_the_stores_facts_agree_with_the_fold_when_tokens_overflow_the_masks(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With masks of one bit, every token but the first of each column is kept in `more`: a valid
+    consent or an opt-out found there is read as one found in the mask."""
+    monkeypatch.setattr(Numbering, "BITS", 1)
+    ids = _population(app, 60, seed=29)
+    with app.store.reader() as r:
+        more = r._plain("SELECT more FROM point_facts")
+    assert any("|c_valid." in m for (m,) in more) and any("|opt_outs." in m for (m,) in more)
+    folded = _folded_facts(app, ids)
+    stored = {f.point_id: f for f in _all_facts(app, batch=5)}
+    skipped = {pid for pid, f in folded.items() if f.consent_open or (f.customer and f.ended_day is None)}
+    assert skipped and set(stored) == set(folded) - skipped
+    assert all(stored[pid] == folded[pid] for pid in stored)
 
 
 class LedgerEraser:

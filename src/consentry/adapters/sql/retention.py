@@ -14,17 +14,13 @@ reads the same facts from a folded state; the tests hold the two to each other.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime
 
-import sqlalchemy as sa
-
-from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.projection import fact_bits
 from consentry.adapters.sql.requests import open_request_kinds
-from consentry.adapters.sql.stored import utc
+from consentry.adapters.sql.stored import day, utc
 from consentry.domain.retention import ALL, RetentionFacts
 from consentry.domain.vocabulary import ObjectionScope
 from consentry.policy.factrows import Numbering, pair
@@ -56,108 +52,124 @@ def _purposes(bits: Numbering, subscribed: int, opt_outs: int, more: str) -> fro
     return frozenset(held)
 
 
+#: The window's columns, in the order `retention_facts` unpacks them.
+_WINDOW = (
+    "SELECT contact_point_id, erased, c_valid, bought_any, ended_day, c_timed, opt_outs, objected_dm, "
+    "subscribed, restricted, contact_id, more FROM point_facts {where}ORDER BY contact_point_id LIMIT ?"
+)
+#: How `more` starts a token of `c_valid` numbered beyond the mask's bits (`factrows.overflow_token`).
+_MORE_VALID = "|c_valid."
+_OPTED_OUT = ", ".join(f"'{kind}'" for kind in _OPT_OUT_TYPES)
+_OBJECTIONS = ", ".join(f"'{kind}'" for kind in _OBJECTION_TYPES)
+
+
 class RetentionReads(Connected):
     """The retention facts of the points that may be due (`services.ports.RetentionReads`)."""
 
     def retention_facts(self, after: str | None, limit: int) -> tuple[list[RetentionFacts], str | None]:
         """The next `limit` points after id `after`, in id order: the facts of those not erased and
         without an open consent or contract, and the last id read (None: there were no more)."""
-        f = t.point_facts.c
         # The window is read by the primary key alone and filtered here: a filter in the query
         # lets PostgreSQL, misjudging how few rows pass it, scan and sort the table for each batch.
-        q = (
-            sa.select(
-                f.contact_point_id,
-                f.erased,
-                f.c_valid,
-                f.c_timed,
-                f.bought_any,
-                f.ended_day,
-                f.opt_outs,
-                f.objected_dm,
-                f.subscribed,
-                f.restricted,
-                f.contact_id,
-                f.more,
-            )
-            .order_by(f.contact_point_id)
-            .limit(limit)
-        )
-        if after is not None:
-            q = q.where(f.contact_point_id > after)
-        window = self.conn.execute(q).all()
+        # On the driver's cursor: SQLAlchemy's rows cost more than the rest of a point's facts.
+        if after is None:
+            window = self._plain(_WINDOW.format(where=""), (limit,))
+        else:
+            window = self._plain(_WINDOW.format(where="WHERE contact_point_id > ? "), (after, limit))
         if not window:
             return [], None
-        last = window[-1].contact_point_id
-        bits = fact_bits(self)
+        last = window[-1][0]
+        # Not erased, no valid consent without an end (a mask bit, or a token beyond the mask's
+        # bits in `more`), no running contract: the points no policy can erase are skipped here.
         rows = [
             r
             for r in window
-            if not r.erased
-            and not bits.tokens("c_valid", r.c_valid, r.more)
-            and not (r.bought_any and r.ended_day is None)
+            if not r[1] and not r[2] and not (r[3] and r[4] is None) and _MORE_VALID not in r[11]
         ]
         if not rows:
             return [], last
-        ids = [r.contact_point_id for r in rows]
+        ids = [r[0] for r in rows]
+        bits = fact_bits(self)
         moments = self._moments(ids)
-        objected = self._dm_objections([r.contact_point_id for r in rows if r.objected_dm])
-        held = open_request_kinds(self, {r.contact_point_id: r.contact_id for r in rows}, ids)
+        objected = self._dm_objections([r[0] for r in rows if r[7]])
+        held = open_request_kinds(self, {r[0]: r[10] for r in rows}, ids, (ids[0], ids[-1]))
+        # Rows share a few combinations of masks: each is read into tokens once.
+        until_of: dict[str, date | None] = {}
+        held_for: dict[tuple[int, int, str], tuple[frozenset[str], bool]] = {}
         facts = []
-        for r in rows:
-            m = moments.get(r.contact_point_id, {})
-            outs = [at for kind, at in m.items() if kind in _OPT_OUT_TYPES]
-            dm = objected.get(r.contact_point_id)
-            if dm is not None:
-                outs.append(dm)
+        for (
+            point,
+            _erased,
+            _valid,
+            bought,
+            ended,
+            timed,
+            opt_outs,
+            _dm,
+            subscribed,
+            restricted,
+            _c,
+            more,
+        ) in rows:
+            if timed not in until_of:
+                until_of[timed] = _timed_until(timed)
+            key = (subscribed, opt_outs, more)
+            found = held_for.get(key)
+            if found is None:
+                found = held_for[key] = (
+                    _purposes(bits, subscribed, opt_outs, more),
+                    _OUT_OF_ALL in bits.tokens("opt_outs", opt_outs, more),
+                )
+            last_at, out_at = moments.get(point, (None, None))
+            dm = objected.get(point)
+            if dm is not None and (out_at is None or dm > out_at):
+                out_at = dm
             facts.append(
                 RetentionFacts(
-                    point_id=r.contact_point_id,
-                    consent_until=_timed_until(r.c_timed),
-                    customer=bool(r.bought_any),
-                    ended_day=r.ended_day,
-                    opted_out_all=_OUT_OF_ALL in bits.tokens("opt_outs", r.opt_outs, r.more),
+                    point_id=point,
+                    consent_until=until_of[timed],
+                    customer=bool(bought),
+                    ended_day=day(ended),
+                    opted_out_all=found[1],
                     objected=dm is not None,
-                    opted_out_at=max(outs) if outs else None,
-                    last_event_at=max(m.values()) if m else None,
-                    open_requests=held.get(r.contact_point_id, frozenset()),
-                    purposes=_purposes(bits, r.subscribed, r.opt_outs, r.more),
-                    restricted=bool(r.restricted),
+                    opted_out_at=out_at,
+                    last_event_at=last_at,
+                    open_requests=held.get(point, frozenset()),
+                    purposes=found[0],
+                    restricted=bool(restricted),
                 )
             )
         return facts, last
 
-    def _moments(self, ids: Sequence[str]) -> dict[str, dict[str, datetime]]:
-        """Per point, the last moment of each event type: one grouped scan of the batch's id range
-        on the events' point index (points of the range the batch skipped are read and dropped)."""
+    def _moments(self, ids: Sequence[str]) -> dict[str, tuple[datetime, datetime | None]]:
+        """Per point, its last event's moment and its last opt-out's (None without one): one grouped
+        scan of the batch's id range on the events' point index (points of the range the batch
+        skipped are read and dropped)."""
         wanted = set(ids)
         rows = self._plain(
-            "SELECT contact_point_id, type, MAX(occurred_at) FROM events "
-            "WHERE contact_point_id >= ? AND contact_point_id <= ? GROUP BY contact_point_id, type",
+            f"SELECT contact_point_id, MAX(occurred_at), MAX(CASE WHEN type IN ({_OPTED_OUT}) "
+            "THEN occurred_at END) FROM events "
+            "WHERE contact_point_id >= ? AND contact_point_id <= ? GROUP BY contact_point_id",
             (ids[0], ids[-1]),
         )
-        found: dict[str, dict[str, datetime]] = defaultdict(dict)
-        for point, kind, at in rows:
-            if point in wanted:
-                found[point][kind] = utc(at)
-        return found
+        return {
+            point: (utc(at), None if out is None else utc(out)) for point, at, out in rows if point in wanted
+        }
 
     def _dm_objections(self, ids: Sequence[str]) -> dict[str, datetime]:
         """When each point's standing objection to direct marketing was made (as the fold keeps it)."""
-        if not ids:
-            return {}
-        e = t.events.c
-        q = (
-            sa.select(e.contact_point_id, e.type, e.occurred_at, e.payload)
-            .where(e.contact_point_id.in_(ids), e.type.in_(_OBJECTION_TYPES))
-            .order_by(e.contact_point_id, e.occurred_at, e.seq)
+        rows = self._rows_of(
+            "SELECT contact_point_id, type, occurred_at, payload FROM events "
+            f"WHERE type IN ({_OBJECTIONS}) AND contact_point_id {{set}} "
+            "ORDER BY contact_point_id, occurred_at, seq",
+            ids,
         )
         standing: dict[str, datetime] = {}
-        for point, kind, at, payload in self.conn.execute(q):
-            if payload.get("scope") != _DIRECT_MARKETING:
+        for point, kind, at, payload in rows:
+            if self._json(payload).get("scope") != _DIRECT_MARKETING:
                 continue
             if kind == "objection.recorded":
-                standing.setdefault(point, at)
+                standing.setdefault(point, utc(at))
             else:
                 standing.pop(point, None)
         return standing
