@@ -214,14 +214,16 @@ def bench(name: str, url: str, due: int, kept: int, batch: int, reference: bool,
         f"{len(withdrawn):,} withdrawn requests, in {load_s:.1f} s"
     )
 
-    t0 = time.perf_counter()
+    b0 = _backends(app)
+    t0, c0 = time.perf_counter(), _cpu()
     dry = retention.run(app, POLICIES, None, dry_run=True, batch=batch)
-    dry_s = time.perf_counter() - t0
+    dry_s, dry_cpu = time.perf_counter() - t0, _cpu() - c0
+    dry_server = _server_cpu(b0, _backends(app))
     counts = {pid: c.selected for pid, c in dry.counts.items()}
     assert counts == expected, (counts, expected)
     print(
         f"[{name}] dry run: {dry.selected:,} selected of {dry.considered:,} considered in {dry_s:.2f} s "
-        f"{counts}"
+        f"(client CPU {dry_cpu:.2f} s{dry_server}; load {os.getloadavg()[0]:.1f}) {counts}"
     )
 
     if reference:

@@ -6,9 +6,8 @@ ended, the opt-outs and the objection flags. Points with an open consent or a ru
 contract are skipped as they are read: no policy can erase them. For the rest, one
 grouped query over the batch's events gives the moments the periods count from (the last
 event, the last opt-out); objections to direct marketing, which can be withdrawn, are
-replayed from their few events; the data-subject requests not closed yet are read by their
-state (a few, whatever the size of the database) and matched to the batch's points by point
-and by contact. `domain.retention.facts_of`
+replayed from their few events; the data-subject requests not closed yet are read by the
+batch's range of point ids and by its points' contacts. `domain.retention.facts_of`
 reads the same facts from a folded state; the tests hold the two to each other.
 """
 
