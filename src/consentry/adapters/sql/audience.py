@@ -59,6 +59,9 @@ class AudienceQuery:
     sql: str
     #: The rule alone per considered row, for counting (`inner` without the other columns).
     ruled: str
+    #: Each considered row's contact_point_id and rule, for filling a send queue: a co-routine
+    #: computes every column it selects, read or not (the obligations, the sealed blobs).
+    keyed: str
     params: dict[str, Any]
     rules: dict[str, Rule]
     obligation_rules: tuple[Rule, ...]
@@ -87,6 +90,9 @@ def compile_audience(
         f"{compiled.rule} AS rule{obligations} FROM point_facts f WHERE {' AND '.join(where)}"
     )
     ruled = f"SELECT {compiled.rule} AS rule FROM point_facts f WHERE {' AND '.join(where)}"
+    keyed = (
+        f"SELECT f.contact_point_id, {compiled.rule} AS rule FROM point_facts f WHERE {' AND '.join(where)}"
+    )
     obs = "".join(f", a.ob{i}" for i in range(len(compiled.obligations)))
     sql = (
         f"SELECT a.contact_point_id, a.value_ct, a.name_ct, a.party, a.rule, "
@@ -96,6 +102,7 @@ def compile_audience(
         inner,
         sql,
         ruled,
+        keyed,
         q.params,
         {rule.id: rule for rule in terminal},
         tuple(rule for rule, _ in compiled.obligations),

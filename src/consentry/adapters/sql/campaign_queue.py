@@ -100,26 +100,41 @@ def add_errors(conn: Connection, key: str, n: int, now: datetime) -> int:
 # -- the queue ------------------------------------------------------------------------------
 
 
-def fill(conn: Connection, key: str, audience_sql: str, params: dict[str, Any], now: datetime) -> int:
+def fill(
+    conn: Connection, key: str, keyed_sql: str, params: dict[str, Any], allowed: Sequence[str], now: datetime
+) -> int:
     """Write the judged audience into the queue in one statement; returns how many rows.
 
-    `audience_sql` selects contact_point_id, verdict and rule for every considered
-    point. Allowed points are queued; the others are written as skipped with the
-    rule that excluded them, so the campaign's report says who was left out and why.
+    `keyed_sql` selects contact_point_id and the deciding rule for every considered point.
+    Points decided by an `allowed` rule are queued; the others are written as skipped with
+    the rule that excluded them, so the campaign's report says who was left out and why.
     The rows go in in the order the audience's scan reads them: a point's number, which
     follows its time-ordered id, so the queue's key and point index are appended to at
     their right-hand end. (Sorting them by id instead cost SQLite more than it saved.)
+
+    The judging query is fenced (SQLite: a LIMIT on it and on the query around it;
+    PostgreSQL: OFFSET 0), so each row's rule is computed once. Flattened into the INSERT,
+    both databases wrote the rule's CASE wherever the status and the rule name it, and
+    judged every row three times (docs/performance.md).
     """
+    sqlite = conn.dialect.name == "sqlite"
+    marks = {f"cs_allow{i}": rule for i, rule in enumerate(allowed)}
+    allow = f"a.rule IN ({', '.join(':' + m for m in marks)})" if marks else "1 = 0"
     sql = (
         "INSERT INTO campaign_messages (campaign, contact_point_id, status, rule, attempts, "
         "next_attempt_at, art14) "
-        "SELECT :cs_campaign, a.contact_point_id, "
-        f"CASE WHEN a.verdict = 'allow' THEN '{QUEUED}' ELSE '{SKIPPED}' END, "
-        "CASE WHEN a.verdict = 'allow' THEN NULL ELSE a.rule END, 0, :cs_now, :cs_false "
-        f"FROM ({audience_sql}) a"
+        f"SELECT :cs_campaign, a.contact_point_id, CASE WHEN {allow} THEN '{QUEUED}' ELSE '{SKIPPED}' END, "
+        f"CASE WHEN {allow} THEN NULL ELSE a.rule END, 0, :cs_now, :cs_false "
+        f"FROM ({keyed_sql}{' LIMIT -1' if sqlite else ' OFFSET 0'}) a{' LIMIT -1' if sqlite else ''}"
     )
+    named = set(_NAMED.findall(sql))  # the audience's parameters include those of its verdict
     stmt = sa.text(sql).bindparams(
-        sa.bindparam("cs_now", type_=t.UTCDateTime()), **params, cs_campaign=key, cs_now=now, cs_false=False
+        sa.bindparam("cs_now", type_=t.UTCDateTime()),
+        **{name: value for name, value in params.items() if name in named},
+        **marks,
+        cs_campaign=key,
+        cs_now=now,
+        cs_false=False,
     )
     return int(conn.execute(stmt).rowcount)
 
