@@ -298,3 +298,44 @@ def test_sqlite_counts_the_rule_from_a_subquery_it_does_not_flatten(shop: App) -
             dict(built.params),
         ).all()
     assert any("CO-ROUTINE" in row[-1] for row in plan), plan
+
+
+def test_the_queue_fill_judges_each_row_once(shop: App) -> None:
+    # Flattened into the INSERT, both databases wrote the rule's CASE into the status, the
+    # verdict and the rule column: every row was judged three times (docs/performance.md).
+    import sqlalchemy as sa
+
+    seen: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.startswith("INSERT INTO campaign_messages"):
+            seen.append((statement, parameters))
+
+    target, selection = audience.of_campaign(shop, "najaar")
+    sa.event.listen(shop.store.engine, "before_cursor_execute", capture)
+    try:
+        with shop.store.writer() as w:
+            now = shop.clock.now()
+            built = audience.build(w, shop.pack, target, selection, now)
+            assert w.fill_queue("najaar", built, now) > 0
+    finally:
+        sa.event.remove(shop.store.engine, "before_cursor_execute", capture)
+    ((statement, parameters),) = seen
+    sqlite = shop.store.engine.dialect.name == "sqlite"
+    with shop.store.reader() as r:
+        explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN (VERBOSE, COSTS OFF) "
+        plan = [str(row[-1]) for row in r.conn.exec_driver_sql(explain + statement, parameters)]
+        alone = [str(row[-1]) for row in r.conn.execute(sa.text(explain + built.ruled), dict(built.params))]
+
+    def lookups(lines: list[str]) -> int:  # the objection lookups of the rule's CASE
+        return sum(("LIST SUBQUERY" if sqlite else "SubPlan") in line for line in lines)
+
+    assert lookups(alone) >= 1
+    assert lookups(plan) == lookups(alone), plan
+    if sqlite:
+        assert any("CO-ROUTINE" in line for line in plan), plan
+    with shop.store.reader() as r:
+        counts = r.message_counts("najaar")
+    report = audience.report(shop, target, selection)
+    assert counts["queued"] == report.included_count
+    assert counts["skipped"] == report.excluded_count + report.review_count
