@@ -42,10 +42,14 @@ _PLAIN_EMAIL = re.compile(
 _SPECIAL_USE = tuple(f".{name}" for name in SPECIAL_USE_DOMAIN_NAMES)
 
 
+def _plain(lowered: str) -> bool:
+    return _PLAIN_EMAIL.match(lowered) is not None and not lowered.endswith(_SPECIAL_USE)
+
+
 def normalise_email(raw: str) -> Normalised:
     """Validate an e-mail address (syntax only, no network) and lower-case it where ASCII."""
     lowered = raw.strip().lower()
-    if _PLAIN_EMAIL.match(lowered) and not lowered.endswith(_SPECIAL_USE):
+    if _plain(lowered):
         local = lowered.partition("@")[0]
         return Normalised(PointKind.EMAIL, lowered, role_address=local in ROLE_LOCAL_PARTS)
     try:
@@ -83,13 +87,35 @@ def normalise_postal(raw: str) -> Normalised:
     return Normalised(PointKind.POSTAL, "\n".join(lines))
 
 
+#: Values normalised lately, by (kind, value as given, region), each also under its own
+#: normal form where normalising that gives it back (a plain address, an E.164 number): an
+#: import normalises a row's value, then the ledger normalises what the import recorded,
+#: which is that normal form (a phone number costs ~20 µs to parse each time).
+_recent: dict[tuple[PointKind, str, str], Normalised] = {}
+_RECENT = 8192
+
+
 def normalise(kind: PointKind, raw: str, region: str = "NL") -> Normalised:
     """Normalise a value of a known kind; `region` is for numbers without a country code."""
+    key = (kind, raw, region)
+    found = _recent.get(key)
+    if found is not None:
+        return found
     if kind is PointKind.EMAIL:
-        return normalise_email(raw)
-    if kind is PointKind.PHONE:
-        return normalise_phone(raw, region)
-    return normalise_postal(raw)
+        found = normalise_email(raw)
+        # A value `normalise_email` takes the plain way is its own normal form.
+        again = _plain(found.value)
+    elif kind is PointKind.PHONE:
+        found = normalise_phone(raw, region)
+        again = True  # E.164 with its country code: read the same in any region
+    else:
+        return normalise_postal(raw)
+    if len(_recent) >= _RECENT:
+        _recent.clear()  # a bound, not a policy: recent values are all the import and the ledger share
+    _recent[key] = found
+    if again:
+        _recent[(kind, found.value, region)] = found
+    return found
 
 
 _PHONEISH = re.compile(r"^[+0-9][0-9 ()./-]{5,}$")

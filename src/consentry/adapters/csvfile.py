@@ -224,6 +224,10 @@ class RowReader:
         lines, header = self._lines, self.format.header
         delimiter = self.format.delimiter
         width = len(header)
+        # Every column named (the usual header): a row's values are the header zipped with
+        # its fields, stripped, without looking at each name.
+        named_all = all(header)
+        strip = str.strip
         reader = csv.reader(lines, delimiter=delimiter)
         while True:
             lines.record = []
@@ -238,14 +242,18 @@ class RowReader:
                 yield _broken(start, first, exc, header, delimiter)
                 continue
             start, end = lines.record[0][0], lines.record[-1][0]
-            if not "".join(values).strip():  # one string: no generator per row
+            joined = "".join(values)  # one string: no generator per row
+            if not joined.strip():
                 self.blank += end - start + 1
                 continue
-            bad = _check(values, header, lines.record)
+            bad = _check(values, header, joined)
             if bad is not None:
                 yield BadRow(start, bad[0], bad[1], end)
                 continue
-            named = {h: v.strip() for h, v in zip(header, values, strict=False) if h}
+            if named_all:
+                named = dict(zip(header, map(strip, values), strict=False))
+            else:
+                named = {h: v.strip() for h, v in zip(header, values, strict=False) if h}
             missing = header[len(values) :] if len(values) < width else ()
             yield Row(start, named, end, tuple(h for h in missing if h))
 
@@ -270,11 +278,13 @@ def _broken(line: int, first: str, exc: Exception, header: tuple[str, ...], deli
     )
 
 
-def _check(
-    values: list[str], header: tuple[str, ...], record: list[tuple[int, str]]
-) -> tuple[str, str] | None:
-    """The column at fault and why, for a row the reader refuses; None for a good one."""
-    if any(has_control_character(text) for _, text in record):  # one search a line; most find none
+def _check(values: list[str], header: tuple[str, ...], joined: str) -> tuple[str, str] | None:
+    """The column at fault and why, for a row the reader refuses; None for a good one.
+
+    `joined` is the values written one after the other: one search of it finds any
+    refused character in any of them (most rows have none).
+    """
+    if has_control_character(joined):
         for n, value in enumerate(values):
             problem = control_character(value)
             if problem:

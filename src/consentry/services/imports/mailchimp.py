@@ -70,6 +70,8 @@ SYSTEM = frozenset(
 )
 #: Kept with the consent as the original system's fields (RULES.md, evidence).
 EVIDENCE = ("OPTIN_TIME", "OPTIN_IP", "CONFIRM_TIME", "CONFIRM_IP", "LEID", "EUID", "LAST_CHANGED")
+#: System columns kept as attributes (`mailchimp.CC` ...), beside the merge fields.
+PROFILE_SYSTEM = ("MEMBER_RATING", "CC", "REGION", "TIMEZONE", "NOTES")
 STATUSES = ("subscribed", "unsubscribed", "cleaned")
 #: What each status file needs for its own event, beyond the address.
 STATUS_TIME = {"unsubscribed": "UNSUB_TIME", "cleaned": "CLEAN_TIME"}
@@ -92,11 +94,12 @@ def mc_time(raw: str, column: str) -> str | None:
         return None
     try:
         moment = datetime.fromisoformat(raw.strip())
-    except ValueError:
+        if moment.tzinfo is None:
+            # What `moment.replace(tzinfo=UTC).isoformat()` writes, for a third of its cost.
+            return moment.isoformat() + "+00:00"
+        return moment.astimezone(UTC).isoformat()
+    except (ValueError, OverflowError):  # not a time; or one its zone moves outside years 1-9999
         raise RowRejected(column, f"{raw!r} is not a time like 2024-03-01 10:00:00") from None
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC).isoformat()
-    return moment.astimezone(UTC).isoformat()
 
 
 @dataclass
@@ -115,12 +118,21 @@ class MailchimpMapper:
             if r.purpose(self.purpose) is None:
                 raise InputError("purpose", f"unknown purpose {self.purpose!r}")
         self.merge_fields: tuple[str, ...] = ()
+        #: The columns a member's profile is read from, with the attribute each becomes, in
+        #: the order of the attributes' names (a profile is sorted: its id covers it).
+        self._profile: tuple[tuple[str, str], ...] = ()
+        self._status_column = STATUS_TIME.get(self.status)
+        self._detail = "Mailchimp" + (f" audience {self.audience}" if self.audience else "")
+        self._collection_point = "mailchimp" + (f":{self.audience}" if self.audience else "")
 
     def check(self, fmt: CsvFormat) -> list[str]:
         """Check the header and say which evidence columns the file lacks."""
         if EMAIL not in fmt.header:
             raise InputError("FILE", f"not a Mailchimp export: no {EMAIL!r} column")
         self.merge_fields = tuple(h for h in fmt.header if h and h != EMAIL and h not in SYSTEM)
+        # A system column after a merge field of the same attribute name: its value wins.
+        columns = [(f, f) for f in self.merge_fields] + [(c, f"mailchimp.{c}") for c in PROFILE_SYSTEM]
+        self._profile = tuple(sorted(columns, key=lambda c: c[1]))
         absent = [c for c in ("OPTIN_TIME", "OPTIN_IP", "CONFIRM_TIME", "CONFIRM_IP") if c not in fmt.header]
         notes = [f"no {c} column: that evidence is absent for every member" for c in absent]
         needed = STATUS_TIME.get(self.status)
@@ -131,16 +143,17 @@ class MailchimpMapper:
     def records(self, row: Row, ctx: ImportContext) -> Records:
         """The records for one member."""
         v = row.values
-        if not v.get(EMAIL):
+        raw = v.get(EMAIL)
+        if not raw:
             raise RowRejected(EMAIL, "empty")
-        point = ctx.point(PointKind.EMAIL, v[EMAIL], EMAIL)
+        point = ctx.point(PointKind.EMAIL, raw, EMAIL)
         key = ref(point)
         optin = mc_time(v.get("OPTIN_TIME", ""), "OPTIN_TIME")
         confirm = mc_time(v.get("CONFIRM_TIME", ""), "CONFIRM_TIME")
         out: Records = []
         if ctx.first_time(point, row.line):
             # Registered at the earliest moment the export knows of this member.
-            status_col = STATUS_TIME.get(self.status)
+            status_col = self._status_column
             status_at = mc_time(v.get(status_col, ""), status_col) if status_col else None
             known = [t for t in (optin, confirm, status_at) if t]
             out.append(self._registration(point, v, min(known) if known else None))
@@ -175,29 +188,25 @@ class MailchimpMapper:
         return out
 
     def _registration(self, point: Any, v: dict[str, str], first_seen: str | None) -> dict[str, Any]:
-        attributes = {f: v[f] for f in self.merge_fields if v.get(f)}
-        for system in ("MEMBER_RATING", "CC", "REGION", "TIMEZONE", "NOTES"):
-            if v.get(system):
-                attributes[f"mailchimp.{system}"] = v[system]
-        detail = "Mailchimp" + (f" audience {self.audience}" if self.audience else "")
-        if v.get("LEID"):
-            detail += f", LEID {v['LEID']}"
+        # Already in the order of the attributes' names (`check`): the profile as sorted.
+        profile = {name: x for column, name in self._profile if (x := v.get(column))}
+        leid = v.get("LEID")
         record: dict[str, Any] = {
             "id": "",  # set below: with a profile, `with_profile` derives it
             "type": "contact_point.registered",
             "kind": "email",
             "value": point.value,
             "source": "import",
-            "source_detail": detail,
+            "source_detail": f"{self._detail}, LEID {leid}" if leid else self._detail,
             "stated_basis": "consent",
             "role_address": point.role_address,
         }
-        name = " ".join(x for x in (v.get("First Name"), v.get("Last Name")) if x)
+        first, last = v.get("First Name"), v.get("Last Name")
+        name = f"{first} {last}" if first and last else first or last
         if name:
             record["display_name"] = name
         if first_seen:
             record["occurred_at"] = first_seen
-        profile = dict(sorted(attributes.items()))
         tags = split_tags(v.get("TAGS", ""))
         if not (profile or tags):
             record["id"] = derived_id(IMPORTED, "registered", ref(point))
@@ -213,7 +222,7 @@ class MailchimpMapper:
     ) -> Records:
         if not optin:
             ctx.tally[MISSING_OPTIN] += 1
-        evidence = {c: v[c] for c in EVIDENCE if v.get(c)}
+        evidence = {c: x for c in EVIDENCE if (x := v.get(c))}
         consent_id = derived_id(IMPORTED, "mc-consent", key, self.purpose, optin or "")
         given: dict[str, Any] = {
             "id": consent_id,
@@ -224,27 +233,28 @@ class MailchimpMapper:
             # A confirmation time is Mailchimp's double opt-in; without it, how the
             # consent was collected is not known, and the method says so.
             "method": "double_opt_in" if confirm else "import",
-            "collection_point": "mailchimp" + (f":{self.audience}" if self.audience else ""),
+            "collection_point": self._collection_point,
             "source_fields": evidence,
         }
         if optin:
             given["occurred_at"] = optin
-        if v.get("OPTIN_IP"):
-            given["ip"] = v["OPTIN_IP"]
-        out = [given]
-        if confirm:
-            confirmed: dict[str, Any] = {
-                "id": derived_id(IMPORTED, "mc-confirm", key, self.purpose, confirm),
-                "type": "consent.confirmed",
-                "contact": key,
-                "purpose": self.purpose,
-                "consent_event": consent_id,
-                "occurred_at": confirm,
-            }
-            if v.get("CONFIRM_IP"):
-                confirmed["ip"] = v["CONFIRM_IP"]
-            out.append(confirmed)
-        return out
+        ip = v.get("OPTIN_IP")
+        if ip:
+            given["ip"] = ip
+        if not confirm:
+            return [given]
+        confirmed: dict[str, Any] = {
+            "id": derived_id(IMPORTED, "mc-confirm", key, self.purpose, confirm),
+            "type": "consent.confirmed",
+            "contact": key,
+            "purpose": self.purpose,
+            "consent_event": consent_id,
+            "occurred_at": confirm,
+        }
+        ip = v.get("CONFIRM_IP")
+        if ip:
+            confirmed["ip"] = ip
+        return [given, confirmed]
 
 
 @contextmanager

@@ -14,7 +14,7 @@ second, "bulk" path (blocks prepared in worker processes, stored by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -212,42 +212,29 @@ def _write_records(
     report: ImportReport,
 ) -> None:
     """Write mapped rows the generic way (`append_in`), rejecting rows the ledger refuses."""
-    registrations = {
-        (PointKind(r["kind"]), r["value"]): r
+    registrations = dict.fromkeys(
+        (PointKind(r["kind"]), r["value"])
         for row in mapped
         for r in row.records
         if r["type"] == "contact_point.registered"
-    }
+    )
     known = w.find_points(registrations)
     report.existing_points += len(known)
     # Ids derive from the contact point, so records about a point new to the ledger
     # cannot be in it yet: only the others are looked up (a fresh import asks nothing).
     fresh = {f"{kind.value}:{value}" for kind, value in registrations if (kind, value) not in known}
-    done = w.existing_event_ids([r["id"] for row in mapped for r in row.records if subject(r) not in fresh])
-    # A point the ledger already knows is not registered again: what its registration
-    # would have brought (attributes, tags) is added as events of their own, unless
-    # this very registration is already in the ledger (the file was imported before).
-    expanded: list[MappedRow] = []
-    for row in mapped:
-        out: Records = []
-        for r in row.records:
-            if r["id"] in done:
-                report.already_imported += 1
-            else:
-                out.extend(profile_update(r, known))
-        expanded.append(MappedRow(row.line, out))
-    derived = w.existing_event_ids(
-        [r["id"] for row in expanded for r in row.records if r["type"] in DERIVED and subject(r) not in fresh]
-    )
+    stale = [r["id"] for row in mapped for r in row.records if subject(r) not in fresh]
+    expanded, derived = _profile_updates(w, mapped, known, fresh, stale, report) if stale else (mapped, set())
     emitted: set[str] = set()
     rows: dict[int, Records] = {}
     for row in expanded:
         keep = []
         for r in row.records:
-            if r["id"] in emitted:
+            rid = r["id"]
+            if rid in emitted:
                 continue  # the same record twice in this block: a duplicate row, already noted
-            emitted.add(r["id"])
-            if r["id"] in derived:
+            emitted.add(rid)
+            if rid in derived:
                 report.already_imported += 1
                 continue
             keep.append(r)
@@ -267,8 +254,44 @@ def _write_records(
     report.accepted += len(rows)
     # A row is imported when it brings a contact point new to the ledger (the first
     # time in the file); every other accepted row is merged into a known one.
-    new = sum(1 for line in rows if any(point not in known for point in ctx.firsts.get(line, ())))
+    firsts = ctx.firsts
+    if known:
+        new = sum(1 for line in rows if any(point not in known for point in firsts.get(line, ())))
+    else:  # every point named first on a line is new: count those lines
+        new = len(rows.keys() & firsts.keys())
     report.imported += new
     report.merged += len(rows) - new
     report.events += result.appended
     report.new_points += result.registered
+
+
+def _profile_updates(
+    w: Writing,
+    mapped: list[MappedRow],
+    known: Mapping[tuple[PointKind, str], str],
+    fresh: set[str],
+    stale: list[str],
+    report: ImportReport,
+) -> tuple[list[MappedRow], set[str]]:
+    """The rows without the records the ledger already has, and the ids of the profile
+    updates it already has (`DERIVED`).
+
+    A point the ledger already knows is not registered again: what its registration would
+    have brought (attributes, tags) becomes events of their own, unless this very
+    registration is already in the ledger (the file was imported before). `stale` are the
+    ids of the records about points that are not `fresh` (new to the ledger).
+    """
+    done = w.existing_event_ids(stale)
+    expanded: list[MappedRow] = []
+    for row in mapped:
+        out: Records = []
+        for r in row.records:
+            if r["id"] in done:
+                report.already_imported += 1
+            else:
+                out.extend(profile_update(r, known))
+        expanded.append(MappedRow(row.line, out))
+    derived = w.existing_event_ids(
+        [r["id"] for row in expanded for r in row.records if r["type"] in DERIVED and subject(r) not in fresh]
+    )
+    return expanded, derived
