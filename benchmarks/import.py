@@ -1,7 +1,7 @@
 """Benchmark: importing a Mailchimp "subscribed" export, rows per second and peak memory.
 
-Target (issue): a 1,000,000-row subscribed export at >= 30,000 rows/s on SQLite and on
-PostgreSQL, peak memory <= 500 MB.
+Target (issue #16): a 1,000,000-row subscribed export at >= 30,000 rows/s on SQLite and
+>= 20,000 rows/s on PostgreSQL, peak memory <= 500 MB.
 
 The generator writes a realistic export: the columns Mailchimp writes (Email Address, merge
 fields, MEMBER_RATING, OPTIN_TIME/IP, CONFIRM_TIME/IP for about 80% of members, LATITUDE ...
@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
             with scratch_database(BENCH_DB) as url, ExitStack() as stack:
                 if url is not None:
                     floor = stack.enter_context(scratch_database(FLOOR_DB)) if args.floor else None
-                    measure("PostgreSQL", url, csv_path, 30_000, floor)
+                    measure("PostgreSQL", url, csv_path, 20_000, floor)
             if args.floor:
                 _print_reference("postgresql", args.rows, Path(tmp))
     return 0

@@ -48,6 +48,9 @@ BIG_FILE_BYTES = 4 << 20
 #: them is written once per block; ten blocks (~75 MB of SQLite pages) share those writes.
 COMMIT_BLOCKS = 10
 
+REGISTERED = "contact_point.registered"
+_KINDS = {kind.value: kind for kind in PointKind}
+
 #: A row of the file as read: named values, or the reader's refusal.
 RawRow = Row | BadRow
 
@@ -213,17 +216,22 @@ def _write_records(
 ) -> None:
     """Write mapped rows the generic way (`append_in`), rejecting rows the ledger refuses."""
     registrations = dict.fromkeys(
-        (PointKind(r["kind"]), r["value"])
-        for row in mapped
-        for r in row.records
-        if r["type"] == "contact_point.registered"
+        (_KINDS[r["kind"]], r["value"]) for row in mapped for r in row.records if r["type"] == REGISTERED
     )
     known = w.find_points(registrations)
     report.existing_points += len(known)
     # Ids derive from the contact point, so records about a point new to the ledger
     # cannot be in it yet: only the others are looked up (a fresh import asks nothing).
     fresh = {f"{kind.value}:{value}" for kind, value in registrations if (kind, value) not in known}
-    stale = [r["id"] for row in mapped for r in row.records if subject(r) not in fresh]
+    if known:
+        stale = [r["id"] for row in mapped for r in row.records if subject(r) not in fresh]
+    else:  # every registration is of a fresh point: only the other records can be about others
+        stale = [
+            r["id"]
+            for row in mapped
+            for r in row.records
+            if r["type"] != REGISTERED and subject(r) not in fresh
+        ]
     expanded, derived = _profile_updates(w, mapped, known, fresh, stale, report) if stale else (mapped, set())
     emitted: set[str] = set()
     rows: dict[int, Records] = {}
