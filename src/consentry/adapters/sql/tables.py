@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from consentry.adapters.sql.admin_tables import admin_audit, admin_audit_head, admin_users
 from consentry.adapters.sql.columns import JSONType, UTCDateTime, metadata
+from consentry.policy.factrows import MASKS
 
 __all__ = ["JSONType", "UTCDateTime", "admin_audit", "admin_audit_head", "admin_users", "metadata"]
 
@@ -126,13 +127,6 @@ register_entries = sa.Table(
     sa.Index("ix_register_entries_entry", "entry"),
 )
 
-#: The mask columns of `point_facts`: that suppression's channels (`suppressed_for`, `*`: all)
-#: and the purpose/channel pairs a fresh opt-in confirmed after it lifts it for (`c_fresh`).
-FACT_MASKS = (
-    "c_valid", "c_own", "c_pending", "c_defective", "subscribed", "opt_outs", "bought", "bought_ex",
-    "listed", "suppressed_for", "c_fresh",
-)  # fmt: skip
-
 #: The audience projection: one narrow row per contact point with every fact the rules ask
 #: (see consentry.policy.factrows), its head (for the state cache) and, for the sender and the
 #: export, its value, name and attributes sealed under its contact's data key.
@@ -173,7 +167,7 @@ point_facts = sa.Table(
     sa.Column("ended_day", sa.Date, nullable=True),
     #: What the rules ask per purpose and channel, category or register: token sets as bit
     #: masks, each column numbering its own tokens (`fact_bits`, `factrows.Numbering`).
-    *(sa.Column(name, sa.BigInteger, nullable=False) for name in FACT_MASKS),
+    *(sa.Column(name, sa.BigInteger, nullable=False) for name in MASKS),
     #: Open-ended token strings (`|a|b|`): tags, the end days of consents given for a time.
     sa.Column("tags", sa.Text, nullable=False),
     sa.Column("c_timed", sa.Text, nullable=False),
