@@ -138,13 +138,14 @@ class Numbering:
         """The tokens a row's mask (and its `more` tokens) hold in the column."""
         found = {self.names[(column, n)] for n in range(min(self.bits, mask.bit_length())) if mask >> n & 1}
         prefix = f"{column}."
-        for part in _parts(more):
+        for part in token_list(more):
             if part.startswith(prefix):
                 found.add(self.names[(column, int(part[len(prefix) :]))])
         return found
 
 
-def _parts(tokens: str) -> list[str]:
+def token_list(tokens: str) -> list[str]:
+    """The tokens of a token string (`tokens`): `|a|b|` as `[a, b]`."""
     return [] if tokens == EMPTY else tokens.strip("|").split("|")
 
 

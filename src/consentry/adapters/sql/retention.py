@@ -22,7 +22,7 @@ from consentry.adapters.sql.requests import open_request_kinds
 from consentry.adapters.sql.stored import day, utc
 from consentry.domain.retention import ALL, RetentionFacts
 from consentry.domain.vocabulary import ObjectionScope
-from consentry.policy.factrows import Numbering, pair
+from consentry.policy.factrows import Numbering, pair, token_list
 
 _OPT_OUT_TYPES = ("unsubscribed", "consent.withdrawn")
 _OBJECTION_TYPES = ("objection.recorded", "objection.withdrawn")
@@ -40,8 +40,7 @@ def untok(text: str) -> str:
 
 def _timed_until(c_timed: str) -> date | None:
     """The latest end day among a row's consents given for a time (tokens `purpose/channel=a=DAY`)."""
-    parts = [] if c_timed == "|" else c_timed.strip("|").split("|")
-    days = [date.fromisoformat(p.rsplit("=", 1)[1]) for p in parts if "=a=" in p]
+    days = [date.fromisoformat(p.rsplit("=", 1)[1]) for p in token_list(c_timed) if "=a=" in p]
     return max(days) if days else None
 
 
