@@ -113,7 +113,7 @@ class Sql:
         return f"{self.alias}.{name}"
 
     def has(self, column: str, token: str) -> str:
-        """The column's token string contains the token."""
+        """The column holds the token (`has_any`)."""
         return self.has_any(column, [token])
 
     def has_any(self, column: str, tokens: Iterable[str]) -> str:
@@ -203,7 +203,7 @@ def _objected(scope: str, column: str) -> Callable[[Sql], str]:
 def _prior_suppression(q: Sql) -> str:
     """The point carries an erased predecessor's suppression covering the channel.
 
-    Most rows carry none (`suppressed_for` is `|`): comparing with it first spares them the rest.
+    Most rows carry none (`suppressed_for` is 0): one integer test (`has_any`) tells them.
     """
     return q.has_any("suppressed_for", [ANY, tok(q.channel.value)])
 

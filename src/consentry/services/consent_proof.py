@@ -35,7 +35,8 @@ def prove_command(event_id: str) -> str:
 
 
 def chain_link(r: Reading, event_id: str) -> dict[str, Any] | None:
-    """An event's place in the hash chain as stored: seq, hash, prev_hash."""
+    """An event's place in the hash chain: seq, hash and prev_hash (the row before's hash, or the
+    chain's genesis: the store keeps each hash once, docs/ledger.md)."""
     row = r.event_by_id(event_id)
     if row is None:
         return None
