@@ -51,9 +51,14 @@ def event_by_id(r: Reader, event_id: str) -> ChainedRow | None:
     if row is None:
         return None
     sealed = None if row.sealed is None else bytes(row.sealed)
-    # Chained to the row before's hash (`LedgerReads.chain`); the first to the chain's genesis.
-    prev = hash_at(r, row.seq - 1) if row.seq > 1 else None
-    return ChainedRow(row.seq, row_to_event(row), prev or r.chain_genesis(), chain_hex(row.hash), sealed)
+    # Chained to the hash of the row before it, as `LedgerReads.chain` reads the link (seq - 1
+    # alone would name the genesis where a row is missing); the first row to the chain's genesis.
+    c = t.events.c
+    before = r.conn.execute(
+        sa.select(c.hash).where(c.seq < row.seq).order_by(c.seq.desc()).limit(1)
+    ).scalar_one_or_none()
+    prev = r.chain_genesis() if before is None else chain_hex(before)
+    return ChainedRow(row.seq, row_to_event(row), prev, chain_hex(row.hash), sealed)
 
 
 def projected_ids(r: Reader) -> set[str]:
