@@ -19,13 +19,14 @@ import hashlib
 import os
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from consentry.adapters.sql import tables as t
+from consentry.adapters.sql.stored import naive_utc, sqlite_time
 from consentry.domain.campaigns import CampaignStatus, MessageStatus
 from consentry.services.errors import WorkerBusy
 from consentry.services.ports import Claim
@@ -173,10 +174,8 @@ def claim(conn: Connection, key: str, worker: str, n: int, now: datetime) -> lis
 
 def _stored_moment(conn: Connection, now: datetime) -> Any:
     """A moment as `tables.UTCDateTime` stores it, for a statement run on the driver's cursor."""
-    moment: Any = now.astimezone(UTC).replace(tzinfo=None)
-    if conn.dialect.name == "sqlite":  # the text form SQLAlchemy's SQLite DateTime writes and reads back
-        moment = moment.isoformat(" ", "microseconds")
-    return moment
+    moment = naive_utc(now)
+    return sqlite_time(moment) if conn.dialect.name == "sqlite" else moment
 
 
 def _many(conn: Connection, key: str, values: dict[str, Any], rows: Sequence[dict[str, Any]]) -> None:
