@@ -3,10 +3,13 @@ and which refusal comes first when a payload has several faults."""
 
 from __future__ import annotations
 
+import ast
+import inspect
 from typing import Any
 
 import pytest
 
+from consentry.domain import validation
 from consentry.domain.events import EVENT_TYPES, EventError
 from consentry.domain.validation import validate_payload
 from consentry.domain.vocabulary import Channel
@@ -173,3 +176,15 @@ def test_an_object_over_its_json_limit_is_refused_whatever_its_strings_escape_to
         "source_fields",
         f"is longer than the limit of {limits.OBJECT_JSON} characters as JSON",
     )
+
+
+def test_every_event_type_check_across_names_is_in_across() -> None:
+    """`_ACROSS` lists the types `_check_across` checks, so that the others skip it: a check
+    added there for a type by name must be listed too, or it would never run."""
+    tree = ast.parse(inspect.getsource(validation._check_across))
+    named = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in EVENT_TYPES}
+    assert named, "the guard reads no type name: has _check_across changed shape?"
+    assert named <= validation._ACROSS, sorted(named - validation._ACROSS)
+    for name in validation._STRING_OBJECTS:
+        if validation._STRING_OBJECTS[name]:
+            assert name in validation._ACROSS
