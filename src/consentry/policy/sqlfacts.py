@@ -97,8 +97,9 @@ class Sql:
     alias: str = "f"
     #: The sender's declared Postfilter sector (None: every listing counts).
     postal_sector: str | None = None
-    #: The bits of the mask columns' tokens, as stored (`fact_bits`).
-    bits: Numbering = field(default_factory=Numbering)
+    #: The bits of the mask columns' tokens, as stored (`fact_bits`). Required: with no
+    #: numbering every mask test would read FALSE, so nobody would qualify and nothing be refused.
+    bits: Numbering = field(kw_only=True)
 
     def param(self, value: Any) -> str:
         """A bound parameter for a value (dates in the stored form of the dialect)."""
