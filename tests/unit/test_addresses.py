@@ -7,15 +7,12 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from consentry.adapters import addresses
 from consentry.adapters.addresses import (
     AddressError,
-    normalise,
     normalise_email,
     normalise_phone,
     normalise_postal,
 )
-from consentry.domain.vocabulary import PointKind
 
 _local = st.text(alphabet="abcXYZ019._%+-", min_size=1, max_size=20)
 _label = st.text(alphabet="abz09-", min_size=1, max_size=10)
@@ -72,58 +69,3 @@ def test_postal_addresses_need_street_and_town() -> None:
     assert normalise_postal("Dorpsstraat  12;  1234 AB  Dorp").value == "Dorpsstraat 12\n1234 AB Dorp"
     with pytest.raises(AddressError):
         normalise_postal("Dorpsstraat 12")
-
-
-def _fresh(kind: PointKind, raw: str, region: str) -> addresses.Normalised | str:
-    """What normalising gives without the memo of recent values (or the refusal's text)."""
-    try:
-        if kind is PointKind.EMAIL:
-            return normalise_email(raw)
-        return normalise_phone(raw, region)
-    except AddressError as exc:
-        return str(exc)
-
-
-def _remembered(kind: PointKind, raw: str, region: str) -> addresses.Normalised | str:
-    try:
-        return normalise(kind, raw, region)
-    except AddressError as exc:
-        return str(exc)
-
-
-_emails = st.one_of(
-    st.builds("{}@{}.{}".format, _local, _domain, _tld),
-    st.sampled_from(
-        ["  Jan.De.Vries@Example.NL ", "INFO@bedrijf.nl", "jörg@bücher.de", "Jörg@Bücher.DE", "a@x.test"]
-    ),
-)
-_phones = st.builds(
-    "{}{}".format,
-    st.sampled_from(["", "0", "06", "+31 ", "+32 ", "+1 ", "+44 ", "+39 0", "0031"]),
-    st.text(alphabet="0123456789 -", min_size=4, max_size=14),
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.one_of(_emails.map(lambda e: (PointKind.EMAIL, e)), _phones.map(lambda p: (PointKind.PHONE, p))),
-       st.sampled_from(["NL", "BE", "US"]))  # fmt: skip
-def test_a_remembered_value_and_its_normal_form_read_as_normalising_anew(
-    case: tuple[PointKind, str], region: str
-) -> None:
-    # An import normalises a value, then the ledger the normal form it recorded: both may
-    # come from the memo of recent values, and must be what normalising anew gives.
-    kind, raw = case
-    addresses._recent.clear()
-    first = _remembered(kind, raw, region)
-    assert first == _fresh(kind, raw, region)
-    assert _remembered(kind, raw, region) == first
-    if isinstance(first, addresses.Normalised):
-        for again in ("NL", "BE", "US") if kind is PointKind.PHONE else (region,):
-            assert _remembered(kind, first.value, again) == _fresh(kind, first.value, again)
-
-
-def test_the_memo_of_recent_values_stays_bounded() -> None:
-    addresses._recent.clear()
-    for n in range(addresses._RECENT * 2):
-        normalise(PointKind.EMAIL, f"person{n}@example.nl")
-    assert len(addresses._recent) <= addresses._RECENT + 1

@@ -87,35 +87,13 @@ def normalise_postal(raw: str) -> Normalised:
     return Normalised(PointKind.POSTAL, "\n".join(lines))
 
 
-#: Values normalised lately, by (kind, value as given, region), each also under its own
-#: normal form where normalising that gives it back (a plain address, an E.164 number): an
-#: import normalises a row's value, then the ledger normalises what the import recorded,
-#: which is that normal form (a phone number costs ~20 µs to parse each time).
-_recent: dict[tuple[PointKind, str, str], Normalised] = {}
-_RECENT = 8192
-
-
 def normalise(kind: PointKind, raw: str, region: str = "NL") -> Normalised:
     """Normalise a value of a known kind; `region` is for numbers without a country code."""
-    key = (kind, raw, region)
-    found = _recent.get(key)
-    if found is not None:
-        return found
     if kind is PointKind.EMAIL:
-        found = normalise_email(raw)
-        # A value `normalise_email` takes the plain way is its own normal form.
-        again = _plain(found.value)
-    elif kind is PointKind.PHONE:
-        found = normalise_phone(raw, region)
-        again = True  # E.164 with its country code: read the same in any region
-    else:
-        return normalise_postal(raw)
-    if len(_recent) >= _RECENT:
-        _recent.clear()  # a bound, not a policy: recent values are all the import and the ledger share
-    _recent[key] = found
-    if again:
-        _recent[(kind, found.value, region)] = found
-    return found
+        return normalise_email(raw)
+    if kind is PointKind.PHONE:
+        return normalise_phone(raw, region)
+    return normalise_postal(raw)
 
 
 _PHONEISH = re.compile(r"^[+0-9][0-9 ()./-]{5,}$")
