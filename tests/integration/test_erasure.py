@@ -116,6 +116,21 @@ def test_after_erasure_nothing_personal_is_left_the_chain_verifies_and_the_addre
     assert audit.verify_projection(app).ok and integrity.verify_ledger(app).ok
 
 
+def _keyed_contacts(app: App) -> set[str]:
+    with app.store.engine.connect() as c:
+        return {r[0] for r in c.execute(sa.text("SELECT contact_id FROM data_keys"))}
+
+
+def test_an_erasure_leaves_no_unwrapped_key_of_the_person_in_the_process(app: App) -> None:
+    person(app)
+    decide(app, ADDRESS, "email", "nieuwsbrief")
+    before = _keyed_contacts(app)
+    assert set(app.store.vault._unwrapped) & before  # writing and deciding unwrapped their keys
+    erasure.erase(app, "contact:klant-anneke")
+    destroyed = before - _keyed_contacts(app)
+    assert destroyed and not destroyed & set(app.store.vault._unwrapped)
+
+
 def test_an_api_registration_of_an_erased_number_stays_suppressed_and_erasing_twice_says_so(app: App) -> None:
     person(app)
     _, token = apikeys.create(app, "test", ["admin"])

@@ -138,6 +138,9 @@ class SuppressionWrites(SuppressionReads):
         clear = "UPDATE campaign_messages SET error = NULL WHERE error IS NOT NULL AND contact_point_id {set}"
         self._each(clear, ids)
         gone = DataKeyStore(self.conn, self.vault.keys).destroy(sorted(owners))
+        # Nor does the process keep them: the unwrapped keys leave this transaction's and the
+        # vault's caches (were it rolled back, the stored key is simply unwrapped again).
+        self.forget_ciphers(owners)
         return gone, sorted(kept)
 
     def _keep_records(self, records: Sequence[SuppressionRecord], lookups: dict[PointKey, bytes]) -> None:
