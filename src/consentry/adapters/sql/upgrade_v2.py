@@ -103,14 +103,23 @@ def keys_to_project(conn: Connection, keys: Callable[[], Vault], now: datetime) 
     n = int(conn.exec_driver_sql(live).scalar_one())
     if not n:
         return None
+    why = (
+        f"this upgrade rebuilds the search and audience projection of {n} contact points from the "
+        "ledger, whose personal fields are sealed"
+    )
+    return _checked_keys(conn, keys, now, why)
+
+
+def _checked_keys(conn: Connection, keys: Callable[[], Vault], now: datetime, why: str) -> Vault:
+    """The store's keys, the master key checked against the database's; without them the
+    upgrade is refused, saying `why` it needs them and which settings give them."""
     try:
         vault = keys()
     except KeySettingError as exc:
         raise UpgradeRefused(
-            f"this upgrade rebuilds the search and audience projection of {n} contact points from the "
-            "ledger, whose personal fields are sealed: it needs the master key (CONSENTRY_MASTER_KEY or "
-            "CONSENTRY_MASTER_KEY_FILE) and the blind index secret (CONSENTRY_BLIND_INDEX_KEY); see "
-            f"docs/privacy.md. Nothing was changed. ({exc})"
+            f"{why}: it needs the master key (CONSENTRY_MASTER_KEY or CONSENTRY_MASTER_KEY_FILE) and "
+            "the blind index secret (CONSENTRY_BLIND_INDEX_KEY); see docs/privacy.md. Nothing was "
+            f"changed. ({exc})"
         ) from None
     check_master_key(conn, vault.keys, now)
     return vault
@@ -157,16 +166,11 @@ def set_aside(conn: Connection, keys: Callable[[], Vault], now: datetime) -> Car
     n = int(conn.exec_driver_sql("SELECT count(*) FROM events").scalar_one())
     if not n:
         return None
-    try:
-        vault = keys()
-    except KeySettingError as exc:
-        raise UpgradeRefused(
-            f"storage v2 (revision 0009) seals the personal data of this database's {n} events under "
-            "a key per contact and looks contact points up by a keyed blind index: it needs the "
-            "master key (CONSENTRY_MASTER_KEY or CONSENTRY_MASTER_KEY_FILE) and the blind index "
-            f"secret (CONSENTRY_BLIND_INDEX_KEY); see docs/privacy.md. Nothing was changed. ({exc})"
-        ) from None
-    check_master_key(conn, vault.keys, now)
+    why = (
+        f"storage v2 (revision 0009) seals the personal data of this database's {n} events under "
+        "a key per contact and looks contact points up by a keyed blind index"
+    )
+    vault = _checked_keys(conn, keys, now, why)
     head = conn.execute(sa.select(t.ledger_head.c.seq, t.ledger_head.c.hash)).first()
     if head is None:
         raise UpgradeRefused(
