@@ -96,7 +96,7 @@ def compile_audience(
     obs = "".join(f", a.ob{i}" for i in range(len(compiled.obligations)))
     sql = (
         f"SELECT a.contact_point_id, a.value_ct, a.name_ct, a.party, a.rule, "
-        f"CASE a.rule {verdict} END AS verdict{obs} FROM ({inner}{_fence(q.dialect)}) a"
+        f"CASE a.rule {verdict} END AS verdict{obs} FROM ({inner}{fence(q.dialect)}) a"
     )
     return AudienceQuery(
         inner,
@@ -128,14 +128,18 @@ def _term(q: Sql, blind: BlindIndex, term: str) -> str:
     return q.has("selected_by", term_token(blind.term(term)))
 
 
-def _fence(dialect: str) -> str:
-    """Ends a subquery SQLite must not flatten into the query around it (see `_grouped`).
+def fence(dialect: str, *, postgresql: bool = False) -> str:
+    """Ends a subquery the database must not flatten into the query around it (see `_grouped`).
 
     Flattened, SQLite writes the rule's CASE wherever the outer query names the rule, and
-    computes it again there. PostgreSQL needs no fence: it hashes the groups, and a
-    filtered stream measured the same with `OFFSET 0` as without.
+    computes it again there. A report or a stream needs no fence on PostgreSQL (it hashes
+    the groups, and a filtered stream measured the same with `OFFSET 0` as without);
+    `postgresql` fences there too, for an INSERT that names the rule in several columns
+    (`campaign_queue.fill`), where its planner inlines the subquery as well.
     """
-    return " LIMIT -1" if dialect == "sqlite" else ""
+    if dialect == "sqlite":
+        return " LIMIT -1"
+    return " OFFSET 0" if postgresql else ""
 
 
 class AudienceReads(RegisterReads, ProjectionReads):
@@ -178,7 +182,7 @@ class AudienceReads(RegisterReads, ProjectionReads):
         # each up by its key, and no query per batch asks for them again.
         sql = (
             f"SELECT m.*, k.key_id, k.wrapped FROM ({judging.inner}"
-            f"{'' if paged else _fence(self.conn.dialect.name)}) m "
+            f"{'' if paged else fence(self.conn.dialect.name)}) m "
             "LEFT JOIN data_keys k ON k.contact_id = m.contact_id"
         )
         if conds:
@@ -265,7 +269,7 @@ def _grouped(built: AudienceQuery, dialect: str, narrower: str = "") -> str:
     ...) to compute the rule again per group, which took half the report's time.
     PostgreSQL hashes the groups and computes the rule once either way.
     """
-    return f"SELECT b.rule, count(*) FROM ({built.ruled}{narrower}{_fence(dialect)}) b GROUP BY b.rule"
+    return f"SELECT b.rule, count(*) FROM ({built.ruled}{narrower}{fence(dialect)}) b GROUP BY b.rule"
 
 
 def _count_in_parts(store: SqlStore, built: AudienceQuery, lo: int, hi: int) -> Counter[str]:

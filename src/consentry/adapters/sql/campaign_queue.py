@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from consentry.adapters.sql import tables as t
+from consentry.adapters.sql.audience import fence
 from consentry.adapters.sql.stored import naive_utc, sqlite_time
 from consentry.domain.campaigns import CampaignStatus, MessageStatus
 from consentry.services.errors import WorkerBusy
@@ -126,7 +127,7 @@ def fill(
         "next_attempt_at, art14) "
         f"SELECT :cs_campaign, a.contact_point_id, CASE WHEN {allow} THEN '{QUEUED}' ELSE '{SKIPPED}' END, "
         f"CASE WHEN {allow} THEN NULL ELSE a.rule END, 0, :cs_now, :cs_false "
-        f"FROM ({keyed_sql}{' LIMIT -1' if sqlite else ' OFFSET 0'}) a{' LIMIT -1' if sqlite else ''}"
+        f"FROM ({keyed_sql}{fence(conn.dialect.name, postgresql=True)}) a{' LIMIT -1' if sqlite else ''}"
     )
     named = set(_NAMED.findall(sql))  # the audience's parameters include those of its verdict
     stmt = sa.text(sql).bindparams(
