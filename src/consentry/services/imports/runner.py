@@ -223,15 +223,8 @@ def _write_records(
     # Ids derive from the contact point, so records about a point new to the ledger
     # cannot be in it yet: only the others are looked up (a fresh import asks nothing).
     fresh = {f"{kind.value}:{value}" for kind, value in registrations if (kind, value) not in known}
-    if known:
-        stale = [r["id"] for row in mapped for r in row.records if subject(r) not in fresh]
-    else:  # every registration is of a fresh point: only the other records can be about others
-        stale = [
-            r["id"]
-            for row in mapped
-            for r in row.records
-            if r["type"] != REGISTERED and subject(r) not in fresh
-        ]
+    # A block of points all new to the ledger has none (its registrations' subjects are fresh).
+    stale = [r["id"] for row in mapped for r in row.records if subject(r) not in fresh]
     expanded, derived = _profile_updates(w, mapped, known, fresh, stale, report) if stale else (mapped, set())
     emitted: set[str] = set()
     rows: dict[int, Records] = {}
