@@ -17,7 +17,7 @@ from consentry.adapters.crypto.vault import Vault
 from consentry.adapters.sql import audience, schema
 from consentry.adapters.sql.audience import AudienceQuery
 from consentry.adapters.sql.campaign_queue import WorkerLock
-from consentry.adapters.sql.connected import read_transaction, statement_reads
+from consentry.adapters.sql.connected import Pooled, read_transaction, statement_reads
 from consentry.adapters.sql.data_keys import check_at_start, scrub_destroyed_keys
 from consentry.adapters.sql.engine import bulk_load_settings, has_schema, require_schema
 from consentry.adapters.sql.reader import Reader
@@ -36,21 +36,19 @@ class SqlStore:
         self._schema_seen = False
         self._keys_checked = False
 
-    @contextmanager
-    def reader(self) -> Iterator[Reader]:
+    def reader(self) -> AbstractContextManager[Reader]:
         """A read transaction on one snapshot (begun on the driver: see `connected.read_transaction`)."""
-        self.check_keys()
-        with read_transaction(self.engine) as opened:
-            r = Reader(opened, self.vault)
-            if not self._schema_seen:
-                self._require_schema(r.conn)
-            yield r
+        return self._reading(read_transaction)
+
+    def statement_reader(self) -> AbstractContextManager[Reader]:
+        """Reads outside a transaction, each statement on its own snapshot (`connected.statement_reads`)."""
+        return self._reading(statement_reads)
 
     @contextmanager
-    def statement_reader(self) -> Iterator[Reader]:
-        """Reads outside a transaction, each statement on its own snapshot (`connected.statement_reads`)."""
+    def _reading(self, opening: Callable[[Engine], AbstractContextManager[Pooled]]) -> Iterator[Reader]:
+        """A `Reader` on a connection `opening` gives, the keys and the schema checked first."""
         self.check_keys()
-        with statement_reads(self.engine) as opened:
+        with opening(self.engine) as opened:
             r = Reader(opened, self.vault)
             if not self._schema_seen:
                 self._require_schema(r.conn)
