@@ -66,6 +66,20 @@ def test_the_decision_basis_is_what_the_separate_reads_give(app: App) -> None:
         assert r.decision_basis("cp_unknown", "nieuwsbrief") is None
 
 
+def test_a_redefined_purpose_is_what_the_next_decision_basis_reads(app: App) -> None:
+    pid = registered(app)
+    with app.store.statement_reader() as r:
+        before = r.decision_basis(pid, "nieuwsbrief")
+    purposes.define(app, "nieuwsbrief", "Nieuwsbrief", "Newsletter", "commercial", ("boeken", "films"), True,
+                    replace=True)  # fmt: skip
+    with app.store.statement_reader() as r:
+        after = r.decision_basis(pid, "nieuwsbrief")
+        assert after is not None and after.purpose == r.purpose("nieuwsbrief")
+    assert before is not None and before.purpose is not None and after.purpose is not None
+    assert after.purpose.categories == {"boeken", "films"} != before.purpose.categories
+    assert after.purpose.third_party and not before.purpose.third_party
+
+
 def test_a_cached_decision_is_what_a_fresh_fold_gives_and_an_append_is_seen_at_once(app: App) -> None:
     pid = registered(app)
     first = decide(app, "anna@example.nl", "email", "nieuwsbrief", at=AT)  # folds and caches
