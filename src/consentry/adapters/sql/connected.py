@@ -10,7 +10,6 @@ import orjson
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import PoolProxiedConnection
 
-from consentry.adapters.sql import pg_plain
 from consentry.adapters.sql.stored import CHUNK
 
 
@@ -63,7 +62,6 @@ class Connected:
         self._raw: Any = proxied.driver_connection
         self._kept: dict[Any, Any] = proxied.info  # what stays with the pooled connection
         self._cursor: Any = None
-        self._pg: pg_plain.PgPlain | None = None
         self._sqlite = engine.dialect.name == "sqlite"
 
     @property
@@ -85,11 +83,6 @@ class Connected:
         connection's prepared statements through its rollbacks.
         """
         if not self._sqlite:
-            pg = self._pg
-            if pg is None:
-                pg = self._pg = pg_plain.kept(self._kept, self._raw)
-            if pg.alone():  # outside a transaction (a decision's reads): libpq, see `pg_plain`
-                return pg.rows(sql, params)
             sql = sql.replace("?", "%s")
         cursor = self._cursor
         if cursor is None:
