@@ -73,14 +73,11 @@ class Connected:
         return self._conn
 
     def _plain(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        """Rows of plain SQL (`?` marks a parameter) run on the driver, in this transaction.
+        """Rows of plain SQL (`?` marks a parameter) run on the driver's cursor, in this transaction.
 
         For the reads every decision makes: SQLAlchemy's execution and result processing
         cost ~50-100 µs a query and several µs a row, the driver's a few µs. Columns come
-        as the driver gives them; `_json` and `stored.utc` convert JSON and moments. On
-        PostgreSQL outside a transaction (`statement_reads`) libpq runs the statement,
-        prepared once (`pg_plain`); inside one, psycopg's cursor, which keeps track of the
-        connection's prepared statements through its rollbacks.
+        as the driver gives them; `_json` and `stored.utc` convert JSON and moments.
         """
         if not self._sqlite:
             sql = sql.replace("?", "%s")
