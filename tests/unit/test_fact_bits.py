@@ -6,6 +6,8 @@ from datetime import date
 
 import pytest
 from factories import SHOES
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from consentry.domain.vocabulary import Channel, PointKind
 from consentry.policy.factrows import Numbering, pair
@@ -42,3 +44,27 @@ def test_the_sql_tests_a_bit_searches_more_beyond_the_bits_and_knows_no_row_has_
     assert q.has("listed", "never-seen") == FALSE
     assert q.has("listed", "a") == "(f.listed & :p0) <> 0" and q.params["p0"] == 1
     assert "instr(f.more" in q.has("listed", "b") and "|listed.1|" in q.params.values()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 5),
+    st.lists(
+        st.tuples(st.sampled_from(["c_valid", "subscribed", "listed"]), st.lists(st.sampled_from("abcdefg"))),
+        max_size=30,
+    ),
+)
+def test_a_mask_met_again_is_what_a_fresh_numbering_makes_of_it(
+    width: int, lists: list[tuple[str, list[str]]]
+) -> None:
+    """`mask` remembers the lists it met: each call gives the mask and the overflow tokens a
+    numbering that never met that list gives (the same tokens, numbered in the same order)."""
+    bits = Numbering()
+    bits.bits = width  # a few bits: tokens past them go to `more`
+    for column, tokens in lists:
+        more: list[str] = ["x"]
+        mask = bits.mask(column, tokens, more)
+        again = Numbering(bits.added)  # what the store keeps, read back by another transaction
+        again.bits = width
+        fresh: list[str] = ["x"]
+        assert (mask, more) == (again.mask(column, tokens, fresh), fresh)

@@ -30,8 +30,12 @@ from consentry.domain.erasure import lifting_pairs
 from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import (
     EEA_COUNTRIES,
+    Channel,
     ConsentMethod,
     ObjectionScope,
+    PartyKind,
+    PointKind,
+    Source,
 )
 from consentry.policy.facts import (
     LEGAL_TZ,
@@ -102,6 +106,9 @@ class Numbering:
         self.next: dict[str, int] = {}
         self.added: list[tuple[str, str, int]] = []
         self.bits = self.BITS
+        #: `mask` of the token lists met so far: a token keeps its number, so their mask and
+        #: overflow tokens stay what they were (a projection meets the same few lists again and again).
+        self._masks: dict[tuple[str, tuple[str, ...]], tuple[int, tuple[str, ...]]] = {}
         for column, token, number in known:
             self._put(column, token, number)
 
@@ -125,14 +132,21 @@ class Numbering:
 
     def mask(self, column: str, tokens: Collection[str], more: list[str]) -> int:
         """The tokens as the column's mask; those beyond its bits added to `more`."""
-        out = 0
-        for token in sorted(set(tokens)):
-            n = self.number(column, token)
-            if n < self.bits:
-                out |= 1 << n
-            else:
-                more.append(overflow_token(column, n))
-        return out
+        key = (column, tuple(tokens))
+        found = self._masks.get(key)
+        if found is None:
+            out = 0
+            over: list[str] = []
+            for token in sorted(set(tokens)):
+                n = self.number(column, token)
+                if n < self.bits:
+                    out |= 1 << n
+                else:
+                    over.append(overflow_token(column, n))
+            found = self._masks[key] = (out, tuple(over))
+        if found[1]:
+            more.extend(found[1])
+        return found[0]
 
     def tokens(self, column: str, mask: int, more: str) -> set[str]:
         """The tokens a row's mask (and its `more` tokens) hold in the column."""
@@ -165,6 +179,11 @@ DATE_COLUMNS = (COLUMNS.index("ended_day"),)
 
 _DIRECT_MARKETING = ObjectionScope.DIRECT_MARKETING.value
 _PROFILING = ObjectionScope.PROFILING.value
+#: The stored text of each kind, party, source and channel (a dictionary look-up costs a
+#: fraction of an enum member's `.value`; `facts_row` asks five a point).
+_TEXT: dict[PointKind | PartyKind | Source | Channel, str] = {
+    m: m.value for e in (PointKind, PartyKind, Source, Channel) for m in e
+}
 
 
 def facts_row(s: ContactState, bits: Numbering) -> tuple[Any, ...]:
@@ -180,7 +199,7 @@ def facts_row(s: ContactState, bits: Numbering) -> tuple[Any, ...]:
         subscribed.append(tok(c.purpose))
         expires = c.expires_on
         for ch in c.channels:
-            t = pair(c.purpose, ch.value)
+            t = pair(c.purpose, _TEXT[ch])
             if c.defects:
                 defective.append(t)
             elif c.pending:
@@ -211,10 +230,10 @@ def facts_row(s: ContactState, bits: Numbering) -> tuple[Any, ...]:
     covers, lifts = _prior(s)
     row = (
         s.id,
-        s.kind.value,
+        _TEXT[s.kind],
         hashlib.sha256(s.value.encode()).digest(),
-        s.party.value,
-        s.source.value,
+        _TEXT[s.party],
+        _TEXT[s.source],
         s.erased_at is not None,
         _DIRECT_MARKETING in s.objections,
         _PROFILING in s.objections,
@@ -283,9 +302,11 @@ def objection_rows(facts: tuple[Any, ...], contact: str | None) -> list[tuple[st
 
 def words(text: str) -> list[str]:
     """The words of a name as a search finds them: case folded, accents stripped, each once."""
-    plain = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
-    return list(dict.fromkeys(w for w in _WORD.findall(plain)))
+    plain = text.casefold()
+    if not plain.isascii():  # ASCII has no accents to strip (NFKD leaves it as it is)
+        plain = unicodedata.normalize("NFKD", plain)
+        plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    return list(dict.fromkeys(_WORD.findall(plain)))
 
 
 def terms(s: ContactState) -> list[str]:

@@ -12,18 +12,18 @@ the rows of every point it appends to, in the same transaction.
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable, Iterator, Sequence, Set
+from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from datetime import datetime
 from typing import Any
 
 import orjson
 
-from consentry.adapters.crypto.fields import ContactCipher
+from consentry.adapters.crypto.fields import ContactCipher, nonces
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.ledger import LedgerReads
 from consentry.adapters.sql.sealing import contact_ref
-from consentry.adapters.sql.stored import bulk_insert, chunks, iso_dates, naive_utc, utc
+from consentry.adapters.sql.stored import bulk_insert, chunks, iso_dates, naive_utc, sqlite_time, utc
 from consentry.adapters.sql.suppressions import SuppressionReads
 from consentry.domain.events import Event
 from consentry.domain.fold import fold
@@ -57,9 +57,6 @@ STORED_COLUMNS = (
 FACT_COLUMNS = ", ".join((*FACT_COLUMN_NAMES, *STORED_COLUMNS))
 LISTING_COLUMNS = "contact_point_id, register, listed_from, listed_until, sectors"
 OBJECTION_COLUMNS = "contact_point_id, contact_id, scope"
-_TIMES = tuple(
-    len(FACT_COLUMN_NAMES) + STORED_COLUMNS.index(c) for c in ("last_event_at", "suppressed_since")
-)
 _LISTING_DATES = (2, 3)
 #: Points folded at a time when states are streamed.
 _STREAM = 1000
@@ -213,13 +210,17 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         blinded: dict[str, bytes] = {}
         tokens: dict[str, str] = {}  # selection terms, blinded and made `selected_by` tokens
         term = self.vault.blind.term
+        # One read of the random source for the nonces of every sealed column (three a point at most).
+        unused = iter(nonces(3 * len(keyed)))
+        moment = _sqlite_moment if self._sqlite else naive_utc  # times as the store keeps them
         for s, cipher in keyed:
             clear = facts_row(s, bits)
             contact = contact_ref(self.vault, s.id, s.contact_id)
             selected = [
                 tokens.get(x) or tokens.setdefault(x, term_token(term(x))) for x in selection_terms(s)
             ]
-            facts.append((*clear, *self._stored(s, cipher, contact, lookups[s.id]), _joined(selected)))
+            stored = self._stored(s, cipher, contact, lookups[s.id], unused, moment)
+            facts.append((*clear, *stored, _joined(selected)))
             if s.listings:
                 listed.extend(listing_rows(s))
             objections.extend(objection_rows(clear, contact if s.contact_id else None))
@@ -234,7 +235,7 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
             listed = [iso_dates(r, _LISTING_DATES) for r in listed]
         if bits.added:  # tokens met for the first time: numbered under the ledger lock this writer holds
             bulk_insert(self.conn, "fact_bits", "col, token, bit", bits.added)
-        bulk_insert(self.conn, "point_facts", FACT_COLUMNS, facts, times=_TIMES)
+        bulk_insert(self.conn, "point_facts", FACT_COLUMNS, facts)
         if found:
             bulk_insert(self.conn, "point_terms", "point_no, term", found)
         if listed:
@@ -250,22 +251,26 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         cipher: ContactCipher,
         contact: str,
         lookup: bytes,
+        nonce: Iterator[bytes],
+        moment: Callable[[datetime], Any],
     ) -> tuple[Any, ...]:
-        """The columns `STORED_COLUMNS` names, for one state."""
-        name = cipher.encrypt("name", s.display_name) if s.display_name else None
-        attrs = cipher.encrypt_bytes("attributes", orjson.dumps(s.attributes)) if s.attributes else None
-        last = naive_utc(s.last_event_at) if s.last_event_at else None
+        """The columns `STORED_COLUMNS` names, for one state: sealed with nonces from `nonce`,
+        its times as `moment` makes them the store's."""
+        seal = cipher.encrypt_bytes
+        name = seal("name", s.display_name.encode(), next(nonce)) if s.display_name else None
+        attrs = seal("attributes", orjson.dumps(s.attributes), next(nonce)) if s.attributes else None
+        last = moment(s.last_event_at) if s.last_event_at else None
         prior = s.prior_suppression.since if s.prior_suppression is not None else None
         return (
             contact,
             lookup,
-            cipher.encrypt("value", s.value),
+            seal("value", s.value.encode(), next(nonce)),
             name,
             attrs,
             s.event_count,
             s.last_seq,
             last,
-            naive_utc(prior) if prior is not None else None,
+            moment(prior) if prior is not None else None,
             s.registered_seq,
         )  # and `selected_by`, made by the caller
 
@@ -284,6 +289,11 @@ def term_token(blinded: bytes) -> str:
     """A blind index as a token of `selected_by`: base64 without padding (11 characters for 8
     bytes; its alphabet has no `|`, and `instr`/`strpos` know no wildcards)."""
     return base64.b64encode(blinded).decode().rstrip("=")
+
+
+def _sqlite_moment(d: datetime) -> str:
+    """An aware moment as SQLite keeps it: the text of its naive UTC form (`bulk_insert`'s `times`)."""
+    return sqlite_time(naive_utc(d))
 
 
 def _fold_key(e: Event) -> tuple[datetime, int]:
