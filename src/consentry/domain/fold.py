@@ -30,6 +30,8 @@ from consentry.domain.vocabulary import (
 _CHANNEL = {c.value: c for c in Channel}
 _METHOD = {m.value: m for m in ConsentMethod}
 _PARTY = {k.value: k for k in PartyKind}
+_KIND = {k.value: k for k in PointKind}
+_SOURCE = {k.value: k for k in Source}
 _DETAILS = (
     "country",
     "published_for_offers",
@@ -41,6 +43,7 @@ _DETAILS = (
     "stated_basis",
     "role_address",
 )
+_DETAIL_NAMES = frozenset(_DETAILS)
 
 Payload = Mapping[str, Any]
 
@@ -59,9 +62,8 @@ def _consent_defects(p: Payload, method: ConsentMethod) -> tuple[str, ...]:
 def _apply_details(state: ContactState, p: Payload) -> None:
     if "party" in p:
         state.party = _PARTY[p["party"]]
-    for name in _DETAILS:
-        if name in p:
-            setattr(state, name, p[name])
+    for name in _DETAIL_NAMES.intersection(p):  # each a field of its own: the order does not matter
+        setattr(state, name, p[name])
 
 
 def _consent_given(state: ContactState, e: Event, p: Payload) -> None:
@@ -183,9 +185,11 @@ def _nothing(state: ContactState, e: Event, p: Payload) -> None:
 
 
 def _registered(state: ContactState, e: Event, p: Payload) -> None:
-    state.kind = PointKind(p["kind"])
+    kind, source = p["kind"], p["source"]
+    # A dictionary look-up, a fraction of the enum's call; the call names an unknown value.
+    state.kind = _KIND[kind] if kind in _KIND else PointKind(kind)
     state.value = p.get("value", "")  # absent once the contact's key is destroyed (erased)
-    state.source = Source(p["source"])
+    state.source = _SOURCE[source] if source in _SOURCE else Source(source)
     state.source_detail = p.get("source_detail")
     state.registered_at = e.occurred_at
     state.registered_seq = e.seq or 0
