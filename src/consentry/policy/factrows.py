@@ -222,13 +222,11 @@ def facts_row(s: ContactState, bits: Numbering) -> tuple[Any, ...]:
         tok(cat) for p in s.purchases if p.collected_by_sender and p.opt_out_offered for cat in p.categories
     ]
     ended = s.relationship_end
-    more: list[str] = []
-
-    def mask(column: str, items: Collection[str]) -> int:
-        return bits.mask(column, items, more) if items else 0
-
+    more: list[str] = []  # tokens beyond a mask's bits, filled by the masks below, in order
+    mask = bits.mask
     covers, lifts = _prior(s)
-    row = (
+    listed = [tok(li.register) for li in s.listings]
+    return (
         s.id,
         _TEXT[s.kind],
         hashlib.sha256(s.value.encode()).digest(),
@@ -246,22 +244,22 @@ def facts_row(s: ContactState, bits: Numbering) -> tuple[Any, ...]:
         bool(s.purchases),
         bool(s.consents),
         ended.astimezone(LEGAL_TZ).date() if ended is not None else None,
-        mask("c_valid", valid),
-        mask("c_own", own),
-        mask("c_pending", pending),
-        mask("c_defective", defective),
-        mask("subscribed", subscribed),
-        mask("opt_outs", outs),
-        mask("bought", bought),
-        mask("bought_ex", bought_ex),
+        mask("c_valid", valid, more) if valid else 0,
+        mask("c_own", own, more) if own else 0,
+        mask("c_pending", pending, more) if pending else 0,
+        mask("c_defective", defective, more) if defective else 0,
+        mask("subscribed", subscribed, more) if subscribed else 0,
+        mask("opt_outs", outs, more) if outs else 0,
+        mask("bought", bought, more) if bought else 0,
+        mask("bought_ex", bought_ex, more) if bought_ex else 0,
         tokens(tok(t) for t in s.tags) if s.tags else EMPTY,
-        mask("listed", [tok(li.register) for li in s.listings]),
+        mask("listed", listed, more) if listed else 0,
         _tokens([f"{k}{d.isoformat()}" for k, d in until.items()]),
-        mask("suppressed_for", covers),
-        mask("c_fresh", lifts),
+        mask("suppressed_for", covers, more) if covers else 0,
+        mask("c_fresh", lifts, more) if lifts else 0,
         s.restricted_at is not None,
+        _tokens(more),  # last: after every mask above has added its own
     )
-    return (*row, _tokens(more))
 
 
 def _prior(s: ContactState) -> tuple[list[str], list[str]]:

@@ -215,7 +215,7 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         moment = _sqlite_moment if self._sqlite else naive_utc  # times as the store keeps them
         for s, cipher in keyed:
             clear = facts_row(s, bits)
-            contact = contact_ref(self.vault, s.id, s.contact_id)
+            contact = contact_ref(self.vault, s.id, s.contact_id) if s.contact_id else s.id
             selected = [
                 tokens.get(x) or tokens.setdefault(x, term_token(term(x))) for x in selection_terms(s)
             ]
@@ -223,7 +223,8 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
             facts.append((*clear, *stored, _joined(selected)))
             if s.listings:
                 listed.extend(listing_rows(s))
-            objections.extend(objection_rows(clear, contact if s.contact_id else None))
+            if s.objections and s.contact_id:  # else it has none (`objection_rows`)
+                objections.extend(objection_rows(clear, contact))
             no = s.registered_seq
             for x in terms(s):
                 b = blinded.get(x)
