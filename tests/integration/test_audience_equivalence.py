@@ -46,7 +46,7 @@ from consentry.domain.vocabulary import (
 from consentry.policy.factrows import Numbering
 from consentry.policy.facts import LEGAL_TZ, Question, add_years
 from consentry.policy.rules import evaluate
-from consentry.services import audience, audit, erasure, ledger, purposes, states
+from consentry.services import audience, audit, erasure, integrity, ledger, purposes, states
 from consentry.services.contacts import resolve
 from consentry.services.errors import FileRejected
 from consentry.services.setup import controller
@@ -127,6 +127,13 @@ def _event(channels: tuple[str, ...]) -> st.SearchStrategy[dict[str, Any]]:
                 "scope": st.sampled_from(["direct_marketing", "profiling"]),
             }
         ),
+        # The point moves to another person (or to one): their objections follow the move.
+        st.fixed_dictionaries(
+            {
+                "type": st.just("contact_point.updated"),
+                "contact_id": st.sampled_from(["persoon-a", "persoon-b"]),
+            }
+        ),
         st.fixed_dictionaries(
             {
                 "type": st.just("purchase.recorded"),
@@ -202,8 +209,12 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat()
 
 
-def _write(app: App, tag: str, contacts: list[dict[str, Any]]) -> dict[str, str]:
-    """Append the generated ledger under a tag; returns contact point id by value."""
+def _write(app: App, tag: str, contacts: list[dict[str, Any]], split: int = 0) -> dict[str, str]:
+    """Append the generated ledger under a tag; returns contact point id by value.
+
+    With `split`, the first `split` records are appended (and projected) first, the rest after:
+    a point may join a person whose objection was projected before it.
+    """
     records: list[dict[str, Any]] = []
     values = []
     erasures: list[tuple[str, datetime]] = []
@@ -222,11 +233,16 @@ def _write(app: App, tag: str, contacts: list[dict[str, Any]]) -> dict[str, str]
             if ev["type"] == ERASED:  # nothing is recorded on an erased point: the rest is dropped
                 erasures.append((value, at))
                 break
+            if "contact_id" in ev:
+                ev = {**ev, "contact_id": f"{tag}-{ev['contact_id']}"}
             records.append({**ev, "contact": value, "occurred_at": _iso(at)})
-    try:
-        ledger.append_records(app, enumerate(records, 1))
-    except FileRejected as exc:
-        raise AssertionError([(p, records[p.line - 1]) for p in exc.problems[:3]]) from exc
+    for part in (records[:split], records[split:]) if split else (records,):
+        if not part:
+            continue
+        try:
+            ledger.append_records(app, enumerate(part, 1))
+        except FileRejected as exc:
+            raise AssertionError([(p, part[p.line - 1]) for p in exc.problems[:3]]) from exc
     with app.store.reader() as r:  # before an erasure removes the lookup
         ids = {value: resolve(r, value, "NL")[0] for value, _ in values}
     for value, at in erasures:
@@ -354,6 +370,7 @@ def judged_app(store_url: str) -> Iterator[App]:
     postal_sector=st.sampled_from([None, *SECTORS]),
     day=st.sampled_from(RULE_DAYS),
     questions=st.lists(st.sampled_from(QUESTIONS), min_size=1, max_size=8, unique=True),
+    split=st.integers(0, 30),
 )
 def test_setwise_and_per_contact_evaluators_agree(
     judged_app: App,
@@ -362,6 +379,7 @@ def test_setwise_and_per_contact_evaluators_agree(
     postal_sector: str | None,
     day: date,
     questions: list[tuple[Any, ...]],
+    split: int,
 ) -> None:
     app = judged_app
     profile = {"name": "Testbedrijf BV", "sector": sector.value}
@@ -370,10 +388,11 @@ def test_setwise_and_per_contact_evaluators_agree(
     with app.store.writer() as w:
         w.put_setting("controller", profile)
     tag = f"voorbeeld-{next(_serial)}"
-    ids = _write(app, tag, contacts)
+    ids = _write(app, tag, contacts, split)
     for when in [day, *sorted(_interesting_days(contacts) - {day})[:3]]:
         for question, (setwise, single) in _judge_both(app, tag, ids, when, questions):
             assert setwise == single, question
+    assert audit.verify_projection(app).ok
 
 
 def test_every_rule_and_obligation_agrees_on_a_known_mix(judged_app: App) -> None:
@@ -480,3 +499,95 @@ def test_the_projection_has_a_facts_row_for_every_contact_point(judged_app: App)
         assert r.projection_complete()
         n = r.conn.execute(sa.text("SELECT count(*) FROM point_facts")).scalar_one()
     assert n == 0
+
+
+def _person_flags(app: App, ids: dict[str, str]) -> dict[str, tuple[bool, bool]]:
+    """Each point's person objection flags as stored, by its name in `ids`."""
+    names = {pid: name for name, pid in ids.items()}
+    with app.store.reader() as r:
+        rows = r.conn.execute(
+            sa.text("SELECT contact_point_id, person_objected_dm, person_objected_profiling FROM point_facts")
+        ).all()
+    return {names[pid]: (bool(dm), bool(prof)) for pid, dm, prof in rows if pid in names}
+
+
+def test_an_objection_covers_every_point_of_its_person_whenever_the_point_joined(judged_app: App) -> None:
+    """Each step in its own append: a later point joins a person who objected, the objection is
+    withdrawn, a point moves to another person with its objection, the objecting point is erased.
+    At each step the stored flags say who objects, the projection check agrees, and the set-wise
+    and per-contact evaluators judge every point alike."""
+    app, tag = judged_app, "personen"
+    at = datetime(2024, 3, 1, 10, tzinfo=UTC)
+    ids: dict[str, str] = {}
+    consent = {"type": "consent.given", "purpose": "nieuwsbrief", "method": "single_opt_in"}
+
+    def append(*records: dict[str, Any]) -> None:
+        nonlocal at
+        at += timedelta(days=1)
+        ledger.append_records(app, enumerate(({**x, "occurred_at": _iso(at)} for x in records), 1))
+
+    def register(name: str, kind: str, person: str | None) -> None:
+        value = _value(kind, next(_serial))
+        reg = {"type": "contact_point.registered", "kind": kind, "value": value.removeprefix("postal:"),
+               "source": "web_form", "party": "consumer", "tags": [tag]}  # fmt: skip
+        if person:
+            reg["contact_id"] = f"{tag}-{person}"
+        channels = sorted(c.value for c in CHANNELS_BY_POINT[PointKind(kind)])
+        append(reg, {**consent, "contact": value, "channels": channels})
+        with app.store.reader() as r:
+            ids[name] = resolve(r, value, "NL")[0]
+
+    def event(name: str, **payload: Any) -> None:
+        with app.store.reader() as r:
+            state = r.state(ids[name])
+        assert state is not None
+        value = state["value"] if state["kind"] != "postal" else f"postal:{state['value']}"
+        append({**payload, "contact": value})
+
+    def check(objecting: set[str], profiling: frozenset[str] = frozenset()) -> None:
+        flags = _person_flags(app, ids)
+        assert flags == {n: (n in objecting, n in profiling) for n in flags}
+        assert audit.verify_projection(app).ok
+        questions = [q for q in QUESTIONS if q[1] == "nieuwsbrief"]
+        for question, (setwise, single) in _judge_both(app, tag, ids, date(2026, 8, 1), questions):
+            assert setwise == single, question
+
+    points = (("a", "email", "x"), ("b", "phone", "x"), ("c", "email", None), ("d", "email", "y"))
+    for name, kind, person in points:
+        register(name, kind, person)
+    check(set())
+    event("a", type="objection.recorded", scope="direct_marketing")
+    check({"a", "b"})
+    register("e", "email", "x")  # joins a person who objected before it was registered
+    check({"a", "b", "e"})
+    event("c", type="objection.recorded", scope="profiling")  # a point without a contact: its own person
+    check({"a", "b", "e"}, frozenset({"c"}))
+    event("a", type="objection.withdrawn", scope="direct_marketing")
+    check(set(), frozenset({"c"}))
+    event("b", type="objection.recorded", scope="direct_marketing")
+    check({"a", "b", "e"}, frozenset({"c"}))
+    event("b", type="contact_point.updated", contact_id=f"{tag}-y")  # takes its objection along
+    check({"b", "d"}, frozenset({"c"}))
+    event("c", type="contact_point.updated", contact_id=f"{tag}-x")  # brings its objection to x
+    check({"b", "d"}, frozenset({"a", "c", "e"}))
+    assert erasure.erase_points(app, [ids.pop("b")], reason="request").changed
+    check(set(), frozenset({"a", "c", "e"}))
+    # Rebuilt from the ledger, the flags come out the same.
+    integrity.rebuild_projection(app)
+    check(set(), frozenset({"a", "c", "e"}))
+
+
+def test_the_projection_check_finds_a_person_flag_that_differs_from_the_ledger(judged_app: App) -> None:
+    app = judged_app
+    person = {"type": "contact_point.registered", "kind": "email", "source": "web_form", "contact_id": "p"}
+    records = [
+        {**person, "value": "een@voorbeeld.nl"},
+        {**person, "value": "twee@voorbeeld.nl"},
+        {"type": "objection.recorded", "contact": "een@voorbeeld.nl", "scope": "direct_marketing"},
+    ]
+    ledger.append_records(app, enumerate(records, 1))
+    assert audit.verify_projection(app).ok
+    with app.store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE point_facts SET person_objected_dm = :f"), {"f": False})
+    found = audit.verify_projection(app).differences
+    assert len(found) == 2 and all("person_objected_dm" in d for d in found), found

@@ -34,7 +34,6 @@ from consentry.domain.vocabulary import (
     ORGANISATION_POINTS,
     PRIOR_CONTACT,
     Channel,
-    ObjectionScope,
     PartyKind,
     PointKind,
     Source,
@@ -61,10 +60,6 @@ def customer_window_start(day: date) -> date:
     while add_years(guess, CUSTOMER_WINDOW_YEARS) < day:
         guess += timedelta(days=1)
     return guess
-
-
-_DIRECT_MARKETING = ObjectionScope.DIRECT_MARKETING.value
-_PROFILING = ObjectionScope.PROFILING.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,18 +184,6 @@ def _consent(column: str, timed: bool = False, own: bool = False) -> Callable[[S
     return sql
 
 
-def _objected(scope: str, column: str) -> Callable[[Sql], str]:
-    def sql(q: Sql) -> str:
-        # One small set of objecting contacts, hashed once per query: no lookup per row.
-        contact = q.col("contact_id")
-        return (
-            f"({q.flag(column)} OR ({contact} IS NOT NULL AND {contact} IN "
-            f"(SELECT o.contact_id FROM contact_objections o WHERE o.scope = {q.param(scope)})))"
-        )
-
-    return sql
-
-
 def _prior_suppression(q: Sql) -> str:
     """The point carries an erased predecessor's suppression covering the channel.
 
@@ -274,8 +257,10 @@ SQL_FACTS: dict[str, Callable[[Sql], str]] = {
     "outside_eea": lambda q: q.flag("outside_eea"),
     "local_rules_met": lambda q: q.flag("local_rules_met"),
     "erased": lambda q: q.flag("erased"),
-    "objected_dm": _objected(_DIRECT_MARKETING, "objected_dm"),
-    "objected_profiling": _objected(_PROFILING, "objected_profiling"),
+    # The person's objections: the point's own or another point's of its contact, kept on the row
+    # by the writer (`adapters.sql.objections`).
+    "objected_dm": lambda q: q.flag("person_objected_dm"),
+    "objected_profiling": lambda q: q.flag("person_objected_profiling"),
     "restricted": lambda q: q.flag("restricted"),
     "suppressed": lambda q: q.flag("suppressed"),
     "prior_suppression": _prior_suppression,

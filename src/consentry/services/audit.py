@@ -23,7 +23,7 @@ from consentry.domain.checkpoint import Checkpoint
 from consentry.domain.fold import fold
 from consentry.domain.merkle import Frontier, leaf_of_chain_hash
 from consentry.services.app import App
-from consentry.services.states import with_prior_suppression
+from consentry.services.states import with_person, with_prior_suppression
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +206,8 @@ def verify_projection(app: App, sample: int | None = None, seed: int | None = No
             part = chosen[i : i + 500]
             events = r.events_for_many(part)
             states = with_prior_suppression(r, [fold(pid, events.get(pid, [])) for pid in part])
+            # The objections of the other points of each person, as the audience judges them.
+            states = list(with_person(r, {s.id: s for s in states}).values())
             by_point: dict[str, list[tuple[str, str, object, object]]] = {}
             for pid, table, column, stored, folded in r.projection_differences(states):
                 by_point.setdefault(pid, []).append((table, column, stored, folded))

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
+from consentry.adapters.sql.objections import FLAGS
 from consentry.adapters.sql.projection import STORED_COLUMNS, fact_bits, selected_by
 from consentry.adapters.sql.sealing import contact_ref
 from consentry.adapters.sql.stored import chain_hex, row_to_event
@@ -103,8 +104,10 @@ def projection_differences(r: Reader, states: Sequence[ContactState]) -> list[tu
     """Where the stored projection of these folded states differs: (point, table, column, stored, folded).
 
     Every column of `point_facts` is compared: the clear facts as `facts_row` gives them, the
-    sealed value, name and attributes once opened, and the rest as the store makes them. A
-    point whose contact has no data key (erased) must have no row.
+    sealed value, name and attributes once opened, and the rest as the store makes them; the
+    person's objections as the state carries them (its own and `person_objections`: give states
+    `services.states.with_person` made). A point whose contact has no data key (erased) must
+    have no row.
     """
     if not states:
         return []
@@ -147,6 +150,7 @@ def projection_differences(r: Reader, states: Sequence[ContactState]) -> list[tu
             s.prior_suppression.since if s.prior_suppression is not None else None,
             s.registered_seq,
             selected_by(r.vault.blind.term(x) for x in selection_terms(s)),
+            *(scope in s.objections or scope in s.person_objections for scope, _, _ in FLAGS),
         )
         for name, a, b in zip(_COMPARED, have, want, strict=True):
             if a == b and type(a) is type(b):

@@ -22,6 +22,7 @@ from consentry.adapters.crypto.fields import ContactCipher, nonces
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.ledger import LedgerReads
+from consentry.adapters.sql.objections import contacts_with_objections, objecting_contacts, spread
 from consentry.adapters.sql.sealing import contact_ref
 from consentry.adapters.sql.stored import bulk_insert, chunks, iso_dates, naive_utc, sqlite_time, utc
 from consentry.adapters.sql.suppressions import SuppressionReads
@@ -53,11 +54,14 @@ STORED_COLUMNS = (
     "suppressed_since",
     "point_no",
     "selected_by",
+    "person_objected_dm",
+    "person_objected_profiling",
 )
 FACT_COLUMNS = ", ".join((*FACT_COLUMN_NAMES, *STORED_COLUMNS))
 LISTING_COLUMNS = "contact_point_id, register, listed_from, listed_until, sectors"
 OBJECTION_COLUMNS = "contact_point_id, contact_id, scope"
 _LISTING_DATES = (2, 3)
+_OBJ_DM, _OBJ_PROF = (FACT_COLUMN_NAMES.index(c) for c in ("objected_dm", "objected_profiling"))
 #: Points folded at a time when states are streamed.
 _STREAM = 1000
 
@@ -189,8 +193,12 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         """
         given = list(states)
         stale = [s for s in given if s.id not in fresh]
+        # The contacts whose points' objection flags may change (`objections.spread`): those
+        # the old rows objected under (their objection withdrawn, erased or moved elsewhere)...
+        touched: set[str] = set()
         for chunk in chunks(stale):
             ids = [s.id for s in chunk]
+            touched |= objecting_contacts(self, ids)
             for table in (t.point_facts, t.point_listings, t.contact_objections):
                 self.conn.execute(table.delete().where(table.c.contact_point_id.in_(ids)))
             nos = [s.registered_seq for s in chunk]
@@ -199,6 +207,7 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         refs, ciphers = self.point_ciphers(s.id for s in states)
         keyed = [(s, c) for s in states if (c := ciphers.get(refs.get(s.id, ""))) is not None]
         if not keyed:
+            spread(self, touched)
             return
         lookups = self.lookups_of(s for s, _ in keyed)
         bits = self.fact_bits()
@@ -210,17 +219,23 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         blinded: dict[str, bytes] = {}
         tokens: dict[str, str] = {}  # selection terms, blinded and made `selected_by` tokens
         term = self.vault.blind.term
+        linked: set[str] = set()  # the contacts of these points that belong to one
         # One read of the random source for the nonces of every sealed column (three a point at most).
         unused = iter(nonces(3 * len(keyed)))
         moment = _sqlite_moment if self._sqlite else naive_utc  # times as the store keeps them
         for s, cipher in keyed:
             clear = facts_row(s, bits)
-            contact = contact_ref(self.vault, s.id, s.contact_id) if s.contact_id else s.id
+            if s.contact_id:
+                contact = contact_ref(self.vault, s.id, s.contact_id)
+                linked.add(contact)
+            else:
+                contact = s.id
             selected = [
                 tokens.get(x) or tokens.setdefault(x, term_token(term(x))) for x in selection_terms(s)
             ]
             stored = self._stored(s, cipher, contact, lookups[s.id], unused, moment)
-            facts.append((*clear, *stored, _joined(selected)))
+            # The person's objections: the point's own here, its contact's others by `spread`.
+            facts.append((*clear, *stored, _joined(selected), clear[_OBJ_DM], clear[_OBJ_PROF]))
             if s.listings:
                 listed.extend(listing_rows(s))
             if s.objections and s.contact_id:  # else it has none (`objection_rows`)
@@ -245,6 +260,11 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         # contact with them (an objection binds the person, GDPR Art. 21).
         if objections:
             bulk_insert(self.conn, "contact_objections", OBJECTION_COLUMNS, objections)
+        # ... those these points object under now, and those that objected before these points
+        # joined them (a point registered to a person who objected earlier).
+        touched.update(o[1] for o in objections)
+        touched |= contacts_with_objections(self, linked - touched)
+        spread(self, touched)
 
     @staticmethod
     def _stored(
@@ -273,7 +293,7 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
             last,
             moment(prior) if prior is not None else None,
             s.registered_seq,
-        )  # and `selected_by`, made by the caller
+        )  # and `selected_by` and the person's objections, added by the caller
 
 
 def selected_by(blinded: Iterable[bytes]) -> str:

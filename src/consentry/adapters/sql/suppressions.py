@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.data_keys import DataKeyStore
+from consentry.adapters.sql.objections import objecting_contacts, spread
 from consentry.adapters.sql.sealing import Ciphers
 from consentry.adapters.sql.stored import naive_utc, sqlite_time, utc
 from consentry.domain.erasure import ALL_CHANNELS, SuppressionRecord, prior
@@ -197,10 +198,13 @@ class SuppressionWrites(SuppressionReads):
         self._ref_cache().clear()
 
     def _drop_projection(self, point_ids: Sequence[str]) -> None:
-        """The points' projection rows, a statement a table (each by its index on the point)."""
+        """The points' projection rows, a statement a table (each by its index on the point); the
+        other points of a contact they objected under no longer carry their objections."""
+        objected = objecting_contacts(self, point_ids)
         for table in _PROJECTION:
             self._each(f"DELETE FROM {table} WHERE contact_point_id {{set}}", point_ids)
         _drop_terms(self, point_ids)
+        spread(self, objected)
 
 
 def _drop_terms(store: Connected, point_ids: Sequence[str]) -> None:

@@ -191,6 +191,11 @@ point_facts = sa.Table(
     #: What a campaign selects the point by (`factrows.selection_terms`: selectable attributes,
     #: the source detail) as `|<token>|...`: their 8-byte blind indexes (`BlindIndex.term`) in base64.
     sa.Column("selected_by", sa.Text, nullable=False),
+    #: Whether the point's person objected (its own objection, or one made on another point of
+    #: its contact: `contact_objections`), kept by the writer on every point of the contact
+    #: (`adapters.sql.objections`): the audience SQL tests these instead of looking the contact up.
+    sa.Column("person_objected_dm", sa.Boolean, nullable=False),
+    sa.Column("person_objected_profiling", sa.Boolean, nullable=False),
     sa.Index("ix_point_facts_contact", "contact_id"),
 )
 
@@ -261,9 +266,9 @@ point_listings = sa.Table(
     sa.Index("ix_point_listings_point", "contact_point_id"),
 )
 
-#: Objections (GDPR Art. 21) of contact points that belong to a contact: the audience
-#: SQL reads the objecting contacts from here once, so an objection made on one point
-#: covers every point of that person, also one registered later.
+#: Objections (GDPR Art. 21) of contact points that belong to a contact: the writer marks every
+#: point of the contact from here (`point_facts.person_objected_*`, `adapters.sql.objections`),
+#: so an objection made on one point covers every point of that person, also one registered later.
 contact_objections = sa.Table(
     "contact_objections",
     metadata,
