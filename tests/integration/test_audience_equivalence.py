@@ -16,6 +16,7 @@ and obligations.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import define_purposes, make_app
+from consentry.adapters.sql import audience as sql_audience
 from consentry.adapters.sql.audience import AudienceQuery
 from consentry.adapters.sql.registers import entry_hash
 from consentry.bootstrap import App
@@ -321,6 +323,9 @@ def _judge_both(
             built = audience.build(r, app.pack, target, Selection(tag=tag), at)
             rows = r.conn.execute(built.statement()).all()
             setwise = {row[0]: _from_row(built, row) for row in rows}
+            # The report counts the same rules (its own query, by the rule's place; on SQLite in parts).
+            asked = audience.ask(r, app.pack, target, Selection(tag=tag), at)
+            assert sql_audience.counts(app.store, asked)[1] == Counter(v[0] for v in setwise.values())
             q = Question(channel, purpose, at, kind, activity)
             single = {
                 pid: _from_decision(evaluate(app.pack, s, q, ctl))

@@ -57,7 +57,8 @@ class AudienceQuery:
 
     inner: str
     sql: str
-    #: The rule alone per considered row, for counting (`inner` without the other columns).
+    #: The rule alone per considered row, for counting (`inner` without the other columns): as its
+    #: place in `places` (an integer: grouped faster than the rule's id).
     ruled: str
     #: Each considered row's contact_point_id and rule, for filling a send queue: a co-routine
     #: computes every column it selects, read or not (the obligations, the sealed blobs).
@@ -66,6 +67,8 @@ class AudienceQuery:
     rules: dict[str, Rule]
     obligation_rules: tuple[Rule, ...]
     pack: RulePack
+    #: The rule's id by its place, as `ruled` gives it.
+    places: tuple[str, ...]
 
     def statement(self) -> sa.TextClause:
         """`sql` as a SQLAlchemy statement."""
@@ -89,7 +92,7 @@ def compile_audience(
         f"SELECT f.contact_point_id, f.contact_id, f.value_ct, f.name_ct, f.party, "
         f"{compiled.rule} AS rule{obligations} FROM point_facts f WHERE {' AND '.join(where)}"
     )
-    ruled = f"SELECT {compiled.rule} AS rule FROM point_facts f WHERE {' AND '.join(where)}"
+    ruled = f"SELECT {compiled.numbered} AS rule FROM point_facts f WHERE {' AND '.join(where)}"
     keyed = (
         f"SELECT f.contact_point_id, {compiled.rule} AS rule FROM point_facts f WHERE {' AND '.join(where)}"
     )
@@ -107,6 +110,7 @@ def compile_audience(
         {rule.id: rule for rule in terminal},
         tuple(rule for rule, _ in compiled.obligations),
         pack,
+        tuple(rule.id for rule in compiled.rules),
     )
 
 
@@ -239,8 +243,12 @@ class AudienceReads(RegisterReads, ProjectionReads):
         if self.conn.dialect.name == "postgresql":
             self.conn.exec_driver_sql("SET LOCAL jit = off")
 
-    def _count(self, sql: str, params: dict[str, Any]) -> Counter[str]:
-        return Counter({rule: int(n) for rule, n in self.conn.execute(sa.text(sql), params)})
+    def _count(self, built: AudienceQuery, sql: str, params: dict[str, Any]) -> Counter[str]:
+        """The rows of a count grouped by `ruled`'s place, by rule id."""
+        found: Counter[str] = Counter()
+        for place, n in self.conn.execute(sa.text(sql), params):
+            found[built.places[int(place)]] += int(n)
+        return found
 
 
 def counts(store: SqlStore, ask: AudienceAsk) -> tuple[AudienceQuery, Counter[str]]:
@@ -257,7 +265,7 @@ def counts(store: SqlStore, ask: AudienceAsk) -> tuple[AudienceQuery, Counter[st
                 # few rows and sorts a million rows on disk to count them. Hashing counts them in
                 # one pass (at 1,000,000: 1.75 s against 2.0-2.3 s at load 10).
                 r.conn.exec_driver_sql("SET LOCAL enable_sort = off")
-            return built, r._count(_grouped(built, r.conn.dialect.name), built.params)
+            return built, r._count(built, _grouped(built, r.conn.dialect.name), built.params)
     return built, _count_in_parts(store, built, int(lo), int(hi))
 
 
@@ -285,7 +293,7 @@ def _count_in_parts(store: SqlStore, built: AudienceQuery, lo: int, hi: int) -> 
 
     def part(bounds: tuple[int, int]) -> Counter[str]:
         with store.reader() as r:
-            return r._count(sql, {**built.params, "lo": bounds[0], "hi": bounds[1]})
+            return r._count(built, sql, {**built.params, "lo": bounds[0], "hi": bounds[1]})
 
     total: Counter[str] = Counter()
     with ThreadPoolExecutor(max_workers=len(ranges)) as pool:
