@@ -300,6 +300,40 @@ def test_sqlite_counts_the_rule_from_a_subquery_it_does_not_flatten(shop: App) -
     assert any("CO-ROUTINE" in row[-1] for row in plan), plan
 
 
+def test_sqlite_reports_from_the_judged_index_and_reads_rows_from_the_table(shop: App) -> None:
+    # A report reads `ix_point_facts_judged` (the kind's entries, a third of each row); the stream,
+    # the queue fill and a page read the table as before (a page walks the id's index in order).
+    if shop.store.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL has no such index")
+
+    def plan(r: Any, sql: str, params: dict[str, Any]) -> str:
+        return " | ".join(str(row[-1]) for row in r.conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params))
+
+    with shop.store.writer() as w:
+        w.put_register("postfilter", "Postfilter", PointKind.POSTAL, True, None, None)
+    for name, target, covered in (
+        ("najaar", None, True),
+        ("klanten", None, True),  # a selection by tag
+        ("najaar", audience.Target.of("post", "nieuwsbrief"), False),  # the register's entries: by value
+    ):
+        asked, selection = audience.of_campaign(shop, name)
+        with shop.store.reader() as r:
+            built = audience.build(r, shop.pack, target or asked, selection, shop.clock.now())
+            parts = sql_audience._grouped(built, "sqlite", " AND f.point_no BETWEEN :lo AND :hi")
+            counted = plan(r, parts, {**built.params, "lo": 0, "hi": 10**6})
+            assert (
+                "COVERING INDEX ix_point_facts_judged (kind=? AND point_no>? AND point_no<?)" in counted
+            ) is covered
+            assert "ix_point_facts_judged" in counted or "INTEGER PRIMARY KEY" in counted, counted
+            paged = (
+                f"SELECT * FROM ({built.inner}) m WHERE m.contact_point_id > :after "
+                "ORDER BY m.contact_point_id LIMIT 5"
+            )
+            for sql, extra in ((built.inner, {}), (built.keyed, {}), (paged, {"after": ""})):
+                found = plan(r, sql, {**built.params, **extra})
+                assert "ix_point_facts_judged" not in found and "TEMP B-TREE" not in found, found
+
+
 def test_the_queue_fill_judges_each_row_once(shop: App) -> None:
     # Flattened into the INSERT, both databases wrote the rule's CASE into the status, the
     # verdict and the rule column: every row was judged three times (docs/performance.md).
@@ -341,7 +375,7 @@ def test_the_queue_fill_judges_each_row_once(shop: App) -> None:
                 return sum(row[1] == "Column" and row[3] == position for row in rows)
             return sum(str(row[-1]).count("person_objected_dm") for row in rows)
 
-        alone = reads(built.ruled, dict(built.params), named=True)
+        alone = reads(built.keyed, dict(built.params), named=True)
         assert alone >= 1
         assert reads(statement, parameters) == alone
         plan = (
