@@ -3,7 +3,8 @@
 The database is taken back to revision 0015 (no `person_objected_*` columns: the audience SQL of
 that revision looked the objecting contacts up in `contact_objections`), then upgraded again:
 the columns are filled from the projection as it stands, every point of an objecting person
-carries its objection, and the audience and the projection check answer as before.
+carries its objection, SQLite gets the report's covering index, and the audience and the
+projection check answer as before.
 """
 
 from __future__ import annotations
@@ -56,6 +57,11 @@ def _columns(app: App) -> set[str]:
         return {c["name"] for c in sa.inspect(conn).get_columns("point_facts")}
 
 
+def _indexes(app: App) -> set[str]:
+    with app.store.engine.connect() as conn:
+        return {str(i["name"]) for i in sa.inspect(conn).get_indexes("point_facts")}
+
+
 def _answers(app: App) -> list[tuple[object, ...]]:
     out = []
     for channel in ("email", "phone"):
@@ -82,11 +88,14 @@ def test_a_populated_0015_database_gets_its_persons_objections_on_every_point(po
     _to(app, "0015", down=True)
     assert schema.current_revision(app.store.engine) == "0015"
     assert not _columns(app) & set(_FLAGS)
+    assert "ix_point_facts_judged" not in _indexes(app)
     with app.store.engine.connect() as conn:  # what 0015's audience read: the objections stay
         assert conn.execute(sa.text("SELECT count(*) FROM contact_objections")).scalar_one() == 1
     app.store.migrate()
     assert schema.current_revision(app.store.engine) == schema.head_revision(app.store.engine)
     assert _flags(app) == flags
+    sqlite = app.store.engine.dialect.name == "sqlite"
+    assert ("ix_point_facts_judged" in _indexes(app)) is sqlite  # the report's covering index
     assert _answers(app) == before
     assert audit.verify_projection(app).ok
 
