@@ -16,11 +16,12 @@ from typing import Any
 
 import dkim
 import pytest
+import sqlalchemy as sa
 from aiosmtpd.smtp import Envelope
 from fastapi.testclient import TestClient
 
 from conftest import body_text, define_purposes, make_app, serving_smtp
-from consentry.adapters.sql import campaign_queue
+from consentry.adapters.sql import campaign_reports, send_workers
 from consentry.adapters.webhook import WebhookTransport
 from consentry.bootstrap import App
 from consentry.domain.campaigns import CampaignStatus, MessageStatus
@@ -179,13 +180,23 @@ def point(app: App, address: str) -> str:
     return found
 
 
+def point_no(app: App, pid: str) -> int:
+    """The point's number: what the send queue is keyed by."""
+    with app.store.reader() as r:
+        return int(
+            r.conn.execute(
+                sa.text("SELECT point_no FROM point_facts WHERE contact_point_id = :p"), {"p": pid}
+            ).scalar_one()
+        )
+
+
 def unsubscribe(app: App, address: str) -> None:
     ledger.append_records(app, [(1, {"type": "unsubscribed", "contact": address, "via": "reply"})])
 
 
 def rows(app: App, key: str = "najaar") -> dict[str, dict[str, Any]]:
     with app.store.reader() as r:
-        return {m["contact_point_id"]: m for m in campaign_queue.messages(r.conn, key)}
+        return {m["contact_point_id"]: m for m in campaign_reports.messages(r.conn, key)}
 
 
 # -- the tests ----------------------------------------------------------------------------------
@@ -406,9 +417,9 @@ def test_a_claim_takes_no_more_than_asked_of_the_due_rows_the_earliest_due_first
     sending.start(shop, "najaar")
     now = shop.clock.now()
     first, second, later = (point(shop, a) for a in people[:3])
+    hours = [(point_no(shop, second), -1), (point_no(shop, first), -2), (point_no(shop, later), 1)]
     with shop.store.writer() as w:  # two put back as due before the rest, one not due yet
-        hours = [(second, -1), (first, -2), (later, 1)]
-        w.retry("najaar", [(pid, "451", now + timedelta(hours=h)) for pid, h in hours])
+        w.retry("najaar", [(no, "451", now + timedelta(hours=h)) for no, h in hours])
     with shop.store.writer() as w:
         assert [c.contact_point_id for c in w.claim("najaar", "w1", 2, now)] == [first, second]
     with shop.store.writer() as w:
@@ -546,7 +557,7 @@ def test_sqlite_admits_one_send_worker_at_a_time(sqlite_url: str) -> None:
     define_purposes(app)
     campaigns.define(app, CAMPAIGN)
     sending.start(app, "najaar")
-    lock = campaign_queue.WorkerLock(app.store.engine, "someone-else")
+    lock = send_workers.WorkerLock(app.store.engine, "someone-else")
     lock.acquire()
     try:
         with pytest.raises(sending.CampaignNotSendable, match="SQLite allows one"):

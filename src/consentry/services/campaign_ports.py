@@ -17,9 +17,11 @@ if TYPE_CHECKING:
 
 
 class Claim(NamedTuple):
-    """A queued message a worker has claimed."""
+    """A queued message a worker has claimed: its point's number (what the queue is keyed by) and
+    id (None when the point was erased since the queue was filled)."""
 
-    contact_point_id: str
+    point_no: int
+    contact_point_id: str | None
     attempts: int
     art14: bool
 
@@ -74,20 +76,20 @@ class CampaignQueue(CampaignReader, Protocol):
     def claim(self, key: str, worker: str, n: int, now: datetime) -> list[Claim]:
         """Claim up to n due messages."""
 
-    def skip(self, key: str, rules: dict[str, str]) -> None:
-        """Mark claimed messages skipped by a rule."""
+    def skip(self, key: str, rules: dict[int, str]) -> None:
+        """Mark claimed messages skipped by a rule (by point number)."""
 
-    def mark_sent(self, key: str, sent: Sequence[tuple[str, str, bool]], now: datetime) -> None:
-        """Mark messages sent (point, message key, with the Art. 14 notice)."""
+    def mark_sent(self, key: str, sent: Sequence[tuple[int, str, bool]], now: datetime) -> None:
+        """Mark messages sent (point number, message key, with the Art. 14 notice)."""
 
-    def retry(self, key: str, later: Sequence[tuple[str, str, datetime]]) -> None:
-        """Queue messages again for later, with the error."""
+    def retry(self, key: str, later: Sequence[tuple[int, str, datetime]]) -> None:
+        """Queue messages again for later (point number, the error, when)."""
 
-    def fail(self, key: str, failed: Sequence[tuple[str, str]]) -> None:
-        """Mark messages failed, with the error."""
+    def fail(self, key: str, failed: Sequence[tuple[int, str]]) -> None:
+        """Mark messages failed (point number, the error)."""
 
-    def release(self, key: str, points: Sequence[str], worker: str) -> None:
-        """Give a worker's unsent claims back to the queue."""
+    def release(self, key: str, points: Sequence[int], worker: str) -> None:
+        """Give a worker's unsent claims (point numbers) back to the queue."""
 
     def claimants(self, key: str) -> list[str]:
         """The workers that hold claims."""

@@ -13,7 +13,9 @@
   writer appends to the ledger (the hash chain) and keeps the projection in step.
 - `store`: `SqlStore`, the transactions over one database.
 - `audit`: what an audit reads (chain hashes alone, one event, projection rows to compare).
-- `campaign_queue`: campaigns, their send queue and send workers' locks.
+- `campaign_queue`, `campaign_reports`: campaigns, their send queue (filled, claimed as
+  ranges of its key, the outcome written) and where its messages stand.
+- `send_workers`: send workers' locks (how a dead worker's claims are told).
 - `data_keys`: per-contact data keys (consentry.adapters.crypto): made, loaded in bulk,
   destroyed (crypto-shredding), re-wrapped under a new master key; the start check.
 

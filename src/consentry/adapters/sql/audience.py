@@ -64,8 +64,8 @@ class AudienceQuery:
     #: place in `places` (an integer: grouped faster than the rule's id). On SQLite it reads
     #: `ix_point_facts_judged` where that holds every column it tests.
     ruled: str
-    #: Each considered row's contact_point_id and rule, for filling a send queue: a co-routine
-    #: computes every column it selects, read or not (the obligations, the sealed blobs).
+    #: Each considered row's point_no and rule, for filling a send queue (keyed by point number):
+    #: a co-routine computes every column it selects, read or not (the obligations, the sealed blobs).
     keyed: str
     params: dict[str, Any]
     rules: dict[str, Rule]
@@ -106,9 +106,7 @@ def compile_audience(
         f"{compiled.rule} AS rule{obligations} FROM point_facts f WHERE {' AND '.join(where)}"
     )
     ruled = f"SELECT {compiled.numbered} AS rule FROM {judged} WHERE {counted}"
-    keyed = (
-        f"SELECT f.contact_point_id, {compiled.rule} AS rule FROM point_facts f WHERE {' AND '.join(where)}"
-    )
+    keyed = f"SELECT f.point_no, {compiled.rule} AS rule FROM point_facts f WHERE {' AND '.join(where)}"
     obs = "".join(f", a.ob{i}" for i in range(len(compiled.obligations)))
     sql = (
         f"SELECT a.contact_point_id, a.value_ct, a.name_ct, a.party, a.rule, "

@@ -2,40 +2,51 @@
 
 Every function takes the SQLAlchemy connection of a transaction the caller
 holds (`r.conn`, `w.conn`), so queue changes commit together with whatever
-else that transaction writes (ledger events, above all).
+else that transaction writes (ledger events, above all). Every write here runs
+in a Writer, which holds the ledger lock: claims never run side by side.
 
-Send workers announce themselves with a `WorkerLock`: on PostgreSQL a session
-advisory lock keyed by the worker's id, held on a connection of its own for the
-worker's whole life; on SQLite an exclusive lock on a file beside the database,
-which also keeps a second worker out. Either lock is let go by the operating
-system or the server when the process dies, however it dies, which is how
-claims of a dead worker are told from those of a live one.
+The queue (`tables.campaign_messages`) is keyed by the campaign's number and the
+point's (`point_facts.point_no`). What a row's stored status means:
+
+- `queued`: not yet tried. The fill writes every allowed point so, in key order, and
+  a worker claims them as a range of the key: "the rows after K, up to N of them",
+  one row in `campaign_claims` (campaign, above K, upto, worker) instead of rewriting
+  N rows. A `queued` row at or below the highest `upto` (the campaign's cursor) is
+  claimed, by the worker whose range holds it; above it, it waits its turn.
+- `waiting`: queued again (a retry after a temporary failure, due at `next_attempt_at`,
+  or a claimed row handed back); claimed one by one, as `claimed` with its worker.
+- `sent`, `skipped` (with its rule), `failed`: the outcome, written by the send.
+
+`campaign_reports` reads them back as the statuses the domain knows (queued, claimed,
+sent, skipped, failed). Dead workers are told by their lock (`send_workers`).
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
-import os
 import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.audience import fence
 from consentry.adapters.sql.stored import naive_utc, sqlite_time
 from consentry.domain.campaigns import CampaignStatus, MessageStatus
-from consentry.services.errors import WorkerBusy
 from consentry.services.ports import Claim
 
 c = t.campaign_messages.c
 k = t.campaigns.c
 QUEUED, CLAIMED, SENT = MessageStatus.QUEUED.value, MessageStatus.CLAIMED.value, MessageStatus.SENT.value
 SKIPPED, FAILED = MessageStatus.SKIPPED.value, MessageStatus.FAILED.value
+#: Queued again, claimed one by one (see the module docstring); reported as queued.
+WAITING = "waiting"
+#: Below every point's number: where a campaign's first claim starts.
+START = -1
+#: Above every point's number: the cursor of a campaign whose queue is handed out to its end.
+END = 2**63 - 1
 #: A named parameter (`:name`) of a statement run on the driver's cursor.
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -44,10 +55,13 @@ _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 
 def insert(conn: Connection, key: str, definition: dict[str, Any], now: datetime) -> None:
-    """Store a new campaign as a draft (IntegrityError, to the services AlreadyExists, for a taken key)."""
+    """Store a new campaign as a draft, numbered after the last (IntegrityError, to the services
+    AlreadyExists, for a taken key)."""
+    following = sa.select(sa.func.coalesce(sa.func.max(k.no), 0) + 1).scalar_subquery()
     conn.execute(
         t.campaigns.insert().values(
             key=key,
+            no=following,
             definition=definition,
             status=CampaignStatus.DRAFT.value,
             errors=0,
@@ -63,7 +77,7 @@ def replace_definition(conn: Connection, key: str, definition: dict[str, Any], n
 
 
 def get(conn: Connection, key: str, lock: bool = False) -> dict[str, Any] | None:
-    """A campaign's row (key, definition, status, errors, note, created_at, updated_at)."""
+    """A campaign's row (key, no, definition, status, errors, note, created_at, updated_at)."""
     q = sa.select(t.campaigns).where(k.key == key)
     if lock and conn.dialect.name == "postgresql":
         q = q.with_for_update()
@@ -99,6 +113,18 @@ def add_errors(conn: Connection, key: str, n: int, now: datetime) -> int:
     return int(conn.execute(sa.select(k.errors).where(k.key == key)).scalar_one())
 
 
+def number(conn: Connection, key: str) -> int:
+    """The campaign's number (0, which no campaign has, for an unknown key)."""
+    return int(conn.execute(sa.select(k.no).where(k.key == key)).scalar_one_or_none() or 0)
+
+
+def cursor(conn: Connection, no: int) -> int:
+    """How far campaign `no`'s queue was handed out: its `queued` rows up to here are claimed."""
+    q = sa.select(sa.func.max(t.campaign_claims.c.upto)).where(t.campaign_claims.c.campaign_no == no)
+    found = conn.execute(q).scalar_one_or_none()
+    return START if found is None else int(found)
+
+
 # -- the queue ------------------------------------------------------------------------------
 
 
@@ -107,12 +133,12 @@ def fill(
 ) -> int:
     """Write the judged audience into the queue in one statement; returns how many rows.
 
-    `keyed_sql` selects contact_point_id and the deciding rule for every considered point.
-    Points decided by an `allowed` rule are queued; the others are written as skipped with
-    the rule that excluded them, so the campaign's report says who was left out and why.
-    The rows go in in the order the audience's scan reads them: a point's number, which
-    follows its time-ordered id, so the queue's key and point index are appended to at
-    their right-hand end. (Sorting them by id instead cost SQLite more than it saved.)
+    `keyed_sql` selects point_no and the deciding rule for every considered point. Points
+    decided by an `allowed` rule are queued; the others are written as skipped with the rule
+    that excluded them, so the campaign's report says who was left out and why. The rows go
+    in in the order the audience's scan reads them: by the point's number, the queue's key,
+    so the queue is appended to at its right-hand end; the only other index holds none of
+    them (it holds the rows claimed one by one).
 
     The judging query is fenced (SQLite: a LIMIT on it and on the query around it;
     PostgreSQL: OFFSET 0), so each row's rule is computed once. Flattened into the INSERT,
@@ -123,9 +149,9 @@ def fill(
     marks = {f"cs_allow{i}": rule for i, rule in enumerate(allowed)}
     allow = f"a.rule IN ({', '.join(':' + m for m in marks)})" if marks else "1 = 0"
     sql = (
-        "INSERT INTO campaign_messages (campaign, contact_point_id, status, rule, attempts, "
-        "next_attempt_at, art14) "
-        f"SELECT :cs_campaign, a.contact_point_id, CASE WHEN {allow} THEN '{QUEUED}' ELSE '{SKIPPED}' END, "
+        "INSERT INTO campaign_messages "
+        "(campaign_no, point_no, status, rule, attempts, next_attempt_at, art14) "
+        f"SELECT :cs_campaign, a.point_no, CASE WHEN {allow} THEN '{QUEUED}' ELSE '{SKIPPED}' END, "
         f"CASE WHEN {allow} THEN NULL ELSE a.rule END, 0, :cs_now, :cs_false "
         f"FROM ({keyed_sql}{fence(conn.dialect.name, postgresql=True)}) a{' LIMIT -1' if sqlite else ''}"
     )
@@ -134,7 +160,7 @@ def fill(
         sa.bindparam("cs_now", type_=t.UTCDateTime()),
         **{name: value for name, value in params.items() if name in named},
         **marks,
-        cs_campaign=key,
+        cs_campaign=number(conn, key),
         cs_now=now,
         cs_false=False,
     )
@@ -142,33 +168,73 @@ def fill(
 
 
 def claim(conn: Connection, key: str, worker: str, n: int, now: datetime) -> list[Claim]:
-    """Claim up to `n` queued rows that are due, the earliest due first.
+    """Claim up to `n` rows that are due: those queued again first (earliest due first),
+    then the next range of the queue.
 
-    On PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`, so workers claiming
-    at the same moment never wait for, or take, each other's rows. They are picked
-    in the order of the claim index (ordered by when they are due: without the order,
-    PostgreSQL scanned the table past every claimed row) and updated by their row
-    address (`ctid`, SQLite's `rowid`), not looked up again by key (EXPLAIN ANALYZE at
-    500,000 queued: 2.1 s a claim of 5,000 rows before, 0.17 s after; docs/performance.md).
+    The range is the next `n` queued rows after the campaign's cursor, read in key order
+    with each point's id (none for a point erased since); the claim writes one row
+    (`campaign_claims`), not one per message. A range that reaches the queue's end is
+    claimed up to `END`, so a later claim finds it handed out without reading the rest again.
+    """
+    no = number(conn, key)
+    found = _claim_waiting(conn, no, worker, n, _stored_moment(conn, now))
+    if len(found) < n:
+        found += _claim_range(conn, no, worker, n - len(found), now)
+    return found
+
+
+def _claim_waiting(conn: Connection, no: int, worker: str, n: int, moment: Any) -> list[Claim]:
+    """Claim up to `n` due `waiting` rows one by one (`claimed`, with the worker), on their index.
+
+    On PostgreSQL they are picked `FOR UPDATE SKIP LOCKED` and updated by row address
+    (`ctid`; SQLite's rows are their key), not looked up again (docs/performance.md).
     """
     postgres = conn.dialect.name == "postgresql"
-    address = "ctid" if postgres else "rowid"
     # A CTE is evaluated once; `IN (subquery)` may be run again per row, claiming more than `n`.
     sql = (
-        f"WITH picked AS (SELECT {address} AS address FROM campaign_messages "
-        f"WHERE campaign = :key AND status = '{QUEUED}' AND next_attempt_at <= :now "
+        f"WITH picked AS (SELECT point_no FROM campaign_messages WHERE campaign_no = :no "
+        f"AND status = '{WAITING}' AND next_attempt_at <= :now "
         f"ORDER BY next_attempt_at LIMIT :n{' FOR UPDATE SKIP LOCKED' if postgres else ''}) "
         f"UPDATE campaign_messages SET status = '{CLAIMED}', worker = :worker, claimed_at = :now "
-        f"FROM picked WHERE campaign_messages.{address} = picked.address "
-        "RETURNING campaign_messages.contact_point_id, campaign_messages.attempts, campaign_messages.art14"
+        "FROM picked WHERE campaign_messages.campaign_no = :no "
+        "AND campaign_messages.point_no = picked.point_no "
+        "RETURNING campaign_messages.point_no, campaign_messages.attempts, campaign_messages.art14"
     )
-    # On the driver's cursor, as `mark_sent`: SQLAlchemy's rows cost more than the claim's SQL.
-    params = {"key": key, "now": _stored_moment(conn, now), "n": n, "worker": worker}
+    rows = _driver(conn, sql, {"no": no, "now": moment, "n": n, "worker": worker})
+    if not rows:
+        return []
+    f = t.point_facts.c
+    picked = sa.select(f.point_no, f.contact_point_id).where(f.point_no.in_([r[0] for r in rows]))
+    ids: dict[int, str] = {int(no): str(pid) for no, pid in conn.execute(picked)}
+    return [Claim(p, ids.get(p), int(attempts), bool(art14)) for p, attempts, art14 in rows]
+
+
+def _claim_range(conn: Connection, no: int, worker: str, n: int, now: datetime) -> list[Claim]:
+    """Claim the next `n` queued rows after the cursor as one range (see `claim`)."""
+    above = cursor(conn, no)
+    if above >= END:
+        return []
+    sql = (
+        "SELECT m.point_no, f.contact_point_id, m.attempts, m.art14 FROM campaign_messages m "
+        "LEFT JOIN point_facts f ON f.point_no = m.point_no "
+        f"WHERE m.campaign_no = :no AND m.point_no > :above AND m.status = '{QUEUED}' "
+        "ORDER BY m.point_no LIMIT :n"
+    )
+    rows = _driver(conn, sql, {"no": no, "above": above, "n": n})
+    upto = rows[-1][0] if len(rows) == n else END
+    claims = t.campaign_claims.insert()
+    conn.execute(claims.values(campaign_no=no, above=above, upto=upto, worker=worker, claimed_at=now))
+    return [Claim(p, pid, int(attempts), bool(art14)) for p, pid, attempts, art14 in rows]
+
+
+def _driver(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """A statement's rows, run on the driver's cursor: SQLAlchemy's rows cost more than a claim's SQL."""
+    postgres = conn.dialect.name == "postgresql"
     raw: Any = conn.connection.driver_connection
     cur = raw.cursor()
     try:
         cur.execute(_NAMED.sub(r"%(\1)s", sql) if postgres else sql, params)
-        return [Claim(pid, int(attempts), bool(art14)) for pid, attempts, art14 in cur.fetchall()]
+        return list(cur.fetchall())
     finally:
         cur.close()
 
@@ -179,41 +245,39 @@ def _stored_moment(conn: Connection, now: datetime) -> Any:
     return sqlite_time(moment) if conn.dialect.name == "sqlite" else moment
 
 
+# -- the outcome ----------------------------------------------------------------------------
+
+
 def _many(conn: Connection, key: str, values: dict[str, Any], rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
-    stmt = (
-        t.campaign_messages.update()
-        .where(c.campaign == key, c.contact_point_id == sa.bindparam("b_point"))
-        .values(**values)
-    )
-    conn.execute(stmt, list(rows))
+    no = number(conn, key)
+    stmt = t.campaign_messages.update().where(c.campaign_no == no, c.point_no == sa.bindparam("b_point"))
+    conn.execute(stmt.values(**values), list(rows))
 
 
-def skip(conn: Connection, key: str, rules: dict[str, str]) -> None:
-    """Mark messages skipped, each with the rule that stopped it."""
-    if not rules:
-        return
-    rows = [{"b_point": pid, "b_rule": rule} for pid, rule in rules.items()]
+def skip(conn: Connection, key: str, rules: dict[int, str]) -> None:
+    """Mark messages skipped (by point number), each with the rule that stopped it."""
+    rows = [{"b_point": p, "b_rule": rule} for p, rule in rules.items()]
     _many(conn, key, {"status": SKIPPED, "rule": sa.bindparam("b_rule"), "worker": None}, rows)
 
 
-def mark_sent(conn: Connection, key: str, sent: Sequence[tuple[str, str, bool]], now: datetime) -> None:
-    """Mark messages sent: (contact point, Message-ID, carried the Art. 14 notice).
+def mark_sent(conn: Connection, key: str, sent: Sequence[tuple[int, str, bool]], now: datetime) -> None:
+    """Mark messages sent: (point number, Message-ID, carried the Art. 14 notice).
 
     Run on the driver's cursor: this is the statement of every commit before a dot.
     """
     if not sent:
         return
-    sqlite = conn.dialect.name == "sqlite"
+    no = number(conn, key)
     moment = _stored_moment(conn, now)
     sql = (
         "UPDATE campaign_messages SET status = ?, sent_at = ?, message_id = ?, art14 = ?, error = NULL "
-        "WHERE campaign = ? AND contact_point_id = ?"
+        "WHERE campaign_no = ? AND point_no = ?"
     )
-    if not sqlite:
+    if conn.dialect.name != "sqlite":
         sql = sql.replace("?", "%s")
-    rows = [(SENT, moment, mid, art14, key, pid) for pid, mid, art14 in sent]
+    rows = [(SENT, moment, mid, art14, no, p) for p, mid, art14 in sent]
     raw: Any = conn.connection.driver_connection
     cur = raw.cursor()
     try:
@@ -222,168 +286,94 @@ def mark_sent(conn: Connection, key: str, sent: Sequence[tuple[str, str, bool]],
         cur.close()
 
 
-def retry(conn: Connection, key: str, later: Sequence[tuple[str, str, datetime]]) -> None:
-    """Put messages back in the queue after a temporary failure: (contact point, error, when)."""
-    if not later:
-        return
-    rows = [{"b_point": pid, "b_error": err[:1000], "b_next": at} for pid, err, at in later]
+def retry(conn: Connection, key: str, later: Sequence[tuple[int, str, datetime]]) -> None:
+    """Queue messages again after a temporary failure: (point number, error, when)."""
+    rows = [{"b_point": p, "b_error": err[:1000], "b_next": at} for p, err, at in later]
     values = {
-        "status": QUEUED,
+        "status": WAITING,
         "attempts": c.attempts + 1,
         "error": sa.bindparam("b_error"),
         "next_attempt_at": sa.bindparam("b_next", type_=t.UTCDateTime()),
         "worker": None,
+        "claimed_at": None,
         "sent_at": None,
     }
     _many(conn, key, values, rows)
 
 
-def fail(conn: Connection, key: str, failed: Sequence[tuple[str, str]]) -> None:
-    """Mark messages failed for good: (contact point, the server's code and text)."""
-    if not failed:
-        return
-    rows = [{"b_point": pid, "b_error": err[:1000]} for pid, err in failed]
+def fail(conn: Connection, key: str, failed: Sequence[tuple[int, str]]) -> None:
+    """Mark messages failed for good: (point number, the server's code and text)."""
+    rows = [{"b_point": p, "b_error": err[:1000]} for p, err in failed]
     values = {"status": FAILED, "attempts": c.attempts + 1, "error": sa.bindparam("b_error"), "worker": None}
     _many(conn, key, values, rows)
 
 
-def release(conn: Connection, key: str, points: Sequence[str], worker: str) -> None:
-    """Give claimed rows that were never tried back to the queue, as they were."""
-    rows = [{"b_point": pid} for pid in points]
-    stmt = (
-        t.campaign_messages.update()
-        .where(
-            c.campaign == key,
-            c.contact_point_id == sa.bindparam("b_point"),
-            c.status == CLAIMED,
-            c.worker == worker,
-        )
-        .values(status=QUEUED, worker=None, claimed_at=None)
+# -- claims handed back ---------------------------------------------------------------------
+
+
+def release(conn: Connection, key: str, points: Sequence[int], worker: str) -> None:
+    """Give claimed rows that were never tried back to the queue (`waiting`, due as they were)."""
+    if not points:
+        return
+    no = number(conn, key)
+    mine = sa.or_(
+        sa.and_(c.status == CLAIMED, c.worker == worker),
+        sa.and_(c.status == QUEUED, c.point_no <= cursor(conn, no)),  # in this worker's range
     )
-    if rows:
-        conn.execute(stmt, rows)
+    stmt = t.campaign_messages.update().where(
+        c.campaign_no == no, c.point_no == sa.bindparam("b_point"), mine
+    )
+    conn.execute(stmt.values(status=WAITING, worker=None, claimed_at=None), [{"b_point": p} for p in points])
+
+
+def _ranges(conn: Connection, no: int, workers: Sequence[str] | None = None) -> list[tuple[int, int, str]]:
+    """The campaign's claimed ranges (above, upto, worker) below its cursor that still hold queued
+    rows (of these workers); those that hold none are let go, all but the cursor's own."""
+    top = cursor(conn, no)
+    g = t.campaign_claims.c
+    q = sa.select(g.above, g.upto, g.worker).where(g.campaign_no == no).order_by(g.upto)
+    ranges = [(int(a), int(u), str(w)) for a, u, w in conn.execute(q)]
+    holding = sa.text(
+        "SELECT 1 FROM campaign_messages WHERE campaign_no = :no AND point_no > :above "
+        f"AND point_no <= :upto AND status = '{QUEUED}' LIMIT 1"
+    )
+    live, settled = [], []
+    for above, upto, worker in ranges:
+        if conn.execute(holding, {"no": no, "above": above, "upto": upto}).first() is not None:
+            live.append((above, upto, worker))
+        elif upto < top:
+            settled.append({"b_upto": upto})
+    if settled:
+        gone = t.campaign_claims.delete().where(g.campaign_no == no, g.upto == sa.bindparam("b_upto"))
+        conn.execute(gone, settled)
+    return [r for r in live if workers is None or r[2] in workers]
 
 
 def claimants(conn: Connection, key: str) -> list[str]:
     """The workers holding claims in this campaign."""
-    q = sa.select(c.worker).where(c.campaign == key, c.status == CLAIMED).distinct()
-    return [w for w in conn.execute(q).scalars() if w is not None]
+    no = number(conn, key)
+    one_by_one = sa.select(c.worker).where(c.campaign_no == no, c.status == CLAIMED).distinct()
+    found = {w for w in conn.execute(one_by_one).scalars() if w is not None}
+    return sorted(found | {worker for _, _, worker in _ranges(conn, no)})
 
 
 def requeue_claims(conn: Connection, key: str, workers: Sequence[str] | None = None) -> int:
     """Put the claims of these workers (all, when None) back in the queue; returns how many."""
-    q = t.campaign_messages.update().where(c.campaign == key, c.status == CLAIMED)
+    if workers is not None and not workers:
+        return 0
+    no = number(conn, key)
+    back = {"status": WAITING, "worker": None, "claimed_at": None}
+    q = t.campaign_messages.update().where(c.campaign_no == no, c.status == CLAIMED)
     if workers is not None:
-        if not workers:
-            return 0
         q = q.where(c.worker.in_(list(workers)))
-    return int(conn.execute(q.values(status=QUEUED, worker=None, claimed_at=None)).rowcount)
-
-
-def counts(conn: Connection, key: str) -> dict[str, int]:
-    """How many messages are in each status."""
-    q = sa.select(c.status, sa.func.count()).where(c.campaign == key).group_by(c.status)
-    found = {s.value: 0 for s in MessageStatus}
-    found.update({status: int(n) for status, n in conn.execute(q)})
-    return found
-
-
-def skipped_by_rule(conn: Connection, key: str) -> dict[str, int]:
-    """How many messages each rule kept from being sent, most first."""
-    q = (
-        sa.select(c.rule, sa.func.count().label("n"))
-        .where(c.campaign == key, c.status == SKIPPED)
-        .group_by(c.rule)
-        .order_by(sa.desc("n"), c.rule)
+    n = int(conn.execute(q.values(**back)).rowcount)
+    ranges = _ranges(conn, no, workers)
+    in_range = (
+        t.campaign_messages.update()
+        .where(c.campaign_no == no, c.status == QUEUED)
+        .where(c.point_no > sa.bindparam("b_above"), c.point_no <= sa.bindparam("b_upto"))
+        .values(**back)
     )
-    return {str(rule): int(n) for rule, n in conn.execute(q)}
-
-
-def unsubscribed_since(conn: Connection, key: str) -> int:
-    """How many people a campaign reached unsubscribed after their message was sent."""
-    e = t.events.c
-    later = sa.exists().where(
-        e.contact_point_id == c.contact_point_id, e.occurred_at >= c.sent_at, e.type == "unsubscribed"
-    )
-    q = sa.select(sa.func.count()).where(c.campaign == key, c.status == SENT, later)
-    return int(conn.execute(q).scalar_one())
-
-
-def next_due(conn: Connection, key: str) -> datetime | None:
-    """When the earliest queued message is due (None: nothing queued)."""
-    q = sa.select(sa.func.min(c.next_attempt_at)).where(c.campaign == key, c.status == QUEUED)
-    found: datetime | None = conn.execute(q).scalar_one_or_none()
-    return found
-
-
-def messages(conn: Connection, key: str, status: MessageStatus | None = None) -> list[dict[str, Any]]:
-    """The queue's rows (all, or in one status), by contact point."""
-    q = sa.select(t.campaign_messages).where(c.campaign == key)
-    if status is not None:
-        q = q.where(c.status == status.value)
-    return [dict(r._mapping) for r in conn.execute(q.order_by(c.contact_point_id))]
-
-
-# -- workers --------------------------------------------------------------------------------
-
-
-def _lock_key(worker: str) -> int:
-    return int.from_bytes(hashlib.blake2b(worker.encode(), digest_size=8).digest(), "big", signed=True)
-
-
-class WorkerLock:
-    """Announces a live send worker for as long as it is held (see the module docstring)."""
-
-    def __init__(self, engine: Engine, worker: str) -> None:
-        self.engine = engine
-        self.worker = worker
-        self.postgres = engine.dialect.name == "postgresql"
-        self._conn: Connection | None = None
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        """Take the lock; WorkerBusy when another worker holds a SQLite database."""
-        if self.postgres:
-            self._conn = self.engine.connect()
-            self._conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _lock_key(self.worker)})
-            self._conn.commit()
-            return
-        database = self.engine.url.database
-        if not database or database == ":memory:":
-            return
-        fd = os.open(f"{database}.send-lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise WorkerBusy(
-                "another send worker is running on this SQLite database, and SQLite allows one; "
-                "wait for it, or use PostgreSQL to send with several workers"
-            ) from None
-        self._fd = fd
-
-    def release(self) -> None:
-        """Let go of the lock."""
-        if self._conn is not None:
-            self._conn.close()  # ends the session, and with it the advisory lock
-            self._conn = None
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
-def dead_workers(conn: Connection, workers: Sequence[str], me: str) -> list[str]:
-    """Those of these workers that no longer run (their lock is free).
-
-    On SQLite the caller holds the only worker lock, so every other worker is dead.
-    """
-    others = [w for w in workers if w != me]
-    if conn.dialect.name != "postgresql":
-        return others
-    dead = []
-    for w in others:
-        key = _lock_key(w)
-        if conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar_one():
-            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-            dead.append(w)
-    return dead
+    for above, upto, _ in ranges:
+        n += int(conn.execute(in_range, {"b_above": above, "b_upto": upto}).rowcount)
+    return n

@@ -1,6 +1,6 @@
 """Campaigns and their send queue as methods of a Reader and a Writer (`services.ports.CampaignQueue`).
 
-The SQL is `campaign_queue`'s; these methods run it on the transaction's connection.
+The SQL is `campaign_queue`'s and `campaign_reports`'; these methods run it on the transaction's connection.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from consentry.adapters.sql import campaign_queue as q
+from consentry.adapters.sql import campaign_reports as reports
+from consentry.adapters.sql import send_workers
 from consentry.adapters.sql.audience import AudienceQuery
 from consentry.adapters.sql.connected import Connected
 from consentry.domain.campaigns import CampaignStatus, MessageStatus
@@ -30,19 +32,19 @@ class CampaignReads(Connected):
 
     def message_counts(self, key: str) -> dict[str, int]:
         """A campaign's messages by status."""
-        return q.counts(self.conn, key)
+        return reports.counts(self.conn, key)
 
     def skipped_by_rule(self, key: str) -> dict[str, int]:
         """A campaign's skipped messages by the rule that excluded them."""
-        return q.skipped_by_rule(self.conn, key)
+        return reports.skipped_by_rule(self.conn, key)
 
     def campaign_messages(self, key: str, status: MessageStatus | None = None) -> list[dict[str, Any]]:
         """A campaign's message rows."""
-        return q.messages(self.conn, key, status)
+        return reports.messages(self.conn, key, status)
 
     def unsubscribed_since(self, key: str) -> int:
         """How many people the campaign reached unsubscribed after their message."""
-        return q.unsubscribed_since(self.conn, key)
+        return reports.unsubscribed_since(self.conn, key)
 
 
 class CampaignWrites(CampaignReads):
@@ -81,23 +83,23 @@ class CampaignWrites(CampaignReads):
         """Claim up to n due messages."""
         return q.claim(self.conn, key, worker, n, now)
 
-    def skip(self, key: str, rules: dict[str, str]) -> None:
+    def skip(self, key: str, rules: dict[int, str]) -> None:
         """Mark claimed messages skipped by a rule."""
         q.skip(self.conn, key, rules)
 
-    def mark_sent(self, key: str, sent: Sequence[tuple[str, str, bool]], now: datetime) -> None:
+    def mark_sent(self, key: str, sent: Sequence[tuple[int, str, bool]], now: datetime) -> None:
         """Mark messages sent."""
         q.mark_sent(self.conn, key, sent, now)
 
-    def retry(self, key: str, later: Sequence[tuple[str, str, datetime]]) -> None:
+    def retry(self, key: str, later: Sequence[tuple[int, str, datetime]]) -> None:
         """Queue messages again for later, with the error."""
         q.retry(self.conn, key, later)
 
-    def fail(self, key: str, failed: Sequence[tuple[str, str]]) -> None:
+    def fail(self, key: str, failed: Sequence[tuple[int, str]]) -> None:
         """Mark messages failed, with the error."""
         q.fail(self.conn, key, failed)
 
-    def release(self, key: str, points: Sequence[str], worker: str) -> None:
+    def release(self, key: str, points: Sequence[int], worker: str) -> None:
         """Give a worker's unsent claims back to the queue."""
         q.release(self.conn, key, points, worker)
 
@@ -111,8 +113,8 @@ class CampaignWrites(CampaignReads):
 
     def next_due(self, key: str) -> datetime | None:
         """When the next queued message is due."""
-        return q.next_due(self.conn, key)
+        return reports.next_due(self.conn, key)
 
     def dead_workers(self, workers: Sequence[str], me: str) -> list[str]:
         """Those of these workers that no longer run."""
-        return q.dead_workers(self.conn, workers, me)
+        return send_workers.dead_workers(self.conn, workers, me)

@@ -16,11 +16,11 @@ from sqlalchemy.engine import Connection, Engine
 from consentry.adapters.crypto.vault import Vault
 from consentry.adapters.sql import audience, schema
 from consentry.adapters.sql.audience import AudienceQuery
-from consentry.adapters.sql.campaign_queue import WorkerLock
 from consentry.adapters.sql.connected import Pooled, read_transaction, statement_reads
 from consentry.adapters.sql.data_keys import check_at_start, scrub_destroyed_keys
 from consentry.adapters.sql.engine import bulk_load_settings, has_schema, require_schema
 from consentry.adapters.sql.reader import Reader
+from consentry.adapters.sql.send_workers import WorkerLock
 from consentry.adapters.sql.writer import Writer
 from consentry.services.errors import AlreadyExists
 from consentry.services.ports import AudienceAsk
@@ -95,7 +95,7 @@ class SqlStore:
         return audience.counts(self, ask)
 
     def worker_lock(self, worker: str) -> WorkerLock:
-        """The lock that announces a send worker (see `campaign_queue`)."""
+        """The lock that announces a send worker (see `send_workers`)."""
         return WorkerLock(self.engine, worker)
 
     @property

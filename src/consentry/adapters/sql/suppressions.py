@@ -136,7 +136,11 @@ class SuppressionWrites(SuppressionReads):
         owners, kept = self._key_owners(ids)
         self._forget_values(ids)
         self._drop_projection(ids)
-        clear = "UPDATE campaign_messages SET error = NULL WHERE error IS NOT NULL AND contact_point_id {set}"
+        clear = (  # on the queue's key: each campaign's number, each point's
+            "UPDATE campaign_messages SET error = NULL WHERE error IS NOT NULL "
+            "AND campaign_no IN (SELECT no FROM campaigns) "
+            "AND point_no IN (SELECT registered_seq FROM contact_points WHERE id {set})"
+        )
         self._each(clear, ids)
         gone = DataKeyStore(self.conn, self.vault.keys).destroy(sorted(owners))
         # Nor does the process keep them: the unwrapped keys leave this transaction's and the

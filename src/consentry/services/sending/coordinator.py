@@ -51,6 +51,7 @@ from consentry.domain.campaigns import Campaign, CampaignStatus
 from consentry.services.app import App
 from consentry.services.compose import RenderError
 from consentry.services.errors import InputError
+from consentry.services.ports import Claim
 from consentry.services.sending.messages import Letters
 from consentry.services.sending.model import (
     Final,
@@ -190,7 +191,7 @@ class Coordinator:
                 claimed = self._claim()
                 drained = len(claimed) < self.opts.batch
                 if claimed and self.after_claim is not None:
-                    self.after_claim(claimed)
+                    self.after_claim([p.contact_point_id for p in claimed if p.contact_point_id])
                 if not claimed and self.outstanding == 0 and await self._finished():
                     return
             if self.stopping and self.outstanding == 0:
@@ -239,7 +240,7 @@ class Coordinator:
                 return group
             await self._until_poked(left)
 
-    def _claim(self) -> list[str]:
+    def _claim(self) -> list[Claim]:
         """Claim a batch (judged again in the queue) and hand its allowed jobs to the connections."""
         found = self.queue.claim()
         if found is None:
@@ -281,14 +282,14 @@ class Coordinator:
                     p.decided.set_result(True)
                 else:
                     _stop(p)
-        dropped = [p.job.point for p in group if id(p) not in going]
+        dropped = [p.job.no for p in group if id(p) not in going]
         self.outstanding -= len(dropped)
         self.queue.dropped(dropped)
 
     def _stop(self) -> None:
         """The campaign is no longer sending: hand back what the connections have not started."""
         self.stopping = True
-        unstarted = [job.point for job in self.jobs]
+        unstarted = [job.no for job in self.jobs]
         self.jobs.clear()
         self.outstanding -= len(unstarted)
         self._hand_out()

@@ -55,9 +55,11 @@ class CampaignNotSendable(InputError):
 
 @dataclass(eq=False)
 class Job:
-    """One claimed message, allowed when it was claimed: who, how often tried, and why allowed."""
+    """One claimed message, allowed when it was claimed: who (the point's id and number), how
+    often tried, and why allowed."""
 
     point: str
+    no: int
     attempts: int
     state: ContactState
     decision: Decision

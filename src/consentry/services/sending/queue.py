@@ -66,7 +66,7 @@ from consentry.services import ledger
 from consentry.services.app import App
 from consentry.services.compose import ART14
 from consentry.services.errors import WorkerBusy
-from consentry.services.ports import Writing
+from consentry.services.ports import Claim, Writing
 from consentry.services.sending.model import (
     CampaignNotSendable,
     Final,
@@ -137,7 +137,7 @@ class Queue:
         self.lock = app.store.worker_lock(worker)
         self.report = SendReport()
         self.pending: list[Final] = []  # answered, to be written with the next transaction
-        self.mine: set[str] = set()  # claimed by this worker, not yet settled
+        self.mine: set[int] = set()  # claimed by this worker, not yet settled (point numbers)
 
     def acquire(self) -> None:
         """Take the worker's lock; CampaignNotSendable when the store admits no more workers."""
@@ -151,8 +151,8 @@ class Queue:
     ) -> dict[str, tuple[ContactState, Decision]]:
         return judge(self.app, w, self.c, self.purpose, self.controller, points, now)
 
-    def claim(self) -> tuple[list[Job], list[str]] | None:
-        """Claim a batch and judge it again: the allowed jobs and every claimed point; None when stopped.
+    def claim(self) -> tuple[list[Job], list[Claim]] | None:
+        """Claim a batch and judge it again: the allowed jobs and every claim; None when stopped.
 
         None means the campaign is no longer sending; the report then says where it stands.
         """
@@ -167,22 +167,22 @@ class Queue:
                     self.report.note = row["note"]
                 return None
             claimed = w.claim(self.c.key, self.worker, self.opts.batch, now)
-            judged = self._judge(w, [p for p, _, _ in claimed], now)
-            skipped: dict[str, str] = {}
-            for pid, attempts, art14 in claimed:
-                found = judged.get(pid)
-                if found is None:
-                    skipped[pid] = GONE
+            judged = self._judge(w, [p.contact_point_id for p in claimed if p.contact_point_id], now)
+            skipped: dict[int, str] = {}
+            for no, pid, attempts, art14 in claimed:
+                found = judged.get(pid) if pid is not None else None
+                if pid is None or found is None:
+                    skipped[no] = GONE
                 elif found[1].verdict is not Verdict.ALLOW:
-                    skipped[pid] = found[1].rule
+                    skipped[no] = found[1].rule
                 else:
-                    jobs.append(Job(pid, attempts, found[0], found[1], art14))
+                    jobs.append(Job(pid, no, attempts, found[0], found[1], art14))
             w.skip(self.c.key, skipped)
         self.report.skipped += len(skipped)
         if skipped:
             self.progress("skipped", len(skipped))
-        self.mine.update(j.point for j in jobs)
-        return jobs, [p for p, _, _ in claimed]
+        self.mine.update(j.no for j in jobs)
+        return jobs, claimed
 
     def record(self, group: Sequence[Held]) -> list[bool]:
         """The commit: judge again, mark sent, record the Art. 14 notices; for each message, may it go."""
@@ -192,17 +192,17 @@ class Queue:
         with self.app.store.writer() as w:
             self.settle(w, now)
             judged = self._judge(w, [h.job.point for h in group], now)
-            skipped: dict[str, str] = {}
+            skipped: dict[int, str] = {}
             for h in group:
                 found = judged.get(h.job.point)
                 if h.revocable and (found is None or found[1].verdict is not Verdict.ALLOW):
-                    skipped[h.job.point] = found[1].rule if found else GONE
+                    skipped[h.job.no] = found[1].rule if found else GONE
                     may.append(False)
                 else:
                     go.append(h)
                     may.append(True)
             w.skip(self.c.key, skipped)
-            w.mark_sent(self.c.key, [(h.job.point, h.key, _carries14(h.job)) for h in go], now)
+            w.mark_sent(self.c.key, [(h.job.no, h.key, _carries14(h.job)) for h in go], now)
             notices = [
                 {
                     "type": "notice.given",
@@ -218,8 +218,8 @@ class Queue:
                 ledger.append_in(self.app, w, enumerate(notices, 1))
         return may
 
-    def dropped(self, points: list[str]) -> None:
-        """Messages the commit stopped (skipped in it): no longer this worker's."""
+    def dropped(self, points: list[int]) -> None:
+        """Messages the commit stopped (skipped in it; point numbers): no longer this worker's."""
         self.mine.difference_update(points)
         self.report.skipped += len(points)
         if points:
@@ -236,19 +236,19 @@ class Queue:
         finals, self.pending = self.pending, []
         if not finals:
             return
-        retry: list[tuple[str, str, datetime]] = []
-        failed: list[tuple[str, str]] = []
+        retry: list[tuple[int, str, datetime]] = []
+        failed: list[tuple[int, str]] = []
         sent = 0
         for f in finals:
-            self.mine.discard(f.job.point)
+            self.mine.discard(f.job.no)
             if f.reply.ok and f.committed:
                 sent += 1
             elif f.reply.temporary and f.job.attempts + 1 < self.opts.max_attempts:
                 delay = min(self.opts.retry_after * (2**f.job.attempts), _MAX_BACKOFF)
-                retry.append((f.job.point, str(f.reply), now + delay))
+                retry.append((f.job.no, str(f.reply), now + delay))
             else:
                 note = "" if not f.reply.temporary else f" (gave up after {f.job.attempts + 1} attempts)"
-                failed.append((f.job.point, f"{f.reply}{note}"))
+                failed.append((f.job.no, f"{f.reply}{note}"))
         w.retry(self.c.key, retry)
         w.fail(self.c.key, failed)
         errors = w.add_campaign_errors(self.c.key, len(retry) + len(failed), now) if retry or failed else 0
@@ -265,8 +265,8 @@ class Queue:
             if n:
                 self.progress(status, n)
 
-    def release(self, points: list[str]) -> None:
-        """Hand claimed rows that were never started back to the queue."""
+    def release(self, points: list[int]) -> None:
+        """Hand claimed rows that were never started (point numbers) back to the queue."""
         if points:
             with self.app.store.writer() as w:
                 w.release(self.c.key, points, self.worker)
