@@ -28,7 +28,7 @@ from consentry.domain.campaigns import CampaignStatus, MessageStatus
 from consentry.domain.clock import FixedClock
 from consentry.domain.vocabulary import PointKind
 from consentry.entrypoints.http import create_app
-from consentry.services import campaigns, ledger, sending
+from consentry.services import campaigns, erasure, ledger, sending
 from consentry.services.decide import decide
 from consentry.services.errors import InputError
 from consentry.services.sending import SendOptions
@@ -658,3 +658,51 @@ def test_people_who_unsubscribe_after_their_message_are_counted_as_unsubscribed_
     unsubscribe(shop, "anna@example.nl")
     done = campaigns.progress(shop, "najaar")
     assert (done.counts["sent"], done.unsubscribed_since) == (2, 1)
+
+
+def test_an_erasure_clears_the_servers_words_from_the_points_queue_rows(
+    shop: App, server: tuple[Server, int]
+) -> None:
+    # The server's reply can quote the address: an erased point's queue rows keep no error text.
+    srv, _ = server
+    load(shop, person("anna@example.nl", "Anna"), person("bob@example.com", "Bob"))
+    srv.rcpt_replies["anna@example.nl"] = ["550 5.1.1 <anna@example.nl> no such user"]
+    srv.rcpt_replies["bob@example.com"] = ["550 5.1.1 <bob@example.com> no such user"]
+    campaigns.define(shop, CAMPAIGN)
+    sending.send(shop, "najaar", FAST)
+    anna = point(shop, "anna@example.nl")
+    erasure.erase_points(shop, [anna], reason="request")
+    found = rows(shop)
+    assert found[anna]["status"] == "failed" and found[anna]["error"] is None
+    assert found[point(shop, "bob@example.com")]["error"] == "550 5.1.1 <bob@example.com> no such user"
+
+
+def test_claims_are_ranges_of_the_queue_and_a_dead_workers_range_goes_back(shop: App) -> None:
+    people = [f"klant{i}@example.nl" for i in range(7)]
+    load(shop, *(person(a, a) for a in people), person("nee@example.nl", "Nee", consent=False))
+    campaigns.define(shop, CAMPAIGN)
+    sending.start(shop, "najaar")
+    now = shop.clock.now()
+    with shop.store.writer() as w:
+        one = w.claim("najaar", "w1", 3, now)
+        two = w.claim("najaar", "w2", 3, now)
+    nos = [c.point_no for c in one + two]
+    assert nos == sorted(nos) and len(set(nos)) == 6  # in key order, none twice
+    assert {c.contact_point_id for c in one + two} <= {point(shop, a) for a in people}
+    with shop.store.reader() as r:
+        assert r.message_counts("najaar") == {"queued": 1, "claimed": 6, "sent": 0, "skipped": 1, "failed": 0}
+    with shop.store.writer() as w:
+        w.mark_sent("najaar", [(c.point_no, f"m{c.point_no}", False) for c in one[:1]], now)
+        assert w.claimants("najaar") == ["w1", "w2"]
+        assert w.requeue_claims("najaar", ["w1"]) == 2  # the two w1 did not send
+        assert w.claimants("najaar") == ["w2"]
+        three = w.claim("najaar", "w3", 10, now)
+        # w1's rows again (queued again, one by one), then the rest of the queue as a range
+        assert [c.point_no for c in three[:2]] == [c.point_no for c in one[1:]]
+        assert len(three) == 3 and three[2].point_no > two[-1].point_no
+        assert w.claim("najaar", "w3", 10, now) == []
+        assert sorted(w.claimants("najaar")) == ["w2", "w3"]
+        w.release("najaar", [c.point_no for c in two], "w2")
+        assert w.claimants("najaar") == ["w3"]
+    with shop.store.reader() as r:
+        assert r.message_counts("najaar") == {"queued": 3, "claimed": 3, "sent": 1, "skipped": 1, "failed": 0}
