@@ -217,7 +217,9 @@ def build(store_url: str, base: int, contacts: int) -> None:
                 sa.text(
                     f"INSERT INTO point_facts (contact_point_id, {cols}) "
                     f"SELECT f.contact_point_id || '.' || k.k, {copied} "
-                    f"FROM point_facts f, {series}"
+                    # Appended in the order of their numbers, as a real store's projection is
+                    # (points numbered as registered): a scan of the table reads them in key order.
+                    f"FROM point_facts f, {series} ORDER BY k.k, f.point_no"
                 ),
                 {"n": copies},
             )
