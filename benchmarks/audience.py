@@ -34,7 +34,8 @@ Bel-me-niet and Postfilter register entries. `--base` contact points (default 20
 hashed, folded, projected); their projection rows are then copied with fresh ids
 until there are `--contacts` e-mail addresses (and the phones and postal addresses in
 proportion), appended in the order of their numbers as a real store's are (since
-session 5: before, PostgreSQL's table held them original by original, out of key order), so the audience query reads over a million rows with that same mix
+session 5: before, PostgreSQL's table held them original by original, out of key
+order), so the audience query reads over a million rows with that same mix
 without spending an hour on the ledger. The e-mail question is the audience of
 `--contacts`. The copies share the base's contacts and their data keys (a sealed value
 is bound to its contact), so the benchmark unwraps 20,000 data keys where a real audience

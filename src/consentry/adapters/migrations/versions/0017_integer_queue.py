@@ -51,8 +51,11 @@ def _count(table: str) -> int:
     return int(op.get_bind().exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one())
 
 
-def _replace(built: str) -> None:
-    """`built` becomes `campaign_messages` (PostgreSQL: its key's name too)."""
+def _replace(built: str, rows: int) -> None:
+    """`built`, holding every one of the queue's `rows`, becomes `campaign_messages` (PostgreSQL:
+    its key's name too)."""
+    if _count(built) != rows:
+        raise RuntimeError("a send queue row names a campaign or contact point the database does not hold")
     op.drop_table("campaign_messages")
     op.rename_table(built, "campaign_messages")
     if op.get_bind().dialect.name == "postgresql":
@@ -92,9 +95,7 @@ def upgrade() -> None:
         "FROM campaign_messages m JOIN campaigns c ON c.key = m.campaign "
         "JOIN contact_points p ON p.id = m.contact_point_id ORDER BY c.no, p.registered_seq"
     )
-    if _count("campaign_messages_v17") != before:
-        raise RuntimeError("a send queue row names a campaign or contact point the database does not hold")
-    _replace("campaign_messages_v17")
+    _replace("campaign_messages_v17", before)
     op.create_index(
         "ix_campaign_messages_due",
         "campaign_messages",
@@ -126,9 +127,7 @@ def downgrade() -> None:
         "LEFT JOIN campaign_claims k ON k.campaign_no = m.campaign_no "
         "AND m.point_no > k.above AND m.point_no <= k.upto"
     )
-    if _count("campaign_messages_v15") != before:
-        raise RuntimeError("a send queue row names a campaign or contact point the database does not hold")
-    _replace("campaign_messages_v15")
+    _replace("campaign_messages_v15", before)
     op.create_index(
         "ix_campaign_messages_claim", "campaign_messages", ["campaign", "status", "next_attempt_at"]
     )
