@@ -15,7 +15,7 @@
 - `audit`: what an audit reads (chain hashes alone, one event, projection rows to compare).
 - `campaign_queue`, `campaign_reports`: campaigns, their send queue (filled, claimed as
   ranges of its key, the outcome written) and where its messages stand.
-- `send_workers`: send workers' locks (how a dead worker's claims are told).
+- `send_workers`: send workers' locks, and a dead worker's claims handed back.
 - `data_keys`: per-contact data keys (consentry.adapters.crypto): made, loaded in bulk,
   destroyed (crypto-shredding), re-wrapped under a new master key; the start check.
 

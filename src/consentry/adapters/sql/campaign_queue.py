@@ -18,7 +18,8 @@ point's (`point_facts.point_no`). What a row's stored status means:
 - `sent`, `skipped` (with its rule), `failed`: the outcome, written by the send.
 
 `campaign_reports` reads them back as the statuses the domain knows (queued, claimed,
-sent, skipped, failed). Dead workers are told by their lock (`send_workers`).
+sent, skipped, failed). Dead workers are told by their lock, and their claims handed back,
+in `send_workers`.
 """
 
 from __future__ import annotations
@@ -338,74 +339,3 @@ def fail(conn: Connection, key: str, failed: Sequence[tuple[int, str]]) -> None:
     rows = [{"b_point": p, "b_error": err[:1000]} for p, err in failed]
     values = {"status": FAILED, "attempts": c.attempts + 1, "error": sa.bindparam("b_error"), "worker": None}
     _many(conn, key, values, rows)
-
-
-# -- claims handed back ---------------------------------------------------------------------
-
-
-def release(conn: Connection, key: str, points: Sequence[int], worker: str) -> None:
-    """Give claimed rows that were never tried back to the queue (`waiting`, due as they were)."""
-    if not points:
-        return
-    no = number(conn, key)
-    mine = sa.or_(
-        sa.and_(c.status == CLAIMED, c.worker == worker),
-        sa.and_(c.status == QUEUED, c.point_no <= cursor(conn, no)),  # in this worker's range
-    )
-    stmt = t.campaign_messages.update().where(
-        c.campaign_no == no, c.point_no == sa.bindparam("b_point"), mine
-    )
-    conn.execute(stmt.values(status=WAITING, worker=None, claimed_at=None), [{"b_point": p} for p in points])
-
-
-def _ranges(conn: Connection, no: int, workers: Sequence[str] | None = None) -> list[tuple[int, int, str]]:
-    """The campaign's claimed ranges (above, upto, worker) below its cursor that still hold queued
-    rows (of these workers); those that hold none are let go, all but the cursor's own."""
-    top = cursor(conn, no)
-    g = t.campaign_claims.c
-    q = sa.select(g.above, g.upto, g.worker).where(g.campaign_no == no).order_by(g.upto)
-    ranges = [(int(a), int(u), str(w)) for a, u, w in conn.execute(q)]
-    holding = sa.text(
-        "SELECT 1 FROM campaign_messages WHERE campaign_no = :no AND point_no > :above "
-        f"AND point_no <= :upto AND status = '{QUEUED}' LIMIT 1"
-    )
-    live, settled = [], []
-    for above, upto, worker in ranges:
-        if conn.execute(holding, {"no": no, "above": above, "upto": upto}).first() is not None:
-            live.append((above, upto, worker))
-        elif upto < top:
-            settled.append({"b_upto": upto})
-    if settled:
-        gone = t.campaign_claims.delete().where(g.campaign_no == no, g.upto == sa.bindparam("b_upto"))
-        conn.execute(gone, settled)
-    return [r for r in live if workers is None or r[2] in workers]
-
-
-def claimants(conn: Connection, key: str) -> list[str]:
-    """The workers holding claims in this campaign."""
-    no = number(conn, key)
-    one_by_one = sa.select(c.worker).where(c.campaign_no == no, c.status == CLAIMED).distinct()
-    found = {w for w in conn.execute(one_by_one).scalars() if w is not None}
-    return sorted(found | {worker for _, _, worker in _ranges(conn, no)})
-
-
-def requeue_claims(conn: Connection, key: str, workers: Sequence[str] | None = None) -> int:
-    """Put the claims of these workers (all, when None) back in the queue; returns how many."""
-    if workers is not None and not workers:
-        return 0
-    no = number(conn, key)
-    back = {"status": WAITING, "worker": None, "claimed_at": None}
-    q = t.campaign_messages.update().where(c.campaign_no == no, c.status == CLAIMED)
-    if workers is not None:
-        q = q.where(c.worker.in_(list(workers)))
-    n = int(conn.execute(q.values(**back)).rowcount)
-    ranges = _ranges(conn, no, workers)
-    in_range = (
-        t.campaign_messages.update()
-        .where(c.campaign_no == no, c.status == QUEUED)
-        .where(c.point_no > sa.bindparam("b_above"), c.point_no <= sa.bindparam("b_upto"))
-        .values(**back)
-    )
-    for above, upto, _ in ranges:
-        n += int(conn.execute(in_range, {"b_above": above, "b_upto": upto}).rowcount)
-    return n

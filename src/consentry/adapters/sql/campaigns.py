@@ -101,15 +101,15 @@ class CampaignWrites(CampaignReads):
 
     def release(self, key: str, points: Sequence[int], worker: str) -> None:
         """Give a worker's unsent claims back to the queue."""
-        q.release(self.conn, key, points, worker)
+        send_workers.release(self.conn, key, points, worker)
 
     def claimants(self, key: str) -> list[str]:
         """The workers that hold claims."""
-        return q.claimants(self.conn, key)
+        return send_workers.claimants(self.conn, key)
 
     def requeue_claims(self, key: str, workers: Sequence[str] | None = None) -> int:
         """Give claims (of these workers) back to the queue."""
-        return q.requeue_claims(self.conn, key, workers)
+        return send_workers.requeue_claims(self.conn, key, workers)
 
     def next_due(self, key: str) -> datetime | None:
         """When the next queued message is due."""
