@@ -1,7 +1,7 @@
 """Revision 0017 (the send queue keyed by integers, claimed as ranges) on a half-sent campaign, both stores.
 
 A campaign is sent in part: some messages sent, a range claimed by a worker that then died,
-one message retried, the rest queued. The database is taken back to revision 0015 (the queue
+one message retried, the rest queued. The database is taken back to revision 0016 (the queue
 keyed by campaign key and point id, each claimed row marked with its worker), then upgraded
 again; the send then finishes: every allowed person has exactly one message, none twice,
 none lost.
@@ -27,11 +27,11 @@ __all__ = ["dkim_key", "server", "shop"]  # the fixtures, from test_campaign_sen
 PEOPLE = [f"klant{i:02d}@example.nl" for i in range(12)]
 
 
-def _as_0015(app: App) -> None:
+def _before_0017(app: App) -> None:
     cfg = schema.alembic_config(app.store.engine)
     with app.store.engine.connect() as conn, conn.begin():
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0015")
+        command.downgrade(cfg, "0016")
 
 
 def _stored(app: App, sql: str) -> list[tuple[Any, ...]]:
@@ -63,8 +63,8 @@ def test_a_half_sent_campaign_is_converted_and_finishes_with_one_message_each(
         {"sent": 2, "claimed": 2, "queued": 8, "skipped": 1}
     )
 
-    _as_0015(shop)
-    assert schema.current_revision(shop.store.engine) == "0015"
+    _before_0017(shop)
+    assert schema.current_revision(shop.store.engine) == "0016"
     old = {
         pid: (status, attempts, rule, worker)
         for pid, status, attempts, rule, worker in _stored(
@@ -98,7 +98,7 @@ def test_a_half_sent_campaign_is_converted_and_finishes_with_one_message_each(
 
 def test_an_empty_queue_goes_down_and_up_again(shop: App) -> None:
     campaigns.define(shop, CAMPAIGN)
-    _as_0015(shop)
+    _before_0017(shop)
     assert _stored(shop, "SELECT key FROM campaigns") == [("najaar",)]
     shop.store.migrate()
     assert _stored(shop, "SELECT key, no FROM campaigns") == [("najaar", 1)]

@@ -1,7 +1,7 @@
 """The send queue keyed by integers and claimed as ranges of its key.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-06
 
 `campaigns` gets a number (`no`: 1, 2, ... in the order they were created). `campaign_messages`
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
