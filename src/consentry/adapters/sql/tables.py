@@ -1,6 +1,7 @@
 """Table definitions (SQLAlchemy Core). The migrations create exactly these.
 
-The admin app's own tables (users, its audit log) are in `admin_tables`, re-exported here.
+The admin app's own tables (users, its audit log) are in `admin_tables`, the campaigns and
+their send queue in `campaign_tables`; both re-exported here.
 """
 
 from __future__ import annotations
@@ -8,10 +9,21 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from consentry.adapters.sql.admin_tables import admin_audit, admin_audit_head, admin_users
+from consentry.adapters.sql.campaign_tables import campaign_claims, campaign_messages, campaigns
 from consentry.adapters.sql.columns import JSONType, UTCDateTime, metadata
 from consentry.policy.factrows import MASKS
 
-__all__ = ["JSONType", "UTCDateTime", "admin_audit", "admin_audit_head", "admin_users", "metadata"]
+__all__ = [
+    "JSONType",
+    "UTCDateTime",
+    "admin_audit",
+    "admin_audit_head",
+    "admin_users",
+    "campaign_claims",
+    "campaign_messages",
+    "campaigns",
+    "metadata",
+]
 
 
 events = sa.Table(
@@ -294,71 +306,6 @@ contact_objections = sa.Table(
     sa.Column("scope", sa.String(32), nullable=False),
     sa.Index("ix_contact_objections_point", "contact_point_id"),
     sa.Index("ix_contact_objections_scope", "scope", "contact_id"),
-)
-
-#: Campaigns: a definition (JSON, see consentry.domain.campaigns) and where sending stands.
-campaigns = sa.Table(
-    "campaigns",
-    metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    #: The campaign's number: what its queue rows and claims name it by (1, 2, ... as created).
-    sa.Column("no", sa.Integer, nullable=False),
-    sa.Column("definition", JSONType, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("errors", sa.Integer, nullable=False),
-    #: Why the campaign paused (or other news for the operator).
-    sa.Column("note", sa.Text, nullable=True),
-    sa.Column("created_at", UTCDateTime(), nullable=False),
-    sa.Column("updated_at", UTCDateTime(), nullable=False),
-    sa.UniqueConstraint("no", name="uq_campaigns_no"),
-)
-
-#: One row per contact point a campaign considered: the send queue and its outcome, keyed by
-#: the campaign's number and the point's (`point_facts.point_no`), so the fill appends narrow
-#: rows in key order (on SQLite the table is that key itself: WITHOUT ROWID).
-#: `status` as stored (`campaign_queue`): `queued` rows are claimed as a range of the key
-#: (`campaign_claims`), so a claim writes one row, not one per message; `waiting` rows
-#: (retried, or handed back) are claimed one by one, `claimed` with their worker.
-campaign_messages = sa.Table(
-    "campaign_messages",
-    metadata,
-    sa.Column("campaign_no", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("point_no", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    #: The rule that kept the message from being sent (skipped).
-    sa.Column("rule", sa.String(40), nullable=True),
-    sa.Column("attempts", sa.Integer, nullable=False),
-    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
-    sa.Column("worker", sa.String(64), nullable=True),
-    sa.Column("claimed_at", UTCDateTime(), nullable=True),
-    sa.Column("sent_at", UTCDateTime(), nullable=True),
-    sa.Column("message_id", sa.String(255), nullable=True),
-    #: The message carried the Art. 14 notice (a retry carries it again).
-    sa.Column("art14", sa.Boolean, nullable=False),
-    sa.Column("error", sa.Text, nullable=True),
-    #: The rows claimed one by one (retries, rows handed back) and those claimed so; the fill
-    #: writes none of these, so it writes no entry here.
-    sa.Index(
-        "ix_campaign_messages_due",
-        "campaign_no",
-        "status",
-        "next_attempt_at",
-        sqlite_where=sa.text("status = 'waiting' OR status = 'claimed'"),
-        postgresql_where=sa.text("status = 'waiting' OR status = 'claimed'"),
-    ),
-    sqlite_with_rowid=False,
-)
-
-#: The ranges of a campaign's queue its workers claimed: the `queued` rows with a point number
-#: in (above, upto] belong to `worker`. The highest `upto` is how far the queue was handed out.
-campaign_claims = sa.Table(
-    "campaign_claims",
-    metadata,
-    sa.Column("campaign_no", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("upto", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("above", sa.BigInteger, nullable=False),
-    sa.Column("worker", sa.String(64), nullable=False),
-    sa.Column("claimed_at", UTCDateTime(), nullable=False),
 )
 
 #: Each contact's data key, wrapped under the master key `key_id` (see consentry.adapters.crypto).
