@@ -21,4 +21,5 @@ def test_a_moment_is_written_for_the_chain_and_for_each_store_as_stored_defines_
         assert _sqlite_moment(at) == (at.isoformat(), sqlite_time(naive_utc(at)))
         iso, stored = _postgres_moment(at)
         assert iso == at.isoformat()
-        assert (datetime.fromisoformat(stored) if isinstance(stored, str) else stored) == naive_utc(at)
+        assert datetime.fromisoformat(stored) == naive_utc(at)
+        assert stored.isprintable() and "\\" not in stored  # a COPY field as it is

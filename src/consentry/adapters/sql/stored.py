@@ -87,6 +87,39 @@ def row_to_event(r: Any) -> Event:
     )
 
 
+#: COPY's text format escapes these characters in a field (as psycopg does: `_copy_base._dump_repl`).
+_COPY_ESCAPES = str.maketrans(
+    {"\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f", "\r": "\\r"}
+)
+
+
+def copy_field(text: str) -> str:
+    """A string as a field of PostgreSQL's COPY text format: what psycopg's `write_row` sends for it.
+
+    A printable string without a backslash needs no escape (ids, type names, most payloads).
+    """
+    if "\\" not in text and text.isprintable():
+        return text
+    return text.translate(_COPY_ESCAPES)
+
+
+def copy_bytes(data: bytes | None) -> str:
+    """A bytea value (or NULL) as a field of COPY's text format: `\\x` and hex, as psycopg sends it."""
+    return "\\N" if data is None else "\\\\x" + data.hex()
+
+
+def copy_lines(conn: Connection, table: str, columns: str, lines: Sequence[str]) -> None:
+    """COPY rows already written as lines of its text format (`copy_field`) on PostgreSQL.
+
+    The ledger's append writes its events so: each row is one f-string instead of a
+    `write_row` call that looks up a dumper for each of its values.
+    """
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        copy.write("".join(lines))
+
+
 def bulk_insert(
     conn: Connection,
     table: str,

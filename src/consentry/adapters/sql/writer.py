@@ -25,7 +25,15 @@ from consentry.adapters.sql.reader import Reader
 from consentry.adapters.sql.registers import RegisterWrites
 from consentry.adapters.sql.requests import RequestWrites
 from consentry.adapters.sql.sealing import contact_ref, seal, split
-from consentry.adapters.sql.stored import bulk_insert, naive_utc, sqlite_time, stored_hash
+from consentry.adapters.sql.stored import (
+    bulk_insert,
+    copy_bytes,
+    copy_field,
+    copy_lines,
+    naive_utc,
+    sqlite_time,
+    stored_hash,
+)
 from consentry.adapters.sql.suppressions import SuppressionWrites
 from consentry.domain.chain import link, payload_json
 from consentry.domain.erasure import SuppressionRecord
@@ -90,7 +98,9 @@ class Writer(
         lookups = self.lookup_cache()
         # One read of the random source for the nonces of the whole append.
         fresh_nonces = iter(nonces(sum(1 for part in parts if part[1] is not None)))
-        rows: list[tuple[Any, ...]] = []
+        # SQLite's rows as tuples for executemany; PostgreSQL's as lines of COPY's text format.
+        rows: list[Any] = []
+        sqlite = self._sqlite
         by_point = self._touched
         seq, prev = self._seq, self._hash
         # The events of one append share their recorded_at: write it out once; an event
@@ -118,10 +128,26 @@ class Writer(
                 last_at = ev.occurred_at
                 occurred = stored_time(last_at)
             h = link(prev, ev, seq, text, rec[0], sealed, occurred[0])
-            digest = stored_hash(h)
-            rows.append(
-                (seq, ev.id, pid, ev.type, occurred[1], rec[1], ev.schema_version, text, sealed, digest)
-            )
+            if sqlite:
+                rows.append(
+                    (
+                        seq,
+                        ev.id,
+                        pid,
+                        ev.type,
+                        occurred[1],
+                        rec[1],
+                        ev.schema_version,
+                        text,
+                        sealed,
+                        stored_hash(h),
+                    )
+                )
+            else:  # `_EVENT_COLUMNS`; the hash as bytea from its hex
+                rows.append(
+                    f"{seq}\t{copy_field(ev.id)}\t{copy_field(pid)}\t{copy_field(ev.type)}\t{occurred[1]}\t"
+                    f"{rec[1]}\t{ev.schema_version}\t{copy_field(text)}\t{copy_bytes(sealed)}\t\\\\x{h}\n"
+                )
             full = ev if ev.seq == seq else _with_seq(ev, seq)
             point_events = by_point.get(pid)
             if point_events is None:
@@ -167,9 +193,13 @@ class Writer(
             self._fresh.discard(r.point_id)
         return done
 
-    def _insert_events(self, rows: list[tuple[Any, ...]]) -> None:
-        """Store chained event rows (`_EVENT_COLUMNS`, in seq order) after the head."""
-        bulk_insert(self.conn, "events", _EVENT_COLUMNS, rows)
+    def _insert_events(self, rows: list[Any]) -> None:
+        """Store chained event rows (`_EVENT_COLUMNS`, in seq order) after the head: SQLite's as
+        tuples, PostgreSQL's as lines of COPY's text format."""
+        if self._sqlite:
+            bulk_insert(self.conn, "events", _EVENT_COLUMNS, rows)
+        else:
+            copy_lines(self.conn, "events", _EVENT_COLUMNS, rows)
 
     def _move_head(self, seq: int, digest: str) -> None:
         self.conn.execute(t.ledger_head.update().where(t.ledger_head.c.id == 1).values(seq=seq, hash=digest))
@@ -197,13 +227,14 @@ def _sqlite_moment(d: datetime) -> tuple[str, str]:
     return iso, f"{iso[:10]} {iso[11:26]}"
 
 
-def _postgres_moment(d: datetime) -> tuple[str, str | datetime]:
-    """An aware moment as the chain writes it (`isoformat`) and as PostgreSQL keeps it (naive UTC).
+def _postgres_moment(d: datetime) -> tuple[str, str]:
+    """An aware moment as the chain writes it (`isoformat`) and as COPY gives PostgreSQL its
+    naive UTC time: the ISO text of that time, which needs no escape.
 
-    A moment in UTC goes to COPY as its ISO text without the offset, which PostgreSQL reads
-    as that naive UTC time (no datetime made and formatted again); any other as naive UTC.
+    A moment in UTC has it in its own ISO text, without the offset (no datetime made and
+    formatted again).
     """
     iso = d.isoformat()
     if d.tzinfo is UTC:
         return iso, iso[:-6]
-    return iso, naive_utc(d)
+    return iso, naive_utc(d).isoformat()
