@@ -121,17 +121,20 @@ class Connected:
             done += int(self.conn.exec_driver_sql(text, tuple(part)).rowcount)
         return done
 
-    def _rows_of(self, sql: str, values: Sequence[Any], pg_type: str = "text") -> list[Any]:
+    def _rows_of(
+        self, sql: str, values: Sequence[Any], pg_type: str = "text", before: Sequence[Any] = ()
+    ) -> list[Any]:
         """The rows of a query over a set of values (`{set}`, as `_each` runs it): on PostgreSQL one
-        query with the set as an array, on SQLite one per `stored.CHUNK` values."""
+        query with the set as an array, on SQLite one per `stored.CHUNK` values. `before` are
+        the parameters of any `?` ahead of the set."""
         if not values:
             return []
         if not self._sqlite:
-            return self._plain(sql.format(set=f"IN (SELECT unnest(?::{pg_type}[]))"), [list(values)])
+            return self._plain(sql.format(set=f"IN (SELECT unnest(?::{pg_type}[]))"), [*before, list(values)])
         found: list[Any] = []
         for i in range(0, len(values), CHUNK):
             part = values[i : i + CHUNK]
-            found.extend(self._plain(sql.format(set=f"IN ({', '.join('?' * len(part))})"), part))
+            found.extend(self._plain(sql.format(set=f"IN ({', '.join('?' * len(part))})"), [*before, *part]))
         return found
 
     def _json(self, value: Any) -> Any:

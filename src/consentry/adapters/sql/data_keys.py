@@ -26,7 +26,7 @@ from consentry.adapters.crypto.keyring import Keyring
 from consentry.adapters.crypto.keys import KeyManager, UnknownMasterKey, UnwrapFailed, WrappedKey
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
-from consentry.adapters.sql.stored import bulk_insert, chunks, naive_utc
+from consentry.adapters.sql.stored import bulk_insert, naive_utc
 
 __all__ = [
     "DataKeyExists",
@@ -89,14 +89,11 @@ class DataKeyStore(Connected):
         return self.create_many([contact_id], now)[contact_id]
 
     def wrapped(self, contact_ids: Iterable[str]) -> list[WrappedKey]:
-        """The stored (wrapped) keys of those contacts that have one, in one query per 500."""
+        """The stored (wrapped) keys of those contacts that have one (one query on PostgreSQL,
+        one per 500 on SQLite)."""
         wanted = list(dict.fromkeys(contact_ids))
-        found: list[WrappedKey] = []
-        for chunk in chunks(wanted):
-            where, params = self._in("contact_id", chunk)
-            sql = f"SELECT contact_id, key_id, wrapped FROM data_keys WHERE {where}"
-            found.extend(WrappedKey(c, k, bytes(w)) for c, k, w in self._plain(sql, params))
-        return found
+        sql = "SELECT contact_id, key_id, wrapped FROM data_keys WHERE contact_id {set}"
+        return [WrappedKey(c, k, bytes(w)) for c, k, w in self._rows_of(sql, wanted)]
 
     def load(self, contact_ids: Iterable[str]) -> Keyring:
         """The ciphers of those contacts that have a key; erased ones are absent from the keyring."""

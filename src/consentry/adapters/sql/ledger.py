@@ -61,13 +61,10 @@ class LedgerReads(Ciphers):
         for kind, value in keys:
             by_kind.setdefault(kind, {})[self.lookup(kind, value)] = value
         found: dict[tuple[PointKind, str], str] = {}
+        sql = "SELECT lookup, id FROM contact_points WHERE kind = ? AND lookup {set}"
         for kind, values in by_kind.items():
-            for chunk in chunks(list(values)):
-                where, params = self._in("lookup", chunk, "bytea")
-                sql = f"SELECT lookup, id FROM contact_points WHERE kind = ? AND {where}"
-                found.update(
-                    {(kind, values[bytes(lk)]): pid for lk, pid in self._plain(sql, [kind.value, *params])}
-                )
+            rows = self._rows_of(sql, list(values), "bytea", [kind.value])  # one query on PostgreSQL
+            found.update({(kind, values[bytes(lk)]): pid for lk, pid in rows})
         return found
 
     def event_exists(self, event_id: str) -> bool:
