@@ -19,7 +19,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from consentry.adapters.sql.stored import copy_bytes, copy_field, copy_lines, naive_utc
+from consentry.adapters.sql import writer
+from consentry.adapters.sql.stored import copy_bytes, copy_field, copy_stream, naive_utc
 from consentry.adapters.sql.writer import _postgres_moment
 from consentry.bootstrap import App
 from consentry.domain.chain import payload_json
@@ -65,7 +66,8 @@ def test_lines_store_what_write_row_stores(conn: Connection) -> None:
     with pg.cursor() as cur, cur.copy(f"COPY by_row ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-    copy_lines(conn, "by_line", columns, lines)
+    with copy_stream(conn, "by_line", columns) as write:
+        write("".join(lines))
     by_row = pg.execute(f"SELECT {columns} FROM by_row ORDER BY n").fetchall()
     by_line = pg.execute(f"SELECT {columns} FROM by_line ORDER BY n").fetchall()
     assert len(by_row) == len(rows)
@@ -117,3 +119,49 @@ def test_events_with_escaped_text_read_back_as_recorded(app: App) -> None:
     assert events[2].payload["campaign"] == 'voorjaar\\2025 "actie"'
     assert events[1].occurred_at == datetime(2025, 1, 2, 8, 0, 0, 500_000, tzinfo=UTC)
     assert integrity.verify_ledger(app).ok
+
+
+def _records(n: int, start: int = 0) -> list[tuple[int, dict[str, object]]]:
+    return [
+        (
+            i + 1,
+            {
+                "type": "contact_point.registered",
+                "kind": "email",
+                "value": f"deel{start + i}@example.nl",
+                "source": "import",
+                "display_name": f"Deel \\ {start + i}",
+            },
+        )
+        for i in range(n)
+    ]
+
+
+def test_an_append_of_several_parts_is_stored_whole_and_one_failing_midway_leaves_nothing(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parts = writer._PART * 2 + 17
+    ledger.append_records(app, _records(parts))
+    calls = 0
+    real = writer.seal
+
+    def failing(*args: Any) -> bytes:
+        nonlocal calls
+        calls += 1
+        if calls == writer._PART + 5:  # a part is stored already, the next one is being made
+            raise RuntimeError("sealing failed")
+        return real(*args)
+
+    monkeypatch.setattr(writer, "seal", failing)
+    with pytest.raises(RuntimeError, match="sealing failed"):
+        ledger.append_records(app, _records(parts, start=parts))
+    monkeypatch.setattr(writer, "seal", real)
+    ledger.append_records(app, _records(3, start=2 * parts))
+    with app.store.reader() as r:
+        assert r.counts()["events"] == parts + 3
+        assert r.point_id(PointKind.EMAIL, f"deel{parts + 1}@example.nl") is None
+        pid = r.point_id(PointKind.EMAIL, f"deel{2 * parts + 2}@example.nl")
+        assert pid is not None
+        assert r.events_for(pid)[0].payload["display_name"] == f"Deel \\ {2 * parts + 2}"
+    report = integrity.verify_ledger(app)
+    assert report.ok and report.events == parts + 3

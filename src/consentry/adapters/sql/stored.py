@@ -10,7 +10,8 @@ already converted, skipping SQLAlchemy's per-row work.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
@@ -108,8 +109,10 @@ def copy_bytes(data: bytes | None) -> str:
     return "\\N" if data is None else "\\\\x" + data.hex()
 
 
-def copy_lines(conn: Connection, table: str, columns: str, lines: Sequence[str]) -> None:
-    """COPY rows already written as lines of its text format (`copy_field`) on PostgreSQL.
+@contextmanager
+def copy_stream(conn: Connection, table: str, columns: str) -> Iterator[Callable[[str], None]]:
+    """A COPY into the table on PostgreSQL, open for the block: each call sends lines already in
+    its text format (`copy_field`), which the server stores as they come.
 
     The ledger's append writes its events so: each row is one f-string instead of a
     `write_row` call that looks up a dumper for each of its values.
@@ -117,7 +120,7 @@ def copy_lines(conn: Connection, table: str, columns: str, lines: Sequence[str])
     raw = conn.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        copy.write("".join(lines))
+        yield copy.write
 
 
 def bulk_insert(

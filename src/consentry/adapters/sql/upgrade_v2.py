@@ -22,7 +22,8 @@ copy stays in the file.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Set
+from collections.abc import Callable, Iterator, Set
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -78,16 +79,27 @@ class _LedgerOnly(Writer):
     """The store's writer without its projection: 0009 writes the ledger into tables a later
     migration changes the projection of; `rebuild_emptied_projection` projects at the end."""
 
-    def _insert_events(self, rows: list[tuple[Any, ...]]) -> None:
+    def __init__(self, conn: Connection, clock_now: datetime, vault: Vault) -> None:
+        super().__init__(conn, clock_now, vault)
+        self._lines = False  # rows as tuples on both stores, for `_event_sink` below
+
+    @contextmanager
+    def _event_sink(self) -> Iterator[Callable[[list[Any]], None]]:
         """As 0009's `events` keep them: each row with its previous hash, both in hex (0015 made
         the hash 32 bytes and dropped the previous one, the row before's hash)."""
         prev = self._hash
-        stored: list[tuple[Any, ...]] = []
-        for row in rows:
-            digest = chain_hex(row[-1])
-            stored.append((*row[:-1], prev, digest))
-            prev = digest
-        bulk_insert(self.conn, "events", _V2_COLUMNS, stored)
+
+        def put(rows: list[tuple[Any, ...]]) -> None:
+            nonlocal prev
+            stored: list[tuple[Any, ...]] = []
+            for row in rows:
+                digest = chain_hex(row[-1])
+                stored.append((*row[:-1], prev, digest))
+                prev = digest
+            if stored:
+                bulk_insert(self.conn, "events", _V2_COLUMNS, stored)
+
+        yield put
 
     def refresh(self, new: dict[str, list[Event]], fresh: Set[str]) -> None:
         return None

@@ -8,7 +8,8 @@ the projection of every contact point it touched, in that transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +30,7 @@ from consentry.adapters.sql.stored import (
     bulk_insert,
     copy_bytes,
     copy_field,
-    copy_lines,
+    copy_stream,
     naive_utc,
     sqlite_time,
     stored_hash,
@@ -42,6 +43,8 @@ from consentry.services.errors import VERIFY, LedgerDamaged
 
 #: A deferred projection is refreshed after this many events at the latest (bounds memory).
 _PROJECT_EVERY = 50_000
+#: Rows handed to the store at a time while an append makes them (`Writer._event_sink`).
+_PART = 1000
 
 #: An event's row keeps its own chain hash only: the link to the one before is that row's hash.
 _EVENT_COLUMNS = (
@@ -70,6 +73,8 @@ class Writer(
         self._touched: dict[str, list[Event]] = {}  # appended, not yet projected
         self._fresh: set[str] = set()  # points registered among them
         self._waiting = 0
+        #: Whether `append` makes its rows as lines of COPY's text format (`_event_sink`).
+        self._lines = not self._sqlite
 
     def append(self, events: Sequence[Event], project: bool = True) -> range:
         """Seal, chain, store and project events; all in this transaction.
@@ -98,9 +103,10 @@ class Writer(
         lookups = self.lookup_cache()
         # One read of the random source for the nonces of the whole append.
         fresh_nonces = iter(nonces(sum(1 for part in parts if part[1] is not None)))
-        # SQLite's rows as tuples for executemany; PostgreSQL's as lines of COPY's text format.
+        # Rows as tuples (SQLite's executemany), or as lines of COPY's text format, handed to
+        # the store a part at a time while the next are made (`_event_sink`).
         rows: list[Any] = []
-        sqlite = self._sqlite
+        lines = self._lines
         by_point = self._touched
         seq, prev = self._seq, self._hash
         # The events of one append share their recorded_at: write it out once; an event
@@ -112,56 +118,60 @@ class Writer(
         last_at: datetime | None = None
         occurred: tuple[str, Any] = ("", None)
         index_of = self.lookup
-        for ev, (clear, personal) in zip(events, parts, strict=True):
-            seq += 1
-            pid = ev.contact_point_id
-            sealed = None
-            if personal is not None:
-                cipher = ciphers[refs.get(pid, pid)]
-                assert cipher is not None  # made above
-                sealed = seal(cipher, ev.id, personal, next(fresh_nonces))
-            text = payload_json(clear)
-            rec = recorded.get(ev.recorded_at)
-            if rec is None:
-                rec = recorded[ev.recorded_at] = stored_time(ev.recorded_at)
-            if ev.occurred_at is not last_at:
-                last_at = ev.occurred_at
-                occurred = stored_time(last_at)
-            h = link(prev, ev, seq, text, rec[0], sealed, occurred[0])
-            if sqlite:
-                rows.append(
-                    (
-                        seq,
-                        ev.id,
-                        pid,
-                        ev.type,
-                        occurred[1],
-                        rec[1],
-                        ev.schema_version,
-                        text,
-                        sealed,
-                        stored_hash(h),
+        with self._event_sink() as put:
+            for ev, (clear, personal) in zip(events, parts, strict=True):
+                seq += 1
+                pid = ev.contact_point_id
+                sealed = None
+                if personal is not None:
+                    cipher = ciphers[refs.get(pid, pid)]
+                    assert cipher is not None  # made above
+                    sealed = seal(cipher, ev.id, personal, next(fresh_nonces))
+                text = payload_json(clear)
+                rec = recorded.get(ev.recorded_at)
+                if rec is None:
+                    rec = recorded[ev.recorded_at] = stored_time(ev.recorded_at)
+                if ev.occurred_at is not last_at:
+                    last_at = ev.occurred_at
+                    occurred = stored_time(last_at)
+                h = link(prev, ev, seq, text, rec[0], sealed, occurred[0])
+                if not lines:
+                    rows.append(
+                        (
+                            seq,
+                            ev.id,
+                            pid,
+                            ev.type,
+                            occurred[1],
+                            rec[1],
+                            ev.schema_version,
+                            text,
+                            sealed,
+                            stored_hash(h),
+                        )
                     )
-                )
-            else:  # `_EVENT_COLUMNS`; the hash as bytea from its hex
-                rows.append(
-                    f"{seq}\t{copy_field(ev.id)}\t{copy_field(pid)}\t{copy_field(ev.type)}\t{occurred[1]}\t"
-                    f"{rec[1]}\t{ev.schema_version}\t{copy_field(text)}\t{copy_bytes(sealed)}\t\\\\x{h}\n"
-                )
-            full = ev if ev.seq == seq else _with_seq(ev, seq)
-            point_events = by_point.get(pid)
-            if point_events is None:
-                by_point[pid] = [full]
-            else:
-                point_events.append(full)
-            if ev.type == "contact_point.registered":
-                kind = ev.payload["kind"]
-                lookup = lookups[pid] = index_of(kind, ev.payload["value"])
-                new_points.append((pid, kind, lookup, refs[pid], seq))
-            prev = h
+                else:  # `_EVENT_COLUMNS`; the hash as bytea from its hex
+                    rows.append(
+                        f"{seq}\t{copy_field(ev.id)}\t{copy_field(pid)}\t{copy_field(ev.type)}\t{occurred[1]}\t"
+                        f"{rec[1]}\t{ev.schema_version}\t{copy_field(text)}\t{copy_bytes(sealed)}\t\\\\x{h}\n"
+                    )
+                full = ev if ev.seq == seq else _with_seq(ev, seq)
+                point_events = by_point.get(pid)
+                if point_events is None:
+                    by_point[pid] = [full]
+                else:
+                    point_events.append(full)
+                if ev.type == "contact_point.registered":
+                    kind = ev.payload["kind"]
+                    lookup = lookups[pid] = index_of(kind, ev.payload["value"])
+                    new_points.append((pid, kind, lookup, refs[pid], seq))
+                prev = h
+                if len(rows) == _PART:
+                    put(rows)
+                    rows = []
+            put(rows)
         if new_points:
             bulk_insert(self.conn, "contact_points", _POINT_COLUMNS, new_points)
-        self._insert_events(rows)
         self._move_head(seq, prev)
         self._fresh.update(p[0] for p in new_points)
         self._waiting += len(events)
@@ -193,13 +203,20 @@ class Writer(
             self._fresh.discard(r.point_id)
         return done
 
-    def _insert_events(self, rows: list[Any]) -> None:
-        """Store chained event rows (`_EVENT_COLUMNS`, in seq order) after the head: SQLite's as
-        tuples, PostgreSQL's as lines of COPY's text format."""
-        if self._sqlite:
-            bulk_insert(self.conn, "events", _EVENT_COLUMNS, rows)
-        else:
-            copy_lines(self.conn, "events", _EVENT_COLUMNS, rows)
+    @contextmanager
+    def _event_sink(self) -> Iterator[Callable[[list[Any]], None]]:
+        """Where `append` stores its chained rows (`_EVENT_COLUMNS`, in seq order, after the
+        head), a part at a time as it makes them.
+
+        PostgreSQL: one COPY, open while the rows are made (making them needs no statement),
+        fed each part as lines of its text format, so the server stores a part while the
+        next is made instead of all of them after. SQLite: executemany of each part's tuples.
+        """
+        if not self._lines:
+            yield lambda rows: bulk_insert(self.conn, "events", _EVENT_COLUMNS, rows) if rows else None
+            return
+        with copy_stream(self.conn, "events", _EVENT_COLUMNS) as write:
+            yield lambda rows: write("".join(rows))
 
     def _move_head(self, seq: int, digest: str) -> None:
         self.conn.execute(t.ledger_head.update().where(t.ledger_head.c.id == 1).values(seq=seq, hash=digest))
