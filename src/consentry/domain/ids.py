@@ -21,7 +21,7 @@ def random_ids(prefix: str) -> str:
     outgrow the cache, random keys cost a page read and write per index per row. The
     random part keeps ids unguessable and unique across processes.
     """
-    return f"{prefix}_{_time_and_random()}"
+    return f"{prefix}_{_next_time_and_random()}"
 
 
 class _TimeAndRandom:
@@ -48,7 +48,7 @@ class _TimeAndRandom:
         self._millis = (-1, "")
 
     def __call__(self) -> str:
-        now = time.time_ns() // 1_000_000
+        now = _time_ns() // 1_000_000
         with self._lock:
             left = self._left
             if not left:
@@ -60,7 +60,11 @@ class _TimeAndRandom:
             return text + left.pop()
 
 
+_time_ns = time.time_ns
 _time_and_random = _TimeAndRandom()
+#: Its bound method: a call through it skips the lookup of `__call__` an instance's call makes
+#: (an append makes an id per event).
+_next_time_and_random = _time_and_random.__call__
 
 
 def counting_ids() -> IdFactory:

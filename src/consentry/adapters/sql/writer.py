@@ -8,7 +8,7 @@ the projection of every contact point it touched, in that transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -88,21 +88,29 @@ class Writer(
         if not events:
             return range(self._seq + 1, self._seq + 1)
         vault = self.vault
-        parts = [split(ev.type, ev.payload) for ev in events]
         refs = self._ref_cache()
         new_points: list[tuple[str, str, bytes, str, int]] = []
+        # One pass: each payload split, the points with personal fields to seal (and how many
+        # events have some), the contact of each point registered here.
+        parts: list[tuple[Mapping[str, Any], dict[str, Any] | None]] = []
+        sealing: set[str] = set()
+        to_seal = 0
         for ev in events:
+            part = split(ev.type, ev.payload)
+            parts.append(part)
+            if part[1] is not None:
+                sealing.add(ev.contact_point_id)
+                to_seal += 1
             if ev.type == "contact_point.registered":
                 refs[ev.contact_point_id] = contact_ref(
                     vault, ev.contact_point_id, ev.payload.get("contact_id")
                 )
-        sealing = {ev.contact_point_id for ev, part in zip(events, parts, strict=True) if part[1] is not None}
         self.contact_refs(sealing)
         self.new_ciphers((refs.get(p, p) for p in sealing), self.now)
         ciphers = self._cipher_cache()
         lookups = self.lookup_cache()
         # One read of the random source for the nonces of the whole append.
-        fresh_nonces = iter(nonces(sum(1 for part in parts if part[1] is not None)))
+        fresh_nonces = iter(nonces(to_seal))
         # Rows as tuples (SQLite's executemany), or as lines of COPY's text format, handed to
         # the store a part at a time while the next are made (`_event_sink`).
         rows: list[Any] = []
