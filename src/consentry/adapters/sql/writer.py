@@ -218,10 +218,14 @@ class Writer(
 
         PostgreSQL: one COPY, open while the rows are made (making them needs no statement),
         fed each part as lines of its text format, so the server stores a part while the
-        next is made instead of all of them after. SQLite: executemany of each part's tuples.
+        next is made instead of all of them after. SQLite (in this process, so nothing to
+        overlap): the parts' tuples in one executemany at the end.
         """
         if not self._lines:
-            yield lambda rows: bulk_insert(self.conn, "events", _EVENT_COLUMNS, rows) if rows else None
+            kept: list[Any] = []
+            yield kept.extend
+            if kept:
+                bulk_insert(self.conn, "events", _EVENT_COLUMNS, kept)
             return
         with copy_stream(self.conn, "events", _EVENT_COLUMNS) as write:
             yield lambda rows: write("".join(rows))
