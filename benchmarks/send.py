@@ -226,7 +226,7 @@ def sample_message(app: App) -> bytes:
         boss = controller(r)
     assert purpose is not None
     decision = evaluate(app.pack, state, Question(c.channel, purpose, app.clock.now(), c.kind), boss)
-    job = Job(point, 0, state, decision, False)
+    job = Job(point, state.registered_seq, 0, state, decision, False)  # the number is not in the message
     return dot_stuffed(Letters(app, c, purpose).outgoing(job).data)
 
 
