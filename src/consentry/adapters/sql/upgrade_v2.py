@@ -79,10 +79,6 @@ class _LedgerOnly(Writer):
     """The store's writer without its projection: 0009 writes the ledger into tables a later
     migration changes the projection of; `rebuild_emptied_projection` projects at the end."""
 
-    def __init__(self, conn: Connection, clock_now: datetime, vault: Vault) -> None:
-        super().__init__(conn, clock_now, vault)
-        self._lines = False  # rows as tuples on both stores, for `_event_sink` below
-
     @contextmanager
     def _event_sink(self) -> Iterator[Callable[[list[Any]], None]]:
         """As 0009's `events` keep them: each row with its previous hash, both in hex (0015 made

@@ -73,8 +73,6 @@ class Writer(
         self._touched: dict[str, list[Event]] = {}  # appended, not yet projected
         self._fresh: set[str] = set()  # points registered among them
         self._waiting = 0
-        #: Whether `append` makes its rows as lines of COPY's text format (`_event_sink`).
-        self._lines = not self._sqlite
 
     def append(self, events: Sequence[Event], project: bool = True) -> range:
         """Seal, chain, store and project events; all in this transaction.
@@ -111,10 +109,9 @@ class Writer(
         lookups = self.lookup_cache()
         # One read of the random source for the nonces of the whole append.
         fresh_nonces = iter(nonces(to_seal))
-        # Rows as tuples (SQLite's executemany), or as lines of COPY's text format, handed to
-        # the store a part at a time while the next are made (`_event_sink`).
-        rows: list[Any] = []
-        lines = self._lines
+        # Rows (`_EVENT_COLUMNS`) handed to the store a part at a time while the next are made
+        # (`_event_sink`).
+        rows: list[tuple[Any, ...]] = []
         by_point = self._touched
         seq, prev = self._seq, self._hash
         # The events of one append share their recorded_at: write it out once; an event
@@ -143,26 +140,20 @@ class Writer(
                     last_at = ev.occurred_at
                     occurred = stored_time(last_at)
                 h = link(prev, ev, seq, text, rec[0], sealed, occurred[0])
-                if not lines:
-                    rows.append(
-                        (
-                            seq,
-                            ev.id,
-                            pid,
-                            ev.type,
-                            occurred[1],
-                            rec[1],
-                            ev.schema_version,
-                            text,
-                            sealed,
-                            stored_hash(h),
-                        )
+                rows.append(
+                    (
+                        seq,
+                        ev.id,
+                        pid,
+                        ev.type,
+                        occurred[1],
+                        rec[1],
+                        ev.schema_version,
+                        text,
+                        sealed,
+                        stored_hash(h),
                     )
-                else:  # `_EVENT_COLUMNS`; the hash as bytea from its hex
-                    rows.append(
-                        f"{seq}\t{copy_field(ev.id)}\t{copy_field(pid)}\t{copy_field(ev.type)}\t{occurred[1]}\t"
-                        f"{rec[1]}\t{ev.schema_version}\t{copy_field(text)}\t{copy_bytes(sealed)}\t\\\\x{h}\n"
-                    )
+                )
                 full = ev if ev.seq == seq else _with_seq(ev, seq)
                 point_events = by_point.get(pid)
                 if point_events is None:
@@ -212,23 +203,31 @@ class Writer(
         return done
 
     @contextmanager
-    def _event_sink(self) -> Iterator[Callable[[list[Any]], None]]:
+    def _event_sink(self) -> Iterator[Callable[[list[tuple[Any, ...]]], None]]:
         """Where `append` stores its chained rows (`_EVENT_COLUMNS`, in seq order, after the
         head), a part at a time as it makes them.
 
         PostgreSQL: one COPY, open while the rows are made (making them needs no statement),
-        fed each part as lines of its text format, so the server stores a part while the
-        next is made instead of all of them after. SQLite (in this process, so nothing to
-        overlap): the parts' tuples in one executemany at the end.
+        fed each part as lines of its text format (one f-string a row instead of a
+        `write_row` call that looks a dumper up for each value), so the server stores a part
+        while the next is made instead of all of them after. SQLite (in this process, so
+        nothing to overlap): the parts in one executemany at the end.
         """
-        if not self._lines:
-            kept: list[Any] = []
+        if self._sqlite:
+            kept: list[tuple[Any, ...]] = []
             yield kept.extend
             if kept:
                 bulk_insert(self.conn, "events", _EVENT_COLUMNS, kept)
             return
         with copy_stream(self.conn, "events", _EVENT_COLUMNS) as write:
-            yield lambda rows: write("".join(rows))
+            # The moments are COPY's text already (`_postgres_moment`); the rest as COPY escapes it.
+            yield lambda rows: write(
+                "".join(
+                    f"{r[0]}\t{copy_field(r[1])}\t{copy_field(r[2])}\t{copy_field(r[3])}\t{r[4]}\t{r[5]}\t"
+                    f"{r[6]}\t{copy_field(r[7])}\t{copy_bytes(r[8])}\t{copy_bytes(r[9])}\n"
+                    for r in rows
+                )
+            )
 
     def _move_head(self, seq: int, digest: str) -> None:
         self.conn.execute(t.ledger_head.update().where(t.ledger_head.c.id == 1).values(seq=seq, hash=digest))
