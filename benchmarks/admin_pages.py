@@ -127,7 +127,7 @@ def fill_audit_log(store_url: str, entries: int) -> None:
 
     start = datetime(2026, 1, 1, tzinfo=UTC)
     imported = {"state": "done", "rows": 120, "imported": 100, "merged": 15, "rejected": 5}
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"at": start + timedelta(minutes=i), "actor": "mia@example.nl", "action": "imported",
          "subject": f"klanten-{i}.csv", "detail": imported}
         for i in range(5)
@@ -198,7 +198,7 @@ def measure(
     from consentry.settings import Settings
 
     t0 = time.perf_counter()
-    audience.ledger_records = named(audience.ledger_records)  # type: ignore[assignment]
+    audience.ledger_records = named(audience.ledger_records)
     audience.build(store_url, min(20_000, contacts), contacts)
     points, terms = copy_terms_and_points(store_url)
     fill_audit_log(store_url, audit_entries)
@@ -291,9 +291,9 @@ def main(argv: list[str] | None = None) -> int:
             url = f"sqlite:///{Path(tmp) / 'bench.db'}"
             ok = measure("SQLite", url, *sizes) and ok
         if args.store in ("postgresql", "both"):
-            with scratch_database(BENCH_DB) as url:
-                if url is not None:
-                    ok = measure("PostgreSQL", url, *sizes) and ok
+            with scratch_database(BENCH_DB) as pg_url:
+                if pg_url is not None:
+                    ok = measure("PostgreSQL", pg_url, *sizes) and ok
     return 0 if ok else 1
 
 

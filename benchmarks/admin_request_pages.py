@@ -133,7 +133,7 @@ def measure(label: str, store_url: str, contacts: int, requests: int, rounds: in
     from consentry.settings import Settings
 
     t0 = time.perf_counter()
-    audience.ledger_records = admin_pages.named(audience.ledger_records)  # type: ignore[assignment]
+    audience.ledger_records = admin_pages.named(audience.ledger_records)
     audience.build(store_url, min(20_000, contacts), contacts)
     points, _terms = admin_pages.copy_terms_and_points(store_url)
     base = "http://127.0.0.1:8000"
@@ -206,10 +206,10 @@ def main(argv: list[str] | None = None) -> int:
             url = f"sqlite:///{Path(tmp) / 'bench.db'}"
             ok = measure("SQLite", url, args.contacts, args.requests, args.rounds, args.dry_run) and ok
         if args.store in ("postgresql", "both"):
-            with scratch_database(f"consentry_bench_admin_req_{os.getpid()}") as url:
-                if url is not None:
+            with scratch_database(f"consentry_bench_admin_req_{os.getpid()}") as pg_url:
+                if pg_url is not None:
                     ok = (
-                        measure("PostgreSQL", url, args.contacts, args.requests, args.rounds, args.dry_run)
+                        measure("PostgreSQL", pg_url, args.contacts, args.requests, args.rounds, args.dry_run)
                         and ok
                     )
     return 0 if ok else 1

@@ -129,14 +129,14 @@ def ledger_records(n: int, seed: int = 11) -> tuple[list[dict[str, Any]], list[s
             method = rnd.choices(["double_opt_in", "single_opt_in", "import", "pre_ticked"], [70, 15, 12, 3])[
                 0
             ]
-            term = {"valid_for_months": 24} if extra.random() < 0.2 else {}
+            term: dict[str, Any] = {"valid_for_months": 24} if extra.random() < 0.2 else {}
             ev("consent.given", purpose="nieuwsbrief", channels=channels, method=method, **term)
             if method == "double_opt_in" and rnd.random() < 0.9:
                 ev("consent.confirmed", 2, purpose="nieuwsbrief")
         if rnd.random() < 0.2:
             ev("consent.given", 3, purpose="aanbiedingen", channels=channels, method="single_opt_in")
         if rnd.random() < 0.3:
-            contract = {"contract": True} if extra.random() < 0.3 else {}
+            contract: dict[str, Any] = {"contract": True} if extra.random() < 0.3 else {}
             ev(
                 "purchase.recorded",
                 5,
@@ -147,7 +147,8 @@ def ledger_records(n: int, seed: int = 11) -> tuple[list[dict[str, Any]], list[s
             if rnd.random() < 0.3:
                 ev("customer_relationship.ended", rnd.randint(10, 900))
         if rnd.random() < 0.08:
-            ev("unsubscribed", 30, **({"purpose": "nieuwsbrief"} if rnd.random() < 0.5 else {}))
+            which: dict[str, Any] = {"purpose": "nieuwsbrief"} if rnd.random() < 0.5 else {}
+            ev("unsubscribed", 30, **which)
         if rnd.random() < 0.03:
             ev("objection.recorded", 40, scope="direct_marketing")
         if kind == "email" and rnd.random() < 0.02:

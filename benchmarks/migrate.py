@@ -132,7 +132,7 @@ def run(url: str, contacts: int, label: str) -> None:
         f"{label}: upgrade {wall:.1f} s wall ({cpu:.1f} s CPU): {contacts / wall:,.0f} contacts/s, "
         f"{n / wall:,.0f} events/s; peak memory of the upgrading process {peak:.0f} MB"
     )
-    app = bootstrap(Settings(database_url=url, secret_key="bench-secret-key-0123456789"))  # type: ignore[call-arg]
+    app = bootstrap(Settings(database_url=url, secret_key="bench-secret-key-0123456789"))
     t0 = time.perf_counter()
     report = integrity.verify_ledger(app)
     app.store.engine.dispose()

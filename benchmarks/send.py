@@ -46,6 +46,7 @@ import time
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import benchkeys  # noqa: F401  (the stores' keys, before any store is built)
 import sqlalchemy as sa
@@ -184,7 +185,7 @@ def reference(port: int, connections: int, messages: int, data: bytes) -> tuple[
     try:
         import uvloop
 
-        loop = uvloop.new_event_loop()
+        loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
     except ImportError:  # pragma: no cover
         loop = asyncio.new_event_loop()
     per = messages // connections
@@ -232,12 +233,12 @@ def sample_message(app: App) -> bytes:
 
 def prepare(url: str, port: int, recipients: int, dkim_key: Path | None) -> App:
     """An initialised database with the recipients and the campaign."""
-    extra = {}
+    extra: dict[str, Any] = {}
     if dkim_key is not None:
         extra = {"dkim_domain": "deboon.example", "dkim_selector": "bench", "dkim_key_file": str(dkim_key)}
     settings = Settings(
         database_url=url, secret_key=SECRET, smtp_port=port, base_url="https://koffie.example", **extra
-    )  # type: ignore[arg-type]
+    )
     app = bootstrap(settings)
     setup.init(app, name="De Boon B.V.", sector="commercial")
     purposes.define(app, "nieuwsbrief", "Nieuwsbrief", "Newsletter", categories=["koffie"])
