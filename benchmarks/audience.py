@@ -4,8 +4,10 @@ Targets (issue #16), on SQLite and on PostgreSQL: the grouped exclusion report <
 the allowed recipients handed to the sender (streamed rows, not a count) >= 500,000/s; peak
 memory <= 500 MB. What a campaign's sender is handed is measured as it happens: the queue
 filled from the judged audience (`sending.start`, one INSERT ... SELECT) and claimed by the
-sender's own claim (`--claim-batch` rows a writer transaction, each claimed row read: the
-point's number and its id, by which the sender loads the person and opens the address) until
+sender's own claim, in the ranges a sender of `--claim-batch` (its `--batch`) claims with no
+rate limit (one writer transaction each: one batch, then twice the last, up to 16 batches;
+`sending.queue.ranges`; before session 6 every claim was one batch), each claimed row read: the
+point's number and its id, by which the sender loads the person and opens the address, until
 nothing is left; the recipients/s is the queued rows over both times, and the fill and the
 claims are printed apart. Each message's person
 is then judged again against the ledger, and the address opened, as the message is written
@@ -327,12 +329,13 @@ HANDOVER_CAMPAIGN = {
 def _handover(app: Any, batch: int) -> dict[str, Any]:
     """The e-mail audience into the sender's hands: the campaign's queue filled (`sending.start`:
     one INSERT ... SELECT of the judged audience, the excluded written as skipped with their
-    rule), then claimed by the sender's own claim (`claim`, batches of `batch` rows, one writer
-    transaction each) until nothing is left, every claimed row read. The campaign is removed
-    afterwards, so a kept store measures the same again."""
+    rule), then claimed by the sender's own claim (`claim`, in the ranges a sender of `batch`
+    claims, one writer transaction each) until nothing is left, every claimed row read. The
+    campaign is removed afterwards, so a kept store measures the same again."""
     import sqlalchemy as sa
 
     from consentry.services import campaigns, sending
+    from consentry.services.sending.queue import ranges
 
     key = f"handover-{os.getpid()}"
     campaigns.define(app, {"key": key, **HANDOVER_CAMPAIGN})
@@ -343,13 +346,14 @@ def _handover(app: Any, batch: int) -> dict[str, Any]:
 
         def claims() -> int:
             n, now = 0, app.clock.now()
-            while True:
+            for size in ranges(batch, None):  # what a sender of `batch` claims, with no rate limit
                 with app.store.writer() as w:
-                    claimed = w.claim(key, "benchmark", batch, now)
+                    claimed = w.claim(key, "benchmark", size, now)
                 for _no, _point, _attempts, _art14 in claimed:
                     n += 1
                 if not claimed:
-                    return n
+                    break
+            return n
 
         claimed, claim_s, claim_cpu = _timed(claims)
     finally:
@@ -515,7 +519,8 @@ def measure(label: str, store_url: str, claim_batch: int) -> bool:
     print(
         f"  handed to the sender (email/nieuwsbrief): the queue filled {h['fill_s']:.2f} s (CPU "
         f"{h['fill_cpu']:.2f} s; {h['queued']:,} queued, {h['skipped']:,} skipped with their rule), "
-        f"claimed in batches of {h['batch']:,} {h['claim_s']:.2f} s (CPU {h['claim_cpu']:.2f} s, "
+        f"claimed in the ranges of a sender of --batch {h['batch']:,} {h['claim_s']:.2f} s "
+        f"(CPU {h['claim_cpu']:.2f} s, "
         f"{h['claimed'] / h['claim_s']:,.0f}/s): {h['claimed']:,} recipients in {took:.2f} s = "
         f"{handed:,.0f} recipients/s (each is judged again and its address opened as its message "
         "is written: benchmarks/send.py)"
@@ -560,7 +565,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--pg-database", default=BENCH_DB, help="the PostgreSQL database to build in")
     ap.add_argument(
-        "--claim-batch", type=int, default=500, help="rows a claim takes (the sender's --batch; default 500)"
+        "--claim-batch",
+        type=int,
+        default=500,
+        help="the sender's --batch (default 500), whose claims are made (`sending.queue.ranges`)",
     )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)

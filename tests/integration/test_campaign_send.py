@@ -492,6 +492,9 @@ def test_the_campaign_pauses_itself_after_too_many_errors_until_resumed(
     report = sending.send(shop, "najaar", opts)
     assert report.status is CampaignStatus.PAUSED and report.failed == 2
     assert report.note is not None and report.note.startswith("paused after 2 errors; the last: 550 5.1.1")
+    # The rows the worker had claimed ahead of its batches went back with it: none stays claimed.
+    paused = campaigns.progress(shop, "najaar").counts
+    assert (paused["claimed"], paused["queued"], paused["failed"]) == (0, 4, 2)
     with pytest.raises(sending.CampaignNotSendable, match="resume"):
         sending.send(shop, "najaar", opts)
     sending.resume(shop, "najaar")

@@ -9,6 +9,16 @@ Claim and judge
     as of now: an unsubscribe or objection committed since the queue was
     filled stops the message here (skipped, with the rule).
 
+    The rows are claimed ahead of the batches (`ranges`): the first claim takes
+    one batch, each later one twice the last, up to `RANGE_BATCHES` batches (and
+    to `RANGE_S` seconds of the worker's `--rate` where it has one). Each claim is
+    a write with its commit, and claims of one batch cost a commit per batch
+    (docs/performance.md). The rows claimed ahead wait in the worker's reserve and
+    are judged when their batch is taken from it; they are the worker's claims
+    like the others: handed back when it stops, and by the next worker when it
+    dies (`reclaim`). Rows queued again (retries) are claimed with the next
+    range, so a retry that comes due waits for the reserve to run low.
+
 Record: judging again at commit (an improvement on judging only at claim)
     Whatever messages wait for their final dot are committed together in ONE
     writer transaction: judged once more, marked sent with their Message-ID
@@ -52,7 +62,8 @@ Orphaned claims
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -79,6 +90,22 @@ from consentry.services.sending.model import (
 #: The rule recorded for a queued contact point that no longer exists (erased from the store).
 GONE = "contact-point-gone"
 _MAX_BACKOFF = timedelta(hours=6)
+#: A worker claims at most this many batches at once (see the module docstring).
+RANGE_BATCHES = 16
+#: With a rate limit, a worker claims at most this many seconds of its sending at once.
+RANGE_S = 5.0
+
+
+def ranges(batch: int, rate: float | None) -> Iterator[int]:
+    """How many rows each of a worker's claims asks for: one batch, then twice the last, up to
+    `RANGE_BATCHES` batches, or `RANGE_S` seconds at `rate` (never less than a batch)."""
+    most = batch * RANGE_BATCHES
+    if rate:
+        most = max(batch, min(most, int(rate * RANGE_S)))
+    size = batch
+    while True:
+        yield size
+        size = min(size * 2, most)
 
 
 def judge(
@@ -138,6 +165,8 @@ class Queue:
         self.report = SendReport()
         self.pending: list[Final] = []  # answered, to be written with the next transaction
         self.mine: set[int] = set()  # claimed by this worker, not yet settled (point numbers)
+        self.reserve: deque[Claim] = deque()  # claimed ahead, not yet judged (in `mine`)
+        self.sizes = ranges(opts.batch, opts.rate)
 
     def acquire(self) -> None:
         """Take the worker's lock; CampaignNotSendable when the store admits no more workers."""
@@ -166,7 +195,11 @@ class Queue:
                     self.report.status = CampaignStatus(row["status"])
                     self.report.note = row["note"]
                 return None
-            claimed = w.claim(self.c.key, self.worker, self.opts.batch, now)
+            if len(self.reserve) < self.opts.batch:
+                ahead = w.claim(self.c.key, self.worker, next(self.sizes), now)
+                self.reserve.extend(ahead)
+                self.mine.update(p.point_no for p in ahead)
+            claimed = [self.reserve.popleft() for _ in range(min(self.opts.batch, len(self.reserve)))]
             judged = self._judge(w, [p.contact_point_id for p in claimed if p.contact_point_id], now)
             skipped: dict[int, str] = {}
             for no, pid, attempts, art14 in claimed:
@@ -181,7 +214,7 @@ class Queue:
         self.report.skipped += len(skipped)
         if skipped:
             self.progress("skipped", len(skipped))
-        self.mine.update(j.no for j in jobs)
+        self.mine.difference_update(skipped)
         return jobs, claimed
 
     def record(self, group: Sequence[Held]) -> list[bool]:
