@@ -21,7 +21,9 @@ CampaignKey = Annotated[str, typer.Argument(help="The campaign's key.")]
 Concurrency = Annotated[int, typer.Option(help="SMTP connections at once (one event loop drives them all).")]
 Rate = Annotated[float | None, typer.Option(help="Messages per second at most (default: no limit).")]
 MaxErrors = Annotated[int, typer.Option(help="Errors (4xx and 5xx) after which the campaign pauses.")]
-Batch = Annotated[int, typer.Option(help="Messages claimed (and judged again) per transaction.")]
+Batch = Annotated[
+    int, typer.Option(help="Messages judged again per transaction (claimed ahead: up to 16 batches at once).")
+]
 MaxAttempts = Annotated[int, typer.Option(help="Attempts before a temporary failure counts as final.")]
 RetryAfter = Annotated[float, typer.Option(help="Seconds before the first retry; it doubles each time.")]
 NoWait = Annotated[bool, typer.Option("--no-wait", help="Leave retries that are not due yet for later.")]

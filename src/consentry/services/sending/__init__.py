@@ -6,10 +6,11 @@ The queue
     the rest skipped with the rule that excluded them.
 
 A worker's cycle
-    1. Claim a batch of due queued rows in one writer transaction and, in it,
+    1. Take a batch of claimed rows in one writer transaction and, in it,
        judge each person again with the per-contact evaluator as of now
        (`queue.judge`): an unsubscribe or objection committed since the queue
-       was filled stops the message here (skipped, with the rule).
+       was filled stops the message here (skipped, with the rule). The rows are
+       claimed ahead, a range of up to 16 batches at a time (`queue.ranges`).
     2. Connections (`--concurrency` SMTP connections, all driven by one event
        loop in the worker's thread) each write a message and send it *without*
        its final dot, paced to `--rate` (`coordinator`).
