@@ -66,6 +66,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain, islice
 
 from consentry.domain.campaigns import Campaign, CampaignStatus
 from consentry.domain.purposes import Purpose
@@ -195,11 +196,10 @@ class Queue:
                     self.report.status = CampaignStatus(row["status"])
                     self.report.note = row["note"]
                 return None
-            if len(self.reserve) < self.opts.batch:
-                ahead = w.claim(self.c.key, self.worker, next(self.sizes), now)
-                self.reserve.extend(ahead)
-                self.mine.update(p.point_no for p in ahead)
-            claimed = [self.reserve.popleft() for _ in range(min(self.opts.batch, len(self.reserve)))]
+            short = len(self.reserve) < self.opts.batch
+            ahead = w.claim(self.c.key, self.worker, next(self.sizes), now) if short else []
+            taken = min(self.opts.batch, len(self.reserve) + len(ahead))
+            claimed = list(islice(chain(self.reserve, ahead), taken))
             judged = self._judge(w, [p.contact_point_id for p in claimed if p.contact_point_id], now)
             skipped: dict[int, str] = {}
             for no, pid, attempts, art14 in claimed:
@@ -211,10 +211,15 @@ class Queue:
                 else:
                     jobs.append(Job(pid, no, attempts, found[0], found[1], art14))
             w.skip(self.c.key, skipped)
+        # Committed: only now are the rows claimed ahead this worker's (a claim rolled back is not).
+        self.reserve.extend(ahead)
+        for _ in range(taken):
+            self.reserve.popleft()
+        self.mine.update(p.point_no for p in ahead)
+        self.mine.difference_update(skipped)
         self.report.skipped += len(skipped)
         if skipped:
             self.progress("skipped", len(skipped))
-        self.mine.difference_update(skipped)
         return jobs, claimed
 
     def record(self, group: Sequence[Held]) -> list[bool]:
