@@ -28,10 +28,14 @@ from consentry.domain.campaigns import CampaignStatus, MessageStatus
 from consentry.domain.clock import FixedClock
 from consentry.domain.vocabulary import PointKind
 from consentry.entrypoints.http import create_app
-from consentry.services import campaigns, erasure, ledger, sending
+from consentry.policy.facts import Question
+from consentry.policy.rules import evaluate
+from consentry.services import campaigns, erasure, ledger, sending, states
+from consentry.services.compose import Composer
 from consentry.services.decide import decide
 from consentry.services.errors import InputError
 from consentry.services.sending import SendOptions
+from consentry.services.setup import controller
 
 SENDER = {
     "name": "Koffiebranderij De Boon",
@@ -291,6 +295,49 @@ def test_the_body_has_the_links_and_the_identity_in_each_persons_language(
     html = anna.get_body(preferencelist=("html",))
     assert html is not None and '<a href="https://koffie.example/u/' in str(html.get_content())
     assert "Waarom krijg je dit bericht" not in text  # she signed up herself: no Art. 14 notice
+
+
+def test_each_message_reads_back_as_its_persons_composition_through_the_email_package(
+    shop: App, server: tuple[Server, int]
+) -> None:
+    """The bytes on the wire (headers, both parts in quoted-printable, the person's links) parse
+    back, by Python's email package, into what the composer wrote for that person."""
+    srv, _ = server
+    people = [
+        ("anna@example.nl", "Anna", "nl"),
+        ("bob@example.com", "Bob", "en"),
+        ("eva@example.nl", "Éva", "nl"),
+    ]
+    load(shop, *(person(a, n, lang=lang) for a, n, lang in people))
+    words = "Hallo {{ name }},\n\n" + "Een regel met = en een punt aan het eind.\n.\n" * 3 + "x" * 200
+    campaigns.define(
+        shop,
+        {**CAMPAIGN, "content": {**CAMPAIGN["content"], "nl": {**CAMPAIGN["content"]["nl"], "body": words}}},
+    )
+    sending.send(shop, "najaar", FAST)
+    c = campaigns.get(shop, "najaar")
+    with shop.store.reader() as r:
+        purpose = r.purpose(c.purpose)
+        boss = controller(r)
+        loaded = {a: states.load(r, point(shop, a)) for a, _, _ in people}
+    assert purpose is not None
+    composer = Composer(shop, c, purpose)
+    for address, _name, lang in people:
+        state = loaded[address]
+        decision = evaluate(shop.pack, state, Question(c.channel, purpose, shop.clock.now(), c.kind), boss)
+        want = composer.compose(state, decision)
+        msg = srv.to(address)
+        assert (msg["To"], msg["Subject"], msg["Content-Language"]) == (address, want.subject, lang)
+        assert msg["From"] == f"{c.sender.name} <nieuws@deboon.example>"
+        plain, html = msg.get_body(("plain",)), msg.get_body(("html",))
+        assert plain is not None and html is not None
+        assert plain["Content-Transfer-Encoding"] == "quoted-printable"
+        assert str(plain.get_content()).replace("\r\n", "\n") == want.text
+        assert str(html.get_content()).replace("\r\n", "\n") == want.html
+        unsubscribe = [part.strip().strip("<>") for part in str(msg["List-Unsubscribe"]).split(",")]
+        assert unsubscribe[0] == want.unsubscribe_url and want.unsubscribe_url in want.text
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert len({str(srv.to(a)["List-Unsubscribe"]) for a, _, _ in people}) == 3  # one link a person
 
 
 def test_a_first_contact_from_someone_elses_list_carries_the_art14_notice_and_records_it(

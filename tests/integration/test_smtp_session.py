@@ -167,3 +167,38 @@ def test_a_server_that_is_not_there_is_a_temporary_failure() -> None:
 
     code, text = asyncio.run(scenario())
     assert code == 451 and text.startswith("connection failed")
+
+
+def test_a_server_that_stops_answering_times_out_at_each_step_without_a_timer_a_wait() -> None:
+    """A wait longer than the timeout fails with 451; later waits on the same watchdog do too."""
+
+    class Stalls(Server):
+        def __init__(self) -> None:
+            super().__init__()
+            self.stall = asyncio.Event()  # never set: the server keeps its answer
+
+        async def handle_RCPT(
+            self, server: object, session: object, envelope: Envelope, address: str, options: list[str]
+        ) -> str:
+            if address.startswith("stil"):
+                await self.stall.wait()
+            return await super().handle_RCPT(server, session, envelope, address, options)
+
+    srv = Stalls()
+    with serving_smtp(srv) as port:
+
+        async def scenario() -> list[tuple[int, float]]:
+            loop = asyncio.get_running_loop()
+            out = []
+            for to in ("een@example.nl", "stil1@example.nl", "twee@example.nl", "stil2@example.nl"):
+                s = SmtpTransport(Settings(smtp_port=port, smtp_timeout=0.4)).session()
+                t0 = loop.time()
+                code, _ = await send_one(s, to)
+                out.append((code, loop.time() - t0))
+                await s.close()
+            return out
+
+        results = asyncio.run(scenario())
+    assert [code for code, _ in results] == [354, 451, 354, 451]
+    assert all(0.35 <= took < 2.0 for code, took in results if code == 451), results
+    assert [to for to, _ in srv.received] == ["een@example.nl", "twee@example.nl"]

@@ -60,11 +60,27 @@ def address(name: str, addr: str) -> str:
     return f"{encoded_words(name)} <{addr}>"
 
 
-def _qp(text: str) -> bytes:
-    crlf = text.replace("\r\n", "\n").replace("\n", "\r\n")
-    if not crlf.endswith("\r\n"):
-        crlf += "\r\n"
-    return binascii.b2a_qp(crlf.encode(), istext=True)
+def _qp(text: str, sep: str = "\n\n") -> bytes:
+    """The text quoted-printable with CRLF line ends, ending in one.
+
+    Written in chunks of whole lines (split after each `sep`, a run of line ends), each
+    encoded once and remembered: quoted-printable starts afresh after every line end, so
+    the chunks' codes joined are the code of the whole, byte for byte. A campaign's
+    messages share most of their paragraphs (a message of 4 KB spent ~40 µs in the
+    encoder; the campaign's own words are now looked up).
+    """
+    chunks = text.replace("\r\n", "\n").split(sep)
+    last = chunks.pop()
+    out = [_qp_chunk(chunk + sep) for chunk in chunks]
+    if last or not out:
+        out.append(_qp_chunk(last if last.endswith("\n") else last + "\n"))
+    return b"".join(out)
+
+
+@lru_cache(maxsize=512)
+def _qp_chunk(lines: str) -> bytes:
+    """Whole lines (each ending in LF) quoted-printable, with CRLF line ends."""
+    return binascii.b2a_qp(lines.replace("\n", "\r\n").encode(), istext=True)
 
 
 def _fold(name: str, value: str) -> bytes:
@@ -146,7 +162,7 @@ def mime(m: Mail) -> bytes:
             b"Content-Type: text/html; charset=utf-8",
             b"Content-Transfer-Encoding: quoted-printable",
             b"",
-            _qp(m.html),
+            _qp(m.html, "\n"),
             sep + b"--",
             b"",
         ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import re
 import socket
 import ssl
 from collections import deque
@@ -84,13 +85,12 @@ def dot_stuffed(data: bytes) -> bytes:
     return b"." + stuffed if stuffed.startswith(b".") else stuffed
 
 
+#: What an address may not carry into an SMTP command.
+_UNSAFE = re.compile(r"[\r\n<> ]")
+
+
 class SmtpError(Exception):
     """The server ended the conversation while the connection was set up (greeting, EHLO, TLS, AUTH)."""
-
-
-def _expire(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_exception(TimeoutError("the server did not answer in time"))
 
 
 class _Wire(asyncio.Protocol):
@@ -109,6 +109,10 @@ class _Wire(asyncio.Protocol):
         self.replies: deque[tuple[int, bytes]] = deque()
         self.waiter: asyncio.Future[None] | None = None
         self.lost: ConnectionError | None = None
+        #: When the present wait times out (loop time); the watchdog checks it.
+        self.deadline = 0.0
+        self.watchdog: asyncio.TimerHandle | None = None
+        self.watch_at = 0.0  # when the watchdog fires
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.attach(cast(asyncio.Transport, transport))  # uvloop's transports do not subclass it
@@ -119,6 +123,12 @@ class _Wire(asyncio.Protocol):
         transport.set_write_buffer_limits(high=0)
 
     def data_received(self, data: bytes) -> None:
+        if not self.buf and not self.lines and data[3:4] == b" " and data.find(b"\n") == len(data) - 1:
+            # One whole one-line reply, as nearly every answer to a message is: no splitting.
+            code = int(data[:3]) if data[:3].isdigit() else -1
+            self.replies.append((code, data[4:].strip(b" \t\r\n")))
+            self._wake()
+            return
         buf = self.buf + data if self.buf else data
         start = 0
         while (end := buf.find(b"\n", start)) >= 0:
@@ -147,13 +157,33 @@ class _Wire(asyncio.Protocol):
             self.waiter.set_result(None)
 
     async def _wait(self, timeout: float) -> None:
+        # No timer a wait (four a message): one watchdog a connection, armed when none is, that
+        # looks at the present wait's deadline when it fires and sleeps on until it.
+        self.deadline = self.loop.time() + timeout
+        if self.watchdog is None or self.watch_at > self.deadline:
+            self._arm()
         self.waiter = waiter = self.loop.create_future()
-        timer = self.loop.call_later(timeout, _expire, waiter)
         try:
             await waiter
         finally:
-            timer.cancel()
             self.waiter = None
+
+    def _arm(self) -> None:
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+        self.watch_at = self.deadline
+        self.watchdog = self.loop.call_at(self.deadline, self._watch)
+
+    def _watch(self) -> None:
+        """The watchdog: expire a wait past its deadline; sleep until the next deadline, if any."""
+        self.watchdog = None
+        waiter = self.waiter
+        if waiter is None or waiter.done():
+            return
+        if self.loop.time() >= self.deadline:
+            waiter.set_exception(TimeoutError("the server did not answer in time"))
+        else:
+            self._arm()
 
     def write(self, data: bytes) -> None:
         """Hand bytes to the transport (to the kernel at once, unless its buffer is full)."""
@@ -180,6 +210,9 @@ class _Wire(asyncio.Protocol):
 
     def abort(self) -> None:
         """Hang up at once, discarding anything not yet written."""
+        if self.watchdog is not None:
+            self.watchdog.cancel()
+            self.watchdog = None
         if self.transport is not None:
             self.transport.abort()
 
@@ -276,7 +309,7 @@ class SmtpSession:
     async def prepare(self, msg: Outgoing) -> Reply:
         """MAIL, RCPT, DATA and the message without its final dot; 354 when it waits for `commit`."""
         assert not self.pending, "the last message was neither committed nor aborted"
-        if any(ch in msg.sender + msg.to for ch in "\r\n<> "):
+        if _UNSAFE.search(msg.sender) or _UNSAFE.search(msg.to):
             return Reply(553, "the address cannot be put in an SMTP command")
         timeout = self.s.smtp_timeout
         try:

@@ -182,9 +182,11 @@ def _html(lang: str, body: str, footer: list[tuple[str, str]], kept: dict[str, s
             done = kept[p] = f"<p>{escape(p).replace(chr(10), '<br>')}</p>"
         paragraphs.append(done)
     small = "".join(
-        f'<p style="font-size:smaller;color:#555">{_linked(line, url)}</p>' for line, url in footer
+        f'<p style="font-size:smaller;color:#555">{_linked(line, url)}</p>\n' for line, url in footer
     )
-    return f'<!doctype html><html lang="{lang}"><body>{"".join(paragraphs)}<hr>{small}</body></html>'
+    # A block a line: the message's encoder writes the campaign's paragraphs once (`mime._qp`).
+    body_html = "".join(f"{p}\n" for p in paragraphs)
+    return f'<!doctype html>\n<html lang="{lang}"><body>\n{body_html}<hr>\n{small}</body></html>\n'
 
 
 def _linked(line: str, url: str) -> str:

@@ -148,6 +148,8 @@ class Coordinator:
         self.tasks: list[asyncio.Task[None]] = []
         self._idle: list[asyncio.Future[None]] = []  # connections waiting for a job
         self._poked: asyncio.Future[None] | None = None  # the coordinator waiting for the connections
+        self._gathering = False  # the coordinator waits for more prepared messages to join a group
+        self._low_water = max(opts.concurrency, opts.batch // 2)  # claim when fewer are outstanding
 
     @property
     def report(self) -> SendReport:
@@ -184,7 +186,7 @@ class Coordinator:
         await self._loop()
 
     async def _loop(self) -> None:
-        low_water = max(self.opts.concurrency, self.opts.batch // 2)
+        low_water = self._low_water
         drained = False  # the last claim found fewer rows than asked: wait for the connections first
         while True:
             if not self.stopping and self.outstanding < low_water and not (drained and self.outstanding):
@@ -204,9 +206,26 @@ class Coordinator:
                 self.queue.flush()
 
     def _poke(self) -> None:
-        """A connection has something for the coordinator (a prepared message, an answer)."""
-        if self._poked is not None and not self._poked.done():
-            self._poked.set_result(None)
+        """A connection has something for the coordinator (a prepared message, an answer).
+
+        It is woken only when it has something to do with it (a group complete, the first
+        prepared message, rows to claim or replies to write); otherwise its wake-up would find
+        nothing and wait again: two wake-ups a message saved.
+        """
+        poked = self._poked
+        if poked is None or poked.done():
+            return
+        if self._gathering:
+            if len(self.ready) < min(self.opts.concurrency, self.outstanding - len(self.jobs)):
+                return
+        elif (
+            not self.ready
+            and not self.stopping
+            and self.outstanding >= self._low_water
+            and len(self.queue.pending) < self.opts.batch
+        ):
+            return
+        poked.set_result(None)
 
     async def _until_poked(self, timeout: float) -> None:
         loop = asyncio.get_running_loop()
@@ -232,13 +251,17 @@ class Coordinator:
             if not self.ready:
                 return []
         deadline = loop.time() + GATHER_S
-        while True:
-            busy = min(self.opts.concurrency, self.outstanding - len(self.jobs))
-            left = deadline - loop.time()
-            if len(self.ready) >= busy or left <= 0:
-                group, self.ready = self.ready, []
-                return group
-            await self._until_poked(left)
+        self._gathering = True
+        try:
+            while True:
+                busy = min(self.opts.concurrency, self.outstanding - len(self.jobs))
+                left = deadline - loop.time()
+                if len(self.ready) >= busy or left <= 0:
+                    group, self.ready = self.ready, []
+                    return group
+                await self._until_poked(left)
+        finally:
+            self._gathering = False
 
     def _claim(self) -> list[Claim]:
         """Claim a batch (judged again in the queue) and hand its allowed jobs to the connections."""
