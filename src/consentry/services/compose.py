@@ -18,6 +18,7 @@ it is missing or the campaign has no words in it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
 from typing import Any
 
@@ -189,9 +190,16 @@ def _html(lang: str, body: str, footer: list[tuple[str, str]], kept: dict[str, s
     return f'<!doctype html>\n<html lang="{lang}"><body>\n{body_html}<hr>\n{small}</body></html>\n'
 
 
+@lru_cache(maxsize=256)
+def _escaped(words: str) -> str:
+    """`escape` of a footer's own words (the same in every message of a language): made once."""
+    return escape(words)
+
+
 def _linked(line: str, url: str) -> str:
     """A footer line with its URL made a link."""
     if not url:
-        return escape(line)
+        return _escaped(line)
     before, _, after = line.partition(url)
-    return f'{escape(before)}<a href="{escape(url)}">{escape(url)}</a>{escape(after)}'
+    link = escape(url)
+    return f'{_escaped(before)}<a href="{link}">{link}</a>{_escaped(after)}'

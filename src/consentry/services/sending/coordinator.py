@@ -404,7 +404,8 @@ class Coordinator:
         except RenderError as exc:
             self._final(job, Reply(554, str(exc)), committed=False)
             return
-        await self.pacer.wait()
+        if self.pacer.interval:  # no await (a coroutine a message) without a rate
+            await self.pacer.wait()
         reply = await session.prepare(msg)
         if reply.code != 354:
             self._final(job, reply, committed=False)
