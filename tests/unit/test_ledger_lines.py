@@ -128,7 +128,8 @@ def test_many_lines_read_at_once_are_read_and_numbered_as_json_reads_each() -> N
                 odd = ["", "  \n", "{not json", '{"a": 1', '{"a": NaN}', '{"a": "\\udc00"}']
                 lines.append(rnd.choice(odd))
             elif roll < 0.01:
-                lines.append(json.dumps({"n": rnd.choice([2**64, -(2**63) - 1, 10**30, 10**18, 1e19])}))
+                big = rnd.choice([2**64, -(2**63) - 1, 10**30, 10**18, 1e19, "order 12345678901234567890"])
+                lines.append(json.dumps({"n": big, "m": rnd.choice([1.5, 2**65, "x"])}))
             elif roll < 0.5:  # mostly what a real file holds: short strings, dates, no numbers
                 lines.append(json.dumps({"type": "x", "at": "2024-03-01T10:00:00+00:00", "v": f"é{roll}"}))
             else:

@@ -47,6 +47,8 @@ CHUNK = 200
 #: nine: what `_decode` looks for after translating a line's UTF-8 by `_AS_NINES`.
 _NINES = b"9" * 19
 _AS_NINES = bytes.maketrans(b"0123456789", b"9" * 10)
+#: The smallest float that may be an integer past 64 bits as orjson reads it (see `_read`).
+_INT64 = 2.0**63
 #: What `_read` gives for a blank line (skipped).
 _BLANK = object()
 _PURPOSE_FIELDS = frozenset({"consent.given", "consent.confirmed", "consent.withdrawn", "unsubscribed"})
@@ -339,15 +341,17 @@ def _decode(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
     event). It is stricter (no NaN, no lone surrogate escapes), so a line it refuses is
     read again by `json`, which accepts what it always accepted and words the refusal as
     before. It reads an integer past 64 bits (below -2**63 or above 2**64 - 1) as a float;
-    such an integer is written with at least 19 digits in a row, so a line with a run of 19
-    ASCII digits is read by `json` alone (any other number reads the same in both: an
-    integer of up to 18 digits, a float written with a point or an exponent).
+    such an integer is written with at least 19 digits in a row (any other number reads the
+    same in both: an integer of up to 18 digits, a float written with a point or an
+    exponent), so only a line with a run of 19 ASCII digits needs a closer look.
 
     Lines are read `CHUNK` at a time: one look for such a run in the whole chunk (its
     UTF-8 with the digits made nines, a C loop: 0.3-0.4 µs a line, where looking in each
     parsed value took 1.2) and, when it has none, orjson reads every line of it in one
     list comprehension. A chunk with such a run, or with a line orjson refuses (a blank
-    line, a line that is not JSON), is read line by line as before.
+    line, a line that is not JSON), is read line by line (`_read`) as before: what orjson
+    read is looked through for a float of at least 2**63 (the run may be in a string, an
+    order number), and only a line with one, or one orjson refuses, is read by `json`.
     """
     it = iter(lines)
     first = 1
@@ -369,18 +373,38 @@ def _decode(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
 
 
 def _read(line: str) -> Any:
-    """One line's JSON value (an InputError when it is not JSON), or `_BLANK`."""
-    if _NINES not in line.encode("utf-8", "surrogatepass").translate(_AS_NINES):
-        try:
-            return orjson.loads(line)
-        except orjson.JSONDecodeError:
-            pass
+    """One line's JSON value as `json` reads it (an InputError when it is not JSON), or `_BLANK`."""
+    try:
+        value = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        if not _past_64_bits(value):
+            return value
     if not line.strip():
         return _BLANK
     try:
         return json.loads(line)
     except json.JSONDecodeError as exc:
         return InputError("-", f"not valid JSON ({exc.msg}, column {exc.colno})")
+
+
+def _past_64_bits(value: Any) -> bool:
+    """Whether a value orjson read holds a float at least as large as 2**63 (an integer past
+    64 bits comes out of orjson so)."""
+    kind = type(value)
+    if kind is float:
+        return not -_INT64 < value < _INT64
+    if kind is dict:
+        value = value.values()
+    elif kind is not list:
+        return False
+    kinds = set(map(type, value))  # most objects and lists hold no float, nor an object or list
+    if float in kinds and any(type(v) is float and not -_INT64 < v < _INT64 for v in value):
+        return True
+    return (dict in kinds or list in kinds) and any(
+        _past_64_bits(v) for v in value if type(v) is dict or type(v) is list
+    )
 
 
 def append_lines(app: App, lines: Iterable[str], progress: Progress | None = None) -> AppendReport:
