@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -155,7 +155,7 @@ def with_fields(type_name: str, checked: dict[str, Any], changes: Mapping[str, A
     out = dict(checked)
     for name in names:
         out[name] = fields[name][1](changes[name])
-    return _check_across(type_name, out) if type_name in _ACROSS else out
+    return _check_across(type_name, out, names) if type_name in _ACROSS else out
 
 
 #: Field kinds that carry free text (the others are checked against a fixed set or form).
@@ -166,8 +166,14 @@ _TEXT_FIELDS = {
 }
 
 
+#: The field kinds whose common values `validate_payload` proves sound in one pass
+#: (`_proven`), as the kind's name.
+_PROVABLE = frozenset({"object", "list[str]", "list[channel]"})
+#: What each of them is in JSON (a value of another shape goes the field's own checks).
+_SHAPES: dict[str, type] = {"object": dict, "list[str]": list, "list[channel]": list}
 #: Per event type, each field by name: (its place in the type's order, its check, whether
-#: it carries free text, the size limit of a string in it, whether it is of kind `str`).
+#: it carries free text, the size limit of a string in it, whether it is of kind `str`,
+#: the kind's name when `_proven` knows it, else None).
 _FIELDS = {
     name: {
         f.name: (
@@ -176,6 +182,7 @@ _FIELDS = {
             f.kind in _TEXT_KINDS,
             limits.EVENT_TEXT.get(f.name, limits.LABEL),
             f.kind == "str",
+            f.kind if f.kind in _PROVABLE else None,
         )
         for i, (f, (_n, _r, check)) in enumerate(zip(etype.fields, _PLANS[name], strict=True))
     }
@@ -226,11 +233,23 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
     faulty = False
     last = -1
     ordered = True
+    #: The objects not proven to map strings to strings (`_check_across` looks at those).
+    unproven: list[str] = []
     for name, value in payload.items():
         if value is None:
             continue
-        position, check, text, limit, plain = fields[name]
+        position, check, text, limit, plain, provable = fields[name]
         kind = type(value)
+        if provable is not None and kind is _SHAPES[provable]:
+            proven = _proven(name, provable, value)
+            if proven is not None:  # sound: its normal form without the checks below
+                out[name] = proven
+                if position < last:
+                    ordered = False
+                last = position
+                continue
+            if kind is dict:
+                unproven.append(name)
         if kind is str:
             if len(value) > limit:
                 raise EventError(name, limits.too_long(limit))
@@ -264,7 +283,54 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
         _first_fault(type_name, payload)
     if not ordered:  # the fields in the type's documented order
         out = {name: out[name] for name in sorted(out, key=_POSITIONS[type_name].__getitem__)}
-    return _check_across(type_name, out) if type_name in _ACROSS else out
+    return _check_across(type_name, out, unproven) if type_name in _ACROSS else out
+
+
+def _proven(name: str, kind: str, value: Any) -> Any:
+    """The normal form of a list or object of plain strings (the common value of a
+    provable kind, `_PROVABLE`) when it is sound, found with a few calls in C; None when it
+    is not, or not plainly so: then the field's own checks run and name any fault.
+
+    Sound is what `_check_size`, the control character search and the field's check let
+    through: an object of at most `limits.ITEMS` strings mapped to strings, within its
+    size and without a refused character; a non-empty list of at most `limits.ITEMS`
+    strings of at most `limits.LABEL` characters, without a refused character and none
+    blank (stripped, as `_str_list` gives them); or a list of known channels (sorted and
+    once each, as `_channel_list` gives them). An object is returned itself, as
+    `_object` returns it.
+    """
+    if len(value) > limits.ITEMS:
+        return None
+    if kind == "list[channel]":
+        try:
+            known = bool(value) and _CHANNELS.issuperset(value)
+        except TypeError:  # an item that cannot be hashed: not a channel
+            return None
+        return sorted(set(value)) if known else None
+    kinds = set(map(type, value))
+    if kind == "object":
+        kinds.update(map(type, value.values()))
+        if not kinds <= _JUST_STR:
+            return None
+        names, values = list(map(len, value)), list(map(len, value.values()))
+        if name == "attributes":
+            if (
+                max(names, default=0) > limits.ATTRIBUTE_NAME
+                or max(values, default=0) > limits.ATTRIBUTE_VALUE
+            ):
+                return None
+        elif 2 + 6 * (sum(names) + sum(values)) + 6 * len(value) > limits.OBJECT_JSON:  # `_json_bound`
+            return None
+        # One search over names and values joined (a space is no refused character).
+        if has_control_character(" ".join([*value, *value.values()])):
+            return None
+        return value
+    if not value or not kinds <= _JUST_STR or max(map(len, value)) > limits.LABEL:
+        return None
+    if has_control_character(" ".join(value)):
+        return None
+    stripped = list(map(str.strip, value))
+    return stripped if all(stripped) else None
 
 
 def _first_fault(type_name: str, payload: Mapping[str, Any]) -> None:
@@ -376,8 +442,12 @@ def size_limit(f: Field) -> str:
     return ""
 
 
-def _check_across(type_name: str, out: dict[str, Any]) -> dict[str, Any]:
-    """The checks that read more than one field (or a field against its event type)."""
+def _check_across(type_name: str, out: dict[str, Any], unproven: Collection[str]) -> dict[str, Any]:
+    """The checks that read more than one field (or a field against its event type).
+
+    Of the objects that must map strings to strings, only those named in `unproven` are
+    looked at: the others were found to (`_proven`), or checked so before.
+    """
     if type_name == "bounce.recorded" and out["bounce_kind"] not in _BOUNCE_KINDS:
         raise EventError("bounce_kind", "must be `hard` or `soft`")
     if type_name in ("request.received", "request.handled") and out["request"] not in REQUEST_KINDS:
@@ -387,6 +457,8 @@ def _check_across(type_name: str, out: dict[str, Any]) -> dict[str, Any]:
     if type_name == "contact_point.registered" and out.get("stated_basis") not in (None, *STATED_BASES):
         raise EventError("stated_basis", f"must be one of: {', '.join(STATED_BASES)}")
     for name in _STRING_OBJECTS.get(type_name, ()):
+        if name not in unproven:
+            continue
         found = out.get(name)
         if (
             found

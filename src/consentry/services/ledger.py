@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from consentry.adapters.addresses import AddressError, normalise
+from consentry.adapters.addresses import AddressError, Normalised, normalise
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.errors import FieldError
 from consentry.domain.events import ERASURE_ONLY, SCHEMA_VERSION, SERVICE_ONLY, Event
@@ -69,9 +69,17 @@ class AppendReport:
 class _Batch:
     """Resolves references and checks records against the ledger and this batch so far."""
 
-    def __init__(self, app: App, w: Writing, trusted_ids: bool = False) -> None:
+    def __init__(
+        self,
+        app: App,
+        w: Writing,
+        trusted_ids: bool = False,
+        normalised: Mapping[tuple[PointKind, str], Normalised] | None = None,
+    ) -> None:
         self.app, self.w = app, w
         self.trusted_ids = trusted_ids
+        #: Values known to be in their normal form, with what normalising gives for them.
+        self.normalised = normalised or {}
         self.now = app.clock.now()
         self.region = app.settings.default_region
         self.new_points: dict[tuple[PointKind, str], str] = {}
@@ -165,10 +173,12 @@ class _Batch:
         raw = payload.get("value")
         if not isinstance(raw, str) or not raw.strip():
             raise InputError("value", "is required: the address or number")
-        try:
-            norm = normalise(kind, raw, self.region)
-        except AddressError as exc:
-            raise InputError("value", str(exc)) from None
+        norm = self.normalised.get((kind, raw))
+        if norm is None:
+            try:
+                norm = normalise(kind, raw, self.region)
+            except AddressError as exc:
+                raise InputError("value", str(exc)) from None
         key = (kind, norm.value)
         if key in self.new_points:
             raise InputError("value", f"{norm.value!r} is registered twice in this file")
@@ -224,12 +234,13 @@ class _Batch:
                 raise InputError("contact", "a registration creates a contact point; give kind and value")
             # Every field is checked before the value is normalised (a wrong field is
             # named before an unusable address), and again with the normalised value.
-            first = validate_payload(etype, {**payload, "value": payload.get("value") or "-"})
+            first = validate_payload(etype, payload if payload.get("value") else {**payload, "value": "-"})
             pid, normal = self.register(payload, line)
             kind = self.kinds[pid]
-            # Only what normalising changed is checked again.
-            changes = {k: normal[k] for k in ("value", "country") if normal.get(k) is not payload.get(k)}
-            clean = with_fields(etype, first, changes)
+            # Only what normalising changed is checked again (a normal form is stripped: a
+            # value it left as it was is in `first` as it is).
+            changes = {k: normal[k] for k in ("value", "country") if normal.get(k) != payload.get(k)}
+            clean = with_fields(etype, first, changes) if changes else first
         else:
             pid, kind = self.point(record.get("contact"))
             clean = validate_payload(etype, payload)
@@ -266,15 +277,19 @@ def append_in(
     records: Iterable[tuple[int, Any]],
     progress: Progress | None = None,
     trusted_ids: bool = False,
+    normalised: Mapping[tuple[PointKind, str], Normalised] | None = None,
 ) -> AppendReport:
     """`append_records` inside a transaction the caller holds (and rolls back on FileRejected).
 
     With `trusted_ids` the caller has already made sure given event ids and
     registered values are new (the importer checks a whole block at once), so
-    they are not looked up again.
+    they are not looked up again. `normalised` maps values the caller has already
+    normalised, in their normal form, to what `normalise` gives for them (the importer
+    normalises every address it reads): a registration of such a value is not
+    normalised again (`normalise` gives the same for a normal form).
     """
     with rare_collections():
-        return _append_in(app, w, records, progress, trusted_ids)
+        return _append_in(app, w, records, progress, trusted_ids, normalised)
 
 
 def _append_in(
@@ -283,12 +298,13 @@ def _append_in(
     records: Iterable[tuple[int, Any]],
     progress: Progress | None,
     trusted_ids: bool,
+    normalised: Mapping[tuple[PointKind, str], Normalised] | None,
 ) -> AppendReport:
     problems: list[LineProblem] = []
     truncated = False
     appended = registered = 0
     first = last = None
-    batch = _Batch(app, w, trusted_ids)
+    batch = _Batch(app, w, trusted_ids, normalised)
     pending: list[Event] = []
 
     def flush() -> None:

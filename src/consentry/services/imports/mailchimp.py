@@ -191,6 +191,8 @@ class MailchimpMapper:
         # Already in the order of the attributes' names (`check`): the profile as sorted.
         profile = {name: x for column, name in self._profile if (x := v.get(column))}
         leid = v.get("LEID")
+        # The fields in their type's order (docs/events.md), which the ledger keeps: a
+        # record in that order is not sorted again (`validate_payload`).
         record: dict[str, Any] = {
             "id": "",  # set below: with a profile, `with_profile` derives it
             "type": "contact_point.registered",
@@ -198,13 +200,13 @@ class MailchimpMapper:
             "value": point.value,
             "source": "import",
             "source_detail": f"{self._detail}, LEID {leid}" if leid else self._detail,
-            "stated_basis": "consent",
-            "role_address": point.role_address,
         }
         first, last = v.get("First Name"), v.get("Last Name")
         name = f"{first} {last}" if first and last else first or last
         if name:
             record["display_name"] = name
+        record["stated_basis"] = "consent"
+        record["role_address"] = point.role_address
         if first_seen:
             record["occurred_at"] = first_seen
         tags = split_tags(v.get("TAGS", ""))
@@ -234,13 +236,14 @@ class MailchimpMapper:
             # consent was collected is not known, and the method says so.
             "method": "double_opt_in" if confirm else "import",
             "collection_point": self._collection_point,
-            "source_fields": evidence,
         }
-        if optin:
-            given["occurred_at"] = optin
+        # In the type's order, as the registration's fields (`_registration`).
         ip = v.get("OPTIN_IP")
         if ip:
             given["ip"] = ip
+        given["source_fields"] = evidence
+        if optin:
+            given["occurred_at"] = optin
         if not confirm:
             return [given]
         confirmed: dict[str, Any] = {

@@ -81,13 +81,18 @@ class ImportContext:
     suggestions: Counter[str] = field(default_factory=Counter)
     #: Counts a mapper keeps for its file notes (e.g. members without an opt-in time).
     tally: Counter[str] = field(default_factory=Counter)
+    #: The block's points as `point` normalised them, by kind and normal form: the ledger
+    #: registers them without normalising them again (`ledger.append_in`). Only the block's.
+    normalised: dict[tuple[PointKind, str], Normalised] = field(default_factory=dict)
 
     def point(self, kind: PointKind, raw: str, column: str) -> Normalised:
         """Normalise a value or reject the row naming the column."""
         try:
-            return normalise(kind, raw, self.region)
+            found = normalise(kind, raw, self.region)
         except AddressError as exc:
             raise RowRejected(column, str(exc)) from None
+        self.normalised[(found.kind, found.value)] = found
+        return found
 
     def first_time(self, point: Normalised, line: int) -> bool:
         """True the first time a point appears in the file; later times are noted."""

@@ -175,6 +175,7 @@ def _write_block(
     """Map one block and write it in the open transaction, counting its rows and problems."""
     ctx.seen.clear()  # only the block's: see `ImportContext.seen`
     ctx.firsts.clear()
+    ctx.normalised.clear()
     report.rows += len(rows)
     rejected_before = len(report.rejected)
     mapped: list[MappedRow] = []
@@ -243,7 +244,7 @@ def _write_records(
     while True:
         numbered = [(line, r) for line, recs in rows.items() for r in recs]
         try:
-            result = append_in(app, w, numbered, trusted_ids=True)
+            result = append_in(app, w, numbered, trusted_ids=True, normalised=ctx.normalised)
         except FileRejected as exc:
             bad = {p.line for p in exc.problems} & set(rows)
             if not bad:
