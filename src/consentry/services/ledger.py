@@ -51,6 +51,8 @@ _AS_NINES = bytes.maketrans(b"0123456789", b"9" * 10)
 _INT64 = 2.0**63
 #: What `_read` gives for a blank line (skipped).
 _BLANK = object()
+#: The kinds of contact point by their value.
+_POINT_KINDS = {kind.value: kind for kind in PointKind}
 _PURPOSE_FIELDS = frozenset({"consent.given", "consent.confirmed", "consent.withdrawn", "unsubscribed"})
 
 Progress = Callable[[int], None]
@@ -166,10 +168,9 @@ class _Batch:
         return at
 
     def register(self, payload: dict[str, Any], line: int) -> tuple[str, dict[str, Any]]:
-        try:
-            kind = PointKind(str(payload.get("kind")))
-        except ValueError:
-            raise InputError("kind", "must be one of: email, phone, postal") from None
+        kind = _POINT_KINDS.get(str(payload.get("kind")))  # `PointKind(...)`, for a fifth of its cost
+        if kind is None:
+            raise InputError("kind", "must be one of: email, phone, postal")
         raw = payload.get("value")
         if not isinstance(raw, str) or not raw.strip():
             raise InputError("value", "is required: the address or number")
