@@ -53,3 +53,17 @@ def test_validation_refuses_control_characters_in_any_text_field(
         validate_payload("contact_point.registered", {**base, **payload})
     assert caught.value.field == field
     assert caught.value.message.startswith(("contains a control character", "contains a lone surrogate"))
+
+
+def test_the_printable_shortcut_refuses_exactly_what_the_search_refuses() -> None:
+    """`has_control_character` and `control_character` skip the search for a text
+    `str.isprintable` passes: that must never pass a refused character. Every code point,
+    alone and amid other text."""
+    from consentry.domain.text import _REFUSED, has_control_character
+
+    for code in range(0x110000):
+        char = chr(code)
+        refused = _REFUSED.search(char) is not None
+        assert bool(has_control_character(char)) is refused, hex(code)
+        assert bool(has_control_character(f"Zoë {char} x")) is refused, hex(code)
+        assert (control_character(char) is not None) is refused, hex(code)

@@ -253,7 +253,7 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
         if kind is str:
             if len(value) > limit:
                 raise EventError(name, limits.too_long(limit))
-            if text and has_control_character(value):
+            if text and not value.isprintable() and has_control_character(value):  # `isprintable`: see there
                 faulty = True
                 continue
             if plain:  # most fields: `_str` of a plain string, without the call
