@@ -69,3 +69,56 @@ def test_postal_addresses_need_street_and_town() -> None:
     assert normalise_postal("Dorpsstraat  12;  1234 AB  Dorp").value == "Dorpsstraat 12\n1234 AB Dorp"
     with pytest.raises(AddressError):
         normalise_postal("Dorpsstraat 12")
+
+
+@pytest.mark.parametrize(
+    ("kind", "raw"),
+    [
+        ("email", " Info@Example.NL "),
+        ("email", "jan@Bücher.de"),
+        ("email", "Zoë@exämple.nl"),
+        ("email", "ÉMILE@xn--bcher-kva.de"),
+        ("email", "ÅNGSTRÖM@exAmple.org"),
+        ("email", "test@ＥＸＡＭＰＬＥ.com"),
+        ("email", "ﬁ@example.nl"),
+        ("email", "a.b+c@sub.Example.com"),
+        ("phone", "06 12345678"),
+        ("phone", "0031201234567"),
+        ("phone", "+1 650 253 0000"),
+        ("phone", "+32 470 12 34 56"),
+        ("phone", "+44 20 7946 0958"),
+        ("postal", "Dorpsstraat 1; 1234 AB  Ergens"),
+        ("postal", "a|b\n c ;d"),
+    ],
+)
+def test_a_normal_form_normalises_to_itself(kind: str, raw: str) -> None:
+    """The importer hands the ledger the normal forms it made with what normalising gave
+    (`append_in(normalised=...)`), and the ledger does not normalise them again: that is
+    only the same when normalising a normal form gives it back, with the same details."""
+    from consentry.adapters.addresses import normalise
+    from consentry.domain.vocabulary import PointKind
+
+    once = normalise(PointKind(kind), raw, "NL")
+    assert normalise(PointKind(kind), once.value, "NL") == once
+    assert normalise(PointKind(kind), once.value, "BE") == once  # a number's normal form has its country
+
+
+@given(
+    st.text(alphabet="abcXYZéÅßﬁ019._+- ", min_size=1, max_size=12),
+    st.text(alphabet="abzÜö09-", min_size=1, max_size=10),
+    _tld,
+    st.text(alphabet="ab \n;|", max_size=12),
+)
+@settings(max_examples=400, deadline=None)
+def test_an_e_mail_or_postal_address_normal_form_is_a_fixed_point(
+    local: str, label: str, tld: str, rest: str
+) -> None:
+    from consentry.adapters.addresses import normalise
+    from consentry.domain.vocabulary import PointKind
+
+    for kind, raw in ((PointKind.EMAIL, f"{local}@{label}.{tld.upper()}"), (PointKind.POSTAL, local + rest)):
+        try:
+            once = normalise(kind, raw, "NL")
+        except AddressError:
+            continue
+        assert normalise(kind, once.value, "NL") == once
