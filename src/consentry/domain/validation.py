@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -17,6 +17,7 @@ from consentry.domain.vocabulary import (
 )
 
 _BOUNCE_KINDS = frozenset({"hard", "soft"})
+_STATED_OR_NONE = frozenset({None, *STATED_BASES})
 
 
 @functools.cache
@@ -91,26 +92,80 @@ def _months(name: str, value: Any) -> Any:
     return value
 
 
+# The checks of the kinds that hold lists and objects check their values' sizes and
+# control characters too (`validate_payload` leaves those to them). Their common value, all
+# plain strings well within the limits, is tested with a few calls in C: the items' types in
+# one set, their lengths by `max` or `sum`, one control-character search over them joined (a
+# space is no refused character). Any other value is checked step by step, so that the
+# fault is named as `check_sizes` and `find_control_character` name it (`_walk_object` and
+# the like, which are also the checks' whole reference in tests/unit/test_list_and_object_checks.py).
+
+
 def _object(name: str, value: Any) -> Any:
+    if type(value) is dict and len(value) <= limits.ITEMS:
+        kinds = set(map(type, value))
+        kinds.update(map(type, value.values()))
+        if (
+            kinds <= _JUST_STR
+            and (
+                _attributes_fit(value)
+                if name == "attributes"
+                else _json_length_bound(value) <= limits.OBJECT_JSON
+            )
+            and not has_control_character(" ".join([*value, *value.values()]))
+        ):
+            return value
+    return _walk_object(name, value)
+
+
+def _walk_object(name: str, value: Any) -> Any:
+    """`_object` step by step."""
+    _check_size(name, value)
+    _refuse_control_character(name, value)
     if not isinstance(value, dict):
         raise EventError(name, "must be a JSON object")
     return value
 
 
 def _str_list(name: str, value: Any) -> Any:
-    if not isinstance(value, list) or not value:
-        raise EventError(name, "must be a non-empty list")
-    if _plain_strings(value):  # the common case, without a loop in Python
+    if (
+        type(value) is list
+        and 0 < len(value) <= limits.ITEMS
+        and set(map(type, value)) <= _JUST_STR
+        and max(map(len, value)) <= limits.LABEL
+        and not has_control_character(" ".join(value))
+    ):
         stripped = list(map(str.strip, value))
         if all(stripped):
             return stripped
-        raise EventError(name, "must contain non-empty strings")
+    return _walk_str_list(name, value)
+
+
+def _walk_str_list(name: str, value: Any) -> Any:
+    """`_str_list` step by step."""
+    _check_size(name, value)
+    _refuse_control_character(name, value)
+    if not isinstance(value, list) or not value:
+        raise EventError(name, "must be a non-empty list")
     if not all(isinstance(v, str) and v.strip() for v in value):
         raise EventError(name, "must contain non-empty strings")
     return [v.strip() for v in value]
 
 
 def _channel_list(name: str, value: Any) -> Any:
+    # Every channel is a short string: a list of known ones is within the size limits.
+    if type(value) is list and 0 < len(value) <= limits.ITEMS:
+        try:
+            if _CHANNELS.issuperset(value):
+                return sorted(set(value))
+        except TypeError:  # an item that cannot be hashed: `_walk_channel_list` names it
+            pass
+    return _walk_channel_list(name, value)
+
+
+def _walk_channel_list(name: str, value: Any) -> Any:
+    """`_channel_list` step by step."""
+    _check_size(name, value)
     if not isinstance(value, list) or not value:
         raise EventError(name, "must be a non-empty list")
     for v in value:
@@ -155,7 +210,7 @@ def with_fields(type_name: str, checked: dict[str, Any], changes: Mapping[str, A
     out = dict(checked)
     for name in names:
         out[name] = fields[name][1](changes[name])
-    return _check_across(type_name, out, names) if type_name in _ACROSS else out
+    return _check_across(type_name, out) if type_name in _ACROSS else out
 
 
 #: Field kinds that carry free text (the others are checked against a fixed set or form).
@@ -166,14 +221,8 @@ _TEXT_FIELDS = {
 }
 
 
-#: The field kinds whose common values `validate_payload` proves sound in one pass
-#: (`_proven`), as the kind's name.
-_PROVABLE = frozenset({"object", "list[str]", "list[channel]"})
-#: What each of them is in JSON (a value of another shape goes the field's own checks).
-_SHAPES: dict[str, type] = {"object": dict, "list[str]": list, "list[channel]": list}
 #: Per event type, each field by name: (its place in the type's order, its check, whether
-#: it carries free text, the size limit of a string in it, whether it is of kind `str`,
-#: the kind's name when `_proven` knows it, else None).
+#: it carries free text, the size limit of a string in it, whether it is of kind `str`).
 _FIELDS = {
     name: {
         f.name: (
@@ -182,7 +231,6 @@ _FIELDS = {
             f.kind in _TEXT_KINDS,
             limits.EVENT_TEXT.get(f.name, limits.LABEL),
             f.kind == "str",
-            f.kind if f.kind in _PROVABLE else None,
         )
         for i, (f, (_n, _r, check)) in enumerate(zip(etype.fields, _PLANS[name], strict=True))
     }
@@ -233,30 +281,18 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
     faulty = False
     last = -1
     ordered = True
-    #: The objects not proven to map strings to strings (`_check_across` looks at those).
-    unproven: list[str] = []
     for name, value in payload.items():
         if value is None:
             continue
-        position, check, text, limit, plain, provable = fields[name]
+        position, check, text, limit, plain = fields[name]
         kind = type(value)
-        if provable is not None and kind is _SHAPES[provable]:
-            proven = _proven(name, provable, value)
-            if proven is not None:  # sound: its normal form without the checks below
-                out[name] = proven
-                if position < last:
-                    ordered = False
-                last = position
-                continue
-            if kind is dict:
-                unproven.append(name)
-        if kind is str:
-            if len(value) > limit:
-                raise EventError(name, limits.too_long(limit))
-            if text and not value.isprintable() and has_control_character(value):  # `isprintable`: see there
+        if kind is str or (kind is not bool and kind is not int and isinstance(value, str)):
+            if len(value) > limit or (
+                text and not value.isprintable() and has_control_character(value)  # `isprintable`: see there
+            ):
                 faulty = True
                 continue
-            if plain:  # most fields: `_str` of a plain string, without the call
+            if plain and kind is str:  # most fields: `_str` of a plain string, without the call
                 value = value.strip()
                 if not value:
                     faulty = True
@@ -266,11 +302,7 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
                     ordered = False
                 last = position
                 continue
-        elif kind is not bool and kind is not int:
-            _check_size(name, value)
-            if text and find_control_character(value) is not None:
-                faulty = True
-                continue
+        # A list or object: its kind's check checks its size and control characters too.
         try:
             out[name] = check(value)
         except Exception:  # `_first_fault` raises it again, in its order
@@ -283,59 +315,14 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
         _first_fault(type_name, payload)
     if not ordered:  # the fields in the type's documented order
         out = {name: out[name] for name in sorted(out, key=_POSITIONS[type_name].__getitem__)}
-    return _check_across(type_name, out, unproven) if type_name in _ACROSS else out
-
-
-def _proven(name: str, kind: str, value: Any) -> Any:
-    """The normal form of a list or object of plain strings (the common value of a
-    provable kind, `_PROVABLE`) when it is sound, found with a few calls in C; None when it
-    is not, or not plainly so: then the field's own checks run and name any fault.
-
-    Sound is what `_check_size`, the control character search and the field's check let
-    through: an object of at most `limits.ITEMS` strings mapped to strings, within its
-    size and without a refused character; a non-empty list of at most `limits.ITEMS`
-    strings of at most `limits.LABEL` characters, without a refused character and none
-    blank (stripped, as `_str_list` gives them); or a list of known channels (sorted and
-    once each, as `_channel_list` gives them). An object is returned itself, as
-    `_object` returns it.
-    """
-    if len(value) > limits.ITEMS:
-        return None
-    if kind == "list[channel]":
-        try:
-            known = bool(value) and _CHANNELS.issuperset(value)
-        except TypeError:  # an item that cannot be hashed: not a channel
-            return None
-        return sorted(set(value)) if known else None
-    kinds = set(map(type, value))
-    if kind == "object":
-        kinds.update(map(type, value.values()))
-        if not kinds <= _JUST_STR:
-            return None
-        names, values = list(map(len, value)), list(map(len, value.values()))
-        if name == "attributes":
-            if (
-                max(names, default=0) > limits.ATTRIBUTE_NAME
-                or max(values, default=0) > limits.ATTRIBUTE_VALUE
-            ):
-                return None
-        elif 2 + 6 * (sum(names) + sum(values)) + 6 * len(value) > limits.OBJECT_JSON:  # `_json_bound`
-            return None
-        # One search over names and values joined (a space is no refused character).
-        if has_control_character(" ".join([*value, *value.values()])):
-            return None
-        return value
-    if not value or not kinds <= _JUST_STR or max(map(len, value)) > limits.LABEL:
-        return None
-    if has_control_character(" ".join(value)):
-        return None
-    stripped = list(map(str.strip, value))
-    return stripped if all(stripped) else None
+    return _check_across(type_name, out) if type_name in _ACROSS else out
 
 
 def _first_fault(type_name: str, payload: Mapping[str, Any]) -> None:
-    """Raise the refusal of a payload whose sizes pass but that has a fault: a control
-    character first, then a missing or wrong field, each in the type's field order."""
+    """Raise the refusal of a payload that has a fault: a size first (in the payload's
+    order), then a control character, then a missing or wrong field (each in the type's
+    field order)."""
+    check_sizes(payload)
     _refuse_control_characters(type_name, payload)
     for name, required, check in _PLANS[type_name]:
         value = payload.get(name)
@@ -385,10 +372,7 @@ def _check_object_size(name: str, value: dict[Any, Any]) -> None:
         raise EventError(name, f"has more than {limits.ITEMS} entries")
     if name == "attributes":
         try:  # most are well within the limits: measured without a loop in Python
-            if (
-                max(map(len, value), default=0) <= limits.ATTRIBUTE_NAME
-                and max(map(len, value.values()), default=0) <= limits.ATTRIBUTE_VALUE
-            ):
+            if _attributes_fit(value):
                 return
         except TypeError:  # a name or value without a length: the loop below skips it
             pass
@@ -403,13 +387,27 @@ def _check_object_size(name: str, value: dict[Any, Any]) -> None:
         raise EventError(name, f"is longer than the limit of {limits.OBJECT_JSON} characters as JSON")
 
 
+def _attributes_fit(value: dict[Any, Any]) -> bool:
+    """Whether every name and value of attributes is within its limit (TypeError when one
+    has no length). (`max` without `default=`: a keyword makes it several times slower.)"""
+    return not value or (
+        max(map(len, value)) <= limits.ATTRIBUTE_NAME
+        and max(map(len, value.values())) <= limits.ATTRIBUTE_VALUE
+    )
+
+
 def _json_bound(value: dict[Any, Any]) -> int:
-    """At most the length of an object's JSON when it maps strings to strings (a character
-    takes at most six in JSON, as `\\u0000`; a pair adds its quotes, colon and comma), so most
-    objects are measured without writing them out; any other object counts as longer than
-    the limit, so it is written out and measured."""
+    """At most the length of an object's JSON (`_json_length_bound`) when it maps strings to
+    strings, so most objects are measured without writing them out; any other object counts
+    as longer than the limit, so it is written out and measured."""
     if not _plain_strings(value):
         return limits.OBJECT_JSON + 1
+    return _json_length_bound(value)
+
+
+def _json_length_bound(value: dict[str, str]) -> int:
+    """At most the length of the JSON of an object that maps strings to strings: a character
+    takes at most six in JSON, as `\\u0000`; a pair adds its quotes, colon and comma."""
     return 2 + 6 * (sum(map(len, value)) + sum(map(len, value.values()))) + 6 * len(value)
 
 
@@ -442,30 +440,25 @@ def size_limit(f: Field) -> str:
     return ""
 
 
-def _check_across(type_name: str, out: dict[str, Any], unproven: Collection[str]) -> dict[str, Any]:
-    """The checks that read more than one field (or a field against its event type).
-
-    Of the objects that must map strings to strings, only those named in `unproven` are
-    looked at: the others were found to (`_proven`), or checked so before.
-    """
+def _check_across(type_name: str, out: dict[str, Any]) -> dict[str, Any]:
+    """The checks that read more than one field (or a field against its event type)."""
     if type_name == "bounce.recorded" and out["bounce_kind"] not in _BOUNCE_KINDS:
         raise EventError("bounce_kind", "must be `hard` or `soft`")
     if type_name in ("request.received", "request.handled") and out["request"] not in REQUEST_KINDS:
         raise EventError("request", f"must be one of: {', '.join(sorted(REQUEST_KINDS))}")
     if type_name == "request.identity_checked" and out["identity"] == "unverified":
         raise EventError("identity", "must be `verified` or `failed`")
-    if type_name == "contact_point.registered" and out.get("stated_basis") not in (None, *STATED_BASES):
+    if type_name == "contact_point.registered" and out.get("stated_basis") not in _STATED_OR_NONE:
         raise EventError("stated_basis", f"must be one of: {', '.join(STATED_BASES)}")
     for name in _STRING_OBJECTS.get(type_name, ()):
-        if name not in unproven:
-            continue
         found = out.get(name)
-        if (
-            found
-            and not _plain_strings(found)
-            and not all(isinstance(k, str) and isinstance(a, str) for k, a in found.items())
-        ):
-            raise EventError(name, "names and values must be strings")
+        if not found:
+            continue
+        try:  # `str.join` takes exactly the instances of str (a subclass too), in C
+            " ".join(found)
+            " ".join(found.values())
+        except TypeError:
+            raise EventError(name, "names and values must be strings") from None
     if "listed_until" in out and out["listed_until"] < out.get("listed_from", "0000"):
         raise EventError("listed_until", "is before listed_from")
     return out
