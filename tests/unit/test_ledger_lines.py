@@ -10,7 +10,7 @@ import threading
 
 from consentry.services.collector import LOAD_THRESHOLDS, rare_collections
 from consentry.services.errors import InputError
-from consentry.services.ledger import CHUNK, _decode
+from consentry.services.ledger import _decode
 
 
 def test_lines_are_read_as_json_objects_numbered_and_blank_lines_skipped() -> None:
@@ -96,51 +96,3 @@ def test_every_line_reads_as_json_reads_it() -> None:
         line = json.dumps(value, ensure_ascii=rnd.random() < 0.5)
         [(_, got)] = list(_decode([line]))
         assert repr(got) == repr(json.loads(line))
-
-
-def _as_json_reads_it(lines: list[str]) -> list[tuple[int, str]]:
-    """What reading each line by `json` alone gives: numbered values (repr) or refusals."""
-    out: list[tuple[int, str]] = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            out.append((n, repr(json.loads(line))))
-        except json.JSONDecodeError as exc:
-            out.append((n, f"- not valid JSON ({exc.msg}, column {exc.colno})"))
-    return out
-
-
-def _as_decoded(lines: list[str]) -> list[tuple[int, str]]:
-    decoded = _decode(iter(lines))
-    return [(n, f"{v.field} {v.message}" if isinstance(v, InputError) else repr(v)) for n, v in decoded]
-
-
-def test_many_lines_read_at_once_are_read_and_numbered_as_json_reads_each() -> None:
-    # Chunks of plain lines, and chunks with a big integer, a float, NaN, a lone surrogate,
-    # a blank line or a line that is not JSON somewhere in them, over several chunks.
-    rnd = random.Random(1616)
-    for _ in range(4):
-        lines: list[str] = []
-        for _ in range(3 * CHUNK + 17):
-            roll = rnd.random()
-            if roll < 0.004:
-                odd = ["", "  \n", "{not json", '{"a": 1', '{"a": NaN}', '{"a": "\\udc00"}']
-                lines.append(rnd.choice(odd))
-            elif roll < 0.01:
-                big = rnd.choice([2**64, -(2**63) - 1, 10**30, 10**18, 1e19, "order 12345678901234567890"])
-                lines.append(json.dumps({"n": big, "m": rnd.choice([1.5, 2**65, "x"])}))
-            elif roll < 0.5:  # mostly what a real file holds: short strings, dates, no numbers
-                lines.append(json.dumps({"type": "x", "at": "2024-03-01T10:00:00+00:00", "v": f"é{roll}"}))
-            else:
-                value = {"type": "x", "v": _value(rnd)}
-                lines.append(json.dumps(value, ensure_ascii=rnd.random() < 0.5) + "\n")
-        assert _as_decoded(lines) == _as_json_reads_it(lines)
-
-
-def test_an_integer_past_64_bits_in_a_chunk_of_plain_lines_stays_an_integer() -> None:
-    lines = ['{"type": "x", "v": "a"}'] * (CHUNK - 1) + ['{"v": [1, {"w": 123456789012345678901}]}']
-    *_, (n, last) = _decode(lines)
-    assert n == CHUNK
-    assert last == {"v": [1, {"w": 123456789012345678901}]}
-    assert type(last["v"][1]["w"]) is int
