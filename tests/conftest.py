@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.policy
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -250,3 +251,29 @@ def body_text(msg: EmailMessage) -> str:
     part = msg.get_body(preferencelist=("plain",))
     assert part is not None
     return str(part.get_content())
+
+
+def module_caches() -> dict[str, Any]:
+    """Every `functools` cache at module level in consentry's loaded modules, by qualified name.
+
+    Such a cache lives as long as the process (the web app's: days), after an erasure too:
+    the privacy tests hold that none grows with the persons a service handles.
+    """
+    found: dict[str, Any] = {}
+    for name, module in list(sys.modules.items()):
+        if name.startswith("consentry") and module is not None:
+            for attr, value in list(vars(module).items()):
+                if hasattr(value, "cache_info") and hasattr(value, "cache_clear"):
+                    found[f"{name}.{attr}"] = value
+    return found
+
+
+def cache_sizes() -> dict[str, int]:
+    """How many entries each module-level cache (`module_caches`) holds now."""
+    return {name: cache.cache_info().currsize for name, cache in module_caches().items()}
+
+
+def caches_grown(before: dict[str, int], by: int) -> dict[str, int]:
+    """The module-level caches that grew by `by` entries or more since `before` (`cache_sizes`)."""
+    grown = {name: n - before.get(name, 0) for name, n in cache_sizes().items()}
+    return {name: n for name, n in grown.items() if n >= by}

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from aiosmtpd.smtp import Envelope
 from fastapi.testclient import TestClient
 
-from conftest import body_text, define_purposes, make_app, serving_smtp
+from conftest import body_text, cache_sizes, caches_grown, define_purposes, make_app, serving_smtp
 from consentry.adapters.sql import campaign_reports, send_workers
 from consentry.adapters.webhook import WebhookTransport
 from consentry.bootstrap import App
@@ -338,6 +338,26 @@ def test_each_message_reads_back_as_its_persons_composition_through_the_email_pa
         assert unsubscribe[0] == want.unsubscribe_url and want.unsubscribe_url in want.text
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert len({str(srv.to(a)["List-Unsubscribe"]) for a, _, _ in people}) == 3  # one link a person
+
+
+def test_no_process_wide_cache_keeps_the_persons_of_a_send(shop: App, server: tuple[Server, int]) -> None:
+    """A send writes personal words (names, the Art. 14 line's source, links with tokens) into
+    its memos; they go with the send. A cache at module level lives as long as the process (the
+    web app's: days), after an erasure too: none may grow with the persons mailed."""
+    srv, _ = server
+    many = 12
+    load(
+        shop,
+        *(
+            person(f"p{i}@example.nl", f"Persoon{i}", source="business_card", detail=f"LEID {9000 + i}")
+            for i in range(many)
+        ),
+    )
+    campaigns.define(shop, CAMPAIGN)
+    before = cache_sizes()
+    sending.send(shop, "najaar", FAST)
+    assert len(srv.messages) == many and "LEID 9003" in body_text(srv.to("p3@example.nl"))
+    assert caches_grown(before, many // 2) == {}
 
 
 def test_a_first_contact_from_someone_elses_list_carries_the_art14_notice_and_records_it(

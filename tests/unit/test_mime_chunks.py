@@ -1,8 +1,8 @@
 """The message encoder's quoted-printable, written in remembered chunks of whole lines.
 
 `mime._qp` encodes a text chunk by chunk (split after each blank line, or each line for the
-HTML part) and remembers each chunk's code; it must give the standard library's encoding
-of the whole text, byte for byte, whatever the text holds.
+HTML part) and, given a sender's memo, remembers each chunk's code; it must give the standard
+library's encoding of the whole text, byte for byte, whatever the text holds.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from email import message_from_bytes
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consentry.adapters.mime import Mail, _qp, mime
+from consentry.adapters.mime import CHUNKS_KEPT, Mail, _qp, mime
 
 
 def whole(text: str) -> bytes:
@@ -33,9 +33,19 @@ TEXTS = st.lists(st.one_of(PIECES, st.text(max_size=20)), max_size=30).map("".jo
 
 @given(TEXTS)
 def test_chunks_encode_as_the_whole_text_by_paragraphs_and_by_lines(text: str) -> None:
+    kept: dict[str, bytes] = {}
     assert _qp(text) == whole(text)
-    assert _qp(text, "\n") == whole(text)
-    assert _qp(text) == whole(text)  # again, now from the remembered chunks
+    assert _qp(text, "\n", kept) == whole(text)
+    assert _qp(text, "\n", kept) == whole(text)  # again, now from the remembered chunks
+    assert _qp(text, kept=kept) == whole(text)  # the same memo, chunked by paragraphs
+
+
+def test_a_full_memo_starts_afresh_and_still_encodes_the_whole() -> None:
+    kept: dict[str, bytes] = {}
+    for i in range(CHUNKS_KEPT + 10):
+        text = f"Hallo {i},\n\nDe najaarskoffie = er.\n"
+        assert _qp(text, kept=kept) == whole(text)
+        assert len(kept) <= CHUNKS_KEPT
 
 
 def test_a_campaign_like_message_reads_back_whole() -> None:

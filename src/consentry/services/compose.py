@@ -17,8 +17,8 @@ it is missing or the campaign has no words in it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from html import escape
 from typing import Any
 
@@ -170,36 +170,38 @@ class Composer:
 
 
 def _html(lang: str, body: str, footer: list[tuple[str, str]], kept: dict[str, str] | None = None) -> str:
-    """The HTML part; `kept`: the HTML of paragraphs already written (most are the same for all)."""
+    """The HTML part; `kept`: the composer's memo of escaped paragraphs and footer words (most
+    are the same in all its messages; it goes with the composer, so no person's words stay)."""
     kept = {} if kept is None else kept
-    paragraphs = []
-    for p in body.split("\n\n"):
-        if not p.strip():
-            continue
-        done = kept.get(p)
-        if done is None:
-            if len(kept) >= _PARAGRAPHS_KEPT:
-                kept.clear()
-            done = kept[p] = f"<p>{escape(p).replace(chr(10), '<br>')}</p>"
-        paragraphs.append(done)
+    paragraphs = [_kept(kept, p, _paragraph) for p in body.split("\n\n") if p.strip()]
     small = "".join(
-        f'<p style="font-size:smaller;color:#555">{_linked(line, url)}</p>\n' for line, url in footer
+        f'<p style="font-size:smaller;color:#555">{_linked(line, url, kept)}</p>\n' for line, url in footer
     )
     # A block a line: the message's encoder writes the campaign's paragraphs once (`mime._qp`).
     body_html = "".join(f"{p}\n" for p in paragraphs)
     return f'<!doctype html>\n<html lang="{lang}"><body>\n{body_html}<hr>\n{small}</body></html>\n'
 
 
-@lru_cache(maxsize=256)
-def _escaped(words: str) -> str:
-    """`escape` of a footer's own words (the same in every message of a language): made once."""
-    return escape(words)
+def _paragraph(text: str) -> str:
+    return f"<p>{escape(text).replace(chr(10), '<br>')}</p>"
 
 
-def _linked(line: str, url: str) -> str:
+def _kept(kept: dict[str, str], text: str, make: Callable[[str], str]) -> str:
+    """`make(text)`, made once while `kept` holds it (`_PARAGRAPHS_KEPT` at most). The key says
+    what was made: a paragraph and a footer's words of the same text are made differently."""
+    key = f"{make.__name__}:{text}"
+    done = kept.get(key)
+    if done is None:
+        if len(kept) >= _PARAGRAPHS_KEPT:
+            kept.clear()
+        done = kept[key] = make(text)
+    return done
+
+
+def _linked(line: str, url: str, kept: dict[str, str]) -> str:
     """A footer line with its URL made a link."""
     if not url:
-        return _escaped(line)
+        return _kept(kept, line, escape)
     before, _, after = line.partition(url)
     link = escape(url)
-    return f'{_escaped(before)}<a href="{link}">{link}</a>{_escaped(after)}'
+    return f'{_kept(kept, before, escape)}<a href="{link}">{link}</a>{_kept(kept, after, escape)}'

@@ -24,6 +24,7 @@ class Letters:
         self.sender = c.sender.email or app.settings.mail_from
         self.mailto = app.settings.unsubscribe_mailto or self.sender
         self.from_ = address(c.sender.name, self.sender)
+        self._chunks: dict[str, bytes] = {}  # encoded chunks of this send's messages (`mime`)
 
     def outgoing(self, job: Job) -> Outgoing:
         """The message for one person, as the transport carries it; RenderError when it cannot be written."""
@@ -53,7 +54,7 @@ class Letters:
             reply_to=c.sender.reply_to,
             extra_headers=headers,
         )
-        data = mime(mail)
+        data = mime(mail, self._chunks)
         if self.dkim is not None:
             data = self.dkim.sign(data)
         return Outgoing(key, job.state.value, self.sender, data, {"campaign": c.key})
