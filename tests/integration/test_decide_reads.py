@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from conftest import cache_sizes, caches_grown
 from consentry.adapters.sql import engine as engines
 from consentry.adapters.sql.reader import Reader
 from consentry.bootstrap import App
@@ -109,6 +110,41 @@ def test_a_decision_names_what_is_wrong_as_before(app: App) -> None:
     # a moment before the point's last event is not the cached state's
     before = datetime(2023, 1, 1, 12, tzinfo=UTC)
     assert decide(app, pid, "email", "nieuwsbrief", at=before).verdict.value == "deny"
+
+
+def test_no_process_wide_cache_keeps_the_addresses_and_numbers_decided_on(app: App) -> None:
+    """A decision normalises the address or number it is asked about; no module-level cache
+    may keep them (they would outlive the question, and an erasure) as the asked-about grow."""
+    many = 12
+    ledger.append_lines(
+        app,
+        [line(type="contact_point.registered", kind="email", value=f"p{i}@example.nl", source="web_form",
+              occurred_at="2023-01-01") for i in range(many)],
+    )  # fmt: skip
+    before = cache_sizes()
+    for i in range(many):
+        decide(app, f"P{i}@Example.nl", "email", "nieuwsbrief", at=AT)
+        with pytest.raises(Exception, match="no contact point"):
+            decide(app, f"+31 6 1234 56{i:02d}", "phone", "nieuwsbrief", at=AT)
+    assert caches_grown(before, many // 2) == {}
+
+
+def test_an_erasure_drops_the_points_kept_state_from_the_process_cache(app: App) -> None:
+    """The state cache keeps a point's folded state and the contacts typed for it (its address,
+    name and attributes in clear): an erasure drops them at once in its process rather than when
+    an entry is next used or pushed out."""
+    pid = registered(app)
+    decide(app, "anna@example.nl", "email", "nieuwsbrief", at=AT)
+    decide(app, "anna@example.nl", "email", "nieuwsbrief", at=datetime(2023, 1, 1, 12, tzinfo=UTC))
+    kept = app.states
+    assert pid in kept._items and pid in kept._past
+    assert ("anna@example.nl", "NL") in kept._refs  # the address as typed, resolved once
+    erasure.erase(app, pid, reason="request")
+    assert pid not in kept._items and pid not in kept._past
+    assert all(found != pid for found, _head in kept._ids.values())
+    assert not any("anna" in ref for ref, _region in kept._refs)
+    later = datetime(2030, 1, 1, tzinfo=UTC)  # after the erasure
+    assert decide(app, pid, "email", "nieuwsbrief", at=later).verdict.value == "deny"
 
 
 def test_a_read_transaction_reads_one_snapshot_through_plain_sql_and_sqlalchemy_alike(app: App) -> None:

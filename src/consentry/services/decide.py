@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Protocol
 
 from consentry.domain.purposes import Purpose
@@ -62,7 +61,7 @@ def decide_in(
     the keys first), so the point is decided as erased, or by its address's suppression
     record when only the last reads see it; never on events whose key vanished unseen.
     """
-    key = _point_key(contact, app.settings.default_region)
+    key = app.states.resolved(contact, app.settings.default_region, _point_key)
     if isinstance(key, InputError):  # raised anew: the remembered one stands in other answers
         raise type(key)(key.field, key.message)
     basis = r.decision_basis(key, purpose_key)
@@ -118,7 +117,7 @@ def decide_many(
     """
     moment = at or app.clock.now()
     region = app.settings.default_region
-    keys = {q.contact: _point_key(q.contact, region) for q in questions}
+    keys = {q.contact: app.states.resolved(q.contact, region, _point_key) for q in questions}
     with app.store.reader() as r:
         ids = app.states.find_points(r, (k for k in keys.values() if isinstance(k, tuple)))
         wanted = [k for k in keys.values() if isinstance(k, str)] + list(ids.values())
@@ -180,12 +179,9 @@ def _chosen(q: Asking) -> tuple[Channel, MessageKind, Activity] | InputError:
         return exc
 
 
-@lru_cache(maxsize=100_000)
 def _point_key(ref: str, region: str) -> tuple[PointKind, str] | str | InputError:
-    """`point_key`, remembered: normalising an address or number costs more than judging it.
-
-    The InputError is returned, never raised: one instance may stand in many answers.
-    """
+    """`point_key`, with its InputError returned rather than raised (one instance may stand in
+    many answers): what the state cache remembers for a typed contact (`StateCache.resolved`)."""
     try:
         return point_key(ref, region)
     except InputError as exc:

@@ -226,6 +226,7 @@ def _erase_states(app: App, w: Writing, states: Sequence[ContactState], reason: 
     if not todo:
         return ErasureReport(reason, already=already)
     erased, destroyed, kept = _erase(app, w, todo, reason)
+    app.states.forget([s.id for s in todo], [(s.kind, s.value) for s in todo if s.value])  # clear copies
     if before_commit is not None:
         before_commit()
     return ErasureReport(reason, erased, already, destroyed, tuple(kept))

@@ -29,10 +29,11 @@ is then a fold in memory, not a read of the events with their sealed fields open
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from threading import Lock
+from typing import TypeVar
 
 from consentry.domain.events import Event
 from consentry.domain.fold import fold
@@ -47,6 +48,7 @@ HISTORY = 1_000
 
 Version = tuple[tuple[int, str] | None, tuple[int, datetime | None]]
 PointKey = tuple[PointKind, str]
+_Ref = TypeVar("_Ref")
 
 
 def load(r: LedgerView, point_id: str, as_of: datetime | None = None) -> ContactState:
@@ -180,6 +182,9 @@ class _Past:
     read: _Read
 
 
+_MISSING = object()
+
+
 class StateCache:
     """Folded states of recently asked-about contact points, checked against the store on each use."""
 
@@ -188,6 +193,7 @@ class StateCache:
         self._items: OrderedDict[str, _Item] = OrderedDict()
         self._ids: OrderedDict[PointKey, tuple[str, tuple[int, str]]] = OrderedDict()
         self._past: OrderedDict[str, _Past] = OrderedDict()
+        self._refs: OrderedDict[tuple[str, str], object] = OrderedDict()  # `resolved`
         self._lock = Lock()
         self.hits = self.misses = 0
 
@@ -216,6 +222,38 @@ class StateCache:
                 while len(self._ids) > self.size:
                     self._ids.popitem(last=False)
         return found
+
+    def resolved(self, ref: str, region: str, resolve: Callable[[str, str], _Ref]) -> _Ref:
+        """`resolve(ref, region)` (a contact as it was typed: its kind and normal form, or an
+        id), remembered like the states: normalising a phone number costs more than judging it.
+        It holds addresses in clear, so `forget` drops it with the point's state."""
+        key = (ref, region)
+        with self._lock:
+            found = self._refs.get(key, _MISSING)
+        if found is _MISSING:
+            found = resolve(ref, region)
+            with self._lock:
+                self._refs[key] = found
+                while len(self._refs) > self.size:
+                    self._refs.popitem(last=False)
+        return found  # type: ignore[return-value]  # what `resolve` gave for this ref
+
+    def forget(self, point_ids: Iterable[str], keys: Iterable[PointKey] = ()) -> None:
+        """Drop what is kept of these points, and of their addresses (`keys`), at once: an
+        erasure's (their states and the contacts typed for them hold addresses, names and
+        attributes in clear). An entry is checked against the store on its next use anyway;
+        this does not wait for a use or for it being pushed out. Other processes' caches drop
+        theirs on their next use of the point or as they fill."""
+        ids = set(point_ids)
+        gone: set[object] = {*ids, *keys}  # what `resolved` may have given for them
+        with self._lock:
+            for pid in ids:
+                self._items.pop(pid, None)
+                self._past.pop(pid, None)
+            for key in [key for key, (pid, _head) in self._ids.items() if pid in ids]:
+                del self._ids[key]
+            for ref in [ref for ref, found in self._refs.items() if found in gone]:
+                del self._refs[ref]
 
     def _valid_past(self, point_id: str, seq: int, registers: tuple[int, datetime | None]) -> _Read | None:
         """A point's kept events while its head and the registers are as when read (lock held)."""
