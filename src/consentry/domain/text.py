@@ -31,7 +31,7 @@ def has_control_character(text: str) -> re.Match[str] | None:
 
 def control_character(text: str) -> str | None:
     """What makes `text` unstorable (the first refused character and where), or None."""
-    found = None if text.isprintable() else _REFUSED.search(text)
+    found = has_control_character(text)
     if found is None:
         return None
     code = ord(found.group())

@@ -287,9 +287,7 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
         position, check, text, limit, plain = fields[name]
         kind = type(value)
         if kind is str or (kind is not bool and kind is not int and isinstance(value, str)):
-            if len(value) > limit or (
-                text and not value.isprintable() and has_control_character(value)  # `isprintable`: see there
-            ):
+            if len(value) > limit or (text and has_control_character(value)):
                 faulty = True
                 continue
             if plain and kind is str:  # most fields: `_str` of a plain string, without the call

@@ -15,6 +15,7 @@ from consentry.entrypoints.cli.inputs import definition
 from consentry.entrypoints.cli.output import echo_counts, echo_json, err, handled, progress
 from consentry.services import campaigns, sending
 from consentry.services.errors import InputError
+from consentry.services.sending.queue import RANGE_BATCHES, RANGE_S
 
 app = typer.Typer(help="Define campaigns and send them (e-mail, SMS, apps).", no_args_is_help=True)
 CampaignKey = Annotated[str, typer.Argument(help="The campaign's key.")]
@@ -22,7 +23,11 @@ Concurrency = Annotated[int, typer.Option(help="SMTP connections at once (one ev
 Rate = Annotated[float | None, typer.Option(help="Messages per second at most (default: no limit).")]
 MaxErrors = Annotated[int, typer.Option(help="Errors (4xx and 5xx) after which the campaign pauses.")]
 Batch = Annotated[
-    int, typer.Option(help="Messages judged again per transaction (claimed ahead: up to 16 batches at once).")
+    int,
+    typer.Option(
+        help=f"Messages judged again per transaction (claimed ahead: up to {RANGE_BATCHES} batches at once, "
+        f"or {RANGE_S:g} s of the --rate)."
+    ),
 ]
 MaxAttempts = Annotated[int, typer.Option(help="Attempts before a temporary failure counts as final.")]
 RetryAfter = Annotated[float, typer.Option(help="Seconds before the first retry; it doubles each time.")]

@@ -10,7 +10,7 @@ A worker's cycle
        judge each person again with the per-contact evaluator as of now
        (`queue.judge`): an unsubscribe or objection committed since the queue
        was filled stops the message here (skipped, with the rule). The rows are
-       claimed ahead, a range of up to 16 batches at a time (`queue.ranges`).
+       claimed ahead, a range of up to `queue.RANGE_BATCHES` batches at a time (`queue.ranges`).
     2. Connections (`--concurrency` SMTP connections, all driven by one event
        loop in the worker's thread) each write a message and send it *without*
        its final dot, paced to `--rate` (`coordinator`).

@@ -17,7 +17,12 @@ Claim and judge
     are judged when their batch is taken from it; they are the worker's claims
     like the others: handed back when it stops, and by the next worker when it
     dies (`reclaim`). Rows queued again (retries) are claimed with the next
-    range, so a retry that comes due waits for the reserve to run low.
+    range, so a retry that comes due waits for the reserve to run low. What it
+    costs: a worker that stops or pauses hands back up to `RANGE_BATCHES`
+    batches as `waiting` rows, which the next run claims one by one rather than
+    as a range; and with several workers, one may still hold that many batches
+    (a few seconds of its sending) while the others, finding nothing, look for
+    dead workers' rows every moment until it is done.
 
 Record: judging again at commit (an improvement on judging only at claim)
     Whatever messages wait for their final dot are committed together in ONE
