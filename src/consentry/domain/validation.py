@@ -102,19 +102,18 @@ def _months(name: str, value: Any) -> Any:
 
 
 def _object(name: str, value: Any) -> Any:
-    if type(value) is dict and len(value) <= limits.ITEMS:
-        kinds = set(map(type, value))
-        kinds.update(map(type, value.values()))
-        if (
-            kinds <= _JUST_STR
-            and (
-                _attributes_fit(value)
-                if name == "attributes"
-                else _json_length_bound(value) <= limits.OBJECT_JSON
-            )
-            and not has_control_character(" ".join([*value, *value.values()]))
-        ):
-            return value
+    if (
+        type(value) is dict
+        and len(value) <= limits.ITEMS
+        and _plain_strings(value)
+        and (
+            _attributes_fit(value)
+            if name == "attributes"
+            else _json_length_bound(value) <= limits.OBJECT_JSON
+        )
+        and not has_control_character(" ".join([*value, *value.values()]))
+    ):
+        return value
     return _walk_object(name, value)
 
 
@@ -131,7 +130,7 @@ def _str_list(name: str, value: Any) -> Any:
     if (
         type(value) is list
         and 0 < len(value) <= limits.ITEMS
-        and set(map(type, value)) <= _JUST_STR
+        and _plain_strings(value)
         and max(map(len, value)) <= limits.LABEL
         and not has_control_character(" ".join(value))
     ):
