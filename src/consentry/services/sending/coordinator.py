@@ -216,7 +216,7 @@ class Coordinator:
         if poked is None or poked.done():
             return
         if self._gathering:
-            if len(self.ready) < min(self.opts.concurrency, self.outstanding - len(self.jobs)):
+            if not self._gathered():
                 return
         elif (
             not self.ready
@@ -254,14 +254,17 @@ class Coordinator:
         self._gathering = True
         try:
             while True:
-                busy = min(self.opts.concurrency, self.outstanding - len(self.jobs))
                 left = deadline - loop.time()
-                if len(self.ready) >= busy or left <= 0:
+                if self._gathered() or left <= 0:
                     group, self.ready = self.ready, []
                     return group
                 await self._until_poked(left)
         finally:
             self._gathering = False
+
+    def _gathered(self) -> bool:
+        """Whether every connection busy with a message (up to one each) has it ready for its dot."""
+        return len(self.ready) >= min(self.opts.concurrency, self.outstanding - len(self.jobs))
 
     def _claim(self) -> list[Claim]:
         """Claim a batch (judged again in the queue) and hand its allowed jobs to the connections."""
