@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from consentry.adapters.mime import CHUNKS_KEPT, Mail, _qp, mime
+from consentry.domain.memo import Memo
 
 
 def whole(text: str) -> bytes:
@@ -33,7 +34,7 @@ TEXTS = st.lists(st.one_of(PIECES, st.text(max_size=20)), max_size=30).map("".jo
 
 @given(TEXTS)
 def test_chunks_encode_as_the_whole_text_by_paragraphs_and_by_lines(text: str) -> None:
-    kept: dict[str, bytes] = {}
+    kept: Memo[str, bytes] = Memo(CHUNKS_KEPT)
     assert _qp(text) == whole(text)
     assert _qp(text, "\n", kept) == whole(text)
     assert _qp(text, "\n", kept) == whole(text)  # again, now from the remembered chunks
@@ -41,7 +42,7 @@ def test_chunks_encode_as_the_whole_text_by_paragraphs_and_by_lines(text: str) -
 
 
 def test_a_full_memo_starts_afresh_and_still_encodes_the_whole() -> None:
-    kept: dict[str, bytes] = {}
+    kept: Memo[str, bytes] = Memo(CHUNKS_KEPT)
     for i in range(CHUNKS_KEPT + 10):
         text = f"Hallo {i},\n\nDe najaarskoffie = er.\n"
         assert _qp(text, kept=kept) == whole(text)

@@ -20,6 +20,8 @@ from datetime import datetime
 from email.utils import format_datetime, formataddr
 from functools import lru_cache
 
+from consentry.domain.memo import Memo
+
 
 @dataclass(frozen=True, slots=True)
 class Mail:
@@ -60,12 +62,12 @@ def address(name: str, addr: str) -> str:
     return f"{encoded_words(name)} <{addr}>"
 
 
-#: Chunks a sender's memo keeps (`_qp`) before it starts afresh: a campaign's own paragraphs
-#: are a handful; the personal lines (names, links with tokens) churn through.
+#: Chunks a sender's memo keeps (`_qp`, a `Memo`): a campaign's own paragraphs are a
+#: handful; the personal lines (names, links with tokens) churn through.
 CHUNKS_KEPT = 512
 
 
-def _qp(text: str, sep: str = "\n\n", kept: dict[str, bytes] | None = None) -> bytes:
+def _qp(text: str, sep: str = "\n\n", kept: Memo[str, bytes] | None = None) -> bytes:
     """The text quoted-printable with CRLF line ends, ending in one.
 
     Written in chunks of whole lines (split after each `sep`, a run of line ends):
@@ -82,15 +84,7 @@ def _qp(text: str, sep: str = "\n\n", kept: dict[str, bytes] | None = None) -> b
         wanted.append(last if last.endswith("\n") else last + "\n")
     if kept is None:
         return b"".join(map(_qp_chunk, wanted))
-    out = []
-    for chunk in wanted:
-        done = kept.get(chunk)
-        if done is None:
-            if len(kept) >= CHUNKS_KEPT:
-                kept.clear()
-            done = kept[chunk] = _qp_chunk(chunk)
-        out.append(done)
-    return b"".join(out)
+    return b"".join([kept.get(chunk, _qp_chunk) for chunk in wanted])
 
 
 def _qp_chunk(lines: str) -> bytes:
@@ -145,7 +139,7 @@ def _date(moment: datetime) -> bytes:
     return _date_line(moment.replace(microsecond=0))
 
 
-def mime(m: Mail, kept: dict[str, bytes] | None = None) -> bytes:
+def mime(m: Mail, kept: Memo[str, bytes] | None = None) -> bytes:
     """The message as bytes with CRLF line ends (not yet dot-stuffed); `kept`: a sender's memo of
     encoded chunks (`_qp`)."""
     boundary = "=_cs_" + hashlib.sha1(m.message_id.encode()).hexdigest()[:24]

@@ -17,7 +17,6 @@ it is missing or the campaign has no words in it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -25,6 +24,7 @@ from typing import Any
 from jinja2 import Template, TemplateError
 
 from consentry.domain.campaigns import Campaign
+from consentry.domain.memo import Memo
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import Channel, MessageKind
@@ -36,7 +36,7 @@ from consentry.services.app import App
 OBJECTION = frozenset({"mention-right-to-object", "honour-objection", "profiling-notice"})
 OPT_OUT = frozenset({"opt-out-in-every-message", "opt-out-address"})
 ART14 = "art14-notice"
-#: Paragraphs whose HTML a campaign's composer keeps at most.
+#: Paragraphs whose HTML a campaign's composer keeps at most (and as many footer words).
 _PARAGRAPHS_KEPT = 1024
 #: Where the data came from (`ContactState.source`), as the Art. 14 notice says it.
 SOURCES = {
@@ -83,7 +83,9 @@ class Composer:
         self.templates: dict[str, tuple[Template | None, Template]] = campaigns.templates(campaign)
         body = next(iter(self.templates.values()))[1]
         self._globals = dict(body.globals)  # the environment's; flattened once, not on every render
-        self._paragraphs: dict[str, str] = {}  # HTML of body paragraphs written so far (`_html`)
+        # What `_html` made for this composer's messages: paragraphs, and footers' own words.
+        self._paragraphs: Memo[str, str] = Memo(_PARAGRAPHS_KEPT)
+        self._words: Memo[str, str] = Memo(_PARAGRAPHS_KEPT)
 
     def compose(self, state: ContactState, decision: Decision, notice_again: bool = False) -> Composed:
         """The message for this person, as the decision that allowed it requires."""
@@ -132,7 +134,7 @@ class Composer:
             lang,
             subject,
             text,
-            _html(lang, body, footer, self._paragraphs),
+            _html(lang, body, footer, self._paragraphs, self._words),
             links["unsubscribe"],
             links["preferences"],
             notice14,
@@ -169,16 +171,18 @@ class Composer:
         return f"{label} ({state.source_detail})" if state.source_detail else label
 
 
-def _html(lang: str, body: str, footer: list[tuple[str, str]], kept: dict[str, str] | None = None) -> str:
-    """The HTML part; `kept`: the composer's memo of escaped paragraphs and footer words (most
-    are the same in all its messages; it goes with the composer, so no person's words stay)."""
-    kept = {} if kept is None else kept
-    paragraphs = [_kept(kept, p, _paragraph) for p in body.split("\n\n") if p.strip()]
+def _html(
+    lang: str, body: str, footer: list[tuple[str, str]], paragraphs: Memo[str, str], words: Memo[str, str]
+) -> str:
+    """The HTML part; `paragraphs` and `words`: the composer's memos of escaped paragraphs and
+    footer words (most are the same in all its messages; they go with the composer, so no
+    person's words stay)."""
+    blocks = [paragraphs.get(p, _paragraph) for p in body.split("\n\n") if p.strip()]
     small = "".join(
-        f'<p style="font-size:smaller;color:#555">{_linked(line, url, kept)}</p>\n' for line, url in footer
+        f'<p style="font-size:smaller;color:#555">{_linked(line, url, words)}</p>\n' for line, url in footer
     )
     # A block a line: the message's encoder writes the campaign's paragraphs once (`mime._qp`).
-    body_html = "".join(f"{p}\n" for p in paragraphs)
+    body_html = "".join(f"{p}\n" for p in blocks)
     return f'<!doctype html>\n<html lang="{lang}"><body>\n{body_html}<hr>\n{small}</body></html>\n'
 
 
@@ -186,22 +190,10 @@ def _paragraph(text: str) -> str:
     return f"<p>{escape(text).replace(chr(10), '<br>')}</p>"
 
 
-def _kept(kept: dict[str, str], text: str, make: Callable[[str], str]) -> str:
-    """`make(text)`, made once while `kept` holds it (`_PARAGRAPHS_KEPT` at most). The key says
-    what was made: a paragraph and a footer's words of the same text are made differently."""
-    key = f"{make.__name__}:{text}"
-    done = kept.get(key)
-    if done is None:
-        if len(kept) >= _PARAGRAPHS_KEPT:
-            kept.clear()
-        done = kept[key] = make(text)
-    return done
-
-
-def _linked(line: str, url: str, kept: dict[str, str]) -> str:
+def _linked(line: str, url: str, words: Memo[str, str]) -> str:
     """A footer line with its URL made a link."""
     if not url:
-        return _kept(kept, line, escape)
+        return words.get(line, escape)
     before, _, after = line.partition(url)
     link = escape(url)
-    return f'{_kept(kept, before, escape)}<a href="{link}">{link}</a>{_kept(kept, after, escape)}'
+    return f'{words.get(before, escape)}<a href="{link}">{link}</a>{words.get(after, escape)}'

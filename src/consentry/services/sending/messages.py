@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from consentry.adapters.mime import Mail, address, mime
+from consentry.adapters.mime import CHUNKS_KEPT, Mail, address, mime
 from consentry.adapters.smtp_pipeline import DkimSigner
 from consentry.adapters.transport import Outgoing
 from consentry.domain.campaigns import Campaign
+from consentry.domain.memo import Memo
 from consentry.domain.purposes import Purpose
 from consentry.domain.vocabulary import Channel
 from consentry.services.app import App
@@ -24,7 +25,7 @@ class Letters:
         self.sender = c.sender.email or app.settings.mail_from
         self.mailto = app.settings.unsubscribe_mailto or self.sender
         self.from_ = address(c.sender.name, self.sender)
-        self._chunks: dict[str, bytes] = {}  # encoded chunks of this send's messages (`mime`)
+        self._chunks: Memo[str, bytes] = Memo(CHUNKS_KEPT)  # this send's encoded chunks (`mime`)
 
     def outgoing(self, job: Job) -> Outgoing:
         """The message for one person, as the transport carries it; RenderError when it cannot be written."""
