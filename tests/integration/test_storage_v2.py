@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from tests.conftest import define_purposes, make_app
 
 from consentry.adapters.crypto.configured import KeySettingError
+from consentry.adapters.crypto.fields import FORMAT_PACKED, FORMAT_V1, ContactCipher
 from consentry.adapters.crypto.vault import key_file_for, vault
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.data_keys import DataKeyStore, WrongMasterKey
@@ -99,6 +100,48 @@ def test_the_chain_verifies_before_and_after_the_contacts_key_is_destroyed(app: 
         registered, given = r.events_for(pid)
     assert "value" not in registered.payload and registered.payload["kind"] == "email"
     assert "ip" not in given.payload and given.payload["purpose"] == "nieuwsbrief"
+
+
+def test_a_ledger_with_fields_sealed_before_and_after_packing_verifies_and_reads_both(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first append seals as before packing (FORMAT_V1), as a database written earlier holds.
+    with monkeypatch.context() as m:
+        m.setattr(ContactCipher, "encrypt_packed", ContactCipher.encrypt_bytes)
+        _register(app)
+    report = ledger.append_lines(
+        app,
+        _lines(
+            {
+                "type": "consent.given",
+                "contact": ADDRESS,
+                "purpose": "nieuwsbrief",
+                "channels": ["email"],
+                "method": "double_opt_in",
+                "ip": "198.51.100.24",
+                "source_fields": {"OPTIN_IP": "198.51.100.24", "OPTIN_TIME": "2025-02-01 10:00:00"},
+                "occurred_at": "2025-02-01T10:00:00+01:00",
+            }
+        ),
+    )
+    assert report.appended == 1
+    with app.store.engine.connect() as conn:
+        versions = [
+            bytes(s)[0] for (s,) in conn.execute(sa.select(t.events.c.sealed).order_by(t.events.c.seq))
+        ]
+        (attrs,) = conn.execute(sa.select(t.point_facts.c.attrs_ct)).one()
+    assert versions == [FORMAT_V1, FORMAT_V1, FORMAT_PACKED]
+    assert attrs is not None and bytes(attrs)[0] == FORMAT_V1  # too short to pack ({"woonplaats": ...})
+    assert integrity.verify_ledger(app).ok
+    with app.store.reader() as r:
+        (pid,) = r.point_ids()
+        registered, _given, again = r.events_for(pid)
+    assert registered.payload["attributes"] == {"woonplaats": "Zwolle"}
+    assert again.payload["ip"] == "198.51.100.24"
+    assert again.payload["source_fields"] == {
+        "OPTIN_IP": "198.51.100.24",
+        "OPTIN_TIME": "2025-02-01 10:00:00",
+    }
 
 
 def test_a_wrong_master_key_refuses_to_start(app: App, store_url: str) -> None:

@@ -279,7 +279,11 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         its times as `moment` makes them the store's."""
         seal = cipher.encrypt_bytes
         name = seal("name", s.display_name.encode(), next(nonce)) if s.display_name else None
-        attrs = seal("attributes", orjson.dumps(s.attributes), next(nonce)) if s.attributes else None
+        attrs = (
+            cipher.encrypt_packed("attributes", orjson.dumps(s.attributes), next(nonce))
+            if s.attributes
+            else None
+        )
         last = moment(s.last_event_at) if s.last_event_at else None
         prior = s.prior_suppression.since if s.prior_suppression is not None else None
         return (

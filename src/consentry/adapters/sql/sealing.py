@@ -3,8 +3,9 @@
 Every personal field of a payload (the `PERSONAL` names, whatever the event type) is taken
 out of the stored payload and kept, as the canonical JSON of those fields, in the event's
 `sealed` column: encrypted with the data key of the point's contact (`contact_ref`), bound
-to the event's id. The rules and the audience SQL read only clear fields (kinds, purposes,
-channels, flags, dates, tags, campaign keys), so nothing they need is sealed.
+to the event's id, deflated first with a dictionary of the fields' names (`packing`). The
+rules and the audience SQL read only clear fields (kinds, purposes, channels, flags,
+dates, tags, campaign keys), so nothing they need is sealed.
 `contact_point.erased` is the exception: its `reason` is a code that must stay readable
 after the key is gone, and it carries nothing personal.
 
@@ -87,8 +88,10 @@ def seal(
     cipher: ContactCipher, event_id: str, personal: Mapping[str, Any], nonce: bytes | None = None
 ) -> bytes:
     """The personal fields of an event, encrypted under its contact's key (with `nonce`, when
-    given: fresh random bytes for this event alone, `fields.nonces`)."""
-    return cipher.encrypt_bytes(
+    given: fresh random bytes for this event alone, `fields.nonces`): their JSON deflated first
+    when that makes it shorter (`ContactCipher.encrypt_packed`; rows sealed before that are
+    read as they are)."""
+    return cipher.encrypt_packed(
         event_field(event_id), orjson.dumps(personal, option=orjson.OPT_SORT_KEYS), nonce
     )
 
