@@ -11,7 +11,6 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-import orjson
 import sqlalchemy as sa
 
 from consentry.adapters.sql import tables as t
@@ -129,13 +128,12 @@ def projection_differences(r: Reader, states: Sequence[ContactState]) -> list[tu
             out.append((s.id, "point_facts", "*", None, "a row"))
             continue
         n = len(FACT_COLUMNS)
-        value_ct, name_ct, attrs_ct = stored[n + 2 : n + 5]
+        value_ct, name_ct = stored[n + 2 : n + 4]
         have = (
             *stored[: n + 2],
             cipher.decrypt("value", bytes(value_ct)),
             None if name_ct is None else cipher.decrypt("name", bytes(name_ct)),
-            None if attrs_ct is None else orjson.loads(cipher.decrypt_bytes("attributes", bytes(attrs_ct))),
-            *stored[n + 5 :],
+            *stored[n + 4 :],
         )
         want = (
             *facts_row(s, bits),
@@ -143,7 +141,6 @@ def projection_differences(r: Reader, states: Sequence[ContactState]) -> list[tu
             lookups[s.id],
             s.value,
             s.display_name or None,
-            dict(s.attributes) or None,
             s.event_count,
             s.last_seq,
             s.last_event_at,

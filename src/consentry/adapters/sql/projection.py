@@ -16,8 +16,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from datetime import datetime
 from typing import Any
 
-import orjson
-
 from consentry.adapters.crypto.fields import ContactCipher, nonces
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
@@ -47,7 +45,6 @@ STORED_COLUMNS = (
     "lookup",
     "value_ct",
     "name_ct",
-    "attrs_ct",
     "event_count",
     "last_seq",
     "last_event_at",
@@ -220,8 +217,8 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         tokens: dict[str, str] = {}  # selection terms, blinded and made `selected_by` tokens
         term = self.vault.blind.term
         linked: set[str] = set()  # the contacts of these points that belong to one
-        # One read of the random source for the nonces of every sealed column (three a point at most).
-        unused = iter(nonces(3 * len(keyed)))
+        # One read of the random source for the nonces of every sealed column (two a point at most).
+        unused = iter(nonces(2 * len(keyed)))
         moment = _sqlite_moment if self._sqlite else naive_utc  # times as the store keeps them
         for s, cipher in keyed:
             clear = facts_row(s, bits)
@@ -279,11 +276,6 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         its times as `moment` makes them the store's."""
         seal = cipher.encrypt_bytes
         name = seal("name", s.display_name.encode(), next(nonce)) if s.display_name else None
-        attrs = (
-            cipher.encrypt_packed("attributes", orjson.dumps(s.attributes), next(nonce))
-            if s.attributes
-            else None
-        )
         last = moment(s.last_event_at) if s.last_event_at else None
         prior = s.prior_suppression.since if s.prior_suppression is not None else None
         return (
@@ -291,7 +283,6 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
             lookup,
             seal("value", s.value.encode(), next(nonce)),
             name,
-            attrs,
             s.event_count,
             s.last_seq,
             last,

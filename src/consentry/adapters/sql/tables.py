@@ -205,7 +205,6 @@ point_facts = sa.Table(
     sa.Column("lookup", sa.LargeBinary(16), nullable=False),
     sa.Column("value_ct", sa.LargeBinary, nullable=False),
     sa.Column("name_ct", sa.LargeBinary, nullable=True),
-    sa.Column("attrs_ct", sa.LargeBinary, nullable=True),
     sa.Column("event_count", sa.Integer, nullable=False),
     sa.Column("last_seq", sa.BigInteger, nullable=False),
     sa.Column("last_event_at", UTCDateTime(), nullable=True),

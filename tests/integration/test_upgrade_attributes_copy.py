@@ -1,0 +1,89 @@
+"""Revision 0020 (no sealed copy of a point's attributes on its projection row), on both stores.
+
+A populated database is taken back to revision 0017 (with `point_facts.attrs_ct`) and upgraded
+again: every projection row is kept, the column is gone, the projection check passes, and a
+point's attributes are read from the ledger as recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from conftest import define_purposes, make_app
+from consentry.adapters.sql import schema
+from consentry.bootstrap import App
+from consentry.domain.fold import fold
+from consentry.services import audit, ledger
+from contact_people import people
+
+ATTRIBUTES = {"First Name": "Sanne", "Plaats": "Amsterdam", "mailchimp.MEMBER_RATING": "5"}
+
+
+@pytest.fixture
+def populated(store_url: str) -> Iterator[App]:
+    """The contact people, and Sanne with a Mailchimp member's attributes."""
+    app = make_app(store_url)
+    define_purposes(app)
+    people(app)
+    sanne = {"type": "contact_point.registered", "kind": "email", "value": "sanne@example.nl",
+             "source": "import", "display_name": "Sanne de Boer", "attributes": ATTRIBUTES}  # fmt: skip
+    ledger.append_records(app, [(1, sanne)])
+    yield app
+    app.store.engine.dispose()
+
+
+def _columns(app: App) -> set[str]:
+    with app.store.engine.connect() as conn:
+        return {c["name"] for c in sa.inspect(conn).get_columns("point_facts")}
+
+
+def _to(app: App, revision: str, down: bool) -> None:
+    cfg = schema.alembic_config(app.store.engine)
+    with app.store.engine.connect() as conn, conn.begin():
+        cfg.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(cfg, revision)
+
+
+def _attributes(app: App) -> dict[str, str]:
+    with app.store.reader() as r:
+        (pid,) = [
+            p
+            for p, evs in r.events_for_many(r.point_ids()).items()
+            if evs[0].payload["value"] == "sanne@example.nl"
+        ]
+        return dict(fold(pid, r.events_for(pid)).attributes)
+
+
+def test_the_projection_keeps_no_copy_of_the_attributes_which_the_ledger_holds(populated: App) -> None:
+    assert "attrs_ct" not in _columns(populated)
+    assert _attributes(populated) == ATTRIBUTES
+    assert audit.verify_projection(populated).ok
+
+
+def test_a_populated_database_downgraded_to_0017_and_upgraded_again_keeps_every_row(populated: App) -> None:
+    app = populated
+    kept = sa.text(
+        "SELECT contact_point_id, c_valid, contact_id, value_ct, name_ct FROM point_facts ORDER BY point_no"
+    )
+    with app.store.engine.connect() as conn:
+        rows = conn.execute(kept).all()
+    assert len(rows) == 5
+    _to(app, "0017", down=True)
+    assert "attrs_ct" in _columns(app)
+    with app.store.engine.connect() as conn:
+        assert conn.execute(kept).all() == rows
+        assert (
+            conn.execute(sa.text("SELECT count(*) FROM point_facts WHERE attrs_ct IS NOT NULL")).scalar_one()
+            == 0
+        )
+    app.store.migrate()
+    assert schema.current_revision(app.store.engine) == schema.head_revision(app.store.engine) == "0020"
+    assert "attrs_ct" not in _columns(app)
+    with app.store.engine.connect() as conn:
+        assert conn.execute(kept).all() == rows
+    assert audit.verify_projection(app).ok
+    assert _attributes(app) == ATTRIBUTES
