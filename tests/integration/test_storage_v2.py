@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,11 @@ from consentry.adapters.crypto.configured import KeySettingError
 from consentry.adapters.crypto.fields import FORMAT_PACKED, FORMAT_V1, ContactCipher
 from consentry.adapters.crypto.vault import key_file_for, vault
 from consentry.adapters.sql import tables as t
-from consentry.adapters.sql.data_keys import DataKeyStore, WrongMasterKey
+from consentry.adapters.sql.data_keys import DataKeyExists, DataKeyStore, WrongMasterKey
 from consentry.adapters.sql.sealing import contact_ref
 from consentry.bootstrap import App, bootstrap
+from consentry.domain.events import Event
+from consentry.domain.validation import validate_payload
 from consentry.domain.vocabulary import PointKind
 from consentry.services import integrity, ledger
 from consentry.settings import Settings
@@ -140,6 +143,23 @@ def test_a_ledger_with_fields_sealed_before_and_after_packing_verifies_and_reads
         "OPTIN_IP": "198.51.100.24",
         "OPTIN_TIME": "2025-02-01 10:00:00",
     }
+
+
+def test_a_new_point_whose_id_already_has_a_data_key_is_refused_not_given_that_key(app: App) -> None:
+    # The writer does not look for keys of points it registers as their own contact (none can
+    # have one); were one there, the append stops and leaves nothing.
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    payload = validate_payload(
+        "contact_point.registered", {"kind": "email", "value": ADDRESS, "source": "web_form"}
+    )
+    registered = Event("ev_1", "contact_point.registered", "cp_taken", at, at, payload)
+    with app.store.writer() as w:
+        DataKeyStore(w.conn, app.store.vault.keys).create("cp_taken", at)
+    with pytest.raises(DataKeyExists), app.store.writer() as w:
+        w.append([registered])
+    with app.store.reader() as r:
+        assert r.point_ids() == [] and r.counts()["events"] == 0
+        assert r.ciphers(["cp_taken"])["cp_taken"] is not None  # the key there before, unchanged
 
 
 def test_a_wrong_master_key_refuses_to_start(app: App, store_url: str) -> None:

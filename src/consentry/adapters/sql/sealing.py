@@ -17,6 +17,7 @@ importer's contact id may itself be personal), or else the point's own id.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 
@@ -188,10 +189,18 @@ class Ciphers(Connected):
                 cache[r] = ring.get(r)
         return cache
 
-    def new_ciphers(self, refs: Iterable[str], now: datetime) -> None:
-        """Data keys for those of these contacts that have none (in this transaction's cache)."""
+    def new_ciphers(
+        self, refs: Iterable[str], now: datetime, unkeyed: AbstractSet[str] = frozenset()
+    ) -> None:
+        """Data keys for those of these contacts that have none (in this transaction's cache).
+
+        `unkeyed` contacts are known to have none, so their keys are not looked for: points
+        registered in this transaction as their own contact (a key under a new point's id
+        would have its point already). Were one there, storing the new key stops the
+        transaction (`DataKeyExists`), so a wrong guess costs the append, never a key.
+        """
         wanted = list(dict.fromkeys(refs))
-        cache = self.ciphers(wanted)
+        cache = self.ciphers(r for r in wanted if r not in unkeyed)
         missing = [r for r in wanted if cache.get(r) is None]
         if missing:
             cache.update(DataKeyStore(self.conn, self.vault.keys).create_many(missing, now))

@@ -92,6 +92,7 @@ class Writer(
         # events have some), the contact of each point registered here.
         parts: list[tuple[Mapping[str, Any], dict[str, Any] | None]] = []
         sealing: set[str] = set()
+        own: set[str] = set()  # points registered here as their own contact: no key yet
         to_seal = 0
         for ev in events:
             part = split(ev.type, ev.payload)
@@ -100,11 +101,12 @@ class Writer(
                 sealing.add(ev.contact_point_id)
                 to_seal += 1
             if ev.type == "contact_point.registered":
-                refs[ev.contact_point_id] = contact_ref(
-                    vault, ev.contact_point_id, ev.payload.get("contact_id")
-                )
+                pid = ev.contact_point_id
+                ref = refs[pid] = contact_ref(vault, pid, ev.payload.get("contact_id"))
+                if ref == pid:
+                    own.add(pid)
         self.contact_refs(sealing)
-        self.new_ciphers((refs.get(p, p) for p in sealing), self.now)
+        self.new_ciphers((refs.get(p, p) for p in sealing), self.now, own)
         ciphers = self._cipher_cache()
         lookups = self.lookup_cache()
         # One read of the random source for the nonces of the whole append.
