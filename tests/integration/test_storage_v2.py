@@ -11,16 +11,17 @@ import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 import pytest
 import sqlalchemy as sa
 from tests.conftest import define_purposes, make_app
 
 from consentry.adapters.crypto.configured import KeySettingError
-from consentry.adapters.crypto.fields import FORMAT_PACKED, FORMAT_V1, ContactCipher
 from consentry.adapters.crypto.vault import key_file_for, vault
+from consentry.adapters.sql import sealing
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.data_keys import DataKeyExists, DataKeyStore, WrongMasterKey
-from consentry.adapters.sql.sealing import contact_ref
+from consentry.adapters.sql.sealing import contact_ref, event_field
 from consentry.bootstrap import App, bootstrap
 from consentry.domain.events import Event
 from consentry.domain.validation import validate_payload
@@ -105,44 +106,32 @@ def test_the_chain_verifies_before_and_after_the_contacts_key_is_destroyed(app: 
     assert "ip" not in given.payload and given.payload["purpose"] == "nieuwsbrief"
 
 
-def test_a_ledger_with_fields_sealed_before_and_after_packing_verifies_and_reads_both(
+def test_a_ledger_with_fields_sealed_before_and_in_the_numbered_form_verifies_and_reads_both(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The first append seals as before packing (FORMAT_V1), as a database written earlier holds.
+    # The first append seals a JSON object, as every row was sealed before `sealed_form`.
     with monkeypatch.context() as m:
-        m.setattr(ContactCipher, "encrypt_packed", ContactCipher.encrypt_bytes)
+        m.setattr(sealing, "coded", lambda personal: orjson.dumps(personal, option=orjson.OPT_SORT_KEYS))
         _register(app)
-    report = ledger.append_lines(
-        app,
-        _lines(
-            {
-                "type": "consent.given",
-                "contact": ADDRESS,
-                "purpose": "nieuwsbrief",
-                "channels": ["email"],
-                "method": "double_opt_in",
-                "ip": "198.51.100.24",
-                "source_fields": {"OPTIN_IP": "198.51.100.24", "OPTIN_TIME": "2025-02-01 10:00:00"},
-                "occurred_at": "2025-02-01T10:00:00+01:00",
-            }
-        ),
-    )
-    assert report.appended == 1
-    with app.store.engine.connect() as conn:
-        versions = [
-            bytes(s)[0] for (s,) in conn.execute(sa.select(t.events.c.sealed).order_by(t.events.c.seq))
-        ]
-    assert versions == [FORMAT_V1, FORMAT_V1, FORMAT_PACKED]
+    fields = {"OPTIN_IP": "198.51.100.24", "OPTIN_TIME": "2025-02-01 10:00:00", "Bron": "beurs"}
+    consent = {"type": "consent.given", "contact": ADDRESS, "purpose": "nieuwsbrief", "channels": ["email"],
+               "method": "double_opt_in", "ip": "198.51.100.24", "source_fields": fields,
+               "occurred_at": "2025-02-01T10:00:00+01:00"}  # fmt: skip
+    assert ledger.append_lines(app, _lines(consent)).appended == 1
     assert integrity.verify_ledger(app).ok
     with app.store.reader() as r:
         (pid,) = r.point_ids()
+        refs, ciphers = r.point_ciphers([pid])
+        cipher = ciphers[refs[pid]]
+        assert cipher is not None
+        rows = r.conn.execute(sa.select(t.events.c.id, t.events.c.sealed).order_by(t.events.c.seq)).all()
+        forms = [cipher.decrypt_bytes(event_field(eid), bytes(sealed))[:1] for eid, sealed in rows]
         registered, _given, again = r.events_for(pid)
+    assert forms == [b"{", b"{", b"["]
     assert registered.payload["attributes"] == {"woonplaats": "Zwolle"}
+    assert registered.payload["display_name"] == "Eva Hendriks" and registered.payload["value"] == ADDRESS
     assert again.payload["ip"] == "198.51.100.24"
-    assert again.payload["source_fields"] == {
-        "OPTIN_IP": "198.51.100.24",
-        "OPTIN_TIME": "2025-02-01 10:00:00",
-    }
+    assert list(again.payload["source_fields"].items()) == sorted(fields.items())
 
 
 def test_a_new_point_whose_id_already_has_a_data_key_is_refused_not_given_that_key(app: App) -> None:

@@ -3,7 +3,7 @@
 Every personal field of a payload (the `PERSONAL` names, whatever the event type) is taken
 out of the stored payload and kept, as the canonical JSON of those fields, in the event's
 `sealed` column: encrypted with the data key of the point's contact (`contact_ref`), bound
-to the event's id, deflated first with a dictionary of the fields' names (`packing`). The
+to the event's id, in the form `sealed_form` describes (names it knows as numbers). The
 rules and the audience SQL read only clear fields (kinds, purposes, channels, flags,
 dates, tags, campaign keys), so nothing they need is sealed.
 `contact_point.erased` is the exception: its `reason` is a code that must stay readable
@@ -21,13 +21,12 @@ from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 
-import orjson
-
 from consentry.adapters.crypto.fields import ContactCipher
 from consentry.adapters.crypto.keys import WrappedKey
 from consentry.adapters.crypto.vault import Vault
 from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.data_keys import DataKeyStore
+from consentry.adapters.sql.sealed_form import coded, opened
 from consentry.adapters.sql.stored import chunks
 from consentry.domain.state import ContactState
 
@@ -88,13 +87,10 @@ def event_field(event_id: str) -> str:
 def seal(
     cipher: ContactCipher, event_id: str, personal: Mapping[str, Any], nonce: bytes | None = None
 ) -> bytes:
-    """The personal fields of an event, encrypted under its contact's key (with `nonce`, when
-    given: fresh random bytes for this event alone, `fields.nonces`): their JSON deflated first
-    when that makes it shorter (`ContactCipher.encrypt_packed`; rows sealed before that are
-    read as they are)."""
-    return cipher.encrypt_packed(
-        event_field(event_id), orjson.dumps(personal, option=orjson.OPT_SORT_KEYS), nonce
-    )
+    """The personal fields of an event in their sealed form (`sealed_form.coded`), encrypted under
+    its contact's key (with `nonce`, when given: fresh random bytes for this event alone,
+    `fields.nonces`)."""
+    return cipher.encrypt_bytes(event_field(event_id), coded(personal), nonce)
 
 
 def open_payload(
@@ -106,7 +102,7 @@ def open_payload(
     """
     if sealed is None or cipher is None:
         return clear
-    personal = orjson.loads(cipher.decrypt_bytes(event_field(event_id), bytes(sealed)))
+    personal = opened(cipher.decrypt_bytes(event_field(event_id), bytes(sealed)))
     return {**clear, **personal}
 
 
