@@ -316,6 +316,8 @@ data_keys = sa.Table(
     sa.Column("key_id", sa.String(64), nullable=False),
     sa.Column("wrapped", sa.LargeBinary, nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
+    # On SQLite the table is its key's b-tree: no rowid and no second b-tree for the key.
+    sqlite_with_rowid=False,
 )
 
 #: The master keys data keys have been wrapped under, each with a key check value (a known

@@ -1,8 +1,10 @@
-"""Revision 0020 (no sealed copy of a point's attributes on its projection row), on both stores.
+"""Revision 0020 (no sealed copy of a point's attributes on its projection row; SQLite's
+`data_keys` WITHOUT ROWID), on both stores.
 
-A populated database is taken back to revision 0017 (with `point_facts.attrs_ct`) and upgraded
-again: every projection row is kept, the column is gone, the projection check passes, and a
-point's attributes are read from the ledger as recorded.
+A populated database is taken back to revision 0017 (with `point_facts.attrs_ct`, `data_keys`
+with a rowid) and upgraded again: every projection row and every data key is kept, the column
+is gone, the projection check passes, and a point's attributes are read from the ledger as
+recorded.
 """
 
 from __future__ import annotations
@@ -41,6 +43,16 @@ def _columns(app: App) -> set[str]:
         return {c["name"] for c in sa.inspect(conn).get_columns("point_facts")}
 
 
+def _keys_table(app: App) -> tuple[list[tuple[object, ...]], bool | None]:
+    """The data keys as stored, and on SQLite whether their table has a rowid (None elsewhere)."""
+    with app.store.engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(sa.text("SELECT * FROM data_keys ORDER BY contact_id"))]
+        if conn.dialect.name != "sqlite":
+            return rows, None
+        sql = conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = 'data_keys'")).scalar_one()
+        return rows, "WITHOUT ROWID" not in sql
+
+
 def _to(app: App, revision: str, down: bool) -> None:
     cfg = schema.alembic_config(app.store.engine)
     with app.store.engine.connect() as conn, conn.begin():
@@ -60,6 +72,7 @@ def _attributes(app: App) -> dict[str, str]:
 
 def test_the_projection_keeps_no_copy_of_the_attributes_which_the_ledger_holds(populated: App) -> None:
     assert "attrs_ct" not in _columns(populated)
+    assert _keys_table(populated)[1] in (False, None)  # SQLite: WITHOUT ROWID
     assert _attributes(populated) == ATTRIBUTES
     assert audit.verify_projection(populated).ok
 
@@ -71,9 +84,12 @@ def test_a_populated_database_downgraded_to_0017_and_upgraded_again_keeps_every_
     )
     with app.store.engine.connect() as conn:
         rows = conn.execute(kept).all()
-    assert len(rows) == 5
+    keys, _ = _keys_table(app)
+    assert len(rows) == 5 and len(keys) == 4  # Jan's two points share his contact's key
+    sqlite = app.store.engine.dialect.name == "sqlite"
     _to(app, "0017", down=True)
     assert "attrs_ct" in _columns(app)
+    assert _keys_table(app) == (keys, True if sqlite else None)
     with app.store.engine.connect() as conn:
         assert conn.execute(kept).all() == rows
         assert (
@@ -83,6 +99,7 @@ def test_a_populated_database_downgraded_to_0017_and_upgraded_again_keeps_every_
     app.store.migrate()
     assert schema.current_revision(app.store.engine) == schema.head_revision(app.store.engine) == "0020"
     assert "attrs_ct" not in _columns(app)
+    assert _keys_table(app) == (keys, False if sqlite else None)
     with app.store.engine.connect() as conn:
         assert conn.execute(kept).all() == rows
     assert audit.verify_projection(app).ok
