@@ -164,8 +164,8 @@ def token_list(tokens: str) -> list[str]:
 
 
 #: The columns of `point_facts` that `facts_row` gives, in its order: every clear fact. The
-#: store adds the point's contact, its blind index, its sealed value, name and attributes and
-#: its head (see `consentry.adapters.sql.projection`); no column here holds personal data.
+#: store adds the point's contact, its blind index, its sealed value and name and its head
+#: (see `consentry.adapters.sql.projection`); no column here holds personal data.
 COLUMNS = (
     "contact_point_id", "kind", "value_hash", "party", "source",
     "erased", "objected_dm", "objected_profiling", "suppressed", "published", "published_unproven",

@@ -103,7 +103,7 @@ def projection_differences(r: Reader, states: Sequence[ContactState]) -> list[tu
     """Where the stored projection of these folded states differs: (point, table, column, stored, folded).
 
     Every column of `point_facts` is compared: the clear facts as `facts_row` gives them, the
-    sealed value, name and attributes once opened, and the rest as the store makes them; the
+    sealed value and name once opened, and the rest as the store makes them; the
     person's objections as the state carries them (its own and `person_objections`: give states
     `services.states.with_person` made). A point whose contact has no data key (erased) must
     have no row.

@@ -2,8 +2,9 @@
 searched and selected by (`point_terms`), its own register listings (`point_listings`) and
 the objections that reach the rest of its person (`contact_objections`).
 
-No row here holds personal data in clear: a point's value, name and attributes are sealed
-under its contact's data key (for the sender and the export), its terms are blind indexes.
+No row here holds personal data in clear: a point's value and name are sealed under its
+contact's data key (for the sender and the export), its terms are blind indexes; its
+attributes are read from its events (the fold), not kept here.
 There is no stored state: a point's state is the fold of its (opened) events, read when
 asked for. Every row is derived from the ledger and rebuilt from it; the writer refreshes
 the rows of every point it appends to, in the same transaction.

@@ -142,7 +142,7 @@ register_entries = sa.Table(
 #: What an audience report reads of a `point_facts` row, in the order of SQLite's covering
 #: index on them (`ix_point_facts_judged`): the kind, the point's number (a report counts in
 #: ranges of it), then every fact the rules test. Without the ids, the blind indexes, the sealed
-#: value, name and attributes and the head, an entry is a third of the row, and a report over
+#: value and name and the head, an entry is a third of the row, and a report over
 #: one kind reads that kind's entries only (`adapters.sql.audience`; docs/performance.md). A
 #: report that asks more (a register's entries by the point's lookup, its own listings by its
 #: id) reads the table.
@@ -156,7 +156,8 @@ JUDGED = (
 
 #: The audience projection: one narrow row per contact point with every fact the rules ask
 #: (see consentry.policy.factrows), its head (for the state cache) and, for the sender and the
-#: export, its value, name and attributes sealed under its contact's data key.
+#: export, its value and name sealed under its contact's data key (its attributes are in the
+#: ledger: read from its folded state).
 point_facts = sa.Table(
     "point_facts",
     metadata,
