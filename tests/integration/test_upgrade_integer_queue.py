@@ -53,7 +53,7 @@ def test_a_half_sent_campaign_is_converted_and_finishes_with_one_message_each(
     assert first.status is CampaignStatus.PAUSED and first.sent == 2
     now = shop.clock.now()
     with shop.store.writer() as w:  # a worker claims a range and dies; one message waits for a retry
-        dead = [c.contact_point_id for c in w.claim("najaar", "dead-worker", 2, now)]
+        dead = [pid for _, pid, _, _ in w.claim("najaar", "dead-worker", 2, now)]
     queued = [pid for pid, row in rows(shop).items() if row["status"] == "queued"]
     retried = queued[0]
     with shop.store.writer() as w:

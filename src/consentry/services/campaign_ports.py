@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from consentry.domain.campaigns import CampaignStatus, MessageStatus
 
@@ -16,14 +16,12 @@ if TYPE_CHECKING:
     from consentry.services.ports import Judging
 
 
-class Claim(NamedTuple):
-    """A queued message a worker has claimed: its point's number (what the queue is keyed by) and
-    id (None when the point was erased since the queue was filled)."""
-
-    point_no: int
-    contact_point_id: str | None
-    attempts: int
-    art14: bool
+#: A queued message a worker has claimed: its point's number (what the queue is keyed by), its id
+#: (None when the point was erased since the queue was filled), how often it was tried, and
+#: whether it carried the Art. 14 notice (0 or 1 as SQLite stores it; a bool from PostgreSQL).
+#: A plain tuple, as the store's driver reads it: a claim hands out up to thousands of rows, and
+#: a wrapper object per row cost as much as reading them (docs/performance.md).
+Claim: TypeAlias = tuple[int, str | None, int, int]
 
 
 class CampaignReader(Protocol):

@@ -234,21 +234,25 @@ def _claim_waiting(conn: Connection, no: int, worker: str, n: int, moment: Any) 
     f = t.point_facts.c
     picked = sa.select(f.point_no, f.contact_point_id).where(f.point_no.in_([r[0] for r in rows]))
     ids: dict[int, str] = {int(no): str(pid) for no, pid in conn.execute(picked)}
-    return [Claim(p, ids.get(p), int(attempts), bool(art14)) for p, attempts, art14 in rows]
+    return [(p, ids.get(p), int(attempts), art14) for p, attempts, art14 in rows]
 
 
 def _claim_range(conn: Connection, no: int, above: int, worker: str, n: int, moment: Any) -> list[Claim]:
-    """Claim the next `n` queued rows after the cursor `above` as one range (see `claim`)."""
+    """Claim the next `n` queued rows after the cursor `above` as one range (see `claim`).
+
+    A `queued` row was never tried: its attempts are 0 and it carried no Art. 14 notice, so
+    the range reads only each row's number and its point's id, and hands the driver's rows on.
+    """
     # The range first, then each of its points' id: joined before the LIMIT, PostgreSQL merged
     # the range with `point_facts` read from its start, for every claim.
     sql = (
-        "SELECT m.point_no, f.contact_point_id, m.attempts, m.art14 FROM "
-        "(SELECT point_no, attempts, art14 FROM campaign_messages "
+        f"SELECT m.point_no, f.contact_point_id, 0, {_FALSE[conn.dialect.name == 'sqlite']} FROM "
+        "(SELECT point_no FROM campaign_messages "
         f"WHERE campaign_no = :no AND point_no > :above AND status = '{QUEUED}' "
         "ORDER BY point_no LIMIT :n) m "
         "LEFT JOIN point_facts f ON f.point_no = m.point_no ORDER BY m.point_no"
     )
-    rows = _driver(conn, sql, {"no": no, "above": above, "n": n})
+    rows: list[Claim] = _driver(conn, sql, {"no": no, "above": above, "n": n})
     upto = rows[-1][0] if len(rows) == n else END
     claimed = {"no": no, "upto": upto, "above": above, "worker": worker, "at": moment}
     _driver(
@@ -257,7 +261,11 @@ def _claim_range(conn: Connection, no: int, above: int, worker: str, n: int, mom
         "VALUES (:no, :upto, :above, :worker, :at)",
         claimed,
     )
-    return [Claim(p, pid, attempts, bool(art14)) for p, pid, attempts, art14 in rows]
+    return rows
+
+
+#: False as each database writes it (SQLite has no booleans: 0).
+_FALSE = ("false", "0")
 
 
 def _driver(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:

@@ -193,7 +193,7 @@ class Coordinator:
                 claimed = self._claim()
                 drained = len(claimed) < self.opts.batch
                 if claimed and self.after_claim is not None:
-                    self.after_claim([p.contact_point_id for p in claimed if p.contact_point_id])
+                    self.after_claim([pid for _, pid, _, _ in claimed if pid])
                 if not claimed and self.outstanding == 0 and await self._finished():
                     return
             if self.stopping and self.outstanding == 0:

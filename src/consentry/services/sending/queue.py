@@ -205,7 +205,7 @@ class Queue:
             ahead = w.claim(self.c.key, self.worker, next(self.sizes), now) if short else []
             taken = min(self.opts.batch, len(self.reserve) + len(ahead))
             claimed = list(islice(chain(self.reserve, ahead), taken))
-            judged = self._judge(w, [p.contact_point_id for p in claimed if p.contact_point_id], now)
+            judged = self._judge(w, [pid for _, pid, _, _ in claimed if pid], now)
             skipped: dict[int, str] = {}
             for no, pid, attempts, art14 in claimed:
                 found = judged.get(pid) if pid is not None else None
@@ -214,13 +214,13 @@ class Queue:
                 elif found[1].verdict is not Verdict.ALLOW:
                     skipped[no] = found[1].rule
                 else:
-                    jobs.append(Job(pid, no, attempts, found[0], found[1], art14))
+                    jobs.append(Job(pid, no, attempts, found[0], found[1], bool(art14)))
             w.skip(self.c.key, skipped)
         # Committed: only now are the rows claimed ahead this worker's (a claim rolled back is not).
         self.reserve.extend(ahead)
         for _ in range(taken):
             self.reserve.popleft()
-        self.mine.update(p.point_no for p in ahead)
+        self.mine.update(no for no, _, _, _ in ahead)
         self.mine.difference_update(skipped)
         self.report.skipped += len(skipped)
         if skipped:
