@@ -243,15 +243,7 @@ def _claim_range(conn: Connection, no: int, above: int, worker: str, n: int, mom
     A `queued` row was never tried: its attempts are 0 and it carried no Art. 14 notice, so
     the range reads only each row's number and its point's id, and hands the driver's rows on.
     """
-    # The range first, then each of its points' id: joined before the LIMIT, PostgreSQL merged
-    # the range with `point_facts` read from its start, for every claim.
-    sql = (
-        f"SELECT m.point_no, f.contact_point_id, 0, {_FALSE[conn.dialect.name == 'sqlite']} FROM "
-        "(SELECT point_no FROM campaign_messages "
-        f"WHERE campaign_no = :no AND point_no > :above AND status = '{QUEUED}' "
-        "ORDER BY point_no LIMIT :n) m "
-        "LEFT JOIN point_facts f ON f.point_no = m.point_no ORDER BY m.point_no"
-    )
+    sql = _RANGE_SQLITE if conn.dialect.name == "sqlite" else _RANGE_PG
     rows: list[Claim] = _driver(conn, sql, {"no": no, "above": above, "n": n})
     upto = rows[-1][0] if len(rows) == n else END
     claimed = {"no": no, "upto": upto, "above": above, "worker": worker, "at": moment}
@@ -264,8 +256,27 @@ def _claim_range(conn: Connection, no: int, above: int, worker: str, n: int, mom
     return rows
 
 
-#: False as each database writes it (SQLite has no booleans: 0).
-_FALSE = ("false", "0")
+#: The next `:n` queued rows after `:above`, then each of its points' id (a point erased since has
+#: none): joined before the LIMIT, PostgreSQL merged the range with `point_facts` read from its
+#: start, for every claim. SQLite looks each id up by its rowid.
+_RANGE = (
+    "SELECT point_no FROM campaign_messages "
+    f"WHERE campaign_no = :no AND point_no > :above AND status = '{QUEUED}' ORDER BY point_no LIMIT :n"
+)
+_RANGE_SQLITE = (
+    f"SELECT m.point_no, f.contact_point_id, 0, 0 FROM ({_RANGE}) m "
+    "LEFT JOIN point_facts f ON f.point_no = m.point_no ORDER BY m.point_no"
+)
+#: PostgreSQL looked each id up by itself too (an index descent and a heap page a row); bounded
+#: by the range's numbers it merges the range with that stretch of `point_facts` read in order
+#: (at 1M, a claim of 8,000: 37-43 ms against 59-63 ms). On SQLite the same statement cost
+#: 10% more CPU (it has no merge join; the CTE is a table of its own).
+_RANGE_PG = (
+    f"WITH m AS MATERIALIZED ({_RANGE}) "
+    "SELECT m.point_no, f.contact_point_id, 0, false FROM m LEFT JOIN point_facts f "
+    "ON f.point_no = m.point_no AND f.point_no > :above AND f.point_no <= (SELECT max(point_no) FROM m) "
+    "ORDER BY m.point_no"
+)
 
 
 def _driver(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
