@@ -747,6 +747,30 @@ def test_an_erasure_clears_the_servers_words_from_the_points_queue_rows(
     assert found[point(shop, "bob@example.com")]["error"] == "550 5.1.1 <bob@example.com> no such user"
 
 
+def test_a_point_erased_while_queued_is_handed_out_without_its_id_and_skipped_as_gone(
+    shop: App, server: tuple[Server, int]
+) -> None:
+    # The queue carries each queued point's id for its claim; an erasure clears it, as it drops
+    # the point's projection row, so the sender finds no point to write to.
+    srv, _ = server
+    load(shop, person("anna@example.nl", "Anna"), person("bob@example.com", "Bob"))
+    campaigns.define(shop, CAMPAIGN)
+    sending.start(shop, "najaar")
+    anna, bob = point(shop, "anna@example.nl"), point(shop, "bob@example.com")
+    stored = "SELECT point_no, contact_point_id FROM campaign_messages ORDER BY point_no"
+    with shop.store.reader() as r:
+        assert dict(r.conn.execute(sa.text(stored)).all()) == {point_no(shop, p): p for p in (anna, bob)}
+    anna_no = point_no(shop, anna)
+    erasure.erase_points(shop, [anna], reason="request")
+    with shop.store.reader() as r:
+        assert dict(r.conn.execute(sa.text(stored)).all())[anna_no] is None
+    report = sending.send(shop, "najaar", FAST)
+    assert (report.sent, report.skipped) == (1, 1)
+    assert srv.by_rcpt == Counter({"bob@example.com": 1})
+    with shop.store.reader() as r:
+        assert r.skipped_by_rule("najaar") == {sending.GONE: 1}
+
+
 def test_claims_are_ranges_of_the_queue_and_a_dead_workers_range_goes_back(shop: App) -> None:
     people = [f"klant{i}@example.nl" for i in range(7)]
     load(shop, *(person(a, a) for a in people), person("nee@example.nl", "Nee", consent=False))

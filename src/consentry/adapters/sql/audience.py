@@ -64,9 +64,9 @@ class AudienceQuery:
     #: place in `places` (an integer: grouped faster than the rule's id). On SQLite it reads
     #: `ix_point_facts_judged` where that holds every column it tests.
     ruled: str
-    #: Each considered row's point_no and rule, for filling a send queue (keyed by point number):
-    #: a co-routine computes every column it selects, read or not (the obligations, the sealed blobs).
-    #: On SQLite it reads `ix_point_facts_judged` where `ruled` does.
+    #: Each considered row's point_no, id and rule, for filling a send queue (keyed by point number,
+    #: carrying the id a claim hands out): a co-routine computes every column it selects, read or
+    #: not (the obligations, the sealed blobs).
     keyed: str
     params: dict[str, Any]
     rules: dict[str, Rule]
@@ -107,9 +107,10 @@ def compile_audience(
         f"{compiled.rule} AS rule{obligations} FROM point_facts f WHERE {' AND '.join(where)}"
     )
     ruled = f"SELECT {compiled.numbered} AS rule FROM {judged} WHERE {counted}"
-    # Like the report, the fill reads the kind's entries of the covering index where it can: the
-    # same rows in the same order (by the point's number), a third of each row's bytes.
-    keyed = f"SELECT f.point_no, {compiled.rule} AS rule FROM {judged} WHERE {counted}"
+    keyed = (
+        f"SELECT f.point_no, f.contact_point_id, {compiled.rule} AS rule "
+        f"FROM point_facts f WHERE {' AND '.join(where)}"
+    )
     obs = "".join(f", a.ob{i}" for i in range(len(compiled.obligations)))
     sql = (
         f"SELECT a.contact_point_id, a.value_ct, a.name_ct, a.party, a.rule, "

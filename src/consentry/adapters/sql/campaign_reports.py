@@ -86,7 +86,8 @@ def messages(conn: Connection, key: str, status: MessageStatus | None = None) ->
     key, the point's id and number, and its status as the domain names it."""
     no = number(conn, key)
     shown = _status(conn, no)
-    columns = [col for col in t.campaign_messages.columns if col.name not in ("campaign_no", "status")]
+    hidden = ("campaign_no", "status", "contact_point_id")  # the id: the point's, joined below
+    columns = [col for col in t.campaign_messages.columns if col.name not in hidden]
     q = (
         sa.select(
             sa.literal(key).label("campaign"), p.id.label("contact_point_id"), shown.label("status"), *columns

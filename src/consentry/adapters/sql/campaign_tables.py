@@ -46,6 +46,10 @@ campaign_messages = sa.Table(
     #: The message carried the Art. 14 notice (a retry carries it again).
     sa.Column("art14", sa.Boolean, nullable=False),
     sa.Column("error", sa.Text, nullable=True),
+    #: The point's id, written by the fill on each row it queues: a claim reads it with its range
+    #: instead of looking each one up in `point_facts`. NULL on a row skipped at the fill, and
+    #: once the point is erased (a claim then finds no point to send to).
+    sa.Column("contact_point_id", sa.String(40), nullable=True),
     #: The rows claimed one by one (retries, rows handed back) and those claimed so; the fill
     #: writes none of these, so it writes no entry here.
     sa.Index(

@@ -6,8 +6,9 @@ suppression of points registered with an erased point's address (`prior_suppress
 which the projection writes into `point_facts` and the services put on a state they judge.
 Writes (`SuppressionWrites.erase_points`, inside the erasure's one write transaction):
 the records, the points' lookups, their projection rows, personal text in
-`campaign_messages.error`, and their contact's data key. Scrubbing what the deletes leave
-in the database files follows after commit (`data_keys.scrub_destroyed_keys`).
+`campaign_messages.error` (and the point's id there), and their contact's data key.
+Scrubbing what the deletes leave in the database files follows after commit
+(`data_keys.scrub_destroyed_keys`).
 """
 
 from __future__ import annotations
@@ -121,7 +122,8 @@ class SuppressionWrites(SuppressionReads):
 
         For each point: its record (a newer erasure of the same address renews it), its lookup
         (the clear value) removed from `contact_points`, its projection rows deleted, personal
-        text in `campaign_messages.error` cleared. Then the data keys of their contacts go.
+        text in `campaign_messages.error` cleared (and the id the queue hands out). Then the data
+        keys of their contacts go.
         Set-wise: each of these is one statement for the whole batch on PostgreSQL (the set as
         an array) and one per 500 points on SQLite, each on an index by point (or contact).
         """
@@ -136,8 +138,11 @@ class SuppressionWrites(SuppressionReads):
         owners, kept = self._key_owners(ids)
         self._forget_values(ids)
         self._drop_projection(ids)
-        clear = (  # on the queue's key: each campaign's number, each point's
-            "UPDATE campaign_messages SET error = NULL WHERE error IS NOT NULL "
+        # On the queue's key (each campaign's number, each point's): the server's words, and the
+        # point's id, so a claim finds no point to send to, as it finds no projection row.
+        clear = (
+            "UPDATE campaign_messages SET error = NULL, contact_point_id = NULL "
+            "WHERE (error IS NOT NULL OR contact_point_id IS NOT NULL) "
             "AND campaign_no IN (SELECT no FROM campaigns) "
             "AND point_no IN (SELECT registered_seq FROM contact_points WHERE id {set})"
         )
