@@ -302,8 +302,9 @@ def test_sqlite_counts_the_rule_from_a_subquery_it_does_not_flatten(shop: App) -
 
 
 def test_sqlite_reports_from_the_judged_index_and_reads_rows_from_the_table(shop: App) -> None:
-    # A report and a queue fill read `ix_point_facts_judged` (the kind's entries, a third of each
-    # row); the stream and a page read the table as before (a page walks the id's index in order).
+    # A report reads `ix_point_facts_judged` (the kind's entries, a third of each row); the stream,
+    # a page and a queue fill (it carries each point's id) read the table (a page walks the id's
+    # index in order).
     if shop.store.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL has no such index")
 

@@ -8,7 +8,8 @@ in a Writer, which holds the ledger lock: claims never run side by side.
 The queue (`tables.campaign_messages`) is keyed by the campaign's number and the
 point's (`point_facts.point_no`). What a row's stored status means:
 
-- `queued`: not yet tried. The fill writes every allowed point so, in key order, and
+- `queued`: not yet tried. The fill writes every allowed point so, in key order, with the
+  point's id (what a claim hands out, cleared when the point is erased), and
   a worker claims them as a range of the key: "the rows after K, up to N of them",
   one row in `campaign_claims` (campaign, above K, upto, worker) instead of rewriting
   N rows. A `queued` row at or below the highest `upto` (the campaign's cursor) is
