@@ -1,7 +1,7 @@
 """Revision 0020 (no sealed copy of a point's attributes on its projection row; SQLite's
 `data_keys` WITHOUT ROWID), on both stores.
 
-A populated database is taken back to revision 0017 (with `point_facts.attrs_ct`, `data_keys`
+A populated database is taken back to revision 0019 (with `point_facts.attrs_ct`, `data_keys`
 with a rowid) and upgraded again: every projection row and every data key is kept, the column
 is gone, the projection check passes, and a point's attributes are read from the ledger as
 recorded.
@@ -77,7 +77,7 @@ def test_the_projection_keeps_no_copy_of_the_attributes_which_the_ledger_holds(p
     assert audit.verify_projection(populated).ok
 
 
-def test_a_populated_database_downgraded_to_0017_and_upgraded_again_keeps_every_row(populated: App) -> None:
+def test_a_populated_database_downgraded_to_0019_and_upgraded_again_keeps_every_row(populated: App) -> None:
     app = populated
     kept = sa.text(
         "SELECT contact_point_id, c_valid, contact_id, value_ct, name_ct FROM point_facts ORDER BY point_no"
@@ -87,7 +87,7 @@ def test_a_populated_database_downgraded_to_0017_and_upgraded_again_keeps_every_
     keys, _ = _keys_table(app)
     assert len(rows) == 5 and len(keys) == 4  # Jan's two points share his contact's key
     sqlite = app.store.engine.dialect.name == "sqlite"
-    _to(app, "0017", down=True)
+    _to(app, "0019", down=True)
     assert "attrs_ct" in _columns(app)
     assert _keys_table(app) == (keys, True if sqlite else None)
     with app.store.engine.connect() as conn:

@@ -1,7 +1,7 @@
 """No sealed copy of a point's attributes on its projection row; SQLite's `data_keys` WITHOUT ROWID.
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0019
 Create Date: 2026-12-06
 
 A point's attributes are in the ledger, sealed in its events; every reader (the contact page,
@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0017"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
