@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.policy
+import gc
 import subprocess
 import threading
 import time
@@ -31,6 +32,7 @@ from consentry.entrypoints.http import create_app
 from consentry.policy.facts import Question
 from consentry.policy.rules import evaluate
 from consentry.services import campaigns, erasure, ledger, sending, states
+from consentry.services.collector import LOAD_THRESHOLDS
 from consentry.services.compose import Composer
 from consentry.services.decide import decide
 from consentry.services.errors import InputError
@@ -228,6 +230,18 @@ def test_allowed_people_get_exactly_one_message_and_denied_people_none(
     assert rows(shop)[point(shop, "cees@example.nl")]["rule"] == "NL-EM-01"
     again = sending.send(shop, "najaar", FAST)
     assert again.sent == 0 and sum(srv.by_rcpt.values()) == 2
+
+
+def test_the_garbage_collector_runs_rarely_while_sending_and_as_before_afterwards(
+    shop: App, server: tuple[Server, int]
+) -> None:
+    load(shop, person("anna@example.nl", "Anna"))
+    campaigns.define(shop, CAMPAIGN)
+    before = gc.get_threshold()
+    during: list[tuple[int, int, int]] = []
+    sending.send(shop, "najaar", FAST, after_claim=lambda _points: during.append(gc.get_threshold()))
+    assert during and set(during) == {LOAD_THRESHOLDS}
+    assert gc.get_threshold() == before
 
 
 def test_marketing_mail_carries_one_click_unsubscribe_headers_that_work(

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from consentry.adapters.transport import AsyncSession, Reply, Transport
 from consentry.domain.campaigns import Campaign, CampaignStatus
 from consentry.services.app import App
+from consentry.services.collector import rare_collections
 from consentry.services.compose import RenderError
 from consentry.services.errors import InputError
 from consentry.services.ports import Claim
@@ -157,8 +158,19 @@ class Coordinator:
         return self.queue.report
 
     def run(self) -> SendReport:
-        """Send until nothing is left (or the campaign stops); the report."""
+        """Send until nothing is left (or the campaign stops); the report.
+
+        The garbage collector runs rarely meanwhile (`collector.rare_collections`): a send keeps
+        every state it judged in the app's state cache (~13 objects a message), so the older
+        generations grow all the time and each full pass walks the whole process again, for
+        nothing (20,000 messages: six full passes, ~0.65 s of ~7 s CPU, none freeing an object;
+        ~4,000 objects of cyclic garbage in all, which the next collection frees).
+        """
         self.queue.acquire()
+        with rare_collections():
+            return self._run()
+
+    def _run(self) -> SendReport:
         loop = _new_loop()
         try:
             self.queue.reclaim(everyone=not self.app.store.tells_live_workers)
