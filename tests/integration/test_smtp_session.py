@@ -202,3 +202,33 @@ def test_a_server_that_stops_answering_times_out_at_each_step_without_a_timer_a_
     assert [code for code, _ in results] == [354, 451, 354, 451]
     assert all(0.35 <= took < 2.0 for code, took in results if code == 451), results
     assert [to for to, _ in srv.received] == ["een@example.nl", "twee@example.nl"]
+
+
+def test_each_reply_of_the_envelope_has_the_whole_timeout_to_come() -> None:
+    """MAIL and RCPT answered slowly, each within the timeout but not both together: sent."""
+
+    class Slow(Server):
+        async def handle_MAIL(
+            self, server: object, session: object, envelope: Envelope, address: str, options: list[str]
+        ) -> str:
+            await asyncio.sleep(0.25)
+            envelope.mail_from = address
+            return "250 OK"
+
+        async def handle_RCPT(
+            self, server: object, session: object, envelope: Envelope, address: str, options: list[str]
+        ) -> str:
+            await asyncio.sleep(0.25)
+            return await super().handle_RCPT(server, session, envelope, address, options)
+
+    srv = Slow()
+    with serving_smtp(srv) as port:
+
+        async def scenario() -> int:
+            s = SmtpTransport(Settings(smtp_port=port, smtp_timeout=0.4)).session()
+            code, _ = await send_one(s, "een@example.nl")
+            await s.close()
+            return code
+
+        assert asyncio.run(scenario()) == 354
+    assert [to for to, _ in srv.received] == ["een@example.nl"]

@@ -19,6 +19,7 @@ import re
 import socket
 import ssl
 from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
@@ -87,6 +88,20 @@ def dot_stuffed(data: bytes) -> bytes:
 
 #: What an address may not carry into an SMTP command.
 _UNSAFE = re.compile(r"[\r\n<> ]")
+#: The replies an envelope needs, step by step: MAIL 250, RCPT 250 or 251, DATA 354.
+_ENVELOPE_OK = ((250,), (250, 251), (354,))
+
+
+@dataclass(slots=True)
+class _Envelope:
+    """A message's MAIL, RCPT and DATA under way (`_Wire.envelope`): what is left to write, the replies."""
+
+    commands: tuple[bytes, bytes, bytes]
+    data: bytes
+    pipelined: bool
+    timeout: float
+    got: list[tuple[int, bytes]] = field(default_factory=list)
+    failed: ConnectionError | None = None
 
 
 class SmtpError(Exception):
@@ -113,6 +128,7 @@ class _Wire(asyncio.Protocol):
         self.deadline = 0.0
         self.watchdog: asyncio.TimerHandle | None = None
         self.watch_at = 0.0  # when the watchdog fires
+        self.envelope_: _Envelope | None = None  # the envelope under way, driven by the replies
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.attach(cast(asyncio.Transport, transport))  # uvloop's transports do not subclass it
@@ -127,7 +143,7 @@ class _Wire(asyncio.Protocol):
             # One whole one-line reply, as nearly every answer to a message is: no splitting.
             code = int(data[:3]) if data[:3].isdigit() else -1
             self.replies.append((code, data[4:].strip(b" \t\r\n")))
-            self._wake()
+            self._answered()
             return
         buf = self.buf + data if self.buf else data
         start = 0
@@ -143,7 +159,7 @@ class _Wire(asyncio.Protocol):
         if len(self.buf) > 65536:
             self.abort()
         if self.replies:
-            self._wake()
+            self._answered()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = ConnectionError(f"the connection was closed{f' ({exc})' if exc else ''}")
@@ -155,6 +171,35 @@ class _Wire(asyncio.Protocol):
     def _wake(self) -> None:
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(None)
+
+    def _answered(self) -> None:
+        """Replies came: the envelope under way takes its next step, or the waiting reader wakes."""
+        if self.envelope_ is None:
+            self._wake()
+            return
+        e = self.envelope_
+        while self.replies:
+            reply = self.replies.popleft()
+            e.got.append(reply)
+            step = len(e.got)
+            ok = reply[0] in _ENVELOPE_OK[step - 1]
+            if step < 3 and (ok or e.pipelined):
+                self.deadline = self.loop.time() + e.timeout  # each reply has the timeout to come
+                if not e.pipelined:
+                    self._write_for(e, e.commands[step])
+                if e.failed is None:
+                    continue
+            elif ok and all(r[0] in accepted for r, accepted in zip(e.got, _ENVELOPE_OK, strict=True)):
+                self._write_for(e, e.data)
+            self.envelope_ = None  # done: accepted and the data written, refused, or failed
+            self._wake()
+            return
+
+    def _write_for(self, e: _Envelope, data: bytes) -> None:
+        try:
+            self.write(data)
+        except (OSError, RuntimeError) as exc:  # closing under the callback: the envelope ends here
+            e.failed = exc if isinstance(exc, ConnectionError) else ConnectionError(str(exc))
 
     async def _wait(self, timeout: float) -> None:
         # No timer a wait (four a message): one watchdog a connection, armed when none is, that
@@ -190,6 +235,31 @@ class _Wire(asyncio.Protocol):
         if self.lost is not None or self.transport is None:
             raise self.lost or ConnectionError("not connected")
         self.transport.write(data)
+
+    async def envelope(
+        self, mail: bytes, rcpt: bytes, data: bytes, pipelined: bool, timeout: float
+    ) -> list[tuple[int, bytes]]:
+        """MAIL, RCPT and DATA, then on 354 the data (without its final dot); the replies, up to
+        the first refusal (all three when `pipelined`: written at once, as RFC 2920 allows).
+
+        Each command and the data are written from the reply callback (`_answered`), so a
+        message costs the caller one wait rather than one a reply. Each reply has `timeout` to
+        come, as `reply` gives it.
+        """
+        e = _Envelope((mail, rcpt, b"DATA\r\n"), data, pipelined, timeout)
+        self.envelope_ = e
+        try:
+            self.write(mail + rcpt + b"DATA\r\n" if pipelined else mail)
+            while self.envelope_ is e:
+                if self.lost is not None:
+                    raise self.lost
+                await self._wait(timeout)
+        finally:
+            if self.envelope_ is e:
+                self.envelope_ = None
+        if e.failed is not None:
+            raise e.failed
+        return e.got
 
     async def reply(self, timeout: float) -> tuple[int, bytes]:
         """The next reply: its code (-1 when unreadable) and its text, lines joined by LF."""
@@ -324,32 +394,14 @@ class SmtpSession:
         mail = f"MAIL FROM:<{msg.sender}>{' SMTPUTF8' if wide else ''}\r\n".encode()
         rcpt = f"RCPT TO:<{msg.to}>\r\n".encode()
         try:
-            if "PIPELINING" in self.extensions:
-                wire.write(mail + rcpt + b"DATA\r\n")
-                replies = [await wire.reply(timeout) for _ in range(3)]
-                code, text = next(
-                    (
-                        r
-                        for r, ok in zip(replies, ((250,), (250, 251), (354,)), strict=True)
-                        if r[0] not in ok
-                    ),
-                    replies[2],
-                )
-                if code != 354 and replies[2][0] == 354:
-                    self._drop()  # it waits for a message that is not coming
-                    return Reply(code, text.decode("utf-8", "replace"))
-            else:
-                wire.write(mail)
-                code, text = await wire.reply(timeout)
-                if code == 250:
-                    wire.write(rcpt)
-                    code, text = await wire.reply(timeout)
-                if code in (250, 251):
-                    wire.write(b"DATA\r\n")
-                    code, text = await wire.reply(timeout)
-            if code != 354:
-                return await self._refused(code, text)
-            wire.write(dot_stuffed(msg.data))
+            pipelined = "PIPELINING" in self.extensions
+            replies = await wire.envelope(mail, rcpt, dot_stuffed(msg.data), pipelined, timeout)
+            refused = next((r for r, ok in zip(replies, _ENVELOPE_OK, strict=False) if r[0] not in ok), None)
+            if refused is not None:
+                if len(replies) == 3 and replies[2][0] == 354:
+                    self._drop()  # pipelined: it waits for a message that is not coming
+                    return Reply(refused[0], refused[1].decode("utf-8", "replace"))
+                return await self._refused(*refused)
             await wire.drained(timeout)
         except OSError as exc:
             self._drop()
