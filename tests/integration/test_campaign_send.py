@@ -244,6 +244,23 @@ def test_the_garbage_collector_runs_rarely_while_sending_and_as_before_afterward
     assert gc.get_threshold() == before
 
 
+def test_a_template_naming_an_attribute_a_person_lacks_fails_that_message_and_sends_the_others(
+    shop: App, server: tuple[Server, int]
+) -> None:
+    srv, _ = server
+    anna, bob = person("anna@example.nl", "Anna"), person("bob@example.nl", "Bob")
+    anna[0]["attributes"]["city"] = "Utrecht"
+    load(shop, anna, bob)
+    body = "Hallo {{ name }} in {{ attributes.city }}, {{ address }}."
+    campaigns.define(shop, {**CAMPAIGN, "content": {"nl": {"subject": "Voor {{ name }}", "body": body}}})
+    report = sending.send(shop, "najaar", FAST)
+    assert (report.sent, report.failed) == (1, 1)
+    (message,) = srv.messages
+    assert "Hallo Anna in Utrecht, anna@example.nl." in body_text(message)
+    error = rows(shop)[point(shop, "bob@example.nl")]["error"]
+    assert error.startswith("554 content.nl: ") and "city" in error
+
+
 def test_marketing_mail_carries_one_click_unsubscribe_headers_that_work(
     shop: App, server: tuple[Server, int]
 ) -> None:

@@ -83,6 +83,7 @@ class Composer:
         self.templates: dict[str, tuple[Template | None, Template]] = campaigns.templates(campaign)
         body = next(iter(self.templates.values()))[1]
         self._globals = dict(body.globals)  # the environment's; flattened once, not on every render
+        self._global_names = set(self._globals)  # what a context records of them (`_render`)
         # What `_html` made for this composer's messages: paragraphs, and footers' own words.
         self._paragraphs: Memo[str, str] = Memo(_PARAGRAPHS_KEPT)
         self._words: Memo[str, str] = Memo(_PARAGRAPHS_KEPT)
@@ -141,12 +142,15 @@ class Composer:
         )
 
     def _render(self, template: Template, values: dict[str, Any]) -> str:
-        """`template.render(values)`, without merging the globals' ChainMap again each time."""
-        context = template.new_context({**self._globals, **values}, shared=True)
+        """`template.render(values)`, without merging the globals' ChainMap again each time, nor
+        listing its names again for the context (`Context.globals_keys`, read by imports only)."""
+        env = template.environment
+        context = env.context_class(env, {**self._globals, **values}, template.name, template.blocks)
+        context.globals_keys = self._global_names  # shared: jinja reads it, never changes it
         try:
-            return template.environment.concat(template.root_render_func(context))
+            return env.concat(template.root_render_func(context))
         except Exception:
-            template.environment.handle_exception()
+            env.handle_exception()
 
     def _short(
         self, lang: str, body: str, links: dict[str, str], notice14: bool, state: ContactState, opt_out: bool
