@@ -596,3 +596,37 @@ def test_the_projection_check_finds_a_person_flag_that_differs_from_the_ledger(j
         conn.execute(sa.text("UPDATE point_facts SET person_objected_dm = :f"), {"f": False})
     found = audit.verify_projection(app).differences
     assert len(found) == 2 and all("person_objected_dm" in d for d in found), found
+
+
+def test_consents_for_a_time_are_judged_alike_on_the_days_around_their_end(judged_app: App) -> None:
+    """Points whose `c_timed` holds several pairs (any and the sender's own, two purposes, two
+    channels), each ending on its own day: the day before, on and after each end day, the SQL
+    (on PostgreSQL one `split_part` per test) and the per-contact rules agree."""
+    at = datetime(2024, 3, 1, 10, tzinfo=UTC)
+    timed: list[dict[str, Any]] = []
+    for kind in ("email", "phone"):
+        channels = sorted(c.value for c in CHANNELS_BY_POINT[PointKind(kind)])
+        for method, months in (("single_opt_in", 12), ("import", 12), ("single_opt_in", 1)):
+            given = {"type": "consent.given", "channels": channels, "method": method}
+            events = [
+                (at, {**given, "purpose": "nieuwsbrief", "valid_for_months": months}),
+                (at + timedelta(days=3), {**given, "purpose": "aanbiedingen", "valid_for_months": 12}),
+            ]
+            registration = {"type": "contact_point.registered", "kind": kind, "source": "web_form",
+                            "party": "consumer"}  # fmt: skip
+            timed.append({"registration": registration, "registered_at": at, "events": events,
+                          "in_register": False})  # fmt: skip
+    ids = _write(judged_app, "voor-een-tijd", timed)
+    with judged_app.store.reader() as r:
+        stored = [row[0] for row in r.conn.execute(sa.text("SELECT c_timed FROM point_facts"))]
+    assert any(c.count("=") >= 8 for c in stored)  # several pairs follow one another
+    ends = {
+        add_months(at.astimezone(LEGAL_TZ).date() + timedelta(days=d), m)
+        for d, m in ((0, 1), (0, 12), (3, 12))
+    }
+    rules: set[str] = set()
+    for when in sorted(end + timedelta(days=d) for end in ends for d in (-1, 0, 1)):
+        for question, (setwise, single) in _judge_both(judged_app, "voor-een-tijd", ids, when):
+            assert setwise == single, question
+            rules.update(v[0] for v in setwise.values())
+    assert {"EU-GDPR-03.expired"} <= rules
