@@ -157,7 +157,9 @@ JUDGED = (
 #: The audience projection: one narrow row per contact point with every fact the rules ask
 #: (see consentry.policy.factrows), its head (for the state cache) and, for the sender and the
 #: export, its value and name sealed under its contact's data key (its attributes are in the
-#: ledger: read from its folded state).
+#: ledger: read from its folded state). The columns a report reads come first, in the order of
+#: `JUDGED` (migration 0018): PostgreSQL takes a row apart up to the last column a statement
+#: names, one column at a time.
 point_facts = sa.Table(
     "point_facts",
     metadata,
@@ -170,18 +172,20 @@ point_facts = sa.Table(
         primary_key=True,
         autoincrement=False,
     ),
-    sa.Column("contact_point_id", sa.String(40), nullable=False, unique=True),
     sa.Column("kind", sa.String(16), nullable=False),
-    #: SHA-256 of the value, as hashed registers list it in hex (docs/privacy.md): its 32 bytes.
-    sa.Column("value_hash", sa.LargeBinary(32), nullable=False),
     sa.Column("party", sa.String(20), nullable=False),
     sa.Column("source", sa.String(40), nullable=False),
+    sa.Column("erased", sa.Boolean, nullable=False),
+    #: Whether the point's person objected (its own objection, or one made on another point of
+    #: its contact: `contact_objections`), kept by the writer on every point of the contact
+    #: (`adapters.sql.objections`): the audience SQL tests these instead of looking the contact up.
+    sa.Column("person_objected_dm", sa.Boolean, nullable=False),
+    sa.Column("person_objected_profiling", sa.Boolean, nullable=False),
+    # Processing restricted (GDPR Art. 18): no marketing until lifted.
+    sa.Column("restricted", sa.Boolean, nullable=False),
     *(
         sa.Column(name, sa.Boolean, nullable=False)
         for name in (
-            "erased",
-            "objected_dm",
-            "objected_profiling",
             "suppressed",
             "published",
             "published_unproven",
@@ -196,14 +200,25 @@ point_facts = sa.Table(
     #: What the rules ask per purpose and channel, category or register: token sets as bit
     #: masks, each column numbering its own tokens (`fact_bits`, `factrows.Numbering`).
     *(sa.Column(name, sa.BigInteger, nullable=False) for name in MASKS),
-    #: Open-ended token strings (`|a|b|`): tags, the end days of consents given for a time.
-    sa.Column("tags", sa.Text, nullable=False),
+    #: Open-ended token strings (`|a|b|`): the end days of consents given for a time, tags.
     sa.Column("c_timed", sa.Text, nullable=False),
+    #: Tokens numbered beyond a mask's 63 bits, as `|<column>.<number>|` (`factrows.Numbering`).
+    sa.Column("more", sa.Text, nullable=False),
+    sa.Column("tags", sa.Text, nullable=False),
+    #: What a campaign selects the point by (`factrows.selection_terms`: selectable attributes,
+    #: the source detail) as `|<token>|...`: their 8-byte blind indexes (`BlindIndex.term`) in base64.
+    sa.Column("selected_by", sa.Text, nullable=False),
+    #: The blind index of the value (clear registers list blind indexes too).
+    sa.Column("lookup", sa.LargeBinary(16), nullable=False),
+    #: SHA-256 of the value, as hashed registers list it in hex (docs/privacy.md): its 32 bytes.
+    sa.Column("value_hash", sa.LargeBinary(32), nullable=False),
+    sa.Column("contact_point_id", sa.String(40), nullable=False, unique=True),
     #: The point's contact (one person or organisation) as the store names it (`contact_ref`
     #: of its current contact id), for objections that follow the person.
     sa.Column("contact_id", sa.String(40), nullable=False),
-    #: The blind index of the value (clear registers list blind indexes too).
-    sa.Column("lookup", sa.LargeBinary(16), nullable=False),
+    #: The point's own objections (the person's are `person_objected_*`).
+    sa.Column("objected_dm", sa.Boolean, nullable=False),
+    sa.Column("objected_profiling", sa.Boolean, nullable=False),
     sa.Column("value_ct", sa.LargeBinary, nullable=False),
     sa.Column("name_ct", sa.LargeBinary, nullable=True),
     sa.Column("event_count", sa.Integer, nullable=False),
@@ -211,18 +226,6 @@ point_facts = sa.Table(
     sa.Column("last_event_at", UTCDateTime(), nullable=True),
     #: When an earlier suppression of the same address or number began (`suppressions`).
     sa.Column("suppressed_since", UTCDateTime(), nullable=True),
-    # Processing restricted (GDPR Art. 18): no marketing until lifted.
-    sa.Column("restricted", sa.Boolean, nullable=False),
-    #: Tokens numbered beyond a mask's 63 bits, as `|<column>.<number>|` (`factrows.Numbering`).
-    sa.Column("more", sa.Text, nullable=False),
-    #: What a campaign selects the point by (`factrows.selection_terms`: selectable attributes,
-    #: the source detail) as `|<token>|...`: their 8-byte blind indexes (`BlindIndex.term`) in base64.
-    sa.Column("selected_by", sa.Text, nullable=False),
-    #: Whether the point's person objected (its own objection, or one made on another point of
-    #: its contact: `contact_objections`), kept by the writer on every point of the contact
-    #: (`adapters.sql.objections`): the audience SQL tests these instead of looking the contact up.
-    sa.Column("person_objected_dm", sa.Boolean, nullable=False),
-    sa.Column("person_objected_profiling", sa.Boolean, nullable=False),
     sa.Index("ix_point_facts_contact", "contact_id"),
     #: SQLite: the columns an audience report reads, by kind and number (`JUDGED`).
     sa.Index("ix_point_facts_judged", *JUDGED).ddl_if(dialect="sqlite"),

@@ -1,0 +1,105 @@
+"""Revision 0018 (`point_facts` with the columns a report reads first) on a populated database, both stores.
+
+The database is taken back to revision 0017 (0014's order, the person's flags last), then
+upgraded again: every row keeps every value, the columns stand in the order `tables.py` gives,
+the indexes are there, the audience answers as before and the projection still matches the
+ledger, also after a later write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+
+from conftest import define_purposes, make_app
+from consentry.adapters.sql import schema
+from consentry.adapters.sql import tables as t
+from consentry.bootstrap import App
+from consentry.domain.campaigns import Selection
+from consentry.services import audience, audit, ledger
+from contact_people import people
+
+
+@pytest.fixture
+def populated(store_url: str) -> Iterator[App]:
+    """Jan (e-mail and phone, one person) objects on his phone; Piet consents for a year."""
+    app = make_app(store_url)
+    define_purposes(app)
+    people(app)
+    records = [
+        {"type": "objection.recorded", "contact": "0612345678", "scope": "direct_marketing"},
+        {"type": "consent.given", "contact": "piet@example.nl", "purpose": "nieuwsbrief",
+         "channels": ["email"], "method": "single_opt_in", "valid_for_months": 12},
+    ]  # fmt: skip
+    ledger.append_records(app, enumerate(records, 1))
+    yield app
+    app.store.engine.dispose()
+
+
+def _rows(app: App) -> list[dict[str, Any]]:
+    with app.store.engine.connect() as conn:
+        found = conn.execute(sa.text("SELECT * FROM point_facts ORDER BY point_no")).mappings().all()
+    return [dict(row) for row in found]
+
+
+def _order(app: App) -> list[str]:
+    with app.store.engine.connect() as conn:
+        return [c["name"] for c in sa.inspect(conn).get_columns("point_facts")]
+
+
+def _indexes(app: App) -> set[str]:
+    with app.store.engine.connect() as conn:
+        return {str(i["name"]) for i in sa.inspect(conn).get_indexes("point_facts")}
+
+
+def _answers(app: App) -> list[tuple[object, ...]]:
+    out = []
+    for channel in ("email", "phone"):
+        for purpose in ("nieuwsbrief", "aanbiedingen"):
+            report = audience.report(app, audience.Target.of(channel, purpose), Selection())
+            out.append(
+                (
+                    report.considered,
+                    report.included_count,
+                    sorted((c.rule.id, c.count) for c in report.excluded),
+                )
+            )
+    return out
+
+
+def _to_0017(app: App) -> None:
+    cfg = schema.alembic_config(app.store.engine)
+    with app.store.engine.connect() as conn, conn.begin():
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0017")
+
+
+def test_a_populated_0017_database_gets_the_judged_columns_first_and_keeps_every_value(
+    populated: App,
+) -> None:
+    app = populated
+    rows, before, indexes = _rows(app), _answers(app), _indexes(app)
+    assert rows and ("EU-GDPR-04", 1) in before[0][2]  # Jan's e-mail, by his person's objection
+    _to_0017(app)
+    assert schema.current_revision(app.store.engine) == "0017"
+    order = _order(app)
+    assert order[:3] == ["point_no", "contact_point_id", "kind"]
+    assert order[-2:] == ["person_objected_dm", "person_objected_profiling"]
+    assert _rows(app) == rows
+    app.store.migrate()
+    assert schema.current_revision(app.store.engine) == schema.head_revision(app.store.engine)
+    assert _order(app) == [c.name for c in t.point_facts.columns]
+    assert _order(app)[1 : len(t.JUDGED)] == [c for c in t.JUDGED if c != "point_no"]
+    assert _rows(app) == rows
+    assert _indexes(app) == indexes
+    assert _answers(app) == before
+    assert audit.verify_projection(app).ok
+    # The writer writes the new table as before: a withdrawal moves Jan's e-mail out of the objection.
+    withdrawn = {"type": "objection.withdrawn", "contact": "0612345678", "scope": "direct_marketing"}
+    ledger.append_records(app, [(1, withdrawn)])
+    assert _answers(app) != before
+    assert audit.verify_projection(app).ok
