@@ -11,9 +11,9 @@ whatever lies between; the e-mail report named `person_objected_dm` and `restric
 ids, blind indexes, sealed value, name and attributes and the head, which no report reads. The
 table is written again with the point's number, then the judged columns in the order of
 `tables.JUDGED` (the kind, the party and the source, the flags, the masks, the token strings),
-then the rest; a report now stops at `c_timed`, column 29 (docs/performance.md, "PostgreSQL's
-report: the judged columns first"). No value changes: the rows are copied as they are, in the
-order of their numbers, and the indexes are made again. The downgrade writes 0017's order back.
+then the rest; a report now stops at `c_timed`, column 29 (docs/performance.md, session 7).
+No value changes: the rows are copied as they are, in the order of their numbers, and the
+indexes and statistics are made again. The downgrade writes 0017's order back.
 The tables are spelled out as they are at this revision.
 """
 
