@@ -89,7 +89,9 @@ def test_a_populated_0017_database_gets_the_judged_columns_first_and_keeps_every
     order = _order(app)
     assert order[:3] == ["point_no", "contact_point_id", "kind"]
     assert order[-2:] == ["person_objected_dm", "person_objected_profiling"]
-    assert _rows(app) == rows
+    # 0020's downgrade gives 0017 its `attrs_ct` back, empty (the attributes are in the ledger)
+    assert [{k: v for k, v in row.items() if k != "attrs_ct"} for row in _rows(app)] == rows
+    assert {row["attrs_ct"] for row in _rows(app)} == {None}
     app.store.migrate()
     assert schema.current_revision(app.store.engine) == schema.head_revision(app.store.engine)
     assert _order(app) == [c.name for c in t.point_facts.columns]

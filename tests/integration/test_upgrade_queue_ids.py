@@ -1,7 +1,7 @@
 """Revision 0019 (the send queue carries each queued point's id) on a half-sent campaign, both stores.
 
 A campaign is sent in part: some messages sent, a range claimed by a worker that then died,
-one message retried, the rest queued. The database is taken back to revision 0017 (the ids
+one message retried, the rest queued. The database is taken back to revision 0018 (the ids
 looked up in `point_facts` at each claim), then upgraded again: every row a claim may still
 read has its point's id, and the send finishes with exactly one message each.
 """
@@ -52,8 +52,8 @@ def test_a_half_sent_queue_gets_its_ids_and_finishes_with_one_message_each(
     cfg = schema.alembic_config(shop.store.engine)
     with shop.store.engine.connect() as conn, conn.begin():
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0017")
-    assert schema.current_revision(shop.store.engine) == "0017"
+        command.downgrade(cfg, "0018")
+    assert schema.current_revision(shop.store.engine) == "0018"
     assert "contact_point_id" not in _columns(shop)
     shop.store.migrate()
     assert schema.current_revision(shop.store.engine) == schema.head_revision(shop.store.engine)

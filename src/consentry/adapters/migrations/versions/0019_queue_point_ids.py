@@ -1,7 +1,7 @@
 """The send queue carries each queued point's id, so a claim reads its range alone.
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-06
 
 `campaign_messages.contact_point_id`: the point's id, written by the fill on each row it queues
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
