@@ -104,3 +104,31 @@ def test_a_populated_database_downgraded_to_0019_and_upgraded_again_keeps_every_
         assert conn.execute(kept).all() == rows
     assert audit.verify_projection(app).ok
     assert _attributes(app) == ATTRIBUTES
+
+
+def test_rewriting_sqlites_data_keys_leaves_no_second_copy_of_a_key_in_the_file(populated: App) -> None:
+    """Run as `alembic upgrade` on an engine of its own (here with `secure_delete` off, as
+    stock SQLite has it), 0020 still zeroes the old table's pages: every wrapped key is in the
+    file once, so destroying it at an erasure destroys it."""
+    app = populated
+    if app.store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's file only: PostgreSQL keeps its table")
+    _to(app, "0019", down=True)
+    keys, _ = _keys_table(app)
+    app.store.engine.dispose()
+    plain = sa.create_engine(app.store.engine.url)
+    sa.event.listen(plain, "connect", lambda raw, _record: raw.execute("PRAGMA secure_delete=OFF"))
+    cfg = schema.alembic_config(plain)
+    with plain.connect() as conn, conn.begin():
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0020")
+    with plain.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    plain.dispose()
+    path = app.store.engine.url.database
+    assert path
+    with open(path, "rb") as f:
+        stored = f.read()
+    wrapped = [row[2] for row in keys]
+    assert wrapped and all(isinstance(w, bytes) for w in wrapped)
+    assert [stored.count(w) for w in wrapped] == [1] * len(wrapped)

@@ -45,10 +45,13 @@ def _data_keys(name: str, rowid: bool) -> None:
 
 
 def _rewrite_data_keys(rowid: bool) -> None:
-    """SQLite: `data_keys` written again, with or without its rowid, in one transaction (the
-    old table's pages are zeroed as they are freed: the engine's `secure_delete`)."""
+    """SQLite: `data_keys` written again, with or without its rowid, in one transaction. The
+    old table's pages must be zeroed as they are freed, or every wrapped key would stay in the
+    file after its contact's erasure: `secure_delete` is set here for this connection, whatever
+    engine runs the migration (consentry's sets it too)."""
     if op.get_bind().dialect.name != "sqlite":
         return
+    op.execute("PRAGMA secure_delete=ON")
     _data_keys("data_keys_new", rowid)
     op.execute(
         "INSERT INTO data_keys_new (contact_id, key_id, wrapped, created_at) "
