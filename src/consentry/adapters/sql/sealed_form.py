@@ -112,6 +112,8 @@ def _name(found: str | int) -> str:
     if isinstance(found, str):
         return found
     try:
+        if found < 0:
+            raise IndexError(found)
         return NAMES[found]
     except IndexError:
         raise ValueError(f"a sealed field names number {found}, which this version does not know") from None

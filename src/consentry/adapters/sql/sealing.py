@@ -1,9 +1,9 @@
 """Sealing personal fields: what of an event is stored in clear and what under the contact's data key.
 
 Every personal field of a payload (the `PERSONAL` names, whatever the event type) is taken
-out of the stored payload and kept, as the canonical JSON of those fields, in the event's
-`sealed` column: encrypted with the data key of the point's contact (`contact_ref`), bound
-to the event's id, in the form `sealed_form` describes (names it knows as numbers). The
+out of the stored payload and kept in the event's `sealed` column: encrypted with the data
+key of the point's contact (`contact_ref`), bound to the event's id, in the form
+`sealed_form` describes (names it knows as numbers). The
 rules and the audience SQL read only clear fields (kinds, purposes, channels, flags,
 dates, tags, campaign keys), so nothing they need is sealed.
 `contact_point.erased` is the exception: its `reason` is a code that must stay readable
@@ -67,7 +67,7 @@ def split(event_type: str, payload: Mapping[str, Any]) -> tuple[Mapping[str, Any
 
     A payload without personal fields is its own clear part (not copied: events are not
     changed once made). The clear fields keep the payload's order; the personal ones come
-    in no particular order (they are sealed as JSON with sorted keys).
+    in no particular order (`sealed_form` writes them sorted by name).
     """
     if event_type in CLEAR_TYPES:
         return payload, None

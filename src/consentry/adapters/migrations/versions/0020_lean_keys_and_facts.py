@@ -16,10 +16,12 @@ On SQLite, `data_keys` (keyed by its text `contact_id`) had a rowid and a second
 its key, about 50 bytes a contact; it is written again WITHOUT ROWID, its rows in its key's
 b-tree (PostgreSQL keeps its table and key index).
 
-The downgrade adds the column back, empty: the older revision's projection check reports
-each point with attributes as differing until its row is written again (the point's next
-event, or `consentry ledger rebuild-projection` with that revision's code, which fills it);
-and writes SQLite's `data_keys` again with a rowid.
+The downgrade adds the column back, empty, and writes SQLite's `data_keys` again with a
+rowid. It serves this revision's code (the upgrade tests go down and up again), not a return
+to older code: the code of this revision seals an event's personal fields with the names they
+share as numbers (`adapters.sql.sealed_form`), which code from before it cannot open. Going
+back to older code means restoring the backup taken before the upgrade (docs/privacy.md,
+"Upgrading").
 """
 
 from __future__ import annotations
