@@ -7,6 +7,7 @@ import json
 import math
 import random
 import threading
+import weakref
 
 from consentry.services.collector import LOAD_THRESHOLDS, rare_collections
 from consentry.services.errors import InputError
@@ -49,6 +50,20 @@ def test_the_collector_collects_rarely_while_appending_and_as_before_afterwards(
             assert gc.get_threshold() == LOAD_THRESHOLDS
         assert gc.get_threshold() == LOAD_THRESHOLDS
     assert gc.get_threshold() == before
+
+
+def test_what_a_load_left_in_cycles_is_collected_when_it_ends() -> None:
+    class Held:
+        loop: object
+
+    gone = threading.Event()
+    with rare_collections():
+        cycle = Held()
+        cycle.loop = cycle
+        weakref.finalize(cycle, gone.set)
+        del cycle
+        assert not gone.is_set()
+    assert gone.is_set()
 
 
 def test_the_last_of_concurrent_loads_puts_the_thresholds_back() -> None:
