@@ -111,3 +111,28 @@ def test_every_line_reads_as_json_reads_it() -> None:
         line = json.dumps(value, ensure_ascii=rnd.random() < 0.5)
         [(_, got)] = list(_decode([line]))
         assert repr(got) == repr(json.loads(line))
+
+
+def test_an_integer_of_19_digits_or_more_is_read_exactly_wherever_it_stands() -> None:
+    rnd = random.Random(19)
+    texts = ["", "é", "€ 12345", "😀", "198.51.100.7", "06 12345678", "2019-01-01T00:00:00+00:00"]
+    for _ in range(3000):
+        digits = rnd.randrange(17, 24)
+        number = (
+            rnd.choice(["", "-"])
+            + str(rnd.randrange(1, 10))
+            + "".join(rnd.choices("0123456789", k=digits - 1))
+        )
+        fields = [f'"{k}": {json.dumps(rnd.choice(texts), ensure_ascii=rnd.random() < 0.3)}' for k in "abc"]
+        fields.insert(rnd.randrange(4), f'"n": {number}')
+        if rnd.random() < 0.3:  # the same digits in a string only
+            fields.append(f'"ref": "{number}"')
+        line = "{" + ", ".join(fields) + "}"
+        [(_, got)] = list(_decode([line]))
+        assert repr(got) == repr(json.loads(line))
+        assert type(got["n"]) is int
+
+
+def test_a_lone_surrogate_in_the_text_itself_is_read_by_json_as_before() -> None:
+    [(_, got)] = list(_decode(['{"a": "\ud800x", "n": 12}']))
+    assert got == {"a": "\ud800x", "n": 12}

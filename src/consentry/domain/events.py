@@ -8,7 +8,7 @@ objects) so an event hashes and stores the same way on every backend.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -49,7 +49,11 @@ class EventType:
     fields: tuple[Field, ...]
 
 
-@dataclass(frozen=True, slots=True)
+#: `Event`'s default payload: a new empty dict each time, as `field(default_factory=dict)` gives.
+_NO_PAYLOAD: Any = object()
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Event:
     """One fact in the ledger about one contact point. Never updated once appended."""
 
@@ -61,6 +65,38 @@ class Event:
     payload: Mapping[str, Any] = field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
     seq: int | None = None
+
+    def __init__(
+        self,
+        id: str,
+        type: str,
+        contact_point_id: str,
+        occurred_at: datetime,
+        recorded_at: datetime,
+        payload: Mapping[str, Any] = _NO_PAYLOAD,
+        schema_version: int = SCHEMA_VERSION,
+        seq: int | None = None,
+    ) -> None:
+        """The generated `__init__`'s fields and defaults, each set through its slot's own
+        descriptor (`_SLOTS`).
+
+        A frozen dataclass's `__init__` sets each field by an `object.__setattr__` call, which
+        costs about three times as much: 1.1 µs of an appended event's ~30 (an append makes
+        an Event a line, a read one a row).
+        """
+        set_id, set_type, set_point, set_occurred, set_recorded, set_payload, set_version, set_seq = _SLOTS
+        set_id(self, id)
+        set_type(self, type)
+        set_point(self, contact_point_id)
+        set_occurred(self, occurred_at)
+        set_recorded(self, recorded_at)
+        set_payload(self, {} if payload is _NO_PAYLOAD else payload)
+        set_version(self, schema_version)
+        set_seq(self, seq)
+
+
+#: The setters of `Event`'s slots in field order: they write a slot past the frozen `__setattr__`.
+_SLOTS = tuple(Event.__dict__[f.name].__set__ for f in fields(Event))
 
 
 def _f(name: str, kind: str | type[StrEnum], required: bool, doc: str) -> Field:
