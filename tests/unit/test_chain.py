@@ -6,8 +6,9 @@ import base64
 import json
 import random
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
-from consentry.domain.chain import GENESIS, ChainedRow, canonical, link, payload_json, verify
+from consentry.domain.chain import GENESIS, ChainedRow, canonical, iso, link, payload_json, verify
 from consentry.domain.events import Event
 
 
@@ -86,3 +87,35 @@ def test_the_canonical_form_is_that_json_for_any_event_payload_and_sealed_bytes(
         assert payload_json(payload) == json.dumps(
             payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False
         )
+
+
+class _Moment(datetime):
+    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
+        return "a subclass's own text"
+
+
+def test_a_moment_is_hashed_as_its_isoformat_whatever_its_year_fraction_or_zone() -> None:
+    rnd = random.Random(63)
+    zones = [
+        UTC,
+        UTC,
+        UTC,
+        timezone(timedelta(hours=1)),
+        timezone(timedelta(0)),
+        ZoneInfo("Europe/Amsterdam"),
+        None,
+    ]
+    for _ in range(20_000):
+        moment = datetime(
+            rnd.choice([1, 999, 1000, rnd.randrange(1, 10_000), rnd.randrange(1900, 2100)]),
+            rnd.randrange(1, 13),
+            rnd.randrange(1, 29),
+            rnd.randrange(24),
+            rnd.randrange(60),
+            rnd.randrange(60),
+            rnd.choice([0, 0, 1, 999_999, rnd.randrange(1_000_000)]),
+            tzinfo=rnd.choice(zones),
+        )
+        assert iso(moment) == moment.isoformat()
+    odd = _Moment(2025, 3, 1, tzinfo=UTC)
+    assert iso(odd) == "a subclass's own text"

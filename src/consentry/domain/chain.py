@@ -18,7 +18,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from consentry.domain.events import Event
@@ -84,15 +84,15 @@ def canonical(
     reused for storage instead of being encoded twice (and a batch's one
     `recorded_at` written out once). `event.payload` is the clear payload as stored;
     `sealed` (the stored ciphertext of the personal fields) is left out when None.
-    `occurred_text`, when given, is `event.occurred_at.isoformat()` (the writer makes it
+    `occurred_text`, when given, is `iso(event.occurred_at)` (the writer makes it
     once for the chain and the stored time).
     """
     if payload_text is None:
         payload_text = payload_json(event.payload)
     if recorded_text is None:
-        recorded_text = event.recorded_at.isoformat()
+        recorded_text = iso(event.recorded_at)
     if occurred_text is None:
-        occurred_text = event.occurred_at.isoformat()
+        occurred_text = iso(event.occurred_at)
     quoted_type = _QUOTED_TYPES.get(event.type)
     if quoted_type is None:
         quoted_type = _QUOTED_TYPES[event.type] = quote(event.type)
@@ -118,6 +118,28 @@ def quote(s: str) -> str:
     if s.isprintable() and '"' not in s and "\\" not in s:
         return f'"{s}"'
     return json.dumps(s, ensure_ascii=False)
+
+
+#: The numbers 0-99 written with two digits (`iso`).
+_TWO_DIGITS = tuple(f"{i:02d}" for i in range(100))
+
+
+def iso(moment: datetime) -> str:
+    """`moment.isoformat()`, the text the chain hashes, written out from its fields for a moment
+    in UTC (how the clock and `parse_moment` give them) in years 1000-9999.
+
+    `isoformat` writes through `printf` (11,000 instructions a call against about 6,000
+    here): one an appended event, two a verified one. Any other moment by `isoformat`.
+    """
+    if moment.tzinfo is not UTC or type(moment) is not datetime or moment.year < 1000:
+        return moment.isoformat()
+    two = _TWO_DIGITS
+    text = (
+        f"{moment.year}-{two[moment.month]}-{two[moment.day]}"
+        f"T{two[moment.hour]}:{two[moment.minute]}:{two[moment.second]}"
+    )
+    micro = moment.microsecond
+    return f"{text}+00:00" if not micro else f"{text}.{micro:06d}+00:00"
 
 
 def link(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -45,6 +46,7 @@ def create_engine(url: str, serving: bool = False, lock_wait_s: float | None = N
     crash of the process (NORMAL would keep the last commits in the OS cache).
     """
     if url.startswith("sqlite"):
+        _bind_as_they_are()
         wait_s = 30.0 if lock_wait_s is None else lock_wait_s
         engine = sa.create_engine(url, connect_args={"timeout": wait_s})
 
@@ -89,6 +91,28 @@ def create_engine(url: str, serving: bool = False, lock_wait_s: float | None = N
     engine = sa.create_engine(url, connect_args=connect_args)
     _ping_when_idle(engine)
     return engine
+
+
+def _bind_as_they_are() -> None:
+    """Tell sqlite3 how it binds bytes, None and bools: as it always did, without a search.
+
+    sqlite3 binds a str, int or float straight away and looks any other value up in its
+    adapters. For bytes, None and bools (an event's chain hash and sealed fields, the
+    projection's lookups, keys and flags: about 4.5 values an appended event) it finds none,
+    then asks its protocol for an `__adapt__` it does not have, which formats an
+    AttributeError and drops it (about 2,000 instructions a value), and binds the value as
+    it is. Registered, the same values are bound for 0.1-0.2 µs less each: `bytes(value)`
+    is the value itself, None is given back, and `int(flag)` is the 1 or 0 a bool was bound
+    as. Process-wide, as sqlite3's adapters are; for these three types only (an int, float
+    or str adapter would send every value through the look-up).
+    """
+    sqlite3.register_adapter(bytes, bytes)
+    sqlite3.register_adapter(bool, int)
+    sqlite3.register_adapter(type(None), _itself)
+
+
+def _itself(value: None) -> None:
+    return value
 
 
 #: A pooled PostgreSQL connection unused for longer than this is pinged before it is handed out.

@@ -36,7 +36,7 @@ from consentry.adapters.sql.stored import (
     stored_hash,
 )
 from consentry.adapters.sql.suppressions import SuppressionWrites
-from consentry.domain.chain import link, payload_json
+from consentry.domain.chain import iso, link, payload_json
 from consentry.domain.erasure import SuppressionRecord
 from consentry.domain.events import Event
 from consentry.services.errors import VERIFY, LedgerDamaged
@@ -243,28 +243,28 @@ def _with_seq(e: Event, seq: int) -> Event:
 
 
 def _sqlite_moment(d: datetime) -> tuple[str, str]:
-    """An aware moment as the chain writes it (`isoformat`) and as SQLite keeps it
+    """An aware moment as the chain writes it (`chain.iso`) and as SQLite keeps it
     (`stored.sqlite_time` of its naive UTC form).
 
     A moment in UTC (as the clock and `parse_moment` give them) has its stored form in its
     ISO text already: `2025-03-01T10:00:00+00:00` is kept as `2025-03-01 10:00:00.000000`.
     """
-    iso = d.isoformat()
+    text = iso(d)
     if d.tzinfo is not UTC:
-        return iso, sqlite_time(naive_utc(d))
-    if len(iso) == 25:  # no fraction of a second
-        return iso, f"{iso[:10]} {iso[11:19]}.000000"
-    return iso, f"{iso[:10]} {iso[11:26]}"
+        return text, sqlite_time(naive_utc(d))
+    if len(text) == 25:  # no fraction of a second
+        return text, f"{text[:10]} {text[11:19]}.000000"
+    return text, f"{text[:10]} {text[11:26]}"
 
 
 def _postgres_moment(d: datetime) -> tuple[str, str]:
-    """An aware moment as the chain writes it (`isoformat`) and as COPY gives PostgreSQL its
+    """An aware moment as the chain writes it (`chain.iso`) and as COPY gives PostgreSQL its
     naive UTC time: the ISO text of that time, which needs no escape.
 
     A moment in UTC has it in its own ISO text, without the offset (no datetime made and
     formatted again).
     """
-    iso = d.isoformat()
+    text = iso(d)
     if d.tzinfo is UTC:
-        return iso, iso[:-6]
-    return iso, naive_utc(d).isoformat()
+        return text, text[:-6]
+    return text, naive_utc(d).isoformat()
