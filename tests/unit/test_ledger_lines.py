@@ -136,3 +136,28 @@ def test_an_integer_of_19_digits_or_more_is_read_exactly_wherever_it_stands() ->
 def test_a_lone_surrogate_in_the_text_itself_is_read_by_json_as_before() -> None:
     [(_, got)] = list(_decode(['{"a": "\ud800x", "n": 12}']))
     assert got == {"a": "\ud800x", "n": 12}
+
+
+def test_odd_lines_read_or_are_refused_as_json_reads_or_refuses_them() -> None:
+    odd = [
+        '\ufeff{"a": 1}',
+        '{"a": 1}\r\n',
+        '{"a": 1}\x00',
+        ' {"a": 1} ',
+        '{"a": "\x7f\u2028"}',
+        '{"a": 1}\u2028',
+        '\xa0{"a": 1}',
+        '{"a": 1} {"b": 2}',
+        '{"a": 1e400}',
+        '{"a": -0}',
+        '{"a": "1234567890123456789012"}',
+    ]
+    for line in odd:
+        [(_, got)] = list(_decode([line]))
+        try:
+            expected = json.loads(line)
+        except json.JSONDecodeError as exc:
+            assert isinstance(got, InputError), line
+            assert got.message == f"not valid JSON ({exc.msg}, column {exc.colno})"
+        else:
+            assert repr(got) == repr(expected), line
