@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import threading
 import time
 
-from consentry.domain.ids import random_ids
+from consentry.domain.ids import _TimeAndRandom, random_ids
 
 
 def test_ids_are_unique_fit_their_columns_and_sort_by_creation_time() -> None:
@@ -48,3 +49,28 @@ def test_threads_never_share_an_id() -> None:
         t.join()
     every = [i for out in made for i in out]
     assert len(set(every)) == len(every) == 12000
+
+
+def test_threads_taking_ids_while_blocks_are_read_never_share_bits() -> None:
+    class Tiny(_TimeAndRandom):
+        _BLOCK = 2  # a block read every other id: threads meet at the refill
+
+    make_id = Tiny()
+    made: list[list[str]] = [[] for _ in range(6)]
+
+    def make(out: list[str]) -> None:
+        out.extend(make_id() for _ in range(2000))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
+    try:
+        threads = [threading.Thread(target=make, args=(out,)) for out in made]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    bits = [i[12:] for out in made for i in out]
+    assert len(set(bits)) == len(bits) == 12000
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for out in made for i in out)
