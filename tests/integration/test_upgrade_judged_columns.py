@@ -8,6 +8,7 @@ ledger, also after a later write.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,7 @@ from alembic import command
 from conftest import define_purposes, make_app
 from consentry.adapters.sql import schema
 from consentry.adapters.sql import tables as t
+from consentry.adapters.sql.engine import create_engine
 from consentry.bootstrap import App
 from consentry.domain.campaigns import Selection
 from consentry.services import audience, audit, ledger
@@ -87,8 +89,7 @@ def test_a_populated_0017_database_gets_the_judged_columns_first_and_keeps_every
     _to_0017(app)
     assert schema.current_revision(app.store.engine) == "0017"
     order = _order(app)
-    assert order[:3] == ["point_no", "contact_point_id", "kind"]
-    assert order[-2:] == ["person_objected_dm", "person_objected_profiling"]
+    assert order == _created_at_0017()
     # 0020's downgrade gives 0017 its `attrs_ct` back, empty (the attributes are in the ledger)
     assert [{k: v for k, v in row.items() if k != "attrs_ct"} for row in _rows(app)] == rows
     assert {row["attrs_ct"] for row in _rows(app)} == {None}
@@ -105,3 +106,42 @@ def test_a_populated_0017_database_gets_the_judged_columns_first_and_keeps_every
     ledger.append_records(app, [(1, withdrawn)])
     assert _answers(app) != before
     assert audit.verify_projection(app).ok
+
+
+def _created_at_0017() -> list[str]:
+    """`point_facts`'s columns in a database the migrations take from nothing to 0017."""
+    with tempfile.TemporaryDirectory() as folder:
+        engine = create_engine(f"sqlite:///{folder}/at-0017.db")
+        cfg = schema.alembic_config(engine)
+        with engine.connect() as conn, conn.begin():
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0017")
+        with engine.connect() as conn:
+            order = [c["name"] for c in sa.inspect(conn).get_columns("point_facts")]
+        engine.dispose()
+    return order
+
+
+def test_run_on_an_engine_of_its_own_the_rewrite_leaves_no_copy_of_a_row_in_the_file(populated: App) -> None:
+    """As `alembic upgrade` on stock SQLite (`secure_delete` off), 0018 still zeroes the old
+    table's pages: each point's value hash is in the file once (its row), not twice."""
+    app = populated
+    if app.store.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's file only")
+    _to_0017(app)
+    hashes = [row["value_hash"] for row in _rows(app)]
+    app.store.engine.dispose()
+    plain = sa.create_engine(app.store.engine.url)
+    sa.event.listen(plain, "connect", lambda raw, _record: raw.execute("PRAGMA secure_delete=OFF"))
+    cfg = schema.alembic_config(plain)
+    with plain.connect() as conn, conn.begin():
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0018")
+    with plain.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    plain.dispose()
+    path = app.store.engine.url.database
+    assert path and hashes
+    with open(path, "rb") as f:
+        stored = f.read()
+    assert [stored.count(h) for h in hashes] == [1] * len(hashes)
