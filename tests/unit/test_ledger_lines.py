@@ -66,6 +66,21 @@ def test_what_a_load_left_in_cycles_is_collected_when_it_ends() -> None:
     assert gone.is_set()
 
 
+def test_a_short_load_ends_without_a_full_collection() -> None:
+    """One event a request (the API, a form) is a load too: it must not walk the process."""
+    full = gc.get_stats()[2]["collections"]
+    with rare_collections():
+        pass
+    assert gc.get_stats()[2]["collections"] == full
+
+
+def test_after_a_long_load_everything_is_collected() -> None:
+    full = gc.get_stats()[2]["collections"]
+    with rare_collections():
+        gc.collect(0)  # as a load past the young threshold: its objects may have grown older
+    assert gc.get_stats()[2]["collections"] == full + 1
+
+
 def test_the_last_of_concurrent_loads_puts_the_thresholds_back() -> None:
     before = gc.get_threshold()
     inside, leave = threading.Barrier(2), threading.Event()
