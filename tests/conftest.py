@@ -277,3 +277,47 @@ def caches_grown(before: dict[str, int], by: int) -> dict[str, int]:
     """The module-level caches that grew by `by` entries or more since `before` (`cache_sizes`)."""
     grown = {name: n - before.get(name, 0) for name, n in cache_sizes().items()}
     return {name: n for name, n in grown.items() if n >= by}
+
+
+def sqlite_file_after_plain_upgrade(app: App, revision: str) -> bytes:
+    """SQLite: `app`'s database upgraded to `revision` as `alembic upgrade` on an engine of its
+    own with `secure_delete` off (stock SQLite's default), its log folded in; the file's bytes.
+    A migration that writes a table again must still leave no copy of the old rows in it."""
+    from alembic import command
+
+    from consentry.adapters.sql import schema
+
+    app.store.engine.dispose()
+    plain = sa.create_engine(app.store.engine.url)
+    sa.event.listen(plain, "connect", lambda raw, _record: raw.execute("PRAGMA secure_delete=OFF"))
+    cfg = schema.alembic_config(plain)
+    with plain.connect() as conn, conn.begin():
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+    with plain.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    plain.dispose()
+    path = app.store.engine.url.database
+    assert path
+    return Path(path).read_bytes()
+
+
+def point_facts_indexes(app: App) -> set[str]:
+    """The names of `point_facts`' indexes as the store has them."""
+    with app.store.engine.connect() as conn:
+        return {str(i["name"]) for i in sa.inspect(conn).get_indexes("point_facts")}
+
+
+def report_answers(app: App) -> list[tuple[object, ...]]:
+    """The audience reports of the contact people's questions (e-mail and phone, two
+    purposes): considered, included and the exclusions by rule, to compare across a migration."""
+    from consentry.domain.campaigns import Selection
+    from consentry.services import audience
+
+    out: list[tuple[object, ...]] = []
+    for channel in ("email", "phone"):
+        for purpose in ("nieuwsbrief", "aanbiedingen"):
+            report = audience.report(app, audience.Target.of(channel, purpose), Selection())
+            excluded = sorted((c.rule.id, c.count) for c in report.excluded)
+            out.append((report.considered, report.included_count, excluded))
+    return out

@@ -16,13 +16,18 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from conftest import define_purposes, make_app
+from conftest import (
+    define_purposes,
+    make_app,
+    point_facts_indexes,
+    report_answers,
+    sqlite_file_after_plain_upgrade,
+)
 from consentry.adapters.sql import schema
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.engine import create_engine
 from consentry.bootstrap import App
-from consentry.domain.campaigns import Selection
-from consentry.services import audience, audit, ledger
+from consentry.services import audit, ledger
 from contact_people import people
 
 
@@ -53,26 +58,6 @@ def _order(app: App) -> list[str]:
         return [c["name"] for c in sa.inspect(conn).get_columns("point_facts")]
 
 
-def _indexes(app: App) -> set[str]:
-    with app.store.engine.connect() as conn:
-        return {str(i["name"]) for i in sa.inspect(conn).get_indexes("point_facts")}
-
-
-def _answers(app: App) -> list[tuple[object, ...]]:
-    out = []
-    for channel in ("email", "phone"):
-        for purpose in ("nieuwsbrief", "aanbiedingen"):
-            report = audience.report(app, audience.Target.of(channel, purpose), Selection())
-            out.append(
-                (
-                    report.considered,
-                    report.included_count,
-                    sorted((c.rule.id, c.count) for c in report.excluded),
-                )
-            )
-    return out
-
-
 def _to_0017(app: App) -> None:
     cfg = schema.alembic_config(app.store.engine)
     with app.store.engine.connect() as conn, conn.begin():
@@ -84,7 +69,7 @@ def test_a_populated_0017_database_gets_the_judged_columns_first_and_keeps_every
     populated: App,
 ) -> None:
     app = populated
-    rows, before, indexes = _rows(app), _answers(app), _indexes(app)
+    rows, before, indexes = _rows(app), report_answers(app), point_facts_indexes(app)
     assert rows and ("EU-GDPR-04", 1) in before[0][2]  # Jan's e-mail, by his person's objection
     _to_0017(app)
     assert schema.current_revision(app.store.engine) == "0017"
@@ -98,13 +83,13 @@ def test_a_populated_0017_database_gets_the_judged_columns_first_and_keeps_every
     assert _order(app) == [c.name for c in t.point_facts.columns]
     assert _order(app)[1 : len(t.JUDGED)] == [c for c in t.JUDGED if c != "point_no"]
     assert _rows(app) == rows
-    assert _indexes(app) == indexes
-    assert _answers(app) == before
+    assert point_facts_indexes(app) == indexes
+    assert report_answers(app) == before
     assert audit.verify_projection(app).ok
     # The writer writes the new table as before: a withdrawal moves Jan's e-mail out of the objection.
     withdrawn = {"type": "objection.withdrawn", "contact": "0612345678", "scope": "direct_marketing"}
     ledger.append_records(app, [(1, withdrawn)])
-    assert _answers(app) != before
+    assert report_answers(app) != before
     assert audit.verify_projection(app).ok
 
 
@@ -130,18 +115,6 @@ def test_run_on_an_engine_of_its_own_the_rewrite_leaves_no_copy_of_a_row_in_the_
         pytest.skip("SQLite's file only")
     _to_0017(app)
     hashes = [row["value_hash"] for row in _rows(app)]
-    app.store.engine.dispose()
-    plain = sa.create_engine(app.store.engine.url)
-    sa.event.listen(plain, "connect", lambda raw, _record: raw.execute("PRAGMA secure_delete=OFF"))
-    cfg = schema.alembic_config(plain)
-    with plain.connect() as conn, conn.begin():
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0018")
-    with plain.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    plain.dispose()
-    path = app.store.engine.url.database
-    assert path and hashes
-    with open(path, "rb") as f:
-        stored = f.read()
+    assert hashes
+    stored = sqlite_file_after_plain_upgrade(app, "0018")
     assert [stored.count(h) for h in hashes] == [1] * len(hashes)

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from conftest import define_purposes, make_app
+from conftest import define_purposes, make_app, sqlite_file_after_plain_upgrade
 from consentry.adapters.sql import schema
 from consentry.bootstrap import App
 from consentry.domain.fold import fold
@@ -115,20 +115,7 @@ def test_rewriting_sqlites_data_keys_leaves_no_second_copy_of_a_key_in_the_file(
         pytest.skip("SQLite's file only: PostgreSQL keeps its table")
     _to(app, "0019", down=True)
     keys, _ = _keys_table(app)
-    app.store.engine.dispose()
-    plain = sa.create_engine(app.store.engine.url)
-    sa.event.listen(plain, "connect", lambda raw, _record: raw.execute("PRAGMA secure_delete=OFF"))
-    cfg = schema.alembic_config(plain)
-    with plain.connect() as conn, conn.begin():
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0020")
-    with plain.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    plain.dispose()
-    path = app.store.engine.url.database
-    assert path
-    with open(path, "rb") as f:
-        stored = f.read()
+    stored = sqlite_file_after_plain_upgrade(app, "0020")
     wrapped = [row[2] for row in keys]
     assert wrapped and all(isinstance(w, bytes) for w in wrapped)
     assert [stored.count(w) for w in wrapped] == [1] * len(wrapped)

@@ -15,11 +15,10 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from conftest import define_purposes, make_app
+from conftest import define_purposes, make_app, point_facts_indexes, report_answers
 from consentry.adapters.sql import schema
 from consentry.bootstrap import App
-from consentry.domain.campaigns import Selection
-from consentry.services import audience, audit, ledger
+from consentry.services import audit, ledger
 from contact_people import people
 
 _FLAGS = ("person_objected_dm", "person_objected_profiling")
@@ -57,21 +56,6 @@ def _columns(app: App) -> set[str]:
         return {c["name"] for c in sa.inspect(conn).get_columns("point_facts")}
 
 
-def _indexes(app: App) -> set[str]:
-    with app.store.engine.connect() as conn:
-        return {str(i["name"]) for i in sa.inspect(conn).get_indexes("point_facts")}
-
-
-def _answers(app: App) -> list[tuple[object, ...]]:
-    out = []
-    for channel in ("email", "phone"):
-        for purpose in ("nieuwsbrief", "aanbiedingen"):
-            report = audience.report(app, audience.Target.of(channel, purpose), Selection())
-            excluded = sorted((c.rule.id, c.count) for c in report.excluded)
-            out.append((report.considered, report.included_count, excluded))
-    return out
-
-
 def _to(app: App, revision: str, down: bool) -> None:
     cfg = schema.alembic_config(app.store.engine)
     with app.store.engine.connect() as conn, conn.begin():
@@ -81,22 +65,22 @@ def _to(app: App, revision: str, down: bool) -> None:
 
 def test_a_populated_0015_database_gets_its_persons_objections_on_every_point(populated: App) -> None:
     app = populated
-    flags, before = _flags(app), _answers(app)
+    flags, before = _flags(app), report_answers(app)
     # Jan's three points (his e-mail, his phone, Kees's address) carry the objection made on the phone.
     assert sorted(flags.values()) == [(False, False), (False, True), *[(True, False)] * 3]
     assert ("EU-GDPR-04", 2) in before[0][2]  # Jan's and Kees's e-mail, for the newsletter
     _to(app, "0015", down=True)
     assert schema.current_revision(app.store.engine) == "0015"
     assert not _columns(app) & set(_FLAGS)
-    assert "ix_point_facts_judged" not in _indexes(app)
+    assert "ix_point_facts_judged" not in point_facts_indexes(app)
     with app.store.engine.connect() as conn:  # what 0015's audience read: the objections stay
         assert conn.execute(sa.text("SELECT count(*) FROM contact_objections")).scalar_one() == 1
     app.store.migrate()
     assert schema.current_revision(app.store.engine) == schema.head_revision(app.store.engine)
     assert _flags(app) == flags
     sqlite = app.store.engine.dialect.name == "sqlite"
-    assert ("ix_point_facts_judged" in _indexes(app)) is sqlite  # the report's covering index
-    assert _answers(app) == before
+    assert ("ix_point_facts_judged" in point_facts_indexes(app)) is sqlite  # the report's covering index
+    assert report_answers(app) == before
     assert audit.verify_projection(app).ok
 
 
