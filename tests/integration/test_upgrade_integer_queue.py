@@ -27,6 +27,27 @@ __all__ = ["dkim_key", "server", "shop"]  # the fixtures, from test_campaign_sen
 PEOPLE = [f"klant{i:02d}@example.nl" for i in range(12)]
 
 
+def half_sent(shop: App) -> tuple[list[str], str]:
+    """The campaign sent in part: two messages sent, a range of two claimed by a worker that
+    then died, one queued message waiting for a retry, the rest queued, one person skipped.
+    The dead worker's points and the retried one."""
+    load(shop, *(person(a, a) for a in PEOPLE), person("nee@example.nl", "Nee", consent=False))
+    campaigns.define(shop, CAMPAIGN)
+
+    def pause_after_the_first(claimed: list[str]) -> None:
+        sending.pause(shop, "najaar", "half way")
+
+    first = sending.send(shop, "najaar", FAST, after_claim=pause_after_the_first)
+    assert first.status is CampaignStatus.PAUSED and first.sent == 2
+    now = shop.clock.now()
+    with shop.store.writer() as w:
+        dead = [pid for _, pid, _, _ in w.claim("najaar", "dead-worker", 2, now)]
+    queued = [pid for pid, row in rows(shop).items() if row["status"] == "queued"]
+    with shop.store.writer() as w:
+        w.retry("najaar", [(point_no(shop, queued[0]), "451 try later", now - timedelta(minutes=1))])
+    return dead, queued[0]
+
+
 def _before_0017(app: App) -> None:
     cfg = schema.alembic_config(app.store.engine)
     with app.store.engine.connect() as conn, conn.begin():
@@ -43,21 +64,7 @@ def test_a_half_sent_campaign_is_converted_and_finishes_with_one_message_each(
     shop: App, server: tuple[Server, int]
 ) -> None:
     srv, _ = server
-    load(shop, *(person(a, a) for a in PEOPLE), person("nee@example.nl", "Nee", consent=False))
-    campaigns.define(shop, CAMPAIGN)
-
-    def pause_after_the_first(claimed: list[str]) -> None:
-        sending.pause(shop, "najaar", "half way")
-
-    first = sending.send(shop, "najaar", FAST, after_claim=pause_after_the_first)
-    assert first.status is CampaignStatus.PAUSED and first.sent == 2
-    now = shop.clock.now()
-    with shop.store.writer() as w:  # a worker claims a range and dies; one message waits for a retry
-        dead = [pid for _, pid, _, _ in w.claim("najaar", "dead-worker", 2, now)]
-    queued = [pid for pid, row in rows(shop).items() if row["status"] == "queued"]
-    retried = queued[0]
-    with shop.store.writer() as w:
-        w.retry("najaar", [(point_no(shop, retried), "451 try later", now - timedelta(minutes=1))])
+    dead, retried = half_sent(shop)
     before = {pid: (row["status"], row["attempts"], row["rule"]) for pid, row in rows(shop).items()}
     assert Counter(s for s, _, _ in before.values()) == Counter(
         {"sent": 2, "claimed": 2, "queued": 8, "skipped": 1}

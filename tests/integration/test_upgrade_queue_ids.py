@@ -9,20 +9,18 @@ read has its point's id, and the send finishes with exactly one message each.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
 
 import sqlalchemy as sa
 from alembic import command
-from test_campaign_send import CAMPAIGN, FAST, Server, dkim_key, load, person, point_no, rows, server, shop
+from test_campaign_send import FAST, Server, dkim_key, point_no, rows, server, shop
+from test_upgrade_integer_queue import PEOPLE, half_sent
 
 from consentry.adapters.sql import schema
 from consentry.bootstrap import App
 from consentry.domain.campaigns import CampaignStatus
-from consentry.services import campaigns, sending
+from consentry.services import sending
 
 __all__ = ["dkim_key", "server", "shop"]  # the fixtures, from test_campaign_send
-
-PEOPLE = [f"klant{i:02d}@example.nl" for i in range(12)]
 
 
 def _columns(app: App) -> set[str]:
@@ -33,20 +31,7 @@ def test_a_half_sent_queue_gets_its_ids_and_finishes_with_one_message_each(
     shop: App, server: tuple[Server, int]
 ) -> None:
     srv, _ = server
-    load(shop, *(person(a, a) for a in PEOPLE), person("nee@example.nl", "Nee", consent=False))
-    campaigns.define(shop, CAMPAIGN)
-
-    def pause_after_the_first(claimed: list[str]) -> None:
-        sending.pause(shop, "najaar", "half way")
-
-    first = sending.send(shop, "najaar", FAST, after_claim=pause_after_the_first)
-    assert first.status is CampaignStatus.PAUSED and first.sent == 2
-    now = shop.clock.now()
-    with shop.store.writer() as w:  # a worker claims a range and dies; one message waits for a retry
-        w.claim("najaar", "dead-worker", 2, now)
-    queued = [pid for pid, row in rows(shop).items() if row["status"] == "queued"]
-    with shop.store.writer() as w:
-        w.retry("najaar", [(point_no(shop, queued[0]), "451 try later", now - timedelta(minutes=1))])
+    half_sent(shop)
     before = {pid: (row["status"], row["attempts"], row["rule"]) for pid, row in rows(shop).items()}
 
     cfg = schema.alembic_config(shop.store.engine)
