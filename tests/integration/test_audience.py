@@ -400,3 +400,37 @@ def test_the_queue_fill_judges_each_row_once(shop: App) -> None:
     report = audience.report(shop, target, selection)
     assert counts["queued"] == report.included_count
     assert counts["skipped"] == report.excluded_count + report.review_count
+
+
+def test_the_queue_fill_writes_each_judged_point_as_the_judging_query_decides_in_key_order(shop: App) -> None:
+    # One row a judged point: queued with its id when its rule allows, skipped with its rule when
+    # not, in the order of the points' numbers (on PostgreSQL the heap's order too). The fill tells
+    # the two apart by one test a row in a layer of its own; this holds it to the judging query.
+    import sqlalchemy as sa
+
+    from consentry.policy.rules import Effect
+
+    seen = set()
+    for key in ("najaar", "klanten"):
+        target, selection = audience.of_campaign(shop, key)
+        with shop.store.writer() as w:
+            now = shop.clock.now()
+            built = audience.build(w, shop.pack, target, selection, now)
+            judged = w.conn.execute(sa.text(built.keyed), dict(built.params)).all()
+            allowed = {i for i, rule in built.rules.items() if rule.effect is Effect.ALLOW}
+            assert w.fill_queue(key, built, now) == len(judged)
+            no = "(SELECT no FROM campaigns WHERE key = :key)"
+            columns = "point_no, status, rule, contact_point_id, attempts, art14"
+            queue = f"FROM campaign_messages WHERE campaign_no = {no}"
+            on = {"key": key}
+            stored = w.conn.execute(sa.text(f"SELECT {columns} {queue} ORDER BY point_no"), on).all()
+            if shop.store.engine.dialect.name == "postgresql":
+                written = w.conn.execute(sa.text(f"SELECT point_no {queue} ORDER BY ctid"), on).scalars()
+                assert list(written) == [row[0] for row in stored]
+        expected = sorted(
+            (p, "queued", None, pid, 0, False) if rule in allowed else (p, "skipped", rule, None, 0, False)
+            for p, pid, rule in judged
+        )
+        assert [(p, s, r, i, a, bool(n)) for p, s, r, i, a, n in stored] == expected
+        seen |= {row[1] for row in expected} | {row[2] for row in expected if row[2]}
+    assert {"queued", "skipped"} < seen and len(seen) >= 5  # both kinds, several rules
