@@ -39,7 +39,9 @@ proportion), appended in the order of their numbers as a real store's are (since
 session 5: before, PostgreSQL's table held them original by original, out of key
 order), so the audience query reads over a million rows with that same mix
 without spending an hour on the ledger. On PostgreSQL the built store is then vacuumed
-(`VACUUM (ANALYZE)`), as autovacuum leaves a real store after an import. The e-mail
+(`VACUUM (ANALYZE)`), as autovacuum leaves a real store after an import, and the queue's
+tables are vacuumed before each hand-over (`queue_at_rest`: a kept store's earlier runs leave
+their removed queues behind as dead rows with the next run's keys). The e-mail
 question is the audience of `--contacts`. The copies share the base's contacts and their
 data keys (a sealed value is bound to its contact), so the benchmark unwraps 20,000 data
 keys where a real audience of a million contacts unwraps a million: the opening figures
@@ -361,6 +363,7 @@ def _handover(app: Any, batch: int) -> dict[str, Any]:
     from consentry.services.sending.queue import ranges
 
     key = f"handover-{os.getpid()}"
+    queue_at_rest(app)
     campaigns.define(app, {"key": key, **HANDOVER_CAMPAIGN})
     try:
         _, fill_s, fill_cpu = _timed(partial(sending.start, app, key))
@@ -389,6 +392,24 @@ def _handover(app: Any, batch: int) -> dict[str, Any]:
         "queued": counts["queued"], "skipped": counts["skipped"], "claimed": claimed, "batch": batch,
         "fill_s": fill_s, "fill_cpu": fill_cpu, "claim_s": claim_s, "claim_cpu": claim_cpu,
     }  # fmt: skip
+
+
+def queue_at_rest(app: Any) -> None:
+    """PostgreSQL: VACUUM the queue's tables before the hand-over, as autovacuum leaves them.
+
+    Each run removes its campaign, and the next run's campaign takes the same number (the
+    highest plus one): on a kept store every earlier run left a million dead rows and index
+    entries with exactly the keys the next fill writes, and each of its inserts checked the
+    dead duplicates of its key in the heap (the fill 6.7 s against 4.4 s on a vacuumed queue,
+    1M, load 2-3). A real store never reuses a campaign's number (campaigns are not deleted)
+    and its autovacuum clears deleted rows; the development machine runs without autovacuum.
+    """
+    import sqlalchemy as sa
+
+    if app.store.engine.dialect.name != "postgresql":
+        return
+    with app.store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("VACUUM campaign_messages, campaign_claims"))
 
 
 def _copy_reference(app: Any) -> dict[str, Any]:
