@@ -12,7 +12,7 @@ the rows of every point it appends to, in the same transaction.
 
 from __future__ import annotations
 
-import base64
+import binascii
 from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from datetime import datetime
 from typing import Any
@@ -23,7 +23,7 @@ from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.ledger import LedgerReads
 from consentry.adapters.sql.objections import contacts_with_objections, objecting_contacts, spread
 from consentry.adapters.sql.sealing import contact_ref
-from consentry.adapters.sql.stored import bulk_insert, chunks, iso_dates, naive_utc, sqlite_time, utc
+from consentry.adapters.sql.stored import bulk_insert, chunks, iso_dates, naive_utc, sqlite_moment, utc
 from consentry.adapters.sql.suppressions import SuppressionReads
 from consentry.domain.events import Event
 from consentry.domain.fold import fold
@@ -220,7 +220,7 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         linked: set[str] = set()  # the contacts of these points that belong to one
         # One read of the random source for the nonces of every sealed column (two a point at most).
         unused = iter(nonces(2 * len(keyed)))
-        moment = _sqlite_moment if self._sqlite else naive_utc  # times as the store keeps them
+        moment = sqlite_moment if self._sqlite else naive_utc  # times as the store keeps them
         for s, cipher in keyed:
             clear = facts_row(s, bits)
             if s.contact_id:
@@ -305,12 +305,8 @@ def _joined(tokens: list[str]) -> str:
 def term_token(blinded: bytes) -> str:
     """A blind index as a token of `selected_by`: base64 without padding (11 characters for 8
     bytes; its alphabet has no `|`, and `instr`/`strpos` know no wildcards)."""
-    return base64.b64encode(blinded).decode().rstrip("=")
-
-
-def _sqlite_moment(d: datetime) -> str:
-    """An aware moment as SQLite keeps it: the text of its naive UTC form (`bulk_insert`'s `times`)."""
-    return sqlite_time(naive_utc(d))
+    # `base64.b64encode` is this call, made through a Python function a term
+    return binascii.b2a_base64(blinded, newline=False).decode().rstrip("=")
 
 
 def _fold_key(e: Event) -> tuple[datetime, int]:

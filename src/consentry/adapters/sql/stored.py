@@ -42,6 +42,27 @@ def sqlite_time(d: datetime) -> str:
     return d.isoformat(" ", "microseconds")
 
 
+#: The numbers 0-99 written with two digits (`sqlite_moment`).
+_TWO_DIGITS = tuple(f"{i:02d}" for i in range(100))
+
+
+def sqlite_moment(d: datetime) -> str:
+    """An aware moment as SQLite keeps it: `sqlite_time(naive_utc(d))`.
+
+    A moment in UTC (as the clock and `parse_moment` give them) in years 1000-9999 is
+    written out from its fields: `replace` makes a datetime and `isoformat` writes through
+    `printf` (about 2.0 against 0.8 µs a call; the projection stores one or two a point).
+    Any other moment by those two.
+    """
+    if d.tzinfo is not UTC or type(d) is not datetime or d.year < 1000:
+        return sqlite_time(naive_utc(d))
+    two = _TWO_DIGITS
+    return (
+        f"{d.year}-{two[d.month]}-{two[d.day]} {two[d.hour]}:{two[d.minute]}:{two[d.second]}"
+        f".{d.microsecond:06d}"
+    )
+
+
 def day(value: date | str | None) -> date | None:
     """A stored date read straight from the driver (SQLite: text; PostgreSQL: a date)."""
     return date.fromisoformat(value) if isinstance(value, str) else value
@@ -65,7 +86,10 @@ def chain_hex(value: bytes | memoryview) -> str:
 
 def iso_dates(row: tuple[Any, ...], columns: Sequence[int]) -> tuple[Any, ...]:
     """The row with the dates in these columns as ISO text (how SQLite keeps them)."""
-    if all(row[i] is None for i in columns):
+    for i in columns:  # (a loop, not `all` over a generator: one call a projected point)
+        if row[i] is not None:
+            break
+    else:
         return row  # most points have no date: no copy
     out = list(row)
     for i in columns:
