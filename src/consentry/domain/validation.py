@@ -111,10 +111,16 @@ def _object(name: str, value: Any) -> Any:
             if name == "attributes"
             else _json_length_bound(value) <= limits.OBJECT_JSON
         )
-        and not has_control_character(" ".join([*value, *value.values()]))
+        and ((joined := " ".join([*value, *value.values()])).isprintable() or _clean(joined))
     ):
         return value
     return _walk_object(name, value)
+
+
+def _clean(text: str) -> bool:
+    """No refused character in a text `isprintable` did not pass (`has_control_character`'s
+    own first test, made by the checks above without a call: nearly every text passes it)."""
+    return not has_control_character(text)
 
 
 def _walk_object(name: str, value: Any) -> Any:
@@ -132,7 +138,7 @@ def _str_list(name: str, value: Any) -> Any:
         and 0 < len(value) <= limits.ITEMS
         and _plain_strings(value)
         and max(map(len, value)) <= limits.LABEL
-        and not has_control_character(" ".join(value))
+        and ((joined := " ".join(value)).isprintable() or _clean(joined))
     ):
         stripped = list(map(str.strip, value))
         if all(stripped):
@@ -221,7 +227,8 @@ _TEXT_FIELDS = {
 
 
 #: Per event type, each field by name: (its place in the type's order, its check, whether
-#: it carries free text, the size limit of a string in it, whether it is of kind `str`).
+#: it carries free text, the size limit of a string in it, whether it is of kind `str`, and
+#: for a field of a fixed set of values (an enum) that set, else None).
 _FIELDS = {
     name: {
         f.name: (
@@ -230,6 +237,7 @@ _FIELDS = {
             f.kind in _TEXT_KINDS,
             limits.EVENT_TEXT.get(f.name, limits.LABEL),
             f.kind == "str",
+            _values(f.kind) if isinstance(f.kind, type) else None,
         )
         for i, (f, (_n, _r, check)) in enumerate(zip(etype.fields, _PLANS[name], strict=True))
     }
@@ -283,10 +291,12 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
     for name, value in payload.items():
         if value is None:
             continue
-        position, check, text, limit, plain = fields[name]
+        position, check, text, limit, plain, allowed = fields[name]
         kind = type(value)
         if kind is str or (kind is not bool and kind is not int and isinstance(value, str)):
-            if len(value) > limit or (text and has_control_character(value)):
+            # `has_control_character` only for a text `isprintable` does not pass (its own first
+            # test, here without the call: nearly every text passes it).
+            if len(value) > limit or (text and not value.isprintable() and has_control_character(value)):
                 faulty = True
                 continue
             if plain and kind is str:  # most fields: `_str` of a plain string, without the call
@@ -295,10 +305,18 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
                     faulty = True
                     continue
                 out[name] = value
-                if position < last:
-                    ordered = False
-                last = position
-                continue
+            elif allowed is not None and value in allowed:  # an enum's value: its check, without the call
+                out[name] = value
+            else:
+                try:
+                    out[name] = check(value)
+                except Exception:  # `_first_fault` raises it again, in its order
+                    faulty = True
+                    continue
+            if position < last:
+                ordered = False
+            last = position
+            continue
         # A list or object: its kind's check checks its size and control characters too.
         try:
             out[name] = check(value)
