@@ -61,12 +61,9 @@ def _payload_encoder() -> Callable[[object], str]:
     return encode
 
 
-_PAYLOAD_JSON = _payload_encoder()
-
-
-def payload_json(payload: object) -> str:
-    """The canonical JSON of a payload: sorted keys, no spaces, UTF-8 kept."""
-    return _PAYLOAD_JSON(payload)
+#: The canonical JSON of a payload: sorted keys, no spaces, UTF-8 kept. The encoder itself, not
+#: a function calling it: the writer writes one an event.
+payload_json: Callable[[object], str] = _payload_encoder()
 
 
 def canonical(

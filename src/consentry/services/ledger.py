@@ -156,7 +156,7 @@ class _Batch:
         self.last_moment = (raw, at)
         return at
 
-    def register(self, payload: dict[str, Any], line: int) -> tuple[str, dict[str, Any]]:
+    def register(self, payload: dict[str, Any], line: int) -> tuple[str, Normalised]:
         kind = _POINT_KINDS.get(str(payload.get("kind")))  # `PointKind(...)`, for a fifth of its cost
         if kind is None:
             raise InputError("kind", "must be one of: email, phone, postal")
@@ -173,9 +173,6 @@ class _Batch:
         if key in self.new_points:
             raise InputError("value", f"{norm.value!r} is registered twice in this file")
         self.unchecked[key] = line
-        payload = {**payload, "value": norm.value}
-        if norm.country and "country" not in payload:
-            payload["country"] = norm.country
         pid = self.app.ids("cp")
         self.new_points[key] = pid
         self.kinds[pid] = kind
@@ -183,7 +180,7 @@ class _Batch:
         self.refs[f"{kind.value}:{norm.value}"] = (pid, kind)
         if kind is not PointKind.POSTAL:  # a postal address is only recognised with its prefix
             self.refs[norm.value] = (pid, kind)
-        return pid, payload
+        return pid, norm
 
     def already_registered(self) -> list[LineProblem]:
         """Registrations of values the store already holds (one query for the whole batch)."""
@@ -218,18 +215,25 @@ class _Batch:
                 "POST /v1/erasures), which also removes the address's lookup, keeps its suppression "
                 "record and destroys its data key; it cannot be appended",
             )
-        occurred = self.moment(record.get("occurred_at"))
+        raw_at, last = record.get("occurred_at"), self.last_moment
+        # `moment`'s first test without the call: an imported row's events mostly share one.
+        occurred = last[1] if raw_at == last[0] else self.moment(raw_at)
         if etype == "contact_point.registered":
             if "contact" in record:
                 raise InputError("contact", "a registration creates a contact point; give kind and value")
             # Every field is checked before the value is normalised (a wrong field is
             # named before an unusable address), and again with the normalised value.
             first = validate_payload(etype, payload if payload.get("value") else {**payload, "value": "-"})
-            pid, normal = self.register(payload, line)
+            pid, norm = self.register(payload, line)
             kind = self.kinds[pid]
             # Only what normalising changed is checked again (a normal form is stripped: a
-            # value it left as it was is in `first` as it is).
-            changes = {k: normal[k] for k in ("value", "country") if normal.get(k) != payload.get(k)}
+            # value it left as it was is in `first` as it is): the normal form, and the
+            # country normalising found for a number, unless the record names one.
+            changes: dict[str, Any] = {}
+            if norm.value != payload.get("value"):
+                changes["value"] = norm.value
+            if norm.country and "country" not in payload:
+                changes["country"] = norm.country
             clean = with_fields(etype, first, changes) if changes else first
         else:
             pid, kind = self.point(record.get("contact"))

@@ -90,7 +90,8 @@ def seal(
     """The personal fields of an event in their sealed form (`sealed_form.coded`), encrypted under
     its contact's key (with `nonce`, when given: fresh random bytes for this event alone,
     `fields.nonces`)."""
-    return cipher.encrypt_bytes(event_field(event_id), coded(personal), nonce)
+    # `event_field`, without the call: one an appended event
+    return cipher.encrypt_bytes("event:" + event_id, coded(personal), nonce)
 
 
 def open_payload(
