@@ -358,7 +358,10 @@ def _decode(lines: Iterable[str]) -> Iterator[tuple[int, Any]]:
     for n, line in enumerate(lines, 1):
         # A lone surrogate encodes too (orjson refuses those bytes; `json` reads the line).
         utf8 = line.encode("utf-8", "surrogatepass")
-        if _NINETEEN not in utf8.translate(_DIGITS_AS_NINES):
+        # `.find`, not `in`: `bytes.__contains__` first tries its operand as an integer (`65 in
+        # b"A"`), so a bytes operand raises a TypeError it formats and drops (~1,100 instructions
+        # a line) before the same search.
+        if utf8.translate(_DIGITS_AS_NINES).find(_NINETEEN) < 0:
             try:
                 value = orjson.loads(utf8)
             except orjson.JSONDecodeError:
