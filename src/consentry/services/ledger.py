@@ -31,6 +31,8 @@ from consentry.services.errors import FileRejected, InputError, LineProblem
 from consentry.services.ports import Writing
 
 ENVELOPE = frozenset({"type", "contact", "occurred_at", "id"})
+#: A record without a `contact` (a registration must have none; `None` is one given).
+_ABSENT: Any = object()
 BATCH = 5000
 MAX_PROBLEMS = 100
 #: Clocks drift: an event may claim to be this far in the future, no further.
@@ -66,9 +68,13 @@ class _Batch:
         w: Writing,
         trusted_ids: bool = False,
         normalised: Mapping[tuple[PointKind, str], Normalised] | None = None,
+        owned: bool = False,
     ) -> None:
         self.app, self.w = app, w
         self.trusted_ids = trusted_ids
+        #: The records are this append's own (read from lines): their envelopes are popped from
+        #: them instead of from a copy.
+        self.owned = owned
         #: Values known to be in their normal form, with what normalising gives for them.
         self.normalised = normalised or {}
         self.now = app.clock.now()
@@ -196,12 +202,17 @@ class _Batch:
         """Turn one record into an event, or raise InputError naming the field."""
         if not isinstance(record, dict):
             raise InputError("-", "each line must be one JSON object")
-        etype = record.get("type")
+        # The payload is the record without its envelope (`ENVELOPE`), popped from it field by
+        # field: from the record itself when it is this append's own (read from a line), else
+        # from a copy (the caller's dict is left as it was).
+        payload = record if self.owned else dict(record)
+        pop = payload.pop
+        etype = pop("type", None)
+        contact = pop("contact", _ABSENT)
+        raw_moment = pop("occurred_at", None)
+        given_id = pop("id", None)
         if not isinstance(etype, str):
             raise InputError("type", "is required (see docs/events.md)")
-        payload = dict(record)  # without the envelope: cheaper than a comprehension
-        for name in ENVELOPE:
-            payload.pop(name, None)
         if etype in SERVICE_ONLY or (etype == "request.received" and _TRACKED & payload.keys()):
             raise InputError(
                 "type",
@@ -215,11 +226,11 @@ class _Batch:
                 "POST /v1/erasures), which also removes the address's lookup, keeps its suppression "
                 "record and destroys its data key; it cannot be appended",
             )
-        raw_at, last = record.get("occurred_at"), self.last_moment
+        last = self.last_moment
         # `moment`'s first test without the call: an imported row's events mostly share one.
-        occurred = last[1] if raw_at == last[0] else self.moment(raw_at)
+        occurred = last[1] if raw_moment == last[0] else self.moment(raw_moment)
         if etype == "contact_point.registered":
-            if "contact" in record:
+            if contact is not _ABSENT:
                 raise InputError("contact", "a registration creates a contact point; give kind and value")
             # Every field is checked before the value is normalised (a wrong field is
             # named before an unusable address), and again with the normalised value.
@@ -236,7 +247,7 @@ class _Batch:
                 changes["country"] = norm.country
             clean = with_fields(etype, first, changes) if changes else first
         else:
-            pid, kind = self.point(record.get("contact"))
+            pid, kind = self.point(None if contact is _ABSENT else contact)
             clean = validate_payload(etype, payload)
         for ch in clean.get("channels", ()):
             if ch not in CHANNELS_BY_POINT[kind]:
@@ -246,7 +257,7 @@ class _Batch:
                 "purpose",
                 f"unknown purpose {clean['purpose']!r}; define it with `consentry purposes add`",
             )
-        event_id, seq = self.event_id(record.get("id")), self.seq
+        event_id, seq = self.event_id(given_id), self.seq
         self.seq += 1
         return Event(event_id, etype, pid, occurred, self.now, clean, SCHEMA_VERSION, seq)
 
@@ -255,14 +266,17 @@ def append_records(
     app: App,
     records: Iterable[tuple[int, Any]],
     progress: Progress | None = None,
+    owned: bool = False,
 ) -> AppendReport:
     """Validate and append numbered records in one transaction; FileRejected if any is bad.
 
     A record may be an InputError already (a line that could not be parsed): it
-    is reported in its place like any other problem.
+    is reported in its place like any other problem. With `owned` the records are the
+    append's to change (nothing else holds them, as `_decode`'s): their envelope fields are
+    popped from them instead of from a copy; without it they are left as they were.
     """
     with app.store.writer() as w:
-        return append_in(app, w, records, progress)
+        return append_in(app, w, records, progress, owned=owned)
 
 
 def append_in(
@@ -272,6 +286,7 @@ def append_in(
     progress: Progress | None = None,
     trusted_ids: bool = False,
     normalised: Mapping[tuple[PointKind, str], Normalised] | None = None,
+    owned: bool = False,
 ) -> AppendReport:
     """`append_records` inside a transaction the caller holds (and rolls back on FileRejected).
 
@@ -283,7 +298,7 @@ def append_in(
     normalised again (`normalise` gives the same for a normal form).
     """
     with rare_collections():
-        return _append_in(app, w, records, progress, trusted_ids, normalised)
+        return _append_in(app, w, records, progress, trusted_ids, normalised, owned)
 
 
 def _append_in(
@@ -293,12 +308,13 @@ def _append_in(
     progress: Progress | None,
     trusted_ids: bool,
     normalised: Mapping[tuple[PointKind, str], Normalised] | None,
+    owned: bool,
 ) -> AppendReport:
     problems: list[LineProblem] = []
     truncated = False
     appended = registered = 0
     first = last = None
-    batch = _Batch(app, w, trusted_ids, normalised)
+    batch = _Batch(app, w, trusted_ids, normalised, owned)
     pending: list[Event] = []
 
     def flush() -> None:
