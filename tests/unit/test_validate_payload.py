@@ -16,6 +16,7 @@ from consentry.domain.vocabulary import Channel
 
 REGISTERED = {"kind": "email", "value": "jan@example.nl", "source": "import"}
 CONSENT = {"purpose": "nieuwsbrief", "channels": ["email"], "method": "double_opt_in"}
+STORED = "which cannot be stored"
 
 
 def _refusal(type_name: str, payload: dict[str, Any]) -> tuple[str, str]:
@@ -188,3 +189,26 @@ def test_every_event_type_check_across_names_is_in_across() -> None:
     for name in validation._STRING_OBJECTS:
         if validation._STRING_OBJECTS[name]:
             assert name in validation._ACROSS
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["regel een\nregel twee", "a\tb", "a\r\nb", "zacht\u00adstreepje", "a\u2028b", "nul\u200bbreed", "é ß"],
+)
+def test_text_that_is_not_printable_but_storable_is_kept_as_it_is(text: str) -> None:
+    # Tab, line breaks, format and separator characters: `isprintable` says no, the store can hold them.
+    got = validate_payload("consent.given", {**CONSENT, "text_version": f" {text} "})
+    assert got["text_version"] == text
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("a\x00b", "contains a control character (U+0000, NUL) at character 2, " + STORED),
+        ("ab\x1b", "contains a control character (U+001B, ESC) at character 3, " + STORED),
+        ("\x85", "contains a control character (U+0085, control character) at character 1, " + STORED),
+        ("x\ud800", "contains a lone surrogate (U+D800) at character 2: not valid Unicode text"),
+    ],
+)
+def test_a_refused_character_in_a_text_field_is_named_with_where_it_is(text: str, problem: str) -> None:
+    assert _refusal("consent.given", {**CONSENT, "text_version": text}) == ("text_version", problem)
