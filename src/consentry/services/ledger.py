@@ -78,6 +78,7 @@ class _Batch:
         #: Values known to be in their normal form, with what normalising gives for them.
         self.normalised = normalised or {}
         self.now = app.clock.now()
+        self.new_id = app.ids
         self.region = app.settings.default_region
         self.new_points: dict[tuple[PointKind, str], str] = {}
         #: Registrations not yet checked against the store: checked in bulk at flush.
@@ -135,7 +136,7 @@ class _Batch:
 
     def event_id(self, given: Any) -> str:
         if given is None:
-            return self.app.ids("ev")
+            return self.new_id("ev")
         if not isinstance(given, str) or not _ID.match(given):
             raise InputError("id", "must be 1-40 letters, digits or _ . : -")
         exists = not self.trusted_ids and self.w.event_exists(given)
@@ -179,7 +180,7 @@ class _Batch:
         if key in self.new_points:
             raise InputError("value", f"{norm.value!r} is registered twice in this file")
         self.unchecked[key] = line
-        pid = self.app.ids("cp")
+        pid = self.new_id("cp")
         self.new_points[key] = pid
         self.kinds[pid] = kind
         # Later lines mostly name the point by its normalised value: spare them normalising.
@@ -247,7 +248,9 @@ class _Batch:
                 changes["country"] = norm.country
             clean = with_fields(etype, first, changes) if changes else first
         else:
-            pid, kind = self.point(None if contact is _ABSENT else contact)
+            # A spelling resolved before is looked up here, without the call (most events).
+            found = self.refs.get(contact) if type(contact) is str else None
+            pid, kind = found or self.point(None if contact is _ABSENT else contact)
             clean = validate_payload(etype, payload)
         for ch in clean.get("channels", ()):
             if ch not in CHANNELS_BY_POINT[kind]:
@@ -257,7 +260,8 @@ class _Batch:
                 "purpose",
                 f"unknown purpose {clean['purpose']!r}; define it with `consentry purposes add`",
             )
-        event_id, seq = self.event_id(given_id), self.seq
+        event_id = self.new_id("ev") if given_id is None else self.event_id(given_id)
+        seq = self.seq
         self.seq += 1
         return Event(event_id, etype, pid, occurred, self.now, clean, SCHEMA_VERSION, seq)
 
