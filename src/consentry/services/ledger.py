@@ -30,7 +30,6 @@ from consentry.services.contacts import point_key
 from consentry.services.errors import FileRejected, InputError, LineProblem
 from consentry.services.ports import Writing
 
-ENVELOPE = frozenset({"type", "contact", "occurred_at", "id"})
 #: A record without a `contact` (a registration must have none; `None` is one given).
 _ABSENT: Any = object()
 BATCH = 5000
@@ -203,9 +202,9 @@ class _Batch:
         """Turn one record into an event, or raise InputError naming the field."""
         if not isinstance(record, dict):
             raise InputError("-", "each line must be one JSON object")
-        # The payload is the record without its envelope (`ENVELOPE`), popped from it field by
-        # field: from the record itself when it is this append's own (read from a line), else
-        # from a copy (the caller's dict is left as it was).
+        # The payload is the record without its envelope (type, contact, occurred_at, id),
+        # popped from it field by field: from the record itself when it is this append's own
+        # (read from a line), else from a copy (the caller's dict is left as it was).
         payload = record if self.owned else dict(record)
         pop = payload.pop
         etype = pop("type", None)
@@ -406,8 +405,9 @@ _NINETEEN = b"9" * 19
 
 
 def append_lines(app: App, lines: Iterable[str], progress: Progress | None = None) -> AppendReport:
-    """Append JSON lines (one event per line); all or nothing."""
-    return append_records(app, _decode(lines), progress)
+    """Append JSON lines (one event per line); all or nothing. The records are this append's
+    own (decoded here, read by nothing else): their envelopes are popped from them in place."""
+    return append_records(app, _decode(lines), progress, owned=True)
 
 
 class AlreadyRegistered(InputError):
