@@ -51,9 +51,13 @@ def nonces(count: int) -> list[bytes]:
     return [block[i : i + _NONCE] for i in range(0, _NONCE * count, _NONCE)]
 
 
+#: The refusal of a contact id or field name holding a NUL (it would blur the associated data).
+_NUL_REFUSED = "a contact id or field name may not hold a NUL character: {!r}"
+
+
 def _associated(contact_id: str, field: str) -> bytes:
     if "\x00" in field or "\x00" in contact_id:
-        raise ValueError(f"a contact id or field name may not hold a NUL character: {field!r}")
+        raise ValueError(_NUL_REFUSED.format(field))
     return b"consentry/field/v1" + _SEP + contact_id.encode() + _SEP + field.encode()
 
 
@@ -77,7 +81,7 @@ class ContactCipher:
 
     def _aad_for(self, field: str) -> bytes:
         if "\x00" in field:
-            raise ValueError(f"a contact id or field name may not hold a NUL character: {field!r}")
+            raise ValueError(_NUL_REFUSED.format(field))
         return self._aad + field.encode()
 
     def encrypt_bytes(self, field: str, data: bytes, nonce: bytes | None = None) -> bytes:
@@ -90,7 +94,7 @@ class ContactCipher:
         elif len(nonce) != _NONCE:
             raise ValueError(f"a nonce has {_NONCE} bytes, not {len(nonce)}")
         if "\x00" in field:  # `_aad_for`, without the call: every sealed field and event comes here
-            raise ValueError(f"a contact id or field name may not hold a NUL character: {field!r}")
+            raise ValueError(_NUL_REFUSED.format(field))
         return _HEADER + nonce + self._aead.encrypt(nonce, data, self._aad + field.encode())
 
     def decrypt_bytes(self, field: str, blob: bytes) -> bytes:

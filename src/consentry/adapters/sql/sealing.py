@@ -79,9 +79,13 @@ def split(event_type: str, payload: Mapping[str, Any]) -> tuple[Mapping[str, Any
     return clear, {k: pop(k) for k in names}
 
 
+#: What an event's id is prefixed with to name the field its sealed bytes are bound to.
+EVENT_FIELD = "event:"
+
+
 def event_field(event_id: str) -> str:
     """The field name an event's sealed bytes are bound to."""
-    return "event:" + event_id
+    return EVENT_FIELD + event_id
 
 
 def seal(
@@ -91,7 +95,7 @@ def seal(
     its contact's key (with `nonce`, when given: fresh random bytes for this event alone,
     `fields.nonces`)."""
     # `event_field`, without the call: one an appended event
-    return cipher.encrypt_bytes("event:" + event_id, coded(personal), nonce)
+    return cipher.encrypt_bytes(EVENT_FIELD + event_id, coded(personal), nonce)
 
 
 def open_payload(
