@@ -8,8 +8,10 @@ folds them, the way a store reads a contact point's ledger.
 from __future__ import annotations
 
 import itertools
+import random
+from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -51,6 +53,30 @@ def utc(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> dat
 def amsterdam(year: int, month: int, day: int, hour: int = 12, minute: int = 0) -> datetime:
     """A moment on the Dutch wall clock (CET/CEST), timezone-aware."""
     return datetime(year, month, day, hour, minute, tzinfo=AMSTERDAM)
+
+
+def odd_moment(rnd: random.Random, first_year: int, zones: Sequence[tzinfo | None]) -> datetime:
+    """A moment formatting code may get wrong: a year from `first_year` to 9999 (short years,
+    the edge at 1000 and common ones alike), a fraction of none, one, the most or any
+    microseconds, in one of `zones`."""
+    return datetime(
+        rnd.choice([first_year, 999, 1000, rnd.randrange(first_year, 10_000), rnd.randrange(1900, 2100)]),
+        rnd.randrange(1, 13),
+        rnd.randrange(1, 29),
+        rnd.randrange(24),
+        rnd.randrange(60),
+        rnd.randrange(60),
+        rnd.choice([0, 0, 1, 999_999, rnd.randrange(1_000_000)]),
+        tzinfo=rnd.choice(zones),
+    )
+
+
+class MomentWithOwnText(datetime):
+    """A datetime subclass that writes itself its own way: code that formats a moment must
+    ask it, not write the fields out."""
+
+    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
+        return "a subclass's own text"
 
 
 # -- events --------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ import random
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from factories import MomentWithOwnText, odd_moment
+
 from consentry.domain.chain import GENESIS, ChainedRow, canonical, iso, link, payload_json, verify
 from consentry.domain.events import Event
 
@@ -89,11 +91,6 @@ def test_the_canonical_form_is_that_json_for_any_event_payload_and_sealed_bytes(
         )
 
 
-class _Moment(datetime):
-    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
-        return "a subclass's own text"
-
-
 def test_a_moment_is_hashed_as_its_isoformat_whatever_its_year_fraction_or_zone() -> None:
     rnd = random.Random(63)
     zones = [
@@ -106,16 +103,7 @@ def test_a_moment_is_hashed_as_its_isoformat_whatever_its_year_fraction_or_zone(
         None,
     ]
     for _ in range(20_000):
-        moment = datetime(
-            rnd.choice([1, 999, 1000, rnd.randrange(1, 10_000), rnd.randrange(1900, 2100)]),
-            rnd.randrange(1, 13),
-            rnd.randrange(1, 29),
-            rnd.randrange(24),
-            rnd.randrange(60),
-            rnd.randrange(60),
-            rnd.choice([0, 0, 1, 999_999, rnd.randrange(1_000_000)]),
-            tzinfo=rnd.choice(zones),
-        )
+        moment = odd_moment(rnd, 1, zones)
         assert iso(moment) == moment.isoformat()
-    odd = _Moment(2025, 3, 1, tzinfo=UTC)
+    odd = MomentWithOwnText(2025, 3, 1, tzinfo=UTC)
     assert iso(odd) == "a subclass's own text"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta, timezone
 
+from factories import MomentWithOwnText, odd_moment
+
 from consentry.adapters.sql.stored import naive_utc, sqlite_moment, sqlite_time
 from consentry.adapters.sql.writer import _postgres_moment, _sqlite_moment
 
@@ -25,11 +27,6 @@ def test_a_moment_is_written_for_the_chain_and_for_each_store_as_stored_defines_
         assert stored.isprintable() and "\\" not in stored  # a COPY field as it is
 
 
-class _Moment(datetime):
-    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
-        return "a subclass's own text"
-
-
 def test_the_projection_stores_a_moment_as_its_naive_utc_text_whatever_its_year_or_zone() -> None:
     rnd = random.Random(17)
     zones = [
@@ -41,16 +38,7 @@ def test_the_projection_stores_a_moment_as_its_naive_utc_text_whatever_its_year_
         timezone(timedelta(hours=-7)),
     ]
     for _ in range(20_000):
-        at = datetime(
-            rnd.choice([2, 999, 1000, rnd.randrange(2, 10_000), rnd.randrange(1900, 2100)]),
-            rnd.randrange(1, 13),
-            rnd.randrange(1, 29),
-            rnd.randrange(24),
-            rnd.randrange(60),
-            rnd.randrange(60),
-            rnd.choice([0, 0, 1, 999_999, rnd.randrange(1_000_000)]),
-            tzinfo=rnd.choice(zones),
-        )
+        at = odd_moment(rnd, 2, zones)
         assert sqlite_moment(at) == sqlite_time(naive_utc(at))
-    odd = _Moment(2025, 3, 1, tzinfo=UTC)
+    odd = MomentWithOwnText(2025, 3, 1, tzinfo=UTC)
     assert sqlite_moment(odd) == sqlite_time(naive_utc(odd))
