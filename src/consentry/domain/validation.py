@@ -293,36 +293,29 @@ def validate_payload(type_name: str, payload: Mapping[str, Any]) -> dict[str, An
             continue
         position, check, text, limit, plain, allowed = fields[name]
         kind = type(value)
-        if kind is str or (kind is not bool and kind is not int and isinstance(value, str)):
-            # `has_control_character` only for a text `isprintable` does not pass (its own first
-            # test, here without the call: nearly every text passes it).
-            if len(value) > limit or (text and not value.isprintable() and has_control_character(value)):
-                faulty = True
-                continue
-            if plain and kind is str:  # most fields: `_str` of a plain string, without the call
-                value = value.strip()
-                if not value:
-                    faulty = True
-                    continue
-                out[name] = value
-            elif allowed is not None and value in allowed:  # an enum's value: its check, without the call
-                out[name] = value
-            else:
-                try:
-                    out[name] = check(value)
-                except Exception:  # `_first_fault` raises it again, in its order
-                    faulty = True
-                    continue
-            if position < last:
-                ordered = False
-            last = position
-            continue
-        # A list or object: its kind's check checks its size and control characters too.
-        try:
-            out[name] = check(value)
-        except Exception:  # `_first_fault` raises it again, in its order
+        text_value = kind is str or (kind is not bool and kind is not int and isinstance(value, str))
+        # `has_control_character` only for a text `isprintable` does not pass (its own first
+        # test, here without the call: nearly every text passes it). A list or object's own
+        # check checks its size and control characters.
+        if text_value and (
+            len(value) > limit or (text and not value.isprintable() and has_control_character(value))
+        ):
             faulty = True
             continue
+        if plain and kind is str:  # most fields: `_str` of a plain string, without the call
+            value = value.strip()
+            if not value:
+                faulty = True
+                continue
+            out[name] = value
+        elif text_value and allowed is not None and value in allowed:  # an enum's value, without the call
+            out[name] = value
+        else:
+            try:
+                out[name] = check(value)
+            except Exception:  # `_first_fault` raises it again, in its order
+                faulty = True
+                continue
         if position < last:
             ordered = False
         last = position
