@@ -134,8 +134,7 @@ class _Batch:
         return self.purposes[key]
 
     def event_id(self, given: Any) -> str:
-        if given is None:
-            return self.new_id("ev")
+        """An event id the record gives, checked (its own ids are made by `new_id`)."""
         if not isinstance(given, str) or not _ID.match(given):
             raise InputError("id", "must be 1-40 letters, digits or _ . : -")
         exists = not self.trusted_ids and self.w.event_exists(given)
@@ -247,9 +246,7 @@ class _Batch:
                 changes["country"] = norm.country
             clean = with_fields(etype, first, changes) if changes else first
         else:
-            # A spelling resolved before is looked up here, without the call (most events).
-            found = self.refs.get(contact) if type(contact) is str else None
-            pid, kind = found or self.point(None if contact is _ABSENT else contact)
+            pid, kind = self.point(None if contact is _ABSENT else contact)
             clean = validate_payload(etype, payload)
         for ch in clean.get("channels", ()):
             if ch not in CHANNELS_BY_POINT[kind]:
