@@ -111,16 +111,12 @@ def _object(name: str, value: Any) -> Any:
             if name == "attributes"
             else _json_length_bound(value) <= limits.OBJECT_JSON
         )
-        and ((joined := " ".join([*value, *value.values()])).isprintable() or _clean(joined))
+        and (
+            (joined := " ".join([*value, *value.values()])).isprintable() or not has_control_character(joined)
+        )
     ):
         return value
     return _walk_object(name, value)
-
-
-def _clean(text: str) -> bool:
-    """No refused character in a text `isprintable` did not pass (`has_control_character`'s
-    own first test, made by the checks above without a call: nearly every text passes it)."""
-    return not has_control_character(text)
 
 
 def _walk_object(name: str, value: Any) -> Any:
@@ -138,7 +134,7 @@ def _str_list(name: str, value: Any) -> Any:
         and 0 < len(value) <= limits.ITEMS
         and _plain_strings(value)
         and max(map(len, value)) <= limits.LABEL
-        and ((joined := " ".join(value)).isprintable() or _clean(joined))
+        and ((joined := " ".join(value)).isprintable() or not has_control_character(joined))
     ):
         stripped = list(map(str.strip, value))
         if all(stripped):
