@@ -148,15 +148,13 @@ def position(conn: Connection, key: str) -> tuple[int, int]:
 # -- the queue ------------------------------------------------------------------------------
 
 
-def fill(
-    conn: Connection, key: str, keyed_sql: str, params: dict[str, Any], allowed: Sequence[str], now: datetime
-) -> int:
+def fill(conn: Connection, key: str, keyed_sql: str, params: dict[str, Any], now: datetime) -> int:
     """Write the judged audience into the queue in one statement; returns how many rows.
 
     `keyed_sql` selects point_no, the point's id and the deciding rule for every considered
-    point. Points decided by an `allowed` rule are queued with their id (what a claim hands
-    out); the others are written as skipped with the rule that excluded them, so the
-    campaign's report says who was left out and why. The rows go
+    point, the rule NULL where it allows (`AudienceQuery.keyed`). Those points are queued with
+    their id (what a claim hands out); the others are written as skipped with the rule that
+    excluded them, so the campaign's report says who was left out and why. The rows go
     in in the order the audience's scan reads them: by the point's number, the queue's key,
     so the queue is appended to at its right-hand end; the only other index holds none of
     them (it holds the rows claimed one by one).
@@ -164,32 +162,23 @@ def fill(
     The judging query is fenced (SQLite: a LIMIT on it and on the query around it;
     PostgreSQL: OFFSET 0), so each row's rule is computed once. Flattened into the INSERT,
     both databases wrote the rule's CASE wherever the status and the rule name it, and
-    judged every row three times (docs/performance.md). On PostgreSQL whether the rule
-    allows is tested once a row too (`ok`, in a fenced layer of its own), not in each of the
-    status, the rule and the id (three comparisons with the list a row: ~0.2 s of the fill's
-    ~4 s CPU at 1M); on SQLite that layer cost more than the tests it saves.
+    judged every row three times (docs/performance.md). Whether the rule allows is one NULL
+    test in each of the status and the id: before, each compared the rule's id with the
+    allowing rules' ids (SQLite: a probe of a list a test, ~0.2 s of the fill's ~1.2 s CPU at
+    1M; PostgreSQL tested it once a row in a fenced layer of its own).
     """
     sqlite = conn.dialect.name == "sqlite"
-    fenced = fence(conn.dialect.name, postgresql=True)
-    marks = {f"cs_allow{i}": rule for i, rule in enumerate(allowed)}
-    allow = f"a.rule IN ({', '.join(':' + m for m in marks)})" if marks else "1 = 0"
-    judged = f"({keyed_sql}{fenced}) a"
-    if not sqlite:
-        judged = f"(SELECT a.point_no, a.contact_point_id, a.rule, {allow} AS ok FROM {judged}{fenced}) a"
-        allow = "a.ok"
     sql = (
         "INSERT INTO campaign_messages "
         "(campaign_no, point_no, status, rule, attempts, next_attempt_at, art14, contact_point_id) "
-        f"SELECT :cs_campaign, a.point_no, CASE WHEN {allow} THEN '{QUEUED}' ELSE '{SKIPPED}' END, "
-        f"CASE WHEN {allow} THEN NULL ELSE a.rule END, 0, :cs_now, :cs_false, "
-        f"CASE WHEN {allow} THEN a.contact_point_id END "
-        f"FROM {judged}{' LIMIT -1' if sqlite else ''}"
+        f"SELECT :cs_campaign, a.point_no, CASE WHEN a.rule IS NULL THEN '{QUEUED}' ELSE '{SKIPPED}' END, "
+        "a.rule, 0, :cs_now, :cs_false, CASE WHEN a.rule IS NULL THEN a.contact_point_id END "
+        f"FROM ({keyed_sql}{fence(conn.dialect.name, postgresql=True)}) a{' LIMIT -1' if sqlite else ''}"
     )
     named = set(_NAMED.findall(sql))  # the audience's parameters include those of its verdict
     stmt = sa.text(sql).bindparams(
         sa.bindparam("cs_now", type_=t.UTCDateTime()),
         **{name: value for name, value in params.items() if name in named},
-        **marks,
         cs_campaign=number(conn, key),
         cs_now=now,
         cs_false=False,

@@ -15,7 +15,6 @@ from consentry.adapters.sql import send_workers
 from consentry.adapters.sql.audience import AudienceQuery
 from consentry.adapters.sql.connected import Connected
 from consentry.domain.campaigns import CampaignStatus, MessageStatus
-from consentry.policy.rules import Effect
 from consentry.services.ports import Claim, Judging
 
 
@@ -76,8 +75,7 @@ class CampaignWrites(CampaignReads):
     def fill_queue(self, key: str, judging: Judging, now: datetime) -> int:
         """Queue the allowed points of a judged audience, the rest as skipped; how many rows."""
         assert isinstance(judging, AudienceQuery)  # compiled by this store
-        allowed = [i for i, rule in judging.rules.items() if rule.effect is Effect.ALLOW]
-        return q.fill(self.conn, key, judging.keyed, judging.params, allowed, now)
+        return q.fill(self.conn, key, judging.keyed, judging.params, now)
 
     def claim(self, key: str, worker: str, n: int, now: datetime) -> list[Claim]:
         """Claim up to n due messages."""
