@@ -305,6 +305,19 @@ def test_sqlite_counts_the_rules_without_sorting_the_judged_rows_and_judges_each
     assert sum(row[1] == "AggStep" for row in program) == 1
 
 
+def test_sqlite_finds_the_reports_parts_by_a_seek_to_each_end_of_the_table(shop: App) -> None:
+    # `SELECT min(rowid), max(rowid)` scanned an index of every point (SQLite reads a lone min or
+    # max from one end of a b-tree, not both in one SELECT): 0.16-0.25 s at 1.7M points.
+    if shop.store.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL counts in one query")
+    with shop.store.reader() as r:
+        plan = [str(row[-1]) for row in r.conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql_audience.BOUNDS}")]
+        numbers = r.conn.exec_driver_sql("SELECT point_no FROM point_facts").scalars().all()
+        assert r.conn.exec_driver_sql(sql_audience.BOUNDS).one() == (min(numbers), max(numbers))
+    assert not any(line.startswith("SCAN") and "CONSTANT ROW" not in line for line in plan), plan
+    assert sum(line.startswith("SEARCH point_facts") for line in plan) == 2, plan
+
+
 def test_the_report_counts_alike_whatever_characters_sqlite_writes_the_places_in(
     shop: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
