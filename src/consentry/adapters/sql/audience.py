@@ -66,7 +66,8 @@ class AudienceQuery:
     inner: str
     sql: str
     #: The rule alone per considered row, for counting (`inner` without the other columns): as its
-    #: place in `places` (an integer: grouped faster than the rule's id). On SQLite it reads
+    #: place in `places` (`sqlfacts.place_code`: an integer on PostgreSQL, grouped faster than the
+    #: rule's id; one character on SQLite, concatenated). On SQLite it reads
     #: `ix_point_facts_judged` where that holds every column it tests.
     ruled: str
     #: Each considered row's point_no, id and rule, the rule NULL where it allows
