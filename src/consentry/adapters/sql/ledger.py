@@ -131,8 +131,10 @@ class LedgerReads(Ciphers):
 
     def head(self) -> tuple[int, str]:
         """The recorded tip of the chain: (seq, hash)."""
-        row = self.conn.execute(sa.select(t.ledger_head.c.seq, t.ledger_head.c.hash)).first()
-        return (0, GENESIS) if row is None else (row.seq, row.hash)
+        # On the driver (`_plain`): every claim and commit of a send reads it, and SQLAlchemy's
+        # building and running of the statement cost ~25 times the driver's.
+        rows = self._plain("SELECT seq, hash FROM ledger_head")
+        return (0, GENESIS) if not rows else (int(rows[0][0]), str(rows[0][1]))
 
     def chain(self, batch: int = 5000) -> Iterator[ChainedRow]:
         """Every stored event in sequence order, streamed, each with the hash it is chained to."""
