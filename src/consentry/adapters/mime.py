@@ -84,7 +84,7 @@ def _qp(text: str, sep: str = "\n\n", kept: Memo[str, bytes] | None = None) -> b
         wanted.append(last if last.endswith("\n") else last + "\n")
     if kept is None:
         return b"".join(map(_qp_chunk, wanted))
-    return b"".join([kept.get(chunk, _qp_chunk) for chunk in wanted])
+    return b"".join(kept.many(wanted, _qp_chunk))
 
 
 def _qp_chunk(lines: str) -> bytes:

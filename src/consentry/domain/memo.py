@@ -31,3 +31,16 @@ class Memo(Generic[K, V]):
                 self._kept.clear()
             done = self._kept[key] = make(key)
         return done
+
+    def many(self, keys: list[K], make: Callable[[K], V]) -> list[V]:
+        """`get` of each key in order, in one call (a message's dozen chunks: a call each saved)."""
+        kept = self._kept
+        out = []
+        for key in keys:
+            done = kept.get(key)
+            if done is None:
+                if len(kept) >= self.most:
+                    kept.clear()
+                done = kept[key] = make(key)
+            out.append(done)
+        return out

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from html import escape
-from typing import Any
+from typing import Any, NamedTuple
 
 from jinja2 import Template, TemplateError
 
@@ -67,6 +67,16 @@ class Composed:
     notice14: bool
 
 
+class _FooterWords(NamedTuple):
+    """An e-mail footer's lines in one language, translated (the sender's line filled in)."""
+
+    unsubscribe: str
+    preferences: str
+    objection: str
+    notice: str
+    sender: str
+
+
 def language(state: ContactState) -> str:
     """The language to write to this person in."""
     lang = state.attributes.get("language", "").strip().lower()
@@ -87,6 +97,8 @@ class Composer:
         # What `_html` made for this composer's messages: paragraphs, and footers' own words.
         self._paragraphs: Memo[str, str] = Memo(_PARAGRAPHS_KEPT)
         self._words: Memo[str, str] = Memo(_PARAGRAPHS_KEPT)
+        # The footer's words by language (`_footer`): the catalogs' lookups once, not a message.
+        self._footer_words: dict[str, _FooterWords] = {}
 
     def compose(self, state: ContactState, decision: Decision, notice_again: bool = False) -> Composed:
         """The message for this person, as the decision that allowed it requires."""
@@ -104,32 +116,22 @@ class Composer:
         marketing = self.c.kind is MessageKind.MARKETING
         if self.c.channel is not Channel.EMAIL:
             return self._short(lang, body, links, notice14, state, marketing or bool(due & OPT_OUT))
-        _ = translations(lang).gettext
+        words = self._footer_words.get(lang) or self._footer(lang)
         footer = []
         if marketing or due & OPT_OUT:
-            line = _("Unsubscribe from these messages with one click: %(url)s")
-            footer.append((line % {"url": links["unsubscribe"]}, links["unsubscribe"]))
-        line = _("Change your preferences: %(url)s")
-        footer.append((line % {"url": links["preferences"]}, links["preferences"]))
+            footer.append((words.unsubscribe % {"url": links["unsubscribe"]}, links["unsubscribe"]))
+        footer.append((words.preferences % {"url": links["preferences"]}, links["preferences"]))
         if due & OBJECTION:
-            line = _(
-                "You may object at any time, free of charge, to the use of your data for direct "
-                "marketing; we then send you nothing more: %(url)s"
-            )
-            footer.append((line % {"url": links["preferences"]}, links["preferences"]))
+            footer.append((words.objection % {"url": links["preferences"]}, links["preferences"]))
         if notice14:
-            notice = _(
-                "Why do you receive this message? We did not get your details from you but through "
-                "%(source)s. %(controller)s uses them for: %(purpose)s. You can see your data, have it "
-                "erased or object: %(url)s"
-            ) % {
+            notice = words.notice % {
                 "source": self.source(state, lang),
                 "controller": self.c.sender.legal_name,
                 "purpose": self.purpose.name_en if lang == "en" else self.purpose.name_nl,
                 "url": links["preferences"],
             }
             footer.append((notice, links["preferences"]))
-        footer.append((_("Sender: %(identity)s") % {"identity": self.c.sender.identity}, ""))
+        footer.append((words.sender, ""))
         text = body + "\n\n-- \n" + "\n\n".join(line for line, _link in footer) + "\n"
         return Composed(
             lang,
@@ -140,6 +142,25 @@ class Composer:
             links["preferences"],
             notice14,
         )
+
+    def _footer(self, lang: str) -> _FooterWords:
+        """The footer's words in a language, translated once a composer (`_footer_words`)."""
+        _ = translations(lang).gettext
+        words = self._footer_words[lang] = _FooterWords(
+            _("Unsubscribe from these messages with one click: %(url)s"),
+            _("Change your preferences: %(url)s"),
+            _(
+                "You may object at any time, free of charge, to the use of your data for direct "
+                "marketing; we then send you nothing more: %(url)s"
+            ),
+            _(
+                "Why do you receive this message? We did not get your details from you but through "
+                "%(source)s. %(controller)s uses them for: %(purpose)s. You can see your data, have it "
+                "erased or object: %(url)s"
+            ),
+            _("Sender: %(identity)s") % {"identity": self.c.sender.identity},
+        )
+        return words
 
     def _render(self, template: Template, values: dict[str, Any]) -> str:
         """`template.render(values)`, without merging the globals' ChainMap again each time, nor
@@ -181,7 +202,7 @@ def _html(
     """The HTML part; `paragraphs` and `words`: the composer's memos of escaped paragraphs and
     footer words (most are the same in all its messages; they go with the composer, so no
     person's words stay)."""
-    blocks = [paragraphs.get(p, _paragraph) for p in body.split("\n\n") if p.strip()]
+    blocks = paragraphs.many([p for p in body.split("\n\n") if p.strip()], _paragraph)
     small = "".join(
         f'<p style="font-size:smaller;color:#555">{_linked(line, url, words)}</p>\n' for line, url in footer
     )
