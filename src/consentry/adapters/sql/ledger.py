@@ -118,6 +118,10 @@ class LedgerReads(Ciphers):
         refs, ciphers = self.point_ciphers(sealed_points) if sealed_points else ({}, {})
         json_text = self._sqlite
         out: dict[str, list[Event]] = {}
+        # Each stored moment read once a call: the events of one append share their recorded_at
+        # (and an import's rows often their occurred_at), and a moment's conversion costs ten
+        # times its look-up. The same (immutable) datetime, so the same events.
+        moments: dict[Any, datetime] = {}
         for eid, etype, pid, occurred, recorded, version, payload, seq, sealed in rows:
             found = out.get(pid)
             if found is None:
@@ -126,7 +130,13 @@ class LedgerReads(Ciphers):
             if sealed is not None:
                 ref = refs.get(pid)
                 body = open_payload(ciphers.get(ref) if ref else None, eid, body, sealed)
-            found.append(Event(eid, etype, pid, utc(occurred), utc(recorded), body, version, seq))
+            at = moments.get(occurred)
+            if at is None:
+                at = moments[occurred] = utc(occurred)
+            on = moments.get(recorded)
+            if on is None:
+                on = moments[recorded] = utc(recorded)
+            found.append(Event(eid, etype, pid, at, on, body, version, seq))
         return out
 
     def head(self) -> tuple[int, str]:
