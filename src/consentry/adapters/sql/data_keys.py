@@ -12,7 +12,8 @@ for an erasure).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -53,6 +54,22 @@ class WrongMasterKey(RuntimeError):
     """The configured master key is not the one the database's data keys are wrapped under."""
 
 
+#: The columns of a `data_keys` row as `DataKeyStore.made` gives it, and their PostgreSQL types.
+KEY_COLUMNS = "contact_id, key_id, wrapped, created_at"
+KEY_TYPES = ("text", "text", "bytea", "timestamp")
+
+
+@contextmanager
+def kept_once(count: int) -> Iterator[None]:
+    """Storing `count` new data keys: a contact that has one already stops it (`DataKeyExists`)."""
+    try:
+        yield
+    except (sa.exc.IntegrityError, psycopg.IntegrityError) as exc:
+        if "data_keys" not in str(exc):  # another table's key, stored in the same block
+            raise
+        raise DataKeyExists(f"a contact among {count} already has a data key: {exc}") from None
+
+
 class DataKeyStore(Connected):
     """The data keys of contacts, within the caller's transaction."""
 
@@ -64,6 +81,17 @@ class DataKeyStore(Connected):
         """New data keys for contacts that have none (`DataKeyExists` if one has), and their ciphers."""
         if not contact_ids:
             return {}
+        rows, ciphers = self.made(contact_ids, now)
+        # Through the driver (COPY on PostgreSQL): an import makes a key per new contact.
+        with kept_once(len(rows)):
+            bulk_insert(self.conn, "data_keys", KEY_COLUMNS, rows, times=(3,))
+        return ciphers
+
+    def made(
+        self, contact_ids: Sequence[str], now: datetime
+    ) -> tuple[list[tuple[str, str, bytes, datetime]], dict[str, ContactCipher]]:
+        """New data keys for these contacts, not yet stored: their `data_keys` rows (`KEY_COLUMNS`,
+        to be stored within `kept_once`) and their ciphers."""
         if len(set(contact_ids)) != len(contact_ids):
             raise ValueError("a contact is named twice among the contacts to give a data key")
         ciphers: dict[str, ContactCipher] = {}
@@ -77,12 +105,7 @@ class DataKeyStore(Connected):
             wrapped = wrap(contact_id, key)
             rows.append((contact_id, wrapped.key_id, wrapped.wrapped, at))
             ciphers[contact_id] = ContactCipher(contact_id, key)
-        # Through the driver (COPY on PostgreSQL): an import makes a key per new contact.
-        try:
-            bulk_insert(self.conn, "data_keys", "contact_id, key_id, wrapped, created_at", rows, times=(3,))
-        except (sa.exc.IntegrityError, psycopg.IntegrityError) as exc:
-            raise DataKeyExists(f"a contact among {len(rows)} already has a data key: {exc}") from None
-        return ciphers
+        return rows, ciphers
 
     def create(self, contact_id: str, now: datetime) -> ContactCipher:
         """A new data key for a contact that has none, and its cipher."""

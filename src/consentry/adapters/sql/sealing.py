@@ -190,10 +190,12 @@ class Ciphers(Connected):
                 cache[r] = ring.get(r)
         return cache
 
-    def new_ciphers(
+    def new_keys(
         self, refs: Iterable[str], now: datetime, unkeyed: AbstractSet[str] = frozenset()
-    ) -> None:
-        """Data keys for those of these contacts that have none (in this transaction's cache).
+    ) -> list[tuple[str, str, bytes, datetime]]:
+        """Data keys for those of these contacts that have none: their ciphers in this
+        transaction's cache, and their `data_keys` rows, which the caller stores (within
+        `data_keys.kept_once`) before it commits.
 
         `unkeyed` contacts are known to have none, so their keys are not looked for: points
         registered in this transaction as their own contact (a key under a new point's id
@@ -203,8 +205,11 @@ class Ciphers(Connected):
         wanted = list(dict.fromkeys(refs))
         cache = self.ciphers(r for r in wanted if r not in unkeyed)
         missing = [r for r in wanted if cache.get(r) is None]
-        if missing:
-            cache.update(DataKeyStore(self.conn, self.vault.keys).create_many(missing, now))
+        if not missing:
+            return []
+        rows, made = DataKeyStore(self.conn, self.vault.keys).made(missing, now)
+        cache.update(made)
+        return rows
 
     def drop_caches(self) -> None:
         """Forget the cached ciphers and contacts: a long transaction (an upgrade) bounds its memory so."""

@@ -147,6 +147,64 @@ def copy_stream(conn: Connection, table: str, columns: str) -> Iterator[Callable
         yield copy.write
 
 
+def pg_types(table: Any, columns: str) -> tuple[str, ...]:
+    """The PostgreSQL types of these columns (`a, b, ...`) of a table (`sent_inserts`)."""
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    return tuple(table.c[name].type.compile(dialect=dialect) for name in columns.split(", "))
+
+
+#: `sent_inserts`' call: table, its columns, their PostgreSQL types, the rows (stored form), and
+#: the columns of naive UTC moments SQLite keeps as its text (`bulk_insert`'s `times`).
+SendRows = Callable[[str, str, Sequence[str], Sequence[tuple[Any, ...]], tuple[int, ...]], None]
+
+
+@contextmanager
+def sent_inserts(conn: Connection) -> Iterator[SendRows]:
+    """Bulk inserts sent without waiting for the server: its work overlaps the client's in the block.
+
+    PostgreSQL: in pipeline mode, each an `INSERT ... SELECT * FROM unnest(...)` of one array a
+    column in binary (as cheap for the client as COPY's `write_row`), which the server runs
+    while the block goes on; the block's end waits for them and raises their error, if any.
+    (COPY cannot be pipelined.) SQLite, in this process: `bulk_insert` at once.
+    """
+    if conn.dialect.name != "postgresql":
+
+        def at_once(
+            table: str,
+            columns: str,
+            _types: Sequence[str],
+            rows: Sequence[tuple[Any, ...]],
+            times: tuple[int, ...],
+        ) -> None:
+            if rows:
+                bulk_insert(conn, table, columns, rows, times)
+
+        yield at_once
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+
+    with raw.cursor() as cur, raw.pipeline():
+
+        def send(
+            table: str,
+            columns: str,
+            types: Sequence[str],
+            rows: Sequence[tuple[Any, ...]],
+            _times: tuple[int, ...],
+        ) -> None:
+            if rows:
+                arrays = ", ".join(f"%b::{pg_type}[]" for pg_type in types)
+                cur.execute(
+                    f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})",
+                    [list(c) for c in zip(*rows, strict=True)],
+                )
+
+        yield send
+
+
 def bulk_insert(
     conn: Connection,
     table: str,

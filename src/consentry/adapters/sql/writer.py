@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -20,6 +21,7 @@ from consentry.adapters.crypto.vault import Vault
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.campaigns import CampaignWrites
 from consentry.adapters.sql.catalog import CatalogWrites
+from consentry.adapters.sql.data_keys import KEY_COLUMNS, KEY_TYPES, kept_once
 from consentry.adapters.sql.projection import ProjectionWrites
 from consentry.adapters.sql.reader import Reader
 from consentry.adapters.sql.registers import RegisterWrites
@@ -31,6 +33,7 @@ from consentry.adapters.sql.stored import (
     copy_field,
     copy_stream,
     naive_utc,
+    sent_inserts,
     sqlite_time,
     stored_hash,
 )
@@ -42,8 +45,10 @@ from consentry.services.errors import VERIFY, LedgerDamaged
 
 #: A deferred projection is refreshed after this many events at the latest (bounds memory).
 _PROJECT_EVERY = 50_000
-#: Rows handed to the store at a time while an append makes them (`Writer._event_sink`).
-_PART = 1000
+#: Rows handed to the store at a time while an append makes them (`Writer._event_sink`): the
+#: server stores a part while the next is made, so at the end the client waits for one part
+#: only (1,000 rows: about 7 ms a batch on PostgreSQL; 100: under 1 ms).
+_PART = 100
 
 #: An event's row keeps its own chain hash only: the link to the one before is that row's hash.
 _EVENT_COLUMNS = (
@@ -52,6 +57,7 @@ _EVENT_COLUMNS = (
 _POINT_COLUMNS = "id, kind, lookup, contact_ref, registered_seq"
 #: The ledger head a writer starts from (`Writer.__init__`).
 _HEAD_SQL = "SELECT seq, hash FROM ledger_head WHERE id = 1"
+_POINT_TYPES = ("text", "text", "bytea", "text", "bigint")
 
 
 class Writer(
@@ -88,14 +94,18 @@ class Writer(
             return range(self._seq + 1, self._seq + 1)
         vault = self.vault
         refs = self._ref_cache()
+        lookups = self.lookup_cache()
+        index_of = self.lookup
         new_points: list[tuple[str, str, bytes, str, int]] = []
         # One pass: each payload split, the points with personal fields to seal (and how many
-        # events have some), the contact of each point registered here.
+        # events have some), the contact and `contact_points` row of each point registered here.
         parts: list[tuple[Mapping[str, Any], dict[str, Any] | None]] = []
         sealing: set[str] = set()
         own: set[str] = set()  # points registered here as their own contact: no key yet
         to_seal = 0
+        seq = self._seq
         for ev in events:
+            seq += 1
             part = split(ev.type, ev.payload)
             parts.append(part)
             if part[1] is not None:
@@ -106,17 +116,50 @@ class Writer(
                 ref = refs[pid] = contact_ref(vault, pid, ev.payload.get("contact_id"))
                 if ref == pid:
                     own.add(pid)
+                kind = ev.payload["kind"]
+                lookup = lookups[pid] = index_of(kind, ev.payload["value"])
+                new_points.append((pid, kind, lookup, ref, seq))
         self.contact_refs(sealing)
-        self.new_ciphers((refs.get(p, p) for p in sealing), self.now, own)
+        keys = self.new_keys((refs.get(p, p) for p in sealing), self.now, own)
+        tip: list[Any] = [self._seq, self._hash]  # where the chain ends once every row is made
+        made = self._chained(events, parts, to_seal, tip)
+        # The new keys and points are sent first, not waited for: the server stores them while
+        # the first event rows are made (half as many rows: an event row costs the client
+        # several times what a key or point row costs the server); then the events go to the
+        # store a part at a time as they are made (`_event_sink`).
+        with kept_once(len(keys)), sent_inserts(self.conn) as send:
+            send("data_keys", KEY_COLUMNS, KEY_TYPES, keys, (3,))
+            send("contact_points", _POINT_COLUMNS, _POINT_TYPES, new_points, ())
+            ahead = list(islice(made, (len(keys) + len(new_points)) // (2 * _PART)))
+        with self._event_sink() as put:
+            for rows in ahead:
+                put(rows)
+            for rows in made:
+                put(rows)
+        self._move_head(tip[0], tip[1])
+        self._fresh.update(p[0] for p in new_points)
+        self._waiting += len(events)
+        if project or self._waiting >= _PROJECT_EVERY:
+            self.project_pending()
+        return range(tip[0] - len(events) + 1, tip[0] + 1)
+
+    def _chained(
+        self,
+        events: Sequence[Event],
+        parts: list[tuple[Mapping[str, Any], dict[str, Any] | None]],
+        to_seal: int,
+        tip: list[Any],
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        """The events' rows (`_EVENT_COLUMNS`), sealed and chained from `tip`, `_PART` at a time;
+        `tip` is the last row's (seq, hash) once all are made. Each event, with its number,
+        waits for the projection (`_touched`)."""
+        refs = self._ref_cache()
         ciphers = self._cipher_cache()
-        lookups = self.lookup_cache()
         # One read of the random source for the nonces of the whole append.
         fresh_nonces = iter(nonces(to_seal))
-        # Rows (`_EVENT_COLUMNS`) handed to the store a part at a time while the next are made
-        # (`_event_sink`).
         rows: list[tuple[Any, ...]] = []
         by_point = self._touched
-        seq, prev = self._seq, self._hash
+        seq, prev = tip
         # The events of one append share their recorded_at: write it out once; an event
         # that happened when the one before it did (an imported row's) shares its moment
         # too. Times are made the store's form here (SQLite: its text), not in another
@@ -125,61 +168,50 @@ class Writer(
         stored_time = _sqlite_moment if self._sqlite else _postgres_moment
         last_at: datetime | None = None
         occurred: tuple[str, Any] = ("", None)
-        index_of = self.lookup
-        with self._event_sink() as put:
-            for ev, (clear, personal) in zip(events, parts, strict=True):
-                seq += 1
-                pid = ev.contact_point_id
-                sealed = None
-                if personal is not None:
-                    cipher = ciphers[refs.get(pid, pid)]
-                    assert cipher is not None  # made above
-                    sealed = seal(cipher, ev.id, personal, next(fresh_nonces))
-                text = payload_json(clear)
-                rec = recorded.get(ev.recorded_at)
-                if rec is None:
-                    rec = recorded[ev.recorded_at] = stored_time(ev.recorded_at)
-                if ev.occurred_at is not last_at:
-                    last_at = ev.occurred_at
-                    occurred = stored_time(last_at)
-                h = link(prev, ev, seq, text, rec[0], sealed, occurred[0])
-                rows.append(
-                    (
-                        seq,
-                        ev.id,
-                        pid,
-                        ev.type,
-                        occurred[1],
-                        rec[1],
-                        ev.schema_version,
-                        text,
-                        sealed,
-                        stored_hash(h),
-                    )
+        for ev, (clear, personal) in zip(events, parts, strict=True):
+            seq += 1
+            pid = ev.contact_point_id
+            sealed = None
+            if personal is not None:
+                cipher = ciphers[refs.get(pid, pid)]
+                assert cipher is not None  # made by `new_keys`
+                sealed = seal(cipher, ev.id, personal, next(fresh_nonces))
+            text = payload_json(clear)
+            rec = recorded.get(ev.recorded_at)
+            if rec is None:
+                rec = recorded[ev.recorded_at] = stored_time(ev.recorded_at)
+            if ev.occurred_at is not last_at:
+                last_at = ev.occurred_at
+                occurred = stored_time(last_at)
+            h = link(prev, ev, seq, text, rec[0], sealed, occurred[0])
+            rows.append(
+                (
+                    seq,
+                    ev.id,
+                    pid,
+                    ev.type,
+                    occurred[1],
+                    rec[1],
+                    ev.schema_version,
+                    text,
+                    sealed,
+                    stored_hash(h),
                 )
-                full = ev if ev.seq == seq else _with_seq(ev, seq)
-                point_events = by_point.get(pid)
-                if point_events is None:
-                    by_point[pid] = [full]
-                else:
-                    point_events.append(full)
-                if ev.type == "contact_point.registered":
-                    kind = ev.payload["kind"]
-                    lookup = lookups[pid] = index_of(kind, ev.payload["value"])
-                    new_points.append((pid, kind, lookup, refs[pid], seq))
-                prev = h
-                if len(rows) == _PART:
-                    put(rows)
-                    rows = []
-            put(rows)
-        if new_points:
-            bulk_insert(self.conn, "contact_points", _POINT_COLUMNS, new_points)
-        self._move_head(seq, prev)
-        self._fresh.update(p[0] for p in new_points)
-        self._waiting += len(events)
-        if project or self._waiting >= _PROJECT_EVERY:
-            self.project_pending()
-        return range(seq - len(events) + 1, seq + 1)
+            )
+            full = ev if ev.seq == seq else _with_seq(ev, seq)
+            point_events = by_point.get(pid)
+            if point_events is None:
+                by_point[pid] = [full]
+            else:
+                point_events.append(full)
+            prev = h
+            if len(rows) == _PART:
+                tip[0], tip[1] = seq, prev
+                yield rows
+                rows = []
+        tip[0], tip[1] = seq, prev
+        if rows:
+            yield rows
 
     def next_seq(self) -> int:
         """The sequence number the next appended event gets.
