@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from consentry.adapters.sql import writer
-from consentry.adapters.sql.stored import copy_bytes, copy_field, copy_stream, naive_utc
+from consentry.adapters.sql.stored import copy_bytes, copy_field, copy_stream, naive_utc, stored_hash
 from consentry.adapters.sql.writer import _postgres_moment
 from consentry.bootstrap import App
 from consentry.domain.chain import payload_json
@@ -73,6 +73,13 @@ def test_lines_store_what_write_row_stores(conn: Connection) -> None:
     assert len(by_row) == len(rows)
     assert by_line == by_row
     assert [r[1] for r in by_line] == [r[1] for r in rows]
+
+
+def test_a_chain_hash_goes_to_copy_as_copy_bytes_writes_its_stored_bytes() -> None:
+    rnd = random.Random(9)
+    for _ in range(2000):
+        digest = rnd.randbytes(32).hex()
+        assert writer._copy_hash(digest) == copy_bytes(stored_hash(digest))
 
 
 def test_copy_field_escapes_exactly_what_copy_escapes() -> None:

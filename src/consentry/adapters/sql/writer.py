@@ -166,6 +166,9 @@ class Writer(
         # pass over the rows.
         recorded: dict[datetime, tuple[str, Any]] = {}
         stored_time = _sqlite_moment if self._sqlite else _postgres_moment
+        # The chain hash as SQLite binds it (its 32 bytes), or as COPY's text gives PostgreSQL a
+        # bytea: `\\x` and the hex the chain has already (not made bytes and hex again).
+        stored_digest = stored_hash if self._sqlite else _copy_hash
         last_at: datetime | None = None
         occurred: tuple[str, Any] = ("", None)
         for ev, (clear, personal) in zip(events, parts, strict=True):
@@ -195,7 +198,7 @@ class Writer(
                     ev.schema_version,
                     text,
                     sealed,
-                    stored_hash(h),
+                    stored_digest(h),
                 )
             )
             full = ev if ev.seq == seq else _with_seq(ev, seq)
@@ -255,11 +258,12 @@ class Writer(
                 bulk_insert(self.conn, "events", _EVENT_COLUMNS, kept)
             return
         with copy_stream(self.conn, "events", _EVENT_COLUMNS) as write:
-            # The moments are COPY's text already (`_postgres_moment`); the rest as COPY escapes it.
+            # The moments and the hash are COPY's text already (`_postgres_moment`, `_copy_hash`);
+            # the rest as COPY escapes it.
             yield lambda rows: write(
                 "".join(
                     f"{r[0]}\t{copy_field(r[1])}\t{copy_field(r[2])}\t{copy_field(r[3])}\t{r[4]}\t{r[5]}\t"
-                    f"{r[6]}\t{copy_field(r[7])}\t{copy_bytes(r[8])}\t{copy_bytes(r[9])}\n"
+                    f"{r[6]}\t{copy_field(r[7])}\t{copy_bytes(r[8])}\t{r[9]}\n"
                     for r in rows
                 )
             )
@@ -273,6 +277,12 @@ def _with_seq(e: Event, seq: int) -> Event:
     return Event(
         e.id, e.type, e.contact_point_id, e.occurred_at, e.recorded_at, e.payload, e.schema_version, seq
     )
+
+
+def _copy_hash(digest: str) -> str:
+    """A chain hash (64 lowercase hex digits, `chain.link`) as COPY's text gives PostgreSQL its
+    32 bytes: what `copy_bytes(stored_hash(digest))` writes."""
+    return "\\\\x" + digest
 
 
 def _sqlite_moment(d: datetime) -> tuple[str, str]:
