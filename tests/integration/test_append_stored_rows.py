@@ -1,11 +1,11 @@
 """An append stores the same rows however its work is cut up: batches, parts of the events'
-stream, the projection's chunks of points. Both stores.
+stream, chunks of set queries. Both stores.
 
 The writer sends a batch's new data keys and contact points ahead of its events (on
 PostgreSQL without waiting: `stored.sent_inserts`), streams the events a part at a time
-(`writer._PART`) and stores the projection a chunk of points at a time while the next is
-folded. The same records appended in one batch with the default sizes and in tiny batches,
-parts and chunks must leave the same tables: every column as stored, except the random
+(`writer._PART`) and the projection's facts rows as the points are folded
+(`stored.row_stream`). The same records appended in one batch with the default sizes and in
+tiny batches, parts and chunks must leave the same tables: every column as stored, except the random
 bytes (nonces, data keys), which are compared opened (the sealed fields, the sealed value and
 name) or left out (wrapped keys; the chain's hashes, checked by `ledger verify`).
 (Refreshing the projection more often is not among the cuts: `fact_bits` numbers the tokens
@@ -137,7 +137,7 @@ def _appended(url: str, records: list[dict[str, Any]]) -> dict[str, Any]:
         app.store.engine.dispose()
 
 
-def test_the_same_records_store_the_same_rows_in_one_batch_and_in_tiny_batches_parts_and_chunks(
+def test_the_same_records_store_the_same_rows_in_one_batch_and_in_tiny_batches_and_parts(
     store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     records = _records()
@@ -146,7 +146,7 @@ def test_the_same_records_store_the_same_rows_in_one_batch_and_in_tiny_batches_p
     assert whole["point_terms"] and whole["point_listings"] and whole["contact_objections"]
     monkeypatch.setattr(ledger, "BATCH", 7)  # a batch: new keys and points sent ahead of its events
     monkeypatch.setattr(writer, "_PART", 2)  # the events' stream
-    monkeypatch.setattr(stored, "CHUNK", 4)  # the projection's chunks of points
+    monkeypatch.setattr(stored, "CHUNK", 4)  # the set queries' chunks (SQLite's, the refresh's deletes)
     if store_url.startswith("sqlite"):
         url = f"sqlite:///{tmp_path / 'cut.db'}"
     else:

@@ -24,11 +24,11 @@ from consentry.adapters.sql.ledger import LedgerReads
 from consentry.adapters.sql.objections import contacts_with_objections, objecting_contacts, spread
 from consentry.adapters.sql.sealing import contact_ref
 from consentry.adapters.sql.stored import (
+    bulk_insert,
     chunks,
     iso_dates,
     naive_utc,
-    pg_types,
-    sent_inserts,
+    row_stream,
     sqlite_moment,
     utc,
 )
@@ -67,9 +67,6 @@ FACT_COLUMNS = ", ".join((*FACT_COLUMN_NAMES, *STORED_COLUMNS))
 LISTING_COLUMNS = "contact_point_id, register, listed_from, listed_until, sectors"
 OBJECTION_COLUMNS = "contact_point_id, contact_id, scope"
 _LISTING_DATES = (2, 3)
-#: The PostgreSQL types of `FACT_COLUMNS` and `LISTING_COLUMNS` (`stored.sent_inserts`).
-FACT_TYPES = pg_types(t.point_facts, FACT_COLUMNS)
-LISTING_TYPES = pg_types(t.point_listings, LISTING_COLUMNS)
 _OBJ_DM, _OBJ_PROF = (FACT_COLUMN_NAMES.index(c) for c in ("objected_dm", "objected_profiling"))
 #: Points folded at a time when states are streamed.
 _STREAM = 1000
@@ -220,7 +217,9 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
             return
         lookups = self.lookups_of(s for s, _ in keyed)
         bits = self.fact_bits()
+        listed: list[tuple[Any, ...]] = []
         objections: list[tuple[str, str, str]] = []
+        found: list[tuple[int, bytes]] = []
         # Many points share a term (a town, a tag, a rating): blind each one once per refresh.
         blinded: dict[str, bytes] = {}
         tokens: dict[str, str] = {}  # selection terms, blinded and made `selected_by` tokens
@@ -229,48 +228,44 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         # One read of the random source for the nonces of every sealed column (two a point at most).
         unused = iter(nonces(2 * len(keyed)))
         moment = sqlite_moment if self._sqlite else naive_utc  # times as the store keeps them
-        # The rows of each chunk of points are sent while the next chunk is folded (the server
-        # stores them meanwhile: `sent_inserts`); the end waits for the last chunk only.
-        with sent_inserts(self.conn) as send:
-            for part in chunks(keyed):
-                facts: list[tuple[Any, ...]] = []
-                listed: list[tuple[Any, ...]] = []
-                found: list[tuple[int, bytes]] = []
-                had = len(objections)
-                for s, cipher in part:
-                    clear = facts_row(s, bits)
-                    if s.contact_id:
-                        contact = contact_ref(self.vault, s.id, s.contact_id)
-                        linked.add(contact)
-                    else:
-                        contact = s.id
-                    selected = [
-                        tokens.get(x) or tokens.setdefault(x, term_token(term(x))) for x in selection_terms(s)
-                    ]
-                    stored = self._stored(s, cipher, contact, lookups[s.id], unused, moment)
-                    # The person's objections: the point's own here, its contact's others by `spread`.
-                    facts.append((*clear, *stored, _joined(selected), clear[_OBJ_DM], clear[_OBJ_PROF]))
-                    if s.listings:
-                        listed.extend(listing_rows(s))
-                    if s.objections and s.contact_id:  # else it has none (`objection_rows`)
-                        objections.extend(objection_rows(clear, contact))
-                    no = s.registered_seq
-                    for x in terms(s):
-                        b = blinded.get(x)
-                        if b is None:
-                            b = blinded[x] = term(x)
-                        found.append((no, b))
-                if self._sqlite:  # dates as SQLite keeps them: ISO text
-                    facts = [iso_dates(r, DATE_COLUMNS) for r in facts]
-                    listed = [iso_dates(r, _LISTING_DATES) for r in listed]
-                send("point_facts", FACT_COLUMNS, FACT_TYPES, facts, ())
-                send("point_terms", "point_no, term", ("bigint", "bytea"), found, ())
-                send("point_listings", LISTING_COLUMNS, LISTING_TYPES, listed, ())
-                # Objections of points that belong to a contact: the audience SQL covers the whole
-                # contact with them (an objection binds the person, GDPR Art. 21).
-                send("contact_objections", OBJECTION_COLUMNS, ("text", "text", "text"), objections[had:], ())
-            # Tokens met for the first time: numbered under the ledger lock this writer holds.
-            send("fact_bits", "col, token, bit", ("text", "text", "integer"), bits.added, ())
+        # Each point's facts row goes to the store as it is made (PostgreSQL: one COPY open while
+        # the points are folded, which the server stores meanwhile); the smaller tables after.
+        with row_stream(self.conn, "point_facts", FACT_COLUMNS, DATE_COLUMNS) as put_facts:
+            for s, cipher in keyed:
+                clear = facts_row(s, bits)
+                if s.contact_id:
+                    contact = contact_ref(self.vault, s.id, s.contact_id)
+                    linked.add(contact)
+                else:
+                    contact = s.id
+                selected = [
+                    tokens.get(x) or tokens.setdefault(x, term_token(term(x))) for x in selection_terms(s)
+                ]
+                stored = self._stored(s, cipher, contact, lookups[s.id], unused, moment)
+                # The person's objections: the point's own here, its contact's others by `spread`.
+                put_facts((*clear, *stored, _joined(selected), clear[_OBJ_DM], clear[_OBJ_PROF]))
+                if s.listings:
+                    listed.extend(listing_rows(s))
+                if s.objections and s.contact_id:  # else it has none (`objection_rows`)
+                    objections.extend(objection_rows(clear, contact))
+                no = s.registered_seq
+                for x in terms(s):
+                    b = blinded.get(x)
+                    if b is None:
+                        b = blinded[x] = term(x)
+                    found.append((no, b))
+        if self._sqlite:  # dates as SQLite keeps them: ISO text
+            listed = [iso_dates(r, _LISTING_DATES) for r in listed]
+        if bits.added:  # tokens met for the first time: numbered under the ledger lock this writer holds
+            bulk_insert(self.conn, "fact_bits", "col, token, bit", bits.added)
+        if found:
+            bulk_insert(self.conn, "point_terms", "point_no, term", found)
+        if listed:
+            bulk_insert(self.conn, "point_listings", LISTING_COLUMNS, listed)
+        # Objections of points that belong to a contact: the audience SQL covers the whole
+        # contact with them (an objection binds the person, GDPR Art. 21).
+        if objections:
+            bulk_insert(self.conn, "contact_objections", OBJECTION_COLUMNS, objections)
         # ... those these points object under now, and those that objected before these points
         # joined them (a point registered to a person who objected earlier).
         touched.update(o[1] for o in objections)

@@ -147,14 +147,6 @@ def copy_stream(conn: Connection, table: str, columns: str) -> Iterator[Callable
         yield copy.write
 
 
-def pg_types(table: Any, columns: str) -> tuple[str, ...]:
-    """The PostgreSQL types of these columns (`a, b, ...`) of a table (`sent_inserts`)."""
-    from sqlalchemy.dialects import postgresql
-
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    return tuple(table.c[name].type.compile(dialect=dialect) for name in columns.split(", "))
-
-
 #: `sent_inserts`' call: table, its columns, their PostgreSQL types, the rows (stored form), and
 #: the columns of naive UTC moments SQLite keeps as its text (`bulk_insert`'s `times`).
 SendRows = Callable[[str, str, Sequence[str], Sequence[tuple[Any, ...]], tuple[int, ...]], None]
@@ -203,6 +195,30 @@ def sent_inserts(conn: Connection) -> Iterator[SendRows]:
                 )
 
         yield send
+
+
+@contextmanager
+def row_stream(
+    conn: Connection, table: str, columns: str, dates: Sequence[int] = ()
+) -> Iterator[Callable[[tuple[Any, ...]], None]]:
+    """Rows (stored form) handed to the store one at a time as the block makes them.
+
+    PostgreSQL: one COPY open for the block, each row by `write_row`, which the server stores
+    as it comes (psycopg sends them in blocks of 32 KB) while the client makes the next; the
+    block's end waits only for what is left. SQLite (in this process: nothing to overlap): the
+    rows kept and inserted at the end by `bulk_insert`, the dates in the `dates` columns as its
+    ISO text (`iso_dates`).
+    """
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    if conn.dialect.name == "postgresql":
+        with raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            yield copy.write_row
+        return
+    kept: list[tuple[Any, ...]] = []
+    yield kept.append
+    if kept:
+        bulk_insert(conn, table, columns, [iso_dates(r, dates) for r in kept] if dates else kept)
 
 
 def bulk_insert(
