@@ -20,8 +20,9 @@ purposes defined:
   the PASS/FAIL line uses the slower of the two in-process appends.
 
 Each figure comes with the CPU seconds the benchmark process (and the CLI subprocess) used:
-on a busy machine wall-clock rates vary from run to run, client CPU much less; the database
-server's own CPU is not included.
+on a busy machine wall-clock rates vary from run to run, client CPU much less. The appends on
+PostgreSQL also show the server's CPU: that of the backend the app's one pooled connection
+runs on, read from /proc when the server runs on this machine.
 
 The generated input is moved out of the garbage collector's reach (gc.freeze) before timing, so
 its size does not slow down the code measured; the CLI run streams the file and needs no such help.
@@ -267,11 +268,13 @@ class Timing:
 
     wall: float = 0.0
     cpu: float = 0.0
+    server: float | None = None  # the PostgreSQL backend's CPU seconds, when it can be read
 
     def rate(self, n: int) -> str:
+        server = "" if self.server is None else f"; server CPU {self.server:.2f} s"
         return (
             f"{n / self.wall:>9,.0f} events/s  ({n:,} events in {self.wall:.2f} s; "
-            f"client CPU {self.cpu:.2f} s)"
+            f"client CPU {self.cpu:.2f} s{server})"
         )
 
 
@@ -284,12 +287,39 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def _backend_pid(app: App) -> int | None:
+    """The pid of the PostgreSQL backend the app's writes use (its pool's one connection), if local."""
+    if app.store.engine.dialect.name != "postgresql":
+        return None
+    raw = app.store.engine.raw_connection()
+    try:
+        pid: int = raw.driver_connection.info.backend_pid  # type: ignore[union-attr]
+    finally:
+        raw.close()
+    return pid
+
+
+def _backend_cpu(pid: int | None) -> float | None:
+    """CPU seconds a local PostgreSQL backend has used (None without one, or when it cannot be read)."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 @contextmanager
-def timed() -> Iterator[Timing]:
+def timed(backend: int | None = None) -> Iterator[Timing]:
+    """Time the block; with a backend pid, its server CPU too (PostgreSQL on this machine)."""
     t = Timing()
-    w0, c0 = time.perf_counter(), _cpu()
+    w0, c0, s0 = time.perf_counter(), _cpu(), _backend_cpu(backend)
     yield t
     t.wall, t.cpu = time.perf_counter() - w0, _cpu() - c0
+    s1 = _backend_cpu(backend)
+    t.server = None if s0 is None or s1 is None else s1 - s0
 
 
 def run_store(
@@ -304,7 +334,7 @@ def run_store(
     print(f"\n{label}")
     with make_app("records.db") as app:
         numbered = list(enumerate(records, 1))
-        with timed() as t_records:
+        with timed(_backend_pid(app)) as t_records:
             rep = append_records(app, numbered)
         assert rep.appended == n, rep
         print(f"  append_records (pre-parsed)  {t_records.rate(n)}; {rep.registered:,} points registered")
@@ -316,7 +346,7 @@ def run_store(
         if not ver.ok or ver.events != n:
             print(f"  ERROR: verify_ledger saw {ver.events:,} events and reported {state}")
     with make_app("lines.db") as app, jsonl.open(encoding="utf-8") as fh:
-        with timed() as t_lines:
+        with timed(_backend_pid(app)) as t_lines:
             rep = append_lines(app, fh)
         assert rep.appended == n, rep
         print(f"  append_lines (JSON file)     {t_lines.rate(n)}")
