@@ -37,7 +37,7 @@ from consentry.adapters.crypto.vault import Vault
 from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.data_keys import check_master_key
 from consentry.adapters.sql.registers import clear_entry
-from consentry.adapters.sql.stored import bulk_insert, chain_hex, utc
+from consentry.adapters.sql.stored import bulk_insert, utc
 from consentry.adapters.sql.writer import Writer
 from consentry.domain.chain import GENESIS, canonical, chain_hash, epoch_genesis
 from consentry.domain.events import Event
@@ -79,6 +79,9 @@ class _LedgerOnly(Writer):
     """The store's writer without its projection: 0009 writes the ledger into tables a later
     migration changes the projection of; `rebuild_emptied_projection` projects at the end."""
 
+    def _digest_form(self) -> Callable[[str], Any]:
+        return _same  # 0009's rows keep the chain's hex
+
     @contextmanager
     def _event_sink(self) -> Iterator[Callable[[list[Any]], None]]:
         """As 0009's `events` keep them: each row with its previous hash, both in hex (0015 made
@@ -89,7 +92,7 @@ class _LedgerOnly(Writer):
             nonlocal prev
             stored: list[tuple[Any, ...]] = []
             for row in rows:
-                digest = chain_hex(row[-1])
+                digest = row[-1]  # the chain's hex (`_digest_form`)
                 stored.append((*row[:-1], prev, digest))
                 prev = digest
             if stored:
@@ -99,6 +102,10 @@ class _LedgerOnly(Writer):
 
     def refresh(self, new: dict[str, list[Event]], fresh: Set[str]) -> None:
         return None
+
+
+def _same(digest: str) -> str:
+    return digest
 
 
 def keys_to_project(conn: Connection, keys: Callable[[], Vault], now: datetime) -> Vault | None:

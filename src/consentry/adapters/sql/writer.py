@@ -166,9 +166,7 @@ class Writer(
         # pass over the rows.
         recorded: dict[datetime, tuple[str, Any]] = {}
         stored_time = _sqlite_moment if self._sqlite else _postgres_moment
-        # The chain hash as SQLite binds it (its 32 bytes), or as COPY's text gives PostgreSQL a
-        # bytea: `\\x` and the hex the chain has already (not made bytes and hex again).
-        stored_digest = stored_hash if self._sqlite else _copy_hash
+        stored_digest = self._digest_form()
         last_at: datetime | None = None
         occurred: tuple[str, Any] = ("", None)
         for ev, (clear, personal) in zip(events, parts, strict=True):
@@ -267,6 +265,12 @@ class Writer(
                     for r in rows
                 )
             )
+
+    def _digest_form(self) -> Callable[[str], Any]:
+        """How a row's chain hash goes to `_event_sink`: as SQLite binds it (its 32 bytes), or as
+        COPY's text gives PostgreSQL a bytea (`\\x` and the hex the chain has already, not made
+        bytes and hex again)."""
+        return stored_hash if self._sqlite else _copy_hash
 
     def _move_head(self, seq: int, digest: str) -> None:
         self.conn.execute(t.ledger_head.update().where(t.ledger_head.c.id == 1).values(seq=seq, hash=digest))
