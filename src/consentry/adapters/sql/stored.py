@@ -157,9 +157,11 @@ def sent_inserts(conn: Connection) -> Iterator[SendRows]:
     """Bulk inserts sent without waiting for the server: its work overlaps the client's in the block.
 
     PostgreSQL: in pipeline mode, each an `INSERT ... SELECT * FROM unnest(...)` of one array a
-    column in binary (as cheap for the client as COPY's `write_row`), which the server runs
-    while the block goes on; the block's end waits for them and raises their error, if any.
-    (COPY cannot be pipelined.) SQLite, in this process: `bulk_insert` at once.
+    column in binary, which the server runs while the block goes on; the block's end waits for
+    them and raises their error, if any. (COPY cannot be pipelined.) psycopg builds each array
+    in a Python loop over its items: for rows of a few columns about what COPY's `write_row`
+    costs, for wide rows more (the projection's facts use `row_stream`). SQLite, in this
+    process: `bulk_insert` at once.
     """
     if conn.dialect.name != "postgresql":
 
