@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from conftest import _reset_pg, define_purposes, make_app
-from consentry.adapters.sql import stored, writer
+from consentry.adapters.sql import connected, stored, writer
 from consentry.adapters.sql.sealing import open_payload
 from consentry.bootstrap import App
 from consentry.services import integrity, ledger
@@ -146,7 +146,10 @@ def test_the_same_records_store_the_same_rows_in_one_batch_and_in_tiny_batches_a
     assert whole["point_terms"] and whole["point_listings"] and whole["contact_objections"]
     monkeypatch.setattr(ledger, "BATCH", 7)  # a batch: new keys and points sent ahead of its events
     monkeypatch.setattr(writer, "_PART", 2)  # the events' stream
-    monkeypatch.setattr(stored, "CHUNK", 4)  # the set queries' chunks (SQLite's, the refresh's deletes)
+    monkeypatch.setattr(
+        stored, "CHUNK", 4
+    )  # the set queries' chunks (`stored.chunks`: the refresh's deletes)
+    monkeypatch.setattr(connected, "CHUNK", 4)  # and SQLite's look-ups (`Connected._in`, its own name)
     if store_url.startswith("sqlite"):
         url = f"sqlite:///{tmp_path / 'cut.db'}"
     else:

@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from consentry.adapters.sql import writer
+from consentry.adapters.sql import projection, writer
 from consentry.adapters.sql.stored import copy_bytes, copy_field, copy_stream, naive_utc, stored_hash
 from consentry.adapters.sql.writer import _postgres_moment
 from consentry.bootstrap import App
@@ -144,31 +144,70 @@ def _records(n: int, start: int = 0) -> list[tuple[int, dict[str, object]]]:
     ]
 
 
+def _updates(n: int) -> list[tuple[int, dict[str, object]]]:
+    """Attribute updates (sealed fields) about the first n points of `_records`: an append
+    with no new key or point, so its events' stream opens at once (nothing sent ahead)."""
+    return [
+        (
+            i + 1,
+            {"type": "attributes.set", "contact": f"deel{i}@example.nl", "attributes": {"plaats": f"P{i}"}},
+        )
+        for i in range(n)
+    ]
+
+
+def _unchanged_after_a_failure(app: App, parts: int, events: int) -> None:
+    """The ledger as the first append left it, and the next append stored whole."""
+    ledger.append_records(app, _records(3, start=2 * parts))
+    with app.store.reader() as r:
+        assert r.counts()["events"] == events + 3
+        pid = r.point_id(PointKind.EMAIL, "deel1@example.nl")
+        assert pid is not None
+        assert all("plaats" not in e.payload.get("attributes", {}) for e in r.events_for(pid))
+        new = r.point_id(PointKind.EMAIL, f"deel{2 * parts + 2}@example.nl")
+        assert new is not None
+        assert r.events_for(new)[0].payload["display_name"] == f"Deel \\ {2 * parts + 2}"
+    report = integrity.verify_ledger(app)
+    assert report.ok and report.events == events + 3
+
+
+def _failing_on_call(n: int, real: Any, message: str) -> Any:
+    calls = 0
+
+    def failing(*args: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == n:
+            raise RuntimeError(message)
+        return real(*args)
+
+    return failing
+
+
 def test_an_append_of_several_parts_is_stored_whole_and_one_failing_midway_leaves_nothing(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parts = writer._PART * 2 + 17
     ledger.append_records(app, _records(parts))
-    calls = 0
-    real = writer.seal
-
-    def failing(*args: Any) -> bytes:
-        nonlocal calls
-        calls += 1
-        if calls == writer._PART + 5:  # a part is stored already, the next one is being made
-            raise RuntimeError("sealing failed")
-        return real(*args)
-
-    monkeypatch.setattr(writer, "seal", failing)
+    # Known points only: the events' stream is open and a part stored when the seal fails.
+    monkeypatch.setattr(writer, "seal", _failing_on_call(writer._PART + 5, writer.seal, "sealing failed"))
     with pytest.raises(RuntimeError, match="sealing failed"):
-        ledger.append_records(app, _records(parts, start=parts))
-    monkeypatch.setattr(writer, "seal", real)
-    ledger.append_records(app, _records(3, start=2 * parts))
-    with app.store.reader() as r:
-        assert r.counts()["events"] == parts + 3
-        assert r.point_id(PointKind.EMAIL, f"deel{parts + 1}@example.nl") is None
-        pid = r.point_id(PointKind.EMAIL, f"deel{2 * parts + 2}@example.nl")
-        assert pid is not None
-        assert r.events_for(pid)[0].payload["display_name"] == f"Deel \\ {2 * parts + 2}"
-    report = integrity.verify_ledger(app)
-    assert report.ok and report.events == parts + 3
+        ledger.append_records(app, _updates(parts))
+    monkeypatch.undo()
+    _unchanged_after_a_failure(app, parts, parts)
+
+
+def test_a_refresh_failing_while_its_facts_stream_is_open_leaves_nothing(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parts = writer._PART * 4 + 17
+    ledger.append_records(app, _records(parts))
+    # The facts rows go to one COPY as the points are folded (`stored.row_stream`): hundreds sent
+    # (psycopg sends in blocks of 32 KB) before the fold of one point fails.
+    monkeypatch.setattr(
+        projection, "facts_row", _failing_on_call(parts - 7, projection.facts_row, "fold failed")
+    )
+    with pytest.raises(RuntimeError, match="fold failed"):
+        ledger.append_records(app, _updates(parts))
+    monkeypatch.undo()
+    _unchanged_after_a_failure(app, parts, parts)

@@ -33,7 +33,8 @@ class Memo(Generic[K, V]):
         return done
 
     def many(self, keys: list[K], make: Callable[[K], V]) -> list[V]:
-        """`get` of each key in order, in one call (a message's dozen chunks: a call each saved)."""
+        """`get` of each key in order, in one call (a message's dozen chunks: a call each saved);
+        `get`'s body repeated inline on purpose, a call a key being what this saves."""
         kept = self._kept
         out = []
         for key in keys:

@@ -350,7 +350,7 @@ def conditions(q: Sql, checks: tuple[tuple[str, bool], ...]) -> str:
 
 
 #: The code of a rule's place 0 in `CompiledPlan.numbered` on SQLite: place i is the one-character
-#: text chr(PLACE_CODE + i) ('0', '1', ... past '9' into the letters; never a quote).
+#: text chr(PLACE_CODE + i) ('0' ... '9', then ':' ... '@', the letters and on; never a quote).
 PLACE_CODE = 0x30
 
 
@@ -359,7 +359,8 @@ def place_code(dialect: str, place: int) -> str:
 
     SQLite has no hash aggregate: a count grouped by the place sorted every judged row (~40% of
     the e-mail report's CPU at 1,000,000). Its report concatenates the one-character places of
-    a part's rows instead, one byte a row, and counts each character (`adapters.sql.audience`).
+    a part's rows instead, one byte a row (for the first 80 places), and counts each character
+    (`adapters.sql.audience`).
     """
     return f"'{place_char(place)}'" if dialect == "sqlite" else str(place)
 

@@ -314,14 +314,15 @@ def _grouped(built: AudienceQuery, dialect: str, narrower: str = "") -> str:
     PostgreSQL hashes the groups (`GROUP BY`) and computes the rule once. SQLite has no hash
     aggregate: a `GROUP BY` sorts every judged row (at 1,000,000 e-mail rows ~0.25 s of a
     thread's ~0.6 s, as much as judging them). Its rule is a one-character place
-    (`sqlfacts.place_code`) and the query concatenates them, one byte a row, in one aggregate
-    without groups, which SQLite computes with the subquery flattened into it, the rule once a
-    row; `_count` counts the characters. A part's text is as long as its rows are many (SQLite's
-    longest text, 10^9 bytes, is far beyond a part of any store this is made for).
+    (`sqlfacts.place_code`) and the query concatenates them, a byte a row (a plan's first 80
+    places), in one aggregate without groups, which SQLite computes with the subquery flattened
+    into it, the rule once a row; `_count` counts the characters. A part's text is as long as its
+    rows are many (SQLite's longest text, 10^9 bytes, is far beyond a part of any store this is
+    made for).
     """
     if dialect == "sqlite":
         return f"SELECT group_concat(b.rule, '') FROM ({built.ruled}{narrower}) b"
-    return f"SELECT b.rule, count(*) FROM ({built.ruled}{narrower}{fence(dialect)}) b GROUP BY b.rule"
+    return f"SELECT b.rule, count(*) FROM ({built.ruled}{narrower}) b GROUP BY b.rule"
 
 
 def _count_in_parts(store: SqlStore, built: AudienceQuery, lo: int, hi: int) -> Counter[str]:

@@ -65,7 +65,12 @@ def kept_once(count: int) -> Iterator[None]:
     try:
         yield
     except (sa.exc.IntegrityError, psycopg.IntegrityError) as exc:
-        if "data_keys" not in str(exc):  # another table's key, stored in the same block
+        # The driver's own error names the table: PostgreSQL in its diagnostics, SQLite in its
+        # message ("UNIQUE constraint failed: data_keys.contact_id"), not SQLAlchemy's wrapper,
+        # whose text carries the statement and its parameters too.
+        cause = exc.orig if isinstance(exc, sa.exc.IntegrityError) else exc
+        table = getattr(getattr(cause, "diag", None), "table_name", None) or str(cause)
+        if "data_keys" not in table:  # another table's key, stored in the same block
             raise
         raise DataKeyExists(f"a contact among {count} already has a data key: {exc}") from None
 

@@ -29,6 +29,9 @@ _EVENT_SELECT = (
     "SELECT id, type, contact_point_id, occurred_at, recorded_at, schema_version, payload, seq, sealed"
 )
 
+#: The ledger head (its one row), read on the driver (`LedgerReads.head`, `Writer.__init__`).
+HEAD_SQL = "SELECT seq, hash FROM ledger_head WHERE id = 1"
+
 
 class LedgerReads(Ciphers):
     """The ledger's events and contact points, within one transaction."""
@@ -143,7 +146,7 @@ class LedgerReads(Ciphers):
         """The recorded tip of the chain: (seq, hash)."""
         # On the driver (`_plain`): every claim and commit of a send reads it, and SQLAlchemy's
         # building and running of the statement cost ~25 times the driver's.
-        rows = self._plain("SELECT seq, hash FROM ledger_head")
+        rows = self._plain(HEAD_SQL)
         return (0, GENESIS) if not rows else (int(rows[0][0]), str(rows[0][1]))
 
     def chain(self, batch: int = 5000) -> Iterator[ChainedRow]:

@@ -201,6 +201,9 @@ class Ciphers(Connected):
         registered in this transaction as their own contact (a key under a new point's id
         would have its point already). Were one there, storing the new key stops the
         transaction (`DataKeyExists`), so a wrong guess costs the append, never a key.
+        The ciphers are cached before their rows are stored: a caller that catches
+        `DataKeyExists` must give up the transaction and this writer with it, never carry on
+        (events sealed under a key never stored could not be opened).
         """
         wanted = list(dict.fromkeys(refs))
         cache = self.ciphers(r for r in wanted if r not in unkeyed)

@@ -3,9 +3,10 @@
 SQLite keeps moments as text in SQLAlchemy's format and dates as ISO text; PostgreSQL
 takes naive UTC datetimes and dates. Both keep an event's chain hashes as their 32 bytes
 (BLOB, bytea); the chain and everything it is shown or exported in spells them in hex, so
-they are converted here, on the way in (`stored_hash`) and out (`chain_hex`), and nowhere
-else. The ledger's hot paths write through the driver (COPY, executemany) with rows
-already converted, skipping SQLAlchemy's per-row work.
+they are converted here, on the way in (`stored_hash`) and out (`chain_hex`); the one
+exception is PostgreSQL's append, whose COPY takes the hex itself (`writer._copy_hash`). The
+ledger's hot paths write through the driver (COPY, executemany) with rows already converted,
+skipping SQLAlchemy's per-row work.
 """
 
 from __future__ import annotations

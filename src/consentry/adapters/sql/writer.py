@@ -22,6 +22,7 @@ from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.campaigns import CampaignWrites
 from consentry.adapters.sql.catalog import CatalogWrites
 from consentry.adapters.sql.data_keys import KEY_COLUMNS, KEY_TYPES, kept_once
+from consentry.adapters.sql.ledger import HEAD_SQL
 from consentry.adapters.sql.projection import ProjectionWrites
 from consentry.adapters.sql.reader import Reader
 from consentry.adapters.sql.registers import RegisterWrites
@@ -55,8 +56,6 @@ _EVENT_COLUMNS = (
     "seq, id, contact_point_id, type, occurred_at, recorded_at, schema_version, payload, sealed, hash"
 )
 _POINT_COLUMNS = "id, kind, lookup, contact_ref, registered_seq"
-#: The ledger head a writer starts from (`Writer.__init__`).
-_HEAD_SQL = "SELECT seq, hash FROM ledger_head WHERE id = 1"
 _POINT_TYPES = ("text", "text", "bytea", "text", "bigint")
 
 
@@ -72,7 +71,7 @@ class Writer(
         # writes reads it (a send's claims and commits too), and SQLAlchemy's building and running
         # of the statement cost ~25 times the driver's. SQLite's BEGIN IMMEDIATE holds the lock
         # already; PostgreSQL takes the head's row lock here.
-        rows = self._plain(_HEAD_SQL if self._sqlite else _HEAD_SQL + " FOR UPDATE")
+        rows = self._plain(HEAD_SQL if self._sqlite else HEAD_SQL + " FOR UPDATE")
         if not rows:  # `consentry init` writes the head row: without it the ledger was wiped
             raise LedgerDamaged(f"the ledger head is missing: the ledger was wiped or damaged; {VERIFY}")
         self._seq: int = int(rows[0][0])
@@ -127,10 +126,14 @@ class Writer(
         # the first event rows are made (half as many rows: an event row costs the client
         # several times what a key or point row costs the server); then the events go to the
         # store a part at a time as they are made (`_event_sink`).
-        with kept_once(len(keys)), sent_inserts(self.conn) as send:
-            send("data_keys", KEY_COLUMNS, KEY_TYPES, keys, (3,))
-            send("contact_points", _POINT_COLUMNS, _POINT_TYPES, new_points, ())
-            ahead = list(islice(made, (len(keys) + len(new_points)) // (2 * _PART)))
+        # Nothing to send (an append about known points: a send's notices, feedback, requests):
+        # no pipeline, whose end waits for a round trip of its own even when it sent nothing.
+        ahead: list[list[tuple[Any, ...]]] = []
+        if keys or new_points:
+            with kept_once(len(keys)), sent_inserts(self.conn) as send:
+                send("data_keys", KEY_COLUMNS, KEY_TYPES, keys, (3,))
+                send("contact_points", _POINT_COLUMNS, _POINT_TYPES, new_points, ())
+                ahead = list(islice(made, (len(keys) + len(new_points)) // (2 * _PART)))
         with self._event_sink() as put:
             for rows in ahead:
                 put(rows)
