@@ -62,6 +62,7 @@ from typing import Any
 
 import benchkeys  # noqa: F401  (the stores' keys, before any store is built)
 import psycopg
+from pgdb import backend_cpu
 from sqlalchemy.engine import make_url
 
 from consentry.bootstrap import App, bootstrap
@@ -299,26 +300,14 @@ def _backend_pid(app: App) -> int | None:
     return pid
 
 
-def _backend_cpu(pid: int | None) -> float | None:
-    """CPU seconds a local PostgreSQL backend has used (None without one, or when it cannot be read)."""
-    if pid is None:
-        return None
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
-
-
 @contextmanager
 def timed(backend: int | None = None) -> Iterator[Timing]:
     """Time the block; with a backend pid, its server CPU too (PostgreSQL on this machine)."""
     t = Timing()
-    w0, c0, s0 = time.perf_counter(), _cpu(), _backend_cpu(backend)
+    w0, c0, s0 = time.perf_counter(), _cpu(), backend_cpu(backend)
     yield t
     t.wall, t.cpu = time.perf_counter() - w0, _cpu() - c0
-    s1 = _backend_cpu(backend)
+    s1 = backend_cpu(backend)
     t.server = None if s0 is None or s1 is None else s1 - s0
 
 

@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from lean import reference
-from pgdb import scratch_database
+from pgdb import backend_cpu, scratch_database
 
 COLUMNS = [
     "Email Address", "First Name", "Last Name", "Plaats", "MEMBER_RATING", "OPTIN_TIME", "OPTIN_IP",
@@ -106,18 +106,6 @@ def generate(path: Path, rows: int, seed: int = 7, shared_role_addresses: bool =
                     100000 + i, f"{i:010x}", "", ",".join(rnd.sample(TAGS, rnd.randint(0, 2))),
                 ]
             )  # fmt: skip
-
-
-def _backend_cpu(pid: int | None) -> float | None:
-    """CPU seconds a local PostgreSQL backend has used (None without one, or when it cannot be read)."""
-    if pid is None:
-        return None
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def _point_groups(raw: Any, size: int) -> list[tuple[str, str]]:
@@ -195,7 +183,7 @@ def store_floor(store_url: str, floor_url: str) -> dict[str, Any]:
 
 def _clocks(pid: int | None) -> tuple[float, float, float | None]:
     """This process's CPU time, the wall clock and (PostgreSQL) the server backend's CPU time."""
-    return time.process_time(), time.perf_counter(), _backend_cpu(pid)
+    return time.process_time(), time.perf_counter(), backend_cpu(pid)
 
 
 def _add(

@@ -42,7 +42,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pgdb import scratch_database
+from pgdb import backend_cpu, scratch_database
 
 LEAN_DB = f"consentry_bench_lean_{os.getpid()}"
 #: Contacts a transaction: what a big import commits at once (imports.runner).
@@ -96,17 +96,6 @@ def _rows(n: int, mac: Any) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]
         prev = h
 
 
-def _backend_cpu(pid: int | None) -> float | None:
-    if pid is None:
-        return None
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return None
-
-
 def child(url: str, rows: int, variant: str) -> dict[str, Any]:
     """Create the lean schema at `url`, write `rows` contacts, return the figures."""
     mac = hmac.new(_SECRET, digestmod=hashlib.sha256)
@@ -137,7 +126,7 @@ def child(url: str, rows: int, variant: str) -> dict[str, Any]:
     if not sqlite:
         db.commit()
     built = None if variant == "python" else list(_rows(rows, mac))
-    server0 = _backend_cpu(backend)
+    server0 = backend_cpu(backend)
     cpu0, wall0 = time.process_time(), time.perf_counter()
     source = iter(built) if built is not None else _rows(rows, mac)
     done = 0
@@ -167,7 +156,7 @@ def child(url: str, rows: int, variant: str) -> dict[str, Any]:
             db.commit()
         done += take
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    server1 = _backend_cpu(backend)
+    server1 = backend_cpu(backend)
     if sqlite:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         size = sum(p.stat().st_size for p in (Path(path), Path(f"{path}-wal")) if p.exists())

@@ -16,6 +16,18 @@ import sqlalchemy as sa
 PG_URL = os.environ.get("CONSENTRY_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+def backend_cpu(pid: int | None) -> float | None:
+    """CPU seconds a local PostgreSQL backend has used (None without one, or when it cannot be read)."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def _reset(name: str, create: bool) -> bool:
     """Drop the database (and create it afresh); False when PostgreSQL cannot be reached."""
     try:

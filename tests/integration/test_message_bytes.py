@@ -15,10 +15,12 @@ import hashlib
 from dataclasses import replace
 from typing import Any
 
+from test_campaign_send import SENDER, load, person
+
 from conftest import define_purposes, make_app
 from consentry.policy.facts import Question
 from consentry.policy.rules import evaluate
-from consentry.services import campaigns, ledger, states
+from consentry.services import campaigns, states
 from consentry.services.sending.messages import Letters
 from consentry.services.sending.model import Job
 from consentry.services.setup import controller
@@ -31,13 +33,7 @@ CAMPAIGN: dict[str, Any] = {
     "name": "Najaarsactie",
     "purpose": "nieuwsbrief",
     "channel": "email",
-    "sender": {
-        "name": "Koffiebranderij De Boon",
-        "email": "nieuws@deboon.example",
-        "legal_name": "De Boon B.V.",
-        "address": "Markt 1, 3511 AA Utrecht",
-        "kvk": "12345678",
-    },
+    "sender": SENDER,
     "content": {
         "nl": {
             "subject": "Nieuwe koffie voor {{ name }}",
@@ -60,36 +56,10 @@ PEOPLE = [
 ]
 
 
-def _records() -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for address, name, lang, source, detail in PEOPLE:
-        registered: dict[str, Any] = {
-            "type": "contact_point.registered",
-            "kind": "email",
-            "value": address,
-            "source": source,
-            "display_name": name,
-            "attributes": {"language": lang},
-        }
-        if detail:
-            registered["source_detail"] = detail
-        out.append(registered)
-        out.append(
-            {
-                "type": "consent.given",
-                "contact": address,
-                "purpose": "nieuwsbrief",
-                "channels": ["email"],
-                "method": "single_opt_in",
-            }
-        )
-    return out
-
-
 def test_a_campaigns_messages_are_byte_for_byte_those_main_wrote(sqlite_url: str) -> None:
     app = make_app(sqlite_url, base_url="https://koffie.example")
     define_purposes(app)
-    ledger.append_records(app, enumerate(_records(), 1))
+    load(app, *(person(a, name, lang, True, source, detail) for a, name, lang, source, detail in PEOPLE))
     campaigns.define(app, CAMPAIGN)
     c = campaigns.get(app, "najaar")
     with app.store.reader() as r:
