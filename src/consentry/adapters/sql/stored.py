@@ -142,10 +142,18 @@ def copy_stream(conn: Connection, table: str, columns: str) -> Iterator[Callable
     The ledger's append writes its events so: each row is one f-string instead of a
     `write_row` call that looks up a dumper for each of its values.
     """
+    with _copy(conn, table, columns) as copy:
+        yield copy.write
+
+
+@contextmanager
+def _copy(conn: Connection, table: str, columns: str) -> Iterator[Any]:
+    """A COPY into the table's columns on PostgreSQL's driver, open for the block (psycopg's `Copy`:
+    `write` for lines of its text format, `write_row` for rows)."""
     raw = conn.connection.driver_connection
     assert raw is not None
     with raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        yield copy.write
+        yield copy
 
 
 #: `sent_inserts`' call: table, its columns, their PostgreSQL types, the rows (stored form), and
@@ -212,10 +220,8 @@ def row_stream(
     rows kept and inserted at the end by `bulk_insert`, the dates in the `dates` columns as its
     ISO text (`iso_dates`).
     """
-    raw = conn.connection.driver_connection
-    assert raw is not None
     if conn.dialect.name == "postgresql":
-        with raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        with _copy(conn, table, columns) as copy:
             yield copy.write_row
         return
     kept: list[tuple[Any, ...]] = []
@@ -237,10 +243,8 @@ def bulk_insert(
     SQLAlchemy's per-row processing is skipped: this is the ledger's hot path.
     On SQLite the naive UTC moments in the `times` columns are written as its text.
     """
-    raw = conn.connection.driver_connection
-    assert raw is not None
     if conn.dialect.name == "postgresql":
-        with raw.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        with _copy(conn, table, columns) as copy:
             for row in rows:
                 copy.write_row(row)
         return

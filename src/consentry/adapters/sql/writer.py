@@ -210,7 +210,6 @@ class Writer(
                 point_events.append(full)
             prev = h
             if len(rows) == _PART:
-                tip[0], tip[1] = seq, prev
                 yield rows
                 rows = []
         tip[0], tip[1] = seq, prev
