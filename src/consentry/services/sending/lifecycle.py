@@ -29,9 +29,12 @@ def start(app: App, key: str) -> CampaignStatus:
     """
     app.signer()
     now = app.clock.now()
-    # A bulk load: a million judged points are a million queue rows, each in three indexes
-    # (SQLite: a page cache that holds them; see `Store.bulk_writers`).
-    with app.store.bulk_writers() as writers, writers() as w:
+    # One write transaction like any other (SQLite: the connection's default page cache). The
+    # queue is appended to at its key's right-hand end and the fill writes no entry of its other
+    # index, so the bulk load's 128 MB cache (`Store.bulk_writers`, used here when the queue had
+    # three indexes) kept nothing worth keeping, and each fill faulted it in (docs/performance.md,
+    # session 10). The commit's automatic checkpoint (the `Checkpointer`, serving) writes the log back.
+    with app.store.writer() as w:
         row = campaigns.stored(w, key, lock=True)
         status = CampaignStatus(row["status"])
         if status is not CampaignStatus.DRAFT:
