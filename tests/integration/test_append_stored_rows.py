@@ -158,3 +158,36 @@ def test_the_same_records_store_the_same_rows_in_one_batch_and_in_tiny_batches_a
     cut = _appended(url, records)
     for table, rows in whole.items():
         assert cut[table] == rows, table
+
+
+def test_the_chain_hash_and_the_sealed_bytes_are_stored_as_the_bytes_they_always_were(store_url: str) -> None:
+    """The writer hands SQLite the chain hash and the sealed fields as `bytearray`s (bound without
+    an adapter look-up): stored as the same blobs, read back as bytes; the hash the 32 bytes of
+    the chain's hex (the head keeps the last one's hex)."""
+    app = make_app(store_url)
+    try:
+        define_purposes(app)
+        records = _records()[:40]
+        ledger.append_records(app, enumerate(records, 1))
+        with app.store.reader() as r:
+            q = r._plain
+            sqlite = store_url.startswith("sqlite")
+            kind = "typeof({})" if sqlite else "pg_typeof({})::text"
+            types = f"{kind.format('hash')}, {kind.format('sealed')}"
+            rows = q(f"SELECT hash, sealed, {types} FROM events ORDER BY seq")
+            facts = q(f"SELECT value_ct, {kind.format('value_ct')}, name_ct FROM point_facts")
+            ((head,),) = q("SELECT hash FROM ledger_head")
+        blob = "blob" if sqlite else "bytea"
+        assert len(rows) == len(records) and facts
+        for digest, sealed, digest_type, sealed_type in rows:
+            assert type(digest) is bytes and len(digest) == 32
+            assert digest_type == blob
+            assert sealed is None or (sealed_type == blob and type(sealed) is type(digest))
+        assert bytes(rows[-1][0]) == bytes.fromhex(head)
+        assert any(s is not None for _, s, _, _ in rows)
+        for value_ct, value_type, name_ct in facts:
+            assert value_type == blob and type(value_ct) is type(rows[0][0])
+            assert name_ct is None or type(name_ct) is type(rows[0][0])
+        assert integrity.verify_ledger(app).ok
+    finally:
+        app.store.engine.dispose()

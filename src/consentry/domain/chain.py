@@ -71,7 +71,7 @@ def canonical(
     seq: int,
     payload_text: str | None = None,
     recorded_text: str | None = None,
-    sealed: bytes | None = None,
+    sealed: bytes | bytearray | None = None,
     occurred_text: str | None = None,
 ) -> bytes:
     """The exact bytes that are hashed for an event at position `seq`.
@@ -95,8 +95,15 @@ def canonical(
         quoted_type = _QUOTED_TYPES[event.type] = quote(event.type)
     # `base64.b64encode` is this call, made through a Python function an event.
     mid = "" if sealed is None else f',"sealed":"{binascii.b2a_base64(sealed, newline=False).decode()}"'
+    # The two ids as `quote` writes them, its test made here instead of in two calls: an id
+    # needs no escaping (one that does is escaped by `quote`, its quotes put back below).
+    cp, eid = event.contact_point_id, event.id
+    if not (cp.isprintable() and '"' not in cp and "\\" not in cp):
+        cp = quote(cp)[1:-1]
+    if not (eid.isprintable() and '"' not in eid and "\\" not in eid):
+        eid = quote(eid)[1:-1]
     return (
-        f'{{"cp":{quote(event.contact_point_id)},"id":{quote(event.id)},"occurred_at":"{occurred_text}",'
+        f'{{"cp":"{cp}","id":"{eid}","occurred_at":"{occurred_text}",'
         f'"payload":{payload_text},"recorded_at":"{recorded_text}"{mid},"seq":{seq},'
         f'"type":{quoted_type},"v":{event.schema_version}}}'
     ).encode()
@@ -145,7 +152,7 @@ def link(
     seq: int,
     payload_text: str | None = None,
     recorded_text: str | None = None,
-    sealed: bytes | None = None,
+    sealed: bytes | bytearray | None = None,
     occurred_text: str | None = None,
 ) -> str:
     """Hash of an event (as stored: clear payload and sealed bytes) chained to its predecessor's hash."""

@@ -84,10 +84,13 @@ class ContactCipher:
             raise ValueError(_NUL_REFUSED.format(field))
         return self._aad + field.encode()
 
-    def encrypt_bytes(self, field: str, data: bytes, nonce: bytes | None = None) -> bytes:
+    def encrypt_bytes(self, field: str, data: bytes, nonce: bytes | None = None) -> bytearray:
         """`data` of `field`, encrypted and bound to this contact and field.
 
         `nonce`, when given, is 12 fresh random bytes (`nonces`) for this encryption alone.
+        A `bytearray`, which sqlite3 binds as its blob straight away: for `bytes` it looks an
+        adapter up first (`engine._bind_as_they_are`; ~1,200 instructions a value, against
+        ~100 for the copy). The stores keep and give back the same bytes.
         """
         if nonce is None:
             nonce = os.urandom(_NONCE)
@@ -95,9 +98,9 @@ class ContactCipher:
             raise ValueError(f"a nonce has {_NONCE} bytes, not {len(nonce)}")
         if "\x00" in field:  # `_aad_for`, without the call: every sealed field and event comes here
             raise ValueError(_NUL_REFUSED.format(field))
-        return _HEADER + nonce + self._aead.encrypt(nonce, data, self._aad + field.encode())
+        return bytearray(_HEADER + nonce + self._aead.encrypt(nonce, data, self._aad + field.encode()))
 
-    def decrypt_bytes(self, field: str, blob: bytes) -> bytes:
+    def decrypt_bytes(self, field: str, blob: bytes | bytearray) -> bytes:
         """The bytes `encrypt_bytes(field, ...)` encrypted; `DecryptionFailed` for anything else."""
         if len(blob) < _SHORTEST:
             raise DecryptionFailed(f"{self.contact_id}/{field}: {len(blob)} bytes is too short for a field")
@@ -111,10 +114,10 @@ class ContactCipher:
                 "altered, or a wrong key)"
             ) from None
 
-    def encrypt(self, field: str, text: str) -> bytes:
+    def encrypt(self, field: str, text: str) -> bytearray:
         """`text` of `field`, encrypted (UTF-8) and bound to this contact and field."""
         return self.encrypt_bytes(field, text.encode())
 
-    def decrypt(self, field: str, blob: bytes) -> str:
+    def decrypt(self, field: str, blob: bytes | bytearray) -> str:
         """The text `encrypt(field, ...)` encrypted; `DecryptionFailed` for anything else."""
         return self.decrypt_bytes(field, blob).decode()

@@ -90,7 +90,7 @@ def event_field(event_id: str) -> str:
 
 def seal(
     cipher: ContactCipher, event_id: str, personal: Mapping[str, Any], nonce: bytes | None = None
-) -> bytes:
+) -> bytearray:
     """The personal fields of an event in their sealed form (`sealed_form.coded`), encrypted under
     its contact's key (with `nonce`, when given: fresh random bytes for this event alone,
     `fields.nonces`)."""
