@@ -15,6 +15,7 @@ from __future__ import annotations
 import binascii
 from collections.abc import Callable, Iterable, Iterator, Sequence, Set
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from consentry.adapters.crypto.fields import ContactCipher, nonces
@@ -188,7 +189,7 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
         # The select above already sees this transaction's inserts, in fold order;
         # points registered in this batch have no earlier events to read.
         for pid in fresh:
-            merged[pid] = sorted(new[pid], key=_fold_key)
+            merged[pid] = sorted(new[pid], key=_FOLD_KEY)
         self.write_states((fold(pid, evs) for pid, evs in merged.items()), fresh)
 
     def write_states(self, states: Iterable[ContactState], fresh: Set[str] = frozenset()) -> None:
@@ -317,5 +318,6 @@ def term_token(blinded: bytes) -> str:
     return binascii.b2a_base64(blinded, newline=False).decode().rstrip("=")
 
 
-def _fold_key(e: Event) -> tuple[datetime, int]:
-    return (e.occurred_at, e.seq or 0)
+#: Fold order, (occurred_at, seq), read in C (no Python call an event): the events a writer
+#: hands `refresh` are numbered, each by the writer that appended it.
+_FOLD_KEY = attrgetter("occurred_at", "seq")
