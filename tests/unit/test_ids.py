@@ -59,7 +59,7 @@ def test_threads_taking_ids_while_blocks_are_read_never_share_bits() -> None:
     made: list[list[str]] = [[] for _ in range(6)]
 
     def make(out: list[str]) -> None:
-        out.extend(make_id() for _ in range(2000))
+        out.extend(make_id("ev") for _ in range(2000))
 
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)  # switch threads as often as the interpreter can
@@ -71,6 +71,6 @@ def test_threads_taking_ids_while_blocks_are_read_never_share_bits() -> None:
             t.join()
     finally:
         sys.setswitchinterval(interval)
-    bits = [i[12:] for out in made for i in out]
+    bits = [i[3 + 12 :] for out in made for i in out]
     assert len(set(bits)) == len(bits) == 12000
-    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for out in made for i in out)
+    assert all(re.fullmatch(r"ev_[0-9a-f]{32}", i) for out in made for i in out)

@@ -11,22 +11,16 @@ from collections.abc import Callable
 IdFactory = Callable[[str], str]
 
 
-def random_ids(prefix: str) -> str:
-    """A new id such as `cp_01a229b913497f24ceddf9deeed2a6c8`: the time in milliseconds
-    (12 hex digits), then 80 random bits.
+class _TimeAndRandom:
+    """New ids such as `cp_01a229b913497f24ceddf9deeed2a6c8`: the prefix, the time in
+    milliseconds as 12 hex digits (written out once a millisecond), then 80 random bits as 20
+    hex digits, read from the system's random source a block at a time.
 
     The time in front makes ids made later sort later, so a big import adds its points at
     the right-hand end of every index keyed by point id (contact points, their state and
     facts, the events by point) instead of at random places all over it: once the tables
     outgrow the cache, random keys cost a page read and write per index per row. The
     random part keeps ids unguessable and unique across processes.
-    """
-    return f"{prefix}_{_next_time_and_random()}"
-
-
-class _TimeAndRandom:
-    """The time in milliseconds as 12 hex digits (written out once a millisecond), then 80
-    random bits as 20 hex digits, read from the system's random source a block at a time.
 
     One `os.urandom` call a block instead of one an id (an append makes an id per event).
     Each part of a block is taken once: by `list.pop`, one step no other thread can split
@@ -49,7 +43,7 @@ class _TimeAndRandom:
         self._left: list[str] = []
         self._millis = (-1, "")
 
-    def __call__(self) -> str:
+    def __call__(self, prefix: str) -> str:
         now = _time_ns() // 1_000_000
         left = self._left
         try:
@@ -59,18 +53,18 @@ class _TimeAndRandom:
                 if not left:
                     block = os.urandom(10 * self._BLOCK).hex()
                     left.extend(block[i : i + 20] for i in range(0, len(block), 20))
-            return self()
+            return self(prefix)
         millis, text = self._millis
         if millis != now:
             self._millis = (now, text := f"{now:012x}")
-        return text + bits
+        return f"{prefix}_{text}{bits}"
 
 
 _time_ns = time.time_ns
-_time_and_random = _TimeAndRandom()
-#: Its bound method: a call through it skips the lookup of `__call__` an instance's call makes
-#: (an append makes an id per event).
-_next_time_and_random = _time_and_random.__call__
+#: A new id with the prefix (`_TimeAndRandom`): the ids a running app makes (`bootstrap`). The
+#: factory's bound method itself, which makes the whole id in one call (an append makes an id
+#: per event), and skips the lookup of `__call__` an instance's call makes.
+random_ids: IdFactory = _TimeAndRandom().__call__
 
 
 def counting_ids() -> IdFactory:
