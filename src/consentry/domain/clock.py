@@ -58,6 +58,9 @@ def parse_moment(text: str) -> datetime:
         raise MomentError(
             f"{text!r} is not a date or time; use ISO 8601 such as 2025-03-01 or 2025-03-01T14:30:00+01:00"
         ) from None
-    if moment.tzinfo is None:
+    zone = moment.tzinfo
+    if zone is UTC:  # (`fromisoformat` gives UTC itself for +00:00): `astimezone` would give it back
+        return moment
+    if zone is None:
         moment = moment.replace(tzinfo=LOCAL_TZ)
     return moment.astimezone(UTC)

@@ -251,7 +251,12 @@ class _Batch:
         for ch in clean.get("channels", ()):
             if ch not in CHANNELS_BY_POINT[kind]:
                 raise InputError("channels", f"a {kind.value} contact point cannot be reached by {ch}")
-        if etype in _PURPOSE_FIELDS and "purpose" in clean and not self.purpose_known(clean["purpose"]):
+        # `purpose_known`'s look-up made here first: a known purpose costs no call.
+        if (
+            etype in _PURPOSE_FIELDS
+            and "purpose" in clean
+            and not (self.purposes.get(clean["purpose"]) or self.purpose_known(clean["purpose"]))
+        ):
             raise InputError(
                 "purpose",
                 f"unknown purpose {clean['purpose']!r}; define it with `consentry purposes add`",
