@@ -77,7 +77,7 @@ def _qp(text: str, sep: str = "\n\n", kept: Memo[str, bytes] | None = None) -> b
     paragraphs (a message of 4 KB spent ~40 µs in the encoder). No memo lives longer than
     its caller, so no person's words or links stay in a process after their send.
     """
-    chunks = text.replace("\r\n", "\n").split(sep)
+    chunks = (text.replace("\r\n", "\n") if "\r" in text else text).split(sep)
     last = chunks.pop()
     wanted = [chunk + sep for chunk in chunks]
     if last or not wanted:
