@@ -129,6 +129,7 @@ BAD_LINES = [
     (register("06-123", kind="phone"), "value", "phone number"),
     (register("niet-een-adres"), "value", "not a valid e-mail address"),
     (consent("a@example.nl", at="01-02-2025"), "occurred_at", "not a date or time"),
+    (consent("a@example.nl", at="0001-01-01T00:30:00+01:00"), "occurred_at", "outside the years 1-9999"),
     (consent("a@example.nl", at="2099-01-01"), "occurred_at", "in the future"),
     (consent("onbekend@example.nl"), "contact", "is not registered"),
     (

@@ -63,4 +63,7 @@ def parse_moment(text: str) -> datetime:
         return moment
     if zone is None:
         moment = moment.replace(tzinfo=LOCAL_TZ)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # a moment its zone moves out of years 1-9999
+        raise MomentError(f"{text!r} falls outside the years 1-9999 in UTC") from None

@@ -90,7 +90,8 @@ class ContactCipher:
         `nonce`, when given, is 12 fresh random bytes (`nonces`) for this encryption alone.
         A `bytearray`, which sqlite3 binds as its blob straight away: for `bytes` it looks an
         adapter up first (`engine._bind_as_they_are`; ~1,200 instructions a value, against
-        ~100 for the copy). The stores keep and give back the same bytes.
+        ~100 for the copy). The stores keep and give back the same bytes. Mutable and
+        unhashable: made for binding; take `bytes()` of it to keep it as a key or value.
         """
         if nonce is None:
             nonce = os.urandom(_NONCE)

@@ -181,7 +181,9 @@ class ProjectionWrites(ProjectionReads, SuppressionReads):
     def refresh(self, new: dict[str, list[Event]], fresh: Set[str]) -> None:
         """Fold again every point with `new` events (appended in this transaction) and store its rows.
 
-        `fresh` points were registered among them, so they have no earlier events.
+        `fresh` points were registered among them, so they have no earlier events. Every event
+        in `new` carries its `seq` (the writer numbers each as it appends it): the fold order
+        sorts by it.
         """
         existing = [p for p in new if p not in fresh]
         merged: dict[str, list[Event]] = {p: [] for p in new}

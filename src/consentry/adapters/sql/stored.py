@@ -135,7 +135,7 @@ def copy_field(text: str) -> str:
     return text.translate(_COPY_ESCAPES)
 
 
-def copy_bytes(data: bytes | None) -> str:
+def copy_bytes(data: bytes | bytearray | None) -> str:
     """A bytea value (or NULL) as a field of COPY's text format: `\\x` and hex, as psycopg sends it."""
     return "\\N" if data is None else "\\\\x" + data.hex()
 
