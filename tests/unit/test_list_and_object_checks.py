@@ -131,3 +131,35 @@ def test_a_changed_object_is_checked_again_by_with_fields() -> None:
     assert (exc.value.field, exc.value.message) == ("attributes", "names and values must be strings")
     again = with_fields("contact_point.registered", checked, {"value": " piet@example.nl "})
     assert again == {**checked, "value": "piet@example.nl"}
+
+
+def _checked(check: Any, name: str, value: Any) -> Any:
+    try:
+        return check(name, value)
+    except EventError as exc:
+        return (exc.field, exc.message)
+
+
+def test_an_object_near_its_json_limit_is_judged_as_its_walk_judges_it() -> None:
+    """The quick test bounds an object's JSON by its names and values joined: it never passes
+    an object the walk refuses. Objects around the limit, of characters JSON writes as two (a
+    quote, a backslash) or as one, in one pair or several; and attributes around their limits."""
+    outcomes = set()
+    for char, width in (('"', 2), ("\\", 2), ("y", 1), ("é", 1)):
+        for pairs in (1, 2, 7):
+            middle = limits.OBJECT_JSON // width
+            for total in range(middle - 60, middle + 60, 7):
+                value = {f"F{i}": char * (total // pairs) for i in range(pairs)}
+                got = _checked(validation._object, "source_fields", value)
+                assert got == _checked(validation._walk_object, "source_fields", value), (char, pairs, total)
+                outcomes.add(got is value)
+    for size in (limits.ATTRIBUTE_NAME - 1, limits.ATTRIBUTE_NAME, limits.ATTRIBUTE_NAME + 1):
+        for value in (
+            {"n" * size: "v"},
+            {"n": "v" * size},
+            {"n": "v" * (limits.ATTRIBUTE_VALUE + size - limits.ATTRIBUTE_NAME)},
+        ):
+            got = _checked(validation._object, "attributes", value)
+            assert got == _checked(validation._walk_object, "attributes", value), value
+            outcomes.add(got is value)
+    assert outcomes == {True, False}  # both sides were met

@@ -102,20 +102,19 @@ def _months(name: str, value: Any) -> Any:
 
 
 def _object(name: str, value: Any) -> Any:
-    if (
-        type(value) is dict
-        and len(value) <= limits.ITEMS
-        and _plain_strings(value)
-        and (
-            _attributes_fit(value)
-            if name == "attributes"
-            else _json_length_bound(value) <= limits.OBJECT_JSON
-        )
-        and (
-            (joined := " ".join([*value, *value.values()])).isprintable() or not has_control_character(joined)
-        )
-    ):
-        return value
+    # Names and values in one list: their types in one set, and joined once, which gives
+    # the control-character search its text and the JSON bound its length.
+    if type(value) is dict and len(value) <= limits.ITEMS:
+        items = [*value, *value.values()]
+        if set(map(type, items)) <= _JUST_STR:
+            joined = " ".join(items)
+            if (
+                # every name and value within the smaller limit, else each within its own
+                (not items or max(map(len, items)) <= _ATTRIBUTE_FIT or _attributes_fit(value))
+                if name == "attributes"
+                else _joined_json_bound(joined) <= limits.OBJECT_JSON
+            ) and (joined.isprintable() or not has_control_character(joined)):
+                return value
     return _walk_object(name, value)
 
 
@@ -132,7 +131,7 @@ def _str_list(name: str, value: Any) -> Any:
     if (
         type(value) is list
         and 0 < len(value) <= limits.ITEMS
-        and _plain_strings(value)
+        and set(map(type, value)) <= _JUST_STR  # `_plain_strings` of a list, without the call
         and max(map(len, value)) <= limits.LABEL
         and ((joined := " ".join(value)).isprintable() or not has_control_character(joined))
     ):
@@ -415,7 +414,16 @@ def _json_length_bound(value: dict[str, str]) -> int:
     return 2 + 6 * (sum(map(len, value)) + sum(map(len, value.values()))) + 6 * len(value)
 
 
+def _joined_json_bound(joined: str) -> int:
+    """At least `_json_length_bound` of an object of strings, from its names and values
+    joined by single spaces (`joined`): their lengths and one separator each but the last
+    (at least the number of pairs), plus one, six times, and the braces."""
+    return 2 + 6 * (len(joined) + 1)
+
+
 _JUST_STR = frozenset({str})
+#: An attribute's name or value at most this long is within its limit, either of them.
+_ATTRIBUTE_FIT = min(limits.ATTRIBUTE_NAME, limits.ATTRIBUTE_VALUE)
 
 
 def _plain_strings(value: dict[Any, Any] | list[Any]) -> bool:
