@@ -246,16 +246,20 @@ class RowReader:
             if not joined.strip():
                 self.blank += end - start + 1
                 continue
-            bad = _check(values, header, joined)
-            if bad is not None:
-                yield BadRow(start, bad[0], bad[1], end)
-                continue
+            # `_check` only for a row it may refuse: an unprintable character, or more fields
+            # than the header (nearly every row has neither).
+            if not joined.isprintable() or len(values) > width:
+                bad = _check(values, header, joined)
+                if bad is not None:
+                    yield BadRow(start, bad[0], bad[1], end)
+                    continue
             if named_all:
                 named = dict(zip(header, map(strip, values), strict=False))
             else:
                 named = {h: v.strip() for h, v in zip(header, values, strict=False) if h}
-            missing = header[len(values) :] if len(values) < width else ()
-            yield Row(start, named, end, tuple(h for h in missing if h))
+            # (no generator for a row with every field, nearly every row)
+            missing = tuple(h for h in header[len(values) :] if h) if len(values) < width else ()
+            yield Row(start, named, end, missing)
 
 
 def _broken(line: int, first: str, exc: Exception, header: tuple[str, ...], delimiter: str) -> BadRow:
