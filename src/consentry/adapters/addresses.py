@@ -51,7 +51,8 @@ def normalise_email(raw: str) -> Normalised:
     lowered = raw.strip().lower()
     if _plain(lowered):
         local = lowered.partition("@")[0]
-        return Normalised(PointKind.EMAIL, lowered, role_address=local in ROLE_LOCAL_PARTS)
+        # (positionally: a frozen dataclass's `__init__` takes keywords at a third more)
+        return Normalised(PointKind.EMAIL, lowered, None, local in ROLE_LOCAL_PARTS)
     try:
         info = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
