@@ -15,7 +15,8 @@ import hashlib
 from dataclasses import replace
 from typing import Any
 
-from test_campaign_send import SENDER, load, person
+from test_campaign_send import CAMPAIGN as SEND_CAMPAIGN
+from test_campaign_send import load, person
 
 from conftest import define_purposes, make_app
 from consentry.policy.facts import Question
@@ -28,12 +29,9 @@ from consentry.services.setup import controller
 #: sha256 of every message below, in order, as main's code (f85f79b) wrote them.
 DIGEST = "9be37391f3934ba98bd7c7f5338aafa376f17b2277a9d5ec5097f40c99ff050f"
 
+#: The send test's campaign, with a body that exercises the encoder (`=`, lone dots, a long line).
 CAMPAIGN: dict[str, Any] = {
-    "key": "najaar",
-    "name": "Najaarsactie",
-    "purpose": "nieuwsbrief",
-    "channel": "email",
-    "sender": SENDER,
+    **SEND_CAMPAIGN,
     "content": {
         "nl": {
             "subject": "Nieuwe koffie voor {{ name }}",
@@ -41,10 +39,7 @@ CAMPAIGN: dict[str, Any] = {
             + "Vol, rond en een beetje nootachtig. " * 8
             + "\n\nTot ziens!",
         },
-        "en": {
-            "subject": "New coffee for {{ name }}",
-            "body": "Hello {{ name }},\n\nThe autumn coffee is here.",
-        },
+        "en": SEND_CAMPAIGN["content"]["en"],
     },
 }
 PEOPLE = [
