@@ -129,9 +129,10 @@ class _Batch:
         return pid, key[0]
 
     def purpose_known(self, key: str) -> bool:
-        if key not in self.purposes:
-            self.purposes[key] = self.w.purpose(key) is not None
-        return self.purposes[key]
+        known = self.purposes.get(key)
+        if known is None:
+            known = self.purposes[key] = self.w.purpose(key) is not None
+        return known
 
     def event_id(self, given: Any) -> str:
         """An event id the record gives, checked (its own ids are made by `new_id`)."""
@@ -251,12 +252,7 @@ class _Batch:
         for ch in clean.get("channels", ()):
             if ch not in CHANNELS_BY_POINT[kind]:
                 raise InputError("channels", f"a {kind.value} contact point cannot be reached by {ch}")
-        # `purpose_known`'s look-up made here first: a known purpose costs no call.
-        if (
-            etype in _PURPOSE_FIELDS
-            and "purpose" in clean
-            and not (self.purposes.get(clean["purpose"]) or self.purpose_known(clean["purpose"]))
-        ):
+        if etype in _PURPOSE_FIELDS and "purpose" in clean and not self.purpose_known(clean["purpose"]):
             raise InputError(
                 "purpose",
                 f"unknown purpose {clean['purpose']!r}; define it with `consentry purposes add`",
