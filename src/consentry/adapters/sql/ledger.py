@@ -36,20 +36,6 @@ HEAD_SQL = "SELECT seq, hash FROM ledger_head WHERE id = 1"
 class LedgerReads(Ciphers):
     """The ledger's events and contact points, within one transaction."""
 
-    def lookup(self, kind: PointKind | str, value: str) -> bytes:
-        """The blind index a contact point with this normalised value is found by.
-
-        Kept for the transaction: an import looks a block's values up, then registers them.
-        """
-        cache: dict[tuple[str, str], bytes] | None = self.__dict__.get("_indexes")
-        if cache is None:
-            cache = self.__dict__["_indexes"] = {}
-        key = (str(kind), value)
-        found = cache.get(key)
-        if found is None:
-            found = cache[key] = self.vault.blind.index(key[0], value)
-        return found
-
     def point_id(self, kind: PointKind, value: str) -> str | None:
         """The id of a registered contact point with this normalised value."""
         rows = self._plain(

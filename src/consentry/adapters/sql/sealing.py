@@ -132,6 +132,21 @@ class Ciphers(Connected):
             found = self.__dict__["_refs"] = {}
         return found
 
+    def lookup(self, kind: str, value: str) -> bytes:
+        """The blind index a contact point with this normalised value is found by.
+
+        Kept for the transaction: an import looks a block's values up, then registers them, and
+        its projection looks their suppression records up by them (`SuppressionReads.lookups`).
+        """
+        cache: dict[tuple[str, str], bytes] | None = self.__dict__.get("_indexes")
+        if cache is None:
+            cache = self.__dict__["_indexes"] = {}
+        key = (str(kind), value)
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = self.vault.blind.index(key[0], value)
+        return found
+
     def lookup_cache(self) -> dict[str, bytes]:
         """The blind indexes of points registered in this transaction, by point (the writer fills it)."""
         found: dict[str, bytes] | None = self.__dict__.get("_lookups")

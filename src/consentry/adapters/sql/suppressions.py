@@ -60,9 +60,10 @@ class SuppressionReads(Ciphers):
         return self._any_suppression
 
     def lookups(self, keys: Iterable[PointKey]) -> dict[PointKey, bytes]:
-        """The blind index of each (kind, normalised value)."""
-        index = self.vault.blind.index
-        return {(k, v): index(k.value, v) for k, v in keys if v}
+        """The blind index of each (kind, normalised value), as the transaction made it before (`lookup`:
+        an import's points were blinded when it looked them up, and are not blinded again)."""
+        lookup = self.lookup
+        return {(k, v): lookup(k, v) for k, v in keys if v}
 
     def prior_suppressions(self, keys: Iterable[PointKey]) -> dict[PointKey, PriorSuppression]:
         """The suppression records of these (kind, value) pairs, where an erased point left one.
