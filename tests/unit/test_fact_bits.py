@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from factories import SHOES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from consentry.domain.state import ContactState, Listing, Purchase
 from consentry.domain.vocabulary import Channel, PointKind
-from consentry.policy.factrows import Numbering, pair
+from consentry.policy.factrows import COLUMNS, Numbering, facts_row, pair
 from consentry.policy.sqlfacts import FALSE, Sql
 
 DAY = (Channel.POST, SHOES, date(2026, 12, 6), PointKind.POSTAL)
@@ -68,3 +69,25 @@ def test_a_mask_met_again_is_what_a_fresh_numbering_makes_of_it(
         again.bits = width
         fresh: list[str] = ["x"]
         assert (mask, more) == (again.mask(column, tokens, fresh), fresh)
+
+
+@pytest.mark.parametrize("with_sales", [False, True])
+def test_a_row_s_purchase_and_listing_masks_hold_its_categories_and_registers(with_sales: bool) -> None:
+    # `facts_row` skips their comprehensions for a point without purchases or listings: the masks
+    # still hold exactly what the state has (and nothing without).
+    s = ContactState(id="cp_1", kind=PointKind.EMAIL, value="a@b.nl")
+    if with_sales:
+        at = datetime(2024, 5, 1, tzinfo=UTC)
+        s.purchases = [
+            Purchase(at, frozenset({"koffie", "thee"}), opt_out_offered=True, collected_by_sender=True),
+            Purchase(at, frozenset({"taart"}), opt_out_offered=False, collected_by_sender=True),
+        ]
+        s.listings = [Listing("bel-me-niet", date(2024, 1, 1), None)]
+    bits = Numbering()
+    row = dict(zip(COLUMNS, facts_row(s, bits), strict=True))
+    found = {
+        column: bits.tokens(column, row[column], row["more"]) for column in ("bought", "bought_ex", "listed")
+    }
+    want = {"bought": {"koffie", "thee", "taart"}, "bought_ex": {"koffie", "thee"}, "listed": {"bel-me-niet"}}
+    assert found == (want if with_sales else {column: set() for column in want})
+    assert row["bought_any"] is with_sales

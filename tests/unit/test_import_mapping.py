@@ -8,10 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from consentry.adapters.addresses import Normalised
 from consentry.adapters.csvfile import Row
 from consentry.domain import limits
+from consentry.domain.vocabulary import PointKind
 from consentry.services.imports.mailchimp import mc_time
-from consentry.services.imports.model import RowRejected, check_cells, split_tags
+from consentry.services.imports.model import RowRejected, check_cells, ref, split_tags
 
 
 def _reference_time(raw: str) -> str:
@@ -70,3 +72,11 @@ def test_a_cell_over_the_limit_is_refused_naming_its_column() -> None:
     with pytest.raises(RowRejected) as refused:
         check_cells(Row(2, {"a": "kort", "b": "x" * (limits.CSV_CELL + 1), "c": "y" * 99_999}))
     assert (refused.value.field, refused.value.message) == ("b", limits.too_long(limits.CSV_CELL))
+
+
+@pytest.mark.parametrize("kind", list(PointKind))
+def test_a_point_is_named_by_its_kind_s_value_and_its_normal_form(kind: PointKind) -> None:
+    # `ref`, the runner's new points and the ledger's references write the kind by formatting the
+    # member (a `StrEnum`: its value, without the `.value` property's call); the names must agree.
+    assert ref(Normalised(kind, "a@b.nl")) == f"{kind.value}:a@b.nl"
+    assert f"{kind}:x" == f"{kind.value}:x"

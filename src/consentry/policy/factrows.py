@@ -217,15 +217,18 @@ def facts_row(s: ContactState, bits: Numbering) -> tuple[Any, ...]:
     for o in s.opt_outs:
         who = o.purpose or ANY
         outs.extend([pair(who, ANY)] if o.channels is None else [pair(who, ch.value) for ch in o.channels])
-    bought = [tok(cat) for p in s.purchases for cat in p.categories]
-    bought_ex = [
-        tok(cat) for p in s.purchases if p.collected_by_sender and p.opt_out_offered for cat in p.categories
-    ]
+    # (Most points have no purchases or listings: no comprehension is run for them.)
+    bought = [tok(cat) for p in s.purchases for cat in p.categories] if s.purchases else []
+    bought_ex = (
+        [tok(cat) for p in s.purchases if p.collected_by_sender and p.opt_out_offered for cat in p.categories]
+        if s.purchases
+        else []
+    )
     ended = s.relationship_end
     more: list[str] = []  # tokens beyond a mask's bits, filled by the masks below, in order
     mask = bits.mask
     covers, lifts = _prior(s)
-    listed = [tok(li.register) for li in s.listings]
+    listed = [tok(li.register) for li in s.listings] if s.listings else []
     return (
         s.id,
         _TEXT[s.kind],

@@ -183,7 +183,7 @@ class _Batch:
         self.new_points[key] = pid
         self.kinds[pid] = kind
         # Later lines mostly name the point by its normalised value: spare them normalising.
-        self.refs[f"{kind.value}:{norm.value}"] = (pid, kind)
+        self.refs[f"{kind}:{norm.value}"] = (pid, kind)  # a kind formats as its value (`StrEnum`)
         if kind is not PointKind.POSTAL:  # a postal address is only recognised with its prefix
             self.refs[norm.value] = (pid, kind)
         return pid, norm

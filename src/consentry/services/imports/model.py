@@ -168,7 +168,8 @@ class ImportReport:
 
 def ref(point: Normalised) -> str:
     """How records of a row name its contact point."""
-    return f"{point.kind.value}:{point.value}"
+    # A `StrEnum` member formats as its value, in C (its `.value` is a Python property).
+    return f"{point.kind}:{point.value}"
 
 
 def ref_of(record: dict[str, Any]) -> str:

@@ -223,7 +223,8 @@ def _write_records(
     report.existing_points += len(known)
     # Ids derive from the contact point, so records about a point new to the ledger
     # cannot be in it yet: only the others are looked up (a fresh import asks nothing).
-    fresh = {f"{kind.value}:{value}" for kind, value in registrations if (kind, value) not in known}
+    # `ref`'s text: a kind formats as its value.
+    fresh = {f"{kind}:{value}" for kind, value in registrations if (kind, value) not in known}
     # A block of points all new to the ledger has none (its registrations' subjects are fresh).
     stale = [r["id"] for row in mapped for r in row.records if subject(r) not in fresh]
     expanded, derived = _profile_updates(w, mapped, known, fresh, stale, report) if stale else (mapped, set())
