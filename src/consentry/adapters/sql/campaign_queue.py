@@ -15,7 +15,11 @@ point's (`point_facts.point_no`). What a row's stored status means:
   N rows. A `queued` row at or below the highest `upto` (the campaign's cursor) is
   claimed, by the worker whose range holds it; above it, it waits its turn.
 - `waiting`: queued again (a retry after a temporary failure, due at `next_attempt_at`,
-  or a claimed row handed back); claimed one by one, as `claimed` with its worker.
+  or a claimed row handed back, due when it was); claimed one by one, as `claimed` with its worker.
+
+A row as the fill wrote it has no `next_attempt_at` (NULL): it is due since its campaign's
+`queued_at`, the fill's moment, written once on the campaign. A hand-back writes that moment
+on the row (`send_workers`), a retry its own; the listing shows either (`campaign_reports`).
 - `sent`, `skipped` (with its rule), `failed`: the outcome, written by the send.
 
 `campaign_reports` reads them back as the statuses the domain knows (queued, claimed,
@@ -49,6 +53,9 @@ WAITING = "waiting"
 START = -1
 #: Above every point's number: the cursor of a campaign whose queue is handed out to its end.
 END = 2**63 - 1
+#: True of every row claimed one by one, `waiting` or `claimed` (see `tables.campaign_messages`):
+#: lets a statement that looks for them read the due index, which holds the rows with a time.
+DUE = c.next_attempt_at.is_not(None)
 #: The statistics target of the ANALYZE after a fill (PostgreSQL's default is 100: 30,000 rows).
 _FILL_STATISTICS = 10
 #: A named parameter (`:name`) of a statement run on the driver's cursor.
@@ -148,6 +155,13 @@ def position(conn: Connection, key: str) -> tuple[int, int]:
 # -- the queue ------------------------------------------------------------------------------
 
 
+def due(no: int) -> sa.ColumnElement[datetime]:
+    """When a row of campaign `no` is due: its own `next_attempt_at`, or for a row as the fill
+    wrote it (NULL there) the fill's moment, the campaign's `queued_at`."""
+    queued_at = sa.select(k.queued_at).where(k.no == no).scalar_subquery()
+    return sa.func.coalesce(c.next_attempt_at, queued_at, type_=t.UTCDateTime())
+
+
 def fill(conn: Connection, key: str, keyed_sql: str, params: dict[str, Any], now: datetime) -> int:
     """Write the judged audience into the queue in one statement; returns how many rows.
 
@@ -168,19 +182,22 @@ def fill(conn: Connection, key: str, keyed_sql: str, params: dict[str, Any], now
     1M; PostgreSQL tested it once a row in a fenced layer of its own).
     """
     sqlite = conn.dialect.name == "sqlite"
+    no = number(conn, key)
+    # When the rows are due: once on the campaign, not on each row (`next_attempt_at` stays NULL
+    # until a retry or a hand-back writes one): at 1M, 26 bytes of a row's ~75 and ~6% of SQLite's
+    # instructions for the INSERT (docs/performance.md, sessions 10 and 11).
+    conn.execute(t.campaigns.update().where(k.no == no).values(queued_at=now))
     sql = (
         "INSERT INTO campaign_messages "
-        "(campaign_no, point_no, status, rule, attempts, next_attempt_at, art14, contact_point_id) "
+        "(campaign_no, point_no, status, rule, attempts, art14, contact_point_id) "
         f"SELECT :cs_campaign, a.point_no, CASE WHEN a.rule IS NULL THEN '{QUEUED}' ELSE '{SKIPPED}' END, "
-        "a.rule, 0, :cs_now, :cs_false, CASE WHEN a.rule IS NULL THEN a.contact_point_id END "
+        "a.rule, 0, :cs_false, CASE WHEN a.rule IS NULL THEN a.contact_point_id END "
         f"FROM ({keyed_sql}{fence(conn.dialect.name, postgresql=True)}) a{' LIMIT -1' if sqlite else ''}"
     )
     named = set(_NAMED.findall(sql))  # the audience's parameters include those of its verdict
     stmt = sa.text(sql).bindparams(
-        sa.bindparam("cs_now", type_=t.UTCDateTime()),
         **{name: value for name, value in params.items() if name in named},
-        cs_campaign=number(conn, key),
-        cs_now=now,
+        cs_campaign=no,
         cs_false=False,
     )
     filled = int(conn.execute(stmt).rowcount)

@@ -13,7 +13,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from consentry.adapters.sql import tables as t
-from consentry.adapters.sql.campaign_queue import CLAIMED, QUEUED, SENT, SKIPPED, WAITING, cursor, number
+from consentry.adapters.sql.campaign_queue import (
+    CLAIMED,
+    DUE,
+    QUEUED,
+    SENT,
+    SKIPPED,
+    WAITING,
+    cursor,
+    due,
+    number,
+)
 from consentry.domain.campaigns import MessageStatus
 
 c = t.campaign_messages.c
@@ -69,8 +79,8 @@ def unsubscribed_since(conn: Connection, key: str) -> int:
 def next_due(conn: Connection, key: str) -> datetime | None:
     """When the earliest queued message is due (None: nothing queued)."""
     no = number(conn, key)
-    waiting = sa.select(sa.func.min(c.next_attempt_at)).where(c.campaign_no == no, c.status == WAITING)
-    unclaimed = sa.select(sa.func.min(c.next_attempt_at)).where(
+    waiting = sa.select(sa.func.min(c.next_attempt_at)).where(c.campaign_no == no, c.status == WAITING, DUE)
+    unclaimed = sa.select(sa.func.min(due(no))).where(
         c.campaign_no == no, c.status == QUEUED, c.point_no > cursor(conn, no)
     )
     found = [
@@ -87,7 +97,11 @@ def messages(conn: Connection, key: str, status: MessageStatus | None = None) ->
     no = number(conn, key)
     shown = _status(conn, no)
     hidden = ("campaign_no", "status", "contact_point_id")  # the id: the point's, joined below
-    columns = [col for col in t.campaign_messages.columns if col.name not in hidden]
+    columns: list[sa.ColumnElement[Any]] = [
+        due(no).label(col.name) if col.name == "next_attempt_at" else col
+        for col in t.campaign_messages.columns
+        if col.name not in hidden
+    ]
     q = (
         sa.select(
             sa.literal(key).label("campaign"), p.id.label("contact_point_id"), shown.label("status"), *columns

@@ -20,6 +20,9 @@ campaigns = sa.Table(
     sa.Column("note", sa.Text, nullable=True),
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
+    #: When its queue was filled: when each of its never-tried messages is due (their own
+    #: `next_attempt_at` is NULL until a retry or a hand-back writes one).
+    sa.Column("queued_at", UTCDateTime(), nullable=True),
     sa.UniqueConstraint("no", name="uq_campaigns_no"),
 )
 
@@ -38,7 +41,9 @@ campaign_messages = sa.Table(
     #: The rule that kept the message from being sent (skipped).
     sa.Column("rule", sa.String(40), nullable=True),
     sa.Column("attempts", sa.Integer, nullable=False),
-    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+    #: When a message queued again (`waiting`) is due. NULL on a row as the fill wrote it: it is
+    #: due since its campaign's `queued_at`, which the fill writes once instead of on every row.
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=True),
     sa.Column("worker", sa.String(64), nullable=True),
     sa.Column("claimed_at", UTCDateTime(), nullable=True),
     sa.Column("sent_at", UTCDateTime(), nullable=True),
@@ -50,15 +55,18 @@ campaign_messages = sa.Table(
     #: instead of looking each one up in `point_facts`. NULL on a row skipped at the fill, and
     #: once the point is erased (a claim then finds no point to send to).
     sa.Column("contact_point_id", sa.String(40), nullable=True),
-    #: The rows claimed one by one (retries, rows handed back) and those claimed so; the fill
-    #: writes none of these, so it writes no entry here.
+    #: The rows with a time of their own: those claimed one by one (retries, rows handed back:
+    #: `waiting`, then `claimed`) and what became of them. The fill writes no time, so it writes
+    #: no entry here, and its test of each row is one NULL test (before: two comparisons of the
+    #: status, ~4% of SQLite's fill). A statement that looks for `claimed` rows says the time is
+    #: there (a row claimed one by one always has one) so that it may read this index.
     sa.Index(
         "ix_campaign_messages_due",
         "campaign_no",
         "status",
         "next_attempt_at",
-        sqlite_where=sa.text("status = 'waiting' OR status = 'claimed'"),
-        postgresql_where=sa.text("status = 'waiting' OR status = 'claimed'"),
+        sqlite_where=sa.text("next_attempt_at IS NOT NULL"),
+        postgresql_where=sa.text("next_attempt_at IS NOT NULL"),
     ),
     sqlite_with_rowid=False,
 )

@@ -21,25 +21,27 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from consentry.adapters.sql import tables as t
-from consentry.adapters.sql.campaign_queue import CLAIMED, QUEUED, WAITING, c, cursor, number
+from consentry.adapters.sql.campaign_queue import CLAIMED, DUE, QUEUED, WAITING, c, cursor, due, number
 from consentry.services.errors import WorkerBusy
 
 # -- claims handed back ---------------------------------------------------------------------
 
 
 def release(conn: Connection, key: str, points: Sequence[int], worker: str) -> None:
-    """Give claimed rows that were never tried back to the queue (`waiting`, due as they were)."""
+    """Give claimed rows that were never tried back to the queue (`waiting`, due as they were: a
+    row as the fill wrote it, at the fill's moment)."""
     if not points:
         return
     no = number(conn, key)
     mine = sa.or_(
-        sa.and_(c.status == CLAIMED, c.worker == worker),
+        sa.and_(c.status == CLAIMED, c.worker == worker),  # by its key: no need of the due index
         sa.and_(c.status == QUEUED, c.point_no <= cursor(conn, no)),  # in this worker's range
     )
     stmt = t.campaign_messages.update().where(
         c.campaign_no == no, c.point_no == sa.bindparam("b_point"), mine
     )
-    conn.execute(stmt.values(status=WAITING, worker=None, claimed_at=None), [{"b_point": p} for p in points])
+    back = {"status": WAITING, "worker": None, "claimed_at": None, "next_attempt_at": due(no)}
+    conn.execute(stmt.values(**back), [{"b_point": p} for p in points])
 
 
 def _ranges(conn: Connection, no: int, workers: Sequence[str] | None = None) -> list[tuple[int, int, str]]:
@@ -68,7 +70,7 @@ def _ranges(conn: Connection, no: int, workers: Sequence[str] | None = None) -> 
 def claimants(conn: Connection, key: str) -> list[str]:
     """The workers holding claims in this campaign."""
     no = number(conn, key)
-    one_by_one = sa.select(c.worker).where(c.campaign_no == no, c.status == CLAIMED).distinct()
+    one_by_one = sa.select(c.worker).where(c.campaign_no == no, c.status == CLAIMED, DUE).distinct()
     found = {w for w in conn.execute(one_by_one).scalars() if w is not None}
     return sorted(found | {worker for _, _, worker in _ranges(conn, no)})
 
@@ -78,8 +80,9 @@ def requeue_claims(conn: Connection, key: str, workers: Sequence[str] | None = N
     if workers is not None and not workers:
         return 0
     no = number(conn, key)
-    back = {"status": WAITING, "worker": None, "claimed_at": None}
-    q = t.campaign_messages.update().where(c.campaign_no == no, c.status == CLAIMED)
+    # Due as they were: a row as the fill wrote it gets the fill's moment (`due`), claimed one by one.
+    back = {"status": WAITING, "worker": None, "claimed_at": None, "next_attempt_at": due(no)}
+    q = t.campaign_messages.update().where(c.campaign_no == no, c.status == CLAIMED, DUE)
     if workers is not None:
         q = q.where(c.worker.in_(list(workers)))
     n = int(conn.execute(q.values(**back)).rowcount)
