@@ -18,7 +18,18 @@ E = TypeVar("E", bound=StrEnum)
 
 
 def choice(enum: type[E], field: str, value: str | E) -> E:
-    """`value` as a member of `enum`; InputError naming the field and the allowed values otherwise."""
+    """`value` as a member of `enum`; InputError naming the field and the allowed values otherwise.
+
+    A member or a member's value is found in the enum's own map of values, as `enum(value)`
+    looks it up first, without the call through the enum's metaclass (~4,900 instructions
+    against ~1,600; a decision checks three: session 11); anything else goes to `enum(value)`.
+    """
+    try:
+        found = enum._value2member_map_.get(value)
+    except TypeError:  # unhashable: `enum(value)` says what is wrong
+        found = None
+    if found is not None:
+        return found  # type: ignore[return-value]  # a member of `enum`, by its map
     try:
         return enum(value)
     except ValueError:
