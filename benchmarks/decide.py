@@ -24,7 +24,9 @@ connection, which carried SQLAlchemy's pool and psycopg's autocommit switch): on
 connection kept open in autocommit, no SQLAlchemy and no pool, `SELECT 1` and the decision's
 own statement alone (`deciding.BY_LOOKUP`, the first question's parameters), each through a
 psycopg cursor and through libpq alone (`pgconn.exec_`, `exec_prepared`), timed interleaved
-right after (c) with the thread CPU time of each; the lowest of their medians is the machine's
+right after (c) with the thread CPU time of each, and (since session 11) the narrowest read a
+decision could make, its point's head alone (`point_facts` by its unique `contact_point_id`, one
+row, libpq prepared); the lowest of their medians is the machine's
 floor for one round trip, and when it is above the target the target is reported BLOCKED by the
 machine. Beside them, (a) timed right after a bare round trip: on this 2-core VM a thread
 that slept on the server runs the same Python ~1.5-2x slower for a while (its caches were
@@ -40,6 +42,8 @@ Run from the repository root with the virtualenv active:
     python benchmarks/decide.py                    # both stores, default run counts
     python benchmarks/decide.py --store sqlite     # or postgresql
     python benchmarks/decide.py --runs 50000       # more runs for (a) and (b)
+    CONSENTRY_BENCH_PG_URL='postgresql+psycopg://postgres@/test?host=/var/run/postgresql' \
+        python benchmarks/decide.py --store postgresql   # PostgreSQL on this host, by its Unix socket
 
 It prints median, p99 and mean per measurement, PASS/FAIL lines for the targets, and exits 0.
 """
@@ -464,7 +468,12 @@ def floor(app: App, url: str, p: Prepared) -> tuple[Any, list[tuple[str, Callabl
 
     u = sa.make_url(url)
     raw = psycopg.connect(
-        host=u.host, port=u.port, user=u.username, password=u.password, dbname=u.database, autocommit=True
+        host=u.host or str(u.query.get("host") or "") or None,
+        port=u.port,
+        user=u.username,
+        password=u.password,
+        dbname=u.database,
+        autocommit=True,
     )
     cursor, pgconn = raw.cursor(), raw.pgconn
     key = point_key(p.case.contact, app.settings.default_region)
@@ -478,9 +487,14 @@ def floor(app: App, url: str, p: Prepared) -> tuple[Any, list[tuple[str, Callabl
     assert pgconn.prepare(b"basis", numbered.encode()).status == psycopg.pq.ExecStatus.COMMAND_OK
     values, formats = [p.case.purpose.encode(), key[0].value.encode(), lookup], [0, 0, 1]
     by_cursor = BY_LOOKUP.replace("?", "%s")
+    # The narrowest read a decision could make: its point's head alone, one row by a unique key.
+    head = b"SELECT last_seq, last_event_at FROM point_facts WHERE contact_point_id = $1"
+    assert pgconn.prepare(b"head", head).status == psycopg.pq.ExecStatus.COMMAND_OK
+    point = [p.point_id.encode()]
     return raw, [
         ("SELECT 1, psycopg cursor", lambda: cursor.execute("SELECT 1").fetchall()),
         ("SELECT 1, libpq (pgconn.exec_)", lambda: pgconn.exec_(b"SELECT 1")),
+        ("a point's head by its key, libpq prepared", lambda: pgconn.exec_prepared(b"head", point)),
         ("basis statement, psycopg cursor", lambda: cursor.execute(by_cursor, params).fetchall()),
         ("basis statement, libpq prepared", lambda: pgconn.exec_prepared(b"basis", values, formats)),
     ]
@@ -633,8 +647,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def sa_url(url: str) -> str:
-    """The database's name, for the report."""
-    return url.rsplit("/", 1)[-1]
+    """The database's name and where it is reached (TCP host:port, or a Unix socket's directory)."""
+    import sqlalchemy as sa
+
+    u = sa.make_url(url)
+    socket = u.query.get("host")
+    where = f"Unix socket {socket}" if socket else f"TCP {u.host}:{u.port or 5432}"
+    return f"{u.database}, {where}"
 
 
 if __name__ == "__main__":
