@@ -42,7 +42,7 @@ Run from the repository root with the virtualenv active:
     python benchmarks/decide.py                    # both stores, default run counts
     python benchmarks/decide.py --store sqlite     # or postgresql
     python benchmarks/decide.py --runs 50000       # more runs for (a) and (b)
-    CONSENTRY_BENCH_PG_URL='postgresql+psycopg://postgres@/test?host=/var/run/postgresql' \
+    PGHOST=/var/run/postgresql CONSENTRY_BENCH_PG_URL='postgresql+psycopg://postgres@/test' \
         python benchmarks/decide.py --store postgresql   # PostgreSQL on this host, by its Unix socket
 
 It prints median, p99 and mean per measurement, PASS/FAIL lines for the targets, and exits 0.
@@ -651,7 +651,7 @@ def sa_url(url: str) -> str:
     import sqlalchemy as sa
 
     u = sa.make_url(url)
-    socket = u.query.get("host")
+    socket = u.query.get("host") or (None if u.host else os.environ.get("PGHOST"))
     where = f"Unix socket {socket}" if socket else f"TCP {u.host}:{u.port or 5432}"
     return f"{u.database}, {where}"
 
