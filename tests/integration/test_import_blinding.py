@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.integration.test_mailchimp import COMMON, csv_text, member
+from test_mailchimp import COMMON, csv_text, member
 
 from consentry.adapters.crypto.blind import BlindIndex
 from consentry.bootstrap import App
@@ -46,3 +46,26 @@ def test_a_suppressed_value_is_found_by_the_index_its_import_made(
             "SELECT f.contact_point_id FROM point_facts f WHERE f.suppressed_since IS NOT NULL", []
         )
         assert [row[0] for row in rows] == [r.point_id(PointKind.EMAIL, ERASED)]
+
+
+def test_a_rebuild_keeps_no_blind_index_past_its_chunk(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The projection's suppression look-ups fill the transaction's cache of blind indexes, with the
+    # clear values they are kept by; a rebuild over the whole ledger in one transaction drops it
+    # after each chunk (`drop_caches`), so a value is blinded again in the next transaction's use.
+    point = register_point(app, {"kind": "email", "value": ERASED, "source": "import"})
+    erasure.erase_points(app, [point], reason="request")
+    register_point(app, {"kind": "email", "value": "blijft@example.nl", "source": "import"})
+    made: Counter[str] = Counter()
+    plain = BlindIndex.index
+
+    def counted(self: BlindIndex, kind: str, normalised: str) -> bytes:
+        made[normalised] += 1
+        return plain(self, kind, normalised)
+
+    monkeypatch.setattr(BlindIndex, "index", counted)
+    with app.store.writer() as w:
+        assert w.lookup("email", "blijft@example.nl") == w.lookup("email", "blijft@example.nl")
+        assert made["blijft@example.nl"] == 1  # kept for the transaction
+        w.drop_caches()
+        w.lookup("email", "blijft@example.nl")
+        assert made["blijft@example.nl"] == 2  # ... and forgotten with the other caches

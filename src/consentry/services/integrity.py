@@ -90,4 +90,5 @@ def rebuild_projection(app: App) -> int:
         ids = w.point_ids()
         for i in range(0, len(ids), 1000):
             w.write_states(fold(pid, w.events_for(pid)) for pid in ids[i : i + 1000])
+            w.drop_caches()  # one transaction over the whole ledger: its caches kept to a chunk
     return len(ids)

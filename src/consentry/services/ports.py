@@ -152,6 +152,10 @@ class LedgerWriter(LedgerReader, Protocol):
     def write_states(self, states: Iterable[ContactState], fresh: Set[str] = frozenset()) -> None:
         """Replace the projection of these points (a rebuild)."""
 
+    def drop_caches(self) -> None:
+        """Forget what the transaction cached (ciphers, contacts, blind indexes with their clear
+        values): a transaction over the whole ledger (a rebuild) bounds its memory so."""
+
     def erase_points(self, records: Sequence[SuppressionRecord]) -> tuple[int, list[str]]:
         """After their `contact_point.erased` events: keep a suppression record per point and
         forget the rest (lookup, projection rows, personal error text, data keys). Returns the

@@ -137,6 +137,7 @@ class Ciphers(Connected):
 
         Kept for the transaction: an import looks a block's values up, then registers them, and
         its projection looks their suppression records up by them (`SuppressionReads.lookups`).
+        A transaction over the whole ledger drops it with the other caches (`drop_caches`).
         """
         cache: dict[tuple[str, str], bytes] | None = self.__dict__.get("_indexes")
         if cache is None:
@@ -230,9 +231,11 @@ class Ciphers(Connected):
         return rows
 
     def drop_caches(self) -> None:
-        """Forget the cached ciphers and contacts: a long transaction (an upgrade) bounds its memory so."""
+        """Forget the cached ciphers, contacts and blind indexes (with the clear values they are
+        kept by): a long transaction (an upgrade, a rebuild of the projection) bounds its memory so."""
         self.__dict__.pop("_ciphers", None)
         self.__dict__.pop("_refs", None)
+        self.__dict__.pop("_indexes", None)
 
     def forget_ciphers(self, refs: Iterable[str]) -> None:
         """Drop these contacts' ciphers from the cache (their keys were destroyed)."""
