@@ -651,7 +651,7 @@ def sa_url(url: str) -> str:
     import sqlalchemy as sa
 
     u = sa.make_url(url)
-    socket = u.query.get("host") or (None if u.host else os.environ.get("PGHOST"))
+    socket = u.query.get("host") or (None if u.host else os.environ.get("PGHOST", "libpq's default"))
     where = f"Unix socket {socket}" if socket else f"TCP {u.host}:{u.port or 5432}"
     return f"{u.database}, {where}"
 

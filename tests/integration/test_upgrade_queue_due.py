@@ -16,13 +16,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
-from test_campaign_send import FAST, Server, dkim_key, point_no, rows, server, shop
+from test_campaign_send import CAMPAIGN, FAST, Server, dkim_key, load, person, point_no, rows, server, shop
 from test_upgrade_integer_queue import PEOPLE, half_sent
 
 from consentry.adapters.sql import schema
 from consentry.bootstrap import App
 from consentry.domain.campaigns import CampaignStatus
-from consentry.services import sending
+from consentry.services import campaigns, sending
 
 __all__ = ["dkim_key", "server", "shop"]  # the fixtures, from test_campaign_send
 
@@ -47,6 +47,37 @@ def _queued_at(app: App) -> datetime:
 def _listed(app: App) -> dict[str, tuple[Any, ...]]:
     listed = rows(app)
     return {pid: (m["status"], m["attempts"], m["rule"], m["next_attempt_at"]) for pid, m in listed.items()}
+
+
+def test_a_fresh_queue_is_due_at_its_fill_and_a_released_part_of_a_range_is_claimed_again(
+    shop: App, server: tuple[Server, int]
+) -> None:
+    # No retry: what is due first is the fill's moment, which no row carries.
+    srv, _ = server
+    load(shop, *(person(a, a) for a in PEOPLE))
+    campaigns.define(shop, CAMPAIGN)
+    sending.start(shop, "najaar")
+    filled = _queued_at(shop)
+    assert _stored(shop, "SELECT count(*) FROM campaign_messages WHERE next_attempt_at IS NOT NULL") == [(0,)]
+    with shop.store.writer() as w:
+        assert w.next_due("najaar") == filled
+        claimed = w.claim("najaar", "w1", 4, shop.clock.now())
+    assert len(claimed) == 4
+    given_back = [no for no, _, _, _ in claimed[:2]]
+    with shop.store.writer() as w:  # two of the range never tried: handed back, due at the fill
+        w.release("najaar", given_back, "w1")
+    stored = dict(_stored(shop, "SELECT point_no, next_attempt_at FROM campaign_messages"))
+    assert {no for no, at in stored.items() if at is not None} == set(given_back)
+    assert {m["next_attempt_at"] for m in rows(shop).values()} == {filled}
+    with shop.store.writer() as w:
+        assert w.next_due("najaar") == filled
+        again = w.claim("najaar", "w2", 2, shop.clock.now())
+    assert [no for no, _, _, _ in again] == given_back  # claimed one by one, before the next range
+
+    sending.resume(shop, "najaar")
+    report = sending.send(shop, "najaar", FAST)
+    assert report.status is CampaignStatus.DONE
+    assert srv.by_rcpt == Counter({a: 1 for a in PEOPLE})
 
 
 def test_the_fill_writes_no_time_on_its_rows_and_they_are_listed_and_handed_back_due_at_the_fill(
@@ -111,6 +142,10 @@ def test_a_half_sent_queue_goes_down_to_0020_and_up_again_and_finishes_with_one_
     shop.store.migrate()
     assert schema.current_revision(shop.store.engine) == schema.head_revision(shop.store.engine)
     assert _nullable(shop)
+    with shop.store.engine.connect() as conn:  # SQLite: the upgrade's copy keeps the key as the table
+        if conn.dialect.name == "sqlite":
+            ddl = conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = 'campaign_messages'"))
+            assert "WITHOUT ROWID" in str(ddl.scalar())
     after = _listed(shop)
     assert after == before  # statuses, attempts, rules and each row's due moment as they were
     # As a fill of 0021 leaves them: a time only on the row claimed one by one (the retried one).

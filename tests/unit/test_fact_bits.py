@@ -71,10 +71,14 @@ def test_a_mask_met_again_is_what_a_fresh_numbering_makes_of_it(
         assert (mask, more) == (again.mask(column, tokens, fresh), fresh)
 
 
-@pytest.mark.parametrize("with_sales", [False, True])
-def test_a_row_s_purchase_and_listing_masks_hold_its_categories_and_registers(with_sales: bool) -> None:
+@pytest.mark.parametrize(
+    ("with_sales", "with_listings"), [(False, False), (True, False), (False, True), (True, True)]
+)
+def test_a_row_s_purchase_and_listing_masks_hold_its_categories_and_registers(
+    with_sales: bool, with_listings: bool
+) -> None:
     # `facts_row` skips their comprehensions for a point without purchases or listings: the masks
-    # still hold exactly what the state has (and nothing without).
+    # still hold exactly what the state has (and nothing without), each guarded by its own list.
     s = ContactState(id="cp_1", kind=PointKind.EMAIL, value="a@b.nl")
     if with_sales:
         at = datetime(2024, 5, 1, tzinfo=UTC)
@@ -82,12 +86,17 @@ def test_a_row_s_purchase_and_listing_masks_hold_its_categories_and_registers(wi
             Purchase(at, frozenset({"koffie", "thee"}), opt_out_offered=True, collected_by_sender=True),
             Purchase(at, frozenset({"taart"}), opt_out_offered=False, collected_by_sender=True),
         ]
+    if with_listings:
         s.listings = [Listing("bel-me-niet", date(2024, 1, 1), None)]
     bits = Numbering()
     row = dict(zip(COLUMNS, facts_row(s, bits), strict=True))
     found = {
         column: bits.tokens(column, row[column], row["more"]) for column in ("bought", "bought_ex", "listed")
     }
-    want = {"bought": {"koffie", "thee", "taart"}, "bought_ex": {"koffie", "thee"}, "listed": {"bel-me-niet"}}
-    assert found == (want if with_sales else {column: set() for column in want})
+    sales: dict[str, set[str]] = {"bought": {"koffie", "thee", "taart"}, "bought_ex": {"koffie", "thee"}}
+    want = {
+        **(sales if with_sales else {c: set() for c in sales}),
+        "listed": {"bel-me-niet"} if with_listings else set(),
+    }
+    assert found == want
     assert row["bought_any"] is with_sales

@@ -16,11 +16,11 @@ point's (`point_facts.point_no`). What a row's stored status means:
   claimed, by the worker whose range holds it; above it, it waits its turn.
 - `waiting`: queued again (a retry after a temporary failure, due at `next_attempt_at`,
   or a claimed row handed back, due when it was); claimed one by one, as `claimed` with its worker.
+- `sent`, `skipped` (with its rule), `failed`: the outcome, written by the send.
 
 A row as the fill wrote it has no `next_attempt_at` (NULL): it is due since its campaign's
 `queued_at`, the fill's moment, written once on the campaign. A hand-back writes that moment
 on the row (`send_workers`), a retry its own; the listing shows either (`campaign_reports`).
-- `sent`, `skipped` (with its rule), `failed`: the outcome, written by the send.
 
 `campaign_reports` reads them back as the statuses the domain knows (queued, claimed,
 sent, skipped, failed). Dead workers are told by their lock, and their claims handed back,
@@ -88,7 +88,7 @@ def replace_definition(conn: Connection, key: str, definition: dict[str, Any], n
 
 
 def get(conn: Connection, key: str, lock: bool = False) -> dict[str, Any] | None:
-    """A campaign's row (key, no, definition, status, errors, note, created_at, updated_at)."""
+    """A campaign's row (key, no, definition, status, errors, note, created_at, updated_at, queued_at)."""
     q = sa.select(t.campaigns).where(k.key == key)
     if lock and conn.dialect.name == "postgresql":
         q = q.with_for_update()

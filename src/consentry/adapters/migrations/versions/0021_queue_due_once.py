@@ -19,6 +19,9 @@ unless it is `waiting` or `claimed` (claimed one by one: it keeps its time and i
 index). Every row lists and is claimed as before. SQLite copies the table into one of the new
 shape (WITHOUT ROWID kept, which a batch copy would lose); PostgreSQL changes it in place. The
 downgrade writes each missing time back from its campaign's `queued_at`.
+
+Stop the send workers before upgrading (as before any migration): a worker still running the code
+of 0020 hands rows back without a time, and a `waiting` row without one is never due.
 """
 
 from __future__ import annotations
@@ -98,8 +101,10 @@ def upgrade() -> None:
         _sqlite_queue(nullable=True, time=_KEPT, where=_TIMED)
         return
     op.execute("ALTER TABLE campaign_messages ALTER COLUMN next_attempt_at DROP NOT NULL")
-    op.execute(f"UPDATE campaign_messages m SET next_attempt_at = NULL WHERE ({_KEPT}) IS NULL")
+    # The index on the column first: without it, a row's new version can stay on its page (a HOT
+    # update) instead of every row of a filled queue being written anew with its index entries.
     op.drop_index("ix_campaign_messages_due", "campaign_messages")
+    op.execute(f"UPDATE campaign_messages m SET next_attempt_at = NULL WHERE ({_KEPT}) IS NULL")
     _index(_TIMED)
 
 
@@ -108,9 +113,9 @@ def downgrade() -> None:
         _sqlite_queue(nullable=False, time=_BACK, where=_WAITING)
     else:
         missing = "WHERE m.next_attempt_at IS NULL"
+        op.drop_index("ix_campaign_messages_due", "campaign_messages")
         op.execute(f"UPDATE campaign_messages m SET next_attempt_at = {_BACK} {missing}")
         op.execute("ALTER TABLE campaign_messages ALTER COLUMN next_attempt_at SET NOT NULL")
-        op.drop_index("ix_campaign_messages_due", "campaign_messages")
         _index(_WAITING)
     # Both databases drop a plain column in place (SQLite since 3.35).
     op.execute("ALTER TABLE campaigns DROP COLUMN queued_at")
