@@ -97,7 +97,7 @@ def test_a_populated_database_downgraded_to_0019_and_upgraded_again_keeps_every_
             == 0
         )
     app.store.migrate()
-    assert schema.current_revision(app.store.engine) == schema.head_revision(app.store.engine) == "0020"
+    assert schema.current_revision(app.store.engine) == schema.head_revision(app.store.engine)
     assert "attrs_ct" not in _columns(app)
     assert _keys_table(app) == (keys, False if sqlite else None)
     with app.store.engine.connect() as conn:

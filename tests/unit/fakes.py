@@ -257,6 +257,9 @@ class FakeTransaction:
     def write_states(self, states: Iterable[ContactState], fresh: Set[str] = frozenset()) -> None:
         """Nothing to do: states are folded from the events when read."""
 
+    def drop_caches(self) -> None:
+        """Nothing to do: the fake caches nothing."""
+
     # -- the audit's reads -----------------------------------------------------------------------
 
     def chain_hashes(
