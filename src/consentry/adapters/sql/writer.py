@@ -36,6 +36,7 @@ from consentry.adapters.sql.stored import (
     naive_utc,
     sent_inserts,
     sqlite_time,
+    stored_hash,
 )
 from consentry.adapters.sql.suppressions import SuppressionWrites
 from consentry.domain.chain import iso, link, payload_json
@@ -271,7 +272,7 @@ class Writer(
         """How a row's chain hash goes to `_event_sink`: as SQLite binds it (its 32 bytes), or as
         COPY's text gives PostgreSQL a bytea (`\\x` and the hex the chain has already, not made
         bytes and hex again)."""
-        return _fromhex if self._sqlite else _copy_hash
+        return stored_hash if self._sqlite else _copy_hash
 
     def _move_head(self, seq: int, digest: str) -> None:
         self.conn.execute(t.ledger_head.update().where(t.ledger_head.c.id == 1).values(seq=seq, hash=digest))
@@ -282,10 +283,6 @@ def _with_seq(e: Event, seq: int) -> Event:
     return Event(
         e.id, e.type, e.contact_point_id, e.occurred_at, e.recorded_at, e.payload, e.schema_version, seq
     )
-
-
-#: `stored.stored_hash` itself, without its Python call (one an appended event).
-_fromhex = bytearray.fromhex
 
 
 def _copy_hash(digest: str) -> str:
