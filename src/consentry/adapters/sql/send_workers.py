@@ -16,6 +16,7 @@ import fcntl
 import hashlib
 import os
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -25,6 +26,13 @@ from consentry.adapters.sql.campaign_queue import CLAIMED, DUE, QUEUED, WAITING,
 from consentry.services.errors import WorkerBusy
 
 # -- claims handed back ---------------------------------------------------------------------
+
+
+def _handed_back(no: int) -> dict[str, Any]:
+    """What a row of campaign `no` handed back to the queue is set to: `waiting`, no worker, and
+    due as it was (a row as the fill wrote it gets the fill's moment, `due`: a `waiting` row is
+    claimed one by one, by the due index, which holds only rows with a time)."""
+    return {"status": WAITING, "worker": None, "claimed_at": None, "next_attempt_at": due(no)}
 
 
 def release(conn: Connection, key: str, points: Sequence[int], worker: str) -> None:
@@ -40,8 +48,7 @@ def release(conn: Connection, key: str, points: Sequence[int], worker: str) -> N
     stmt = t.campaign_messages.update().where(
         c.campaign_no == no, c.point_no == sa.bindparam("b_point"), mine
     )
-    back = {"status": WAITING, "worker": None, "claimed_at": None, "next_attempt_at": due(no)}
-    conn.execute(stmt.values(**back), [{"b_point": p} for p in points])
+    conn.execute(stmt.values(**_handed_back(no)), [{"b_point": p} for p in points])
 
 
 def _ranges(conn: Connection, no: int, workers: Sequence[str] | None = None) -> list[tuple[int, int, str]]:
@@ -80,8 +87,7 @@ def requeue_claims(conn: Connection, key: str, workers: Sequence[str] | None = N
     if workers is not None and not workers:
         return 0
     no = number(conn, key)
-    # Due as they were: a row as the fill wrote it gets the fill's moment (`due`), claimed one by one.
-    back = {"status": WAITING, "worker": None, "claimed_at": None, "next_attempt_at": due(no)}
+    back = _handed_back(no)
     q = t.campaign_messages.update().where(c.campaign_no == no, c.status == CLAIMED, DUE)
     if workers is not None:
         q = q.where(c.worker.in_(list(workers)))
