@@ -428,7 +428,7 @@ def round_trips(
     """
     import sqlalchemy as sa
 
-    engine = app.store.engine
+    engines = {app.store.engine, app.store.statements}  # a decision's reads are on the second
     with tempfile.NamedTemporaryFile("w+", suffix=".trace") as trace:
         traced: list[Any] = []
 
@@ -444,12 +444,14 @@ def round_trips(
             if cold:
                 app.states = StateCache()
             start = Path(trace.name).stat().st_size
-            sa.event.listen(engine, "checkout", on_checkout)
+            for engine in engines:
+                sa.event.listen(engine, "checkout", on_checkout)
             try:
                 decide(app, ref(p), c.channel, c.purpose, at=c.at)
             finally:
                 app.states = warm
-                sa.event.remove(engine, "checkout", on_checkout)
+                for engine in engines:
+                    sa.event.remove(engine, "checkout", on_checkout)
                 for conn in traced:
                     conn.pgconn.untrace()  # flushes libpq's buffer
                 traced.clear()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from consentry.adapters.crypto.vault import vault
 from consentry.adapters.mailer import SmtpMailer
 from consentry.adapters.ratelimit import RateLimiter
-from consentry.adapters.sql.engine import create_engine
+from consentry.adapters.sql.engine import create_engine, statement_engine
 from consentry.adapters.sql.store import SqlStore
 from consentry.adapters.tokens import TokenSigner
 from consentry.domain.clock import Clock, SystemClock
@@ -62,7 +62,7 @@ def bootstrap(
     engine = create_engine(settings.database_url, serving=serving, lock_wait_s=wait)
     return App(
         settings=settings,
-        store=SqlStore(engine, keys, now=clock.now),
+        store=SqlStore(engine, keys, now=clock.now, statements=statement_engine(engine, wait)),
         clock=clock,
         ids=ids or random_ids,
         pack=PACK,

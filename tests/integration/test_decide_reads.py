@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from conftest import cache_sizes, caches_grown
+from conftest import cache_sizes, caches_grown, make_app
 from consentry.adapters.sql import engine as engines
 from consentry.adapters.sql.reader import Reader
 from consentry.bootstrap import App
@@ -184,11 +184,15 @@ def test_a_postgresql_connection_cut_while_idle_in_the_pool_is_replaced(
     if app.store.engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL's pooled connections")
     pid = registered(app)
-    with app.store.reader() as r:
-        backend = r.conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+    backends = []  # the main pool's connection (the ledger's check) and the statement reads' one
+    for reading in (app.store.reader, app.store.statement_reader):
+        with reading() as r:
+            backends.append(r.conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
+    assert len(set(backends)) == 2
     admin = sa.create_engine(app.store.engine.url, poolclass=sa.pool.NullPool)
     with admin.connect() as conn:
-        conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": backend})
+        for backend in backends:
+            conn.execute(sa.text("SELECT pg_terminate_backend(:p)"), {"p": backend})
     admin.dispose()
     monkeypatch.setattr(engines, "PING_IDLE_S", 0.0)
     assert decide(app, pid, "email", "nieuwsbrief", at=AT).verdict.value == "allow"
@@ -243,7 +247,7 @@ def test_a_question_about_an_earlier_moment_is_folded_from_kept_events_as_afresh
 
 
 def test_a_statement_reader_sees_each_commit_and_gives_its_connection_back_as_it_found_it(app: App) -> None:
-    pool = app.store.engine.pool
+    pool = app.store.statements.pool
     base = pool.checkedout()  # type: ignore[attr-defined]
     with app.store.statement_reader() as r:
         before = {p.key for p in r.purposes()}
@@ -312,3 +316,54 @@ def test_an_erasure_between_a_decisions_statements_gives_the_erased_answer_never
     app.states = StateCache()
     settled = decide(app, pid, "email", "nieuwsbrief", at=at)  # decided after the erasure
     assert (settled.verdict.value, settled.rule) == ("deny", "EU-GDPR-09")
+
+
+def test_statement_reads_run_in_autocommit_on_their_own_engine_which_the_stores_disposal_closes(
+    app: App,
+) -> None:
+    """On PostgreSQL a statement reader's connection leaves no transaction open after a read (its
+    engine's connections are in autocommit, `engine.statement_engine`), and disposing the store's
+    engine closes the statement engine's connections too; on SQLite it is the store's engine."""
+    if app.store.engine.dialect.name != "postgresql":
+        assert app.store.statements is app.store.engine
+        with app.store.statement_reader() as r:
+            r.purposes()
+            assert not r._raw.in_transaction  # no BEGIN issued
+        return
+    admin = sa.create_engine(app.store.engine.url, poolclass=sa.pool.NullPool)
+
+    def backends() -> dict[int, str]:
+        with admin.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT pid, state FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            )
+            return {int(pid): str(state) for pid, state in rows}
+
+    try:
+        with app.store.statement_reader() as r:
+            r.purposes()  # plain SQL on the driver's cursor
+            backend = r._raw.info.backend_pid
+            assert backends()[backend] == "idle"  # not "idle in transaction"
+            assert r.conn.execute(sa.text("SELECT count(*) FROM purposes")).scalar_one() >= 2
+            assert backends()[backend] == "idle"  # SQLAlchemy's reads too
+        assert backends()[backend] == "idle"  # given back as it was: nothing to roll back
+        assert app.store.statements is not app.store.engine
+        app.store.engine.dispose()
+        assert backends() == {}
+    finally:
+        admin.dispose()
+
+
+def test_statement_reads_wait_for_a_lock_as_long_as_the_stores_other_reads(store_url: str) -> None:
+    if not store_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL's lock timeout")
+    app = make_app(store_url, lock_wait_s=0.3)
+    try:
+        for reading in (app.store.reader, app.store.statement_reader):
+            with reading() as r:
+                assert r.conn.execute(sa.text("SHOW lock_timeout")).scalar_one() == "300ms"
+    finally:
+        app.store.engine.dispose()

@@ -210,29 +210,21 @@ def statement_reads(engine: Engine) -> Iterator[Pooled]:
 
     For reads that need no second statement to agree with the first (a decision:
     `services.decide`): no BEGIN and no COMMIT, so on PostgreSQL one round trip a
-    statement. A read through SQLAlchemy's `Connection` on it still gets a transaction
-    of its own (SQLAlchemy begins one; it is rolled back when the connection goes back).
+    statement. `engine` is the store's statement engine (`engine.statement_engine`), whose
+    PostgreSQL connections are in autocommit for good: nothing is switched here. A read
+    through SQLAlchemy's `Connection` on it begins no transaction on the server either.
+    A connection the server cut under a read is not given back to be handed out again.
     """
     pooled = engine.raw_connection()
-    raw: Any = pooled.driver_connection
-    sqlite = engine.dialect.name == "sqlite"
-    try:
-        if not sqlite:
-            raw.autocommit = True  # client-side only: nothing is sent
-    except BaseException:
-        pooled.close()
-        raise
     opened = Pooled(engine, pooled, transaction=False)
     try:
         yield opened
+    except engine.dialect.loaded_dbapi.Error as exc:
+        if engine.dialect.is_disconnect(exc, pooled.driver_connection, None):
+            pooled.invalidate(exc)
+        raise
     finally:
-        try:
-            if not sqlite:
-                raw.autocommit = False
-        except Exception:  # a broken connection refuses it: the pool must not hand it out again
-            pooled.invalidate()
-        finally:
-            opened.release()
+        opened.release()
 
 
 def _repeatable_read() -> Any:

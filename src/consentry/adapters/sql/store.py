@@ -18,7 +18,7 @@ from consentry.adapters.sql import audience, schema
 from consentry.adapters.sql.audience import AudienceQuery
 from consentry.adapters.sql.connected import Pooled, read_transaction, statement_reads
 from consentry.adapters.sql.data_keys import check_at_start, scrub_destroyed_keys
-from consentry.adapters.sql.engine import bulk_load_settings, has_schema, require_schema
+from consentry.adapters.sql.engine import bulk_load_settings, has_schema, require_schema, statement_engine
 from consentry.adapters.sql.reader import Reader
 from consentry.adapters.sql.send_workers import WorkerLock
 from consentry.adapters.sql.writer import Writer
@@ -29,8 +29,12 @@ from consentry.services.ports import AudienceAsk
 class SqlStore:
     """Transactions over one database."""
 
-    def __init__(self, engine: Engine, vault: Vault, now: Any = None) -> None:
+    def __init__(
+        self, engine: Engine, vault: Vault, now: Any = None, statements: Engine | None = None
+    ) -> None:
         self.engine = engine
+        #: What statement readers read on (`engine.statement_engine`; made from `engine` when not given).
+        self.statements = statements if statements is not None else statement_engine(engine)
         self.vault = vault
         self._now = now or (lambda: datetime.now(UTC))
         self._schema_seen = False
@@ -38,17 +42,19 @@ class SqlStore:
 
     def reader(self) -> AbstractContextManager[Reader]:
         """A read transaction on one snapshot (begun on the driver: see `connected.read_transaction`)."""
-        return self._reading(read_transaction)
+        return self._reading(read_transaction, self.engine)
 
     def statement_reader(self) -> AbstractContextManager[Reader]:
         """Reads outside a transaction, each statement on its own snapshot (`connected.statement_reads`)."""
-        return self._reading(statement_reads)
+        return self._reading(statement_reads, self.statements)
 
     @contextmanager
-    def _reading(self, opening: Callable[[Engine], AbstractContextManager[Pooled]]) -> Iterator[Reader]:
-        """A `Reader` on a connection `opening` gives, the keys and the schema checked first."""
+    def _reading(
+        self, opening: Callable[[Engine], AbstractContextManager[Pooled]], engine: Engine
+    ) -> Iterator[Reader]:
+        """A `Reader` on a connection `opening` gives from `engine`, the keys and the schema checked first."""
         self.check_keys()
-        with opening(self.engine) as opened:
+        with opening(engine) as opened:
             r = Reader(opened, self.vault)
             if not self._schema_seen:
                 self._require_schema(r.conn)
