@@ -21,12 +21,14 @@ import sqlalchemy as sa
 
 from conftest import cache_sizes, caches_grown, make_app
 from consentry.adapters.sql import engine as engines
+from consentry.adapters.sql.engine import SchemaMissing
 from consentry.adapters.sql.reader import Reader
-from consentry.bootstrap import App
+from consentry.bootstrap import App, bootstrap
 from consentry.domain.vocabulary import PointKind
 from consentry.services import erasure, ledger, purposes, setup, states
 from consentry.services.decide import decide
 from consentry.services.states import StateCache
+from consentry.settings import Settings
 
 AT = datetime(2024, 6, 1, 12, tzinfo=UTC)
 
@@ -365,5 +367,18 @@ def test_statement_reads_wait_for_a_lock_as_long_as_the_stores_other_reads(store
         for reading in (app.store.reader, app.store.statement_reader):
             with reading() as r:
                 assert r.conn.execute(sa.text("SHOW lock_timeout")).scalar_one() == "300ms"
+    finally:
+        app.store.engine.dispose()
+
+
+def test_a_statement_reader_on_a_database_without_the_schema_refuses_and_gives_its_connection_back(
+    store_url: str,
+) -> None:
+    app = bootstrap(Settings(database_url=store_url))  # not initialised
+    try:
+        for _ in range(2):
+            with pytest.raises(SchemaMissing), app.store.statement_reader():
+                pass
+            assert app.store.statements.pool.checkedout() == 0  # type: ignore[attr-defined]
     finally:
         app.store.engine.dispose()

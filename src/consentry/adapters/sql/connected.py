@@ -1,4 +1,4 @@
-"""Plain SQL on the driver connection of a transaction the caller holds, or of none (`statement_reads`)."""
+"""Plain SQL on the driver connection of a transaction the caller holds, or of none (`StatementReads`)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class Pooled:
     def __init__(self, engine: Engine, pooled: PoolProxiedConnection, transaction: bool = True) -> None:
         self.engine = engine
         self.pooled = pooled
-        self.transaction = transaction  # False: each statement alone (`statement_reads`)
+        self.transaction = transaction  # False: each statement alone (`store.StatementReads`)
         self._conn: Connection | None = None
 
     def connection(self) -> Connection:
@@ -49,7 +49,7 @@ class Connected:
     """
 
     def __init__(self, conn: Connection | Pooled) -> None:
-        #: Whether each statement runs on a snapshot of its own (no transaction: `statement_reads`).
+        #: Whether each statement runs on a snapshot of its own (no transaction: `store.StatementReads`).
         self._own_snapshots = isinstance(conn, Pooled) and not conn.transaction
         if isinstance(conn, Pooled):
             self._conn: Connection | None = None
@@ -201,30 +201,6 @@ def read_transaction(engine: Engine) -> Iterator[Pooled]:
                 raw.isolation_level = level
         finally:
             opened.release()
-
-
-@contextmanager
-def statement_reads(engine: Engine) -> Iterator[Pooled]:
-    """A pooled connection with no transaction around its reads: each statement runs alone,
-    on a snapshot of its own (PostgreSQL in autocommit, SQLite without a BEGIN).
-
-    For reads that need no second statement to agree with the first (a decision:
-    `services.decide`): no BEGIN and no COMMIT, so on PostgreSQL one round trip a
-    statement. `engine` is the store's statement engine (`engine.statement_engine`), whose
-    PostgreSQL connections are in autocommit for good: nothing is switched here. A read
-    through SQLAlchemy's `Connection` on it begins no transaction on the server either.
-    A connection the server cut under a read is not given back to be handed out again.
-    """
-    pooled = engine.raw_connection()
-    opened = Pooled(engine, pooled, transaction=False)
-    try:
-        yield opened
-    except engine.dialect.loaded_dbapi.Error as exc:
-        if engine.dialect.is_disconnect(exc, pooled.driver_connection, None):
-            pooled.invalidate(exc)
-        raise
-    finally:
-        opened.release()
 
 
 def _repeatable_read() -> Any:
