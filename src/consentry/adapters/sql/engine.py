@@ -109,11 +109,16 @@ def statement_engine(engine: Engine, lock_wait_s: float | None = None) -> Engine
     from when they are made (`isolation_level="AUTOCOMMIT"`), with no reset when they go
     back (a connection in autocommit has no transaction to roll back): a statement read then
     checks a connection out and in, and switches nothing. On `engine`'s pool that switch, on
-    and off, and the return's reset cost ~22,000 and ~40,000 instructions a decision (session
-    11). Its pool is its own (`STATEMENT_POOL_SIZE` kept, `STATEMENT_POOL_OVERFLOW` more), its
-    connections pinged when idle as `engine`'s are (`PING_IDLE_S`) and waiting `lock_wait_s`
-    for a lock as they do. `engine.dispose()` disposes it too (SQLAlchemy's `engine_disposed`),
-    so whoever disposes the store's engine closes both pools.
+    and off, and the return's reset cost ~31,000 instructions a decision (a reader opened and
+    closed in 140,186 then, 109,310 so; session 12). Its pool is its own (`STATEMENT_POOL_SIZE`
+    kept, `STATEMENT_POOL_OVERFLOW` more), its connections pinged when idle as `engine`'s are
+    (`PING_IDLE_S`) and waiting `lock_wait_s` for a lock as they do.
+
+    `engine.dispose()` disposes it too (SQLAlchemy's `engine_disposed`), so whoever disposes
+    the store's engine closes both pools. The event does not say whether `engine`'s
+    connections were closed: a forked child's `dispose(close=False)` would close this pool's
+    inherited connections (nothing here forks with a store in use: `consentry serve`'s
+    workers are started afresh and build their own).
 
     On SQLite, `engine` itself: a statement read there is a connection without a BEGIN.
     """
