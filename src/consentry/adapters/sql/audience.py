@@ -73,7 +73,8 @@ class AudienceQuery:
     #: Each considered row's point_no, id and rule, the rule NULL where it allows
     #: (`CompiledPlan.refused`), for filling a send queue (keyed by point number, carrying the id a
     #: claim hands out): a co-routine computes every column it selects, read or not (the
-    #: obligations, the sealed blobs).
+    #: obligations, the sealed blobs). On SQLite it reads `ix_point_facts_judged`, which ends with
+    #: the point's id, where that holds every column it tests.
     keyed: str
     params: dict[str, Any]
     rules: dict[str, Rule]
@@ -98,14 +99,13 @@ def compile_audience(
     compiled = compile_plan(q, plan, pack.fallback)
     kind_is = q.param(kind.value)
     selected = _selected(q, ask.selection, blind)
-    # SQLite: a report that reads only what `ix_point_facts_judged` holds reads that index (the
-    # kind's entries, a third of each row); every other audience query reads the table as before
-    # (`+f.kind`: the kind is no way into an index, so a page still walks the id's index).
+    # SQLite: a report, or a queue's fill, that reads only what `ix_point_facts_judged` holds reads
+    # that index (the kind's entries, about half of each row); every other audience query reads the
+    # table as before (`+f.kind`: the kind is no way into an index, so a page still walks the id's index).
     sqlite = dialect == "sqlite"
-    covered = sqlite and _reads(" ".join([compiled.numbered, *selected])) <= set(t.JUDGED)
     where = [f"{'+' if sqlite else ''}f.kind = {kind_is}", *selected]
-    counted = " AND ".join([f"f.kind = {kind_is}", *selected]) if covered else " AND ".join(where)
-    judged = "point_facts f INDEXED BY ix_point_facts_judged" if covered else "point_facts f"
+    counted, judged = _from(sqlite, compiled.numbered, selected, kind_is, where)
+    filled, keyed_from = _from(sqlite, compiled.refused, selected, kind_is, where)
     obligations = "".join(f", {sql} AS ob{i}" for i, (_, sql) in enumerate(compiled.obligations))
     terminal = [rule for rule, _ in plan[0]] + [pack.fallback]
     verdict = " ".join(f"WHEN {q.param(rule.id)} THEN {q.param(rule.effect.value)}" for rule in terminal)
@@ -115,8 +115,7 @@ def compile_audience(
     )
     ruled = f"SELECT {compiled.numbered} AS rule FROM {judged} WHERE {counted}"
     keyed = (
-        f"SELECT f.point_no, f.contact_point_id, {compiled.refused} AS rule "
-        f"FROM point_facts f WHERE {' AND '.join(where)}"
+        f"SELECT f.point_no, f.contact_point_id, {compiled.refused} AS rule FROM {keyed_from} WHERE {filled}"
     )
     obs = "".join(f", a.ob{i}" for i in range(len(compiled.obligations)))
     sql = (
@@ -134,6 +133,16 @@ def compile_audience(
         pack,
         tuple(rule.id for rule in compiled.rules),
     )
+
+
+def _from(sqlite: bool, rule: str, selected: list[str], kind_is: str, where: list[str]) -> tuple[str, str]:
+    """The WHERE and the FROM of a query that judges `rule` over the selected points of a kind: on SQLite
+    the covering index's entries of the kind when it holds every column the query reads (the point's
+    number and id among them), else the table."""
+    if sqlite and _reads(" ".join([rule, *selected])) <= set(t.COVERED):
+        covered = " AND ".join([f"f.kind = {kind_is}", *selected])
+        return covered, "point_facts f INDEXED BY ix_point_facts_judged"
+    return " AND ".join(where), "point_facts f"
 
 
 def _reads(sql: str) -> set[str]:

@@ -140,12 +140,12 @@ register_entries = sa.Table(
 )
 
 #: What an audience report reads of a `point_facts` row, in the order of SQLite's covering
-#: index on them (`ix_point_facts_judged`): the kind, the point's number (a report counts in
-#: ranges of it), then every fact the rules test. Without the ids, the blind indexes, the sealed
-#: value and name and the head, an entry is a third of the row, and a report over
-#: one kind reads that kind's entries only (`adapters.sql.audience`; docs/performance.md). A
-#: report that asks more (a register's entries by the point's lookup, its own listings by its
-#: id) reads the table.
+#: index on them (`ix_point_facts_judged`, which ends with the point's id: `COVERED`): the kind,
+#: the point's number (a report counts in ranges of it), then every fact the rules test. Without
+#: the blind indexes, the sealed value and name and the head, an entry is about half the row, and
+#: a report over one kind reads that kind's entries only (`adapters.sql.audience`;
+#: docs/performance.md). A report that asks more (a register's entries by the point's lookup)
+#: reads the table.
 JUDGED = (
     "kind", "point_no", "party", "source", "erased", "person_objected_dm", "person_objected_profiling",
     "restricted", "suppressed", "published", "published_unproven", "outside_eea", "local_rules_met",
@@ -153,6 +153,12 @@ JUDGED = (
     "c_defective", "subscribed", "opt_outs", "bought", "bought_ex", "listed", "suppressed_for", "c_fresh",
     "c_timed", "more", "tags", "selected_by",
 )  # fmt: skip
+
+#: SQLite's covering index of `point_facts` (`ix_point_facts_judged`): what a report reads
+#: (`JUDGED`) and, last, the point's id, which a queue's fill reads with each point's rule
+#: (`AudienceQuery.keyed`; migration 0022). Without it the fill read the table (every kind's rows,
+#: with their sealed values and head): at 1M, ~10% of the fill's CPU (docs/performance.md).
+COVERED = (*JUDGED, "contact_point_id")
 
 #: The audience projection: one narrow row per contact point with every fact the rules ask
 #: (see consentry.policy.factrows), its head (for the state cache) and, for the sender and the
@@ -228,7 +234,7 @@ point_facts = sa.Table(
     sa.Column("suppressed_since", UTCDateTime(), nullable=True),
     sa.Index("ix_point_facts_contact", "contact_id"),
     #: SQLite: the columns an audience report reads, by kind and number (`JUDGED`).
-    sa.Index("ix_point_facts_judged", *JUDGED).ddl_if(dialect="sqlite"),
+    sa.Index("ix_point_facts_judged", *COVERED).ddl_if(dialect="sqlite"),
 )
 
 #: The bit each token of a `point_facts` mask column has: numbered on first sight by the writer
