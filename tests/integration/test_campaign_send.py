@@ -529,6 +529,35 @@ def test_a_claim_takes_no_more_than_asked_of_the_due_rows_the_earliest_due_first
     assert set(statuses.values()) == {MessageStatus.CLAIMED.value}
 
 
+def test_a_range_hands_out_rows_never_tried_and_a_row_once_tried_goes_one_by_one_with_its_attempts(
+    shop: App,
+) -> None:
+    # A range claim reads each row's number and id and hands out no attempts and no notice beside
+    # them (`campaign_queue._claim_range`): it holds because a row once tried, retried or handed
+    # back is stored as `waiting` (claimed one by one, its own attempts read), never as `queued`.
+    people = [f"klant{i}@example.nl" for i in range(6)]
+    load(shop, *(person(a, a) for a in people))
+    campaigns.define(shop, CAMPAIGN)
+    sending.start(shop, "najaar")
+    now = shop.clock.now()
+    with shop.store.writer() as w:
+        sent, retried, handed_back = (no for no, _, _, _ in w.claim("najaar", "w1", 3, now))
+        w.mark_sent("najaar", [(sent, "m1", True)], now)
+        w.retry("najaar", [(retried, "451 try later", now - timedelta(minutes=1))])
+        assert w.requeue_claims("najaar", ["w1"]) == 1
+    with shop.store.engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT status, attempts, art14 FROM campaign_messages")).all()
+    assert Counter(status for status, _, _ in stored) == Counter({"queued": 3, "waiting": 2, "sent": 1})
+    assert {(attempts, bool(art14)) for status, attempts, art14 in stored if status == "queued"} == {
+        (0, False)
+    }
+    with shop.store.writer() as w:
+        again = w.claim("najaar", "w2", 10, now)
+    handed = {no: (attempts, bool(art14)) for no, _, attempts, art14 in again}
+    assert len(again) == 5 and handed.pop(retried) == (1, False) and handed.pop(handed_back) == (0, False)
+    assert set(handed.values()) == {(0, False)}
+
+
 class PipeliningServer(Server):
     """The same server, offering PIPELINING (RFC 2920): MAIL, RCPT and DATA arrive in one write."""
 

@@ -259,9 +259,28 @@ def _claim_waiting(conn: Connection, no: int, worker: str, n: int, moment: Any) 
 
 
 def _claim_range(conn: Connection, no: int, above: int, worker: str, n: int, moment: Any) -> list[Claim]:
-    """Claim the next `n` queued rows after the cursor `above` as one range (see `claim`): the
-    driver's rows as read, no object made per row."""
-    rows: list[Claim] = _driver(conn, _RANGE, {"no": no, "above": above, "n": n})
+    """Claim the next `n` queued rows after the cursor `above` as one range (see `claim`).
+
+    A `queued` row was never tried: the fill writes it with no attempts and no notice, and a row
+    once tried or handed back is `waiting` from then on (migration 0017 made those of older queues
+    so). So the range reads each row's number and id and hands out those two constants beside
+    them. On SQLite it reads the two columns alone and makes each claim's tuple here: its driver
+    takes the connection's lock for each column's type and value, which cost more (at 1M, ~0.06 s
+    of the claims' ~0.32 s CPU; docs/performance.md, session 12). PostgreSQL's driver makes each
+    row's tuple in C, so there the statement gives the constants (a loop here cost ~0.03 s CPU).
+    """
+    raw: Any = conn.connection.driver_connection
+    cur = raw.cursor()
+    ranged = {"no": no, "above": above, "n": n}
+    try:
+        if conn.dialect.name == "sqlite":
+            cur.execute(_RANGE.format(constants=""), ranged)
+            rows: list[Claim] = [(point, pid, 0, 0) for point, pid in cur]
+        else:
+            cur.execute(_statement(conn, _RANGE.format(constants=", 0, 0")), ranged)
+            rows = cur.fetchall()
+    finally:
+        cur.close()
     upto = rows[-1][0] if len(rows) == n else END
     claimed = {"no": no, "upto": upto, "above": above, "worker": worker, "at": moment}
     _driver(
@@ -274,22 +293,26 @@ def _claim_range(conn: Connection, no: int, above: int, worker: str, n: int, mom
 
 
 #: The next `:n` queued rows after `:above`, each with its point's id as the fill wrote it (none for
-#: a point erased since). Before the queue carried the ids, a claim looked each one up in
-#: `point_facts`: at 1M, 0.35 s of SQLite's 0.65 s CPU for the whole queue's claims and two thirds
-#: of PostgreSQL's time (an index descent and a heap page a row).
+#: a point erased since), and `{constants}` (see `_claim_range`). Before the queue carried the ids,
+#: a claim looked each one up in `point_facts`: at 1M, 0.35 s of SQLite's 0.65 s CPU for the whole
+#: queue's claims and two thirds of PostgreSQL's time (an index descent and a heap page a row).
 _RANGE = (
-    "SELECT point_no, contact_point_id, attempts, art14 FROM campaign_messages "
+    "SELECT point_no, contact_point_id{constants} FROM campaign_messages "
     f"WHERE campaign_no = :no AND point_no > :above AND status = '{QUEUED}' ORDER BY point_no LIMIT :n"
 )
 
 
+def _statement(conn: Connection, sql: str) -> str:
+    """`sql` (`:name` marks a parameter) as the driver takes it."""
+    return _NAMED.sub(r"%(\1)s", sql) if conn.dialect.name == "postgresql" else sql
+
+
 def _driver(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """A statement's rows, run on the driver's cursor: SQLAlchemy's rows cost more than a claim's SQL."""
-    postgres = conn.dialect.name == "postgresql"
     raw: Any = conn.connection.driver_connection
     cur = raw.cursor()
     try:
-        cur.execute(_NAMED.sub(r"%(\1)s", sql) if postgres else sql, params)
+        cur.execute(_statement(conn, sql), params)
         return list(cur.fetchall()) if cur.description else []
     finally:
         cur.close()
