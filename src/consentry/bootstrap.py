@@ -62,7 +62,7 @@ def bootstrap(
     engine = create_engine(settings.database_url, serving=serving, lock_wait_s=wait)
     return App(
         settings=settings,
-        store=SqlStore(engine, keys, now=clock.now, statements=statement_engine(engine, wait)),
+        store=SqlStore(engine, keys, statements=statement_engine(engine, wait), now=clock.now),
         clock=clock,
         ids=ids or random_ids,
         pack=PACK,

@@ -19,7 +19,7 @@ from consentry.adapters.sql import audience, schema
 from consentry.adapters.sql.audience import AudienceQuery
 from consentry.adapters.sql.connected import Pooled, read_transaction
 from consentry.adapters.sql.data_keys import check_at_start, scrub_destroyed_keys
-from consentry.adapters.sql.engine import bulk_load_settings, has_schema, require_schema, statement_engine
+from consentry.adapters.sql.engine import bulk_load_settings, has_schema, require_schema
 from consentry.adapters.sql.reader import Reader
 from consentry.adapters.sql.send_workers import WorkerLock
 from consentry.adapters.sql.writer import Writer
@@ -30,12 +30,11 @@ from consentry.services.ports import AudienceAsk
 class SqlStore:
     """Transactions over one database."""
 
-    def __init__(
-        self, engine: Engine, vault: Vault, now: Any = None, statements: Engine | None = None
-    ) -> None:
+    def __init__(self, engine: Engine, vault: Vault, *, statements: Engine, now: Any = None) -> None:
         self.engine = engine
-        #: What statement readers read on (`engine.statement_engine`; made from `engine` when not given).
-        self.statements = statements if statements is not None else statement_engine(engine)
+        #: What statement readers read on: `engine.statement_engine(engine, ...)`, made with the same
+        #: lock wait as `engine` (asked for, not made here: each one made adds a pool and a listener).
+        self.statements = statements
         self.vault = vault
         self._now = now or (lambda: datetime.now(UTC))
         self._schema_seen = False
@@ -147,9 +146,12 @@ class StatementReads:
     For reads that need no second statement to agree with the first (a decision:
     `services.decide`): no BEGIN and no COMMIT, so on PostgreSQL one round trip a statement,
     and nothing switched on the connection. A read through SQLAlchemy's `Connection` on it
-    begins no transaction on the server either. A connection the server cut under a read is
-    not given back to be handed out again. One small class, not generator context managers:
-    every decision opens one (two of those cost ~17,000 instructions more, session 11).
+    begins no transaction on PostgreSQL's server either (on SQLite the engine's own BEGIN, as
+    before). Its connections are not reset when they go back (nothing to roll back), so nothing
+    read through it may change the session (`SET`; `SET LOCAL` does nothing in autocommit). A
+    connection a read failed on is given back only when the server has it idle; one cut, or left
+    mid-statement, is dropped. One small class, not generator context managers: every decision
+    opens one (two of those cost ~17,000 instructions more, session 11).
     """
 
     __slots__ = ("_opened", "_store")
@@ -175,13 +177,21 @@ class StatementReads:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         opened = self._opened
-        if exc is not None:
-            dialect = opened.engine.dialect
-            if isinstance(exc, dialect.loaded_dbapi.Error) and dialect.is_disconnect(
-                exc, opened.pooled.driver_connection, None
-            ):
-                opened.pooled.invalidate(exc)
+        if exc is not None and not _idle(opened):
+            opened.pooled.invalidate(exc)
         opened.release()
+
+
+def _idle(opened: Pooled) -> bool:
+    """Whether a statement reader's connection can serve the next one after a failed read: on
+    PostgreSQL the server has it idle, outside a transaction (not cut, not mid-statement); a
+    SQLite connection without a BEGIN always can."""
+    if opened.engine.dialect.name != "postgresql":
+        return True
+    import psycopg  # only PostgreSQL stores need the driver loaded
+
+    raw: Any = opened.pooled.driver_connection
+    return bool(raw.info.transaction_status == psycopg.pq.TransactionStatus.IDLE)
 
 
 def _duplicate(exc: sa.exc.IntegrityError) -> bool:
