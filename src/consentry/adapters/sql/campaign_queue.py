@@ -269,18 +269,17 @@ def _claim_range(conn: Connection, no: int, above: int, worker: str, n: int, mom
     of the claims' ~0.32 s CPU; docs/performance.md, session 12). PostgreSQL's driver makes each
     row's tuple in C, so there the statement gives the constants (a loop here cost ~0.03 s CPU).
     """
-    raw: Any = conn.connection.driver_connection
-    cur = raw.cursor()
     ranged = {"no": no, "above": above, "n": n}
-    try:
-        if conn.dialect.name == "sqlite":
-            cur.execute(_RANGE.format(constants=""), ranged)
-            rows: list[Claim] = [(point, pid, 0, 0) for point, pid in cur]
-        else:
-            cur.execute(_statement(conn, _RANGE.format(constants=", 0, 0")), ranged)
-            rows = cur.fetchall()
-    finally:
-        cur.close()
+    rows: list[Claim]
+    if conn.dialect.name == "sqlite":
+        raw: Any = conn.connection.driver_connection
+        cur = raw.cursor()
+        try:
+            rows = [(point, pid, 0, 0) for point, pid in cur.execute(_RANGE_SQLITE, ranged)]
+        finally:
+            cur.close()
+    else:
+        rows = _driver(conn, _RANGE_PG, ranged)
     upto = rows[-1][0] if len(rows) == n else END
     claimed = {"no": no, "upto": upto, "above": above, "worker": worker, "at": moment}
     _driver(
@@ -293,26 +292,24 @@ def _claim_range(conn: Connection, no: int, above: int, worker: str, n: int, mom
 
 
 #: The next `:n` queued rows after `:above`, each with its point's id as the fill wrote it (none for
-#: a point erased since), and `{constants}` (see `_claim_range`). Before the queue carried the ids,
-#: a claim looked each one up in `point_facts`: at 1M, 0.35 s of SQLite's 0.65 s CPU for the whole
-#: queue's claims and two thirds of PostgreSQL's time (an index descent and a heap page a row).
-_RANGE = (
-    "SELECT point_no, contact_point_id{constants} FROM campaign_messages "
+#: a point erased since): SQLite's statement reads the two columns, PostgreSQL's gives the constants
+#: too (see `_claim_range`). Before the queue carried the ids, a claim looked each one up in
+#: `point_facts`: at 1M, 0.35 s of SQLite's 0.65 s CPU for the whole queue's claims and two thirds
+#: of PostgreSQL's time (an index descent and a heap page a row).
+_RANGE_SQLITE = (
+    "SELECT point_no, contact_point_id FROM campaign_messages "
     f"WHERE campaign_no = :no AND point_no > :above AND status = '{QUEUED}' ORDER BY point_no LIMIT :n"
 )
-
-
-def _statement(conn: Connection, sql: str) -> str:
-    """`sql` (`:name` marks a parameter) as the driver takes it."""
-    return _NAMED.sub(r"%(\1)s", sql) if conn.dialect.name == "postgresql" else sql
+_RANGE_PG = _RANGE_SQLITE.replace("contact_point_id", "contact_point_id, 0, 0", 1)
 
 
 def _driver(conn: Connection, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """A statement's rows, run on the driver's cursor: SQLAlchemy's rows cost more than a claim's SQL."""
+    postgres = conn.dialect.name == "postgresql"
     raw: Any = conn.connection.driver_connection
     cur = raw.cursor()
     try:
-        cur.execute(_statement(conn, sql), params)
+        cur.execute(_NAMED.sub(r"%(\1)s", sql) if postgres else sql, params)
         return list(cur.fetchall()) if cur.description else []
     finally:
         cur.close()
