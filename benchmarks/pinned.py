@@ -32,7 +32,11 @@ def main(argv: list[str]) -> None:
 
     def pinned(*args: Any, **kwargs: Any) -> Any:
         conn = connect(*args, **kwargs)
-        os.sched_setaffinity(conn.info.backend_pid, {backend})
+        try:
+            os.sched_setaffinity(conn.info.backend_pid, {backend})
+        except PermissionError:
+            conn.close()
+            sys.exit(f"pinned.py: may not pin PostgreSQL's backend {conn.info.backend_pid}: run as root")
         return conn
 
     psycopg.connect = pinned

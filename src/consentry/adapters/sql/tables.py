@@ -157,7 +157,7 @@ JUDGED = (
 #: SQLite's covering index of `point_facts` (`ix_point_facts_judged`): what a report reads
 #: (`JUDGED`) and, last, the point's id, which a queue's fill reads with each point's rule
 #: (`AudienceQuery.keyed`; migration 0022). Without it the fill read the table (every kind's rows,
-#: with their sealed values and head): at 1M, ~10% of the fill's CPU (docs/performance.md).
+#: with their sealed values and head): at 1M, ~12% of the fill's INSERT in CPU (docs/performance.md).
 COVERED = (*JUDGED, "contact_point_id")
 
 #: The audience projection: one narrow row per contact point with every fact the rules ask
@@ -233,7 +233,7 @@ point_facts = sa.Table(
     #: When an earlier suppression of the same address or number began (`suppressions`).
     sa.Column("suppressed_since", UTCDateTime(), nullable=True),
     sa.Index("ix_point_facts_contact", "contact_id"),
-    #: SQLite: the columns an audience report reads, by kind and number (`JUDGED`).
+    #: SQLite: the columns an audience report reads, by kind and number, and the point's id (`COVERED`).
     sa.Index("ix_point_facts_judged", *COVERED).ddl_if(dialect="sqlite"),
 )
 
