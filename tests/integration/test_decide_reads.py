@@ -217,6 +217,27 @@ def test_a_connection_cut_under_a_statement_reader_raises_its_error_and_is_not_h
     assert decide(app, pid, "email", "nieuwsbrief", at=AT).verdict.value == "allow"
 
 
+def test_a_statement_readers_connection_is_kept_after_a_failed_read_only_when_idle(app: App) -> None:
+    """A read that fails on the server (PostgreSQL: in autocommit the connection is idle again)
+    gives its connection back to be used again; one left mid-statement is dropped."""
+    if app.store.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's pooled connections")
+    app.store.statements.dispose()  # one connection in the pool from here on
+
+    def backend() -> int:
+        with app.store.statement_reader() as r:
+            return int(r.conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
+
+    first = backend()
+    with pytest.raises(sa.exc.ProgrammingError), app.store.statement_reader() as r:
+        r.conn.execute(sa.text("SELECT * FROM no_such_table"))
+    assert backend() == first  # idle after the error: kept
+    with pytest.raises(RuntimeError), app.store.statement_reader() as r:
+        r._raw.pgconn.send_query(b"SELECT pg_sleep(0.2)")  # sent, its result not read
+        raise RuntimeError("left mid-statement")
+    assert backend() != first  # not idle: dropped
+
+
 def test_a_question_about_an_earlier_moment_is_folded_from_kept_events_as_afresh(app: App) -> None:
     pid = registered(app)
     ledger.append_lines(
