@@ -366,13 +366,14 @@ def test_statement_reads_run_in_autocommit_on_their_own_engine_which_the_stores_
             )
             return {int(pid): str(state) for pid, state in rows}
 
-    def gone() -> dict[int, str]:
-        """The backends left once the ones just closed have had time to exit (a backend leaves
-        `pg_stat_activity` a moment after its client closed the connection)."""
+    def left(ours: set[int]) -> set[int]:
+        """Which of these backends are left once closed ones have had time to exit (a backend
+        leaves `pg_stat_activity` a moment after its client closed the connection). Only the
+        store's own: the test database may hold other tests' connections."""
         deadline = time.monotonic() + 5
-        while (left := backends()) and time.monotonic() < deadline:
+        while (found := ours & backends().keys()) and time.monotonic() < deadline:
             time.sleep(0.05)
-        return left
+        return found
 
     try:
         with app.store.statement_reader() as r:
@@ -383,8 +384,11 @@ def test_statement_reads_run_in_autocommit_on_their_own_engine_which_the_stores_
             assert backends()[backend] == "idle"  # SQLAlchemy's reads too
         assert backends()[backend] == "idle"  # given back as it was: nothing to roll back
         assert app.store.statements is not app.store.engine
+        with app.store.reader() as r:  # the main pool's connection too
+            main = int(r.conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one())
+        assert main != backend
         app.store.engine.dispose()
-        assert gone() == {}
+        assert left({backend, main}) == set()
     finally:
         admin.dispose()
 
