@@ -40,23 +40,25 @@ class SqlStore:
         self._schema_seen = False
         self._keys_checked = False
 
-    def reader(self) -> AbstractContextManager[Reader]:
-        """A read transaction on one snapshot (begun on the driver: see `connected.read_transaction`)."""
-        return self._reading()
+    @contextmanager
+    def reader(self) -> Iterator[Reader]:
+        """A read transaction on one snapshot (begun on the driver: see `connected.read_transaction`),
+        the keys and the schema checked first."""
+        self.check_keys()
+        with read_transaction(self.engine) as opened:
+            yield self._reader_on(opened)
 
     def statement_reader(self) -> AbstractContextManager[Reader]:
         """Reads outside a transaction, each statement on its own snapshot (`StatementReads`)."""
         return StatementReads(self)
 
-    @contextmanager
-    def _reading(self) -> Iterator[Reader]:
-        """A `Reader` in a read transaction, the keys and the schema checked first."""
-        self.check_keys()
-        with read_transaction(self.engine) as opened:
-            r = Reader(opened, self.vault)
-            if not self._schema_seen:
-                self._require_schema(r.conn)
-            yield r
+    def _reader_on(self, opened: Pooled) -> Reader:
+        """A `Reader` on a connection of either kind, the schema checked on the store's first
+        (`r.conn`, SQLAlchemy's connection, is made only for that check)."""
+        r = Reader(opened, self.vault)
+        if not self._schema_seen:
+            self._require_schema(r.conn)
+        return r
 
     @contextmanager
     def writer(self) -> Iterator[Writer]:
@@ -165,13 +167,10 @@ class StatementReads:
         engine = store.statements
         opened = self._opened = Pooled(engine, engine.raw_connection(), transaction=False)
         try:
-            r = Reader(opened, store.vault)
-            if not store._schema_seen:
-                store._require_schema(r.conn)
+            return store._reader_on(opened)
         except BaseException:
             opened.release()
             raise
-        return r
 
     def __exit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
