@@ -30,8 +30,9 @@ write-ahead log folded in; PostgreSQL: the database's size; each less its size b
 
 `--floor` also measures the machine: a lean reference schema (contact points and one
 ~300-byte event with its chain hash) written by a minimal script, with and without building
-the JSON and the chain in Python (benchmarks/lean.py), for as many contacts, printed under
-the import's figures so their ratio is honest. And it measures what the store alone costs
+the JSON and the chain in Python, and with a data key a contact sealing its personal fields
+as the issue asks (benchmarks/lean.py), for as many contacts, printed under the import's
+figures so their ratio is honest. And it measures what the store alone costs
 on this machine: the rows the import wrote (data keys, contact points, events, facts,
 terms) are read back and written again into a fresh
 ledger with the store's bulk insert statements, on its bulk connection (SQLite:

@@ -8,7 +8,7 @@ at the least:
 - `events`: one event a contact (seq, id, point, type, occurred_at, a ~300-byte JSON payload,
   the previous hash and its own SHA-256 hash).
 
-Two variants, each in a fresh child process on a fresh database, committing as many contacts
+Three variants, each in a fresh child process on a fresh database, committing as many contacts
 at a time as a big import does (`imports.COMMIT_BLOCKS * imports.BLOCK_ROWS`):
 
 - `store`: the rows are built before the clock starts (payloads, lookups, the chain), so only
@@ -16,7 +16,14 @@ at a time as a big import does (`imports.COMMIT_BLOCKS * imports.BLOCK_ROWS`):
   (`write_row`) on PostgreSQL;
 - `python`: the same, with building each row's JSON (`json.dumps`, sorted keys), its lookup
   (HMAC-SHA-256) and the hash chain (SHA-256 over the canonical text) done in the timed loop,
-  in one thread of Python: what a minimal importer pays for proof.
+  in one thread of Python: what a minimal importer pays for proof;
+- `sealed`: `python`, and what issue #16 asks of every contact's personal data besides: a
+  data key of its own (32 random bytes, wrapped by a master key with AES-256-GCM, in a
+  `data_keys` row), the address (in its contact point's row) and the payload's personal fields
+  (name, IP, the source system's fields) sealed with it (AES-256-GCM, bound to the point's and
+  the event's id), and the chain hashing the sealed form; keys and nonces drawn from the random
+  source a thousand contacts at a time: what a minimal importer pays for proof that can be
+  forgotten.
 
 Each prints rows/s (wall), rows per CPU-second of the writing process (and on PostgreSQL
 the server backend's CPU, read from /proc), bytes per contact (database size / contacts)
@@ -42,6 +49,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pgdb import backend_cpu, scratch_database
 
 LEAN_DB = f"consentry_bench_lean_{os.getpid()}"
@@ -56,6 +64,24 @@ _SCHEMA = (
     "payload {json} NOT NULL, prev_hash CHAR(64) NOT NULL, hash CHAR(64) NOT NULL)",
     "CREATE INDEX events_point ON events (contact_point_id, occurred_at)",
 )
+#: The `sealed` variant's own tables: the points with their address sealed, the data keys, and
+#: the events with their sealed part.
+_SEALED_SCHEMA = (
+    _SCHEMA[0].replace("NOT NULL, UNIQUE", "NOT NULL, value_ct {blob} NOT NULL, UNIQUE"),
+    "CREATE TABLE data_keys (contact_ref VARCHAR(40) PRIMARY KEY, wrapped {blob} NOT NULL)",
+    _SCHEMA[1].replace("payload {json} NOT NULL,", "payload {json} NOT NULL, sealed {blob} NOT NULL,"),
+    _SCHEMA[2],
+)
+#: The payload's fields the `sealed` variant keeps sealed (personal data).
+_PERSONAL = ("display_name", "ip", "source_fields")
+_MASTER = AESGCM(b"lean-reference-master-key-32byte")
+#: Random bytes a contact of the `sealed` variant: its key and three nonces.
+_DRAWN = 32 + 3 * 12
+#: Contacts whose random bytes are drawn in one read of the random source (the product draws a
+#: batch's keys and nonces at once too).
+_DRAW_BATCH = 1000
+#: Where in a contact's random bytes its key and nonces are: (offset, length).
+_PARTS = ((0, 32), (32, 12), (44, 12), (56, 12))
 _START = datetime(2023, 1, 1, tzinfo=UTC)
 
 
@@ -78,21 +104,46 @@ def _payload(i: int) -> dict[str, Any]:
     }
 
 
-def _rows(n: int, mac: Any) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ...]]]:
-    """(contact point row, event row) per contact, the chain included."""
+def _json(obj: Any) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+Row = tuple[Any, ...]
+
+
+def _rows(n: int, mac: Any, sealed: bool = False) -> Iterator[tuple[Row, Row, Row | None]]:
+    """(contact point row, event row, data key row or None) per contact, the chain included;
+    `sealed`: each contact's address and personal fields sealed with a data key of its own."""
     prev = "0" * 64
+    drawn = b""
     for i in range(n):
         pid = f"cp{i:012d}"
         value = f"sanne.devries{i}@example.nl"
         m = mac.copy()
         m.update(value.encode())
         at = _START + timedelta(seconds=i)
-        text = json.dumps(_payload(i), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         eid = f"ev{i:012d}"
+        payload = _payload(i)
+        key_row: Row | None = None
+        point: Row = (pid, "email", m.digest()[:16], pid)
+        seal = b""
+        if sealed:
+            at_draw = i % _DRAW_BATCH * _DRAWN
+            if at_draw == 0:
+                drawn = os.urandom(_DRAW_BATCH * _DRAWN)
+            key, n1, n2, n3 = (drawn[at_draw + a : at_draw + a + size] for a, size in _PARTS)
+            cipher = AESGCM(key)
+            key_row = (pid, n1 + _MASTER.encrypt(n1, key, pid.encode()))
+            point = (*point, n2 + cipher.encrypt(n2, value.encode(), pid.encode()))
+            personal = _json({k: payload.pop(k) for k in _PERSONAL})
+            seal = n3 + cipher.encrypt(n3, personal.encode(), eid.encode())
+        text = _json(payload)
         head = f'{{"cp":"{pid}","id":"{eid}","occurred_at":"{at.isoformat()}"'
-        canon = f'{head},"payload":{text},"seq":{i + 1}}}'
+        tail = f',"sealed":"{seal.hex()}"' if sealed else ""
+        canon = f'{head},"payload":{text}{tail},"seq":{i + 1}}}'
         h = hashlib.sha256(prev.encode() + canon.encode()).hexdigest()
-        yield (pid, "email", m.digest()[:16], pid), (i + 1, eid, pid, "consent.given", at, text, prev, h)
+        event: Row = (i + 1, eid, pid, "consent.given", at, text, *((seal,) if sealed else ()), prev, h)
+        yield point, event, key_row
         prev = h
 
 
@@ -121,38 +172,43 @@ def child(url: str, rows: int, variant: str) -> dict[str, Any]:
         db = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
         types = {"blob": "BYTEA", "time": "TIMESTAMP", "json": "JSONB"}
         backend = db.info.backend_pid
-    for ddl in _SCHEMA:
+    sealed = variant == "sealed"
+    for ddl in _SEALED_SCHEMA if sealed else _SCHEMA:
         db.execute(ddl.format(**types))
     if not sqlite:
         db.commit()
-    built = None if variant == "python" else list(_rows(rows, mac))
+    built = None if variant != "store" else list(_rows(rows, mac))
     server0 = backend_cpu(backend)
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    source = iter(built) if built is not None else _rows(rows, mac)
+    source = iter(built) if built is not None else _rows(rows, mac, sealed)
+    marks = ", ".join("?" * (9 if sealed else 8))
     done = 0
     while done < rows:
         take = min(COMMIT_ROWS, rows - done)
-        points, events = [], []
+        points, events, keys = [], [], []
         for _ in range(take):
-            p, e = next(source)
+            p, e, k = next(source)
             points.append(p)
             events.append(e)
+            if k is not None:
+                keys.append(k)
         if sqlite:
             db.execute("BEGIN IMMEDIATE")
-            db.executemany("INSERT INTO contact_points VALUES (?, ?, ?, ?)", points)
+            if keys:
+                db.executemany("INSERT INTO data_keys VALUES (?, ?)", keys)
+            db.executemany(f"INSERT INTO contact_points VALUES ({', '.join('?' * len(points[0]))})", points)
             db.executemany(
-                "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO events VALUES ({marks})",
                 [(*e[:4], e[4].isoformat(), *e[5:]) for e in events],
             )
             db.execute("COMMIT")
         else:
             with db.cursor() as cur:
-                with cur.copy("COPY contact_points FROM STDIN") as copy:
-                    for p in points:
-                        copy.write_row(p)
-                with cur.copy("COPY events FROM STDIN") as copy:
-                    for e in events:
-                        copy.write_row(e)
+                for table, written in (("data_keys", keys), ("contact_points", points), ("events", events)):
+                    if written:
+                        with cur.copy(f"COPY {table} FROM STDIN") as copy:
+                            for row in written:
+                                copy.write_row(row)
             db.commit()
         done += take
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
@@ -197,9 +253,13 @@ def describe(label: str, fig: dict[str, Any]) -> str:
 
 
 def reference(store: str, rows: int, tmp: Path) -> list[str]:
-    """The lean reference's lines for one store ("sqlite" or "postgresql"), both variants."""
+    """The lean reference's lines for one store ("sqlite" or "postgresql"), every variant."""
     lines = []
-    for variant, label in (("store", "writing only"), ("python", "+ JSON and chain in Python")):
+    for variant, label in (
+        ("store", "writing only"),
+        ("python", "+ JSON and chain in Python"),
+        ("sealed", "+ a key a contact, sealed"),
+    ):
         if store == "sqlite":
             db = tmp / f"lean-{variant}.db"
             for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
