@@ -181,7 +181,6 @@ def child(url: str, rows: int, variant: str) -> dict[str, Any]:
     server0 = backend_cpu(backend)
     cpu0, wall0 = time.process_time(), time.perf_counter()
     source = iter(built) if built is not None else _rows(rows, mac, sealed)
-    marks = ", ".join("?" * (9 if sealed else 8))
     done = 0
     while done < rows:
         take = min(COMMIT_ROWS, rows - done)
@@ -192,23 +191,24 @@ def child(url: str, rows: int, variant: str) -> dict[str, Any]:
             events.append(e)
             if k is not None:
                 keys.append(k)
+        if sqlite:  # times as SQLite keeps them: ISO text
+            events = [(*e[:4], e[4].isoformat(), *e[5:]) for e in events]
+        tables = [
+            (name, written)
+            for name, written in (("data_keys", keys), ("contact_points", points), ("events", events))
+            if written
+        ]
         if sqlite:
             db.execute("BEGIN IMMEDIATE")
-            if keys:
-                db.executemany("INSERT INTO data_keys VALUES (?, ?)", keys)
-            db.executemany(f"INSERT INTO contact_points VALUES ({', '.join('?' * len(points[0]))})", points)
-            db.executemany(
-                f"INSERT INTO events VALUES ({marks})",
-                [(*e[:4], e[4].isoformat(), *e[5:]) for e in events],
-            )
+            for name, written in tables:
+                db.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(written[0]))})", written)
             db.execute("COMMIT")
         else:
             with db.cursor() as cur:
-                for table, written in (("data_keys", keys), ("contact_points", points), ("events", events)):
-                    if written:
-                        with cur.copy(f"COPY {table} FROM STDIN") as copy:
-                            for row in written:
-                                copy.write_row(row)
+                for name, written in tables:
+                    with cur.copy(f"COPY {name} FROM STDIN") as copy:
+                        for row in written:
+                            copy.write_row(row)
             db.commit()
         done += take
     wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
