@@ -35,8 +35,8 @@ at a time as a big import does (`imports.COMMIT_BLOCKS * imports.BLOCK_ROWS`):
 Each prints rows/s (wall), rows per CPU-second of the writing process (and on PostgreSQL
 the server backend's CPU, read from /proc), bytes per contact (database size / contacts),
 the process's peak memory, and the rows/s that its CPU (the server's included) would allow
-if it were split perfectly over every core of the machine: what no importer doing the same
-work in Python here can pass, however it spreads that work.
+if it were split perfectly over every core of the machine: a bound for this script's work as
+written (a leaner build of the same bytes would raise it), not for every importer.
 
     python benchmarks/lean.py --rows 1000000 --store both
 """
