@@ -8,7 +8,7 @@ at the least:
 - `events`: one event a contact (`facts`: 2.8; seq, id, point, type, occurred_at, a ~300-byte
   JSON payload, the previous hash and its own SHA-256 hash).
 
-Four variants, each in a fresh child process on a fresh database, committing as many contacts
+Five variants, each in a fresh child process on a fresh database, committing as many contacts
 at a time as a big import does (`imports.COMMIT_BLOCKS * imports.BLOCK_ROWS`):
 
 - `store`: the rows are built before the clock starts (payloads, lookups, the chain), so only
@@ -30,9 +30,14 @@ at a time as a big import does (`imports.COMMIT_BLOCKS * imports.BLOCK_ROWS`):
   double opt-in (2.8 events a member, each with its JSON, its sealed part and its link in the
   chain). The import keeps these as three events because they are three facts at two moments
   (docs/performance.md, "A confirmed double opt-in as one event"); this is what a minimal
-  importer pays for the same proof, still without a projection, payload checks or the CSV.
+  importer pays for the same proof, still without a projection, payload checks or the CSV;
+- `parallel`: `facts` on two processes: a worker process (forked) builds and seals the members
+  a thousand at a time and queues them (the queue unbounded, so that it does not wait while
+  this one writes); this one chains and writes them. What the same work gives when it uses a
+  second core, paying for handing the members over (pickled through a pipe).
 
-Each prints rows/s (wall), rows per CPU-second of the writing process (and on PostgreSQL
+Each prints rows/s (wall), rows per CPU-second of the writing process (with `parallel`'s
+worker; and on PostgreSQL
 the server backend's CPU, read from /proc), bytes per contact (database size / contacts),
 the process's peak memory, and the rows/s that its CPU (the server's included) would allow
 if it were split perfectly over every core of the machine: a bound for this script's work as
@@ -48,6 +53,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import multiprocessing
 import os
 import resource
 import subprocess
@@ -215,36 +221,36 @@ class _Chain:
         return row
 
 
-def _rows(n: int, mac: Any, variant: str, sqlite: bool) -> Iterator[tuple[Row, list[Row], Row | None]]:
-    """(contact point row, its event rows, data key row or None) per contact, the chain included;
-    `sealed` and `facts`: each contact's address and personal fields sealed with a data key of
-    its own; `facts`: a member's events as the import writes them (`_member`), not one."""
-    chain = _Chain(sqlite)
-    drawn = b""
-    facts = variant == "facts"
-    sealed = variant in ("sealed", "facts")
+#: A sealed variant's member, everything but its link in the chain: (contact point row, data key
+#: row, its events as (id, type, moment, clear JSON, sealed part)).
+Built = tuple[Row, Row, list[tuple[str, str, datetime, str, bytes]]]
+
+
+def _built(lo: int, hi: int, mac: Any, facts: bool) -> list[Built]:
+    """Members `lo` to `hi` (excluded) of `sealed` or `facts`, their random bytes drawn at once:
+    each one's key and its address and personal fields sealed with it."""
     # a contact's random bytes: its key, then a nonce for the key's wrapping, the address and
     # each event
     size = 32 + 12 * (2 + (3 if facts else 1))
-    for i in range(n):
+    drawn = os.urandom((hi - lo) * size)
+    block = []
+    for i in range(lo, hi):
         pid = f"cp{i:012d}"
         value = f"sanne.devries{i}@example.nl"
         m = mac.copy()
         m.update(value.encode())
         at = _START + timedelta(seconds=i)
-        point: Row = (pid, "email", m.digest()[:16], pid)
-        if not sealed:
-            eid = f"ev{i:012d}"
-            yield point, [chain.event(eid, pid, "consent.given", at, _json(_payload(i)), None)], None
-            continue
-        at_draw = i % _DRAW_BATCH * size
-        if at_draw == 0:
-            drawn = os.urandom(_DRAW_BATCH * size)
-        mine = drawn[at_draw : at_draw + size]
+        mine = drawn[(i - lo) * size : (i - lo + 1) * size]
         key, nonces = mine[:32], [mine[o : o + 12] for o in range(32, size, 12)]
         cipher = AESGCM(key)
         key_row = (pid, nonces[0] + _MASTER.encrypt(nonces[0], key, pid.encode()))
-        point = (*point, nonces[1] + cipher.encrypt(nonces[1], value.encode(), pid.encode()))
+        point = (
+            pid,
+            "email",
+            m.digest()[:16],
+            pid,
+            nonces[1] + cipher.encrypt(nonces[1], value.encode(), pid.encode()),
+        )
         if facts:
             parts = _member(i, value, f"ev{i:012d}b")
         else:
@@ -256,8 +262,72 @@ def _rows(n: int, mac: Any, variant: str, sqlite: bool) -> Iterator[tuple[Row, l
         ):
             eid = f"ev{i:012d}{letter}"
             seal = nonce + cipher.encrypt(nonce, _json(personal).encode(), eid.encode())
-            events.append(chain.event(eid, pid, kind, at + later, _json(clear), seal))
-        yield point, events, key_row
+            events.append((eid, kind, at + later, _json(clear), seal))
+        block.append((point, key_row, events))
+    return block
+
+
+def _blocks(n: int, mac: Any, facts: bool) -> Iterator[list[Built]]:
+    """`_built` a block of `_DRAW_BATCH` members at a time, in this process."""
+    for lo in range(0, n, _DRAW_BATCH):
+        yield _built(lo, min(n, lo + _DRAW_BATCH), mac, facts)
+
+
+def _work(queue: Any, n: int) -> None:
+    """The `parallel` variant's worker process: `facts`' blocks built and queued."""
+    for block in _blocks(n, hmac.new(_SECRET, digestmod=hashlib.sha256), True):
+        queue.put(block)
+    queue.close()
+    queue.join_thread()
+
+
+def _from_worker(n: int) -> Iterator[list[Built]]:
+    """`facts`' blocks built by a worker process (forked), in order, as they arrive. The queue
+    does not bound how far the worker runs ahead: its blocks wait in the queue while this
+    process writes."""
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    worker = context.Process(target=_work, args=(queue, n))
+    worker.start()
+    got = 0
+    while got < n:
+        block = queue.get()
+        got += len(block)
+        if got >= n:  # reaped before the last block is written, so its CPU is counted
+            worker.join()
+        yield block
+
+
+def _rows(n: int, mac: Any, variant: str, sqlite: bool) -> Iterator[tuple[Row, list[Row], Row | None]]:
+    """(contact point row, its event rows, data key row or None) per contact, the chain included;
+    `sealed`, `facts` and `parallel`: each contact's address and personal fields sealed with a
+    data key of its own; `facts` and `parallel`: a member's events as the import writes them
+    (`_member`), not one; `parallel`: built and sealed in a worker process, chained here."""
+    chain = _Chain(sqlite)
+    if variant in ("store", "python"):
+        for i in range(n):
+            pid = f"cp{i:012d}"
+            m = mac.copy()
+            m.update(f"sanne.devries{i}@example.nl".encode())
+            at = _START + timedelta(seconds=i)
+            event = chain.event(f"ev{i:012d}", pid, "consent.given", at, _json(_payload(i)), None)
+            yield (pid, "email", m.digest()[:16], pid), [event], None
+        return
+    blocks = _from_worker(n) if variant == "parallel" else _blocks(n, mac, variant == "facts")
+    for block in blocks:
+        for point, key_row, events in block:
+            pid = point[0]
+            yield (
+                point,
+                [chain.event(eid, pid, kind, at, text, seal) for eid, kind, at, text, seal in events],
+                key_row,
+            )
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that have ended (`parallel`'s worker)."""
+    me, ended = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return me.ru_utime + me.ru_stime + ended.ru_utime + ended.ru_stime
 
 
 def child(url: str, rows: int, variant: str) -> dict[str, Any]:
@@ -285,13 +355,13 @@ def child(url: str, rows: int, variant: str) -> dict[str, Any]:
         db = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
         types = {"blob": "BYTEA", "time": "TIMESTAMP", "json": "JSONB"}
         backend = db.info.backend_pid
-    for ddl in _SEALED_SCHEMA if variant in ("sealed", "facts") else _SCHEMA:
+    for ddl in _SCHEMA if variant in ("store", "python") else _SEALED_SCHEMA:
         db.execute(ddl.format(**types))
     if not sqlite:
         db.commit()
     built = None if variant != "store" else list(_rows(rows, mac, variant, sqlite))
     server0 = backend_cpu(backend)
-    cpu0, wall0 = time.process_time(), time.perf_counter()
+    cpu0, wall0 = _cpu(), time.perf_counter()
     source = iter(built) if built is not None else _rows(rows, mac, variant, sqlite)
     done = written_events = 0
     while done < rows:
@@ -322,7 +392,7 @@ def child(url: str, rows: int, variant: str) -> dict[str, Any]:
                             copy.write_row(row)
             db.commit()
         done += take
-    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    wall, cpu = time.perf_counter() - wall0, _cpu() - cpu0
     server1 = backend_cpu(backend)
     if sqlite:
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -383,6 +453,7 @@ def reference(store: str, rows: int, tmp: Path) -> list[str]:
         ("python", "+ JSON and chain in Python"),
         ("sealed", "+ a key a contact, sealed"),
         ("facts", "sealed, a member's events"),
+        ("parallel", "the same on two processes"),
     ):
         if store == "sqlite":
             db = tmp / f"lean-{variant}.db"
