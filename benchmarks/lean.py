@@ -32,16 +32,17 @@ at a time as a big import does (`imports.COMMIT_BLOCKS * imports.BLOCK_ROWS`):
   (docs/performance.md, "A confirmed double opt-in as one event"); this is what a minimal
   importer pays for the same proof, still without a projection, payload checks or the CSV;
 - `parallel`: `facts` on two processes: a worker process (forked) builds and seals the members
-  a thousand at a time and queues them (the queue unbounded, so that it does not wait while
-  this one writes); this one chains and writes them. What the same work gives when it uses a
-  second core, paying for handing the members over (pickled through a pipe).
+  a thousand at a time and queues them, up to two transactions' worth ahead, so that it goes
+  on while this one writes; this one chains and writes them. What the same work gives when it
+  uses a second core, paying for handing the members over (pickled through a pipe). On
+  PostgreSQL the server's backend shares the two cores with both.
 
 Each prints rows/s (wall), rows per CPU-second of the writing process (with `parallel`'s
-worker; and on PostgreSQL
-the server backend's CPU, read from /proc), bytes per contact (database size / contacts),
-the process's peak memory, and the rows/s that its CPU (the server's included) would allow
-if it were split perfectly over every core of the machine: a bound for this script's work as
-written (a leaner build of the same bytes would raise it), not for every importer.
+worker; and on PostgreSQL the server backend's CPU, read from /proc), bytes per contact
+(database size / contacts), the process's peak memory (with `parallel`'s worker's added), and
+the rows/s that its CPU (the server's included) would allow if it were split perfectly over
+every core of the machine: a bound for this script's work as written (a leaner build of the
+same bytes would raise it), not for every importer.
 
     python benchmarks/lean.py --rows 1000000 --store both
 """
@@ -63,6 +64,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -80,8 +82,8 @@ _SCHEMA = (
     "payload {json} NOT NULL, prev_hash CHAR(64) NOT NULL, hash CHAR(64) NOT NULL)",
     "CREATE INDEX events_point ON events (contact_point_id, occurred_at)",
 )
-#: The `sealed` and `facts` variants' own tables: the points with their address sealed, the data keys, and
-#: the events with their sealed part.
+#: The sealed variants' own tables (`sealed`, `facts`, `parallel`): the points with their address
+#: sealed, the data keys, and the events with their sealed part.
 _SEALED_SCHEMA = (
     _SCHEMA[0].replace("NOT NULL, UNIQUE", "NOT NULL, value_ct {blob} NOT NULL, UNIQUE"),
     "CREATE TABLE data_keys (contact_ref VARCHAR(40) PRIMARY KEY, wrapped {blob} NOT NULL)",
@@ -94,6 +96,8 @@ _MASTER = AESGCM(b"lean-reference-master-key-32byte")
 #: Contacts whose random bytes are drawn in one read of the random source (the product draws a
 #: batch's keys and nonces at once too).
 _DRAW_BATCH = 1000
+#: Blocks `parallel`'s worker may have queued and not yet taken: two transactions' worth.
+_AHEAD = 2 * COMMIT_ROWS // _DRAW_BATCH
 _START = datetime(2023, 1, 1, tzinfo=UTC)
 
 
@@ -282,16 +286,24 @@ def _work(queue: Any, n: int) -> None:
 
 
 def _from_worker(n: int) -> Iterator[list[Built]]:
-    """`facts`' blocks built by a worker process (forked), in order, as they arrive. The queue
-    does not bound how far the worker runs ahead: its blocks wait in the queue while this
-    process writes."""
+    """`facts`' blocks built by a worker process (forked), in order, as they arrive. The worker
+    may run two transactions' worth of members ahead (`_AHEAD`), so that it goes on while this
+    process writes; a worker that ends early fails the run instead of leaving it waiting. It is
+    a daemon: a run that fails here takes it down on leaving."""
     context = multiprocessing.get_context("fork")
-    queue = context.Queue()
-    worker = context.Process(target=_work, args=(queue, n))
+    queue = context.Queue(maxsize=_AHEAD)
+    worker = context.Process(target=_work, args=(queue, n), daemon=True)
     worker.start()
     got = 0
     while got < n:
-        block = queue.get()
+        try:
+            block = queue.get(timeout=1.0)
+        except Empty:
+            if worker.is_alive():
+                continue
+            raise RuntimeError(
+                f"the worker ended (exit code {worker.exitcode}) after {got:,} members"
+            ) from None
         got += len(block)
         if got >= n:  # reaped before the last block is written, so its CPU is counted
             worker.join()
@@ -325,7 +337,8 @@ def _rows(n: int, mac: Any, variant: str, sqlite: bool) -> Iterator[tuple[Row, l
 
 
 def _cpu() -> float:
-    """CPU seconds of this process and of its children that have ended (`parallel`'s worker)."""
+    """CPU seconds of this process and of its children it has waited for (`parallel`'s worker,
+    reaped before the last block is written)."""
     me, ended = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     return me.ru_utime + me.ru_stime + ended.ru_utime + ended.ru_stime
 
@@ -408,7 +421,11 @@ def child(url: str, rows: int, variant: str) -> dict[str, Any]:
         "cpu": cpu,
         "server_cpu": None if server0 is None or server1 is None else server1 - server0,
         "bytes": size,
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        # with `parallel`'s worker's added: an upper bound (the pages they share count twice)
+        "peak_mb": sum(
+            resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+        )
+        / 1024,
     }
 
 
