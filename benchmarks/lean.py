@@ -103,15 +103,16 @@ _START = datetime(2023, 1, 1, tzinfo=UTC)
 
 def _payload(i: int) -> dict[str, Any]:
     """About 300 bytes of JSON, like an imported consent with its evidence."""
+    ip = _ip(i)
     return {
         "purpose": "nieuwsbrief",
         "channels": ["email"],
         "method": "double_opt_in",
         "collection_point": "mailchimp",
-        "ip": _ip(i),
+        "ip": ip,
         "source_fields": {
             "OPTIN_TIME": "2023-05-17 10:15:00",
-            "OPTIN_IP": _ip(i),
+            "OPTIN_IP": ip,
             "CONFIRM_TIME": "2023-05-17 10:19:00",
             "LEID": str(100000 + i),
             "EUID": f"{i:010x}",
@@ -148,7 +149,7 @@ def _member(
     member. Its registration (tags in clear; the address, name, attributes and source detail
     personal), its opt-in (the IP and the export's evidence columns personal) and, for four
     members in five, the confirmation of its double opt-in (the confirming IP personal)."""
-    leid = str(100000 + i)
+    leid, ip, confirming_ip = str(100000 + i), _ip(i), _ip(i + 7)
     events = [
         (
             "contact_point.registered",
@@ -166,12 +167,12 @@ def _member(
             timedelta(0),
             _OPTED_IN,
             {
-                "ip": _ip(i),
+                "ip": ip,
                 "source_fields": {
                     "OPTIN_TIME": "2023-05-17 10:15:00",
-                    "OPTIN_IP": _ip(i),
+                    "OPTIN_IP": ip,
                     "CONFIRM_TIME": "2023-05-17 10:19:00",
-                    "CONFIRM_IP": _ip(i + 7),
+                    "CONFIRM_IP": confirming_ip,
                     "LEID": leid,
                     "EUID": f"{i:010x}",
                     "LAST_CHANGED": "2024-06-01 10:00:00",
@@ -185,7 +186,7 @@ def _member(
                 "consent.confirmed",
                 timedelta(minutes=4),
                 {"consent_event": consent_id, "purpose": "nieuwsbrief"},
-                {"ip": _ip(i + 7)},
+                {"ip": confirming_ip},
             )
         )
     return events
@@ -225,6 +226,14 @@ class _Chain:
         return row
 
 
+def _contact(i: int, mac: Any) -> tuple[str, str, bytes, datetime]:
+    """Contact `i`'s point id, address, lookup (HMAC-SHA-256, 16 bytes) and first moment."""
+    value = f"sanne.devries{i}@example.nl"
+    m = mac.copy()
+    m.update(value.encode())
+    return f"cp{i:012d}", value, m.digest()[:16], _START + timedelta(seconds=i)
+
+
 #: A sealed variant's member, everything but its link in the chain: (contact point row, data key
 #: row, its events as (id, type, moment, clear JSON, sealed part)).
 Built = tuple[Row, Row, list[tuple[str, str, datetime, str, bytes]]]
@@ -239,11 +248,7 @@ def _built(lo: int, hi: int, mac: Any, facts: bool) -> list[Built]:
     drawn = os.urandom((hi - lo) * size)
     block = []
     for i in range(lo, hi):
-        pid = f"cp{i:012d}"
-        value = f"sanne.devries{i}@example.nl"
-        m = mac.copy()
-        m.update(value.encode())
-        at = _START + timedelta(seconds=i)
+        pid, value, lookup, at = _contact(i, mac)
         mine = drawn[(i - lo) * size : (i - lo + 1) * size]
         key, nonces = mine[:32], [mine[o : o + 12] for o in range(32, size, 12)]
         cipher = AESGCM(key)
@@ -251,7 +256,7 @@ def _built(lo: int, hi: int, mac: Any, facts: bool) -> list[Built]:
         point = (
             pid,
             "email",
-            m.digest()[:16],
+            lookup,
             pid,
             nonces[1] + cipher.encrypt(nonces[1], value.encode(), pid.encode()),
         )
@@ -318,12 +323,9 @@ def _rows(n: int, mac: Any, variant: str, sqlite: bool) -> Iterator[tuple[Row, l
     chain = _Chain(sqlite)
     if variant in ("store", "python"):
         for i in range(n):
-            pid = f"cp{i:012d}"
-            m = mac.copy()
-            m.update(f"sanne.devries{i}@example.nl".encode())
-            at = _START + timedelta(seconds=i)
+            pid, _, lookup, at = _contact(i, mac)
             event = chain.event(f"ev{i:012d}", pid, "consent.given", at, _json(_payload(i)), None)
-            yield (pid, "email", m.digest()[:16], pid), [event], None
+            yield (pid, "email", lookup, pid), [event], None
         return
     blocks = _from_worker(n) if variant == "parallel" else _blocks(n, mac, variant == "facts")
     for block in blocks:
@@ -453,7 +455,7 @@ def describe(label: str, fig: dict[str, Any]) -> str:
         text += f"; {fig['events'] / n:.1f} events a contact"
     # the ceiling of a perfect split over every core: all the CPU it took, the server's included
     # (SQLite's is the process's own; a PostgreSQL server whose CPU could not be read is left out)
-    cpus = len(os.sched_getaffinity(0))
+    cpus = os.cpu_count() or 1
     ceiling = cpus * n / (fig["cpu"] + (fig["server_cpu"] or 0.0))
     unread = " (the client's CPU alone)" if fig["server_cpu"] is None and not fig["sqlite"] else ""
     return (
