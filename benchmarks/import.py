@@ -31,8 +31,8 @@ write-ahead log folded in; PostgreSQL: the database's size; each less its size b
 `--floor` also measures the machine: a lean reference schema (contact points and one
 ~300-byte event a contact with its chain hash) written by a minimal script, with and without building
 the JSON and the chain in Python, with a data key a contact sealing its personal fields as
-the issue asks, and with that for each of a member's events as the import writes them
-(benchmarks/lean.py), for as many contacts, printed under the import's
+the issue asks, and with that for each of a member's events as the import writes them; the
+last two also on two processes (benchmarks/lean.py), for as many contacts, printed under the import's
 figures so their ratio is honest. And it measures what the store alone costs
 on this machine: the rows the import wrote (data keys, contact points, events, facts,
 terms) are read back and written again into a fresh

@@ -8,7 +8,7 @@ at the least:
 - `events`: one event a contact (`facts`: 2.8; seq, id, point, type, occurred_at, a ~300-byte
   JSON payload, the previous hash and its own SHA-256 hash).
 
-Five variants, each in a fresh child process on a fresh database, committing as many contacts
+Six variants, each in a fresh child process on a fresh database, committing as many contacts
 at a time as a big import does (`imports.COMMIT_BLOCKS * imports.BLOCK_ROWS`):
 
 - `store`: the rows are built before the clock starts (payloads, lookups, the chain), so only
@@ -35,11 +35,15 @@ at a time as a big import does (`imports.COMMIT_BLOCKS * imports.BLOCK_ROWS`):
   a thousand at a time and queues them, up to two transactions' worth ahead, so that it goes
   on while this one writes; this one chains and writes them. What the same work gives when it
   uses a second core, paying for handing the members over (pickled through a pipe). On
-  PostgreSQL the server's backend shares the two cores with both.
+  PostgreSQL the server's backend shares the two cores with both;
+- `sealed-parallel`: `sealed` split the same way over two processes (building and sealing in
+  the worker, chaining and writing here, the hand-over paid as `parallel` pays it): what the
+  issue's own lean design (one event a contact) with the privacy it asks for gives on both
+  cores with this split, which leaves the chaining and all the writing in one process.
 
-Each prints rows/s (wall), rows per CPU-second of the writing process (with `parallel`'s
-worker; and on PostgreSQL the server backend's CPU, read from /proc), bytes per contact
-(database size / contacts), the process's peak memory (with `parallel`'s worker's added), and
+Each prints rows/s (wall), rows per CPU-second of the writing process (with the two-process
+variants' worker; and on PostgreSQL the server backend's CPU, read from /proc), bytes per contact
+(database size / contacts), the process's peak memory (with the worker's added), and
 the rows/s that its CPU (the server's included) would allow if it were split perfectly over
 every core of the machine: a bound for this script's work as written (a leaner build of the
 same bytes would raise it), not for every importer.
@@ -82,7 +86,7 @@ _SCHEMA = (
     "payload {json} NOT NULL, prev_hash CHAR(64) NOT NULL, hash CHAR(64) NOT NULL)",
     "CREATE INDEX events_point ON events (contact_point_id, occurred_at)",
 )
-#: The sealed variants' own tables (`sealed`, `facts`, `parallel`): the points with their address
+#: The sealed variants' own tables (all but `store` and `python`): the points with their address
 #: sealed, the data keys, and the events with their sealed part.
 _SEALED_SCHEMA = (
     _SCHEMA[0].replace("NOT NULL, UNIQUE", "NOT NULL, value_ct {blob} NOT NULL, UNIQUE"),
@@ -90,15 +94,24 @@ _SEALED_SCHEMA = (
     _SCHEMA[1].replace("payload {json} NOT NULL,", "payload {json} NOT NULL, sealed {blob} NOT NULL,"),
     _SCHEMA[2],
 )
-#: The payload's fields the `sealed` variant keeps sealed (personal data).
+#: The payload's fields `sealed` and `sealed-parallel` keep sealed (personal data).
 _PERSONAL = ("display_name", "ip", "source_fields")
 _MASTER = AESGCM(b"lean-reference-master-key-32byte")
 #: Contacts whose random bytes are drawn in one read of the random source (the product draws a
 #: batch's keys and nonces at once too).
 _DRAW_BATCH = 1000
-#: Blocks `parallel`'s worker may have queued and not yet taken: two transactions' worth.
+#: Blocks a two-process variant's worker may have queued and not yet taken: two transactions' worth.
 _AHEAD = 2 * COMMIT_ROWS // _DRAW_BATCH
 _START = datetime(2023, 1, 1, tzinfo=UTC)
+#: The sealed variants, each as (a member's events as the import writes them, not one event;
+#: built and sealed by a forked worker, `_from_worker`).
+_SEALED_VARIANTS = {
+    "sealed": (False, False),
+    "facts": (True, False),
+    "parallel": (True, True),
+    "sealed-parallel": (False, True),
+}
+VARIANTS = ("store", "python", *_SEALED_VARIANTS)
 
 
 def _payload(i: int) -> dict[str, Any]:
@@ -282,22 +295,23 @@ def _blocks(n: int, mac: Any, facts: bool) -> Iterator[list[Built]]:
         yield _built(lo, min(n, lo + _DRAW_BATCH), mac, facts)
 
 
-def _work(queue: Any, n: int) -> None:
-    """The `parallel` variant's worker process: `facts`' blocks built and queued."""
-    for block in _blocks(n, hmac.new(_SECRET, digestmod=hashlib.sha256), True):
+def _work(queue: Any, n: int, facts: bool) -> None:
+    """A two-process variant's worker process: the blocks of `facts` (`parallel`) or of `sealed`
+    (`sealed-parallel`) built and queued."""
+    for block in _blocks(n, hmac.new(_SECRET, digestmod=hashlib.sha256), facts):
         queue.put(block)
     queue.close()
     queue.join_thread()
 
 
-def _from_worker(n: int) -> Iterator[list[Built]]:
-    """`facts`' blocks built by a worker process (forked), in order, as they arrive. The worker
-    may run two transactions' worth of members ahead (`_AHEAD`), so that it goes on while this
-    process writes; a worker that ends early fails the run instead of leaving it waiting. It is
-    a daemon: a run that fails here takes it down on leaving."""
+def _from_worker(n: int, facts: bool) -> Iterator[list[Built]]:
+    """The blocks of `facts` (or of `sealed`) built by a worker process (forked), in order, as they
+    arrive. The worker may run two transactions' worth of members ahead (`_AHEAD`), so that it
+    goes on while this process writes; a worker that ends early fails the run instead of leaving
+    it waiting. It is a daemon: a run that fails here takes it down on leaving."""
     context = multiprocessing.get_context("fork")
     queue = context.Queue(maxsize=_AHEAD)
-    worker = context.Process(target=_work, args=(queue, n), daemon=True)
+    worker = context.Process(target=_work, args=(queue, n, facts), daemon=True)
     worker.start()
     got = 0
     while got < n:
@@ -317,9 +331,9 @@ def _from_worker(n: int) -> Iterator[list[Built]]:
 
 def _rows(n: int, mac: Any, variant: str, sqlite: bool) -> Iterator[tuple[Row, list[Row], Row | None]]:
     """(contact point row, its event rows, data key row or None) per contact, the chain included;
-    `sealed`, `facts` and `parallel`: each contact's address and personal fields sealed with a
-    data key of its own; `facts` and `parallel`: a member's events as the import writes them
-    (`_member`), not one; `parallel`: built and sealed in a worker process, chained here."""
+    the sealed variants: each contact's address and personal fields sealed with a data key of its
+    own; `facts` and `parallel`: a member's events as the import writes them (`_member`), not one;
+    `parallel` and `sealed-parallel`: built and sealed in a worker process, chained here."""
     chain = _Chain(sqlite)
     if variant in ("store", "python"):
         for i in range(n):
@@ -327,7 +341,8 @@ def _rows(n: int, mac: Any, variant: str, sqlite: bool) -> Iterator[tuple[Row, l
             event = chain.event(f"ev{i:012d}", pid, "consent.given", at, _json(_payload(i)), None)
             yield (pid, "email", lookup, pid), [event], None
         return
-    blocks = _from_worker(n) if variant == "parallel" else _blocks(n, mac, variant == "facts")
+    facts, worker = _SEALED_VARIANTS[variant]
+    blocks = _from_worker(n, facts) if worker else _blocks(n, mac, facts)
     for block in blocks:
         for point, key_row, events in block:
             pid = point[0]
@@ -339,14 +354,16 @@ def _rows(n: int, mac: Any, variant: str, sqlite: bool) -> Iterator[tuple[Row, l
 
 
 def _cpu() -> float:
-    """CPU seconds of this process and of its children it has waited for (`parallel`'s worker,
-    reaped before the last block is written)."""
+    """CPU seconds of this process and of its children it has waited for (a two-process variant's
+    worker, reaped before the last block is written)."""
     me, ended = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     return me.ru_utime + me.ru_stime + ended.ru_utime + ended.ru_stime
 
 
 def child(url: str, rows: int, variant: str) -> dict[str, Any]:
     """Create the lean schema at `url`, write `rows` contacts, return the figures."""
+    if variant not in VARIANTS:
+        raise SystemExit(f"unknown variant {variant!r}: one of {', '.join(VARIANTS)}")
     mac = hmac.new(_SECRET, digestmod=hashlib.sha256)
     sqlite = url.startswith("sqlite")
     if sqlite:
@@ -423,7 +440,7 @@ def child(url: str, rows: int, variant: str) -> dict[str, Any]:
         "cpu": cpu,
         "server_cpu": None if server0 is None or server1 is None else server1 - server0,
         "bytes": size,
-        # with `parallel`'s worker's added: an upper bound (the pages they share count twice)
+        # with the worker's added: an upper bound (the pages they share count twice)
         "peak_mb": sum(
             resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
         )
@@ -473,6 +490,7 @@ def reference(store: str, rows: int, tmp: Path) -> list[str]:
         ("sealed", "+ a key a contact, sealed"),
         ("facts", "sealed, a member's events"),
         ("parallel", "the same on two processes"),
+        ("sealed-parallel", "+ a key a contact, two processes"),
     ):
         if store == "sqlite":
             db = tmp / f"lean-{variant}.db"
@@ -483,7 +501,7 @@ def reference(store: str, rows: int, tmp: Path) -> list[str]:
             with scratch_database(LEAN_DB) as url:
                 fig = None if url is None else measure(url, rows, variant)
         if fig is not None:
-            lines.append(describe(f"lean reference, {label:27}", fig))
+            lines.append(describe(f"lean reference, {label:33}", fig))
     return lines
 
 
