@@ -32,14 +32,15 @@ at a time as a big import does (`imports.COMMIT_BLOCKS * imports.BLOCK_ROWS`):
   (docs/performance.md, "A confirmed double opt-in as one event"); this is what a minimal
   importer pays for the same proof, still without a projection, payload checks or the CSV;
 - `parallel`: `facts` on two processes: a worker process (forked) builds and seals the members
-  a thousand at a time and queues them, up to two transactions' worth ahead, so that it goes
-  on while this one writes; this one chains and writes them. What the same work gives when it
-  uses a second core, paying for handing the members over (pickled through a pipe). On
-  PostgreSQL the server's backend shares the two cores with both;
-- `sealed-parallel`: `sealed` split the same way over two processes (building and sealing in
-  the worker, chaining and writing here, the hand-over paid as `parallel` pays it): what the
-  issue's own lean design (one event a contact) with the privacy it asks for gives on both
-  cores with this split, which leaves the chaining and all the writing in one process.
+  a thousand at a time, writes out their events' canonical texts but for what the ledger's head
+  gives (number, recorded moment, link), and queues them, up to two transactions' worth ahead,
+  so that it goes on while this one writes; this one numbers, links and writes them. What the
+  same work gives when it uses a second core, paying for handing the members over (pickled
+  through a pipe). On PostgreSQL the server's backend shares the two cores with both;
+- `sealed-parallel`: `sealed` split the same way over two processes (building, sealing and the
+  texts in the worker, numbering, linking and writing here, the hand-over paid as `parallel`
+  pays it): what the issue's own lean design (one event a contact) with the privacy it asks for
+  gives on both cores with this split.
 
 Each prints rows/s (wall), rows per CPU-second of the writing process (with the two-process
 variants' worker; and on PostgreSQL the server backend's CPU, read from /proc), bytes per contact
@@ -215,28 +216,55 @@ Row = tuple[Any, ...]
 class _Chain:
     """The hash chain over the events' canonical text, one link an event: the fields the
     product's chain covers (`consentry.domain.chain.canonical`), in its order, the sealed part
-    in base64 as there. `sqlite`: the rows carry the time as SQLite keeps it, ISO text."""
+    in base64 as there. `sqlite`: the rows carry the time as SQLite keeps it, ISO text.
+
+    Most of an event's canonical text depends on the event alone (`_unnumbered`); its number, the
+    moment it is recorded and its link depend on the ledger's head, which the product's writer
+    reads once it holds the ledger's lock. So the sealed variants write out those parts where
+    they build the event (in the two-process variants, the worker), and the writing process
+    numbers the event, puts the number and its recorded moment in, and links it (`link`)."""
 
     def __init__(self, sqlite: bool) -> None:
         self.prev = "0" * 64
         self.seq = 0
         self.sqlite = sqlite
-        self.recorded = datetime.now(UTC).isoformat()  # one a batch, as the product's
+        self.recorded = datetime.now(UTC).isoformat().encode()  # one a run, as the product's a batch
 
-    def event(self, eid: str, pid: str, kind: str, at: datetime, text: str, seal: bytes | None) -> Row:
-        """The event's row, linked to the one before."""
+    def link(self, event: Unnumbered) -> Row:
+        """The event's row, numbered and linked to the one before."""
+        head, middle, tail, unlinked = event
         self.seq += 1
-        at_text = at.isoformat()
-        mid = "" if seal is None else f',"sealed":"{binascii.b2a_base64(seal, newline=False).decode()}"'
-        canon = (
-            f'{{"cp":"{pid}","id":"{eid}","occurred_at":"{at_text}","payload":{text},'
-            f'"recorded_at":"{self.recorded}"{mid},"seq":{self.seq},"type":"{kind}","v":1}}'
-        )
-        h = hashlib.sha256(self.prev.encode() + canon.encode()).hexdigest()
-        stored = at_text if self.sqlite else at
-        row: Row = (self.seq, eid, pid, kind, stored, text, *(() if seal is None else (seal,)), self.prev, h)
+        canon = b"".join((head, self.recorded, middle, str(self.seq).encode(), tail))
+        h = hashlib.sha256(self.prev.encode() + canon).hexdigest()
+        row: Row = (self.seq, *unlinked, self.prev, h)
         self.prev = h
         return row
+
+    def event(self, eid: str, pid: str, kind: str, at: datetime, text: str, seal: bytes | None) -> Row:
+        """The event's row, numbered and linked to the one before."""
+        return self.link(_unnumbered(eid, pid, kind, at, text, seal, self.sqlite))
+
+
+#: An event's canonical text (UTF-8) in the three parts around its recorded moment and its
+#: number, and its row without its number and its two hashes (`_Chain.link` adds them).
+Unnumbered = tuple[bytes, bytes, bytes, Row]
+
+
+def _unnumbered(
+    eid: str, pid: str, kind: str, at: datetime, text: str, seal: bytes | None, sqlite: bool
+) -> Unnumbered:
+    """What an event's canonical text and row are without the ledger's head (`_Chain`)."""
+    at_text = at.isoformat()
+    mid = "" if seal is None else f',"sealed":"{binascii.b2a_base64(seal, newline=False).decode()}"'
+    head = f'{{"cp":"{pid}","id":"{eid}","occurred_at":"{at_text}","payload":{text},"recorded_at":"'
+    tail = f',"type":"{kind}","v":1}}'
+    stored = at_text if sqlite else at
+    return (
+        head.encode(),
+        f'"{mid},"seq":'.encode(),
+        tail.encode(),
+        (eid, pid, kind, stored, text, *(() if seal is None else (seal,))),
+    )
 
 
 def _contact(i: int, mac: Any) -> tuple[str, str, bytes, datetime]:
@@ -247,14 +275,15 @@ def _contact(i: int, mac: Any) -> tuple[str, str, bytes, datetime]:
     return f"cp{i:012d}", value, m.digest()[:16], _START + timedelta(seconds=i)
 
 
-#: A sealed variant's member, everything but its link in the chain: (contact point row, data key
-#: row, its events as (id, type, moment, clear JSON, sealed part)).
-Built = tuple[Row, Row, list[tuple[str, str, datetime, str, bytes]]]
+#: A sealed variant's member, all but what the ledger's head gives its events: (contact point
+#: row, data key row, its events `_unnumbered`).
+Built = tuple[Row, Row, list[Unnumbered]]
 
 
-def _built(lo: int, hi: int, mac: Any, facts: bool) -> list[Built]:
+def _built(lo: int, hi: int, mac: Any, facts: bool, sqlite: bool) -> list[Built]:
     """Members `lo` to `hi` (excluded) of `sealed` or `facts`, their random bytes drawn at once:
-    each one's key and its address and personal fields sealed with it."""
+    each one's key and its address and personal fields sealed with it, its events written out
+    but for their numbers, recorded moments and links."""
     # a contact's random bytes: its key, then a nonce for the key's wrapping, the address and
     # each event
     size = 32 + 12 * (2 + (3 if facts else 1))
@@ -284,34 +313,34 @@ def _built(lo: int, hi: int, mac: Any, facts: bool) -> list[Built]:
         ):
             eid = f"ev{i:012d}{letter}"
             seal = nonce + cipher.encrypt(nonce, _json(personal).encode(), eid.encode())
-            events.append((eid, kind, at + later, _json(clear), seal))
+            events.append(_unnumbered(eid, pid, kind, at + later, _json(clear), seal, sqlite))
         block.append((point, key_row, events))
     return block
 
 
-def _blocks(n: int, mac: Any, facts: bool) -> Iterator[list[Built]]:
+def _blocks(n: int, mac: Any, facts: bool, sqlite: bool) -> Iterator[list[Built]]:
     """`_built` a block of `_DRAW_BATCH` members at a time, in this process."""
     for lo in range(0, n, _DRAW_BATCH):
-        yield _built(lo, min(n, lo + _DRAW_BATCH), mac, facts)
+        yield _built(lo, min(n, lo + _DRAW_BATCH), mac, facts, sqlite)
 
 
-def _work(queue: Any, n: int, facts: bool) -> None:
+def _work(queue: Any, n: int, facts: bool, sqlite: bool) -> None:
     """A two-process variant's worker process: the blocks of `facts` (`parallel`) or of `sealed`
     (`sealed-parallel`) built and queued."""
-    for block in _blocks(n, hmac.new(_SECRET, digestmod=hashlib.sha256), facts):
+    for block in _blocks(n, hmac.new(_SECRET, digestmod=hashlib.sha256), facts, sqlite):
         queue.put(block)
     queue.close()
     queue.join_thread()
 
 
-def _from_worker(n: int, facts: bool) -> Iterator[list[Built]]:
+def _from_worker(n: int, facts: bool, sqlite: bool) -> Iterator[list[Built]]:
     """The blocks of `facts` (or of `sealed`) built by a worker process (forked), in order, as they
     arrive. The worker may run two transactions' worth of members ahead (`_AHEAD`), so that it
     goes on while this process writes; a worker that ends early fails the run instead of leaving
     it waiting. It is a daemon: a run that fails here takes it down on leaving."""
     context = multiprocessing.get_context("fork")
     queue = context.Queue(maxsize=_AHEAD)
-    worker = context.Process(target=_work, args=(queue, n, facts), daemon=True)
+    worker = context.Process(target=_work, args=(queue, n, facts, sqlite), daemon=True)
     worker.start()
     got = 0
     while got < n:
@@ -333,7 +362,8 @@ def _rows(n: int, mac: Any, variant: str, sqlite: bool) -> Iterator[tuple[Row, l
     """(contact point row, its event rows, data key row or None) per contact, the chain included;
     the sealed variants: each contact's address and personal fields sealed with a data key of its
     own; `facts` and `parallel`: a member's events as the import writes them (`_member`), not one;
-    `parallel` and `sealed-parallel`: built and sealed in a worker process, chained here."""
+    `parallel` and `sealed-parallel`: built, sealed and written out in a worker process, numbered
+    and linked here."""
     chain = _Chain(sqlite)
     if variant in ("store", "python"):
         for i in range(n):
@@ -342,15 +372,10 @@ def _rows(n: int, mac: Any, variant: str, sqlite: bool) -> Iterator[tuple[Row, l
             yield (pid, "email", lookup, pid), [event], None
         return
     facts, worker = _SEALED_VARIANTS[variant]
-    blocks = _from_worker(n, facts) if worker else _blocks(n, mac, facts)
+    blocks = _from_worker(n, facts, sqlite) if worker else _blocks(n, mac, facts, sqlite)
     for block in blocks:
         for point, key_row, events in block:
-            pid = point[0]
-            yield (
-                point,
-                [chain.event(eid, pid, kind, at, text, seal) for eid, kind, at, text, seal in events],
-                key_row,
-            )
+            yield point, [chain.link(event) for event in events], key_row
 
 
 def _cpu() -> float:
