@@ -112,7 +112,15 @@ _SEALED_VARIANTS = {
     "parallel": (True, True),
     "sealed-parallel": (False, True),
 }
-VARIANTS = ("store", "python", *_SEALED_VARIANTS)
+#: Every variant, in the order `reference` runs them, with the label its line is printed under.
+_LABELS = {
+    "store": "writing only",
+    "python": "+ JSON and chain in Python",
+    "sealed": "+ a key a contact, sealed",
+    "facts": "sealed, a member's events",
+    "parallel": "the same on two processes",
+    "sealed-parallel": "+ a key a contact, two processes",
+}
 
 
 def _payload(i: int) -> dict[str, Any]:
@@ -365,7 +373,7 @@ def _rows(n: int, mac: Any, variant: str, sqlite: bool) -> Iterator[tuple[Row, l
     `parallel` and `sealed-parallel`: built, sealed and written out in a worker process, numbered
     and linked here."""
     chain = _Chain(sqlite)
-    if variant in ("store", "python"):
+    if variant not in _SEALED_VARIANTS:
         for i in range(n):
             pid, _, lookup, at = _contact(i, mac)
             event = chain.event(f"ev{i:012d}", pid, "consent.given", at, _json(_payload(i)), None)
@@ -387,8 +395,8 @@ def _cpu() -> float:
 
 def child(url: str, rows: int, variant: str) -> dict[str, Any]:
     """Create the lean schema at `url`, write `rows` contacts, return the figures."""
-    if variant not in VARIANTS:
-        raise SystemExit(f"unknown variant {variant!r}: one of {', '.join(VARIANTS)}")
+    if variant not in _LABELS:
+        raise SystemExit(f"unknown variant {variant!r}: one of {', '.join(_LABELS)}")
     mac = hmac.new(_SECRET, digestmod=hashlib.sha256)
     sqlite = url.startswith("sqlite")
     if sqlite:
@@ -412,7 +420,7 @@ def child(url: str, rows: int, variant: str) -> dict[str, Any]:
         db = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
         types = {"blob": "BYTEA", "time": "TIMESTAMP", "json": "JSONB"}
         backend = db.info.backend_pid
-    for ddl in _SCHEMA if variant in ("store", "python") else _SEALED_SCHEMA:
+    for ddl in _SEALED_SCHEMA if variant in _SEALED_VARIANTS else _SCHEMA:
         db.execute(ddl.format(**types))
     if not sqlite:
         db.commit()
@@ -509,14 +517,7 @@ def describe(label: str, fig: dict[str, Any]) -> str:
 def reference(store: str, rows: int, tmp: Path) -> list[str]:
     """The lean reference's lines for one store ("sqlite" or "postgresql"), every variant."""
     lines = []
-    for variant, label in (
-        ("store", "writing only"),
-        ("python", "+ JSON and chain in Python"),
-        ("sealed", "+ a key a contact, sealed"),
-        ("facts", "sealed, a member's events"),
-        ("parallel", "the same on two processes"),
-        ("sealed-parallel", "+ a key a contact, two processes"),
-    ):
+    for variant, label in _LABELS.items():
         if store == "sqlite":
             db = tmp / f"lean-{variant}.db"
             for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
