@@ -47,7 +47,9 @@ variants' worker; and on PostgreSQL the server backend's CPU, read from /proc), 
 (database size / contacts), the process's peak memory (with the worker's added), and
 the rows/s that its CPU (the server's included) would allow if it were split perfectly over
 every core of the machine: a bound for this script's work as written (a leaner build of the
-same bytes would raise it), not for every importer.
+same bytes would raise it), not for every importer. So a first line prints what the primitives
+of a sealed contact cost alone (its key and seals, blind index, JSON and chain link,
+`primitives`): how far a variant's CPU is above them.
 
     python benchmarks/lean.py --rows 1000000 --store both
 """
@@ -514,6 +516,58 @@ def describe(label: str, fig: dict[str, Any]) -> str:
     )
 
 
+def primitives(n: int = 100_000) -> str:
+    """What the primitives of a sealed contact cost alone on this machine, in µs a contact, over
+    `n` contacts in a loop: its data key wrapped, its cipher made, its address and personal fields
+    sealed (four AES-256-GCM calls); its blind index (HMAC-SHA-256); its payload's canonical JSON,
+    the clear part and the personal part; its chain link (SHA-256 over its canonical text). The
+    sealed variants pay these and more (their rows, ids, texts and the store); this line says how
+    much of a variant's CPU the primitives are, so a reference's bound is not read as the machine's."""
+    mac = hmac.new(_SECRET, digestmod=hashlib.sha256)
+    values = [f"sanne.devries{i}@example.nl".encode() for i in range(n)]
+    clear = [_payload(i) for i in range(n)]
+    personal = [{k: payload.pop(k) for k in _PERSONAL} for payload in clear]
+    sealed_texts = [_json(p).encode() for p in personal]
+    canon = [b"x" * 330 for _ in range(n)]
+    drawn = os.urandom(n * 68)
+
+    def seal() -> None:
+        for i in range(n):
+            o = 68 * i
+            key = drawn[o : o + 32]
+            _MASTER.encrypt(drawn[o + 32 : o + 44], key, b"cp")
+            cipher = AESGCM(key)
+            cipher.encrypt(drawn[o + 44 : o + 56], values[i], b"cp")
+            cipher.encrypt(drawn[o + 56 : o + 68], sealed_texts[i], b"ev")
+
+    def blind() -> None:
+        for value in values:
+            m = mac.copy()
+            m.update(value)
+            m.digest()
+
+    def texts() -> None:
+        for i in range(n):
+            _json(clear[i])
+            _json(personal[i])
+
+    def link() -> None:
+        prev = b"0" * 64
+        for text in canon:
+            prev = hashlib.sha256(prev + text).hexdigest().encode()
+
+    spent = []
+    for step in (seal, blind, texts, link):
+        t0 = time.process_time()
+        step()
+        spent.append((time.process_time() - t0) / n * 1e6)
+    return (
+        f"a sealed contact's primitives alone ({n:,} in a loop): key and seals {spent[0]:.1f} µs, "
+        f"blind index {spent[1]:.1f}, JSON {spent[2]:.1f}, chain link {spent[3]:.1f}; "
+        f"{sum(spent):.1f} µs in all"
+    )
+
+
 def reference(store: str, rows: int, tmp: Path) -> list[str]:
     """The lean reference's lines for one store ("sqlite" or "postgresql"), every variant."""
     lines = []
@@ -541,6 +595,7 @@ def main(argv: list[str] | None = None) -> int:
         url, rows, variant = args.child
         print(json.dumps(child(url, int(rows), variant)))
         return 0
+    print(primitives())
     with tempfile.TemporaryDirectory() as tmp:
         for store in ("sqlite", "postgresql"):
             if args.store in (store, "both"):
