@@ -33,10 +33,11 @@ write-ahead log folded in; PostgreSQL: the database's size; each less its size b
 the JSON and the chain in Python, with a data key a contact sealing its personal fields as
 the issue asks, and with that for each of a member's events as the import writes them; the
 last two also on two processes (benchmarks/lean.py), for as many contacts, printed under the import's
-figures so their ratio is honest, with what the primitives of a sealed contact cost alone. And it
-measures what the store alone costs on this machine: the rows the import wrote (data keys,
-contact points, events, facts, terms) are read back and written again into a fresh ledger
-with the store's bulk insert statements, on its bulk connection (SQLite:
+figures so their ratio is honest (and before them, what the primitives of a sealed contact cost
+alone: `lean.primitives`). And it measures what the store alone costs on this machine: the
+rows the import wrote (data keys, contact points, events, facts, terms) are read back and
+written again into a fresh ledger with the store's bulk insert statements, on its bulk
+connection (SQLite:
 `executemany` with the import's settings; PostgreSQL: COPY, here of text already in COPY's
 format, so not even the rows' formatting is counted), as many contacts to a transaction as
 a big import commits at once. Only the writing is timed, so no import can be faster than

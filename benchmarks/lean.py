@@ -47,9 +47,9 @@ variants' worker; and on PostgreSQL the server backend's CPU, read from /proc), 
 (database size / contacts), the process's peak memory (with the worker's added), and
 the rows/s that its CPU (the server's included) would allow if it were split perfectly over
 every core of the machine: a bound for this script's work as written (a leaner build of the
-same bytes would raise it), not for every importer. So a first line prints what the primitives
-of a sealed contact cost alone (its key and seals, blind index, JSON and chain link,
-`primitives`): how far a variant's CPU is above them.
+same bytes would raise it), not for every importer. To show how far above the unavoidable
+work each variant's CPU is, a first line prints what the primitives of a sealed contact cost
+alone, in µs a contact (its key and seals, blind index, JSON and chain link: `primitives`).
 
     python benchmarks/lean.py --rows 1000000 --store both
 """
@@ -518,17 +518,20 @@ def describe(label: str, fig: dict[str, Any]) -> str:
 
 def primitives(n: int = 100_000) -> str:
     """What the primitives of a sealed contact cost alone on this machine, in µs a contact, over
-    `n` contacts in a loop: its data key wrapped, its cipher made, its address and personal fields
-    sealed (four AES-256-GCM calls); its blind index (HMAC-SHA-256); its payload's canonical JSON,
-    the clear part and the personal part; its chain link (SHA-256 over its canonical text). The
-    sealed variants pay these and more (their rows, ids, texts and the store); this line says how
-    much of a variant's CPU the primitives are, so a reference's bound is not read as the machine's."""
+    `n` contacts in a loop: its data key wrapped, its cipher made and its address and personal
+    fields sealed (AES-256-GCM: three seals and a key set up); its blind index (HMAC-SHA-256); its
+    payload's canonical JSON, the clear part and the personal part; its chain link (SHA-256 over
+    the previous hash and the `sealed` variant's canonical text of an event, numbered). The sealed
+    variants pay these and more (their rows, ids, texts and the store). Set beside a variant's
+    CPU a contact (its CPU-seconds over its contacts), it says how much of that is the work no
+    build can avoid, so that a variant's bound is not read as the machine's."""
     mac = hmac.new(_SECRET, digestmod=hashlib.sha256)
     values = [f"sanne.devries{i}@example.nl".encode() for i in range(n)]
     clear = [_payload(i) for i in range(n)]
     personal = [{k: payload.pop(k) for k in _PERSONAL} for payload in clear]
     sealed_texts = [_json(p).encode() for p in personal]
-    canon = [b"x" * 330 for _ in range(n)]
+    head, middle, tail, _ = _built(0, 1, mac, False, sqlite=False)[0][2][0]
+    text = b"".join((head, datetime.now(UTC).isoformat().encode(), middle, b"1", tail))
     drawn = os.urandom(n * 68)
 
     def seal() -> None:
@@ -553,7 +556,7 @@ def primitives(n: int = 100_000) -> str:
 
     def link() -> None:
         prev = b"0" * 64
-        for text in canon:
+        for _ in range(n):
             prev = hashlib.sha256(prev + text).hexdigest().encode()
 
     spent = []
