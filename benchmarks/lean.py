@@ -145,6 +145,19 @@ def _payload(i: int) -> dict[str, Any]:
     }
 
 
+def _split_payload(i: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Contact `i`'s payload (`_payload`) as its clear part and its personal part (`_PERSONAL`),
+    which the sealed variants seal."""
+    clear = _payload(i)
+    return clear, {k: clear.pop(k) for k in _PERSONAL}
+
+
+def _drawn_size(events: int) -> int:
+    """A sealed contact's random bytes: its key, then a nonce for the key's wrapping, one for
+    its address and one for each of its `events`."""
+    return 32 + 12 * (2 + events)
+
+
 def _ip(i: int) -> str:
     return f"198.51.{i % 256}.{i % 254 + 1}"
 
@@ -294,9 +307,7 @@ def _built(lo: int, hi: int, mac: Any, facts: bool, sqlite: bool) -> list[Built]
     """Members `lo` to `hi` (excluded) of `sealed` or `facts`, their random bytes drawn at once:
     each one's key and its address and personal fields sealed with it, its events written out
     but for their numbers, recorded moments and links."""
-    # a contact's random bytes: its key, then a nonce for the key's wrapping, the address and
-    # each event
-    size = 32 + 12 * (2 + (3 if facts else 1))
+    size = _drawn_size(3 if facts else 1)
     drawn = os.urandom((hi - lo) * size)
     block = []
     for i in range(lo, hi):
@@ -315,8 +326,7 @@ def _built(lo: int, hi: int, mac: Any, facts: bool, sqlite: bool) -> list[Built]
         if facts:
             parts = _member(i, value, f"ev{i:012d}b")
         else:
-            payload = _payload(i)
-            parts = [("consent.given", timedelta(0), payload, {k: payload.pop(k) for k in _PERSONAL})]
+            parts = [("consent.given", timedelta(0), *_split_payload(i))]
         events = []
         for (kind, later, clear, personal), nonce, letter in zip(
             parts, nonces[2 : 2 + len(parts)], "abc"[: len(parts)] if facts else [""], strict=True
@@ -526,17 +536,17 @@ def primitives(n: int = 100_000) -> str:
     CPU a contact (its CPU-seconds over its contacts), it says how much of that is the work no
     build can avoid, so that a variant's bound is not read as the machine's."""
     mac = hmac.new(_SECRET, digestmod=hashlib.sha256)
-    values = [f"sanne.devries{i}@example.nl".encode() for i in range(n)]
-    clear = [_payload(i) for i in range(n)]
-    personal = [{k: payload.pop(k) for k in _PERSONAL} for payload in clear]
+    values = [_contact(i, mac)[1].encode() for i in range(n)]
+    clear, personal = (list(parts) for parts in zip(*(_split_payload(i) for i in range(n)), strict=True))
     sealed_texts = [_json(p).encode() for p in personal]
     head, middle, tail, _ = _built(0, 1, mac, False, sqlite=False)[0][2][0]
     text = b"".join((head, datetime.now(UTC).isoformat().encode(), middle, b"1", tail))
-    drawn = os.urandom(n * 68)
+    size = _drawn_size(1)
+    drawn = os.urandom(n * size)
 
     def seal() -> None:
         for i in range(n):
-            o = 68 * i
+            o = size * i
             key = drawn[o : o + 32]
             _MASTER.encrypt(drawn[o + 32 : o + 44], key, b"cp")
             cipher = AESGCM(key)
