@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from conftest import power_cut
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import Source
-from consentry.services import imports, integrity
+from consentry.services import imports, integrity, ledger
 from consentry.services.errors import InputError
 from consentry.services.imports import mailchimp, runner
 
@@ -290,3 +290,24 @@ def test_a_load_tunes_its_connection_and_puts_everything_back(app: App) -> None:
     assert during != before and after == before
     if not sqlite:
         assert during == ["force_custom_plan"]
+
+
+def test_a_row_the_ledger_refuses_after_a_written_batch_is_one_rejected_row(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A block's records reach the ledger in batches (`ledger.BATCH`): a row it refuses after a
+    batch is written is left out, and the rest of its block written once (a retry once wrote
+    the batch again and stopped the import on a duplicate)."""
+    monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
+    monkeypatch.setattr(ledger, "BATCH", 5)
+    rows = [member(i) for i in range(25)]
+    rows[8] = member(8, OPTIN_TIME="2099-01-01 08:00:00")  # in the future: the ledger refuses it
+    for strict, dry_run in ((False, True), (True, False), (False, False)):
+        report = mailchimp.run(app, export(tmp_path, rows), "nieuwsbrief", strict=strict, dry_run=dry_run)
+        (file,) = report.files
+        assert [(p.line, p.field) for p in file.report.rejected] == [(10, "occurred_at")]
+        assert "in the future" in file.report.rejected[0].message
+    assert (file.report.imported, file.report.rejected_rows) == (24, 1)
+    with app.store.reader() as r:
+        assert r.counts()["contact_points"] == 24
+    assert_consistent(app)

@@ -183,3 +183,39 @@ def test_a_single_csv_file_is_imported_by_the_status_in_its_name(app: App, tmp_p
         mailchimp.run(app, unnamed, "nieuwsbrief")
     (forced,) = mailchimp.run(app, unnamed, "nieuwsbrief", status="subscribed").files
     assert forced[2].accepted == 1
+
+
+def test_nonsubscribed_members_are_registered_without_a_consent(app: App, tmp_path: Path) -> None:
+    """Mailchimp's nonsubscribed file ("subscribed" is in its name) holds contacts who never
+    opted in: they are registered, with no consent and no basis claimed, and not mailed."""
+    path = tmp_path / "members_export_n.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("subscribed_members_export_n.csv", csv_text(COMMON, [member("lid@example.nl")]))
+        z.writestr(
+            "nonsubscribed_members_export_n.csv",
+            csv_text(COMMON, [member("klant@example.nl", CONFIRM_TIME="", CONFIRM_IP="")]),
+        )
+    assert mailchimp.status_of("nonsubscribed_members_export_n.csv") == "nonsubscribed"
+    files = mailchimp.run(app, path, "nieuwsbrief").files
+    assert [(name, status) for name, status, _ in files] == [
+        ("subscribed_members_export_n.csv", "subscribed"),
+        ("nonsubscribed_members_export_n.csv", "nonsubscribed"),
+    ]
+    report = files[1].report
+    assert (report.rows, report.imported, report.rejected_rows) == (1, 1, 0)
+    assert any("never opted in" in note for note in report.file_notes)
+    assert [e.type for e in history(app, "klant@example.nl")] == ["contact_point.registered"]
+    assert "stated_basis" not in payloads(app, "klant@example.nl")["contact_point.registered"]
+    assert decide(app, "klant@example.nl", "email", "nieuwsbrief").verdict == "deny"
+    assert decide(app, "lid@example.nl", "email", "nieuwsbrief").verdict == "allow"
+
+
+def test_a_zip_with_a_csv_of_no_known_status_is_refused_whole(app: App, tmp_path: Path) -> None:
+    path = tmp_path / "members_export_u.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("subscribed_members_export_u.csv", csv_text(COMMON, [member("lid@example.nl")]))
+        z.writestr("archived_members_export_u.csv", csv_text(COMMON, [member("oud@example.nl")]))
+    with pytest.raises(InputError, match=r"archived_members_export_u\.csv.*--status"):
+        mailchimp.run(app, path, "nieuwsbrief")
+    with app.store.reader() as r:
+        assert r.counts()["events"] == 0

@@ -288,6 +288,7 @@ def append_in(
     trusted_ids: bool = False,
     normalised: Mapping[tuple[PointKind, str], Normalised] | None = None,
     owned: bool = False,
+    hold: bool = False,
 ) -> AppendReport:
     """`append_records` inside a transaction the caller holds (and rolls back on FileRejected).
 
@@ -297,9 +298,15 @@ def append_in(
     normalised, in their normal form, to what `normalise` gives for them (the importer
     normalises every address it reads): a registration of such a value is not
     normalised again (`normalise` gives the same for a normal form).
+
+    Records are written in batches of `BATCH` as they are checked, so a record refused after a
+    batch leaves that batch in the transaction. With `hold` nothing is written until every
+    record is checked: a caller that goes on in the same transaction after a FileRejected
+    (the importer, which leaves out the refused rows and appends the rest of its block) finds
+    it as it was. It holds the records' events in memory, so it is for bounded inputs.
     """
     with rare_collections():
-        return _append_in(app, w, records, progress, trusted_ids, normalised, owned)
+        return _append_in(app, w, records, progress, trusted_ids, normalised, owned, hold)
 
 
 def _append_in(
@@ -310,6 +317,7 @@ def _append_in(
     trusted_ids: bool,
     normalised: Mapping[tuple[PointKind, str], Normalised] | None,
     owned: bool,
+    hold: bool,
 ) -> AppendReport:
     problems: list[LineProblem] = []
     truncated = False
@@ -348,7 +356,7 @@ def _append_in(
             continue
         if not problems:
             pending.append(ev)
-            if len(pending) >= BATCH:
+            if len(pending) >= BATCH and not hold:
                 flush()
     if not problems:
         flush()

@@ -87,7 +87,8 @@ def import_mailchimp(
     purpose: Annotated[str, typer.Option(help="The purpose this audience's consents are for.")],
     audience: Annotated[str | None, typer.Option(help="The audience's name, kept as provenance.")] = None,
     status: Annotated[
-        str | None, typer.Option(help="subscribed, unsubscribed or cleaned (default: from the file name).")
+        str | None,
+        typer.Option(help="subscribed, unsubscribed, cleaned or nonsubscribed (default: the file name's)."),
     ] = None,
     dry_run: DryRun = False,
     strict: Strict = False,

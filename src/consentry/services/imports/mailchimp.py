@@ -72,7 +72,10 @@ SYSTEM = frozenset(
 EVIDENCE = ("OPTIN_TIME", "OPTIN_IP", "CONFIRM_TIME", "CONFIRM_IP", "LEID", "EUID", "LAST_CHANGED")
 #: System columns kept as attributes (`mailchimp.CC` ...), beside the merge fields.
 PROFILE_SYSTEM = ("MEMBER_RATING", "CC", "REGION", "TIMEZONE", "NOTES")
-STATUSES = ("subscribed", "unsubscribed", "cleaned")
+#: Mailchimp's member statuses, each a file of the export. `nonsubscribed` members never opted
+#: in to marketing (transactional contacts, store customers): they are registered without a consent.
+STATUSES = ("subscribed", "unsubscribed", "cleaned", "nonsubscribed")
+NONSUBSCRIBED = "nonsubscribed"
 #: What each status file needs for its own event, beyond the address.
 STATUS_TIME = {"unsubscribed": "UNSUB_TIME", "cleaned": "CLEAN_TIME"}
 #: The tally (`ImportContext.tally`) of members without an opt-in time.
@@ -82,7 +85,8 @@ MISSING_OPTIN = "mailchimp.no_optin_time"
 def status_of(name: str) -> str | None:
     """The member status a file holds, from its name (unsubscribed_members_export_... ->)."""
     lower = name.lower()
-    for status in ("unsubscribed", "cleaned", "subscribed"):  # "subscribed" is inside "unsubscribed"
+    # "subscribed" is inside "unsubscribed" and "nonsubscribed": those are looked for first.
+    for status in (NONSUBSCRIBED, "unsubscribed", "cleaned", "subscribed"):
         if status in lower:
             return status
     return None
@@ -138,6 +142,11 @@ class MailchimpMapper:
         needed = STATUS_TIME.get(self.status)
         if needed and needed not in fmt.header:
             notes.append(f"no {needed} column: the {self.status} events are dated at the import")
+        if self.status == NONSUBSCRIBED:
+            notes.append(
+                "nonsubscribed members never opted in to marketing: they are registered without "
+                "a consent, so they are not mailed for this purpose"
+            )
         return notes
 
     def records(self, row: Row, ctx: ImportContext) -> Records:
@@ -157,7 +166,7 @@ class MailchimpMapper:
             status_at = mc_time(v.get(status_col, ""), status_col) if status_col else None
             known = [t for t in (optin, confirm, status_at) if t]
             out.append(self._registration(point, v, min(known) if known else None))
-        if optin or self.status == "subscribed":
+        if self.status == "subscribed" or (optin and self.status != NONSUBSCRIBED):
             out.extend(self._consent(key, v, optin, confirm, ctx))
         if self.status == "unsubscribed":
             at = mc_time(v.get("UNSUB_TIME", ""), "UNSUB_TIME")
@@ -205,7 +214,8 @@ class MailchimpMapper:
         name = f"{first} {last}" if first and last else first or last
         if name:
             record["display_name"] = name
-        record["stated_basis"] = "consent"
+        if self.status != NONSUBSCRIBED:  # those never opted in: no basis is claimed for them
+            record["stated_basis"] = "consent"
         record["role_address"] = point.role_address
         if first_seen:
             record["occurred_at"] = first_seen
@@ -266,13 +276,23 @@ def _files(path: Path) -> Iterator[list[tuple[Path, str]]]:
     if zipfile.is_zipfile(path):
         with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(path) as z:
             found = []
+            unknown = []
             for info in z.infolist():
+                if info.is_dir() or not info.filename.lower().endswith(".csv"):
+                    continue
                 status = status_of(Path(info.filename).name)
-                if info.is_dir() or not info.filename.lower().endswith(".csv") or status is None:
+                if status is None:
+                    unknown.append(info.filename)
                     continue
                 found.append((Path(z.extract(info, tmp)), status))
+            if unknown:  # refused before anything is written: no member of the export is left out unsaid
+                raise InputError(
+                    "FILE",
+                    f"{path.name}: cannot tell the member status of {', '.join(map(repr, unknown))} "
+                    "from its name; import the ZIP's CSV files one by one, that one with --status",
+                )
             if not found:
-                raise InputError("FILE", f"{path.name}: no subscribed/unsubscribed/cleaned CSV in the ZIP")
+                raise InputError("FILE", f"{path.name}: no {'/'.join(STATUSES)} CSV in the ZIP")
             yield sorted(found, key=lambda f: STATUSES.index(f[1]))
         return
     status = status_of(path.name)

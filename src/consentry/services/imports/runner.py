@@ -245,7 +245,9 @@ def _write_records(
     while True:
         numbered = [(line, r) for line, recs in rows.items() for r in recs]
         try:
-            result = append_in(app, w, numbered, trusted_ids=True, normalised=ctx.normalised)
+            # Held until every record is checked: a refused row leaves the transaction as it was
+            # for the retry without it.
+            result = append_in(app, w, numbered, trusted_ids=True, normalised=ctx.normalised, hold=True)
         except FileRejected as exc:
             bad = {p.line for p in exc.problems} & set(rows)
             if not bad:
