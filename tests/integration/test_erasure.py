@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from consentry.bootstrap import App
+from consentry.domain.ids import derived_id
 from consentry.domain.vocabulary import PointKind, Source
 from consentry.entrypoints.http import create_app
 from consentry.services import apikeys, audit, erasure, imports, integrity, ledger
@@ -238,3 +239,44 @@ def test_an_erasure_appended_by_hand_is_refused_on_the_api_and_the_cli(app: App,
     assert _counts(app) == before  # nothing written: no event, no record, the key stays
     with app.store.reader() as r:
         assert r.point_id(PointKind.EMAIL, ADDRESS) is not None
+
+
+def test_an_imported_contact_leaves_no_id_a_guess_of_its_address_or_number_can_find(
+    app: App, tmp_path: Path
+) -> None:
+    """An import names its events by ids derived from the row (a file imported twice adds nothing).
+    Derived by a plain hash of the address, an id would stay in the ledger after the erasure and
+    give the number away to ~10**8 guesses; keyed, it gives nothing to someone holding the database."""
+    csv = tmp_path / "klanten.csv"
+    csv.write_text(
+        f"E-mailadres;Telefoon;Naam;Aangemeld op\n{ADDRESS};0612345678;{NAME};2026-11-20 10:00\n",
+        encoding="utf-8",
+    )
+    spec = imports.CsvSpec(
+        source=Source.WEB_FORM,
+        basis="consent",
+        purpose="nieuwsbrief",
+        columns={"email": "E-mailadres", "phone": "Telefoon", "name": "Naam", "consent_at": "Aangemeld op"},
+    )
+    assert imports.run(app, csv, imports.CsvMapper(app, spec)).imported == 1
+    with app.store.reader() as r:
+        imported = {e.id for point in (ADDRESS, PHONE) for e in r.events_for(r.point_id(*_point(point)))}
+    assert len(imported) == 4 and all(i.startswith("im_") for i in imported)
+    moment = "2026-11-20T10:00:00+01:00"
+    guesses = {
+        derived_id("im", "registered", f"{kind}:{value}", *more)
+        for kind, value in (("email", ADDRESS), ("phone", PHONE))
+        for more in ((), (repr({}),))
+    } | {
+        derived_id("im", "consent", f"{kind}:{value}", "nieuwsbrief", moment)
+        for kind, value in (("email", ADDRESS), ("phone", PHONE))
+    }
+    erasure.erase(app, f"email:{ADDRESS}")
+    data = database_bytes(app)
+    assert all(i.encode() in data for i in imported)  # the ledger keeps its events' ids
+    assert [g for g in guesses if g.encode() in data] == []
+    assert found_in(app) == [] and integrity.verify_ledger(app).ok
+
+
+def _point(value: str) -> tuple[PointKind, str]:
+    return (PointKind.EMAIL, value) if "@" in value else (PointKind.PHONE, value)

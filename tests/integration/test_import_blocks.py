@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from conftest import power_cut
 from consentry.bootstrap import App
+from consentry.domain.ids import DerivedIds, derived_id
 from consentry.domain.vocabulary import Source
 from consentry.services import imports, integrity, ledger
 from consentry.services.errors import InputError
@@ -310,4 +311,37 @@ def test_a_row_the_ledger_refuses_after_a_written_batch_is_one_rejected_row(
     assert (file.report.imported, file.report.rejected_rows) == (24, 1)
     with app.store.reader() as r:
         assert r.counts()["contact_points"] == 24
+    assert_consistent(app)
+
+
+class _Unkeyed(DerivedIds):
+    """Ids as earlier versions derived them: a plain hash of the parts."""
+
+    def __call__(self, prefix: str, *parts: str) -> str:
+        return derived_id(prefix, *parts)
+
+
+def test_a_file_an_earlier_version_imported_is_still_recognised_as_imported(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events imported before ids were keyed keep their unkeyed ids (the chain covers them): the
+    same file imported again adds nothing, and a changed profile adds only the change."""
+    monkeypatch.setattr(runner, "BLOCK_ROWS", 8)
+    rows = [member(i) for i in range(20)]
+    with monkeypatch.context() as old:
+        old.setattr(app.store, "derived_ids", lambda: _Unkeyed(b"unused-key"))
+        first = mailchimp.run(app, export(tmp_path, rows, "subscribed_a.csv"), "nieuwsbrief").files[0].report
+    assert first.events and first.new_points == 20
+    with app.store.reader() as r:
+        before = r.counts()["events"]
+    again = mailchimp.run(app, export(tmp_path, rows, "subscribed_a.csv"), "nieuwsbrief").files[0].report
+    assert (again.events, again.new_points, again.existing_points) == (0, 0, 20)
+    assert again.already_imported == first.events
+    changed = [member(i, MEMBER_RATING="5") if i % 5 == 0 else r for i, r in enumerate(rows)]  # was 1
+    update = mailchimp.run(app, export(tmp_path, changed, "subscribed_b.csv"), "nieuwsbrief").files[0].report
+    with app.store.reader() as r:
+        assert r.counts()["events"] == before + update.events
+    # Each of the four changed members' profile as a profile update: its attributes, and its tags
+    # for the two with tags (what a profile update of a point imported with keyed ids adds too).
+    assert update.events == 6
     assert_consistent(app)

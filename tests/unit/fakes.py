@@ -27,6 +27,7 @@ from consentry.domain.dsr import CLOSED, DsrRequest, RequestState
 from consentry.domain.erasure import SuppressionRecord
 from consentry.domain.events import Event
 from consentry.domain.fold import fold
+from consentry.domain.ids import DerivedIds
 from consentry.domain.purposes import Purpose
 from consentry.domain.retention import RetentionFacts, facts_of
 from consentry.domain.state import ContactState, Listing, PriorSuppression
@@ -461,6 +462,10 @@ class FakeStore:
     def scrub_erased(self) -> bool:
         """Nothing stays behind in memory."""
         return True
+
+    def derived_ids(self) -> DerivedIds:
+        """Keyed by a fixed test key."""
+        return DerivedIds(b"fake-store-derived-id-key-0123456789")
 
     @contextmanager
     def writer(self) -> Iterator[FakeTransaction]:

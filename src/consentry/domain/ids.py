@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import threading
 import time
@@ -79,9 +80,45 @@ def counting_ids() -> IdFactory:
 
 
 def derived_id(prefix: str, *parts: str) -> str:
-    """An id derived from what a record says (`im_...`, `fb_...`): the same parts, the same id.
+    """An id derived from what a record says (`fb_...`): the same parts, the same id.
 
-    Imports and feedback name their events this way, so a file or a report read twice
-    adds nothing the second time.
+    Feedback names its events this way from ids (a point's, a message's, a caller's), so a
+    report read twice adds nothing the second time. An id derived from personal data (an
+    address) is made by `DerivedIds`, keyed: a plain hash of an address is ~10**8 guesses
+    from a Dutch mobile number, and an event's id stays in the ledger after an erasure.
     """
     return prefix + "_" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+
+
+class DerivedIds:
+    """Ids derived from what a record says, keyed: HMAC-SHA-256 of the parts under a secret kept
+    outside the database (a subkey of the blind index secret), so the same parts give the same
+    id, and someone holding only the database cannot test guesses of the address in it.
+
+    Imports name their events so (`im_...`): a file imported twice adds nothing the second
+    time. Earlier versions named them `derived_id(prefix, *parts)`, unkeyed; each id made here
+    remembers that form in `legacy` (until `forget`), so a file an earlier version imported
+    is still recognised as imported (the ledger keeps those ids: the chain covers them).
+    """
+
+    __slots__ = ("_mac", "legacy")
+
+    def __init__(self, key: bytes) -> None:
+        self._mac = hmac.new(key, digestmod=hashlib.sha256)  # keyed once, copied per id
+        #: Each id made, by its unkeyed form's (the ids of imports before keyed ids).
+        self.legacy: dict[str, str] = {}
+
+    def __repr__(self) -> str:  # never the key
+        return "DerivedIds(...)"
+
+    def __call__(self, prefix: str, *parts: str) -> str:
+        text = "\x1f".join(parts).encode()
+        mac = self._mac.copy()
+        mac.update(text)
+        made = prefix + "_" + mac.hexdigest()[:24]
+        self.legacy[made] = prefix + "_" + hashlib.sha256(text).hexdigest()[:24]
+        return made
+
+    def forget(self) -> None:
+        """Drop the remembered unkeyed forms (an importer's block is done)."""
+        self.legacy.clear()

@@ -25,6 +25,7 @@ from consentry.domain.campaigns import Selection
 from consentry.domain.chain import ChainedRow, ChainEpoch
 from consentry.domain.erasure import SuppressionRecord
 from consentry.domain.events import Event
+from consentry.domain.ids import DerivedIds
 from consentry.domain.purposes import Purpose
 from consentry.domain.retention import RetentionFacts
 from consentry.domain.state import ContactState, Listing, PriorSuppression
@@ -437,6 +438,9 @@ class Store(Protocol):
 
     def scrub_erased(self) -> bool:
         """After an erasure: remove what deleted rows and keys leave in the database files."""
+
+    def derived_ids(self) -> DerivedIds:
+        """A keyed maker of the ids an import derives from a row (`domain.ids.DerivedIds`)."""
 
     def migrate(self) -> str:
         """Create or upgrade the schema; the revision."""

@@ -32,6 +32,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from consentry.domain.ids import DerivedIds
+
 __all__ = ["INDEX_BYTES", "KINDS", "TERM_BYTES", "BlindIndex"]
 
 #: Bytes of an index kept (see the module docstring for the collision trade-off).
@@ -48,7 +50,7 @@ MIN_SECRET_BYTES = 32
 class BlindIndex:
     """HMAC-SHA-256 indexes of normalised values, one subkey per kind."""
 
-    __slots__ = ("_macs", "_term")
+    __slots__ = ("_id_key", "_macs", "_term")
 
     def __init__(self, secret: bytes) -> None:
         if len(secret) < MIN_SECRET_BYTES:
@@ -65,6 +67,8 @@ class BlindIndex:
             for kind in KINDS
         }
         self._term = self._macs["term"]
+        #: The subkey of the ids an import derives from what a row says (`derived_ids`).
+        self._id_key = hmac.new(secret, b"consentry/derived-id/v1", hashlib.sha256).digest()
 
     def __repr__(self) -> str:  # never the secret
         return "BlindIndex(...)"
@@ -77,6 +81,11 @@ class BlindIndex:
         mac = base.copy()
         mac.update(normalised.encode())
         return mac.digest()[:INDEX_BYTES]
+
+    def derived_ids(self) -> DerivedIds:
+        """A keyed maker of the ids an import derives from a row (`domain.ids.DerivedIds`):
+        under a subkey of this secret, so as stable as the blind indexes and as hard to guess."""
+        return DerivedIds(self._id_key)
 
     def term(self, term: str) -> bytes:
         """The blind index of a search term (`factrows.terms`): the first `TERM_BYTES` of its index."""

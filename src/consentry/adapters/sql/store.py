@@ -23,6 +23,7 @@ from consentry.adapters.sql.engine import bulk_load_settings, has_schema, requir
 from consentry.adapters.sql.reader import Reader
 from consentry.adapters.sql.send_workers import WorkerLock
 from consentry.adapters.sql.writer import Writer
+from consentry.domain.ids import DerivedIds
 from consentry.services.errors import AlreadyExists
 from consentry.services.ports import AudienceAsk
 
@@ -108,6 +109,10 @@ class SqlStore:
     def tells_live_workers(self) -> bool:
         """PostgreSQL tells a live worker's claims by its advisory lock; SQLite has one worker."""
         return self.engine.dialect.name == "postgresql"
+
+    def derived_ids(self) -> DerivedIds:
+        """A keyed maker of import ids, under a subkey of the blind index secret."""
+        return self.vault.blind.derived_ids()
 
     def scrub_erased(self) -> bool:
         """Remove what erased contacts' deleted rows and keys leave in the database files

@@ -125,6 +125,8 @@ class CsvMapper:
             ctx.notes.append(LineProblem(row.line, spec.columns["consent_at"], "empty: opt-in time unknown"))
         attributes = {c: values[c] for c in self.attribute_columns if values.get(c)}
         tags = sorted({*spec.tags, *split_tags(col("tags"))})
+        # Sealed in the registrations (`contact_id` is personal) and blinded where it is looked
+        # up, so not keyed: rows imported by earlier versions grouped their points by this id.
         group = derived_id(IMPORTED, "contact", ref(points[0]))[3:] if len(points) > 1 else None
         attrs = dict(sorted(attributes.items()))
         out: Records = []
@@ -132,13 +134,14 @@ class CsvMapper:
             key = ref(point)
             if ctx.first_time(point, row.line):
                 reg = self._registration(point, party, col, group, consent_at, ctx)
-                out.append(with_profile(reg, attrs, tags))
+                out.append(with_profile(reg, attrs, tags, ctx.derive))
             else:
                 # Seen before in this file: only what this row adds to the profile.
                 seen = {(point.kind, point.value): ""}
-                out.extend(profile_update(with_profile(registration_stub(point), attrs, tags), seen))
+                stub = with_profile(registration_stub(point), attrs, tags, ctx.derive)
+                out.extend(profile_update(stub, seen, ctx.derive))
             if spec.basis == "consent" and spec.purpose:
-                out.append(self._consent(point, key, consent_at, col("consent_ip")))
+                out.append(self._consent(point, key, consent_at, col("consent_ip"), ctx))
         return out
 
     def _party(self, raw: str, column: str) -> PartyKind | None:
@@ -164,7 +167,7 @@ class CsvMapper:
         if hint.party is not None:
             ctx.suggestions[hint.party.value] += 1
         record: dict[str, Any] = {
-            "id": derived_id(IMPORTED, "registered", ref(point)),
+            "id": ctx.derive(IMPORTED, "registered", ref(point)),
             "type": "contact_point.registered",
             "kind": point.kind.value,
             "value": point.value,
@@ -186,12 +189,14 @@ class CsvMapper:
                 record[name] = value
         return record
 
-    def _consent(self, point: Normalised, key: str, consent_at: str | None, ip: str) -> dict[str, Any]:
+    def _consent(
+        self, point: Normalised, key: str, consent_at: str | None, ip: str, ctx: ImportContext
+    ) -> dict[str, Any]:
         spec = self.spec
         assert spec.purpose is not None
         channels = list(spec.channels) if spec.channels else DEFAULT_CHANNELS[point.kind]
         record: dict[str, Any] = {
-            "id": derived_id(IMPORTED, "consent", key, spec.purpose, consent_at or ""),
+            "id": ctx.derive(IMPORTED, "consent", key, spec.purpose, consent_at or ""),
             "type": "consent.given",
             "contact": key,
             "purpose": spec.purpose,

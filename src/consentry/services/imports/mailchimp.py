@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from consentry.adapters.csvfile import CsvFormat, Row
-from consentry.domain.ids import derived_id
 from consentry.domain.vocabulary import PointKind
 from consentry.services.app import App
 from consentry.services.errors import InputError
@@ -165,13 +164,13 @@ class MailchimpMapper:
             status_col = self._status_column
             status_at = mc_time(v.get(status_col, ""), status_col) if status_col else None
             known = [t for t in (optin, confirm, status_at) if t]
-            out.append(self._registration(point, v, min(known) if known else None))
+            out.append(self._registration(point, v, min(known) if known else None, ctx))
         if self.status == "subscribed" or (optin and self.status != NONSUBSCRIBED):
             out.extend(self._consent(key, v, optin, confirm, ctx))
         if self.status == "unsubscribed":
             at = mc_time(v.get("UNSUB_TIME", ""), "UNSUB_TIME")
             record: dict[str, Any] = {
-                "id": derived_id(IMPORTED, "mc-unsub", key, self.purpose, at or ""),
+                "id": ctx.derive(IMPORTED, "mc-unsub", key, self.purpose, at or ""),
                 "type": "unsubscribed",
                 "contact": key,
                 "purpose": self.purpose,
@@ -187,7 +186,7 @@ class MailchimpMapper:
             at = mc_time(v.get("CLEAN_TIME", ""), "CLEAN_TIME")
             campaign = v.get("CLEAN_CAMPAIGN_TITLE")
             record = {
-                "id": derived_id(IMPORTED, "mc-clean", key, at or ""),
+                "id": ctx.derive(IMPORTED, "mc-clean", key, at or ""),
                 "type": "bounce.recorded",
                 "contact": key,
                 "bounce_kind": "hard",
@@ -196,7 +195,9 @@ class MailchimpMapper:
             out.append({**record, **({"occurred_at": at} if at else {})})
         return out
 
-    def _registration(self, point: Any, v: dict[str, str], first_seen: str | None) -> dict[str, Any]:
+    def _registration(
+        self, point: Any, v: dict[str, str], first_seen: str | None, ctx: ImportContext
+    ) -> dict[str, Any]:
         # Already in the order of the attributes' names (`check`): the profile as sorted.
         profile = {name: x for column, name in self._profile if (x := v.get(column))}
         leid = v.get("LEID")
@@ -221,8 +222,8 @@ class MailchimpMapper:
             record["occurred_at"] = first_seen
         tags = split_tags(v.get("TAGS", ""))
         if not (profile or tags):
-            record["id"] = derived_id(IMPORTED, "registered", ref(point))
-        return with_profile(record, profile, tags)
+            record["id"] = ctx.derive(IMPORTED, "registered", ref(point))
+        return with_profile(record, profile, tags, ctx.derive)
 
     def _consent(
         self,
@@ -235,7 +236,7 @@ class MailchimpMapper:
         if not optin:
             ctx.tally[MISSING_OPTIN] += 1
         evidence = {c: x for c in EVIDENCE if (x := v.get(c))}
-        consent_id = derived_id(IMPORTED, "mc-consent", key, self.purpose, optin or "")
+        consent_id = ctx.derive(IMPORTED, "mc-consent", key, self.purpose, optin or "")
         given: dict[str, Any] = {
             "id": consent_id,
             "type": "consent.given",
@@ -257,7 +258,7 @@ class MailchimpMapper:
         if not confirm:
             return [given]
         confirmed: dict[str, Any] = {
-            "id": derived_id(IMPORTED, "mc-confirm", key, self.purpose, confirm),
+            "id": ctx.derive(IMPORTED, "mc-confirm", key, self.purpose, confirm),
             "type": "consent.confirmed",
             "contact": key,
             "purpose": self.purpose,

@@ -2,7 +2,7 @@
 
 A *mapper* turns one row of a file into ledger records (dicts as `ledger append`
 takes them), or rejects the row with `RowRejected`. Records get ids derived from what
-they say (`derived_id(IMPORTED, ...)`), so importing the same file again adds nothing.
+they say (`ImportContext.derive`, keyed), so importing the same file again adds nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from consentry.adapters.addresses import AddressError, Normalised, normalise
 from consentry.adapters.csvfile import CsvFormat, Row
 from consentry.domain import limits
-from consentry.domain.ids import derived_id
+from consentry.domain.ids import DerivedIds
 from consentry.domain.vocabulary import PointKind
 from consentry.services.errors import LineProblem
 
@@ -73,6 +73,8 @@ class ImportContext:
     """What the import knows across rows."""
 
     region: str
+    #: Makes the ids of the records, keyed (`DerivedIds`); remembers their unkeyed forms for the block.
+    derive: DerivedIds
     #: First line each contact point was seen on in the current block. Only the block:
     #: a million-row file must not be held in memory. A point seen in an earlier block
     #: is found registered in the ledger, and only its row's profile is added.
@@ -189,7 +191,9 @@ def registration_stub(point: Normalised) -> dict[str, Any]:
     return {"type": "contact_point.registered", "kind": point.kind.value, "value": point.value}
 
 
-def with_profile(record: dict[str, Any], attributes: dict[str, str], tags: list[str]) -> dict[str, Any]:
+def with_profile(
+    record: dict[str, Any], attributes: dict[str, str], tags: list[str], derive: DerivedIds
+) -> dict[str, Any]:
     """A registration record carrying initial attributes and tags (when there are any).
 
     Its id covers the profile too: the same row again is recognised as imported, a
@@ -200,11 +204,13 @@ def with_profile(record: dict[str, Any], attributes: dict[str, str], tags: list[
     if tags:
         record["tags"] = tags
     if "id" in record and (attributes or tags):
-        record["id"] = derived_id(IMPORTED, "registered", ref_of(record), repr(attributes), *tags)
+        record["id"] = derive(IMPORTED, "registered", ref_of(record), repr(attributes), *tags)
     return record
 
 
-def profile_update(record: dict[str, Any], known: Mapping[tuple[PointKind, str], str]) -> Records:
+def profile_update(
+    record: dict[str, Any], known: Mapping[tuple[PointKind, str], str], derive: DerivedIds
+) -> Records:
     """The record itself, or, for a registration of a point in `known`, what it would add
     to the point's profile (its attributes and tags, as events of their own)."""
     if record["type"] != "contact_point.registered":
@@ -217,10 +223,10 @@ def profile_update(record: dict[str, Any], known: Mapping[tuple[PointKind, str],
     out: Records = []
     if record.get("attributes"):
         attrs = record["attributes"]
-        aid = derived_id(IMPORTED, "attributes", contact, repr(attrs))
+        aid = derive(IMPORTED, "attributes", contact, repr(attrs))
         out.append({"id": aid, "type": "attributes.set", "contact": contact, "attributes": attrs})
     if record.get("tags"):
-        tid = derived_id(IMPORTED, "tags", contact, *record["tags"])
+        tid = derive(IMPORTED, "tags", contact, *record["tags"])
         out.append({"id": tid, "type": "tags.added", "contact": contact, "tags": record["tags"]})
     return out
 

@@ -19,6 +19,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 from consentry.adapters.csvfile import BadRow, CsvError, Row, open_text, read_rows
+from consentry.domain.ids import DerivedIds
 from consentry.domain.vocabulary import PointKind
 from consentry.services.app import App
 from consentry.services.collector import rare_collections
@@ -84,7 +85,7 @@ def run(
         except CsvError as exc:
             raise InputError("FILE", str(exc)) from None
         report = ImportReport(format=fmt, dry_run=dry_run, file_notes=mapper.check(fmt))
-        ctx = ImportContext(app.settings.default_region)
+        ctx = ImportContext(app.settings.default_region, app.store.derived_ids())
         blocks = batched(iter(reader), BLOCK_ROWS)
 
         def write(w: Writing, rows: list[RawRow]) -> None:
@@ -176,6 +177,7 @@ def _write_block(
     ctx.seen.clear()  # only the block's: see `ImportContext.seen`
     ctx.firsts.clear()
     ctx.normalised.clear()
+    ctx.derive.forget()
     report.rows += len(rows)
     rejected_before = len(report.rejected)
     mapped: list[MappedRow] = []
@@ -227,7 +229,9 @@ def _write_records(
     fresh = {f"{kind}:{value}" for kind, value in registrations if (kind, value) not in known}
     # A block of points all new to the ledger has none (its registrations' subjects are fresh).
     stale = [r["id"] for row in mapped for r in row.records if subject(r) not in fresh]
-    expanded, derived = _profile_updates(w, mapped, known, fresh, stale, report) if stale else (mapped, set())
+    expanded, derived = (
+        _profile_updates(w, mapped, known, fresh, stale, ctx, report) if stale else (mapped, set())
+    )
     emitted: set[str] = set()
     rows: dict[int, Records] = {}
     for row in expanded:
@@ -276,6 +280,7 @@ def _profile_updates(
     known: Mapping[tuple[PointKind, str], str],
     fresh: set[str],
     stale: list[str],
+    ctx: ImportContext,
     report: ImportReport,
 ) -> tuple[list[MappedRow], set[str]]:
     """The rows without the records the ledger already has, and the ids of the profile
@@ -286,7 +291,8 @@ def _profile_updates(
     registration is already in the ledger (the file was imported before). `stale` are the
     ids of the records about points that are not `fresh` (new to the ledger).
     """
-    done = w.existing_event_ids(stale)
+    derive = ctx.derive
+    done = _existing(w, stale, derive)
     expanded: list[MappedRow] = []
     for row in mapped:
         out: Records = []
@@ -294,9 +300,18 @@ def _profile_updates(
             if r["id"] in done:
                 report.already_imported += 1
             else:
-                out.extend(profile_update(r, known))
+                out.extend(profile_update(r, known, derive))
         expanded.append(MappedRow(row.line, out))
-    derived = w.existing_event_ids(
-        [r["id"] for row in expanded for r in row.records if r["type"] in DERIVED and subject(r) not in fresh]
-    )
+    updates = [
+        r["id"] for row in expanded for r in row.records if r["type"] in DERIVED and subject(r) not in fresh
+    ]
+    derived = _existing(w, updates, derive)
     return expanded, derived
+
+
+def _existing(w: Writing, ids: list[str], derive: DerivedIds) -> set[str]:
+    """Those of `ids` the ledger holds: by the id, or by its unkeyed form (`DerivedIds.legacy`),
+    under which an earlier version imported the same record."""
+    legacy = derive.legacy
+    older = {legacy[i]: i for i in ids if i in legacy}
+    return {older.get(i, i) for i in w.existing_event_ids([*ids, *older])}
