@@ -196,12 +196,25 @@ def import_stopped_at(app: App, path: Path) -> int:
     mapper = mailchimp.MailchimpMapper(app, "nieuwsbrief", "subscribed")
     with pytest.raises(InputError, match=r"line \d+ or a later one: not readable as ascii") as caught:
         runner.run(app, path, mapper, encoding="ascii")
-    assert "rows before it were imported" in caught.value.message
     line = int(caught.value.message.split()[1])
+    assert f"the {line - 2} rows before it were imported: {line - 2} new, 0 merged" in caught.value.message
     with app.store.reader() as r:
         assert r.counts()["contact_points"] == line - 2  # every row before that line, none after
     assert_consistent(app)
     return line
+
+
+def test_a_line_that_cannot_be_decoded_in_a_strict_or_dry_run_import_says_nothing_was_written(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "BLOCK_ROWS", 10)
+    path = undecodable_at_the_end(tmp_path)
+    mapper = mailchimp.MailchimpMapper(app, "nieuwsbrief", "subscribed")
+    for mode in ({"strict": True}, {"dry_run": True}):
+        with pytest.raises(InputError, match=r"give the right encoding \(nothing was written\)$"):
+            runner.run(app, path, mapper, encoding="ascii", **mode)
+    with app.store.reader() as r:
+        assert r.counts()["events"] == 0
 
 
 def test_a_line_that_cannot_be_decoded_stops_the_import_after_the_rows_before_it(

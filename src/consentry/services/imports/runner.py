@@ -106,7 +106,14 @@ def run(
         except _Rollback:
             report.committed = False
         except CsvError as exc:
-            raise InputError("FILE", f"{exc} (rows before it were imported)") from None
+            if dry_run or strict:  # one transaction, rolled back by the error
+                raise InputError("FILE", f"{exc} (nothing was written)") from None
+            done = (
+                f"the {report.rows} rows before it were imported: {report.imported} new, "
+                f"{report.merged} merged, {report.rejected_rows} rejected; importing the file "
+                "again once the line is mended adds only what is missing"
+            )
+            raise InputError("FILE", f"{exc} ({done})") from None
         finally:
             blocks.close()
         report.lines, report.header_lines, report.blank_lines = (
