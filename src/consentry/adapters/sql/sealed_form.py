@@ -29,6 +29,8 @@ __all__ = ["NAMES", "coded", "opened"]
 
 #: The names sealed as their number (their index): the personal fields (`sealing.PERSONAL`),
 #: then the attributes and source fields the Mailchimp importer writes. Append only.
+#: `mail_message_id` (personal since after this list was made) is not numbered: it is rare (an
+#: unsubscribe by mail), and sealed by its name a version from before it still opens the row.
 NAMES: tuple[str, ...] = (
     "attributes",
     "contact_id",

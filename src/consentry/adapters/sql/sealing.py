@@ -12,6 +12,12 @@ after the key is gone, and it carries nothing personal.
 A contact point's contact (`contact_ref`, the owner of the data key) is fixed when the
 point is registered: `c` + the blind index of the registration's `contact_id` (an
 importer's contact id may itself be personal), or else the point's own id.
+
+A name added to `PERSONAL` later is sealed in the events appended from then on. Rows stored
+before keep it in their clear payload: they are never rewritten (the chain hashes them as
+stored), and `open_payload` merges the clear and the sealed fields, so they read and verify
+as they did; such a clear value outlives its contact's key (`mail_message_id`, sealed since
+it was found to name the person's own mail domain, is one).
 """
 
 from __future__ import annotations
@@ -32,7 +38,9 @@ from consentry.domain.state import ContactState
 
 __all__ = ["PERSONAL", "Ciphers", "contact_ref", "event_field", "open_payload", "split"]
 
-#: The payload fields that are personal data, by name, in any event type.
+#: The payload fields that are personal data, by name, in any event type. Anything a person or
+#: their browser or mail client supplies belongs here: a mail's Message-ID (`mail_message_id`)
+#: is made by the person's own client, often as `<uuid@their-own-domain>`.
 PERSONAL = frozenset(
     {
         "value",
@@ -46,6 +54,7 @@ PERSONAL = frozenset(
         "reason",
         "note",
         "mail_from",
+        "mail_message_id",
         "diagnostic",
         "order_ref",
         "contact_id",
