@@ -13,6 +13,7 @@ import pytest
 from consentry.bootstrap import App
 from consentry.domain.events import Event
 from consentry.domain.vocabulary import PointKind
+from consentry.services import ledger
 from consentry.services.decide import decide
 from consentry.services.errors import InputError
 from consentry.services.imports import mailchimp
@@ -219,3 +220,48 @@ def test_a_zip_with_a_csv_of_no_known_status_is_refused_whole(app: App, tmp_path
         mailchimp.run(app, path, "nieuwsbrief")
     with app.store.reader() as r:
         assert r.counts()["events"] == 0
+
+
+def test_a_consent_without_its_opt_in_time_does_not_lift_an_unsubscribe_the_ledger_holds(
+    app: App, tmp_path: Path
+) -> None:
+    """A stale export names someone who unsubscribed since as subscribed, without an opt-in time:
+    dated at the import, the consent would come after the unsubscribe and lift it. It is left
+    out with a note; a consent with its time after the unsubscribe is the export's proof."""
+    for who in ("weg@example.nl", "terug@example.nl"):
+        registered = {"type": "contact_point.registered", "kind": "email", "value": who, "source": "web_form"}
+        ledger.append_records(
+            app,
+            [
+                (1, registered),
+                (2, {"type": "consent.given", "contact": who, "purpose": "nieuwsbrief", "channels": ["email"],
+                     "method": "double_opt_in", "occurred_at": "2023-01-01T10:00:00+00:00"}),
+                (3, {"type": "consent.confirmed", "contact": who, "purpose": "nieuwsbrief",
+                     "occurred_at": "2023-01-01T10:05:00+00:00"}),
+                (4, {"type": "unsubscribed", "contact": who, "occurred_at": "2024-02-01T12:00:00+00:00"}),
+            ],
+        )  # fmt: skip
+    path = tmp_path / "subscribed_members_export_oud.csv"
+    path.write_text(
+        csv_text(
+            COMMON,
+            [
+                member("weg@example.nl", OPTIN_TIME="", OPTIN_IP="", CONFIRM_TIME="2022-12-01 08:00:00"),
+                member(
+                    "terug@example.nl", OPTIN_TIME="2024-06-01 08:00:00", CONFIRM_TIME="2024-06-01 08:05:00"
+                ),
+                member("nieuw@example.nl", OPTIN_TIME="", OPTIN_IP="", CONFIRM_TIME="", CONFIRM_IP=""),
+            ],
+        )
+    )
+    (file,) = mailchimp.run(app, path, "nieuwsbrief").files
+    report = file.report
+    assert report.rejected == [] and (report.imported, report.merged) == (1, 2)
+    notes = [(n.line, n.field, n.message) for n in report.notes]
+    assert (2, "consent", "not recorded: this contact opted out of nieuwsbrief on 2024-02-01, "
+            "and a consent without its opt-in time cannot lift that") in notes  # fmt: skip
+    assert decide(app, "weg@example.nl", "email", "nieuwsbrief").rule == "EU-GDPR-03"
+    assert decide(app, "terug@example.nl", "email", "nieuwsbrief").verdict == "allow"
+    assert "consent.given" in payloads(app, "nieuw@example.nl")  # no opt-out: dated at the import
+    again = mailchimp.run(app, path, "nieuwsbrief").files[0].report
+    assert again.events == 0 and decide(app, "weg@example.nl", "email", "nieuwsbrief").rule == "EU-GDPR-03"

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterator, Mapping
 from contextlib import AbstractContextManager
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from consentry.adapters.csvfile import BadRow, CsvError, Row, open_text, read_rows
+from consentry.domain.fold import fold
 from consentry.domain.ids import DerivedIds
 from consentry.domain.vocabulary import PointKind
 from consentry.services.app import App
@@ -50,6 +53,7 @@ BIG_FILE_BYTES = 4 << 20
 COMMIT_BLOCKS = 10
 
 REGISTERED = "contact_point.registered"
+CONSENT = "consent.given"
 _KINDS = {kind.value: kind for kind in PointKind}
 
 #: A row of the file as read: named values, or the reader's refusal.
@@ -300,12 +304,28 @@ def _profile_updates(
     """
     derive = ctx.derive
     done = _existing(w, stale, derive)
+    opted_out = _opted_out(w, mapped, known, done)
+    left_out: set[str] = set()
     expanded: list[MappedRow] = []
     for row in mapped:
         out: Records = []
         for r in row.records:
             if r["id"] in done:
                 report.already_imported += 1
+            elif r.get("consent_event") in left_out:
+                continue  # the confirmation of a consent left out (below)
+            elif _undated(r) and (out_at := opted_out.get((r["contact"], r["purpose"]))) is not None:
+                left_out.add(r["id"])
+                # Dated at the import, the consent would come after the opt-out and lift it: a
+                # stale list would make someone who unsubscribed mailable again.
+                ctx.notes.append(
+                    LineProblem(
+                        row.line,
+                        "consent",
+                        f"not recorded: this contact opted out of {r['purpose']} on {out_at:%Y-%m-%d}, "
+                        "and a consent without its opt-in time cannot lift that",
+                    )
+                )
             else:
                 out.extend(profile_update(r, known, derive))
         expanded.append(MappedRow(row.line, out))
@@ -314,6 +334,38 @@ def _profile_updates(
     ]
     derived = _existing(w, updates, derive)
     return expanded, derived
+
+
+def _undated(record: dict[str, Any]) -> bool:
+    """A consent without its moment (the ledger dates it at the import)."""
+    return record["type"] == CONSENT and "occurred_at" not in record
+
+
+def _opted_out(
+    w: Writing, mapped: list[MappedRow], known: Mapping[tuple[PointKind, str], str], done: set[str]
+) -> dict[tuple[str, str], datetime]:
+    """For the undated consents of the block about points the ledger knows: the moment of the
+    latest opt-out (an unsubscribe or a withdrawal) that covers their purpose, by point and purpose.
+
+    Such a consent would be dated at the import, after every opt-out the ledger holds, and so
+    lift it; read only for these points (a re-import of a stale list, rarely a fresh import).
+    """
+    wanted: dict[str, list[tuple[str, str]]] = {}
+    for row in mapped:
+        for r in row.records:
+            if _undated(r) and r["id"] not in done:
+                kind, _, value = r["contact"].partition(":")
+                pid = known.get((_KINDS[kind], value))
+                if pid is not None:
+                    wanted.setdefault(pid, []).append((r["contact"], r["purpose"]))
+    found: dict[tuple[str, str], datetime] = {}
+    for pid, events in w.events_for_many(list(wanted)).items():
+        opt_outs = fold(pid, events).opt_outs
+        for contact, purpose in wanted[pid]:
+            covering = [o.at for o in opt_outs if o.purpose in (None, purpose)]
+            if covering:
+                found[(contact, purpose)] = max(covering)
+    return found
 
 
 def _existing(w: Writing, ids: list[str], derive: DerivedIds) -> set[str]:
