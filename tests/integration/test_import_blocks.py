@@ -17,8 +17,9 @@ import sqlalchemy as sa
 
 from conftest import power_cut
 from consentry.bootstrap import App
+from consentry.domain.fold import fold
 from consentry.domain.ids import DerivedIds, derived_id
-from consentry.domain.vocabulary import Source
+from consentry.domain.vocabulary import PointKind, Source
 from consentry.services import imports, integrity, ledger
 from consentry.services.errors import InputError
 from consentry.services.imports import mailchimp, runner
@@ -131,8 +132,40 @@ def test_a_file_partly_in_the_ledger_adds_only_what_is_new(
     report = mailchimp.run(app, export(tmp_path, changed, "subscribed_b.csv"), "nieuwsbrief").files[0].report
     assert report.existing_points and report.new_points and report.already_imported
     assert_consistent(app)
+    with app.store.reader() as r:
+        seq = r.counts()["events"]
+        lid1 = r.point_id(PointKind.EMAIL, "lid1@example.nl")
     again = mailchimp.run(app, export(tmp_path, changed, "subscribed_b.csv"), "nieuwsbrief").files[0].report
-    assert (again.events, again.new_points) == (0, 0)
+    assert again.new_points == 0
+    # The file names lid1 twice (lines 3 and 27) with another name and rating: a profile is
+    # compared with the point's state, so each of its rows sets them again, the last one last.
+    # Every other member adds nothing.
+    with app.store.reader() as r:
+        added = [e for e in r.events_for(lid1) if e.seq and e.seq > seq]
+        assert r.counts()["events"] - seq == again.events == len(added) == 4
+        assert r.state(lid1)["attributes"]["mailchimp.MEMBER_RATING"] == "1"  # line 27's
+    assert_consistent(app)
+
+
+def test_a_profile_changed_back_in_the_source_is_changed_back_in_the_ledger(
+    app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rating 3, then 4, then 3 again, and a corrected name: each file's profile is compared
+    with the point's state, so the ledger follows the source; the same file again adds nothing."""
+    for n, (rating, first_name) in enumerate((("3", "Lid"), ("4", "Lid"), ("3", "Lidia"), ("4", "Lidia"))):
+        path = export(
+            tmp_path, [member(0, MEMBER_RATING=rating, **{"First Name": first_name})], f"subscribed_{n}.csv"
+        )
+        mailchimp.run(app, path, "nieuwsbrief")
+        with app.store.reader() as r:
+            point = r.point_id(PointKind.EMAIL, "lid0@example.nl")
+            assert point is not None
+            state = fold(point, r.events_for(point))
+        assert (state.attributes["mailchimp.MEMBER_RATING"], state.display_name) == (
+            rating,
+            f"{first_name} de Groot",
+        )
+        assert mailchimp.run(app, path, "nieuwsbrief").files[0].report.events == 0
     assert_consistent(app)
 
 
@@ -354,7 +387,6 @@ def test_a_file_an_earlier_version_imported_is_still_recognised_as_imported(
     update = mailchimp.run(app, export(tmp_path, changed, "subscribed_b.csv"), "nieuwsbrief").files[0].report
     with app.store.reader() as r:
         assert r.counts()["events"] == before + update.events
-    # Each of the four changed members' profile as a profile update: its attributes, and its tags
-    # for the two with tags (what a profile update of a point imported with keyed ids adds too).
-    assert update.events == 6
+    # The one attribute each of the four changed members' profile changes.
+    assert update.events == 4
     assert_consistent(app)

@@ -17,6 +17,7 @@ from consentry.adapters.addresses import AddressError, Normalised, normalise
 from consentry.adapters.csvfile import CsvFormat, Row
 from consentry.domain import limits
 from consentry.domain.ids import DerivedIds
+from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import PointKind
 from consentry.services.errors import LineProblem
 
@@ -228,6 +229,32 @@ def profile_update(
     if record.get("tags"):
         tid = derive(IMPORTED, "tags", contact, *record["tags"])
         out.append({"id": tid, "type": "tags.added", "contact": contact, "tags": record["tags"]})
+    return out
+
+
+def profile_changes(record: dict[str, Any], state: ContactState, derive: DerivedIds) -> Records:
+    """What a registration of a point the ledger knows brings that the point's state lacks, as
+    events of their own: the attributes whose value differs, the tags it lacks, a changed name.
+
+    None when the state has it all (the row was imported before, or the source changed
+    nothing). Each id covers the change and the point's last event (`last_seq`), so a value
+    changed back (3, then 4, then 3) is a new event each time, and the same row imported again
+    after it adds nothing (the state has it)."""
+    contact = ref_of(record)
+    head = str(state.last_seq)
+    out: Records = []
+    attrs = {k: v for k, v in record.get("attributes", {}).items() if state.attributes.get(k) != v}
+    if attrs:
+        aid = derive(IMPORTED, "attributes", contact, repr(attrs), head)
+        out.append({"id": aid, "type": "attributes.set", "contact": contact, "attributes": attrs})
+    tags = [t for t in record.get("tags", ()) if t not in state.tags]
+    if tags:
+        tid = derive(IMPORTED, "tags", contact, *tags, head)
+        out.append({"id": tid, "type": "tags.added", "contact": contact, "tags": tags})
+    name = record.get("display_name")
+    if name and name != state.display_name:
+        nid = derive(IMPORTED, "name", contact, name, head)
+        out.append({"id": nid, "type": "contact_point.updated", "contact": contact, "display_name": name})
     return out
 
 

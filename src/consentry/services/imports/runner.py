@@ -23,6 +23,7 @@ from typing import Any
 from consentry.adapters.csvfile import BadRow, CsvError, Row, open_text, read_rows
 from consentry.domain.fold import fold
 from consentry.domain.ids import DerivedIds
+from consentry.domain.state import ContactState
 from consentry.domain.vocabulary import PointKind
 from consentry.services.app import App
 from consentry.services.collector import rare_collections
@@ -36,7 +37,7 @@ from consentry.services.imports.model import (
     Records,
     RowRejected,
     check_cells,
-    profile_update,
+    profile_changes,
     subject,
 )
 from consentry.services.ledger import append_in
@@ -297,24 +298,32 @@ def _profile_updates(
     """The rows without the records the ledger already has, and the ids of the profile
     updates it already has (`DERIVED`).
 
-    A point the ledger already knows is not registered again: what its registration would
-    have brought (attributes, tags) becomes events of their own, unless this very
-    registration is already in the ledger (the file was imported before). `stale` are the
-    ids of the records about points that are not `fresh` (new to the ledger).
+    A point the ledger already knows is not registered again: what its registration brings
+    that the point's state lacks (attributes, tags, a name) becomes events of their own
+    (`profile_changes`); a profile the state already has is already imported. So a value
+    changed back in the source (a rating 3, then 4, then 3) is recorded each time. Other
+    records the ledger holds by their id (the file was imported before) are left out. `stale`
+    are the ids of the records about points that are not `fresh` (new to the ledger).
     """
     derive = ctx.derive
     done = _existing(w, stale, derive)
-    opted_out = _opted_out(w, mapped, known, done)
+    states = _known_states(w, mapped, known, done)
     left_out: set[str] = set()
     expanded: list[MappedRow] = []
     for row in mapped:
         out: Records = []
         for r in row.records:
-            if r["id"] in done:
+            if r["type"] == REGISTERED and (state := states.get(subject(r))) is not None:
+                changes = profile_changes(r, state, derive)
+                if changes:
+                    out.extend(changes)
+                else:
+                    report.already_imported += 1
+            elif r["id"] in done:
                 report.already_imported += 1
             elif r.get("consent_event") in left_out:
                 continue  # the confirmation of a consent left out (below)
-            elif _undated(r) and (out_at := opted_out.get((r["contact"], r["purpose"]))) is not None:
+            elif _undated(r) and (out_at := _opted_out(states.get(r["contact"]), r["purpose"])):
                 left_out.add(r["id"])
                 # Dated at the import, the consent would come after the opt-out and lift it: a
                 # stale list would make someone who unsubscribed mailable again.
@@ -327,7 +336,7 @@ def _profile_updates(
                     )
                 )
             else:
-                out.extend(profile_update(r, known, derive))
+                out.append(r)
         expanded.append(MappedRow(row.line, out))
     updates = [
         r["id"] for row in expanded for r in row.records if r["type"] in DERIVED and subject(r) not in fresh
@@ -341,31 +350,32 @@ def _undated(record: dict[str, Any]) -> bool:
     return record["type"] == CONSENT and "occurred_at" not in record
 
 
-def _opted_out(
+def _known_states(
     w: Writing, mapped: list[MappedRow], known: Mapping[tuple[PointKind, str], str], done: set[str]
-) -> dict[tuple[str, str], datetime]:
-    """For the undated consents of the block about points the ledger knows: the moment of the
-    latest opt-out (an unsubscribe or a withdrawal) that covers their purpose, by point and purpose.
-
-    Such a consent would be dated at the import, after every opt-out the ledger holds, and so
-    lift it; read only for these points (a re-import of a stale list, rarely a fresh import).
-    """
-    wanted: dict[str, list[tuple[str, str]]] = {}
+) -> dict[str, ContactState]:
+    """By `kind:value`, the state of each point the ledger knows that the block registers again
+    (its profile is compared) or gives an undated consent (its opt-outs are read): one read of
+    their events; a fresh import reads none."""
+    wanted: dict[str, str] = {}
     for row in mapped:
         for r in row.records:
-            if _undated(r) and r["id"] not in done:
-                kind, _, value = r["contact"].partition(":")
+            if r["type"] == REGISTERED or (_undated(r) and r["id"] not in done):
+                ref = subject(r)
+                kind, _, value = ref.partition(":")
                 pid = known.get((_KINDS[kind], value))
                 if pid is not None:
-                    wanted.setdefault(pid, []).append((r["contact"], r["purpose"]))
-    found: dict[tuple[str, str], datetime] = {}
-    for pid, events in w.events_for_many(list(wanted)).items():
-        opt_outs = fold(pid, events).opt_outs
-        for contact, purpose in wanted[pid]:
-            covering = [o.at for o in opt_outs if o.purpose in (None, purpose)]
-            if covering:
-                found[(contact, purpose)] = max(covering)
-    return found
+                    wanted[ref] = pid
+    if not wanted:
+        return {}
+    events = w.events_for_many(list(dict.fromkeys(wanted.values())))
+    return {ref: fold(pid, events.get(pid, [])) for ref, pid in wanted.items()}
+
+
+def _opted_out(state: ContactState | None, purpose: str) -> datetime | None:
+    """When the point last opted out of the purpose (an unsubscribe or a withdrawal of it or of all)."""
+    if state is None:
+        return None
+    return max((o.at for o in state.opt_outs if o.purpose in (None, purpose)), default=None)
 
 
 def _existing(w: Writing, ids: list[str], derive: DerivedIds) -> set[str]:
