@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -242,6 +243,25 @@ def test_serve_refuses_to_start_in_production_without_a_secret_key(
     monkeypatch.delenv("CONSENTRY_SECRET_KEY", raising=False)
     code, _, err = cli(demo_db, "serve")
     assert code == 2 and "CONSENTRY_SECRET_KEY" in err
+
+
+def test_serve_turns_uvicorns_access_log_off_and_prints_consentrys_own(
+    demo_db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # uvicorn's access line carries the client's address and the path with its query.
+    import uvicorn
+
+    started: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.append({"app": app, **kw}))
+    code, out, err = cli(demo_db, "serve", "--port", "8123")
+    assert code == 0, err
+    assert "serving on http://127.0.0.1:8123" in out
+    (kw,) = started
+    assert kw["app"] == "consentry.entrypoints.http:asgi" and kw["factory"] is True
+    assert kw["access_log"] is False
+    ours = kw["log_config"]["loggers"]["consentry.access"]
+    assert ours["level"] == "INFO" and ours["handlers"] == ["default"]
+    assert "default" in kw["log_config"]["handlers"]
 
 
 def test_export_writes_only_the_reachable_contacts_and_counts_the_rest_by_rule(

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from consentry.adapters.sql.engine import Checkpointer
 from consentry.bootstrap import App, bootstrap
+from consentry.entrypoints.access_log import AccessLog
 from consentry.entrypoints.api import router as api_router
 from consentry.entrypoints.body_limit import BodyLimit
 from consentry.entrypoints.web import router as web_router
@@ -77,6 +78,8 @@ def create_app(
     api.add_middleware(BodyLimit)
     api_router.install(api)
     web_router.install(api)
+    # Outermost of ours, so every request is logged, a body refused for its size (413) too.
+    api.add_middleware(AccessLog, routes=api.router.routes)
     return api
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import os
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -84,4 +85,19 @@ def serve(
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        # uvicorn's access line holds the client's address and the path with its query
+        # (an address, a token); ours holds the route's template (entrypoints/access_log.py).
+        access_log=False,
+        log_config=log_config(),
     )
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging configuration, with consentry's access log printed beside its messages."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    from consentry.entrypoints.access_log import log as access_log  # the web stack: loaded to serve
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"][access_log.name] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
