@@ -632,6 +632,35 @@ def test_the_campaign_pauses_itself_after_too_many_errors_until_resumed(
     assert sum(srv.by_rcpt.values()) == 3
 
 
+def test_the_note_of_a_paused_campaign_and_the_failed_rows_keep_the_servers_reason_without_the_address(
+    shop: App, server: tuple[Server, int]
+) -> None:
+    # The note is the campaign's, not the person's: an erasure does not reach it, so the
+    # address the server quoted must never be stored there (nor on the message's row).
+    srv, _ = server
+    load(shop, person("anna@example.nl", "Anna"), person("bob@example.com", "Bob"))
+    srv.rcpt_replies["anna@example.nl"] = ["550 5.1.1 <anna@example.nl>: Recipient address rejected"]
+    srv.data_replies["bob@example.com"] = ["554 5.7.1 message to bob@example.com refused"]
+    campaigns.define(shop, CAMPAIGN)
+    opts = SendOptions(concurrency=1, batch=1, max_errors=2, retry_after=timedelta(0))
+    report = sending.send(shop, "najaar", opts)
+    assert report.status is CampaignStatus.PAUSED
+    assert report.note is not None and report.note.startswith("paused after 2 errors; the last: 55")
+    assert "@" not in report.note and "<address>" in report.note
+    with shop.store.reader() as r:
+        (stored,) = r.conn.execute(sa.text("SELECT note FROM campaigns WHERE key = 'najaar'")).one()
+    assert stored == report.note
+    assert campaigns.progress(shop, "najaar").note == report.note
+    found = rows(shop)
+    assert found[point(shop, "anna@example.nl")]["error"] == "550 5.1.1 <address>: Recipient address rejected"
+    assert found[point(shop, "bob@example.com")]["error"] == "554 5.7.1 message to <address> refused"
+    for pid in (point(shop, "anna@example.nl"), point(shop, "bob@example.com")):
+        erasure.erase_points(shop, [pid], reason="request")
+    with shop.store.reader() as r:
+        notes = r.conn.execute(sa.text("SELECT key, note FROM campaigns")).all()
+    assert [tuple(n) for n in notes] == [("najaar", report.note)]
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -804,7 +833,8 @@ def test_an_erasure_clears_the_servers_words_from_the_points_queue_rows(
     erasure.erase_points(shop, [anna], reason="request")
     found = rows(shop)
     assert found[anna]["status"] == "failed" and found[anna]["error"] is None
-    assert found[point(shop, "bob@example.com")]["error"] == "550 5.1.1 <bob@example.com> no such user"
+    # and the others' rows keep the server's reason, never an address
+    assert found[point(shop, "bob@example.com")]["error"] == "550 5.1.1 <address> no such user"
 
 
 def test_a_point_erased_while_queued_is_handed_out_without_its_id_and_skipped_as_gone(

@@ -24,6 +24,7 @@ it in `Threaded`, which runs its waiting calls on a thread of its own.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -63,6 +64,30 @@ class Reply:
 
     def __str__(self) -> str:
         return f"{self.code} {self.text}".strip()
+
+
+#: What stands for an e-mail address in a server's words once they are stored.
+ADDRESS = "<address>"
+
+#: An e-mail address in a server's answer, simply: an `@` with non-space characters on both
+#: sides (no check that it is a valid one). In angle brackets it goes with its brackets; bare,
+#: it starts after a `:` `(` `[` `,` `;` or quote (`TO:jan@...`) and ends at its last letter or
+#: digit (or a literal's `]`), so the sentence's own "." or ")" stays, and a `,` or `;` ends
+#: it. A quoted local part (`"jan jansen"@...`) goes whole.
+_ADDRESS = re.compile(
+    r"<[^\s<>]+@[^\s<>]+>"
+    r'|(?:"[^"\n]*"|[^\s<>()\[\],;:"]+)@[^\s<>,;]*[\w\]]'
+)
+
+
+def without_addresses(text: str) -> str:
+    """A transport's answer fit to store: every e-mail address in it replaced by `ADDRESS`.
+
+    A server's refusal often quotes the recipient (`550 5.1.1 <jan@example.com>: Recipient
+    address rejected`); the code and the reason are what an operator needs, and a stored
+    address would outlive the person's erasure (a campaign's note is no one's row).
+    """
+    return _ADDRESS.sub(ADDRESS, text) if "@" in text else text
 
 
 class Session(Protocol):

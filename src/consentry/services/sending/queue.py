@@ -53,8 +53,9 @@ Why exactly once
 
 Replies
     The answers (4xx: back in the queue with exponential back-off; 5xx:
-    failed with the server's code and text) are written with the next
-    transaction (`settle`). Too many errors pause the campaign.
+    failed with the server's code and text, any e-mail address in it
+    replaced by a placeholder) are written with the next transaction
+    (`settle`). Too many errors pause the campaign, the last answer in its note.
 
 Orphaned claims
     On PostgreSQL every worker holds a session advisory lock keyed by its id;
@@ -73,6 +74,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import chain, islice
 
+from consentry.adapters.transport import without_addresses
 from consentry.domain.campaigns import Campaign, CampaignStatus
 from consentry.domain.purposes import Purpose
 from consentry.domain.state import ContactState
@@ -275,7 +277,12 @@ class Queue:
                 self.settle(w, self.app.clock.now())
 
     def settle(self, w: Writing, now: datetime) -> None:
-        """Write the replies received since the last transaction; pause on too many errors."""
+        """Write the replies received since the last transaction; pause on too many errors.
+
+        A refusal is stored in the server's words with every e-mail address in them replaced
+        (`without_addresses`): on the message's row, and in the campaign's note when it pauses,
+        which no erasure reaches (it is the campaign's, not the person's).
+        """
         finals, self.pending = self.pending, []
         if not finals:
             return
@@ -288,10 +295,10 @@ class Queue:
                 sent += 1
             elif f.reply.temporary and f.job.attempts + 1 < self.opts.max_attempts:
                 delay = min(self.opts.retry_after * (2**f.job.attempts), _MAX_BACKOFF)
-                retry.append((f.job.no, str(f.reply), now + delay))
+                retry.append((f.job.no, without_addresses(str(f.reply)), now + delay))
             else:
                 note = "" if not f.reply.temporary else f" (gave up after {f.job.attempts + 1} attempts)"
-                failed.append((f.job.no, f"{f.reply}{note}"))
+                failed.append((f.job.no, without_addresses(f"{f.reply}{note}")))
         w.retry(self.c.key, retry)
         w.fail(self.c.key, failed)
         errors = w.add_campaign_errors(self.c.key, len(retry) + len(failed), now) if retry or failed else 0
