@@ -21,6 +21,7 @@ from consentry.domain.fold import fold
 from consentry.domain.ids import DerivedIds, derived_id
 from consentry.domain.vocabulary import PointKind, Source
 from consentry.services import imports, integrity, ledger
+from consentry.services.decide import decide
 from consentry.services.errors import InputError
 from consentry.services.imports import mailchimp, runner
 
@@ -389,4 +390,31 @@ def test_a_file_an_earlier_version_imported_is_still_recognised_as_imported(
         assert r.counts()["events"] == before + update.events
     # The one attribute each of the four changed members' profile changes.
     assert update.events == 4
+    assert_consistent(app)
+
+
+def test_a_row_of_the_same_contact_after_a_refused_one_registers_it(app: App, tmp_path: Path) -> None:
+    """The ledger refuses a row (a consent dated in the future); a later row of the same contact,
+    first mapped as merged into it, is mapped again without it and registers the contact."""
+    path = tmp_path / "lijst.csv"
+    path.write_text(
+        "E-mailadres;Naam;Aangemeld op\n"
+        "a@example.nl;Anna;1-1-2099\n"
+        "a@example.nl;Anna;1-1-2024\n"
+        "b@example.nl;Bob;2-1-2024\n",
+        encoding="utf-8",
+    )
+    spec = imports.CsvSpec(
+        source=Source.WEB_FORM,
+        basis="consent",
+        purpose="nieuwsbrief",
+        columns={"email": "E-mailadres", "name": "Naam", "consent_at": "Aangemeld op"},
+    )
+    report = imports.run(app, path, imports.CsvMapper(app, spec))
+    # Line 2's registration and consent, each dated in the future.
+    assert {(p.line, p.field) for p in report.rejected} == {(2, "occurred_at")}
+    assert all("in the future" in p.message for p in report.rejected)
+    assert (report.rows, report.imported, report.merged, report.rejected_rows) == (3, 2, 0, 1)
+    assert not any("same contact" in n.message for n in report.notes)
+    assert decide(app, "a@example.nl", "email", "nieuwsbrief").verdict == "allow"
     assert_consistent(app)

@@ -14,8 +14,11 @@ second, "bulk" path (blocks prepared in worker processes, stored by
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -185,31 +188,39 @@ def _write_block(
     report: ImportReport,
     progress: Callable[[int], None] | None,
 ) -> None:
-    """Map one block and write it in the open transaction, counting its rows and problems."""
-    ctx.seen.clear()  # only the block's: see `ImportContext.seen`
-    ctx.firsts.clear()
-    ctx.normalised.clear()
-    ctx.derive.forget()
+    """Map one block and write it in the open transaction, counting its rows and problems.
+
+    Rows the ledger refuses are left out and the rest of the block mapped again without them:
+    a later row of the same contact was mapped as merged into the refused one (no registration
+    of its own), and now registers it. Nothing is written before every record is checked, and
+    the counts and notes of the attempt are taken back first (`_Mark`).
+    """
     report.rows += len(rows)
     rejected_before = len(report.rejected)
-    mapped: list[MappedRow] = []
-    spans: dict[int, int] = {}
-    for row in rows:
-        if isinstance(row, BadRow):
-            report.rejected.append(LineProblem(row.line, row.column, row.message))
-            continue
-        if row.end > row.line:
-            spans[row.line] = row.end
-        if row.missing:
-            message = f"the row ends early: {', '.join(row.missing)} read as empty"
-            ctx.notes.append(LineProblem(row.line, row.missing[0], message))
+    spans = {row.line: row.end for row in rows if isinstance(row, Row) and row.end > row.line}
+    refused: dict[int, list[LineProblem]] = {}
+    again: set[int] = set()
+    while True:  # each round refuses a line for good or gives one its second try: it ends
+        mark = _Mark.of(report, ctx)
+        mapped = _map_block(mapper, rows, ctx, report, refused.keys())
+        if not mapped:
+            break
         try:
-            check_cells(row)
-            mapped.append(MappedRow(row.line, mapper.records(row, ctx)))
-        except RowRejected as exc:
-            report.rejected.append(LineProblem(row.line, exc.field, exc.message))
-    if mapped:
-        _write_records(app, w, mapped, ctx, report)
+            _write_records(app, w, mapped, ctx, report)
+            break
+        except _Refused as exc:
+            mark.rewind(report, ctx)
+            by_line: dict[int, list[LineProblem]] = {}
+            for p in exc.problems:
+                by_line.setdefault(p.line, []).append(p)
+            for line, problems in by_line.items():
+                # Refused only for naming a contact that is not registered: the row was merged
+                # into a refused one, and mapped again without it registers the contact itself.
+                if line not in again and all(p.field == "contact" for p in problems):
+                    again.add(line)
+                else:
+                    refused[line] = problems
+    report.rejected.extend(p for problems in refused.values() for p in problems)
     if progress:
         progress(len(rows))  # every row read, rejected or not: a progress bar reaches its end
     if spans:
@@ -220,6 +231,70 @@ def _write_block(
             if p.line in spans:
                 where = f"this row runs over lines {p.line}-{spans[p.line]} in quotes: check its quotes"
                 problems[n] = LineProblem(p.line, p.field, f"{p.message} ({where})")
+
+
+def _map_block(
+    mapper: Mapper, rows: list[RawRow], ctx: ImportContext, report: ImportReport, skip: AbstractSet[int]
+) -> list[MappedRow]:
+    """The block's rows as records, but those on the `skip` lines; unreadable and refused rows
+    go to the report."""
+    ctx.seen.clear()  # only the block's: see `ImportContext.seen`
+    ctx.firsts.clear()
+    ctx.normalised.clear()
+    ctx.derive.forget()
+    mapped: list[MappedRow] = []
+    for row in rows:
+        if isinstance(row, BadRow):
+            report.rejected.append(LineProblem(row.line, row.column, row.message))
+            continue
+        if row.line in skip:
+            continue
+        if row.missing:
+            message = f"the row ends early: {', '.join(row.missing)} read as empty"
+            ctx.notes.append(LineProblem(row.line, row.missing[0], message))
+        try:
+            check_cells(row)
+            mapped.append(MappedRow(row.line, mapper.records(row, ctx)))
+        except RowRejected as exc:
+            report.rejected.append(LineProblem(row.line, exc.field, exc.message))
+    return mapped
+
+
+class _Refused(Exception):
+    """The ledger refused some of a block's rows (nothing of the block was written)."""
+
+    def __init__(self, problems: list[LineProblem]) -> None:
+        super().__init__(f"{len(problems)} row(s) refused")
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class _Mark:
+    """What an attempt at a block may add to the report and the context, as it was before it."""
+
+    rejected: int
+    notes: int
+    suggestions: Counter[str]
+    tally: Counter[str]
+    existing_points: int
+    already_imported: int
+
+    @classmethod
+    def of(cls, report: ImportReport, ctx: ImportContext) -> _Mark:
+        return cls(
+            len(report.rejected),
+            len(ctx.notes),
+            Counter(ctx.suggestions),
+            Counter(ctx.tally),
+            report.existing_points,
+            report.already_imported,
+        )
+
+    def rewind(self, report: ImportReport, ctx: ImportContext) -> None:
+        del report.rejected[self.rejected :]
+        del ctx.notes[self.notes :]
+        ctx.suggestions, ctx.tally = self.suggestions, self.tally
+        report.existing_points, report.already_imported = self.existing_points, self.already_imported
 
 
 def _write_records(
@@ -258,20 +333,16 @@ def _write_records(
                 continue
             keep.append(r)
         rows[row.line] = keep
-    while True:
-        numbered = [(line, r) for line, recs in rows.items() for r in recs]
-        try:
-            # Held until every record is checked: a refused row leaves the transaction as it was
-            # for the retry without it.
-            result = append_in(app, w, numbered, trusted_ids=True, normalised=ctx.normalised, hold=True)
-        except FileRejected as exc:
-            bad = {p.line for p in exc.problems} & set(rows)
-            if not bad:
-                raise
-            report.rejected.extend(p for p in exc.problems if p.line in bad)
-            rows = {line: recs for line, recs in rows.items() if line not in bad}
-            continue
-        break
+    numbered = [(line, r) for line, recs in rows.items() for r in recs]
+    try:
+        # Held until every record is checked: a refused row leaves the transaction as it was
+        # for the block mapped again without it (`_write_block`).
+        result = append_in(app, w, numbered, trusted_ids=True, normalised=ctx.normalised, hold=True)
+    except FileRejected as exc:
+        bad = {p.line for p in exc.problems} & set(rows)
+        if not bad:
+            raise
+        raise _Refused([p for p in exc.problems if p.line in bad]) from None
     report.accepted += len(rows)
     # A row is imported when it brings a contact point new to the ledger (the first
     # time in the file); every other accepted row is merged into a known one.
