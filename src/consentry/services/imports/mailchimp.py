@@ -333,17 +333,37 @@ def run(
         raise InputError("FILE", f"{path} does not exist")
     reports = []
     with _files(path) if status is None else _single(path, status) as files:
+        if strict and not dry_run and len(files) > 1:
+            # Each file is one transaction: strict over the whole export checks every file
+            # first, and writes none when one has a problem.
+            checked = [
+                (
+                    file.name,
+                    file_status,
+                    runner.run(app, file, MailchimpMapper(app, purpose, file_status, audience), dry_run=True),
+                )
+                for file, file_status in files
+            ]
+            if any(report.rejected for _, _, report in checked):
+                for _, _, report in checked:
+                    report.dry_run = False  # a strict import that wrote nothing (`committed` is False)
+                return MailchimpReport([FileReport(name, st, _noted(report)) for name, st, report in checked])
         for file, file_status in files:
             mapper = MailchimpMapper(app, purpose, file_status, audience)
             report = runner.run(app, file, mapper, dry_run=dry_run, strict=strict, progress=progress)
-            missing = report.tally.get(MISSING_OPTIN, 0)
-            if missing:
-                report.file_notes.append(
-                    f"{missing} member(s) without OPTIN_TIME: their consent is "
-                    "dated at the import, when it was given is not proven"
-                )
-            reports.append(FileReport(file.name, file_status, report))
+            reports.append(FileReport(file.name, file_status, _noted(report)))
     return MailchimpReport(reports)
+
+
+def _noted(report: ImportReport) -> ImportReport:
+    """The report with its file note on the members without an opt-in time."""
+    missing = report.tally.get(MISSING_OPTIN, 0)
+    if missing:
+        report.file_notes.append(
+            f"{missing} member(s) without OPTIN_TIME: their consent is "
+            "dated at the import, when it was given is not proven"
+        )
+    return report
 
 
 @contextmanager
