@@ -9,8 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from alembic import command
 
-from consentry.adapters.sql import sealing
+from consentry.adapters.sql import schema, sealing
 from consentry.bootstrap import App
 from consentry.domain.vocabulary import PointKind, Source
 from consentry.services import audit, erasure, imports, integrity, ledger
@@ -146,3 +147,48 @@ def test_a_suppression_record_kept_before_still_suppresses_the_address(app: App)
     d = decide(app, EMAIL, "email", "nieuwsbrief")
     assert (d.verdict.value, d.rule) == PRIOR
     assert audit.verify_projection(app).ok
+
+
+def _to(app: App, revision: str) -> None:
+    cfg = schema.alembic_config(app.store.engine)
+    with app.store.engine.connect() as conn, conn.begin():
+        cfg.attributes["connection"] = conn
+        cfg.attributes["vault"] = app.store.vault
+        command.downgrade(cfg, revision)
+
+
+def test_revision_0023_finds_points_indexed_before_by_every_spelling(app: App) -> None:
+    with old_indexes():
+        first = register_point(app, {"kind": "postal", "value": POSTAL, "source": "web_form"})
+        # Before, another spelling was another point.
+        other = register_point(app, {"kind": "postal", "value": POSTAL_OTHER, "source": "web_form"})
+        mail = register_point(app, {"kind": "email", "value": EMAIL, "source": "web_form"})
+        plain = register_point(app, {"kind": "email", "value": "jan@example.nl", "source": "web_form"})
+    variant = (PointKind.POSTAL, "dorpsstraat 12\n1234ab dorp")
+    with app.store.reader() as r:
+        assert r.point_id(*variant) is None  # only its own spelling found it
+    _to(app, "0022")  # nothing to take back: every point has its value's index
+    app.store.migrate()
+    assert schema.current_revision(app.store.engine) == schema.head_revision(app.store.engine)
+    with app.store.reader() as r:
+        assert r.point_id(*variant) == first
+        assert r.point_id(PointKind.POSTAL, "DORPSSTRAAT 12\n1234AB DORP") == first  # the compared form's
+        assert r.point_id(PointKind.EMAIL, "jöhn.doe@example.com") == mail
+        assert r.point_id(PointKind.EMAIL, "jan@example.nl") == plain
+        assert r.point_kind(other) is PointKind.POSTAL  # kept, with its own index: nothing merged
+    with pytest.raises(AlreadyRegistered) as again:
+        register_point(app, {"kind": "email", "value": EMAIL_OTHER, "source": "web_form"})
+    assert again.value.point_id == mail
+    assert audit.verify_projection(app).ok
+    # Erased by a third spelling, the address stays suppressed when it comes back.
+    report = erasure.erase(app, "postal:dorpsstraat 12; 1234ab dorp")
+    assert [p.id for p in report.erased] == [first]
+    register(app, "postal", "Dorpsstraat 12; 1234ab DORP", stated_basis="legitimate_interest")
+    d = decide(app, "postal:Dorpsstraat 12; 1234ab DORP", "post", "aanbiedingen")
+    assert (d.verdict.value, d.rule) == PRIOR
+    # The downgrade gives live points their value's index again, as the code before looks them up.
+    _to(app, "0022")
+    with old_indexes(), app.store.reader() as r:
+        assert r.point_id(PointKind.EMAIL, EMAIL) == mail
+        assert r.point_id(PointKind.POSTAL, "DORPSSTRAAT 12\n1234AB DORP") == other
+    app.store.migrate()

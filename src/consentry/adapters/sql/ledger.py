@@ -72,6 +72,19 @@ class LedgerReads(Ciphers):
                         found[key], ranks[key] = pid, rank
         return found
 
+    def registered_values(self, point_ids: Sequence[str]) -> dict[str, str]:
+        """The value each of these points was registered with (its registration event, opened; a
+        point whose contact's key is gone is absent). One query per 500 points on SQLite."""
+        where = "type = 'contact_point.registered' AND contact_point_id {set}"
+        sql = f"{_EVENT_SELECT} FROM events WHERE {where}"
+        rows = sorted(self._rows_of(sql, list(point_ids)), key=lambda row: (row[2], row[7]))
+        out: dict[str, str] = {}
+        for pid, events in self._opened(rows).items():
+            value = events[0].payload.get("value")
+            if isinstance(value, str) and value:
+                out[pid] = value
+        return out
+
     def event_exists(self, event_id: str) -> bool:
         """True when an event with this id is in the ledger."""
         found = self.conn.execute(sa.select(t.events.c.id).where(t.events.c.id == event_id)).first()
