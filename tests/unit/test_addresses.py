@@ -164,6 +164,7 @@ def test_the_postal_value_keeps_its_spelling_tidied() -> None:
 )
 def test_the_compared_form_of_postal_addresses(raw: str, key: str) -> None:
     assert _postal_key(raw) == key
+    assert match_form(PointKind.POSTAL, key) == key  # its own compared form (as 0023 relies on)
 
 
 def test_an_e_mail_address_compares_lower_cased_with_its_value_as_given() -> None:
