@@ -216,6 +216,30 @@ def test_a_postal_list_leaves_out_addresses_on_the_postfilter(app: App) -> None:
     assert dict(report.excluded) == {"NL-POST-01.postfilter": 1}
 
 
+def test_a_clear_postal_register_still_matches_the_address_as_normalised(app: App, tmp_path: Any) -> None:
+    """A clear register's entries are blind indexes of the entry as normalised (tidied, not in its
+    compared form: `Ciphers.value_index`), as those kept before `match_form` are: they still match."""
+    from consentry.services import registers
+    from consentry.services.decide import decide
+
+    records = [
+        {"type": "contact_point.registered", "kind": "postal", "value": value, "source": "purchase"}
+        for value in ("Dorpsstraat 1; 1234 AB Ergens", "Kerkweg 2; 5678 CD Elders")
+    ]
+    ledger.append_records(app, enumerate(records, 1))
+    path = tmp_path / "eigen-lijst.txt"
+    path.write_text("Dorpsstraat 1; 1234 AB Ergens\n", encoding="utf-8")
+    assert registers.import_file(app, path, "postfilter").new == 1
+    out = io.StringIO()
+    report = export.reachable(app, out, "post", "aanbiedingen")
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().removeprefix("\ufeff")), delimiter=";"))
+    assert [r["address"] for r in rows] == ["Kerkweg 2\n5678 CD Elders"]
+    assert dict(report.excluded) == {"NL-POST-01.postfilter": 1}
+    assert decide(app, "postal:Dorpsstraat 1; 1234 AB Ergens", "post", "aanbiedingen").rule == (
+        "NL-POST-01.postfilter"
+    )
+
+
 def test_the_cli_prints_the_report_and_writes_the_drill_down_as_csv(
     shop: App, store_url: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:

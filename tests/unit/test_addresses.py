@@ -9,10 +9,13 @@ from hypothesis import strategies as st
 
 from consentry.adapters.addresses import (
     AddressError,
+    match_form,
+    normalise,
     normalise_email,
     normalise_phone,
     normalise_postal,
 )
+from consentry.domain.vocabulary import PointKind
 
 _local = st.text(alphabet="abcXYZ019._%+-", min_size=1, max_size=20)
 _label = st.text(alphabet="abz09-", min_size=1, max_size=10)
@@ -122,3 +125,56 @@ def test_an_e_mail_or_postal_address_normal_form_is_a_fixed_point(
         except AddressError:
             continue
         assert normalise(kind, once.value, "NL") == once
+
+
+def _postal_key(raw: str) -> str:
+    return match_form("postal", normalise_postal(raw).value)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Dorpsstraat 12; 1234 AB Dorp",
+        "DORPSSTRAAT 12; 1234AB DORP",
+        "dorpsstraat 12;1234ab dorp",
+        "  Dorpsstraat   12 |1234 ab   Dorp ",
+        "Dorpsstraat 12\n1234\tAb\u00a0Dorp",
+    ],
+)
+def test_spellings_of_one_postal_address_compare_as_one(raw: str) -> None:
+    assert _postal_key(raw) == "dorpsstraat 12\n1234 ab dorp"
+
+
+def test_the_postal_value_keeps_its_spelling_tidied() -> None:
+    # What is stored, shown and hashed for registers (`value_hash`) is the address as given.
+    assert normalise_postal("DORPSSTRAAT  12; 1234AB DORP").value == "DORPSSTRAAT 12\n1234AB DORP"
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        ("Kerkweg 3; Dorp", "kerkweg 3\ndorp"),  # no postcode: case only
+        ("Grote Markt 1; 1000 Brussel", "grote markt 1\n1000 brussel"),  # Belgian: four digits, left as is
+        ("Rue Haute 5; B-1000 Bruxelles", "rue haute 5\nb-1000 bruxelles"),
+        ("Hoofdstraat 12345 ab; Stad", "hoofdstraat 12345 ab\nstad"),  # five digits: no postcode
+        ("Laan 1234abc; 1234 AB Dorp", "laan 1234abc\n1234 ab dorp"),  # three letters: no postcode
+        ("Straße 1; 9999ZZ Köln", "strasse 1\n9999 zz köln"),
+        ("Postbus 1; 0123AB Dorp", "postbus 1\n0123ab dorp"),  # no Dutch postcode starts with 0
+    ],
+)
+def test_the_compared_form_of_postal_addresses(raw: str, key: str) -> None:
+    assert _postal_key(raw) == key
+    assert match_form(PointKind.POSTAL, key) == key  # its own compared form (as 0023 relies on)
+
+
+def test_an_e_mail_address_compares_lower_cased_with_its_value_as_given() -> None:
+    upper, lower = normalise_email("Jöhn.Doe@Example.COM"), normalise_email("jöhn.doe@example.com")
+    assert upper.value == "Jöhn.Doe@example.com"  # the value as given (hashed registers match it)
+    assert match_form("email", upper.value) == match_form("email", lower.value) == "jöhn.doe@example.com"
+    plain = normalise_email("Jan@Example.NL").value
+    assert match_form("email", plain) is plain  # an ASCII address is its own compared form
+
+
+def test_a_phone_number_is_its_own_compared_form() -> None:
+    value = normalise(PointKind.PHONE, "06-12345678").value
+    assert match_form(PointKind.PHONE, value) == value == "+31612345678"

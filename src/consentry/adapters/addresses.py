@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 import phonenumbers
@@ -86,6 +87,30 @@ def normalise_postal(raw: str) -> Normalised:
             f"{raw!r} is not a postal address: give at least street and town, separated by ';'"
         )
     return Normalised(PointKind.POSTAL, "\n".join(lines))
+
+
+#: A Dutch postcode in a case-folded line: four digits (the first not 0), then two letters, with
+#: or without a space, standing alone (not part of a longer number or word).
+_POSTCODE = re.compile(r"(?<!\w)([1-9][0-9]{3}) ?([a-z]{2})(?!\w)")
+
+
+def match_form(kind: PointKind | str, value: str) -> str:
+    """The form a normalised value (`Normalised.value`) is compared in: what its blind index is made of.
+
+    `Normalised.value` keeps the address as given, tidied (it is what is stored, shown and
+    sent to, and what hashed registers hash: `policy.factrows.value_hash`). Two spellings
+    of one address must still be one contact point and meet one suppression record, so:
+    an e-mail address is lower-cased whole (an ASCII one already is; a non-ASCII local part
+    keeps its case in the value), and a postal address is case-folded (NFC) with a Dutch
+    postcode written `1234 ab` (`1234AB`, `1234 ab` and `1234 AB` are one postcode). A phone
+    number's E.164 form is its own. Points and records indexed before this form existed were
+    indexed by the value itself: `adapters.sql.sealing.Ciphers.lookups_for` finds both.
+    """
+    if kind == "email":
+        return value if value.isascii() else value.lower()
+    if kind == "postal":
+        return _POSTCODE.sub(r"\1 \2", unicodedata.normalize("NFC", value.casefold()))
+    return value
 
 
 def normalise(kind: PointKind, raw: str, region: str = "NL") -> Normalised:

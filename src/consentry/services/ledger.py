@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from consentry.adapters.addresses import AddressError, Normalised, normalise
+from consentry.adapters.addresses import AddressError, Normalised, match_form, normalise
 from consentry.domain.clock import MomentError, parse_moment
 from consentry.domain.errors import FieldError
 from consentry.domain.events import ERASURE_ONLY, SCHEMA_VERSION, SERVICE_ONLY, Event
@@ -79,6 +79,7 @@ class _Batch:
         self.now = app.clock.now()
         self.new_id = app.ids
         self.region = app.settings.default_region
+        #: Points registered in this batch, by kind and compared form (`match_form`).
         self.new_points: dict[tuple[PointKind, str], str] = {}
         #: Registrations not yet checked against the store: checked in bulk at flush.
         self.unchecked: dict[tuple[PointKind, str], int] = {}
@@ -120,7 +121,7 @@ class _Batch:
                 )
             self.kinds[key] = kind
             return key, kind
-        pid = self.new_points.get(key) or self.w.point_id(*key)
+        pid = self.new_points.get((key[0], match_form(*key))) or self.w.point_id(*key)
         if pid is None:
             raise InputError(
                 "contact",
@@ -176,11 +177,12 @@ class _Batch:
             except AddressError as exc:
                 raise InputError("value", str(exc)) from None
         key = (kind, norm.value)
-        if key in self.new_points:
+        same = (kind, match_form(kind, norm.value))  # another spelling of it is the same point
+        if same in self.new_points:
             raise InputError("value", f"{norm.value!r} is registered twice in this file")
         self.unchecked[key] = line
         pid = self.new_id("cp")
-        self.new_points[key] = pid
+        self.new_points[same] = pid
         self.kinds[pid] = kind
         # Later lines mostly name the point by its normalised value: spare them normalising.
         self.refs[f"{kind}:{norm.value}"] = (pid, kind)  # a kind formats as its value (`StrEnum`)

@@ -31,6 +31,11 @@ _BASIS = (
 #: The statement by blind index (parameters: purpose key, point kind, lookup) and by point id
 #: (purpose key, point id); `benchmarks/decide.py` runs them alone as its reference.
 BY_LOOKUP = _BASIS + "WHERE p.kind = ? AND p.lookup = ?"
+#: By either of two blind indexes (`lookups_for`: purpose key, point kind, both, the first again):
+#: the point indexed by the compared form first.
+BY_LOOKUPS = (
+    _BASIS + "WHERE p.kind = ? AND p.lookup IN (?, ?) ORDER BY CASE WHEN p.lookup = ? THEN 0 ELSE 1 END"
+)
 BY_ID = _BASIS + "WHERE p.id = ?"
 
 
@@ -43,7 +48,11 @@ class DecisionReads(LedgerReads):
             rows = self._plain(BY_ID, [purpose_key, point])
         else:
             kind, value = point
-            rows = self._plain(BY_LOOKUP, [purpose_key, kind.value, self.lookup(kind, value)])
+            wanted = self.lookups_for(kind, value)
+            if len(wanted) == 1:
+                rows = self._plain(BY_LOOKUP, [purpose_key, kind.value, wanted[0]])
+            else:
+                rows = self._plain(BY_LOOKUPS, [purpose_key, kind.value, *wanted, wanted[0]])
         if not rows:
             return None
         pid, kind_, seq, at, n_regs, regs_at, key, nl, en, pkind, cats, third, ctl = rows[0]

@@ -37,24 +37,53 @@ class LedgerReads(Ciphers):
     """The ledger's events and contact points, within one transaction."""
 
     def point_id(self, kind: PointKind, value: str) -> str | None:
-        """The id of a registered contact point with this normalised value."""
-        rows = self._plain(
-            "SELECT id FROM contact_points WHERE kind = ? AND lookup = ?",
-            [kind.value, self.lookup(kind, value)],
-        )
-        return str(rows[0][0]) if rows else None
+        """The id of a registered contact point with this normalised value (any spelling of it that
+        `match_form` makes one; or this very value, indexed before it: `lookups_for`)."""
+        wanted = self.lookups_for(kind, value)
+        if len(wanted) == 1:
+            sql = "SELECT id, lookup FROM contact_points WHERE kind = ? AND lookup = ?"
+        else:
+            sql = "SELECT id, lookup FROM contact_points WHERE kind = ? AND lookup IN (?, ?)"
+        rows = self._plain(sql, [kind.value, *wanted])
+        if not rows:
+            return None
+        # Both: a point indexed by the compared form, and one indexed before under this value's own
+        # (registered apart before `match_form`): the first is the one registrations now meet.
+        best = min(rows, key=lambda row: wanted.index(bytes(row[1])))
+        return str(best[0])
 
     def find_points(self, keys: Iterable[tuple[PointKind, str]]) -> dict[tuple[PointKind, str], str]:
-        """The ids of those (kind, value) pairs that are registered, in bulk."""
-        by_kind: dict[PointKind, dict[bytes, str]] = {}
+        """The ids of those (kind, value) pairs that are registered, in bulk (found as `point_id`
+        finds one: by either index of `lookups_for`, the compared form's first)."""
+        by_kind: dict[PointKind, dict[bytes, list[tuple[str, int]]]] = {}
         for kind, value in keys:
-            by_kind.setdefault(kind, {})[self.lookup(kind, value)] = value
+            indexes = by_kind.setdefault(kind, {})
+            for rank, lookup in enumerate(self.lookups_for(kind, value)):
+                indexes.setdefault(lookup, []).append((value, rank))
         found: dict[tuple[PointKind, str], str] = {}
+        ranks: dict[tuple[PointKind, str], int] = {}
         sql = "SELECT lookup, id FROM contact_points WHERE kind = ? AND lookup {set}"
-        for kind, values in by_kind.items():
-            rows = self._rows_of(sql, list(values), "bytea", [kind.value])  # one query on PostgreSQL
-            found.update({(kind, values[bytes(lk)]): pid for lk, pid in rows})
+        for kind, indexes in by_kind.items():
+            rows = self._rows_of(sql, list(indexes), "bytea", [kind.value])  # one query on PostgreSQL
+            for lk, pid in rows:
+                for value, rank in indexes[bytes(lk)]:
+                    key = (kind, value)
+                    if rank < ranks.get(key, 2):
+                        found[key], ranks[key] = pid, rank
         return found
+
+    def registered_values(self, point_ids: Sequence[str]) -> dict[str, str]:
+        """The value each of these points was registered with (its registration event, opened; a
+        point whose contact's key is gone is absent). One query per 500 points on SQLite."""
+        where = "type = 'contact_point.registered' AND contact_point_id {set}"
+        sql = f"{_EVENT_SELECT} FROM events WHERE {where}"
+        rows = sorted(self._rows_of(sql, list(point_ids)), key=lambda row: (row[2], row[7]))
+        out: dict[str, str] = {}
+        for pid, events in self._opened(rows).items():
+            value = events[0].payload.get("value")
+            if isinstance(value, str) and value:
+                out[pid] = value
+        return out
 
     def event_exists(self, event_id: str) -> bool:
         """True when an event with this id is in the ledger."""

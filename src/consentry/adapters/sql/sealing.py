@@ -27,6 +27,7 @@ from collections.abc import Set as AbstractSet
 from datetime import datetime
 from typing import Any
 
+from consentry.adapters.addresses import match_form
 from consentry.adapters.crypto.fields import ContactCipher
 from consentry.adapters.crypto.keys import WrappedKey
 from consentry.adapters.crypto.vault import Vault
@@ -142,7 +143,8 @@ class Ciphers(Connected):
         return found
 
     def lookup(self, kind: str, value: str) -> bytes:
-        """The blind index a contact point with this normalised value is found by.
+        """The blind index a contact point with this normalised value is registered and found by: that
+        of its compared form (`addresses.match_form`: two spellings of one address are one point).
 
         Kept for the transaction: an import looks a block's values up, then registers them, and
         its projection looks their suppression records up by them (`SuppressionReads.lookups`).
@@ -154,21 +156,49 @@ class Ciphers(Connected):
         key = (str(kind), value)
         found = cache.get(key)
         if found is None:
-            found = cache[key] = self.vault.blind.index(key[0], value)
+            found = cache[key] = self.vault.blind.index(key[0], match_form(key[0], value))
         return found
 
+    def value_index(self, kind: str, value: str) -> bytes:
+        """The blind index of the normalised value itself, as given (not its compared form).
+
+        How points and suppression records were indexed before `match_form`, and how registers
+        still match a point (`point_facts.lookup` against a clear register's entries, which are
+        blind indexes of the entry as normalised, kept without the entry; `registers.clear_entry`).
+        The same as `lookup` for a value that is its own compared form (most e-mail addresses).
+        """
+        kind = str(kind)
+        if match_form(kind, value) == value:
+            return self.lookup(kind, value)
+        return self.vault.blind.index(kind, value)
+
+    def lookups_for(self, kind: str, value: str) -> tuple[bytes, ...]:
+        """The blind indexes a point or suppression record of this normalised value may be stored
+        under: `lookup`'s, and, where it differs, `value_index`'s (those indexed before
+        `match_form`, which keep their index: an erased point's value is gone for good)."""
+        found = self.lookup(kind, value)
+        older = self.value_index(kind, value)
+        return (found,) if older == found else (found, older)
+
     def lookup_cache(self) -> dict[str, bytes]:
-        """The blind indexes of points registered in this transaction, by point (the writer fills it)."""
+        """The blind indexes (`lookup`) of points registered in this transaction, by point (the writer
+        fills it)."""
         found: dict[str, bytes] | None = self.__dict__.get("_lookups")
         if found is None:
             found = self.__dict__["_lookups"] = {}
         return found
 
     def lookups_of(self, states: Iterable[ContactState]) -> dict[str, bytes]:
-        """The blind index of each state's value, by point (those registered here are not made again)."""
+        """The `value_index` of each state's value, by point (`point_facts.lookup`, which registers are
+        matched by); those registered here whose value is its own compared form are not blinded again."""
         known = self.lookup_cache()
         index = self.vault.blind.index
-        return {s.id: known.get(s.id) or index(s.kind.value, s.value) for s in states}
+        out: dict[str, bytes] = {}
+        for s in states:
+            kind, value = s.kind.value, s.value
+            same = match_form(kind, value) == value
+            out[s.id] = (known.get(s.id) if same else None) or index(kind, value)
+        return out
 
     def contact_refs(self, point_ids: Iterable[str]) -> dict[str, str]:
         """The contact (`contact_ref`) of each of these registered points (one query on PostgreSQL,

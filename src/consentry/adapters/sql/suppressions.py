@@ -1,7 +1,9 @@
 """Suppression records that outlive erased contact points, and the erasure's own writes.
 
-A record is found by the blind index of the point's normalised value (`BlindIndex`, an
-HMAC under a secret kept outside the database), never by the value. Reads: the prior
+A record is found by the blind index of the point's normalised value in its compared form
+(`addresses.match_form`; `BlindIndex`, an HMAC under a secret kept outside the database), never
+by the value; a record kept before that form, by the index of the value as it was normalised
+(`Ciphers.lookups_for` gives both). Reads: the prior
 suppression of points registered with an erased point's address (`prior_suppressions`),
 which the projection writes into `point_facts` and the services put on a state they judge.
 Writes (`SuppressionWrites.erase_points`, inside the erasure's one write transaction):
@@ -71,11 +73,17 @@ class SuppressionReads(Ciphers):
         One indexed query per kind and 500 values, through the driver: a decision that folds
         a point anew asks it, so it costs what the registers' look-up costs, not more.
         """
-        wanted = self.lookups(keys)
-        by_kind: dict[str, dict[bytes, PointKey]] = {}
-        for key, lookup in wanted.items():
-            by_kind.setdefault(key[0].value, {})[lookup] = key
+        # Each value by both indexes a record may have (`lookups_for`): a record is kept under the
+        # compared form's (`match_form`); one kept before it, under the value's own.
+        by_kind: dict[str, dict[bytes, list[tuple[PointKey, int]]]] = {}
+        for key in dict.fromkeys(keys):
+            if not key[1]:
+                continue
+            indexes = by_kind.setdefault(key[0].value, {})
+            for rank, lookup in enumerate(self.lookups_for(key[0], key[1])):
+                indexes.setdefault(lookup, []).append((key, rank))
         found: dict[PointKey, PriorSuppression] = {}
+        ranks: dict[PointKey, int] = {}
         for kind, lookups in by_kind.items():
             for chunk in _byte_chunks(list(lookups)):
                 where, params = self._in("lookup", chunk, "bytea")
@@ -83,7 +91,10 @@ class SuppressionReads(Ciphers):
                     f"SELECT lookup, what, scope, since, reason FROM suppressions WHERE kind = ? AND {where}"
                 )
                 for lookup, what, scope, since, reason in self._plain(sql, [kind, *params]):
-                    found[lookups[bytes(lookup)]] = prior(what, _channels(scope), utc(since), reason)
+                    for key, rank in lookups[bytes(lookup)]:
+                        if rank < ranks.get(key, 2):
+                            found[key] = prior(what, _channels(scope), utc(since), reason)
+                            ranks[key] = rank
         return found
 
     def with_prior_suppressions(self, states: list[ContactState]) -> list[ContactState]:

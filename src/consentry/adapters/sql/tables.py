@@ -62,7 +62,8 @@ ledger_head = sa.Table(
     sa.Column("hash", sa.String(64), nullable=False),
 )
 
-#: Registered contact points, found by the blind index of their normalised value (`lookup`),
+#: Registered contact points, found by the blind index of their normalised value in its compared form
+#: (`lookup`; `addresses.match_form`, or the value itself for a point indexed before it),
 #: never by the value itself; `contact_ref` names the contact whose data key seals their fields.
 #: An erased point keeps its row with `lookup` NULL (its suppression record keeps the index).
 contact_points = sa.Table(

@@ -48,6 +48,7 @@ __all__ = [
     "Carried",
     "UpgradeRefused",
     "carry_over",
+    "checked_keys",
     "keys_to_project",
     "rebuild_emptied_projection",
     "set_aside",
@@ -122,10 +123,10 @@ def keys_to_project(conn: Connection, keys: Callable[[], Vault], now: datetime) 
         f"this upgrade rebuilds the search and audience projection of {n} contact points from the "
         "ledger, whose personal fields are sealed"
     )
-    return _checked_keys(conn, keys, now, why)
+    return checked_keys(conn, keys, now, why)
 
 
-def _checked_keys(conn: Connection, keys: Callable[[], Vault], now: datetime, why: str) -> Vault:
+def checked_keys(conn: Connection, keys: Callable[[], Vault], now: datetime, why: str) -> Vault:
     """The store's keys, the master key checked against the database's; without them the
     upgrade is refused, saying `why` it needs them and which settings give them."""
     try:
@@ -185,7 +186,7 @@ def set_aside(conn: Connection, keys: Callable[[], Vault], now: datetime) -> Car
         f"storage v2 (revision 0009) seals the personal data of this database's {n} events under "
         "a key per contact and looks contact points up by a keyed blind index"
     )
-    vault = _checked_keys(conn, keys, now, why)
+    vault = checked_keys(conn, keys, now, why)
     head = conn.execute(sa.select(t.ledger_head.c.seq, t.ledger_head.c.hash)).first()
     if head is None:
         raise UpgradeRefused(
