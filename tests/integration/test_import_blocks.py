@@ -418,3 +418,102 @@ def test_a_row_of_the_same_contact_after_a_refused_one_registers_it(app: App, tm
     assert not any("same contact" in n.message for n in report.notes)
     assert decide(app, "a@example.nl", "email", "nieuwsbrief").verdict == "allow"
     assert_consistent(app)
+
+
+def _csv(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _spec(**columns: str) -> imports.CsvSpec:
+    return imports.CsvSpec(source=Source.WEB_FORM, basis="consent", purpose="nieuwsbrief", columns=columns)
+
+
+def _rating(app: App, email: str) -> str:
+    with app.store.reader() as r:
+        point = r.point_id(PointKind.EMAIL, email)
+        assert point is not None
+        return fold(point, r.events_for(point)).attributes["Rating"]
+
+
+def test_a_contact_named_twice_in_a_block_ends_as_its_last_row_each_time(app: App, tmp_path: Path) -> None:
+    """Its later row is compared with the state as the earlier row leaves it (a content id alone
+    found the later row's values imported once and left the earlier row's standing)."""
+    text = "E-mailadres;Aangemeld op;Rating\na@example.nl;1-1-2024;1\na@example.nl;1-1-2024;2\n"
+    spec = _spec(email="E-mailadres", consent_at="Aangemeld op")
+    for _ in range(3):
+        imports.run(app, _csv(tmp_path, "lijst.csv", text), imports.CsvMapper(app, spec))
+        assert _rating(app, "a@example.nl") == "2"
+    assert_consistent(app)
+
+
+def test_a_row_after_two_refused_rows_of_its_contact_registers_it(app: App, tmp_path: Path) -> None:
+    """Each round may refuse the row that registers the contact: a row refused only for naming a
+    contact that is not registered keeps getting another try while other rows are refused."""
+    text = (
+        "E-mailadres;Aangemeld op;Land\n"
+        "a@example.nl;1-1-2099;NL\n"  # dated in the future
+        "a@example.nl;1-1-2024;Nederland\n"  # not a country code: its registration is refused
+        "a@example.nl;1-1-2024;NL\n"
+    )
+    spec = _spec(email="E-mailadres", consent_at="Aangemeld op", country="Land")
+    report = imports.run(app, _csv(tmp_path, "lijst.csv", text), imports.CsvMapper(app, spec))
+    refusals = {(p.line, p.field) for p in report.rejected}
+    assert {line for line, _ in refusals} == {2, 3} and {(2, "occurred_at"), (3, "country")} <= refusals
+    assert (report.rows, report.imported, report.merged, report.rejected_rows) == (3, 1, 0, 2)
+    assert decide(app, "a@example.nl", "email", "nieuwsbrief").verdict == "allow"
+    assert_consistent(app)
+
+
+def test_a_note_on_a_row_the_ledger_refuses_stays_in_the_report(app: App, tmp_path: Path) -> None:
+    text = "E-mailadres;Aangemeld op;Naam\na@example.nl;1-1-2099\nb@example.nl;1-1-2024;Bob\n"
+    spec = _spec(email="E-mailadres", consent_at="Aangemeld op", name="Naam")
+    report = imports.run(app, _csv(tmp_path, "lijst.csv", text), imports.CsvMapper(app, spec))
+    assert {p.line for p in report.rejected} == {2}
+    assert [(n.line, n.field) for n in report.notes] == [(2, "Naam")]  # the row ends early
+    assert "ends early" in report.notes[0].message
+
+
+def test_an_opt_out_of_other_channels_leaves_an_undated_consent_alone(app: App, tmp_path: Path) -> None:
+    ledger.append_records(
+        app,
+        [
+            (
+                1,
+                {
+                    "type": "contact_point.registered",
+                    "kind": "phone",
+                    "value": "+31612345678",
+                    "source": "web_form",
+                },
+            ),
+            (
+                2,
+                {
+                    "type": "unsubscribed",
+                    "contact": "+31612345678",
+                    "purpose": "nieuwsbrief",
+                    "channels": ["sms"],
+                },
+            ),
+        ],
+    )
+    text = "Telefoon;Naam\n06 12345678;Anna\n"
+    spec = imports.CsvSpec(
+        source=Source.WEB_FORM,
+        basis="consent",
+        purpose="nieuwsbrief",
+        columns={"phone": "Telefoon", "name": "Naam"},
+        channels=("phone", "sms"),
+    )
+    report = imports.run(app, _csv(tmp_path, "bellen.csv", text), imports.CsvMapper(app, spec))
+    assert [n.message for n in report.notes if n.field == "consent"] == [
+        "not recorded for sms: this contact opted out of nieuwsbrief on "
+        f"{app.clock.now():%Y-%m-%d}, and a consent without its opt-in time cannot lift that"
+    ]
+    with app.store.reader() as r:
+        point = r.point_id(PointKind.PHONE, "+31612345678")
+        assert point is not None
+        (consent,) = [e for e in r.events_for(point) if e.type == "consent.given"]
+    assert consent.payload["channels"] == ["phone"]

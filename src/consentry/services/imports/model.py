@@ -232,16 +232,18 @@ def profile_update(
     return out
 
 
-def profile_changes(record: dict[str, Any], state: ContactState, derive: DerivedIds) -> Records:
-    """What a registration of a point the ledger knows brings that the point's state lacks, as
-    events of their own: the attributes whose value differs, the tags it lacks, a changed name.
+def profile_changes(record: dict[str, Any], state: ContactState, derive: DerivedIds, line: int) -> Records:
+    """What a registration (or a profile update a mapper made) of a point the ledger knows brings
+    that the point's state lacks, as events of their own: the attributes whose value differs, the
+    tags it lacks, a changed name; the state takes them, so a later row of the block is compared
+    with what this one leaves.
 
     None when the state has it all (the row was imported before, or the source changed
-    nothing). Each id covers the change and the point's last event (`last_seq`), so a value
-    changed back (3, then 4, then 3) is a new event each time, and the same row imported again
-    after it adds nothing (the state has it)."""
-    contact = ref_of(record)
-    head = str(state.last_seq)
+    nothing). Each id covers the change, the point's last event (`last_seq`) and the row's line,
+    so a value changed back (3, then 4, then 3) is a new event each time, and the same row
+    imported again after it adds nothing (the state has it)."""
+    contact = subject(record)
+    head = f"{state.last_seq}:{line}"
     out: Records = []
     attrs = {k: v for k, v in record.get("attributes", {}).items() if state.attributes.get(k) != v}
     if attrs:
@@ -255,6 +257,9 @@ def profile_changes(record: dict[str, Any], state: ContactState, derive: Derived
     if name and name != state.display_name:
         nid = derive(IMPORTED, "name", contact, name, head)
         out.append({"id": nid, "type": "contact_point.updated", "contact": contact, "display_name": name})
+        state.display_name = name
+    state.attributes.update(attrs)
+    state.tags.update(tags)
     return out
 
 

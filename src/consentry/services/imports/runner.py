@@ -199,8 +199,8 @@ def _write_block(
     rejected_before = len(report.rejected)
     spans = {row.line: row.end for row in rows if isinstance(row, Row) and row.end > row.line}
     refused: dict[int, list[LineProblem]] = {}
-    again: set[int] = set()
-    while True:  # each round refuses a line for good or gives one its second try: it ends
+    refused_notes: list[LineProblem] = []
+    while True:  # each round refuses at least one more line for good: the rounds end
         mark = _Mark.of(report, ctx)
         mapped = _map_block(mapper, rows, ctx, report, refused.keys())
         if not mapped:
@@ -209,18 +209,20 @@ def _write_block(
             _write_records(app, w, mapped, ctx, report)
             break
         except _Refused as exc:
-            mark.rewind(report, ctx)
             by_line: dict[int, list[LineProblem]] = {}
             for p in exc.problems:
                 by_line.setdefault(p.line, []).append(p)
-            for line, problems in by_line.items():
-                # Refused only for naming a contact that is not registered: the row was merged
-                # into a refused one, and mapped again without it registers the contact itself.
-                if line not in again and all(p.field == "contact" for p in problems):
-                    again.add(line)
-                else:
-                    refused[line] = problems
+            # A row refused only for naming a contact that is not registered was merged into a
+            # refused row: mapped again without that row, it registers the contact itself. So
+            # it is refused for good only in a round that refuses no other row.
+            hard = {line for line, ps in by_line.items() if any(p.field != "contact" for p in ps)}
+            for line in hard or by_line:
+                refused[line] = by_line[line]
+            # The notes the mapper wrote on rows refused for good stay: they may say why.
+            refused_notes.extend(n for n in ctx.notes[mark.notes :] if n.line in refused)
+            mark.rewind(report, ctx)
     report.rejected.extend(p for problems in refused.values() for p in problems)
+    ctx.notes.extend(refused_notes)
     if progress:
         progress(len(rows))  # every row read, rejected or not: a progress bar reaches its end
     if spans:
@@ -316,9 +318,7 @@ def _write_records(
     fresh = {f"{kind}:{value}" for kind, value in registrations if (kind, value) not in known}
     # A block of points all new to the ledger has none (its registrations' subjects are fresh).
     stale = [r["id"] for row in mapped for r in row.records if subject(r) not in fresh]
-    expanded, derived = (
-        _profile_updates(w, mapped, known, fresh, stale, ctx, report) if stale else (mapped, set())
-    )
+    expanded = _profile_updates(w, mapped, known, stale, ctx, report) if stale else mapped
     emitted: set[str] = set()
     rows: dict[int, Records] = {}
     for row in expanded:
@@ -328,9 +328,6 @@ def _write_records(
             if rid in emitted:
                 continue  # the same record twice in this block: a duplicate row, already noted
             emitted.add(rid)
-            if rid in derived:
-                report.already_imported += 1
-                continue
             keep.append(r)
         rows[row.line] = keep
     numbered = [(line, r) for line, recs in rows.items() for r in recs]
@@ -361,13 +358,11 @@ def _profile_updates(
     w: Writing,
     mapped: list[MappedRow],
     known: Mapping[tuple[PointKind, str], str],
-    fresh: set[str],
     stale: list[str],
     ctx: ImportContext,
     report: ImportReport,
-) -> tuple[list[MappedRow], set[str]]:
-    """The rows without the records the ledger already has, and the ids of the profile
-    updates it already has (`DERIVED`).
+) -> list[MappedRow]:
+    """The rows without the records the ledger already has.
 
     A point the ledger already knows is not registered again: what its registration brings
     that the point's state lacks (attributes, tags, a name) becomes events of their own
@@ -377,15 +372,18 @@ def _profile_updates(
     are the ids of the records about points that are not `fresh` (new to the ledger).
     """
     derive = ctx.derive
-    done = _existing(w, stale, derive)
+    older: dict[str, str] = {}
+    done = _existing(w, stale, derive, older)
     states = _known_states(w, mapped, known, done)
     left_out: set[str] = set()
     expanded: list[MappedRow] = []
     for row in mapped:
         out: Records = []
         for r in row.records:
-            if r["type"] == REGISTERED and (state := states.get(subject(r))) is not None:
-                changes = profile_changes(r, state, derive)
+            kind = r["type"]
+            if (kind == REGISTERED or kind in DERIVED) and (state := states.get(subject(r))) is not None:
+                # Compared with the state as the block's rows before leave it (`profile_changes`).
+                changes = profile_changes(r, state, derive, row.line)
                 if changes:
                     out.extend(changes)
                 else:
@@ -394,26 +392,31 @@ def _profile_updates(
                 report.already_imported += 1
             elif r.get("consent_event") in left_out:
                 continue  # the confirmation of a consent left out (below)
-            elif _undated(r) and (out_at := _opted_out(states.get(r["contact"]), r["purpose"])):
-                left_out.add(r["id"])
+            elif _undated(r) and (out_at := _opted_out(states.get(r["contact"]), r)):
+                channels, at = out_at
                 # Dated at the import, the consent would come after the opt-out and lift it: a
                 # stale list would make someone who unsubscribed mailable again.
+                if channels:  # the opt-out covers some of its channels: the others stay
+                    out.append({**r, "channels": [c for c in r["channels"] if c not in channels]})
+                else:
+                    left_out.add(r["id"])
                 ctx.notes.append(
                     LineProblem(
                         row.line,
                         "consent",
-                        f"not recorded: this contact opted out of {r['purpose']} on {out_at:%Y-%m-%d}, "
-                        "and a consent without its opt-in time cannot lift that",
+                        f"not recorded{' for ' + ', '.join(sorted(channels)) if channels else ''}: this "
+                        f"contact opted out of {r['purpose']} on {at:%Y-%m-%d}, and a consent without its "
+                        "opt-in time cannot lift that",
                     )
                 )
+            elif r.get("consent_event") in older:  # a confirmation of a consent an earlier version imported
+                out.append({**r, "consent_event": older[r["consent_event"]]})
             else:
                 out.append(r)
         expanded.append(MappedRow(row.line, out))
-    updates = [
-        r["id"] for row in expanded for r in row.records if r["type"] in DERIVED and subject(r) not in fresh
-    ]
-    derived = _existing(w, updates, derive)
-    return expanded, derived
+    # The profile updates of known points are new by their ids (`profile_changes`); those of
+    # points registered in this block cannot be in the ledger: none is looked up.
+    return expanded
 
 
 def _undated(record: dict[str, Any]) -> bool:
@@ -430,7 +433,7 @@ def _known_states(
     wanted: dict[str, str] = {}
     for row in mapped:
         for r in row.records:
-            if r["type"] == REGISTERED or (_undated(r) and r["id"] not in done):
+            if r["type"] == REGISTERED or r["type"] in DERIVED or (_undated(r) and r["id"] not in done):
                 ref = subject(r)
                 kind, _, value = ref.partition(":")
                 pid = known.get((_KINDS[kind], value))
@@ -442,16 +445,36 @@ def _known_states(
     return {ref: fold(pid, events.get(pid, [])) for ref, pid in wanted.items()}
 
 
-def _opted_out(state: ContactState | None, purpose: str) -> datetime | None:
-    """When the point last opted out of the purpose (an unsubscribe or a withdrawal of it or of all)."""
+def _opted_out(state: ContactState | None, consent: dict[str, Any]) -> tuple[set[str], datetime] | None:
+    """The opt-outs (unsubscribes, withdrawals) of the point that cover an undated consent's purpose
+    and some of its channels: the channels they cover of those it names (empty: all of them) and
+    when the last was made; None when none does."""
     if state is None:
         return None
-    return max((o.at for o in state.opt_outs if o.purpose in (None, purpose)), default=None)
+    purpose, wanted = consent["purpose"], set(consent.get("channels") or ())
+    covered: set[str] = set()
+    last: datetime | None = None
+    for o in state.opt_outs:
+        if o.purpose not in (None, purpose):
+            continue
+        hit = wanted if o.channels is None else wanted & {c.value for c in o.channels}
+        if hit or not wanted:
+            covered |= hit
+            last = o.at if last is None else max(last, o.at)
+    if last is None:
+        return None
+    return (set() if covered >= wanted else covered), last
 
 
-def _existing(w: Writing, ids: list[str], derive: DerivedIds) -> set[str]:
+def _existing(
+    w: Writing, ids: list[str], derive: DerivedIds, older: dict[str, str] | None = None
+) -> set[str]:
     """Those of `ids` the ledger holds: by the id, or by its unkeyed form (`DerivedIds.legacy`),
-    under which an earlier version imported the same record."""
+    under which an earlier version imported the same record; those found so go into `older`
+    (id: the form the ledger holds it by)."""
     legacy = derive.legacy
-    older = {legacy[i]: i for i in ids if i in legacy}
-    return {older.get(i, i) for i in w.existing_event_ids([*ids, *older])}
+    unkeyed = {legacy[i]: i for i in ids if i in legacy}
+    found = w.existing_event_ids([*ids, *unkeyed])
+    if older is not None:
+        older.update({unkeyed[i]: i for i in found if i in unkeyed})
+    return {unkeyed.get(i, i) for i in found}
