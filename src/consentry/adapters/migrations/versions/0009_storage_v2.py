@@ -16,15 +16,12 @@ passes the store's), or from the settings when Alembic is run by hand.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-from consentry.adapters.crypto.vault import Vault, vault
 from consentry.adapters.sql import upgrade_v2
-from consentry.settings import Settings
+from consentry.adapters.sql.migration_context import keys, now
 
 revision = "0009"
 down_revision = "0008"
@@ -96,21 +93,8 @@ def _drop_changed() -> None:
     op.drop_table("contact_objections")
 
 
-def _keys() -> Vault:
-    given = op.get_context().config.attributes.get("vault")
-    if isinstance(given, Vault):
-        return given
-    url = op.get_bind().engine.url.render_as_string(hide_password=False)
-    return vault(Settings(database_url=url))
-
-
-def _now() -> datetime:
-    given = op.get_context().config.attributes.get("now")
-    return given if isinstance(given, datetime) else datetime.now(UTC)
-
-
 def upgrade() -> None:
-    carried = upgrade_v2.set_aside(op.get_bind(), _keys, _now())
+    carried = upgrade_v2.set_aside(op.get_bind(), keys, now())
     _drop_changed()
     op.drop_table("contact_state")
     _events(sealed=True)
@@ -177,7 +161,7 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime, nullable=False),
     )
     if carried is not None:
-        upgrade_v2.carry_over(op.get_bind(), carried, _now())
+        upgrade_v2.carry_over(op.get_bind(), carried, now())
 
 
 def downgrade() -> None:

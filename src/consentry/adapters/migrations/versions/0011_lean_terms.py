@@ -23,15 +23,13 @@ anything). The tables are spelled out as they are at this revision.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 
-from consentry.adapters.crypto.vault import Vault, vault
 from consentry.adapters.sql import upgrade_v2
-from consentry.settings import Settings
+from consentry.adapters.sql.migration_context import keys, now
 
 revision = "0011"
 down_revision = "0010"
@@ -117,22 +115,9 @@ def _drop_projection() -> None:
     op.execute("DELETE FROM contact_objections")
 
 
-def _keys() -> Vault:
-    given = op.get_context().config.attributes.get("vault")
-    if isinstance(given, Vault):
-        return given
-    url = op.get_bind().engine.url.render_as_string(hide_password=False)
-    return vault(Settings(database_url=url))
-
-
-def _now() -> datetime:
-    given = op.get_context().config.attributes.get("now")
-    return given if isinstance(given, datetime) else datetime.now(UTC)
-
-
 def upgrade() -> None:
     # Refused before anything changes when points are left to project and the keys are not given.
-    upgrade_v2.keys_to_project(op.get_bind(), _keys, _now())
+    upgrade_v2.keys_to_project(op.get_bind(), keys, now())
     _drop_projection()
     _point_facts(numbered=True)
     op.create_table(

@@ -18,13 +18,10 @@ index of its value as given again.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from alembic import op
 
-from consentry.adapters.crypto.vault import Vault, vault
 from consentry.adapters.sql import compared_lookups
-from consentry.settings import Settings
+from consentry.adapters.sql.migration_context import keys, now
 
 revision = "0023"
 down_revision = "0022"
@@ -32,22 +29,9 @@ branch_labels = None
 depends_on = None
 
 
-def _keys() -> Vault:
-    given = op.get_context().config.attributes.get("vault")
-    if isinstance(given, Vault):
-        return given
-    url = op.get_bind().engine.url.render_as_string(hide_password=False)
-    return vault(Settings(database_url=url))
-
-
-def _now() -> datetime:
-    given = op.get_context().config.attributes.get("now")
-    return given if isinstance(given, datetime) else datetime.now(UTC)
-
-
 def upgrade() -> None:
-    compared_lookups.reindex(op.get_bind(), _keys, _now(), compared=True)
+    compared_lookups.reindex(op.get_bind(), keys, now(), compared=True)
 
 
 def downgrade() -> None:
-    compared_lookups.reindex(op.get_bind(), _keys, _now(), compared=False)
+    compared_lookups.reindex(op.get_bind(), keys, now(), compared=False)
