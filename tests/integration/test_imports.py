@@ -57,8 +57,14 @@ def events(app: App) -> int:
 
 @pytest.mark.parametrize(
     ("encoding", "bom", "newline"),
-    [("utf-8", "", "\n"), ("utf-8", "\ufeff", "\r\n"), ("cp1252", "", "\r\n")],
-    ids=["utf8", "utf8-bom-crlf", "windows-1252"],
+    [
+        ("utf-8", "", "\n"),
+        ("utf-8", "\ufeff", "\r\n"),
+        ("cp1252", "", "\r\n"),
+        ("utf-16-le", "\ufeff", "\r\n"),  # Excel's "Unicode text"
+        ("utf-16-be", "\ufeff", "\r\n"),
+    ],
+    ids=["utf8", "utf8-bom-crlf", "windows-1252", "utf16-le-bom", "utf16-be-bom"],
 )
 def test_a_dutch_excel_file_is_read_whatever_its_encoding(
     app: App, tmp_path: Path, encoding: str, bom: str, newline: str

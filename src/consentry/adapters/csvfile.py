@@ -75,15 +75,27 @@ class BadRow:
     end: int = 0
 
 
-def detect_encoding(path: Path) -> str:
-    """UTF-8 (with BOM: utf-8-sig) when the whole file decodes as such, else Windows-1252.
+#: Byte order marks and the codec each names: Excel's "Unicode text" is UTF-16 (little-endian)
+#: with a BOM. UTF-32's come first: its little-endian BOM begins with UTF-16's.
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
-    CsvError when it is neither: found now, not half way through an import.
+
+def detect_encoding(path: Path) -> str:
+    """The encoding a byte order mark names (UTF-8, UTF-16, UTF-32), when the whole file decodes
+    as such; without one, UTF-8 when the whole file decodes as such, else Windows-1252.
+
+    CsvError when it is none of those: found now, not half way through an import.
     """
     with path.open("rb") as fh:
-        if fh.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8:
-            return "utf-8-sig"
-        for encoding in ("utf-8", "cp1252"):
+        head = fh.read(4)
+        marked = next((enc for bom, enc in _BOMS if head.startswith(bom)), None)
+        for encoding in (marked,) if marked else ("utf-8", "cp1252"):
             decoder = codecs.getincrementaldecoder(encoding)()
             fh.seek(0)
             at = 0
@@ -93,12 +105,12 @@ def detect_encoding(path: Path) -> str:
                     at += len(chunk)
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError as exc:
+                byte = exc.object[exc.start : exc.start + 1].hex()
+                where = f"byte 0x{byte} at byte {at + exc.start + 1}"
+                if marked:
+                    raise CsvError(f"starts as {marked} but is not ({where}); give the encoding") from None
                 if encoding == "cp1252":
-                    byte = exc.object[exc.start : exc.start + 1].hex()
-                    raise CsvError(
-                        f"neither UTF-8 nor Windows-1252 (byte 0x{byte} at byte {at + exc.start + 1}); "
-                        "give the encoding"
-                    ) from None
+                    raise CsvError(f"neither UTF-8 nor Windows-1252 ({where}); give the encoding") from None
                 continue
             return encoding
     raise AssertionError("unreachable")
