@@ -27,7 +27,7 @@ from consentry.adapters.csvfile import BadRow, CsvError, Row, open_text, read_ro
 from consentry.domain.fold import fold
 from consentry.domain.ids import DerivedIds
 from consentry.domain.state import ContactState
-from consentry.domain.vocabulary import PointKind
+from consentry.domain.vocabulary import Channel, PointKind
 from consentry.services.app import App
 from consentry.services.collector import rare_collections
 from consentry.services.errors import FileRejected, InputError, LineProblem
@@ -372,8 +372,7 @@ def _profile_updates(
     are the ids of the records about points that are not `fresh` (new to the ledger).
     """
     derive = ctx.derive
-    older: dict[str, str] = {}
-    done = _existing(w, stale, derive, older)
+    done, older = _existing(w, stale, derive)
     states = _known_states(w, mapped, known, done)
     left_out: set[str] = set()
     expanded: list[MappedRow] = []
@@ -451,14 +450,12 @@ def _opted_out(state: ContactState | None, consent: dict[str, Any]) -> tuple[set
     when the last was made; None when none does."""
     if state is None:
         return None
-    purpose, wanted = consent["purpose"], set(consent.get("channels") or ())
+    purpose, wanted = consent["purpose"], set(consent["channels"])
     covered: set[str] = set()
     last: datetime | None = None
     for o in state.opt_outs:
-        if o.purpose not in (None, purpose):
-            continue
-        hit = wanted if o.channels is None else wanted & {c.value for c in o.channels}
-        if hit or not wanted:
+        hit = {c for c in wanted if o.covers(purpose, Channel(c))}
+        if hit:
             covered |= hit
             last = o.at if last is None else max(last, o.at)
     if last is None:
@@ -466,15 +463,11 @@ def _opted_out(state: ContactState | None, consent: dict[str, Any]) -> tuple[set
     return (set() if covered >= wanted else covered), last
 
 
-def _existing(
-    w: Writing, ids: list[str], derive: DerivedIds, older: dict[str, str] | None = None
-) -> set[str]:
+def _existing(w: Writing, ids: list[str], derive: DerivedIds) -> tuple[set[str], dict[str, str]]:
     """Those of `ids` the ledger holds: by the id, or by its unkeyed form (`DerivedIds.legacy`),
-    under which an earlier version imported the same record; those found so go into `older`
-    (id: the form the ledger holds it by)."""
+    under which an earlier version imported the same record; and those found so, each with the
+    form the ledger holds it by."""
     legacy = derive.legacy
     unkeyed = {legacy[i]: i for i in ids if i in legacy}
     found = w.existing_event_ids([*ids, *unkeyed])
-    if older is not None:
-        older.update({unkeyed[i]: i for i in found if i in unkeyed})
-    return {unkeyed.get(i, i) for i in found}
+    return {unkeyed.get(i, i) for i in found}, {unkeyed[i]: i for i in found if i in unkeyed}
