@@ -87,7 +87,12 @@ def derived_id(prefix: str, *parts: str) -> str:
     address) is made by `DerivedIds`, keyed: a plain hash of an address is ~10**8 guesses
     from a Dutch mobile number, and an event's id stays in the ledger after an erasure.
     """
-    return prefix + "_" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+    return _plain(prefix, "\x1f".join(parts).encode())
+
+
+def _plain(prefix: str, text: bytes) -> str:
+    """`derived_id` of the parts joined as `text`."""
+    return prefix + "_" + hashlib.sha256(text).hexdigest()[:24]
 
 
 class DerivedIds:
@@ -97,16 +102,18 @@ class DerivedIds:
 
     Imports name their events so (`im_...`): a file imported twice adds nothing the second
     time. Earlier versions named them `derived_id(prefix, *parts)`, unkeyed; each id made here
-    remembers that form in `legacy` (until `forget`), so a file an earlier version imported
-    is still recognised as imported (the ledger keeps those ids: the chain covers them).
+    remembers what it was made of (until `forget`), and `unkeyed` gives that form for the ids
+    looked up, so a file an earlier version imported is still recognised as imported (the
+    ledger keeps those ids: the chain covers them). Only ids looked up are hashed the old way:
+    a fresh import looks none up.
     """
 
-    __slots__ = ("_mac", "legacy")
+    __slots__ = ("_mac", "_made")
 
     def __init__(self, key: bytes) -> None:
         self._mac = hmac.new(key, digestmod=hashlib.sha256)  # keyed once, copied per id
-        #: Each id made, by its unkeyed form's (the ids of imports before keyed ids).
-        self.legacy: dict[str, str] = {}
+        #: What each id made since `forget` was made of: its prefix and its parts, joined.
+        self._made: dict[str, tuple[str, bytes]] = {}
 
     def __repr__(self) -> str:  # never the key
         return "DerivedIds(...)"
@@ -116,9 +123,15 @@ class DerivedIds:
         mac = self._mac.copy()
         mac.update(text)
         made = prefix + "_" + mac.hexdigest()[:24]
-        self.legacy[made] = prefix + "_" + hashlib.sha256(text).hexdigest()[:24]
+        self._made[made] = (prefix, text)
         return made
 
+    def unkeyed(self, made: str) -> str | None:
+        """The id an earlier version derived from the same parts (`derived_id`), for an id made
+        here since `forget`; None for any other."""
+        source = self._made.get(made)
+        return None if source is None else _plain(*source)
+
     def forget(self) -> None:
-        """Drop the remembered unkeyed forms (an importer's block is done)."""
-        self.legacy.clear()
+        """Drop what the ids made were made of (an importer's block is done)."""
+        self._made.clear()

@@ -74,7 +74,7 @@ class ImportContext:
     """What the import knows across rows."""
 
     region: str
-    #: Makes the ids of the records, keyed (`DerivedIds`); remembers their unkeyed forms for the block.
+    #: Makes the ids of the records, keyed (`DerivedIds`); gives their unkeyed forms for the block.
     derive: DerivedIds
     #: First line each contact point was seen on in the current block. Only the block:
     #: a million-row file must not be held in memory. A point seen in an earlier block

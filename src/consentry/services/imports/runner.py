@@ -464,10 +464,9 @@ def _opted_out(state: ContactState | None, consent: dict[str, Any]) -> tuple[set
 
 
 def _existing(w: Writing, ids: list[str], derive: DerivedIds) -> tuple[set[str], dict[str, str]]:
-    """Those of `ids` the ledger holds: by the id, or by its unkeyed form (`DerivedIds.legacy`),
+    """Those of `ids` the ledger holds: by the id, or by its unkeyed form (`DerivedIds.unkeyed`),
     under which an earlier version imported the same record; and those found so, each with the
     form the ledger holds it by."""
-    legacy = derive.legacy
-    unkeyed = {legacy[i]: i for i in ids if i in legacy}
+    unkeyed = {old: i for i in ids if (old := derive.unkeyed(i)) is not None}
     found = w.existing_event_ids([*ids, *unkeyed])
     return {unkeyed.get(i, i) for i in found}, {unkeyed[i]: i for i in found if i in unkeyed}
