@@ -19,7 +19,7 @@ import orjson
 import sqlalchemy as sa
 
 from consentry.adapters.sql import tables as t
-from consentry.adapters.sql.sealing import Ciphers, open_payload
+from consentry.adapters.sql.sealing import Ciphers, Preferred, open_payload
 from consentry.adapters.sql.stored import chain_hex, chunks, naive_utc, row_to_event, sqlite_time, utc
 from consentry.domain.chain import GENESIS, ChainedRow, epoch_genesis
 from consentry.domain.events import Event
@@ -55,22 +55,13 @@ class LedgerReads(Ciphers):
     def find_points(self, keys: Iterable[tuple[PointKind, str]]) -> dict[tuple[PointKind, str], str]:
         """The ids of those (kind, value) pairs that are registered, in bulk (found as `point_id`
         finds one: by either index of `lookups_for`, the compared form's first)."""
-        by_kind: dict[PointKind, dict[bytes, list[tuple[str, int]]]] = {}
-        for kind, value in keys:
-            indexes = by_kind.setdefault(kind, {})
-            for rank, lookup in enumerate(self.lookups_for(kind, value)):
-                indexes.setdefault(lookup, []).append((value, rank))
-        found: dict[tuple[PointKind, str], str] = {}
-        ranks: dict[tuple[PointKind, str], int] = {}
+        found: Preferred[str] = Preferred()
         sql = "SELECT lookup, id FROM contact_points WHERE kind = ? AND lookup {set}"
-        for kind, indexes in by_kind.items():
+        for kind, indexes in self.ranked_lookups(keys).items():
             rows = self._rows_of(sql, list(indexes), "bytea", [kind.value])  # one query on PostgreSQL
             for lk, pid in rows:
-                for value, rank in indexes[bytes(lk)]:
-                    key = (kind, value)
-                    if rank < ranks.get(key, 2):
-                        found[key], ranks[key] = pid, rank
-        return found
+                found.offer(indexes[bytes(lk)], str(pid))
+        return found.found
 
     def registered_values(self, point_ids: Sequence[str]) -> dict[str, str]:
         """The value each of these points was registered with (its registration event, opened; a

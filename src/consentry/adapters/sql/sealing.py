@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from consentry.adapters.addresses import match_form
 from consentry.adapters.crypto.fields import ContactCipher
@@ -36,8 +36,18 @@ from consentry.adapters.sql.data_keys import DataKeyStore
 from consentry.adapters.sql.sealed_form import coded, opened
 from consentry.adapters.sql.stored import chunks
 from consentry.domain.state import ContactState
+from consentry.domain.vocabulary import PointKind
 
-__all__ = ["PERSONAL", "Ciphers", "contact_ref", "event_field", "open_payload", "split"]
+__all__ = [
+    "PERSONAL",
+    "Ciphers",
+    "PointKey",
+    "Preferred",
+    "contact_ref",
+    "event_field",
+    "open_payload",
+    "split",
+]
 
 #: The payload fields that are personal data, by name, in any event type. Anything a person or
 #: their browser or mail client supplies belongs here: a mail's Message-ID (`mail_message_id`)
@@ -63,6 +73,28 @@ PERSONAL = frozenset(
 )
 #: Event types stored wholly in clear (they carry codes, nothing personal).
 CLEAR_TYPES = frozenset({"contact_point.erased"})
+
+
+#: A contact point's normalised value with its kind: what a look-up by blind index is asked for.
+PointKey = tuple[PointKind, str]
+_T = TypeVar("_T")
+
+
+class Preferred(Generic[_T]):
+    """What rows found by `Ciphers.ranked_lookups` give each (kind, value) pair: the row found by
+    the better-ranked index (the compared form's) wins over one found by the value's own."""
+
+    __slots__ = ("_rank", "found")
+
+    def __init__(self) -> None:
+        self.found: dict[PointKey, _T] = {}
+        self._rank: dict[PointKey, int] = {}
+
+    def offer(self, pairs: Iterable[tuple[PointKey, int]], value: _T) -> None:
+        """A row found by an index that stands for these pairs, at these ranks."""
+        for key, rank in pairs:
+            if rank < self._rank.get(key, 2):
+                self.found[key], self._rank[key] = value, rank
 
 
 def contact_ref(vault: Vault, point_id: str, contact_id: Any) -> str:
@@ -179,6 +211,22 @@ class Ciphers(Connected):
         found = self.lookup(kind, value)
         older = self.value_index(kind, value)
         return (found,) if older == found else (found, older)
+
+    def ranked_lookups(
+        self, keys: Iterable[PointKey]
+    ) -> dict[PointKind, dict[bytes, list[tuple[PointKey, int]]]]:
+        """By kind, each blind index these (kind, value) pairs may be stored under (`lookups_for`),
+        with the pairs it stands for and its rank for each (0: the compared form's); a pair without
+        a value is left out. What the rows found by them hold goes into a `Preferred`."""
+        by_kind: dict[PointKind, dict[bytes, list[tuple[PointKey, int]]]] = {}
+        for key in dict.fromkeys(keys):
+            kind, value = key
+            if not value:
+                continue
+            indexes = by_kind.setdefault(kind, {})
+            for rank, lookup in enumerate(self.lookups_for(kind, value)):
+                indexes.setdefault(lookup, []).append((key, rank))
+        return by_kind
 
     def lookup_cache(self) -> dict[str, bytes]:
         """The blind indexes (`lookup`) of points registered in this transaction, by point (the writer

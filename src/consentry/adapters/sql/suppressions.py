@@ -26,15 +26,13 @@ from consentry.adapters.sql import tables as t
 from consentry.adapters.sql.connected import Connected
 from consentry.adapters.sql.data_keys import DataKeyStore
 from consentry.adapters.sql.objections import objecting_contacts, spread
-from consentry.adapters.sql.sealing import Ciphers
+from consentry.adapters.sql.sealing import Ciphers, PointKey, Preferred
 from consentry.adapters.sql.stored import naive_utc, sqlite_time, utc
 from consentry.domain.erasure import ALL_CHANNELS, SuppressionRecord, prior
 from consentry.domain.state import ContactState, PriorSuppression
 from consentry.domain.vocabulary import PointKind
 
 __all__ = ["SuppressionReads", "SuppressionWrites"]
-
-PointKey = tuple[PointKind, str]
 
 #: The projection tables of a contact point, by `contact_point_id` (`point_terms`, keyed by the
 #: point's number: `_drop_terms`).
@@ -75,27 +73,16 @@ class SuppressionReads(Ciphers):
         """
         # Each value by both indexes a record may have (`lookups_for`): a record is kept under the
         # compared form's (`match_form`); one kept before it, under the value's own.
-        by_kind: dict[str, dict[bytes, list[tuple[PointKey, int]]]] = {}
-        for key in dict.fromkeys(keys):
-            if not key[1]:
-                continue
-            indexes = by_kind.setdefault(key[0].value, {})
-            for rank, lookup in enumerate(self.lookups_for(key[0], key[1])):
-                indexes.setdefault(lookup, []).append((key, rank))
-        found: dict[PointKey, PriorSuppression] = {}
-        ranks: dict[PointKey, int] = {}
-        for kind, lookups in by_kind.items():
+        found: Preferred[PriorSuppression] = Preferred()
+        for kind, lookups in self.ranked_lookups(keys).items():
             for chunk in _byte_chunks(list(lookups)):
                 where, params = self._in("lookup", chunk, "bytea")
                 sql = (
                     f"SELECT lookup, what, scope, since, reason FROM suppressions WHERE kind = ? AND {where}"
                 )
-                for lookup, what, scope, since, reason in self._plain(sql, [kind, *params]):
-                    for key, rank in lookups[bytes(lookup)]:
-                        if rank < ranks.get(key, 2):
-                            found[key] = prior(what, _channels(scope), utc(since), reason)
-                            ranks[key] = rank
-        return found
+                for lookup, what, scope, since, reason in self._plain(sql, [kind.value, *params]):
+                    found.offer(lookups[bytes(lookup)], prior(what, _channels(scope), utc(since), reason))
+        return found.found
 
     def with_prior_suppressions(self, states: list[ContactState]) -> list[ContactState]:
         """The states, each with the suppression record its address carries (a copy where one does)."""
