@@ -267,14 +267,19 @@ def test_a_consent_without_its_opt_in_time_does_not_lift_an_unsubscribe_the_ledg
     assert again.events == 0 and decide(app, "weg@example.nl", "email", "nieuwsbrief").rule == "EU-GDPR-03"
 
 
-def test_strict_over_a_zip_writes_no_file_when_one_has_a_problem(app: App, tmp_path: Path) -> None:
-    path = tmp_path / "members_export_s.zip"
+def _two_files(path: Path, unsub_time: str) -> Path:
+    """An export of a subscribed and an unsubscribed member, the latter's UNSUB_TIME as given."""
     with zipfile.ZipFile(path, "w") as z:
-        z.writestr("subscribed_members_export_s.csv", csv_text(COMMON, [member("lid@example.nl")]))
+        z.writestr(f"subscribed_{path.stem}.csv", csv_text(COMMON, [member("lid@example.nl")]))
         z.writestr(
-            "unsubscribed_members_export_s.csv",
-            csv_text(COMMON + UNSUB, [member("weg@example.nl", UNSUB_TIME="gisteren")]),
+            f"unsubscribed_{path.stem}.csv",
+            csv_text(COMMON + UNSUB, [member("weg@example.nl", UNSUB_TIME=unsub_time)]),
         )
+    return path
+
+
+def test_strict_over_a_zip_writes_no_file_when_one_has_a_problem(app: App, tmp_path: Path) -> None:
+    path = _two_files(tmp_path / "members_export_s.zip", "gisteren")
     files = mailchimp.run(app, path, "nieuwsbrief", strict=True).files
     assert [(f.status, f.report.committed, f.report.dry_run) for f in files] == [
         ("subscribed", False, False),
@@ -283,13 +288,7 @@ def test_strict_over_a_zip_writes_no_file_when_one_has_a_problem(app: App, tmp_p
     assert [p.field for p in files[1].report.rejected] == ["UNSUB_TIME"]
     with app.store.reader() as r:
         assert r.counts()["events"] == 0
-    fixed = tmp_path / "members_export_t.zip"
-    with zipfile.ZipFile(fixed, "w") as z:
-        z.writestr("subscribed_members_export_t.csv", csv_text(COMMON, [member("lid@example.nl")]))
-        z.writestr(
-            "unsubscribed_members_export_t.csv",
-            csv_text(COMMON + UNSUB, [member("weg@example.nl", UNSUB_TIME="2024-02-01 12:00:00")]),
-        )
+    fixed = _two_files(tmp_path / "members_export_t.zip", "2024-02-01 12:00:00")
     files = mailchimp.run(app, fixed, "nieuwsbrief", strict=True).files
     assert [f.report.committed for f in files] == [True, True]
     assert decide(app, "weg@example.nl", "email", "nieuwsbrief").rule == "EU-GDPR-03"
